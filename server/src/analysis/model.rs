@@ -1,0 +1,683 @@
+//! The semantic model of one module: imports and aliases, module-level bindings, classes and
+//! functions, and where a new import goes.
+//!
+//! The model is built from per-item [`ItemFacts`] (each extracted from one item's text and cached with
+//! it), so an edit inside one item re-extracts only that item's facts; merging them is cheap. Whatever
+//! rules need from outside their item must be here, so that "the model did not change" means "the
+//! findings of unchanged items did not change".
+
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
+use tree_sitter::Node;
+
+use super::syntax::{self, dotted_path, string_value};
+use crate::document::SourceText;
+
+/// A module-level name bound to a value we can describe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// `import a.b as x` → `a.b`; `from a import b as x` → `a.b`.
+    Import(String),
+    /// `x = f(...)`, with `f` written as in the source (resolved through [`Model::resolve_path`]).
+    /// `first_str_arg` is the first positional argument when it is a string literal
+    /// (`boto3.resource("dynamodb")`).
+    Call {
+        callee: Vec<String>,
+        first_str_arg: Option<String>,
+    },
+    /// `x = "literal"` at module level (only the fact that it is a literal string, never the value).
+    StrLiteral,
+    /// `def x` / `class x` at module level.
+    Def,
+    /// Anything else.
+    Other,
+}
+
+/// Facts about one class (aggregated from its header and the items of its body).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ClassFact {
+    pub name: String,
+    /// Base classes as written (`BaseModel`, `pydantic.BaseModel`, `Config`).
+    pub bases: Vec<Vec<String>>,
+    /// Body assigns `TESTING = True` (or `DEBUG`-style development flags; see [`ClassFact::is_dev_or_test`]).
+    pub testing_true: bool,
+    /// Annotated fields of the body (`api_key: str`, `token: SecretStr = Field(...)`), in order.
+    pub fields: Vec<String>,
+    /// Index of the class that contains this one, if nested.
+    pub parent: Option<usize>,
+}
+
+impl ClassFact {
+    /// A development or test configuration class: named `Dev*`, `Test*`, `Local*` (also `*Dev`,
+    /// `*Test`, `*Testing`, `*Development`, `*Local`), or with `TESTING = True` in its body.
+    pub fn is_dev_or_test(&self) -> bool {
+        if self.testing_true {
+            return true;
+        }
+        let words = syntax::name_words(&self.name);
+        words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "dev" | "development" | "test" | "tests" | "testing" | "local" | "debug"
+            )
+        })
+    }
+}
+
+/// Facts about one function definition (module-level function or method).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FunctionFact {
+    pub name: String,
+    /// Index into [`Model::classes`] when it is a method.
+    pub class: Option<usize>,
+    /// Decorator callees as written (`app.get`, `router.post`, `bp.route`, `app.errorhandler`).
+    pub decorators: Vec<Vec<String>>,
+    pub is_async: bool,
+}
+
+/// What one item contributes to the model. Extracted from the item alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ItemFacts {
+    /// (bound name, binding), in order.
+    pub bindings: Vec<(String, Binding)>,
+    /// Imports of this item: (bound name, qualified module path, is a plain `import x`).
+    pub imports: Vec<ImportFact>,
+    /// A class header (for class-header items).
+    pub class: Option<ClassFact>,
+    /// The body of the enclosing class assigns `TESTING = True`.
+    pub sets_testing_true: bool,
+    /// An annotated class-body field name.
+    pub field: Option<String>,
+    /// Functions defined by this item (top-level or method).
+    pub functions: Vec<FunctionFact>,
+    /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
+    /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
+    pub registered_handlers: Vec<(String, HandlerKind)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportFact {
+    pub bound: String,
+    pub qualified: String,
+    pub plain: bool,
+}
+
+/// The role a function plays for a web framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HandlerKind {
+    /// A request handler (`@app.route`, `@app.get`, `@bp.post`, `@router.put`, `add_url_rule`).
+    Route,
+    /// An error handler (`@app.errorhandler`, `@app.exception_handler`, `register_error_handler`).
+    ErrorHandler,
+}
+
+/// Where import lines stand, for fixes that add one. Not part of the model's fingerprint (these are
+/// byte offsets that move with every edit above them).
+#[derive(Debug, Clone, Default)]
+pub struct ImportLayout {
+    /// Byte offset after the module docstring and `__future__` imports (start of the next line).
+    pub after_header: usize,
+    /// Top-level import statements of the leading import block: (module, plain `import`, line start,
+    /// next line start).
+    pub block: Vec<(String, bool, usize, usize)>,
+}
+
+/// The semantic model of a module.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Module-level names: the last binding of each wins (as at run time, roughly).
+    pub bindings: FxHashMap<String, Binding>,
+    /// Plain imports (`import os`, `import os as _os`): bound name → module.
+    pub imports: Vec<ImportFact>,
+    pub classes: Vec<ClassFact>,
+    pub functions: Vec<FunctionFact>,
+    pub registered_handlers: Vec<(String, HandlerKind)>,
+    pub layout: ImportLayout,
+}
+
+impl Model {
+    /// Builds the model from the facts of every item, in document order.
+    pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
+        let mut model = Model::default();
+        for (f, classes) in facts {
+            if let Some(class) = &f.class {
+                model.classes.push(class.clone());
+            }
+            if let Some(&innermost) = classes.last() {
+                if let Some(class) = model.classes.get_mut(innermost) {
+                    if f.sets_testing_true {
+                        class.testing_true = true;
+                    }
+                    if let Some(field) = &f.field {
+                        class.fields.push(field.clone());
+                    }
+                }
+            }
+            // Class bodies bind class attributes, not module names.
+            let in_class = !classes.is_empty() || f.class.is_some();
+            for import in &f.imports {
+                if !in_class {
+                    model.imports.push(import.clone());
+                }
+            }
+            if !in_class {
+                for (name, binding) in &f.bindings {
+                    model.bindings.insert(name.clone(), binding.clone());
+                }
+            }
+            for func in &f.functions {
+                let mut func = func.clone();
+                func.class = classes.last().copied();
+                model.functions.push(func);
+            }
+            model
+                .registered_handlers
+                .extend(f.registered_handlers.iter().cloned());
+        }
+        model
+    }
+
+    /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = FxHasher::default();
+        let mut names: Vec<_> = self.bindings.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        names.hash(&mut h);
+        self.imports.hash(&mut h);
+        self.classes.hash(&mut h);
+        self.functions.hash(&mut h);
+        self.registered_handlers.hash(&mut h);
+        h.finish()
+    }
+
+    /// Resolves a dotted path as written to a qualified name through imports and module bindings:
+    /// with `from flask import Flask as F`, `["F"]` → `flask.Flask`; with `import os as _os`,
+    /// `["_os", "environ", "get"]` → `os.environ.get`; with `app = F(__name__)`, `["app", "route"]` →
+    /// `flask.Flask().route`; with `t = boto3.resource("dynamodb").Table("x")`, `["t", "put_item"]` →
+    /// `boto3.resource().Table().put_item`. Names bound by nothing resolve to themselves only when
+    /// they are builtins (`print`, `bool`); otherwise `None`.
+    pub fn resolve_path(&self, path: &[String]) -> Option<String> {
+        self.resolve_path_depth(path, 0)
+    }
+
+    fn resolve_path_depth(&self, path: &[String], depth: usize) -> Option<String> {
+        let (head, rest) = path.split_first()?;
+        if depth > 16 {
+            return None;
+        }
+        let base = match self.bindings.get(head) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Call { callee, .. }) => {
+                format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
+            }
+            Some(_) => return None,
+            None if is_builtin(head) => head.clone(),
+            None => return None,
+        };
+        let mut out = base;
+        for part in rest {
+            out.push('.');
+            out.push_str(part);
+        }
+        Some(out)
+    }
+
+    /// Resolves an expression node: a name, an attribute chain, or a call (`F(...)` → `flask.Flask()`,
+    /// `boto3.resource("dynamodb").Table` → `boto3.resource().Table`).
+    pub fn resolve(&self, node: Node, src: SourceText) -> Option<String> {
+        let node = syntax::unparenthesize(node);
+        match node.kind() {
+            "identifier" | "attribute" => {
+                if let Some(path) = dotted_path(node, src) {
+                    return self.resolve_path(&path);
+                }
+                // `f(...).attr`
+                let object = node.child_by_field_name("object")?;
+                let attr = node.child_by_field_name("attribute")?;
+                Some(format!(
+                    "{}.{}",
+                    self.resolve(object, src)?,
+                    src.node_text(attr)
+                ))
+            }
+            "call" => Some(format!(
+                "{}()",
+                self.resolve(node.child_by_field_name("function")?, src)?
+            )),
+            _ => None,
+        }
+    }
+
+    /// Qualified name of the function a call node calls (`os.environ.get`, `flask.Flask().run`).
+    pub fn callee(&self, call: Node, src: SourceText) -> Option<String> {
+        if call.kind() != "call" {
+            return None;
+        }
+        self.resolve(call.child_by_field_name("function")?, src)
+    }
+
+    /// The binding of a module-level name.
+    pub fn binding(&self, name: &str) -> Option<&Binding> {
+        self.bindings.get(name)
+    }
+
+    /// The name under which `module` is imported as a whole (`import os` → `os`; `import os as _os`
+    /// → `_os`), if it is.
+    pub fn module_alias(&self, module: &str) -> Option<&str> {
+        self.imports
+            .iter()
+            .find(|i| i.plain && i.qualified == module)
+            .map(|i| i.bound.as_str())
+    }
+
+    /// The framework role of a function definition node (route or error handler), from its
+    /// decorators or from a registration call elsewhere in the module.
+    pub fn handler_kind(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
+        let def = syntax::definition(def);
+        for deco in syntax::decorators(def) {
+            let callee = if deco.kind() == "call" {
+                deco.child_by_field_name("function")
+            } else {
+                Some(deco)
+            };
+            if let Some(q) = callee.and_then(|c| self.resolve(c, src)) {
+                if let Some(kind) = handler_kind_of_decorator(&q) {
+                    return Some(kind);
+                }
+            }
+        }
+        let name = def.child_by_field_name("name")?;
+        let name = src.node_text(name);
+        self.registered_handlers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+}
+
+/// Route or error handler, from a decorator's qualified callee.
+pub fn handler_kind_of_decorator(qualified: &str) -> Option<HandlerKind> {
+    let (object, method) = qualified.rsplit_once('.')?;
+    let app_like = object.ends_with("()")
+        && [
+            "flask.Flask()",
+            "flask.Blueprint()",
+            "fastapi.FastAPI()",
+            "fastapi.APIRouter()",
+            "fastapi.routing.APIRouter()",
+            "flask.blueprints.Blueprint()",
+            "quart.Quart()",
+            "starlette.applications.Starlette()",
+        ]
+        .iter()
+        .any(|known| object == *known || object.ends_with(&format!(".{known}")));
+    // An app object we cannot resolve (passed in, created by a factory) still counts when the
+    // decorator's shape is unmistakable.
+    let looks_like_app = app_like || object.ends_with(".app") || object == "app";
+    if !looks_like_app && !app_like {
+        return None;
+    }
+    match method {
+        "route" | "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
+        | "api_route" | "websocket" => Some(HandlerKind::Route),
+        "errorhandler" | "exception_handler" | "app_errorhandler" => {
+            Some(HandlerKind::ErrorHandler)
+        }
+        _ => None,
+    }
+}
+
+fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "print"
+            | "bool"
+            | "str"
+            | "repr"
+            | "len"
+            | "dict"
+            | "list"
+            | "int"
+            | "vars"
+            | "open"
+            | "format"
+            | "hash"
+            | "isinstance"
+            | "getattr"
+    )
+}
+
+/// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
+/// class header (`header == true`: only the class name and bases are read).
+pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
+    let mut facts = ItemFacts::default();
+    if header {
+        let class = syntax::definition(node);
+        let name = class
+            .child_by_field_name("name")
+            .map(|n| src.node_text(n).into_owned())
+            .unwrap_or_default();
+        let mut bases = Vec::new();
+        if let Some(args) = class.child_by_field_name("superclasses") {
+            let mut cursor = args.walk();
+            for arg in args.named_children(&mut cursor) {
+                if let Some(path) = dotted_path(arg, src) {
+                    bases.push(path);
+                }
+            }
+        }
+        facts.class = Some(ClassFact {
+            name: name.clone(),
+            bases,
+            ..ClassFact::default()
+        });
+        facts.bindings.push((name, Binding::Def));
+        return facts;
+    }
+    collect_statement(node, src, &mut facts);
+    facts
+}
+
+/// Facts of one statement; compound statements at module level (`if`, `try`, `with`) are looked
+/// into, function bodies are not.
+fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
+    match node.kind() {
+        "import_statement" => {
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                match name.kind() {
+                    "dotted_name" => {
+                        let path = dotted_path(name, src).unwrap_or_default();
+                        if let Some(first) = path.first() {
+                            // `import a.b` binds `a`.
+                            facts.imports.push(ImportFact {
+                                bound: first.clone(),
+                                qualified: first.clone(),
+                                plain: true,
+                            });
+                            facts
+                                .bindings
+                                .push((first.clone(), Binding::Import(first.clone())));
+                        }
+                    }
+                    "aliased_import" => {
+                        let path = name
+                            .child_by_field_name("name")
+                            .and_then(|n| dotted_path(n, src))
+                            .unwrap_or_default()
+                            .join(".");
+                        if let Some(alias) = name.child_by_field_name("alias") {
+                            let alias = src.node_text(alias).into_owned();
+                            facts.imports.push(ImportFact {
+                                bound: alias.clone(),
+                                qualified: path.clone(),
+                                plain: true,
+                            });
+                            facts.bindings.push((alias, Binding::Import(path)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        "import_from_statement" => {
+            let module = node
+                .child_by_field_name("module_name")
+                .map(|m| {
+                    if m.kind() == "relative_import" {
+                        src.node_text(m).into_owned()
+                    } else {
+                        dotted_path(m, src).unwrap_or_default().join(".")
+                    }
+                })
+                .unwrap_or_default();
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (orig, bound) = match name.kind() {
+                    "dotted_name" => {
+                        let p = dotted_path(name, src).unwrap_or_default().join(".");
+                        (p.clone(), p)
+                    }
+                    "aliased_import" => {
+                        let orig = name
+                            .child_by_field_name("name")
+                            .and_then(|n| dotted_path(n, src))
+                            .unwrap_or_default()
+                            .join(".");
+                        let alias = name
+                            .child_by_field_name("alias")
+                            .map(|a| src.node_text(a).into_owned())
+                            .unwrap_or_else(|| orig.clone());
+                        (orig, alias)
+                    }
+                    _ => continue,
+                };
+                let qualified = format!("{module}.{orig}");
+                facts.imports.push(ImportFact {
+                    bound: bound.clone(),
+                    qualified: qualified.clone(),
+                    plain: false,
+                });
+                facts.bindings.push((bound, Binding::Import(qualified)));
+            }
+        }
+        "expression_statement" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                match child.kind() {
+                    "assignment" => collect_assignment(child, src, facts),
+                    "call" => collect_registration(child, src, facts),
+                    _ => {}
+                }
+            }
+        }
+        "function_definition" | "decorated_definition" | "class_definition" => {
+            let def = syntax::definition(node);
+            if let Some(name) = def.child_by_field_name("name") {
+                let name = src.node_text(name).into_owned();
+                if def.kind() == "function_definition" {
+                    let decorators = syntax::decorators(def)
+                        .into_iter()
+                        .filter_map(|d| {
+                            let callee = if d.kind() == "call" {
+                                d.child_by_field_name("function")?
+                            } else {
+                                d
+                            };
+                            dotted_path(callee, src)
+                        })
+                        .collect();
+                    let is_async = def
+                        .child(0)
+                        .is_some_and(|first| src.node_text(first) == "async");
+                    facts.functions.push(FunctionFact {
+                        name: name.clone(),
+                        class: None,
+                        decorators,
+                        is_async,
+                    });
+                }
+                facts.bindings.push((name, Binding::Def));
+            }
+        }
+        "if_statement" | "try_statement" | "with_statement" | "else_clause" | "elif_clause"
+        | "except_clause" | "finally_clause" | "block" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if matches!(
+                    child.kind(),
+                    "block" | "else_clause" | "elif_clause" | "except_clause" | "finally_clause"
+                ) || child.parent().is_some_and(|p| p.kind() == "block")
+                {
+                    collect_statement(child, src, facts);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
+    let Some(left) = assign.child_by_field_name("left") else {
+        return;
+    };
+    // A class-body field annotation: `api_key: str` / `api_key: str = Field(...)`.
+    if assign.child_by_field_name("type").is_some() && left.kind() == "identifier" {
+        facts.field = Some(src.node_text(left).into_owned());
+    }
+    let Some(right) = assign.child_by_field_name("right") else {
+        return;
+    };
+    if left.kind() != "identifier" {
+        return;
+    }
+    let name = src.node_text(left).into_owned();
+    if name == "TESTING" && src.node_text(right) == "True" {
+        facts.sets_testing_true = true;
+    }
+    let right = syntax::unparenthesize(right);
+    let binding = match right.kind() {
+        "call" => match right.child_by_field_name("function") {
+            Some(f) => {
+                let callee = callee_path(f, src);
+                let first_str_arg = syntax::positional_args(right)
+                    .first()
+                    .and_then(|a| string_value(*a, src));
+                match callee {
+                    Some(callee) => Binding::Call {
+                        callee,
+                        first_str_arg,
+                    },
+                    None => Binding::Other,
+                }
+            }
+            None => Binding::Other,
+        },
+        "string" | "concatenated_string" => Binding::StrLiteral,
+        _ => Binding::Other,
+    };
+    facts.bindings.push((name, binding));
+}
+
+/// The callee of a call as a path, looking through inner calls: `boto3.resource("x").Table` →
+/// `["boto3", "resource()", "Table"]` is flattened to `["boto3.resource()", "Table"]`'s resolution
+/// order by [`Model::resolve_path`], which sees `resource()` as a plain part.
+fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
+    match node.kind() {
+        "identifier" => Some(vec![src.node_text(node).into_owned()]),
+        "attribute" => {
+            let mut p = callee_path(node.child_by_field_name("object")?, src)?;
+            p.push(
+                src.node_text(node.child_by_field_name("attribute")?)
+                    .into_owned(),
+            );
+            Some(p)
+        }
+        "call" => {
+            let mut p = callee_path(node.child_by_field_name("function")?, src)?;
+            let last = p.pop()?;
+            p.push(format!("{last}()"));
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
+    let Some(f) = call.child_by_field_name("function") else {
+        return;
+    };
+    let Some(path) = dotted_path(f, src) else {
+        return;
+    };
+    let Some(method) = path.last() else { return };
+    let args = syntax::positional_args(call);
+    let name_of = |n: Option<&Node>| {
+        n.filter(|n| n.kind() == "identifier")
+            .map(|n| src.node_text(*n).into_owned())
+    };
+    match method.as_str() {
+        "register_error_handler" | "add_exception_handler" => {
+            if let Some(name) = name_of(args.get(1)) {
+                facts
+                    .registered_handlers
+                    .push((name, HandlerKind::ErrorHandler));
+            }
+        }
+        "add_url_rule" | "add_api_route" | "add_route" => {
+            let view = syntax::keyword_arg(call, "view_func", src)
+                .or_else(|| syntax::keyword_arg(call, "endpoint", src))
+                .or_else(|| {
+                    args.get(if method == "add_url_rule" { 2 } else { 1 })
+                        .copied()
+                });
+            if let Some(name) = name_of(view.as_ref()) {
+                facts.registered_handlers.push((name, HandlerKind::Route));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Computes where imports stand: after the docstring and `__future__` imports, and the leading
+/// block of import statements.
+pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
+    let mut layout = ImportLayout::default();
+    let mut cursor = root.walk();
+    let mut seen_code = false;
+    for (i, stmt) in root.named_children(&mut cursor).enumerate() {
+        let next_line = src.line_start(src.line_of(stmt.end_byte()) + 1);
+        match stmt.kind() {
+            "comment" => continue,
+            "expression_statement"
+                if i == 0 || !seen_code && is_docstring(stmt) && layout.after_header == 0 =>
+            {
+                if is_docstring(stmt) {
+                    layout.after_header = next_line;
+                    continue;
+                }
+                break;
+            }
+            "future_import_statement" => {
+                layout.after_header = next_line;
+            }
+            "import_statement" | "import_from_statement" => {
+                let module = stmt
+                    .child_by_field_name(if stmt.kind() == "import_statement" {
+                        "name"
+                    } else {
+                        "module_name"
+                    })
+                    .map(|n| {
+                        let n = if n.kind() == "aliased_import" {
+                            n.child_by_field_name("name").unwrap_or(n)
+                        } else {
+                            n
+                        };
+                        src.node_text(n).into_owned()
+                    })
+                    .unwrap_or_default();
+                let start = src.line_start(src.line_of(stmt.start_byte()));
+                layout
+                    .block
+                    .push((module, stmt.kind() == "import_statement", start, next_line));
+            }
+            _ => break,
+        }
+        seen_code = true;
+    }
+    layout
+}
+
+fn is_docstring(stmt: Node) -> bool {
+    stmt.kind() == "expression_statement"
+        && stmt.named_child_count() == 1
+        && stmt.named_child(0).is_some_and(|c| c.kind() == "string")
+}
+
+impl Hash for Model {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fingerprint());
+    }
+}

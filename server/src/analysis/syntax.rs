@@ -1,0 +1,319 @@
+//! Small, exact helpers over tree-sitter-python nodes, shared by the model, the data flow and rules.
+
+use std::borrow::Cow;
+
+use tree_sitter::Node;
+
+use crate::document::SourceText;
+
+/// The value of a plain string literal (`"x"`, `'x'`, `r"x"`, `b"x"`, triple-quoted, implicitly
+/// concatenated), or `None` when it is not a literal or has interpolations (an f-string with `{…}`).
+/// Escape sequences are kept as written: the value is used for matching, not execution.
+pub fn string_value(node: Node, src: SourceText) -> Option<String> {
+    match node.kind() {
+        "string" => {
+            let mut out = String::new();
+            let mut cursor = node.walk();
+            for child in node.children(&mut cursor) {
+                match child.kind() {
+                    "string_content" | "escape_sequence" => out.push_str(&src.node_text(child)),
+                    "interpolation" => return None,
+                    _ => {}
+                }
+            }
+            Some(out)
+        }
+        "concatenated_string" => {
+            let mut out = String::new();
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                out.push_str(&string_value(child, src)?);
+            }
+            Some(out)
+        }
+        "parenthesized_expression" => string_value(node.named_child(0)?, src),
+        _ => None,
+    }
+}
+
+/// Byte range of a string literal's content (between the quotes), for fixes that rewrite it.
+pub fn string_content_range(node: Node) -> Option<std::ops::Range<usize>> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let start = node.child(0)?;
+    let end = node.child(node.child_count().checked_sub(1)?)?;
+    (start.kind() == "string_start" && end.kind() == "string_end")
+        .then(|| start.end_byte()..end.start_byte())
+}
+
+/// True for a string or concatenation of strings (with or without interpolation).
+pub fn is_string(node: Node) -> bool {
+    matches!(node.kind(), "string" | "concatenated_string")
+}
+
+/// `a.b.c` as `["a", "b", "c"]`; `None` for anything that is not a plain name or attribute chain.
+pub fn dotted_path(node: Node, src: SourceText) -> Option<Vec<String>> {
+    match node.kind() {
+        "identifier" => Some(vec![src.node_text(node).into_owned()]),
+        "attribute" => {
+            let mut path = dotted_path(node.child_by_field_name("object")?, src)?;
+            path.push(
+                src.node_text(node.child_by_field_name("attribute")?)
+                    .into_owned(),
+            );
+            Some(path)
+        }
+        "dotted_name" => {
+            let mut cursor = node.walk();
+            let path: Vec<String> = node
+                .named_children(&mut cursor)
+                .map(|c| src.node_text(c).into_owned())
+                .collect();
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+/// The keyword argument `name=` of a call node, as its value node.
+pub fn keyword_arg<'t>(call: Node<'t>, name: &str, src: SourceText) -> Option<Node<'t>> {
+    let args = call.child_by_field_name("arguments")?;
+    let mut cursor = args.walk();
+    let found = args.named_children(&mut cursor).find(|arg| {
+        arg.kind() == "keyword_argument"
+            && arg
+                .child_by_field_name("name")
+                .is_some_and(|n| src.node_text(n) == name)
+    });
+    found.and_then(|kw| kw.child_by_field_name("value"))
+}
+
+/// The positional arguments of a call node, in order.
+pub fn positional_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor)
+        .filter(|a| {
+            !matches!(
+                a.kind(),
+                "keyword_argument" | "comment" | "list_splat" | "dictionary_splat"
+            )
+        })
+        .collect()
+}
+
+/// Keyword arguments of a call as `(name, value)` pairs.
+pub fn keyword_args<'t>(call: Node<'t>, src: SourceText<'_>) -> Vec<(String, Node<'t>)> {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor)
+        .filter(|a| a.kind() == "keyword_argument")
+        .filter_map(|kw| {
+            Some((
+                src.node_text(kw.child_by_field_name("name")?).into_owned(),
+                kw.child_by_field_name("value")?,
+            ))
+        })
+        .collect()
+}
+
+/// The decorators of a function or class definition (the definition itself or its
+/// `decorated_definition` parent), as the decorator's expression nodes.
+pub fn decorators(def: Node) -> Vec<Node> {
+    let holder = match def.kind() {
+        "decorated_definition" => Some(def),
+        _ => def.parent().filter(|p| p.kind() == "decorated_definition"),
+    };
+    let Some(holder) = holder else {
+        return Vec::new();
+    };
+    let mut cursor = holder.walk();
+    holder
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "decorator")
+        .filter_map(|d| d.named_child(0))
+        .collect()
+}
+
+/// The `function_definition`/`class_definition` inside a `decorated_definition`, or the node itself.
+pub fn definition(node: Node) -> Node {
+    if node.kind() == "decorated_definition" {
+        node.child_by_field_name("definition").unwrap_or(node)
+    } else {
+        node
+    }
+}
+
+/// Every node below `root` (itself included) in document order, without recursion (deeply nested
+/// files cannot overflow the stack).
+pub fn descendants(root: Node) -> Descendants {
+    Descendants {
+        cursor: root.walk(),
+        done: false,
+        started: false,
+    }
+}
+
+pub struct Descendants<'t> {
+    cursor: tree_sitter::TreeCursor<'t>,
+    done: bool,
+    started: bool,
+}
+
+impl<'t> Descendants<'t> {
+    /// Do not descend into the children of the node returned last.
+    pub fn skip_children(&mut self) {
+        // Move to the next sibling or up; the next call to `next` must not descend.
+        loop {
+            if self.cursor.goto_next_sibling() {
+                self.started = false;
+                return;
+            }
+            if !self.cursor.goto_parent() || self.cursor.depth() == 0 {
+                self.done = true;
+                return;
+            }
+        }
+    }
+}
+
+impl<'t> Iterator for Descendants<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            return Some(self.cursor.node());
+        }
+        if self.cursor.goto_first_child() {
+            return Some(self.cursor.node());
+        }
+        loop {
+            if self.cursor.depth() == 0 {
+                self.done = true;
+                return None;
+            }
+            if self.cursor.goto_next_sibling() {
+                return Some(self.cursor.node());
+            }
+            if !self.cursor.goto_parent() {
+                self.done = true;
+                return None;
+            }
+        }
+    }
+}
+
+/// The statement that contains `node` (the closest ancestor whose parent is a block or module).
+pub fn enclosing_statement(node: Node) -> Node {
+    let mut cur = node;
+    while let Some(parent) = cur.parent() {
+        if matches!(parent.kind(), "block" | "module") {
+            return cur;
+        }
+        cur = parent;
+    }
+    cur
+}
+
+/// The innermost function definition around `node`, if any.
+pub fn enclosing_function(node: Node) -> Option<Node> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if n.kind() == "function_definition" {
+            return Some(n);
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+/// The indentation (spaces/tabs) of the line on which `byte` lies.
+pub fn indentation_at(src: SourceText, byte: usize) -> String {
+    let line_start = src.line_start(src.line_of(byte));
+    let line = src.slice(line_start..byte.max(line_start));
+    line.chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+/// Lower-cased name split into words: `apiKey` → `["api", "key"]`, `STRIPE_SECRET` → `["stripe",
+/// "secret"]`, `x-api-key` → `["x", "api", "key"]`.
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev: Option<char> = None;
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev = None;
+            continue;
+        }
+        let boundary = match prev {
+            Some(p) if c.is_uppercase() && p.is_lowercase() => true,
+            Some(p) if c.is_uppercase() && p.is_uppercase() => {
+                // "APIKey": the K starts a word when followed by lower case.
+                chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+            }
+            Some(p) if c.is_ascii_digit() != p.is_ascii_digit() => false,
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+        prev = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Text of a node with any surrounding parentheses removed.
+pub fn unparenthesize(node: Node) -> Node {
+    let mut cur = node;
+    while cur.kind() == "parenthesized_expression" {
+        match cur.named_child(0) {
+            Some(inner) => cur = inner,
+            None => break,
+        }
+    }
+    cur
+}
+
+/// Convenience for messages: the source of a short target expression, cut to 60 characters.
+pub fn short_text<'a>(node: Node, src: SourceText<'a>) -> Cow<'a, str> {
+    let text = src.node_text(node);
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        Cow::Owned(format!("{cut}..."))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(name_words("apiKey"), ["api", "key"]);
+        assert_eq!(name_words("API_KEY"), ["api", "key"]);
+        assert_eq!(name_words("APIKey"), ["api", "key"]);
+        assert_eq!(name_words("x-api-key"), ["x", "api", "key"]);
+        assert_eq!(name_words("stripe_secret2"), ["stripe", "secret2"]);
+    }
+}

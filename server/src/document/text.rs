@@ -1,0 +1,93 @@
+//! Read access to a document's text by byte range, for the analysis and the rules.
+
+use std::borrow::Cow;
+use std::hash::Hasher;
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::Node;
+
+/// A view of the text of a document. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct SourceText<'a> {
+    rope: &'a Rope,
+}
+
+impl<'a> SourceText<'a> {
+    pub fn new(rope: &'a Rope) -> Self {
+        SourceText { rope }
+    }
+
+    pub fn rope(&self) -> &'a Rope {
+        self.rope
+    }
+
+    pub fn len(&self) -> usize {
+        self.rope.len_bytes()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rope.len_bytes() == 0
+    }
+
+    /// Text of a byte range, borrowed when it lies within one chunk. Offsets are clamped to the text
+    /// and moved back to a char boundary, so a stale range can never panic.
+    pub fn slice(&self, range: Range<usize>) -> Cow<'a, str> {
+        let len = self.rope.len_bytes();
+        let start = self.floor_boundary(range.start.min(len));
+        let end = self.floor_boundary(range.end.min(len)).max(start);
+        let slice = self.rope.byte_slice(start..end);
+        match slice.as_str() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(slice.to_string()),
+        }
+    }
+
+    pub fn node_text(&self, node: Node) -> Cow<'a, str> {
+        self.slice(node.byte_range())
+    }
+
+    /// The largest char boundary at or before `byte`.
+    pub fn floor_boundary(&self, byte: usize) -> usize {
+        let byte = byte.min(self.rope.len_bytes());
+        let char_idx = self.rope.byte_to_char(byte);
+        self.rope.char_to_byte(char_idx)
+    }
+
+    /// Feeds the bytes of `range` to `hasher` without copying them.
+    pub fn hash_range<H: Hasher>(&self, range: Range<usize>, hasher: &mut H) {
+        let len = self.rope.len_bytes();
+        let start = self.floor_boundary(range.start.min(len));
+        let end = self.floor_boundary(range.end.min(len)).max(start);
+        for chunk in self.rope.byte_slice(start..end).chunks() {
+            hasher.write(chunk.as_bytes());
+        }
+    }
+
+    /// 0-based line of a byte offset (LSP line semantics: `\n`, `\r\n`, `\r`).
+    pub fn line_of(&self, byte: usize) -> usize {
+        self.rope.byte_to_line(byte.min(self.rope.len_bytes()))
+    }
+
+    /// Byte offset where a 0-based line starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        if line >= self.rope.len_lines() {
+            self.rope.len_bytes()
+        } else {
+            self.rope.line_to_byte(line)
+        }
+    }
+
+    /// The line ending the document uses most (`"\r\n"` or `"\n"`), for inserted lines.
+    pub fn line_ending(&self) -> &'static str {
+        let first_line = self.rope.line(0);
+        let s: Cow<str> = first_line.into();
+        if s.ends_with("\r\n") {
+            "\r\n"
+        } else if s.ends_with('\r') {
+            "\r"
+        } else {
+            "\n"
+        }
+    }
+}

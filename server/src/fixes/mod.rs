@@ -1,0 +1,148 @@
+//! Fixes: text edits a finding offers, with their applicability, and the helpers that build them
+//! (adding an import where a careful human would, applying a set of fixes to a text).
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether applying a fix keeps the program's meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Meaning kept: part of `--fix` and of "fix all" by default, `isPreferred` in the editor.
+    Safe,
+    /// Behaviour changes (a key now read from the environment, a stored value now hashed):
+    /// only with `--unsafe-fixes`, never preferred automatically.
+    Unsafe,
+}
+
+/// Replace `range` (bytes of the document) by `new_text`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub new_text: String,
+}
+
+impl Edit {
+    pub fn replace(range: Range<usize>, new_text: impl Into<String>) -> Self {
+        Edit {
+            range,
+            new_text: new_text.into(),
+        }
+    }
+    pub fn insert(at: usize, new_text: impl Into<String>) -> Self {
+        Edit::replace(at..at, new_text)
+    }
+    pub fn delete(range: Range<usize>) -> Self {
+        Edit::replace(range, "")
+    }
+}
+
+/// An operation on another file of the workspace (the "move to `.env`" fix).
+///
+/// The secret value itself is never stored here: `value_range` points into the document, and the
+/// operation is materialised from the document text only when the user asks for the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WorkspaceOp {
+    /// Append `NAME=<text of value_range>` to `.env` at the workspace root (created if absent).
+    AppendEnv {
+        name: String,
+        value_range: Range<usize>,
+    },
+    /// Make sure `.gitignore` at the workspace root ignores `pattern`.
+    EnsureIgnored { pattern: String },
+}
+
+/// One fix of one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    /// Edits of the document, non-overlapping.
+    pub edits: Vec<Edit>,
+    /// Modules the fixed code needs (`"os"`, `"hmac"`, `"hashlib"`): resolved into an import edit
+    /// by [`materialize`] against the current module, so that a cached fix never adds one twice.
+    pub imports: Vec<&'static str>,
+    /// Operations on other files; a client without file-operation support is not offered such a fix.
+    pub workspace_ops: Vec<WorkspaceOp>,
+}
+
+impl Fix {
+    pub fn new(title: impl Into<String>, applicability: Applicability) -> Self {
+        Fix {
+            title: title.into(),
+            applicability,
+            edits: Vec::new(),
+            imports: Vec::new(),
+            workspace_ops: Vec::new(),
+        }
+    }
+    pub fn safe(title: impl Into<String>) -> Self {
+        Fix::new(title, Applicability::Safe)
+    }
+    pub fn unsafe_(title: impl Into<String>) -> Self {
+        Fix::new(title, Applicability::Unsafe)
+    }
+    pub fn edit(mut self, edit: Edit) -> Self {
+        self.edits.push(edit);
+        self
+    }
+    pub fn import(mut self, module: &'static str) -> Self {
+        if !self.imports.contains(&module) {
+            self.imports.push(module);
+        }
+        self
+    }
+    pub fn workspace_op(mut self, op: WorkspaceOp) -> Self {
+        self.workspace_ops.push(op);
+        self
+    }
+}
+
+mod imports;
+pub use imports::import_edit;
+
+use crate::analysis::Model;
+use crate::document::SourceText;
+
+/// The concrete document edits of a fix: its own edits plus an edit that adds each import it needs
+/// and the module lacks (one edit for all of them), sorted by position.
+pub fn materialize(fix: &Fix, model: &Model, src: SourceText) -> Vec<Edit> {
+    let mut edits = fix.edits.clone();
+    let missing: Vec<&str> = fix
+        .imports
+        .iter()
+        .copied()
+        .filter(|m| model.module_alias(m) != Some(*m))
+        .collect();
+    if let Some(edit) = import_edit(&missing, model, src) {
+        // Two inserts at the same offset: the import goes first.
+        edits.insert(0, edit);
+    }
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits
+}
+
+/// Applies non-overlapping edits (byte ranges into `text`) and returns the new text.
+/// Overlapping edits after the first are skipped; the count of applied edits is returned too.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> (String, usize) {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    let mut applied = 0;
+    for e in sorted {
+        if e.range.start < pos || e.range.end > text.len() || e.range.start > e.range.end {
+            continue;
+        }
+        if !text.is_char_boundary(e.range.start) || !text.is_char_boundary(e.range.end) {
+            continue;
+        }
+        out.push_str(&text[pos..e.range.start]);
+        out.push_str(&e.new_text);
+        pos = e.range.end;
+        applied += 1;
+    }
+    out.push_str(&text[pos..]);
+    (out, applied)
+}

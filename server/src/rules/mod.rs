@@ -1,0 +1,142 @@
+//! The rule framework and the registry of every rule.
+//!
+//! A rule is one file here: a unit struct implementing [`Rule`], its [`RuleMeta`] (code, name,
+//! default severity, fix availability) and its docs (a Markdown file next to it, included with
+//! `include_str!`, in the ruff style: *What it does / Why is this bad / Example / Use instead /
+//! References*). A rule sees one [`Item`](crate::analysis::Item) at a time — a top-level statement or
+//! a statement of a class body — plus the module-wide [`Model`](crate::analysis::Model); everything a
+//! rule needs from outside its item must come through the model, so the analyzer can cache findings
+//! per item and stay exact.
+
+use std::ops::Range;
+
+use crate::analysis::{ClassFact, Item, Model};
+use crate::document::SourceText;
+use crate::finding::{Finding, Severity};
+
+pub mod kl101_hardcoded_secret;
+
+/// Whether a rule can offer fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+impl FixAvailability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Sometimes => "sometimes",
+            FixAvailability::Always => "always",
+        }
+    }
+}
+
+/// The fixed facts of a rule. Codes and names are public API: never rename one.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RuleMeta {
+    /// `KL101`
+    pub code: &'static str,
+    /// `hardcoded-secret`
+    pub name: &'static str,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    pub severity: Severity,
+    pub fix: FixAvailability,
+    /// CWE ids (`"CWE-798"`), for SARIF tags and the docs.
+    pub cwe: &'static [&'static str],
+    /// Markdown docs: What it does / Why is this bad / Example / Use instead / References.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// Link to the rule's docs (used as LSP `codeDescription.href` and SARIF `helpUri`).
+    pub fn url(&self) -> String {
+        format!(
+            "https://github.com/keylint/keylint/blob/main/server/src/rules/{}.md",
+            self.file_stem()
+        )
+    }
+
+    /// `kl101_hardcoded_secret`
+    pub fn file_stem(&self) -> String {
+        format!(
+            "{}_{}",
+            self.code.to_ascii_lowercase(),
+            self.name.replace('-', "_")
+        )
+    }
+}
+
+/// Per-file facts a rule may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FileContext {
+    /// Path as given (for test-path detection and messages); `None` for an unsaved buffer.
+    pub path: Option<std::path::PathBuf>,
+    /// The file is test code (`tests/`, `test_*.py`, configured `test-paths`): secrets there are hints.
+    pub is_test: bool,
+}
+
+/// Settings from the configuration that change what rules report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RuleSettings {
+    /// More name parts that mark a secret (`extra-secret-names`), lower case.
+    pub extra_secret_names: Vec<String>,
+    /// Literal values that are placeholders, never secrets (`allowed-placeholders`).
+    pub allowed_placeholders: Vec<String>,
+}
+
+/// What a rule sees besides its item.
+pub struct Ctx<'a> {
+    pub src: SourceText<'a>,
+    pub model: &'a Model,
+    pub file: &'a FileContext,
+    pub settings: &'a RuleSettings,
+}
+
+impl<'a> Ctx<'a> {
+    /// The classes around `item`, innermost last.
+    pub fn classes(&self, item: &Item) -> Vec<&'a ClassFact> {
+        item.classes
+            .iter()
+            .filter_map(|&i| self.model.classes.get(i))
+            .collect()
+    }
+
+    /// The text of a node (borrowed when it lies in one rope chunk).
+    pub fn text(&self, node: tree_sitter::Node) -> std::borrow::Cow<'a, str> {
+        self.src.node_text(node)
+    }
+
+    pub fn slice(&self, range: Range<usize>) -> std::borrow::Cow<'a, str> {
+        self.src.slice(range)
+    }
+}
+
+/// A rule: looks at one item and pushes findings.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>);
+}
+
+/// Every rule, in code order.
+pub fn all() -> &'static [&'static dyn Rule] {
+    static RULES: &[&dyn Rule] = &[&kl101_hardcoded_secret::HardcodedSecret];
+    RULES
+}
+
+/// The rule with this code (`KL101`, any case) or name (`hardcoded-secret`).
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    all()
+        .iter()
+        .copied()
+        .find(|r| r.meta().code.eq_ignore_ascii_case(code_or_name) || r.meta().name == code_or_name)
+}
+
+/// Metadata of rules reported by the engine itself rather than by a [`Rule`] (e.g. syntax or
+/// internal errors, unused suppressions) can live here too; see `crate::config` for suppressions.
+pub fn all_meta() -> impl Iterator<Item = &'static RuleMeta> {
+    all().iter().map(|r| r.meta())
+}
