@@ -3,7 +3,10 @@
 //! the old tree is told about the edit (`InputEdit`, byte columns) and reparsed incrementally, reading
 //! the text from the rope's chunks.
 
+mod position;
 mod text;
+
+pub use position::{ContentChange, Pos, PositionEncoding};
 
 pub use text::SourceText;
 

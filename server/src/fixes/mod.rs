@@ -146,3 +146,83 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> (String, usize) {
     out.push_str(&text[pos..]);
     (out, applied)
 }
+
+/// The result of [`fix_all`].
+pub struct FixAllResult {
+    pub text: String,
+    /// Number of fixes applied over all rounds.
+    pub applied: usize,
+}
+
+/// Applies fixes to `text` until none is left (at most 10 rounds): the first fix of each finding
+/// that is safe (or unsafe too, with `include_unsafe`) and touches only this document. Fixes whose
+/// edits overlap one already taken in a round wait for the next round.
+pub fn fix_all(
+    text: &str,
+    options: &crate::analysis::Options,
+    include_unsafe: bool,
+) -> FixAllResult {
+    let mut text = text.to_string();
+    let mut applied = 0;
+    for _ in 0..10 {
+        let (doc, analysis) = crate::analysis::analyze_text(&text, options);
+        let edits = fix_all_edits(&analysis, doc.source(), include_unsafe);
+        if edits.is_empty() {
+            break;
+        }
+        let (new_text, _) = apply_edits(&text, &edits.0);
+        applied += edits.1;
+        if new_text == text {
+            break;
+        }
+        text = new_text;
+    }
+    FixAllResult { text, applied }
+}
+
+/// The edits of one round of fix-all over an analysis, and how many fixes they carry.
+pub fn fix_all_edits(
+    analysis: &crate::analysis::Analysis,
+    src: SourceText,
+    include_unsafe: bool,
+) -> FixEdits {
+    let mut taken: Vec<Edit> = Vec::new();
+    let mut count = 0;
+    for finding in &analysis.findings {
+        let Some(fix) = finding.fixes.iter().find(|f| {
+            f.workspace_ops.is_empty() && (include_unsafe || f.applicability == Applicability::Safe)
+        }) else {
+            continue;
+        };
+        let edits = materialize(fix, &analysis.model, src);
+        let new: Vec<Edit> = edits.into_iter().filter(|e| !taken.contains(e)).collect();
+        let clashes = new.iter().any(|e| {
+            taken.iter().any(|t| {
+                let touching_inserts = e.range.is_empty() && t.range.is_empty();
+                (e.range.start < t.range.end && t.range.start < e.range.end)
+                    || (touching_inserts && e.range.start == t.range.start)
+                    || (e.range.is_empty()
+                        && t.range.start < e.range.start
+                        && e.range.start < t.range.end)
+                    || (t.range.is_empty()
+                        && e.range.start < t.range.start
+                        && t.range.start < e.range.end)
+            })
+        });
+        if clashes {
+            continue;
+        }
+        taken.extend(new);
+        count += 1;
+    }
+    FixEdits(taken, count)
+}
+
+/// Edits and the number of fixes they come from.
+pub struct FixEdits(pub Vec<Edit>, pub usize);
+
+impl FixEdits {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
