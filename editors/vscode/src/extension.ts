@@ -1,0 +1,154 @@
+// keylint for VS Code: starts `keylint server` over stdio through vscode-languageclient.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  TransportKind,
+} from "vscode-languageclient/node";
+import {
+  isAtLeast,
+  MIN_SERVER_VERSION,
+  parseVersion,
+  Probe,
+  readSettings,
+  resolveBinary,
+  serverArgs,
+  Settings,
+  tooOldMessage,
+} from "./settings";
+
+let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel | undefined;
+
+const probe: Probe = {
+  isExecutable(p: string): boolean {
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  },
+  pathDirs(): string[] {
+    return (process.env.PATH ?? "").split(path.delimiter).filter((d) => d.length > 0);
+  },
+  join: (...parts: string[]) => path.join(...parts),
+  platform: process.platform,
+};
+
+function currentSettings(): Settings {
+  const c = vscode.workspace.getConfiguration("keylint");
+  return readSettings({
+    enable: c.get("enable"),
+    path: c.get("path"),
+    select: c.get("select"),
+    ignore: c.get("ignore"),
+    severity: c.get("severity"),
+  });
+}
+
+function versionOf(command: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(command, ["--version"], { timeout: 5000 }, (err, stdout) => {
+      resolve(err ? undefined : stdout.trim());
+    });
+  });
+}
+
+async function start(context: vscode.ExtensionContext): Promise<void> {
+  const settings = currentSettings();
+  if (!settings.enable) {
+    return;
+  }
+  const resolution = resolveBinary(settings.path, context.extensionPath, probe);
+  if (resolution.kind === "missing") {
+    const pick = await vscode.window.showErrorMessage(resolution.message, "Open settings");
+    if (pick === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "keylint.path");
+    }
+    return;
+  }
+  const versionText = await versionOf(resolution.command);
+  const version = versionText ? parseVersion(versionText) : undefined;
+  if (!version || !isAtLeast(version, MIN_SERVER_VERSION)) {
+    await vscode.window.showErrorMessage(
+      tooOldMessage(versionText ?? "(no version)", resolution.command),
+    );
+    return;
+  }
+  output ??= vscode.window.createOutputChannel("keylint", { log: true });
+  output.appendLine(`keylint: using ${resolution.command} (${resolution.origin}, ${versionText})`);
+
+  const serverOptions: ServerOptions = {
+    command: resolution.command,
+    args: serverArgs(),
+    transport: TransportKind.stdio,
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "python" },
+      { scheme: "untitled", language: "python" },
+    ],
+    initializationOptions: settings.server,
+    outputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    synchronize: {
+      fileEvents: vscode.workspace.createFileSystemWatcher("**/{pyproject.toml,keylint.toml}"),
+    },
+    middleware: {
+      workspace: {
+        // Settings changes reach the running server without a restart.
+        configuration: () => [currentSettings().server],
+      },
+    },
+  };
+  client = new LanguageClient("keylint", "keylint", serverOptions, clientOptions);
+  await client.start();
+}
+
+async function stop(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) {
+    await c.stop();
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  context.subscriptions.push(
+    vscode.commands.registerCommand("keylint.restart", async () => {
+      await stop();
+      await start(context);
+    }),
+    vscode.commands.registerCommand("keylint.showOutput", () => {
+      output ??= vscode.window.createOutputChannel("keylint", { log: true });
+      output.show(true);
+    }),
+    vscode.commands.registerCommand("keylint.fixAll", async () => {
+      await vscode.commands.executeCommand("editor.action.codeAction", {
+        kind: "source.fixAll.keylint",
+        apply: "first",
+      });
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration("keylint.enable") || e.affectsConfiguration("keylint.path")) {
+        await stop();
+        await start(context);
+      } else if (e.affectsConfiguration("keylint") && client) {
+        await client.sendNotification("workspace/didChangeConfiguration", {
+          settings: { keylint: currentSettings().server },
+        });
+      }
+    }),
+  );
+  await start(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await stop();
+}

@@ -1,0 +1,137 @@
+// The extension's own logic, free of the `vscode` module so that it can be unit-tested with node:
+// reading settings into server options, and resolving which keylint binary to run.
+
+/** Oldest server this extension can talk to (it needs `keylint server --stdio` and pull diagnostics). */
+export const MIN_SERVER_VERSION = "0.1.0";
+
+export type Severity = "error" | "warning" | "info" | "hint";
+
+/** The `keylint.*` settings as VS Code gives them (anything may be missing or mistyped). */
+export interface RawSettings {
+  enable?: unknown;
+  path?: unknown;
+  select?: unknown;
+  ignore?: unknown;
+  severity?: unknown;
+}
+
+/** What the server receives as `initializationOptions` and in `workspace/didChangeConfiguration`. */
+export interface ServerSettings {
+  select: string[];
+  ignore: string[];
+  severity: Record<string, Severity>;
+}
+
+export interface Settings {
+  enable: boolean;
+  path: string;
+  server: ServerSettings;
+}
+
+const SEVERITIES: readonly string[] = ["error", "warning", "info", "hint"];
+
+function stringList(value: unknown): string[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+/** Normalises raw settings: wrong types fall back to defaults, unknown severities are dropped. */
+export function readSettings(raw: RawSettings): Settings {
+  const severity: Record<string, Severity> = {};
+  if (raw.severity && typeof raw.severity === "object" && !Array.isArray(raw.severity)) {
+    for (const [rule, level] of Object.entries(raw.severity as Record<string, unknown>)) {
+      if (typeof level === "string" && SEVERITIES.includes(level.toLowerCase())) {
+        severity[rule] = level.toLowerCase() as Severity;
+      }
+    }
+  }
+  return {
+    enable: raw.enable === undefined ? true : raw.enable === true,
+    path: typeof raw.path === "string" ? raw.path.trim() : "",
+    server: {
+      select: stringList(raw.select),
+      ignore: stringList(raw.ignore),
+      severity,
+    },
+  };
+}
+
+/** How to find files, injected so that tests need no real file system. */
+export interface Probe {
+  isExecutable(path: string): boolean;
+  /** Directories of the PATH environment variable. */
+  pathDirs(): string[];
+  join(...parts: string[]): string;
+  platform: string;
+}
+
+export type Resolution =
+  | { kind: "found"; command: string; origin: "setting" | "bundled" | "path" }
+  | { kind: "missing"; message: string };
+
+/**
+ * Which binary to run: the `keylint.path` setting if set (it must exist), else the binary bundled
+ * in the extension (`bin/keylint`), else `keylint` on PATH.
+ */
+export function resolveBinary(setting: string, extensionDir: string, probe: Probe): Resolution {
+  const exe = probe.platform === "win32" ? "keylint.exe" : "keylint";
+  if (setting) {
+    if (probe.isExecutable(setting)) {
+      return { kind: "found", command: setting, origin: "setting" };
+    }
+    return {
+      kind: "missing",
+      message: `keylint.path is set to "${setting}", but no executable is there. Fix the setting or clear it to use keylint from PATH.`,
+    };
+  }
+  const bundled = probe.join(extensionDir, "bin", exe);
+  if (probe.isExecutable(bundled)) {
+    return { kind: "found", command: bundled, origin: "bundled" };
+  }
+  for (const dir of probe.pathDirs()) {
+    const candidate = probe.join(dir, exe);
+    if (probe.isExecutable(candidate)) {
+      return { kind: "found", command: candidate, origin: "path" };
+    }
+  }
+  return {
+    kind: "missing",
+    message:
+      "The keylint binary was not found. Install it with `cargo install --path server` from the keylint repository (or put it on PATH), or set keylint.path.",
+  };
+}
+
+/** Parses `keylint 1.2.3` (the output of `keylint --version`). */
+export function parseVersion(output: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(output);
+  if (!m) {
+    return undefined;
+  }
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** True when `version` is at least `minimum` (both `x.y.z`). */
+export function isAtLeast(version: [number, number, number], minimum: string): boolean {
+  const min = parseVersion(minimum) ?? [0, 0, 0];
+  for (let i = 0; i < 3; i++) {
+    if (version[i] !== min[i]) {
+      return version[i] > min[i];
+    }
+  }
+  return true;
+}
+
+/** The message shown when the binary answers with a version older than the extension needs. */
+export function tooOldMessage(found: string, command: string): string {
+  return `keylint ${found} at ${command} is older than ${MIN_SERVER_VERSION}, which this extension needs. Update it (cargo install --path server) or set keylint.path to a newer binary.`;
+}
+
+/** Arguments of the server process (the language client appends `--stdio` itself). */
+export function serverArgs(): string[] {
+  return ["server"];
+}

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  isAtLeast,
+  parseVersion,
+  Probe,
+  readSettings,
+  resolveBinary,
+  serverArgs,
+} from "../src/settings";
+
+function fakeProbe(executables: string[], pathDirs: string[] = ["/usr/bin", "/opt/bin"]): Probe {
+  return {
+    isExecutable: (p) => executables.includes(p),
+    pathDirs: () => pathDirs,
+    join: (...parts) => parts.join("/"),
+    platform: "linux",
+  };
+}
+
+test("defaults when nothing is set", () => {
+  const s = readSettings({});
+  assert.equal(s.enable, true);
+  assert.equal(s.path, "");
+  assert.deepEqual(s.server, { select: [], ignore: [], severity: {} });
+});
+
+test("settings become server options; wrong types fall back", () => {
+  const s = readSettings({
+    enable: false,
+    path: "  /opt/keylint  ",
+    select: ["KL101", " hardcoded-secret ", 3, ""],
+    ignore: "KL202",
+    severity: { KL101: "Error", KL202: "loud", KL301: 1 },
+  });
+  assert.equal(s.enable, false);
+  assert.equal(s.path, "/opt/keylint");
+  assert.deepEqual(s.server.select, ["KL101", "hardcoded-secret"]);
+  assert.deepEqual(s.server.ignore, []);
+  assert.deepEqual(s.server.severity, { KL101: "error" });
+});
+
+test("the path setting wins when it exists", () => {
+  const r = resolveBinary("/opt/keylint", "/ext", fakeProbe(["/opt/keylint", "/ext/bin/keylint"]));
+  assert.deepEqual(r, { kind: "found", command: "/opt/keylint", origin: "setting" });
+});
+
+test("a path setting that does not exist is an error naming the setting, not a silent fallback", () => {
+  const r = resolveBinary("/nope/keylint", "/ext", fakeProbe(["/ext/bin/keylint"]));
+  assert.equal(r.kind, "missing");
+  assert.match(r.kind === "missing" ? r.message : "", /keylint\.path.*\/nope\/keylint/);
+});
+
+test("the bundled binary comes before PATH", () => {
+  const r = resolveBinary("", "/ext", fakeProbe(["/ext/bin/keylint", "/usr/bin/keylint"]));
+  assert.deepEqual(r, { kind: "found", command: "/ext/bin/keylint", origin: "bundled" });
+});
+
+test("PATH is searched in order", () => {
+  const r = resolveBinary("", "/ext", fakeProbe(["/opt/bin/keylint", "/usr/bin/keylint"]));
+  assert.deepEqual(r, { kind: "found", command: "/usr/bin/keylint", origin: "path" });
+});
+
+test("nothing found gives an install hint", () => {
+  const r = resolveBinary("", "/ext", fakeProbe([]));
+  assert.equal(r.kind, "missing");
+  assert.match(r.kind === "missing" ? r.message : "", /cargo install/);
+});
+
+test("versions", () => {
+  assert.deepEqual(parseVersion("keylint 0.1.0\n"), [0, 1, 0]);
+  assert.equal(parseVersion("keylint"), undefined);
+  assert.equal(isAtLeast([0, 1, 0], "0.1.0"), true);
+  assert.equal(isAtLeast([0, 0, 9], "0.1.0"), false);
+  assert.equal(isAtLeast([1, 0, 0], "0.9.9"), true);
+  assert.equal(isAtLeast([0, 2, 0], "0.10.0"), false);
+});
+
+test("server arguments leave --stdio to the client", () => {
+  assert.deepEqual(serverArgs(), ["server"]);
+});
