@@ -1,8 +1,42 @@
 //! The document: a rope (the text, LSP line semantics via ropey's `cr_lines`), a tree-sitter tree and
-//! the LSP version. Edits arrive as LSP content changes and are applied in place: the rope is edited,
-//! the old tree is told about the edit (`InputEdit`, byte columns) and reparsed incrementally, reading
-//! the text from the rope's chunks.
+//! the LSP version.
+//!
+//! ## The edit path
+//! An LSP `didChange` carries content changes, applied in order, each relative to the text left by
+//! the previous one ([`Document::apply_changes`]):
+//!
+//! 1. **LSP change → byte range.** The change's start and end positions are converted to byte
+//!    offsets in the negotiated [`PositionEncoding`] (UTF-16 by default, UTF-8, UTF-32) by
+//!    [`Document::position_to_byte`], through the rope's line / char / UTF-16 indices in O(log n),
+//!    without copying a line. Out-of-range positions are clamped: past the end of a line to the end
+//!    of its content (before `\r\n`, `\n` or `\r`), past the last line to the end of the file, inside
+//!    a surrogate pair or a multi-byte UTF-8 sequence to the start of that character. A byte offset
+//!    between the `\r` and the `\n` of a `\r\n` is never produced.
+//! 2. **Byte range → rope edit.** The range is converted to char indices and edited in place
+//!    (`Rope::remove` then `Rope::insert`): O(log n) plus the size of the change, no copy of the file.
+//! 3. **Rope edit → `InputEdit`.** The old tree is told about the edit with `Tree::edit`: start, old end
+//!    and new end as byte offsets and as tree-sitter `Point`s. Points follow tree-sitter's own
+//!    convention — the row counts `\n` bytes only and the column is in **bytes** — so that the edited
+//!    tree has exactly the positions a fresh parse would give. They are computed from the rope before
+//!    the edit (start and old end) and from the inserted text (new end). For documents that may hold a
+//!    lone `\r` (rare: ropey counts it as a line break, tree-sitter does not) the start point is found
+//!    by counting `\n` over the rope's chunks; otherwise the rope's line index gives it in O(log n).
+//! 4. **Incremental reparse.** The parser reparses with the edited old tree, reading the text from the
+//!    rope's chunks through tree-sitter's callback input (`Parser::parse_with_options`), so no `String`
+//!    of the whole file is built per keystroke. Several changes of one notification edit the tree one
+//!    after the other and are reparsed once. A full replacement (`range: None`) rebuilds the rope and
+//!    parses from scratch.
+//!
+//! After each reparse, [`Document::last_changed_ranges`] holds the ranges tree-sitter reports as
+//! syntactically changed between the old (edited) tree and the new one.
+//!
+//! Outgoing positions ([`Document::byte_to_position`]) are always computed from byte offsets via the
+//! rope, never from tree-sitter `Point` columns (which are bytes, and ignore lone `\r`).
+//!
+//! `rope` and `tree` are public for reading; change them only through the methods here, which keep
+//! them in step.
 
+mod edit;
 mod position;
 mod text;
 
@@ -10,8 +44,10 @@ pub use position::{ContentChange, Pos, PositionEncoding};
 
 pub use text::SourceText;
 
+use std::cell::RefCell;
+
 use ropey::Rope;
-use tree_sitter::{Parser, Tree};
+use tree_sitter::{Parser, Point, Range, Tree};
 
 /// A new tree-sitter parser for Python.
 pub fn python_parser() -> Parser {
@@ -22,27 +58,54 @@ pub fn python_parser() -> Parser {
     parser
 }
 
+thread_local! {
+    /// A parser per thread for [`Document::new`], so the CLI does not build (and keep) one per file.
+    static THREAD_PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses `text` from scratch with this thread's parser.
+fn parse_str(text: &str) -> Tree {
+    let parse = |parser: &mut Parser| {
+        parser
+            .parse(text, None)
+            .expect("parsing without a timeout or cancellation flag always returns a tree")
+    };
+    THREAD_PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => parse(slot.get_or_insert_with(python_parser)),
+        // Re-entered (cannot happen today): use a parser of our own.
+        Err(_) => parse(&mut python_parser()),
+    })
+}
+
 /// One open (or checked) Python file.
 pub struct Document {
     pub rope: Rope,
     pub tree: Tree,
     /// LSP version; 0 for files read by the CLI.
     pub version: i32,
-    parser: Parser,
+    /// The parser kept for incremental reparses; created on the first edit (the CLI never edits, and
+    /// a clone does not need one until it is edited).
+    parser: Option<Parser>,
+    /// False only when the text is known to hold no lone `\r` (one not followed by `\n`): then the
+    /// rope's line index and tree-sitter's rows agree. Conservatively true after an edit that inserted
+    /// a `\r`; recomputed exactly on a full rebuild.
+    may_have_lone_cr: bool,
+    /// What tree-sitter reported as changed by the last reparse.
+    changed_ranges: Vec<Range>,
 }
 
 impl Document {
-    /// Parses `text` from scratch.
+    /// Parses `text` from scratch (directly from the `&str`).
     pub fn new(text: &str, version: i32) -> Self {
-        let mut parser = python_parser();
-        let tree = parser
-            .parse(text, None)
-            .expect("parsing without a timeout or cancellation flag always returns a tree");
+        let tree = parse_str(text);
+        let changed_ranges = vec![whole_range(&tree)];
         Document {
             rope: Rope::from_str(text),
             tree,
             version,
-            parser,
+            parser: None,
+            may_have_lone_cr: has_lone_cr(text),
+            changed_ranges,
         }
     }
 
@@ -57,17 +120,61 @@ impl Document {
 
     /// The parser kept for incremental reparses.
     pub fn parser_mut(&mut self) -> &mut Parser {
-        &mut self.parser
+        self.parser.get_or_insert_with(python_parser)
+    }
+
+    /// The ranges (in the current text) that tree-sitter reports as syntactically changed by the last
+    /// [`apply_change`](Self::apply_change) / [`apply_changes`](Self::apply_changes)
+    /// (`old_tree.changed_ranges(&new_tree)`). After [`new`](Self::new) or a full replacement, one
+    /// range covering the whole document. An edit that leaves the tree's shape unchanged (inside a
+    /// string, say) may report nothing.
+    pub fn last_changed_ranges(&self) -> &[Range] {
+        &self.changed_ranges
     }
 }
 
+/// A range covering the whole tree.
+fn whole_range(tree: &Tree) -> Range {
+    let root = tree.root_node();
+    Range {
+        start_byte: 0,
+        end_byte: root.end_byte(),
+        start_point: Point::new(0, 0),
+        end_point: root.end_position(),
+    }
+}
+
+/// Whether `text` holds a `\r` that is not followed by `\n`.
+fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices('\r')
+        .any(|(i, _)| bytes.get(i + 1) != Some(&b'\n'))
+}
+
 impl Clone for Document {
+    /// Cheap: the rope and the tree are shared (reference counted); the clone gets its own parser
+    /// lazily, on its first edit.
     fn clone(&self) -> Self {
         Document {
             rope: self.rope.clone(),
             tree: self.tree.clone(),
             version: self.version,
-            parser: python_parser(),
+            parser: None,
+            may_have_lone_cr: self.may_have_lone_cr,
+            changed_ranges: self.changed_ranges.clone(),
         }
     }
 }
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("version", &self.version)
+            .field("len_bytes", &self.rope.len_bytes())
+            .field("len_lines", &self.rope.len_lines())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

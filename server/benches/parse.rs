@@ -1,0 +1,98 @@
+//! Full parse vs incremental one-character reparse, on real Django sources.
+//!
+//! Needs `.bench-cache/test_autodetector.py` (django 5.1, 5,087 lines) and `.bench-cache/module_200.py`
+//! (207 lines): run `./scripts/fetch-bench-corpus` first. Without them the benchmark says so and
+//! skips.
+//!
+//! Per file:
+//! - `full`: `Document::new` (rope + parse from the `&str`), what the CLI does per file;
+//! - `insert_end` / `insert_middle`: one `apply_change` inserting one character (at the end of the
+//!   file; after a `self.` near the middle), i.e. rope edit + `InputEdit` + incremental reparse from
+//!   the rope's chunks + changed ranges. Each iteration edits a fresh clone of the parsed document
+//!   (the clone and its parser are made outside the measurement).
+
+use std::path::{Path, PathBuf};
+
+use criterion::{BatchSize, Criterion};
+use keylint::document::{ContentChange, Document, PositionEncoding};
+
+const FILES: [&str; 2] = ["module_200.py", "test_autodetector.py"];
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.bench-cache")
+}
+
+/// A one-character insertion at `byte`.
+fn insert_at(doc: &Document, byte: usize) -> ContentChange {
+    let pos = doc.byte_to_position(byte, PositionEncoding::Utf16);
+    ContentChange {
+        range: Some((pos, pos)),
+        text: "x".to_string(),
+    }
+}
+
+fn bench_file(c: &mut Criterion, name: &str, text: &str) {
+    let lines = text.lines().count();
+    let mut group = c.benchmark_group(format!("parse/{name} ({lines} lines)"));
+    group.bench_function("full", |b| b.iter(|| Document::new(text, 0)));
+
+    let base = Document::new(text, 0);
+    let end = insert_at(&base, text.len());
+    // `self.` + `x` keeps the file valid: `self.xattr`.
+    let middle_byte = text[text.len() / 2..]
+        .find("self.")
+        .map(|i| text.len() / 2 + i + "self.".len())
+        .unwrap_or(text.len() / 2);
+    let middle = insert_at(&base, middle_byte);
+    for (label, change) in [("insert_end", &end), ("insert_middle", &middle)] {
+        group.bench_function(label, |b| {
+            b.iter_batched(
+                || {
+                    let mut doc = base.clone();
+                    doc.parser_mut();
+                    doc
+                },
+                |mut doc| {
+                    doc.apply_change(change, PositionEncoding::Utf16);
+                    doc
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+
+    // The edit really is applied and the tree stays error-free where the file was.
+    let mut doc = base.clone();
+    doc.apply_change(&middle, PositionEncoding::Utf16);
+    assert_eq!(doc.rope.len_bytes(), text.len() + 1);
+    assert_eq!(
+        doc.tree.root_node().has_error(),
+        base.tree.root_node().has_error()
+    );
+}
+
+fn main() {
+    let dir = cache_dir();
+    let mut files = Vec::new();
+    for name in FILES {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(text) => files.push((name, text)),
+            Err(_) => {
+                eprintln!(
+                    "parse bench: {} not found; run ./scripts/fetch-bench-corpus. Skipping {name}.",
+                    dir.join(name).display()
+                );
+            }
+        }
+    }
+    if files.is_empty() {
+        eprintln!("parse bench: no benchmark corpus, nothing to measure.");
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    for (name, text) in &files {
+        bench_file(&mut c, name, text);
+    }
+    c.final_summary();
+}

@@ -1,0 +1,332 @@
+//! Unit tests of position conversions and edits.
+
+use super::*;
+use PositionEncoding::{Utf16, Utf32, Utf8};
+
+const ALL: [PositionEncoding; 3] = [Utf8, Utf16, Utf32];
+
+fn doc(text: &str) -> Document {
+    Document::new(text, 0)
+}
+
+fn p(line: u32, character: u32) -> Pos {
+    Pos::new(line, character)
+}
+
+fn change(start: Pos, end: Pos, text: &str) -> ContentChange {
+    ContentChange {
+        range: Some((start, end)),
+        text: text.to_string(),
+    }
+}
+
+/// Every node's kind, byte range and points, depth first.
+fn dump(tree: &Tree) -> Vec<(String, std::ops::Range<usize>, Point, Point)> {
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    'outer: loop {
+        let n = cursor.node();
+        out.push((
+            n.kind().to_string(),
+            n.byte_range(),
+            n.start_position(),
+            n.end_position(),
+        ));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            if !cursor.goto_parent() {
+                break 'outer;
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_as_fresh(d: &Document) {
+    let fresh = Document::new(&d.text(), 0);
+    assert_eq!(
+        d.tree.root_node().to_sexp(),
+        fresh.tree.root_node().to_sexp()
+    );
+    assert_eq!(dump(&d.tree), dump(&fresh.tree));
+}
+
+#[test]
+fn utf16_emoji_and_surrogate_clamping() {
+    // 😀 is 4 bytes, 2 UTF-16 code units, 1 char.
+    let d = doc("a😀b");
+    assert_eq!(d.position_to_byte(p(0, 0), Utf16), 0);
+    assert_eq!(d.position_to_byte(p(0, 1), Utf16), 1);
+    // Inside the surrogate pair: back to the start of the emoji.
+    assert_eq!(d.position_to_byte(p(0, 2), Utf16), 1);
+    assert_eq!(d.position_to_byte(p(0, 3), Utf16), 5);
+    assert_eq!(d.position_to_byte(p(0, 4), Utf16), 6);
+    assert_eq!(d.position_to_byte(p(0, 99), Utf16), 6);
+    assert_eq!(d.byte_to_position(5, Utf16), p(0, 3));
+    assert_eq!(d.byte_to_position(6, Utf16), p(0, 4));
+    // A byte inside the emoji is moved back to its start.
+    assert_eq!(d.byte_to_position(3, Utf16), p(0, 1));
+}
+
+#[test]
+fn utf8_multibyte_clamping() {
+    // é is 2 bytes, 中 is 3 bytes.
+    let d = doc("é中x");
+    assert_eq!(d.position_to_byte(p(0, 1), Utf8), 0);
+    assert_eq!(d.position_to_byte(p(0, 2), Utf8), 2);
+    assert_eq!(d.position_to_byte(p(0, 3), Utf8), 2);
+    assert_eq!(d.position_to_byte(p(0, 4), Utf8), 2);
+    assert_eq!(d.position_to_byte(p(0, 5), Utf8), 5);
+    assert_eq!(d.position_to_byte(p(0, 6), Utf8), 6);
+    assert_eq!(d.position_to_byte(p(0, 7), Utf8), 6);
+    assert_eq!(d.byte_to_position(5, Utf8), p(0, 5));
+    assert_eq!(d.byte_to_position(4, Utf8), p(0, 2));
+}
+
+#[test]
+fn utf32_counts_chars() {
+    let d = doc("中😀é\nx");
+    assert_eq!(d.position_to_byte(p(0, 1), Utf32), 3);
+    assert_eq!(d.position_to_byte(p(0, 2), Utf32), 7);
+    assert_eq!(d.position_to_byte(p(0, 3), Utf32), 9);
+    assert_eq!(d.position_to_byte(p(0, 4), Utf32), 9);
+    assert_eq!(d.position_to_byte(p(1, 1), Utf32), 11);
+    assert_eq!(d.byte_to_position(7, Utf32), p(0, 2));
+    assert_eq!(d.byte_to_position(7, Utf16), p(0, 3));
+    assert_eq!(d.byte_to_position(7, Utf8), p(0, 7));
+    assert_eq!(d.byte_to_position(11, Utf32), p(1, 1));
+}
+
+#[test]
+fn crlf_end_of_line_lands_before_the_break() {
+    let d = doc("ab\r\ncd\r\n");
+    for enc in ALL {
+        assert_eq!(d.position_to_byte(p(0, 2), enc), 2);
+        assert_eq!(
+            d.position_to_byte(p(0, 3), enc),
+            2,
+            "never between \\r and \\n"
+        );
+        assert_eq!(d.position_to_byte(p(0, 100), enc), 2);
+        assert_eq!(d.position_to_byte(p(1, 0), enc), 4);
+        assert_eq!(d.position_to_byte(p(1, 9), enc), 6);
+        assert_eq!(d.position_to_byte(p(2, 0), enc), 8);
+        assert_eq!(d.position_to_byte(p(2, 3), enc), 8);
+        // A byte between \r and \n is taken as the end of the line.
+        assert_eq!(d.byte_to_position(3, enc), p(0, 2));
+        assert_eq!(d.byte_to_position(2, enc), p(0, 2));
+        assert_eq!(d.byte_to_position(4, enc), p(1, 0));
+        assert_eq!(d.byte_to_position(8, enc), p(2, 0));
+    }
+}
+
+#[test]
+fn lone_cr_is_a_line_break() {
+    let d = doc("ab\rcd\nx\r\r\ny");
+    // Lines: "ab" \r | "cd" \n | "x" \r | "" \r\n | "y"
+    assert_eq!(d.rope.len_lines(), 5);
+    for enc in ALL {
+        assert_eq!(d.position_to_byte(p(0, 5), enc), 2);
+        assert_eq!(d.position_to_byte(p(1, 1), enc), 4);
+        assert_eq!(d.position_to_byte(p(2, 0), enc), 6);
+        assert_eq!(d.position_to_byte(p(2, 7), enc), 7);
+        assert_eq!(d.position_to_byte(p(3, 0), enc), 8);
+        assert_eq!(d.position_to_byte(p(3, 1), enc), 8);
+        assert_eq!(d.position_to_byte(p(4, 0), enc), 10);
+        assert_eq!(d.position_to_byte(p(4, 1), enc), 11);
+        assert_eq!(d.byte_to_position(3, enc), p(1, 0));
+        assert_eq!(d.byte_to_position(9, enc), p(3, 0));
+        assert_eq!(d.byte_to_position(10, enc), p(4, 0));
+    }
+}
+
+#[test]
+fn empty_document() {
+    let d = doc("");
+    for enc in ALL {
+        assert_eq!(d.position_to_byte(p(0, 0), enc), 0);
+        assert_eq!(d.position_to_byte(p(0, 7), enc), 0);
+        assert_eq!(d.position_to_byte(p(3, 2), enc), 0);
+        assert_eq!(d.byte_to_position(0, enc), p(0, 0));
+        assert_eq!(d.byte_to_position(42, enc), p(0, 0));
+    }
+    assert_eq!(d.line_content_range(0), 0..0);
+}
+
+#[test]
+fn end_of_file_and_past_it() {
+    let d = doc("x = '😀'\n");
+    for enc in ALL {
+        assert_eq!(d.position_to_byte(p(1, 0), enc), 11);
+        assert_eq!(d.position_to_byte(p(1, 4), enc), 11);
+        assert_eq!(d.position_to_byte(p(2, 0), enc), 11);
+        assert_eq!(d.position_to_byte(p(u32::MAX, u32::MAX), enc), 11);
+        assert_eq!(d.byte_to_position(11, enc), p(1, 0));
+        assert_eq!(d.byte_to_position(usize::MAX, enc), p(1, 0));
+    }
+    assert_eq!(d.position_to_byte(p(0, u32::MAX), Utf16), 10);
+    assert_eq!(d.byte_to_position(10, Utf16), p(0, 8));
+    assert_eq!(d.byte_to_position(10, Utf32), p(0, 7));
+    assert_eq!(d.byte_to_position(10, Utf8), p(0, 10));
+}
+
+#[test]
+fn round_trip_at_every_char_boundary() {
+    let text = "é = '中😀'\r\n\r# x😀\ry\n\nz";
+    let d = doc(text);
+    for enc in ALL {
+        for (byte, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let pos = d.byte_to_position(byte, enc);
+            let back = d.position_to_byte(pos, enc);
+            if text[..byte].ends_with('\r') && text[byte..].starts_with('\n') {
+                assert_eq!(back, byte - 1, "{enc:?} byte {byte}");
+            } else {
+                assert_eq!(back, byte, "{enc:?} byte {byte} pos {pos:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn line_content_ranges() {
+    let d = doc("a\r\nbc\rd\n");
+    assert_eq!(d.line_content_range(0), 0..1);
+    assert_eq!(d.line_content_range(1), 3..5);
+    assert_eq!(d.line_content_range(2), 6..7);
+    assert_eq!(d.line_content_range(3), 8..8);
+    assert_eq!(d.line_content_range(4), 8..8);
+}
+
+#[test]
+fn range_conversions() {
+    let d = doc("x😀y\nz");
+    assert_eq!(d.positions_to_byte_range(p(0, 1), p(0, 3), Utf16), 1..5);
+    // An end before the start collapses to the start.
+    assert_eq!(d.positions_to_byte_range(p(1, 0), p(0, 0), Utf16), 7..7);
+    assert_eq!(d.byte_range_to_positions(1..5, Utf16), (p(0, 1), p(0, 3)));
+}
+
+#[test]
+fn insert_inside_surrogate_pair_goes_before_the_emoji() {
+    let mut d = doc("s = '😀'\n");
+    d.apply_change(&change(p(0, 6), p(0, 6), "x"), Utf16);
+    assert_eq!(d.text(), "s = 'x😀'\n");
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn incremental_edit_matches_fresh_parse_with_positions() {
+    let mut d = doc("def f():\n    return 1\n\nx = f()\n");
+    d.apply_change(&change(p(1, 11), p(1, 12), "g(2)"), Utf16);
+    assert_eq!(d.text(), "def f():\n    return g(2)\n\nx = f()\n");
+    assert_same_as_fresh(&d);
+    d.apply_change(&change(p(2, 0), p(3, 0), ""), Utf16);
+    assert_eq!(d.text(), "def f():\n    return g(2)\nx = f()\n");
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn lone_cr_documents_keep_tree_sitter_points() {
+    // tree-sitter does not count a lone \r as a row; the edit points must agree with it.
+    let mut d = doc("a = 1\rb = 2\rc = [\n  3]\r\nd = 4\n");
+    d.apply_change(&change(p(3, 2), p(3, 3), "30, 31"), Utf16);
+    assert_eq!(d.text(), "a = 1\rb = 2\rc = [\n  30, 31]\r\nd = 4\n");
+    assert_same_as_fresh(&d);
+    d.apply_change(&change(p(1, 0), p(2, 0), "bb = '中'\n"), Utf32);
+    assert_eq!(d.text(), "a = 1\rbb = '中'\nc = [\n  30, 31]\r\nd = 4\n");
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn inserting_lf_after_lone_cr_makes_crlf() {
+    let mut d = doc("a\rb\n");
+    assert_eq!(d.rope.len_lines(), 3);
+    d.apply_change(&change(p(1, 0), p(1, 0), "\n"), Utf16);
+    assert_eq!(d.text(), "a\r\nb\n");
+    assert_eq!(d.rope.len_lines(), 3);
+    assert_eq!(d.position_to_byte(p(0, 5), Utf16), 1);
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn multi_change_notification_in_order_and_version() {
+    let mut d = doc("x = 1\ny = 2\n");
+    d.apply_changes(
+        &[
+            change(p(0, 4), p(0, 5), "'é'"),
+            // Relative to the text after the first change.
+            change(p(0, 7), p(0, 7), " + z"),
+            change(p(1, 0), p(2, 0), ""),
+        ],
+        7,
+        Utf16,
+    );
+    assert_eq!(d.text(), "x = 'é' + z\n");
+    assert_eq!(d.version, 7);
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn full_replacement_in_the_middle_of_a_notification() {
+    let mut d = doc("x = 1\n");
+    d.apply_changes(
+        &[
+            change(p(0, 0), p(0, 0), "#"),
+            ContentChange {
+                range: None,
+                text: "a = [\r1,\r2]\r".to_string(),
+            },
+            change(p(1, 0), p(1, 1), "10"),
+        ],
+        2,
+        Utf8,
+    );
+    assert_eq!(d.text(), "a = [\r10,\r2]\r");
+    assert_same_as_fresh(&d);
+    assert_eq!(d.last_changed_ranges().len(), 1);
+    assert_eq!(d.last_changed_ranges()[0].end_byte, d.rope.len_bytes());
+}
+
+#[test]
+fn changed_ranges_cover_a_structural_edit() {
+    let mut d = doc("a = 1\n\ndef f():\n    return 2\n\nz = 3\n");
+    // `return 2` → `return g(2)`.
+    d.apply_change(&change(p(3, 11), p(3, 12), "g(2)"), Utf16);
+    let ranges = d.last_changed_ranges();
+    assert!(!ranges.is_empty());
+    let edit = d.position_to_byte(p(3, 11), Utf16);
+    assert!(ranges
+        .iter()
+        .any(|r| r.start_byte <= edit && edit < r.end_byte));
+    // Nothing outside the function changed.
+    let f_start = d.position_to_byte(p(2, 0), Utf16);
+    let z_start = d.position_to_byte(p(5, 0), Utf16);
+    assert!(ranges
+        .iter()
+        .all(|r| r.start_byte >= f_start && r.end_byte <= z_start));
+}
+
+#[test]
+fn clone_is_independent() {
+    let d = doc("x = 1\n");
+    let mut c = d.clone();
+    c.apply_change(&change(p(0, 4), p(0, 5), "2"), Utf16);
+    assert_eq!(d.text(), "x = 1\n");
+    assert_eq!(c.text(), "x = 2\n");
+    assert_same_as_fresh(&c);
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn empty_change_is_a_no_op() {
+    let mut d = doc("x = 1\n");
+    d.apply_changes(&[change(p(0, 2), p(0, 2), "")], 3, Utf16);
+    assert_eq!(d.text(), "x = 1\n");
+    assert_eq!(d.version, 3);
+    assert!(d.last_changed_ranges().is_empty());
+}

@@ -1,0 +1,738 @@
+//! Property tests of the document engine.
+//!
+//! Random edit sequences — inserts, deletes, replacements, several changes per notification, a full
+//! replacement now and then — over text mixing ASCII Python, `é`, `中`, `😀`, `\n`, `\r\n` and lone
+//! `\r`, with positions sometimes past the end of a line or of the file, or inside a surrogate pair
+//! or a multi-byte character. Every notification is applied through the incremental path and
+//! compared with a from-scratch parse of the expected text: same text, same S-expression, same node
+//! byte ranges and points — in every position encoding.
+//!
+//! The expected text comes from a model written here, independently of the code under test: lines
+//! split by hand over the `String`, positions clamped by walking its chars.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::{Config, TestRunner};
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+const ENCODINGS: [PositionEncoding; 3] = [
+    PositionEncoding::Utf8,
+    PositionEncoding::Utf16,
+    PositionEncoding::Utf32,
+];
+
+/// The pieces random text is made of.
+const PIECES: &[&str] = &[
+    "a",
+    "x",
+    "_",
+    "1",
+    " ",
+    "    ",
+    "def ",
+    "f",
+    "(",
+    ")",
+    ":",
+    "=",
+    ",",
+    ".",
+    "[",
+    "]",
+    "'",
+    "\"",
+    "'''",
+    "#",
+    "\\",
+    "é",
+    "中",
+    "😀",
+    "😀😀",
+    "\n",
+    "\n",
+    "\r\n",
+    "\r\n",
+    "\r",
+    "return ",
+    "import os\n",
+    "class C:\n",
+    "def f(x):\n    return x\n",
+    "app = Flask(__name__)\n",
+    "KEY = 'sk_live_é中😀'\n",
+    "@app.route('/')\r\n",
+    "if x:\r    pass\r",
+    "f'{x}'",
+];
+
+fn text(max_pieces: usize) -> impl Strategy<Value = String> {
+    vec(select(PIECES), 0..max_pieces).prop_map(|pieces| pieces.concat())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model: a String, LSP lines and clamping written out by hand.
+
+/// (start, content end) byte offsets of each line; breaks are `\r\n`, `\n`, `\r`.
+fn model_lines(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut lines = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                lines.push((start, i));
+                i += 2;
+                start = i;
+            }
+            b'\r' | b'\n' => {
+                lines.push((start, i));
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    lines.push((start, b.len()));
+    lines
+}
+
+fn width(c: char, enc: PositionEncoding) -> usize {
+    match enc {
+        PositionEncoding::Utf8 => c.len_utf8(),
+        PositionEncoding::Utf16 => c.len_utf16(),
+        PositionEncoding::Utf32 => 1,
+    }
+}
+
+fn model_pos_to_byte(text: &str, pos: Pos, enc: PositionEncoding) -> usize {
+    let lines = model_lines(text);
+    let Some(&(start, end)) = lines.get(pos.line as usize) else {
+        return text.len();
+    };
+    let mut units = 0;
+    let mut byte = start;
+    for c in text[start..end].chars() {
+        let w = width(c, enc);
+        if units + w > pos.character as usize {
+            break;
+        }
+        units += w;
+        byte += c.len_utf8();
+    }
+    byte
+}
+
+fn model_byte_to_pos(text: &str, byte: usize, enc: PositionEncoding) -> Pos {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    if text[..byte].ends_with('\r') && text[byte..].starts_with('\n') {
+        byte -= 1;
+    }
+    let lines = model_lines(text);
+    let line = lines.iter().rposition(|&(s, _)| s <= byte).unwrap();
+    let start = lines[line].0;
+    let character: usize = text[start..byte].chars().map(|c| width(c, enc)).sum();
+    Pos::new(line as u32, character as u32)
+}
+
+fn model_apply(text: &mut String, change: &ContentChange, enc: PositionEncoding) {
+    match change.range {
+        None => *text = change.text.clone(),
+        Some((start, end)) => {
+            let a = model_pos_to_byte(text, start, enc);
+            let b = model_pos_to_byte(text, end, enc).max(a);
+            text.replace_range(a..b, &change.text);
+        }
+    }
+}
+
+/// Length of a line's content in the units of `enc`.
+fn model_line_units(text: &str, line: usize, enc: PositionEncoding) -> usize {
+    match model_lines(text).get(line) {
+        Some(&(s, e)) => text[s..e].chars().map(|c| width(c, enc)).sum(),
+        None => 0,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random positions, resolved against the model's current text.
+
+#[derive(Debug, Clone)]
+struct PosSeed {
+    mode: u8,
+    line: u32,
+    character: u32,
+}
+
+fn pos_seed() -> impl Strategy<Value = PosSeed> {
+    (0u8..20, any::<u32>(), any::<u32>()).prop_map(|(mode, line, character)| PosSeed {
+        mode,
+        line,
+        character,
+    })
+}
+
+impl PosSeed {
+    fn resolve(&self, text: &str, enc: PositionEncoding) -> Pos {
+        let n_lines = model_lines(text).len() as u32;
+        match self.mode {
+            // Anything at all: mostly far out of range.
+            0 => Pos::new(self.line, self.character),
+            // A valid line, a column far past its end.
+            1 => Pos::new(self.line % n_lines, self.character | 0x4000_0000),
+            // Past the last line.
+            2 => Pos::new(n_lines + self.line % 3, self.character % 5),
+            // Usually in range; up to 3 units past the end of the line.
+            _ => {
+                let line = self.line % n_lines;
+                let units = model_line_units(text, line as usize, enc) as u32;
+                Pos::new(line, self.character % (units + 4))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ChangeSeed {
+    Range {
+        start: PosSeed,
+        /// None: an insertion (end = start).
+        end: Option<EndSeed>,
+        text: String,
+    },
+    Full(String),
+}
+
+#[derive(Debug, Clone)]
+enum EndSeed {
+    /// Same line, a few units further (a deletion or replacement within the line).
+    Near(u8),
+    /// A few lines further.
+    Lines(u8, u8),
+    /// Anywhere (possibly before the start: the range collapses to the start).
+    Anywhere(PosSeed),
+}
+
+fn change_seed() -> impl Strategy<Value = ChangeSeed> {
+    let end = prop_oneof![
+        3 => Just(None),
+        4 => any::<u8>().prop_map(|n| Some(EndSeed::Near(n % 8))),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(l, c)| Some(EndSeed::Lines(l % 4, c % 12))),
+        1 => pos_seed().prop_map(|p| Some(EndSeed::Anywhere(p))),
+    ];
+    prop_oneof![
+        40 => (pos_seed(), end, text(5)).prop_map(|(start, end, text)| ChangeSeed::Range {
+            start,
+            end,
+            text
+        }),
+        1 => text(24).prop_map(ChangeSeed::Full),
+    ]
+}
+
+impl ChangeSeed {
+    fn resolve(&self, text: &str, enc: PositionEncoding) -> ContentChange {
+        match self {
+            ChangeSeed::Full(t) => ContentChange {
+                range: None,
+                text: t.clone(),
+            },
+            ChangeSeed::Range {
+                start,
+                end,
+                text: t,
+            } => {
+                let start = start.resolve(text, enc);
+                let end = match end {
+                    None => start,
+                    Some(EndSeed::Near(n)) => {
+                        Pos::new(start.line, start.character.saturating_add(*n as u32))
+                    }
+                    Some(EndSeed::Lines(l, c)) => {
+                        Pos::new(start.line.saturating_add(*l as u32), *c as u32)
+                    }
+                    Some(EndSeed::Anywhere(p)) => p.resolve(text, enc),
+                };
+                ContentChange {
+                    range: Some((start, end)),
+                    text: t.clone(),
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A reference incremental parser: the text as a `String`, `InputEdit`s computed by scanning it.
+
+/// tree-sitter's point of a byte offset: rows count `\n`, columns are bytes.
+fn model_ts_point(text: &str, byte: usize) -> Point {
+    let before = &text.as_bytes()[..byte];
+    let row = before.iter().filter(|&&c| c == b'\n').count();
+    let column = match before.iter().rposition(|&c| c == b'\n') {
+        Some(i) => byte - i - 1,
+        None => byte,
+    };
+    Point::new(row, column)
+}
+
+struct Reference {
+    text: String,
+    tree: Tree,
+    parser: Parser,
+}
+
+impl Reference {
+    fn new(text: &str) -> Self {
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        Reference {
+            text: text.to_string(),
+            tree,
+            parser,
+        }
+    }
+
+    /// Edits the tree for every change, then reparses once (from scratch after a full replacement).
+    fn apply(&mut self, changes: &[ContentChange], enc: PositionEncoding) {
+        let mut stale = false;
+        for change in changes {
+            let Some((start, end)) = change.range else {
+                self.text = change.text.clone();
+                stale = true;
+                continue;
+            };
+            let a = model_pos_to_byte(&self.text, start, enc);
+            let b = model_pos_to_byte(&self.text, end, enc).max(a);
+            if a == b && change.text.is_empty() {
+                continue;
+            }
+            let start_position = model_ts_point(&self.text, a);
+            let old_end_position = model_ts_point(&self.text, b);
+            self.text.replace_range(a..b, &change.text);
+            let new_end_byte = a + change.text.len();
+            let new_end_position = model_ts_point(&self.text, new_end_byte);
+            if !stale {
+                self.tree.edit(&InputEdit {
+                    start_byte: a,
+                    old_end_byte: b,
+                    new_end_byte,
+                    start_position,
+                    old_end_position,
+                    new_end_position,
+                });
+            }
+        }
+        let old = (!stale).then_some(&self.tree);
+        self.tree = self.parser.parse(&self.text, old).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing trees.
+
+/// Walks both trees in step: every node (named or not) must have the same kind, field, flags,
+/// byte range and points. Stronger than comparing S-expressions, and allocation-free.
+fn same_tree(a: &Tree, b: &Tree) -> Result<(), String> {
+    let (mut ca, mut cb) = (a.walk(), b.walk());
+    loop {
+        let (na, nb) = (ca.node(), cb.node());
+        let key = |c: &tree_sitter::TreeCursor, n: tree_sitter::Node| {
+            (
+                n.kind_id(),
+                c.field_id(),
+                n.is_missing(),
+                n.is_extra(),
+                n.byte_range(),
+                n.start_position(),
+                n.end_position(),
+            )
+        };
+        if key(&ca, na) != key(&cb, nb) {
+            return Err(format!("{na:?} != {nb:?}"));
+        }
+        if ca.goto_first_child() {
+            if !cb.goto_first_child() {
+                return Err(format!("{na:?} has children, {nb:?} has none"));
+            }
+            continue;
+        }
+        if cb.goto_first_child() {
+            return Err(format!("{nb:?} has children, {na:?} has none"));
+        }
+        loop {
+            let (sa, sb) = (ca.goto_next_sibling(), cb.goto_next_sibling());
+            if sa != sb {
+                return Err(format!(
+                    "sibling count differs under {:?}",
+                    ca.node().parent()
+                ));
+            }
+            if sa {
+                break;
+            }
+            let (pa, pb) = (ca.goto_parent(), cb.goto_parent());
+            if pa != pb {
+                return Err("depth differs".to_string());
+            }
+            if !pa {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One document under test, the reference incremental parser and the model, edited together.
+struct Harness {
+    enc: PositionEncoding,
+    doc: Document,
+    reference: Reference,
+    expected: String,
+    notifications: usize,
+    edits: usize,
+    /// Notifications after which the tree differs from a from-scratch parse of a text with syntax
+    /// errors (tree-sitter's error recovery may differ with reused nodes; the reference agrees).
+    diverged: usize,
+    /// Notifications after which the text had no syntax error (compared exactly with a rebuild).
+    valid: usize,
+}
+
+impl Harness {
+    fn new(initial: &str, enc: PositionEncoding) -> Self {
+        Harness {
+            enc,
+            doc: Document::new(initial, 0),
+            reference: Reference::new(initial),
+            expected: initial.to_string(),
+            notifications: 0,
+            edits: 0,
+            diverged: 0,
+            valid: 0,
+        }
+    }
+
+    /// Resolves the seeds one after the other against the model (each change is relative to the
+    /// text left by the previous one), then applies them as one notification.
+    fn notify_seeds(&mut self, seeds: &[ChangeSeed]) -> Result<(), TestCaseError> {
+        let mut changes = Vec::with_capacity(seeds.len());
+        for seed in seeds {
+            let change = seed.resolve(&self.expected, self.enc);
+            model_apply(&mut self.expected, &change, self.enc);
+            changes.push(change);
+        }
+        self.apply(&changes)
+    }
+
+    /// Replaces the byte range `a..b` of the model's text, as one notification with positions in
+    /// the harness's encoding.
+    fn notify_bytes(&mut self, a: usize, b: usize, text: &str) -> Result<(), TestCaseError> {
+        let start = model_byte_to_pos(&self.expected, a, self.enc);
+        let end = model_byte_to_pos(&self.expected, b, self.enc);
+        let change = ContentChange {
+            range: Some((start, end)),
+            text: text.to_string(),
+        };
+        model_apply(&mut self.expected, &change, self.enc);
+        self.apply(&[change])
+    }
+
+    fn apply(&mut self, changes: &[ContentChange]) -> Result<(), TestCaseError> {
+        self.notifications += 1;
+        self.edits += changes.len();
+        let version = self.notifications as i32;
+        // Both entry points: a lone change through `apply_change` every other time.
+        if changes.len() == 1 && version % 2 == 0 {
+            self.doc.apply_change(&changes[0], self.enc);
+            self.doc.version = version;
+        } else {
+            self.doc.apply_changes(changes, version, self.enc);
+        }
+        self.reference.apply(changes, self.enc);
+        prop_assert_eq!(self.doc.version, version);
+        self.check()
+    }
+
+    fn check(&mut self) -> Result<(), TestCaseError> {
+        let doc = &self.doc;
+        prop_assert_eq!(doc.text(), self.expected.as_str());
+        prop_assert_eq!(doc.rope.len_bytes(), self.expected.len());
+        prop_assert_eq!(self.reference.text.as_str(), self.expected.as_str());
+        // Exactly the tree of the independent reference (same edits, same old tree).
+        if let Err(e) = same_tree(&doc.tree, &self.reference.tree) {
+            prop_assert!(false, "differs from the reference: {}", e);
+        }
+        // And the tree of a from-scratch rebuild.
+        let fresh = Document::new(&self.expected, 0);
+        let sexp = doc.tree.root_node().to_sexp();
+        let fresh_sexp = fresh.tree.root_node().to_sexp();
+        let same = same_tree(&doc.tree, &fresh.tree);
+        if fresh.tree.root_node().has_error() {
+            if sexp != fresh_sexp || same.is_err() {
+                self.diverged += 1;
+            }
+        } else {
+            self.valid += 1;
+            prop_assert_eq!(&sexp, &fresh_sexp, "text {:?}", self.expected);
+            if let Err(e) = same {
+                prop_assert!(false, "differs from a rebuild: {}", e);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    edits: AtomicUsize,
+    notifications: AtomicUsize,
+    diverged: AtomicUsize,
+    valid: AtomicUsize,
+}
+
+impl Totals {
+    fn add(&self, h: &Harness) {
+        self.edits.fetch_add(h.edits, Ordering::Relaxed);
+        self.notifications
+            .fetch_add(h.notifications, Ordering::Relaxed);
+        self.diverged.fetch_add(h.diverged, Ordering::Relaxed);
+        self.valid.fetch_add(h.valid, Ordering::Relaxed);
+    }
+
+    /// Prints the totals and checks them: enough edits, divergences from a rebuild rare.
+    fn check(&self, name: &str, min_edits: usize) {
+        let edits = self.edits.load(Ordering::Relaxed);
+        let notifications = self.notifications.load(Ordering::Relaxed);
+        let diverged = self.diverged.load(Ordering::Relaxed);
+        let valid = self.valid.load(Ordering::Relaxed);
+        eprintln!(
+            "{name}: {edits} edits in {notifications} notifications; {valid} error-free results; \
+             {diverged} trees with syntax errors differ from a rebuild (as tree-sitter's do)"
+        );
+        assert!(edits >= min_edits, "only {edits} edits");
+        assert!(
+            diverged * 100 <= notifications,
+            "{diverged} of {notifications} trees differ from a rebuild"
+        );
+    }
+}
+
+// Case counts: together the two edit tests apply well over 10,000 random edits per run, each in one
+// of the three encodings (drawn per case), each checked against the reference and a rebuild.
+const CHAOTIC_CASES: u32 = 150;
+const CHAOTIC_MIN_EDITS: usize = 3_000;
+const PYTHON_CASES: u32 = 128;
+const PYTHON_MIN_EDITS: usize = 7_000;
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+    if let Err(e) = TestRunner::new(config(cases)).run(&strategy, test) {
+        panic!("{e}");
+    }
+}
+
+/// Random changes anywhere: text that is mostly not valid Python (slow to parse: error recovery).
+#[test]
+fn chaotic_edits_match_reference_and_rebuild() {
+    static TOTALS: Totals = Totals {
+        edits: AtomicUsize::new(0),
+        notifications: AtomicUsize::new(0),
+        diverged: AtomicUsize::new(0),
+        valid: AtomicUsize::new(0),
+    };
+    let strategy = (
+        select(&ENCODINGS[..]),
+        text(24),
+        vec(vec(change_seed(), 1..5), 1..25),
+    );
+    run(CHAOTIC_CASES, strategy, |(enc, initial, notifications)| {
+        let mut h = Harness::new(&initial, enc);
+        h.check()?;
+        for seeds in &notifications {
+            h.notify_seeds(seeds)?;
+        }
+        TOTALS.add(&h);
+        Ok(())
+    });
+    TOTALS.check("chaotic", CHAOTIC_MIN_EDITS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edits that keep the text mostly valid Python: whole statements inserted or deleted, statements
+// typed and erased one character at a time, with a random change now and then.
+
+const STATEMENTS: &[&str] = &[
+    "x = 1",
+    "KEY = 'sk_live_é中😀'",
+    "import os",
+    "from flask import Flask",
+    "app = Flask(__name__)",
+    "y = f(x, 'é')  # 中 😀",
+    "def g(): return os.environ['K']",
+    "class K: pass",
+    "if x: y = 2",
+    "s = \"😀😀\"",
+    "z = [1, 2, 3]",
+    "@app.route('/')\ndef h(): return 'ok'",
+];
+
+/// Mostly `\n` and `\r\n`: tree-sitter-python takes a lone `\r` for a syntax error (and error
+/// recovery is slow), while the chaotic test and the conversions have lone `\r` aplenty.
+const EOLS: &[&str] = &[
+    "\n", "\n", "\n", "\n", "\n", "\n", "\r\n", "\r\n", "\r\n", "\r\n", "\r",
+];
+
+fn statement() -> impl Strategy<Value = String> {
+    (select(STATEMENTS), select(EOLS)).prop_map(|(s, eol)| format!("{s}{eol}"))
+}
+
+#[derive(Debug, Clone)]
+enum PyOp {
+    InsertLine(u32, String),
+    DeleteLine(u32),
+    TypeLine(u32, String),
+    EraseLine(u32),
+    Random(Vec<ChangeSeed>),
+    Full(String),
+}
+
+fn py_op() -> impl Strategy<Value = PyOp> {
+    prop_oneof![
+        6 => (any::<u32>(), statement()).prop_map(|(l, s)| PyOp::InsertLine(l, s)),
+        4 => any::<u32>().prop_map(PyOp::DeleteLine),
+        4 => (any::<u32>(), statement()).prop_map(|(l, s)| PyOp::TypeLine(l, s)),
+        3 => any::<u32>().prop_map(PyOp::EraseLine),
+        1 => vec(change_seed(), 1..4).prop_map(PyOp::Random),
+        2 => vec(statement(), 0..12).prop_map(|v| PyOp::Full(v.concat())),
+    ]
+}
+
+impl Harness {
+    fn py_op(&mut self, op: &PyOp) -> Result<(), TestCaseError> {
+        let lines = model_lines(&self.expected);
+        let n = lines.len() as u32;
+        match op {
+            PyOp::InsertLine(l, s) => {
+                let at = lines[(l % n) as usize].0;
+                self.notify_bytes(at, at, s)
+            }
+            PyOp::DeleteLine(l) if n >= 2 => {
+                let k = (l % (n - 1)) as usize;
+                self.notify_bytes(lines[k].0, lines[k + 1].0, "")
+            }
+            PyOp::DeleteLine(_) => Ok(()),
+            PyOp::TypeLine(l, s) => {
+                let mut at = lines[(l % n) as usize].0;
+                for c in s.chars() {
+                    self.notify_bytes(at, at, c.encode_utf8(&mut [0; 4]))?;
+                    at += c.len_utf8();
+                }
+                Ok(())
+            }
+            PyOp::EraseLine(l) => {
+                // Backspace from the end of the line's content, then its line break.
+                let (start, end) = lines[(l % n) as usize];
+                let mut at = end;
+                while at > start {
+                    let c = self.expected[start..at].chars().next_back().unwrap();
+                    self.notify_bytes(at - c.len_utf8(), at, "")?;
+                    at -= c.len_utf8();
+                }
+                let next = model_lines(&self.expected)
+                    .get((l % n) as usize + 1)
+                    .map(|&(s, _)| s);
+                match next {
+                    Some(next) => self.notify_bytes(start, next, ""),
+                    None => Ok(()),
+                }
+            }
+            PyOp::Random(seeds) => self.notify_seeds(seeds),
+            PyOp::Full(text) => {
+                self.expected = text.clone();
+                self.apply(&[ContentChange {
+                    range: None,
+                    text: text.clone(),
+                }])
+            }
+        }
+    }
+}
+
+#[test]
+fn python_edits_match_reference_and_rebuild() {
+    static TOTALS: Totals = Totals {
+        edits: AtomicUsize::new(0),
+        notifications: AtomicUsize::new(0),
+        diverged: AtomicUsize::new(0),
+        valid: AtomicUsize::new(0),
+    };
+    let strategy = (
+        select(&ENCODINGS[..]),
+        vec(statement(), 0..12),
+        vec(py_op(), 1..30),
+    );
+    run(PYTHON_CASES, strategy, |(enc, initial, ops)| {
+        let mut h = Harness::new(&initial.concat(), enc);
+        h.check()?;
+        for op in &ops {
+            h.py_op(op)?;
+        }
+        TOTALS.add(&h);
+        Ok(())
+    });
+    TOTALS.check("python", PYTHON_MIN_EDITS);
+}
+
+#[test]
+fn conversions_match_the_model() {
+    let strategy = (text(80), vec(pos_seed(), 1..64), vec(any::<usize>(), 1..64));
+    run(256, strategy, |(text, positions, bytes)| {
+        let doc = Document::new(&text, 0);
+        for enc in ENCODINGS {
+            for seed in &positions {
+                let pos = seed.resolve(&text, enc);
+                let byte = doc.position_to_byte(pos, enc);
+                prop_assert_eq!(
+                    byte,
+                    model_pos_to_byte(&text, pos, enc),
+                    "{:?} {:?}",
+                    pos,
+                    enc
+                );
+                prop_assert!(text.is_char_boundary(byte));
+                prop_assert!(!(text[..byte].ends_with('\r') && text[byte..].starts_with('\n')));
+            }
+            for &b in &bytes {
+                // Mostly inside the text, sometimes past it.
+                let b = b % (text.len() + 3);
+                let pos = doc.byte_to_position(b, enc);
+                prop_assert_eq!(
+                    pos,
+                    model_byte_to_pos(&text, b, enc),
+                    "byte {} {:?}",
+                    b,
+                    enc
+                );
+                // Back to the same byte, or to the char boundary / line end it was snapped to.
+                let back = doc.position_to_byte(pos, enc);
+                prop_assert_eq!(back, model_pos_to_byte(&text, pos, enc));
+                prop_assert!(back <= b.min(text.len()));
+            }
+        }
+        Ok(())
+    });
+}
