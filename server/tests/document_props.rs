@@ -281,10 +281,23 @@ fn model_ts_point(text: &str, byte: usize) -> Point {
     Point::new(row, column)
 }
 
+/// One range over the whole tree.
+fn whole(tree: &Tree) -> Vec<tree_sitter::Range> {
+    let root = tree.root_node();
+    vec![tree_sitter::Range {
+        start_byte: 0,
+        end_byte: root.end_byte(),
+        start_point: Point::new(0, 0),
+        end_point: root.end_position(),
+    }]
+}
+
 struct Reference {
     text: String,
     tree: Tree,
     parser: Parser,
+    /// `old_tree.changed_ranges(&new_tree)` of the last reparse (the whole text after a rebuild).
+    changed: Vec<tree_sitter::Range>,
 }
 
 impl Reference {
@@ -296,6 +309,7 @@ impl Reference {
         let tree = parser.parse(text, None).unwrap();
         Reference {
             text: text.to_string(),
+            changed: whole(&tree),
             tree,
             parser,
         }
@@ -332,7 +346,13 @@ impl Reference {
             }
         }
         let old = (!stale).then_some(&self.tree);
-        self.tree = self.parser.parse(&self.text, old).unwrap();
+        let tree = self.parser.parse(&self.text, old).unwrap();
+        self.changed = if stale {
+            whole(&tree)
+        } else {
+            self.tree.changed_ranges(&tree).collect()
+        };
+        self.tree = tree;
     }
 }
 
@@ -469,6 +489,8 @@ impl Harness {
         if let Err(e) = same_tree(&doc.tree, &self.reference.tree) {
             prop_assert!(false, "differs from the reference: {}", e);
         }
+        // The changed ranges (their points come from the edited old tree, so from the `InputEdit`s).
+        prop_assert_eq!(doc.last_changed_ranges(), &self.reference.changed[..]);
         // And the tree of a from-scratch rebuild.
         let fresh = Document::new(&self.expected, 0);
         let sexp = doc.tree.root_node().to_sexp();
