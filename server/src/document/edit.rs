@@ -96,7 +96,7 @@ impl Document {
 
     /// The tree-sitter point of a byte offset of the current text: the row counts `\n` bytes (a lone
     /// `\r` is no line break for tree-sitter), the column counts bytes since the last `\n`.
-    fn ts_point(&self, byte: usize) -> Point {
+    pub(super) fn ts_point(&self, byte: usize) -> Point {
         let rope = &self.rope;
         if !self.may_have_lone_cr {
             // Without lone `\r`, ropey's lines are tree-sitter's rows.
