@@ -372,3 +372,21 @@ fn input_edit_points_follow_tree_sitter() {
     }
     assert_same_as_fresh(&d);
 }
+
+#[test]
+fn document_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Document>();
+}
+
+#[test]
+fn no_changes_only_sets_the_version() {
+    let mut d = doc("x = 1\n");
+    d.apply_change(&change(p(0, 4), p(0, 5), "[1, 2]"), Utf16);
+    assert!(!d.last_changed_ranges().is_empty());
+    d.apply_changes(&[], 9, Utf16);
+    assert_eq!(d.version, 9);
+    assert_eq!(d.text(), "x = [1, 2]\n");
+    assert!(d.last_changed_ranges().is_empty());
+    assert_same_as_fresh(&d);
+}
