@@ -9,12 +9,15 @@
 //! - `insert_end` / `insert_middle`: one `apply_change` inserting one character (at the end of the
 //!   file; after a `self.` near the middle), i.e. rope edit + `InputEdit` + incremental reparse from
 //!   the rope's chunks + changed ranges. Each iteration edits a fresh clone of the parsed document
-//!   (the clone and its parser are made outside the measurement).
+//!   (the clone and its parser are made outside the measurement);
+//! - `baseline_string_insert_middle`: the same edit done with plain tree-sitter over a `String`
+//!   (`Tree::edit` + `Parser::parse(&string, Some(&old))`), to show what reading from the rope costs.
 
 use std::path::{Path, PathBuf};
 
 use criterion::{BatchSize, Criterion};
-use keylint::document::{ContentChange, Document, PositionEncoding};
+use keylint::document::{python_parser, ContentChange, Document, PositionEncoding};
+use tree_sitter::{InputEdit, Point};
 
 const FILES: [&str; 2] = ["module_200.py", "test_autodetector.py"];
 
@@ -60,6 +63,35 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str) {
             )
         });
     }
+
+    // Baseline: plain tree-sitter over a `String` with the same edit.
+    let mut edited = text.to_string();
+    edited.insert(middle_byte, 'x');
+    let point = {
+        let before = &text[..middle_byte];
+        let row = before.matches('\n').count();
+        Point::new(row, middle_byte - before.rfind('\n').map_or(0, |i| i + 1))
+    };
+    let edit = InputEdit {
+        start_byte: middle_byte,
+        old_end_byte: middle_byte,
+        new_end_byte: middle_byte + 1,
+        start_position: point,
+        old_end_position: point,
+        new_end_position: Point::new(point.row, point.column + 1),
+    };
+    let mut parser = python_parser();
+    group.bench_function("baseline_string_insert_middle", |b| {
+        b.iter_batched(
+            || {
+                let mut old = base.tree.clone();
+                old.edit(&edit);
+                old
+            },
+            |old| parser.parse(&edited, Some(&old)),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 
     // The edit really is applied and the tree stays error-free where the file was.

@@ -3,9 +3,17 @@
 //! Random edit sequences — inserts, deletes, replacements, several changes per notification, a full
 //! replacement now and then — over text mixing ASCII Python, `é`, `中`, `😀`, `\n`, `\r\n` and lone
 //! `\r`, with positions sometimes past the end of a line or of the file, or inside a surrogate pair
-//! or a multi-byte character. Every notification is applied through the incremental path and
-//! compared with a from-scratch parse of the expected text: same text, same S-expression, same node
-//! byte ranges and points — in every position encoding.
+//! or a multi-byte character. Every notification is applied through the incremental path
+//! (`Document::apply_change` / `apply_changes`) and checked, in each of the three position
+//! encodings:
+//! - the text equals the expected text;
+//! - the tree equals, node for node (kind, field, byte range, points), the tree of a reference
+//!   incremental parse: the text as a `String`, `InputEdit`s computed by scanning it, the same edits
+//!   given to tree-sitter — and so do the changed ranges;
+//! - the tree equals a from-scratch parse of the expected text (same S-expression, same nodes)
+//!   whenever that text has no syntax error. With syntax errors, tree-sitter's error recovery may
+//!   build a different ERROR tree when it reuses old nodes (the reference does exactly the same);
+//!   those cases are counted and printed.
 //!
 //! The expected text comes from a model written here, independently of the code under test: lines
 //! split by hand over the `String`, positions clamped by walking its chars.
@@ -281,10 +289,23 @@ fn model_ts_point(text: &str, byte: usize) -> Point {
     Point::new(row, column)
 }
 
+/// One range over the whole tree.
+fn whole(tree: &Tree) -> Vec<tree_sitter::Range> {
+    let root = tree.root_node();
+    vec![tree_sitter::Range {
+        start_byte: 0,
+        end_byte: root.end_byte(),
+        start_point: Point::new(0, 0),
+        end_point: root.end_position(),
+    }]
+}
+
 struct Reference {
     text: String,
     tree: Tree,
     parser: Parser,
+    /// `old_tree.changed_ranges(&new_tree)` of the last reparse (the whole text after a rebuild).
+    changed: Vec<tree_sitter::Range>,
 }
 
 impl Reference {
@@ -296,6 +317,7 @@ impl Reference {
         let tree = parser.parse(text, None).unwrap();
         Reference {
             text: text.to_string(),
+            changed: whole(&tree),
             tree,
             parser,
         }
@@ -332,7 +354,13 @@ impl Reference {
             }
         }
         let old = (!stale).then_some(&self.tree);
-        self.tree = self.parser.parse(&self.text, old).unwrap();
+        let tree = self.parser.parse(&self.text, old).unwrap();
+        self.changed = if stale {
+            whole(&tree)
+        } else {
+            self.tree.changed_ranges(&tree).collect()
+        };
+        self.tree = tree;
     }
 }
 
@@ -469,6 +497,8 @@ impl Harness {
         if let Err(e) = same_tree(&doc.tree, &self.reference.tree) {
             prop_assert!(false, "differs from the reference: {}", e);
         }
+        // The changed ranges (their points come from the edited old tree, so from the `InputEdit`s).
+        prop_assert_eq!(doc.last_changed_ranges(), &self.reference.changed[..]);
         // And the tree of a from-scratch rebuild.
         let fresh = Document::new(&self.expected, 0);
         let sexp = doc.tree.root_node().to_sexp();
@@ -506,8 +536,10 @@ impl Totals {
         self.valid.fetch_add(h.valid, Ordering::Relaxed);
     }
 
-    /// Prints the totals and checks them: enough edits, divergences from a rebuild rare.
-    fn check(&self, name: &str, min_edits: usize) {
+    /// Prints the totals and checks that enough edits were made, and enough of them left error-free
+    /// text (where the comparison with a rebuild is exact). Divergences on text with syntax errors
+    /// are reported, not failed: tree-sitter's own incremental parse (the reference) diverges alike.
+    fn check(&self, name: &str, min_edits: usize, min_valid: usize) {
         let edits = self.edits.load(Ordering::Relaxed);
         let notifications = self.notifications.load(Ordering::Relaxed);
         let diverged = self.diverged.load(Ordering::Relaxed);
@@ -517,19 +549,18 @@ impl Totals {
              {diverged} trees with syntax errors differ from a rebuild (as tree-sitter's do)"
         );
         assert!(edits >= min_edits, "only {edits} edits");
-        assert!(
-            diverged * 100 <= notifications,
-            "{diverged} of {notifications} trees differ from a rebuild"
-        );
+        assert!(valid >= min_valid, "only {valid} error-free results");
     }
 }
 
-// Case counts: together the two edit tests apply well over 10,000 random edits per run, each in one
-// of the three encodings (drawn per case), each checked against the reference and a rebuild.
+// Case counts: together the two edit tests apply at least 10,000 random edits per run (about 14,000
+// on average), each in one of the three encodings (drawn per case), each checked against the
+// reference and a rebuild.
 const CHAOTIC_CASES: u32 = 150;
 const CHAOTIC_MIN_EDITS: usize = 3_000;
-const PYTHON_CASES: u32 = 128;
+const PYTHON_CASES: u32 = 100;
 const PYTHON_MIN_EDITS: usize = 7_000;
+const PYTHON_MIN_VALID: usize = 1_000;
 
 fn config(cases: u32) -> Config {
     Config {
@@ -568,7 +599,7 @@ fn chaotic_edits_match_reference_and_rebuild() {
         TOTALS.add(&h);
         Ok(())
     });
-    TOTALS.check("chaotic", CHAOTIC_MIN_EDITS);
+    TOTALS.check("chaotic", CHAOTIC_MIN_EDITS, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,7 +725,7 @@ fn python_edits_match_reference_and_rebuild() {
         TOTALS.add(&h);
         Ok(())
     });
-    TOTALS.check("python", PYTHON_MIN_EDITS);
+    TOTALS.check("python", PYTHON_MIN_EDITS, PYTHON_MIN_VALID);
 }
 
 #[test]

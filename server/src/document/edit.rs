@@ -9,7 +9,9 @@ use super::{has_lone_cr, python_parser, whole_range, ContentChange, Document, Po
 /// What editing the text did to the tree.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TreeState {
-    /// The tree was edited (or untouched) and can be reparsed incrementally.
+    /// Nothing changed (no change, or only empty ones): no reparse.
+    Untouched,
+    /// The tree was edited and can be reparsed incrementally.
     Edited,
     /// The text was replaced wholesale: parse from scratch.
     Stale,
@@ -18,7 +20,7 @@ enum TreeState {
 impl Document {
     /// Applies one content change and reparses (incrementally for a range change).
     pub fn apply_change(&mut self, change: &ContentChange, enc: PositionEncoding) {
-        let state = self.edit_text(change, enc, TreeState::Edited);
+        let state = self.edit_text(change, enc, TreeState::Untouched);
         self.reparse(state);
     }
 
@@ -30,13 +32,11 @@ impl Document {
         version: i32,
         enc: PositionEncoding,
     ) {
-        let mut state = TreeState::Edited;
+        let mut state = TreeState::Untouched;
         for change in changes {
             state = self.edit_text(change, enc, state);
         }
-        if !changes.is_empty() {
-            self.reparse(state);
-        }
+        self.reparse(state);
         self.version = version;
     }
 
@@ -60,7 +60,7 @@ impl Document {
         let (a, b) = (range.start, range.end);
 
         // Points before the edit (tree-sitter convention: rows count `\n`, columns are bytes).
-        let edit = (state == TreeState::Edited).then(|| {
+        let edit = (state != TreeState::Stale).then(|| {
             let start_position = self.ts_point(a);
             let old_end_position = advance(start_position, self.rope.byte_slice(a..b).chunks());
             let new_end_position = advance(start_position, std::iter::once(text));
@@ -88,15 +88,18 @@ impl Document {
             self.may_have_lone_cr = true;
         }
 
-        if let Some(edit) = edit {
-            self.tree.edit(&edit);
+        match edit {
+            Some(edit) => {
+                self.tree.edit(&edit);
+                TreeState::Edited
+            }
+            None => TreeState::Stale,
         }
-        state
     }
 
     /// The tree-sitter point of a byte offset of the current text: the row counts `\n` bytes (a lone
     /// `\r` is no line break for tree-sitter), the column counts bytes since the last `\n`.
-    fn ts_point(&self, byte: usize) -> Point {
+    pub(super) fn ts_point(&self, byte: usize) -> Point {
         let rope = &self.rope;
         if !self.may_have_lone_cr {
             // Without lone `\r`, ropey's lines are tree-sitter's rows.
@@ -108,6 +111,10 @@ impl Document {
 
     /// Reparses the rope: incrementally from the edited tree, or from scratch when it is stale.
     fn reparse(&mut self, state: TreeState) {
+        if state == TreeState::Untouched {
+            self.changed_ranges.clear();
+            return;
+        }
         let parser = self.parser.get_or_insert_with(python_parser);
         let rope = &self.rope;
         let mut read = |byte: usize, _: Point| rope_chunk_from(rope, byte);
@@ -116,8 +123,8 @@ impl Document {
             .parse_with_options(&mut read, old_tree, None)
             .expect("parsing without a timeout or cancellation flag always returns a tree");
         self.changed_ranges = match state {
-            TreeState::Edited => self.tree.changed_ranges(&tree).collect(),
             TreeState::Stale => vec![whole_range(&tree)],
+            _ => self.tree.changed_ranges(&tree).collect(),
         };
         self.tree = tree;
     }

@@ -330,3 +330,63 @@ fn empty_change_is_a_no_op() {
     assert_eq!(d.version, 3);
     assert!(d.last_changed_ranges().is_empty());
 }
+
+/// tree-sitter's point of `byte`, by scanning: rows count `\n` only, columns are bytes.
+fn naive_ts_point(text: &str, byte: usize) -> Point {
+    let before = &text[..byte];
+    match before.rfind('\n') {
+        Some(i) => Point::new(before.matches('\n').count(), byte - i - 1),
+        None => Point::new(0, byte),
+    }
+}
+
+#[test]
+fn input_edit_points_follow_tree_sitter() {
+    for text in [
+        "a = 1\nb = '中😀'\r\nc\n",
+        "a\rb\r\r\nc\rd\n\re",
+        "",
+        "\r",
+        "x\r\n",
+    ] {
+        let d = doc(text);
+        for (byte, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            if text[..byte].ends_with('\r') && text[byte..].starts_with('\n') {
+                continue;
+            }
+            assert_eq!(
+                d.ts_point(byte),
+                naive_ts_point(text, byte),
+                "{text:?} {byte}"
+            );
+        }
+    }
+    // After edits too (the lone-\r flag is kept up to date).
+    let mut d = doc("a = 1\nb = 2\n");
+    d.apply_change(&change(p(0, 1), p(0, 1), "\r"), Utf16);
+    d.apply_change(&change(p(2, 0), p(2, 1), "c\rd"), Utf16);
+    let text = d.text();
+    assert_eq!(text, "a\r = 1\nc\rd = 2\n");
+    for (byte, _) in text.char_indices() {
+        assert_eq!(d.ts_point(byte), naive_ts_point(&text, byte), "{byte}");
+    }
+    assert_same_as_fresh(&d);
+}
+
+#[test]
+fn document_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Document>();
+}
+
+#[test]
+fn no_changes_only_sets_the_version() {
+    let mut d = doc("x = 1\n");
+    d.apply_change(&change(p(0, 4), p(0, 5), "[1, 2]"), Utf16);
+    assert!(!d.last_changed_ranges().is_empty());
+    d.apply_changes(&[], 9, Utf16);
+    assert_eq!(d.version, 9);
+    assert_eq!(d.text(), "x = [1, 2]\n");
+    assert!(d.last_changed_ranges().is_empty());
+    assert_same_as_fresh(&d);
+}

@@ -78,7 +78,8 @@ impl<'a> SourceText<'a> {
         }
     }
 
-    /// The line ending the document uses most (`"\r\n"` or `"\n"`), for inserted lines.
+    /// The line ending of the document's first line (`"\r\n"`, `"\r"`, or `"\n"`, also when the
+    /// first line has none), for inserted lines.
     pub fn line_ending(&self) -> &'static str {
         let first_line = self.rope.line(0);
         let s: Cow<str> = first_line.into();
