@@ -11,6 +11,7 @@
 //! item is checked again: module-level facts stay exact.
 
 mod model;
+pub mod secrets;
 pub mod syntax;
 
 pub use model::{

@@ -304,6 +304,64 @@ pub fn short_text<'a>(node: Node, src: SourceText<'a>) -> Cow<'a, str> {
     }
 }
 
+/// The statement around `node` that begins its own line, so that a fix can insert whole lines
+/// before it: the innermost enclosing statement, or an outer one when the inner statement shares
+/// its line (`if x: y = 1`, `a = 1; b = 2`).
+pub fn line_statement<'t>(node: Node<'t>, src: SourceText) -> Node<'t> {
+    let mut stmt = enclosing_statement(node);
+    loop {
+        let line = src.line_of(stmt.start_byte());
+        let line_start = src.line_start(line);
+        let before = src.slice(line_start..stmt.start_byte());
+        if before.chars().all(|c| c == ' ' || c == '\t') {
+            return stmt;
+        }
+        if let Some(prev) = stmt
+            .prev_named_sibling()
+            .filter(|p| src.line_of(p.end_byte()) == line)
+        {
+            stmt = prev;
+            continue;
+        }
+        match stmt.parent().and_then(|p| p.parent()) {
+            Some(outer) if stmt.parent().is_some_and(|p| p.kind() == "block") => {
+                stmt = enclosing_statement(outer);
+            }
+            _ => return stmt,
+        }
+    }
+}
+
+/// The byte offset of the end of the line on which `byte` lies (before its line ending).
+pub fn line_end(src: SourceText, byte: usize) -> usize {
+    let next = src.line_start(src.line_of(byte) + 1);
+    let text = src.slice(byte.min(next)..next);
+    next - (text.len() - text.trim_end_matches(['\r', '\n']).len())
+}
+
+/// Is `node` the only expression of an expression statement that is a string (a docstring, or a
+/// bare string used as a comment)?
+pub fn is_docstring_like(node: Node) -> bool {
+    node.parent()
+        .is_some_and(|p| p.kind() == "expression_statement" && p.named_child_count() == 1)
+}
+
+/// The Python source of a string literal for `value` in double quotes (escaping `\` and `"`).
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

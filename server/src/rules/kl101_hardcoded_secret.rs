@@ -1,13 +1,19 @@
 //! KL101 `hardcoded-secret`: a secret written as a string literal.
 //!
-//! First cut (foundation): module- and class-level `NAME = "literal"` where the name says secret.
-//! The full rule (attributes, subscripts, keyword arguments, token formats, entropy) builds on it.
+//! Looks at every literal of the item bound to a secret-like target — a name, an attribute, a
+//! subscript key (`app.config["SECRET_KEY"]`), a keyword argument (`update(SECRET_KEY=…)`,
+//! `boto3.client(aws_secret_access_key=…)`), a dict key (`{"Authorization": "Bearer …"}`), a default
+//! parameter value, or the fallback of an environment read (`os.environ.get("SECRET_KEY", "…")`) —
+//! and at any literal in a known token format whatever its name. See [`crate::analysis::secrets`]
+//! for what counts as a secret name, a placeholder, a token format and high entropy.
+
+use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::analysis::{secrets, syntax, Item};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::fixes::{Edit, Fix, WorkspaceOp};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -22,82 +28,294 @@ pub static META: RuleMeta = RuleMeta {
 
 pub struct HardcodedSecret;
 
+/// A literal bound to a target.
+struct Candidate<'t> {
+    /// How the message names the target: `API_KEY`, `app.config["SECRET_KEY"]`, `password=`.
+    target: String,
+    /// The name whose words decide secret-ness (`SECRET_KEY`, `aws_secret_access_key`).
+    name: String,
+    literal: Node<'t>,
+    /// The node the fix replaces (the literal, or the whole `os.environ.get(…, "…")` call).
+    replace: Node<'t>,
+}
+
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        if item.node.kind() != "expression_statement" {
-            return;
+        let in_dev = ctx.file.is_test || ctx.classes(item).iter().any(|c| c.is_dev_or_test());
+        // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
+        // again for token formats).
+        let mut seen: Vec<Range<usize>> = Vec::new();
+        for node in syntax::descendants(item.node) {
+            if let Some(c) = candidate(node, ctx) {
+                if seen.contains(&c.literal.byte_range()) {
+                    continue;
+                }
+                seen.push(c.literal.byte_range());
+                if let Some(f) = judge(&c, in_dev, ctx) {
+                    out.push(f);
+                }
+                continue;
+            }
+            if !syntax::is_string(node)
+                || node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "concatenated_string")
+                || seen.contains(&node.byte_range())
+                || syntax::is_docstring_like(node)
+                || node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "comparison_operator")
+            {
+                continue;
+            }
+            let Some(value) = syntax::string_value(node, ctx.src) else {
+                continue;
+            };
+            let Some(format) = secrets::token_format(&value, &ctx.settings.allowed_placeholders)
+            else {
+                continue;
+            };
+            seen.push(node.byte_range());
+            let c = Candidate {
+                target: String::new(),
+                name: format.env.to_string(),
+                literal: node,
+                replace: node,
+            };
+            if let Some(f) = judge(&c, in_dev, ctx) {
+                out.push(f);
+            }
         }
-        let Some(assign) = item
-            .node
-            .named_child(0)
-            .filter(|n| n.kind() == "assignment")
-        else {
-            return;
-        };
-        let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
-        ) else {
-            return;
-        };
-        if left.kind() != "identifier" || right.kind() != "string" {
-            return;
-        }
-        let name = ctx.text(left);
-        if !is_secret_name(&name) {
-            return;
-        }
-        let Some(value) = syntax::string_value(right, ctx.src) else {
-            return;
-        };
-        if value.trim().len() < 4 {
-            return;
-        }
-        let in_dev = ctx.classes(item).iter().any(|c| c.is_dev_or_test()) || ctx.file.is_test;
-        let mut finding = Finding::new(
-            &META,
-            right.byte_range(),
-            format!("Hardcoded secret assigned to `{name}`; read it from the environment"),
-        );
-        if in_dev {
-            finding = finding.with_severity(Severity::Hint);
-        }
-        out.push(finding.with_fix(env_fix(item.node, right, &name, ctx)));
     }
 }
 
-/// `NAME = "…"` → a start-up check and `NAME = os.environ["NAME"]`.
-fn env_fix(stmt: Node, literal: Node, var: &str, ctx: &Ctx) -> Fix {
+/// The literal bound to a target by `node`, if `node` binds one.
+fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
+    let src = ctx.src;
+    let literal_of =
+        |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
+    match node.kind() {
+        "assignment" => {
+            let left = node.child_by_field_name("left")?;
+            let literal = literal_of(node.child_by_field_name("right")?)?;
+            let name = match left.kind() {
+                "identifier" => ctx.text(left).into_owned(),
+                "attribute" => ctx
+                    .text(left.child_by_field_name("attribute")?)
+                    .into_owned(),
+                "subscript" => syntax::string_value(left.child_by_field_name("subscript")?, src)?,
+                _ => return None,
+            };
+            Some(Candidate {
+                target: syntax::short_text(left, src).into_owned(),
+                name,
+                literal,
+                replace: literal,
+            })
+        }
+        "keyword_argument" => {
+            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
+            let literal = literal_of(node.child_by_field_name("value")?)?;
+            Some(Candidate {
+                target: format!("{name}="),
+                name,
+                literal,
+                replace: literal,
+            })
+        }
+        "pair" => {
+            let key = node.child_by_field_name("key")?;
+            let name = syntax::string_value(key, src)?;
+            let literal = literal_of(node.child_by_field_name("value")?)?;
+            Some(Candidate {
+                target: syntax::short_text(key, src).into_owned(),
+                name,
+                literal,
+                replace: literal,
+            })
+        }
+        "default_parameter" | "typed_default_parameter" => {
+            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
+            let literal = literal_of(node.child_by_field_name("value")?)?;
+            Some(Candidate {
+                target: format!("{name}="),
+                name,
+                literal,
+                replace: literal,
+            })
+        }
+        "call" => {
+            // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
+            let callee = ctx.model.callee(node, src)?;
+            if !matches!(
+                callee.as_str(),
+                "os.environ.get" | "os.getenv" | "os.environ.setdefault"
+            ) {
+                return None;
+            }
+            let args = syntax::positional_args(node);
+            let name = syntax::string_value(*args.first()?, src)?;
+            let fallback = args
+                .get(1)
+                .copied()
+                .or_else(|| syntax::keyword_arg(node, "default", src))?;
+            let literal = literal_of(fallback)?;
+            Some(Candidate {
+                target: format!(
+                    "{name}` fallback of `{}",
+                    syntax::short_text(node.child_by_field_name("function")?, src)
+                ),
+                name,
+                literal,
+                replace: node,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `Bearer …`, `Token …`, `Basic …`: the scheme is not part of the secret.
+fn split_scheme(value: &str) -> (usize, &str) {
+    for scheme in ["Bearer ", "bearer ", "Token ", "token ", "Basic ", "Bot "] {
+        if let Some(rest) = value.strip_prefix(scheme) {
+            return (scheme.len(), rest);
+        }
+    }
+    (0, value)
+}
+
+/// A finding for a candidate whose value is a secret.
+fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+    let value = syntax::string_value(c.literal, ctx.src)?;
+    let (scheme_len, secret) = split_scheme(&value);
+    let allowed = &ctx.settings.allowed_placeholders;
+    let format = secrets::token_format(secret, allowed);
+    let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
+    if format.is_none() && !(named && !secrets::is_placeholder(secret, allowed)) {
+        return None;
+    }
+    let severity = if in_dev {
+        Severity::Hint
+    } else if format.is_some() || secrets::is_high_entropy(secret) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let message = match (format, c.target.is_empty()) {
+        (Some(f), true) => format!(
+            "Hardcoded {} in a string literal; read it from the environment",
+            f.label
+        ),
+        (Some(f), false) => format!(
+            "Hardcoded {} in `{}`; read it from the environment",
+            f.label, c.target
+        ),
+        (None, _) => format!(
+            "Hardcoded secret in `{}`; read it from the environment",
+            c.target
+        ),
+    };
+    let env = if named {
+        secrets::env_var_name(&c.name)
+    } else {
+        format.map_or_else(|| secrets::env_var_name(&c.name), |f| f.env.to_string())
+    };
+    let env = if env == "AUTHORIZATION" {
+        "API_TOKEN".to_string()
+    } else {
+        env
+    };
+    let mut finding = Finding::new(&META, c.literal.byte_range(), message).with_severity(severity);
+    for fix in env_fixes(c, &env, scheme_len, ctx) {
+        finding = finding.with_fix(fix);
+    }
+    Some(finding)
+}
+
+/// The prefix of a string literal (`b`, `r`, `f`, `rb`…), lower-cased.
+fn string_prefix(literal: Node, ctx: &Ctx) -> String {
+    let text = ctx.text(literal);
+    text.chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// *Read from the environment* and *Move to `.env`*.
+fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix> {
+    if c.literal.kind() != "string" && scheme_len > 0 {
+        return Vec::new();
+    }
+    if string_prefix(c.literal, ctx).contains('b') {
+        // A bytes literal: `os.environ[...]` would change its type.
+        return Vec::new();
+    }
+    let os = ctx.model.module_alias("os").unwrap_or("os").to_string();
+    let read = format!("{os}.environ[\"{env}\"]");
+    let replacement = if scheme_len > 0 {
+        let value = syntax::string_value(c.literal, ctx.src).unwrap_or_default();
+        let scheme = &value[..scheme_len];
+        format!("f\"{scheme}{{{os}.environ['{env}']}}\"")
+    } else {
+        read
+    };
+    let stmt = syntax::line_statement(c.literal, ctx.src);
+    let mut base = Fix::unsafe_(format!("Read `{env}` from the environment"))
+        .edit(require_env_edit(stmt, env, &os, ctx))
+        .edit(Edit::replace(c.replace.byte_range(), replacement));
+    if ctx.model.module_alias("os").is_none() {
+        base = base.import("os");
+    }
+    let mut fixes = vec![base.clone()];
+    // `.env`: the value is taken from the document when the fix is applied, never stored here.
+    let escapes = {
+        let mut cursor = c.literal.walk();
+        let found = c
+            .literal
+            .children(&mut cursor)
+            .any(|ch| ch.kind() == "escape_sequence");
+        found
+    };
+    if let (Some(content), false) = (syntax::string_content_range(c.literal), escapes) {
+        let mut dotenv = base;
+        dotenv.title = format!("Move `{env}` to `.env` and read it from the environment");
+        dotenv = dotenv
+            .workspace_op(WorkspaceOp::AppendEnv {
+                name: env.to_string(),
+                value_range: content.start + scheme_len..content.end,
+            })
+            .workspace_op(WorkspaceOp::EnsureIgnored {
+                pattern: ".env".into(),
+            });
+        fixes.push(dotenv);
+    }
+    fixes
+}
+
+/// Inserts, before `stmt` and at its indentation, a start-up check that fails with a clear message
+/// naming the variable: `if not os.environ.get("X"): raise RuntimeError("X is not set …")`.
+pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
     let eol = ctx.src.line_ending();
-    let os = ctx.model.module_alias("os").unwrap_or("os").to_string();
-    let check = format!(
-        "if not {os}.environ.get(\"{var}\"):{eol}{indent}    raise RuntimeError(\"{var} is not set: export it in the environment before start-up\"){eol}{indent}"
-    );
-    let mut fix = Fix::unsafe_(format!("Read `{var}` from the environment"))
-        .edit(Edit::insert(stmt.start_byte(), check))
-        .edit(Edit::replace(
-            literal.byte_range(),
-            format!("{os}.environ[\"{var}\"]"),
-        ));
-    if ctx.model.module_alias("os").is_none() {
-        fix = fix.import("os");
-    }
-    fix
+    // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
+    let blank = match syntax::definition(stmt).kind() {
+        "function_definition" | "class_definition" if indent.is_empty() => format!("{eol}{eol}"),
+        "function_definition" | "class_definition" => eol.to_string(),
+        _ => String::new(),
+    };
+    Edit::insert(
+        stmt.start_byte(),
+        format!(
+            "if not {os}.environ.get(\"{env}\"):{eol}{indent}    raise RuntimeError(\"{env} is not set: export it in the environment before start-up\"){eol}{blank}{indent}"
+        ),
+    )
 }
 
-/// A name whose words say it holds a secret (first cut).
+/// A name whose words say it holds a secret (no configured extra names).
 pub fn is_secret_name(name: &str) -> bool {
-    let words = syntax::name_words(name);
-    let has = |w: &str| words.iter().any(|x| x == w);
-    (has("key") && (has("api") || has("secret") || has("private") || has("access")))
-        || has("secret")
-        || has("password")
-        || has("passwd")
-        || has("token")
-        || has("apikey")
+    secrets::is_secret_name(name, &[])
 }

@@ -1,0 +1,96 @@
+//! Before/after snapshots of every fix kind of the Flask-side rules (KL101–KL103, KL205, KL301,
+//! KL303): each snapshot shows the input, then the text after applying the first fix of every
+//! finding of the rule (fix-all with unsafe fixes, restricted to that rule).
+
+use keylint::analysis::{analyze_text, Options};
+use keylint::fixes::{fix_all, Applicability};
+
+fn options(code: &'static str) -> Options {
+    Options {
+        select: Some(vec![code]),
+        ..Options::default()
+    }
+}
+
+/// `before`, a separator, and the fixed text; asserts the fix leaves no finding of the rule.
+fn before_after(code: &'static str, before: &str) -> String {
+    let fixed = fix_all(before, &options(code), true).text;
+    let (doc, analysis) = analyze_text(&fixed, &Options::default());
+    assert!(
+        !doc.tree.root_node().has_error(),
+        "fixed text parses:\n{fixed}"
+    );
+    assert!(
+        analysis.findings.iter().all(|f| f.rule.code != code),
+        "{code} left after its fix:\n{fixed}"
+    );
+    assert_ne!(fixed, before, "{code}: no fix applied");
+    format!("{before}\n----- after -----\n{fixed}")
+}
+
+/// The applicability of the first fix of the first finding of `code`.
+fn applicability(code: &'static str, text: &str) -> Applicability {
+    let (_, analysis) = analyze_text(text, &options(code));
+    analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == code)
+        .and_then(|f| f.fixes.first())
+        .map(|f| f.applicability)
+        .expect("a fix")
+}
+
+#[test]
+fn kl101_env_fix_module_level() {
+    insta::assert_snapshot!(before_after(
+        "KL101",
+        "from flask import Flask\n\napp = Flask(__name__)\napp.secret_key = \"f3c9a0b4f9c2b7e8d1a6\"  # session signing\napp.config[\"STRIPE_SECRET\"] = \"Zx81-mw29-Lq03-Tf55\"\n"
+    ));
+}
+
+#[test]
+fn kl101_env_fix_docstring_future_import() {
+    insta::assert_snapshot!(before_after(
+        "KL101",
+        "\"\"\"Billing service.\"\"\"\nfrom __future__ import annotations\n\nAPI_KEY = \"c2b7e8d1a6f3c9a0b4f9\"\n"
+    ));
+}
+
+/// Every line break of `text` is `\r\n`.
+fn assert_crlf_only(text: &str) {
+    let lf = text.matches('\n').count();
+    let crlf = text.matches("\r\n").count();
+    assert_eq!(lf, crlf, "a bare LF in a CRLF file:\n{text:?}");
+}
+
+#[test]
+fn kl101_env_fix_crlf_alias_and_nested_scopes() {
+    let before = "import os as _os\r\nimport boto3\r\n\r\n\r\nclass ProductionConfig:\r\n    DATABASE_PASSWORD = \"pr0d-db-pa55word\"\r\n\r\n\r\ndef client(region):\r\n    if region:\r\n        return boto3.client(\r\n            \"s3\",\r\n            aws_secret_access_key=\"Uq8/Lm2+Zr5Tq9Vw3Xy6Kb1Nc4\",\r\n        )\r\n    return None\r\n";
+    assert_crlf_only(&fix_all(before, &options("KL101"), true).text);
+    insta::assert_snapshot!(before_after("KL101", before));
+}
+
+#[test]
+fn kl101_env_fix_bearer_default_and_fallback() {
+    insta::assert_snapshot!(before_after(
+        "KL101",
+        "import os\nimport requests\n\nSECRET_KEY = os.environ.get(\"SECRET_KEY\", \"0a9f8e7d6c5b4a3f2e1d\")\n\n\ndef send(msg, api_key=\"Kp2Zr8Vw4Nb6Lt1Qx9My\"):\n    headers = {\"Authorization\": \"Bearer sk-Qm8x2Lw9Pz4Rt7Vb3Nc6Kd1F\"}\n    return requests.post(msg, headers=headers, timeout=5)\n"
+    ));
+}
+
+#[test]
+fn kl101_fixes_are_unsafe_and_dotenv_fix_carries_no_value() {
+    let text = "API_KEY = \"c2b7e8d1a6f3c9a0b4f9\"\n";
+    assert_eq!(applicability("KL101", text), Applicability::Unsafe);
+    let (_, analysis) = analyze_text(text, &options("KL101"));
+    let fixes = &analysis.findings[0].fixes;
+    assert_eq!(fixes.len(), 2);
+    let dotenv = &fixes[1];
+    assert!(dotenv.title.contains(".env"));
+    let debug = format!("{dotenv:?}");
+    assert!(
+        !debug.contains("c2b7e8d1"),
+        "the fix must not carry the secret"
+    );
+    assert!(!analysis.findings[0].message.contains("c2b7"));
+}
