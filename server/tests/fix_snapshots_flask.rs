@@ -94,3 +94,15 @@ fn kl101_fixes_are_unsafe_and_dotenv_fix_carries_no_value() {
     );
     assert!(!analysis.findings[0].message.contains("c2b7"));
 }
+
+#[test]
+fn kl102_check_after_assignment_and_before_call() {
+    insta::assert_snapshot!(before_after(
+        "KL102",
+        "import os\nfrom openai import OpenAI\n\nAPI_KEY = os.getenv(\"API_KEY\")  # billing\n\n\ndef create_app(app):\n    app.config[\"SECRET_KEY\"] = os.environ.get(\"SECRET_KEY\")\n    client = OpenAI(api_key=os.getenv(\"OPENAI_API_KEY\"))\n    return client\n"
+    ));
+    assert_eq!(
+        applicability("KL102", "import os\nAPI_KEY = os.getenv(\"API_KEY\")\n"),
+        Applicability::Unsafe
+    );
+}

@@ -13,6 +13,7 @@
 mod model;
 pub mod secrets;
 pub mod syntax;
+pub mod validation;
 
 pub use model::{
     handler_kind_of_decorator, import_layout, item_facts, Binding, ClassFact, FunctionFact,

@@ -15,6 +15,7 @@ use crate::document::SourceText;
 use crate::finding::{Finding, Severity};
 
 pub mod kl101_hardcoded_secret;
+pub mod kl102_unvalidated_env_secret;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +124,10 @@ pub trait Rule: Send + Sync {
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    static RULES: &[&dyn Rule] = &[&kl101_hardcoded_secret::HardcodedSecret];
+    static RULES: &[&dyn Rule] = &[
+        &kl101_hardcoded_secret::HardcodedSecret,
+        &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
+    ];
     RULES
 }
 
