@@ -106,3 +106,18 @@ fn kl102_check_after_assignment_and_before_call() {
         Applicability::Unsafe
     );
 }
+
+#[test]
+fn kl103_parse_flag() {
+    insta::assert_snapshot!(before_after(
+        "KL103",
+        "import os as _os\n\nDEBUG = bool(_os.environ.get(\"DEBUG\", \"False\"))\nTESTING = bool(_os.getenv(\"TESTING\"))\nLEVEL = 2 + bool(_os.getenv(\"VERBOSE\", \"0\"))\napp.run(debug=_os.getenv(\"FLASK_DEBUG\", False))\n"
+    ));
+    assert_eq!(
+        applicability(
+            "KL103",
+            "import os\nDEBUG = bool(os.getenv(\"DEBUG\", \"False\"))\n"
+        ),
+        Applicability::Unsafe
+    );
+}

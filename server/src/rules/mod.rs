@@ -16,6 +16,7 @@ use crate::finding::{Finding, Severity};
 
 pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
+pub mod kl103_env_flag_misparse;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +128,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
     static RULES: &[&dyn Rule] = &[
         &kl101_hardcoded_secret::HardcodedSecret,
         &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
+        &kl103_env_flag_misparse::EnvFlagMisparse,
     ];
     RULES
 }
