@@ -121,3 +121,18 @@ fn kl103_parse_flag() {
         Applicability::Unsafe
     );
 }
+
+#[test]
+fn kl205_compare_digest() {
+    insta::assert_snapshot!(before_after(
+        "KL205",
+        "from flask import Flask, abort, request\n\napp = Flask(__name__)\n\n\n@app.before_request\ndef check_key():\n    if request.headers.get(\"X-API-Key\") != app.config[\"API_KEY\"]:\n        abort(401)\n    ok = (\n        request.args.get(\"api_key\")  # from the query string\n        == app.config[\"API_KEY\"]\n    )\n    return ok or f\"Bearer {app.config['API_TOKEN']}\" == request.headers.get(\"Authorization\")\n"
+    ));
+    assert_eq!(
+        applicability(
+            "KL205",
+            "def f(api_key, expected):\n    return api_key == expected\n"
+        ),
+        Applicability::Unsafe
+    );
+}

@@ -17,6 +17,7 @@ use crate::finding::{Finding, Severity};
 pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
 pub mod kl103_env_flag_misparse;
+pub mod kl205_insecure_key_compare;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,6 +130,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &kl101_hardcoded_secret::HardcodedSecret,
         &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
         &kl103_env_flag_misparse::EnvFlagMisparse,
+        &kl205_insecure_key_compare::InsecureKeyCompare,
     ];
     RULES
 }
