@@ -136,3 +136,18 @@ fn kl205_compare_digest() {
         Applicability::Unsafe
     );
 }
+
+#[test]
+fn kl301_debug_from_environment() {
+    insta::assert_snapshot!(before_after(
+        "KL301",
+        "from flask import Flask as F\n\napp = F(__name__)\napp.config[\"DEBUG\"] = True\n\nif __name__ == \"__main__\":\n    app.run(\n        host=\"0.0.0.0\",\n        debug=True,  # local only\n    )\n"
+    ));
+    assert_eq!(
+        applicability(
+            "KL301",
+            "from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)\n"
+        ),
+        Applicability::Unsafe
+    );
+}

@@ -18,6 +18,7 @@ pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
 pub mod kl103_env_flag_misparse;
 pub mod kl205_insecure_key_compare;
+pub mod kl301_debug_mode_enabled;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,6 +132,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
         &kl103_env_flag_misparse::EnvFlagMisparse,
         &kl205_insecure_key_compare::InsecureKeyCompare,
+        &kl301_debug_mode_enabled::DebugModeEnabled,
     ];
     RULES
 }
