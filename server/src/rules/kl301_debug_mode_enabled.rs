@@ -33,7 +33,7 @@ const APP_TYPES: &[&str] = &[
 
 /// Is `node` an application object: resolved to a known constructor, or named like one
 /// (`app`, `application`, `flask_app`, `socketio` — created by a factory the model cannot follow).
-fn is_app(node: Node, ctx: &Ctx) -> bool {
+pub fn is_app(node: Node, ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
     if let Some(q) = ctx.model.resolve(node, ctx.src) {
         if APP_TYPES
@@ -58,15 +58,17 @@ fn is_app(node: Node, ctx: &Ctx) -> bool {
 }
 
 /// `X.config` where `X` is an application object.
-fn is_app_config(node: Node, ctx: &Ctx) -> bool {
+pub fn is_app_config(node: Node, ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
     node.kind() == "attribute"
         && node
             .child_by_field_name("attribute")
             .is_some_and(|a| ctx.text(a) == "config")
-        && node
-            .child_by_field_name("object")
-            .is_some_and(|o| is_app(o, ctx) || ctx.text(o) == "current_app")
+        && node.child_by_field_name("object").is_some_and(|o| {
+            is_app(o, ctx)
+                || ctx.text(o) == "current_app"
+                || ctx.model.resolve(o, ctx.src).as_deref() == Some("flask.current_app")
+        })
 }
 
 impl Rule for DebugModeEnabled {

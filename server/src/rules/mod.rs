@@ -19,6 +19,7 @@ pub mod kl102_unvalidated_env_secret;
 pub mod kl103_env_flag_misparse;
 pub mod kl205_insecure_key_compare;
 pub mod kl301_debug_mode_enabled;
+pub mod kl302_config_exposed;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,6 +134,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &kl103_env_flag_misparse::EnvFlagMisparse,
         &kl205_insecure_key_compare::InsecureKeyCompare,
         &kl301_debug_mode_enabled::DebugModeEnabled,
+        &kl302_config_exposed::ConfigExposed,
     ];
     RULES
 }
