@@ -151,3 +151,26 @@ fn kl301_debug_from_environment() {
         Applicability::Unsafe
     );
 }
+
+#[test]
+fn kl303_generic_message_flask_app_logger() {
+    insta::assert_snapshot!(before_after(
+        "KL303",
+        "from flask import Flask, jsonify\n\napp = Flask(__name__)\n\n\n@app.errorhandler(Exception)\ndef handle(e):\n    return jsonify(error=str(e), trace=repr(e)), 500\n"
+    ));
+}
+
+#[test]
+fn kl303_generic_message_fastapi_logging_import() {
+    insta::assert_snapshot!(before_after(
+        "KL303",
+        "\"\"\"Items API.\"\"\"\nfrom __future__ import annotations\n\nfrom fastapi import FastAPI, HTTPException\n\napi = FastAPI()\n\n\n@api.get(\"/items/{item_id}\")\nasync def read_item(item_id: int):\n    try:\n        return load(item_id)\n    except LookupError as e:\n        raise HTTPException(status_code=500, detail=f\"lookup failed: {e}\")\n"
+    ));
+    assert_eq!(
+        applicability(
+            "KL303",
+            "from flask import Flask, jsonify\napp = Flask(__name__)\n@app.errorhandler(Exception)\ndef h(e):\n    return str(e)\n"
+        ),
+        Applicability::Unsafe
+    );
+}

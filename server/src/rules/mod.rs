@@ -20,6 +20,7 @@ pub mod kl103_env_flag_misparse;
 pub mod kl205_insecure_key_compare;
 pub mod kl301_debug_mode_enabled;
 pub mod kl302_config_exposed;
+pub mod kl303_error_details_leaked;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,6 +136,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &kl205_insecure_key_compare::InsecureKeyCompare,
         &kl301_debug_mode_enabled::DebugModeEnabled,
         &kl302_config_exposed::ConfigExposed,
+        &kl303_error_details_leaked::ErrorDetailsLeaked,
     ];
     RULES
 }
