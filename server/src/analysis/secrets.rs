@@ -145,6 +145,17 @@ const NAMING_WORDS: &[&str] = &[
     "reset",
     "required",
     "enabled",
+    "arn",
+    "manager",
+    "store",
+    "vault",
+    "provider",
+    "backend",
+    "region",
+    "bucket",
+    "table",
+    "class",
+    "module",
 ];
 
 /// Does this name say it holds a secret? `extra` are configured extra secret words (lower case).
@@ -229,7 +240,7 @@ static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A file path or a URL.
 static PATH_OR_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml)$)")
+    Regex::new(r"^(?:arn:aws|[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml)$)")
         .expect("valid regex")
 });
 

@@ -8,15 +8,29 @@
 //! raise …`). A subject is recorded by name: an identifier (`API_KEY`), an attribute's last name
 //! (`settings.api_key` → `api_key`), a subscript or `.get` key (`app.config["API_KEY"]` → `API_KEY`),
 //! the variable of an environment read (`os.environ.get("API_KEY")` → `API_KEY`).
+//!
+//! The names are part of the model's fingerprint, so every change to them re-checks the whole module.
+//! To keep typing in an ordinary `if` or `assert` cheap, a condition whose block does not stop the
+//! program records only secret-like subjects; a condition that raises or exits records them all.
 
 use tree_sitter::Node;
 
-use super::syntax;
+use super::{secrets, syntax};
 use crate::document::SourceText;
 
 /// Subjects checked anywhere in `root`, plus `@NAME` for every list variable `NAME` a raising loop
 /// walks (resolved against [`string_list`] bindings by the model).
 pub fn validated_names(root: Node, src: SourceText) -> Vec<String> {
+    collect(root, src, false)
+}
+
+/// Every subject checked in `root`, guards included (`if key: use(key)`): for a rule that looks at
+/// the function around a read, where no fingerprint is at stake.
+pub fn checked_names(root: Node, src: SourceText) -> Vec<String> {
+    collect(root, src, true)
+}
+
+fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
     let mut out = Vec::new();
     for node in syntax::descendants(root) {
         match node.kind() {
@@ -26,13 +40,28 @@ pub fn validated_names(root: Node, src: SourceText) -> Vec<String> {
                 } else {
                     node.child_by_field_name("condition")
                 };
-                if let Some(c) = condition {
-                    subjects(c, src, &mut out);
-                }
+                let Some(c) = condition else { continue };
+                let stops = node.kind() != "conditional_expression"
+                    && node
+                        .child_by_field_name("consequence")
+                        .is_some_and(|b| raises(b, src));
+                let mut found = Vec::new();
+                subjects(c, src, &mut found);
+                out.extend(
+                    found
+                        .into_iter()
+                        .filter(|n| all || stops || secrets::is_secret_name(n, &[])),
+                );
             }
             "assert_statement" => {
                 if let Some(c) = node.named_child(0) {
-                    subjects(c, src, &mut out);
+                    let mut found = Vec::new();
+                    subjects(c, src, &mut found);
+                    out.extend(
+                        found
+                            .into_iter()
+                            .filter(|n| all || secrets::is_secret_name(n, &[])),
+                    );
                 }
             }
             "for_statement" => {
@@ -156,5 +185,38 @@ fn subjects(cond: Node, src: SourceText, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Document;
+
+    fn names(code: &str, all: bool) -> Vec<String> {
+        let doc = Document::new(code, 0);
+        collect(doc.tree.root_node(), doc.source(), all)
+    }
+
+    #[test]
+    fn raising_conditions_record_every_subject() {
+        let code = "if not key or config.get('TOKEN') is None:\n    raise SystemExit(1)\n";
+        assert_eq!(names(code, false), ["TOKEN", "key"]);
+    }
+
+    #[test]
+    fn guards_record_secret_like_subjects_only_unless_asked() {
+        let code = "if api_key and user:\n    use(api_key)\nassert ready\n";
+        assert_eq!(names(code, false), ["api_key"]);
+        assert_eq!(names(code, true), ["api_key", "ready", "user"]);
+    }
+
+    #[test]
+    fn all_lists_and_loops() {
+        let code = "if not all([A_TOKEN, B_SECRET]):\n    sys.exit(1)\nfor k in REQUIRED:\n    if not app.config.get(k):\n        raise RuntimeError(k)\nfor k in ('X_KEY',):\n    raise KeyError(k)\n";
+        assert_eq!(
+            names(code, false),
+            ["@REQUIRED", "A_TOKEN", "B_SECRET", "X_KEY"]
+        );
     }
 }

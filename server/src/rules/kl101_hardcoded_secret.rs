@@ -195,7 +195,8 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let allowed = &ctx.settings.allowed_placeholders;
     let format = secrets::token_format(secret, allowed);
     let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
-    if format.is_none() && !(named && !secrets::is_placeholder(secret, allowed)) {
+    let named_secret = named && !secrets::is_placeholder(secret, allowed);
+    if format.is_none() && !named_secret {
         return None;
     }
     let severity = if in_dev {

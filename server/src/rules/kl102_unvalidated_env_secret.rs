@@ -4,7 +4,7 @@
 
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, Item};
+use crate::analysis::{secrets, syntax, validation, Item};
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
 use crate::rules::kl101_hardcoded_secret::require_env_edit;
@@ -82,6 +82,13 @@ impl Rule for UnvalidatedEnvSecret {
             }
             if checked(&env) || checked(&target_name) {
                 continue;
+            }
+            // A guard in the function around the read (`if key: client = X(key)`).
+            if let Some(function) = syntax::enclosing_function(node) {
+                let local = validation::checked_names(function, ctx.src);
+                if local.contains(&env) || local.contains(&target_name) {
+                    continue;
+                }
             }
             let message = if node.kind() == "assignment" {
                 format!(
