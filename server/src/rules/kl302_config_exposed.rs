@@ -87,6 +87,48 @@ fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
+/// Is `n` used as a whole, not for one key (`X.get(...)`, `X["KEY"]`), its names (`X.keys()`) or
+/// its size (`len(X)`)?
+fn used_whole(n: Node, ctx: &Ctx) -> bool {
+    let Some(p) = n.parent() else { return true };
+    match p.kind() {
+        // `f(data=…)`, `x.data`: a name in another namespace.
+        "keyword_argument" => p.child_by_field_name("name") != Some(n),
+        "attribute" if p.child_by_field_name("attribute") == Some(n) => false,
+        "subscript" => p.child_by_field_name("value") != Some(n),
+        "attribute" => {
+            p.child_by_field_name("object") != Some(n)
+                || p.child_by_field_name("attribute").is_some_and(|a| {
+                    matches!(
+                        ctx.text(a).as_ref(),
+                        "items"
+                            | "copy"
+                            | "values"
+                            | "__dict__"
+                            | "dict"
+                            | "model_dump"
+                            | "to_dict"
+                            | "get_namespace"
+                    ) && p
+                        .parent()
+                        .is_some_and(|c| c.kind() == "call" || ctx.text(a) == "__dict__")
+                })
+        }
+        "call" => p.child_by_field_name("function") != Some(n),
+        "argument_list" => !p
+            .parent()
+            .and_then(|call| call.child_by_field_name("function"))
+            .is_some_and(|f| {
+                matches!(
+                    ctx.text(f).as_ref(),
+                    "len" | "bool" | "type" | "isinstance" | "id" | "hash" | "hasattr" | "getattr"
+                )
+            }),
+        "comparison_operator" | "not_operator" | "boolean_operator" => false,
+        _ => true,
+    }
+}
+
 /// If `node` is the whole configuration (not one key of it), how to name it.
 fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
     let parent = node.parent();
@@ -99,33 +141,7 @@ fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
     {
         return None;
     }
-    // `X.get(...)`, `X["KEY"]`, `X.keys()`: one value or only the names.
-    let used_whole = |n: Node| {
-        let Some(p) = n.parent() else { return true };
-        match p.kind() {
-            "subscript" => p.child_by_field_name("value") != Some(n),
-            "attribute" => {
-                p.child_by_field_name("object") != Some(n)
-                    || p.child_by_field_name("attribute").is_some_and(|a| {
-                        matches!(
-                            ctx.text(a).as_ref(),
-                            "items"
-                                | "copy"
-                                | "values"
-                                | "__dict__"
-                                | "dict"
-                                | "model_dump"
-                                | "to_dict"
-                                | "get_namespace"
-                        ) && p
-                            .parent()
-                            .is_some_and(|c| c.kind() == "call" || ctx.text(a) == "__dict__")
-                    })
-            }
-            "call" => p.child_by_field_name("function") != Some(n),
-            _ => true,
-        }
-    };
+    let used_whole = |n: Node| used_whole(n, ctx);
     match node.kind() {
         "attribute" if is_app_config(node, ctx) && used_whole(node) => {
             Some(ctx.text(node).into_owned())
@@ -220,7 +236,7 @@ impl Rule for ConfigExposed {
             while let Some(node) = nodes.next() {
                 if node.kind() == "return_statement" {
                     for n in syntax::descendants(node) {
-                        if n.kind() == "identifier" {
+                        if n.kind() == "identifier" && used_whole(n, ctx) {
                             returned.push(ctx.text(n).into_owned());
                         }
                     }
