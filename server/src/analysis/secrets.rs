@@ -362,18 +362,38 @@ static FORMAT_PREFIXES: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     .expect("valid prefixes")
 });
 
-/// The known token format `value` contains, if any (placeholders such as AWS's documented
-/// `AKIAIOSFODNN7EXAMPLE` excluded).
+static FORMAT_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    FORMATS
+        .iter()
+        .map(|(re, _)| Regex::new(re).expect("valid token format regex"))
+        .collect()
+});
+
+/// The known token format `value` contains, if any. The matched token itself must not be a
+/// placeholder (AWS's documented `AKIAIOSFODNN7EXAMPLE`, `sk-xxxxxxxx…`) and, except for PEM headers,
+/// must mix letters and digits like a generated token does.
 pub fn token_format(value: &str, allowed: &[String]) -> Option<TokenFormat> {
     if value.len() < 16 || !FORMAT_PREFIXES.is_match(value) {
         return None;
     }
-    let index = FORMAT_SET.matches(value).into_iter().next()?;
     let v = value.trim();
-    if PLACEHOLDER.is_match(v) || allowed.iter().any(|a| a == v) {
+    if allowed.iter().any(|a| a == v) {
         return None;
     }
-    Some(FORMATS[index].1)
+    for index in FORMAT_SET.matches(value).into_iter() {
+        let Some(m) = FORMAT_REGEXES[index].find(value) else {
+            continue;
+        };
+        let token = m.as_str();
+        let format = FORMATS[index].1;
+        let generated = format.label == "private key"
+            || (token.chars().any(|c| c.is_ascii_digit())
+                && token.chars().any(|c| c.is_ascii_alphabetic()));
+        if generated && !PLACEHOLDER.is_match(token) {
+            return Some(format);
+        }
+    }
+    None
 }
 
 /// Shannon entropy of `value` in bits per character.
@@ -509,6 +529,12 @@ mod tests {
             Some("private key")
         );
         assert_eq!(f("just a sentence with sk- in it"), None);
+        assert_eq!(f("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
+        assert_eq!(f("sk-abcdefghijklmnopqrstuvwxyz"), None);
+        assert_eq!(
+            f("https://maps.example.com/api?key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
+            Some("Google API key")
+        );
         assert!(is_high_entropy("a8f5f167f44f4964e6c998dee827110c"));
         assert!(!is_high_entropy("my-dev-password"));
     }

@@ -37,7 +37,44 @@ struct Candidate<'t> {
     literal: Node<'t>,
     /// The node the fix replaces (the literal, or the whole `os.environ.get(…, "…")` call).
     replace: Node<'t>,
+    /// The literal is used as a key (`jwt.encode(payload, "…")`): any non-empty value is reported,
+    /// placeholders included — a placeholder key in use is still a key anyone can read.
+    strict: bool,
 }
+
+/// Parameters that take a signing or encryption key: (callee, position, keyword, env variable).
+const KEY_PARAMS: &[(&str, usize, &str, &str)] = &[
+    ("jwt.encode", 1, "key", "JWT_SECRET_KEY"),
+    ("jwt.decode", 1, "key", "JWT_SECRET_KEY"),
+    (
+        "itsdangerous.URLSafeTimedSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    (
+        "itsdangerous.URLSafeSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    (
+        "itsdangerous.TimedSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    ("itsdangerous.Serializer", 0, "secret_key", "SECRET_KEY"),
+    ("itsdangerous.Signer", 0, "secret_key", "SECRET_KEY"),
+    (
+        "itsdangerous.TimestampSigner",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    ("hmac.new", 0, "key", "HMAC_KEY"),
+    ("cryptography.fernet.Fernet", 0, "key", "FERNET_KEY"),
+];
 
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
@@ -85,6 +122,7 @@ impl Rule for HardcodedSecret {
                 name: format.env.to_string(),
                 literal: node,
                 replace: node,
+                strict: false,
             };
             if let Some(f) = judge(&c, in_dev, ctx) {
                 out.push(f);
@@ -115,6 +153,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 name,
                 literal,
                 replace: literal,
+                strict: false,
             })
         }
         "keyword_argument" => {
@@ -125,6 +164,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 name,
                 literal,
                 replace: literal,
+                strict: false,
             })
         }
         "pair" => {
@@ -136,6 +176,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 name,
                 literal,
                 replace: literal,
+                strict: false,
             })
         }
         "default_parameter" | "typed_default_parameter" => {
@@ -146,11 +187,29 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 name,
                 literal,
                 replace: literal,
+                strict: false,
             })
         }
         "call" => {
             // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
             let callee = ctx.model.callee(node, src)?;
+            if let Some(&(name, index, keyword, env)) = KEY_PARAMS
+                .iter()
+                .find(|(q, ..)| callee == *q || callee.ends_with(&format!(".{q}")))
+            {
+                let arg = syntax::positional_args(node)
+                    .get(index)
+                    .copied()
+                    .or_else(|| syntax::keyword_arg(node, keyword, src))?;
+                let literal = literal_of(arg)?;
+                return Some(Candidate {
+                    target: format!("{name}({keyword}=…)"),
+                    name: env.to_string(),
+                    literal,
+                    replace: literal,
+                    strict: true,
+                });
+            }
             if !matches!(
                 callee.as_str(),
                 "os.environ.get" | "os.getenv" | "os.environ.setdefault"
@@ -172,6 +231,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 name,
                 literal,
                 replace: node,
+                strict: false,
             })
         }
         _ => None,
@@ -195,7 +255,12 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let allowed = &ctx.settings.allowed_placeholders;
     let format = secrets::token_format(secret, allowed);
     let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
-    let named_secret = named && !secrets::is_placeholder(secret, allowed);
+    let named_secret = named
+        && if c.strict {
+            !secret.trim().is_empty() && !allowed.iter().any(|a| a == secret)
+        } else {
+            !secrets::is_placeholder(secret, allowed)
+        };
     if format.is_none() && !named_secret {
         return None;
     }

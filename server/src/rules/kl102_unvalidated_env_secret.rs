@@ -140,3 +140,32 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
         ),
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::{Analyzer, Options};
+    use crate::document::Document;
+
+    fn kl102_count(analyzer: &mut Analyzer, text: &str) -> usize {
+        let doc = Document::new(text, 0);
+        let analysis = analyzer.analyze(&doc.tree, doc.source(), &Options::default());
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == "KL102")
+            .count()
+    }
+
+    /// The check lives in another item: the cached finding of the read must go when it is added and
+    /// come back when it is removed.
+    #[test]
+    fn a_check_added_elsewhere_in_the_module_clears_the_cached_finding() {
+        let read = "import os\nAPI_KEY = os.getenv(\"API_KEY\")\n";
+        let checked =
+            format!("{read}if not API_KEY:\n    raise SystemExit(\"API_KEY is required\")\n");
+        let mut analyzer = Analyzer::new();
+        assert_eq!(kl102_count(&mut analyzer, read), 1);
+        assert_eq!(kl102_count(&mut analyzer, &checked), 0);
+        assert_eq!(kl102_count(&mut analyzer, read), 1);
+    }
+}
