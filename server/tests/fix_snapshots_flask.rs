@@ -174,3 +174,11 @@ fn kl303_generic_message_fastapi_logging_import() {
         Applicability::Unsafe
     );
 }
+
+#[test]
+fn kl101_env_fix_or_fallback_and_jwt_key() {
+    insta::assert_snapshot!(before_after(
+        "KL101",
+        "import os\n\nimport jwt\n\n\nclass Config:\n    SECRET_KEY = os.environ.get(\"FLASK_SECRET\") or \"you-will-never-guess\"\n\n\ndef sign(payload):\n    return jwt.encode(payload, \"secret\", algorithm=\"HS256\")\n"
+    ));
+}

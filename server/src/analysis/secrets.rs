@@ -169,7 +169,7 @@ pub fn is_secret_name(name: &str, extra: &[String]) -> bool {
             // `num_tokens`, `TOKEN_COUNT`: counting words before it.
             && !words[..i]
                 .iter()
-                .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot"))
+                .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot" | "hashed" | "hash" | "encrypted" | "masked" | "salted" | "fake"))
     })
 }
 
@@ -244,6 +244,12 @@ static PATH_OR_URL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// A password hash (`$2b$12$…`, `pbkdf2:sha256:…`, `$argon2id$…`): stored, not secret.
+static PASSWORD_HASH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\$2[abxy]?\$\d\d\$|\$argon2(?:id|i|d)\$|\$[156]\$|pbkdf2[:_$]|scrypt:|sha256\$|bcrypt\$)")
+        .expect("valid regex")
+});
+
 /// Is `value` a placeholder (or otherwise clearly not a secret)?
 pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
     let v = value.trim();
@@ -259,6 +265,7 @@ pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
         return true;
     }
     PLACEHOLDER.is_match(v)
+        || PASSWORD_HASH.is_match(v)
         || ENV_NAME.is_match(v)
         || HEADER_NAME.is_match(v)
         || PATH_OR_URL.is_match(v)
@@ -467,6 +474,7 @@ mod tests {
             "key",
             "max_tokens",
             "PASSWORD_MIN_LENGTH",
+            "hashed_password",
             "password_hash",
             "AWS_ACCESS_KEY_ID",
             "monkey",
@@ -497,6 +505,8 @@ mod tests {
             "Enter your password",
             "keys/private.pem",
             "AKIAIOSFODNN7EXAMPLE",
+            "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+            "pbkdf2:sha256:600000$abc$def",
         ] {
             assert!(is_placeholder(v, &[]), "{v:?} is a placeholder");
         }

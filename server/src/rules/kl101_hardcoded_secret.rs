@@ -40,6 +40,8 @@ struct Candidate<'t> {
     /// The literal is used as a key (`jwt.encode(payload, "…")`): any non-empty value is reported,
     /// placeholders included — a placeholder key in use is still a key anyone can read.
     strict: bool,
+    /// The variable the code already reads (`os.environ.get("FLASK_SECRET") or "…"`).
+    env: Option<String>,
 }
 
 /// Parameters that take a signing or encryption key: (callee, position, keyword, env variable).
@@ -123,6 +125,7 @@ impl Rule for HardcodedSecret {
                 literal: node,
                 replace: node,
                 strict: false,
+                env: None,
             };
             if let Some(f) = judge(&c, in_dev, ctx) {
                 out.push(f);
@@ -136,10 +139,14 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let src = ctx.src;
     let literal_of =
         |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
+    let bound = |n: Node<'t>| bound_literal(n, ctx);
+    if matches!(node.kind(), "pair" | "keyword_argument") && in_example(node, ctx) {
+        return None;
+    }
     match node.kind() {
         "assignment" => {
             let left = node.child_by_field_name("left")?;
-            let literal = literal_of(node.child_by_field_name("right")?)?;
+            let (literal, replace, env) = bound(node.child_by_field_name("right")?)?;
             let name = match left.kind() {
                 "identifier" => ctx.text(left).into_owned(),
                 "attribute" => ctx
@@ -152,42 +159,46 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 target: syntax::short_text(left, src).into_owned(),
                 name,
                 literal,
-                replace: literal,
+                replace,
                 strict: false,
+                env,
             })
         }
         "keyword_argument" => {
             let name = ctx.text(node.child_by_field_name("name")?).into_owned();
-            let literal = literal_of(node.child_by_field_name("value")?)?;
+            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
             Some(Candidate {
                 target: format!("{name}="),
                 name,
                 literal,
-                replace: literal,
+                replace,
                 strict: false,
+                env,
             })
         }
         "pair" => {
             let key = node.child_by_field_name("key")?;
             let name = syntax::string_value(key, src)?;
-            let literal = literal_of(node.child_by_field_name("value")?)?;
+            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
             Some(Candidate {
                 target: syntax::short_text(key, src).into_owned(),
                 name,
                 literal,
-                replace: literal,
+                replace,
                 strict: false,
+                env,
             })
         }
         "default_parameter" | "typed_default_parameter" => {
             let name = ctx.text(node.child_by_field_name("name")?).into_owned();
-            let literal = literal_of(node.child_by_field_name("value")?)?;
+            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
             Some(Candidate {
                 target: format!("{name}="),
                 name,
                 literal,
-                replace: literal,
+                replace,
                 strict: false,
+                env,
             })
         }
         "call" => {
@@ -208,6 +219,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                     literal,
                     replace: literal,
                     strict: true,
+                    env: None,
                 });
             }
             if !matches!(
@@ -228,14 +240,75 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                     "{name}` fallback of `{}",
                     syntax::short_text(node.child_by_field_name("function")?, src)
                 ),
-                name,
+                name: name.clone(),
                 literal,
                 replace: node,
                 strict: false,
+                env: Some(name),
             })
         }
         _ => None,
     }
+}
+
+/// The literal a value binds: the value itself, or the fallback of an `or`
+/// (`os.environ.get("SECRET_KEY") or "you-will-never-guess"`), with the node a fix replaces (the
+/// whole `or` when its left side reads the environment) and the variable read.
+fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, Option<String>)> {
+    let value = syntax::unparenthesize(value);
+    if syntax::is_string(value) {
+        return Some((value, value, None));
+    }
+    if value.kind() != "boolean_operator" || value.child(1).is_none_or(|op| op.kind() != "or") {
+        return None;
+    }
+    let right = syntax::unparenthesize(value.child_by_field_name("right")?);
+    if !syntax::is_string(right) {
+        return None;
+    }
+    let left = syntax::unparenthesize(value.child_by_field_name("left")?);
+    let read = (left.kind() == "call")
+        .then(|| ctx.model.callee(left, ctx.src))
+        .flatten()
+        .filter(|q| matches!(q.as_str(), "os.environ.get" | "os.getenv"))
+        .and_then(|_| syntax::positional_args(left).first().copied())
+        .and_then(|a| syntax::string_value(a, ctx.src));
+    match read {
+        Some(env) => Some((right, value, Some(env))),
+        None => Some((right, right, None)),
+    }
+}
+
+/// Inside an example payload (`json_schema_extra={"examples": [{"password": "…"}]}`,
+/// `EXAMPLE_USER = {"password": …}`): documentation, not configuration.
+fn in_example(node: Node, ctx: &Ctx) -> bool {
+    let mut cur = node.parent();
+    for _ in 0..12 {
+        let Some(n) = cur else { return false };
+        let name = match n.kind() {
+            "pair" => n
+                .child_by_field_name("key")
+                .and_then(|k| syntax::string_value(k, ctx.src)),
+            "keyword_argument" => n
+                .child_by_field_name("name")
+                .map(|k| ctx.text(k).into_owned()),
+            "assignment" => n
+                .child_by_field_name("left")
+                .map(|k| ctx.text(k).into_owned()),
+            _ => None,
+        };
+        if let Some(name) = name {
+            let lower = name.to_ascii_lowercase();
+            if lower.contains("example")
+                || lower.contains("schema_extra")
+                || lower.contains("sample")
+            {
+                return true;
+            }
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 /// `Bearer …`, `Token …`, `Basic …`: the scheme is not part of the secret.
@@ -285,7 +358,9 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
             c.target
         ),
     };
-    let env = if named {
+    let env = if let Some(env) = &c.env {
+        env.clone()
+    } else if named {
         secrets::env_var_name(&c.name)
     } else {
         format.map_or_else(|| secrets::env_var_name(&c.name), |f| f.env.to_string())
