@@ -156,6 +156,82 @@ const NAMING_WORDS: &[&str] = &[
     "table",
     "class",
     "module",
+    "start",
+    "end",
+    "begin",
+    "pos",
+    "position",
+    "index",
+    "idx",
+    "offset",
+    "span",
+    "char",
+    "chars",
+];
+
+/// Words of a value that *names* a secret rather than being one (`"_password_reset_token"`,
+/// `"set-password"`, `"access_token"`, `"x-api-key"`).
+const NAME_VALUE_WORDS: &[&str] = &[
+    "api",
+    "key",
+    "keys",
+    "access",
+    "refresh",
+    "id",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwd",
+    "pwd",
+    "client",
+    "auth",
+    "bearer",
+    "x",
+    "csrf",
+    "xsrf",
+    "session",
+    "reset",
+    "set",
+    "get",
+    "new",
+    "old",
+    "confirm",
+    "current",
+    "user",
+    "internal",
+    "private",
+    "public",
+    "signing",
+    "field",
+    "name",
+    "header",
+    "cookie",
+    "param",
+    "value",
+    "type",
+    "hash",
+    "hashed",
+    "salt",
+    "code",
+    "otp",
+    "pin",
+    "jwt",
+    "oauth",
+    "oauth2",
+    "github",
+    "google",
+    "stripe",
+    "aws",
+    "app",
+    "account",
+    "admin",
+    "verify",
+    "verification",
+    "change",
+    "forgot",
+    "form",
 ];
 
 /// Does this name say it holds a secret? `extra` are configured extra secret words (lower case).
@@ -238,9 +314,30 @@ static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// A value made of lower-case identifier words only, every one of them a naming word.
+fn is_name_value(v: &str) -> bool {
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return false;
+    }
+    let words = syntax::name_words(v);
+    !words.is_empty()
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "token" | "password" | "secret" | "key" | "passwd" | "pwd"
+            )
+        })
+        && words
+            .iter()
+            .all(|w| NAME_VALUE_WORDS.contains(&w.trim_end_matches(|c: char| c.is_ascii_digit())))
+}
+
 /// A file path or a URL.
 static PATH_OR_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:arn:aws|[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml)$)")
+    Regex::new(r"^(?:arn:aws|[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml|bat|sh|py|js|html?|csv|db|sqlite3?|log|xml|conf)$)")
         .expect("valid regex")
 });
 
@@ -267,6 +364,7 @@ pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
     PLACEHOLDER.is_match(v)
         || PASSWORD_HASH.is_match(v)
         || ENV_NAME.is_match(v)
+        || is_name_value(v)
         || HEADER_NAME.is_match(v)
         || PATH_OR_URL.is_match(v)
 }
@@ -474,6 +572,7 @@ mod tests {
             "key",
             "max_tokens",
             "PASSWORD_MIN_LENGTH",
+            "token_start",
             "hashed_password",
             "password_hash",
             "AWS_ACCESS_KEY_ID",
@@ -505,6 +604,10 @@ mod tests {
             "Enter your password",
             "keys/private.pem",
             "AKIAIOSFODNN7EXAMPLE",
+            "_password_reset_token",
+            "set-password",
+            "access_token",
+            "make.bat",
             "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
             "pbkdf2:sha256:600000$abc$def",
         ] {

@@ -140,7 +140,9 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let literal_of =
         |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
     let bound = |n: Node<'t>| bound_literal(n, ctx);
-    if matches!(node.kind(), "pair" | "keyword_argument") && in_example(node, ctx) {
+    if matches!(node.kind(), "pair" | "keyword_argument")
+        && (in_example(node, ctx) || in_comparison(node))
+    {
         return None;
     }
     match node.kind() {
@@ -307,6 +309,20 @@ fn in_example(node: Node, ctx: &Ctx) -> bool {
             }
         }
         cur = n.parent();
+    }
+    false
+}
+
+/// Part of an operand of a comparison (`assert response.json() == {"access_token": "…"}`): a
+/// comparison with a literal, not a binding.
+fn in_comparison(node: Node) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "comparison_operator" => return true,
+            "block" | "module" | "lambda" | "function_definition" | "call" => return false,
+            _ => cur = n.parent(),
+        }
     }
     false
 }

@@ -144,9 +144,12 @@ impl Rule for EnvFlagMisparse {
             if inside_bool.contains(&read.node.byte_range()) {
                 continue;
             }
+            // Only for a flag: `os.environ.get("PYTHONNODEBUGRANGES", False)` is a presence check
+            // meant as written (any non-empty value enables it).
             if !read
                 .default
                 .is_some_and(|d| matches!(d.kind(), "true" | "false"))
+                || !flag_name(&read.var)
             {
                 continue;
             }

@@ -123,6 +123,24 @@ impl Rule for InsecureKeyCompare {
             if names.iter().flatten().any(|n| is_confirmation(n)) {
                 continue;
             }
+            // `password != password2`: two values the user typed.
+            if let [Some(a), Some(b)] = &names {
+                let stem = |n: &str| {
+                    n.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+                        .to_ascii_lowercase()
+                };
+                if !a.eq_ignore_ascii_case(b) && stem(a) == stem(b) {
+                    continue;
+                }
+            }
+            // `def __eq__(self, other): return self.token == other.token`: value equality of an
+            // object, not an authentication check.
+            if syntax::enclosing_function(node)
+                .and_then(|f| f.child_by_field_name("name"))
+                .is_some_and(|n| matches!(ctx.text(n).as_ref(), "__eq__" | "__ne__" | "__hash__"))
+            {
+                continue;
+            }
             let Some(secret_side) = [left, right]
                 .into_iter()
                 .zip(&names)
