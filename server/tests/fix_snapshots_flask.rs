@@ -182,3 +182,13 @@ fn kl101_env_fix_or_fallback_and_jwt_key() {
         "import os\n\nimport jwt\n\n\nclass Config:\n    SECRET_KEY = os.environ.get(\"FLASK_SECRET\") or \"you-will-never-guess\"\n\n\ndef sign(payload):\n    return jwt.encode(payload, \"secret\", algorithm=\"HS256\")\n"
     ));
 }
+
+#[test]
+fn kl101_env_fix_keeps_tab_indentation() {
+    let before = "def client():\n\tif True:\n\t\treturn connect(password=\"pr0d-db-pa55word\")\n";
+    let fixed = fix_all(before, &options("KL101"), true).text;
+    assert!(
+        fixed.contains("\t\tif not os.environ.get(\"PASSWORD\"):\n\t\t\traise RuntimeError("),
+        "{fixed}"
+    );
+}

@@ -245,7 +245,7 @@ pub fn is_secret_name(name: &str, extra: &[String]) -> bool {
             // `num_tokens`, `TOKEN_COUNT`: counting words before it.
             && !words[..i]
                 .iter()
-                .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot" | "hashed" | "hash" | "encrypted" | "masked" | "salted" | "fake"))
+                .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot" | "hashed" | "hash" | "encrypted" | "masked" | "salted" | "fake" | "url"))
     })
 }
 

@@ -245,6 +245,15 @@ pub fn indentation_at(src: SourceText, byte: usize) -> String {
         .collect()
 }
 
+/// One level of indentation in the style of `indent`: a tab when it uses tabs, else four spaces.
+pub fn indent_unit(indent: &str) -> &'static str {
+    if indent.contains('\t') {
+        "\t"
+    } else {
+        "    "
+    }
+}
+
 /// Lower-cased name split into words: `apiKey` → `["api", "key"]`, `STRIPE_SECRET` → `["stripe",
 /// "secret"]`, `x-api-key` → `["x", "api", "key"]`.
 pub fn name_words(name: &str) -> Vec<String> {

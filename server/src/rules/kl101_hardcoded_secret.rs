@@ -457,6 +457,7 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
 /// naming the variable: `if not os.environ.get("X"): raise RuntimeError("X is not set …")`.
 pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+    let unit = syntax::indent_unit(&indent);
     let eol = ctx.src.line_ending();
     // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
     let blank = match syntax::definition(stmt).kind() {
@@ -467,7 +468,7 @@ pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     Edit::insert(
         stmt.start_byte(),
         format!(
-            "if not {os}.environ.get(\"{env}\"):{eol}{indent}    raise RuntimeError(\"{env} is not set: export it in the environment before start-up\"){eol}{blank}{indent}"
+            "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\"){eol}{blank}{indent}"
         ),
     )
 }

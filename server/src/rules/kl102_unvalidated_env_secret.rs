@@ -130,13 +130,14 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
         return None;
     }
     let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+    let unit = syntax::indent_unit(&indent);
     let eol = ctx.src.line_ending();
     let at = syntax::line_end(ctx.src, stmt.end_byte());
     let subject = ctx.text(target);
     Some(Fix::unsafe_(title).edit(Edit::insert(
         at,
         format!(
-            "{eol}{indent}if not {subject}:{eol}{indent}    raise RuntimeError(\"{env} is not set: export it in the environment before start-up\")"
+            "{eol}{indent}if not {subject}:{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\")"
         ),
     )))
 }
