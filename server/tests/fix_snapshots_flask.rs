@@ -192,3 +192,36 @@ fn kl101_env_fix_keeps_tab_indentation() {
         "{fixed}"
     );
 }
+
+#[test]
+fn kl101_honours_extra_secret_names_and_allowed_placeholders() {
+    use keylint::rules::RuleSettings;
+    let text = "ATM_PIN = \"88201934\"\nAPI_KEY = \"local-dev-key-1\"\n";
+    let options = Options {
+        select: Some(vec!["KL101"]),
+        settings: RuleSettings {
+            extra_secret_names: vec!["pin".into()],
+            allowed_placeholders: vec!["local-dev-key-1".into()],
+        },
+        ..Options::default()
+    };
+    let (_, analysis) = analyze_text(text, &options);
+    let messages: Vec<&str> = analysis
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("`ATM_PIN`"), "{messages:?}");
+    let (_, default) = analyze_text(text, &options_default_kl101());
+    assert_eq!(
+        default.findings.len(),
+        1,
+        "API_KEY only without the settings"
+    );
+    assert!(default.findings[0].message.contains("`API_KEY`"));
+}
+
+fn options_default_kl101() -> Options {
+    options("KL101")
+}

@@ -140,12 +140,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let literal_of =
         |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
     let bound = |n: Node<'t>| bound_literal(n, ctx);
-    if matches!(node.kind(), "pair" | "keyword_argument")
-        && (in_example(node, ctx) || in_comparison(node))
-    {
-        return None;
-    }
-    match node.kind() {
+    let candidate = match node.kind() {
         "assignment" => {
             let left = node.child_by_field_name("left")?;
             let (literal, replace, env) = bound(node.child_by_field_name("right")?)?;
@@ -250,7 +245,14 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             })
         }
         _ => None,
+    }?;
+    // Example payloads and literals compared against are not bindings.
+    if matches!(node.kind(), "pair" | "keyword_argument")
+        && (in_example(node, ctx) || in_comparison(node))
+    {
+        return None;
     }
+    Some(candidate)
 }
 
 /// The literal a value binds: the value itself, or the fallback of an `or`

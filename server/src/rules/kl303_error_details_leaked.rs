@@ -35,6 +35,7 @@ const RESPONSE_CALLS: &[&str] = &[
     "ORJSONResponse",
     "render_template",
     "render_template_string",
+    "flash",
 ];
 
 /// Attributes of an exception made to be shown (`HTTPException.description`, `.code`).
