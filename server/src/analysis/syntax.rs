@@ -27,7 +27,10 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
             let mut out = String::new();
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                out.push_str(&string_value(child, src)?);
+                // Comments between the parts of an implicit concatenation are not part of it.
+                if child.kind() != "comment" {
+                    out.push_str(&string_value(child, src)?);
+                }
             }
             Some(out)
         }

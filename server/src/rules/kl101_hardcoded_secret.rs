@@ -439,7 +439,13 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
             .any(|ch| ch.kind() == "escape_sequence");
         found
     };
-    if let (Some(content), false) = (syntax::string_content_range(c.literal), escapes) {
+    // A multi-line value (a PEM key) does not fit on one `.env` line.
+    let multiline =
+        syntax::string_value(c.literal, ctx.src).is_some_and(|v| v.contains(['\n', '\r']));
+    if let (Some(content), false) = (
+        syntax::string_content_range(c.literal),
+        escapes || multiline,
+    ) {
         let mut dotenv = base;
         dotenv.title = format!("Move `{env}` to `.env` and read it from the environment");
         dotenv = dotenv

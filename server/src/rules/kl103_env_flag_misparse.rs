@@ -13,7 +13,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "env-flag-misparse",
     summary: "An environment flag is parsed with bool(): \"False\" and \"0\" are true",
     severity: Severity::Warning,
-    fix: FixAvailability::Sometimes,
+    fix: FixAvailability::Always,
     cwe: &["CWE-704", "CWE-1188"],
     docs: include_str!("kl103_env_flag_misparse.md"),
 };
