@@ -474,6 +474,45 @@ static FORMAT_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .collect()
 });
 
+/// `scheme://user:password@host`: credentials in a connection URL.
+static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-z][a-z0-9+.-]*://([^:/?#@\s]*):([^@/?#\s]+)@([^:/?#\s]+)")
+        .expect("valid regex")
+});
+
+/// A password written into a connection URL (`postgresql://app:s3cr3t@db.example.com/app`), unless
+/// it is a placeholder, repeats the user name, or the host is a local development one.
+pub fn url_credentials(value: &str, allowed: &[String]) -> Option<TokenFormat> {
+    if !value.contains("://") || !value.contains('@') {
+        return None;
+    }
+    let caps = URL_CREDENTIALS.captures(value)?;
+    let (user, password, host) = (&caps[1], &caps[2], caps[3].to_ascii_lowercase());
+    let local = matches!(
+        host.as_str(),
+        "localhost"
+            | "127.0.0.1"
+            | "0.0.0.0"
+            | "::1"
+            | "db"
+            | "database"
+            | "postgres"
+            | "mysql"
+            | "redis"
+            | "mongo"
+            | "mongodb"
+            | "rabbitmq"
+            | "host.docker.internal"
+    );
+    if local || password == user || is_placeholder(password, allowed) {
+        return None;
+    }
+    Some(TokenFormat {
+        label: "password in a connection URL",
+        env: "DATABASE_URL",
+    })
+}
+
 /// The known token format `value` contains, if any. The matched token itself must not be a
 /// placeholder (AWS's documented `AKIAIOSFODNN7EXAMPLE`, `sk-xxxxxxxx…`) and, except for PEM headers,
 /// must mix letters and digits like a generated token does.
@@ -642,6 +681,14 @@ mod tests {
             Some("private key")
         );
         assert_eq!(f("just a sentence with sk- in it"), None);
+        let u = |v: &str| url_credentials(v, &[]).map(|f| f.label);
+        assert_eq!(
+            u("postgresql://app:Xk29-pLq7-Zr81@prod-db.example.com:5432/app"),
+            Some("password in a connection URL")
+        );
+        assert_eq!(u("postgresql://postgres:postgres@localhost/app"), None);
+        assert_eq!(u("postgresql://app:${DB_PASSWORD}@prod-db/app"), None);
+        assert_eq!(u("https://example.com/a@b"), None);
         assert_eq!(f("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(f("sk-abcdefghijklmnopqrstuvwxyz"), None);
         assert_eq!(

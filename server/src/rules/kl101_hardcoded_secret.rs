@@ -114,7 +114,9 @@ impl Rule for HardcodedSecret {
             let Some(value) = syntax::string_value(node, ctx.src) else {
                 continue;
             };
-            let Some(format) = secrets::token_format(&value, &ctx.settings.allowed_placeholders)
+            let allowed = &ctx.settings.allowed_placeholders;
+            let Some(format) = secrets::token_format(&value, allowed)
+                .or_else(|| secrets::url_credentials(&value, allowed))
             else {
                 continue;
             };
@@ -163,7 +165,31 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         }
         "keyword_argument" => {
             let name = ctx.text(node.child_by_field_name("name")?).into_owned();
-            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
+            let value = node.child_by_field_name("value")?;
+            // `requests.get(url, auth=("user", "s3cr3t"))`: the second element is a password.
+            if name == "auth" {
+                let value = syntax::unparenthesize(value);
+                let mut cursor = value.walk();
+                let parts: Vec<Node> = value
+                    .named_children(&mut cursor)
+                    .filter(|n| n.kind() != "comment")
+                    .collect();
+                let literal = match parts[..] {
+                    [_, password] if value.kind() == "tuple" && syntax::is_string(password) => {
+                        password
+                    }
+                    _ => return None,
+                };
+                return Some(Candidate {
+                    target: "auth=(…, password)".into(),
+                    name: "password".into(),
+                    literal,
+                    replace: literal,
+                    strict: false,
+                    env: Some("API_PASSWORD".into()),
+                });
+            }
+            let (literal, replace, env) = bound(value)?;
             Some(Candidate {
                 target: format!("{name}="),
                 name,
@@ -344,7 +370,8 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let value = syntax::string_value(c.literal, ctx.src)?;
     let (scheme_len, secret) = split_scheme(&value);
     let allowed = &ctx.settings.allowed_placeholders;
-    let format = secrets::token_format(secret, allowed);
+    let format = secrets::token_format(secret, allowed)
+        .or_else(|| secrets::url_credentials(secret, allowed));
     let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
     let named_secret = named
         && if c.strict {
@@ -376,9 +403,10 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
             c.target
         ),
     };
+    let url_named = format.is_some_and(|f| f.env == "DATABASE_URL") && !c.target.is_empty();
     let env = if let Some(env) = &c.env {
         env.clone()
-    } else if named {
+    } else if named || url_named {
         secrets::env_var_name(&c.name)
     } else {
         format.map_or_else(|| secrets::env_var_name(&c.name), |f| f.env.to_string())
