@@ -504,7 +504,12 @@ pub fn url_credentials(value: &str, allowed: &[String]) -> Option<TokenFormat> {
             | "rabbitmq"
             | "host.docker.internal"
     );
-    if local || password == user || is_placeholder(password, allowed) {
+    if local
+        || password == user
+        || PLACEHOLDER.is_match(&host)
+        || entropy(password) < 2.5
+        || is_placeholder(password, allowed)
+    {
         return None;
     }
     Some(TokenFormat {
