@@ -688,12 +688,17 @@ mod tests {
         assert_eq!(f("just a sentence with sk- in it"), None);
         let u = |v: &str| url_credentials(v, &[]).map(|f| f.label);
         assert_eq!(
-            u("postgresql://app:Xk29-pLq7-Zr81@prod-db.example.com:5432/app"),
+            u("postgresql://app:Xk29-pLq7-Zr81@prod-db.internal:5432/app"),
             Some("password in a connection URL")
         );
         assert_eq!(u("postgresql://postgres:postgres@localhost/app"), None);
         assert_eq!(u("postgresql://app:${DB_PASSWORD}@prod-db/app"), None);
         assert_eq!(u("https://example.com/a@b"), None);
+        assert_eq!(u("http://foo:bar:baz@example.com"), None);
+        assert_eq!(
+            u("https://userid:paaaaaaaaaaaaaaaaaaaaaaaaa@host.net"),
+            None
+        );
         assert_eq!(f("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(f("sk-abcdefghijklmnopqrstuvwxyz"), None);
         assert_eq!(
