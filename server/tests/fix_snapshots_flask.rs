@@ -225,3 +225,24 @@ fn kl101_honours_extra_secret_names_and_allowed_placeholders() {
 fn options_default_kl101() -> Options {
     options("KL101")
 }
+
+/// Every rule's fix together on a realistic module (fix-all with unsafe fixes).
+#[test]
+fn realistic_app_fix_all() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/flask/realistic_app.py"
+    );
+    let before = std::fs::read_to_string(path).unwrap();
+    let fixed = fix_all(&before, &Options::default(), true).text;
+    let (doc, analysis) = analyze_text(&fixed, &Options::default());
+    assert!(!doc.tree.root_node().has_error());
+    let left: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| !f.fixes.is_empty())
+        .map(|f| f.rule.code)
+        .collect();
+    assert!(left.is_empty(), "fixable findings left: {left:?}\n{fixed}");
+    insta::assert_snapshot!(fixed);
+}

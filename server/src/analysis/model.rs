@@ -320,6 +320,31 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Like [`Model::handler_kind`], but a decorator on an object the model cannot resolve — an app
+    /// created inside a factory (`def create_app(): app = Flask(...)`, `@app.errorhandler(...)`) —
+    /// is judged by its written path (`app.errorhandler`, `bp.route`).
+    pub fn handler_kind_lenient(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
+        if let Some(kind) = self.handler_kind(def, src) {
+            return Some(kind);
+        }
+        let def = syntax::definition(def);
+        syntax::decorators(def).into_iter().find_map(|deco| {
+            let callee = if deco.kind() == "call" {
+                deco.child_by_field_name("function")?
+            } else {
+                deco
+            };
+            let path = dotted_path(callee, src)?;
+            let head = path.first()?;
+            if self.bindings.contains_key(head) {
+                return None;
+            }
+            handler_kind_of_decorator(&path.join("."))
+        })
+    }
+}
+
 /// Route or error handler, from a decorator's qualified callee.
 pub fn handler_kind_of_decorator(qualified: &str) -> Option<HandlerKind> {
     let (object, method) = qualified.rsplit_once('.')?;

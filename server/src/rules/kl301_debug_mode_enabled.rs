@@ -44,6 +44,11 @@ pub fn is_app(node: Node, ctx: &Ctx) -> bool {
         }
     }
     let name = match node.kind() {
+        // `create_app().run(...)`, `make_app(config).run(...)`
+        "call" => match node.child_by_field_name("function") {
+            Some(f) => ctx.text(f),
+            None => return false,
+        },
         "identifier" => ctx.text(node),
         "attribute" => node
             .child_by_field_name("attribute")

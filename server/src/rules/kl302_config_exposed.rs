@@ -217,7 +217,7 @@ impl Rule for ConfigExposed {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         for def in syntax::descendants(item.node) {
             if def.kind() != "function_definition"
-                || ctx.model.handler_kind(def, ctx.src) != Some(HandlerKind::Route)
+                || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
             {
                 continue;
             }

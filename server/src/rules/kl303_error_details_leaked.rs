@@ -89,7 +89,7 @@ impl Rule for ErrorDetailsLeaked {
             if def.kind() != "function_definition" {
                 continue;
             }
-            match ctx.model.handler_kind(def, ctx.src) {
+            match ctx.model.handler_kind_lenient(def, ctx.src) {
                 Some(HandlerKind::ErrorHandler) => {
                     if let Some(scope) = error_handler_scope(def, ctx) {
                         scopes.push(scope);
