@@ -30,7 +30,12 @@ pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
         return None;
     }
     let args = syntax::positional_args(call);
-    if args.len() != 1 || syntax::keyword_arg(call, "default", ctx.src).is_some() {
+    // `os.getenv("K", None)` has no default either.
+    let default = args
+        .get(1)
+        .copied()
+        .or_else(|| syntax::keyword_arg(call, "default", ctx.src));
+    if args.is_empty() || args.len() > 2 || default.is_some_and(|d| d.kind() != "none") {
         return None;
     }
     syntax::string_value(args[0], ctx.src)
