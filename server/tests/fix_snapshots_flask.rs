@@ -246,3 +246,11 @@ fn realistic_app_fix_all() {
     assert!(left.is_empty(), "fixable findings left: {left:?}\n{fixed}");
     insta::assert_snapshot!(fixed);
 }
+
+#[test]
+fn kl101_setting_the_environment_in_code_becomes_a_check() {
+    insta::assert_snapshot!(before_after(
+        "KL101",
+        "import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"sk-proj-Qm8x2Lw9Pz4Rt7Vb3Nc6Kd1F\"  # TODO remove\nos.environ.setdefault(\"stripe_secret\", \"Zx81-mw29-Lq03-Tf55-b\")\n"
+    ));
+}

@@ -145,7 +145,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let candidate = match node.kind() {
         "assignment" => {
             let left = node.child_by_field_name("left")?;
-            let (literal, replace, env) = bound(node.child_by_field_name("right")?)?;
+            let (literal, replace, mut env) = bound(node.child_by_field_name("right")?)?;
             let name = match left.kind() {
                 "identifier" => ctx.text(left).into_owned(),
                 "attribute" => ctx
@@ -154,6 +154,10 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 "subscript" => syntax::string_value(left.child_by_field_name("subscript")?, src)?,
                 _ => return None,
             };
+            // `os.environ["OPENAI_API_KEY"] = "…"`: the variable keeps its exact name.
+            if sets_environment(node, ctx) {
+                env = Some(name.clone());
+            }
             Some(Candidate {
                 target: syntax::short_text(left, src).into_owned(),
                 name,
@@ -341,6 +345,22 @@ fn in_example(node: Node, ctx: &Ctx) -> bool {
     false
 }
 
+/// `os.environ["X"] = …` or `os.environ.setdefault("X", …)`: code that sets the environment itself.
+fn sets_environment(node: Node, ctx: &Ctx) -> bool {
+    match node.kind() {
+        "assignment" => node
+            .child_by_field_name("left")
+            .filter(|l| l.kind() == "subscript")
+            .and_then(|l| l.child_by_field_name("value"))
+            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some("os.environ")),
+        "call" => matches!(
+            ctx.model.callee(node, ctx.src).as_deref(),
+            Some("os.environ.setdefault" | "os.putenv")
+        ),
+        _ => false,
+    }
+}
+
 /// Part of an operand of a comparison (`assert response.json() == {"access_token": "…"}`): a
 /// comparison with a literal, not a binding.
 fn in_comparison(node: Node) -> bool {
@@ -451,9 +471,31 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
         read
     };
     let stmt = syntax::line_statement(c.literal, ctx.src);
-    let mut base = Fix::unsafe_(format!("Read `{env}` from the environment"))
-        .edit(require_env_edit(stmt, env, &os, ctx))
-        .edit(Edit::replace(c.replace.byte_range(), replacement));
+    let mut base = match stmt.named_child(0) {
+        // `os.environ["X"] = "…"` / `os.environ.setdefault("X", "…")` on its own line: the
+        // statement goes, the check stays.
+        Some(inner)
+            if stmt.kind() == "expression_statement"
+                && stmt.named_child_count() == 1
+                && sets_environment(inner, ctx) =>
+        {
+            let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+            let unit = syntax::indent_unit(&indent);
+            let eol = ctx.src.line_ending();
+            Fix::unsafe_(format!(
+                "Remove the hardcoded `{env}` and require it from the environment"
+            ))
+            .edit(Edit::replace(
+                stmt.byte_range(),
+                format!(
+                    "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\")"
+                ),
+            ))
+        }
+        _ => Fix::unsafe_(format!("Read `{env}` from the environment"))
+            .edit(require_env_edit(stmt, env, &os, ctx))
+            .edit(Edit::replace(c.replace.byte_range(), replacement)),
+    };
     if ctx.model.module_alias("os").is_none() {
         base = base.import("os");
     }
