@@ -94,7 +94,9 @@ impl Rule for HardcodedSecret {
                     continue;
                 }
                 seen.push(c.literal.byte_range());
-                if let Some(f) = judge(&c, in_dev, ctx) {
+                if let Some(f) =
+                    judge(&c, in_dev, ctx).or_else(|| fstring_token(c.literal, in_dev, ctx))
+                {
                     out.push(f);
                 }
                 continue;
@@ -111,10 +113,16 @@ impl Rule for HardcodedSecret {
             {
                 continue;
             }
+            let allowed = &ctx.settings.allowed_placeholders;
             let Some(value) = syntax::string_value(node, ctx.src) else {
+                // An f-string: its literal parts can still hold a token
+                // (`f"https://api.example.com/{path}?key=AIza…"`). Reported without a fix.
+                if let Some(f) = fstring_token(node, in_dev, ctx) {
+                    seen.push(node.byte_range());
+                    out.push(f);
+                }
                 continue;
             };
-            let allowed = &ctx.settings.allowed_placeholders;
             let Some(format) = secrets::token_format(&value, allowed)
                 .or_else(|| secrets::url_credentials(&value, allowed))
             else {
@@ -134,6 +142,36 @@ impl Rule for HardcodedSecret {
             }
         }
     }
+}
+
+/// A token format in the literal parts of an f-string.
+fn fstring_token(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let format = node
+        .children(&mut cursor)
+        .filter(|c| c.kind() == "string_content")
+        .find_map(|part| {
+            secrets::token_format(&ctx.text(part), &ctx.settings.allowed_placeholders)
+        })?;
+    let severity = if in_dev {
+        Severity::Hint
+    } else {
+        Severity::Error
+    };
+    Some(
+        Finding::new(
+            &META,
+            node.byte_range(),
+            format!(
+                "Hardcoded {} in an f-string; read it from the environment",
+                format.label
+            ),
+        )
+        .with_severity(severity),
+    )
 }
 
 /// The literal bound to a target by `node`, if `node` binds one.
