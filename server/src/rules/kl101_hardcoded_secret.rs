@@ -520,13 +520,14 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
             let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
             let unit = syntax::indent_unit(&indent);
             let eol = ctx.src.line_ending();
+            let hint = missing_env_hint(stmt);
             Fix::unsafe_(format!(
                 "Remove the hardcoded `{env}` and require it from the environment"
             ))
             .edit(Edit::replace(
                 stmt.byte_range(),
                 format!(
-                    "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\")"
+                    "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\")"
                 ),
             ))
         }
@@ -569,12 +570,23 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
     fixes
 }
 
+/// The advice of an inserted check: at start-up for module and class level, plainly inside a function
+/// (where the check runs when the function does).
+pub fn missing_env_hint(stmt: Node) -> &'static str {
+    if syntax::enclosing_function(stmt).is_some() {
+        "export it in the environment"
+    } else {
+        "export it in the environment before start-up"
+    }
+}
+
 /// Inserts, before `stmt` and at its indentation, a start-up check that fails with a clear message
 /// naming the variable: `if not os.environ.get("X"): raise RuntimeError("X is not set …")`.
 pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
     let unit = syntax::indent_unit(&indent);
     let eol = ctx.src.line_ending();
+    let hint = missing_env_hint(stmt);
     // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
     let blank = match syntax::definition(stmt).kind() {
         "function_definition" | "class_definition" if indent.is_empty() => format!("{eol}{eol}"),
@@ -584,7 +596,7 @@ pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     Edit::insert(
         stmt.start_byte(),
         format!(
-            "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\"){eol}{blank}{indent}"
+            "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\"){eol}{blank}{indent}"
         ),
     )
 }

@@ -139,10 +139,11 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let eol = ctx.src.line_ending();
     let at = syntax::line_end(ctx.src, stmt.end_byte());
     let subject = ctx.text(target);
+    let hint = crate::rules::kl101_hardcoded_secret::missing_env_hint(stmt);
     Some(Fix::unsafe_(title).edit(Edit::insert(
         at,
         format!(
-            "{eol}{indent}if not {subject}:{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: export it in the environment before start-up\")"
+            "{eol}{indent}if not {subject}:{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\")"
         ),
     )))
 }
