@@ -89,6 +89,15 @@ impl Rule for HardcodedSecret {
         // again for token formats).
         let mut seen: Vec<Range<usize>> = Vec::new();
         for node in syntax::descendants(item.node) {
+            // `API_KEYS = ["…", "…"]`: every element is a secret; no fix (one variable per element
+            // is not what a human would write).
+            for c in sequence_candidates(node, ctx) {
+                seen.push(c.literal.byte_range());
+                if let Some(mut f) = judge(&c, in_dev, ctx) {
+                    f.fixes.clear();
+                    out.push(f);
+                }
+            }
             if let Some(c) = candidate(node, ctx) {
                 if seen.contains(&c.literal.byte_range()) {
                     continue;
@@ -142,6 +151,51 @@ impl Rule for HardcodedSecret {
             }
         }
     }
+}
+
+/// The string elements of a list, tuple or set bound to a secret-like name.
+fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
+    if node.kind() != "assignment" {
+        return Vec::new();
+    }
+    let (Some(left), Some(right)) = (
+        node.child_by_field_name("left"),
+        node.child_by_field_name("right")
+            .map(syntax::unparenthesize),
+    ) else {
+        return Vec::new();
+    };
+    if !matches!(right.kind(), "list" | "tuple" | "set") {
+        return Vec::new();
+    }
+    let name = match left.kind() {
+        "identifier" => ctx.text(left).into_owned(),
+        "attribute" => match left.child_by_field_name("attribute") {
+            Some(a) => ctx.text(a).into_owned(),
+            None => return Vec::new(),
+        },
+        "subscript" => match left
+            .child_by_field_name("subscript")
+            .and_then(|k| syntax::string_value(k, ctx.src))
+        {
+            Some(k) => k,
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let mut cursor = right.walk();
+    right
+        .named_children(&mut cursor)
+        .filter(|e| syntax::is_string(*e))
+        .map(|literal| Candidate {
+            target: syntax::short_text(left, ctx.src).into_owned(),
+            name: name.clone(),
+            literal,
+            replace: literal,
+            strict: false,
+            env: None,
+        })
+        .collect()
 }
 
 /// A token format in the literal parts of an f-string.
