@@ -378,6 +378,30 @@ pub fn quote(value: &str) -> String {
 mod tests {
     use super::*;
 
+    fn find<'t>(root: Node<'t>, src: SourceText, text: &str) -> Node<'t> {
+        descendants(root)
+            .find(|n| n.kind() == "string" && src.node_text(*n) == text)
+            .expect("the string is in the code")
+    }
+
+    #[test]
+    fn line_statement_climbs_out_of_one_liners() {
+        let code = "if x: y = \"a\"\nz = 1; w = \"b\"\ndef f():\n    return \"c\"\n";
+        let doc = crate::document::Document::new(code, 0);
+        let (root, src) = (doc.tree.root_node(), doc.source());
+        let stmt = |text| {
+            src.node_text(line_statement(find(root, src, text), src))
+                .into_owned()
+        };
+        assert_eq!(stmt("\"a\""), "if x: y = \"a\"");
+        assert_eq!(stmt("\"b\""), "z = 1");
+        assert_eq!(stmt("\"c\""), "return \"c\"");
+        assert_eq!(line_end(src, 3), code.find('\n').unwrap());
+        assert_eq!(indent_unit("\t\t"), "\t");
+        assert_eq!(indent_unit("    "), "    ");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+
     #[test]
     fn words() {
         assert_eq!(name_words("apiKey"), ["api", "key"]);
