@@ -117,6 +117,10 @@ const NAMING_WORDS: &[&str] = &[
     "hash",
     "hashed",
     "hasher",
+    "hashers",
+    "validators",
+    "backends",
+    "classes",
     "id",
     "ids",
     "placeholder",
@@ -335,6 +339,10 @@ fn is_name_value(v: &str) -> bool {
             .all(|w| NAME_VALUE_WORDS.contains(&w.trim_end_matches(|c: char| c.is_ascii_digit())))
 }
 
+/// A dotted Python path (`django.contrib.auth.hashers.PBKDF2PasswordHasher`, `app.auth.TokenBackend`).
+static PYTHON_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}$").expect("valid regex"));
+
 /// A file path or a URL.
 static PATH_OR_URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:arn:aws|[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml|bat|sh|py|js|html?|csv|db|sqlite3?|log|xml|conf)$)")
@@ -365,6 +373,7 @@ pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
         || PASSWORD_HASH.is_match(v)
         || ENV_NAME.is_match(v)
         || is_name_value(v)
+        || PYTHON_PATH.is_match(v)
         || HEADER_NAME.is_match(v)
         || PATH_OR_URL.is_match(v)
 }
@@ -617,6 +626,7 @@ mod tests {
             "max_tokens",
             "PASSWORD_MIN_LENGTH",
             "token_start",
+            "PASSWORD_HASHERS",
             "hashed_password",
             "password_hash",
             "AWS_ACCESS_KEY_ID",
@@ -652,6 +662,7 @@ mod tests {
             "set-password",
             "access_token",
             "make.bat",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
             "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
             "pbkdf2:sha256:600000$abc$def",
         ] {
