@@ -11,7 +11,9 @@
 //! item is checked again: module-level facts stay exact.
 
 mod model;
+pub mod secrets;
 pub mod syntax;
+pub mod validation;
 
 pub use model::{
     handler_kind_of_decorator, import_layout, item_facts, Binding, ClassFact, FunctionFact,

@@ -94,6 +94,10 @@ pub struct ItemFacts {
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
     /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Values this item checks before use (see [`super::validation::validated_names`]).
+    pub validated: Vec<String>,
+    /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
+    pub string_list: Option<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -133,6 +137,9 @@ pub struct Model {
     pub classes: Vec<ClassFact>,
     pub functions: Vec<FunctionFact>,
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Names of values checked somewhere in the module (KL102), lists walked by a raising loop
+    /// resolved to their strings.
+    pub validated: std::collections::BTreeSet<String>,
     pub layout: ImportLayout,
 }
 
@@ -140,6 +147,7 @@ impl Model {
     /// Builds the model from the facts of every item, in document order.
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
+        let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
         for (f, classes) in facts {
             if let Some(class) = &f.class {
                 model.classes.push(class.clone());
@@ -174,6 +182,21 @@ impl Model {
             model
                 .registered_handlers
                 .extend(f.registered_handlers.iter().cloned());
+            model.validated.extend(f.validated.iter().cloned());
+            if let (Some((name, values)), false) = (&f.string_list, in_class) {
+                lists.insert(name.clone(), values.clone());
+            }
+        }
+        let walked: Vec<String> = model
+            .validated
+            .iter()
+            .filter_map(|v| v.strip_prefix('@'))
+            .map(str::to_string)
+            .collect();
+        for name in walked {
+            if let Some(values) = lists.get(&name) {
+                model.validated.extend(values.iter().cloned());
+            }
         }
         model
     }
@@ -188,6 +211,7 @@ impl Model {
         self.classes.hash(&mut h);
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
+        self.validated.hash(&mut h);
         h.finish()
     }
 
@@ -296,6 +320,31 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Like [`Model::handler_kind`], but a decorator on an object the model cannot resolve — an app
+    /// created inside a factory (`def create_app(): app = Flask(...)`, `@app.errorhandler(...)`) —
+    /// is judged by its written path (`app.errorhandler`, `bp.route`).
+    pub fn handler_kind_lenient(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
+        if let Some(kind) = self.handler_kind(def, src) {
+            return Some(kind);
+        }
+        let def = syntax::definition(def);
+        syntax::decorators(def).into_iter().find_map(|deco| {
+            let callee = if deco.kind() == "call" {
+                deco.child_by_field_name("function")?
+            } else {
+                deco
+            };
+            let path = dotted_path(callee, src)?;
+            let head = path.first()?;
+            if self.bindings.contains_key(head) {
+                return None;
+            }
+            handler_kind_of_decorator(&path.join("."))
+        })
+    }
+}
+
 /// Route or error handler, from a decorator's qualified callee.
 pub fn handler_kind_of_decorator(qualified: &str) -> Option<HandlerKind> {
     let (object, method) = qualified.rsplit_once('.')?;
@@ -376,6 +425,10 @@ pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
         return facts;
     }
     collect_statement(node, src, &mut facts);
+    facts.validated = super::validation::validated_names(node, src);
+    if node.kind() == "expression_statement" {
+        facts.string_list = super::validation::string_list(node, src);
+    }
     facts
 }
 

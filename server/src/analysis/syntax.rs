@@ -27,7 +27,10 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
             let mut out = String::new();
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                out.push_str(&string_value(child, src)?);
+                // Comments between the parts of an implicit concatenation are not part of it.
+                if child.kind() != "comment" {
+                    out.push_str(&string_value(child, src)?);
+                }
             }
             Some(out)
         }
@@ -245,6 +248,15 @@ pub fn indentation_at(src: SourceText, byte: usize) -> String {
         .collect()
 }
 
+/// One level of indentation in the style of `indent`: a tab when it uses tabs, else four spaces.
+pub fn indent_unit(indent: &str) -> &'static str {
+    if indent.contains('\t') {
+        "\t"
+    } else {
+        "    "
+    }
+}
+
 /// Lower-cased name split into words: `apiKey` → `["api", "key"]`, `STRIPE_SECRET` → `["stripe",
 /// "secret"]`, `x-api-key` → `["x", "api", "key"]`.
 pub fn name_words(name: &str) -> Vec<String> {
@@ -304,9 +316,91 @@ pub fn short_text<'a>(node: Node, src: SourceText<'a>) -> Cow<'a, str> {
     }
 }
 
+/// The statement around `node` that begins its own line, so that a fix can insert whole lines
+/// before it: the innermost enclosing statement, or an outer one when the inner statement shares
+/// its line (`if x: y = 1`, `a = 1; b = 2`).
+pub fn line_statement<'t>(node: Node<'t>, src: SourceText) -> Node<'t> {
+    let mut stmt = enclosing_statement(node);
+    loop {
+        let line = src.line_of(stmt.start_byte());
+        let line_start = src.line_start(line);
+        let before = src.slice(line_start..stmt.start_byte());
+        if before.chars().all(|c| c == ' ' || c == '\t') {
+            return stmt;
+        }
+        if let Some(prev) = stmt
+            .prev_named_sibling()
+            .filter(|p| src.line_of(p.end_byte()) == line)
+        {
+            stmt = prev;
+            continue;
+        }
+        match stmt.parent().and_then(|p| p.parent()) {
+            Some(outer) if stmt.parent().is_some_and(|p| p.kind() == "block") => {
+                stmt = enclosing_statement(outer);
+            }
+            _ => return stmt,
+        }
+    }
+}
+
+/// The byte offset of the end of the line on which `byte` lies (before its line ending).
+pub fn line_end(src: SourceText, byte: usize) -> usize {
+    let next = src.line_start(src.line_of(byte) + 1);
+    let text = src.slice(byte.min(next)..next);
+    next - (text.len() - text.trim_end_matches(['\r', '\n']).len())
+}
+
+/// Is `node` the only expression of an expression statement that is a string (a docstring, or a
+/// bare string used as a comment)?
+pub fn is_docstring_like(node: Node) -> bool {
+    node.parent()
+        .is_some_and(|p| p.kind() == "expression_statement" && p.named_child_count() == 1)
+}
+
+/// The Python source of a string literal for `value` in double quotes (escaping `\` and `"`).
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn find<'t>(root: Node<'t>, src: SourceText, text: &str) -> Node<'t> {
+        descendants(root)
+            .find(|n| n.kind() == "string" && src.node_text(*n) == text)
+            .expect("the string is in the code")
+    }
+
+    #[test]
+    fn line_statement_climbs_out_of_one_liners() {
+        let code = "if x: y = \"a\"\nz = 1; w = \"b\"\ndef f():\n    return \"c\"\n";
+        let doc = crate::document::Document::new(code, 0);
+        let (root, src) = (doc.tree.root_node(), doc.source());
+        let stmt = |text| {
+            src.node_text(line_statement(find(root, src, text), src))
+                .into_owned()
+        };
+        assert_eq!(stmt("\"a\""), "if x: y = \"a\"");
+        assert_eq!(stmt("\"b\""), "z = 1");
+        assert_eq!(stmt("\"c\""), "return \"c\"");
+        assert_eq!(line_end(src, 3), code.find('\n').unwrap());
+        assert_eq!(indent_unit("\t\t"), "\t");
+        assert_eq!(indent_unit("    "), "    ");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
 
     #[test]
     fn words() {

@@ -1,13 +1,19 @@
 //! KL101 `hardcoded-secret`: a secret written as a string literal.
 //!
-//! First cut (foundation): module- and class-level `NAME = "literal"` where the name says secret.
-//! The full rule (attributes, subscripts, keyword arguments, token formats, entropy) builds on it.
+//! Looks at every literal of the item bound to a secret-like target — a name, an attribute, a
+//! subscript key (`app.config["SECRET_KEY"]`), a keyword argument (`update(SECRET_KEY=…)`,
+//! `boto3.client(aws_secret_access_key=…)`), a dict key (`{"Authorization": "Bearer …"}`), a default
+//! parameter value, or the fallback of an environment read (`os.environ.get("SECRET_KEY", "…")`) —
+//! and at any literal in a known token format whatever its name. See [`crate::analysis::secrets`]
+//! for what counts as a secret name, a placeholder, a token format and high entropy.
+
+use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::analysis::{secrets, syntax, Item};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::fixes::{Edit, Fix, WorkspaceOp};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -22,82 +28,634 @@ pub static META: RuleMeta = RuleMeta {
 
 pub struct HardcodedSecret;
 
+/// A literal bound to a target.
+struct Candidate<'t> {
+    /// How the message names the target: `API_KEY`, `app.config["SECRET_KEY"]`, `password=`.
+    target: String,
+    /// The name whose words decide secret-ness (`SECRET_KEY`, `aws_secret_access_key`).
+    name: String,
+    literal: Node<'t>,
+    /// The node the fix replaces (the literal, or the whole `os.environ.get(…, "…")` call).
+    replace: Node<'t>,
+    /// The literal is used as a key (`jwt.encode(payload, "…")`): any non-empty value is reported,
+    /// placeholders included — a placeholder key in use is still a key anyone can read.
+    strict: bool,
+    /// The variable the code already reads (`os.environ.get("FLASK_SECRET") or "…"`).
+    env: Option<String>,
+}
+
+/// Parameters that take a signing or encryption key: (callee, position, keyword, env variable).
+const KEY_PARAMS: &[(&str, usize, &str, &str)] = &[
+    ("jwt.encode", 1, "key", "JWT_SECRET_KEY"),
+    ("jwt.decode", 1, "key", "JWT_SECRET_KEY"),
+    (
+        "itsdangerous.URLSafeTimedSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    (
+        "itsdangerous.URLSafeSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    (
+        "itsdangerous.TimedSerializer",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    ("itsdangerous.Serializer", 0, "secret_key", "SECRET_KEY"),
+    ("itsdangerous.Signer", 0, "secret_key", "SECRET_KEY"),
+    (
+        "itsdangerous.TimestampSigner",
+        0,
+        "secret_key",
+        "SECRET_KEY",
+    ),
+    ("hmac.new", 0, "key", "HMAC_KEY"),
+    ("cryptography.fernet.Fernet", 0, "key", "FERNET_KEY"),
+];
+
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        if item.node.kind() != "expression_statement" {
-            return;
+        let in_dev = ctx.file.is_test || ctx.classes(item).iter().any(|c| c.is_dev_or_test());
+        // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
+        // again for token formats).
+        let mut seen: Vec<Range<usize>> = Vec::new();
+        for node in syntax::descendants(item.node) {
+            // `API_KEYS = ["…", "…"]`: every element is a secret; no fix (one variable per element
+            // is not what a human would write).
+            for c in sequence_candidates(node, ctx) {
+                seen.push(c.literal.byte_range());
+                if let Some(mut f) = judge(&c, in_dev, ctx) {
+                    f.fixes.clear();
+                    out.push(f);
+                }
+            }
+            if let Some(c) = candidate(node, ctx) {
+                if seen.contains(&c.literal.byte_range()) {
+                    continue;
+                }
+                seen.push(c.literal.byte_range());
+                if let Some(f) =
+                    judge(&c, in_dev, ctx).or_else(|| fstring_token(c.literal, in_dev, ctx))
+                {
+                    out.push(f);
+                }
+                continue;
+            }
+            if !syntax::is_string(node)
+                || node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "concatenated_string")
+                || seen.contains(&node.byte_range())
+                || syntax::is_docstring_like(node)
+                || node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "comparison_operator")
+            {
+                continue;
+            }
+            let allowed = &ctx.settings.allowed_placeholders;
+            let Some(value) = syntax::string_value(node, ctx.src) else {
+                // An f-string: its literal parts can still hold a token
+                // (`f"https://api.example.com/{path}?key=AIza…"`). Reported without a fix.
+                if let Some(f) = fstring_token(node, in_dev, ctx) {
+                    seen.push(node.byte_range());
+                    out.push(f);
+                }
+                continue;
+            };
+            let Some(format) = secrets::token_format(&value, allowed)
+                .or_else(|| secrets::url_credentials(&value, allowed))
+            else {
+                continue;
+            };
+            seen.push(node.byte_range());
+            let c = Candidate {
+                target: String::new(),
+                name: format.env.to_string(),
+                literal: node,
+                replace: node,
+                strict: false,
+                env: None,
+            };
+            if let Some(f) = judge(&c, in_dev, ctx) {
+                out.push(f);
+            }
         }
-        let Some(assign) = item
-            .node
-            .named_child(0)
-            .filter(|n| n.kind() == "assignment")
-        else {
-            return;
-        };
-        let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
-        ) else {
-            return;
-        };
-        if left.kind() != "identifier" || right.kind() != "string" {
-            return;
-        }
-        let name = ctx.text(left);
-        if !is_secret_name(&name) {
-            return;
-        }
-        let Some(value) = syntax::string_value(right, ctx.src) else {
-            return;
-        };
-        if value.trim().len() < 4 {
-            return;
-        }
-        let in_dev = ctx.classes(item).iter().any(|c| c.is_dev_or_test()) || ctx.file.is_test;
-        let mut finding = Finding::new(
+    }
+}
+
+/// The string elements of a list, tuple or set bound to a secret-like name.
+fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
+    if node.kind() != "assignment" {
+        return Vec::new();
+    }
+    let (Some(left), Some(right)) = (
+        node.child_by_field_name("left"),
+        node.child_by_field_name("right")
+            .map(syntax::unparenthesize),
+    ) else {
+        return Vec::new();
+    };
+    if !matches!(right.kind(), "list" | "tuple" | "set") {
+        return Vec::new();
+    }
+    let name = match left.kind() {
+        "identifier" => ctx.text(left).into_owned(),
+        "attribute" => match left.child_by_field_name("attribute") {
+            Some(a) => ctx.text(a).into_owned(),
+            None => return Vec::new(),
+        },
+        "subscript" => match left
+            .child_by_field_name("subscript")
+            .and_then(|k| syntax::string_value(k, ctx.src))
+        {
+            Some(k) => k,
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let mut cursor = right.walk();
+    right
+        .named_children(&mut cursor)
+        .filter(|e| syntax::is_string(*e))
+        .map(|literal| Candidate {
+            target: syntax::short_text(left, ctx.src).into_owned(),
+            name: name.clone(),
+            literal,
+            replace: literal,
+            strict: false,
+            env: None,
+        })
+        .collect()
+}
+
+/// A token format in the literal parts of an f-string.
+fn fstring_token(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let format = node
+        .children(&mut cursor)
+        .filter(|c| c.kind() == "string_content")
+        .find_map(|part| {
+            secrets::token_format(&ctx.text(part), &ctx.settings.allowed_placeholders)
+        })?;
+    let severity = if in_dev {
+        Severity::Hint
+    } else {
+        Severity::Error
+    };
+    Some(
+        Finding::new(
             &META,
-            right.byte_range(),
-            format!("Hardcoded secret assigned to `{name}`; read it from the environment"),
-        );
-        if in_dev {
-            finding = finding.with_severity(Severity::Hint);
+            node.byte_range(),
+            format!(
+                "Hardcoded {} in an f-string; read it from the environment",
+                format.label
+            ),
+        )
+        .with_severity(severity),
+    )
+}
+
+/// The literal bound to a target by `node`, if `node` binds one.
+fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
+    let src = ctx.src;
+    let literal_of =
+        |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
+    let bound = |n: Node<'t>| bound_literal(n, ctx);
+    let candidate = match node.kind() {
+        "assignment" => {
+            let left = node.child_by_field_name("left")?;
+            let (literal, replace, mut env) = bound(node.child_by_field_name("right")?)?;
+            let name = match left.kind() {
+                "identifier" => ctx.text(left).into_owned(),
+                "attribute" => ctx
+                    .text(left.child_by_field_name("attribute")?)
+                    .into_owned(),
+                "subscript" => syntax::string_value(left.child_by_field_name("subscript")?, src)?,
+                _ => return None,
+            };
+            // `os.environ["OPENAI_API_KEY"] = "…"`: the variable keeps its exact name.
+            if sets_environment(node, ctx) {
+                env = Some(name.clone());
+            }
+            Some(Candidate {
+                target: syntax::short_text(left, src).into_owned(),
+                name,
+                literal,
+                replace,
+                strict: false,
+                env,
+            })
         }
-        out.push(finding.with_fix(env_fix(item.node, right, &name, ctx)));
+        "keyword_argument" => {
+            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
+            let value = node.child_by_field_name("value")?;
+            // `requests.get(url, auth=("user", "s3cr3t"))`: the second element is a password.
+            if name == "auth" {
+                let value = syntax::unparenthesize(value);
+                let mut cursor = value.walk();
+                let parts: Vec<Node> = value
+                    .named_children(&mut cursor)
+                    .filter(|n| n.kind() != "comment")
+                    .collect();
+                let literal = match parts[..] {
+                    [_, password] if value.kind() == "tuple" && syntax::is_string(password) => {
+                        password
+                    }
+                    _ => return None,
+                };
+                return Some(Candidate {
+                    target: "auth=(…, password)".into(),
+                    name: "password".into(),
+                    literal,
+                    replace: literal,
+                    strict: false,
+                    env: Some("API_PASSWORD".into()),
+                });
+            }
+            let (literal, replace, env) = bound(value)?;
+            Some(Candidate {
+                target: format!("{name}="),
+                name,
+                literal,
+                replace,
+                strict: false,
+                env,
+            })
+        }
+        "pair" => {
+            let key = node.child_by_field_name("key")?;
+            let name = syntax::string_value(key, src)?;
+            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
+            Some(Candidate {
+                target: syntax::short_text(key, src).into_owned(),
+                name,
+                literal,
+                replace,
+                strict: false,
+                env,
+            })
+        }
+        "default_parameter" | "typed_default_parameter" => {
+            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
+            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
+            Some(Candidate {
+                target: format!("{name}="),
+                name,
+                literal,
+                replace,
+                strict: false,
+                env,
+            })
+        }
+        "call" => {
+            // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
+            let callee = ctx.model.callee(node, src)?;
+            if let Some(&(name, index, keyword, env)) = KEY_PARAMS
+                .iter()
+                .find(|(q, ..)| callee == *q || callee.ends_with(&format!(".{q}")))
+            {
+                let arg = syntax::positional_args(node)
+                    .get(index)
+                    .copied()
+                    .or_else(|| syntax::keyword_arg(node, keyword, src))?;
+                let literal = literal_of(arg)?;
+                return Some(Candidate {
+                    target: format!("{name}({keyword}=…)"),
+                    name: env.to_string(),
+                    literal,
+                    replace: literal,
+                    strict: true,
+                    env: None,
+                });
+            }
+            if !matches!(
+                callee.as_str(),
+                "os.environ.get" | "os.getenv" | "os.environ.setdefault"
+            ) {
+                return None;
+            }
+            let args = syntax::positional_args(node);
+            let name = syntax::string_value(*args.first()?, src)?;
+            let fallback = args
+                .get(1)
+                .copied()
+                .or_else(|| syntax::keyword_arg(node, "default", src))?;
+            let literal = literal_of(fallback)?;
+            Some(Candidate {
+                target: format!(
+                    "{name}` fallback of `{}",
+                    syntax::short_text(node.child_by_field_name("function")?, src)
+                ),
+                name: name.clone(),
+                literal,
+                replace: node,
+                strict: false,
+                env: Some(name),
+            })
+        }
+        _ => None,
+    }?;
+    // Example payloads and literals compared against are not bindings.
+    if matches!(node.kind(), "pair" | "keyword_argument")
+        && (in_example(node, ctx) || in_comparison(node))
+    {
+        return None;
+    }
+    Some(candidate)
+}
+
+/// The literal a value binds: the value itself, or the fallback of an `or`
+/// (`os.environ.get("SECRET_KEY") or "you-will-never-guess"`), with the node a fix replaces (the
+/// whole `or` when its left side reads the environment) and the variable read.
+fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, Option<String>)> {
+    let value = syntax::unparenthesize(value);
+    if syntax::is_string(value) {
+        return Some((value, value, None));
+    }
+    if value.kind() != "boolean_operator" || value.child(1).is_none_or(|op| op.kind() != "or") {
+        return None;
+    }
+    let right = syntax::unparenthesize(value.child_by_field_name("right")?);
+    if !syntax::is_string(right) {
+        return None;
+    }
+    let left = syntax::unparenthesize(value.child_by_field_name("left")?);
+    let read = (left.kind() == "call")
+        .then(|| ctx.model.callee(left, ctx.src))
+        .flatten()
+        .filter(|q| matches!(q.as_str(), "os.environ.get" | "os.getenv"))
+        .and_then(|_| syntax::positional_args(left).first().copied())
+        .and_then(|a| syntax::string_value(a, ctx.src));
+    match read {
+        Some(env) => Some((right, value, Some(env))),
+        None => Some((right, right, None)),
     }
 }
 
-/// `NAME = "…"` → a start-up check and `NAME = os.environ["NAME"]`.
-fn env_fix(stmt: Node, literal: Node, var: &str, ctx: &Ctx) -> Fix {
-    let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
-    let eol = ctx.src.line_ending();
+/// Inside an example payload (`json_schema_extra={"examples": [{"password": "…"}]}`,
+/// `EXAMPLE_USER = {"password": …}`): documentation, not configuration.
+fn in_example(node: Node, ctx: &Ctx) -> bool {
+    let mut cur = node.parent();
+    for _ in 0..12 {
+        let Some(n) = cur else { return false };
+        let name = match n.kind() {
+            "pair" => n
+                .child_by_field_name("key")
+                .and_then(|k| syntax::string_value(k, ctx.src)),
+            "keyword_argument" => n
+                .child_by_field_name("name")
+                .map(|k| ctx.text(k).into_owned()),
+            "assignment" => n
+                .child_by_field_name("left")
+                .map(|k| ctx.text(k).into_owned()),
+            _ => None,
+        };
+        if let Some(name) = name {
+            let lower = name.to_ascii_lowercase();
+            if lower.contains("example")
+                || lower.contains("schema_extra")
+                || lower.contains("sample")
+            {
+                return true;
+            }
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// `os.environ["X"] = …` or `os.environ.setdefault("X", …)`: code that sets the environment itself.
+fn sets_environment(node: Node, ctx: &Ctx) -> bool {
+    match node.kind() {
+        "assignment" => node
+            .child_by_field_name("left")
+            .filter(|l| l.kind() == "subscript")
+            .and_then(|l| l.child_by_field_name("value"))
+            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some("os.environ")),
+        "call" => matches!(
+            ctx.model.callee(node, ctx.src).as_deref(),
+            Some("os.environ.setdefault" | "os.putenv")
+        ),
+        _ => false,
+    }
+}
+
+/// Part of an operand of a comparison (`assert response.json() == {"access_token": "…"}`): a
+/// comparison with a literal, not a binding.
+fn in_comparison(node: Node) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "comparison_operator" => return true,
+            "block" | "module" | "lambda" | "function_definition" | "call" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
+}
+
+/// `Bearer …`, `Token …`, `Basic …`: the scheme is not part of the secret.
+fn split_scheme(value: &str) -> (usize, &str) {
+    for scheme in ["Bearer ", "bearer ", "Token ", "token ", "Basic ", "Bot "] {
+        if let Some(rest) = value.strip_prefix(scheme) {
+            return (scheme.len(), rest);
+        }
+    }
+    (0, value)
+}
+
+/// A finding for a candidate whose value is a secret.
+fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+    let value = syntax::string_value(c.literal, ctx.src)?;
+    let (scheme_len, secret) = split_scheme(&value);
+    let allowed = &ctx.settings.allowed_placeholders;
+    let format = secrets::token_format(secret, allowed)
+        .or_else(|| secrets::url_credentials(secret, allowed));
+    let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
+    let named_secret = named
+        && if c.strict {
+            !secret.trim().is_empty() && !allowed.iter().any(|a| a == secret)
+        } else {
+            !secrets::is_placeholder(secret, allowed)
+        };
+    if format.is_none() && !named_secret {
+        return None;
+    }
+    let severity = if in_dev {
+        Severity::Hint
+    } else if format.is_some() || secrets::is_high_entropy(secret) {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let message = match (format, c.target.is_empty()) {
+        (Some(f), true) => format!(
+            "Hardcoded {} in a string literal; read it from the environment",
+            f.label
+        ),
+        (Some(f), false) => format!(
+            "Hardcoded {} in `{}`; read it from the environment",
+            f.label, c.target
+        ),
+        (None, _) => format!(
+            "Hardcoded secret in `{}`; read it from the environment",
+            c.target
+        ),
+    };
+    let url_named = format.is_some_and(|f| f.env == "DATABASE_URL") && !c.target.is_empty();
+    let env = if let Some(env) = &c.env {
+        env.clone()
+    } else if named || url_named {
+        secrets::env_var_name(&c.name)
+    } else {
+        format.map_or_else(|| secrets::env_var_name(&c.name), |f| f.env.to_string())
+    };
+    let env = if env == "AUTHORIZATION" {
+        "API_TOKEN".to_string()
+    } else {
+        env
+    };
+    let mut finding = Finding::new(&META, c.literal.byte_range(), message).with_severity(severity);
+    for fix in env_fixes(c, &env, scheme_len, ctx) {
+        finding = finding.with_fix(fix);
+    }
+    Some(finding)
+}
+
+/// The prefix of a string literal (`b`, `r`, `f`, `rb`…), lower-cased.
+fn string_prefix(literal: Node, ctx: &Ctx) -> String {
+    let text = ctx.text(literal);
+    text.chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// *Read from the environment* and *Move to `.env`*.
+fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix> {
+    if c.literal.kind() != "string" && scheme_len > 0 {
+        return Vec::new();
+    }
+    if string_prefix(c.literal, ctx).contains('b') {
+        // A bytes literal: `os.environ[...]` would change its type.
+        return Vec::new();
+    }
     let os = ctx.model.module_alias("os").unwrap_or("os").to_string();
-    let check = format!(
-        "if not {os}.environ.get(\"{var}\"):{eol}{indent}    raise RuntimeError(\"{var} is not set: export it in the environment before start-up\"){eol}{indent}"
-    );
-    let mut fix = Fix::unsafe_(format!("Read `{var}` from the environment"))
-        .edit(Edit::insert(stmt.start_byte(), check))
-        .edit(Edit::replace(
-            literal.byte_range(),
-            format!("{os}.environ[\"{var}\"]"),
-        ));
+    let read = format!("{os}.environ[\"{env}\"]");
+    let replacement = if scheme_len > 0 {
+        let value = syntax::string_value(c.literal, ctx.src).unwrap_or_default();
+        let scheme = &value[..scheme_len];
+        format!("f\"{scheme}{{{os}.environ['{env}']}}\"")
+    } else {
+        read
+    };
+    let stmt = syntax::line_statement(c.literal, ctx.src);
+    let mut base = match stmt.named_child(0) {
+        // `os.environ["X"] = "…"` / `os.environ.setdefault("X", "…")` on its own line: the
+        // statement goes, the check stays.
+        Some(inner)
+            if stmt.kind() == "expression_statement"
+                && stmt.named_child_count() == 1
+                && sets_environment(inner, ctx) =>
+        {
+            let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+            let unit = syntax::indent_unit(&indent);
+            let eol = ctx.src.line_ending();
+            let hint = missing_env_hint(stmt);
+            Fix::unsafe_(format!(
+                "Remove the hardcoded `{env}` and require it from the environment"
+            ))
+            .edit(Edit::replace(
+                stmt.byte_range(),
+                format!(
+                    "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\")"
+                ),
+            ))
+        }
+        _ => Fix::unsafe_(format!("Read `{env}` from the environment"))
+            .edit(require_env_edit(stmt, env, &os, ctx))
+            .edit(Edit::replace(c.replace.byte_range(), replacement)),
+    };
     if ctx.model.module_alias("os").is_none() {
-        fix = fix.import("os");
+        base = base.import("os");
     }
-    fix
+    let mut fixes = vec![base.clone()];
+    // `.env`: the value is taken from the document when the fix is applied, never stored here.
+    let escapes = {
+        let mut cursor = c.literal.walk();
+        let found = c
+            .literal
+            .children(&mut cursor)
+            .any(|ch| ch.kind() == "escape_sequence");
+        found
+    };
+    // A multi-line value (a PEM key) does not fit on one `.env` line.
+    let multiline =
+        syntax::string_value(c.literal, ctx.src).is_some_and(|v| v.contains(['\n', '\r']));
+    if let (Some(content), false) = (
+        syntax::string_content_range(c.literal),
+        escapes || multiline,
+    ) {
+        let mut dotenv = base;
+        dotenv.title = format!("Move `{env}` to `.env` and read it from the environment");
+        dotenv = dotenv
+            .workspace_op(WorkspaceOp::AppendEnv {
+                name: env.to_string(),
+                value_range: content.start + scheme_len..content.end,
+            })
+            .workspace_op(WorkspaceOp::EnsureIgnored {
+                pattern: ".env".into(),
+            });
+        fixes.push(dotenv);
+    }
+    fixes
 }
 
-/// A name whose words say it holds a secret (first cut).
+/// The advice of an inserted check: at start-up for module and class level, plainly inside a function
+/// (where the check runs when the function does).
+pub fn missing_env_hint(stmt: Node) -> &'static str {
+    if syntax::enclosing_function(stmt).is_some() {
+        "export it in the environment"
+    } else {
+        "export it in the environment before start-up"
+    }
+}
+
+/// Inserts, before `stmt` and at its indentation, a start-up check that fails with a clear message
+/// naming the variable: `if not os.environ.get("X"): raise RuntimeError("X is not set …")`.
+pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
+    let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+    let unit = syntax::indent_unit(&indent);
+    let eol = ctx.src.line_ending();
+    let hint = missing_env_hint(stmt);
+    // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
+    let blank = match syntax::definition(stmt).kind() {
+        "function_definition" | "class_definition" if indent.is_empty() => format!("{eol}{eol}"),
+        "function_definition" | "class_definition" => eol.to_string(),
+        _ => String::new(),
+    };
+    Edit::insert(
+        stmt.start_byte(),
+        format!(
+            "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\"){eol}{blank}{indent}"
+        ),
+    )
+}
+
+/// A name whose words say it holds a secret (no configured extra names).
 pub fn is_secret_name(name: &str) -> bool {
-    let words = syntax::name_words(name);
-    let has = |w: &str| words.iter().any(|x| x == w);
-    (has("key") && (has("api") || has("secret") || has("private") || has("access")))
-        || has("secret")
-        || has("password")
-        || has("passwd")
-        || has("token")
-        || has("apikey")
+    secrets::is_secret_name(name, &[])
 }

@@ -15,6 +15,12 @@ use crate::document::SourceText;
 use crate::finding::{Finding, Severity};
 
 pub mod kl101_hardcoded_secret;
+pub mod kl102_unvalidated_env_secret;
+pub mod kl103_env_flag_misparse;
+pub mod kl205_insecure_key_compare;
+pub mod kl301_debug_mode_enabled;
+pub mod kl302_config_exposed;
+pub mod kl303_error_details_leaked;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +129,15 @@ pub trait Rule: Send + Sync {
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    static RULES: &[&dyn Rule] = &[&kl101_hardcoded_secret::HardcodedSecret];
+    static RULES: &[&dyn Rule] = &[
+        &kl101_hardcoded_secret::HardcodedSecret,
+        &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
+        &kl103_env_flag_misparse::EnvFlagMisparse,
+        &kl205_insecure_key_compare::InsecureKeyCompare,
+        &kl301_debug_mode_enabled::DebugModeEnabled,
+        &kl302_config_exposed::ConfigExposed,
+        &kl303_error_details_leaked::ErrorDetailsLeaked,
+    ];
     RULES
 }
 

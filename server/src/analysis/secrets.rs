@@ -1,0 +1,722 @@
+//! What a secret looks like: secret-like names, placeholder values, known token formats and entropy.
+//!
+//! Shared by KL101 (`hardcoded-secret`), KL102, KL205 and the data-flow rules. Everything here works on
+//! short strings (a name, one literal's value): no regex is compiled per call (they are built once in
+//! [`LazyLock`]s) and nothing scans a whole file.
+//!
+//! ## Names
+//! A name is split into lower-case words ([`syntax::name_words`]). It is *secret-like* when its words
+//! hold a secret noun (`password`, `passwd`, `secret`, `token`, `apikey`, `credential`…) or a key
+//! qualified as one (`api key`, `private key`, `access key`, `signing key`, `encryption key`…), unless a
+//! later word says the name only *names* or describes the secret: `PASSWORD_FIELD`, `TOKEN_HEADER`,
+//! `API_KEY_ENV`, `SECRET_KEY_NAME`, `TOKEN_URL`, `token_type`, `PASSWORD_MIN_LENGTH`…
+//!
+//! ## Values
+//! A value is a placeholder (never a secret) when it is empty or very short, contains white space,
+//! is a URL or a file path, looks like an environment-variable or header name, repeats one character,
+//! or carries a placeholder marker (`changeme`, `your-api-key-here`, `<API_KEY>`, `xxxx`, `${VAR}`,
+//! `%(x)s`, `{{ x }}`, `...`, `example`, `dummy`…), or is listed in `allowed-placeholders`.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+
+use super::syntax;
+
+/// Nouns that make a name secret on their own.
+const SECRET_NOUNS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "apikey",
+    "secretkey",
+    "privatekey",
+    "accesskey",
+    "authorization",
+    "credential",
+    "credentials",
+    "passcode",
+];
+
+/// Words that turn `key` into a secret (`api key`, `private key`, `signing key`).
+const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "secret",
+    "private",
+    "access",
+    "signing",
+    "encryption",
+    "master",
+    "auth",
+    "client",
+    "license",
+    "webhook",
+    "jwt",
+    "hmac",
+    "app",
+];
+
+/// Words after the secret word that say the name holds *about* the secret, not the secret itself.
+const NAMING_WORDS: &[&str] = &[
+    "name",
+    "names",
+    "field",
+    "fields",
+    "header",
+    "headers",
+    "env",
+    "environ",
+    "var",
+    "variable",
+    "variables",
+    "url",
+    "uri",
+    "urls",
+    "endpoint",
+    "type",
+    "types",
+    "kind",
+    "path",
+    "file",
+    "filename",
+    "dir",
+    "prefix",
+    "suffix",
+    "label",
+    "param",
+    "parameter",
+    "attr",
+    "attribute",
+    "column",
+    "col",
+    "length",
+    "len",
+    "min",
+    "max",
+    "regex",
+    "pattern",
+    "format",
+    "expiry",
+    "expires",
+    "expire",
+    "expiration",
+    "exp",
+    "ttl",
+    "lifetime",
+    "timeout",
+    "age",
+    "algorithm",
+    "algorithms",
+    "alg",
+    "scheme",
+    "location",
+    "hash",
+    "hashed",
+    "hasher",
+    "hashers",
+    "validators",
+    "backends",
+    "classes",
+    "id",
+    "ids",
+    "placeholder",
+    "hint",
+    "prompt",
+    "message",
+    "msg",
+    "error",
+    "errors",
+    "help",
+    "text",
+    "template",
+    "route",
+    "policy",
+    "rules",
+    "validator",
+    "mode",
+    "cookie",
+    "source",
+    "location",
+    "in",
+    "count",
+    "limit",
+    "size",
+    "version",
+    "reset",
+    "required",
+    "enabled",
+    "arn",
+    "manager",
+    "store",
+    "vault",
+    "provider",
+    "backend",
+    "region",
+    "bucket",
+    "table",
+    "class",
+    "module",
+    "start",
+    "end",
+    "begin",
+    "pos",
+    "position",
+    "index",
+    "idx",
+    "offset",
+    "span",
+    "char",
+    "chars",
+];
+
+/// Words of a value that *names* a secret rather than being one (`"_password_reset_token"`,
+/// `"set-password"`, `"access_token"`, `"x-api-key"`).
+const NAME_VALUE_WORDS: &[&str] = &[
+    "api",
+    "key",
+    "keys",
+    "access",
+    "refresh",
+    "id",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwd",
+    "pwd",
+    "client",
+    "auth",
+    "bearer",
+    "x",
+    "csrf",
+    "xsrf",
+    "session",
+    "reset",
+    "set",
+    "get",
+    "new",
+    "old",
+    "confirm",
+    "current",
+    "user",
+    "internal",
+    "private",
+    "public",
+    "signing",
+    "field",
+    "name",
+    "header",
+    "cookie",
+    "param",
+    "value",
+    "type",
+    "hash",
+    "hashed",
+    "salt",
+    "code",
+    "otp",
+    "pin",
+    "jwt",
+    "oauth",
+    "oauth2",
+    "github",
+    "google",
+    "stripe",
+    "aws",
+    "app",
+    "account",
+    "admin",
+    "verify",
+    "verification",
+    "change",
+    "forgot",
+    "form",
+];
+
+/// Does this name say it holds a secret? `extra` are configured extra secret words (lower case).
+pub fn is_secret_name(name: &str, extra: &[String]) -> bool {
+    let words = syntax::name_words(name);
+    secret_word_index(&words, extra).is_some_and(|i| {
+        // `API_KEY_ENV`, `TOKEN_URL`, `token_type`: a naming word after the secret word.
+        !words[i + 1..]
+            .iter()
+            .any(|w| NAMING_WORDS.contains(&w.as_str()))
+            // `num_tokens`, `TOKEN_COUNT`: counting words before it.
+            && !words[..i]
+                .iter()
+                .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot" | "hashed" | "hash" | "encrypted" | "masked" | "salted" | "fake" | "url"))
+    })
+}
+
+/// Index of the (last) word that makes the name secret.
+fn secret_word_index(words: &[String], extra: &[String]) -> Option<usize> {
+    let mut found = None;
+    for (i, w) in words.iter().enumerate() {
+        let w = w.as_str();
+        let hit = SECRET_NOUNS.contains(&w)
+            || extra.iter().any(|e| e == w)
+            || (matches!(w, "key" | "keys")
+                && i > 0
+                && KEY_QUALIFIERS.contains(&words[i - 1].as_str()))
+            || w.ends_with("apikey")
+            || w.ends_with("secret")
+            || (w.ends_with("token") && w.len() > 5 && !w.starts_with("max"))
+            || w.ends_with("password");
+        if hit {
+            found = Some(i);
+        }
+    }
+    // `x_api_key_header`: the secret word is `key` but the name is `api key` → index of `key`.
+    found
+}
+
+/// An environment-variable name for a target (`apiKey` → `API_KEY`, `X-API-Key` → `API_KEY`).
+pub fn env_var_name(target: &str) -> String {
+    let words = syntax::name_words(target);
+    let words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .skip_while(|w| *w == "x" || *w == "http")
+        .collect();
+    let name = words.join("_").to_ascii_uppercase();
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("SECRET_{name}")
+    } else {
+        name
+    }
+}
+
+/// Placeholder markers: a value containing one is an example, never a live secret.
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        change[-_\x20]?me | changeit | replace[-_\x20]?me | fill[-_\x20]?me | your[-_\x20]
+        | ^<.*>$ | xxxx | \*\*\*\* | \$\{ | \{\{ | %\( | \.\.\. | ^\$[A-Z_]+$
+        | example | dummy | placeholder | sample | redacted | not[-_\x20]?set | insert[-_\x20]
+        | ^(none|null|nil|undefined|true|false|secret|password|passwd|token|apikey|api[-_]key|key|test|testing|dev|development|default|bearer|basic|str|string|required|optional|todo|fixme|tbd)$
+        | ^test[-_]?(secret|password|token|key)s?$ | ^(fake|mock)[-_]",
+    )
+    .expect("valid placeholder regex")
+});
+
+/// An environment-variable-like value: `API_KEY`, `STRIPE_SECRET`.
+static ENV_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$").expect("valid regex"));
+
+/// A header-like value: `X-API-Key`, `Authorization`, `X-Auth-Token`.
+static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[Xx]-[A-Za-z]+(?:-[A-Za-z]+)*|[A-Z][a-z]+(?:-[A-Z][a-z]+)+|Authorization)$")
+        .expect("valid regex")
+});
+
+/// A value made of lower-case identifier words only, every one of them a naming word.
+fn is_name_value(v: &str) -> bool {
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return false;
+    }
+    let words = syntax::name_words(v);
+    !words.is_empty()
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "token" | "password" | "secret" | "key" | "passwd" | "pwd"
+            )
+        })
+        && words
+            .iter()
+            .all(|w| NAME_VALUE_WORDS.contains(&w.trim_end_matches(|c: char| c.is_ascii_digit())))
+}
+
+/// A dotted Python path (`django.contrib.auth.hashers.PBKDF2PasswordHasher`, `app.auth.TokenBackend`).
+static PYTHON_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}$").expect("valid regex"));
+
+/// A file path or a URL.
+static PATH_OR_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:arn:aws|[a-z][a-z0-9+.-]*://[^@]*$|\.{1,2}/|~/|/[A-Za-z_][\w.-]*/|[\w./-]*\.(?:pem|key|json|txt|crt|p12|pfx|ya?ml|env|cfg|ini|toml|bat|sh|py|js|html?|csv|db|sqlite3?|log|xml|conf)$)")
+        .expect("valid regex")
+});
+
+/// A password hash (`$2b$12$…`, `pbkdf2:sha256:…`, `$argon2id$…`): stored, not secret.
+static PASSWORD_HASH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\$2[abxy]?\$\d\d\$|\$argon2(?:id|i|d)\$|\$[156]\$|pbkdf2[:_$]|scrypt:|sha256\$|bcrypt\$)")
+        .expect("valid regex")
+});
+
+/// Is `value` a placeholder (or otherwise clearly not a secret)?
+pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
+    let v = value.trim();
+    if v.chars().count() < 6 || v.contains(char::is_whitespace) {
+        return true;
+    }
+    if allowed.iter().any(|a| a == v) {
+        return true;
+    }
+    let mut chars = v.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return true;
+    }
+    PLACEHOLDER.is_match(v)
+        || PASSWORD_HASH.is_match(v)
+        || ENV_NAME.is_match(v)
+        || is_name_value(v)
+        || PYTHON_PATH.is_match(v)
+        || HEADER_NAME.is_match(v)
+        || PATH_OR_URL.is_match(v)
+}
+
+/// A known token format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenFormat {
+    /// `AWS access key id`, `GitHub token`…
+    pub label: &'static str,
+    /// Environment-variable name a fix reads it from when the target has no name of its own.
+    pub env: &'static str,
+}
+
+const FORMATS: &[(&str, TokenFormat)] = &[
+    (
+        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+        TokenFormat {
+            label: "AWS access key id",
+            env: "AWS_ACCESS_KEY_ID",
+        },
+    ),
+    (
+        r"\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}",
+        TokenFormat {
+            label: "GitHub token",
+            env: "GITHUB_TOKEN",
+        },
+    ),
+    (
+        r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
+        TokenFormat {
+            label: "Stripe secret key",
+            env: "STRIPE_SECRET_KEY",
+        },
+    ),
+    (
+        r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+        TokenFormat {
+            label: "OpenAI API key",
+            env: "OPENAI_API_KEY",
+        },
+    ),
+    (
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        TokenFormat {
+            label: "Slack token",
+            env: "SLACK_TOKEN",
+        },
+    ),
+    (
+        r"\bAIza[0-9A-Za-z_-]{35}",
+        TokenFormat {
+            label: "Google API key",
+            env: "GOOGLE_API_KEY",
+        },
+    ),
+    (
+        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
+        TokenFormat {
+            label: "SendGrid API key",
+            env: "SENDGRID_API_KEY",
+        },
+    ),
+    (
+        r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
+        TokenFormat {
+            label: "private key",
+            env: "PRIVATE_KEY",
+        },
+    ),
+    (
+        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+        TokenFormat {
+            label: "JSON web token",
+            env: "JWT_TOKEN",
+        },
+    ),
+];
+
+static FORMAT_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(FORMATS.iter().map(|(re, _)| *re)).expect("valid token format regexes")
+});
+
+/// Cheap pre-filter: only values holding one of these can match a format.
+static FORMAT_PREFIXES: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([
+        "AKIA",
+        "ASIA",
+        "gh",
+        "github_pat_",
+        "k_live_",
+        "k_test_",
+        "sk-",
+        "xox",
+        "AIza",
+        "SG.",
+        "-----BEGIN",
+        "eyJ",
+    ])
+    .expect("valid prefixes")
+});
+
+static FORMAT_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    FORMATS
+        .iter()
+        .map(|(re, _)| Regex::new(re).expect("valid token format regex"))
+        .collect()
+});
+
+/// `scheme://user:password@host`: credentials in a connection URL.
+static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-z][a-z0-9+.-]*://([^:/?#@\s]*):([^@/?#\s]+)@([^:/?#\s]+)")
+        .expect("valid regex")
+});
+
+/// A password written into a connection URL (`postgresql://app:s3cr3t@db.example.com/app`), unless
+/// it is a placeholder, repeats the user name, or the host is a local development one.
+pub fn url_credentials(value: &str, allowed: &[String]) -> Option<TokenFormat> {
+    if !value.contains("://") || !value.contains('@') {
+        return None;
+    }
+    let caps = URL_CREDENTIALS.captures(value)?;
+    let (user, password, host) = (&caps[1], &caps[2], caps[3].to_ascii_lowercase());
+    let local = matches!(
+        host.as_str(),
+        "localhost"
+            | "127.0.0.1"
+            | "0.0.0.0"
+            | "::1"
+            | "db"
+            | "database"
+            | "postgres"
+            | "mysql"
+            | "redis"
+            | "mongo"
+            | "mongodb"
+            | "rabbitmq"
+            | "host.docker.internal"
+    );
+    if local
+        || password == user
+        || PLACEHOLDER.is_match(&host)
+        || entropy(password) < 2.5
+        || is_placeholder(password, allowed)
+    {
+        return None;
+    }
+    Some(TokenFormat {
+        label: "password in a connection URL",
+        env: "DATABASE_URL",
+    })
+}
+
+/// The known token format `value` contains, if any. The matched token itself must not be a
+/// placeholder (AWS's documented `AKIAIOSFODNN7EXAMPLE`, `sk-xxxxxxxx…`) and, except for PEM headers,
+/// must mix letters and digits like a generated token does.
+pub fn token_format(value: &str, allowed: &[String]) -> Option<TokenFormat> {
+    if value.len() < 16 || !FORMAT_PREFIXES.is_match(value) {
+        return None;
+    }
+    let v = value.trim();
+    if allowed.iter().any(|a| a == v) {
+        return None;
+    }
+    for index in FORMAT_SET.matches(value).into_iter() {
+        let Some(m) = FORMAT_REGEXES[index].find(value) else {
+            continue;
+        };
+        let token = m.as_str();
+        let format = FORMATS[index].1;
+        let generated = format.label == "private key"
+            || (token.chars().any(|c| c.is_ascii_digit())
+                && token.chars().any(|c| c.is_ascii_alphabetic()));
+        if generated && !PLACEHOLDER.is_match(token) {
+            return Some(format);
+        }
+    }
+    None
+}
+
+/// Shannon entropy of `value` in bits per character.
+pub fn entropy(value: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    let mut n = 0u32;
+    for b in value.bytes() {
+        counts[b as usize] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Random-looking: at least 16 characters of at least 3.5 bits each (hex keys reach ~3.7–4.0,
+/// base64 ~4.5–5.5; English words and `my-dev-password` stay below).
+pub fn is_high_entropy(value: &str) -> bool {
+    let v = value.trim();
+    v.len() >= 16 && entropy(v) >= 3.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(n: &str) -> bool {
+        is_secret_name(n, &[])
+    }
+
+    #[test]
+    fn names() {
+        for n in [
+            "API_KEY",
+            "apiKey",
+            "stripe_secret",
+            "secret_key",
+            "SECRET_KEY",
+            "password",
+            "DB_PASSWORD",
+            "aws_secret_access_key",
+            "GITHUB_TOKEN",
+            "accessToken",
+            "client_secret",
+            "private_key",
+            "X-API-Key",
+            "Authorization",
+            "apikey",
+            "JWT_SECRET_KEY",
+            "refresh_token",
+        ] {
+            assert!(secret(n), "{n} is secret");
+        }
+        for n in [
+            "PASSWORD_FIELD",
+            "TOKEN_HEADER",
+            "token_type",
+            "API_KEY_ENV",
+            "SECRET_KEY_NAME",
+            "TOKEN_URL",
+            "tokenUrl",
+            "key",
+            "max_tokens",
+            "PASSWORD_MIN_LENGTH",
+            "token_start",
+            "PASSWORD_HASHERS",
+            "hashed_password",
+            "password_hash",
+            "AWS_ACCESS_KEY_ID",
+            "monkey",
+            "keyboard",
+            "tokenizer",
+            "secretary",
+        ] {
+            assert!(!secret(n), "{n} is not secret");
+        }
+        assert!(is_secret_name("my_pin", &["pin".into()]));
+    }
+
+    #[test]
+    fn placeholders() {
+        for v in [
+            "",
+            "changeme",
+            "your-api-key-here",
+            "<API_KEY>",
+            "xxxxxxxx",
+            "${API_KEY}",
+            "%(secret)s",
+            "...",
+            "API_KEY",
+            "X-API-Key",
+            "https://example.com/token",
+            "bearer",
+            "Enter your password",
+            "keys/private.pem",
+            "AKIAIOSFODNN7EXAMPLE",
+            "_password_reset_token",
+            "set-password",
+            "access_token",
+            "make.bat",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+            "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+            "pbkdf2:sha256:600000$abc$def",
+        ] {
+            assert!(is_placeholder(v, &[]), "{v:?} is a placeholder");
+        }
+        for v in [
+            "s3cr3t-Pa55",
+            "a8f5f167f44f4964e6c998dee827110c",
+            "hunter22",
+        ] {
+            assert!(!is_placeholder(v, &[]), "{v:?} is not a placeholder");
+        }
+        assert!(is_placeholder("local-secret-1", &["local-secret-1".into()]));
+    }
+
+    #[test]
+    fn formats() {
+        let f = |v: &str| token_format(v, &[]).map(|f| f.label);
+        assert_eq!(f("AKIAZ3MUXQ4VL7PQ2TRD"), Some("AWS access key id"));
+        assert_eq!(f("AKIAIOSFODNN7EXAMPLE"), None);
+        assert_eq!(
+            f("ghp_1A2b3C4d5E6f7G8h9I0jK1l2M3n4O5p6Q7r8"),
+            Some("GitHub token")
+        );
+        assert_eq!(f("sk_live_51HbX2pKq8Rt3Vw9Yz"), Some("Stripe secret key"));
+        assert_eq!(
+            f("Bearer sk-Qm8x2Lw9Pz4Rt7Vb3Nc6Kd1F"),
+            Some("OpenAI API key")
+        );
+        assert_eq!(
+            f("-----BEGIN RSA PRIVATE KEY-----\nMIIE"),
+            Some("private key")
+        );
+        assert_eq!(f("just a sentence with sk- in it"), None);
+        let u = |v: &str| url_credentials(v, &[]).map(|f| f.label);
+        assert_eq!(
+            u("postgresql://app:Xk29-pLq7-Zr81@prod-db.internal:5432/app"),
+            Some("password in a connection URL")
+        );
+        assert_eq!(u("postgresql://postgres:postgres@localhost/app"), None);
+        assert_eq!(u("postgresql://app:${DB_PASSWORD}@prod-db/app"), None);
+        assert_eq!(u("https://example.com/a@b"), None);
+        assert_eq!(u("http://foo:bar:baz@example.com"), None);
+        assert_eq!(
+            u("https://userid:paaaaaaaaaaaaaaaaaaaaaaaaa@host.net"),
+            None
+        );
+        assert_eq!(f("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
+        assert_eq!(f("sk-abcdefghijklmnopqrstuvwxyz"), None);
+        assert_eq!(
+            f("https://maps.example.com/api?key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
+            Some("Google API key")
+        );
+        assert!(is_high_entropy("a8f5f167f44f4964e6c998dee827110c"));
+        assert!(!is_high_entropy("my-dev-password"));
+    }
+}

@@ -1,0 +1,222 @@
+//! Which values a statement checks before use: the facts KL102 (`unvalidated-env-secret`) needs from
+//! anywhere in the module ("validated later in the module"), extracted once per item and cached with
+//! its [`ItemFacts`](super::ItemFacts).
+//!
+//! A value counts as checked when it is the subject of a condition (`if not X: raise …`,
+//! `if X is None: sys.exit(…)`, `if X: use(X)`), of an `assert`, of `all([...])`, or when it is
+//! named in a list that a loop walks and raises on (`for k in REQUIRED: if not app.config.get(k):
+//! raise …`). A subject is recorded by name: an identifier (`API_KEY`), an attribute's last name
+//! (`settings.api_key` → `api_key`), a subscript or `.get` key (`app.config["API_KEY"]` → `API_KEY`),
+//! the variable of an environment read (`os.environ.get("API_KEY")` → `API_KEY`).
+//!
+//! The names are part of the model's fingerprint, so every change to them re-checks the whole module.
+//! To keep typing in an ordinary `if` or `assert` cheap, a condition whose block does not stop the
+//! program records only secret-like subjects; a condition that raises or exits records them all.
+
+use tree_sitter::Node;
+
+use super::{secrets, syntax};
+use crate::document::SourceText;
+
+/// Subjects checked anywhere in `root`, plus `@NAME` for every list variable `NAME` a raising loop
+/// walks (resolved against [`string_list`] bindings by the model).
+pub fn validated_names(root: Node, src: SourceText) -> Vec<String> {
+    collect(root, src, false)
+}
+
+/// Every subject checked in `root`, guards included (`if key: use(key)`): for a rule that looks at
+/// the function around a read, where no fingerprint is at stake.
+pub fn checked_names(root: Node, src: SourceText) -> Vec<String> {
+    collect(root, src, true)
+}
+
+fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for node in syntax::descendants(root) {
+        match node.kind() {
+            "if_statement" | "elif_clause" | "while_statement" | "conditional_expression" => {
+                let condition = if node.kind() == "conditional_expression" {
+                    node.named_child(1)
+                } else {
+                    node.child_by_field_name("condition")
+                };
+                let Some(c) = condition else { continue };
+                let stops = node.kind() != "conditional_expression"
+                    && node
+                        .child_by_field_name("consequence")
+                        .is_some_and(|b| raises(b, src));
+                let mut found = Vec::new();
+                subjects(c, src, &mut found);
+                out.extend(
+                    found
+                        .into_iter()
+                        .filter(|n| all || stops || secrets::is_secret_name(n, &[])),
+                );
+            }
+            "assert_statement" => {
+                if let Some(c) = node.named_child(0) {
+                    let mut found = Vec::new();
+                    subjects(c, src, &mut found);
+                    out.extend(
+                        found
+                            .into_iter()
+                            .filter(|n| all || secrets::is_secret_name(n, &[])),
+                    );
+                }
+            }
+            "for_statement" => {
+                let (Some(right), Some(body)) = (
+                    node.child_by_field_name("right"),
+                    node.child_by_field_name("body"),
+                ) else {
+                    continue;
+                };
+                if !raises(body, src) {
+                    continue;
+                }
+                let right = syntax::unparenthesize(right);
+                if right.kind() == "identifier" {
+                    out.push(format!("@{}", src.node_text(right)));
+                } else {
+                    out.extend(strings_of(right, src));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `REQUIRED = ["API_KEY", "SECRET_KEY"]`: a name bound to a list, tuple or set of strings.
+pub fn string_list(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
+    let assign = stmt.named_child(0).filter(|n| n.kind() == "assignment")?;
+    let left = assign
+        .child_by_field_name("left")
+        .filter(|l| l.kind() == "identifier")?;
+    let right = syntax::unparenthesize(assign.child_by_field_name("right")?);
+    if !matches!(right.kind(), "list" | "tuple" | "set") {
+        return None;
+    }
+    let values = strings_of(right, src);
+    (!values.is_empty()).then(|| (src.node_text(left).into_owned(), values))
+}
+
+fn strings_of(seq: Node, src: SourceText) -> Vec<String> {
+    let mut cursor = seq.walk();
+    seq.named_children(&mut cursor)
+        .filter_map(|n| syntax::string_value(n, src))
+        .collect()
+}
+
+/// Does `block` raise or stop the program (`raise`, `sys.exit`, `exit`, `abort`, `os._exit`)?
+fn raises(block: Node, src: SourceText) -> bool {
+    syntax::descendants(block).any(|n| match n.kind() {
+        "raise_statement" => true,
+        "call" => n.child_by_field_name("function").is_some_and(|f| {
+            let t = src.node_text(f);
+            let last = t.rsplit('.').next().unwrap_or("");
+            matches!(last, "exit" | "_exit" | "abort" | "quit" | "fail" | "skip")
+        }),
+        _ => false,
+    })
+}
+
+/// The subjects of a condition.
+fn subjects(cond: Node, src: SourceText, out: &mut Vec<String>) {
+    let cond = syntax::unparenthesize(cond);
+    match cond.kind() {
+        "not_operator" => {
+            if let Some(arg) = cond.child_by_field_name("argument") {
+                subjects(arg, src, out);
+            }
+        }
+        "boolean_operator" => {
+            for side in ["left", "right"] {
+                if let Some(n) = cond.child_by_field_name(side) {
+                    subjects(n, src, out);
+                }
+            }
+        }
+        "comparison_operator" => {
+            let mut cursor = cond.walk();
+            for n in cond.named_children(&mut cursor) {
+                subjects(n, src, out);
+            }
+        }
+        "identifier" => out.push(src.node_text(cond).into_owned()),
+        "attribute" => {
+            if let Some(a) = cond.child_by_field_name("attribute") {
+                out.push(src.node_text(a).into_owned());
+            }
+        }
+        "subscript" => {
+            if let Some(key) = cond
+                .child_by_field_name("subscript")
+                .and_then(|k| syntax::string_value(k, src))
+            {
+                out.push(key);
+            }
+        }
+        "call" => {
+            let function = cond
+                .child_by_field_name("function")
+                .map(|f| src.node_text(f).into_owned())
+                .unwrap_or_default();
+            let args = syntax::positional_args(cond);
+            if function == "all" || function == "any" {
+                // `all([A, B])`, `all((A, B))`, `all(x for x in (...))`.
+                if let Some(seq) = args.first() {
+                    let seq = syntax::unparenthesize(*seq);
+                    let mut cursor = seq.walk();
+                    for n in seq.named_children(&mut cursor) {
+                        subjects(n, src, out);
+                    }
+                }
+            } else if function.ends_with("get") || function.ends_with("getenv") {
+                if let Some(key) = args.first().and_then(|k| syntax::string_value(*k, src)) {
+                    out.push(key);
+                }
+            } else if matches!(function.as_str(), "bool" | "len" | "isinstance") {
+                if let Some(a) = args.first() {
+                    subjects(*a, src, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Document;
+
+    fn names(code: &str, all: bool) -> Vec<String> {
+        let doc = Document::new(code, 0);
+        collect(doc.tree.root_node(), doc.source(), all)
+    }
+
+    #[test]
+    fn raising_conditions_record_every_subject() {
+        let code = "if not key or config.get('TOKEN') is None:\n    raise SystemExit(1)\n";
+        assert_eq!(names(code, false), ["TOKEN", "key"]);
+    }
+
+    #[test]
+    fn guards_record_secret_like_subjects_only_unless_asked() {
+        let code = "if api_key and user:\n    use(api_key)\nassert ready\n";
+        assert_eq!(names(code, false), ["api_key"]);
+        assert_eq!(names(code, true), ["api_key", "ready", "user"]);
+    }
+
+    #[test]
+    fn all_lists_and_loops() {
+        let code = "if not all([A_TOKEN, B_SECRET]):\n    sys.exit(1)\nfor k in REQUIRED:\n    if not app.config.get(k):\n        raise RuntimeError(k)\nfor k in ('X_KEY',):\n    raise KeyError(k)\n";
+        assert_eq!(
+            names(code, false),
+            ["@REQUIRED", "A_TOKEN", "B_SECRET", "X_KEY"]
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! KL103 `env-flag-misparse`: an environment variable used as a boolean flag through `bool(...)` (or
+//! with a `True`/`False` default), so that `DEBUG=False` and `DEBUG=0` turn the flag *on*.
+
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Item};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL103",
+    name: "env-flag-misparse",
+    summary: "An environment flag is parsed with bool(): \"False\" and \"0\" are true",
+    severity: Severity::Warning,
+    fix: FixAvailability::Always,
+    cwe: &["CWE-704", "CWE-1188"],
+    docs: include_str!("kl103_env_flag_misparse.md"),
+};
+
+pub struct EnvFlagMisparse;
+
+/// An environment read: `os.environ.get(...)`, `os.getenv(...)` or `os.environ["X"]`.
+struct EnvRead<'t> {
+    node: Node<'t>,
+    var: String,
+    /// The default argument, when the read is a call that has one.
+    default: Option<Node<'t>>,
+}
+
+fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
+    let node = syntax::unparenthesize(node);
+    match node.kind() {
+        "call" => {
+            let callee = ctx.model.callee(node, ctx.src)?;
+            if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
+                return None;
+            }
+            let args = syntax::positional_args(node);
+            let var = syntax::string_value(*args.first()?, ctx.src)?;
+            let default = args
+                .get(1)
+                .copied()
+                .or_else(|| syntax::keyword_arg(node, "default", ctx.src));
+            Some(EnvRead { node, var, default })
+        }
+        "subscript" => {
+            let value = node.child_by_field_name("value")?;
+            if ctx.model.resolve(value, ctx.src).as_deref() != Some("os.environ") {
+                return None;
+            }
+            let var = syntax::string_value(node.child_by_field_name("subscript")?, ctx.src)?;
+            Some(EnvRead {
+                node,
+                var,
+                default: None,
+            })
+        }
+        _ => None,
+    }
+}
+
+const TRUTHY: &str = "(\"1\", \"true\", \"yes\", \"on\")";
+
+/// `True`/`False`, or a string that spells a boolean.
+fn boolish_default(default: Node, ctx: &Ctx) -> bool {
+    match default.kind() {
+        "true" | "false" => true,
+        "integer" => matches!(ctx.text(default).as_ref(), "0" | "1"),
+        _ => syntax::string_value(default, ctx.src).is_some_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "true" | "false" | "0" | "1" | "yes" | "no" | "on" | "off" | "y" | "n"
+            )
+        }),
+    }
+}
+
+/// A variable that is a flag by name: `DEBUG`, `TESTING`, `ENABLE_X`, `X_ENABLED`, `USE_SSL`…
+fn flag_name(var: &str) -> bool {
+    syntax::name_words(var).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "debug"
+                | "testing"
+                | "enable"
+                | "enabled"
+                | "disable"
+                | "disabled"
+                | "use"
+                | "flag"
+                | "verbose"
+                | "dry"
+                | "strict"
+                | "secure"
+                | "insecure"
+                | "verify"
+                | "allow"
+                | "feature"
+        )
+    })
+}
+
+impl Rule for EnvFlagMisparse {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let mut inside_bool: Vec<std::ops::Range<usize>> = Vec::new();
+        for node in syntax::descendants(item.node) {
+            if node.kind() != "call" {
+                continue;
+            }
+            // `bool(os.environ.get("DEBUG", "False"))`
+            if ctx.model.callee(node, ctx.src).as_deref() == Some("bool") {
+                let args = syntax::positional_args(node);
+                let Some(read) = args.first().and_then(|a| env_read(*a, ctx)) else {
+                    continue;
+                };
+                if args.len() != 1 {
+                    continue;
+                }
+                inside_bool.push(read.node.byte_range());
+                let flag =
+                    read.default.is_some_and(|d| boolish_default(d, ctx)) || flag_name(&read.var);
+                if !flag {
+                    // `bool(os.getenv("SENTRY_DSN"))`: a presence check, meant as written.
+                    continue;
+                }
+                let message = format!(
+                    "`bool()` of the environment variable `{}` is true for any non-empty value, \"False\" and \"0\" included",
+                    read.var
+                );
+                out.push(
+                    Finding::new(&META, node.byte_range(), message).with_fix(fix(node, &read, ctx)),
+                );
+                continue;
+            }
+            // `os.environ.get("DEBUG", False)`: a boolean default for a string value.
+            let Some(read) = env_read(node, ctx) else {
+                continue;
+            };
+            if inside_bool.contains(&read.node.byte_range()) {
+                continue;
+            }
+            // Only for a flag: `os.environ.get("PYTHONNODEBUGRANGES", False)` is a presence check
+            // meant as written (any non-empty value enables it).
+            if !read
+                .default
+                .is_some_and(|d| matches!(d.kind(), "true" | "false"))
+                || !flag_name(&read.var)
+            {
+                continue;
+            }
+            let message = format!(
+                "The environment variable `{}` is a string: with a `True`/`False` default, \"False\" and \"0\" are true",
+                read.var
+            );
+            out.push(
+                Finding::new(&META, node.byte_range(), message).with_fix(fix(node, &read, ctx)),
+            );
+        }
+    }
+}
+
+/// `bool(os.environ.get("DEBUG", "False"))` → `os.environ.get("DEBUG", "False").lower() in ("1",
+/// "true", "yes", "on")`, with a string default so that `.lower()` never meets `None`.
+fn fix(replaced: Node, read: &EnvRead, ctx: &Ctx) -> Fix {
+    let text = if read.node.kind() == "call" {
+        let function = read
+            .node
+            .child_by_field_name("function")
+            .map(|f| ctx.text(f).into_owned())
+            .unwrap_or_default();
+        let var_arg = syntax::positional_args(read.node)
+            .first()
+            .map(|a| ctx.text(*a).into_owned())
+            .unwrap_or_default();
+        let default = match read.default {
+            None => "\"\"".to_string(),
+            Some(d) => match d.kind() {
+                "true" => "\"true\"".to_string(),
+                "false" | "none" => "\"false\"".to_string(),
+                "integer" => syntax::quote(&ctx.text(d)),
+                _ if syntax::string_value(d, ctx.src).is_some() => ctx.text(d).into_owned(),
+                _ => format!("str({})", ctx.text(d)),
+            },
+        };
+        format!("{function}({var_arg}, {default})")
+    } else {
+        ctx.text(read.node).into_owned()
+    };
+    let mut expr = format!("{text}.lower() in {TRUTHY}");
+    let bare_ok = replaced.parent().is_some_and(|p| {
+        matches!(
+            p.kind(),
+            "assignment"
+                | "keyword_argument"
+                | "return_statement"
+                | "if_statement"
+                | "elif_clause"
+                | "while_statement"
+                | "boolean_operator"
+                | "not_operator"
+                | "parenthesized_expression"
+                | "expression_statement"
+                | "assert_statement"
+                | "pair"
+                | "list"
+                | "tuple"
+                | "argument_list"
+                | "conditional_expression"
+        )
+    });
+    if !bare_ok {
+        expr = format!("({expr})");
+    }
+    Fix::unsafe_("Parse the flag: true only for \"1\", \"true\", \"yes\" or \"on\"")
+        .edit(Edit::replace(replaced.byte_range(), expr))
+}

@@ -1,0 +1,258 @@
+//! KL301 `debug-mode-enabled`: debug mode switched on in code — `app.run(debug=True)`,
+//! `app.debug = True`, `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`,
+//! `DEBUG = True` in a production config class, `FastAPI(debug=True)`,
+//! `run_simple(..., use_debugger=True)`.
+
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Item};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL301",
+    name: "debug-mode-enabled",
+    summary: "Debug mode is enabled in code (interactive debugger, tracebacks and config exposed)",
+    severity: Severity::Error,
+    fix: FixAvailability::Always,
+    cwe: &["CWE-489", "CWE-215"],
+    docs: include_str!("kl301_debug_mode_enabled.md"),
+};
+
+pub struct DebugModeEnabled;
+
+/// Qualified constructors of application objects.
+const APP_TYPES: &[&str] = &[
+    "flask.Flask()",
+    "quart.Quart()",
+    "flask_socketio.SocketIO()",
+    "fastapi.FastAPI()",
+    "starlette.applications.Starlette()",
+];
+
+/// Is `node` an application object: resolved to a known constructor, or named like one
+/// (`app`, `application`, `flask_app`, `socketio` — created by a factory the model cannot follow).
+pub fn is_app(node: Node, ctx: &Ctx) -> bool {
+    let node = syntax::unparenthesize(node);
+    if let Some(q) = ctx.model.resolve(node, ctx.src) {
+        if APP_TYPES
+            .iter()
+            .any(|t| q == *t || q.ends_with(&format!(".{t}")))
+        {
+            return true;
+        }
+    }
+    let name = match node.kind() {
+        // `create_app().run(...)`, `make_app(config).run(...)`
+        "call" => match node.child_by_field_name("function") {
+            Some(f) => ctx.text(f),
+            None => return false,
+        },
+        "identifier" => ctx.text(node),
+        "attribute" => node
+            .child_by_field_name("attribute")
+            .map(|a| ctx.text(a))
+            .unwrap_or_default(),
+        _ => return false,
+    };
+    let words = syntax::name_words(&name);
+    words
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "app" | "application" | "socketio"))
+}
+
+/// `X.config` where `X` is an application object.
+pub fn is_app_config(node: Node, ctx: &Ctx) -> bool {
+    let node = syntax::unparenthesize(node);
+    node.kind() == "attribute"
+        && node
+            .child_by_field_name("attribute")
+            .is_some_and(|a| ctx.text(a) == "config")
+        && node.child_by_field_name("object").is_some_and(|o| {
+            is_app(o, ctx)
+                || ctx.text(o) == "current_app"
+                || ctx.model.resolve(o, ctx.src).as_deref() == Some("flask.current_app")
+        })
+}
+
+impl Rule for DebugModeEnabled {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        if ctx.file.is_test {
+            return;
+        }
+        let classes = ctx.classes(item);
+        let in_dev_class = classes.iter().any(|c| c.is_dev_or_test());
+        for node in syntax::descendants(item.node) {
+            let hit = match node.kind() {
+                "call" => call_hit(node, ctx),
+                "assignment" => assignment_hit(node, item, in_dev_class, ctx),
+                _ => None,
+            };
+            if let Some((value, what, env)) = hit {
+                let message = format!(
+                    "Debug mode is enabled by {what}: the interactive debugger and tracebacks let anyone who reaches the app read its config and run code"
+                );
+                out.push(
+                    Finding::new(&META, value.byte_range(), message).with_fix(fix(value, env, ctx)),
+                );
+            }
+        }
+    }
+}
+
+/// `(the True node, how the message names it, env var for the fix)`.
+type Hit<'t> = (Node<'t>, String, &'static str);
+
+fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
+    let function = call.child_by_field_name("function")?;
+    let is_true = |n: Option<Node<'t>>| n.filter(|v| v.kind() == "true");
+    let qualified = ctx.model.resolve(function, ctx.src).unwrap_or_default();
+    let method = (function.kind() == "attribute")
+        .then(|| function.child_by_field_name("attribute"))
+        .flatten()
+        .map(|a| ctx.text(a).into_owned())
+        .unwrap_or_default();
+    let object = function.child_by_field_name("object");
+    // `app.run(debug=True)`, `socketio.run(app, debug=True)`
+    if method == "run" && object.is_some_and(|o| is_app(o, ctx)) {
+        let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
+        return Some((
+            v,
+            format!("`{}(debug=True)`", ctx.text(function)),
+            "FLASK_DEBUG",
+        ));
+    }
+    // `FastAPI(debug=True)`, `Starlette(debug=True)`
+    if matches!(
+        qualified.as_str(),
+        "fastapi.FastAPI" | "starlette.applications.Starlette" | "fastapi.applications.FastAPI"
+    ) {
+        let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
+        return Some((v, format!("`{}(debug=True)`", ctx.text(function)), "DEBUG"));
+    }
+    // `run_simple(host, port, app, use_debugger=True)`
+    if matches!(
+        qualified.as_str(),
+        "werkzeug.serving.run_simple" | "werkzeug.run_simple"
+    ) {
+        let v = is_true(syntax::keyword_arg(call, "use_debugger", ctx.src))?;
+        return Some((
+            v,
+            "`run_simple(use_debugger=True)`".to_string(),
+            "FLASK_DEBUG",
+        ));
+    }
+    // `app.config.update(DEBUG=True)`, `app.config.from_mapping(DEBUG=True)`, `update({"DEBUG": True})`
+    if matches!(method.as_str(), "update" | "from_mapping")
+        && object.is_some_and(|o| is_app_config(o, ctx))
+    {
+        if let Some(v) = is_true(syntax::keyword_arg(call, "DEBUG", ctx.src)) {
+            return Some((
+                v,
+                format!("`{}(DEBUG=True)`", ctx.text(function)),
+                "FLASK_DEBUG",
+            ));
+        }
+        let dict = syntax::positional_args(call)
+            .into_iter()
+            .find(|a| a.kind() == "dictionary")?;
+        let mut cursor = dict.walk();
+        let found = dict.named_children(&mut cursor).find_map(|pair| {
+            (pair.kind() == "pair"
+                && pair
+                    .child_by_field_name("key")
+                    .and_then(|k| syntax::string_value(k, ctx.src))
+                    .is_some_and(|k| k == "DEBUG"))
+            .then(|| pair.child_by_field_name("value"))
+            .flatten()
+            .filter(|v| v.kind() == "true")
+        });
+        return found.map(|v| {
+            (
+                v,
+                format!("`{}({{\"DEBUG\": True}})`", ctx.text(function)),
+                "FLASK_DEBUG",
+            )
+        });
+    }
+    None
+}
+
+fn assignment_hit<'t>(
+    assign: Node<'t>,
+    item: &Item,
+    in_dev_class: bool,
+    ctx: &Ctx,
+) -> Option<Hit<'t>> {
+    let left = assign.child_by_field_name("left")?;
+    let right = assign
+        .child_by_field_name("right")
+        .filter(|r| r.kind() == "true")?;
+    match left.kind() {
+        // `app.debug = True`
+        "attribute" => {
+            let attr = left.child_by_field_name("attribute")?;
+            let object = left.child_by_field_name("object")?;
+            (ctx.text(attr) == "debug" && is_app(object, ctx))
+                .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
+        }
+        // `app.config["DEBUG"] = True`
+        "subscript" => {
+            let key = syntax::string_value(left.child_by_field_name("subscript")?, ctx.src)?;
+            let value = left.child_by_field_name("value")?;
+            (key == "DEBUG" && is_app_config(value, ctx))
+                .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
+        }
+        // `DEBUG = True` directly in the body of a production configuration class.
+        "identifier" => {
+            if ctx.text(left) != "DEBUG" || in_dev_class {
+                return None;
+            }
+            let class = ctx.classes(item).last().copied()?;
+            let stmt = syntax::enclosing_statement(assign);
+            // Only a statement of the class body itself, not of a method.
+            if stmt != item.node {
+                return None;
+            }
+            let words = syntax::name_words(&class.name);
+            let config_like = words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "config" | "configuration" | "settings" | "production" | "prod" | "staging"
+                )
+            }) || class.bases.iter().any(|b| {
+                b.last()
+                    .is_some_and(|n| n.ends_with("Config") || n.ends_with("Settings"))
+            });
+            config_like.then(|| {
+                (
+                    right,
+                    format!("`DEBUG = True` in `{}`", class.name),
+                    "DEBUG",
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `True` → `os.environ.get("FLASK_DEBUG") == "1"`.
+fn fix(value: Node, env: &str, ctx: &Ctx) -> Fix {
+    let os = ctx.model.module_alias("os");
+    let mut fix = Fix::unsafe_(format!(
+        "Take debug mode from `{env}` (off unless it is \"1\")"
+    ))
+    .edit(Edit::replace(
+        value.byte_range(),
+        format!("{}.environ.get(\"{env}\") == \"1\"", os.unwrap_or("os")),
+    ));
+    if os.is_none() {
+        fix = fix.import("os");
+    }
+    fix
+}

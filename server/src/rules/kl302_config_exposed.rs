@@ -1,0 +1,299 @@
+//! KL302 `config-exposed`: a view returns or serialises the whole configuration — `app.config`,
+//! `current_app.config`, `os.environ`, a pydantic settings object — and with it every secret in it.
+
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Binding, HandlerKind, Item};
+use crate::finding::{Finding, Severity};
+use crate::rules::kl301_debug_mode_enabled::is_app_config;
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL302",
+    name: "config-exposed",
+    summary: "A view returns the whole configuration or environment, secrets included",
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    cwe: &["CWE-200", "CWE-497"],
+    docs: include_str!("kl302_config_exposed.md"),
+};
+
+pub struct ConfigExposed;
+
+/// Calls whose arguments become the response.
+const RESPONSE_CALLS: &[&str] = &[
+    "jsonify",
+    "make_response",
+    "Response",
+    "JSONResponse",
+    "PlainTextResponse",
+    "HTMLResponse",
+    "ORJSONResponse",
+    "UJSONResponse",
+    "render_template_string",
+    "json_response",
+];
+
+/// A settings class: derives from pydantic's `BaseSettings`.
+fn is_settings_class(name: &str, ctx: &Ctx) -> bool {
+    ctx.model.classes.iter().any(|c| {
+        c.name == name
+            && c.bases
+                .iter()
+                .any(|b| b.last().is_some_and(|n| n == "BaseSettings"))
+    })
+}
+
+/// A name holding a settings instance: `settings = Settings()` at module level, or a view parameter
+/// annotated with a settings class (`settings: Settings = Depends(get_settings)`).
+fn is_settings_object(node: Node, params: &[String], ctx: &Ctx) -> bool {
+    if node.kind() != "identifier" {
+        return false;
+    }
+    let name = ctx.text(node);
+    if params.iter().any(|p| *p == name) {
+        return true;
+    }
+    matches!(
+        ctx.model.binding(&name),
+        Some(Binding::Call { callee, .. }) if callee.len() == 1 && is_settings_class(&callee[0], ctx)
+    )
+}
+
+/// Parameters of a view annotated with a settings class.
+fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
+    let Some(params) = def.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let mut cursor = params.walk();
+    params
+        .named_children(&mut cursor)
+        .filter_map(|p| {
+            let ty = p.child_by_field_name("type")?;
+            let ty_text = ctx.text(ty);
+            let ty_name = ty_text.rsplit(['.', '[', ' ']).next().unwrap_or("");
+            let is_settings = is_settings_class(ty_name.trim_end_matches(']'), ctx)
+                || ty_text
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|part| is_settings_class(part, ctx));
+            if !is_settings {
+                return None;
+            }
+            let name = p
+                .child_by_field_name("name")
+                .or_else(|| p.named_child(0).filter(|n| n.kind() == "identifier"))?;
+            Some(ctx.text(name).into_owned())
+        })
+        .collect()
+}
+
+/// Is `n` used as a whole, not for one key (`X.get(...)`, `X["KEY"]`), its names (`X.keys()`) or
+/// its size (`len(X)`)?
+fn used_whole(n: Node, ctx: &Ctx) -> bool {
+    let Some(p) = n.parent() else { return true };
+    match p.kind() {
+        // `f(data=…)`, `x.data`: a name in another namespace.
+        "keyword_argument" => p.child_by_field_name("name") != Some(n),
+        "attribute" if p.child_by_field_name("attribute") == Some(n) => false,
+        "subscript" => p.child_by_field_name("value") != Some(n),
+        "attribute" => {
+            p.child_by_field_name("object") != Some(n)
+                || p.child_by_field_name("attribute").is_some_and(|a| {
+                    matches!(
+                        ctx.text(a).as_ref(),
+                        "items"
+                            | "copy"
+                            | "values"
+                            | "__dict__"
+                            | "dict"
+                            | "model_dump"
+                            | "to_dict"
+                            | "get_namespace"
+                    ) && p
+                        .parent()
+                        .is_some_and(|c| c.kind() == "call" || ctx.text(a) == "__dict__")
+                })
+        }
+        "call" => p.child_by_field_name("function") != Some(n),
+        "argument_list" => !p
+            .parent()
+            .and_then(|call| call.child_by_field_name("function"))
+            .is_some_and(|f| {
+                matches!(
+                    ctx.text(f).as_ref(),
+                    "len" | "bool" | "type" | "isinstance" | "id" | "hash" | "hasattr" | "getattr"
+                )
+            }),
+        "comparison_operator" | "not_operator" | "boolean_operator" => false,
+        _ => true,
+    }
+}
+
+/// If `node` is the whole configuration (not one key of it), how to name it.
+fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
+    let parent = node.parent();
+    // `x.environ`, `f(environ=…)`: a name in another namespace, not a reference.
+    if node.kind() == "identifier"
+        && parent.is_some_and(|p| {
+            (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(node))
+                || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(node))
+        })
+    {
+        return None;
+    }
+    let used_whole = |n: Node| used_whole(n, ctx);
+    match node.kind() {
+        "attribute" if is_app_config(node, ctx) && used_whole(node) => {
+            Some(ctx.text(node).into_owned())
+        }
+        "attribute" | "identifier"
+            if ctx.model.resolve(node, ctx.src).as_deref() == Some("os.environ")
+                && used_whole(node) =>
+        {
+            Some(ctx.text(node).into_owned())
+        }
+        "identifier" if is_settings_object(node, params, ctx) && used_whole(node) => {
+            // `settings` in `f(settings)` for a helper that reads one field is not an exposure;
+            // only a response built from it, a serialisation or the bare object returned.
+            let direct = parent.is_some_and(|p| {
+                matches!(
+                    p.kind(),
+                    "return_statement"
+                        | "pair"
+                        | "list"
+                        | "tuple"
+                        | "interpolation"
+                        | "argument_list"
+                        | "attribute"
+                )
+            });
+            direct.then(|| ctx.text(node).into_owned())
+        }
+        _ => None,
+    }
+}
+
+/// The name of the call `node` is a direct or nested argument of, up to `stop`.
+fn in_call_named(node: Node, stop: Node, names: &[&str], ctx: &Ctx) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if n == stop {
+            return false;
+        }
+        if n.kind() == "call" {
+            if let Some(f) = n.child_by_field_name("function") {
+                let text = ctx.text(f);
+                let last = text.rsplit('.').next().unwrap_or("");
+                if names.contains(&last) {
+                    return true;
+                }
+            }
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// The statement kind `node` sits in, inside `body`.
+fn within<'t>(node: Node<'t>, body: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if n == body {
+            return None;
+        }
+        if n.kind() == kind {
+            return Some(n);
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+impl Rule for ConfigExposed {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        // Apps built inside tests are not served to anyone.
+        if ctx.file.is_test {
+            return;
+        }
+        for def in syntax::descendants(item.node) {
+            if def.kind() != "function_definition"
+                || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
+            {
+                continue;
+            }
+            let Some(body) = def.child_by_field_name("body") else {
+                continue;
+            };
+            let view = def
+                .child_by_field_name("name")
+                .map(|n| ctx.text(n).into_owned())
+                .unwrap_or_default();
+            let params = settings_params(def, ctx);
+            // Exposures assigned to a local name, reported when that name is returned.
+            let mut tainted: Vec<(String, Node)> = Vec::new();
+            let mut returned: Vec<String> = Vec::new();
+            let mut nodes = syntax::descendants(body);
+            while let Some(node) = nodes.next() {
+                if node.kind() == "return_statement" {
+                    for n in syntax::descendants(node) {
+                        if n.kind() == "identifier" && used_whole(n, ctx) {
+                            returned.push(ctx.text(n).into_owned());
+                        }
+                    }
+                }
+                let Some(what) = exposure(node, &params, ctx) else {
+                    continue;
+                };
+                nodes.skip_children();
+                if in_call_named(
+                    node,
+                    body,
+                    &[
+                        "render_template",
+                        "info",
+                        "debug",
+                        "warning",
+                        "error",
+                        "exception",
+                        "print",
+                        "log",
+                    ],
+                    ctx,
+                ) {
+                    continue;
+                }
+                let message = format!(
+                    "The view `{view}` sends `{what}` to the client: the whole configuration, with every secret key and password in it"
+                );
+                if within(node, body, "return_statement").is_some()
+                    || in_call_named(node, body, RESPONSE_CALLS, ctx)
+                {
+                    out.push(Finding::new(&META, node.byte_range(), message));
+                } else if let Some(assign) = within(node, body, "assignment") {
+                    if let Some(left) = assign
+                        .child_by_field_name("left")
+                        .filter(|l| l.kind() == "identifier")
+                    {
+                        tainted.push((ctx.text(left).into_owned(), node));
+                    }
+                }
+            }
+            for (name, node) in tainted {
+                if returned.contains(&name) {
+                    let what = ctx.text(node);
+                    out.push(Finding::new(
+                        &META,
+                        node.byte_range(),
+                        format!(
+                            "The view `{view}` sends `{what}` to the client (through `{name}`): the whole configuration, with every secret key and password in it"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

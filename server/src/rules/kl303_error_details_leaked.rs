@@ -1,0 +1,408 @@
+//! KL303 `error-details-leaked`: an error handler, or an `except` block of a view, sends the
+//! exception's text or traceback to the client (`return jsonify(error=str(e)), 500`,
+//! `raise HTTPException(500, detail=str(exc))`, `traceback.format_exc()`).
+
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Binding, HandlerKind, Item};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL303",
+    name: "error-details-leaked",
+    summary: "An exception's message or traceback is sent to the client",
+    severity: Severity::Warning,
+    fix: FixAvailability::Always,
+    cwe: &["CWE-209", "CWE-497"],
+    docs: include_str!("kl303_error_details_leaked.md"),
+};
+
+pub struct ErrorDetailsLeaked;
+
+const GENERIC: &str = "\"Internal server error\"";
+
+/// Calls whose arguments become the response.
+const RESPONSE_CALLS: &[&str] = &[
+    "abort",
+    "jsonify",
+    "make_response",
+    "Response",
+    "JSONResponse",
+    "PlainTextResponse",
+    "HTMLResponse",
+    "ORJSONResponse",
+    "render_template",
+    "render_template_string",
+    "flash",
+];
+
+/// Attributes of an exception made to be shown (`HTTPException.description`, `.code`).
+const PUBLIC_ATTRS: &[&str] = &[
+    "description",
+    "code",
+    "name",
+    "status_code",
+    "status",
+    "detail",
+    "messages",
+];
+
+/// Exception types whose message is meant for the client.
+fn client_facing(type_text: &str) -> bool {
+    type_text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|p| !p.is_empty())
+        .all(|t| {
+            t.ends_with("ValidationError")
+                || t.ends_with("HTTPException")
+                || t.starts_with("BadRequest")
+                || matches!(
+                    t,
+                    "NotFound"
+                        | "Unauthorized"
+                        | "Forbidden"
+                        | "Conflict"
+                        | "werkzeug"
+                        | "exceptions"
+                        | "fastapi"
+                        | "starlette"
+                )
+        })
+}
+
+struct Scope<'t> {
+    /// Names bound to the exception (`e`, `exc`, `err`).
+    names: Vec<String>,
+    body: Node<'t>,
+}
+
+impl Rule for ErrorDetailsLeaked {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        // Apps built inside tests are not served to anyone.
+        if ctx.file.is_test {
+            return;
+        }
+        let mut scopes: Vec<Scope> = Vec::new();
+        for def in syntax::descendants(item.node) {
+            if def.kind() != "function_definition" {
+                continue;
+            }
+            match ctx.model.handler_kind_lenient(def, ctx.src) {
+                Some(HandlerKind::ErrorHandler) => {
+                    if let Some(scope) = error_handler_scope(def, ctx) {
+                        scopes.push(scope);
+                    }
+                }
+                Some(HandlerKind::Route) => {
+                    let Some(body) = def.child_by_field_name("body") else {
+                        continue;
+                    };
+                    for clause in syntax::descendants(body) {
+                        if clause.kind() == "except_clause" {
+                            if let Some(scope) = except_scope(clause, ctx) {
+                                scopes.push(scope);
+                            }
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        let mut reported: Vec<usize> = Vec::new();
+        for scope in &scopes {
+            check_scope(scope, ctx, &mut reported, out);
+        }
+    }
+}
+
+fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
+    // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
+    for deco in syntax::decorators(def) {
+        if deco.kind() != "call" {
+            continue;
+        }
+        if let Some(arg) = syntax::positional_args(deco).first() {
+            if arg.kind() == "integer" || client_facing(&ctx.text(*arg)) {
+                return None;
+            }
+        }
+    }
+    let params = def.child_by_field_name("parameters")?;
+    let mut cursor = params.walk();
+    let names = params
+        .named_children(&mut cursor)
+        .filter_map(|p| match p.kind() {
+            "identifier" => Some(ctx.text(p).into_owned()),
+            "typed_parameter" => p.named_child(0).map(|n| ctx.text(n).into_owned()),
+            _ => None,
+        })
+        .filter(|n| !matches!(n.as_str(), "request" | "req" | "self" | "cls"))
+        .collect();
+    Some(Scope {
+        names,
+        body: def.child_by_field_name("body")?,
+    })
+}
+
+fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
+    let mut names = Vec::new();
+    let mut cursor = clause.walk();
+    let mut body = None;
+    for child in clause.named_children(&mut cursor) {
+        match child.kind() {
+            "block" => body = Some(child),
+            // `except E as e` (tree-sitter-python: an `as_pattern` whose alias is the name).
+            "as_pattern" => {
+                if let Some(value) = child.named_child(0) {
+                    if client_facing(&ctx.text(value)) {
+                        return None;
+                    }
+                }
+                if let Some(alias) = child.child_by_field_name("alias") {
+                    let alias_text = ctx.text(alias);
+                    names.push(alias_text.trim().to_string());
+                }
+            }
+            "identifier" | "attribute" | "tuple" if client_facing(&ctx.text(child)) => {
+                return None;
+            }
+            _ => {}
+        }
+    }
+    Some(Scope { names, body: body? })
+}
+
+/// Is `node` rooted at an exception name (`e`, `e.original_exception`), not at a public attribute?
+fn exception_ref(node: Node, names: &[String], ctx: &Ctx) -> bool {
+    let node = syntax::unparenthesize(node);
+    match node.kind() {
+        "identifier" => names.iter().any(|n| *n == ctx.text(node)),
+        "attribute" => {
+            let public = node
+                .child_by_field_name("attribute")
+                .is_some_and(|a| PUBLIC_ATTRS.contains(&ctx.text(a).as_ref()));
+            !public
+                && node
+                    .child_by_field_name("object")
+                    .is_some_and(|o| exception_ref(o, names, ctx))
+        }
+        _ => false,
+    }
+}
+
+/// Does `node` carry the exception's details?
+fn is_leak(node: Node, names: &[String], ctx: &Ctx) -> bool {
+    match node.kind() {
+        "call" => {
+            let Some(function) = node.child_by_field_name("function") else {
+                return false;
+            };
+            let f = ctx.text(function);
+            if matches!(f.as_ref(), "str" | "repr" | "format") {
+                return syntax::positional_args(node)
+                    .first()
+                    .is_some_and(|a| exception_ref(*a, names, ctx));
+            }
+            let q = ctx.model.resolve(function, ctx.src).unwrap_or_default();
+            matches!(
+                q.as_str(),
+                "traceback.format_exc"
+                    | "traceback.format_exception"
+                    | "traceback.format_tb"
+                    | "traceback.format_stack"
+            )
+        }
+        "attribute" => {
+            node.child_by_field_name("attribute")
+                .is_some_and(|a| ctx.text(a) == "args")
+                && node
+                    .child_by_field_name("object")
+                    .is_some_and(|o| exception_ref(o, names, ctx))
+        }
+        "string" => {
+            let mut cursor = node.walk();
+            let found = node.named_children(&mut cursor).any(|c| {
+                c.kind() == "interpolation"
+                    && c.named_child(0).is_some_and(|e| {
+                        exception_ref(e, names, ctx)
+                            || (e.kind() != "string" && is_leak(e, names, ctx))
+                    })
+            });
+            found
+        }
+        "binary_operator" => {
+            // `"error: %s" % e`
+            node.child(1).is_some_and(|op| op.kind() == "%")
+                && node
+                    .child_by_field_name("right")
+                    .is_some_and(|r| exception_ref(r, names, ctx))
+        }
+        _ => false,
+    }
+}
+
+/// The sink statement around a leak inside `body`: a `return`, a `raise …HTTPException(…)`, or a
+/// statement that calls `abort`/`jsonify`/a response class.
+fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
+    let mut cur = leak.parent();
+    let mut response_call = false;
+    while let Some(n) = cur {
+        if n == body {
+            return None;
+        }
+        match n.kind() {
+            "return_statement" => return Some(n),
+            "raise_statement" => {
+                let raised = n.named_child(0)?;
+                let f = raised
+                    .child_by_field_name("function")
+                    .map(|f| ctx.text(f).into_owned());
+                return f
+                    .is_some_and(|f| f.ends_with("HTTPException") || f.ends_with("Response"))
+                    .then_some(n);
+            }
+            "call" => {
+                let f = n
+                    .child_by_field_name("function")
+                    .map(|f| ctx.text(f).into_owned())
+                    .unwrap_or_default();
+                let last = f.rsplit('.').next().unwrap_or("");
+                if RESPONSE_CALLS.contains(&last) {
+                    response_call = true;
+                } else if matches!(
+                    last,
+                    "debug"
+                        | "info"
+                        | "warning"
+                        | "warn"
+                        | "error"
+                        | "exception"
+                        | "critical"
+                        | "log"
+                        | "print"
+                ) {
+                    return None;
+                }
+            }
+            "expression_statement" | "assignment" if response_call => {
+                return Some(syntax::enclosing_statement(n));
+            }
+            // `message = "failed: %s" % e` … `return message`
+            "assignment" => {
+                let left = n
+                    .child_by_field_name("left")
+                    .filter(|l| l.kind() == "identifier")?;
+                let name = ctx.text(left);
+                let returned = syntax::descendants(body).any(|r| {
+                    r.kind() == "return_statement"
+                        && syntax::descendants(r)
+                            .any(|i| i.kind() == "identifier" && ctx.text(i) == name)
+                });
+                return returned.then(|| syntax::enclosing_statement(n));
+            }
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Vec<Finding>) {
+    // Leaks grouped by sink statement: one finding (and one fix) per statement.
+    let mut groups: Vec<(Node, Vec<Node>)> = Vec::new();
+    let mut nodes = syntax::descendants(scope.body);
+    while let Some(node) = nodes.next() {
+        if node.kind() == "function_definition" && node != scope.body {
+            nodes.skip_children();
+            continue;
+        }
+        if !is_leak(node, &scope.names, ctx) {
+            continue;
+        }
+        nodes.skip_children();
+        let Some(stmt) = sink(node, scope.body, ctx) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(s, _)| *s == stmt) {
+            Some((_, leaks)) => leaks.push(node),
+            None => groups.push((stmt, vec![node])),
+        }
+    }
+    for (stmt, leaks) in groups {
+        if reported.contains(&stmt.start_byte()) {
+            continue;
+        }
+        reported.push(stmt.start_byte());
+        let first = leaks[0];
+        let message = format!(
+            "`{}` sends the exception's details to the client: they reveal internals (paths, queries, library versions, sometimes secrets)",
+            syntax::short_text(first, ctx.src)
+        );
+        out.push(
+            Finding::new(&META, first.byte_range(), message)
+                .with_fix(fix(stmt, &leaks, scope, ctx)),
+        );
+    }
+}
+
+/// Where to log: `current_app.logger`, the module's Flask app's `logger`, the module's `logger`,
+/// else `logging` itself. Returns the expression and whether `import logging` is needed.
+fn logger(ctx: &Ctx) -> (String, bool) {
+    let resolves =
+        |name: &str, q: &str| ctx.model.resolve_path(&[name.to_string()]).as_deref() == Some(q);
+    if resolves("current_app", "flask.current_app") {
+        return ("current_app.logger".into(), false);
+    }
+    let mut names: Vec<&String> = ctx.model.bindings.keys().collect();
+    names.sort();
+    for name in &names {
+        if resolves(name, "flask.Flask()") {
+            return (format!("{name}.logger"), false);
+        }
+    }
+    for name in ["logger", "log", "LOGGER", "_logger", "_log", "LOG"] {
+        if let Some(Binding::Call { callee, .. }) = ctx.model.binding(name) {
+            if callee
+                .last()
+                .is_some_and(|c| c == "getLogger" || c == "get_logger" || c == "getChild")
+            {
+                return (name.to_string(), false);
+            }
+        }
+    }
+    match ctx.model.module_alias("logging") {
+        Some(alias) => (alias.to_string(), false),
+        None => ("logging".into(), true),
+    }
+}
+
+fn fix(stmt: Node, leaks: &[Node], scope: &Scope, ctx: &Ctx) -> Fix {
+    let stmt = syntax::line_statement(stmt, ctx.src);
+    let (log, needs_import) = logger(ctx);
+    let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
+    let eol = ctx.src.line_ending();
+    let exc_info = scope
+        .names
+        .first()
+        .map(|n| format!(", exc_info={n}"))
+        .unwrap_or_default();
+    let mut fix = Fix::unsafe_("Send a generic message and log the exception on the server").edit(
+        Edit::insert(
+            stmt.start_byte(),
+            format!("{log}.exception(\"Unhandled error\"{exc_info}){eol}{indent}"),
+        ),
+    );
+    for leak in leaks {
+        fix = fix.edit(Edit::replace(leak.byte_range(), GENERIC));
+    }
+    if needs_import {
+        fix = fix.import("logging");
+    }
+    fix
+}
