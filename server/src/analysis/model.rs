@@ -134,6 +134,9 @@ pub struct Model {
     pub functions: Vec<FunctionFact>,
     pub registered_handlers: Vec<(String, HandlerKind)>,
     pub layout: ImportLayout,
+    /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
+    /// analyzer after the rest of the model, see [`super::dataflow`].
+    pub dataflow: super::dataflow::Dataflow,
 }
 
 impl Model {
@@ -188,6 +191,7 @@ impl Model {
         self.classes.hash(&mut h);
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
+        self.dataflow.hash(&mut h);
         h.finish()
     }
 

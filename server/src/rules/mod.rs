@@ -15,6 +15,12 @@ use crate::document::SourceText;
 use crate::finding::{Finding, Severity};
 
 pub mod kl101_hardcoded_secret;
+pub mod kl201_raw_key_persisted;
+pub mod kl202_key_logged;
+pub mod kl203_key_reflected;
+pub mod kl204_key_forwarded;
+pub mod kl206_missing_key_validation;
+pub mod kl304_dynamodb_scan_in_handler;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +129,15 @@ pub trait Rule: Send + Sync {
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    static RULES: &[&dyn Rule] = &[&kl101_hardcoded_secret::HardcodedSecret];
+    static RULES: &[&dyn Rule] = &[
+        &kl101_hardcoded_secret::HardcodedSecret,
+        &kl201_raw_key_persisted::RawKeyPersisted,
+        &kl202_key_logged::KeyLogged,
+        &kl203_key_reflected::KeyReflected,
+        &kl204_key_forwarded::KeyForwarded,
+        &kl206_missing_key_validation::MissingKeyValidation,
+        &kl304_dynamodb_scan_in_handler::DynamodbScanInHandler,
+    ];
     RULES
 }
 

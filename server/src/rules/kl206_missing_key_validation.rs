@@ -1,0 +1,110 @@
+//! KL206 `missing-key-validation`: a key header parameter is stored, looked up or forwarded with
+//! no validation first.
+
+use crate::analysis::dataflow::{report, Base, SinkKind, Taint};
+use crate::analysis::Item;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL206",
+    name: "missing-key-validation",
+    summary: "An API key header is used (stored, looked up, forwarded) without validating it first",
+    severity: Severity::Hint,
+    fix: FixAvailability::None,
+    cwe: &["CWE-20", "CWE-1284"],
+    docs: include_str!("kl206_missing_key_validation.md"),
+};
+
+pub struct MissingKeyValidation;
+
+const USES: u8 =
+    (1 << SinkKind::Persist as u8) | (1 << SinkKind::Forward as u8) | (1 << SinkKind::Lookup as u8);
+
+impl Rule for MissingKeyValidation {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        for flow in &flows {
+            if flow.guarded {
+                continue;
+            }
+            for (si, source) in flow.sources.iter().enumerate() {
+                let Some(param) = source.param else { continue };
+                let carries = |t: &Taint| {
+                    t.0.iter()
+                        .any(|l| l.base == Base::Source(si as u16) || l.base == Base::Param(param))
+                };
+                // The first use: a local sink, or a call whose parameter reaches one.
+                let mut first: Option<(usize, &'static str)> = None;
+                let mut note = |pos: usize, what: &'static str| {
+                    if first.is_none_or(|(p, _)| pos < p) {
+                        first = Some((pos, what));
+                    }
+                };
+                for sink in &flow.sinks {
+                    if carries(&sink.taint) {
+                        match sink.kind {
+                            SinkKind::Persist => note(sink.range.start, "stored"),
+                            SinkKind::Forward => note(sink.range.start, "forwarded"),
+                            SinkKind::Lookup => note(sink.range.start, "looked up"),
+                            _ => {}
+                        }
+                    }
+                }
+                for call in &flow.calls {
+                    let bits = ctx.model.dataflow.call_sinks(call, carries);
+                    if bits & USES != 0 {
+                        let what = if bits & SinkKind::Persist.bit() != 0 {
+                            "stored"
+                        } else if bits & SinkKind::Forward.bit() != 0 {
+                            "forwarded"
+                        } else {
+                            "looked up"
+                        };
+                        note(call.range.start, what);
+                    }
+                }
+                let Some((use_at, what)) = first else {
+                    continue;
+                };
+                let validated = flow
+                    .validations
+                    .iter()
+                    .any(|(t, pos)| *pos <= use_at && carries(t))
+                    || flow.calls.iter().any(|c| {
+                        c.range.start < use_at
+                            && (c.args.is_empty() && c.kwargs.is_empty()
+                                || c.args.iter().any(carries)
+                                || c.kwargs.iter().any(|(_, t)| carries(t)))
+                            && ctx
+                                .model
+                                .dataflow
+                                .functions
+                                .get(&c.callee)
+                                .is_some_and(|f| f.raises)
+                    });
+                if validated {
+                    continue;
+                }
+                let name = flow.params.get(param as usize).cloned().unwrap_or_default();
+                out.push(
+                    Finding::new(
+                        &META,
+                        source.range.start + start..source.range.end + start,
+                        format!(
+                            "API key parameter `{name}` is {what} without validation; reject missing or malformed keys (length, characters) first"
+                        ),
+                    )
+                    .with_related(
+                        use_at + start..use_at + start,
+                        format!("{what} here"),
+                    ),
+                );
+            }
+        }
+    }
+}
