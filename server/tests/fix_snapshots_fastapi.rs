@@ -32,3 +32,13 @@ fn fixed(name: &str) -> String {
 fn persist_fixes() {
     insta::assert_snapshot!(fixed("persist_basic.py"));
 }
+
+#[test]
+fn log_fixes() {
+    insta::assert_snapshot!(fixed("logged.py"));
+}
+
+#[test]
+fn reflect_fixes() {
+    insta::assert_snapshot!(fixed("reflected.py"));
+}

@@ -94,9 +94,13 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         };
         let dict = pair.parent()?;
         // Only entries of the returned dict itself (or of the dict handed to a response class).
+        let mut up = dict.parent();
+        while let Some(p) = up.filter(|p| matches!(p.kind(), "keyword_argument" | "argument_list"))
+        {
+            up = p.parent();
+        }
         let direct = dict.id() == value.id()
-            || (value.kind() == "call"
-                && dict.parent().and_then(|a| a.parent()).map(|c| c.id()) == Some(value.id()));
+            || (value.kind() == "call" && up.map(|c| c.id()) == Some(value.id()));
         if !direct {
             return None;
         }
