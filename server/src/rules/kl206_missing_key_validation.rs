@@ -18,8 +18,7 @@ pub static META: RuleMeta = RuleMeta {
 
 pub struct MissingKeyValidation;
 
-const USES: u8 =
-    (1 << SinkKind::Persist as u8) | (1 << SinkKind::Forward as u8) | (1 << SinkKind::Lookup as u8);
+const USES: u8 = 1 << SinkKind::Use as u8;
 
 impl Rule for MissingKeyValidation {
     fn meta(&self) -> &'static RuleMeta {
@@ -39,38 +38,24 @@ impl Rule for MissingKeyValidation {
                         .any(|l| l.base == Base::Source(si as u16) || l.base == Base::Param(param))
                 };
                 // The first use: a local sink, or a call whose parameter reaches one.
-                let mut first: Option<(usize, &'static str)> = None;
-                let mut note = |pos: usize, what: &'static str| {
-                    if first.is_none_or(|(p, _)| pos < p) {
-                        first = Some((pos, what));
+                let mut first: Option<usize> = None;
+                let mut note = |pos: usize| {
+                    if first.is_none_or(|p| pos < p) {
+                        first = Some(pos);
                     }
                 };
                 for sink in &flow.sinks {
-                    if carries(&sink.taint) {
-                        match sink.kind {
-                            SinkKind::Persist => note(sink.range.start, "stored"),
-                            SinkKind::Forward => note(sink.range.start, "forwarded"),
-                            SinkKind::Lookup => note(sink.range.start, "looked up"),
-                            _ => {}
-                        }
+                    if sink.kind == SinkKind::Use && carries(&sink.taint) {
+                        note(sink.range.start);
                     }
                 }
                 for call in &flow.calls {
                     let bits = ctx.model.dataflow.call_sinks(call, carries);
                     if bits & USES != 0 {
-                        let what = if bits & SinkKind::Persist.bit() != 0 {
-                            "stored"
-                        } else if bits & SinkKind::Forward.bit() != 0 {
-                            "forwarded"
-                        } else {
-                            "looked up"
-                        };
-                        note(call.range.start, what);
+                        note(call.range.start);
                     }
                 }
-                let Some((use_at, what)) = first else {
-                    continue;
-                };
+                let Some(use_at) = first else { continue };
                 let validated = flow
                     .validations
                     .iter()
@@ -96,12 +81,12 @@ impl Rule for MissingKeyValidation {
                         &META,
                         source.range.start + start..source.range.end + start,
                         format!(
-                            "API key parameter `{name}` is {what} without validation; reject missing or malformed keys (length, characters) first"
+                            "API key parameter `{name}` is stored, looked up or forwarded without validation; reject missing or malformed keys (length, characters) first"
                         ),
                     )
                     .with_related(
                         use_at + start..use_at + start,
-                        format!("{what} here"),
+                        "used here, unvalidated",
                     ),
                 );
             }

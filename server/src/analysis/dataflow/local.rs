@@ -392,6 +392,22 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// What the names mentioned in `call`'s arguments carry, hashed or not.
+    fn mentions(&mut self, call: Node) {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut t = Taint::default();
+        for n in syntax::descendants(args) {
+            if n.kind() == "identifier" {
+                if let Some(x) = self.env.get(self.src.node_text(n).as_ref()) {
+                    t.union(x);
+                }
+            }
+        }
+        self.sink(SinkKind::Use, call, call, t, false);
+    }
+
     fn is_module_function(&self, name: &str) -> bool {
         matches!(self.model.binding(name), Some(Binding::Def))
             && self
@@ -1182,6 +1198,7 @@ impl<'a> Walker<'a> {
             if let Some(attrs) = fw::dynamodb_write(m) {
                 let has_kw = attrs.iter().any(|a| kw(a).is_some());
                 if has_kw || fw::is_dynamodb_receiver(recv_q.as_deref(), &recv_text) {
+                    self.mentions(node);
                     for a in attrs {
                         if let Some((_, n, t)) = kw(a) {
                             let (n, t) = (*n, t.clone());
@@ -1214,6 +1231,7 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
             if dynamo && matches!(m, "get_item" | "query" | "scan" | "batch_get_item") {
+                self.mentions(node);
                 for a in ["Key", "ExpressionAttributeValues", "KeyConditionExpression"] {
                     if let Some((_, n, t)) = kw(a) {
                         let (n, t) = (*n, t.clone());
@@ -1249,6 +1267,7 @@ impl<'a> Walker<'a> {
                 .map(|(_, n, _)| *n)
                 .or_else(|| pos.get(url_idx).map(|(n, _)| *n));
             let url_const = url.is_some_and(|u| self.is_const(u));
+            self.mentions(node);
             let value = pos
                 .iter()
                 .map(|(n, t)| (*n, t))

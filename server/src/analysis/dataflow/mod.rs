@@ -183,6 +183,9 @@ pub enum SinkKind {
     Forward,
     /// Used as a DynamoDB lookup key.
     Lookup,
+    /// Mentioned (even hashed) in the arguments of a DynamoDB write or lookup or of an outbound
+    /// request: what KL206 asks to be validated first.
+    Use,
 }
 
 impl SinkKind {
