@@ -190,7 +190,11 @@ pub fn is_dynamodb_receiver(qualified: Option<&str>, text: &str) -> bool {
         }
     }
     let t = text.to_ascii_lowercase();
-    t.contains("table") || t.contains("dynamo") || t.contains("ddb") || t.contains("batch")
+    t.contains("table")
+        || t.contains("tbl")
+        || t.contains("dynamo")
+        || t.contains("ddb")
+        || t.contains("batch")
 }
 
 const LOG_METHODS: &[&str] = &[

@@ -666,3 +666,6 @@ pub fn item_flows(node: Node, classes: &[String], model: &Model, src: SourceText
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests;
