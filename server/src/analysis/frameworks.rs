@@ -232,14 +232,12 @@ pub fn is_log_call(qualified: Option<&str>, path: Option<&[String]>) -> bool {
             }
         }
     }
-    if let Some(path) = path {
-        if let [.., recv, method] = path {
-            return LOG_METHODS.contains(&method.as_str())
-                && matches!(
-                    recv.as_str(),
-                    "logger" | "log" | "_logger" | "_log" | "LOGGER" | "LOG" | "logging"
-                );
-        }
+    if let Some([.., recv, method]) = path {
+        return LOG_METHODS.contains(&method.as_str())
+            && matches!(
+                recv.as_str(),
+                "logger" | "log" | "_logger" | "_log" | "LOGGER" | "LOG" | "logging"
+            );
     }
     false
 }
