@@ -42,3 +42,18 @@ fn log_fixes() {
 fn reflect_fixes() {
     insta::assert_snapshot!(fixed("reflected.py"));
 }
+
+#[test]
+fn helper_fixes() {
+    insta::assert_snapshot!(fixed("helpers.py"));
+}
+
+#[test]
+fn flask_fixes() {
+    insta::assert_snapshot!(fixed("flask_headers.py"));
+}
+
+#[test]
+fn settings_fixes() {
+    insta::assert_snapshot!(fixed("settings_env.py"));
+}

@@ -1295,10 +1295,38 @@ impl<'a> Walker<'a> {
             if !self.locals.contains(&name) && self.is_module_function(&name) {
                 return self.module_call(node, name, false, &pos, &kws);
             }
+            // (Class headers do not bind module names in the model: a class is known by name.)
             if !self.locals.contains(&name)
-                && self.model.classes.iter().any(|c| c.name == name)
-                && matches!(self.model.binding(&name), Some(Binding::Def))
+                && self
+                    .model
+                    .classes
+                    .iter()
+                    .any(|c| c.name == name && c.parent.is_none())
+                && matches!(self.model.binding(&name), None | Some(Binding::Def))
             {
+                // Pydantic settings read their secret fields from the environment.
+                let settings = self
+                    .model
+                    .classes
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == name)
+                    .is_some_and(|c| {
+                        c.bases
+                            .iter()
+                            .any(|b| b.last().is_some_and(|l| l.ends_with("Settings")))
+                    });
+                if settings {
+                    if let Some((class, field)) = self.secret_model(&name) {
+                        return self.source(
+                            node,
+                            Kind::Model,
+                            format!("settings `{class}` with secret field `{field}` loaded here"),
+                            Some(class),
+                            None,
+                        );
+                    }
+                }
                 // A model built from key material holds it.
                 return all_args;
             }
