@@ -234,6 +234,7 @@ impl Analyzer {
             file: &options.file,
             settings: &options.settings,
         };
+        dataflow::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();

@@ -27,7 +27,7 @@ impl Rule for MissingKeyValidation {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let (flows, start) = report::flows(item, ctx);
-        for flow in &flows {
+        for flow in flows.iter() {
             if flow.guarded {
                 continue;
             }
