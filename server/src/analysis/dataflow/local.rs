@@ -34,6 +34,9 @@ struct Walker<'a> {
     module: bool,
     /// Tainted dict entry values and f-string interpolations seen so far (relative ranges).
     parts: Vec<(Range<usize>, Taint)>,
+    /// Local dicts built from literals with constant keys: what each key holds, so that
+    /// `d["name"]` does not carry the key stored under `d["api_key"]`.
+    fields: FxHashMap<String, Vec<(String, Taint)>>,
 }
 
 /// The flow of a function definition (`def` is the `function_definition` node).
@@ -66,6 +69,7 @@ pub fn analyze(
         class: class.cloned(),
         module: false,
         parts: Vec::new(),
+        fields: FxHashMap::default(),
     };
     if let Some(n) = def.child_by_field_name("name") {
         w.flow.name_range = w.rel(n);
@@ -98,6 +102,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         class: None,
         module: true,
         parts: Vec::new(),
+        fields: FxHashMap::default(),
     };
     w.stmt(node);
     w.flow
@@ -714,6 +719,14 @@ impl<'a> Walker<'a> {
                         self.handles.remove(&name);
                     }
                 }
+                match rhs.and_then(|r| self.dict_fields(r)) {
+                    Some(f) => {
+                        self.fields.insert(name.clone(), f);
+                    }
+                    None => {
+                        self.fields.remove(&name);
+                    }
+                }
                 self.locals.insert(name.clone());
                 self.env.insert(name, t);
             }
@@ -732,6 +745,18 @@ impl<'a> Walker<'a> {
                 }
                 if let Some(obj) = obj.filter(|o| o.kind() == "identifier") {
                     let name = self.text(obj);
+                    let key = target
+                        .child_by_field_name("subscript")
+                        .and_then(|k| string_value(k, self.src));
+                    match (self.fields.get_mut(&name), key) {
+                        (Some(f), Some(k)) => match f.iter_mut().find(|(n, _)| *n == k) {
+                            Some(entry) => entry.1 = t.clone(),
+                            None => f.push((k, t.clone())),
+                        },
+                        _ => {
+                            self.fields.remove(&name);
+                        }
+                    }
                     if self.env.contains_key(&name) || self.locals.contains(&name) {
                         let entry = self.env.entry(name).or_default();
                         entry.union(&t);
@@ -905,8 +930,50 @@ impl<'a> Walker<'a> {
                 _ => Taint::default(),
             };
         }
+        if let Some(f) = key.as_deref().and_then(|k| self.known_field(value, k)) {
+            return f;
+        }
         let t = self.eval(value);
         self.project(t, node, key.as_deref())
+    }
+
+    /// What `value[key]` holds when `value` is a local dict with known fields.
+    fn known_field(&self, value: Node, key: &str) -> Option<Taint> {
+        if value.kind() != "identifier" {
+            return None;
+        }
+        let f = self.fields.get(self.src.node_text(value).as_ref())?;
+        Some(
+            f.iter()
+                .find(|(n, _)| n == key)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The fields of a dict literal whose keys are all string literals.
+    fn dict_fields(&self, rhs: Node) -> Option<Vec<(String, Taint)>> {
+        let rhs = syntax::unparenthesize(rhs);
+        if rhs.kind() != "dictionary" {
+            return None;
+        }
+        let mut out = Vec::new();
+        for c in named_children(rhs) {
+            if c.kind() != "pair" {
+                return None;
+            }
+            let key = string_value(c.child_by_field_name("key")?, self.src)?;
+            let v = self.rel(c.child_by_field_name("value")?);
+            let t = self
+                .parts
+                .iter()
+                .rev()
+                .find(|(r, _)| *r == v)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            out.push((key, t));
+        }
+        Some(out)
     }
 
     fn env_source(&mut self, node: Node, var: &str) -> Taint {
@@ -1133,6 +1200,14 @@ impl<'a> Walker<'a> {
             Some(r) => self.eval(r),
             None => Taint::default(),
         };
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            if r.kind() == "identifier"
+                && !matches!(m, "get" | "items" | "values" | "keys" | "copy")
+            {
+                let name = self.text(r);
+                self.fields.remove(&name);
+            }
+        }
 
         // Arguments, evaluated once.
         let mut pos: Vec<(Node, Taint)> = Vec::new();
@@ -1360,6 +1435,14 @@ impl<'a> Walker<'a> {
         match m.as_str() {
             "get" | "pop" | "getlist" => {
                 let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
+                if let (Some(k), Some(r)) = (&key, recv) {
+                    if let Some(mut f) = self.known_field(r, k) {
+                        if let Some((_, d)) = pos.get(1) {
+                            f.union(d);
+                        }
+                        return f;
+                    }
+                }
                 let mut t = match key {
                     Some(k) => self.project(recv_t, node, Some(&k)),
                     None => recv_t,

@@ -28,6 +28,8 @@ pub mod local;
 pub mod report;
 
 use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -430,6 +432,32 @@ pub fn arg_for<'c>(call: &'c CallFact, params: &[String], j: u16) -> Option<&'c 
     call.args.get(pos)
 }
 
+/// A FIFO of function indices, each queued at most once at a time.
+struct Worklist {
+    queue: std::collections::VecDeque<usize>,
+    queued: Vec<bool>,
+}
+
+impl Worklist {
+    fn full(n: usize) -> Self {
+        Worklist {
+            queue: (0..n).collect(),
+            queued: vec![true; n],
+        }
+    }
+    fn push(&mut self, i: usize) {
+        if !self.queued[i] {
+            self.queued[i] = true;
+            self.queue.push_back(i);
+        }
+    }
+    fn pop(&mut self) -> Option<usize> {
+        let i = self.queue.pop_front()?;
+        self.queued[i] = false;
+        Some(i)
+    }
+}
+
 /// Resolves the module's flows (each with the start of its item) into [`Dataflow`].
 pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Dataflow {
     let flows: Vec<(&FnFlow, usize)> = flows.into_iter().collect();
@@ -468,118 +496,154 @@ pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Data
         .filter(|(f, _)| !f.name.is_empty())
         .copied()
         .collect();
-    let rounds = funcs.len() * 2 + 4;
-
-    // 1. Return values (bottom-up).
-    for _ in 0..rounds {
-        let mut changed = false;
-        for (flow, start) in &funcs {
-            let mut ret: Vec<RetSym> = Vec::new();
-            for l in &flow.ret.0 {
-                df.ret_syms(flow, *start, *l, 0, &mut ret);
-            }
-            let entry = df.functions.get_mut(&flow.name).expect("inserted above");
-            if entry.ret != ret {
-                entry.ret = ret;
-                changed = true;
+    // Who calls whom, for the worklists: a function is processed again only when a fact it reads
+    // (a callee's return or sinks, or its own incoming parameters) changed.
+    let index: FxHashMap<&str, usize> = funcs
+        .iter()
+        .enumerate()
+        .map(|(i, (f, _))| (f.name.as_str(), i))
+        .collect();
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); funcs.len()];
+    for (i, (f, _)) in funcs.iter().enumerate() {
+        for call in &f.calls {
+            if let Some(&j) = index.get(call.callee.as_str()) {
+                if !callers[j].contains(&i) {
+                    callers[j].push(i);
+                }
             }
         }
-        if !changed {
+    }
+    // Every set below only grows and is capped, so each worklist empties; the budget is a second
+    // guarantee of termination whatever the module looks like.
+    let budget = funcs.len() * 64 + 1024;
+
+    // 1. Return values (bottom-up).
+    let mut work = Worklist::full(funcs.len());
+    let mut spent = 0;
+    while let Some(i) = work.pop() {
+        spent += 1;
+        if spent > budget {
             break;
+        }
+        let (flow, start) = funcs[i];
+        let mut ret: Vec<RetSym> = Vec::new();
+        for l in &flow.ret.0 {
+            df.ret_syms(flow, start, *l, 0, &mut ret);
+        }
+        let entry = df.functions.get_mut(&flow.name).expect("inserted above");
+        if entry.ret != ret {
+            entry.ret = ret;
+            for &c in &callers[i] {
+                work.push(c);
+            }
         }
     }
 
     // 2. Parameter → sink (bottom-up) and scans.
-    for _ in 0..rounds {
-        let mut changed = false;
-        for (flow, start) in &funcs {
-            let mut bits = vec![0u8; flow.params.len()];
-            for sink in &flow.sinks {
-                for l in &sink.taint.0 {
-                    if let Base::Param(i) = l.base {
-                        if let Some(b) = bits.get_mut(i as usize) {
-                            *b |= sink.kind.bit();
-                        }
+    let mut work = Worklist::full(funcs.len());
+    let mut spent = 0;
+    while let Some(i) = work.pop() {
+        spent += 1;
+        if spent > budget {
+            break;
+        }
+        let (flow, start) = funcs[i];
+        let mut bits = vec![0u8; flow.params.len()];
+        for sink in &flow.sinks {
+            for l in &sink.taint.0 {
+                if let Base::Param(p) = l.base {
+                    if let Some(b) = bits.get_mut(p as usize) {
+                        *b |= sink.kind.bit();
                     }
                 }
-            }
-            for call in &flow.calls {
-                for (i, b) in bits.iter_mut().enumerate() {
-                    *b |= df.call_sinks(call, |t| {
-                        t.0.iter().any(|l| l.base == Base::Param(i as u16))
-                    });
-                }
-            }
-            let mut scan = flow.scans.first().map(|r| {
-                vec![Step {
-                    range: abs(r, *start),
-                    message: "DynamoDB scan here".into(),
-                }]
-            });
-            if scan.is_none() {
-                for call in &flow.calls {
-                    if let Some(p) = df.functions.get(&call.callee).and_then(|f| f.scan.clone()) {
-                        let mut path = vec![Step {
-                            range: abs(&call.range, *start),
-                            message: format!("calls `{}` here", call.callee),
-                        }];
-                        path.extend(p);
-                        if path.len() <= 16 {
-                            scan = Some(path);
-                            break;
-                        }
-                    }
-                }
-            }
-            let entry = df.functions.get_mut(&flow.name).expect("inserted above");
-            if entry.param_sinks != bits {
-                entry.param_sinks = bits;
-                changed = true;
-            }
-            if entry.scan.is_none() && scan.is_some() {
-                entry.scan = scan;
-                changed = true;
             }
         }
-        if !changed {
-            break;
+        for call in &flow.calls {
+            for (p, b) in bits.iter_mut().enumerate() {
+                *b |= df.call_sinks(call, |t| {
+                    t.0.iter().any(|l| l.base == Base::Param(p as u16))
+                });
+            }
+        }
+        let mut scan = flow.scans.first().map(|r| {
+            vec![Step {
+                range: abs(r, start),
+                message: "DynamoDB scan here".into(),
+            }]
+        });
+        if scan.is_none() {
+            for call in &flow.calls {
+                if let Some(p) = df.functions.get(&call.callee).and_then(|f| f.scan.clone()) {
+                    let mut path = vec![Step {
+                        range: abs(&call.range, start),
+                        message: format!("calls `{}` here", call.callee),
+                    }];
+                    path.extend(p);
+                    if path.len() <= 16 {
+                        scan = Some(path);
+                        break;
+                    }
+                }
+            }
+        }
+        let entry = df.functions.get_mut(&flow.name).expect("inserted above");
+        let mut changed = false;
+        if entry.param_sinks != bits {
+            entry.param_sinks = bits;
+            changed = true;
+        }
+        if entry.scan.is_none() && scan.is_some() {
+            entry.scan = scan;
+            changed = true;
+        }
+        if changed {
+            for &c in &callers[i] {
+                work.push(c);
+            }
         }
     }
 
     // 3. Key material reaching parameters (top-down), with paths.
-    for _ in 0..rounds {
-        let mut changed = false;
-        for (flow, start) in &funcs {
-            for call in &flow.calls {
-                let Some(callee) = df.functions.get(&call.callee) else {
-                    continue;
-                };
-                let params = callee.params.clone();
-                let mut adds: Vec<(usize, Conc)> = Vec::new();
-                for j in 0..params.len() {
-                    if let Some(arg) = arg_for(call, &params, j as u16) {
-                        for mut c in df.concretize(flow, *start, arg) {
-                            if c.path.len() >= 16 {
-                                continue;
-                            }
-                            c.path.push(Step {
-                                range: abs(&call.range, *start),
-                                message: format!("passed to `{}` here", call.callee),
-                            });
-                            adds.push((j, c));
+    let mut work = Worklist::full(funcs.len());
+    let mut spent = 0;
+    while let Some(i) = work.pop() {
+        spent += 1;
+        if spent > budget {
+            break;
+        }
+        let (flow, start) = funcs[i];
+        for call in &flow.calls {
+            let Some(callee) = df.functions.get(&call.callee) else {
+                continue;
+            };
+            let params = callee.params.clone();
+            let mut adds: Vec<(usize, Conc)> = Vec::new();
+            for j in 0..params.len() {
+                if let Some(arg) = arg_for(call, &params, j as u16) {
+                    for mut c in df.concretize(flow, start, arg) {
+                        if c.path.len() >= 16 {
+                            continue;
                         }
-                    }
-                }
-                let entry = df.functions.get_mut(&call.callee).expect("looked up above");
-                for (j, c) in adds {
-                    if let Some(set) = entry.param_in.get_mut(j) {
-                        changed |= push_conc(set, c);
+                        c.path.push(Step {
+                            range: abs(&call.range, start),
+                            message: format!("passed to `{}` here", call.callee),
+                        });
+                        adds.push((j, c));
                     }
                 }
             }
-        }
-        if !changed {
-            break;
+            let entry = df.functions.get_mut(&call.callee).expect("looked up above");
+            let mut changed = false;
+            for (j, c) in adds {
+                if let Some(set) = entry.param_in.get_mut(j) {
+                    changed |= push_conc(set, c);
+                }
+            }
+            if changed {
+                if let Some(&j) = index.get(call.callee.as_str()) {
+                    work.push(j);
+                }
+            }
         }
     }
     df
@@ -590,8 +654,13 @@ impl Dataflow {
         if depth > 8 || out.len() >= MAX_CONC * 2 {
             return;
         }
+        // One entry per parameter projection and per source (the first path found).
         let push = |out: &mut Vec<RetSym>, s: RetSym| {
-            if !out.contains(&s) {
+            let dup = out.iter().any(|o| match (o, &s) {
+                (RetSym::Conc(a), RetSym::Conc(b)) => a.key() == b.key(),
+                (a, b) => a == b,
+            });
+            if !dup {
                 out.push(s);
             }
         };
