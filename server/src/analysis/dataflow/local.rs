@@ -920,6 +920,11 @@ impl<'a> Walker<'a> {
             return Taint::default();
         };
         let sub = node.child_by_field_name("subscript");
+        if sub.is_some_and(|s| self.is_mask_slice(s)) {
+            // `key[:4]`, `key[-4:]`: a short prefix or suffix, the usual masked form.
+            self.eval(value);
+            return Taint::default();
+        }
         let key = sub.and_then(|s| string_value(s, self.src));
         if let Some(s) = sub {
             self.eval(s);
@@ -935,6 +940,27 @@ impl<'a> Walker<'a> {
         }
         let t = self.eval(value);
         self.project(t, node, key.as_deref())
+    }
+
+    /// `[:n]` with n ≤ 8, or `[-n:]` with n ≤ 8.
+    fn is_mask_slice(&self, sub: Node) -> bool {
+        if sub.kind() != "slice" {
+            return false;
+        }
+        let text: String = self
+            .src
+            .node_text(sub)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let small = |n: &str| n.parse::<u32>().is_ok_and(|n| n <= 8);
+        match text.split(':').collect::<Vec<_>>().as_slice() {
+            [start, end] => {
+                (start.is_empty() || *start == "0") && small(end)
+                    || start.strip_prefix('-').is_some_and(small) && end.is_empty()
+            }
+            _ => false,
+        }
     }
 
     /// What `value[key]` holds when `value` is a local dict with known fields.
