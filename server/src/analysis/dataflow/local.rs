@@ -17,6 +17,10 @@ use crate::analysis::{HandlerKind, Model};
 use crate::document::SourceText;
 
 const MAX_SOURCES: usize = 512;
+const MAX_CALLS: usize = 4096;
+/// Expressions and statements nested deeper than this are not followed (no stack overflow on
+/// generated code: a 10,000-term concatenation is a left-nested tree).
+const MAX_DEPTH: usize = 200;
 
 struct Walker<'a> {
     model: &'a Model,
@@ -37,6 +41,8 @@ struct Walker<'a> {
     /// Local dicts built from literals with constant keys: what each key holds, so that
     /// `d["name"]` does not carry the key stored under `d["api_key"]`.
     fields: FxHashMap<String, Vec<(String, Taint)>>,
+    /// Current nesting of `eval`/`stmt`.
+    depth: usize,
 }
 
 /// The flow of a function definition (`def` is the `function_definition` node).
@@ -70,6 +76,7 @@ pub fn analyze(
         module: false,
         parts: Vec::new(),
         fields: FxHashMap::default(),
+        depth: 0,
     };
     if let Some(n) = def.child_by_field_name("name") {
         w.flow.name_range = w.rel(n);
@@ -103,6 +110,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         module: true,
         parts: Vec::new(),
         fields: FxHashMap::default(),
+        depth: 0,
     };
     w.stmt(node);
     w.flow
@@ -318,7 +326,7 @@ impl<'a> Walker<'a> {
                         taint.union(&t);
                     } else if dep.kind() == "identifier" {
                         let dep_name = self.text(dep);
-                        if self.is_module_function(&dep_name) {
+                        if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
                             let k = self.flow.calls.len() as u16;
                             self.flow.calls.push(CallFact {
                                 callee: dep_name,
@@ -431,6 +439,15 @@ impl<'a> Walker<'a> {
     }
 
     fn stmt(&mut self, s: Node) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.stmt_inner(s);
+        self.depth -= 1;
+    }
+
+    fn stmt_inner(&mut self, s: Node) {
         match s.kind() {
             "expression_statement" => {
                 for c in named_children(s) {
@@ -792,10 +809,11 @@ impl<'a> Walker<'a> {
             Some(Binding::Call { .. }) | Some(Binding::Other) => {
                 let i = match self.flow.globals.iter().position(|g| *g == name) {
                     Some(i) => i,
-                    None => {
+                    None if self.flow.globals.len() < MAX_CALLS => {
                         self.flow.globals.push(name);
                         self.flow.globals.len() - 1
                     }
+                    None => return Taint::default(),
                 };
                 Taint::one(Base::Global(i as u16))
             }
@@ -804,6 +822,16 @@ impl<'a> Walker<'a> {
     }
 
     fn eval(&mut self, node: Node) -> Taint {
+        if self.depth > MAX_DEPTH {
+            return Taint::default();
+        }
+        self.depth += 1;
+        let t = self.eval_inner(node);
+        self.depth -= 1;
+        t
+    }
+
+    fn eval_inner(&mut self, node: Node) -> Taint {
         let node = syntax::unparenthesize(node);
         match node.kind() {
             "identifier" => self.name(node),
@@ -1123,6 +1151,13 @@ impl<'a> Walker<'a> {
 
     /// The qualified name of an expression through local handles and the model.
     fn qualify(&self, node: Node) -> Option<String> {
+        self.qualify_depth(node, 0)
+    }
+
+    fn qualify_depth(&self, node: Node, depth: usize) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let node = syntax::unparenthesize(node);
         match node.kind() {
             "identifier" => {
@@ -1138,13 +1173,17 @@ impl<'a> Walker<'a> {
             "attribute" => {
                 let obj = node.child_by_field_name("object")?;
                 let attr = node.child_by_field_name("attribute")?;
-                Some(format!("{}.{}", self.qualify(obj)?, self.text(attr)))
+                Some(format!(
+                    "{}.{}",
+                    self.qualify_depth(obj, depth + 1)?,
+                    self.text(attr)
+                ))
             }
             "call" => Some(format!(
                 "{}()",
-                self.qualify(node.child_by_field_name("function")?)?
+                self.qualify_depth(node.child_by_field_name("function")?, depth + 1)?
             )),
-            "await" => self.qualify(node.named_child(0)?),
+            "await" => self.qualify_depth(node.named_child(0)?, depth + 1),
             _ => None,
         }
     }
@@ -1152,6 +1191,13 @@ impl<'a> Walker<'a> {
     /// A URL that is a constant of the code (a literal, a module constant, a literal scheme and
     /// host with a variable path).
     fn is_const(&self, node: Node) -> bool {
+        self.is_const_depth(node, 0)
+    }
+
+    fn is_const_depth(&self, node: Node, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
         let node = syntax::unparenthesize(node);
         match node.kind() {
             "string" => {
@@ -1167,23 +1213,25 @@ impl<'a> Walker<'a> {
                                 .split_once("://")
                                 .is_some_and(|(_, rest)| rest.contains('/') || rest.len() > 3)
                     }
-                    Some(first) if first.kind() == "interpolation" => {
-                        first.named_child(0).is_some_and(|e| self.is_const(e))
-                    }
+                    Some(first) if first.kind() == "interpolation" => first
+                        .named_child(0)
+                        .is_some_and(|e| self.is_const_depth(e, depth + 1)),
                     _ => false,
                 }
             }
-            "concatenated_string" => node.named_child(0).is_some_and(|c| self.is_const(c)),
+            "concatenated_string" => node
+                .named_child(0)
+                .is_some_and(|c| self.is_const_depth(c, depth + 1)),
             "binary_operator" => node
                 .child_by_field_name("left")
-                .is_some_and(|l| self.is_const(l)),
+                .is_some_and(|l| self.is_const_depth(l, depth + 1)),
             "identifier" => {
                 let name = self.text(node);
                 self.consts.contains(&name) || !self.locals.contains(&name)
             }
             "attribute" => node
                 .child_by_field_name("object")
-                .is_some_and(|o| self.is_const(o)),
+                .is_some_and(|o| self.is_const_depth(o, depth + 1)),
             "call" => {
                 let Some(f) = node.child_by_field_name("function") else {
                     return false;
@@ -1194,13 +1242,13 @@ impl<'a> Walker<'a> {
                 {
                     return f
                         .child_by_field_name("object")
-                        .is_some_and(|o| self.is_const(o));
+                        .is_some_and(|o| self.is_const_depth(o, depth + 1));
                 }
                 let q = self.qualify(f).unwrap_or_default();
                 if q.ends_with("urljoin") {
                     return syntax::positional_args(node)
                         .first()
-                        .is_some_and(|a| self.is_const(*a));
+                        .is_some_and(|a| self.is_const_depth(*a, depth + 1));
                 }
                 false
             }
@@ -1514,6 +1562,9 @@ impl<'a> Walker<'a> {
         pos: &[(Node, Taint)],
         kws: &[(String, Node, Taint)],
     ) -> Taint {
+        if self.flow.calls.len() >= MAX_CALLS {
+            return Taint::default();
+        }
         let k = self.flow.calls.len() as u16;
         self.flow.calls.push(CallFact {
             callee,

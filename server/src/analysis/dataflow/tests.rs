@@ -123,3 +123,23 @@ fn an_edit_that_keeps_summaries_rechecks_one_item() {
     let third = analyzer.analyze(&doc.tree, doc.source(), &options);
     assert!(third.findings.iter().all(|f| f.rule.code != "KL201"));
 }
+
+#[test]
+fn deeply_nested_expressions_do_not_overflow() {
+    let mut text = String::from(
+        "import logging\nfrom fastapi import FastAPI, Header\napp = FastAPI()\n\n@app.get(\"/\")\ndef f(x_api_key: str = Header()):\n    s = x_api_key",
+    );
+    for _ in 0..20_000 {
+        text.push_str(" + x_api_key");
+    }
+    text.push_str("\n    logging.info(s)\n");
+    let result = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let (_, analysis) = analyze_text(&text, &Options::default());
+            analysis.panics.len()
+        })
+        .unwrap()
+        .join();
+    assert_eq!(result.ok(), Some(0));
+}
