@@ -81,7 +81,9 @@ pub fn analyze(
     if let Some(n) = def.child_by_field_name("name") {
         w.flow.name_range = w.rel(n);
     }
-    w.flow.is_route = model.handler_kind(def, src) == Some(HandlerKind::Route);
+    let kind = model.handler_kind(def, src);
+    w.flow.is_route = kind == Some(HandlerKind::Route);
+    w.flow.responds = kind.is_some();
     if w.flow.is_route {
         w.flow.filtered_output = w.output_filtered(def);
         w.flow.guarded = syntax::decorators(def)
@@ -393,6 +395,17 @@ impl<'a> Walker<'a> {
                     self.handles.insert(name.clone(), format!("{q}()"));
                 }
             }
+            if ty.is_none() && name == "request" && self.flow.responds {
+                // `async def handler(request, exc)`: Starlette passes the request.
+                let t = self.source(
+                    name_node,
+                    Kind::Request,
+                    "the request enters here".into(),
+                    None,
+                    None,
+                );
+                taint.union(&t);
+            }
             if !self.handles.contains_key(&name) {
                 let lower = name.to_ascii_lowercase();
                 if lower == "table" || lower.ends_with("_table") {
@@ -480,7 +493,7 @@ impl<'a> Walker<'a> {
                 if let Some(v) = s.named_child(0) {
                     let t = self.eval(v);
                     self.flow.ret.union(&t);
-                    if self.flow.is_route {
+                    if self.flow.responds {
                         self.sink(SinkKind::Return, s, v, t, false);
                     }
                 }

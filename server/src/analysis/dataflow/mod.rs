@@ -219,6 +219,8 @@ pub struct FnFlow {
     pub name_range: Range<usize>,
     pub params: Vec<String>,
     pub is_route: bool,
+    /// A route or exception handler: what it returns goes to the client.
+    pub responds: bool,
     pub sources: Vec<SourceFact>,
     pub calls: Vec<CallFact>,
     pub sinks: Vec<SinkFact>,
