@@ -434,13 +434,10 @@ impl<'a> Walker<'a> {
         self.sink(SinkKind::Use, call, call, t, false);
     }
 
+    /// A function of the module. (Class headers do not bind module names in the model, so a
+    /// module-level `Def` binding is a function; no scan of the function list per call.)
     fn is_module_function(&self, name: &str) -> bool {
         matches!(self.model.binding(name), Some(Binding::Def))
-            && self
-                .model
-                .functions
-                .iter()
-                .any(|f| f.name == name && f.class.is_none())
     }
 
     // ---- statements -----------------------------------------------------------------------
@@ -1496,15 +1493,9 @@ impl<'a> Walker<'a> {
         if let (Some(m), Some(r)) = (method.as_deref(), recv) {
             if r.kind() == "identifier" && self.text(r) == "self" {
                 if let Some(class) = self.class.clone() {
+                    // An unknown method is simply not found at resolution.
                     let callee = format!("{class}.{m}");
-                    if self
-                        .model
-                        .functions
-                        .iter()
-                        .any(|f| f.name == m && f.class.is_some())
-                    {
-                        return self.module_call(node, callee, true, &pos, &kws);
-                    }
+                    return self.module_call(node, callee, true, &pos, &kws);
                 }
             }
         }

@@ -293,7 +293,10 @@ pub struct Dataflow {
     pub globals: BTreeMap<String, Vec<Conc>>,
 }
 
-const MAX_CONC: usize = 8;
+/// Distinct sources kept per parameter or return value (one path each is enough to report).
+const MAX_CONC: usize = 4;
+/// Steps kept per path (a source and up to eleven call sites).
+const MAX_PATH: usize = 12;
 
 fn push_conc(set: &mut Vec<Conc>, c: Conc) -> bool {
     if set.len() >= MAX_CONC || set.iter().any(|x| x.key() == c.key()) {
@@ -581,7 +584,7 @@ pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Data
                         message: format!("calls `{}` here", call.callee),
                     }];
                     path.extend(p);
-                    if path.len() <= 16 {
+                    if path.len() <= MAX_PATH {
                         scan = Some(path);
                         break;
                     }
@@ -623,7 +626,7 @@ pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Data
             for j in 0..params.len() {
                 if let Some(arg) = arg_for(call, &params, j as u16) {
                     for mut c in df.concretize(flow, start, arg) {
-                        if c.path.len() >= 16 {
+                        if c.path.len() >= MAX_PATH {
                             continue;
                         }
                         c.path.push(Step {
@@ -685,7 +688,7 @@ impl Dataflow {
                         RetSym::Conc(c) => {
                             if let Some(kind) = c.kind.apply(l.mode) {
                                 let mut c = Conc { kind, ..c };
-                                if c.path.len() < 16 {
+                                if c.path.len() < MAX_PATH {
                                     c.path.push(Step {
                                         range: abs(&call.range, start),
                                         message: format!("returned by `{}` here", call.callee),
