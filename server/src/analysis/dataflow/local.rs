@@ -1486,8 +1486,12 @@ impl<'a> Walker<'a> {
                         );
                     }
                 }
-                // A model built from key material holds it.
-                return all_args;
+                // A model keeps only its declared fields: built from key material, it holds the
+                // key only if one of them is secret-named.
+                if self.secret_model(&name).is_some() {
+                    return all_args;
+                }
+                return Taint::default();
             }
         }
         if let (Some(m), Some(r)) = (method.as_deref(), recv) {
