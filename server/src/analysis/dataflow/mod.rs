@@ -1,28 +1,38 @@
 //! Data flow of key material: from where an API key enters (a FastAPI header parameter, a request
-//! header, a Pydantic body with a secret field, the environment) to where it leaks (DynamoDB,
-//! logs, responses, outbound requests).
+//! header, a Pydantic body or settings object with a secret field, the environment) to where it
+//! leaks (DynamoDB, logs, responses, outbound requests).
 //!
 //! ## Design
-//! * **Local flow** ([`local::analyze`]): one walk over one function body (linear in its size)
-//!   computes a [`FnFlow`]: the sources it creates, the sinks it reaches, its calls to functions of
-//!   the module and what its `return` carries. Values carry a [`Taint`]: a small set of symbolic
-//!   [`Label`]s — a local source, a parameter, the result of a call to a module function, a
-//!   module-level global — each with a projection [`Mode`] (the value itself, a secret-named
-//!   field of it, another field of it).
-//! * **Summaries**: the flow of each function is computed per item and cached with it (keyed on
-//!   the item text and the fingerprint of the base model: imports, bindings, classes).
-//! * **Resolution** ([`resolve`]): a cheap global closure over the call graph turns the symbolic
-//!   labels into module facts ([`Dataflow`], part of the [`Model`](super::Model) and of its
-//!   fingerprint): what each function returns (its parameters or concrete sources), which
-//!   sources reach each parameter from its callers (with the path: source, then each call site),
-//!   which parameters reach which sinks, and which functions reach a DynamoDB scan. Each of these is
-//!   a monotone set computation over a finite universe (sources × parameters), iterated to a fixed
-//!   point, so recursion terminates; per-set sizes are capped.
-//! * **Rules** re-run the local flow of the item they check and read the resolved facts to
-//!   concretise the labels at each sink.
+//! * **Local flow** ([`local::analyze`]): one walk over one function body, in statement order and
+//!   linear in its size, computes a [`FnFlow`]: the sources it creates, the sinks it reaches, its
+//!   calls to functions of the module and what its `return` carries. A value carries a [`Taint`]:
+//!   a small set of symbolic [`Label`]s — a local source, a parameter, the result of a call to a
+//!   module function, a module-level global — each with a projection [`Mode`] (the value itself, a
+//!   secret-named field of it, another field of it), so `reg.name` of a body with an `api_key`
+//!   field carries nothing while `reg.api_key` is a key, across calls too.
+//! * **Summaries, cached per item**: the flows of an item are cached with it by the analyzer,
+//!   keyed on the item text and the fingerprint of the base model (imports, bindings, classes,
+//!   functions) — everything the local walk reads.
+//! * **Resolution** ([`resolve`]): a global closure over the call graph turns the symbolic labels
+//!   into module facts ([`Dataflow`], part of the [`Model`](super::Model) and of its fingerprint):
+//!   per function, what it returns (parameters, projected, or concrete sources — parameter → return),
+//!   which sinks each parameter reaches here or in callees (parameter → sink), which concrete
+//!   sources reach each parameter from its callers, with their path (source, then each call site),
+//!   and the path to a DynamoDB scan. Each is computed by a worklist: a function is processed again
+//!   only when a fact it reads changed (a callee's return or sinks, its own incoming parameters).
+//!   The sets only grow and are capped ([`MAX_CONC`] sources per parameter, one path each, paths of
+//!   at most [`MAX_PATH`] steps), so every worklist empties — recursion and mutual recursion
+//!   included; a work budget proportional to the module is a second guarantee.
+//! * **Rules** re-run the local flow of the item they check (once for all rules: see
+//!   [`report::flows`]) and read the resolved facts to concretise the labels at each sink.
 //!
-//! Paths hold absolute byte ranges, so the model fingerprint changes when a place on a
-//! cross-function path moves: cached findings never carry stale related places.
+//! An edit inside one function re-checks only that item unless a resolved fact changed. Paths
+//! hold absolute byte ranges, so the model fingerprint changes when a place on a cross-function path
+//! moves (an edit above it): every item is then checked again, and cached findings never carry
+//! stale related places.
+//!
+//! Not followed: calls through instances (`store.save(key)`; `self.save(key)` is), mutation of a
+//! caller's dict by a callee, functions of other modules, nested function bodies.
 
 pub mod local;
 pub mod report;
@@ -294,9 +304,9 @@ pub struct Dataflow {
 }
 
 /// Distinct sources kept per parameter or return value (one path each is enough to report).
-const MAX_CONC: usize = 4;
+pub const MAX_CONC: usize = 4;
 /// Steps kept per path (a source and up to eleven call sites).
-const MAX_PATH: usize = 12;
+pub const MAX_PATH: usize = 12;
 
 fn push_conc(set: &mut Vec<Conc>, c: Conc) -> bool {
     if set.len() >= MAX_CONC || set.iter().any(|x| x.key() == c.key()) {
