@@ -14,7 +14,7 @@
 //!   keyed on the item text and the fingerprint of the base model (imports, bindings, classes,
 //!   functions) — everything the local walk reads.
 //! * **Resolution** ([`resolve`]): a global closure over the call graph turns the symbolic labels
-//!   into module facts ([`Dataflow`], part of the [`Model`](super::Model) and of its fingerprint):
+//!   into module facts ([`Dataflow`], part of the [`Model`] and of its fingerprint):
 //!   per function, what it returns (parameters, projected, or concrete sources — parameter → return),
 //!   which sinks each parameter reaches here or in callees (parameter → sink), which concrete
 //!   sources reach each parameter from its callers, with their path (source, then each call site),
