@@ -43,6 +43,8 @@ struct Walker<'a> {
     fields: FxHashMap<String, Vec<(String, Taint)>>,
     /// Current nesting of `eval`/`stmt`.
     depth: usize,
+    /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
+    instances: FxHashMap<String, String>,
 }
 
 /// The flow of a function definition (`def` is the `function_definition` node).
@@ -77,6 +79,7 @@ pub fn analyze(
         parts: Vec::new(),
         fields: FxHashMap::default(),
         depth: 0,
+        instances: FxHashMap::default(),
     };
     if let Some(n) = def.child_by_field_name("name") {
         w.flow.name_range = w.rel(n);
@@ -113,6 +116,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         parts: Vec::new(),
         fields: FxHashMap::default(),
         depth: 0,
+        instances: FxHashMap::default(),
     };
     w.stmt(node);
     w.flow
@@ -746,6 +750,28 @@ impl<'a> Walker<'a> {
                         self.handles.remove(&name);
                     }
                 }
+                let class = rhs
+                    .map(syntax::unparenthesize)
+                    .filter(|r| r.kind() == "call")
+                    .and_then(|r| r.child_by_field_name("function"))
+                    .filter(|f| f.kind() == "identifier")
+                    .map(|f| self.text(f))
+                    .filter(|c| {
+                        !self.locals.contains(c)
+                            && self
+                                .model
+                                .classes
+                                .iter()
+                                .any(|k| k.name == *c && k.parent.is_none())
+                    });
+                match class {
+                    Some(c) => {
+                        self.instances.insert(name.clone(), c);
+                    }
+                    None => {
+                        self.instances.remove(&name);
+                    }
+                }
                 match rhs.and_then(|r| self.dict_fields(r)) {
                     Some(f) => {
                         self.fields.insert(name.clone(), f);
@@ -998,6 +1024,48 @@ impl<'a> Walker<'a> {
                     || start.strip_prefix('-').is_some_and(small) && end.is_empty()
             }
             _ => false,
+        }
+    }
+
+    /// The module class `class` defines method `m` (inherited ones, `model_dump`… are not ours).
+    fn defines_method(&self, class: &str, m: &str) -> bool {
+        let Some(idx) = self
+            .model
+            .classes
+            .iter()
+            .position(|c| c.name == class && c.parent.is_none())
+        else {
+            return false;
+        };
+        self.model
+            .functions
+            .iter()
+            .any(|f| f.name == m && f.class == Some(idx))
+    }
+
+    /// The module class `name` is an instance of: bound here (`store = KeyStore()`) or at module
+    /// level.
+    fn instance_class(&self, recv: Node) -> Option<String> {
+        if recv.kind() != "identifier" {
+            return None;
+        }
+        let name = self.src.node_text(recv);
+        if let Some(c) = self.instances.get(name.as_ref()) {
+            return Some(c.clone());
+        }
+        if self.locals.contains(name.as_ref()) {
+            return None;
+        }
+        match self.model.binding(&name) {
+            Some(Binding::Call { callee, .. }) if callee.len() == 1 => {
+                let class = &callee[0];
+                self.model
+                    .classes
+                    .iter()
+                    .any(|c| c.name == *class && c.parent.is_none())
+                    .then(|| class.clone())
+            }
+            _ => None,
         }
     }
 
@@ -1498,6 +1566,13 @@ impl<'a> Walker<'a> {
             if r.kind() == "identifier" && self.text(r) == "self" {
                 if let Some(class) = self.class.clone() {
                     // An unknown method is simply not found at resolution.
+                    let callee = format!("{class}.{m}");
+                    return self.module_call(node, callee, true, &pos, &kws);
+                }
+            }
+            // `store.save(key)` with `store = KeyStore(...)` (a local or a module global).
+            if let Some(class) = self.instance_class(r) {
+                if self.defines_method(&class, m) {
                     let callee = format!("{class}.{m}");
                     return self.module_call(node, callee, true, &pos, &kws);
                 }
