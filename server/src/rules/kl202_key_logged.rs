@@ -2,7 +2,9 @@
 
 use crate::analysis::dataflow::report::{self, Hit};
 use crate::analysis::dataflow::{Kind, SinkKind};
-use crate::analysis::Item;
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Item};
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -69,7 +71,7 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
     if simple && only_keys {
         edits.push(Edit::replace(
             value.byte_range(),
-            format!("{}[:8]", report::sha256_of(value, ctx)),
+            format!("{}[:8]", fingerprint(item, value, ctx)),
         ));
         needs_hashlib = true;
     } else if simple {
@@ -92,7 +94,7 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
             }
             edits.push(Edit::replace(
                 part.byte_range(),
-                format!("{}[:8]", report::sha256_of(part, ctx)),
+                format!("{}[:8]", fingerprint(item, part, ctx)),
             ));
             needs_hashlib = true;
         }
@@ -113,4 +115,58 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         fix = fix.import("hashlib");
     }
     Some(fix)
+}
+
+/// `hashlib.sha256(x.encode()).hexdigest()`, or with `str(x)` when `x` may be `None` (a `.get(...)`,
+/// an optional header), so that the fixed line cannot raise.
+fn fingerprint(item: &Item, value: Node, ctx: &Ctx) -> String {
+    if may_be_none(item, value, ctx) {
+        let hashlib = ctx.model.module_alias("hashlib").unwrap_or("hashlib");
+        format!(
+            "{hashlib}.sha256(str({}).encode()).hexdigest()",
+            ctx.text(value)
+        )
+    } else {
+        report::sha256_of(value, ctx)
+    }
+}
+
+fn may_be_none(item: &Item, value: Node, ctx: &Ctx) -> bool {
+    let text = ctx.text(value);
+    if value.kind() == "call" || text.contains(".get(") {
+        return true;
+    }
+    if value.kind() != "identifier" {
+        return false;
+    }
+    // A parameter declared optional, or a local assigned from a `.get(...)`.
+    for n in syntax::descendants(item.node) {
+        match n.kind() {
+            "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
+                let name = n
+                    .child_by_field_name("name")
+                    .or_else(|| n.named_child(0))
+                    .map(|x| ctx.text(x));
+                if name.as_deref() == Some(text.as_ref()) {
+                    let decl = ctx.text(n);
+                    if decl.contains("None") || decl.contains("Optional") {
+                        return true;
+                    }
+                }
+            }
+            "assignment" => {
+                let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                if ctx.text(l) == text && ctx.text(r).contains(".get(") {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }

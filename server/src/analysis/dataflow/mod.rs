@@ -31,8 +31,10 @@
 //! moves (an edit above it): every item is then checked again, and cached findings never carry
 //! stale related places.
 //!
-//! Not followed: calls through instances (`store.save(key)`; `self.save(key)` is), mutation of a
-//! caller's dict by a callee, functions of other modules, nested function bodies.
+//! Followed: calls to module functions, `self.method(...)`, and methods of module classes called on
+//! an instance bound locally or at module level (`store = KeyStore(t)`; `store.save(key)`). Not
+//! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
+//! bodies, methods inherited from classes of other modules.
 
 pub mod local;
 pub mod report;
