@@ -1307,9 +1307,11 @@ impl<'a> Walker<'a> {
                 let name = self.text(node);
                 self.consts.contains(&name) || !self.locals.contains(&name)
             }
-            "attribute" => node
-                .child_by_field_name("object")
-                .is_some_and(|o| self.is_const_depth(o, depth + 1)),
+            // `self.base_url`, `settings.partner_url`: configuration of an object, not request data.
+            "attribute" => node.child_by_field_name("object").is_some_and(|o| {
+                matches!(self.src.node_text(o).as_ref(), "self" | "cls")
+                    || self.is_const_depth(o, depth + 1)
+            }),
             "call" => {
                 let Some(f) = node.child_by_field_name("function") else {
                     return false;
