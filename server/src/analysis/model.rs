@@ -94,6 +94,9 @@ pub struct ItemFacts {
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
     /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Top-level functions whose `return` is a call, with that call's callee as written
+    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`).
+    pub returns: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -137,6 +140,9 @@ pub struct Model {
     /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
     /// analyzer after the rest of the model, see [`super::dataflow`].
     pub dataflow: super::dataflow::Dataflow,
+    /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
+    /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
+    pub function_returns: FxHashMap<String, Vec<String>>,
 }
 
 impl Model {
@@ -168,6 +174,9 @@ impl Model {
                 for (name, binding) in &f.bindings {
                     model.bindings.insert(name.clone(), binding.clone());
                 }
+                for (name, callee) in &f.returns {
+                    model.function_returns.insert(name.clone(), callee.clone());
+                }
             }
             for func in &f.functions {
                 let mut func = func.clone();
@@ -192,6 +201,9 @@ impl Model {
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
         self.dataflow.hash(&mut h);
+        let mut returns: Vec<_> = self.function_returns.iter().collect();
+        returns.sort();
+        returns.hash(&mut h);
         h.finish()
     }
 
@@ -501,6 +513,9 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                         decorators,
                         is_async,
                     });
+                    if let Some(callee) = returned_callee(def, src) {
+                        facts.returns.push((name.clone(), callee));
+                    }
                 }
                 facts.bindings.push((name, Binding::Def));
             }
@@ -586,6 +601,32 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
         }
         _ => None,
     }
+}
+
+/// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
+/// when every `return` of its own body returns a call to the same callee.
+fn returned_callee(def: Node, src: SourceText) -> Option<Vec<String>> {
+    let body = def.child_by_field_name("body")?;
+    let mut found: Option<Vec<String>> = None;
+    let mut walk = syntax::descendants(body);
+    while let Some(n) = walk.next() {
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
+            "return_statement" => {
+                let value = syntax::unparenthesize(n.named_child(0)?);
+                if value.kind() != "call" {
+                    return None;
+                }
+                let callee = callee_path(value.child_by_field_name("function")?, src)?;
+                match &found {
+                    Some(f) if *f != callee => return None,
+                    _ => found = Some(callee),
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {

@@ -1257,10 +1257,18 @@ impl<'a> Walker<'a> {
                     self.text(attr)
                 ))
             }
-            "call" => Some(format!(
-                "{}()",
-                self.qualify_depth(node.child_by_field_name("function")?, depth + 1)?
-            )),
+            "call" => {
+                let f = node.child_by_field_name("function")?;
+                if f.kind() == "identifier" {
+                    // `get_table()`: what the module function returns.
+                    let name = self.src.node_text(f);
+                    if !self.locals.contains(name.as_ref()) && self.is_module_function(&name) {
+                        let callee = self.model.function_returns.get(name.as_ref())?;
+                        return Some(format!("{}()", self.model.resolve_path(callee)?));
+                    }
+                }
+                Some(format!("{}()", self.qualify_depth(f, depth + 1)?))
+            }
             "await" => self.qualify_depth(node.named_child(0)?, depth + 1),
             _ => None,
         }
