@@ -143,3 +143,68 @@ fn deeply_nested_expressions_do_not_overflow() {
         .join();
     assert_eq!(result.ok(), Some(0));
 }
+
+#[test]
+fn helper_returning_a_table_is_a_table() {
+    let text = r#"import boto3 as b3
+from fastapi import APIRouter
+
+router = APIRouter()
+ddb = b3.resource("dynamodb")
+
+
+def accounts():
+    return ddb.Table("accounts")
+
+
+@router.get("/all")
+def all_accounts():
+    return {"n": accounts().scan()["Count"]}
+"#;
+    let (_, analysis) = analyze_text(text, &Options::default());
+    assert_eq!(
+        analysis.model.function_returns.get("accounts"),
+        Some(&vec!["ddb".to_string(), "Table".to_string()])
+    );
+    let codes: Vec<&str> = analysis.findings.iter().map(|f| f.rule.code).collect();
+    assert_eq!(codes, vec!["KL304"]);
+}
+
+#[test]
+fn instance_method_path_names_each_call() {
+    let text = r#"import boto3
+from fastapi import FastAPI, Header
+
+app = FastAPI()
+
+
+class Store:
+    def __init__(self, table):
+        self.table = table
+
+    def put(self, key):
+        self.table.put_item(Item={"api_key": key})
+
+
+store = Store(boto3.resource("dynamodb").Table("k"))
+
+
+@app.post("/")
+def route(x_api_key: str = Header(min_length=32)):
+    store.put(x_api_key)
+"#;
+    let (_, analysis) = analyze_text(text, &Options::default());
+    let f = analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KL201")
+        .expect("KL201");
+    let messages: Vec<&str> = f.related.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "API key enters here (header `x-api-key`)",
+            "passed to `Store.put` here"
+        ]
+    );
+}
