@@ -42,7 +42,22 @@ pub fn is_key_name(name: &str) -> bool {
     {
         return false;
     }
-    (has("key") && (has("api") || has("secret") || has("private") || has("access") || has("x")))
+    (has("key")
+        && [
+            "api",
+            "secret",
+            "private",
+            "access",
+            "x",
+            "auth",
+            "subscription",
+            "master",
+            "signing",
+            "encryption",
+            "license",
+        ]
+        .iter()
+        .any(|w| has(w)))
         || has("apikey")
         || has("secret")
         || has("token")
@@ -279,6 +294,9 @@ mod tests {
             "auth_token",
             "api_key",
             "token",
+            "Ocp-Apim-Subscription-Key",
+            "X-Auth-Token",
+            "PRIVATE-TOKEN",
         ] {
             assert!(is_key_name(yes), "{yes}");
         }
