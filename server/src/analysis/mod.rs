@@ -10,6 +10,8 @@
 //! When the model changes (an import, a module binding, a class flag, a function's signature), every
 //! item is checked again: module-level facts stay exact.
 
+pub mod dataflow;
+pub mod frameworks;
 mod model;
 pub mod secrets;
 pub mod syntax;
@@ -108,6 +110,8 @@ struct CachedItem {
     facts: ItemFacts,
     /// Findings, with the model fingerprint they were computed under.
     findings: Option<(u64, Vec<Finding>)>,
+    /// Local data-flow summaries, with the fingerprint of the base model they were computed under.
+    flows: Option<(u64, Vec<dataflow::FnFlow>)>,
 }
 
 /// Analyses one document again and again, reusing what an edit did not touch.
@@ -175,6 +179,7 @@ impl Analyzer {
                     start,
                     facts: item_facts(item.node, item.header, src),
                     findings: None,
+                    flows: None,
                 }),
             }
         }
@@ -186,6 +191,33 @@ impl Analyzer {
                 .map(|(c, i)| (&c.facts, i.classes.as_slice())),
         );
         model.layout = import_layout(tree.root_node(), src);
+        // Data flow: local summaries per item (cached under the base model), then the global
+        // resolution over the call graph, which becomes part of the model and its fingerprint.
+        let base_fingerprint = model.fingerprint();
+        for (item, cached) in items.iter().zip(fresh.iter_mut()) {
+            if item.header {
+                continue;
+            }
+            if cached
+                .flows
+                .as_ref()
+                .is_none_or(|(fp, _)| *fp != base_fingerprint)
+            {
+                let classes: Vec<String> = item
+                    .classes
+                    .iter()
+                    .filter_map(|&i| model.classes.get(i).map(|c| c.name.clone()))
+                    .collect();
+                let flows = dataflow::item_flows(item.node, &classes, &model, src);
+                cached.flows = Some((base_fingerprint, flows));
+            }
+        }
+        model.dataflow = dataflow::resolve(fresh.iter().flat_map(|c| {
+            let start = c.start;
+            c.flows
+                .iter()
+                .flat_map(move |(_, flows)| flows.iter().map(move |f| (f, start)))
+        }));
         let fingerprint = model.fingerprint();
 
         let selected: Vec<&'static dyn Rule> = rules::all()
@@ -204,6 +236,7 @@ impl Analyzer {
             file: &options.file,
             settings: &options.settings,
         };
+        dataflow::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();

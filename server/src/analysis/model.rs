@@ -98,6 +98,9 @@ pub struct ItemFacts {
     pub validated: Vec<String>,
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
     pub string_list: Option<(String, Vec<String>)>,
+    /// Top-level functions whose `return` is a call, with that call's callee as written
+    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`).
+    pub returns: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -141,6 +144,12 @@ pub struct Model {
     /// resolved to their strings.
     pub validated: std::collections::BTreeSet<String>,
     pub layout: ImportLayout,
+    /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
+    /// analyzer after the rest of the model, see [`super::dataflow`].
+    pub dataflow: super::dataflow::Dataflow,
+    /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
+    /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
+    pub function_returns: FxHashMap<String, Vec<String>>,
 }
 
 impl Model {
@@ -172,6 +181,9 @@ impl Model {
             if !in_class {
                 for (name, binding) in &f.bindings {
                     model.bindings.insert(name.clone(), binding.clone());
+                }
+                for (name, callee) in &f.returns {
+                    model.function_returns.insert(name.clone(), callee.clone());
                 }
             }
             for func in &f.functions {
@@ -212,6 +224,10 @@ impl Model {
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
         self.validated.hash(&mut h);
+        self.dataflow.hash(&mut h);
+        let mut returns: Vec<_> = self.function_returns.iter().collect();
+        returns.sort();
+        returns.hash(&mut h);
         h.finish()
     }
 
@@ -550,6 +566,9 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                         decorators,
                         is_async,
                     });
+                    if let Some(callee) = returned_callee(def, src) {
+                        facts.returns.push((name.clone(), callee));
+                    }
                 }
                 facts.bindings.push((name, Binding::Def));
             }
@@ -635,6 +654,32 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
         }
         _ => None,
     }
+}
+
+/// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
+/// when every `return` of its own body returns a call to the same callee.
+fn returned_callee(def: Node, src: SourceText) -> Option<Vec<String>> {
+    let body = def.child_by_field_name("body")?;
+    let mut found: Option<Vec<String>> = None;
+    let mut walk = syntax::descendants(body);
+    while let Some(n) = walk.next() {
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
+            "return_statement" => {
+                let value = syntax::unparenthesize(n.named_child(0)?);
+                if value.kind() != "call" {
+                    return None;
+                }
+                let callee = callee_path(value.child_by_field_name("function")?, src)?;
+                match &found {
+                    Some(f) if *f != callee => return None,
+                    _ => found = Some(callee),
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {

@@ -21,6 +21,12 @@ pub mod kl205_insecure_key_compare;
 pub mod kl301_debug_mode_enabled;
 pub mod kl302_config_exposed;
 pub mod kl303_error_details_leaked;
+pub mod kl201_raw_key_persisted;
+pub mod kl202_key_logged;
+pub mod kl203_key_reflected;
+pub mod kl204_key_forwarded;
+pub mod kl206_missing_key_validation;
+pub mod kl304_dynamodb_scan_in_handler;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,6 +143,12 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &kl301_debug_mode_enabled::DebugModeEnabled,
         &kl302_config_exposed::ConfigExposed,
         &kl303_error_details_leaked::ErrorDetailsLeaked,
+        &kl201_raw_key_persisted::RawKeyPersisted,
+        &kl202_key_logged::KeyLogged,
+        &kl203_key_reflected::KeyReflected,
+        &kl204_key_forwarded::KeyForwarded,
+        &kl206_missing_key_validation::MissingKeyValidation,
+        &kl304_dynamodb_scan_in_handler::DynamodbScanInHandler,
     ];
     RULES
 }

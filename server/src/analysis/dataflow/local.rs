@@ -1,0 +1,1675 @@
+//! The local (intraprocedural) flow: one walk over a function body, in statement order.
+//!
+//! Assignments are strong updates (`key = hash(key)` kills the raw key); branches are walked one
+//! after the other (a value rebound in one branch only is taken as rebound: a miss rather than a
+//! false positive). Every expression is evaluated once, so the walk is linear in the body's size.
+
+use std::ops::Range;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use tree_sitter::Node;
+
+use super::{Base, CallFact, FnFlow, Kind, Label, Mode, SinkFact, SinkKind, SourceFact, Taint};
+use crate::analysis::frameworks as fw;
+use crate::analysis::model::Binding;
+use crate::analysis::syntax::{self, string_value};
+use crate::analysis::{HandlerKind, Model};
+use crate::document::SourceText;
+
+const MAX_SOURCES: usize = 512;
+const MAX_CALLS: usize = 4096;
+/// Expressions and statements nested deeper than this are not followed (no stack overflow on
+/// generated code: a 10,000-term concatenation is a left-nested tree).
+const MAX_DEPTH: usize = 200;
+
+struct Walker<'a> {
+    model: &'a Model,
+    src: SourceText<'a>,
+    start: usize,
+    flow: FnFlow,
+    env: FxHashMap<String, Taint>,
+    /// Local names bound to a qualified object (`table`, `client`, `batch`, `logger`).
+    handles: FxHashMap<String, String>,
+    /// Local names bound to a constant string (URLs).
+    consts: FxHashSet<String>,
+    /// Parameters and local variables.
+    locals: FxHashSet<String>,
+    class: Option<String>,
+    module: bool,
+    /// Tainted dict entry values and f-string interpolations seen so far (relative ranges).
+    parts: Vec<(Range<usize>, Taint)>,
+    /// Local dicts built from literals with constant keys: what each key holds, so that
+    /// `d["name"]` does not carry the key stored under `d["api_key"]`.
+    fields: FxHashMap<String, Vec<(String, Taint)>>,
+    /// Current nesting of `eval`/`stmt`.
+    depth: usize,
+    /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
+    instances: FxHashMap<String, String>,
+}
+
+/// The flow of a function definition (`def` is the `function_definition` node).
+pub fn analyze(
+    def: Node,
+    item_start: usize,
+    class: Option<&String>,
+    model: &Model,
+    src: SourceText,
+) -> FnFlow {
+    let name = def
+        .child_by_field_name("name")
+        .map(|n| src.node_text(n).into_owned())
+        .unwrap_or_default();
+    let mut w = Walker {
+        model,
+        src,
+        start: item_start,
+        flow: FnFlow {
+            name: match class {
+                Some(c) => format!("{c}.{name}"),
+                None => name,
+            },
+            ..FnFlow::default()
+        },
+        env: FxHashMap::default(),
+        handles: FxHashMap::default(),
+        consts: FxHashSet::default(),
+        locals: FxHashSet::default(),
+        class: class.cloned(),
+        module: false,
+        parts: Vec::new(),
+        fields: FxHashMap::default(),
+        depth: 0,
+        instances: FxHashMap::default(),
+    };
+    if let Some(n) = def.child_by_field_name("name") {
+        w.flow.name_range = w.rel(n);
+    }
+    let kind = model.handler_kind(def, src);
+    w.flow.is_route = kind == Some(HandlerKind::Route);
+    w.flow.responds = kind.is_some();
+    if w.flow.is_route {
+        w.flow.filtered_output = w.output_filtered(def);
+        w.flow.guarded = syntax::decorators(def)
+            .iter()
+            .any(|d| d.kind() == "call" && syntax::keyword_arg(*d, "dependencies", src).is_some());
+    }
+    w.params(def);
+    if let Some(body) = def.child_by_field_name("body") {
+        w.block(body);
+    }
+    w.flow
+}
+
+/// The flow of a module-level statement: the names it binds and the sinks it reaches.
+pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> FnFlow {
+    let mut w = Walker {
+        model,
+        src,
+        start: node.start_byte(),
+        flow: FnFlow::default(),
+        env: FxHashMap::default(),
+        handles: FxHashMap::default(),
+        consts: FxHashSet::default(),
+        locals: FxHashSet::default(),
+        class: None,
+        module: true,
+        parts: Vec::new(),
+        fields: FxHashMap::default(),
+        depth: 0,
+        instances: FxHashMap::default(),
+    };
+    w.stmt(node);
+    w.flow
+}
+
+fn named_children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+impl<'a> Walker<'a> {
+    fn rel(&self, node: Node) -> Range<usize> {
+        node.start_byte().saturating_sub(self.start)..node.end_byte().saturating_sub(self.start)
+    }
+
+    fn text(&self, node: Node) -> String {
+        self.src.node_text(node).into_owned()
+    }
+
+    fn source(
+        &mut self,
+        node: Node,
+        kind: Kind,
+        message: String,
+        class: Option<String>,
+        param: Option<u16>,
+    ) -> Taint {
+        if self.flow.sources.len() >= MAX_SOURCES {
+            return Taint::default();
+        }
+        let range = self.rel(node);
+        if let Some(i) = self
+            .flow
+            .sources
+            .iter()
+            .position(|s| s.range == range && s.kind == kind)
+        {
+            return Taint::one(Base::Source(i as u16));
+        }
+        self.flow.sources.push(SourceFact {
+            range,
+            kind,
+            message,
+            class,
+            param,
+        });
+        Taint::one(Base::Source((self.flow.sources.len() - 1) as u16))
+    }
+
+    fn sink(&mut self, kind: SinkKind, at: Node, value: Node, taint: Taint, url_const: bool) {
+        if taint.is_empty() {
+            return;
+        }
+        let value = self.rel(value);
+        let parts = self
+            .parts
+            .iter()
+            .filter(|(r, _)| r.start >= value.start && r.end <= value.end)
+            .cloned()
+            .collect();
+        let sink = SinkFact {
+            kind,
+            range: self.rel(at),
+            value,
+            taint,
+            url_const,
+            parts,
+        };
+        self.flow.sinks.push(sink);
+    }
+
+    /// A class of the module with a key-named field.
+    fn secret_model(&self, name: &str) -> Option<(String, String)> {
+        let class = self.model.classes.iter().rev().find(|c| c.name == name)?;
+        let field = class.fields.iter().find(|f| fw::is_key_name(f))?;
+        Some((class.name.clone(), field.clone()))
+    }
+
+    fn output_filtered(&self, def: Node) -> bool {
+        for deco in syntax::decorators(def) {
+            if deco.kind() == "call" {
+                if let Some(v) = syntax::keyword_arg(deco, "response_model", self.src) {
+                    return self.text(v) != "None";
+                }
+            }
+        }
+        if let Some(ret) = def.child_by_field_name("return_type") {
+            let t = syntax::unparenthesize(ret);
+            let t = if t.kind() == "type" {
+                t.named_child(0).unwrap_or(t)
+            } else {
+                t
+            };
+            if t.kind() == "identifier" {
+                let name = self.text(t);
+                return self.model.classes.iter().any(|c| c.name == name)
+                    && self.secret_model(&name).is_none();
+            }
+        }
+        false
+    }
+
+    // ---- parameters -----------------------------------------------------------------------
+
+    fn params(&mut self, def: Node) {
+        let Some(params) = def.child_by_field_name("parameters") else {
+            return;
+        };
+        let is_route = self.flow.is_route;
+        for p in named_children(params) {
+            let (name_node, ty, default) = match p.kind() {
+                "identifier" => (Some(p), None, None),
+                "typed_parameter" => (p.named_child(0), p.child_by_field_name("type"), None),
+                "default_parameter" | "typed_default_parameter" => (
+                    p.child_by_field_name("name"),
+                    p.child_by_field_name("type"),
+                    p.child_by_field_name("value"),
+                ),
+                "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None, None),
+                _ => continue,
+            };
+            let Some(name_node) = name_node else { continue };
+            let name = self.text(name_node);
+            let idx = self.flow.params.len() as u16;
+            self.flow.params.push(name.clone());
+            self.locals.insert(name.clone());
+            let mut taint = Taint::one(Base::Param(idx));
+
+            // Markers: the default, and calls inside `Annotated[...]`.
+            let mut markers: Vec<Node> = Vec::new();
+            if let Some(d) = default.filter(|d| d.kind() == "call") {
+                markers.push(d);
+            }
+            if let Some(ty) = ty {
+                for n in syntax::descendants(ty) {
+                    if n.kind() == "call" {
+                        markers.push(n);
+                    }
+                }
+            }
+            let mut marked = false;
+            for m in markers {
+                let Some(q) = self.model.callee(m, self.src) else {
+                    continue;
+                };
+                if fw::is_fastapi(&q, "Header")
+                    || fw::is_fastapi(&q, "Query")
+                    || fw::is_fastapi(&q, "Cookie")
+                {
+                    marked = true;
+                    let alias = syntax::keyword_arg(m, "alias", self.src)
+                        .and_then(|a| string_value(a, self.src));
+                    let shown = alias.clone().unwrap_or_else(|| {
+                        if q.ends_with("Header") {
+                            name.replace('_', "-")
+                        } else {
+                            name.clone()
+                        }
+                    });
+                    if fw::is_key_name(&shown) || (alias.is_none() && fw::is_key_name(&name)) {
+                        let what = if q.ends_with("Header") {
+                            "header"
+                        } else if q.ends_with("Query") {
+                            "query parameter"
+                        } else {
+                            "cookie"
+                        };
+                        let t = self.source(
+                            name_node,
+                            Kind::Key,
+                            format!("API key enters here ({what} `{shown}`)"),
+                            None,
+                            Some(idx),
+                        );
+                        taint.union(&t);
+                        if ["min_length", "max_length", "regex", "pattern"]
+                            .iter()
+                            .any(|k| syntax::keyword_arg(m, k, self.src).is_some())
+                        {
+                            let mut v = t.clone();
+                            v.union(&Taint::one(Base::Param(idx)));
+                            self.flow.validations.push((v, 0));
+                        }
+                    }
+                } else if fw::is_fastapi(&q, "Security") || fw::is_fastapi(&q, "Depends") {
+                    marked = true;
+                    let dep = syntax::positional_args(m)
+                        .first()
+                        .copied()
+                        .or_else(|| syntax::keyword_arg(m, "dependency", self.src));
+                    let Some(dep) = dep else { continue };
+                    let scheme = match dep.kind() {
+                        "call" => self.model.callee(dep, self.src),
+                        "identifier" => match self.model.binding(&self.text(dep)) {
+                            Some(Binding::Call { callee, .. }) => self.model.resolve_path(callee),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if scheme.as_deref().is_some_and(fw::is_key_scheme) {
+                        let t = self.source(
+                            name_node,
+                            Kind::Key,
+                            format!(
+                                "API key enters here (security scheme `{}`)",
+                                syntax::short_text(dep, self.src)
+                            ),
+                            None,
+                            None,
+                        );
+                        taint.union(&t);
+                    } else if dep.kind() == "identifier" {
+                        let dep_name = self.text(dep);
+                        if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
+                            let k = self.flow.calls.len() as u16;
+                            self.flow.calls.push(CallFact {
+                                callee: dep_name,
+                                range: self.rel(m),
+                                args: Vec::new(),
+                                kwargs: Vec::new(),
+                                bound: false,
+                            });
+                            taint.union(&Taint::one(Base::Call(k)));
+                        }
+                    }
+                }
+            }
+
+            if let Some(ty) = ty {
+                let ty_node = if ty.kind() == "type" {
+                    ty.named_child(0).unwrap_or(ty)
+                } else {
+                    ty
+                };
+                let ty_text = self.text(ty_node);
+                let q = self.model.resolve(ty_node, self.src);
+                if q.as_deref().is_some_and(fw::is_request_class) {
+                    let t = self.source(
+                        name_node,
+                        Kind::Request,
+                        "the request enters here".into(),
+                        None,
+                        None,
+                    );
+                    taint.union(&t);
+                } else if !marked && is_route {
+                    let class_name = ty_text.rsplit('.').next().unwrap_or(&ty_text).to_string();
+                    if let Some((class, field)) = self.secret_model(&class_name) {
+                        let t = self.source(
+                            name_node,
+                            Kind::Model,
+                            format!(
+                                "request body `{class}` with secret field `{field}` enters here"
+                            ),
+                            Some(class),
+                            None,
+                        );
+                        taint.union(&t);
+                    } else if fw::is_key_name(&name)
+                        && matches!(
+                            ty_text.as_str(),
+                            "str" | "Optional[str]" | "str | None" | "typing.Optional[str]"
+                        )
+                    {
+                        let t = self.source(
+                            name_node,
+                            Kind::Key,
+                            format!("API key enters here (query parameter `{name}`)"),
+                            None,
+                            Some(idx),
+                        );
+                        taint.union(&t);
+                    }
+                }
+                if ty_text.contains("Table") {
+                    self.handles.insert(name.clone(), "dynamodb.Table()".into());
+                } else if let Some(q) = q {
+                    self.handles.insert(name.clone(), format!("{q}()"));
+                }
+            }
+            if ty.is_none() && name == "request" && self.flow.responds {
+                // `async def handler(request, exc)`: Starlette passes the request.
+                let t = self.source(
+                    name_node,
+                    Kind::Request,
+                    "the request enters here".into(),
+                    None,
+                    None,
+                );
+                taint.union(&t);
+            }
+            if !self.handles.contains_key(&name) {
+                let lower = name.to_ascii_lowercase();
+                if lower == "table" || lower.ends_with("_table") {
+                    self.handles.insert(name.clone(), "dynamodb.Table()".into());
+                } else if matches!(lower.as_str(), "logger" | "log") {
+                    self.handles.insert(name.clone(), "logging.Logger()".into());
+                }
+            }
+            self.env.insert(name, taint);
+        }
+    }
+
+    /// What the names mentioned in `call`'s arguments carry, hashed or not.
+    fn mentions(&mut self, call: Node) {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut t = Taint::default();
+        for n in syntax::descendants(args) {
+            if n.kind() == "identifier" {
+                if let Some(x) = self.env.get(self.src.node_text(n).as_ref()) {
+                    t.union(x);
+                }
+            }
+        }
+        self.sink(SinkKind::Use, call, call, t, false);
+    }
+
+    /// A function of the module. (Class headers do not bind module names in the model, so a
+    /// module-level `Def` binding is a function; no scan of the function list per call.)
+    fn is_module_function(&self, name: &str) -> bool {
+        matches!(self.model.binding(name), Some(Binding::Def))
+    }
+
+    // ---- statements -----------------------------------------------------------------------
+
+    fn block(&mut self, block: Node) {
+        for s in named_children(block) {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: Node) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.stmt_inner(s);
+        self.depth -= 1;
+    }
+
+    fn stmt_inner(&mut self, s: Node) {
+        match s.kind() {
+            "expression_statement" => {
+                for c in named_children(s) {
+                    match c.kind() {
+                        "assignment" => {
+                            self.assign(c);
+                        }
+                        "augmented_assignment" => {
+                            if let (Some(l), Some(r)) = (
+                                c.child_by_field_name("left"),
+                                c.child_by_field_name("right"),
+                            ) {
+                                let t = self.eval(r);
+                                let mut cur = self.eval_target_current(l);
+                                cur.union(&t);
+                                self.bind(l, cur, None);
+                            }
+                        }
+                        "call" => {
+                            self.validating_call(c);
+                            self.eval(c);
+                        }
+                        _ => {
+                            self.eval(c);
+                        }
+                    }
+                }
+            }
+            "return_statement" => {
+                if let Some(v) = s.named_child(0) {
+                    let t = self.eval(v);
+                    self.flow.ret.union(&t);
+                    if self.flow.responds {
+                        self.sink(SinkKind::Return, s, v, t, false);
+                    }
+                }
+            }
+            "raise_statement" => {
+                self.flow.raises = true;
+                if let Some(v) = s.named_child(0) {
+                    self.eval(v);
+                }
+            }
+            "if_statement" => {
+                if let Some(c) = s.child_by_field_name("condition") {
+                    self.eval(c);
+                    self.check_validation(c, s.child_by_field_name("consequence"), s);
+                }
+                if let Some(b) = s.child_by_field_name("consequence") {
+                    self.block(b);
+                }
+                for alt in named_children(s) {
+                    match alt.kind() {
+                        "elif_clause" => {
+                            if let Some(c) = alt.child_by_field_name("condition") {
+                                self.eval(c);
+                                self.check_validation(
+                                    c,
+                                    alt.child_by_field_name("consequence"),
+                                    alt,
+                                );
+                            }
+                            if let Some(b) = alt.child_by_field_name("consequence") {
+                                self.block(b);
+                            }
+                        }
+                        "else_clause" => {
+                            if let Some(b) = alt.child_by_field_name("body") {
+                                self.block(b);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "for_statement" => {
+                let t = s
+                    .child_by_field_name("right")
+                    .map(|r| self.eval(r))
+                    .unwrap_or_default();
+                if let Some(l) = s.child_by_field_name("left") {
+                    self.bind(l, t, None);
+                }
+                if let Some(b) = s.child_by_field_name("body") {
+                    self.block(b);
+                }
+                if let Some(b) = s.child_by_field_name("alternative") {
+                    self.stmt(b);
+                }
+            }
+            "while_statement" => {
+                if let Some(c) = s.child_by_field_name("condition") {
+                    self.eval(c);
+                }
+                if let Some(b) = s.child_by_field_name("body") {
+                    self.block(b);
+                }
+            }
+            "try_statement"
+            | "except_clause"
+            | "else_clause"
+            | "finally_clause"
+            | "except_group_clause" => {
+                for c in named_children(s) {
+                    if c.kind() == "block" {
+                        self.block(c);
+                    } else if matches!(
+                        c.kind(),
+                        "except_clause" | "else_clause" | "finally_clause" | "except_group_clause"
+                    ) {
+                        self.stmt(c);
+                    }
+                }
+            }
+            "with_statement" => {
+                for c in named_children(s) {
+                    match c.kind() {
+                        "with_clause" => {
+                            for item in named_children(c) {
+                                if item.kind() == "with_item" {
+                                    if let Some(v) = item.child_by_field_name("value") {
+                                        self.with_item(v);
+                                    }
+                                }
+                            }
+                        }
+                        "block" => self.block(c),
+                        _ => {}
+                    }
+                }
+            }
+            "assert_statement" => {
+                let pos = self.rel(s).start;
+                for n in syntax::descendants(s) {
+                    if n.kind() == "identifier" {
+                        self.validated(n, pos);
+                    }
+                }
+                for c in named_children(s) {
+                    self.eval(c);
+                }
+            }
+            "decorated_definition" | "function_definition" | "class_definition" => {}
+            "block" => self.block(s),
+            _ => {}
+        }
+    }
+
+    fn with_item(&mut self, v: Node) {
+        if v.kind() == "as_pattern" {
+            let value = v.named_child(0);
+            let alias = v.child_by_field_name("alias").and_then(|a| {
+                if a.kind() == "as_pattern_target" {
+                    a.named_child(0)
+                } else {
+                    Some(a)
+                }
+            });
+            if let Some(value) = value {
+                let t = self.eval(value);
+                if let Some(alias) = alias {
+                    self.bind(alias, t, Some(value));
+                }
+            }
+        } else {
+            self.eval(v);
+        }
+    }
+
+    /// `if not key or len(key) < 20: raise ...` / `return ...`: every name in the condition is
+    /// validated from here on.
+    fn check_validation(&mut self, cond: Node, body: Option<Node>, at: Node) {
+        let Some(body) = body else { return };
+        let rejects = named_children(body)
+            .iter()
+            .any(|s| matches!(s.kind(), "raise_statement" | "return_statement"));
+        if !rejects {
+            return;
+        }
+        let pos = self.rel(at).start;
+        for n in syntax::descendants(cond) {
+            if n.kind() == "identifier" {
+                self.validated(n, pos);
+            }
+        }
+    }
+
+    /// `validate_key(key)`, `check_api_key(key)`, `verify(...)` as a statement.
+    fn validating_call(&mut self, call: Node) {
+        let Some(f) = call.child_by_field_name("function") else {
+            return;
+        };
+        let name = match f.kind() {
+            "identifier" => self.text(f),
+            "attribute" => f
+                .child_by_field_name("attribute")
+                .map(|a| self.text(a))
+                .unwrap_or_default(),
+            _ => return,
+        }
+        .to_ascii_lowercase();
+        if ["valid", "check", "verify", "authenticate", "authorize"]
+            .iter()
+            .any(|w| name.contains(w))
+        {
+            let pos = self.rel(call).start;
+            for a in syntax::positional_args(call) {
+                if a.kind() == "identifier" {
+                    self.validated(a, pos);
+                }
+            }
+        }
+    }
+
+    fn validated(&mut self, name: Node, pos: usize) {
+        if let Some(t) = self.env.get(self.src.node_text(name).as_ref()) {
+            if !t.is_empty() {
+                self.flow.validations.push((t.clone(), pos));
+            }
+        }
+    }
+
+    fn assign(&mut self, a: Node) -> Taint {
+        let Some(left) = a.child_by_field_name("left") else {
+            return Taint::default();
+        };
+        let Some(right) = a.child_by_field_name("right") else {
+            return Taint::default();
+        };
+        let right = syntax::unparenthesize(right);
+        if right.kind() == "assignment" {
+            let t = self.assign(right);
+            self.bind(left, t.clone(), None);
+            return t;
+        }
+        let left_elems = match left.kind() {
+            "pattern_list" | "tuple_pattern" | "list_pattern" => Some(named_children(left)),
+            _ => None,
+        };
+        let right_elems = match right.kind() {
+            "expression_list" | "tuple" | "list" => Some(named_children(right)),
+            _ => None,
+        };
+        if let (Some(l), Some(r)) = (&left_elems, &right_elems) {
+            if l.len() == r.len() {
+                let mut all = Taint::default();
+                for (le, re) in l.iter().zip(r) {
+                    let t = self.eval(*re);
+                    all.union(&t);
+                    self.bind(*le, t, Some(*re));
+                }
+                return all;
+            }
+        }
+        let t = self.eval(right);
+        self.bind(left, t.clone(), Some(right));
+        t
+    }
+
+    fn eval_target_current(&mut self, target: Node) -> Taint {
+        if target.kind() == "identifier" {
+            self.name(target)
+        } else {
+            Taint::default()
+        }
+    }
+
+    fn bind(&mut self, target: Node, t: Taint, rhs: Option<Node>) {
+        match target.kind() {
+            "identifier" => {
+                let name = self.text(target);
+                if self.module {
+                    self.flow.defines.push((name.clone(), t.clone()));
+                }
+                let is_const = rhs.is_some_and(|r| self.is_const(r));
+                if is_const {
+                    self.consts.insert(name.clone());
+                } else {
+                    self.consts.remove(&name);
+                }
+                match rhs.and_then(|r| self.qualify(r)) {
+                    Some(q) => {
+                        self.handles.insert(name.clone(), q);
+                    }
+                    None => {
+                        self.handles.remove(&name);
+                    }
+                }
+                let class = rhs
+                    .map(syntax::unparenthesize)
+                    .filter(|r| r.kind() == "call")
+                    .and_then(|r| r.child_by_field_name("function"))
+                    .filter(|f| f.kind() == "identifier")
+                    .map(|f| self.text(f))
+                    .filter(|c| {
+                        !self.locals.contains(c)
+                            && self
+                                .model
+                                .classes
+                                .iter()
+                                .any(|k| k.name == *c && k.parent.is_none())
+                    });
+                match class {
+                    Some(c) => {
+                        self.instances.insert(name.clone(), c);
+                    }
+                    None => {
+                        self.instances.remove(&name);
+                    }
+                }
+                match rhs.and_then(|r| self.dict_fields(r)) {
+                    Some(f) => {
+                        self.fields.insert(name.clone(), f);
+                    }
+                    None => {
+                        self.fields.remove(&name);
+                    }
+                }
+                self.locals.insert(name.clone());
+                self.env.insert(name, t);
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern" => {
+                for c in named_children(target) {
+                    self.bind(c, t.clone(), None);
+                }
+            }
+            "subscript" | "attribute" => {
+                // `d["api_key"] = key`: the dict now holds the key.
+                let obj = target
+                    .child_by_field_name("value")
+                    .or_else(|| target.child_by_field_name("object"));
+                if let Some(sub) = target.child_by_field_name("subscript") {
+                    self.eval(sub);
+                }
+                if let Some(obj) = obj.filter(|o| o.kind() == "identifier") {
+                    let name = self.text(obj);
+                    let key = target
+                        .child_by_field_name("subscript")
+                        .and_then(|k| string_value(k, self.src));
+                    match (self.fields.get_mut(&name), key) {
+                        (Some(f), Some(k)) => match f.iter_mut().find(|(n, _)| *n == k) {
+                            Some(entry) => entry.1 = t.clone(),
+                            None => f.push((k, t.clone())),
+                        },
+                        _ => {
+                            self.fields.remove(&name);
+                        }
+                    }
+                    if self.env.contains_key(&name) || self.locals.contains(&name) {
+                        let entry = self.env.entry(name).or_default();
+                        entry.union(&t);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- expressions ----------------------------------------------------------------------
+
+    fn name(&mut self, node: Node) -> Taint {
+        let name = self.text(node);
+        if let Some(t) = self.env.get(&name) {
+            return t.clone();
+        }
+        if self.locals.contains(&name) {
+            return Taint::default();
+        }
+        if let Some(q) = self.model.resolve(node, self.src) {
+            if fw::is_flask_request(&q) {
+                return self.source(
+                    node,
+                    Kind::Request,
+                    "the request enters here".into(),
+                    None,
+                    None,
+                );
+            }
+        }
+        match self.model.binding(&name) {
+            Some(Binding::Call { .. }) | Some(Binding::Other) => {
+                let i = match self.flow.globals.iter().position(|g| *g == name) {
+                    Some(i) => i,
+                    None if self.flow.globals.len() < MAX_CALLS => {
+                        self.flow.globals.push(name);
+                        self.flow.globals.len() - 1
+                    }
+                    None => return Taint::default(),
+                };
+                Taint::one(Base::Global(i as u16))
+            }
+            _ => Taint::default(),
+        }
+    }
+
+    fn eval(&mut self, node: Node) -> Taint {
+        if self.depth > MAX_DEPTH {
+            return Taint::default();
+        }
+        self.depth += 1;
+        let t = self.eval_inner(node);
+        self.depth -= 1;
+        t
+    }
+
+    fn eval_inner(&mut self, node: Node) -> Taint {
+        let node = syntax::unparenthesize(node);
+        match node.kind() {
+            "identifier" => self.name(node),
+            "string" => {
+                let mut t = Taint::default();
+                for c in named_children(node) {
+                    if c.kind() == "interpolation" {
+                        if let Some(e) = c.named_child(0) {
+                            let x = self.eval(e);
+                            if !x.is_empty() {
+                                self.parts.push((self.rel(e), x.clone()));
+                            }
+                            t.union(&x);
+                        }
+                    }
+                }
+                t
+            }
+            "comparison_operator" | "not_operator" | "lambda" => {
+                for c in named_children(node) {
+                    self.eval(c);
+                }
+                Taint::default()
+            }
+            "conditional_expression" => {
+                let kids = named_children(node);
+                let mut t = Taint::default();
+                for (i, c) in kids.iter().enumerate() {
+                    let x = self.eval(*c);
+                    if i != 1 {
+                        t.union(&x);
+                    }
+                }
+                t
+            }
+            "dictionary" => {
+                let mut t = Taint::default();
+                for c in named_children(node) {
+                    match c.kind() {
+                        "pair" => {
+                            if let Some(k) = c.child_by_field_name("key") {
+                                self.eval(k);
+                            }
+                            if let Some(v) = c.child_by_field_name("value") {
+                                let x = self.eval(v);
+                                if !x.is_empty() {
+                                    self.parts.push((self.rel(v), x.clone()));
+                                }
+                                t.union(&x);
+                            }
+                        }
+                        _ => {
+                            let x = self.eval(c);
+                            t.union(&x);
+                        }
+                    }
+                }
+                t
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.comprehension(node),
+            "subscript" => self.subscript(node),
+            "attribute" => self.attribute(node),
+            "call" => self.call(node),
+            "integer" | "float" | "true" | "false" | "none" | "ellipsis" => Taint::default(),
+            _ => {
+                let mut t = Taint::default();
+                for c in named_children(node) {
+                    let x = self.eval(c);
+                    t.union(&x);
+                }
+                t
+            }
+        }
+    }
+
+    fn comprehension(&mut self, node: Node) -> Taint {
+        let saved = self.env.clone();
+        let kids = named_children(node);
+        for c in &kids {
+            if c.kind() == "for_in_clause" {
+                let t = c
+                    .child_by_field_name("right")
+                    .map(|r| self.eval(r))
+                    .unwrap_or_default();
+                if let Some(l) = c.child_by_field_name("left") {
+                    self.bind(l, t, None);
+                }
+            }
+        }
+        let mut out = Taint::default();
+        if let Some(body) = kids.first() {
+            out = if body.kind() == "pair" {
+                body.child_by_field_name("value")
+                    .map(|v| self.eval(v))
+                    .unwrap_or_default()
+            } else {
+                self.eval(*body)
+            };
+        }
+        for c in &kids {
+            if c.kind() == "if_clause" {
+                self.eval(*c);
+            }
+        }
+        self.env = saved;
+        out
+    }
+
+    fn subscript(&mut self, node: Node) -> Taint {
+        let Some(value) = node.child_by_field_name("value") else {
+            return Taint::default();
+        };
+        let sub = node.child_by_field_name("subscript");
+        if sub.is_some_and(|s| self.is_mask_slice(s)) {
+            // `key[:4]`, `key[-4:]`: a short prefix or suffix, the usual masked form.
+            self.eval(value);
+            return Taint::default();
+        }
+        let key = sub.and_then(|s| string_value(s, self.src));
+        if let Some(s) = sub {
+            self.eval(s);
+        }
+        if self.qualify(value).as_deref() == Some("os.environ") {
+            return match key {
+                Some(k) if fw::is_key_name(&k) => self.env_source(node, &k),
+                _ => Taint::default(),
+            };
+        }
+        if let Some(f) = key.as_deref().and_then(|k| self.known_field(value, k)) {
+            return f;
+        }
+        let t = self.eval(value);
+        self.project(t, node, key.as_deref())
+    }
+
+    /// `[:n]` with n ≤ 8, or `[-n:]` with n ≤ 8.
+    fn is_mask_slice(&self, sub: Node) -> bool {
+        if sub.kind() != "slice" {
+            return false;
+        }
+        let text: String = self
+            .src
+            .node_text(sub)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let small = |n: &str| n.parse::<u32>().is_ok_and(|n| n <= 8);
+        match text.split(':').collect::<Vec<_>>().as_slice() {
+            [start, end] => {
+                (start.is_empty() || *start == "0") && small(end)
+                    || start.strip_prefix('-').is_some_and(small) && end.is_empty()
+            }
+            _ => false,
+        }
+    }
+
+    /// The module class `class` defines method `m` (inherited ones, `model_dump`… are not ours).
+    fn defines_method(&self, class: &str, m: &str) -> bool {
+        let Some(idx) = self
+            .model
+            .classes
+            .iter()
+            .position(|c| c.name == class && c.parent.is_none())
+        else {
+            return false;
+        };
+        self.model
+            .functions
+            .iter()
+            .any(|f| f.name == m && f.class == Some(idx))
+    }
+
+    /// The module class `name` is an instance of: bound here (`store = KeyStore()`) or at module
+    /// level.
+    fn instance_class(&self, recv: Node) -> Option<String> {
+        if recv.kind() != "identifier" {
+            return None;
+        }
+        let name = self.src.node_text(recv);
+        if let Some(c) = self.instances.get(name.as_ref()) {
+            return Some(c.clone());
+        }
+        if self.locals.contains(name.as_ref()) {
+            return None;
+        }
+        match self.model.binding(&name) {
+            Some(Binding::Call { callee, .. }) if callee.len() == 1 => {
+                let class = &callee[0];
+                self.model
+                    .classes
+                    .iter()
+                    .any(|c| c.name == *class && c.parent.is_none())
+                    .then(|| class.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// What `value[key]` holds when `value` is a local dict with known fields.
+    fn known_field(&self, value: Node, key: &str) -> Option<Taint> {
+        if value.kind() != "identifier" {
+            return None;
+        }
+        let f = self.fields.get(self.src.node_text(value).as_ref())?;
+        Some(
+            f.iter()
+                .find(|(n, _)| n == key)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The fields of a dict literal whose keys are all string literals.
+    fn dict_fields(&self, rhs: Node) -> Option<Vec<(String, Taint)>> {
+        let rhs = syntax::unparenthesize(rhs);
+        if rhs.kind() != "dictionary" {
+            return None;
+        }
+        let mut out = Vec::new();
+        for c in named_children(rhs) {
+            if c.kind() != "pair" {
+                return None;
+            }
+            let key = string_value(c.child_by_field_name("key")?, self.src)?;
+            let v = self.rel(c.child_by_field_name("value")?);
+            let t = self
+                .parts
+                .iter()
+                .rev()
+                .find(|(r, _)| *r == v)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            out.push((key, t));
+        }
+        Some(out)
+    }
+
+    fn env_source(&mut self, node: Node, var: &str) -> Taint {
+        self.source(
+            node,
+            Kind::Key,
+            format!("secret read from the environment here (`{var}`)"),
+            None,
+            None,
+        )
+    }
+
+    fn attribute(&mut self, node: Node) -> Taint {
+        let (Some(obj), Some(attr)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("attribute"),
+        ) else {
+            return Taint::default();
+        };
+        if let Some(q) = self.model.resolve(node, self.src) {
+            if fw::is_flask_request(&q) {
+                return self.source(
+                    node,
+                    Kind::Request,
+                    "the request enters here".into(),
+                    None,
+                    None,
+                );
+            }
+        }
+        let attr = self.text(attr);
+        let t = self.eval(obj);
+        self.project(t, node, Some(&attr))
+    }
+
+    /// `value.field` / `value["field"]`: a secret-named field of a holder is key material, another
+    /// field of it is not; a key stays a key.
+    fn project(&mut self, t: Taint, at: Node, field: Option<&str>) -> Taint {
+        if t.is_empty() {
+            return t;
+        }
+        let Some(field) = field else { return t };
+        let mode = if fw::is_key_name(field) {
+            Mode::Secret
+        } else if matches!(
+            field,
+            "Item" | "Items" | "Attributes" | "Responses" | "__dict__" | "credentials"
+        ) {
+            Mode::Whole
+        } else {
+            Mode::Other
+        };
+        let mut out = Taint::default();
+        for l in t.0.clone() {
+            match l.base {
+                Base::Source(i) if l.mode == Mode::Whole => {
+                    let s = self.flow.sources[i as usize].clone();
+                    match (s.kind, mode) {
+                        (Kind::Key, _) => out.union(&Taint(vec![l])),
+                        (Kind::Request, _) if field == "headers" => {
+                            let x = self.source(
+                                at,
+                                Kind::Headers,
+                                "request headers enter here".into(),
+                                None,
+                                None,
+                            );
+                            out.union(&x);
+                        }
+                        (Kind::Request, _)
+                            if matches!(
+                                field,
+                                "json"
+                                    | "form"
+                                    | "args"
+                                    | "values"
+                                    | "query_params"
+                                    | "cookies"
+                                    | "get_json"
+                                    | "body"
+                                    | "data"
+                                    | "files"
+                            ) =>
+                        {
+                            let x = self.source(
+                                at,
+                                Kind::Body,
+                                "request data enters here".into(),
+                                None,
+                                None,
+                            );
+                            out.union(&x);
+                        }
+                        (_, Mode::Whole) => out.union(&Taint(vec![l])),
+                        (kind, Mode::Secret) => {
+                            let message = match kind {
+                                Kind::Headers => format!("API key enters here (header `{field}`)"),
+                                Kind::Model => format!(
+                                    "API key enters here (field `{field}` of `{}`)",
+                                    s.class.clone().unwrap_or_default()
+                                ),
+                                Kind::Stored => {
+                                    format!("stored key read here (attribute `{field}`)")
+                                }
+                                _ => format!("API key enters here (field `{field}`)"),
+                            };
+                            let x = self.source(at, Kind::Key, message, None, None);
+                            out.union(&x);
+                        }
+                        (_, Mode::Other) => {}
+                    }
+                }
+                _ => out.union(&Taint(vec![Label {
+                    base: l.base,
+                    mode: Mode::compose(mode, l.mode),
+                }])),
+            }
+        }
+        out
+    }
+
+    /// The qualified name of an expression through local handles and the model.
+    fn qualify(&self, node: Node) -> Option<String> {
+        self.qualify_depth(node, 0)
+    }
+
+    fn qualify_depth(&self, node: Node, depth: usize) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let node = syntax::unparenthesize(node);
+        match node.kind() {
+            "identifier" => {
+                let name = self.text(node);
+                if let Some(q) = self.handles.get(&name) {
+                    return Some(q.clone());
+                }
+                if self.locals.contains(&name) {
+                    return None;
+                }
+                self.model.resolve(node, self.src)
+            }
+            "attribute" => {
+                let obj = node.child_by_field_name("object")?;
+                let attr = node.child_by_field_name("attribute")?;
+                Some(format!(
+                    "{}.{}",
+                    self.qualify_depth(obj, depth + 1)?,
+                    self.text(attr)
+                ))
+            }
+            "call" => {
+                let f = node.child_by_field_name("function")?;
+                if f.kind() == "identifier" {
+                    // `get_table()`: what the module function returns.
+                    let name = self.src.node_text(f);
+                    if !self.locals.contains(name.as_ref()) && self.is_module_function(&name) {
+                        let callee = self.model.function_returns.get(name.as_ref())?;
+                        return Some(format!("{}()", self.model.resolve_path(callee)?));
+                    }
+                }
+                Some(format!("{}()", self.qualify_depth(f, depth + 1)?))
+            }
+            "await" => self.qualify_depth(node.named_child(0)?, depth + 1),
+            _ => None,
+        }
+    }
+
+    /// A URL that is a constant of the code (a literal, a module constant, a literal scheme and
+    /// host with a variable path).
+    fn is_const(&self, node: Node) -> bool {
+        self.is_const_depth(node, 0)
+    }
+
+    fn is_const_depth(&self, node: Node, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let node = syntax::unparenthesize(node);
+        match node.kind() {
+            "string" => {
+                let kids = named_children(node);
+                match kids.iter().find(|c| c.kind() != "string_start") {
+                    None => true,
+                    Some(first) if first.kind() == "string_end" => true,
+                    Some(first) if first.kind() == "string_content" => {
+                        let text = self.text(*first);
+                        let has_interp = kids.iter().any(|c| c.kind() == "interpolation");
+                        !has_interp
+                            || text
+                                .split_once("://")
+                                .is_some_and(|(_, rest)| rest.contains('/') || rest.len() > 3)
+                    }
+                    Some(first) if first.kind() == "interpolation" => first
+                        .named_child(0)
+                        .is_some_and(|e| self.is_const_depth(e, depth + 1)),
+                    _ => false,
+                }
+            }
+            "concatenated_string" => node
+                .named_child(0)
+                .is_some_and(|c| self.is_const_depth(c, depth + 1)),
+            "binary_operator" => node
+                .child_by_field_name("left")
+                .is_some_and(|l| self.is_const_depth(l, depth + 1)),
+            "identifier" => {
+                let name = self.text(node);
+                self.consts.contains(&name) || !self.locals.contains(&name)
+            }
+            // `self.base_url`, `settings.partner_url`: configuration of an object, not request data.
+            "attribute" => node.child_by_field_name("object").is_some_and(|o| {
+                matches!(self.src.node_text(o).as_ref(), "self" | "cls")
+                    || self.is_const_depth(o, depth + 1)
+            }),
+            "call" => {
+                let Some(f) = node.child_by_field_name("function") else {
+                    return false;
+                };
+                if f.kind() == "attribute"
+                    && f.child_by_field_name("attribute")
+                        .is_some_and(|a| self.text(a) == "format")
+                {
+                    return f
+                        .child_by_field_name("object")
+                        .is_some_and(|o| self.is_const_depth(o, depth + 1));
+                }
+                let q = self.qualify(f).unwrap_or_default();
+                if q.ends_with("urljoin") {
+                    return syntax::positional_args(node)
+                        .first()
+                        .is_some_and(|a| self.is_const_depth(*a, depth + 1));
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn call(&mut self, node: Node) -> Taint {
+        let Some(func) = node.child_by_field_name("function") else {
+            return Taint::default();
+        };
+        let q = self.qualify(func);
+        let path = syntax::dotted_path(func, self.src);
+        let (method, recv) = if func.kind() == "attribute" {
+            (
+                func.child_by_field_name("attribute").map(|a| self.text(a)),
+                func.child_by_field_name("object"),
+            )
+        } else {
+            (None, None)
+        };
+        let recv_t = match recv {
+            Some(r) => self.eval(r),
+            None => Taint::default(),
+        };
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            if r.kind() == "identifier"
+                && !matches!(m, "get" | "items" | "values" | "keys" | "copy")
+            {
+                let name = self.text(r);
+                self.fields.remove(&name);
+            }
+        }
+
+        // Arguments, evaluated once.
+        let mut pos: Vec<(Node, Taint)> = Vec::new();
+        let mut kws: Vec<(String, Node, Taint)> = Vec::new();
+        let mut splat = Taint::default();
+        if let Some(args) = node.child_by_field_name("arguments") {
+            if args.kind() == "generator_expression" {
+                let t = self.eval(args);
+                pos.push((args, t));
+            } else {
+                for a in named_children(args) {
+                    match a.kind() {
+                        "keyword_argument" => {
+                            let (Some(n), Some(v)) = (
+                                a.child_by_field_name("name"),
+                                a.child_by_field_name("value"),
+                            ) else {
+                                continue;
+                            };
+                            let t = self.eval(v);
+                            kws.push((self.text(n), v, t));
+                        }
+                        "list_splat" | "dictionary_splat" => {
+                            let t = self.eval(a);
+                            splat.union(&t);
+                        }
+                        _ => {
+                            let t = self.eval(a);
+                            pos.push((a, t));
+                        }
+                    }
+                }
+            }
+        }
+        let kw = |name: &str| kws.iter().find(|(n, _, _)| n == name);
+        let mut all_args = splat.clone();
+        for (_, t) in &pos {
+            all_args.union(t);
+        }
+        for (_, _, t) in &kws {
+            all_args.union(t);
+        }
+
+        // ---- sinks ----
+        let qs = q.as_deref().unwrap_or("");
+        if matches!(
+            qs,
+            "fastapi.HTTPException"
+                | "fastapi.exceptions.HTTPException"
+                | "starlette.exceptions.HTTPException"
+        ) {
+            let detail = kw("detail")
+                .map(|(_, n, t)| (*n, t.clone()))
+                .or_else(|| pos.get(1).map(|(n, t)| (*n, t.clone())));
+            if let Some((n, t)) = detail {
+                self.sink(SinkKind::Detail, node, n, t, false);
+            }
+            return Taint::default();
+        }
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            let recv_q = self.qualify(r);
+            let recv_text = self.text(r);
+            if let Some(attrs) = fw::dynamodb_write(m) {
+                let has_kw = attrs.iter().any(|a| kw(a).is_some());
+                if has_kw || fw::is_dynamodb_receiver(recv_q.as_deref(), &recv_text) {
+                    self.mentions(node);
+                    for a in attrs {
+                        if let Some((_, n, t)) = kw(a) {
+                            let (n, t) = (*n, t.clone());
+                            self.sink(SinkKind::Persist, node, n, t, false);
+                        }
+                    }
+                    if !has_kw && m == "put_item" {
+                        if let Some((n, t)) = pos.first().map(|(n, t)| (*n, t.clone())) {
+                            self.sink(SinkKind::Persist, node, n, t, false);
+                        }
+                    }
+                    return Taint::default();
+                }
+            }
+            let dynamo = fw::is_dynamodb_receiver(recv_q.as_deref(), &recv_text);
+            match m {
+                "scan" if dynamo => {
+                    let r = self.rel(node);
+                    self.flow.scans.push(r);
+                }
+                "get_paginator"
+                    if pos
+                        .first()
+                        .and_then(|(n, _)| string_value(*n, self.src))
+                        .is_some_and(|s| s == "scan") =>
+                {
+                    let r = self.rel(node);
+                    self.flow.scans.push(r);
+                }
+                _ => {}
+            }
+            if dynamo && matches!(m, "get_item" | "query" | "scan" | "batch_get_item") {
+                self.mentions(node);
+                for a in ["Key", "ExpressionAttributeValues", "KeyConditionExpression"] {
+                    if let Some((_, n, t)) = kw(a) {
+                        let (n, t) = (*n, t.clone());
+                        self.sink(SinkKind::Lookup, node, n, t, false);
+                    }
+                }
+                return self.source(
+                    node,
+                    Kind::Stored,
+                    "whole stored item read here".into(),
+                    None,
+                    None,
+                );
+            }
+        }
+        if fw::is_log_call(q.as_deref(), path.as_deref()) {
+            let mut tainted: Vec<(Node, Taint)> = Vec::new();
+            for (n, t) in &pos {
+                tainted.push((*n, t.clone()));
+            }
+            for (name, n, t) in &kws {
+                if name != "exc_info" && name != "stack_info" {
+                    tainted.push((*n, t.clone()));
+                }
+            }
+            for (n, t) in tainted {
+                self.sink(SinkKind::Log, node, n, t, false);
+            }
+            return Taint::default();
+        }
+        if let Some(url_idx) = q.as_deref().and_then(fw::http_call) {
+            let url = kw("url")
+                .map(|(_, n, _)| *n)
+                .or_else(|| pos.get(url_idx).map(|(n, _)| *n));
+            let url_const = url.is_some_and(|u| self.is_const(u));
+            self.mentions(node);
+            let value = pos
+                .iter()
+                .map(|(n, t)| (*n, t))
+                .chain(kws.iter().map(|(_, n, t)| (*n, t)))
+                .find(|(_, t)| !t.is_empty())
+                .map(|(n, _)| n);
+            if let Some(value) = value {
+                self.sink(SinkKind::Forward, node, value, all_args.clone(), url_const);
+            }
+            return Taint::default();
+        }
+
+        // ---- the value of the call ----
+        if fw::is_sanitizer(qs) {
+            return Taint::default();
+        }
+        if matches!(qs, "os.getenv" | "os.environ.get") {
+            return match pos.first().and_then(|(n, _)| string_value(*n, self.src)) {
+                Some(k) if fw::is_key_name(&k) => self.env_source(node, &k),
+                _ => Taint::default(),
+            };
+        }
+        if func.kind() == "identifier" {
+            let name = self.text(func);
+            if !self.locals.contains(&name) && self.is_module_function(&name) {
+                return self.module_call(node, name, false, &pos, &kws);
+            }
+            // (Class headers do not bind module names in the model: a class is known by name.)
+            if !self.locals.contains(&name)
+                && self
+                    .model
+                    .classes
+                    .iter()
+                    .any(|c| c.name == name && c.parent.is_none())
+                && matches!(self.model.binding(&name), None | Some(Binding::Def))
+            {
+                // Pydantic settings read their secret fields from the environment.
+                let settings = self
+                    .model
+                    .classes
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == name)
+                    .is_some_and(|c| {
+                        c.bases
+                            .iter()
+                            .any(|b| b.last().is_some_and(|l| l.ends_with("Settings")))
+                    });
+                if settings {
+                    if let Some((class, field)) = self.secret_model(&name) {
+                        return self.source(
+                            node,
+                            Kind::Model,
+                            format!("settings `{class}` with secret field `{field}` loaded here"),
+                            Some(class),
+                            None,
+                        );
+                    }
+                }
+                // A model keeps only its declared fields: built from key material, it holds the
+                // key only if one of them is secret-named.
+                if self.secret_model(&name).is_some() {
+                    return all_args;
+                }
+                return Taint::default();
+            }
+        }
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            if r.kind() == "identifier" && self.text(r) == "self" {
+                if let Some(class) = self.class.clone() {
+                    // An unknown method is simply not found at resolution.
+                    let callee = format!("{class}.{m}");
+                    return self.module_call(node, callee, true, &pos, &kws);
+                }
+            }
+            // `store.save(key)` with `store = KeyStore(...)` (a local or a module global).
+            if let Some(class) = self.instance_class(r) {
+                if self.defines_method(&class, m) {
+                    let callee = format!("{class}.{m}");
+                    return self.module_call(node, callee, true, &pos, &kws);
+                }
+            }
+        }
+        if fw::is_passthrough(qs) {
+            if kw("exclude").is_some() || kw("include").is_some() {
+                // `jsonable_encoder(reg, exclude={"api_key"})`: fields chosen.
+                return Taint::default();
+            }
+            let mut t = all_args;
+            t.union(&recv_t);
+            return t;
+        }
+        let Some(m) = method else {
+            return Taint::default();
+        };
+        if recv_t.is_empty() && m != "join" && m != "format" {
+            return Taint::default();
+        }
+        match m.as_str() {
+            "get" | "pop" | "getlist" => {
+                let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
+                if let (Some(k), Some(r)) = (&key, recv) {
+                    if let Some(mut f) = self.known_field(r, k) {
+                        if let Some((_, d)) = pos.get(1) {
+                            f.union(d);
+                        }
+                        return f;
+                    }
+                }
+                let mut t = match key {
+                    Some(k) => self.project(recv_t, node, Some(&k)),
+                    None => recv_t,
+                };
+                if let Some((_, d)) = pos.get(1) {
+                    t.union(d);
+                }
+                t
+            }
+            "json" | "get_json" | "form" | "body"
+                if recv_t.0.iter().any(|l| {
+                    matches!(l.base, Base::Source(i)
+                        if self.flow.sources[i as usize].kind == Kind::Request)
+                }) =>
+            {
+                self.source(
+                    node,
+                    Kind::Body,
+                    "request data enters here".into(),
+                    None,
+                    None,
+                )
+            }
+            "dict" | "model_dump" | "json" | "model_dump_json"
+                if kw("exclude").is_some() || kw("include").is_some() =>
+            {
+                Taint::default()
+            }
+            m if fw::is_carrying_method(m) => {
+                let mut t = recv_t;
+                t.union(&all_args);
+                t
+            }
+            _ => Taint::default(),
+        }
+    }
+
+    fn module_call(
+        &mut self,
+        node: Node,
+        callee: String,
+        bound: bool,
+        pos: &[(Node, Taint)],
+        kws: &[(String, Node, Taint)],
+    ) -> Taint {
+        if self.flow.calls.len() >= MAX_CALLS {
+            return Taint::default();
+        }
+        let k = self.flow.calls.len() as u16;
+        self.flow.calls.push(CallFact {
+            callee,
+            range: self.rel(node),
+            args: pos.iter().map(|(_, t)| t.clone()).collect(),
+            kwargs: kws.iter().map(|(n, _, t)| (n.clone(), t.clone())).collect(),
+            bound,
+        });
+        Taint::one(Base::Call(k))
+    }
+}

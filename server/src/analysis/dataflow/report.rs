@@ -1,0 +1,166 @@
+//! Helpers the data-flow rules share: the flows of an item, the sinks key material reaches, and
+//! findings that carry the path (where the key entered, each call site on the way).
+
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::rc::Rc;
+
+use rustc_hash::FxHasher;
+
+use tree_sitter::Node;
+
+use super::{item_flows, Conc, FnFlow, Kind, SinkFact, SinkKind, Taint};
+use crate::analysis::{Item, Model};
+use crate::finding::Finding;
+use crate::rules::{Ctx, RuleMeta};
+
+/// The flows of an item, with the absolute start they are relative to.
+///
+/// Every data-flow rule asks for the flows of the same item one after the other: the last result
+/// is kept (keyed by the model, the item's node and a hash of its text), so the local walk runs
+/// once per item, not once per rule.
+pub fn flows(item: &Item, ctx: &Ctx) -> (Rc<Vec<FnFlow>>, usize) {
+    let start = item.node.start_byte();
+    let key = {
+        let mut h = FxHasher::default();
+        (ctx.model as *const Model as usize).hash(&mut h);
+        item.node.id().hash(&mut h);
+        item.node.byte_range().hash(&mut h);
+        item.classes.hash(&mut h);
+        ctx.src.hash_range(item.node.byte_range(), &mut h);
+        h.finish()
+    };
+    if let Some(hit) = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, f)| f.clone())
+    }) {
+        return (hit, start);
+    }
+    let classes: Vec<String> = ctx.classes(item).iter().map(|c| c.name.clone()).collect();
+    let flows = Rc::new(item_flows(item.node, &classes, ctx.model, ctx.src));
+    LAST.with(|l| *l.borrow_mut() = Some((key, flows.clone())));
+    (flows, start)
+}
+
+/// Forgets the last flows: called at the start of every analysis run, so that a key can only
+/// match within one run (one model, one tree).
+pub fn reset_cache() {
+    LAST.with(|l| *l.borrow_mut() = None);
+}
+
+thread_local! {
+    static LAST: RefCell<Option<(u64, Rc<Vec<FnFlow>>)>> = const { RefCell::new(None) };
+}
+
+/// A sink reached by key material.
+pub struct Hit<'f> {
+    pub flow: &'f FnFlow,
+    pub sink: &'f SinkFact,
+    pub concs: Vec<Conc>,
+}
+
+/// The sinks of `kinds` in `flows` reached by key material of an accepted kind.
+pub fn hits<'f>(
+    flows: &'f [FnFlow],
+    start: usize,
+    ctx: &Ctx,
+    kinds: &[SinkKind],
+    accept: impl Fn(Kind) -> bool,
+) -> Vec<Hit<'f>> {
+    let mut out = Vec::new();
+    for flow in flows {
+        for sink in &flow.sinks {
+            if !kinds.contains(&sink.kind) {
+                continue;
+            }
+            let concs: Vec<Conc> = ctx
+                .model
+                .dataflow
+                .concretize(flow, start, &sink.taint)
+                .into_iter()
+                .filter(|c| accept(c.kind))
+                .collect();
+            if !concs.is_empty() {
+                out.push(Hit { flow, sink, concs });
+            }
+        }
+    }
+    out
+}
+
+/// Concrete key material of a taint in `flow`, filtered by kind.
+pub fn concs_of(
+    flow: &FnFlow,
+    start: usize,
+    ctx: &Ctx,
+    taint: &Taint,
+    accept: impl Fn(Kind) -> bool,
+) -> Vec<Conc> {
+    ctx.model
+        .dataflow
+        .concretize(flow, start, taint)
+        .into_iter()
+        .filter(|c| accept(c.kind))
+        .collect()
+}
+
+/// A finding whose related places are the path of `conc`.
+pub fn finding(
+    meta: &'static RuleMeta,
+    range: Range<usize>,
+    message: String,
+    conc: &Conc,
+) -> Finding {
+    let mut f = Finding::new(meta, range.clone(), message);
+    for step in &conc.path {
+        if step.range != range {
+            f = f.with_related(step.range.clone(), step.message.clone());
+        }
+    }
+    f
+}
+
+/// Where the key came from, for messages: "header `X-API-Key`", "the environment (`API_KEY`)".
+pub fn origin(conc: &Conc) -> String {
+    let msg = conc.path.first().map(|s| s.message.as_str()).unwrap_or("");
+    if let (Some(a), Some(b)) = (msg.find('('), msg.rfind(')')) {
+        if a < b {
+            return msg[a + 1..b].to_string();
+        }
+    }
+    match conc.kind {
+        Kind::Headers => "request headers".into(),
+        Kind::Request => "the request".into(),
+        Kind::Model => format!("model `{}`", conc.class.clone().unwrap_or_default()),
+        Kind::Stored => "a stored item".into(),
+        Kind::Body => "the request body".into(),
+        Kind::Key => "an API key".into(),
+    }
+}
+
+/// The named node of the item with exactly this absolute range.
+pub fn node_at<'t>(item: &Item<'t>, range: Range<usize>) -> Option<Node<'t>> {
+    let n = item
+        .node
+        .named_descendant_for_byte_range(range.start, range.end)?;
+    (n.byte_range() == range).then_some(n)
+}
+
+/// `hashlib.sha256(<expr>.encode()).hexdigest()` for the expression `text` (`hashlib` under
+/// its alias in this module).
+pub fn sha256_of(expr: Node, ctx: &Ctx) -> String {
+    let hashlib = ctx.model.module_alias("hashlib").unwrap_or("hashlib");
+    let text = ctx.text(expr);
+    let simple = matches!(
+        expr.kind(),
+        "identifier" | "attribute" | "subscript" | "call" | "string"
+    );
+    if simple {
+        format!("{hashlib}.sha256({text}.encode()).hexdigest()")
+    } else {
+        format!("{hashlib}.sha256(({text}).encode()).hexdigest()")
+    }
+}

@@ -1,0 +1,317 @@
+//! What the data flow knows about frameworks and libraries: which names say "key", which calls are
+//! FastAPI parameter markers, DynamoDB writes and scans, loggers, outbound HTTP clients and
+//! sanitisers. Everything works on qualified names from [`Model::resolve`](super::Model::resolve)
+//! (or on a local handle's qualified name), so aliased imports (`import boto3 as b3`,
+//! `from fastapi import Header as H`) are seen through.
+
+use super::syntax;
+
+/// A name (variable, parameter, header, field, environment variable) that says it holds key
+/// material: `x_api_key`, `X-API-Key`, `apiKey`, `Authorization`, `STRIPE_SECRET`, `auth_token`.
+/// Pagination and idempotency "keys/tokens", public keys and partition/sort keys are not secrets.
+pub fn is_key_name(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    if [
+        "idempotency",
+        "public",
+        "page",
+        "next",
+        "continuation",
+        "pagination",
+        "partition",
+        "sort",
+        "primary",
+        "cache",
+        "hash",
+        "hashed",
+        "digest",
+        "fingerprint",
+        "prefix",
+        "id",
+        "type",
+        "name",
+        "length",
+        "len",
+        "expires",
+        "expiry",
+        "count",
+    ]
+    .iter()
+    .any(|w| has(w))
+    {
+        return false;
+    }
+    (has("key")
+        && [
+            "api",
+            "secret",
+            "private",
+            "access",
+            "x",
+            "auth",
+            "subscription",
+            "master",
+            "signing",
+            "encryption",
+            "license",
+        ]
+        .iter()
+        .any(|w| has(w)))
+        || has("apikey")
+        || has("secret")
+        || has("token")
+        || has("authorization")
+        || has("password")
+        || has("passwd")
+        || has("credentials")
+}
+
+/// `fastapi.Header`, `fastapi.params.Header`, ….
+pub fn is_fastapi(q: &str, name: &str) -> bool {
+    q == format!("fastapi.{name}")
+        || q == format!("fastapi.params.{name}")
+        || q == format!("fastapi.param_functions.{name}")
+}
+
+/// A security scheme class whose dependency returns key material.
+pub fn is_key_scheme(q: &str) -> bool {
+    let last = q.rsplit('.').next().unwrap_or(q);
+    q.starts_with("fastapi.")
+        && matches!(
+            last,
+            "APIKeyHeader" | "APIKeyQuery" | "APIKeyCookie" | "HTTPBearer" | "OAuth2PasswordBearer"
+        )
+}
+
+/// `fastapi.Request`, `starlette.requests.Request`.
+pub fn is_request_class(q: &str) -> bool {
+    matches!(
+        q,
+        "fastapi.Request"
+            | "starlette.requests.Request"
+            | "flask.Request"
+            | "fastapi.requests.Request"
+    )
+}
+
+/// The Flask request global.
+pub fn is_flask_request(q: &str) -> bool {
+    matches!(q, "flask.request" | "quart.request")
+}
+
+const HASH_MODULES: &[&str] = &[
+    "hashlib.",
+    "hmac.",
+    "bcrypt.",
+    "argon2.",
+    "passlib.",
+    "secrets.compare_digest",
+    "werkzeug.security.generate_password_hash",
+    "werkzeug.security.check_password_hash",
+];
+
+/// A call whose result carries no key material: hashing, comparison, length, type tests.
+pub fn is_sanitizer(q: &str) -> bool {
+    HASH_MODULES.iter().any(|m| q.starts_with(m))
+        || matches!(
+            q,
+            "len" | "bool" | "isinstance" | "hash" | "int" | "uuid.uuid4" | "uuid.uuid5"
+        )
+}
+
+/// Calls that pass their arguments' key material through (encodings, containers, responses).
+pub fn is_passthrough(q: &str) -> bool {
+    matches!(
+        q,
+        "str"
+            | "repr"
+            | "bytes"
+            | "dict"
+            | "list"
+            | "tuple"
+            | "vars"
+            | "format"
+            | "json.dumps"
+            | "fastapi.encoders.jsonable_encoder"
+            | "fastapi.responses.JSONResponse"
+            | "fastapi.responses.PlainTextResponse"
+            | "fastapi.responses.Response"
+            | "fastapi.Response"
+            | "starlette.responses.JSONResponse"
+            | "starlette.responses.Response"
+            | "flask.jsonify"
+            | "flask.make_response"
+            | "flask.Response"
+            | "urllib.parse.quote"
+            | "urllib.parse.urlencode"
+    ) || q.starts_with("base64.")
+}
+
+/// Methods of a str/bytes/dict/model that keep the receiver's key material in their result.
+pub fn is_carrying_method(method: &str) -> bool {
+    matches!(
+        method,
+        "strip"
+            | "lstrip"
+            | "rstrip"
+            | "encode"
+            | "decode"
+            | "lower"
+            | "upper"
+            | "casefold"
+            | "title"
+            | "replace"
+            | "split"
+            | "rsplit"
+            | "partition"
+            | "format"
+            | "join"
+            | "removeprefix"
+            | "removesuffix"
+            | "copy"
+            | "dict"
+            | "model_dump"
+            | "json"
+            | "model_dump_json"
+            | "items"
+            | "values"
+            | "to_dict"
+            | "get_secret_value"
+    )
+}
+
+/// DynamoDB write methods and the keyword arguments that carry stored values.
+pub fn dynamodb_write(method: &str) -> Option<&'static [&'static str]> {
+    match method {
+        "put_item" => Some(&["Item"]),
+        "update_item" => Some(&["ExpressionAttributeValues", "AttributeUpdates"]),
+        "transact_write_items" => Some(&["TransactItems"]),
+        "batch_write_item" => Some(&["RequestItems"]),
+        _ => None,
+    }
+}
+
+/// The receiver of a method call looks like a DynamoDB table, client, resource or batch writer.
+pub fn is_dynamodb_receiver(qualified: Option<&str>, text: &str) -> bool {
+    if let Some(q) = qualified {
+        if q.starts_with("boto3.")
+            || q.contains(".Table()")
+            || q.contains("batch_writer()")
+            || q.starts_with("dynamodb.")
+            || q.starts_with("aioboto3.")
+        {
+            return true;
+        }
+    }
+    let t = text.to_ascii_lowercase();
+    t.contains("table")
+        || t.contains("tbl")
+        || t.contains("dynamo")
+        || t.contains("ddb")
+        || t.contains("batch")
+}
+
+const LOG_METHODS: &[&str] = &[
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "fatal",
+    "log",
+];
+
+/// A logging call: `logging.info`, a `logging.getLogger()` logger, `app.logger`, `print`,
+/// `sys.stdout.write`, `warnings.warn`, structlog/loguru loggers.
+pub fn is_log_call(qualified: Option<&str>, path: Option<&[String]>) -> bool {
+    if let Some(q) = qualified {
+        if matches!(
+            q,
+            "print" | "sys.stdout.write" | "sys.stderr.write" | "warnings.warn"
+        ) {
+            return true;
+        }
+        if let Some((recv, method)) = q.rsplit_once('.') {
+            if LOG_METHODS.contains(&method)
+                && (recv == "logging"
+                    || recv.starts_with("logging.getLogger(")
+                    || recv.starts_with("logging.Logger")
+                    || recv.ends_with(".logger")
+                    || recv.starts_with("structlog.")
+                    || recv.starts_with("loguru.logger"))
+            {
+                return true;
+            }
+        }
+    }
+    if let Some([.., recv, method]) = path {
+        return LOG_METHODS.contains(&method.as_str())
+            && matches!(
+                recv.as_str(),
+                "logger" | "log" | "_logger" | "_log" | "LOGGER" | "LOG" | "logging"
+            );
+    }
+    false
+}
+
+/// An outbound HTTP call, with the index of its URL argument when given positionally.
+pub fn http_call(qualified: &str) -> Option<usize> {
+    let (recv, method) = qualified.rsplit_once('.')?;
+    let client = matches!(recv, "requests" | "httpx")
+        || recv.starts_with("requests.Session(")
+        || recv.starts_with("requests.session(")
+        || recv.starts_with("httpx.Client(")
+        || recv.starts_with("httpx.AsyncClient(")
+        || recv.starts_with("aiohttp.ClientSession(");
+    if client {
+        return match method {
+            "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "stream" => Some(0),
+            "request" => Some(1),
+            _ => None,
+        };
+    }
+    match qualified {
+        "urllib.request.urlopen" | "urllib.request.Request" => Some(0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names() {
+        for yes in [
+            "x_api_key",
+            "X-API-Key",
+            "apiKey",
+            "Authorization",
+            "STRIPE_SECRET",
+            "auth_token",
+            "api_key",
+            "token",
+            "Ocp-Apim-Subscription-Key",
+            "X-Auth-Token",
+            "PRIVATE-TOKEN",
+        ] {
+            assert!(is_key_name(yes), "{yes}");
+        }
+        for no in [
+            "Idempotency-Key",
+            "next_token",
+            "page_token",
+            "public_key",
+            "key_hash",
+            "partition_key",
+            "user_id",
+            "name",
+            "key",
+        ] {
+            assert!(!is_key_name(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! KL201 `raw-key-persisted`: key material reaches DynamoDB unhashed.
+
+use tree_sitter::Node;
+
+use crate::analysis::dataflow::report::{self, Hit};
+use crate::analysis::dataflow::{Conc, Kind, SinkKind};
+use crate::analysis::{frameworks, syntax, Item};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL201",
+    name: "raw-key-persisted",
+    summary: "An API key is stored in DynamoDB as it came in, not as a hash",
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    cwe: &["CWE-312", "CWE-256", "CWE-916"],
+    docs: include_str!("kl201_raw_key_persisted.md"),
+};
+
+pub struct RawKeyPersisted;
+
+impl Rule for RawKeyPersisted {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers);
+        for hit in report::hits(&flows, start, ctx, &[SinkKind::Persist], accept) {
+            let conc = &hit.concs[0];
+            let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            let what = match conc.kind {
+                Kind::Model => format!(
+                    "a `{}` with its secret field",
+                    conc.class.clone().unwrap_or_default()
+                ),
+                Kind::Headers => "the request headers".to_string(),
+                _ => "an API key".to_string(),
+            };
+            let mut finding = report::finding(
+                &META,
+                range,
+                format!(
+                    "{what} ({}) is stored in DynamoDB unhashed; store a hash of it",
+                    report::origin(conc)
+                ),
+                conc,
+            );
+            if let Some(fix) = hash_fix(item, ctx, &hit, start) {
+                finding = finding.with_fix(fix);
+            }
+            out.push(finding);
+        }
+    }
+}
+
+fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
+    let value = report::node_at(
+        item,
+        hit.sink.value.start + start..hit.sink.value.end + start,
+    )?;
+    let mut edits = Vec::new();
+    if value.kind() == "dictionary" {
+        for (range, taint) in &hit.sink.parts {
+            let concs = report::concs_of(hit.flow, start, ctx, taint, |k| k == Kind::Key);
+            if concs.is_empty() {
+                continue;
+            }
+            let Some(part) = report::node_at(item, range.start + start..range.end + start) else {
+                continue;
+            };
+            let Some(pair) = part.parent().filter(|p| p.kind() == "pair") else {
+                continue;
+            };
+            let Some(dict) = pair.parent() else { continue };
+            if dict.id() == value.id() {
+                // A value of the item itself: `"api_key": key` (or `"api_key": {"S": key}`).
+                if part.kind() == "dictionary" {
+                    continue;
+                }
+                edits.push(Edit::replace(
+                    part.byte_range(),
+                    report::sha256_of(part, ctx),
+                ));
+                rename_key(pair, ctx, &mut edits);
+            } else if let Some(outer) = dict.parent().filter(|p| p.kind() == "pair") {
+                // Client style: `"api_key": {"S": key}`.
+                if outer.parent().map(|d| d.id()) != Some(value.id()) {
+                    return None;
+                }
+                edits.push(Edit::replace(
+                    part.byte_range(),
+                    report::sha256_of(part, ctx),
+                ));
+                rename_key(outer, ctx, &mut edits);
+            } else {
+                return None;
+            }
+        }
+    } else if value.kind() == "call" {
+        edits.push(model_dump_fix(value, ctx, &hit.concs)?);
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut fix = Fix::unsafe_("Store a SHA-256 hash of the key instead of the key");
+    for e in edits {
+        fix = fix.edit(e);
+    }
+    if ctx.model.module_alias("hashlib").is_none() {
+        fix = fix.import("hashlib");
+    }
+    Some(fix)
+}
+
+/// `"api_key": …` → `"api_key_hash": …`.
+fn rename_key(pair: Node, ctx: &Ctx, edits: &mut Vec<Edit>) {
+    let Some(key) = pair.child_by_field_name("key") else {
+        return;
+    };
+    let Some(name) = syntax::string_value(key, ctx.src) else {
+        return;
+    };
+    if !frameworks::is_key_name(&name) {
+        return;
+    }
+    if let Some(content) = syntax::string_content_range(key) {
+        edits.push(Edit::insert(content.end, "_hash"));
+    }
+}
+
+/// `Item=reg.model_dump()` → `Item={**reg.model_dump(exclude={"api_key"}), "api_key_hash": …}`.
+fn model_dump_fix(call: Node, ctx: &Ctx, concs: &[Conc]) -> Option<Edit> {
+    let func = call.child_by_field_name("function")?;
+    if func.kind() != "attribute" {
+        return None;
+    }
+    let method = ctx.text(func.child_by_field_name("attribute")?);
+    if !matches!(method.as_ref(), "dict" | "model_dump") {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    if args.named_child_count() != 0 {
+        return None;
+    }
+    let obj = func.child_by_field_name("object")?;
+    if !matches!(obj.kind(), "identifier" | "attribute") {
+        return None;
+    }
+    let class = concs
+        .iter()
+        .find(|c| c.kind == Kind::Model)?
+        .class
+        .clone()?;
+    let fields: Vec<&String> = ctx
+        .model
+        .classes
+        .iter()
+        .rev()
+        .find(|c| c.name == class)?
+        .fields
+        .iter()
+        .filter(|f| frameworks::is_key_name(f))
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let obj_text = ctx.text(obj);
+    let hashlib = ctx.model.module_alias("hashlib").unwrap_or("hashlib");
+    let exclude = fields
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hashes = fields
+        .iter()
+        .map(|f| format!("\"{f}_hash\": {hashlib}.sha256({obj_text}.{f}.encode()).hexdigest()"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Edit::replace(
+        call.byte_range(),
+        format!("{{**{obj_text}.{method}(exclude={{{exclude}}}), {hashes}}}"),
+    ))
+}

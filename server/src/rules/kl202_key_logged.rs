@@ -1,0 +1,172 @@
+//! KL202 `key-logged`: key material (or whole request headers) reaches a log.
+
+use crate::analysis::dataflow::report::{self, Hit};
+use crate::analysis::dataflow::{Kind, SinkKind};
+use tree_sitter::Node;
+
+use crate::analysis::{syntax, Item};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL202",
+    name: "key-logged",
+    summary: "An API key, or the whole request headers, is written to a log or to the console",
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    cwe: &["CWE-532", "CWE-200"],
+    docs: include_str!("kl202_key_logged.md"),
+};
+
+pub struct KeyLogged;
+
+impl Rule for KeyLogged {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Headers | Kind::Request | Kind::Model);
+        for hit in report::hits(&flows, start, ctx, &[SinkKind::Log], accept) {
+            let conc = &hit.concs[0];
+            let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            let what = match conc.kind {
+                Kind::Headers => "The request headers (with their API key) are".to_string(),
+                Kind::Request => "The whole request (with its API key header) is".to_string(),
+                Kind::Model => format!(
+                    "A `{}` with its secret field is",
+                    conc.class.clone().unwrap_or_default()
+                ),
+                _ => format!("An API key ({}) is", report::origin(conc)),
+            };
+            let mut finding = report::finding(
+                &META,
+                range,
+                format!("{what} written to the log; log a fingerprint or nothing"),
+                conc,
+            );
+            if let Some(fix) = redact_fix(item, ctx, &hit, start) {
+                finding = finding.with_fix(fix);
+            }
+            out.push(finding);
+        }
+    }
+}
+
+fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
+    let value = report::node_at(
+        item,
+        hit.sink.value.start + start..hit.sink.value.end + start,
+    )?;
+    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |_| true);
+    let only_keys = all.iter().all(|c| c.kind == Kind::Key);
+    let simple = matches!(
+        value.kind(),
+        "identifier" | "attribute" | "subscript" | "call"
+    );
+    let mut edits = Vec::new();
+    let mut needs_hashlib = false;
+    if simple && only_keys {
+        edits.push(Edit::replace(
+            value.byte_range(),
+            format!("{}[:8]", fingerprint(item, value, ctx)),
+        ));
+        needs_hashlib = true;
+    } else if simple {
+        edits.push(Edit::replace(value.byte_range(), "\"[redacted]\""));
+    } else if value.kind() == "string" {
+        // f-string: fingerprint each interpolated key.
+        for (range, taint) in &hit.sink.parts {
+            let concs = report::concs_of(hit.flow, start, ctx, taint, |_| true);
+            if concs.is_empty() {
+                continue;
+            }
+            if concs.iter().any(|c| c.kind != Kind::Key) {
+                return None;
+            }
+            let part = report::node_at(item, range.start + start..range.end + start)?;
+            if part.parent().map(|p| p.kind()) != Some("interpolation")
+                || !matches!(part.kind(), "identifier" | "attribute" | "subscript")
+            {
+                return None;
+            }
+            edits.push(Edit::replace(
+                part.byte_range(),
+                format!("{}[:8]", fingerprint(item, part, ctx)),
+            ));
+            needs_hashlib = true;
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let title = if needs_hashlib {
+        "Log a short SHA-256 fingerprint instead of the key"
+    } else {
+        "Log \"[redacted]\" instead"
+    };
+    let mut fix = Fix::unsafe_(title);
+    for e in edits {
+        fix = fix.edit(e);
+    }
+    if needs_hashlib && ctx.model.module_alias("hashlib").is_none() {
+        fix = fix.import("hashlib");
+    }
+    Some(fix)
+}
+
+/// `hashlib.sha256(x.encode()).hexdigest()`, or with `str(x)` when `x` may be `None` (a `.get(...)`,
+/// an optional header), so that the fixed line cannot raise.
+fn fingerprint(item: &Item, value: Node, ctx: &Ctx) -> String {
+    if may_be_none(item, value, ctx) {
+        let hashlib = ctx.model.module_alias("hashlib").unwrap_or("hashlib");
+        format!(
+            "{hashlib}.sha256(str({}).encode()).hexdigest()",
+            ctx.text(value)
+        )
+    } else {
+        report::sha256_of(value, ctx)
+    }
+}
+
+fn may_be_none(item: &Item, value: Node, ctx: &Ctx) -> bool {
+    let text = ctx.text(value);
+    if value.kind() == "call" || text.contains(".get(") {
+        return true;
+    }
+    if value.kind() != "identifier" {
+        return false;
+    }
+    // A parameter declared optional, or a local assigned from a `.get(...)`.
+    for n in syntax::descendants(item.node) {
+        match n.kind() {
+            "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
+                let name = n
+                    .child_by_field_name("name")
+                    .or_else(|| n.named_child(0))
+                    .map(|x| ctx.text(x));
+                if name.as_deref() == Some(text.as_ref()) {
+                    let decl = ctx.text(n);
+                    if decl.contains("None") || decl.contains("Optional") {
+                        return true;
+                    }
+                }
+            }
+            "assignment" => {
+                let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                if ctx.text(l) == text && ctx.text(r).contains(".get(") {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}

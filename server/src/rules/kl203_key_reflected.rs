@@ -1,0 +1,134 @@
+//! KL203 `key-reflected`: a route handler sends key material, or a whole stored item, back to the
+//! client.
+
+use tree_sitter::Node;
+
+use crate::analysis::dataflow::report::{self, Hit};
+use crate::analysis::dataflow::{Kind, SinkKind};
+use crate::analysis::Item;
+use crate::finding::{Finding, Severity};
+use crate::fixes::{Edit, Fix};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL203",
+    name: "key-reflected",
+    summary: "A route handler returns an API key, or a whole stored item, to the client",
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    cwe: &["CWE-200", "CWE-213"],
+    docs: include_str!("kl203_key_reflected.md"),
+};
+
+pub struct KeyReflected;
+
+impl Rule for KeyReflected {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Stored | Kind::Headers);
+        for hit in report::hits(
+            &flows,
+            start,
+            ctx,
+            &[SinkKind::Return, SinkKind::Detail],
+            accept,
+        ) {
+            if hit.sink.kind == SinkKind::Return && hit.flow.filtered_output {
+                continue;
+            }
+            let conc = hit
+                .concs
+                .iter()
+                .find(|c| c.kind == Kind::Key)
+                .unwrap_or(&hit.concs[0]);
+            let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            let message = match conc.kind {
+                Kind::Stored => "The handler returns a whole stored item without choosing its fields (it may hold key material); return only the fields the client needs".to_string(),
+                Kind::Model => format!(
+                    "The handler returns a `{}` with its secret field; declare a `response_model` without it",
+                    conc.class.clone().unwrap_or_default()
+                ),
+                Kind::Headers => "The handler returns the request headers, API key included".to_string(),
+                _ if hit.sink.kind == SinkKind::Detail => format!(
+                    "An API key ({}) is sent back in an error detail",
+                    report::origin(conc)
+                ),
+                _ => format!(
+                    "An API key ({}) is sent back in the response",
+                    report::origin(conc)
+                ),
+            };
+            let mut finding = report::finding(&META, range, message, conc);
+            if hit.sink.kind == SinkKind::Return {
+                if let Some(fix) = drop_fix(item, ctx, &hit, start) {
+                    finding = finding.with_fix(fix);
+                }
+            }
+            out.push(finding);
+        }
+    }
+}
+
+/// Drops the key entries of a returned dict literal.
+fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
+    let value = report::node_at(
+        item,
+        hit.sink.value.start + start..hit.sink.value.end + start,
+    )?;
+    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |_| true);
+    if all.iter().any(|c| c.kind != Kind::Key) {
+        return None;
+    }
+    let mut pairs: Vec<Node> = Vec::new();
+    for (range, taint) in &hit.sink.parts {
+        if report::concs_of(hit.flow, start, ctx, taint, |_| true).is_empty() {
+            continue;
+        }
+        let part = report::node_at(item, range.start + start..range.end + start)?;
+        let Some(pair) = part.parent().filter(|p| p.kind() == "pair") else {
+            continue;
+        };
+        let dict = pair.parent()?;
+        // Only entries of the returned dict itself (or of the dict handed to a response class).
+        let mut up = dict.parent();
+        while let Some(p) = up.filter(|p| matches!(p.kind(), "keyword_argument" | "argument_list"))
+        {
+            up = p.parent();
+        }
+        let direct = dict.id() == value.id()
+            || (value.kind() == "call" && up.map(|c| c.id()) == Some(value.id()));
+        if !direct {
+            return None;
+        }
+        if !pairs.iter().any(|p| p.id() == pair.id()) {
+            pairs.push(pair);
+        }
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut fix = Fix::unsafe_("Remove the key from the response");
+    for pair in &pairs {
+        let dict = pair.parent()?;
+        let mut cursor = dict.walk();
+        let siblings: Vec<Node> = dict
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+            .collect();
+        let i = siblings.iter().position(|s| s.id() == pair.id())?;
+        let range = if i + 1 < siblings.len() {
+            pair.start_byte()..siblings[i + 1].start_byte()
+        } else if i > 0 && !pairs.iter().any(|p| p.id() == siblings[i - 1].id()) {
+            siblings[i - 1].end_byte()..pair.end_byte()
+        } else {
+            pair.byte_range()
+        };
+        fix = fix.edit(Edit::delete(range));
+    }
+    let _ = ctx;
+    Some(fix)
+}

@@ -1,0 +1,47 @@
+//! KL204 `key-forwarded`: key material sent with an outbound request to a URL that is not a
+//! constant of the code.
+
+use crate::analysis::dataflow::report;
+use crate::analysis::dataflow::{Kind, SinkKind};
+use crate::analysis::Item;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL204",
+    name: "key-forwarded",
+    summary: "An API key is sent with an outbound request to a URL the code does not fix",
+    severity: Severity::Warning,
+    fix: FixAvailability::None,
+    cwe: &["CWE-918", "CWE-201"],
+    docs: include_str!("kl204_key_forwarded.md"),
+};
+
+pub struct KeyForwarded;
+
+impl Rule for KeyForwarded {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model);
+        for hit in report::hits(&flows, start, ctx, &[SinkKind::Forward], accept) {
+            if hit.sink.url_const {
+                continue;
+            }
+            let conc = &hit.concs[0];
+            let range = hit.sink.range.start + start..hit.sink.range.end + start;
+            out.push(report::finding(
+                &META,
+                range,
+                format!(
+                    "An API key ({}) is sent to a URL that is not a constant of the code; whoever controls the URL receives the key",
+                    report::origin(conc)
+                ),
+                conc,
+            ));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! KL304 `dynamodb-scan-in-handler`: a DynamoDB scan reachable from a route handler.
+
+use crate::analysis::dataflow::report;
+use crate::analysis::Item;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    code: "KL304",
+    name: "dynamodb-scan-in-handler",
+    summary: "A route handler scans a whole DynamoDB table (directly or through a helper)",
+    severity: Severity::Info,
+    fix: FixAvailability::None,
+    cwe: &["CWE-400", "CWE-770"],
+    docs: include_str!("kl304_dynamodb_scan_in_handler.md"),
+};
+
+pub struct DynamodbScanInHandler;
+
+impl Rule for DynamodbScanInHandler {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let (flows, start) = report::flows(item, ctx);
+        for flow in flows.iter().filter(|f| f.is_route) {
+            for scan in &flow.scans {
+                out.push(Finding::new(
+                    &META,
+                    scan.start + start..scan.end + start,
+                    "DynamoDB scan in a route handler: every request reads the whole table (enumeration and cost); use `query` on a partition key",
+                ));
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            for call in &flow.calls {
+                if seen.contains(&call.callee.as_str()) {
+                    continue;
+                }
+                let Some(path) = ctx
+                    .model
+                    .dataflow
+                    .functions
+                    .get(&call.callee)
+                    .and_then(|f| f.scan.as_ref())
+                else {
+                    continue;
+                };
+                seen.push(&call.callee);
+                let mut f = Finding::new(
+                    &META,
+                    call.range.start + start..call.range.end + start,
+                    format!(
+                        "`{}` scans a whole DynamoDB table on every request to this route; use `query` on a partition key",
+                        call.callee
+                    ),
+                );
+                for step in path {
+                    f = f.with_related(step.range.clone(), step.message.clone());
+                }
+                out.push(f);
+            }
+        }
+    }
+}
