@@ -1,0 +1,50 @@
+//! `textDocument/didOpen`: parse, remember, analyse right away.
+
+use std::sync::atomic::AtomicI32;
+use std::sync::{Arc, Mutex};
+
+use tower_lsp_server::ls_types::*;
+
+use crate::analysis::Analyzer;
+use crate::document::Document;
+use crate::lsp::server::{DocState, Server};
+
+pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
+    let item = params.text_document;
+    // State change first, before any `.await` (see the ordering notes on `Server`).
+    let (job, reopened) = {
+        let mut st = server.state();
+        let generation = st.next_generation();
+        let path = item.uri.to_file_path().map(|p| p.into_owned());
+        let doc = Document::new(&item.text, item.version);
+        let reopened = st
+            .docs
+            .insert(
+                item.uri.clone(),
+                DocState {
+                    doc,
+                    generation,
+                    path,
+                    analyzer: Arc::new(Mutex::new(Analyzer::new())),
+                    latest: Arc::new(AtomicI32::new(item.version)),
+                    results: None,
+                },
+            )
+            .is_some();
+        (Server::job(&st, &item.uri, true), reopened)
+    };
+    if reopened {
+        server
+            .log(
+                MessageType::WARNING,
+                format!(
+                    "keylint: didOpen for {} which was already open; its text was replaced",
+                    item.uri.as_str()
+                ),
+            )
+            .await;
+    }
+    if let Some(job) = job {
+        server.analyze_and_publish(job).await;
+    }
+}
