@@ -82,9 +82,8 @@ impl LspClient {
             let mut reader = BufReader::with_capacity(1 << 16, stdout);
             while let Some(body) = read_frame(&mut reader) {
                 let at = Instant::now();
-                let msg = serde_json::from_slice(&body).unwrap_or_else(
-                    |e| json!({"unparseable": e.to_string(), "len": body.len()}),
-                );
+                let msg = serde_json::from_slice(&body)
+                    .unwrap_or_else(|e| json!({"unparseable": e.to_string(), "len": body.len()}));
                 if tx.send(Received { at, msg }).is_err() {
                     break;
                 }
@@ -313,7 +312,8 @@ impl LspClient {
         assert!(resp.get("error").is_none(), "shutdown failed: {resp}");
         self.notify("exit", Value::Null);
         self.stdin.take();
-        self.wait_exit(TIMEOUT).expect("the server did not exit in time")
+        self.wait_exit(TIMEOUT)
+            .expect("the server did not exit in time")
     }
 
     /// Waits for the process to end.
@@ -328,6 +328,11 @@ impl LspClient {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Closes the server's stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
     }
 
     /// Whether the process is still running.

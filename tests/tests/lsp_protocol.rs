@@ -165,12 +165,18 @@ fn pull_diagnostics_when_the_client_advertises_them() {
     );
     let uri = test_uri("pull.py");
     c.did_open(&uri, 1, FLASK);
-    let resp = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+    let resp = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
     let report = &resp["result"];
     assert_eq!(report["kind"], "full");
     assert_eq!(report["items"][0]["code"], "KL101");
     c.did_change_range(&uri, 2, (3, 4), (3, 7), "NAME");
-    let resp = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}}));
+    let resp = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
     assert_eq!(resp["result"]["items"], json!([]));
     // Never pushed to a pulling client.
     let pushed: Vec<_> = c
@@ -242,7 +248,11 @@ fn stale_diagnostic_data_is_not_offered() {
             "context": {"diagnostics": [diag], "only": ["quickfix"]}
         }),
     );
-    assert_eq!(resp["result"], json!([]), "a fix of version 1 applied to version 2");
+    assert_eq!(
+        resp["result"],
+        json!([]),
+        "a fix of version 1 applied to version 2"
+    );
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -261,7 +271,10 @@ fn code_action_from_overlapping_range_without_context() {
         }),
     );
     let actions = resp["result"].as_array().unwrap();
-    assert!(actions.iter().any(|a| a["kind"] == "quickfix"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a["kind"] == "quickfix"),
+        "{actions:?}"
+    );
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -370,7 +383,10 @@ fn did_close_clears_diagnostics() {
     let uri = test_uri("close.py");
     c.did_open(&uri, 1, FLASK);
     c.diagnostics_for_version(&uri, 1);
-    c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
     let p = c.wait_diagnostics(&uri, |p| p["diagnostics"] == json!([]));
     assert!(p.get("version").is_none() || p["version"].is_null());
     assert!(c.shutdown_and_exit().success());

@@ -27,6 +27,8 @@ pub fn run_stdio() -> i32 {
         .worker_threads(2)
         .enable_all()
         .thread_name("keylint-lsp")
+        // Rules walk syntax trees; deeply nested input must not overflow a thread's stack.
+        .thread_stack_size(16 << 20)
         .build()
     {
         Ok(rt) => rt,
