@@ -209,7 +209,7 @@ impl Server {
                     )
                     .await;
                 }
-                Some((generation, Arc::new(results)))
+                Some((generation, Arc::from(results)))
             }
             Ok(JobOutcome::Superseded) => None,
             Ok(JobOutcome::Panicked) | Err(_) => {
@@ -344,7 +344,7 @@ impl Server {
 }
 
 enum JobOutcome {
-    Done(Results, Vec<crate::analysis::RulePanic>),
+    Done(Box<Results>, Vec<crate::analysis::RulePanic>),
     Superseded,
     Panicked,
 }
@@ -368,13 +368,13 @@ fn run_job(job: Job) -> JobOutcome {
         Ok((mut analysis, diagnostics)) => {
             let panics = std::mem::take(&mut analysis.panics);
             JobOutcome::Done(
-                Results {
+                Box::new(Results {
                     version: job.version,
                     settings_epoch: job.settings_epoch,
                     doc: job.doc,
                     analysis,
                     diagnostics,
-                },
+                }),
                 panics,
             )
         }

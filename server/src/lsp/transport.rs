@@ -29,11 +29,8 @@ pub fn guarded_stdin(
         .spawn(move || {
             let stdin = std::io::stdin();
             let mut reader = BufReader::with_capacity(1 << 16, stdin.lock());
-            loop {
-                let frame = match read_frame(&mut reader) {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) | Err(_) => break,
-                };
+            // Ends at end of input or on a read error.
+            while let Ok(Some(frame)) = read_frame(&mut reader) {
                 let out = match frame {
                     Frame::Body(body) => check_message(body),
                     Frame::BadHeader(reason) => malformed(&reason, None),
