@@ -284,6 +284,101 @@ mod tests {
         assert!(wants(&only(&["quickfix"]), "quickfix"));
     }
 
+    fn ops_fix(doc: &Document) -> FixData {
+        let text = doc.text();
+        let start = text.find('"').unwrap();
+        let end = text.rfind('"').unwrap() + 1;
+        let enc = PositionEncoding::Utf16;
+        FixData {
+            title: "Move to .env".into(),
+            safe: false,
+            edits: vec![TextEdit::new(
+                convert::range(doc, start..end, enc),
+                "os.environ[\"API_KEY\"]".into(),
+            )],
+            workspace_ops: vec![
+                WorkspaceOpData::AppendEnv {
+                    name: "API_KEY".into(),
+                    value_range: convert::range(doc, start..end, enc),
+                },
+                WorkspaceOpData::EnsureIgnored {
+                    pattern: ".env".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn move_to_env_appends_to_existing_files_and_skips_ignored_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "A=1").unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "/.env\n").unwrap();
+        let doc = Document::new("API_KEY = \"sk-abc123\"\n", 4);
+        let uri: Uri = "file:///w/app.py".parse().unwrap();
+        let caps = ClientCaps {
+            create_files: true,
+            document_changes: true,
+            ..Default::default()
+        };
+        let ctx = Ctx {
+            uri: &uri,
+            doc: &doc,
+            enc: PositionEncoding::Utf16,
+            caps: &caps,
+            root: Some(dir.path()),
+        };
+        let edit = workspace_ops_edit(&ctx, &ops_fix(&doc)).expect("offered");
+        let v = serde_json::to_value(&edit).unwrap();
+        let ops = v["documentChanges"].as_array().unwrap();
+        assert_eq!(ops.len(), 3, "{v}");
+        assert_eq!(ops[0]["kind"], "create");
+        assert_eq!(ops[0]["options"]["ignoreIfExists"], true);
+        assert!(ops[0]["uri"].as_str().unwrap().ends_with("/.env"));
+        let env_edit = &ops[1]["edits"][0];
+        assert_eq!(env_edit["newText"], "\nAPI_KEY=sk-abc123\n");
+        assert_eq!(
+            env_edit["range"]["start"],
+            serde_json::json!({"line": 0, "character": 3})
+        );
+        assert_eq!(ops[2]["textDocument"]["version"], 4);
+        assert!(ops[2]["textDocument"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("app.py"));
+    }
+
+    #[test]
+    fn move_to_env_creates_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = Document::new("API_KEY = \"sk-abc123\"\n", 1);
+        let uri: Uri = "file:///w/app.py".parse().unwrap();
+        let caps = ClientCaps {
+            create_files: true,
+            document_changes: true,
+            ..Default::default()
+        };
+        let mut ctx = Ctx {
+            uri: &uri,
+            doc: &doc,
+            enc: PositionEncoding::Utf16,
+            caps: &caps,
+            root: Some(dir.path()),
+        };
+        let v = serde_json::to_value(workspace_ops_edit(&ctx, &ops_fix(&doc)).unwrap()).unwrap();
+        let ops = v["documentChanges"].as_array().unwrap();
+        assert_eq!(ops.len(), 5, "{v}");
+        assert_eq!(ops[1]["edits"][0]["newText"], "API_KEY=sk-abc123\n");
+        assert!(ops[2]["uri"].as_str().unwrap().ends_with("/.gitignore"));
+        assert_eq!(ops[3]["edits"][0]["newText"], ".env\n");
+        // Not offered without file creation support or without a workspace root.
+        let no_create = ClientCaps::default();
+        ctx.caps = &no_create;
+        assert!(workspace_ops_edit(&ctx, &ops_fix(&doc)).is_none());
+        ctx.caps = &caps;
+        ctx.root = None;
+        assert!(workspace_ops_edit(&ctx, &ops_fix(&doc)).is_none());
+    }
+
     #[test]
     fn env_values_and_gitignore_lines() {
         assert_eq!(env_value("\"sk-abc\""), "sk-abc");
