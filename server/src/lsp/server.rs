@@ -235,6 +235,9 @@ impl Server {
         results: Arc<Results>,
     ) -> bool {
         let _publishing = self.publish_lock.lock().await;
+        // The replaced results may hold the last reference to an old syntax tree; freeing it is
+        // O(tree) for a from-scratch parse, so it happens after the publish is sent.
+        let replaced;
         let push = {
             let mut st = self.state();
             let pull = st.caps.pull_diagnostics;
@@ -245,7 +248,7 @@ impl Server {
                         && d.doc.version == results.version
                         && results.settings_epoch == epoch =>
                 {
-                    d.results = Some(results.clone());
+                    replaced = d.results.replace(results.clone());
                     !pull
                 }
                 _ => return false,
@@ -260,6 +263,7 @@ impl Server {
                 )
                 .await;
         }
+        drop(replaced);
         true
     }
 

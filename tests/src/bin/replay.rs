@@ -348,10 +348,42 @@ fn profile(file: &str, text: &str) {
         });
         col += ch.len_utf8() as u32;
     }
-    let (mut apply, mut parse_only, mut analyze, mut convert) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut apply, mut parse_only, mut analyze, mut convert, mut incremental) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut parser = keylint::document::python_parser();
+    // What an incremental engine would pay: `Tree::edit` + reparse with the old tree.
+    let mut inc_text = text.to_string();
+    let mut inc_parser = keylint::document::python_parser();
+    let mut inc_tree = inc_parser.parse(&inc_text, None).expect("a tree");
     for (i, change) in changes.iter().enumerate() {
+        if let Some((start, _)) = change.range {
+            let line_start: usize = inc_text
+                .split_inclusive('\n')
+                .take(start.line as usize)
+                .map(str::len)
+                .sum();
+            let at = line_start + start.character as usize;
+            let t = Instant::now();
+            inc_text.insert_str(at, &change.text);
+            let (row, col) = (start.line as usize, start.character as usize);
+            let new_end = if change.text == "\n" {
+                tree_sitter::Point::new(row + 1, 0)
+            } else {
+                tree_sitter::Point::new(row, col + change.text.len())
+            };
+            inc_tree.edit(&tree_sitter::InputEdit {
+                start_byte: at,
+                old_end_byte: at,
+                new_end_byte: at + change.text.len(),
+                start_position: tree_sitter::Point::new(row, col),
+                old_end_position: tree_sitter::Point::new(row, col),
+                new_end_position: new_end,
+            });
+            inc_tree = inc_parser
+                .parse(&inc_text, Some(&inc_tree))
+                .expect("a tree");
+            incremental.push(t.elapsed());
+        }
         let t = Instant::now();
         doc.apply_changes(std::slice::from_ref(change), i as i32 + 2, enc);
         apply.push(t.elapsed());
@@ -373,6 +405,10 @@ fn profile(file: &str, text: &str) {
     report(
         &format!("{file} [in-process]   of which a from-scratch tree-sitter parse"),
         &mut parse_only,
+    );
+    report(
+        &format!("{file} [in-process] estimate: tree-sitter edit + incremental reparse"),
+        &mut incremental,
     );
     report(
         &format!("{file} [in-process] analysis (incremental)"),
