@@ -109,11 +109,19 @@ fn burst_of_edits_ends_with_final_text_and_nothing_stale_after() {
     let mut line = String::new();
     let target = "PASSWORD = \"hunter2hunter2\"";
     let mut version = 1;
+    let mut hovers = Vec::new();
     for ch in target.chars() {
         version += 1;
         let col = line.chars().count() as u32;
         c.did_change_range(&uri, version, (1, col), (1, col), &ch.to_string());
         line.push(ch);
+        // Requests interleaved with the edits run concurrently with them in the server.
+        if version % 5 == 0 {
+            hovers.push(c.request_async(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 1}}),
+            ));
+        }
     }
     while version < 101 {
         version += 1;
@@ -127,6 +135,10 @@ fn burst_of_edits_ends_with_final_text_and_nothing_stale_after() {
         }
     }
     assert_eq!(line.trim_end(), target);
+    for id in hovers {
+        let resp = c.response(id);
+        assert!(resp.get("error").is_none(), "{resp}");
+    }
     let last = c.diagnostics_for_version(&uri, version);
     assert_eq!(codes(&last), vec!["KL101"], "{last}");
     assert_eq!(last["diagnostics"][0]["range"]["start"]["line"], 1);
@@ -139,6 +151,13 @@ fn burst_of_edits_ends_with_final_text_and_nothing_stale_after() {
             prev = v;
         }
     }
+    assert!(
+        !c.logs
+            .iter()
+            .any(|l| l.contains("not newer") || l.contains("not open")),
+        "edits were seen out of order: {:?}",
+        c.logs
+    );
     // Only what arrives after the final publish now.
     c.buffer.clear();
     let after_final: Vec<_> = c

@@ -275,36 +275,35 @@ impl Server {
         }
     }
 
-    /// The results for the current version of `uri`, analysing now if needed. `Ok(None)` when the
-    /// document is not open.
+    /// The results for the version of `uri` this request was sent against, analysing it now if
+    /// needed. `Ok(None)` when the document is not open.
+    ///
+    /// The snapshot is taken before the first `.await` (call this first in a handler): a request is
+    /// answered for the text the client had when it sent it, even if edits arrive meanwhile —
+    /// positions in the request refer to that text. Results are cached only while current.
     pub async fn current_results(&self, uri: &Uri) -> Result<Option<Arc<Results>>> {
-        for _ in 0..3 {
-            let job =
-                {
-                    let st = self.state();
-                    let Some(d) = st.docs.get(uri) else {
-                        return Ok(None);
-                    };
-                    if let Some(r) = d.results.as_ref().filter(|r| {
-                        r.version == d.doc.version && r.settings_epoch == st.settings_epoch
-                    }) {
-                        return Ok(Some(r.clone()));
-                    }
-                    Self::job(&st, uri, false)
-                };
-            let Some(job) = job else { return Ok(None) };
-            let Some((generation, results)) = self.analyze(job).await else {
-                return Err(Error::internal_error());
+        let job = {
+            let st = self.state();
+            let Some(d) = st.docs.get(uri) else {
+                return Ok(None);
             };
-            if self
-                .store_and_publish(uri, generation, results.clone())
-                .await
+            if let Some(r) = d
+                .results
+                .as_ref()
+                .filter(|r| r.version == d.doc.version && r.settings_epoch == st.settings_epoch)
             {
-                return Ok(Some(results));
+                return Ok(Some(r.clone()));
             }
-            // A newer version arrived while analysing: try again with it.
-        }
-        Err(Error::content_modified())
+            Self::job(&st, uri, false)
+        };
+        let Some(job) = job else { return Ok(None) };
+        let Some((generation, results)) = self.analyze(job).await else {
+            return Err(Error::internal_error());
+        };
+        // Stored (and pushed) only if still current; answered either way.
+        self.store_and_publish(uri, generation, results.clone())
+            .await;
+        Ok(Some(results))
     }
 
     /// Sends a clear (empty) diagnostics set for a closed document to a push client.
