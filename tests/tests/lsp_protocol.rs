@@ -471,3 +471,34 @@ fn shutdown_then_exit_is_status_0() {
     let status = c.shutdown_and_exit();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn reopening_quickly_never_leaves_the_old_documents_diagnostics() {
+    let mut c = start();
+    let uri = test_uri("reopen.py");
+    for _ in 0..20 {
+        c.did_open(&uri, 1, FLASK);
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        c.did_open(&uri, 1, "x = 1\n");
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    c.did_open(&uri, 1, "x = 1\n");
+    // Let everything settle, then the last word on the document must be the clean text's.
+    std::thread::sleep(Duration::from_millis(300));
+    let publishes: Vec<Value> = c
+        .drain(Duration::from_millis(300))
+        .into_iter()
+        .filter(|r| r.msg["method"] == "textDocument/publishDiagnostics")
+        .map(|r| r.msg["params"].clone())
+        .collect();
+    let last = publishes.last().expect("some publish");
+    assert_eq!(last["diagnostics"], json!([]), "{publishes:?}");
+    assert_eq!(last["version"], 1);
+    assert!(c.shutdown_and_exit().success());
+}

@@ -1,5 +1,6 @@
 //! `textDocument/didOpen`: parse, remember, analyse right away.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex};
 
@@ -11,12 +12,26 @@ use crate::lsp::server::{DocState, Server};
 
 pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
     let item = params.text_document;
+    // A parse is not expected to panic; if it does, the document is not opened and the server
+    // goes on.
+    let Ok(doc) = catch_unwind(AssertUnwindSafe(|| Document::new(&item.text, item.version))) else {
+        server.state().docs.remove(&item.uri);
+        server
+            .log(
+                MessageType::ERROR,
+                format!(
+                    "keylint: could not open {} (internal error)",
+                    item.uri.as_str()
+                ),
+            )
+            .await;
+        return;
+    };
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let (job, reopened) = {
         let mut st = server.state();
         let generation = st.next_generation();
         let path = item.uri.to_file_path().map(|p| p.into_owned());
-        let doc = Document::new(&item.text, item.version);
         let reopened = st
             .docs
             .insert(
