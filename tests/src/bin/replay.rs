@@ -95,7 +95,8 @@ fn main() {
             }
         };
         if args.profile {
-            profile(file, &text);
+            profile(file, &text, Scenario::End);
+            profile(file, &text, Scenario::Middle);
             continue;
         }
         let server_name = args
@@ -196,61 +197,10 @@ fn replay(args: &Args, text: &str, scenario: Scenario) -> Result<(Vec<Duration>,
     wait_publish(&mut c, 1, Duration::from_secs(60))
         .ok_or("no diagnostics after didOpen (does the server push?)")?;
 
-    // Where to type: a new line after the last line, or a new line in the middle with the
-    // indentation of its neighbour (so the finished line is valid Python where it stands).
-    let lines: Vec<&str> = text.split('\n').collect();
-    let (line_no, indent) = match scenario {
-        Scenario::End => (lines.len() as u32 - 1, String::new()),
-        Scenario::Middle => {
-            let mid = lines.len() / 2;
-            let at = (mid..lines.len())
-                .find(|&i| {
-                    let l = lines[i].trim_start();
-                    !l.is_empty()
-                        && !l.starts_with('#')
-                        && !l.starts_with(')')
-                        && !l.starts_with(']')
-                        && !l.starts_with('}')
-                        && !l.starts_with('@')
-                        && !l.starts_with("def ")
-                        && !l.starts_with("class ")
-                        && !l.starts_with("elif")
-                        && !l.starts_with("else")
-                        && !l.starts_with("except")
-                        && !l.starts_with("finally")
-                })
-                .unwrap_or(mid);
-            let indent: String = lines[at]
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect();
-            (at as u32, indent)
-        }
-    };
     let mut version = 1i64;
     let mut latencies = Vec::new();
     let mut last = Value::Null;
-    // Open the new line (measured like any keystroke: the Enter key).
-    let mut edits: Vec<((u32, u32), String)> = Vec::new();
-    match scenario {
-        Scenario::End => {
-            let last_len = units(lines[line_no as usize], &enc);
-            edits.push(((line_no, last_len), "\n".into()));
-        }
-        Scenario::Middle => {
-            edits.push(((line_no, 0), format!("{indent}\n")));
-        }
-    }
-    let typed_line = line_no + 1;
-    let typed_line = match scenario {
-        Scenario::End => typed_line,
-        Scenario::Middle => line_no,
-    };
-    let mut col = units(&indent, &enc);
-    for ch in args.line.chars() {
-        edits.push(((typed_line, col), ch.to_string()));
-        col += units(&ch.to_string(), &enc);
-    }
+    let edits = keystrokes(text, scenario, &args.line, &enc);
     for ((line, character), insert) in edits {
         version += 1;
         let sent = Instant::now();
@@ -291,6 +241,64 @@ fn replay(args: &Args, text: &str, scenario: Scenario) -> Result<(Vec<Duration>,
     Ok((latencies, summary))
 }
 
+/// The edits that type `typed` as a new line (each an insertion at a position in `enc` units):
+/// first the Enter key, then one character at a time.
+fn keystrokes(text: &str, scenario: Scenario, typed: &str, enc: &str) -> Vec<((u32, u32), String)> {
+    // Where to type: a new line after the last line, or a new line in the middle with the
+    // indentation of its neighbour (so the finished line is valid Python where it stands).
+    let lines: Vec<&str> = text.split('\n').collect();
+    let (line_no, indent) = match scenario {
+        Scenario::End => (lines.len() as u32 - 1, String::new()),
+        Scenario::Middle => {
+            let mid = lines.len() / 2;
+            let at = (mid..lines.len())
+                .find(|&i| {
+                    let l = lines[i].trim_start();
+                    !l.is_empty()
+                        && !l.starts_with('#')
+                        && !l.starts_with(')')
+                        && !l.starts_with(']')
+                        && !l.starts_with('}')
+                        && !l.starts_with('@')
+                        && !l.starts_with("def ")
+                        && !l.starts_with("class ")
+                        && !l.starts_with("elif")
+                        && !l.starts_with("else")
+                        && !l.starts_with("except")
+                        && !l.starts_with("finally")
+                })
+                .unwrap_or(mid);
+            let indent: String = lines[at]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            (at as u32, indent)
+        }
+    };
+    // Open the new line (measured like any keystroke: the Enter key).
+    let mut edits: Vec<((u32, u32), String)> = Vec::new();
+    match scenario {
+        Scenario::End => {
+            let last_len = units(lines[line_no as usize], enc);
+            edits.push(((line_no, last_len), "\n".into()));
+        }
+        Scenario::Middle => {
+            edits.push(((line_no, 0), format!("{indent}\n")));
+        }
+    }
+    let typed_line = line_no + 1;
+    let typed_line = match scenario {
+        Scenario::End => typed_line,
+        Scenario::Middle => line_no,
+    };
+    let mut col = units(&indent, enc);
+    for ch in typed.chars() {
+        edits.push(((typed_line, col), ch.to_string()));
+        col += units(&ch.to_string(), enc);
+    }
+    edits
+}
+
 fn units(s: &str, enc: &str) -> u32 {
     (match enc {
         "utf-8" => s.len(),
@@ -324,7 +332,7 @@ fn report(label: &str, lat: &mut [Duration]) {
 
 /// In-process split of one keystroke: document update (the stub reparses from scratch), analysis,
 /// conversion to diagnostics. No protocol.
-fn profile(file: &str, text: &str) {
+fn profile(file: &str, text: &str, scenario: Scenario) {
     use keylint::analysis::{Analyzer, Options};
     use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
 
@@ -334,20 +342,13 @@ fn profile(file: &str, text: &str) {
     let options = Options::default();
     analyzer.analyze(&doc.tree, doc.source(), &options);
     let uri = "file:///replay/profiled.py".parse().expect("a valid URI");
-    let line = text.split('\n').count() as u32 - 1;
-    let mut col = text.rsplit('\n').next().map_or(0, |l| l.len() as u32);
-    let mut changes = vec![ContentChange {
-        range: Some((Pos::new(line, col), Pos::new(line, col))),
-        text: "\n".into(),
-    }];
-    col = 0;
-    for ch in LINE.chars() {
-        changes.push(ContentChange {
-            range: Some((Pos::new(line + 1, col), Pos::new(line + 1, col))),
-            text: ch.to_string(),
-        });
-        col += ch.len_utf8() as u32;
-    }
+    let changes: Vec<ContentChange> = keystrokes(text, scenario, LINE, "utf-8")
+        .into_iter()
+        .map(|((line, character), insert)| ContentChange {
+            range: Some((Pos::new(line, character), Pos::new(line, character))),
+            text: insert,
+        })
+        .collect();
     let (mut apply, mut parse_only, mut analyze, mut convert, mut incremental) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut parser = keylint::document::python_parser();
@@ -366,10 +367,9 @@ fn profile(file: &str, text: &str) {
             let t = Instant::now();
             inc_text.insert_str(at, &change.text);
             let (row, col) = (start.line as usize, start.character as usize);
-            let new_end = if change.text == "\n" {
-                tree_sitter::Point::new(row + 1, 0)
-            } else {
-                tree_sitter::Point::new(row, col + change.text.len())
+            let new_end = match change.text.rfind('\n') {
+                Some(i) => tree_sitter::Point::new(row + 1, change.text.len() - i - 1),
+                None => tree_sitter::Point::new(row, col + change.text.len()),
             };
             inc_tree.edit(&tree_sitter::InputEdit {
                 start_byte: at,
@@ -399,23 +399,38 @@ fn profile(file: &str, text: &str) {
         convert.push(t.elapsed());
     }
     report(
-        &format!("{file} [in-process] document apply_change"),
+        &format!(
+            "{file} [in-process, {}] document apply_change",
+            scenario.name()
+        ),
         &mut apply,
     );
     report(
-        &format!("{file} [in-process]   of which a from-scratch tree-sitter parse"),
+        &format!(
+            "{file} [in-process, {}]   of which a from-scratch tree-sitter parse",
+            scenario.name()
+        ),
         &mut parse_only,
     );
     report(
-        &format!("{file} [in-process] estimate: tree-sitter edit + incremental reparse"),
+        &format!(
+            "{file} [in-process, {}] estimate: tree-sitter edit + incremental reparse",
+            scenario.name()
+        ),
         &mut incremental,
     );
     report(
-        &format!("{file} [in-process] analysis (incremental)"),
+        &format!(
+            "{file} [in-process, {}] analysis (incremental)",
+            scenario.name()
+        ),
         &mut analyze,
     );
     report(
-        &format!("{file} [in-process] findings → diagnostics"),
+        &format!(
+            "{file} [in-process, {}] findings → diagnostics",
+            scenario.name()
+        ),
         &mut convert,
     );
 }
