@@ -502,3 +502,49 @@ fn reopening_quickly_never_leaves_the_old_documents_diagnostics() {
     assert_eq!(last["version"], 1);
     assert!(c.shutdown_and_exit().success());
 }
+
+#[test]
+fn initialization_options_select_rules() {
+    let mut c = LspClient::keylint(Some(BIN));
+    c.initialize(
+        push_client_caps(),
+        json!({"initializationOptions": {"settings": {"select": ["KL999"]}}}),
+    );
+    // The unknown code is reported; nothing selected means no findings.
+    let log = c
+        .wait_for(TIMEOUT, |m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("KL999"))
+        })
+        .expect("a warning about the unknown rule");
+    assert_eq!(log.msg["params"]["type"], 2);
+    let uri = test_uri("opts.py");
+    c.did_open(&uri, 1, FLASK);
+    assert!(codes(&c.diagnostics_for_version(&uri, 1)).is_empty());
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn pull_clients_are_asked_to_refresh_after_a_settings_change() {
+    let mut c = LspClient::keylint(Some(BIN));
+    let mut caps = push_client_caps();
+    caps["textDocument"]["diagnostic"] = json!({});
+    caps["workspace"] = json!({"diagnostics": {"refreshSupport": true}});
+    c.initialize(caps, json!({}));
+    let uri = test_uri("refresh.py");
+    c.did_open(&uri, 1, FLASK);
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"keylint": {"select": []}}}),
+    );
+    c.wait_for(TIMEOUT, |m| m["method"] == "workspace/diagnostic/refresh")
+        .expect("a refresh request");
+    let resp = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(resp["result"]["items"], json!([]), "{resp}");
+    assert!(c.shutdown_and_exit().success());
+}
