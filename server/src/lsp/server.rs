@@ -15,7 +15,12 @@
 //! exactly the order the client sent them, whatever the later interleaving of the handlers. The
 //! mutex is a `std::sync::Mutex` that is never held across an `.await`. As a second line of
 //! defence every document keeps its LSP version and a `didChange` whose version is not greater
-//! than the current one is logged and ignored.
+//! than the current one is logged and ignored. Requests (hover, code actions, pull diagnostics)
+//! take their snapshot before their first `.await` too, so they are answered for the text the
+//! client had when it sent them. (Checked against tower-lsp-server 0.23.0: `transport.rs` feeds
+//! `service.call(req)` futures through a bounded channel into `buffer_unordered`; the router and
+//! its layers create each handler future synchronously in `call`. Re-check on upgrades; the
+//! black-box burst tests would catch a reordering.)
 //!
 //! # Superseding
 //! After a change the handler takes a snapshot (rope and tree clones are cheap) and runs the
@@ -25,7 +30,10 @@
 //! the work. Results are stored and published only while holding `publish_lock`, after checking
 //! that the document (same open generation) is still at the analysed version; check and send are
 //! atomic with respect to other publishers, so a publish for version *n* can never follow one for
-//! *n + 1*, and the last publish is always for the latest text.
+//! *n + 1*, and the last publish is always for the latest text. A settings change bumps an epoch
+//! that results must match too. `didClose` removes the document before its first `.await` and
+//! then queues its clearing publish on the same (FIFO-fair) `publish_lock`, so no result of the
+//! closed document can be published after the clear, and a re-open gets a new generation.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
