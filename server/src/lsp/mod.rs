@@ -1,7 +1,83 @@
-//! The language server (tower-lsp-server over stdio). Placeholder until the LSP layer lands.
+//! The language server: tower-lsp-server over stdio, a thin layer over the library.
+//!
+//! Layout (one file per LSP method, in the ruff_server style):
+//! - [`server`]: the state (open documents, negotiated capabilities, settings) and the
+//!   `LanguageServer` impl that dispatches to the handlers;
+//! - `requests/*`, `notifications/*`: one handler per method;
+//! - [`convert`]: findings → LSP diagnostics, byte ranges ↔ LSP ranges, fix payloads;
+//! - [`transport`]: the stdin framing guard that turns malformed input into a log line instead of
+//!   a dead server.
+//!
+//! The ordering/superseding design is documented on [`server::Server`].
 
-/// Runs the server on stdin/stdout; returns the process exit code.
+pub mod convert;
+mod notifications;
+mod requests;
+pub mod server;
+pub mod settings;
+mod transport;
+
+use std::sync::atomic::Ordering;
+
+/// Runs the server on stdin/stdout; returns the process exit code (0 after `shutdown` + `exit`,
+/// 1 when the client exits or disconnects without asking for `shutdown` first).
 pub fn run_stdio() -> i32 {
-    eprintln!("keylint: the language server is not built yet");
-    1
+    install_panic_hook();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("keylint-lsp")
+        // Rules walk syntax trees; deeply nested input must not overflow a thread's stack.
+        .thread_stack_size(16 << 20)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("keylint: cannot start the async runtime: {err}");
+            return 1;
+        }
+    };
+    let shutdown = runtime.block_on(async {
+        let (input, _reader) = transport::guarded_stdin(tokio::runtime::Handle::current());
+        let stdout = tokio::io::stdout();
+        let (service, socket) = tower_lsp_server::LspService::build(server::Server::new)
+            .custom_method(
+                transport::MALFORMED_METHOD,
+                server::Server::malformed_message,
+            )
+            .custom_method(
+                transport::MALFORMED_REQUEST_METHOD,
+                server::Server::malformed_request,
+            )
+            .finish();
+        let shutdown = service.inner().shutdown_flag();
+        tower_lsp_server::Server::new(input, stdout, socket)
+            .serve(service)
+            .await;
+        shutdown.load(Ordering::SeqCst)
+    });
+    // The stdin reader thread may still be blocked in `read`: do not wait for it.
+    runtime.shutdown_background();
+    if shutdown {
+        0
+    } else {
+        1
+    }
+}
+
+/// A panic payload can quote source text (a failed slice prints the string): in server mode print
+/// only where it happened. The analyzer and the handlers catch panics; this only decides what
+/// reaches stderr.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_else(|| "unknown location".into());
+        let thread = std::thread::current();
+        eprintln!(
+            "keylint: panic in thread `{}` at {location} (payload withheld: it may quote source text)",
+            thread.name().unwrap_or("unnamed")
+        );
+    }));
 }

@@ -1,0 +1,271 @@
+//! Conversions between the library's byte offsets and LSP positions, and findings → diagnostics.
+//!
+//! Every range goes through [`Document::byte_to_position`] / [`Document::position_to_byte`] in
+//! the negotiated [`PositionEncoding`].
+
+use std::ops::Range as ByteRange;
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::{
+    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
+    NumberOrString, Position, PositionEncodingKind, Range, TextEdit, Uri,
+};
+
+use crate::analysis::Analysis;
+use crate::document::{Document, Pos, PositionEncoding};
+use crate::finding::{Finding, Severity};
+use crate::fixes::{self, Applicability, WorkspaceOp};
+
+/// `source` of every diagnostic keylint publishes.
+pub const SOURCE: &str = "keylint";
+
+pub fn encoding_kind(enc: PositionEncoding) -> PositionEncodingKind {
+    match enc {
+        PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+        PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        PositionEncoding::Utf32 => PositionEncodingKind::UTF32,
+    }
+}
+
+/// LSP 3.17 negotiation: UTF-8 when the client offers it, else UTF-16 (mandatory for every
+/// client), UTF-32 only when it is all the client offers.
+pub fn negotiate_encoding(offered: Option<&[PositionEncodingKind]>) -> PositionEncoding {
+    let Some(offered) = offered.filter(|o| !o.is_empty()) else {
+        return PositionEncoding::Utf16;
+    };
+    let has = |k: &PositionEncodingKind| offered.iter().any(|o| o == k);
+    if has(&PositionEncodingKind::UTF8) {
+        PositionEncoding::Utf8
+    } else if has(&PositionEncodingKind::UTF16) {
+        PositionEncoding::Utf16
+    } else if has(&PositionEncodingKind::UTF32) {
+        PositionEncoding::Utf32
+    } else {
+        PositionEncoding::Utf16
+    }
+}
+
+pub fn position(pos: Pos) -> Position {
+    Position::new(pos.line, pos.character)
+}
+
+pub fn pos(position: Position) -> Pos {
+    Pos::new(position.line, position.character)
+}
+
+pub fn range(doc: &Document, bytes: ByteRange<usize>, enc: PositionEncoding) -> Range {
+    Range::new(
+        position(doc.byte_to_position(bytes.start, enc)),
+        position(doc.byte_to_position(bytes.end, enc)),
+    )
+}
+
+/// Byte range of an LSP range (clamped to the text; start ≤ end).
+pub fn byte_range(doc: &Document, range: Range, enc: PositionEncoding) -> ByteRange<usize> {
+    let start = doc.position_to_byte(pos(range.start), enc);
+    let end = doc.position_to_byte(pos(range.end), enc).max(start);
+    start..end
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Info => DiagnosticSeverity::INFORMATION,
+        Severity::Hint => DiagnosticSeverity::HINT,
+    }
+}
+
+/// What `Diagnostic.data` carries: the fixes, already materialised (imports resolved) and in LSP
+/// ranges of the document `version`, so the code-action handler only unpacks them. Workspace
+/// operations carry ranges, never the secret: the value is read from the document when the user
+/// asks for the fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticData {
+    pub version: i32,
+    pub fixes: Vec<FixData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixData {
+    pub title: String,
+    pub safe: bool,
+    pub edits: Vec<TextEdit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workspace_ops: Vec<WorkspaceOpData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum WorkspaceOpData {
+    #[serde(rename_all = "camelCase")]
+    AppendEnv { name: String, value_range: Range },
+    #[serde(rename_all = "camelCase")]
+    EnsureIgnored { pattern: String },
+}
+
+/// The diagnostic of one finding.
+pub fn diagnostic(
+    uri: &Uri,
+    doc: &Document,
+    analysis: &Analysis,
+    finding: &Finding,
+    enc: PositionEncoding,
+) -> Diagnostic {
+    let fixes = finding
+        .fixes
+        .iter()
+        .map(|fix| FixData {
+            title: fix.title.clone(),
+            safe: fix.applicability == Applicability::Safe,
+            edits: fixes::materialize(fix, &analysis.model, doc.source())
+                .into_iter()
+                .map(|e| TextEdit::new(range(doc, e.range, enc), e.new_text))
+                .collect(),
+            workspace_ops: fix
+                .workspace_ops
+                .iter()
+                .map(|op| match op {
+                    WorkspaceOp::AppendEnv { name, value_range } => WorkspaceOpData::AppendEnv {
+                        name: name.clone(),
+                        value_range: range(doc, value_range.clone(), enc),
+                    },
+                    WorkspaceOp::EnsureIgnored { pattern } => WorkspaceOpData::EnsureIgnored {
+                        pattern: pattern.clone(),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let related: Vec<DiagnosticRelatedInformation> = finding
+        .related
+        .iter()
+        .map(|r| DiagnosticRelatedInformation {
+            location: Location::new(uri.clone(), range(doc, r.range.clone(), enc)),
+            message: r.message.clone(),
+        })
+        .collect();
+    Diagnostic {
+        range: range(doc, finding.range.clone(), enc),
+        severity: Some(severity(finding.severity)),
+        code: Some(NumberOrString::String(finding.rule.code.to_string())),
+        code_description: finding
+            .rule
+            .url()
+            .parse::<Uri>()
+            .ok()
+            .map(|href| CodeDescription { href }),
+        source: Some(SOURCE.to_string()),
+        message: finding.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: serde_json::to_value(DiagnosticData {
+            version: doc.version,
+            fixes,
+        })
+        .ok(),
+    }
+}
+
+/// Every diagnostic of an analysis of `doc`.
+pub fn diagnostics(
+    uri: &Uri,
+    doc: &Document,
+    analysis: &Analysis,
+    enc: PositionEncoding,
+) -> Vec<Diagnostic> {
+    analysis
+        .findings
+        .iter()
+        .map(|f| diagnostic(uri, doc, analysis, f, enc))
+        .collect()
+}
+
+/// Position just past the end of `text` (for appending to a file read from disk).
+pub fn end_position(text: &str, enc: PositionEncoding) -> Position {
+    let mut line = 0u32;
+    let mut last_start = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                line += 1;
+                last_start = i + 1;
+            }
+            b'\r' => {
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                line += 1;
+                last_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let tail = &text[last_start..];
+    let character = match enc {
+        PositionEncoding::Utf8 => tail.len(),
+        PositionEncoding::Utf16 => tail.chars().map(char::len_utf16).sum(),
+        PositionEncoding::Utf32 => tail.chars().count(),
+    } as u32;
+    Position::new(line, character)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_prefers_utf8_then_utf16() {
+        use PositionEncodingKind as K;
+        assert_eq!(negotiate_encoding(None), PositionEncoding::Utf16);
+        assert_eq!(
+            negotiate_encoding(Some(&[K::UTF16, K::UTF8])),
+            PositionEncoding::Utf8
+        );
+        assert_eq!(
+            negotiate_encoding(Some(&[K::UTF32, K::UTF16])),
+            PositionEncoding::Utf16
+        );
+        assert_eq!(
+            negotiate_encoding(Some(&[K::UTF32])),
+            PositionEncoding::Utf32
+        );
+        assert_eq!(
+            negotiate_encoding(Some(&[K::new("latin-1")])),
+            PositionEncoding::Utf16
+        );
+    }
+
+    #[test]
+    fn end_position_counts_units_and_line_breaks() {
+        assert_eq!(
+            end_position("", PositionEncoding::Utf16),
+            Position::new(0, 0)
+        );
+        assert_eq!(
+            end_position("a\r\nb", PositionEncoding::Utf16),
+            Position::new(1, 1)
+        );
+        assert_eq!(
+            end_position("x\n", PositionEncoding::Utf8),
+            Position::new(1, 0)
+        );
+        assert_eq!(
+            end_position("é😀", PositionEncoding::Utf16),
+            Position::new(0, 3)
+        );
+        assert_eq!(
+            end_position("é😀", PositionEncoding::Utf8),
+            Position::new(0, 6)
+        );
+        assert_eq!(
+            end_position("é😀", PositionEncoding::Utf32),
+            Position::new(0, 2)
+        );
+    }
+}

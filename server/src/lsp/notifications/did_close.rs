@@ -1,0 +1,21 @@
+//! `textDocument/didClose`: forget the document and clear its diagnostics.
+
+use tower_lsp_server::ls_types::*;
+
+use crate::lsp::server::Server;
+
+pub async fn did_close(server: &Server, params: DidCloseTextDocumentParams) {
+    let uri = params.text_document.uri;
+    // State change first, before any `.await` (see the ordering notes on `Server`).
+    let was_open = server.state().docs.remove(&uri).is_some();
+    if was_open {
+        server.clear_diagnostics(uri).await;
+    } else {
+        server
+            .log(
+                MessageType::WARNING,
+                format!("keylint: didClose for {} which is not open", uri.as_str()),
+            )
+            .await;
+    }
+}

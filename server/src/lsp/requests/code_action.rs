@@ -1,0 +1,389 @@
+//! `textDocument/codeAction`: quick fixes from the diagnostics' `data`, and `source.fixAll.keylint`.
+//!
+//! A quick fix is unpacked from the `data` of a keylint diagnostic of the request's context (or of
+//! a current diagnostic overlapping the requested range); `data` records the document version its
+//! ranges belong to, and fixes of another version are not offered. Fixes that touch other files
+//! (`.env`, `.gitignore`) are offered only to clients that support `documentChanges` with the
+//! `create` resource operation; their edits are built now, reading the secret from the document
+//! and the files from disk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+use super::initialize::FIX_ALL_KIND;
+use crate::document::{Document, PositionEncoding};
+use crate::fixes;
+use crate::lsp::convert::{self, DiagnosticData, FixData, WorkspaceOpData};
+use crate::lsp::server::{guard, ClientCaps, Server};
+
+/// What the actions are built against.
+struct Ctx<'a> {
+    uri: &'a Uri,
+    doc: &'a Document,
+    enc: PositionEncoding,
+    caps: &'a ClientCaps,
+    root: Option<&'a Path>,
+}
+
+pub async fn code_action(
+    server: &Server,
+    params: CodeActionParams,
+) -> Result<Option<CodeActionResponse>> {
+    let uri = params.text_document.uri.clone();
+    let want_quickfix = wants(&params.context.only, CodeActionKind::QUICKFIX.as_str());
+    let want_fix_all = wants(&params.context.only, FIX_ALL_KIND);
+    if !want_quickfix && !want_fix_all {
+        return Ok(None);
+    }
+    // The current analysis (done now if the latest edit has not been analysed yet).
+    let Some(results) = server.current_results(&uri).await? else {
+        return Ok(None);
+    };
+    let (enc, caps, root) = {
+        let st = server.state();
+        (st.encoding, st.caps.clone(), st.root.clone())
+    };
+    guard("codeAction", || {
+        let ctx = Ctx {
+            uri: &uri,
+            doc: &results.doc,
+            enc,
+            caps: &caps,
+            root: root.as_deref(),
+        };
+        let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+        if want_quickfix {
+            // Diagnostics of the context first, then current ones overlapping the range.
+            let mut diags: Vec<Diagnostic> = params
+                .context
+                .diagnostics
+                .iter()
+                .filter(|d| d.source.as_deref() == Some(convert::SOURCE))
+                .cloned()
+                .collect();
+            for d in &results.diagnostics {
+                let already = diags.iter().any(|c| c.range == d.range && c.code == d.code);
+                if !already && overlaps(d.range, params.range) {
+                    diags.push(d.clone());
+                }
+            }
+            for diag in &diags {
+                let Some(data) = diag
+                    .data
+                    .clone()
+                    .and_then(|v| serde_json::from_value::<DiagnosticData>(v).ok())
+                else {
+                    continue;
+                };
+                if data.version != results.version {
+                    continue;
+                }
+                for fix in &data.fixes {
+                    if let Some(action) = quick_fix(&ctx, diag, fix) {
+                        actions.push(CodeActionOrCommand::CodeAction(action));
+                    }
+                }
+                actions.extend(suppression_actions(&ctx, diag));
+            }
+        }
+        if want_fix_all {
+            let edits = fixes::fix_all_edits(&results.analysis, results.doc.source(), false);
+            if !edits.is_empty() {
+                let text_edits = edits
+                    .0
+                    .iter()
+                    .map(|e| {
+                        TextEdit::new(
+                            convert::range(&results.doc, e.range.clone(), enc),
+                            e.new_text.clone(),
+                        )
+                    })
+                    .collect();
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: format!("keylint: fix all safely fixable problems ({})", edits.1),
+                    kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+                    edit: Some(document_edit(&ctx, text_edits)),
+                    ..Default::default()
+                }));
+            }
+        }
+        Ok(Some(actions))
+    })
+}
+
+/// Whether the client's `only` filter admits `kind` (a requested kind matches its sub-kinds).
+fn wants(only: &Option<Vec<CodeActionKind>>, kind: &str) -> bool {
+    match only {
+        None => true,
+        Some(kinds) => kinds.iter().any(|k| {
+            let k = k.as_str();
+            kind == k || (kind.starts_with(k) && kind.as_bytes().get(k.len()) == Some(&b'.'))
+        }),
+    }
+}
+
+fn overlaps(a: Range, b: Range) -> bool {
+    let key = |p: Position| (p.line, p.character);
+    key(a.start) <= key(b.end) && key(b.start) <= key(a.end)
+}
+
+fn quick_fix(ctx: &Ctx, diag: &Diagnostic, fix: &FixData) -> Option<CodeAction> {
+    let edit = if fix.workspace_ops.is_empty() {
+        document_edit(ctx, fix.edits.clone())
+    } else {
+        workspace_ops_edit(ctx, fix)?
+    };
+    Some(CodeAction {
+        title: fix.title.clone(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diag.clone()]),
+        edit: Some(edit),
+        is_preferred: fix.safe.then_some(true),
+        ..Default::default()
+    })
+}
+
+/// Extension point: "suppress on this line" (`# keylint: ignore[KL101]`) comes with the
+/// configuration work; it will add its actions for `diag` here.
+fn suppression_actions(_ctx: &Ctx, _diag: &Diagnostic) -> Vec<CodeActionOrCommand> {
+    Vec::new()
+}
+
+fn versioned_doc_edit(ctx: &Ctx, edits: Vec<TextEdit>) -> TextDocumentEdit {
+    TextDocumentEdit {
+        text_document: OptionalVersionedTextDocumentIdentifier {
+            uri: ctx.uri.clone(),
+            version: Some(ctx.doc.version),
+        },
+        edits: edits.into_iter().map(OneOf::Left).collect(),
+    }
+}
+
+/// An edit of this document only: versioned `documentChanges` when the client supports them (a
+/// stale edit is then refused by the client), else `changes`.
+fn document_edit(ctx: &Ctx, edits: Vec<TextEdit>) -> WorkspaceEdit {
+    if ctx.caps.document_changes {
+        WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![versioned_doc_edit(ctx, edits)])),
+            ..Default::default()
+        }
+    } else {
+        WorkspaceEdit {
+            changes: Some(HashMap::from([(ctx.uri.clone(), edits)])),
+            ..Default::default()
+        }
+    }
+}
+
+/// The edit of a fix with workspace operations, or `None` when the client cannot create files or
+/// there is no workspace root.
+fn workspace_ops_edit(ctx: &Ctx, fix: &FixData) -> Option<WorkspaceEdit> {
+    if !ctx.caps.create_files {
+        return None;
+    }
+    let root = ctx.root?;
+    let mut ops: Vec<DocumentChangeOperation> = Vec::new();
+    // Text appended per file in this edit, so that two ops on one file stack up.
+    let mut pending: HashMap<PathBuf, String> = HashMap::new();
+    for op in &fix.workspace_ops {
+        let (path, line) = match op {
+            WorkspaceOpData::AppendEnv { name, value_range } => {
+                let bytes = convert::byte_range(ctx.doc, *value_range, ctx.enc);
+                let value = ctx.doc.source().slice(bytes).into_owned();
+                (root.join(".env"), format!("{name}={}", env_value(&value)))
+            }
+            WorkspaceOpData::EnsureIgnored { pattern } => {
+                let path = root.join(".gitignore");
+                let current = std::fs::read_to_string(&path).unwrap_or_default();
+                if ignores(&current, pattern) {
+                    continue;
+                }
+                (path, pattern.clone())
+            }
+        };
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        let queued = pending.entry(path.clone()).or_default();
+        let mut text = String::new();
+        let before = format!("{on_disk}{queued}");
+        if !before.is_empty() && !before.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&line);
+        text.push('\n');
+        let at = convert::end_position(&before, ctx.enc);
+        queued.push_str(&text);
+        let uri = Uri::from_file_path(&path)?;
+        ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
+            CreateFile {
+                uri: uri.clone(),
+                options: Some(CreateFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(true),
+                }),
+                annotation_id: None,
+            },
+        )));
+        ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits: vec![OneOf::Left(TextEdit::new(Range::new(at, at), text))],
+        }));
+    }
+    ops.push(DocumentChangeOperation::Edit(versioned_doc_edit(
+        ctx,
+        fix.edits.clone(),
+    )));
+    Some(WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Operations(ops)),
+        ..Default::default()
+    })
+}
+
+/// A literal's text as a `.env` value: the quotes of a Python string literal are dropped; values
+/// with spaces, quotes or `#` are double-quoted.
+fn env_value(literal: &str) -> String {
+    let mut v = literal.trim();
+    for q in ["\"\"\"", "'''", "\"", "'"] {
+        if v.len() >= 2 * q.len() && v.starts_with(q) && v.ends_with(q) {
+            v = &v[q.len()..v.len() - q.len()];
+            break;
+        }
+    }
+    if v.chars()
+        .any(|c| c.is_whitespace() || c == '#' || c == '"' || c == '\'' || c == '\\')
+    {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// Whether a `.gitignore` text already has a line for `pattern` (`.env`, `/.env`).
+fn ignores(gitignore: &str, pattern: &str) -> bool {
+    let want = pattern.trim().trim_start_matches('/');
+    gitignore
+        .lines()
+        .map(|l| l.trim())
+        .any(|l| !l.starts_with('#') && l.trim_start_matches('/') == want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_filter_matches_parent_kinds() {
+        let only = |k: &[&'static str]| Some(k.iter().map(|s| CodeActionKind::new(s)).collect());
+        assert!(wants(&None, FIX_ALL_KIND));
+        assert!(wants(&only(&["source"]), FIX_ALL_KIND));
+        assert!(wants(&only(&["source.fixAll"]), FIX_ALL_KIND));
+        assert!(!wants(&only(&["source.fix"]), FIX_ALL_KIND));
+        assert!(!wants(&only(&["quickfix"]), FIX_ALL_KIND));
+        assert!(wants(&only(&["quickfix"]), "quickfix"));
+    }
+
+    fn ops_fix(doc: &Document) -> FixData {
+        let text = doc.text();
+        let start = text.find('"').unwrap();
+        let end = text.rfind('"').unwrap() + 1;
+        let enc = PositionEncoding::Utf16;
+        FixData {
+            title: "Move to .env".into(),
+            safe: false,
+            edits: vec![TextEdit::new(
+                convert::range(doc, start..end, enc),
+                "os.environ[\"API_KEY\"]".into(),
+            )],
+            workspace_ops: vec![
+                WorkspaceOpData::AppendEnv {
+                    name: "API_KEY".into(),
+                    value_range: convert::range(doc, start..end, enc),
+                },
+                WorkspaceOpData::EnsureIgnored {
+                    pattern: ".env".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn move_to_env_appends_to_existing_files_and_skips_ignored_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "A=1").unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "/.env\n").unwrap();
+        let doc = Document::new("API_KEY = \"sk-abc123\"\n", 4);
+        let uri: Uri = "file:///w/app.py".parse().unwrap();
+        let caps = ClientCaps {
+            create_files: true,
+            document_changes: true,
+            ..Default::default()
+        };
+        let ctx = Ctx {
+            uri: &uri,
+            doc: &doc,
+            enc: PositionEncoding::Utf16,
+            caps: &caps,
+            root: Some(dir.path()),
+        };
+        let edit = workspace_ops_edit(&ctx, &ops_fix(&doc)).expect("offered");
+        let v = serde_json::to_value(&edit).unwrap();
+        let ops = v["documentChanges"].as_array().unwrap();
+        assert_eq!(ops.len(), 3, "{v}");
+        assert_eq!(ops[0]["kind"], "create");
+        assert_eq!(ops[0]["options"]["ignoreIfExists"], true);
+        assert!(ops[0]["uri"].as_str().unwrap().ends_with("/.env"));
+        let env_edit = &ops[1]["edits"][0];
+        assert_eq!(env_edit["newText"], "\nAPI_KEY=sk-abc123\n");
+        assert_eq!(
+            env_edit["range"]["start"],
+            serde_json::json!({"line": 0, "character": 3})
+        );
+        assert_eq!(ops[2]["textDocument"]["version"], 4);
+        assert!(ops[2]["textDocument"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("app.py"));
+    }
+
+    #[test]
+    fn move_to_env_creates_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = Document::new("API_KEY = \"sk-abc123\"\n", 1);
+        let uri: Uri = "file:///w/app.py".parse().unwrap();
+        let caps = ClientCaps {
+            create_files: true,
+            document_changes: true,
+            ..Default::default()
+        };
+        let mut ctx = Ctx {
+            uri: &uri,
+            doc: &doc,
+            enc: PositionEncoding::Utf16,
+            caps: &caps,
+            root: Some(dir.path()),
+        };
+        let v = serde_json::to_value(workspace_ops_edit(&ctx, &ops_fix(&doc)).unwrap()).unwrap();
+        let ops = v["documentChanges"].as_array().unwrap();
+        assert_eq!(ops.len(), 5, "{v}");
+        assert_eq!(ops[1]["edits"][0]["newText"], "API_KEY=sk-abc123\n");
+        assert!(ops[2]["uri"].as_str().unwrap().ends_with("/.gitignore"));
+        assert_eq!(ops[3]["edits"][0]["newText"], ".env\n");
+        // Not offered without file creation support or without a workspace root.
+        let no_create = ClientCaps::default();
+        ctx.caps = &no_create;
+        assert!(workspace_ops_edit(&ctx, &ops_fix(&doc)).is_none());
+        ctx.caps = &caps;
+        ctx.root = None;
+        assert!(workspace_ops_edit(&ctx, &ops_fix(&doc)).is_none());
+    }
+
+    #[test]
+    fn env_values_and_gitignore_lines() {
+        assert_eq!(env_value("\"sk-abc\""), "sk-abc");
+        assert_eq!(env_value("'a b'"), "\"a b\"");
+        assert!(ignores("# x\n/.env\n", ".env"));
+        assert!(!ignores("# .env\n.envrc\n", ".env"));
+    }
+}

@@ -1,0 +1,456 @@
+//! Server state and the `LanguageServer` impl (dispatch only; handlers live in `requests/` and
+//! `notifications/`).
+//!
+//! # Ordering
+//! tower-lsp-server runs handlers concurrently (`buffer_unordered`, tower-lsp issue #284): the
+//! future of message *n + 1* may run before the future of message *n* finishes. What it does
+//! guarantee is that the handler futures are *created* in arrival order (one reader loop calls the
+//! router per message) and first *polled* in that order (they are pushed in order into a FIFO
+//! channel and then into `FuturesUnordered`, whose ready queue is FIFO; while `initialize` runs no
+//! other message is even read). The code of an `async fn` before its first `.await` runs during
+//! that first poll, as one uninterrupted synchronous step.
+//!
+//! So every change of document state (`didOpen`, `didChange`, `didClose`, settings) is applied
+//! under the [`State`] mutex *before the handler's first `.await`*: the state sees the changes in
+//! exactly the order the client sent them, whatever the later interleaving of the handlers. The
+//! mutex is a `std::sync::Mutex` that is never held across an `.await`. As a second line of
+//! defence every document keeps its LSP version and a `didChange` whose version is not greater
+//! than the current one is logged and ignored. Requests (hover, code actions, pull diagnostics)
+//! take their snapshot before their first `.await` too, so they are answered for the text the
+//! client had when it sent them. (Checked against tower-lsp-server 0.23.0: `transport.rs` feeds
+//! `service.call(req)` futures through a bounded channel into `buffer_unordered`; the router and
+//! its layers create each handler future synchronously in `call`. Re-check on upgrades; the
+//! black-box burst tests would catch a reordering.)
+//!
+//! # Superseding
+//! After a change the handler takes a snapshot (rope and tree clones are cheap) and runs the
+//! analysis on the blocking pool (`spawn_blocking`), never on the message loop, with the document's
+//! own [`Analyzer`] (behind a mutex, so its per-item cache carries over from one version to the
+//! next). A job whose version is no longer the document's latest when it gets the analyzer skips
+//! the work. Results are stored and published only while holding `publish_lock`, after checking
+//! that the document (same open generation) is still at the analysed version; check and send are
+//! atomic with respect to other publishers, so a publish for version *n* can never follow one for
+//! *n + 1*, and the last publish is always for the latest text. A settings change bumps an epoch
+//! that results must match too. `didClose` removes the document before its first `.await` and
+//! then queues its clearing publish on the same (FIFO-fair) `publish_lock`, so no result of the
+//! closed document can be published after the clear, and a re-open gets a new generation.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::convert;
+use super::settings::Settings;
+use crate::analysis::{Analysis, Analyzer, Options};
+use crate::document::{Document, PositionEncoding};
+
+/// What the client can do, read once from `initialize`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientCaps {
+    /// `textDocument.diagnostic`: the client pulls diagnostics; never push to it.
+    pub pull_diagnostics: bool,
+    /// `workspace.diagnostics.refreshSupport`.
+    pub diagnostic_refresh: bool,
+    /// `workspace.workspaceEdit.documentChanges` with the `create` resource operation: fixes that
+    /// touch `.env` / `.gitignore` can be offered.
+    pub create_files: bool,
+    /// `workspace.workspaceEdit.documentChanges`.
+    pub document_changes: bool,
+}
+
+impl ClientCaps {
+    pub fn from_capabilities(caps: &ClientCapabilities) -> Self {
+        let v = serde_json::to_value(caps).unwrap_or(Value::Null);
+        let flag = |ptr: &str| v.pointer(ptr).and_then(Value::as_bool).unwrap_or(false);
+        let document_changes = flag("/workspace/workspaceEdit/documentChanges");
+        let create = v
+            .pointer("/workspace/workspaceEdit/resourceOperations")
+            .and_then(Value::as_array)
+            .is_some_and(|ops| ops.iter().any(|o| o == "create"));
+        ClientCaps {
+            pull_diagnostics: v
+                .pointer("/textDocument/diagnostic")
+                .is_some_and(|d| !d.is_null()),
+            diagnostic_refresh: flag("/workspace/diagnostics/refreshSupport"),
+            create_files: document_changes && create,
+            document_changes,
+        }
+    }
+}
+
+/// The analysis of one version of a document, kept for hover, code actions and pull requests.
+pub struct Results {
+    pub version: i32,
+    pub settings_epoch: u64,
+    /// The text that was analysed (positions of `analysis` are bytes of it).
+    pub doc: Document,
+    pub analysis: Analysis,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub struct DocState {
+    pub doc: Document,
+    /// Distinguishes a re-opened document (its versions start again) from the closed one.
+    pub generation: u64,
+    pub path: Option<PathBuf>,
+    pub analyzer: Arc<Mutex<Analyzer>>,
+    /// The document's current version, readable from an analysis job without the state lock.
+    pub latest: Arc<AtomicI32>,
+    pub results: Option<Arc<Results>>,
+}
+
+pub struct State {
+    pub encoding: PositionEncoding,
+    pub caps: ClientCaps,
+    /// Workspace root: first workspace folder, else `rootUri`.
+    pub root: Option<PathBuf>,
+    pub settings: Settings,
+    pub docs: HashMap<Uri, DocState>,
+    /// Bumped on every settings change: results computed under older settings are never stored.
+    pub settings_epoch: u64,
+    next_generation: u64,
+}
+
+impl State {
+    pub fn next_generation(&mut self) -> u64 {
+        self.next_generation += 1;
+        self.next_generation
+    }
+}
+
+/// A snapshot to analyse off the message loop.
+pub struct Job {
+    pub uri: Uri,
+    pub generation: u64,
+    pub version: i32,
+    pub doc: Document,
+    pub options: Options,
+    pub encoding: PositionEncoding,
+    pub analyzer: Arc<Mutex<Analyzer>>,
+    pub latest: Arc<AtomicI32>,
+    pub settings_epoch: u64,
+    /// Skip the work when a newer version arrived meanwhile (push); pull requests need an answer.
+    pub skip_if_superseded: bool,
+}
+
+pub struct Server {
+    pub client: Client,
+    state: Mutex<State>,
+    publish_lock: tokio::sync::Mutex<()>,
+    shutdown: Arc<AtomicBool>,
+}
+
+impl Server {
+    pub fn new(client: Client) -> Self {
+        Server {
+            client,
+            state: Mutex::new(State {
+                encoding: PositionEncoding::Utf16,
+                caps: ClientCaps::default(),
+                root: None,
+                settings: Settings::default(),
+                docs: HashMap::new(),
+                settings_epoch: 0,
+                next_generation: 0,
+            }),
+            publish_lock: tokio::sync::Mutex::new(()),
+            shutdown: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Set once `shutdown` was answered; read by `run_stdio` for the exit code.
+    pub fn shutdown_flag(&self) -> Arc<AtomicBool> {
+        self.shutdown.clone()
+    }
+
+    /// The state. Never hold the guard across an `.await`. A poisoned lock (a panic while holding
+    /// it) is recovered: every critical section leaves the state consistent before it can panic.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub async fn log(&self, typ: MessageType, message: impl std::fmt::Display) {
+        self.client.log_message(typ, message).await;
+    }
+
+    /// A snapshot of an open document for analysis (call with the state locked).
+    pub fn job(state: &State, uri: &Uri, skip_if_superseded: bool) -> Option<Job> {
+        let d = state.docs.get(uri)?;
+        Some(Job {
+            uri: uri.clone(),
+            generation: d.generation,
+            version: d.doc.version,
+            doc: d.doc.clone(),
+            options: state.settings.options_for(d.path.clone()),
+            encoding: state.encoding,
+            analyzer: d.analyzer.clone(),
+            latest: d.latest.clone(),
+            settings_epoch: state.settings_epoch,
+            skip_if_superseded,
+        })
+    }
+
+    /// Runs the analysis of `job` on the blocking pool. `None` when it was superseded before it
+    /// started or when it failed (the failure is logged).
+    pub async fn analyze(&self, job: Job) -> Option<(u64, Arc<Results>)> {
+        let uri = job.uri.clone();
+        let generation = job.generation;
+        let outcome = tokio::task::spawn_blocking(move || run_job(job)).await;
+        match outcome {
+            Ok(JobOutcome::Done(results, panics)) => {
+                for p in panics {
+                    self.log(
+                        MessageType::ERROR,
+                        format!(
+                            "keylint: rule {} failed on {} ({}); its findings there are missing",
+                            p.rule,
+                            uri.as_str(),
+                            p.message
+                        ),
+                    )
+                    .await;
+                }
+                Some((generation, Arc::from(results)))
+            }
+            Ok(JobOutcome::Superseded) => None,
+            Ok(JobOutcome::Panicked) | Err(_) => {
+                self.log(
+                    MessageType::ERROR,
+                    format!(
+                        "keylint: the analysis of {} failed (internal error); the server goes on",
+                        uri.as_str()
+                    ),
+                )
+                .await;
+                None
+            }
+        }
+    }
+
+    /// Stores `results` if the document is still at their version and, for clients that do not
+    /// pull, publishes them. Returns whether they were current.
+    pub async fn store_and_publish(
+        &self,
+        uri: &Uri,
+        generation: u64,
+        results: Arc<Results>,
+    ) -> bool {
+        let _publishing = self.publish_lock.lock().await;
+        // The replaced results may hold the last reference to an old syntax tree; freeing it is
+        // O(tree) for a from-scratch parse, so it happens after the publish is sent.
+        let replaced;
+        let push = {
+            let mut st = self.state();
+            let pull = st.caps.pull_diagnostics;
+            let epoch = st.settings_epoch;
+            match st.docs.get_mut(uri) {
+                Some(d)
+                    if d.generation == generation
+                        && d.doc.version == results.version
+                        && results.settings_epoch == epoch =>
+                {
+                    replaced = d.results.replace(results.clone());
+                    !pull
+                }
+                _ => return false,
+            }
+        };
+        if push {
+            self.client
+                .publish_diagnostics(
+                    uri.clone(),
+                    results.diagnostics.clone(),
+                    Some(results.version),
+                )
+                .await;
+        }
+        drop(replaced);
+        true
+    }
+
+    /// Analyses a job and publishes its results if still current.
+    pub async fn analyze_and_publish(&self, job: Job) {
+        let uri = job.uri.clone();
+        if let Some((generation, results)) = self.analyze(job).await {
+            self.store_and_publish(&uri, generation, results).await;
+        }
+    }
+
+    /// The results for the version of `uri` this request was sent against, analysing it now if
+    /// needed. `Ok(None)` when the document is not open.
+    ///
+    /// The snapshot is taken before the first `.await` (call this first in a handler): a request is
+    /// answered for the text the client had when it sent it, even if edits arrive meanwhile —
+    /// positions in the request refer to that text. Results are cached only while current.
+    pub async fn current_results(&self, uri: &Uri) -> Result<Option<Arc<Results>>> {
+        let job = {
+            let st = self.state();
+            let Some(d) = st.docs.get(uri) else {
+                return Ok(None);
+            };
+            if let Some(r) = d
+                .results
+                .as_ref()
+                .filter(|r| r.version == d.doc.version && r.settings_epoch == st.settings_epoch)
+            {
+                return Ok(Some(r.clone()));
+            }
+            Self::job(&st, uri, false)
+        };
+        let Some(job) = job else { return Ok(None) };
+        let Some((generation, results)) = self.analyze(job).await else {
+            return Err(Error::internal_error());
+        };
+        // Stored (and pushed) only if still current; answered either way.
+        self.store_and_publish(uri, generation, results.clone())
+            .await;
+        Ok(Some(results))
+    }
+
+    /// Sends a clear (empty) diagnostics set for a closed document to a push client.
+    pub async fn clear_diagnostics(&self, uri: Uri) {
+        let _publishing = self.publish_lock.lock().await;
+        if self.state().caps.pull_diagnostics {
+            return;
+        }
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    /// `keylint/malformedMessage`: the transport guard replaced a malformed message.
+    pub async fn malformed_message(&self, params: Value) {
+        let reason = params
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown reason");
+        self.log(
+            MessageType::ERROR,
+            format!("keylint: ignored a malformed message: {reason}"),
+        )
+        .await;
+    }
+
+    /// `keylint/malformedRequest`: a malformed message that had an id gets an error answer.
+    pub async fn malformed_request(&self, params: Value) -> Result<Value> {
+        let reason = params
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown reason")
+            .to_string();
+        self.log(
+            MessageType::ERROR,
+            format!("keylint: rejected a malformed request: {reason}"),
+        )
+        .await;
+        let mut err = Error::invalid_request();
+        err.message = reason.into();
+        Err(err)
+    }
+}
+
+enum JobOutcome {
+    Done(Box<Results>, Vec<crate::analysis::RulePanic>),
+    Superseded,
+    Panicked,
+}
+
+fn run_job(job: Job) -> JobOutcome {
+    let mut analyzer = job.analyzer.lock().unwrap_or_else(|e| {
+        // A previous analysis panicked while holding it: its cache may be half-updated.
+        let mut guard = e.into_inner();
+        *guard = Analyzer::new();
+        guard
+    });
+    if job.skip_if_superseded && job.latest.load(Ordering::SeqCst) != job.version {
+        return JobOutcome::Superseded;
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let analysis = analyzer.analyze(&job.doc.tree, job.doc.source(), &job.options);
+        let diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
+        (analysis, diagnostics)
+    }));
+    match result {
+        Ok((mut analysis, diagnostics)) => {
+            let panics = std::mem::take(&mut analysis.panics);
+            JobOutcome::Done(
+                Box::new(Results {
+                    version: job.version,
+                    settings_epoch: job.settings_epoch,
+                    doc: job.doc,
+                    analysis,
+                    diagnostics,
+                }),
+                panics,
+            )
+        }
+        Err(_) => {
+            *analyzer = Analyzer::new();
+            JobOutcome::Panicked
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into an internal error (handlers must not take the server down).
+pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            let mut err = Error::internal_error();
+            err.message = format!("keylint: internal error in {what}").into();
+            Err(err)
+        }
+    }
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        super::requests::initialize::initialize(self, params).await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.log(MessageType::INFO, "keylint language server ready")
+            .await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        super::notifications::did_open::did_open(self, params).await
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        super::notifications::did_change::did_change(self, params).await
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        super::notifications::did_close::did_close(self, params).await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        super::notifications::did_change_configuration::did_change_configuration(self, params).await
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        super::requests::diagnostic::diagnostic(self, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        super::requests::code_action::code_action(self, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        super::requests::hover::hover(self, params).await
+    }
+}

@@ -1,0 +1,230 @@
+//! Bad input never takes the keylint server down: it answers with an error or logs through
+//! `window/logMessage`, then serves the next request.
+
+use std::time::Duration;
+
+use keylint_blackbox::{push_client_caps, test_uri, LspClient};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
+
+const FLASK: &str = "from flask import Flask\n\napp = Flask(__name__)\nAPI_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\n";
+
+fn start() -> LspClient {
+    let mut c = LspClient::keylint(Some(BIN));
+    c.initialize(push_client_caps(), json!({}));
+    c
+}
+
+/// The server still answers: a hover on an open document gets its KL101 docs.
+fn still_serves(c: &mut LspClient) {
+    let uri = test_uri("alive.py");
+    c.did_open(&uri, 1, FLASK);
+    let resp = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 12}}),
+    );
+    assert!(
+        resp["result"]["contents"]["value"]
+            .as_str()
+            .is_some_and(|s| s.contains("KL101")),
+        "server no longer serves: {resp}; stderr: {}",
+        c.stderr()
+    );
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(c.is_running());
+}
+
+fn wait_log(c: &mut LspClient, needle: &str) -> String {
+    let r = c
+        .wait_for(Duration::from_secs(20), |m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(needle))
+        })
+        .unwrap_or_else(|| panic!("no log containing {needle:?}; logs: {:?}", c.logs));
+    r.msg["params"]["message"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn malformed_json_is_logged_and_serving_goes_on() {
+    let mut c = start();
+    c.send_body(b"{\"jsonrpc\": \"2.0\", \"method\": \"textDocument/didOpen\", \"params\": {");
+    wait_log(&mut c, "not valid JSON");
+    c.send_body(b"[1, 2, 3]");
+    wait_log(&mut c, "not a JSON object");
+    // Garbage between frames.
+    c.send_raw(b"hello there\r\n\r\n");
+    wait_log(&mut c, "malformed");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn malformed_request_with_an_id_gets_an_error_answer() {
+    let mut c = start();
+    c.send(&json!({"jsonrpc": "2.0", "id": 99, "method": 42}));
+    let resp = c.response(99);
+    assert_eq!(resp["error"]["code"], -32600, "{resp}");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn invalid_utf8_in_a_message_is_logged() {
+    let mut c = start();
+    let mut body = br#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///x.py","languageId":"python","version":1,"text":"A = '"#.to_vec();
+    body.extend_from_slice(&[0xff, 0xfe, 0xc3]);
+    body.extend_from_slice(br#"'"}}}"#);
+    c.send_body(&body);
+    wait_log(&mut c, "not valid UTF-8");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn unknown_methods_and_bad_params() {
+    let mut c = start();
+    let resp = c.request("keylint/doesNotExist", json!({}));
+    assert_eq!(resp["error"]["code"], -32601, "{resp}");
+    c.notify("$/unknownNotification", json!({"x": 1}));
+    let resp = c.request("textDocument/hover", json!({"nope": true}));
+    assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn did_change_for_an_unopened_document_is_logged() {
+    let mut c = start();
+    c.did_change_range(&test_uri("never.py"), 2, (0, 0), (0, 0), "x");
+    wait_log(&mut c, "not open");
+    // Requests about it answer without failing.
+    let resp = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": test_uri("never.py")}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(resp["result"], Value::Null);
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn stale_versions_are_ignored() {
+    let mut c = start();
+    let uri = test_uri("ver.py");
+    c.did_open(&uri, 5, FLASK);
+    c.diagnostics_for_version(&uri, 5);
+    c.did_change_full(&uri, 5, "x = 1\n");
+    wait_log(&mut c, "not newer");
+    c.did_change_full(&uri, 3, "x = 1\n");
+    wait_log(&mut c, "not newer");
+    // The text is still the original: the finding is there.
+    let resp = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 12}}),
+    );
+    assert!(resp["result"]["contents"]["value"].is_string(), "{resp}");
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn out_of_range_positions_are_clamped() {
+    let mut c = start();
+    let uri = test_uri("range.py");
+    c.did_open(&uri, 1, FLASK);
+    c.diagnostics_for_version(&uri, 1);
+    // An edit far past the end appends at the end.
+    c.did_change_range(
+        &uri,
+        2,
+        (1000, 5),
+        (2000, 9),
+        "\nTOKEN = \"abcdef123456\"\n",
+    );
+    let p = c.diagnostics_for_version(&uri, 2);
+    assert_eq!(p["diagnostics"].as_array().unwrap().len(), 2, "{p}");
+    // A reversed range and a column past the end of a line.
+    c.did_change_range(&uri, 3, (3, 500), (3, 2), "");
+    c.diagnostics_for_version(&uri, 3);
+    for (line, ch) in [(99999, 0), (0, 99999), (u32::MAX, u32::MAX)] {
+        let resp = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch}}),
+        );
+        assert!(resp.get("error").is_none(), "{resp}");
+    }
+    let resp = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 500, "character": 0}, "end": {"line": 0, "character": 70000}},
+            "context": {"diagnostics": [{"range": {"start": {"line": 9000, "character": 1}, "end": {"line": 9001, "character": 1}}, "message": "x", "source": "keylint", "data": {"version": 3, "fixes": [{"title": "t", "safe": true, "edits": []}]}}]}
+        }),
+    );
+    assert!(resp.get("error").is_none(), "{resp}");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_ten_megabyte_file() {
+    let mut c = start();
+    let uri = test_uri("big.py");
+    let mut text = String::with_capacity(10 << 20);
+    let mut i = 0;
+    while text.len() < 10 << 20 {
+        text.push_str(&format!(
+            "value_{i} = compute({i}, 'text of some length')\n"
+        ));
+        i += 1;
+    }
+    text.push_str("SECRET_KEY = \"s3cr3t-value-123456\"\n");
+    c.did_open(&uri, 1, &text);
+    let p = c
+        .wait_for(Duration::from_secs(120), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        })
+        .expect("diagnostics for the 10 MB file");
+    assert_eq!(p.msg["params"]["diagnostics"].as_array().unwrap().len(), 1);
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn five_thousand_nested_brackets() {
+    let mut c = start();
+    let uri = test_uri("nested.py");
+    let text = format!(
+        "API_KEY = \"sk-abcdef0123456789\"\nx = {}{}\ny = {}\n",
+        "[".repeat(5000),
+        "]".repeat(5000),
+        "(".repeat(5000)
+    );
+    c.did_open(&uri, 1, &text);
+    let p = c.diagnostics_for_version(&uri, 1);
+    assert!(!p["diagnostics"].as_array().unwrap().is_empty(), "{p}");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn requests_before_initialize_are_refused_and_eof_ends_the_server() {
+    let mut c = LspClient::keylint(Some(BIN));
+    let id = c.request_async(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///a.py"}, "position": {"line": 0, "character": 0}}),
+    );
+    let resp = c.response(id);
+    assert_eq!(resp["error"]["code"], -32002, "{resp}");
+    c.initialize(push_client_caps(), json!({}));
+    still_serves(&mut c);
+    // The client goes away without shutdown: the server ends by itself, with status 1.
+    c.close_stdin();
+    let status = c.wait_exit(Duration::from_secs(20)).expect("exits at EOF");
+    assert_eq!(status.code(), Some(1));
+}
