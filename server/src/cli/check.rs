@@ -414,9 +414,6 @@ fn process(
         Ok(b) => b,
         Err(e) => return Outcome::Error(format!("{shown}: cannot read: {e}")),
     };
-    if prefilter.is_some_and(|p| !p.keep(&bytes)) {
-        return Outcome::Skipped;
-    }
     let original = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -426,6 +423,9 @@ fn process(
             ))
         }
     };
+    if prefilter.is_some_and(|p| !p.keep(&bytes)) {
+        return Outcome::Skipped;
+    }
     let (mut doc, mut analysis) = analyse(original, config, path);
     let mut errors: Vec<String> = analysis
         .panics
