@@ -1,7 +1,7 @@
 //! The pre-filter: one multi-pattern scan (Aho–Corasick) of a file's raw bytes, before parsing,
 //! for the words and token formats the rules need. A file with none of a rule's triggers cannot get
 //! a finding of that rule; a file that cannot get any finding is skipped. It must never change
-//! findings: `tests/prefilter.rs` runs the fixtures and the benchmark corpus with and without it.
+//! findings: `server/tests/cli_prefilter.rs` runs the fixtures and the benchmark corpus with and without it.
 //!
 //! ## The word table — EVERY NEW RULE MUST EXTEND IT
 //! [`TABLE`] is the single place that says what may trigger a rule. When you add a rule, add the
