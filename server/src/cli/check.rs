@@ -166,7 +166,7 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     }
     for path in &files {
-        match cache.get(path) {
+        match cache.get_known(path, false) {
             Ok(c) => configs.push(c),
             Err(e) => push_unique(&mut config_errors, e.to_string()),
         }
@@ -352,7 +352,8 @@ fn collect_files(roots: &[PathBuf], cache: &Arc<ConfigCache>) -> (Vec<PathBuf>, 
                 if entry.depth() == 0 {
                     return true;
                 }
-                match filter_cache.get(entry.path()) {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                match filter_cache.get_known(entry.path(), is_dir) {
                     Ok(c) => !c.is_excluded(entry.path()),
                     // Reported when the files are resolved.
                     Err(_) => true,

@@ -339,6 +339,19 @@ impl ConfigCache {
         self.get_dir(&dir)
     }
 
+    /// The configuration of a path known to be a file (`is_dir == false`) or a directory, without
+    /// asking the file system which.
+    pub fn get_known(&self, path: &Path, is_dir: bool) -> Result<Arc<Config>, ConfigError> {
+        let abs = absolute(path);
+        if is_dir {
+            return self.get_dir(&abs);
+        }
+        match abs.parent() {
+            Some(parent) => self.get_dir(parent),
+            None => self.get_dir(&abs),
+        }
+    }
+
     fn get_dir(&self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
         if let Some(hit) = self.dirs.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
             return hit.clone();
