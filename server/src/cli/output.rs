@@ -11,6 +11,8 @@ use crate::document::SourceText;
 use crate::finding::Severity;
 use crate::rules::RuleMeta;
 
+pub use crate::config::rule_url;
+
 /// 1-based line and column (in Unicode characters) of a byte offset.
 pub fn line_col(src: SourceText, byte: usize) -> (usize, usize) {
     let rope = src.rope();
@@ -271,18 +273,6 @@ pub fn write_statistics(
         writeln!(w, "{n:>6}  {}  {:<width$}  {k} fixable", m.code, m.name)?;
     }
     writeln!(w, "{}", files_line(stats))
-}
-
-/// The URL of a rule's docs (engine rules live in `config/`).
-pub fn rule_url(meta: &RuleMeta) -> String {
-    if meta.code == crate::config::UNUSED_SUPPRESSION.code {
-        format!(
-            "https://github.com/keylint/keylint/blob/main/server/src/config/{}.md",
-            meta.file_stem()
-        )
-    } else {
-        meta.url()
-    }
 }
 
 /// The "What it does" paragraph of a rule's docs, on one line.

@@ -68,6 +68,19 @@ pub fn find_meta(code_or_name: &str) -> Option<&'static RuleMeta> {
         .find(|m| m.code.eq_ignore_ascii_case(wanted) || m.name.eq_ignore_ascii_case(wanted))
 }
 
+/// The URL of a rule's docs (LSP `codeDescription.href`, SARIF `helpUri`); engine rules' docs live
+/// in `config/`.
+pub fn rule_url(meta: &RuleMeta) -> String {
+    if meta.code == UNUSED_SUPPRESSION.code {
+        format!(
+            "https://github.com/keylint/keylint/blob/main/server/src/config/{}.md",
+            meta.file_stem()
+        )
+    } else {
+        meta.url()
+    }
+}
+
 /// A wrong configuration: the file, the line (1-based) and the key it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -498,6 +511,42 @@ mod tests {
         );
         assert_eq!(did_you_mean("selct", &keys), Some("select"));
         assert_eq!(did_you_mean("banana", &keys), None);
+    }
+
+    #[test]
+    fn postprocess_applies_enabled_rules_severity_and_suppressions() {
+        use crate::analysis::analyze_text;
+        let text = "API_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\nTOKEN = \"tok-9a8b7c6d5e4f\"  # keylint: ignore[KL101]\nX = 1  # keylint: ignore\n";
+        let path = Path::new("app.py");
+        let run = |config: &Config| {
+            let (doc, analysis) = analyze_text(text, &config.options_for(path));
+            postprocess(analysis.findings, config, path, &doc.tree, doc.source())
+                .iter()
+                .map(|f| (doc.source().line_of(f.range.start), f.rule.code, f.severity))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(&Config::default()),
+            vec![
+                (0, "KL101", Severity::Warning),
+                (2, "KL001", Severity::Hint)
+            ]
+        );
+        let config = Config {
+            severity: vec![("KL101", Severity::Error)],
+            ignore: vec!["KL001"],
+            ..Config::default()
+        };
+        assert_eq!(run(&config), vec![(0, "KL101", Severity::Error)]);
+        let config = Config {
+            ignore: vec!["KL101"],
+            ..Config::default()
+        };
+        assert_eq!(
+            run(&config),
+            vec![(2, "KL001", Severity::Hint)],
+            "a suppression of a rule that did not run is not reported"
+        );
     }
 
     #[test]
