@@ -284,6 +284,9 @@ fn walking_honours_gitignore_ignore_and_exclude_and_explicit_files() {
     write(dir.path(), "notes.txt", SECRET);
     let (_, f) = findings(dir.path(), &[]);
     assert_eq!(brief(&f), vec!["app.py:1:KL101:warning"]);
+    // A file reached twice is checked once.
+    let (_, f) = findings(dir.path(), &[".", "app.py", "./app.py"]);
+    assert_eq!(brief(&f), vec!["app.py:1:KL101:warning"]);
     // Files named on the command line are checked, whatever their extension.
     let (_, f) = findings(dir.path(), &["notes.txt", "legacy/old.py"]);
     assert_eq!(

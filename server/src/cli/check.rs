@@ -378,9 +378,16 @@ fn collect_files(roots: &[PathBuf], cache: &Arc<ConfigCache>) -> (Vec<PathBuf>, 
             })
         });
     }
-    let mut files = found.into_inner().unwrap_or_default();
+    // The same file reached twice (`check . app.py`) is checked once.
+    let mut files: Vec<(PathBuf, PathBuf)> = found
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (config::absolute(&p), p))
+        .collect();
     files.sort();
-    files.dedup();
+    files.dedup_by(|a, b| a.0 == b.0);
+    let files = files.into_iter().map(|(_, p)| p).collect();
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     (files, errors)
