@@ -449,3 +449,44 @@ pub fn write_github(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(line: &str, column: usize, end_column: usize) -> Report {
+        Report {
+            meta: &crate::rules::kl101_hardcoded_secret::META,
+            severity: Severity::Warning,
+            line: 1,
+            column,
+            end_line: 1,
+            end_column,
+            message: String::new(),
+            fixable: false,
+            safe_fix: false,
+            source_line: line.to_string(),
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn code_frames_mask_secrets() {
+        let line = "API_KEY = \"sk-live-abcdef\"  # comment";
+        assert_eq!(
+            masked_line(&report(line, 11, 27)),
+            "API_KEY = \"sk-l**********\"  # comment"
+        );
+    }
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(gh_data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(gh_prop("dir,x/a:b.py"), "dir%2Cx/a%3Ab.py");
+    }
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri("my app/ä.py"), "my%20app/%C3%A4.py");
+    }
+}
