@@ -550,6 +550,44 @@ mod tests {
     }
 
     #[test]
+    fn discover_and_cache_agree_nearest_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("keylint.toml"), "fail-on = \"error\"\n").unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/pyproject.toml"), "[tool.ruff]\n").unwrap();
+        std::fs::write(
+            root.join("a/b/pyproject.toml"),
+            "[tool.keylint]\nfail-on = \"hint\"\n",
+        )
+        .unwrap();
+        let file_a = root.join("a/x.py");
+        let file_b = root.join("a/b/y.py");
+        let a = Config::discover(&file_a).unwrap();
+        assert_eq!(a.fail_on, Some(Severity::Error));
+        assert_eq!(
+            a.file.as_deref(),
+            Some(absolute(&root.join("keylint.toml")).as_path())
+        );
+        let b = Config::discover(&file_b).unwrap();
+        assert_eq!(b.fail_on, Some(Severity::Hint));
+        let cache = ConfigCache::new(Overrides::default());
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Error));
+        assert_eq!(cache.get(&file_b).unwrap().fail_on, Some(Severity::Hint));
+        // A configuration change is seen after `clear`.
+        std::fs::write(root.join("keylint.toml"), "fail-on = \"info\"\n").unwrap();
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Error));
+        cache.clear();
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Info));
+        // Overrides apply to every configuration.
+        let cache = ConfigCache::new(Overrides {
+            fail_on: Some(Severity::Warning),
+            ..Overrides::default()
+        });
+        assert_eq!(cache.get(&file_b).unwrap().fail_on, Some(Severity::Warning));
+    }
+
+    #[test]
     fn rule_lists_take_codes_and_names() {
         assert_eq!(
             parse_rule_list("kl101, hardcoded-secret").unwrap(),
