@@ -261,6 +261,10 @@ fn removal(s: &Suppression, src: SourceText) -> Range<usize> {
     } else {
         s.range.end
     };
+    if end != s.comment.end && s.range.start == s.comment.start {
+        // `# keylint: ignore -- why`: keep the `#` so that the rest stays a comment.
+        return s.range.start + 1..s.range.end;
+    }
     let trimmed = before.trim_end_matches([' ', '\t']);
     let start = if trimmed.is_empty() && end == s.comment.end {
         // A comment alone on its line: keep the indentation and the line, delete the comment.
@@ -359,6 +363,61 @@ mod tests {
     fn ignore_must_be_a_word() {
         assert!(sups("a = 1  # keylint: ignored\n").is_empty());
         assert!(sups("a = 1  # keylint: fix\n").is_empty());
+    }
+
+    /// The text after applying the fixes of the `KL001` findings of `text` (no finding).
+    fn remove_unused(text: &str) -> String {
+        let doc = Document::new(text, 0);
+        let found = apply(Vec::new(), &["KL001", "KL101"], &doc.tree, doc.source());
+        let edits: Vec<Edit> = found
+            .iter()
+            .flat_map(|f| f.fixes[0].edits.clone())
+            .collect();
+        crate::fixes::apply_edits(text, &edits).0
+    }
+
+    #[test]
+    fn unused_suppressions_are_removed_cleanly() {
+        assert_eq!(remove_unused("x = 1  # keylint: ignore\n"), "x = 1\n");
+        assert_eq!(
+            remove_unused("x = 1  # keylint: ignore -- why\n"),
+            "x = 1  # -- why\n"
+        );
+        assert_eq!(
+            remove_unused("x = 1  # noqa  # keylint: ignore[KL101]\n"),
+            "x = 1  # noqa\n"
+        );
+        assert_eq!(
+            remove_unused("    # keylint: ignore\nx = 1\n"),
+            "    \nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn unused_codes_of_a_used_suppression_are_removed_one_by_one() {
+        for (text, want) in [
+            (
+                "API_KEY = \"sk-test-4f9c2b7e8d1a\"  # keylint: ignore[KL101, KL999]\n",
+                "API_KEY = \"sk-test-4f9c2b7e8d1a\"  # keylint: ignore[KL101]\n",
+            ),
+            (
+                "API_KEY = \"sk-test-4f9c2b7e8d1a\"  # keylint: ignore[KL999,KL101]\n",
+                "API_KEY = \"sk-test-4f9c2b7e8d1a\"  # keylint: ignore[KL101]\n",
+            ),
+        ] {
+            let (doc, analysis) =
+                crate::analysis::analyze_text(text, &crate::analysis::Options::default());
+            let found = apply(
+                analysis.findings,
+                &["KL001", "KL101"],
+                &doc.tree,
+                doc.source(),
+            );
+            assert_eq!(found.len(), 1, "{text}");
+            assert!(found[0].message.contains("Unknown rule `KL999`"));
+            let fixed = crate::fixes::apply_edits(text, &found[0].fixes[0].edits).0;
+            assert_eq!(fixed, want);
+        }
     }
 
     fn edit(text: &str, line: usize, code: &str) -> Option<String> {
