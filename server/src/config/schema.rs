@@ -70,6 +70,19 @@ pub(super) fn parse(
         let full = format!("{prefix}{name}");
         let span = Some(key.span());
         let fail = |message: String| err_at(span.clone(), Some(&full), message);
+        // An error about a key of a nested table (`severity`, `per-file-ignores`): at that key's
+        // line, found after the table's own key, and named `table.key`.
+        let fail_inner = |inner: &str, message: String| {
+            let from = key.span().start;
+            let at = text[from..]
+                .find(inner)
+                .map(|i| from + i..from + i + inner.len());
+            err_at(
+                at.or(span.clone()),
+                Some(&format!("{full}.{inner}")),
+                message,
+            )
+        };
         let v = value.get_ref();
         match name {
             "select" => config.select = Some(rules(v).map_err(fail)?),
@@ -80,8 +93,8 @@ pub(super) fn parse(
                     .ok_or_else(|| fail("expected a table of glob = [codes]".into()))?;
                 for (pattern, codes) in t {
                     let glob = PathGlob::new(pattern)
-                        .map_err(|e| fail(format!("bad glob `{pattern}`: {e}")))?;
-                    let codes = rules(codes).map_err(|m| fail(format!("`{pattern}`: {m}")))?;
+                        .map_err(|e| fail_inner(pattern, format!("bad glob: {e}")))?;
+                    let codes = rules(codes).map_err(|m| fail_inner(pattern, m))?;
                     config.per_file_ignores.push((glob, codes));
                 }
             }
@@ -90,8 +103,8 @@ pub(super) fn parse(
                     .as_table()
                     .ok_or_else(|| fail("expected a table of rule = \"severity\"".into()))?;
                 for (rule, sev) in t {
-                    let codes = resolve_rule(rule).map_err(&fail)?;
-                    let sev = severity(sev).map_err(|m| fail(format!("`{rule}`: {m}")))?;
+                    let codes = resolve_rule(rule).map_err(|m| fail_inner(rule, m))?;
+                    let sev = severity(sev).map_err(|m| fail_inner(rule, m))?;
                     for code in codes {
                         config.severity.retain(|(c, _)| *c != code);
                         config.severity.push((code, sev));
@@ -229,6 +242,21 @@ fail-on = "error"
         .unwrap_err();
         assert_eq!(e.line, Some(4));
         assert_eq!(e.key.as_deref(), Some("tool.keylint.fail-on"));
+    }
+
+    #[test]
+    fn errors_in_nested_tables_name_the_inner_key_and_its_line() {
+        let e = parse_str(
+            "fail-on = \"hint\"\n[severity]\nKL101 = \"error\"\nhardcoded-secrets = \"error\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.key.as_deref(), Some("severity.hardcoded-secrets"));
+        assert!(e.message.contains("did you mean `hardcoded-secret`"), "{e}");
+        let e = parse_str("[per-file-ignores]\n\"a/*\" = [\"KL101\"]\n\"b/*\" = [\"KL1\"]\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.key.as_deref(), Some("per-file-ignores.b/*"));
     }
 
     #[test]
