@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
-use crate::analysis::{analyze_text, Analysis};
+use crate::analysis::{Analysis, Analyzer};
 use crate::config::{self, Config, ConfigCache, Overrides};
-use crate::document::Document;
+use crate::document::{python_parser, SourceText};
 use crate::finding::Severity;
 use crate::fixes::{apply_edits, fix_all_edits, Applicability};
 
@@ -401,10 +401,39 @@ struct FixMode {
     include_unsafe: bool,
 }
 
-/// Analyses one file (and fixes it), with the configuration's options and post-processing.
-fn analyse(text: &str, config: &Config, path: &Path) -> (Document, Analysis) {
+/// A parsed file: its text as a rope and its tree (what the analysis needs, without the editing
+/// machinery of a `Document`).
+struct Parsed {
+    rope: ropey::Rope,
+    tree: tree_sitter::Tree,
+}
+
+impl Parsed {
+    fn source(&self) -> SourceText<'_> {
+        SourceText::new(&self.rope)
+    }
+}
+
+thread_local! {
+    /// One parser per worker thread, reused from file to file.
+    static PARSER: std::cell::RefCell<tree_sitter::Parser> = std::cell::RefCell::new(python_parser());
+}
+
+/// Analyses one file's text with the configuration's options and post-processing.
+fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
     let options = config.options_for(path);
-    let (doc, mut analysis) = analyze_text(text, &options);
+    let tree = PARSER.with(|p| {
+        let mut parser = p.borrow_mut();
+        parser.reset();
+        parser
+            .parse(text, None)
+            .expect("parsing without a timeout or cancellation flag always returns a tree")
+    });
+    let doc = Parsed {
+        rope: ropey::Rope::from_str(text),
+        tree,
+    };
+    let mut analysis = Analyzer::new().analyze(&doc.tree, doc.source(), &options);
     let findings = std::mem::take(&mut analysis.findings);
     analysis.findings = config::postprocess(findings, config, path, &doc.tree, doc.source());
     (doc, analysis)
@@ -444,7 +473,7 @@ fn process(
     let mut diff = None;
     if mode.fix {
         let mut text = original.to_string();
-        let mut fixed: Option<(Document, Analysis)> = None;
+        let mut fixed: Option<(Parsed, Analysis)> = None;
         for _ in 0..10 {
             let (d, a) = fixed.as_ref().map_or((&doc, &analysis), |(d, a)| (d, a));
             let edits = fix_all_edits(a, d.source(), mode.include_unsafe);
@@ -490,7 +519,7 @@ fn process(
 }
 
 /// The resolved findings of one file, with their fingerprints.
-fn report(path: String, doc: &Document, analysis: &Analysis) -> FileReport {
+fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
     let src = doc.source();
     let mut seen: Vec<(String, usize)> = Vec::new();
     let findings = analysis
