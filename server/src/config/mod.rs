@@ -1,8 +1,40 @@
-//! Configuration (`[tool.keylint]` in `pyproject.toml`, `keylint.toml`) and suppressions.
+//! Configuration (`[tool.keylint]` in `pyproject.toml`, or `keylint.toml` with top-level keys) and
+//! suppressions (`# keylint: ignore[KL101]`).
 //!
-//! Foundation: only the test-path heuristic; discovery and the schema come with the CLI issue.
+//! ## The API the CLI and the editor share
+//! * [`Config::discover`] finds the configuration of a file by walking up from it: in each directory
+//!   `keylint.toml` wins over `pyproject.toml`, and a `pyproject.toml` without `[tool.keylint]` is
+//!   skipped. [`ConfigCache`] does the same with one lookup per directory (thread-safe; call
+//!   [`ConfigCache::clear`] when a configuration file changes).
+//! * [`Config::options_for`] gives the [`Options`] to analyse a file with (enabled rules, settings,
+//!   test-ness), and [`postprocess`] turns the analysis' findings into the reported ones: rules not
+//!   enabled for the file dropped, severity overrides applied, suppressed findings removed and unused
+//!   suppressions reported as `KL001 unused-suppression`.
+//! * [`Overrides`] carry what the command line (or an editor's settings) says over the file.
+//!
+//! Because the CLI and the language server both go through these three calls, they report the same
+//! findings for the same file.
 
-use std::path::Path;
+mod schema;
+pub mod suppress;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use globset::{Glob, GlobMatcher};
+use tree_sitter::Tree;
+
+use crate::analysis::Options;
+use crate::document::SourceText;
+use crate::finding::{Finding, Severity};
+use crate::rules::{FileContext, RuleMeta, RuleSettings};
+
+pub use suppress::{suppression_edit, Suppression, UNUSED_SUPPRESSION};
+
+/// Names of the configuration files, in the order they are looked for in one directory.
+pub const CONFIG_FILES: [&str; 2] = ["keylint.toml", "pyproject.toml"];
 
 /// A file is test code when it lies under a `tests`/`test` folder or is named `test_*.py` /
 /// `*_test.py` / `conftest.py`.
@@ -17,4 +49,553 @@ pub fn is_test_path(path: &Path) -> bool {
             Some("tests") | Some("test") | Some("testing")
         )
     })
+}
+
+/// Every rule the engine knows: the item rules of [`crate::rules::all`] and the engine's own rules
+/// (`KL001 unused-suppression`), in code order.
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    let mut out: Vec<&'static RuleMeta> = vec![&UNUSED_SUPPRESSION];
+    out.extend(crate::rules::all_meta());
+    out.sort_by_key(|m| m.code);
+    out
+}
+
+/// The rule with this code (any case) or name, item rule or engine rule.
+pub fn find_meta(code_or_name: &str) -> Option<&'static RuleMeta> {
+    let wanted = code_or_name.trim();
+    all_meta()
+        .into_iter()
+        .find(|m| m.code.eq_ignore_ascii_case(wanted) || m.name.eq_ignore_ascii_case(wanted))
+}
+
+/// The URL of a rule's docs (LSP `codeDescription.href`, SARIF `helpUri`); engine rules' docs live
+/// in `config/`.
+pub fn rule_url(meta: &RuleMeta) -> String {
+    if meta.code == UNUSED_SUPPRESSION.code {
+        format!(
+            "https://github.com/keylint/keylint/blob/main/server/src/config/{}.md",
+            meta.file_stem()
+        )
+    } else {
+        meta.url()
+    }
+}
+
+/// A wrong configuration: the file, the line (1-based) and the key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Globs of a configuration, matched against paths relative to the configuration's directory.
+/// A pattern without `/` matches a file or directory name at any depth (`migrations`, `*_pb2.py`);
+/// one with `/` matches from the configuration's directory (`src/legacy/**`). A path matches when it
+/// or one of its parent directories does.
+#[derive(Debug, Clone)]
+pub struct PathGlob {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl PathGlob {
+    pub fn new(pattern: &str) -> Result<Self, globset::Error> {
+        let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
+        let full = if trimmed.contains('/') {
+            trimmed.to_string()
+        } else {
+            format!("**/{trimmed}")
+        };
+        let matcher = Glob::new(&full)?.compile_matcher();
+        Ok(PathGlob {
+            pattern: pattern.to_string(),
+            matcher,
+        })
+    }
+
+    /// Whether `rel` (relative to the configuration's directory) or one of its parents matches.
+    pub fn matches(&self, rel: &Path) -> bool {
+        rel.ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| self.matcher.is_match(p))
+    }
+}
+
+/// What the command line (or an editor's settings) says over the configuration files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Replaces `select`, and clears the configured `ignore`.
+    pub select: Option<Vec<&'static str>>,
+    /// Replaces `ignore`.
+    pub ignore: Option<Vec<&'static str>>,
+    pub fail_on: Option<Severity>,
+}
+
+/// One resolved configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was read from; `None` for the defaults (no configuration found).
+    pub file: Option<PathBuf>,
+    /// The directory globs are relative to (the configuration file's directory).
+    pub root: PathBuf,
+    /// Codes of the rules to run; `None`: every rule.
+    pub select: Option<Vec<&'static str>>,
+    pub ignore: Vec<&'static str>,
+    pub per_file_ignores: Vec<(PathGlob, Vec<&'static str>)>,
+    /// Severity per rule code, over the rule's default.
+    pub severity: Vec<(&'static str, Severity)>,
+    /// Lower case.
+    pub extra_secret_names: Vec<String>,
+    pub allowed_placeholders: Vec<String>,
+    pub exclude: Vec<PathGlob>,
+    pub test_paths: Vec<PathGlob>,
+    pub fail_on: Option<Severity>,
+}
+
+impl Config {
+    /// The configuration that applies to `path` (a file or a directory): the nearest
+    /// `keylint.toml`, or `pyproject.toml` with a `[tool.keylint]` table, in its directory or above.
+    /// Without one, the defaults.
+    pub fn discover(path: &Path) -> Result<Config, ConfigError> {
+        let dir = start_dir(path);
+        for d in dir.ancestors() {
+            if let Some(config) = read_config_in(d)? {
+                return Ok(config);
+            }
+        }
+        Ok(Config::default())
+    }
+
+    /// Reads one configuration file (`keylint.toml` or `pyproject.toml`). `Ok(None)` for a
+    /// `pyproject.toml` without `[tool.keylint]`.
+    pub fn from_file(file: &Path) -> Result<Option<Config>, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            file: file.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        let pyproject = file.file_name().is_some_and(|n| n == "pyproject.toml");
+        schema::parse(&text, file, pyproject)
+    }
+
+    /// The same configuration with the command line's overrides applied.
+    pub fn with_overrides(mut self, o: &Overrides) -> Config {
+        if let Some(select) = &o.select {
+            self.select = Some(select.clone());
+            self.ignore.clear();
+        }
+        if let Some(ignore) = &o.ignore {
+            self.ignore = ignore.clone();
+        }
+        if o.fail_on.is_some() {
+            self.fail_on = o.fail_on;
+        }
+        self
+    }
+
+    /// `path` relative to the configuration's directory (as given when it lies elsewhere).
+    pub fn relative<'p>(&self, path: &'p Path) -> std::borrow::Cow<'p, Path> {
+        if self.file.is_none() {
+            return std::borrow::Cow::Borrowed(path);
+        }
+        let abs = absolute(path);
+        match abs.strip_prefix(&self.root) {
+            Ok(rel) => std::borrow::Cow::Owned(rel.to_path_buf()),
+            Err(_) => std::borrow::Cow::Borrowed(path),
+        }
+    }
+
+    /// Whether `exclude` leaves out `path` (a file or a directory).
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let rel = self.relative(path);
+        self.exclude.iter().any(|g| g.matches(&rel))
+    }
+
+    /// Whether `path` is test code: the built-in heuristic ([`is_test_path`]) on the path relative
+    /// to the configuration's directory, or a configured `test-paths` glob.
+    pub fn is_test(&self, path: &Path) -> bool {
+        let rel = self.relative(path);
+        is_test_path(&rel) || self.test_paths.iter().any(|g| g.matches(&rel))
+    }
+
+    /// Codes of the rules enabled for `path` (`select` minus `ignore` minus matching
+    /// `per-file-ignores`), engine rules included.
+    pub fn enabled_codes(&self, path: &Path) -> Vec<&'static str> {
+        let rel = self.relative(path);
+        let ignored_here: Vec<&'static str> = self
+            .per_file_ignores
+            .iter()
+            .filter(|(g, _)| g.matches(&rel))
+            .flat_map(|(_, codes)| codes.iter().copied())
+            .collect();
+        all_meta()
+            .into_iter()
+            .map(|m| m.code)
+            .filter(|c| self.select.as_ref().is_none_or(|s| s.contains(c)))
+            .filter(|c| !self.ignore.contains(c) && !ignored_here.contains(c))
+            .collect()
+    }
+
+    /// The options to analyse `path` with.
+    pub fn options_for(&self, path: &Path) -> Options {
+        let enabled = self.enabled_codes(path);
+        let select = if enabled.len() == all_meta().len() {
+            None
+        } else {
+            Some(enabled)
+        };
+        Options {
+            file: FileContext {
+                path: Some(path.to_path_buf()),
+                is_test: self.is_test(path),
+            },
+            settings: RuleSettings {
+                extra_secret_names: self.extra_secret_names.clone(),
+                allowed_placeholders: self.allowed_placeholders.clone(),
+            },
+            select,
+        }
+    }
+
+    /// The configured severity of a rule, if overridden.
+    pub fn severity_of(&self, code: &str) -> Option<Severity> {
+        self.severity
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, s)| *s)
+    }
+}
+
+/// Applies the configuration to the findings of one file: drops rules not enabled for it, applies
+/// severity overrides (a finding the rule already lowered, a hint in test code, keeps its
+/// severity), removes suppressed findings and reports unused suppressions (`KL001`). Sorted by
+/// position. `tree` and `src` are the analysed document's.
+pub fn postprocess(
+    findings: Vec<Finding>,
+    config: &Config,
+    path: &Path,
+    tree: &Tree,
+    src: SourceText,
+) -> Vec<Finding> {
+    let enabled = config.enabled_codes(path);
+    let mut findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| enabled.contains(&f.rule.code))
+        .map(|mut f| {
+            if let Some(s) = config.severity_of(f.rule.code) {
+                if f.severity == f.rule.severity {
+                    f.severity = s;
+                }
+            }
+            f
+        })
+        .collect();
+    findings = suppress::apply(findings, &enabled, tree, src);
+    if let Some(s) = config.severity_of(UNUSED_SUPPRESSION.code) {
+        for f in &mut findings {
+            if f.rule.code == UNUSED_SUPPRESSION.code {
+                f.severity = s;
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.rule.code).cmp(&(b.range.start, b.range.end, b.rule.code))
+    });
+    findings
+}
+
+/// Finds configurations with one lookup per directory, shared between threads.
+#[derive(Default)]
+pub struct ConfigCache {
+    overrides: Overrides,
+    dirs: Mutex<HashMap<PathBuf, Result<Arc<Config>, ConfigError>>>,
+}
+
+impl ConfigCache {
+    pub fn new(overrides: Overrides) -> Self {
+        ConfigCache {
+            overrides,
+            dirs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets every configuration read (a configuration file changed).
+    pub fn clear(&self) {
+        self.dirs.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The configuration of `path` (a file or a directory), overrides applied.
+    pub fn get(&self, path: &Path) -> Result<Arc<Config>, ConfigError> {
+        let dir = start_dir(path);
+        self.get_dir(&dir)
+    }
+
+    /// The configuration of a path known to be a file (`is_dir == false`) or a directory, without
+    /// asking the file system which.
+    pub fn get_known(&self, path: &Path, is_dir: bool) -> Result<Arc<Config>, ConfigError> {
+        let abs = absolute(path);
+        if is_dir {
+            return self.get_dir(&abs);
+        }
+        match abs.parent() {
+            Some(parent) => self.get_dir(parent),
+            None => self.get_dir(&abs),
+        }
+    }
+
+    fn get_dir(&self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(hit) = self.dirs.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
+            return hit.clone();
+        }
+        let result = match read_config_in(dir) {
+            Ok(Some(config)) => Ok(Arc::new(config.with_overrides(&self.overrides))),
+            Ok(None) => match dir.parent() {
+                Some(parent) => self.get_dir(parent),
+                None => Ok(Arc::new(Config::default().with_overrides(&self.overrides))),
+            },
+            Err(e) => Err(e),
+        };
+        self.dirs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), result.clone());
+        result
+    }
+}
+
+/// The configuration defined in `dir` itself, if any.
+fn read_config_in(dir: &Path) -> Result<Option<Config>, ConfigError> {
+    for name in CONFIG_FILES {
+        let file = dir.join(name);
+        if file.is_file() {
+            if let Some(config) = Config::from_file(&file)? {
+                return Ok(Some(config));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The absolute directory the lookup starts from: `path` itself when it is a directory, else its
+/// parent.
+fn start_dir(path: &Path) -> PathBuf {
+    let abs = absolute(path);
+    if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+    }
+}
+
+/// An absolute path without `.` components (symlinks are not resolved).
+pub fn absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Parses a comma-separated list of rule codes or names (`KL101,hardcoded-secret`) into codes.
+/// `ALL` stands for every rule.
+pub fn parse_rule_list(list: &str) -> Result<Vec<&'static str>, String> {
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for code in resolve_rule(item)? {
+            if !out.contains(&code) {
+                out.push(code);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One code or name (or `ALL`) → rule codes, with a suggestion when unknown.
+pub fn resolve_rule(item: &str) -> Result<Vec<&'static str>, String> {
+    if item.eq_ignore_ascii_case("ALL") {
+        return Ok(all_meta().into_iter().map(|m| m.code).collect());
+    }
+    match find_meta(item) {
+        Some(m) => Ok(vec![m.code]),
+        None => {
+            let candidates: Vec<&str> = all_meta()
+                .into_iter()
+                .flat_map(|m| [m.code, m.name])
+                .collect();
+            let hint = did_you_mean(item, &candidates)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| " (see `keylint rules`)".into());
+            Err(format!("unknown rule `{item}`{hint}"))
+        }
+    }
+}
+
+/// The closest candidate to `word`, when it is close enough to be a typo.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let w = norm(word);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&w, &norm(c)), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_names_anywhere_and_paths_from_the_root() {
+        let g = PathGlob::new("migrations").unwrap();
+        assert!(g.matches(Path::new("app/migrations/0001_initial.py")));
+        assert!(!g.matches(Path::new("app/models.py")));
+        let g = PathGlob::new("src/legacy/**").unwrap();
+        assert!(g.matches(Path::new("src/legacy/a/b.py")));
+        assert!(!g.matches(Path::new("other/src/legacy/b.py")));
+        let g = PathGlob::new("*_settings.py").unwrap();
+        assert!(g.matches(Path::new("proj/dev_settings.py")));
+    }
+
+    #[test]
+    fn suggestions_catch_typos() {
+        let keys = ["select", "ignore", "per-file-ignores"];
+        assert_eq!(
+            did_you_mean("per_file_ignores", &keys),
+            Some("per-file-ignores")
+        );
+        assert_eq!(did_you_mean("selct", &keys), Some("select"));
+        assert_eq!(did_you_mean("banana", &keys), None);
+    }
+
+    #[test]
+    fn postprocess_applies_enabled_rules_severity_and_suppressions() {
+        use crate::analysis::analyze_text;
+        let text = "API_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\nTOKEN = \"tok-9a8b7c6d5e4f\"  # keylint: ignore[KL101]\nX = 1  # keylint: ignore\n";
+        let path = Path::new("app.py");
+        let run = |config: &Config| {
+            let (doc, analysis) = analyze_text(text, &config.options_for(path));
+            postprocess(analysis.findings, config, path, &doc.tree, doc.source())
+                .iter()
+                .map(|f| (doc.source().line_of(f.range.start), f.rule.code, f.severity))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(&Config::default()),
+            vec![
+                (0, "KL101", Severity::Warning),
+                (2, "KL001", Severity::Hint)
+            ]
+        );
+        let config = Config {
+            severity: vec![("KL101", Severity::Error)],
+            ignore: vec!["KL001"],
+            ..Config::default()
+        };
+        assert_eq!(run(&config), vec![(0, "KL101", Severity::Error)]);
+        let config = Config {
+            ignore: vec!["KL101"],
+            ..Config::default()
+        };
+        assert_eq!(
+            run(&config),
+            vec![(2, "KL001", Severity::Hint)],
+            "a suppression of a rule that did not run is not reported"
+        );
+    }
+
+    #[test]
+    fn discover_and_cache_agree_nearest_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("keylint.toml"), "fail-on = \"error\"\n").unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/pyproject.toml"), "[tool.ruff]\n").unwrap();
+        std::fs::write(
+            root.join("a/b/pyproject.toml"),
+            "[tool.keylint]\nfail-on = \"hint\"\n",
+        )
+        .unwrap();
+        let file_a = root.join("a/x.py");
+        let file_b = root.join("a/b/y.py");
+        let a = Config::discover(&file_a).unwrap();
+        assert_eq!(a.fail_on, Some(Severity::Error));
+        assert_eq!(
+            a.file.as_deref(),
+            Some(absolute(&root.join("keylint.toml")).as_path())
+        );
+        let b = Config::discover(&file_b).unwrap();
+        assert_eq!(b.fail_on, Some(Severity::Hint));
+        let cache = ConfigCache::new(Overrides::default());
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Error));
+        assert_eq!(cache.get(&file_b).unwrap().fail_on, Some(Severity::Hint));
+        // A configuration change is seen after `clear`.
+        std::fs::write(root.join("keylint.toml"), "fail-on = \"info\"\n").unwrap();
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Error));
+        cache.clear();
+        assert_eq!(cache.get(&file_a).unwrap().fail_on, Some(Severity::Info));
+        // Overrides apply to every configuration.
+        let cache = ConfigCache::new(Overrides {
+            fail_on: Some(Severity::Warning),
+            ..Overrides::default()
+        });
+        assert_eq!(cache.get(&file_b).unwrap().fail_on, Some(Severity::Warning));
+    }
+
+    #[test]
+    fn rule_lists_take_codes_and_names() {
+        assert_eq!(
+            parse_rule_list("kl101, hardcoded-secret").unwrap(),
+            vec!["KL101"]
+        );
+        assert!(parse_rule_list("KL10x")
+            .unwrap_err()
+            .contains("did you mean"));
+        assert!(parse_rule_list("ALL").unwrap().contains(&"KL001"));
+    }
 }
