@@ -47,6 +47,7 @@ async function main() {
     JSON.stringify(
       {
         "keylint.path": bin,
+        "keylint.trace.server": process.env.KEYLINT_TRACE ?? "off",
         "security.workspace.trust.enabled": false,
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": false,
@@ -120,22 +121,18 @@ async function main() {
     await page.waitForTimeout(2000);
 
     step = "open app.py";
-    await page.keyboard.press("Control+P");
-    await page.waitForSelector(".quick-input-widget input", { timeout: 15000 });
-    await page.keyboard.type("app.py");
-    await page.waitForTimeout(800);
-    await page.keyboard.press("Enter");
-    await page.waitForSelector(".monaco-editor .view-lines", { timeout: 20000 });
+    const entry = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "app.py" });
+    await entry.first().waitFor({ timeout: 30000 });
+    await entry.first().click();
+    await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30000 });
+    await page.locator(".monaco-editor .view-lines").first().click();
 
     step = "problems view";
+    await page.keyboard.press("Control+Shift+M");
     const problem = page.locator(".markers-panel .monaco-list-row", { hasText: "KL101" });
-    const deadline = Date.now() + 60000;
-    while (Date.now() < deadline) {
-      await page.keyboard.press("Control+Shift+M");
-      await page.waitForTimeout(1000);
-      if ((await problem.count()) > 0) break;
-    }
-    if ((await problem.count()) === 0) {
+    try {
+      await problem.first().waitFor({ timeout: 60000 });
+    } catch {
       throw new Error("no KL101 finding in the Problems view");
     }
     const problemText = await problem.first().innerText();

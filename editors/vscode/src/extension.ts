@@ -16,6 +16,7 @@ import {
   parseVersion,
   Probe,
   readSettings,
+  serverOverrides,
   resolveBinary,
   serverArgs,
   Settings,
@@ -94,7 +95,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       { scheme: "file", language: "python" },
       { scheme: "untitled", language: "python" },
     ],
-    initializationOptions: settings.server,
+    initializationOptions: serverOverrides(settings.server),
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     synchronize: {
@@ -103,7 +104,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     middleware: {
       workspace: {
         // Settings changes reach the running server without a restart.
-        configuration: () => [currentSettings().server],
+        configuration: () => [serverOverrides(currentSettings().server)],
       },
     },
   };
@@ -141,7 +142,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await start(context);
       } else if (e.affectsConfiguration("keylint") && client) {
         await client.sendNotification("workspace/didChangeConfiguration", {
-          settings: { keylint: currentSettings().server },
+          settings: { keylint: serverOverrides(currentSettings().server) },
         });
       }
     }),

@@ -15,11 +15,24 @@ export interface RawSettings {
   severity?: unknown;
 }
 
-/** What the server receives as `initializationOptions` and in `workspace/didChangeConfiguration`. */
+/** The rule choices of the settings; empty lists mean "no override". */
 export interface ServerSettings {
   select: string[];
   ignore: string[];
   severity: Record<string, Severity>;
+}
+
+/**
+ * What the server receives as `initializationOptions` and in `workspace/didChangeConfiguration`:
+ * only the overrides the user set. An empty `select` is left out, so it cannot read as "run no
+ * rule"; the configuration file decides then.
+ */
+export function serverOverrides(s: ServerSettings): Partial<ServerSettings> {
+  const out: Partial<ServerSettings> = {};
+  if (s.select.length > 0) out.select = s.select;
+  if (s.ignore.length > 0) out.ignore = s.ignore;
+  if (Object.keys(s.severity).length > 0) out.severity = s.severity;
+  return out;
 }
 
 export interface Settings {

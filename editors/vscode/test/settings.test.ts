@@ -7,6 +7,7 @@ import {
   readSettings,
   resolveBinary,
   serverArgs,
+  serverOverrides,
 } from "../src/settings";
 
 function fakeProbe(executables: string[], pathDirs: string[] = ["/usr/bin", "/opt/bin"]): Probe {
@@ -78,4 +79,12 @@ test("versions", () => {
 
 test("server arguments leave --stdio to the client", () => {
   assert.deepEqual(serverArgs(), ["server"]);
+});
+
+test("only the overrides the user set reach the server; an empty select is not 'no rules'", () => {
+  assert.deepEqual(serverOverrides(readSettings({}).server), {});
+  assert.deepEqual(
+    serverOverrides(readSettings({ select: ["KL101"], severity: { KL202: "hint" } }).server),
+    { select: ["KL101"], severity: { KL202: "hint" } },
+  );
 });
