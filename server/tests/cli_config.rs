@@ -147,7 +147,7 @@ fn suppressions_used_unused_and_by_name() {
             "TOKEN = \"tok-9a8b7c6d5e4f\"  # keylint: ignore[hardcoded-secret]\n",
             "PASSWORD = \"hunter2-but-longer\"  # keylint: ignore\n",
             "TIMEOUT = 30  # keylint: ignore[KL101]\n",
-            "s = \"# keylint: ignore\"; SECRET = \"a-long-secret-value\"\n",
+            "s = \"# keylint: ignore\"; SECRET = \"hunter2hunter2\"\n",
         ),
     );
     let (_, f) = findings(dir.path(), &[]);
@@ -197,7 +197,7 @@ fn diff_prints_and_does_not_write() {
     );
     assert!(run.stdout.contains("+import os\n"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("-API_KEY = \"sk-test"),
+        run.stdout.contains("-API_KEY = \"hunter2"),
         "{}",
         run.stdout
     );

@@ -21,17 +21,51 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 pub enum Group {
     /// Alone enough to keep the file.
     Any,
+    /// `key`: keeps the file when the name around it says "key" with a qualifier (`signing_key`,
+    /// `X-Auth-Key`, `MasterKey`): see [`KEY_QUALIFIERS`].
+    Key,
+    /// `://`: keeps the file when the rest of the line could hold `user:password@` (an `@`, or a
+    /// backslash that may escape one) — KL101's password in a connection URL.
+    Url,
     /// Web framework markers (Flask, FastAPI, Starlette, Quart, or an `app.` object): route and
     /// error handlers exist only with one of them (see `analysis::handler_kind_of_decorator`).
     Web,
     /// Configuration reads (`config`, `settings`): exposure in a route handler needs `Web` too.
     Config,
-    /// Error handling (`except`, `errorhandler`, `exception_handler`): an error leak needs
-    /// `ErrorDetail` and `Web` too.
+    /// Error handling (`except`, `errorhandler`, `exception_handler`, `error_handler`): an error
+    /// leak needs `Web` too. (What leaks the details — `str(e)`, `f"{e}"`, `"%s" % e`, `e.args` —
+    /// has no word to look for.)
     Error,
-    /// What leaks an error's details (`str(`, `repr(`, `format_exc`, `traceback`).
-    ErrorDetail,
+    /// `request`: the whole request logged (KL202) needs `Web` and `Log` too.
+    Request,
+    /// What a logging call contains (`log`, `print`, `write`, `warn`).
+    Log,
+    /// `query`: a whole DynamoDB item read with `table.query(...)` (KL203) needs `Table` too.
+    Query,
+    /// What a DynamoDB receiver's text or qualified name contains (`table`, `ddb`, `boto`…).
+    Table,
 }
+
+/// Words that make `key` a secret in a name, for `fw::is_key_name` (any word of the name) and
+/// `secrets::is_secret_name` (the word right before `key`).
+pub const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "secret",
+    "private",
+    "access",
+    "x",
+    "auth",
+    "subscription",
+    "master",
+    "signing",
+    "encryption",
+    "license",
+    "client",
+    "webhook",
+    "jwt",
+    "hmac",
+    "app",
+];
 
 /// `(word, group, case-sensitive)`.
 pub const TABLE: &[(&str, Group, bool)] = &[
@@ -55,16 +89,28 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("ghp_", Group::Any, true),
     ("gho_", Group::Any, true),
     ("ghs_", Group::Any, true),
+    ("ghu_", Group::Any, true),
+    ("ghr_", Group::Any, true),
     ("github_pat_", Group::Any, true),
     ("sk_live_", Group::Any, true),
     ("rk_live_", Group::Any, true),
     ("sk_test_", Group::Any, true),
+    ("rk_test_", Group::Any, true),
     ("sk-", Group::Any, true),
     ("xox", Group::Any, true),
     ("AIza", Group::Any, true),
     ("SG.", Group::Any, true),
     ("PRIVATE KEY", Group::Any, true),
     ("eyJ", Group::Any, true),
+    // Secret nouns the words above miss (`secrets::SECRET_NOUNS`, `fw::is_key_name`), key
+    // schemes (`HTTPBearer`), and the suppression comment (KL001 `unused-suppression`).
+    ("passphrase", Group::Any, false),
+    ("passcode", Group::Any, false),
+    ("authoriz", Group::Any, false),
+    ("bearer", Group::Any, false),
+    ("keylint", Group::Any, false),
+    ("key", Group::Key, false),
+    ("://", Group::Url, false),
     // Environment reads, debug flags, request headers, DynamoDB.
     ("environ", Group::Any, false),
     ("getenv", Group::Any, false),
@@ -75,6 +121,15 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("put_item", Group::Any, false),
     ("update_item", Group::Any, false),
     ("batch_write", Group::Any, false),
+    ("transact_write", Group::Any, false),
+    ("get_item", Group::Any, false),
+    ("paginator", Group::Any, false),
+    ("query", Group::Query, false),
+    ("table", Group::Table, false),
+    ("tbl", Group::Table, false),
+    ("ddb", Group::Table, false),
+    ("batch", Group::Table, false),
+    ("boto", Group::Table, false),
     // Config exposure and error leaks in route/error handlers.
     ("flask", Group::Web, false),
     ("fastapi", Group::Web, false),
@@ -86,15 +141,20 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("except", Group::Error, false),
     ("errorhandler", Group::Error, false),
     ("exception_handler", Group::Error, false),
-    ("str(", Group::ErrorDetail, false),
-    ("repr(", Group::ErrorDetail, false),
-    ("format_exc", Group::ErrorDetail, false),
-    ("traceback", Group::ErrorDetail, false),
+    ("error_handler", Group::Error, false),
+    ("request", Group::Request, false),
+    ("log", Group::Log, false),
+    ("print", Group::Log, false),
+    ("write", Group::Log, false),
+    ("warn", Group::Log, false),
 ];
 
 /// Codes of the rules whose triggers [`TABLE`] covers. Add a rule's code here when you extend the
 /// table for it.
-pub const COVERED_RULES: &[&str] = &["KL001", "KL101"];
+pub const COVERED_RULES: &[&str] = &[
+    "KL001", "KL101", "KL102", "KL103", "KL201", "KL202", "KL203", "KL204", "KL205", "KL206",
+    "KL301", "KL302", "KL303", "KL304",
+];
 
 /// The rules of the registry the table does not cover (should be empty).
 pub fn uncovered_rules() -> Vec<&'static str> {
@@ -153,7 +213,8 @@ impl Prefilter {
         if !self.enabled {
             return true;
         }
-        let (mut web, mut config, mut error, mut detail) = (false, false, false, false);
+        let (mut web, mut config, mut error) = (false, false, false);
+        let (mut request, mut log, mut query, mut table) = (false, false, false, false);
         for m in self.ac.find_overlapping_iter(bytes) {
             let (group, exact) = &self.patterns[m.pattern().as_usize()];
             if let Some(exact) = exact {
@@ -163,17 +224,52 @@ impl Prefilter {
             }
             match group {
                 Group::Any => return true,
+                Group::Key => {
+                    if qualified_key_at(bytes, m.start(), m.end()) {
+                        return true;
+                    }
+                }
+                Group::Url => {
+                    let rest = &bytes[m.end()..];
+                    let line = &rest[..rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len())];
+                    if line.iter().any(|b| matches!(b, b'@' | b'\\')) {
+                        return true;
+                    }
+                }
                 Group::Web => web = true,
                 Group::Config => config = true,
                 Group::Error => error = true,
-                Group::ErrorDetail => detail = true,
+                Group::Request => request = true,
+                Group::Log => log = true,
+                Group::Query => query = true,
+                Group::Table => table = true,
             }
-            if web && (config || (error && detail)) {
+            if (web && (config || error || (request && log))) || (query && table) {
                 return true;
             }
         }
         false
     }
+}
+
+/// The name around `key` at `start..end` (letters, digits, `_`, `-`, `.`) has a word of
+/// [`KEY_QUALIFIERS`] (split like `syntax::name_words`: separators and camelCase).
+fn qualified_key_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    let part = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let from = bytes[..start]
+        .iter()
+        .rposition(|b| !part(b))
+        .map_or(0, |i| i + 1);
+    let to = bytes[end..]
+        .iter()
+        .position(|b| !part(b))
+        .map_or(bytes.len(), |i| end + i);
+    let Ok(name) = std::str::from_utf8(&bytes[from..to]) else {
+        return true;
+    };
+    crate::analysis::syntax::name_words(name)
+        .iter()
+        .any(|w| KEY_QUALIFIERS.contains(&w.as_str()))
 }
 
 #[cfg(test)]
@@ -204,5 +300,39 @@ mod tests {
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
         assert!(!p.keep(b"STRIPE = 'abc'"));
         assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'abc'"));
+    }
+
+    #[test]
+    fn keys_need_a_qualifier_in_their_name() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"def f(signing_key: str):\n    pass\n"));
+        assert!(p.keep(b"MasterKey = load()"));
+        assert!(p.keep(b"h = {'X-Auth-Key': k}"));
+        assert!(p.keep(b"if key_for_x == other: pass"));
+        assert!(!p.keep(b"monkey = {'key': 1}\nsorted(d, key=len)\n"));
+        assert!(!p.keep(b"cache_key = make(key)\n"));
+    }
+
+    #[test]
+    fn connection_urls_with_credentials() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
+        assert!(p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss\\x40host'\n"));
+        assert!(!p.keep(b"URL = 'https://example.com/docs'\n@decorator\ndef f(): pass\n"));
+    }
+
+    #[test]
+    fn conjunctions() {
+        let p = Prefilter::new(&[]);
+        // An error leak without `str(`: `f"{e}"`.
+        assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return f\"{e}\"\n"));
+        assert!(p.keep(b"app.register_error_handler(E, h)\n"));
+        // The whole request logged.
+        assert!(p.keep(b"from flask import request\nlogger.info(request)\n"));
+        assert!(!p.keep(b"from flask import request\nreturn request.args\n"));
+        // A whole DynamoDB item read with `query`.
+        assert!(p.keep(b"items = accounts_table.query(KeyConditionExpression=c)\n"));
+        assert!(!p.keep(b"rows = db.session.query(User).all()\n"));
+        assert!(p.keep(b"page = client.get_paginator('scan')\n"));
     }
 }

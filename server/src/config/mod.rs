@@ -516,7 +516,10 @@ mod tests {
     #[test]
     fn postprocess_applies_enabled_rules_severity_and_suppressions() {
         use crate::analysis::analyze_text;
-        let text = "API_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\nTOKEN = \"tok-9a8b7c6d5e4f\"  # keylint: ignore[KL101]\nX = 1  # keylint: ignore\n";
+        // A named secret that is neither a token format nor random-looking: KL101's default
+        // severity (`sk-test-…` would now match the OpenAI key format and be raised to error,
+        // which a configured severity does not override).
+        let text = "API_KEY = \"hunter2hunter2\"\nTOKEN = \"tok-9a8b7c6d5e4f\"  # keylint: ignore[KL101]\nX = 1  # keylint: ignore\n";
         let path = Path::new("app.py");
         let run = |config: &Config| {
             let (doc, analysis) = analyze_text(text, &config.options_for(path));

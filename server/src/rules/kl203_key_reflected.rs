@@ -4,10 +4,11 @@
 use tree_sitter::Node;
 
 use crate::analysis::dataflow::report::{self, Hit};
-use crate::analysis::dataflow::{Kind, SinkKind};
+use crate::analysis::dataflow::{Conc, Kind, SinkKind};
 use crate::analysis::Item;
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
+use crate::rules::kl302_config_exposed as kl302;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -40,12 +41,29 @@ impl Rule for KeyReflected {
             if hit.sink.kind == SinkKind::Return && hit.flow.filtered_output {
                 continue;
             }
-            let conc = hit
-                .concs
-                .iter()
-                .find(|c| c.kind == Kind::Key)
-                .unwrap_or(&hit.concs[0]);
             let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            // A whole settings object sent back is KL302 `config-exposed`'s finding.
+            let concs: Vec<&Conc> = if config_exposed_at(item, ctx, &range) {
+                hit.concs
+                    .iter()
+                    .filter(|c| {
+                        !(c.kind == Kind::Model
+                            && c.class
+                                .as_deref()
+                                .is_some_and(|k| kl302::is_settings_class(k, ctx)))
+                    })
+                    .collect()
+            } else {
+                hit.concs.iter().collect()
+            };
+            let Some(&first) = concs.first() else {
+                continue;
+            };
+            let conc = concs
+                .iter()
+                .copied()
+                .find(|c| c.kind == Kind::Key)
+                .unwrap_or(first);
             let message = match conc.kind {
                 Kind::Stored => "The handler returns a whole stored item without choosing its fields (it may hold key material); return only the fields the client needs".to_string(),
                 Kind::Model => format!(
@@ -71,6 +89,22 @@ impl Rule for KeyReflected {
             out.push(finding);
         }
     }
+}
+
+/// KL302 reports the whole configuration sent back by the statement around `range`.
+fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> bool {
+    let Some(mut def) = report::node_at(item, range.clone()) else {
+        return false;
+    };
+    while def.kind() != "function_definition" {
+        match def.parent() {
+            Some(p) => def = p,
+            None => return false,
+        }
+    }
+    kl302::config_sent_at(def, ctx)
+        .iter()
+        .any(|r| r.start <= range.start && range.end <= r.end)
 }
 
 /// Drops the key entries of a returned dict literal.

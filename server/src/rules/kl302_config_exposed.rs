@@ -1,6 +1,8 @@
 //! KL302 `config-exposed`: a view returns or serialises the whole configuration — `app.config`,
 //! `current_app.config`, `os.environ`, a pydantic settings object — and with it every secret in it.
 
+use std::ops::Range;
+
 use tree_sitter::Node;
 
 use crate::analysis::{syntax, Binding, HandlerKind, Item};
@@ -35,7 +37,7 @@ const RESPONSE_CALLS: &[&str] = &[
 ];
 
 /// A settings class: derives from pydantic's `BaseSettings`.
-fn is_settings_class(name: &str, ctx: &Ctx) -> bool {
+pub fn is_settings_class(name: &str, ctx: &Ctx) -> bool {
     ctx.model.classes.iter().any(|c| {
         c.name == name
             && c.bases
@@ -112,6 +114,7 @@ fn used_whole(n: Node, ctx: &Ctx) -> bool {
                     ) && p
                         .parent()
                         .is_some_and(|c| c.kind() == "call" || ctx.text(a) == "__dict__")
+                        && !fields_chosen(p.parent(), ctx)
                 })
         }
         "call" => p.child_by_field_name("function") != Some(n),
@@ -127,6 +130,15 @@ fn used_whole(n: Node, ctx: &Ctx) -> bool {
         "comparison_operator" | "not_operator" | "boolean_operator" => false,
         _ => true,
     }
+}
+
+/// `settings.model_dump(exclude={"stripe_secret_key"})`, `.dict(include=…)`: the caller chose the
+/// fields, so the result is not the whole configuration (KL203 treats these the same way).
+fn fields_chosen(call: Option<Node>, ctx: &Ctx) -> bool {
+    call.filter(|c| c.kind() == "call").is_some_and(|c| {
+        syntax::keyword_arg(c, "exclude", ctx.src).is_some()
+            || syntax::keyword_arg(c, "include", ctx.src).is_some()
+    })
 }
 
 /// If `node` is the whole configuration (not one key of it), how to name it.
@@ -215,85 +227,124 @@ impl Rule for ConfigExposed {
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        // Apps built inside tests are not served to anyone.
-        if ctx.file.is_test {
-            return;
-        }
         for def in syntax::descendants(item.node) {
-            if def.kind() != "function_definition"
-                || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
-            {
-                continue;
-            }
-            let Some(body) = def.child_by_field_name("body") else {
-                continue;
-            };
-            let view = def
-                .child_by_field_name("name")
-                .map(|n| ctx.text(n).into_owned())
-                .unwrap_or_default();
-            let params = settings_params(def, ctx);
-            // Exposures assigned to a local name, reported when that name is returned.
-            let mut tainted: Vec<(String, Node)> = Vec::new();
-            let mut returned: Vec<String> = Vec::new();
-            let mut nodes = syntax::descendants(body);
-            while let Some(node) = nodes.next() {
-                if node.kind() == "return_statement" {
-                    for n in syntax::descendants(node) {
-                        if n.kind() == "identifier" && used_whole(n, ctx) {
-                            returned.push(ctx.text(n).into_owned());
-                        }
-                    }
-                }
-                let Some(what) = exposure(node, &params, ctx) else {
-                    continue;
-                };
-                nodes.skip_children();
-                if in_call_named(
-                    node,
-                    body,
-                    &[
-                        "render_template",
-                        "info",
-                        "debug",
-                        "warning",
-                        "error",
-                        "exception",
-                        "print",
-                        "log",
-                    ],
-                    ctx,
-                ) {
-                    continue;
-                }
-                let message = format!(
-                    "The view `{view}` sends `{what}` to the client: the whole configuration, with every secret key and password in it"
-                );
-                if within(node, body, "return_statement").is_some()
-                    || in_call_named(node, body, RESPONSE_CALLS, ctx)
-                {
-                    out.push(Finding::new(&META, node.byte_range(), message));
-                } else if let Some(assign) = within(node, body, "assignment") {
-                    if let Some(left) = assign
-                        .child_by_field_name("left")
-                        .filter(|l| l.kind() == "identifier")
-                    {
-                        tainted.push((ctx.text(left).into_owned(), node));
-                    }
-                }
-            }
-            for (name, node) in tainted {
-                if returned.contains(&name) {
-                    let what = ctx.text(node);
-                    out.push(Finding::new(
-                        &META,
-                        node.byte_range(),
-                        format!(
-                            "The view `{view}` sends `{what}` to the client (through `{name}`): the whole configuration, with every secret key and password in it"
-                        ),
-                    ));
-                }
+            if def.kind() == "function_definition" {
+                out.extend(view_exposures(def, ctx).into_iter().map(|e| e.finding));
             }
         }
     }
+}
+
+/// One KL302 finding and the statements through which the configuration reaches the client.
+struct Exposure {
+    finding: Finding,
+    /// The `return` statements (or the response call) sending it.
+    sent_at: Vec<Range<usize>>,
+}
+
+/// Where the view `def` sends the whole configuration (the ranges of the `return` statements or
+/// response calls KL302 reports through). KL203 `key-reflected` stands down there for a settings
+/// object: KL302 describes that leak better (every secret of the deployment, not one key).
+pub fn config_sent_at(def: Node, ctx: &Ctx) -> Vec<Range<usize>> {
+    view_exposures(def, ctx)
+        .into_iter()
+        .flat_map(|e| e.sent_at)
+        .collect()
+}
+
+/// The KL302 findings of one function definition (none unless it is a route handler).
+fn view_exposures(def: Node, ctx: &Ctx) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    // Apps built inside tests are not served to anyone.
+    if ctx.file.is_test
+        || def.kind() != "function_definition"
+        || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
+    {
+        return out;
+    }
+    let Some(body) = def.child_by_field_name("body") else {
+        return out;
+    };
+    let view = def
+        .child_by_field_name("name")
+        .map(|n| ctx.text(n).into_owned())
+        .unwrap_or_default();
+    let params = settings_params(def, ctx);
+    // Exposures assigned to a local name, reported when that name is returned.
+    let mut tainted: Vec<(String, Node)> = Vec::new();
+    let mut returned: Vec<(String, Range<usize>)> = Vec::new();
+    let mut nodes = syntax::descendants(body);
+    while let Some(node) = nodes.next() {
+        if node.kind() == "return_statement" {
+            for n in syntax::descendants(node) {
+                if n.kind() == "identifier" && used_whole(n, ctx) {
+                    returned.push((ctx.text(n).into_owned(), node.byte_range()));
+                }
+            }
+        }
+        let Some(what) = exposure(node, &params, ctx) else {
+            continue;
+        };
+        nodes.skip_children();
+        if in_call_named(
+            node,
+            body,
+            &[
+                "render_template",
+                "info",
+                "debug",
+                "warning",
+                "error",
+                "exception",
+                "print",
+                "log",
+            ],
+            ctx,
+        ) {
+            continue;
+        }
+        let message = format!(
+            "The view `{view}` sends `{what}` to the client: the whole configuration, with every secret key and password in it"
+        );
+        if let Some(ret) = within(node, body, "return_statement") {
+            out.push(Exposure {
+                finding: Finding::new(&META, node.byte_range(), message),
+                sent_at: vec![ret.byte_range()],
+            });
+        } else if in_call_named(node, body, RESPONSE_CALLS, ctx) {
+            out.push(Exposure {
+                finding: Finding::new(&META, node.byte_range(), message),
+                sent_at: vec![node.byte_range()],
+            });
+        } else if let Some(assign) = within(node, body, "assignment") {
+            if let Some(left) = assign
+                .child_by_field_name("left")
+                .filter(|l| l.kind() == "identifier")
+            {
+                tainted.push((ctx.text(left).into_owned(), node));
+            }
+        }
+    }
+    for (name, node) in tainted {
+        let sent_at: Vec<Range<usize>> = returned
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, r)| r.clone())
+            .collect();
+        if sent_at.is_empty() {
+            continue;
+        }
+        let what = ctx.text(node);
+        out.push(Exposure {
+            finding: Finding::new(
+                &META,
+                node.byte_range(),
+                format!(
+                    "The view `{view}` sends `{what}` to the client (through `{name}`): the whole configuration, with every secret key and password in it"
+                ),
+            ),
+            sent_at,
+        });
+    }
+    out
 }

@@ -66,4 +66,7 @@ pub fn brief(findings: &[serde_json::Value]) -> Vec<String> {
         .collect()
 }
 
-pub const SECRET: &str = "API_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\n";
+/// A hardcoded secret KL101 reports at its default severity (warning): a named secret that is
+/// neither a known token format nor random-looking (`sk-test-…` has the OpenAI key format and is
+/// reported as an error, which configured severities do not override).
+pub const SECRET: &str = "API_KEY = \"hunter2hunter2\"\n";

@@ -1589,6 +1589,20 @@ impl<'a> Walker<'a> {
             }
         }
         if fw::is_passthrough(qs) {
+            // `list(headers)` of a dict with constant keys: its names, not its values.
+            if matches!(qs, "list" | "tuple") && kws.is_empty() && splat.is_empty() {
+                if let [(arg, _)] = pos.as_slice() {
+                    let arg = syntax::unparenthesize(*arg);
+                    let names_only = match arg.kind() {
+                        "identifier" => self.fields.contains_key(self.text(arg).as_str()),
+                        "dictionary" => self.dict_fields(arg).is_some(),
+                        _ => false,
+                    };
+                    if names_only {
+                        return Taint::default();
+                    }
+                }
+            }
             if kw("exclude").is_some() || kw("include").is_some() {
                 // `jsonable_encoder(reg, exclude={"api_key"})`: fields chosen.
                 return Taint::default();
