@@ -305,6 +305,19 @@ pub struct Dataflow {
     pub globals: BTreeMap<String, Vec<Conc>>,
 }
 
+impl Dataflow {
+    /// Whether the facts hold a byte range (a path or a scan): only then do they depend on where
+    /// the items of the module start.
+    pub fn has_ranges(&self) -> bool {
+        !self.globals.values().all(Vec::is_empty)
+            || self.functions.values().any(|f| {
+                f.scan.is_some()
+                    || f.ret.iter().any(|r| matches!(r, RetSym::Conc(_)))
+                    || f.param_in.iter().any(|p| !p.is_empty())
+            })
+    }
+}
+
 /// Distinct sources kept per parameter or return value (one path each is enough to report).
 pub const MAX_CONC: usize = 4;
 /// Steps kept per path (a source and up to eleven call sites).
