@@ -80,13 +80,12 @@ fn main() {
         }
         for ((l, c), s) in edits.iter() {
             version += 1;
-            let i = version - 2;
             let change = ContentChange {
                 range: Some((Pos::new(*l, *c), Pos::new(*l, *c))),
                 text: s.clone(),
             };
             let t = Instant::now();
-            doc.apply_changes(&[change], i as i32 + 2, PositionEncoding::Utf8);
+            doc.apply_changes(&[change], version, PositionEncoding::Utf8);
             apply.push(t.elapsed());
             let t = Instant::now();
             let a = analyzer.analyze(&doc.tree, doc.source(), &options);

@@ -25,7 +25,8 @@
 //! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
 //!
 //! The module-wide data-flow resolution runs again only when a local summary changed, or when an
-//! item with summaries moved while the last result holds byte ranges (paths, scans).
+//! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
+//! it cannot depend on ranges or item starts.
 
 pub mod dataflow;
 pub mod frameworks;
@@ -168,14 +169,17 @@ struct CachedItem {
     /// and the bindings they read.
     findings: Option<(u64, Deps, Vec<Finding>)>,
     /// Local data-flow summaries, with the fingerprint of the base model without its bindings
-    /// they were computed under, the bindings they read, and a hash of the summaries.
-    flows: Option<(u64, Deps, Vec<dataflow::FnFlow>, u64)>,
+    /// they were computed under, the bindings they read, and hashes of the summaries (with and
+    /// without their byte ranges).
+    flows: Option<(u64, Deps, Vec<dataflow::FnFlow>, (u64, u64))>,
 }
 
 /// The last module-wide data-flow resolution, with what it was computed from.
 struct LastDataflow {
     /// Hash of the flows resolved (in order).
     content_sig: u64,
+    /// The same without their byte ranges ([`dataflow::FnFlow::hash_without_ranges`]).
+    shape_sig: u64,
     /// Hash of the starts of their items.
     start_sig: u64,
     /// The result holds byte ranges (paths, scans), so it depends on the starts.
@@ -345,24 +349,35 @@ impl Analyzer {
                 let (flows, reads) =
                     record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
                 let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
-                let mut h = FxHasher::default();
+                let (mut h, mut shape) = (FxHasher::default(), FxHasher::default());
                 flows.hash(&mut h);
-                cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
+                for f in &flows {
+                    f.hash_without_ranges(&mut shape);
+                }
+                let sigs = (h.finish(), shape.finish());
+                cached.flows = Some((base_fingerprint, deps, flows, sigs));
             }
         }
         // The resolution reads the flows and the item starts only: when no flow changed, and
         // either no start moved or the last result holds no byte range (no path, no scan: then it
         // cannot depend on where the items start), it is the last result.
-        let (mut content_sig, mut start_sig) = (FxHasher::default(), FxHasher::default());
+        // Likewise, flows that differ only in their (relative) ranges resolve alike then.
+        let mut sigs = [
+            FxHasher::default(),
+            FxHasher::default(),
+            FxHasher::default(),
+        ];
         for c in &fresh {
             if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
-                flows.3.hash(&mut content_sig);
-                c.start.hash(&mut start_sig);
+                flows.3 .0.hash(&mut sigs[0]);
+                flows.3 .1.hash(&mut sigs[1]);
+                c.start.hash(&mut sigs[2]);
             }
         }
-        let (content_sig, start_sig) = (content_sig.finish(), start_sig.finish());
+        let [content_sig, shape_sig, start_sig] = sigs.map(|h| h.finish());
         let reuse = self.dataflow.as_ref().is_some_and(|last| {
-            last.content_sig == content_sig && (last.start_sig == start_sig || !last.has_ranges)
+            (last.content_sig == content_sig && last.start_sig == start_sig)
+                || (last.shape_sig == shape_sig && !last.has_ranges)
         });
         if !reuse {
             let df = dataflow::resolve(fresh.iter().flat_map(|c| {
@@ -375,6 +390,7 @@ impl Analyzer {
             df.hash(&mut h);
             self.dataflow = Some(LastDataflow {
                 content_sig,
+                shape_sig,
                 start_sig,
                 has_ranges: df.has_ranges(),
                 hash: h.finish(),
