@@ -171,8 +171,11 @@ struct CachedItem {
     /// Local data-flow summaries, with the fingerprint of the base model without its bindings
     /// they were computed under, the bindings they read, and hashes of the summaries (with and
     /// without their byte ranges).
-    flows: Option<(u64, Deps, Vec<dataflow::FnFlow>, (u64, u64))>,
+    flows: Option<CachedFlows>,
 }
+
+/// Base fingerprint, bindings read, the summaries, and their hashes (with and without ranges).
+type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, (u64, u64));
 
 /// The last module-wide data-flow resolution, with what it was computed from.
 struct LastDataflow {
