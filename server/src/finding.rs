@@ -107,6 +107,11 @@ impl Finding {
             for edit in &mut fix.edits {
                 mv(&mut edit.range);
             }
+            for op in &mut fix.workspace_ops {
+                if let crate::fixes::WorkspaceOp::AppendEnv { value_range, .. } = op {
+                    mv(value_range);
+                }
+            }
         }
     }
 }

@@ -4,11 +4,29 @@
 //! ## Items and the cache
 //! An *item* is a top-level statement, or a statement in the body of a top-level (or nested) class:
 //! a 5,000-line test class is hundreds of items, not one. Each item is keyed by a hash of its text
-//! and of its class chain. [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the
-//! [`Model`] is merged from them on every run (cheap) and fingerprinted. An item's findings are reused
-//! when its key and the model's fingerprint are unchanged — only their byte offsets move with it.
-//! When the model changes (an import, a module binding, a class flag, a function's signature), every
-//! item is checked again: module-level facts stay exact.
+//! and of its class chain (a class header by its text up to its body: its name and bases are all it
+//! contributes). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
+//! merged from them on every run (cheap).
+//!
+//! An item's findings (and its local data-flow summaries) are reused when its key is unchanged and
+//! everything they read from the model is unchanged — only their byte offsets move with it. What
+//! they read is tracked in two parts:
+//! * the module **bindings**, name by name: every lookup of [`Model::bindings`] while the rules (or
+//!   the local flow) run on the item is recorded ([`record_binding_reads`]) with a hash of what the
+//!   name was bound to (or of its absence); listing the bindings counts as reading all of them.
+//!   Typing a module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name
+//!   up, including through another binding (`t.put_item` with `t = boto3.resource(...)` reads `t`
+//!   and then `boto3`);
+//! * **everything else** (imports, classes, functions, handlers, validated names, function returns,
+//!   the resolved data flow), by one fingerprint ([`Model::rest_fingerprint`]): when it changes,
+//!   every item is checked again.
+//!
+//! Module-level facts stay exact: a reused result read the same bindings and the same rest of the
+//! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
+//!
+//! The module-wide data-flow resolution runs again only when a local summary changed, or when an
+//! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
+//! it cannot depend on ranges or item starts.
 
 pub mod dataflow;
 pub mod frameworks;
@@ -18,12 +36,15 @@ pub mod syntax;
 pub mod validation;
 
 pub use model::{
-    handler_kind_of_decorator, import_layout, item_facts, Binding, ClassFact, FunctionFact,
-    HandlerKind, ImportFact, ImportLayout, ItemFacts, Model,
+    handler_kind_of_decorator, import_layout, item_facts, record_binding_reads, Binding,
+    BindingReads, Bindings, ClassFact, FunctionFact, HandlerKind, ImportFact, ImportLayout,
+    ItemFacts, Model,
 };
 
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
 use tree_sitter::{Node, Tree};
@@ -35,8 +56,9 @@ use crate::rules::{self, Ctx, FileContext, Rule, RuleSettings};
 /// One unit of analysis: a statement, with the classes around it.
 pub struct Item<'t> {
     pub node: Node<'t>,
-    /// Indices into [`Model::classes`] of the enclosing classes, outermost first.
-    pub classes: Vec<usize>,
+    /// Indices into [`Model::classes`] of the enclosing classes, outermost first (shared by the
+    /// items of one class body).
+    pub classes: Rc<[usize]>,
     /// A class header (`class X(Base):` with its decorators): contributes facts only, no findings.
     pub header: bool,
 }
@@ -58,40 +80,75 @@ pub struct Analysis {
     pub items_total: usize,
 }
 
+/// Node kind ids the item split compares against (cheaper than comparing kind names).
+struct Kinds {
+    comment: u16,
+    class: u16,
+    decorated: u16,
+}
+
 /// Splits the module into items, in document order.
 pub fn items(tree: &Tree) -> Vec<Item<'_>> {
+    let language = tree.language();
+    let kinds = Kinds {
+        comment: language.id_for_node_kind("comment", true),
+        class: language.id_for_node_kind("class_definition", true),
+        decorated: language.id_for_node_kind("decorated_definition", true),
+    };
     let mut out = Vec::new();
     let mut class_count = 0usize;
-    push_block(tree.root_node(), &[], &mut class_count, &mut out);
+    push_block(
+        tree.root_node(),
+        Rc::from([]),
+        &kinds,
+        &mut class_count,
+        &mut out,
+    );
     out
 }
 
-fn push_block<'t>(block: Node<'t>, classes: &[usize], count: &mut usize, out: &mut Vec<Item<'t>>) {
+fn push_block<'t>(
+    block: Node<'t>,
+    classes: Rc<[usize]>,
+    kinds: &Kinds,
+    count: &mut usize,
+    out: &mut Vec<Item<'t>>,
+) {
     let mut cursor = block.walk();
-    for stmt in block.named_children(&mut cursor) {
-        if stmt.kind() == "comment" {
-            continue;
-        }
-        let def = syntax::definition(stmt);
-        if def.kind() == "class_definition" {
-            let index = *count;
-            *count += 1;
-            out.push(Item {
-                node: stmt,
-                classes: classes.to_vec(),
-                header: true,
-            });
-            if let Some(body) = def.child_by_field_name("body") {
-                let mut inner = classes.to_vec();
-                inner.push(index);
-                push_block(body, &inner, count, out);
+    if !cursor.goto_first_child() {
+        return;
+    }
+    loop {
+        let stmt = cursor.node();
+        let kind = stmt.kind_id();
+        if stmt.is_named() && kind != kinds.comment {
+            let def = if kind == kinds.decorated {
+                syntax::definition(stmt)
+            } else {
+                stmt
+            };
+            if def.kind_id() == kinds.class {
+                let index = *count;
+                *count += 1;
+                out.push(Item {
+                    node: stmt,
+                    classes: classes.clone(),
+                    header: true,
+                });
+                if let Some(body) = def.child_by_field_name("body") {
+                    let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
+                    push_block(body, inner, kinds, count, out);
+                }
+            } else {
+                out.push(Item {
+                    node: stmt,
+                    classes: classes.clone(),
+                    header: false,
+                });
             }
-        } else {
-            out.push(Item {
-                node: stmt,
-                classes: classes.to_vec(),
-                header: false,
-            });
+        }
+        if !cursor.goto_next_sibling() {
+            break;
         }
     }
 }
@@ -108,10 +165,75 @@ pub struct Options {
 struct CachedItem {
     start: usize,
     facts: ItemFacts,
-    /// Findings, with the model fingerprint they were computed under.
-    findings: Option<(u64, Vec<Finding>)>,
-    /// Local data-flow summaries, with the fingerprint of the base model they were computed under.
-    flows: Option<(u64, Vec<dataflow::FnFlow>)>,
+    /// Findings, with the fingerprint of the model without its bindings they were computed under,
+    /// and the bindings they read.
+    findings: Option<(u64, Deps, Vec<Finding>)>,
+    /// Local data-flow summaries, with the fingerprint of the base model without its bindings
+    /// they were computed under, the bindings they read, and hashes of the summaries (with and
+    /// without their byte ranges).
+    flows: Option<CachedFlows>,
+}
+
+/// Base fingerprint, bindings read, the summaries, and their hashes (with and without ranges).
+type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, (u64, u64));
+
+/// The last module-wide data-flow resolution, with what it was computed from.
+struct LastDataflow {
+    /// Hash of the flows resolved (in order).
+    content_sig: u64,
+    /// The same without their byte ranges ([`dataflow::FnFlow::hash_without_ranges`]).
+    shape_sig: u64,
+    /// Hash of the starts of their items.
+    start_sig: u64,
+    /// The result holds byte ranges (paths, scans), so it depends on the starts.
+    has_ranges: bool,
+    hash: u64,
+    dataflow: Arc<dataflow::Dataflow>,
+}
+
+/// The module bindings a cached result read, with a hash of what each was bound to then.
+struct Deps {
+    /// It listed every binding: any change of the bindings invalidates it.
+    all: bool,
+    reads: Vec<(String, u64)>,
+    /// Fingerprint of the bindings under which it was last known valid (the fast path).
+    seen: u64,
+}
+
+impl Deps {
+    fn new(reads: BindingReads, bindings: &Bindings, fingerprint: u64) -> Deps {
+        Deps {
+            all: reads.all,
+            reads: reads
+                .names
+                .into_iter()
+                .map(|n| {
+                    let h = bindings.hash_of(&n);
+                    (n, h)
+                })
+                .collect(),
+            seen: fingerprint,
+        }
+    }
+
+    /// Whether every binding read is still bound as it was (exactly what a run now would read).
+    fn still_valid(&mut self, bindings: &Bindings, fingerprint: u64) -> bool {
+        if self.seen == fingerprint {
+            return true;
+        }
+        if self.all {
+            return false;
+        }
+        if self
+            .reads
+            .iter()
+            .all(|(name, h)| bindings.hash_of(name) == *h)
+        {
+            self.seen = fingerprint;
+            return true;
+        }
+        false
+    }
 }
 
 /// Analyses one document again and again, reusing what an edit did not touch.
@@ -119,6 +241,7 @@ struct CachedItem {
 pub struct Analyzer {
     cache: FxHashMap<(u64, u32), CachedItem>,
     options_hash: u64,
+    dataflow: Option<LastDataflow>,
 }
 
 impl Analyzer {
@@ -129,6 +252,7 @@ impl Analyzer {
     /// Forgets every cached result (configuration changed, say).
     pub fn clear(&mut self) {
         self.cache.clear();
+        self.dataflow = None;
     }
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
@@ -139,19 +263,30 @@ impl Analyzer {
             h.finish()
         };
         if options_hash != self.options_hash {
-            self.cache.clear();
+            self.clear();
             self.options_hash = options_hash;
         }
 
         let items = items(tree);
         // Key every item by its text and class chain; identical items are told apart by occurrence.
+        // A class header is keyed by its text up to its body: its facts (name, bases) are all it
+        // contributes (no findings, no flows), so an edit in the body leaves it cached.
         let mut occurrences: FxHashMap<u64, u32> = FxHashMap::default();
         let mut keys = Vec::with_capacity(items.len());
         for item in &items {
             let mut h = FxHasher::default();
             item.header.hash(&mut h);
             item.classes.hash(&mut h);
-            src.hash_range(item.node.byte_range(), &mut h);
+            let range = item.node.byte_range();
+            let end = if item.header {
+                syntax::definition(item.node)
+                    .child_by_field_name("body")
+                    .map_or(range.end, |b| b.start_byte())
+            } else {
+                range.end
+            };
+            (end - range.start).hash(&mut h);
+            src.hash_bytes(range.start..end, &mut h);
             let hash = h.finish();
             let n = occurrences.entry(hash).or_insert(0);
             keys.push((hash, *n));
@@ -166,7 +301,7 @@ impl Analyzer {
                 Some(mut cached) => {
                     if cached.start != start {
                         let delta = start as isize - cached.start as isize;
-                        if let Some((_, findings)) = &mut cached.findings {
+                        if let Some((_, _, findings)) = &mut cached.findings {
                             for f in findings {
                                 f.shift(delta);
                             }
@@ -188,37 +323,92 @@ impl Analyzer {
             fresh
                 .iter()
                 .zip(&items)
-                .map(|(c, i)| (&c.facts, i.classes.as_slice())),
+                .map(|(c, i)| (&c.facts, &*i.classes)),
         );
         model.layout = import_layout(tree.root_node(), src);
         // Data flow: local summaries per item (cached under the base model), then the global
         // resolution over the call graph, which becomes part of the model and its fingerprint.
-        let base_fingerprint = model.fingerprint();
+        // Cached results are keyed on the model without its bindings, plus the bindings they read
+        // (recorded name by name): a new module-level name re-checks only the items that read it.
+        let bindings_fingerprint = model.bindings.fingerprint();
+        let base_fingerprint = model.rest_fingerprint();
         for (item, cached) in items.iter().zip(fresh.iter_mut()) {
             if item.header {
                 continue;
             }
-            if cached
-                .flows
-                .as_ref()
-                .is_none_or(|(fp, _)| *fp != base_fingerprint)
-            {
+            let stale = match &mut cached.flows {
+                Some((fp, deps, _, _)) => {
+                    *fp != base_fingerprint
+                        || !deps.still_valid(&model.bindings, bindings_fingerprint)
+                }
+                None => true,
+            };
+            if stale {
                 let classes: Vec<String> = item
                     .classes
                     .iter()
                     .filter_map(|&i| model.classes.get(i).map(|c| c.name.clone()))
                     .collect();
-                let flows = dataflow::item_flows(item.node, &classes, &model, src);
-                cached.flows = Some((base_fingerprint, flows));
+                let (flows, reads) =
+                    record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
+                let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
+                let (mut h, mut shape) = (FxHasher::default(), FxHasher::default());
+                flows.hash(&mut h);
+                for f in &flows {
+                    f.hash_without_ranges(&mut shape);
+                }
+                let sigs = (h.finish(), shape.finish());
+                cached.flows = Some((base_fingerprint, deps, flows, sigs));
             }
         }
-        model.dataflow = dataflow::resolve(fresh.iter().flat_map(|c| {
-            let start = c.start;
-            c.flows
-                .iter()
-                .flat_map(move |(_, flows)| flows.iter().map(move |f| (f, start)))
-        }));
-        let fingerprint = model.fingerprint();
+        // The resolution reads the flows and the item starts only: when no flow changed, and
+        // either no start moved or the last result holds no byte range (no path, no scan: then it
+        // cannot depend on where the items start), it is the last result.
+        // Likewise, flows that differ only in their (relative) ranges resolve alike then.
+        let mut sigs = [
+            FxHasher::default(),
+            FxHasher::default(),
+            FxHasher::default(),
+        ];
+        for c in &fresh {
+            if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
+                flows.3 .0.hash(&mut sigs[0]);
+                flows.3 .1.hash(&mut sigs[1]);
+                c.start.hash(&mut sigs[2]);
+            }
+        }
+        let [content_sig, shape_sig, start_sig] = sigs.map(|h| h.finish());
+        let reuse = self.dataflow.as_ref().is_some_and(|last| {
+            (last.content_sig == content_sig && last.start_sig == start_sig)
+                || (last.shape_sig == shape_sig && !last.has_ranges)
+        });
+        if !reuse {
+            let df = dataflow::resolve(fresh.iter().flat_map(|c| {
+                let start = c.start;
+                c.flows
+                    .iter()
+                    .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
+            }));
+            let mut h = FxHasher::default();
+            df.hash(&mut h);
+            self.dataflow = Some(LastDataflow {
+                content_sig,
+                shape_sig,
+                start_sig,
+                has_ranges: df.has_ranges(),
+                hash: h.finish(),
+                dataflow: Arc::new(df),
+            });
+        }
+        let last = self.dataflow.as_ref().expect("set above");
+        model.dataflow = last.dataflow.clone();
+        // `Model::rest_fingerprint`, with the hash of the data flow computed once per result.
+        let fingerprint = {
+            let mut h = FxHasher::default();
+            base_fingerprint.hash(&mut h);
+            last.hash.hash(&mut h);
+            h.finish()
+        };
 
         let selected: Vec<&'static dyn Rule> = rules::all()
             .iter()
@@ -241,21 +431,27 @@ impl Analyzer {
         let mut checked = 0;
         let mut findings = Vec::new();
         for (item, cached) in items.iter().zip(fresh.iter_mut()) {
-            let stale = cached
-                .findings
-                .as_ref()
-                .is_none_or(|(fp, _)| *fp != fingerprint);
+            let stale = match &mut cached.findings {
+                Some((fp, deps, _)) => {
+                    *fp != fingerprint || !deps.still_valid(&model.bindings, bindings_fingerprint)
+                }
+                None => true,
+            };
             if stale {
                 checked += 1;
-                let mut out = Vec::new();
-                if !item.header {
-                    for rule in &selected {
-                        run_rule(*rule, item, &ctx, &mut out, &mut panics);
+                let (out, reads) = record_binding_reads(|| {
+                    let mut out = Vec::new();
+                    if !item.header {
+                        for rule in &selected {
+                            run_rule(*rule, item, &ctx, &mut out, &mut panics);
+                        }
                     }
-                }
-                cached.findings = Some((fingerprint, out));
+                    out
+                });
+                let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
+                cached.findings = Some((fingerprint, deps, out));
             }
-            if let Some((_, f)) = &cached.findings {
+            if let Some((_, _, f)) = &cached.findings {
                 findings.extend(f.iter().cloned());
             }
         }
@@ -320,3 +516,6 @@ pub fn analyze_text(text: &str, options: &Options) -> (crate::document::Document
     let analysis = Analyzer::new().analyze(&doc.tree, doc.source(), options);
     (doc, analysis)
 }
+
+#[cfg(test)]
+mod tests;

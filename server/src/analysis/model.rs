@@ -6,9 +6,10 @@
 //! rules need from outside their item must be here, so that "the model did not change" means "the
 //! findings of unchanged items did not change".
 
+use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use tree_sitter::Node;
 
 use super::syntax::{self, dotted_path, string_value};
@@ -134,7 +135,7 @@ pub struct ImportLayout {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     /// Module-level names: the last binding of each wins (as at run time, roughly).
-    pub bindings: FxHashMap<String, Binding>,
+    pub bindings: Bindings,
     /// Plain imports (`import os`, `import os as _os`): bound name → module.
     pub imports: Vec<ImportFact>,
     pub classes: Vec<ClassFact>,
@@ -146,7 +147,7 @@ pub struct Model {
     pub layout: ImportLayout,
     /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
     /// analyzer after the rest of the model, see [`super::dataflow`].
-    pub dataflow: super::dataflow::Dataflow,
+    pub dataflow: std::sync::Arc<super::dataflow::Dataflow>,
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
     pub function_returns: FxHashMap<String, Vec<String>>,
@@ -216,9 +217,15 @@ impl Model {
     /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
     pub fn fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
-        let mut names: Vec<_> = self.bindings.iter().collect();
-        names.sort_by(|a, b| a.0.cmp(b.0));
-        names.hash(&mut h);
+        self.bindings.fingerprint().hash(&mut h);
+        self.rest_fingerprint().hash(&mut h);
+        h.finish()
+    }
+
+    /// A hash of everything rules may read except [`Model::bindings`] (whose reads are tracked
+    /// name by name, see [`record_binding_reads`]).
+    pub fn rest_fingerprint(&self) -> u64 {
+        let mut h = FxHasher::default();
         self.imports.hash(&mut h);
         self.classes.hash(&mut h);
         self.functions.hash(&mut h);
@@ -246,7 +253,7 @@ impl Model {
         if depth > 16 {
             return None;
         }
-        let base = match self.bindings.get(head) {
+        let base = match self.bindings.get(head.as_str()) {
             Some(Binding::Import(q)) => q.clone(),
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
@@ -359,6 +366,149 @@ impl Model {
             handler_kind_of_decorator(&path.join("."))
         })
     }
+}
+
+/// The module-level bindings of a [`Model`]: name → binding.
+///
+/// Every read is recorded while [`record_binding_reads`] runs on this thread (by name for
+/// [`get`](Bindings::get) and [`contains_key`](Bindings::contains_key), as "everything" for the
+/// iterators), so that the analyzer knows which names an item's findings depend on: typing a new
+/// module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name up.
+#[derive(Debug, Clone, Default)]
+pub struct Bindings {
+    map: FxHashMap<String, Binding>,
+}
+
+impl Bindings {
+    pub fn get(&self, name: &str) -> Option<&Binding> {
+        note_read(name);
+        self.map.get(name)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        note_read(name);
+        self.map.contains_key(name)
+    }
+
+    /// Every bound name (an item that lists them depends on all bindings).
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        note_all();
+        self.map.keys()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Binding)> {
+        note_all();
+        self.map.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        note_all();
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn insert(&mut self, name: String, binding: Binding) -> Option<Binding> {
+        self.map.insert(name, binding)
+    }
+
+    /// A hash of the binding of `name` (or of its absence), not recorded as a read.
+    pub fn hash_of(&self, name: &str) -> u64 {
+        let mut h = FxHasher::default();
+        self.map.get(name).hash(&mut h);
+        h.finish()
+    }
+
+    /// A hash of every binding, independent of the map's order; not recorded as a read.
+    pub fn fingerprint(&self) -> u64 {
+        let mut sum = 0u64;
+        for entry in &self.map {
+            let mut h = FxHasher::default();
+            entry.hash(&mut h);
+            // Mix so that a sum of entries cannot cancel out trivially.
+            sum = sum.wrapping_add(h.finish().wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555);
+        }
+        let mut h = FxHasher::default();
+        (self.map.len(), sum).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The binding names read while [`record_binding_reads`] ran.
+#[derive(Debug, Default)]
+pub struct BindingReads {
+    /// Something listed every binding: the reader depends on all of them.
+    pub all: bool,
+    pub names: FxHashSet<String>,
+}
+
+thread_local! {
+    static READS: RefCell<Option<BindingReads>> = const { RefCell::new(None) };
+}
+
+fn note_read(name: &str) {
+    READS.with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            if let Some(r) = r.as_mut() {
+                if !r.all && !r.names.contains(name) {
+                    r.names.insert(name.to_owned());
+                }
+            }
+        }
+    });
+}
+
+fn note_all() {
+    READS.with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            if let Some(r) = r.as_mut() {
+                r.all = true;
+                r.names.clear();
+            }
+        }
+    });
+}
+
+/// Runs `f` and returns, with its result, the names of [`Model::bindings`] it read (on this
+/// thread). Nested calls also count as reads of the enclosing one.
+pub fn record_binding_reads<R>(f: impl FnOnce() -> R) -> (R, BindingReads) {
+    struct Restore(Option<BindingReads>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            READS.with(|r| {
+                let mut r = r.borrow_mut();
+                let inner = std::mem::replace(&mut *r, outer);
+                if let (Some(outer), Some(inner)) = (r.as_mut(), inner) {
+                    if inner.all {
+                        outer.all = true;
+                        outer.names.clear();
+                    } else if !outer.all {
+                        outer.names.extend(inner.names);
+                    }
+                }
+            });
+        }
+    }
+    let outer = READS.with(|r| r.borrow_mut().replace(BindingReads::default()));
+    let mut restore = Restore(outer);
+    let result = f();
+    // Take this call's reads, then let `restore` put the outer recorder back (merging nothing).
+    let reads = READS
+        .with(|r| r.borrow_mut().replace(BindingReads::default()))
+        .unwrap_or_default();
+    if let Some(outer) = restore.0.as_mut() {
+        if reads.all {
+            outer.all = true;
+            outer.names.clear();
+        } else if !outer.all {
+            outer.names.extend(reads.names.iter().cloned());
+        }
+    }
+    drop(restore);
+    (result, reads)
 }
 
 /// Route or error handler, from a decorator's qualified callee.

@@ -112,7 +112,8 @@ impl Document {
     /// Reparses the rope: incrementally from the edited tree, or from scratch when it is stale.
     fn reparse(&mut self, state: TreeState) {
         if state == TreeState::Untouched {
-            self.changed_ranges.clear();
+            self.changed_ranges = std::sync::OnceLock::from(Vec::new());
+            self.previous_tree = None;
             return;
         }
         let parser = self.parser.get_or_insert_with(python_parser);
@@ -122,11 +123,14 @@ impl Document {
         let tree = parser
             .parse_with_options(&mut read, old_tree, None)
             .expect("parsing without a timeout or cancellation flag always returns a tree");
-        self.changed_ranges = match state {
-            TreeState::Stale => vec![whole_range(&tree)],
-            _ => self.tree.changed_ranges(&tree).collect(),
-        };
-        self.tree = tree;
+        self.changed_ranges = std::sync::OnceLock::new();
+        self.previous_tree = None;
+        if state == TreeState::Stale {
+            self.changed_ranges = std::sync::OnceLock::from(vec![whole_range(&tree)]);
+            self.tree = tree;
+        } else {
+            self.previous_tree = Some(std::mem::replace(&mut self.tree, tree));
+        }
     }
 }
 

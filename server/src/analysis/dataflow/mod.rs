@@ -305,6 +305,56 @@ pub struct Dataflow {
     pub globals: BTreeMap<String, Vec<Conc>>,
 }
 
+impl FnFlow {
+    /// Hashes everything of the flow but its byte ranges. [`resolve`] reads ranges only to put
+    /// them into paths and scans (and to tell paths apart): when its result holds no range, flows
+    /// that differ only in ranges resolve to the same result.
+    pub fn hash_without_ranges<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.name.hash(h);
+        self.params.hash(h);
+        (self.is_route, self.responds, self.raises, self.guarded).hash(h);
+        self.filtered_output.hash(h);
+        for s in &self.sources {
+            (s.kind, &s.message, &s.class, s.param).hash(h);
+        }
+        self.sources.len().hash(h);
+        for c in &self.calls {
+            (&c.callee, &c.args, &c.kwargs, c.bound).hash(h);
+        }
+        self.calls.len().hash(h);
+        for s in &self.sinks {
+            (s.kind, &s.taint, s.url_const).hash(h);
+            for (_, t) in &s.parts {
+                t.hash(h);
+            }
+            s.parts.len().hash(h);
+        }
+        self.sinks.len().hash(h);
+        self.ret.hash(h);
+        self.globals.hash(h);
+        self.scans.len().hash(h);
+        self.defines.hash(h);
+        for (t, _) in &self.validations {
+            t.hash(h);
+        }
+        self.validations.len().hash(h);
+    }
+}
+
+impl Dataflow {
+    /// Whether the facts hold a byte range (a path or a scan): only then do they depend on where
+    /// the items of the module start.
+    pub fn has_ranges(&self) -> bool {
+        !self.globals.values().all(Vec::is_empty)
+            || self.functions.values().any(|f| {
+                f.scan.is_some()
+                    || f.ret.iter().any(|r| matches!(r, RetSym::Conc(_)))
+                    || f.param_in.iter().any(|p| !p.is_empty())
+            })
+    }
+}
+
 /// Distinct sources kept per parameter or return value (one path each is enough to report).
 pub const MAX_CONC: usize = 4;
 /// Steps kept per path (a source and up to eleven call sites).

@@ -1,0 +1,111 @@
+//! In-process typing loop for profiling (perf / callgrind): types the replay's line into a file at
+//! the end or in the middle, applying each keystroke to the document and analysing it.
+//!
+//! `cargo run --release -p keylint --example typing -- FILE [end|middle] [rounds]`
+
+use std::time::{Duration, Instant};
+
+use keylint::analysis::{Analyzer, Options};
+use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
+
+const LINE: &str = "PASSWORD = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"  # typed by replay";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let text = std::fs::read_to_string(&args[1]).expect("a file");
+    let middle = args.get(2).is_some_and(|s| s == "middle");
+    let rounds: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let (line_no, indent) = if middle {
+        let mid = lines.len() / 2;
+        let at = (mid..lines.len())
+            .find(|&i| {
+                let l = lines[i].trim_start();
+                !l.is_empty()
+                    && ![
+                        "#", ")", "]", "}", "@", "def ", "class ", "elif", "else", "except",
+                        "finally",
+                    ]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .unwrap_or(mid);
+        let indent: String = lines[at]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        (at as u32, indent)
+    } else {
+        (lines.len() as u32 - 1, String::new())
+    };
+    let mut edits = Vec::new();
+    let typed_line = if middle {
+        edits.push(((line_no, 0), format!("{indent}\n")));
+        line_no
+    } else {
+        edits.push(((line_no, lines[line_no as usize].len() as u32), "\n".into()));
+        line_no + 1
+    };
+    let mut col = indent.len() as u32;
+    for ch in LINE.chars() {
+        edits.push(((typed_line, col), ch.to_string()));
+        col += ch.len_utf8() as u32;
+    }
+    let options = Options::default();
+    let (mut apply, mut analyze) = (Vec::new(), Vec::new());
+    let mut checked = 0;
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    analyzer.analyze(&doc.tree, doc.source(), &options);
+    let mut version = 1;
+    for round in 0..rounds {
+        if round > 0 {
+            // Take the typed line out again (one edit, not measured).
+            let (start, end) = if middle {
+                (Pos::new(line_no, 0), Pos::new(line_no + 1, 0))
+            } else {
+                (
+                    Pos::new(line_no, lines[line_no as usize].len() as u32),
+                    Pos::new(line_no + 1, col),
+                )
+            };
+            version += 1;
+            let change = ContentChange {
+                range: Some((start, end)),
+                text: String::new(),
+            };
+            doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+            analyzer.analyze(&doc.tree, doc.source(), &options);
+            assert_eq!(doc.text(), text);
+        }
+        for ((l, c), s) in edits.iter() {
+            version += 1;
+            let change = ContentChange {
+                range: Some((Pos::new(*l, *c), Pos::new(*l, *c))),
+                text: s.clone(),
+            };
+            let t = Instant::now();
+            doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+            apply.push(t.elapsed());
+            let t = Instant::now();
+            let a = analyzer.analyze(&doc.tree, doc.source(), &options);
+            analyze.push(t.elapsed());
+            checked += a.items_checked;
+        }
+    }
+    for (name, v) in [("apply", &mut apply), ("analyze", &mut analyze)] {
+        v.sort();
+        let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        let mean: Duration = v.iter().sum::<Duration>() / v.len() as u32;
+        println!(
+            "{name}: n={} p50={:?} p95={:?} p99={:?} max={:?} mean={:?}",
+            v.len(),
+            p(0.5),
+            p(0.95),
+            p(0.99),
+            v[v.len() - 1],
+            mean
+        );
+    }
+    println!("items checked: {checked}");
+}
