@@ -419,7 +419,7 @@ fn configuration_change_reanalyses_open_documents() {
     assert_eq!(codes(&c.diagnostics_for_version(&uri, 1)), vec!["KL101"]);
     c.notify(
         "workspace/didChangeConfiguration",
-        json!({"settings": {"keylint": {"select": []}}}),
+        json!({"settings": {"keylint": {"ignore": ["KL101"]}}}),
     );
     let p = c.wait_diagnostics(&uri, |p| p["diagnostics"] == json!([]));
     assert_eq!(p["version"], 1);
@@ -537,7 +537,7 @@ fn pull_clients_are_asked_to_refresh_after_a_settings_change() {
     c.did_open(&uri, 1, FLASK);
     c.notify(
         "workspace/didChangeConfiguration",
-        json!({"settings": {"keylint": {"select": []}}}),
+        json!({"settings": {"keylint": {"ignore": ["KL101"]}}}),
     );
     c.wait_for(TIMEOUT, |m| m["method"] == "workspace/diagnostic/refresh")
         .expect("a refresh request");

@@ -421,7 +421,6 @@ thread_local! {
 
 /// Analyses one file's text with the configuration's options and post-processing.
 fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
-    let options = config.options_for(path);
     let tree = PARSER.with(|p| {
         let mut parser = p.borrow_mut();
         parser.reset();
@@ -433,9 +432,13 @@ fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
         rope: ropey::Rope::from_str(text),
         tree,
     };
-    let mut analysis = Analyzer::new().analyze(&doc.tree, doc.source(), &options);
-    let findings = std::mem::take(&mut analysis.findings);
-    analysis.findings = config::postprocess(findings, config, path, &doc.tree, doc.source());
+    let analysis = config::analyze(
+        &mut Analyzer::new(),
+        &doc.tree,
+        doc.source(),
+        config,
+        Some(path),
+    );
     (doc, analysis)
 }
 

@@ -70,6 +70,7 @@ pub async fn code_action(
                     diags.push(d.clone());
                 }
             }
+            let mut suppressed: Vec<(u32, String)> = Vec::new();
             for diag in &diags {
                 let Some(data) = diag
                     .data
@@ -86,7 +87,9 @@ pub async fn code_action(
                         actions.push(CodeActionOrCommand::CodeAction(action));
                     }
                 }
-                actions.extend(suppression_actions(&ctx, diag));
+                if let Some(action) = suppression_action(&ctx, diag, &mut suppressed) {
+                    actions.push(CodeActionOrCommand::CodeAction(action));
+                }
             }
         }
         if want_fix_all {
@@ -146,10 +149,37 @@ fn quick_fix(ctx: &Ctx, diag: &Diagnostic, fix: &FixData) -> Option<CodeAction> 
     })
 }
 
-/// Extension point: "suppress on this line" (`# keylint: ignore[KL101]`) comes with the
-/// configuration work; it will add its actions for `diag` here.
-fn suppression_actions(_ctx: &Ctx, _diag: &Diagnostic) -> Vec<CodeActionOrCommand> {
-    Vec::new()
+/// "Suppress KL101 on this line": adds `# keylint: ignore[KL101]` to the line where the finding
+/// starts (or extends the line's directive). Never preferred, and not offered for `KL001` (an
+/// unused suppression cannot be suppressed; its own fix removes it), nor twice for one line and
+/// rule (`done`), nor where no comment can go.
+fn suppression_action(
+    ctx: &Ctx,
+    diag: &Diagnostic,
+    done: &mut Vec<(u32, String)>,
+) -> Option<CodeAction> {
+    let Some(NumberOrString::String(code)) = &diag.code else {
+        return None;
+    };
+    if code == crate::config::UNUSED_SUPPRESSION.code {
+        return None;
+    }
+    let line = diag.range.start.line;
+    if done.iter().any(|(l, c)| *l == line && c == code) {
+        return None;
+    }
+    let edit =
+        crate::config::suppression_edit(&ctx.doc.tree, ctx.doc.source(), line as usize, code)?;
+    done.push((line, code.clone()));
+    let text_edit = TextEdit::new(convert::range(ctx.doc, edit.range, ctx.enc), edit.new_text);
+    Some(CodeAction {
+        title: format!("Suppress {code} on this line"),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diag.clone()]),
+        edit: Some(document_edit(ctx, vec![text_edit])),
+        is_preferred: Some(false),
+        ..Default::default()
+    })
 }
 
 fn versioned_doc_edit(ctx: &Ctx, edits: Vec<TextEdit>) -> TextDocumentEdit {
