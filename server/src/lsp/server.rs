@@ -320,6 +320,12 @@ impl Server {
                         && d.doc.version == results.version
                         && results.settings_epoch == epoch =>
                 {
+                    if d.results.as_ref().is_some_and(|r| {
+                        r.version == results.version && r.settings_epoch == results.settings_epoch
+                    }) {
+                        // Another job (a request's) already stored and published this version.
+                        return true;
+                    }
                     replaced = d.results.replace(results.clone());
                     !pull
                 }
