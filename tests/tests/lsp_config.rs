@@ -15,7 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
 const FLASK: &str = "from flask import Flask\n\napp = Flask(__name__)\nAPI_KEY = \"sk-test-4f9c2b7e8d1a6f3c9a0b\"\n";
 
 /// A secret of no known provider: the rule reports it at its default severity (warning).
-const GENERIC: &str = "from flask import Flask\n\napp = Flask(__name__)\nSECRET_TOKEN = \"abcd1234efgh\"\n";
+const GENERIC: &str =
+    "from flask import Flask\n\napp = Flask(__name__)\nSECRET_TOKEN = \"abcd1234efgh\"\n";
 
 fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
