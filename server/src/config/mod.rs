@@ -32,7 +32,7 @@ use crate::document::SourceText;
 use crate::finding::{Finding, Severity};
 use crate::rules::{FileContext, RuleMeta, RuleSettings};
 
-pub use pipeline::analyze;
+pub use pipeline::{analyze, analyze_text, fix_all, FixedText, Parsed};
 pub use suppress::{suppression_edit, Suppression, UNUSED_SUPPRESSION};
 
 /// Names of the configuration files, in the order they are looked for in one directory.

@@ -98,6 +98,10 @@ pub struct Results {
     pub doc: Document,
     pub analysis: Analysis,
     pub diagnostics: Vec<Diagnostic>,
+    /// The configuration it was analysed under and the path the configuration saw (fix-all
+    /// re-analyses with them).
+    pub config: Arc<Config>,
+    pub path: Option<PathBuf>,
 }
 
 pub struct DocState {
@@ -445,14 +449,15 @@ fn run_job(job: Job) -> JobOutcome {
         return JobOutcome::Superseded;
     }
     let (config, config_error) = resolve_config(&job.config, job.path.as_deref());
-    let path = analysis_path(&config, job.path.as_deref(), job.root.as_deref());
+    let path =
+        analysis_path(&config, job.path.as_deref(), job.root.as_deref()).map(Path::to_path_buf);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let analysis = config::analyze(
             &mut analyzer,
             &job.doc.tree,
             job.doc.source(),
             &config,
-            path,
+            path.as_deref(),
         );
         let diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
         (analysis, diagnostics)
@@ -467,6 +472,8 @@ fn run_job(job: Job) -> JobOutcome {
                     doc: job.doc,
                     analysis,
                     diagnostics,
+                    config,
+                    path,
                 }),
                 panics,
                 config_error,
