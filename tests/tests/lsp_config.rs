@@ -326,3 +326,31 @@ fn a_bad_config_is_shown_once_and_defaults_apply() {
     );
     assert!(c.shutdown_and_exit().success());
 }
+
+#[test]
+fn pull_clients_are_asked_to_refresh_when_a_config_file_changes() {
+    let (_d, root) = project(&[("keylint.toml", "\n"), ("app.py", FLASK)]);
+    let mut caps = push_client_caps();
+    caps["textDocument"]["diagnostic"] = json!({});
+    caps["workspace"] = json!({"diagnostics": {"refreshSupport": true}});
+    let mut c = start(caps, &root, Value::Null);
+    let uri = uri_of(&root.join("app.py"));
+    c.did_open(&uri, 1, FLASK);
+    let pull = |c: &mut LspClient| {
+        c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        )["result"]["items"]
+            .clone()
+    };
+    assert_eq!(pull(&mut c)[0]["code"], "KL101");
+    std::fs::write(root.join("keylint.toml"), "ignore = [\"KL101\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri_of(&root.join("keylint.toml")), "type": 2}]}),
+    );
+    c.wait_for(TIMEOUT, |m| m["method"] == "workspace/diagnostic/refresh")
+        .expect("a refresh request");
+    assert_eq!(pull(&mut c), json!([]));
+    assert!(c.shutdown_and_exit().success());
+}

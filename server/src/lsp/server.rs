@@ -579,3 +579,54 @@ impl LanguageServer for Server {
         super::requests::hover::hover(self, params).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_configuration_file_test_code_is_judged_from_the_workspace_root() {
+        let defaults = Config::default();
+        let root = Path::new("/home/me/test/shop");
+        let file = Path::new("/home/me/test/shop/app.py");
+        let seen = analysis_path(&defaults, Some(file), Some(root)).unwrap();
+        assert_eq!(seen, Path::new("app.py"));
+        assert!(
+            !defaults.is_test(seen),
+            "the folder above the project does not count"
+        );
+        // Outside the root, or with a configuration file, the path is kept.
+        let elsewhere = Path::new("/tmp/x.py");
+        assert_eq!(
+            analysis_path(&defaults, Some(elsewhere), Some(root)),
+            Some(elsewhere)
+        );
+        let with_file = Config {
+            file: Some("/home/me/test/shop/keylint.toml".into()),
+            root: root.to_path_buf(),
+            ..Config::default()
+        };
+        assert_eq!(
+            analysis_path(&with_file, Some(file), Some(root)),
+            Some(file)
+        );
+        assert_eq!(analysis_path(&defaults, None, Some(root)), None);
+    }
+
+    #[test]
+    fn a_broken_configuration_falls_back_to_the_defaults_with_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keylint.toml"), "selct = []\n").unwrap();
+        let cache = ConfigCache::new(config::Overrides {
+            ignore: Some(vec!["KL101"]),
+            ..Default::default()
+        });
+        let (c, err) = resolve_config(&cache, Some(&dir.path().join("app.py")));
+        let err = err.expect("the error is returned");
+        assert_eq!(err.line, Some(1));
+        assert!(c.file.is_none());
+        assert_eq!(c.ignore, vec!["KL101"]);
+        let (c, err) = resolve_config(&cache, None);
+        assert!(err.is_none() && c.ignore == vec!["KL101"]);
+    }
+}

@@ -1,11 +1,13 @@
 //! `workspace/didChangeWatchedFiles`: a configuration file (`pyproject.toml`, `keylint.toml`)
-//! changed: forget the configurations read, re-analyse and republish the open documents. The
+//! changed: start a fresh configuration lookup, re-analyse and republish the open documents. The
 //! watcher is registered after `initialized` for clients that support dynamic registration
 //! (others may watch on their own, as the VS Code extension does).
 
+use std::sync::Arc;
+
 use tower_lsp_server::ls_types::*;
 
-use crate::config::CONFIG_FILES;
+use crate::config::{ConfigCache, CONFIG_FILES};
 use crate::lsp::server::Server;
 
 /// Id of the watcher registration.
@@ -53,7 +55,9 @@ pub async fn did_change_watched_files(server: &Server, params: DidChangeWatchedF
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let jobs = {
         let mut st = server.state();
-        st.config.clear();
+        // A fresh lookup rather than `clear()`: a job still reading the old file into the old
+        // cache cannot put it back (its results are discarded by the epoch anyway).
+        st.config = Arc::new(ConfigCache::new(st.settings.overrides()));
         // A configuration error that is still there after the edit is shown again.
         st.shown_config_errors.clear();
         st.invalidate_all()
@@ -65,4 +69,18 @@ pub async fn did_change_watched_files(server: &Server, params: DidChangeWatchedF
         )
         .await;
     server.republish_all(jobs).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_configuration_files_count() {
+        let yes = |u: &str| is_config_file(&u.parse::<Uri>().unwrap());
+        assert!(yes("file:///w/pyproject.toml"));
+        assert!(yes("file:///w/sub/keylint.toml"));
+        assert!(!yes("file:///w/app.py"));
+        assert!(!yes("file:///w/my-keylint.toml"));
+    }
 }
