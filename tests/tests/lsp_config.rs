@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use keylint_blackbox::{apply_text_edits, push_client_caps, LspClient, TIMEOUT};
+use keylint_blackbox::{apply_text_edits, file_uri, push_client_caps, LspClient, TIMEOUT};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
@@ -19,7 +19,7 @@ const GENERIC: &str =
     "from flask import Flask\n\napp = Flask(__name__)\nSECRET_TOKEN = \"abcd1234efgh\"\n";
 
 fn uri_of(path: &Path) -> String {
-    format!("file://{}", path.display())
+    file_uri(path)
 }
 
 /// A project directory with `files` (relative path → text).

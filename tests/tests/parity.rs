@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use keylint_blackbox::{push_client_caps, LspClient};
+use keylint_blackbox::{file_uri, push_client_caps, LspClient};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
@@ -100,14 +100,11 @@ fn cli_and_server_report_the_same_findings_for_every_fixture() {
     let mut c = LspClient::keylint(Some(BIN));
     let mut caps = push_client_caps();
     caps["general"]["positionEncodings"] = json!(["utf-32"]);
-    let init = c.initialize(
-        caps,
-        json!({"rootUri": format!("file://{}", root.display())}),
-    );
+    let init = c.initialize(caps, json!({"rootUri": file_uri(&root)}));
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-32");
     let mut lsp: BTreeMap<String, Vec<Key>> = BTreeMap::new();
     for (path, r) in files.iter().zip(&rel) {
-        let uri = format!("file://{}", path.display());
+        let uri = file_uri(path);
         c.did_open(&uri, 1, &std::fs::read_to_string(path).unwrap());
         let p = c.diagnostics_for_version(&uri, 1);
         let keys = p["diagnostics"]
