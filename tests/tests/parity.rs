@@ -50,28 +50,21 @@ fn severity_name(lsp: &Value) -> String {
     .to_string()
 }
 
-#[test]
-fn cli_and_server_report_the_same_findings_for_every_fixture() {
-    let root = repo_root();
-    let mut files = Vec::new();
-    python_files(&root.join("fixtures"), &mut files);
-    python_files(&root.join("server/tests/cli_fixtures"), &mut files);
-    assert!(files.len() >= 20, "fixtures found: {files:?}");
+/// The findings of `files` (under `root`) by the CLI run from `root` and by the server with its
+/// workspace at `root`; per file, sorted.
+type Findings = BTreeMap<String, Vec<Key>>;
+
+fn both(root: &Path, files: &[PathBuf]) -> (Findings, Findings) {
     let rel: Vec<String> = files
         .iter()
-        .map(|f| {
-            f.strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|f| f.strip_prefix(root).unwrap().to_string_lossy().into_owned())
         .collect();
 
-    // The CLI, from the repository's root (as in CI), with its pre-filter.
+    // The CLI, from the root (as in CI), with its pre-filter.
     let out = Command::new(BIN)
         .args(["check", "--output-format", "json", "--no-progress"])
         .args(&rel)
-        .current_dir(&root)
+        .current_dir(root)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -81,7 +74,7 @@ fn cli_and_server_report_the_same_findings_for_every_fixture() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut cli: BTreeMap<String, Vec<Key>> = rel.iter().map(|r| (r.clone(), vec![])).collect();
+    let mut cli: Findings = rel.iter().map(|r| (r.clone(), vec![])).collect();
     for f in json.as_array().unwrap() {
         let n = |k: &str| f[k].as_u64().unwrap();
         cli.entry(f["file"].as_str().unwrap().to_string())
@@ -96,13 +89,13 @@ fn cli_and_server_report_the_same_findings_for_every_fixture() {
             ));
     }
 
-    // The server, with the workspace at the repository's root, in UTF-32 positions.
+    // The server, with the workspace at the root, in UTF-32 positions.
     let mut c = LspClient::keylint(Some(BIN));
     let mut caps = push_client_caps();
     caps["general"]["positionEncodings"] = json!(["utf-32"]);
-    let init = c.initialize(caps, json!({"rootUri": file_uri(&root)}));
+    let init = c.initialize(caps, json!({"rootUri": file_uri(root)}));
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-32");
-    let mut lsp: BTreeMap<String, Vec<Key>> = BTreeMap::new();
+    let mut lsp: Findings = BTreeMap::new();
     for (path, r) in files.iter().zip(&rel) {
         let uri = file_uri(path);
         c.did_open(&uri, 1, &std::fs::read_to_string(path).unwrap());
@@ -126,20 +119,75 @@ fn cli_and_server_report_the_same_findings_for_every_fixture() {
         lsp.insert(r.clone(), keys);
     }
     assert!(c.shutdown_and_exit().success());
-
-    let mut mismatches = Vec::new();
-    for r in &rel {
-        let mut a = cli[r].clone();
-        let mut b = lsp[r].clone();
-        a.sort();
-        b.sort();
-        if a != b {
-            mismatches.push(format!("{r}:\n  cli: {a:?}\n  lsp: {b:?}"));
-        }
+    for v in cli.values_mut().chain(lsp.values_mut()) {
+        v.sort();
     }
+    (cli, lsp)
+}
+
+fn assert_same(cli: &Findings, lsp: &Findings) {
+    let mismatches: Vec<String> = cli
+        .iter()
+        .filter(|(r, a)| lsp.get(*r) != Some(a))
+        .map(|(r, a)| format!("{r}:\n  cli: {a:?}\n  lsp: {:?}", lsp.get(r)))
+        .collect();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
-    // The comparison is not vacuous: findings of several rules, and the fixture configuration's
-    // effect, are in it.
+    assert_eq!(cli.len(), lsp.len());
+}
+
+#[test]
+fn cli_and_server_report_the_same_findings_for_every_fixture() {
+    let root = repo_root();
+    let mut files = Vec::new();
+    python_files(&root.join("fixtures"), &mut files);
+    python_files(&root.join("server/tests/cli_fixtures"), &mut files);
+    assert!(files.len() >= 20, "fixtures found: {files:?}");
+    let (cli, lsp) = both(&root, &files);
+    assert_same(&cli, &lsp);
+    // The comparison is not vacuous.
     let total: usize = cli.values().map(Vec::len).sum();
     assert!(total >= 20, "{cli:?}");
+}
+
+#[test]
+fn cli_and_server_agree_under_a_team_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let files = [
+        (
+            "pyproject.toml",
+            "[tool.ruff]\nline-length = 100\n\n[tool.keylint]\nper-file-ignores = { \"legacy/**\" = [\"KL101\"] }\nseverity = { KL001 = \"warning\", hardcoded-secret = \"error\" }\n",
+        ),
+        (
+            "app.py",
+            "# 注意 ✨ settings\nTITLE = \"café 🚀\"; SECRET_TOKEN = \"abcd1234efgh\"\nDB_PASSWORD = \"hunter2hunter2\"  # keylint: ignore[KL101]\nx = 1  # keylint: ignore\n",
+        ),
+        ("legacy/old.py", "SECRET_TOKEN = \"abcd1234efgh\"  # keylint: ignore[KL101]\n"),
+        ("tests/test_app.py", "SECRET_TOKEN = \"abcd1234efgh\"\n"),
+    ];
+    let mut paths = Vec::new();
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        if rel.ends_with(".py") {
+            paths.push(p);
+        }
+    }
+    let (cli, lsp) = both(&root, &paths);
+    assert_same(&cli, &lsp);
+    let app = &cli["app.py"];
+    assert!(
+        app.iter()
+            .any(|k| k.0 == "KL101" && k.5 == "error" && k.2 == 34),
+        "the secret after emoji, at character 34, raised to error: {app:?}"
+    );
+    assert!(
+        app.iter().any(|k| k.0 == "KL001" && k.5 == "warning"),
+        "{app:?}"
+    );
+    assert!(
+        !app.iter().any(|k| k.1 == 3 && k.0 == "KL101"),
+        "suppressed: {app:?}"
+    );
 }
