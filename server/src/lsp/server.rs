@@ -34,6 +34,15 @@
 //! that results must match too. `didClose` removes the document before its first `.await` and
 //! then queues its clearing publish on the same (FIFO-fair) `publish_lock`, so no result of the
 //! closed document can be published after the clear, and a re-open gets a new generation.
+//!
+//! # Configuration
+//! Every analysis goes through [`config::analyze`], the composition the CLI uses: the document's
+//! configuration (nearest `keylint.toml` / `[tool.keylint]`, looked up on the blocking pool through
+//! [`State::config`], a [`ConfigCache`] built with the client settings as
+//! [`Overrides`](crate::config::Overrides)) decides the rules, severities and suppressions, so the
+//! editor shows what `keylint check` reports. A broken configuration is shown once
+//! (`window/showMessage`) and the defaults apply. Settings changes and watched configuration
+//! files replace the cache and bump the settings epoch, then every open document is republished.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -10,6 +10,11 @@ use crate::lsp::server::Server;
 use crate::lsp::settings::Settings;
 
 pub async fn did_change_configuration(server: &Server, params: DidChangeConfigurationParams) {
+    if params.settings.is_null() {
+        // Some clients only signal "something changed" (for servers that pull
+        // `workspace/configuration`); the settings from `initializationOptions` stay.
+        return;
+    }
     let (settings, warnings) = Settings::from_value(&params.settings);
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let jobs = {
