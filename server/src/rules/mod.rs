@@ -17,15 +17,15 @@ use crate::finding::{Finding, Severity};
 pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
 pub mod kl103_env_flag_misparse;
+pub mod kl205_insecure_key_compare;
+pub mod kl301_debug_mode_enabled;
+pub mod kl302_config_exposed;
+pub mod kl303_error_details_leaked;
 pub mod kl201_raw_key_persisted;
 pub mod kl202_key_logged;
 pub mod kl203_key_reflected;
 pub mod kl204_key_forwarded;
-pub mod kl205_insecure_key_compare;
 pub mod kl206_missing_key_validation;
-pub mod kl301_debug_mode_enabled;
-pub mod kl302_config_exposed;
-pub mod kl303_error_details_leaked;
 pub mod kl304_dynamodb_scan_in_handler;
 
 /// Whether a rule can offer fixes.
