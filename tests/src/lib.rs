@@ -394,6 +394,21 @@ pub fn test_uri(name: &str) -> String {
     format!("file:///keylint-test/{name}")
 }
 
+/// The `file://` URI of an absolute path on disk (for documents whose configuration files the
+/// server must find).
+pub fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(b as char)
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri
+}
+
 /// The LSP column of byte `byte_col` of `line` in `enc` ("utf-8", "utf-16", "utf-32") units.
 pub fn column(line: &str, byte_col: usize, enc: &str) -> u32 {
     let prefix = &line[..byte_col];

@@ -57,7 +57,8 @@ fn did_open_publishes_kl101_with_version_and_fields() {
     let d = &diags[0];
     assert_eq!(d["code"], "KL101");
     assert_eq!(d["source"], "keylint");
-    assert_eq!(d["severity"], 2);
+    // A known provider's key (OpenAI's `sk-`) is an error.
+    assert_eq!(d["severity"], 1);
     assert_eq!(
         d["codeDescription"]["href"],
         "https://github.com/keylint/keylint/blob/main/server/src/rules/kl101_hardcoded_secret.md"
@@ -83,8 +84,8 @@ fn incremental_change_updates_diagnostics_with_new_version() {
     let uri = test_uri("inc.py");
     c.did_open(&uri, 1, FLASK);
     assert_eq!(codes(&c.diagnostics_for_version(&uri, 1)), vec!["KL101"]);
-    // Rename API_KEY → API_NAME: no longer a secret name.
-    c.did_change_range(&uri, 2, (3, 4), (3, 7), "NAME");
+    // Empty the literal: no longer a secret.
+    c.did_change_range(&uri, 2, (3, 10), (3, 40), "\"\"");
     let p = c.diagnostics_for_version(&uri, 2);
     assert!(codes(&p).is_empty(), "{p}");
     // Insert a new secret line at the top (multi-line edit).
@@ -191,7 +192,7 @@ fn pull_diagnostics_when_the_client_advertises_them() {
     let report = &resp["result"];
     assert_eq!(report["kind"], "full");
     assert_eq!(report["items"][0]["code"], "KL101");
-    c.did_change_range(&uri, 2, (3, 4), (3, 7), "NAME");
+    c.did_change_range(&uri, 2, (3, 10), (3, 40), "\"\"");
     let resp = c.request(
         "textDocument/diagnostic",
         json!({"textDocument": {"uri": uri}}),
@@ -419,7 +420,7 @@ fn configuration_change_reanalyses_open_documents() {
     assert_eq!(codes(&c.diagnostics_for_version(&uri, 1)), vec!["KL101"]);
     c.notify(
         "workspace/didChangeConfiguration",
-        json!({"settings": {"keylint": {"select": []}}}),
+        json!({"settings": {"keylint": {"ignore": ["KL101"]}}}),
     );
     let p = c.wait_diagnostics(&uri, |p| p["diagnostics"] == json!([]));
     assert_eq!(p["version"], 1);
@@ -537,7 +538,7 @@ fn pull_clients_are_asked_to_refresh_after_a_settings_change() {
     c.did_open(&uri, 1, FLASK);
     c.notify(
         "workspace/didChangeConfiguration",
-        json!({"settings": {"keylint": {"select": []}}}),
+        json!({"settings": {"keylint": {"ignore": ["KL101"]}}}),
     );
     c.wait_for(TIMEOUT, |m| m["method"] == "workspace/diagnostic/refresh")
         .expect("a refresh request");

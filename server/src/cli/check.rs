@@ -11,11 +11,10 @@ use sha2::{Digest, Sha256};
 
 use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
-use crate::analysis::{Analysis, Analyzer};
-use crate::config::{self, Config, ConfigCache, Overrides};
-use crate::document::{python_parser, SourceText};
+use crate::analysis::Analysis;
+use crate::config::{self, Config, ConfigCache, Overrides, Parsed};
 use crate::finding::Severity;
-use crate::fixes::{apply_edits, fix_all_edits, Applicability};
+use crate::fixes::Applicability;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -401,42 +400,9 @@ struct FixMode {
     include_unsafe: bool,
 }
 
-/// A parsed file: its text as a rope and its tree (what the analysis needs, without the editing
-/// machinery of a `Document`).
-struct Parsed {
-    rope: ropey::Rope,
-    tree: tree_sitter::Tree,
-}
-
-impl Parsed {
-    fn source(&self) -> SourceText<'_> {
-        SourceText::new(&self.rope)
-    }
-}
-
-thread_local! {
-    /// One parser per worker thread, reused from file to file.
-    static PARSER: std::cell::RefCell<tree_sitter::Parser> = std::cell::RefCell::new(python_parser());
-}
-
 /// Analyses one file's text with the configuration's options and post-processing.
 fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
-    let options = config.options_for(path);
-    let tree = PARSER.with(|p| {
-        let mut parser = p.borrow_mut();
-        parser.reset();
-        parser
-            .parse(text, None)
-            .expect("parsing without a timeout or cancellation flag always returns a tree")
-    });
-    let doc = Parsed {
-        rope: ropey::Rope::from_str(text),
-        tree,
-    };
-    let mut analysis = Analyzer::new().analyze(&doc.tree, doc.source(), &options);
-    let findings = std::mem::take(&mut analysis.findings);
-    analysis.findings = config::postprocess(findings, config, path, &doc.tree, doc.source());
-    (doc, analysis)
+    config::analyze_text(text, config, Some(path))
 }
 
 fn process(
@@ -472,35 +438,27 @@ fn process(
     let mut fixes = 0;
     let mut diff = None;
     if mode.fix {
-        let mut text = original.to_string();
-        let mut fixed: Option<(Parsed, Analysis)> = None;
-        for _ in 0..10 {
-            let (d, a) = fixed.as_ref().map_or((&doc, &analysis), |(d, a)| (d, a));
-            let edits = fix_all_edits(a, d.source(), mode.include_unsafe);
-            if edits.is_empty() {
-                break;
-            }
-            let (new_text, _) = apply_edits(&text, &edits.0);
-            if new_text == text {
-                break;
-            }
-            fixes += edits.1;
-            text = new_text;
-            fixed = Some(analyse(&text, config, path));
-        }
-        if let Some((d, a)) = fixed {
+        if let Some(fixed) = config::fix_all(
+            original,
+            doc.source(),
+            &analysis,
+            config,
+            Some(path),
+            mode.include_unsafe,
+        ) {
+            fixes = fixed.fixes;
             if !mode.write {
                 diff = Some(
-                    similar::TextDiff::from_lines(original, &text)
+                    similar::TextDiff::from_lines(original, &fixed.text)
                         .unified_diff()
                         .header(&format!("a/{shown}"), &format!("b/{shown}"))
                         .to_string(),
                 );
             } else {
-                match write_fixed(path, &bytes, &text) {
+                match write_fixed(path, &bytes, &fixed.text) {
                     Ok(()) => {
-                        doc = d;
-                        analysis = a;
+                        doc = fixed.parsed;
+                        analysis = fixed.analysis;
                     }
                     Err(e) => {
                         errors.push(format!("{shown}: not fixed: {e}"));

@@ -15,6 +15,7 @@
 //! Because the CLI and the language server both go through these three calls, they report the same
 //! findings for the same file.
 
+mod pipeline;
 mod schema;
 pub mod suppress;
 
@@ -31,6 +32,7 @@ use crate::document::SourceText;
 use crate::finding::{Finding, Severity};
 use crate::rules::{FileContext, RuleMeta, RuleSettings};
 
+pub use pipeline::{analyze, analyze_text, fix_all, FixedText, Parsed};
 pub use suppress::{suppression_edit, Suppression, UNUSED_SUPPRESSION};
 
 /// Names of the configuration files, in the order they are looked for in one directory.
@@ -147,6 +149,12 @@ pub struct Overrides {
     /// Replaces `ignore`.
     pub ignore: Option<Vec<&'static str>>,
     pub fail_on: Option<Severity>,
+    /// Severity per rule code, over the configuration's (an editor's `severity` setting).
+    pub severity: Vec<(&'static str, Severity)>,
+    /// Added to the configuration's `extra-secret-names` (lower case).
+    pub extra_secret_names: Vec<String>,
+    /// Added to the configuration's `allowed-placeholders`.
+    pub allowed_placeholders: Vec<String>,
 }
 
 /// One resolved configuration.
@@ -208,6 +216,20 @@ impl Config {
         }
         if o.fail_on.is_some() {
             self.fail_on = o.fail_on;
+        }
+        for (code, sev) in &o.severity {
+            self.severity.retain(|(c, _)| c != code);
+            self.severity.push((code, *sev));
+        }
+        for name in &o.extra_secret_names {
+            if !self.extra_secret_names.contains(name) {
+                self.extra_secret_names.push(name.clone());
+            }
+        }
+        for p in &o.allowed_placeholders {
+            if !self.allowed_placeholders.contains(p) {
+                self.allowed_placeholders.push(p.clone());
+            }
         }
         self
     }
@@ -339,6 +361,12 @@ impl ConfigCache {
             overrides,
             dirs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The defaults with the overrides applied (a file without a configuration, or one whose
+    /// configuration is broken and the caller goes on regardless).
+    pub fn defaults(&self) -> Config {
+        Config::default().with_overrides(&self.overrides)
     }
 
     /// Forgets every configuration read (a configuration file changed).

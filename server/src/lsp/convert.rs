@@ -151,9 +151,7 @@ pub fn diagnostic(
         range: range(doc, finding.range.clone(), enc),
         severity: Some(severity(finding.severity)),
         code: Some(NumberOrString::String(finding.rule.code.to_string())),
-        code_description: finding
-            .rule
-            .url()
+        code_description: crate::config::rule_url(finding.rule)
             .parse::<Uri>()
             .ok()
             .map(|href| CodeDescription { href }),

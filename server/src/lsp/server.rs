@@ -34,10 +34,19 @@
 //! that results must match too. `didClose` removes the document before its first `.await` and
 //! then queues its clearing publish on the same (FIFO-fair) `publish_lock`, so no result of the
 //! closed document can be published after the clear, and a re-open gets a new generation.
+//!
+//! # Configuration
+//! Every analysis goes through [`config::analyze`], the composition the CLI uses: the document's
+//! configuration (nearest `keylint.toml` / `[tool.keylint]`, looked up on the blocking pool through
+//! [`State::config`], a [`ConfigCache`] built with the client settings as
+//! [`Overrides`](crate::config::Overrides)) decides the rules, severities and suppressions, so the
+//! editor shows what `keylint check` reports. A broken configuration is shown once
+//! (`window/showMessage`) and the defaults apply. Settings changes and watched configuration
+//! files replace the cache and bump the settings epoch, then every open document is republished.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -48,7 +57,8 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
 use super::settings::Settings;
-use crate::analysis::{Analysis, Analyzer, Options};
+use crate::analysis::{Analysis, Analyzer};
+use crate::config::{self, Config, ConfigCache, ConfigError};
 use crate::document::{Document, PositionEncoding};
 
 /// What the client can do, read once from `initialize`.
@@ -63,6 +73,9 @@ pub struct ClientCaps {
     pub create_files: bool,
     /// `workspace.workspaceEdit.documentChanges`.
     pub document_changes: bool,
+    /// `workspace.didChangeWatchedFiles.dynamicRegistration`: the server registers its watcher of
+    /// configuration files after `initialized`.
+    pub watch_files_dynamic: bool,
 }
 
 impl ClientCaps {
@@ -81,6 +94,7 @@ impl ClientCaps {
             diagnostic_refresh: flag("/workspace/diagnostics/refreshSupport"),
             create_files: document_changes && create,
             document_changes,
+            watch_files_dynamic: flag("/workspace/didChangeWatchedFiles/dynamicRegistration"),
         }
     }
 }
@@ -93,6 +107,10 @@ pub struct Results {
     pub doc: Document,
     pub analysis: Analysis,
     pub diagnostics: Vec<Diagnostic>,
+    /// The configuration it was analysed under and the path the configuration saw (fix-all
+    /// re-analyses with them).
+    pub config: Arc<Config>,
+    pub path: Option<PathBuf>,
 }
 
 pub struct DocState {
@@ -112,8 +130,14 @@ pub struct State {
     /// Workspace root: first workspace folder, else `rootUri`.
     pub root: Option<PathBuf>,
     pub settings: Settings,
+    /// The configuration files' lookup, with the settings' overrides; replaced when the settings
+    /// change, cleared when a configuration file changes.
+    pub config: Arc<ConfigCache>,
+    /// Configuration errors already shown to the user (each is shown once).
+    pub shown_config_errors: HashSet<String>,
     pub docs: HashMap<Uri, DocState>,
-    /// Bumped on every settings change: results computed under older settings are never stored.
+    /// Bumped on every settings or configuration change: results computed under older settings
+    /// are never stored.
     pub settings_epoch: u64,
     next_generation: u64,
 }
@@ -123,6 +147,19 @@ impl State {
         self.next_generation += 1;
         self.next_generation
     }
+
+    /// Invalidates every result (the settings or a configuration file changed) and returns the
+    /// jobs that re-analyse the open documents. Call before the handler's first `.await`.
+    pub fn invalidate_all(&mut self) -> Vec<Job> {
+        self.settings_epoch += 1;
+        for d in self.docs.values_mut() {
+            d.results = None;
+        }
+        let uris: Vec<Uri> = self.docs.keys().cloned().collect();
+        uris.iter()
+            .filter_map(|u| Server::job(self, u, true))
+            .collect()
+    }
 }
 
 /// A snapshot to analyse off the message loop.
@@ -131,7 +168,11 @@ pub struct Job {
     pub generation: u64,
     pub version: i32,
     pub doc: Document,
-    pub options: Options,
+    /// The file's path (`None`: an unsaved buffer) and the configuration lookup for it.
+    pub path: Option<PathBuf>,
+    pub config: Arc<ConfigCache>,
+    /// The workspace root: where test-ness is judged from when no configuration file applies.
+    pub root: Option<PathBuf>,
     pub encoding: PositionEncoding,
     pub analyzer: Arc<Mutex<Analyzer>>,
     pub latest: Arc<AtomicI32>,
@@ -156,6 +197,8 @@ impl Server {
                 caps: ClientCaps::default(),
                 root: None,
                 settings: Settings::default(),
+                config: Arc::new(ConfigCache::default()),
+                shown_config_errors: HashSet::new(),
                 docs: HashMap::new(),
                 settings_epoch: 0,
                 next_generation: 0,
@@ -188,7 +231,9 @@ impl Server {
             generation: d.generation,
             version: d.doc.version,
             doc: d.doc.clone(),
-            options: state.settings.options_for(d.path.clone()),
+            path: d.path.clone(),
+            config: state.config.clone(),
+            root: state.root.clone(),
             encoding: state.encoding,
             analyzer: d.analyzer.clone(),
             latest: d.latest.clone(),
@@ -204,7 +249,10 @@ impl Server {
         let generation = job.generation;
         let outcome = tokio::task::spawn_blocking(move || run_job(job)).await;
         match outcome {
-            Ok(JobOutcome::Done(results, panics)) => {
+            Ok(JobOutcome::Done(results, panics, config_error)) => {
+                if let Some(e) = config_error {
+                    self.report_config_error(&e).await;
+                }
                 for p in panics {
                     self.log(
                         MessageType::ERROR,
@@ -234,6 +282,35 @@ impl Server {
         }
     }
 
+    /// Shows a configuration error to the user (once per distinct error until a configuration
+    /// file changes) and logs it; the analysis goes on with the defaults.
+    pub async fn report_config_error(&self, e: &ConfigError) {
+        let text = e.to_string();
+        if !self.state().shown_config_errors.insert(text.clone()) {
+            return;
+        }
+        let message =
+            format!("keylint: configuration error: {text} (using the default configuration)");
+        self.log(MessageType::ERROR, &message).await;
+        self.client.show_message(MessageType::ERROR, message).await;
+    }
+
+    /// Re-analyses and republishes the documents of `jobs` (from [`State::invalidate_all`]); pull
+    /// clients are asked to refresh.
+    pub async fn republish_all(&self, jobs: Vec<Job>) {
+        for job in jobs {
+            self.analyze_and_publish(job).await;
+        }
+        let (pull, refresh) = {
+            let st = self.state();
+            (st.caps.pull_diagnostics, st.caps.diagnostic_refresh)
+        };
+        if pull && refresh {
+            // Pull clients ask again; the answer is already cached.
+            let _ = self.client.workspace_diagnostic_refresh().await;
+        }
+    }
+
     /// Stores `results` if the document is still at their version and, for clients that do not
     /// pull, publishes them. Returns whether they were current.
     pub async fn store_and_publish(
@@ -256,6 +333,12 @@ impl Server {
                         && d.doc.version == results.version
                         && results.settings_epoch == epoch =>
                 {
+                    if d.results.as_ref().is_some_and(|r| {
+                        r.version == results.version && r.settings_epoch == results.settings_epoch
+                    }) {
+                        // Another job (a request's) already stored and published this version.
+                        return true;
+                    }
                     replaced = d.results.replace(results.clone());
                     !pull
                 }
@@ -355,7 +438,11 @@ impl Server {
 }
 
 enum JobOutcome {
-    Done(Box<Results>, Vec<crate::analysis::RulePanic>),
+    Done(
+        Box<Results>,
+        Vec<crate::analysis::RulePanic>,
+        Option<ConfigError>,
+    ),
     Superseded,
     Panicked,
 }
@@ -370,8 +457,17 @@ fn run_job(job: Job) -> JobOutcome {
     if job.skip_if_superseded && job.latest.load(Ordering::SeqCst) != job.version {
         return JobOutcome::Superseded;
     }
+    let (config, config_error) = resolve_config(&job.config, job.path.as_deref());
+    let path =
+        analysis_path(&config, job.path.as_deref(), job.root.as_deref()).map(Path::to_path_buf);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let analysis = analyzer.analyze(&job.doc.tree, job.doc.source(), &job.options);
+        let analysis = config::analyze(
+            &mut analyzer,
+            &job.doc.tree,
+            job.doc.source(),
+            &config,
+            path.as_deref(),
+        );
         let diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
         (analysis, diagnostics)
     }));
@@ -385,8 +481,11 @@ fn run_job(job: Job) -> JobOutcome {
                     doc: job.doc,
                     analysis,
                     diagnostics,
+                    config,
+                    path,
                 }),
                 panics,
+                config_error,
             )
         }
         Err(_) => {
@@ -394,6 +493,36 @@ fn run_job(job: Job) -> JobOutcome {
             JobOutcome::Panicked
         }
     }
+}
+
+/// The configuration of a document: from its file's lookup, else (an unsaved buffer, or a broken
+/// configuration, returned as the error) the defaults with the settings' overrides.
+pub fn resolve_config(
+    cache: &ConfigCache,
+    path: Option<&Path>,
+) -> (Arc<Config>, Option<ConfigError>) {
+    match path.map(|p| cache.get_known(p, false)) {
+        Some(Ok(c)) => (c, None),
+        Some(Err(e)) => (Arc::new(cache.defaults()), Some(e)),
+        None => (Arc::new(cache.defaults()), None),
+    }
+}
+
+/// The path the configuration sees: relative to the workspace root when no configuration file
+/// applies (the CLI, run from the project's root, sees relative paths too: a project under a
+/// `test` folder is not all test code).
+fn analysis_path<'p>(
+    config: &Config,
+    path: Option<&'p Path>,
+    root: Option<&Path>,
+) -> Option<&'p Path> {
+    let path = path?;
+    if config.file.is_none() {
+        if let Some(rel) = root.and_then(|r| path.strip_prefix(r).ok()) {
+            return Some(rel);
+        }
+    }
+    Some(path)
 }
 
 /// Runs `f`, turning a panic into an internal error (handlers must not take the server down).
@@ -416,6 +545,7 @@ impl LanguageServer for Server {
     async fn initialized(&self, _: InitializedParams) {
         self.log(MessageType::INFO, "keylint language server ready")
             .await;
+        super::notifications::did_change_watched_files::register_watcher(self).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -439,6 +569,10 @@ impl LanguageServer for Server {
         super::notifications::did_change_configuration::did_change_configuration(self, params).await
     }
 
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        super::notifications::did_change_watched_files::did_change_watched_files(self, params).await
+    }
+
     async fn diagnostic(
         &self,
         params: DocumentDiagnosticParams,
@@ -452,5 +586,56 @@ impl LanguageServer for Server {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         super::requests::hover::hover(self, params).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_configuration_file_test_code_is_judged_from_the_workspace_root() {
+        let defaults = Config::default();
+        let root = Path::new("/home/me/test/shop");
+        let file = Path::new("/home/me/test/shop/app.py");
+        let seen = analysis_path(&defaults, Some(file), Some(root)).unwrap();
+        assert_eq!(seen, Path::new("app.py"));
+        assert!(
+            !defaults.is_test(seen),
+            "the folder above the project does not count"
+        );
+        // Outside the root, or with a configuration file, the path is kept.
+        let elsewhere = Path::new("/tmp/x.py");
+        assert_eq!(
+            analysis_path(&defaults, Some(elsewhere), Some(root)),
+            Some(elsewhere)
+        );
+        let with_file = Config {
+            file: Some("/home/me/test/shop/keylint.toml".into()),
+            root: root.to_path_buf(),
+            ..Config::default()
+        };
+        assert_eq!(
+            analysis_path(&with_file, Some(file), Some(root)),
+            Some(file)
+        );
+        assert_eq!(analysis_path(&defaults, None, Some(root)), None);
+    }
+
+    #[test]
+    fn a_broken_configuration_falls_back_to_the_defaults_with_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keylint.toml"), "selct = []\n").unwrap();
+        let cache = ConfigCache::new(config::Overrides {
+            ignore: Some(vec!["KL101"]),
+            ..Default::default()
+        });
+        let (c, err) = resolve_config(&cache, Some(&dir.path().join("app.py")));
+        let err = err.expect("the error is returned");
+        assert_eq!(err.line, Some(1));
+        assert!(c.file.is_none());
+        assert_eq!(c.ignore, vec!["KL101"]);
+        let (c, err) = resolve_config(&cache, None);
+        assert!(err.is_none() && c.ignore == vec!["KL101"]);
     }
 }

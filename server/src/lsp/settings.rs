@@ -1,95 +1,151 @@
 //! Client settings (`initializationOptions` and `workspace/didChangeConfiguration`).
 //!
-//! Accepted shapes: `{"keylint": {...}}`, `{"settings": {...}}` or the settings object itself, with
-//! keys in camelCase or kebab-case: `select` (rule codes), `extraSecretNames`,
-//! `allowedPlaceholders`. Unknown keys are ignored; the raw value is kept for later features.
+//! Accepted shapes: the settings object itself, or it wrapped in `{"settings": ...}` and/or
+//! `{"keylint": ...}` (VS Code sends `{"settings": {"keylint": {...}}}`, Neovim `settings.keylint`),
+//! with keys in camelCase or kebab-case:
+//! * `select`, `ignore`: rule codes or names; they replace the configuration files' lists, like the
+//!   CLI's `--select` / `--ignore`. An empty list is the same as no setting (editors send their
+//!   defaults, `[]`, and that must not switch every rule off).
+//! * `severity`: `{"KL101": "error"}`, over the configuration's `severity` table.
+//! * `extraSecretNames`, `allowedPlaceholders`: added to the configuration's lists.
+//!
+//! Unknown keys are ignored; bad values are reported as warnings and skipped.
 
 use serde_json::Value;
 
-use crate::analysis::Options;
-use crate::rules::{self, FileContext, RuleSettings};
+use crate::config::{self, Overrides};
+use crate::finding::Severity;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub raw: Value,
-    /// Codes of the selected rules (`None`: all).
+    /// Codes of the selected rules (`None`: the configuration's choice).
     pub select: Option<Vec<&'static str>>,
-    pub rule_settings: RuleSettings,
+    /// Codes of the ignored rules (`None`: the configuration's choice).
+    pub ignore: Option<Vec<&'static str>>,
+    pub severity: Vec<(&'static str, Severity)>,
+    /// Lower case.
+    pub extra_secret_names: Vec<String>,
+    pub allowed_placeholders: Vec<String>,
+}
+
+/// The settings object inside the accepted wrappers.
+fn unwrap(value: &Value) -> &Value {
+    let mut obj = value;
+    while let Some(inner) = obj
+        .get("settings")
+        .or_else(|| obj.get("keylint"))
+        .filter(|v| v.is_object())
+    {
+        obj = inner;
+    }
+    obj
+}
+
+fn strings(v: Option<&Value>, warnings: &mut Vec<String>, key: &str) -> Vec<String> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| match i.as_str() {
+                Some(s) => Some(s.trim().to_string()),
+                None => {
+                    warnings.push(format!("`{key}`: ignoring a non-string entry"));
+                    None
+                }
+            })
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(_) => {
+            warnings.push(format!("`{key}` must be a list of strings"));
+            Vec::new()
+        }
+    }
+}
+
+/// A list of rules; `None` when absent or empty. Unknown rules are warned about and skipped (a
+/// list of only unknown rules selects nothing: the user asked for specific rules).
+fn rules(v: Option<&Value>, warnings: &mut Vec<String>, key: &str) -> Option<Vec<&'static str>> {
+    let names = strings(v, warnings, key);
+    if names.is_empty() {
+        return None;
+    }
+    let mut codes = Vec::new();
+    for name in names {
+        match config::find_meta(&name) {
+            Some(m) if !codes.contains(&m.code) => codes.push(m.code),
+            Some(_) => {}
+            None => warnings.push(format!("`{key}`: no rule named `{name}`")),
+        }
+    }
+    Some(codes)
 }
 
 impl Settings {
     /// Reads settings from a client value; returns them with warnings about values it ignored.
     pub fn from_value(value: &Value) -> (Settings, Vec<String>) {
         let mut warnings = Vec::new();
-        let obj = value
-            .get("keylint")
-            .or_else(|| value.get("settings"))
-            .unwrap_or(value);
+        let obj = unwrap(value);
         let get = |camel: &str, kebab: &str| obj.get(camel).or_else(|| obj.get(kebab));
-        let strings = |v: Option<&Value>, warnings: &mut Vec<String>, key: &str| -> Vec<String> {
-            match v {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|i| match i.as_str() {
-                        Some(s) => Some(s.to_string()),
-                        None => {
-                            warnings.push(format!("`{key}`: ignoring a non-string entry"));
-                            None
+        let select = rules(get("select", "select"), &mut warnings, "select");
+        let ignore = rules(get("ignore", "ignore"), &mut warnings, "ignore");
+        let mut severity = Vec::new();
+        match get("severity", "severity") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (rule, level) in map {
+                    let Some(meta) = config::find_meta(rule) else {
+                        warnings.push(format!("`severity`: no rule named `{rule}`"));
+                        continue;
+                    };
+                    match level.as_str().and_then(Severity::parse) {
+                        Some(s) => {
+                            severity.retain(|(c, _)| *c != meta.code);
+                            severity.push((meta.code, s));
                         }
-                    })
-                    .collect(),
-                Some(_) => {
-                    warnings.push(format!("`{key}` must be a list of strings"));
-                    Vec::new()
-                }
-            }
-        };
-        let select = match get("select", "select") {
-            None | Some(Value::Null) => None,
-            v => {
-                let mut codes = Vec::new();
-                for name in strings(v, &mut warnings, "select") {
-                    match rules::find(&name) {
-                        Some(rule) => codes.push(rule.meta().code),
-                        None => warnings.push(format!("`select`: no rule named `{name}`")),
+                        None => warnings.push(format!(
+                            "`severity.{rule}`: expected one of error, warning, info, hint"
+                        )),
                     }
                 }
-                Some(codes)
             }
-        };
-        let rule_settings = RuleSettings {
-            extra_secret_names: strings(
-                get("extraSecretNames", "extra-secret-names"),
-                &mut warnings,
-                "extraSecretNames",
-            )
-            .into_iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect(),
-            allowed_placeholders: strings(
-                get("allowedPlaceholders", "allowed-placeholders"),
-                &mut warnings,
-                "allowedPlaceholders",
-            ),
-        };
+            Some(_) => warnings.push("`severity` must be an object of rule → level".into()),
+        }
+        let extra_secret_names = strings(
+            get("extraSecretNames", "extra-secret-names"),
+            &mut warnings,
+            "extraSecretNames",
+        )
+        .into_iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+        let allowed_placeholders = strings(
+            get("allowedPlaceholders", "allowed-placeholders"),
+            &mut warnings,
+            "allowedPlaceholders",
+        );
         (
             Settings {
                 raw: value.clone(),
                 select,
-                rule_settings,
+                ignore,
+                severity,
+                extra_secret_names,
+                allowed_placeholders,
             },
             warnings,
         )
     }
 
-    /// The analysis options for a document at `path` (`None`: an unsaved buffer).
-    pub fn options_for(&self, path: Option<std::path::PathBuf>) -> Options {
-        let is_test = path.as_deref().is_some_and(crate::config::is_test_path);
-        Options {
-            file: FileContext { path, is_test },
-            settings: self.rule_settings.clone(),
+    /// What these settings say over the configuration files.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
             select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            fail_on: None,
+            severity: self.severity.clone(),
+            extra_secret_names: self.extra_secret_names.clone(),
+            allowed_placeholders: self.allowed_placeholders.clone(),
         }
     }
 }
@@ -103,13 +159,41 @@ mod tests {
     fn reads_nested_and_kebab_keys() {
         let (s, w) = Settings::from_value(&json!({"keylint": {
             "select": ["kl101", "nope"],
+            "ignore": ["unused-suppression"],
+            "severity": {"hardcoded-secret": "error", "KL001": "loud"},
             "extra-secret-names": ["Pin"],
             "allowedPlaceholders": ["changeme", 3]
         }}));
         assert_eq!(s.select, Some(vec!["KL101"]));
-        assert_eq!(s.rule_settings.extra_secret_names, vec!["pin"]);
-        assert_eq!(s.rule_settings.allowed_placeholders, vec!["changeme"]);
-        assert_eq!(w.len(), 2);
+        assert_eq!(s.ignore, Some(vec!["KL001"]));
+        assert_eq!(s.severity, vec![("KL101", Severity::Error)]);
+        assert_eq!(s.extra_secret_names, vec!["pin"]);
+        assert_eq!(s.allowed_placeholders, vec!["changeme"]);
+        assert_eq!(w.len(), 3, "{w:?}");
+    }
+
+    #[test]
+    fn vscode_and_neovim_shapes_are_the_same() {
+        let inner = json!({"select": ["KL101"]});
+        let direct = Settings::from_value(&inner).0;
+        let vscode = Settings::from_value(&json!({"settings": {"keylint": inner}})).0;
+        let neovim = Settings::from_value(&json!({"keylint": inner})).0;
+        assert_eq!(direct.select, Some(vec!["KL101"]));
+        assert_eq!(vscode.select, direct.select);
+        assert_eq!(neovim.select, direct.select);
+    }
+
+    #[test]
+    fn empty_lists_mean_the_configuration_decides() {
+        let (s, w) = Settings::from_value(&json!({"select": [], "ignore": [], "severity": {}}));
+        assert_eq!(s.overrides(), Overrides::default());
+        assert!(w.is_empty());
+        let (s, _) = Settings::from_value(&json!({"select": ["KL999"]}));
+        assert_eq!(
+            s.select,
+            Some(vec![]),
+            "only unknown rules: nothing selected"
+        );
     }
 
     #[test]

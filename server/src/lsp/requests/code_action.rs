@@ -8,16 +8,19 @@
 //! and the files from disk.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
 use super::initialize::FIX_ALL_KIND;
+use crate::config;
 use crate::document::{Document, PositionEncoding};
 use crate::fixes;
 use crate::lsp::convert::{self, DiagnosticData, FixData, WorkspaceOpData};
-use crate::lsp::server::{guard, ClientCaps, Server};
+use crate::lsp::server::{guard, ClientCaps, Results, Server};
 
 /// What the actions are built against.
 struct Ctx<'a> {
@@ -46,6 +49,11 @@ pub async fn code_action(
         let st = server.state();
         (st.encoding, st.caps.clone(), st.root.clone())
     };
+    let fixed_all = if want_fix_all {
+        fix_all(&results).await
+    } else {
+        None
+    };
     guard("codeAction", || {
         let ctx = Ctx {
             uri: &uri,
@@ -70,6 +78,7 @@ pub async fn code_action(
                     diags.push(d.clone());
                 }
             }
+            let mut suppressed: Vec<(u32, String)> = Vec::new();
             for diag in &diags {
                 let Some(data) = diag
                     .data
@@ -86,32 +95,78 @@ pub async fn code_action(
                         actions.push(CodeActionOrCommand::CodeAction(action));
                     }
                 }
-                actions.extend(suppression_actions(&ctx, diag));
+                if let Some(action) = suppression_action(&ctx, diag, &mut suppressed) {
+                    actions.push(CodeActionOrCommand::CodeAction(action));
+                }
             }
         }
-        if want_fix_all {
-            let edits = fixes::fix_all_edits(&results.analysis, results.doc.source(), false);
-            if !edits.is_empty() {
-                let text_edits = edits
-                    .0
-                    .iter()
-                    .map(|e| {
-                        TextEdit::new(
-                            convert::range(&results.doc, e.range.clone(), enc),
-                            e.new_text.clone(),
-                        )
-                    })
-                    .collect();
-                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                    title: format!("keylint: fix all safely fixable problems ({})", edits.1),
-                    kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
-                    edit: Some(document_edit(&ctx, text_edits)),
-                    ..Default::default()
-                }));
-            }
+        if let Some((old, new, count)) = &fixed_all {
+            let (bytes, new_text) = changed_span(old, new);
+            let text_edit = TextEdit::new(
+                convert::range(&results.doc, bytes, enc),
+                new_text.to_string(),
+            );
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("keylint: fix all safely fixable problems ({count})"),
+                kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+                edit: Some(document_edit(&ctx, vec![text_edit])),
+                ..Default::default()
+            }));
         }
         Ok(Some(actions))
     })
+}
+
+/// `source.fixAll.keylint`: the safe fixes of the reported findings (suppressed findings have
+/// none), applied until nothing changes, exactly as `keylint check --fix` does
+/// ([`config::fix_all`]); on the blocking pool. The text before, after, and the number of fixes.
+async fn fix_all(results: &Arc<Results>) -> Option<(String, String, usize)> {
+    if fixes::fix_all_edits(&results.analysis, results.doc.source(), false).is_empty() {
+        return None;
+    }
+    let r = results.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        catch_unwind(AssertUnwindSafe(|| {
+            let text = r.doc.text();
+            let fixed = config::fix_all(
+                &text,
+                r.doc.source(),
+                &r.analysis,
+                &r.config,
+                r.path.as_deref(),
+                false,
+            )?;
+            Some((text, fixed.text, fixed.fixes))
+        }))
+        .ok()
+        .flatten()
+    });
+    job.await.ok().flatten()
+}
+
+/// The smallest byte span of `old` to replace, and by what, to get `new` (one edit, on character
+/// boundaries).
+fn changed_span<'n>(old: &str, new: &'n str) -> (std::ops::Range<usize>, &'n str) {
+    let mut prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = (old.len() - prefix).min(new.len() - prefix);
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    (prefix..old.len() - suffix, &new[prefix..new.len() - suffix])
 }
 
 /// Whether the client's `only` filter admits `kind` (a requested kind matches its sub-kinds).
@@ -146,10 +201,37 @@ fn quick_fix(ctx: &Ctx, diag: &Diagnostic, fix: &FixData) -> Option<CodeAction> 
     })
 }
 
-/// Extension point: "suppress on this line" (`# keylint: ignore[KL101]`) comes with the
-/// configuration work; it will add its actions for `diag` here.
-fn suppression_actions(_ctx: &Ctx, _diag: &Diagnostic) -> Vec<CodeActionOrCommand> {
-    Vec::new()
+/// "Suppress KL101 on this line": adds `# keylint: ignore[KL101]` to the line where the finding
+/// starts (or extends the line's directive). Never preferred, and not offered for `KL001` (an
+/// unused suppression cannot be suppressed; its own fix removes it), nor twice for one line and
+/// rule (`done`), nor where no comment can go.
+fn suppression_action(
+    ctx: &Ctx,
+    diag: &Diagnostic,
+    done: &mut Vec<(u32, String)>,
+) -> Option<CodeAction> {
+    let Some(NumberOrString::String(code)) = &diag.code else {
+        return None;
+    };
+    if code == crate::config::UNUSED_SUPPRESSION.code {
+        return None;
+    }
+    let line = diag.range.start.line;
+    if done.iter().any(|(l, c)| *l == line && c == code) {
+        return None;
+    }
+    let edit =
+        crate::config::suppression_edit(&ctx.doc.tree, ctx.doc.source(), line as usize, code)?;
+    done.push((line, code.clone()));
+    let text_edit = TextEdit::new(convert::range(ctx.doc, edit.range, ctx.enc), edit.new_text);
+    Some(CodeAction {
+        title: format!("Suppress {code} on this line"),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diag.clone()]),
+        edit: Some(document_edit(ctx, vec![text_edit])),
+        is_preferred: Some(false),
+        ..Default::default()
+    })
 }
 
 fn versioned_doc_edit(ctx: &Ctx, edits: Vec<TextEdit>) -> TextDocumentEdit {
@@ -272,6 +354,18 @@ fn ignores(gitignore: &str, pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_span_is_minimal_and_on_char_boundaries() {
+        let (r, t) = changed_span("x = 1  # keylint: ignore\ny\n", "x = 1\ny\n");
+        assert_eq!((r, t), (5..24, ""));
+        let (r, t) = changed_span("aé", "aè");
+        assert_eq!((r, t), (1..3, "è"));
+        let (r, t) = changed_span("aaa", "aa");
+        assert_eq!((r, t), (2..3, ""));
+        let (r, t) = changed_span("same", "same");
+        assert_eq!((r, t), (4..4, ""));
+    }
 
     #[test]
     fn only_filter_matches_parent_kinds() {

@@ -43,6 +43,7 @@ pub async fn initialize(server: &Server, params: InitializeParams) -> Result<Ini
         st.encoding = encoding;
         st.caps = caps;
         st.root = root;
+        st.config = std::sync::Arc::new(crate::config::ConfigCache::new(settings.overrides()));
         st.settings = settings;
     }
     for w in warnings {

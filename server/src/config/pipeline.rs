@@ -1,0 +1,123 @@
+//! The one composition the CLI and the language server share: options from the configuration,
+//! the analysis, then [`postprocess`](super::postprocess). Fixes (one file's quick fixes, fix-all)
+//! are taken from its findings, so suppressed findings are never fixed and `KL001`'s own fix comes
+//! through like any other.
+
+use std::path::Path;
+
+use tree_sitter::Tree;
+
+use super::Config;
+use crate::analysis::{Analysis, Analyzer};
+use crate::document::SourceText;
+use crate::fixes::{apply_edits, fix_all_edits};
+
+/// Analyses one parsed file under `config`: the findings are the reported ones (rules enabled for
+/// the file, severity overrides, suppressions applied, unused suppressions as `KL001`). `path` is
+/// the file's path as the configuration sees it (`None`: an unsaved editor buffer).
+pub fn analyze(
+    analyzer: &mut Analyzer,
+    tree: &Tree,
+    src: SourceText,
+    config: &Config,
+    path: Option<&Path>,
+) -> Analysis {
+    let at = path.unwrap_or(Path::new(""));
+    let mut options = config.options_for(at);
+    if path.is_none() {
+        options.file.path = None;
+    }
+    let mut analysis = analyzer.analyze(tree, src, &options);
+    let findings = std::mem::take(&mut analysis.findings);
+    analysis.findings = super::postprocess(findings, config, at, tree, src);
+    analysis
+}
+
+/// A parsed file: its text as a rope and its tree (what the analysis needs, without the editing
+/// machinery of a `Document`).
+pub struct Parsed {
+    pub rope: ropey::Rope,
+    pub tree: Tree,
+}
+
+impl Parsed {
+    pub fn source(&self) -> SourceText<'_> {
+        SourceText::new(&self.rope)
+    }
+}
+
+thread_local! {
+    /// One parser per thread, reused from file to file.
+    static PARSER: std::cell::RefCell<tree_sitter::Parser> =
+        std::cell::RefCell::new(crate::document::python_parser());
+}
+
+/// Parses `text` and [`analyze`]s it with a fresh analyzer.
+pub fn analyze_text(text: &str, config: &Config, path: Option<&Path>) -> (Parsed, Analysis) {
+    let tree = PARSER.with(|p| {
+        let mut parser = p.borrow_mut();
+        parser.reset();
+        parser
+            .parse(text, None)
+            .expect("parsing without a timeout or cancellation flag always returns a tree")
+    });
+    let doc = Parsed {
+        rope: ropey::Rope::from_str(text),
+        tree,
+    };
+    let analysis = analyze(&mut Analyzer::new(), &doc.tree, doc.source(), config, path);
+    (doc, analysis)
+}
+
+/// The outcome of [`fix_all`].
+pub struct FixedText {
+    pub text: String,
+    /// Fixes applied, over all rounds.
+    pub fixes: usize,
+    /// The analysis of `text`.
+    pub parsed: Parsed,
+    pub analysis: Analysis,
+}
+
+/// Rounds of fixes at most (a fix may make another one possible; none loops forever).
+const MAX_FIX_ROUNDS: usize = 10;
+
+/// Fix-all, as `keylint check --fix` and the editor's `source.fixAll.keylint` do it: applies the
+/// fixes of the reported findings of `text` (`analysis`, from [`analyze`] of `src`; safe fixes
+/// only unless `include_unsafe`; never workspace operations), re-analyses, and repeats until
+/// nothing changes. `None` when there is nothing to fix.
+pub fn fix_all(
+    text: &str,
+    src: SourceText,
+    analysis: &Analysis,
+    config: &Config,
+    path: Option<&Path>,
+    include_unsafe: bool,
+) -> Option<FixedText> {
+    let mut current = text.to_string();
+    let mut fixes = 0;
+    let mut last: Option<(Parsed, Analysis)> = None;
+    for _ in 0..MAX_FIX_ROUNDS {
+        let edits = match &last {
+            None => fix_all_edits(analysis, src, include_unsafe),
+            Some((p, a)) => fix_all_edits(a, p.source(), include_unsafe),
+        };
+        if edits.is_empty() {
+            break;
+        }
+        let (new_text, _) = apply_edits(&current, &edits.0);
+        if new_text == current {
+            break;
+        }
+        fixes += edits.1;
+        current = new_text;
+        last = Some(analyze_text(&current, config, path));
+    }
+    let (parsed, analysis) = last?;
+    Some(FixedText {
+        text: current,
+        fixes,
+        parsed,
+        analysis,
+    })
+}
