@@ -159,6 +159,7 @@ pub fn descendants(root: Node) -> Descendants {
         cursor: root.walk(),
         done: false,
         started: false,
+        depth: 0,
     }
 }
 
@@ -166,6 +167,8 @@ pub struct Descendants<'t> {
     cursor: tree_sitter::TreeCursor<'t>,
     done: bool,
     started: bool,
+    /// Depth of the cursor below the root, kept here: `TreeCursor::depth` walks the cursor's stack.
+    depth: usize,
 }
 
 impl<'t> Descendants<'t> {
@@ -177,7 +180,12 @@ impl<'t> Descendants<'t> {
                 self.started = false;
                 return;
             }
-            if !self.cursor.goto_parent() || self.cursor.depth() == 0 {
+            if !self.cursor.goto_parent() {
+                self.done = true;
+                return;
+            }
+            self.depth -= 1;
+            if self.depth == 0 {
                 self.done = true;
                 return;
             }
@@ -197,10 +205,11 @@ impl<'t> Iterator for Descendants<'t> {
             return Some(self.cursor.node());
         }
         if self.cursor.goto_first_child() {
+            self.depth += 1;
             return Some(self.cursor.node());
         }
         loop {
-            if self.cursor.depth() == 0 {
+            if self.depth == 0 {
                 self.done = true;
                 return None;
             }
@@ -211,6 +220,7 @@ impl<'t> Iterator for Descendants<'t> {
                 self.done = true;
                 return None;
             }
+            self.depth -= 1;
         }
     }
 }
