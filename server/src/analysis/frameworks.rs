@@ -42,22 +42,7 @@ pub fn is_key_name(name: &str) -> bool {
     {
         return false;
     }
-    (has("key")
-        && [
-            "api",
-            "secret",
-            "private",
-            "access",
-            "x",
-            "auth",
-            "subscription",
-            "master",
-            "signing",
-            "encryption",
-            "license",
-        ]
-        .iter()
-        .any(|w| has(w)))
+    (has("key") && KEY_QUALIFIERS.iter().any(|w| has(w)))
         || has("apikey")
         || has("secret")
         || has("token")
@@ -278,6 +263,21 @@ pub fn http_call(qualified: &str) -> Option<usize> {
         _ => None,
     }
 }
+
+/// Words that make `key` in a name (`x_api_key`, `X-Auth-Key`) key material for the data flow.
+pub(crate) const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "secret",
+    "private",
+    "access",
+    "x",
+    "auth",
+    "subscription",
+    "master",
+    "signing",
+    "encryption",
+    "license",
+];
 
 #[cfg(test)]
 mod tests {

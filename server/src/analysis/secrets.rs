@@ -43,7 +43,7 @@ const SECRET_NOUNS: &[&str] = &[
 ];
 
 /// Words that turn `key` into a secret (`api key`, `private key`, `signing key`).
-const KEY_QUALIFIERS: &[&str] = &[
+pub(crate) const KEY_QUALIFIERS: &[&str] = &[
     "api",
     "secret",
     "private",

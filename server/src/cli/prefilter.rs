@@ -22,7 +22,7 @@ pub enum Group {
     /// Alone enough to keep the file.
     Any,
     /// `key`: keeps the file when the name around it says "key" with a qualifier (`signing_key`,
-    /// `X-Auth-Key`, `MasterKey`): see [`KEY_QUALIFIERS`].
+    /// `X-Auth-Key`, `MasterKey`): see [`is_key_qualifier`].
     Key,
     /// `://`: keeps the file when the rest of the line could hold `user:password@` (an `@`, or a
     /// backslash that may escape one) — KL101's password in a connection URL.
@@ -46,26 +46,13 @@ pub enum Group {
     Table,
 }
 
-/// Words that make `key` a secret in a name, for `fw::is_key_name` (any word of the name) and
-/// `secrets::is_secret_name` (the word right before `key`).
-pub const KEY_QUALIFIERS: &[&str] = &[
-    "api",
-    "secret",
-    "private",
-    "access",
-    "x",
-    "auth",
-    "subscription",
-    "master",
-    "signing",
-    "encryption",
-    "license",
-    "client",
-    "webhook",
-    "jwt",
-    "hmac",
-    "app",
-];
+/// Whether `word` makes `key` a secret in a name: a qualifier of `fw::is_key_name` (any word of
+/// the name) or of `secrets::is_secret_name` (the word right before `key`). Read from the rules'
+/// own lists, so the pre-filter cannot fall behind them.
+fn is_key_qualifier(word: &str) -> bool {
+    crate::analysis::secrets::KEY_QUALIFIERS.contains(&word)
+        || crate::analysis::frameworks::KEY_QUALIFIERS.contains(&word)
+}
 
 /// `(word, group, case-sensitive)`.
 pub const TABLE: &[(&str, Group, bool)] = &[
@@ -253,7 +240,7 @@ impl Prefilter {
 }
 
 /// The name around `key` at `start..end` (letters, digits, `_`, `-`, `.`) has a word of
-/// [`KEY_QUALIFIERS`] (split like `syntax::name_words`: separators and camelCase).
+/// [`is_key_qualifier`] (split like `syntax::name_words`: separators and camelCase).
 fn qualified_key_at(bytes: &[u8], start: usize, end: usize) -> bool {
     let part = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let from = bytes[..start]
@@ -269,7 +256,7 @@ fn qualified_key_at(bytes: &[u8], start: usize, end: usize) -> bool {
     };
     crate::analysis::syntax::name_words(name)
         .iter()
-        .any(|w| KEY_QUALIFIERS.contains(&w.as_str()))
+        .any(|w| is_key_qualifier(w))
 }
 
 #[cfg(test)]
