@@ -767,3 +767,30 @@ fn conversions_match_the_model() {
         Ok(())
     });
 }
+
+/// `SourceText::slice` and `floor_boundary` against the text as a `String`, over ropes of several
+/// chunks (the fast path borrows from one chunk, the slow one copies across chunks), with ranges
+/// that fall inside multi-byte characters, past the end, or reversed.
+#[test]
+fn source_text_slices_match_the_string() {
+    use keylint::document::SourceText;
+    let strategy = (text(4000), vec((0usize..20000, 0usize..20000), 1..40));
+    run(256, strategy, |(text, ranges)| {
+        let rope = ropey::Rope::from_str(&text);
+        let src = SourceText::new(&rope);
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        for (a, b) in ranges {
+            let (a, b) = (a % (text.len() + 8), b % (text.len() + 8));
+            prop_assert_eq!(src.floor_boundary(a), floor(a));
+            let (s, e) = (floor(a), floor(b).max(floor(a)));
+            prop_assert_eq!(&*src.slice(a..b), &text[s..e]);
+        }
+        Ok(())
+    });
+}

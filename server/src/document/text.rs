@@ -34,8 +34,17 @@ impl<'a> SourceText<'a> {
     /// and moved back to a char boundary, so a stale range can never panic.
     pub fn slice(&self, range: Range<usize>) -> Cow<'a, str> {
         let len = self.rope.len_bytes();
-        let start = self.floor_boundary(range.start.min(len));
-        let end = self.floor_boundary(range.end.min(len)).max(start);
+        let (start, end) = (range.start.min(len), range.end.min(len));
+        // Fast path: the range lies in one chunk (almost every node does). Chunks end on char
+        // boundaries, so a boundary inside the chunk is one of the text.
+        let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(start);
+        if end <= chunk_start + chunk.len() {
+            let s = floor_in(chunk, start - chunk_start);
+            let e = floor_in(chunk, end.max(start) - chunk_start).max(s);
+            return Cow::Borrowed(&chunk[s..e]);
+        }
+        let start = self.floor_boundary(start);
+        let end = self.floor_boundary(end).max(start);
         let slice = self.rope.byte_slice(start..end);
         match slice.as_str() {
             Some(s) => Cow::Borrowed(s),
@@ -50,8 +59,8 @@ impl<'a> SourceText<'a> {
     /// The largest char boundary at or before `byte`.
     pub fn floor_boundary(&self, byte: usize) -> usize {
         let byte = byte.min(self.rope.len_bytes());
-        let char_idx = self.rope.byte_to_char(byte);
-        self.rope.char_to_byte(char_idx)
+        let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(byte);
+        chunk_start + floor_in(chunk, byte - chunk_start)
     }
 
     /// Feeds the bytes of `range` to `hasher` without copying them.
@@ -106,4 +115,13 @@ impl<'a> SourceText<'a> {
             "\n"
         }
     }
+}
+
+/// The largest char boundary of `chunk` at or before `i` (clamped to its length).
+fn floor_in(chunk: &str, i: usize) -> usize {
+    let mut i = i.min(chunk.len());
+    while !chunk.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

@@ -1,0 +1,50 @@
+//! Where `keylint check` spends its time: analyses every `*.py` file under a directory that the
+//! pre-filter keeps, with the default configuration, and prints the totals and the slowest files.
+//!
+//!     cargo run --release --example profile_files -- .bench-cache/src/django [N]
+
+use std::time::{Duration, Instant};
+
+use keylint::cli::prefilter::Prefilter;
+use keylint::config::{analyze_text, Config};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let root = args.next().expect("usage: profile_files DIR [N]");
+    let top: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(15);
+    let config = Config::default();
+    let prefilter = Prefilter::new(&[]);
+    let mut rows: Vec<(Duration, usize, String)> = Vec::new();
+    let (mut kept, mut skipped, mut total) = (0, 0, Duration::ZERO);
+    let (mut parse, mut lines) = (Duration::ZERO, 0);
+    for entry in ignore::Walk::new(&root).flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "py") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if !prefilter.keep(text.as_bytes()) {
+            skipped += 1;
+            continue;
+        }
+        kept += 1;
+        let t = Instant::now();
+        let mut parser = keylint::document::python_parser();
+        std::hint::black_box(parser.parse(&text, None));
+        parse += t.elapsed();
+        lines += text.lines().count();
+        let t = Instant::now();
+        let (_parsed, analysis) = analyze_text(&text, &config, Some(path));
+        let took = t.elapsed();
+        std::hint::black_box(analysis.findings.len());
+        total += took;
+        rows.push((took, text.lines().count(), path.display().to_string()));
+    }
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    println!("kept {kept} ({lines} lines), skipped {skipped}; parse alone {parse:.2?}, parse + analysis {total:.2?} (one thread)");
+    for (took, lines, path) in rows.iter().take(top) {
+        println!("{took:>10.2?} {lines:>6} lines  {path}");
+    }
+}
