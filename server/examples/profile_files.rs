@@ -25,9 +25,12 @@ fn main() {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        if !prefilter.keep(text.as_bytes()) {
+        let Some(why) = prefilter.reason(text.as_bytes()) else {
             skipped += 1;
             continue;
+        };
+        if std::env::var_os("WHY").is_some() {
+            println!("kept ({why}): {}", path.display());
         }
         kept += 1;
         let t = Instant::now();
@@ -42,7 +45,7 @@ fn main() {
         total += took;
         rows.push((took, text.lines().count(), path.display().to_string()));
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     println!("kept {kept} ({lines} lines), skipped {skipped}; parse alone {parse:.2?}, parse + analysis {total:.2?} (one thread)");
     for (took, lines, path) in rows.iter().take(top) {
         println!("{took:>10.2?} {lines:>6} lines  {path}");

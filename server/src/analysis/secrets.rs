@@ -355,6 +355,16 @@ static PASSWORD_HASH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// `Bearer …`, `Token …`, `Basic …`: the scheme is not part of the secret.
+pub fn split_scheme(value: &str) -> (usize, &str) {
+    for scheme in ["Bearer ", "bearer ", "Token ", "token ", "Basic ", "Bot "] {
+        if let Some(rest) = value.strip_prefix(scheme) {
+            return (scheme.len(), rest);
+        }
+    }
+    (0, value)
+}
+
 /// Is `value` a placeholder (or otherwise clearly not a secret)?
 pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
     let v = value.trim();

@@ -467,20 +467,10 @@ fn in_comparison(node: Node) -> bool {
     false
 }
 
-/// `Bearer …`, `Token …`, `Basic …`: the scheme is not part of the secret.
-fn split_scheme(value: &str) -> (usize, &str) {
-    for scheme in ["Bearer ", "bearer ", "Token ", "token ", "Basic ", "Bot "] {
-        if let Some(rest) = value.strip_prefix(scheme) {
-            return (scheme.len(), rest);
-        }
-    }
-    (0, value)
-}
-
 /// A finding for a candidate whose value is a secret.
 fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let value = syntax::string_value(c.literal, ctx.src)?;
-    let (scheme_len, secret) = split_scheme(&value);
+    let (scheme_len, secret) = secrets::split_scheme(&value);
     let allowed = &ctx.settings.allowed_placeholders;
     let format = secrets::token_format(secret, allowed)
         .or_else(|| secrets::url_credentials(secret, allowed));

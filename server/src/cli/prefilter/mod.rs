@@ -1,0 +1,695 @@
+//! The pre-filter: decides from a file's raw bytes, before parsing, whether the file can have a
+//! finding at all; a file that cannot is skipped. It must never change findings:
+//! `server/tests/cli_prefilter.rs` runs the fixtures and the benchmark corpus with and without it.
+//!
+//! Two steps, each cheap next to a parse:
+//! 1. One multi-pattern scan (Aho–Corasick) of the bytes for the words and token formats the rules
+//!    need ([`TABLE`]). Most files have none and are skipped here; a token format (`AKIA…`), a URL
+//!    with credentials, a DynamoDB write or the suppression comment keeps a file at once.
+//! 2. For the other words, the file is lexed ([`lex`]: identifiers, strings, operators, bracket
+//!    depth, logical lines; comments skipped) and each rule's *shape* is checked where its parts
+//!    must meet:
+//!    * **in one logical line** (one statement: tree-sitter sees every expression of the rules
+//!      inside one): a secret-like name bound to a string literal that is not certainly a
+//!      placeholder (KL101: `NAME =`, `NAME:`, `"NAME":`, `["NAME"]`, `("NAME", "…")`, `auth=`),
+//!      a secret-like name in a line with `==`/`!=` (KL205), a secret-like name next to a string
+//!      in a file that reads the environment (KL102), a `debug` name and `True` in a statement that
+//!      could switch debug mode on (KL301), a string with `bool`/`True`/`False` in a file that reads
+//!      the environment (KL103);
+//!    * **in the file** (the data flow crosses statements and functions): route or error handlers
+//!      (a web framework, an `@app.` decorator, a handler registration) with config, the
+//!      environment, error handling, a secret-like name, request headers, the request or a
+//!      DynamoDB read (KL302, KL303, KL304 and the sources that only exist in handlers); outside
+//!      handlers, a secret-like name with a log call or an HTTP client, and a source (the
+//!      environment, a settings class). DynamoDB writes keep the file anyway.
+//!
+//!    Words only count in code (identifiers) or strings as the rule reads them: `app.` in a
+//!    docstring does not make a file a Flask app, and nothing counts in a comment.
+//!
+//! ## The word table — EVERY NEW RULE MUST EXTEND IT
+//! [`TABLE`] and [`Prefilter::keep`] are the single place that says what may trigger a rule. When
+//! you add a rule, add the words its findings cannot exist without, and the shape, and add its code
+//! to [`COVERED_RULES`]. A rule missing from `COVERED_RULES` switches the pre-filter off (every file
+//! is analysed) and fails the test `every_rule_is_covered`. When in doubt, make a word
+//! [`Group::Any`]: it only costs speed.
+//!
+//! Words are matched ASCII-case-insensitively as substrings (so `apiKey`, `API_KEY` and `x-api-key`
+//! all contain `apikey`/`api_key`/`api-key`); token formats that have a fixed case (`AKIA`, `eyJ`)
+//! and the Python constants `True`/`False` are checked with their case.
+
+pub mod lex;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use lex::{Kind, Token};
+
+/// What a word of the table stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Alone enough to keep the file.
+    Any,
+    /// `://` in a string literal: keeps the file when the literal could hold `user:password@`
+    /// — KL101's password in a connection URL.
+    Url,
+    /// A secret-like name (`secret`, `token`, `passw`, `api_key`…, and the configuration's
+    /// `extra-secret-names`), in an identifier or a string.
+    Name,
+    /// `key`: a [`Group::Name`] when the name around it says "key" with a qualifier
+    /// (`signing_key`, `X-Auth-Key`, `MasterKey`): see [`is_key_qualifier`].
+    Key,
+    /// `auth`: a [`Group::Name`] when it is the whole identifier (`requests.get(u, auth=(…))`).
+    Auth,
+    /// `debug` in a name or string (KL301).
+    Debug,
+    /// `True` (case-sensitive).
+    True,
+    /// `False` (case-sensitive) and `bool`: KL103's `bool(os.environ.get(…))` and flag defaults.
+    Flag,
+    /// Environment reads (`environ`, `getenv`).
+    Env,
+    /// Web framework markers (Flask, FastAPI, Starlette, Quart) and handler registrations
+    /// (`add_url_rule`, `register_error_handler`…): route and error handlers exist only with one of
+    /// them (see `analysis::handler_kind_of_decorator` and `model::collect_registration`).
+    Web,
+    /// `app.`: a [`Group::Web`] in a decorator whose path has the name `app` (`@app.route`,
+    /// `@self.app.get`): the handler of an app the model cannot resolve.
+    App,
+    /// `Settings` (case-sensitive) in a name: a settings class (`class S(BaseSettings)`), whose
+    /// secret fields are a data-flow source without any web framework.
+    SettingsClass,
+    /// Configuration reads (`config`, `settings`): exposure in a route handler needs `Web` too.
+    Config,
+    /// Error handling (`except`, `errorhandler`, `exception_handler`, `error_handler`): an error
+    /// leak needs `Web` too.
+    Error,
+    /// `request` (the whole request, its headers) and `header` (`Header()` parameters,
+    /// `request.headers`): data-flow sources that need `Web`.
+    Request,
+    /// A DynamoDB read of whole items (`get_item`, `scan`, a paginator): KL203 and KL304 need `Web`.
+    Stored,
+    /// `query`: a whole DynamoDB item read with `table.query(...)` needs `Table` (and `Web`).
+    Query,
+    /// What a DynamoDB receiver's text or qualified name contains (`table`, `ddb`, `boto`…).
+    Table,
+    /// What a logging call needs (`print`, `warn`, `stdout`, `stderr`, `logg…`, `structlog`,
+    /// `loguru`; see `fw::is_log_call`).
+    Log,
+    /// `log`: a [`Group::Log`] when it is a whole identifier (`log.info`, `_log`, `LOG`).
+    LogName,
+    /// Outbound HTTP clients (`requests`, `httpx`, `urllib`, `aiohttp`; see `fw::http_call`).
+    Http,
+}
+
+/// Whether `word` makes `key` a secret in a name: a qualifier of `fw::is_key_name` (any word of
+/// the name) or of `secrets::is_secret_name` (the word right before `key`). Read from the rules'
+/// own lists, so the pre-filter cannot fall behind them.
+fn is_key_qualifier(word: &str) -> bool {
+    crate::analysis::secrets::KEY_QUALIFIERS.contains(&word)
+        || crate::analysis::frameworks::KEY_QUALIFIERS.contains(&word)
+}
+
+/// `(word, group, case-sensitive)`.
+pub const TABLE: &[(&str, Group, bool)] = &[
+    // Secret-like names (`secrets::is_secret_name`, `fw::is_key_name`). A bare `key` is not a
+    // secret name (`key = ...` is everywhere); a key needs a qualifier.
+    ("secret", Group::Name, false),
+    ("token", Group::Name, false),
+    ("passw", Group::Name, false),
+    ("pwd", Group::Name, false),
+    ("credential", Group::Name, false),
+    ("privatekey", Group::Name, false),
+    ("apikey", Group::Name, false),
+    ("api_key", Group::Name, false),
+    ("api-key", Group::Name, false),
+    ("accesskey", Group::Name, false),
+    ("access_key", Group::Name, false),
+    ("access-key", Group::Name, false),
+    ("passphrase", Group::Name, false),
+    ("passcode", Group::Name, false),
+    ("authoriz", Group::Name, false),
+    ("bearer", Group::Name, false),
+    ("key", Group::Key, false),
+    ("auth", Group::Auth, true),
+    // Token formats, whatever the name.
+    ("AKIA", Group::Any, true),
+    ("ASIA", Group::Any, true),
+    ("ghp_", Group::Any, true),
+    ("gho_", Group::Any, true),
+    ("ghs_", Group::Any, true),
+    ("ghu_", Group::Any, true),
+    ("ghr_", Group::Any, true),
+    ("github_pat_", Group::Any, true),
+    ("sk_live_", Group::Any, true),
+    ("rk_live_", Group::Any, true),
+    ("sk_test_", Group::Any, true),
+    ("rk_test_", Group::Any, true),
+    ("sk-", Group::Any, true),
+    ("xox", Group::Any, true),
+    ("AIza", Group::Any, true),
+    ("SG.", Group::Any, true),
+    ("PRIVATE KEY", Group::Any, true),
+    ("eyJ", Group::Any, true),
+    ("://", Group::Url, false),
+    // Calls that take a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
+    // `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers), the suppression comment (KL001)
+    // and DynamoDB writes (KL201).
+    ("jwt", Group::Any, false),
+    ("hmac", Group::Any, false),
+    ("fernet", Group::Any, false),
+    ("itsdangerous", Group::Any, false),
+    ("keylint", Group::Any, false),
+    ("dynamodb", Group::Any, false),
+    ("put_item", Group::Any, false),
+    ("update_item", Group::Any, false),
+    ("batch_write", Group::Any, false),
+    ("transact_write", Group::Any, false),
+    // Debug mode and environment flags.
+    ("debug", Group::Debug, false),
+    ("True", Group::True, true),
+    ("False", Group::Flag, true),
+    ("bool", Group::Flag, true),
+    ("environ", Group::Env, false),
+    ("getenv", Group::Env, false),
+    // Web handlers and what they may expose.
+    ("flask", Group::Web, false),
+    ("fastapi", Group::Web, false),
+    ("starlette", Group::Web, false),
+    ("quart", Group::Web, false),
+    ("add_url_rule", Group::Web, false),
+    ("add_api_route", Group::Web, false),
+    ("add_route", Group::Web, false),
+    ("register_error_handler", Group::Web, false),
+    ("add_exception_handler", Group::Web, false),
+    ("app.", Group::App, false),
+    ("Settings", Group::SettingsClass, true),
+    ("config", Group::Config, false),
+    ("settings", Group::Config, false),
+    ("except", Group::Error, false),
+    ("errorhandler", Group::Error, false),
+    ("exception_handler", Group::Error, false),
+    ("error_handler", Group::Error, false),
+    ("request", Group::Request, false),
+    ("header", Group::Request, false),
+    ("get_item", Group::Stored, false),
+    ("scan", Group::Stored, false),
+    ("paginator", Group::Stored, false),
+    ("query", Group::Query, false),
+    ("table", Group::Table, false),
+    ("tbl", Group::Table, false),
+    ("ddb", Group::Table, false),
+    ("batch", Group::Table, false),
+    ("boto", Group::Table, false),
+    // Sinks of the data flow.
+    ("print", Group::Log, false),
+    ("warn", Group::Log, false),
+    ("stdout", Group::Log, false),
+    ("stderr", Group::Log, false),
+    ("logg", Group::Log, false),
+    ("structlog", Group::Log, false),
+    ("loguru", Group::Log, false),
+    ("log", Group::LogName, false),
+    ("requests", Group::Http, false),
+    ("httpx", Group::Http, false),
+    ("urllib", Group::Http, false),
+    ("aiohttp", Group::Http, false),
+];
+
+/// Codes of the rules whose triggers [`TABLE`] and [`Prefilter::keep`] cover. Add a rule's code
+/// here when you extend them for it.
+pub const COVERED_RULES: &[&str] = &[
+    "KL001", "KL101", "KL102", "KL103", "KL201", "KL202", "KL203", "KL204", "KL205", "KL206",
+    "KL301", "KL302", "KL303", "KL304",
+];
+
+/// The rules of the registry the table does not cover (should be empty).
+pub fn uncovered_rules() -> Vec<&'static str> {
+    crate::config::all_meta()
+        .into_iter()
+        .map(|m| m.code)
+        .filter(|c| !COVERED_RULES.contains(c))
+        .collect()
+}
+
+/// A compiled pre-filter.
+pub struct Prefilter {
+    ac: AhoCorasick,
+    /// Per pattern: group, and the exact bytes when case matters.
+    patterns: Vec<(Group, Option<Vec<u8>>)>,
+    /// Off when a rule is not covered: every file is kept.
+    enabled: bool,
+}
+
+/// What the words of a file say, file-wide (words in code only).
+#[derive(Default)]
+struct FileWords {
+    web: bool,
+    config: bool,
+    env: bool,
+    error: bool,
+    request: bool,
+    stored: bool,
+    query: bool,
+    table: bool,
+    log: bool,
+    http: bool,
+    /// A secret-like name in code or in a string.
+    name: bool,
+    settings_class: bool,
+}
+
+/// Per token: what the words inside it are.
+const NAME: u8 = 1;
+const DEBUG: u8 = 2;
+const TRUE: u8 = 4;
+const FLAG: u8 = 8;
+
+impl Prefilter {
+    /// The pre-filter for the table plus a configuration's `extra-secret-names` (each a
+    /// [`Group::Name`] word).
+    pub fn new(extra_secret_names: &[String]) -> Self {
+        let mut words: Vec<(String, Group, bool)> = TABLE
+            .iter()
+            .map(|(w, g, c)| (w.to_string(), *g, *c))
+            .collect();
+        for name in extra_secret_names {
+            if !name.is_empty() {
+                words.push((name.clone(), Group::Name, false));
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(words.iter().map(|(w, _, _)| w.as_bytes()))
+            .expect("the pre-filter table builds");
+        let patterns = words
+            .iter()
+            .map(|(w, g, case)| (*g, case.then(|| w.as_bytes().to_vec())))
+            .collect();
+        Prefilter {
+            ac,
+            patterns,
+            enabled: uncovered_rules().is_empty(),
+        }
+    }
+
+    /// Whether the pre-filter is on (every rule covered).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Whether the file may have a finding and must be analysed.
+    pub fn keep(&self, bytes: &[u8]) -> bool {
+        self.reason(bytes).is_some()
+    }
+
+    /// Why the file must be analysed (`None`: it cannot have a finding): the first shape found,
+    /// e.g. `"word"`, `"web app"`, `"name with a sink"`, `"KL101 shape"`.
+    pub fn reason(&self, bytes: &[u8]) -> Option<&'static str> {
+        if !self.enabled {
+            return Some("pre-filter off");
+        }
+        // Step 1: the words, and the ones that keep the file alone.
+        let mut hits: Vec<(usize, usize, Group)> = Vec::new();
+        for m in self.ac.find_overlapping_iter(bytes) {
+            let (group, exact) = &self.patterns[m.pattern().as_usize()];
+            if let Some(exact) = exact {
+                if &bytes[m.range()] != exact.as_slice() {
+                    continue;
+                }
+            }
+            match group {
+                Group::Any => return Some("word"),
+                Group::Key if !qualified_key_at(bytes, m.start(), m.end()) => {}
+                g => hits.push((m.start(), m.end(), *g)),
+            }
+        }
+        if hits.is_empty() {
+            return None;
+        }
+        // Step 2: where the words are.
+        let tokens = lex::lex(bytes);
+        let mut marks = vec![0u8; tokens.len()];
+        let mut file = FileWords::default();
+        for &(start, end, group) in &hits {
+            // The token the word starts in (`app.` starts in the identifier `app`).
+            let i = tokens.partition_point(|t| (t.end as usize) <= start);
+            let Some(token) = tokens.get(i).filter(|t| (t.start as usize) <= start) else {
+                continue; // in a comment or between tokens
+            };
+            let code = token.kind == Kind::Ident;
+            let named = token.kind != Kind::Op;
+            match group {
+                Group::Name | Group::Key if named => {
+                    marks[i] |= NAME;
+                    file.name = true;
+                }
+                Group::Auth if code && token.text(bytes) == b"auth" => {
+                    marks[i] |= NAME;
+                    file.name = true;
+                }
+                Group::Debug if named => marks[i] |= DEBUG,
+                // `scheme://user:password@host` in a string literal, as `secrets::url_credentials`
+                // reads it: an `@` before any whitespace, `/`, `?` or `#` (escapes are not
+                // decoded, so `\x40` is no `@`), or a literal that goes on in the next one.
+                Group::Url if token.kind == Kind::Str => {
+                    let (at, len) = token.content;
+                    let content_end = (at + len) as usize;
+                    let rest = &bytes[end.min(content_end)..content_end];
+                    match rest
+                        .iter()
+                        .find(|b| b.is_ascii_whitespace() || matches!(b, b'@' | b'/' | b'?' | b'#'))
+                    {
+                        Some(b'@') => return Some("URL with credentials"),
+                        Some(_) => {}
+                        None if tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Str) => {
+                            return Some("URL with credentials")
+                        }
+                        None => {}
+                    }
+                }
+                Group::True if code && token.text(bytes) == b"True" => marks[i] |= TRUE,
+                Group::Flag if code && matches!(token.text(bytes), b"False" | b"bool") => {
+                    marks[i] |= FLAG
+                }
+                _ if !code => {}
+                Group::Env => file.env = true,
+                Group::Web => file.web = true,
+                Group::App => {
+                    file.web |= token.text(bytes) == b"app"
+                        && token.end as usize == end - 1
+                        && first_of_line(&tokens, i).is_op(bytes, b"@");
+                }
+                Group::SettingsClass => file.settings_class = true,
+                Group::Config => file.config = true,
+                Group::Error => file.error = true,
+                Group::Request => file.request = true,
+                Group::Stored => file.stored = true,
+                Group::Query => file.query = true,
+                Group::Table => file.table = true,
+                Group::Log => file.log = true,
+                Group::LogName => {
+                    let t = token.text(bytes).to_ascii_lowercase();
+                    file.log |= matches!(t.as_slice(), b"log" | b"_log");
+                }
+                Group::Http => file.http = true,
+                _ => {}
+            }
+        }
+        let stored = file.stored || (file.query && file.table);
+        // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
+        // only exist in them (header and query parameters, request bodies, the request, stored
+        // items), which reach every sink of the data flow.
+        if file.web
+            && (file.config || file.env || file.error || file.request || stored || file.name)
+        {
+            return Some("web app");
+        }
+        // Outside handlers, key material comes from the environment or a settings class.
+        if file.name && (file.log || file.http) && (file.env || file.settings_class) {
+            return Some("name with a sink");
+        }
+        lines_may_have_findings(bytes, &tokens, &marks, &file)
+    }
+}
+
+/// The first token of the logical line of `tokens[i]`.
+fn first_of_line(tokens: &[Token], i: usize) -> &Token {
+    let line = tokens[i].line;
+    let mut k = i;
+    while k > 0 && tokens[k - 1].line == line {
+        k -= 1;
+    }
+    &tokens[k]
+}
+
+/// The one-statement shapes (see the module docs).
+fn lines_may_have_findings(
+    bytes: &[u8],
+    tokens: &[Token],
+    marks: &[u8],
+    file: &FileWords,
+) -> Option<&'static str> {
+    let mut line_start = 0;
+    while line_start < tokens.len() {
+        let line = tokens[line_start].line;
+        let line_end = line_start
+            + tokens[line_start..]
+                .iter()
+                .position(|t| t.line != line)
+                .unwrap_or(tokens.len() - line_start);
+        let why = line_may_have_findings(
+            bytes,
+            &tokens[line_start..line_end],
+            &marks[line_start..line_end],
+            file,
+        );
+        if why.is_some() {
+            return why;
+        }
+        line_start = line_end;
+    }
+    None
+}
+
+fn line_may_have_findings(
+    bytes: &[u8],
+    tokens: &[Token],
+    marks: &[u8],
+    file: &FileWords,
+) -> Option<&'static str> {
+    let any = |bit: u8| marks.iter().any(|m| m & bit != 0);
+    let has_string = tokens.iter().any(|t| t.kind == Kind::Str);
+    // KL205: a secret-like operand of `==`/`!=`.
+    if any(NAME)
+        && tokens
+            .iter()
+            .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
+    {
+        return Some("KL205 shape");
+    }
+    // KL102: a secret-like name (target or variable) with an environment read, whose variable
+    // is a string literal.
+    if file.env && has_string && any(NAME) {
+        return Some("KL102 shape");
+    }
+    // KL103: `bool(<env read>)`, or a `True`/`False` default of one; the variable is a literal.
+    if file.env && has_string && any(FLAG | TRUE) {
+        return Some("KL103 shape");
+    }
+    // KL301: `debug` and `True` in a statement that can switch debug mode on: a binding of the
+    // debug name (`app.debug = True`, `DEBUG = True`, `DEBUG: bool = True`,
+    // `app.config["DEBUG"] = True`), a `run`/`update`/`from_mapping` call, or an app constructor
+    // (which needs a web framework).
+    if any(DEBUG) && any(TRUE) {
+        let shaped = tokens.iter().zip(marks).enumerate().any(|(i, (t, m))| {
+            m & DEBUG != 0 && {
+                let next = tokens.get(i + 1);
+                match t.kind {
+                    Kind::Ident => {
+                        t.depth == 0
+                            && next.is_some_and(|n| n.is_op(bytes, b"=") || n.is_op(bytes, b":"))
+                    }
+                    Kind::Str => next.is_some_and(|n| n.is_op(bytes, b"]")),
+                    Kind::Op => false,
+                }
+            }
+        });
+        let call = tokens.iter().any(|t| {
+            t.kind == Kind::Ident
+                && matches!(
+                    t.text(bytes),
+                    b"run" | b"run_simple" | b"update" | b"from_mapping"
+                )
+        });
+        if shaped || call || file.web {
+            return Some("KL301 shape");
+        }
+    }
+    // KL101: a secret-like name bound to a literal that may be a secret.
+    if has_string {
+        for (i, (t, m)) in tokens.iter().zip(marks).enumerate() {
+            if m & NAME == 0 {
+                continue;
+            }
+            let Some(next) = tokens.get(i + 1) else {
+                continue;
+            };
+            let binds = match t.kind {
+                // `NAME = "…"`, `NAME: str = "…"`, `f(NAME="…")`, `def f(NAME="…")`.
+                Kind::Ident => next.is_op(bytes, b"=") || next.is_op(bytes, b":"),
+                // `{"NAME": "…"}`, `x["NAME"] = "…"`, `os.environ.get("NAME", "…")`.
+                Kind::Str => {
+                    next.is_op(bytes, b":") || next.is_op(bytes, b"]") || next.is_op(bytes, b",")
+                }
+                Kind::Op => false,
+            };
+            if binds
+                && tokens[i + 1..].iter().enumerate().any(|(j, s)| {
+                    s.kind == Kind::Str && may_be_secret(bytes, s, tokens.get(i + 1 + j + 1))
+                })
+            {
+                return Some("KL101 shape");
+            }
+        }
+    }
+    None
+}
+
+/// Whether a string literal token may hold a secret: its value is not certainly a placeholder by
+/// `secrets::is_placeholder` (with no allowed placeholders of the configuration: those only make
+/// more values placeholders). Strings with escapes or interpolation, and implicit concatenations
+/// (`"ab" "cd"`), may always.
+fn may_be_secret(bytes: &[u8], s: &Token, next: Option<&Token>) -> bool {
+    if !s.plain || next.is_some_and(|n| n.kind == Kind::Str) {
+        return true;
+    }
+    let Ok(value) = std::str::from_utf8(s.content(bytes)) else {
+        return true;
+    };
+    let (_, secret) = crate::analysis::secrets::split_scheme(value);
+    !crate::analysis::secrets::is_placeholder(secret, &[])
+}
+
+/// The name around `key` at `start..end` (letters, digits, `_`, `-`, `.`) has a word of
+/// [`is_key_qualifier`] (split like `syntax::name_words`: separators and camelCase).
+fn qualified_key_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    let part = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let from = bytes[..start]
+        .iter()
+        .rposition(|b| !part(b))
+        .map_or(0, |i| i + 1);
+    let to = bytes[end..]
+        .iter()
+        .position(|b| !part(b))
+        .map_or(bytes.len(), |i| end + i);
+    let Ok(name) = std::str::from_utf8(&bytes[from..to]) else {
+        return true;
+    };
+    crate::analysis::syntax::name_words(name)
+        .iter()
+        .any(|w| is_key_qualifier(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_covered() {
+        assert!(
+            uncovered_rules().is_empty(),
+            "extend cli/prefilter TABLE, Prefilter::keep and COVERED_RULES for: {:?}",
+            uncovered_rules()
+        );
+    }
+
+    #[test]
+    fn keeps_and_skips() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"API_KEY = 'x8Fq2LmZ'"));
+        assert!(p.keep(b"apiKey = 'x8Fq2LmZ'"));
+        assert!(p.keep(b"x = 'AKIA0000'"));
+        assert!(!p.keep(b"x = 'akia0000'"));
+        assert!(!p.keep(b"msg.format(key=1)"));
+        assert!(!p.keep(b"import os\nx = {'key': 1}\n"));
+        assert!(!p.keep(b"from django.conf import settings\n"));
+        assert!(p.keep(b"from flask import Flask\nfrom x import settings\n"));
+        assert!(!p.keep(b"try:\n    f()\nexcept E as e:\n    print(str(e))\n"));
+        assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
+        assert!(!p.keep(b"STRIPE = 'abc'"));
+        assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'x8Fq2LmZ'"));
+    }
+
+    #[test]
+    fn keys_need_a_qualifier_in_their_name() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"def f(signing_key: str = 'x8Fq2LmZ'):\n    pass\n"));
+        assert!(p.keep(b"MasterKey = 'x8Fq2LmZ'"));
+        assert!(p.keep(b"h = {'X-Auth-Key': 'x8Fq2LmZ'}"));
+        assert!(p.keep(b"if key_for_x == other: pass"));
+        assert!(!p.keep(b"monkey = {'key': 'x8Fq2LmZ'}\nsorted(d, key=len)\n"));
+        assert!(!p.keep(b"cache_key = make(key)\n"));
+    }
+
+    #[test]
+    fn connection_urls_with_credentials() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
+        // Escapes are not decoded by the rule either: no `@`, no URL credentials.
+        assert!(!p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss\\x40host'\n"));
+        assert!(!p.keep(b"u = 'https://example.com/a@b'\n"));
+        assert!(p.keep(b"DB = ('postgresql://app:s3cr3t'\n      '@db.internal/app')\n"));
+        assert!(!p.keep(b"URL = 'https://example.com/docs'\n@decorator\ndef f(): pass\n"));
+        assert!(!p.keep(b"URL = 'https://example.com/docs'  # by @someone\n"));
+    }
+
+    #[test]
+    fn conjunctions() {
+        let p = Prefilter::new(&[]);
+        // An error leak without `str(`: `f"{e}"`.
+        assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return f\"{e}\"\n"));
+        assert!(p.keep(b"app.register_error_handler(E, h)\n"));
+        // The whole request logged.
+        assert!(p.keep(b"from flask import request\nlogger.info(request)\n"));
+        // A whole DynamoDB item read with `query`, a scan, in a web app.
+        assert!(p.keep(
+            b"from flask import Flask\nitems = accounts_table.query(KeyConditionExpression=c)\n"
+        ));
+        assert!(!p.keep(b"rows = db.session.query(User).all()\n"));
+        assert!(p.keep(b"from fastapi import FastAPI\npage = client.get_paginator('scan')\n"));
+        // Handlers of an app the model cannot resolve, or registered by a call.
+        assert!(p.keep(b"@app.route('/')\ndef f():\n    return dict(cfg.config)\n"));
+        assert!(p.keep(b"bp.add_url_rule('/', view_func=v)\ndef v():\n    return settings.X\n"));
+        assert!(!p.keep(b"for app in apps:\n    print(app.label, settings.X)\n"));
+        // Words in comments and docstrings do not make a web app.
+        assert!(!p.keep(b"# a Flask app. Its config\nx = settings.X\n"));
+        assert!(
+            !p.keep(b"def f():\n    \"\"\"Works like app.config.\"\"\"\n    return settings.X\n")
+        );
+    }
+
+    #[test]
+    fn secret_names_need_a_shape_or_a_sink() {
+        let p = Prefilter::new(&[]);
+        // Bound to a literal that may be a secret (KL101).
+        assert!(p.keep(b"password = 'hunter2hunter2'\n"));
+        assert!(p.keep(b"d = {\n    'password':\n        'hunter2hunter2',\n}\n"));
+        assert!(p.keep(b"app.config['SECRET_KEY'] = 'x8Fq2LmZ'\n"));
+        assert!(p.keep(b"os.environ.get('SECRET_KEY', 'x8Fq2LmZ')\n"));
+        assert!(p.keep(b"def f(token: str = 'x8Fq2LmZ'):\n    pass\n"));
+        assert!(p.keep(b"requests.get(u, auth=('user', 'x8Fq2LmZ'))\n"));
+        assert!(p.keep(b"PASSWORD = (\n    'hunter2' 'hunter2'\n)\n"));
+        assert!(p.keep(b"PASSWORD = \"h\\x75nter\"\n"));
+        // Certainly placeholders, or not bound to the literal.
+        assert!(!p.keep(b"password = ''\ntoken = 'changeme'\n"));
+        assert!(!p.keep(b"def check_token(self, user, token):\n    return make('x8Fq2LmZ')\n"));
+        assert!(!p.keep(b"template = 'password_reset.html'\nx = token\n"));
+        // Compared (KL205).
+        assert!(p.keep(b"if token != expected:\n    raise E\n"));
+        // With a source and a sink of the data flow.
+        assert!(p.keep(b"import os\nk = os.environ[NAME]\ndef f(api_key):\n    print(api_key)\n"));
+        assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nlog.info(S())\n"));
+        assert!(!p.keep(b"def f(api_key):\n    print(api_key)\n"));
+        assert!(!p.keep(b"import os\ndef f(api_key):\n    blog.save(api_key)\n"));
+        assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
+        // In a comment only.
+        assert!(!p.keep(b"# the token is 'x8Fq2LmZ'\nx = 1\n"));
+    }
+
+    #[test]
+    fn environment_and_debug() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"import os\nDEBUG = bool(os.environ.get('DEBUG', 'False'))\n"));
+        assert!(p.keep(b"from os import getenv as g\nX = g('DEBUG_SQL', False)\n"));
+        assert!(p.keep(b"import os\nSTRIPE_KEY = os.getenv('STRIPE_API_KEY')\n"));
+        assert!(!p.keep(b"import os\nHOME = os.environ['HOME']\n"));
+        assert!(p.keep(b"app.run(debug=True)\n"));
+        assert!(p.keep(b"app.debug = True\n"));
+        assert!(p.keep(b"class Config:\n    DEBUG: bool = True\n"));
+        assert!(p.keep(b"app.config['DEBUG'] = True\n"));
+        assert!(p.keep(b"app.config.update(\n    DEBUG=True,\n)\n"));
+        assert!(p.keep(b"from fastapi import FastAPI as F\napi = F(debug=True)\n"));
+        assert!(!p.keep(b"@override_settings(DEBUG=True)\ndef test(self):\n    pass\n"));
+        assert!(!p.keep(b"DEBUG = False\nlogger_enabled = True\n"));
+    }
+}
