@@ -77,7 +77,7 @@ fn boolish_default(default: Node, ctx: &Ctx) -> bool {
 }
 
 /// A variable that is a flag by name: `DEBUG`, `TESTING`, `ENABLE_X`, `X_ENABLED`, `USE_SSL`…
-fn flag_name(var: &str) -> bool {
+pub(crate) fn flag_name(var: &str) -> bool {
     syntax::name_words(var).iter().any(|w| {
         matches!(
             w.as_str(),

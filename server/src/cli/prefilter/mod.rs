@@ -237,6 +237,8 @@ pub struct Prefilter {
     patterns: Vec<(Group, Option<Vec<u8>>)>,
     /// Off when a rule is not covered: every file is kept.
     enabled: bool,
+    /// The configuration's `extra-secret-names`.
+    extra: Vec<String>,
 }
 
 /// What the words of a file say, file-wide (words in code only).
@@ -261,7 +263,8 @@ struct FileWords {
 const NAME: u8 = 1;
 const DEBUG: u8 = 2;
 const TRUE: u8 = 4;
-const FLAG: u8 = 8;
+const FALSE: u8 = 8;
+const BOOL: u8 = 16;
 
 impl Prefilter {
     /// The pre-filter for the table plus a configuration's `extra-secret-names` (each a
@@ -289,6 +292,7 @@ impl Prefilter {
             ac,
             patterns,
             enabled: uncovered_rules().is_empty(),
+            extra: extra_secret_names.to_vec(),
         }
     }
 
@@ -368,9 +372,8 @@ impl Prefilter {
                     }
                 }
                 Group::True if code && token.text(bytes) == b"True" => marks[i] |= TRUE,
-                Group::Flag if code && matches!(token.text(bytes), b"False" | b"bool") => {
-                    marks[i] |= FLAG
-                }
+                Group::Flag if code && token.text(bytes) == b"False" => marks[i] |= FALSE,
+                Group::Flag if code && token.text(bytes) == b"bool" => marks[i] |= BOOL,
                 _ if !code => {}
                 Group::Env => file.env = true,
                 Group::Web => file.web = true,
@@ -408,7 +411,7 @@ impl Prefilter {
         if file.name && (file.log || file.http) && (file.env || file.settings_class) {
             return Some("name with a sink");
         }
-        lines_may_have_findings(bytes, &tokens, &marks, &file)
+        lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
 }
 
@@ -428,6 +431,7 @@ fn lines_may_have_findings(
     tokens: &[Token],
     marks: &[u8],
     file: &FileWords,
+    extra: &[String],
 ) -> Option<&'static str> {
     let mut line_start = 0;
     while line_start < tokens.len() {
@@ -442,6 +446,7 @@ fn lines_may_have_findings(
             &tokens[line_start..line_end],
             &marks[line_start..line_end],
             file,
+            extra,
         );
         if why.is_some() {
             return why;
@@ -456,6 +461,7 @@ fn line_may_have_findings(
     tokens: &[Token],
     marks: &[u8],
     file: &FileWords,
+    extra: &[String],
 ) -> Option<&'static str> {
     let any = |bit: u8| marks.iter().any(|m| m & bit != 0);
     let has_string = tokens.iter().any(|t| t.kind == Kind::Str);
@@ -472,8 +478,19 @@ fn line_may_have_findings(
     if file.env && has_string && any(NAME) {
         return Some("KL102 shape");
     }
-    // KL103: `bool(<env read>)`, or a `True`/`False` default of one; the variable is a literal.
-    if file.env && has_string && any(FLAG | TRUE) {
+    // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
+    // environment read whose variable is a flag by name (`kl103::flag_name`).
+    if file.env
+        && has_string
+        && (any(BOOL)
+            || (any(TRUE | FALSE)
+                && tokens.iter().any(|t| {
+                    t.kind == Kind::Str
+                        && (!t.plain
+                            || std::str::from_utf8(t.content(bytes))
+                                .map_or(true, crate::rules::kl103_env_flag_misparse::flag_name))
+                })))
+    {
         return Some("KL103 shape");
     }
     // KL301: `debug` and `True` in a statement that can switch debug mode on: a binding of the
@@ -505,34 +522,71 @@ fn line_may_have_findings(
             return Some("KL301 shape");
         }
     }
-    // KL101: a secret-like name bound to a literal that may be a secret.
+    // KL101: a secret name (`secrets::is_secret_name`, as the rule judges the target) bound to a
+    // literal that may be a secret, inside the value bound.
     if has_string {
         for (i, (t, m)) in tokens.iter().zip(marks).enumerate() {
-            if m & NAME == 0 {
+            if m & NAME == 0 || !is_secret_token(bytes, t, extra) {
                 continue;
             }
-            let Some(next) = tokens.get(i + 1) else {
-                continue;
-            };
-            let binds = match t.kind {
-                // `NAME = "…"`, `NAME: str = "…"`, `f(NAME="…")`, `def f(NAME="…")`.
-                Kind::Ident => next.is_op(bytes, b"=") || next.is_op(bytes, b":"),
-                // `{"NAME": "…"}`, `x["NAME"] = "…"`, `os.environ.get("NAME", "…")`.
-                Kind::Str => {
-                    next.is_op(bytes, b":") || next.is_op(bytes, b"]") || next.is_op(bytes, b",")
+            if let Some(value) = bound_value(bytes, tokens, i) {
+                if value
+                    .iter()
+                    .enumerate()
+                    .any(|(j, s)| s.kind == Kind::Str && may_be_secret(bytes, s, value.get(j + 1)))
+                {
+                    return Some("KL101 shape");
                 }
-                Kind::Op => false,
-            };
-            if binds
-                && tokens[i + 1..].iter().enumerate().any(|(j, s)| {
-                    s.kind == Kind::Str && may_be_secret(bytes, s, tokens.get(i + 1 + j + 1))
-                })
-            {
-                return Some("KL101 shape");
             }
         }
     }
     None
+}
+
+/// Whether the name token `t` is a secret name for KL101: an identifier, or a string literal's
+/// value, that `secrets::is_secret_name` accepts (`auth` stands for the password of
+/// `auth=(user, password)`). A string with escapes or interpolation may be one.
+fn is_secret_token(bytes: &[u8], t: &Token, extra: &[String]) -> bool {
+    let text = match t.kind {
+        Kind::Ident => t.text(bytes),
+        Kind::Str if t.plain => t.content(bytes),
+        _ => return true,
+    };
+    if text == b"auth" {
+        return true;
+    }
+    std::str::from_utf8(text).map_or(true, |name| {
+        crate::analysis::secrets::is_secret_name(name, extra)
+    })
+}
+
+/// The tokens of the value a name token binds, when it binds one: after `NAME =` / `NAME:`
+/// (`NAME: str = …`, `{NAME: …}`, `f(NAME=…)`), `"NAME":`, `["NAME"] =` and `("NAME", …)`
+/// (`os.environ.get("NAME", …)`), up to the next `,` at the binder's depth or the bracket that
+/// closes around it.
+fn bound_value<'a>(bytes: &[u8], tokens: &'a [Token], i: usize) -> Option<&'a [Token]> {
+    let t = &tokens[i];
+    let next = tokens.get(i + 1)?;
+    let binder = match t.kind {
+        Kind::Ident if next.is_op(bytes, b"=") || next.is_op(bytes, b":") => i + 1,
+        Kind::Str if next.is_op(bytes, b":") || next.is_op(bytes, b",") => i + 1,
+        // `x["NAME"] = …`: the value follows the `=` after the bracket.
+        Kind::Str if next.is_op(bytes, b"]") => {
+            let eq = tokens.get(i + 2)?;
+            if !eq.is_op(bytes, b"=") {
+                return None;
+            }
+            i + 2
+        }
+        _ => return None,
+    };
+    let depth = tokens[binder].depth;
+    let rest = &tokens[binder + 1..];
+    let end = rest
+        .iter()
+        .position(|s| s.depth < depth || (s.depth == depth && s.is_op(bytes, b",")))
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 /// Whether a string literal token may hold a secret: its value is not certainly a placeholder by
@@ -664,6 +718,13 @@ mod tests {
         assert!(!p.keep(b"password = ''\ntoken = 'changeme'\n"));
         assert!(!p.keep(b"def check_token(self, user, token):\n    return make('x8Fq2LmZ')\n"));
         assert!(!p.keep(b"template = 'password_reset.html'\nx = token\n"));
+        // Only the value bound counts, and only a secret name binds.
+        assert!(!p.keep(b"u = create_user(password='secret', email='someone@example.com')\n"));
+        assert!(p.keep(b"u = create_user(email='someone@example.com', password='x8Fq2LmZ')\n"));
+        assert!(!p.keep(b"secretary = models.ForeignKey('Employee', on_delete=CASCADE)\n"));
+        assert!(!p.keep(b"password_reset_template = 'registration/x8Fq2LmZ.html'\n"));
+        assert!(p.keep(b"API_KEYS = [\n    'x8Fq2LmZ',\n]\n"));
+        assert!(p.keep(b"SECRET = os.environ.get('S') or 'x8Fq2LmZ'\n"));
         // Compared (KL205).
         assert!(p.keep(b"if token != expected:\n    raise E\n"));
         // With a source and a sink of the data flow.
@@ -683,6 +744,8 @@ mod tests {
         assert!(p.keep(b"from os import getenv as g\nX = g('DEBUG_SQL', False)\n"));
         assert!(p.keep(b"import os\nSTRIPE_KEY = os.getenv('STRIPE_API_KEY')\n"));
         assert!(!p.keep(b"import os\nHOME = os.environ['HOME']\n"));
+        assert!(!p.keep(b"import os\nconn.settings_dict['ATOMIC_REQUESTS'] = True\n"));
+        assert!(p.keep(b"import os\nX = os.environ.get('ENABLE_CACHE', True)\n"));
         assert!(p.keep(b"app.run(debug=True)\n"));
         assert!(p.keep(b"app.debug = True\n"));
         assert!(p.keep(b"class Config:\n    DEBUG: bool = True\n"));
