@@ -407,9 +407,18 @@ impl Prefilter {
         {
             return Some("web app");
         }
-        // Outside handlers, key material comes from the environment or a settings class.
-        if file.name && (file.log || file.http) && (file.env || file.settings_class) {
-            return Some("name with a sink");
+        // Outside handlers, key material comes from the environment (a variable named like a key,
+        // as a string literal: `os.environ["API_KEY"]`) or a settings class.
+        if file.name && (file.log || file.http) {
+            let env_key = file.env
+                && tokens.iter().zip(&marks).any(|(t, m)| {
+                    m & NAME != 0
+                        && t.kind == Kind::Str
+                        && names_key(bytes, t, |n| crate::analysis::frameworks::is_key_name(n))
+                });
+            if env_key || file.settings_class {
+                return Some("name with a sink");
+            }
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
@@ -465,17 +474,28 @@ fn line_may_have_findings(
 ) -> Option<&'static str> {
     let any = |bit: u8| marks.iter().any(|m| m & bit != 0);
     let has_string = tokens.iter().any(|t| t.kind == Kind::Str);
-    // KL205: a secret-like operand of `==`/`!=`.
+    // KL205: an operand of `==`/`!=` with a secret name (its identifier, attribute, subscript
+    // key or `.get("…")` variable: one token).
     if any(NAME)
         && tokens
             .iter()
             .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
+        && tokens
+            .iter()
+            .zip(marks)
+            .any(|(t, m)| m & NAME != 0 && is_secret_token(bytes, t, extra))
     {
         return Some("KL205 shape");
     }
     // KL102: a secret-like name (target or variable) with an environment read, whose variable
     // is a string literal.
-    if file.env && has_string && any(NAME) {
+    if file.env
+        && has_string
+        && tokens
+            .iter()
+            .zip(marks)
+            .any(|(t, m)| m & NAME != 0 && is_secret_token(bytes, t, extra))
+    {
         return Some("KL102 shape");
     }
     // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
@@ -547,17 +567,22 @@ fn line_may_have_findings(
 /// value, that `secrets::is_secret_name` accepts (`auth` stands for the password of
 /// `auth=(user, password)`). A string with escapes or interpolation may be one.
 fn is_secret_token(bytes: &[u8], t: &Token, extra: &[String]) -> bool {
+    (t.kind == Kind::Ident && t.text(bytes) == b"auth")
+        || names_key(bytes, t, |n| {
+            crate::analysis::secrets::is_secret_name(n, extra)
+        })
+}
+
+/// Whether `is_name` accepts the name a token spells: an identifier, or a plain string's value
+/// (a string with escapes or interpolation may spell anything).
+fn names_key(bytes: &[u8], t: &Token, is_name: impl Fn(&str) -> bool) -> bool {
     let text = match t.kind {
         Kind::Ident => t.text(bytes),
         Kind::Str if t.plain => t.content(bytes),
-        _ => return true,
+        Kind::Str => return true,
+        Kind::Op => return false,
     };
-    if text == b"auth" {
-        return true;
-    }
-    std::str::from_utf8(text).map_or(true, |name| {
-        crate::analysis::secrets::is_secret_name(name, extra)
-    })
+    std::str::from_utf8(text).map_or(true, is_name)
 }
 
 /// The tokens of the value a name token binds, when it binds one: after `NAME =` / `NAME:`
@@ -660,7 +685,9 @@ mod tests {
         assert!(p.keep(b"def f(signing_key: str = 'x8Fq2LmZ'):\n    pass\n"));
         assert!(p.keep(b"MasterKey = 'x8Fq2LmZ'"));
         assert!(p.keep(b"h = {'X-Auth-Key': 'x8Fq2LmZ'}"));
-        assert!(p.keep(b"if key_for_x == other: pass"));
+        assert!(p.keep(b"if signing_key == other: pass"));
+        // `is_secret_name` wants the qualifier before `key` (KL205 judges by it).
+        assert!(!p.keep(b"if key_for_x == other: pass"));
         assert!(!p.keep(b"monkey = {'key': 'x8Fq2LmZ'}\nsorted(d, key=len)\n"));
         assert!(!p.keep(b"cache_key = make(key)\n"));
     }
@@ -727,8 +754,15 @@ mod tests {
         assert!(p.keep(b"SECRET = os.environ.get('S') or 'x8Fq2LmZ'\n"));
         // Compared (KL205).
         assert!(p.keep(b"if token != expected:\n    raise E\n"));
+        assert!(p.keep(b"if request.headers.get('X-API-Key') != expected:\n    raise E\n"));
+        assert!(!p.keep(b"if len(tokens) > 1 and tokens[1] != 'as':\n    raise E\n"));
         // With a source and a sink of the data flow.
-        assert!(p.keep(b"import os\nk = os.environ[NAME]\ndef f(api_key):\n    print(api_key)\n"));
+        assert!(
+            p.keep(b"import os\nk = os.environ['API_KEY']\ndef f(api_key):\n    print(api_key)\n")
+        );
+        assert!(
+            !p.keep(b"import os\nk = os.environ['HOME']\ndef f(api_key):\n    print(api_key)\n")
+        );
         assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nlog.info(S())\n"));
         assert!(!p.keep(b"def f(api_key):\n    print(api_key)\n"));
         assert!(!p.keep(b"import os\ndef f(api_key):\n    blog.save(api_key)\n"));
