@@ -414,7 +414,7 @@ impl Prefilter {
                 && tokens.iter().zip(&marks).any(|(t, m)| {
                     m & NAME != 0
                         && t.kind == Kind::Str
-                        && names_key(bytes, t, |n| crate::analysis::frameworks::is_key_name(n))
+                        && names_key(bytes, t, crate::analysis::frameworks::is_key_name)
                 });
             if env_key || file.settings_class {
                 return Some("name with a sink");
