@@ -216,6 +216,18 @@ impl Deps {
         }
     }
 
+    /// Adds the names read to `reads`.
+    fn add_to(&self, reads: &mut BindingReads) {
+        if self.all {
+            reads.all = true;
+            reads.names.clear();
+        } else if !reads.all {
+            reads
+                .names
+                .extend(self.reads.iter().map(|(n, _)| n.clone()));
+        }
+    }
+
     /// Whether every binding read is still bound as it was (exactly what a run now would read).
     fn still_valid(&mut self, bindings: &Bindings, fingerprint: u64) -> bool {
         if self.seen == fingerprint {
@@ -420,12 +432,6 @@ impl Analyzer {
                     .is_none_or(|s| s.contains(&r.meta().code))
             })
             .collect();
-        let ctx = Ctx {
-            src,
-            model: &model,
-            file: &options.file,
-            settings: &options.settings,
-        };
         dataflow::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
@@ -439,7 +445,17 @@ impl Analyzer {
             };
             if stale {
                 checked += 1;
-                let (out, reads) = record_binding_reads(|| {
+                // The rules use the item's flows computed above instead of computing them again;
+                // what computing them read is read by the findings too.
+                let flows = cached.flows.as_ref();
+                let ctx = Ctx {
+                    src,
+                    model: &model,
+                    file: &options.file,
+                    settings: &options.settings,
+                    flows: flows.map(|f| &f.2[..]),
+                };
+                let (out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
                     if !item.header {
                         for rule in &selected {
@@ -448,6 +464,9 @@ impl Analyzer {
                     }
                     out
                 });
+                if let Some((_, flow_deps, _, _)) = flows {
+                    flow_deps.add_to(&mut reads);
+                }
                 let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
                 cached.findings = Some((fingerprint, deps, out));
             }
