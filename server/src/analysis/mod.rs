@@ -61,6 +61,34 @@ pub struct Item<'t> {
     pub classes: Rc<[usize]>,
     /// A class header (`class X(Base):` with its decorators): contributes facts only, no findings.
     pub header: bool,
+    /// Every node of the item, indexed on first use (see [`Item::nodes`]).
+    index: std::cell::OnceCell<syntax::NodeIndex<'t>>,
+}
+
+impl<'t> Item<'t> {
+    pub fn new(node: Node<'t>, classes: Rc<[usize]>, header: bool) -> Self {
+        Item {
+            node,
+            classes,
+            header,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Every node of the item in document order, walked once and shared by the item facts and
+    /// every rule.
+    pub fn nodes(&self) -> &syntax::NodeIndex<'t> {
+        self.index.get_or_init(|| syntax::NodeIndex::new(self.node))
+    }
+
+    /// Every node below `node` (an item node, itself included) in document order.
+    pub fn descendants(&self, node: Node<'t>) -> syntax::Walk<'_, 't> {
+        if node == self.node {
+            self.nodes().walk()
+        } else {
+            self.nodes().walk_from(node)
+        }
+    }
 }
 
 /// A rule that panicked on an item. Carries no source text.
@@ -130,21 +158,13 @@ fn push_block<'t>(
             if def.kind_id() == kinds.class {
                 let index = *count;
                 *count += 1;
-                out.push(Item {
-                    node: stmt,
-                    classes: classes.clone(),
-                    header: true,
-                });
+                out.push(Item::new(stmt, classes.clone(), true));
                 if let Some(body) = def.child_by_field_name("body") {
                     let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
                     push_block(body, inner, kinds, count, out);
                 }
             } else {
-                out.push(Item {
-                    node: stmt,
-                    classes: classes.clone(),
-                    header: false,
-                });
+                out.push(Item::new(stmt, classes.clone(), false));
             }
         }
         if !cursor.goto_next_sibling() {
@@ -324,7 +344,7 @@ impl Analyzer {
                 }
                 None => fresh.push(CachedItem {
                     start,
-                    facts: item_facts(item.node, item.header, src),
+                    facts: item_facts(item, src),
                     findings: None,
                     flows: None,
                 }),

@@ -277,8 +277,8 @@ impl Model {
         let node = syntax::unparenthesize(node);
         match node.kind_str() {
             "identifier" | "attribute" => {
-                if let Some(path) = dotted_path(node, src) {
-                    return self.resolve_path(&path);
+                if let Some(resolved) = self.resolve_chain(node, src) {
+                    return resolved;
                 }
                 // `f(...).attr`
                 let object = node.field("object")?;
@@ -292,6 +292,40 @@ impl Model {
             "call" => Some(format!("{}()", self.resolve(node.field("function")?, src)?)),
             _ => None,
         }
+    }
+
+    /// [`Model::resolve_path`] of the [`dotted_path`] of a plain name or attribute chain, without
+    /// building the path: `None` when `node` is not such a chain.
+    fn resolve_chain(&self, node: Node, src: SourceText) -> Option<Option<String>> {
+        let mut attrs: Vec<Node> = Vec::new();
+        let mut head = node;
+        loop {
+            match head.kind_str() {
+                "identifier" => break,
+                "attribute" => {
+                    attrs.push(head.field("attribute")?);
+                    head = head.field("object")?;
+                }
+                _ => return None,
+            }
+        }
+        let head = src.node_text(head);
+        let base = match self.bindings.get(head.as_ref()) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
+                Some(q) => format!("{q}()"),
+                None => return Some(None),
+            },
+            Some(_) => return Some(None),
+            None if is_builtin(&head) => head.into_owned(),
+            None => return Some(None),
+        };
+        let mut out = base;
+        for attr in attrs.iter().rev() {
+            out.push('.');
+            out.push_str(&src.node_text(*attr));
+        }
+        Some(Some(out))
     }
 
     /// Qualified name of the function a call node calls (`os.environ.get`, `flask.Flask().run`).
@@ -563,7 +597,8 @@ fn is_builtin(name: &str) -> bool {
 
 /// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
 /// class header (`header == true`: only the class name and bases are read).
-pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
+pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
+    let (node, header) = (item.node, item.header);
     let mut facts = ItemFacts::default();
     if header {
         let class = syntax::definition(node);
@@ -589,7 +624,7 @@ pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
         return facts;
     }
     collect_statement(node, src, &mut facts);
-    facts.validated = super::validation::validated_names(node, src);
+    facts.validated = super::validation::validated_names(item.nodes().walk(), src);
     if node.kind_str() == "expression_statement" {
         facts.string_list = super::validation::string_list(node, src);
     }

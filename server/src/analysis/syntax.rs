@@ -357,6 +357,206 @@ impl<'t> Iterator for Descendants<'t> {
     }
 }
 
+/// Kind ids of the node kinds the hot loops filter on, read once from the grammar.
+pub struct KindIds {
+    pub function_definition: u16,
+    pub string: u16,
+    pub concatenated_string: u16,
+    pub assignment: u16,
+    pub call: u16,
+    pub except_clause: u16,
+    pub return_statement: u16,
+    pub identifier: u16,
+}
+
+/// [`KindIds`] of the Python grammar.
+pub fn kinds() -> &'static KindIds {
+    static KINDS: LazyLock<KindIds> = LazyLock::new(|| {
+        let language = language();
+        let id = |name| language.id_for_node_kind(name, true);
+        KindIds {
+            function_definition: id("function_definition"),
+            string: id("string"),
+            concatenated_string: id("concatenated_string"),
+            assignment: id("assignment"),
+            call: id("call"),
+            except_clause: id("except_clause"),
+            return_statement: id("return_statement"),
+            identifier: id("identifier"),
+        }
+    });
+    &KINDS
+}
+
+/// Every node of a subtree in document order, with its kind id and where its own subtree ends:
+/// built in one cursor walk, then walked by every rule (and the item facts) without the cursor.
+pub struct NodeIndex<'t> {
+    nodes: Vec<Indexed<'t>>,
+}
+
+struct Indexed<'t> {
+    node: Node<'t>,
+    kind: u16,
+    /// Index one past the last node of this node's subtree.
+    end: u32,
+    /// Index of the parent (`u32::MAX` for the root: its parent is outside the index).
+    parent: u32,
+}
+
+impl<'t> NodeIndex<'t> {
+    pub fn new(root: Node<'t>) -> Self {
+        let mut nodes = vec![Indexed {
+            node: root,
+            kind: root.kind_id(),
+            end: 0,
+            parent: u32::MAX,
+        }];
+        // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself).
+        let mut open: Vec<usize> = vec![0];
+        let mut cursor = root.walk();
+        'walk: loop {
+            if cursor.goto_first_child() {
+                let node = cursor.node();
+                let parent = open.last().map_or(u32::MAX, |&p| p as u32);
+                open.push(nodes.len());
+                nodes.push(Indexed {
+                    node,
+                    kind: node.kind_id(),
+                    end: 0,
+                    parent,
+                });
+                continue;
+            }
+            loop {
+                let Some(done) = open.pop() else {
+                    break 'walk;
+                };
+                nodes[done].end = nodes.len() as u32;
+                if open.is_empty() {
+                    break 'walk;
+                }
+                if cursor.goto_next_sibling() {
+                    let node = cursor.node();
+                    let parent = open.last().map_or(u32::MAX, |&p| p as u32);
+                    open.push(nodes.len());
+                    nodes.push(Indexed {
+                        node,
+                        kind: node.kind_id(),
+                        end: 0,
+                        parent,
+                    });
+                    break;
+                }
+                cursor.goto_parent();
+            }
+        }
+        NodeIndex { nodes }
+    }
+
+    /// Every node (the root included) in document order, like [`descendants`].
+    pub fn walk(&self) -> Walk<'_, 't> {
+        Walk::Index {
+            index: self,
+            pos: 0,
+            end: self.nodes.len(),
+            last: 0,
+        }
+    }
+
+    /// Every node below `node` (itself included) in document order: from the index when `node` is
+    /// in it, else with a cursor.
+    pub fn walk_from(&self, node: Node<'t>) -> Walk<'_, 't> {
+        match self.position(node) {
+            Some(i) => Walk::Index {
+                index: self,
+                pos: i,
+                end: self.nodes[i].end as usize,
+                last: i,
+            },
+            None => Walk::Cursor(descendants(node)),
+        }
+    }
+
+    /// The nodes of kind `kind` (a kind id), in document order.
+    pub fn of_kind(&self, kind: u16) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.nodes
+            .iter()
+            .filter(move |n| n.kind == kind)
+            .map(|n| n.node)
+    }
+
+    fn position(&self, node: Node<'t>) -> Option<usize> {
+        let start = node.start_byte();
+        let first = self.nodes.partition_point(|n| n.node.start_byte() < start);
+        self.nodes[first..]
+            .iter()
+            .take_while(|n| n.node.start_byte() == start)
+            .position(|n| n.node == node)
+            .map(|i| first + i)
+    }
+}
+
+/// A walk over a subtree in document order that can skip the children of the node returned last.
+pub enum Walk<'i, 't> {
+    Index {
+        index: &'i NodeIndex<'t>,
+        pos: usize,
+        end: usize,
+        last: usize,
+    },
+    Cursor(Descendants<'t>),
+}
+
+impl<'t> Walk<'_, 't> {
+    /// [`Node::parent`] of the node returned last (from the index when it is there).
+    pub fn parent(&self) -> Option<Node<'t>> {
+        match self {
+            Walk::Index { index, last, .. } => {
+                let entry = &index.nodes[*last];
+                match index.nodes.get(entry.parent as usize) {
+                    Some(p) => Some(p.node),
+                    None => entry.node.parent(),
+                }
+            }
+            Walk::Cursor(d) => d.cursor.node().parent(),
+        }
+    }
+
+    /// Do not descend into the children of the node returned last.
+    pub fn skip_children(&mut self) {
+        match self {
+            Walk::Index {
+                index, pos, last, ..
+            } => *pos = (*pos).max(index.nodes[*last].end as usize),
+            Walk::Cursor(d) => d.skip_children(),
+        }
+    }
+}
+
+impl<'t> Iterator for Walk<'_, 't> {
+    type Item = Node<'t>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Node<'t>> {
+        match self {
+            Walk::Index {
+                index,
+                pos,
+                end,
+                last,
+            } => {
+                if *pos >= *end {
+                    return None;
+                }
+                *last = *pos;
+                *pos += 1;
+                Some(index.nodes[*last].node)
+            }
+            Walk::Cursor(d) => d.next(),
+        }
+    }
+}
+
 /// The statement that contains `node` (the closest ancestor whose parent is a block or module).
 pub fn enclosing_statement(node: Node) -> Node {
     let mut cur = node;

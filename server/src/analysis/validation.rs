@@ -19,21 +19,23 @@ use tree_sitter::Node;
 use super::{secrets, syntax};
 use crate::document::SourceText;
 
-/// Subjects checked anywhere in `root`, plus `@NAME` for every list variable `NAME` a raising loop
-/// walks (resolved against [`string_list`] bindings by the model).
-pub fn validated_names(root: Node, src: SourceText) -> Vec<String> {
-    collect(root, src, false)
+/// Subjects checked by the nodes of `nodes` (an item, in document order), plus `@NAME` for every
+/// list variable `NAME` a raising loop walks (resolved against [`string_list`] bindings by the
+/// model).
+pub fn validated_names<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText) -> Vec<String> {
+    collect(nodes, src, false)
 }
 
 /// Every subject checked in `root`, guards included (`if key: use(key)`): for a rule that looks at
 /// the function around a read, where no fingerprint is at stake.
 pub fn checked_names(root: Node, src: SourceText) -> Vec<String> {
-    collect(root, src, true)
+    collect(syntax::descendants(root), src, true)
 }
 
-fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
+/// Subjects checked by the nodes of `nodes` (a subtree in document order).
+fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool) -> Vec<String> {
     let mut out = Vec::new();
-    for node in syntax::descendants(root) {
+    for node in nodes {
         match node.kind_str() {
             "if_statement" | "elif_clause" | "while_statement" | "conditional_expression" => {
                 let condition = if node.kind_str() == "conditional_expression" {
@@ -193,7 +195,7 @@ mod tests {
 
     fn names(code: &str, all: bool) -> Vec<String> {
         let doc = Document::new(code, 0);
-        collect(doc.tree.root_node(), doc.source(), all)
+        collect(syntax::descendants(doc.tree.root_node()), doc.source(), all)
     }
 
     #[test]

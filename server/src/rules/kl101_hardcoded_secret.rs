@@ -89,7 +89,8 @@ impl Rule for HardcodedSecret {
         // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
         // again for token formats).
         let mut seen: Vec<Range<usize>> = Vec::new();
-        for node in syntax::descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
             // `API_KEYS = ["…", "…"]`: every element is a secret; no fix (one variable per element
             // is not what a human would write).
             for c in sequence_candidates(node, ctx) {
@@ -111,15 +112,18 @@ impl Rule for HardcodedSecret {
                 }
                 continue;
             }
-            if !syntax::is_string(node)
-                || node
-                    .parent()
-                    .is_some_and(|p| p.kind_str() == "concatenated_string")
+            if !syntax::is_string(node) {
+                continue;
+            }
+            // `syntax::is_docstring_like`, with the parent looked up once.
+            let parent = walk.parent();
+            let parent_kind = parent.map(|p| p.kind_str());
+            if parent_kind == Some("concatenated_string")
                 || seen.contains(&node.byte_range())
-                || syntax::is_docstring_like(node)
-                || node
-                    .parent()
-                    .is_some_and(|p| p.kind_str() == "comparison_operator")
+                || parent.is_some_and(|p| {
+                    p.kind_str() == "expression_statement" && p.named_child_count() == 1
+                })
+                || parent_kind == Some("comparison_operator")
             {
                 continue;
             }
@@ -321,10 +325,12 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         "call" => {
             // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
             let callee = ctx.model.callee(node, src)?;
-            if let Some(&(name, index, keyword, env)) = KEY_PARAMS
-                .iter()
-                .find(|(q, ..)| callee == *q || callee.ends_with(&format!(".{q}")))
-            {
+            if let Some(&(name, index, keyword, env)) = KEY_PARAMS.iter().find(|(q, ..)| {
+                // `callee == q` or `callee` ends with `.{q}`, without formatting.
+                callee
+                    .strip_suffix(*q)
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+            }) {
                 let arg = syntax::positional_args(node)
                     .get(index)
                     .copied()

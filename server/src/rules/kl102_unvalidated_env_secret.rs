@@ -50,7 +50,7 @@ impl Rule for UnvalidatedEnvSecret {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let extra = &ctx.settings.extra_secret_names;
         let checked = |name: &str| ctx.model.validated.contains(name);
-        for node in syntax::descendants(item.node) {
+        for node in item.descendants(item.node) {
             let (target, value) = match node.kind_str() {
                 "assignment" => (node.field("left"), node.field("right")),
                 "keyword_argument" => (node.field("name"), node.field("value")),

@@ -109,7 +109,7 @@ impl Rule for EnvFlagMisparse {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let mut inside_bool: Vec<std::ops::Range<usize>> = Vec::new();
-        for node in syntax::descendants(item.node) {
+        for node in item.descendants(item.node) {
             if node.kind_str() != "call" {
                 continue;
             }

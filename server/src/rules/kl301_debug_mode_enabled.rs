@@ -88,7 +88,7 @@ impl Rule for DebugModeEnabled {
         }
         let classes = ctx.classes(item);
         let in_dev_class = classes.iter().any(|c| c.is_dev_or_test());
-        for node in syntax::descendants(item.node) {
+        for node in item.descendants(item.node) {
             let hit = match node.kind_str() {
                 "call" => call_hit(node, ctx),
                 "assignment" => assignment_hit(node, item, in_dev_class, ctx),

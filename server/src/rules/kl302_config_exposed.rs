@@ -228,10 +228,8 @@ impl Rule for ConfigExposed {
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        for def in syntax::descendants(item.node) {
-            if def.kind_str() == "function_definition" {
-                out.extend(view_exposures(def, ctx).into_iter().map(|e| e.finding));
-            }
+        for def in item.nodes().of_kind(syntax::kinds().function_definition) {
+            out.extend(view_exposures(def, ctx).into_iter().map(|e| e.finding));
         }
     }
 }

@@ -90,10 +90,7 @@ impl Rule for ErrorDetailsLeaked {
             return;
         }
         let mut scopes: Vec<Scope> = Vec::new();
-        for def in syntax::descendants(item.node) {
-            if def.kind_str() != "function_definition" {
-                continue;
-            }
+        for def in item.nodes().of_kind(syntax::kinds().function_definition) {
             match ctx.model.handler_kind_lenient(def, ctx.src) {
                 Some(HandlerKind::ErrorHandler) => {
                     if let Some(scope) = error_handler_scope(def, ctx) {
@@ -104,7 +101,7 @@ impl Rule for ErrorDetailsLeaked {
                     let Some(body) = def.field("body") else {
                         continue;
                     };
-                    for clause in syntax::descendants(body) {
+                    for clause in item.descendants(body) {
                         if clause.kind_str() == "except_clause" {
                             if let Some(scope) = except_scope(clause, ctx) {
                                 scopes.push(scope);
