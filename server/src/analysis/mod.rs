@@ -61,6 +61,34 @@ pub struct Item<'t> {
     pub classes: Rc<[usize]>,
     /// A class header (`class X(Base):` with its decorators): contributes facts only, no findings.
     pub header: bool,
+    /// Every node of the item, indexed on first use (see [`Item::nodes`]).
+    index: std::cell::OnceCell<syntax::NodeIndex<'t>>,
+}
+
+impl<'t> Item<'t> {
+    pub fn new(node: Node<'t>, classes: Rc<[usize]>, header: bool) -> Self {
+        Item {
+            node,
+            classes,
+            header,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Every node of the item in document order, walked once and shared by the item facts and
+    /// every rule.
+    pub fn nodes(&self) -> &syntax::NodeIndex<'t> {
+        self.index.get_or_init(|| syntax::NodeIndex::new(self.node))
+    }
+
+    /// Every node below `node` (an item node, itself included) in document order.
+    pub fn descendants(&self, node: Node<'t>) -> syntax::Walk<'_, 't> {
+        if node == self.node {
+            self.nodes().walk()
+        } else {
+            self.nodes().walk_from(node)
+        }
+    }
 }
 
 /// A rule that panicked on an item. Carries no source text.
@@ -130,21 +158,13 @@ fn push_block<'t>(
             if def.kind_id() == kinds.class {
                 let index = *count;
                 *count += 1;
-                out.push(Item {
-                    node: stmt,
-                    classes: classes.clone(),
-                    header: true,
-                });
+                out.push(Item::new(stmt, classes.clone(), true));
                 if let Some(body) = def.child_by_field_name("body") {
                     let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
                     push_block(body, inner, kinds, count, out);
                 }
             } else {
-                out.push(Item {
-                    node: stmt,
-                    classes: classes.clone(),
-                    header: false,
-                });
+                out.push(Item::new(stmt, classes.clone(), false));
             }
         }
         if !cursor.goto_next_sibling() {
@@ -213,6 +233,18 @@ impl Deps {
                 })
                 .collect(),
             seen: fingerprint,
+        }
+    }
+
+    /// Adds the names read to `reads`.
+    fn add_to(&self, reads: &mut BindingReads) {
+        if self.all {
+            reads.all = true;
+            reads.names.clear();
+        } else if !reads.all {
+            reads
+                .names
+                .extend(self.reads.iter().map(|(n, _)| n.clone()));
         }
     }
 
@@ -312,7 +344,7 @@ impl Analyzer {
                 }
                 None => fresh.push(CachedItem {
                     start,
-                    facts: item_facts(item.node, item.header, src),
+                    facts: item_facts(item, src),
                     findings: None,
                     flows: None,
                 }),
@@ -420,12 +452,6 @@ impl Analyzer {
                     .is_none_or(|s| s.contains(&r.meta().code))
             })
             .collect();
-        let ctx = Ctx {
-            src,
-            model: &model,
-            file: &options.file,
-            settings: &options.settings,
-        };
         dataflow::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
@@ -439,7 +465,17 @@ impl Analyzer {
             };
             if stale {
                 checked += 1;
-                let (out, reads) = record_binding_reads(|| {
+                // The rules use the item's flows computed above instead of computing them again;
+                // what computing them read is read by the findings too.
+                let flows = cached.flows.as_ref();
+                let ctx = Ctx {
+                    src,
+                    model: &model,
+                    file: &options.file,
+                    settings: &options.settings,
+                    flows: flows.map(|f| &f.2[..]),
+                };
+                let (out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
                     if !item.header {
                         for rule in &selected {
@@ -448,6 +484,9 @@ impl Analyzer {
                     }
                     out
                 });
+                if let Some((_, flow_deps, _, _)) = flows {
+                    flow_deps.add_to(&mut reads);
+                }
                 let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
                 cached.findings = Some((fingerprint, deps, out));
             }

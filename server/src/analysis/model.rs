@@ -6,6 +6,7 @@
 //! rules need from outside their item must be here, so that "the model did not change" means "the
 //! findings of unchanged items did not change".
 
+use crate::analysis::syntax::NodeExt;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 
@@ -274,34 +275,65 @@ impl Model {
     /// `boto3.resource("dynamodb").Table` → `boto3.resource().Table`).
     pub fn resolve(&self, node: Node, src: SourceText) -> Option<String> {
         let node = syntax::unparenthesize(node);
-        match node.kind() {
+        match node.kind_str() {
             "identifier" | "attribute" => {
-                if let Some(path) = dotted_path(node, src) {
-                    return self.resolve_path(&path);
+                if let Some(resolved) = self.resolve_chain(node, src) {
+                    return resolved;
                 }
                 // `f(...).attr`
-                let object = node.child_by_field_name("object")?;
-                let attr = node.child_by_field_name("attribute")?;
+                let object = node.field("object")?;
+                let attr = node.field("attribute")?;
                 Some(format!(
                     "{}.{}",
                     self.resolve(object, src)?,
                     src.node_text(attr)
                 ))
             }
-            "call" => Some(format!(
-                "{}()",
-                self.resolve(node.child_by_field_name("function")?, src)?
-            )),
+            "call" => Some(format!("{}()", self.resolve(node.field("function")?, src)?)),
             _ => None,
         }
     }
 
+    /// [`Model::resolve_path`] of the [`dotted_path`] of a plain name or attribute chain, without
+    /// building the path: `None` when `node` is not such a chain.
+    fn resolve_chain(&self, node: Node, src: SourceText) -> Option<Option<String>> {
+        let mut attrs: Vec<Node> = Vec::new();
+        let mut head = node;
+        loop {
+            match head.kind_str() {
+                "identifier" => break,
+                "attribute" => {
+                    attrs.push(head.field("attribute")?);
+                    head = head.field("object")?;
+                }
+                _ => return None,
+            }
+        }
+        let head = src.node_text(head);
+        let base = match self.bindings.get(head.as_ref()) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
+                Some(q) => format!("{q}()"),
+                None => return Some(None),
+            },
+            Some(_) => return Some(None),
+            None if is_builtin(&head) => head.into_owned(),
+            None => return Some(None),
+        };
+        let mut out = base;
+        for attr in attrs.iter().rev() {
+            out.push('.');
+            out.push_str(&src.node_text(*attr));
+        }
+        Some(Some(out))
+    }
+
     /// Qualified name of the function a call node calls (`os.environ.get`, `flask.Flask().run`).
     pub fn callee(&self, call: Node, src: SourceText) -> Option<String> {
-        if call.kind() != "call" {
+        if call.kind_str() != "call" {
             return None;
         }
-        self.resolve(call.child_by_field_name("function")?, src)
+        self.resolve(call.field("function")?, src)
     }
 
     /// The binding of a module-level name.
@@ -323,8 +355,8 @@ impl Model {
     pub fn handler_kind(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
         let def = syntax::definition(def);
         for deco in syntax::decorators(def) {
-            let callee = if deco.kind() == "call" {
-                deco.child_by_field_name("function")
+            let callee = if deco.kind_str() == "call" {
+                deco.field("function")
             } else {
                 Some(deco)
             };
@@ -334,7 +366,7 @@ impl Model {
                 }
             }
         }
-        let name = def.child_by_field_name("name")?;
+        let name = def.field("name")?;
         let name = src.node_text(name);
         self.registered_handlers
             .iter()
@@ -353,8 +385,8 @@ impl Model {
         }
         let def = syntax::definition(def);
         syntax::decorators(def).into_iter().find_map(|deco| {
-            let callee = if deco.kind() == "call" {
-                deco.child_by_field_name("function")?
+            let callee = if deco.kind_str() == "call" {
+                deco.field("function")?
             } else {
                 deco
             };
@@ -565,16 +597,17 @@ fn is_builtin(name: &str) -> bool {
 
 /// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
 /// class header (`header == true`: only the class name and bases are read).
-pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
+pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
+    let (node, header) = (item.node, item.header);
     let mut facts = ItemFacts::default();
     if header {
         let class = syntax::definition(node);
         let name = class
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| src.node_text(n).into_owned())
             .unwrap_or_default();
         let mut bases = Vec::new();
-        if let Some(args) = class.child_by_field_name("superclasses") {
+        if let Some(args) = class.field("superclasses") {
             let mut cursor = args.walk();
             for arg in args.named_children(&mut cursor) {
                 if let Some(path) = dotted_path(arg, src) {
@@ -591,8 +624,8 @@ pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
         return facts;
     }
     collect_statement(node, src, &mut facts);
-    facts.validated = super::validation::validated_names(node, src);
-    if node.kind() == "expression_statement" {
+    facts.validated = super::validation::validated_names(item.nodes().walk(), src);
+    if node.kind_str() == "expression_statement" {
         facts.string_list = super::validation::string_list(node, src);
     }
     facts
@@ -601,11 +634,11 @@ pub fn item_facts(node: Node, header: bool, src: SourceText) -> ItemFacts {
 /// Facts of one statement; compound statements at module level (`if`, `try`, `with`) are looked
 /// into, function bodies are not.
 fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
-    match node.kind() {
+    match node.kind_str() {
         "import_statement" => {
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
-                match name.kind() {
+                match name.kind_str() {
                     "dotted_name" => {
                         let path = dotted_path(name, src).unwrap_or_default();
                         if let Some(first) = path.first() {
@@ -622,11 +655,11 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                     }
                     "aliased_import" => {
                         let path = name
-                            .child_by_field_name("name")
+                            .field("name")
                             .and_then(|n| dotted_path(n, src))
                             .unwrap_or_default()
                             .join(".");
-                        if let Some(alias) = name.child_by_field_name("alias") {
+                        if let Some(alias) = name.field("alias") {
                             let alias = src.node_text(alias).into_owned();
                             facts.imports.push(ImportFact {
                                 bound: alias.clone(),
@@ -642,9 +675,9 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
         }
         "import_from_statement" => {
             let module = node
-                .child_by_field_name("module_name")
+                .field("module_name")
                 .map(|m| {
-                    if m.kind() == "relative_import" {
+                    if m.kind_str() == "relative_import" {
                         src.node_text(m).into_owned()
                     } else {
                         dotted_path(m, src).unwrap_or_default().join(".")
@@ -653,19 +686,19 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                 .unwrap_or_default();
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
-                let (orig, bound) = match name.kind() {
+                let (orig, bound) = match name.kind_str() {
                     "dotted_name" => {
                         let p = dotted_path(name, src).unwrap_or_default().join(".");
                         (p.clone(), p)
                     }
                     "aliased_import" => {
                         let orig = name
-                            .child_by_field_name("name")
+                            .field("name")
                             .and_then(|n| dotted_path(n, src))
                             .unwrap_or_default()
                             .join(".");
                         let alias = name
-                            .child_by_field_name("alias")
+                            .field("alias")
                             .map(|a| src.node_text(a).into_owned())
                             .unwrap_or_else(|| orig.clone());
                         (orig, alias)
@@ -684,7 +717,7 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
         "expression_statement" => {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                match child.kind() {
+                match child.kind_str() {
                     "assignment" => collect_assignment(child, src, facts),
                     "call" => collect_registration(child, src, facts),
                     _ => {}
@@ -693,14 +726,14 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
         }
         "function_definition" | "decorated_definition" | "class_definition" => {
             let def = syntax::definition(node);
-            if let Some(name) = def.child_by_field_name("name") {
+            if let Some(name) = def.field("name") {
                 let name = src.node_text(name).into_owned();
-                if def.kind() == "function_definition" {
+                if def.kind_str() == "function_definition" {
                     let decorators = syntax::decorators(def)
                         .into_iter()
                         .filter_map(|d| {
-                            let callee = if d.kind() == "call" {
-                                d.child_by_field_name("function")?
+                            let callee = if d.kind_str() == "call" {
+                                d.field("function")?
                             } else {
                                 d
                             };
@@ -728,9 +761,9 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 if matches!(
-                    child.kind(),
+                    child.kind_str(),
                     "block" | "else_clause" | "elif_clause" | "except_clause" | "finally_clause"
-                ) || child.parent().is_some_and(|p| p.kind() == "block")
+                ) || child.parent().is_some_and(|p| p.kind_str() == "block")
                 {
                     collect_statement(child, src, facts);
                 }
@@ -741,17 +774,17 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
 }
 
 fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
-    let Some(left) = assign.child_by_field_name("left") else {
+    let Some(left) = assign.field("left") else {
         return;
     };
     // A class-body field annotation: `api_key: str` / `api_key: str = Field(...)`.
-    if assign.child_by_field_name("type").is_some() && left.kind() == "identifier" {
+    if assign.field("type").is_some() && left.kind_str() == "identifier" {
         facts.field = Some(src.node_text(left).into_owned());
     }
-    let Some(right) = assign.child_by_field_name("right") else {
+    let Some(right) = assign.field("right") else {
         return;
     };
-    if left.kind() != "identifier" {
+    if left.kind_str() != "identifier" {
         return;
     }
     let name = src.node_text(left).into_owned();
@@ -759,8 +792,8 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         facts.sets_testing_true = true;
     }
     let right = syntax::unparenthesize(right);
-    let binding = match right.kind() {
-        "call" => match right.child_by_field_name("function") {
+    let binding = match right.kind_str() {
+        "call" => match right.field("function") {
             Some(f) => {
                 let callee = callee_path(f, src);
                 let first_str_arg = syntax::positional_args(right)
@@ -786,18 +819,15 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
 /// `["boto3", "resource()", "Table"]` is flattened to `["boto3.resource()", "Table"]`'s resolution
 /// order by [`Model::resolve_path`], which sees `resource()` as a plain part.
 fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => Some(vec![src.node_text(node).into_owned()]),
         "attribute" => {
-            let mut p = callee_path(node.child_by_field_name("object")?, src)?;
-            p.push(
-                src.node_text(node.child_by_field_name("attribute")?)
-                    .into_owned(),
-            );
+            let mut p = callee_path(node.field("object")?, src)?;
+            p.push(src.node_text(node.field("attribute")?).into_owned());
             Some(p)
         }
         "call" => {
-            let mut p = callee_path(node.child_by_field_name("function")?, src)?;
+            let mut p = callee_path(node.field("function")?, src)?;
             let last = p.pop()?;
             p.push(format!("{last}()"));
             Some(p)
@@ -809,18 +839,18 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
 /// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
 /// when every `return` of its own body returns a call to the same callee.
 fn returned_callee(def: Node, src: SourceText) -> Option<Vec<String>> {
-    let body = def.child_by_field_name("body")?;
+    let body = def.field("body")?;
     let mut found: Option<Vec<String>> = None;
     let mut walk = syntax::descendants(body);
     while let Some(n) = walk.next() {
-        match n.kind() {
+        match n.kind_str() {
             "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
             "return_statement" => {
                 let value = syntax::unparenthesize(n.named_child(0)?);
-                if value.kind() != "call" {
+                if value.kind_str() != "call" {
                     return None;
                 }
-                let callee = callee_path(value.child_by_field_name("function")?, src)?;
+                let callee = callee_path(value.field("function")?, src)?;
                 match &found {
                     Some(f) if *f != callee => return None,
                     _ => found = Some(callee),
@@ -833,7 +863,7 @@ fn returned_callee(def: Node, src: SourceText) -> Option<Vec<String>> {
 }
 
 fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
-    let Some(f) = call.child_by_field_name("function") else {
+    let Some(f) = call.field("function") else {
         return;
     };
     let Some(path) = dotted_path(f, src) else {
@@ -842,7 +872,7 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
     let Some(method) = path.last() else { return };
     let args = syntax::positional_args(call);
     let name_of = |n: Option<&Node>| {
-        n.filter(|n| n.kind() == "identifier")
+        n.filter(|n| n.kind_str() == "identifier")
             .map(|n| src.node_text(*n).into_owned())
     };
     match method.as_str() {
@@ -876,7 +906,7 @@ pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
     let mut seen_code = false;
     for (i, stmt) in root.named_children(&mut cursor).enumerate() {
         let next_line = src.line_start(src.line_of(stmt.end_byte()) + 1);
-        match stmt.kind() {
+        match stmt.kind_str() {
             "comment" => continue,
             "expression_statement"
                 if i == 0 || !seen_code && is_docstring(stmt) && layout.after_header == 0 =>
@@ -892,14 +922,14 @@ pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
             }
             "import_statement" | "import_from_statement" => {
                 let module = stmt
-                    .child_by_field_name(if stmt.kind() == "import_statement" {
+                    .field(if stmt.kind_str() == "import_statement" {
                         "name"
                     } else {
                         "module_name"
                     })
                     .map(|n| {
-                        let n = if n.kind() == "aliased_import" {
-                            n.child_by_field_name("name").unwrap_or(n)
+                        let n = if n.kind_str() == "aliased_import" {
+                            n.field("name").unwrap_or(n)
                         } else {
                             n
                         };
@@ -907,9 +937,12 @@ pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
                     })
                     .unwrap_or_default();
                 let start = src.line_start(src.line_of(stmt.start_byte()));
-                layout
-                    .block
-                    .push((module, stmt.kind() == "import_statement", start, next_line));
+                layout.block.push((
+                    module,
+                    stmt.kind_str() == "import_statement",
+                    start,
+                    next_line,
+                ));
             }
             _ => break,
         }
@@ -919,9 +952,11 @@ pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
 }
 
 fn is_docstring(stmt: Node) -> bool {
-    stmt.kind() == "expression_statement"
+    stmt.kind_str() == "expression_statement"
         && stmt.named_child_count() == 1
-        && stmt.named_child(0).is_some_and(|c| c.kind() == "string")
+        && stmt
+            .named_child(0)
+            .is_some_and(|c| c.kind_str() == "string")
 }
 
 impl Hash for Model {

@@ -1,21 +1,156 @@
 //! Small, exact helpers over tree-sitter-python nodes, shared by the model, the data flow and rules.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use tree_sitter::Node;
 
 use crate::document::SourceText;
 
+/// The grammar the trees come from (every tree of keylint is Python).
+fn language() -> &'static tree_sitter::Language {
+    static LANGUAGE: LazyLock<tree_sitter::Language> =
+        LazyLock::new(|| tree_sitter_python::LANGUAGE.into());
+    &LANGUAGE
+}
+
+/// Node kind names by kind id, read once from the grammar.
+fn kind_names() -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let language = language();
+        (0..language.node_kind_count() as u16)
+            .map(|id| language.node_kind_for_id(id).unwrap_or(""))
+            .collect()
+    });
+    &NAMES
+}
+
+/// Field names the helpers look up; their ids are read once from the grammar.
+const FIELD_NAMES: [&str; 32] = [
+    "alias",
+    "alternative",
+    "argument",
+    "arguments",
+    "attribute",
+    "body",
+    "cause",
+    "code",
+    "condition",
+    "consequence",
+    "definition",
+    "expression",
+    "format_specifier",
+    "function",
+    "guard",
+    "key",
+    "left",
+    "module_name",
+    "name",
+    "object",
+    "operator",
+    "operators",
+    "parameters",
+    "return_type",
+    "right",
+    "subject",
+    "subscript",
+    "superclasses",
+    "type",
+    "type_conversion",
+    "type_parameters",
+    "value",
+];
+
+#[inline(always)]
+fn field_slot(name: &str) -> Option<usize> {
+    match name {
+        "alias" => Some(0),
+        "alternative" => Some(1),
+        "argument" => Some(2),
+        "arguments" => Some(3),
+        "attribute" => Some(4),
+        "body" => Some(5),
+        "cause" => Some(6),
+        "code" => Some(7),
+        "condition" => Some(8),
+        "consequence" => Some(9),
+        "definition" => Some(10),
+        "expression" => Some(11),
+        "format_specifier" => Some(12),
+        "function" => Some(13),
+        "guard" => Some(14),
+        "key" => Some(15),
+        "left" => Some(16),
+        "module_name" => Some(17),
+        "name" => Some(18),
+        "object" => Some(19),
+        "operator" => Some(20),
+        "operators" => Some(21),
+        "parameters" => Some(22),
+        "return_type" => Some(23),
+        "right" => Some(24),
+        "subject" => Some(25),
+        "subscript" => Some(26),
+        "superclasses" => Some(27),
+        "type" => Some(28),
+        "type_conversion" => Some(29),
+        "type_parameters" => Some(30),
+        "value" => Some(31),
+        _ => None,
+    }
+}
+
+fn field_ids() -> &'static [u16; 32] {
+    static IDS: LazyLock<[u16; 32]> = LazyLock::new(|| {
+        let language = language();
+        FIELD_NAMES.map(|name| language.field_id_for_name(name).map_or(0, |id| id.get()))
+    });
+    &IDS
+}
+
+/// Cheaper forms of [`Node::kind`] and [`Node::child_by_field_name`], with the same results:
+/// `kind()` converts the C name (strlen, UTF-8 check) on every call, `child_by_field_name` looks the
+/// field up by comparing names.
+pub trait NodeExt<'t> {
+    /// [`Node::kind`], from a table by kind id.
+    fn kind_str(&self) -> &'static str;
+    /// [`Node::child_by_field_name`], by a field id looked up once.
+    fn field(&self, name: &str) -> Option<Node<'t>>;
+}
+
+impl<'t> NodeExt<'t> for Node<'t> {
+    #[inline]
+    fn kind_str(&self) -> &'static str {
+        let id = self.kind_id();
+        match kind_names().get(id as usize) {
+            Some(name) if !name.is_empty() => name,
+            // `ERROR` and the other built-in symbols outside the table.
+            _ => self.kind(),
+        }
+    }
+
+    #[inline]
+    fn field(&self, name: &str) -> Option<Node<'t>> {
+        match field_slot(name) {
+            Some(slot) => match field_ids()[slot] {
+                0 => None,
+                id => self.child_by_field_id(id),
+            },
+            None => self.child_by_field_name(name),
+        }
+    }
+}
+
 /// The value of a plain string literal (`"x"`, `'x'`, `r"x"`, `b"x"`, triple-quoted, implicitly
 /// concatenated), or `None` when it is not a literal or has interpolations (an f-string with `{…}`).
 /// Escape sequences are kept as written: the value is used for matching, not execution.
 pub fn string_value(node: Node, src: SourceText) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "string" => {
             let mut out = String::new();
             let mut cursor = node.walk();
             for child in node.children(&mut cursor) {
-                match child.kind() {
+                match child.kind_str() {
                     "string_content" | "escape_sequence" => out.push_str(&src.node_text(child)),
                     "interpolation" => return None,
                     _ => {}
@@ -28,7 +163,7 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 // Comments between the parts of an implicit concatenation are not part of it.
-                if child.kind() != "comment" {
+                if child.kind_str() != "comment" {
                     out.push_str(&string_value(child, src)?);
                 }
             }
@@ -41,30 +176,27 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
 
 /// Byte range of a string literal's content (between the quotes), for fixes that rewrite it.
 pub fn string_content_range(node: Node) -> Option<std::ops::Range<usize>> {
-    if node.kind() != "string" {
+    if node.kind_str() != "string" {
         return None;
     }
     let start = node.child(0)?;
     let end = node.child(node.child_count().checked_sub(1)?)?;
-    (start.kind() == "string_start" && end.kind() == "string_end")
+    (start.kind_str() == "string_start" && end.kind_str() == "string_end")
         .then(|| start.end_byte()..end.start_byte())
 }
 
 /// True for a string or concatenation of strings (with or without interpolation).
 pub fn is_string(node: Node) -> bool {
-    matches!(node.kind(), "string" | "concatenated_string")
+    matches!(node.kind_str(), "string" | "concatenated_string")
 }
 
 /// `a.b.c` as `["a", "b", "c"]`; `None` for anything that is not a plain name or attribute chain.
 pub fn dotted_path(node: Node, src: SourceText) -> Option<Vec<String>> {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => Some(vec![src.node_text(node).into_owned()]),
         "attribute" => {
-            let mut path = dotted_path(node.child_by_field_name("object")?, src)?;
-            path.push(
-                src.node_text(node.child_by_field_name("attribute")?)
-                    .into_owned(),
-            );
+            let mut path = dotted_path(node.field("object")?, src)?;
+            path.push(src.node_text(node.field("attribute")?).into_owned());
             Some(path)
         }
         "dotted_name" => {
@@ -81,27 +213,25 @@ pub fn dotted_path(node: Node, src: SourceText) -> Option<Vec<String>> {
 
 /// The keyword argument `name=` of a call node, as its value node.
 pub fn keyword_arg<'t>(call: Node<'t>, name: &str, src: SourceText) -> Option<Node<'t>> {
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field("arguments")?;
     let mut cursor = args.walk();
     let found = args.named_children(&mut cursor).find(|arg| {
-        arg.kind() == "keyword_argument"
-            && arg
-                .child_by_field_name("name")
-                .is_some_and(|n| src.node_text(n) == name)
+        arg.kind_str() == "keyword_argument"
+            && arg.field("name").is_some_and(|n| src.node_text(n) == name)
     });
-    found.and_then(|kw| kw.child_by_field_name("value"))
+    found.and_then(|kw| kw.field("value"))
 }
 
 /// The positional arguments of a call node, in order.
 pub fn positional_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field("arguments") else {
         return Vec::new();
     };
     let mut cursor = args.walk();
     args.named_children(&mut cursor)
         .filter(|a| {
             !matches!(
-                a.kind(),
+                a.kind_str(),
                 "keyword_argument" | "comment" | "list_splat" | "dictionary_splat"
             )
         })
@@ -110,16 +240,16 @@ pub fn positional_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
 
 /// Keyword arguments of a call as `(name, value)` pairs.
 pub fn keyword_args<'t>(call: Node<'t>, src: SourceText<'_>) -> Vec<(String, Node<'t>)> {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field("arguments") else {
         return Vec::new();
     };
     let mut cursor = args.walk();
     args.named_children(&mut cursor)
-        .filter(|a| a.kind() == "keyword_argument")
+        .filter(|a| a.kind_str() == "keyword_argument")
         .filter_map(|kw| {
             Some((
-                src.node_text(kw.child_by_field_name("name")?).into_owned(),
-                kw.child_by_field_name("value")?,
+                src.node_text(kw.field("name")?).into_owned(),
+                kw.field("value")?,
             ))
         })
         .collect()
@@ -128,9 +258,11 @@ pub fn keyword_args<'t>(call: Node<'t>, src: SourceText<'_>) -> Vec<(String, Nod
 /// The decorators of a function or class definition (the definition itself or its
 /// `decorated_definition` parent), as the decorator's expression nodes.
 pub fn decorators(def: Node) -> Vec<Node> {
-    let holder = match def.kind() {
+    let holder = match def.kind_str() {
         "decorated_definition" => Some(def),
-        _ => def.parent().filter(|p| p.kind() == "decorated_definition"),
+        _ => def
+            .parent()
+            .filter(|p| p.kind_str() == "decorated_definition"),
     };
     let Some(holder) = holder else {
         return Vec::new();
@@ -138,15 +270,15 @@ pub fn decorators(def: Node) -> Vec<Node> {
     let mut cursor = holder.walk();
     holder
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "decorator")
+        .filter(|c| c.kind_str() == "decorator")
         .filter_map(|d| d.named_child(0))
         .collect()
 }
 
 /// The `function_definition`/`class_definition` inside a `decorated_definition`, or the node itself.
 pub fn definition(node: Node) -> Node {
-    if node.kind() == "decorated_definition" {
-        node.child_by_field_name("definition").unwrap_or(node)
+    if node.kind_str() == "decorated_definition" {
+        node.field("definition").unwrap_or(node)
     } else {
         node
     }
@@ -225,11 +357,211 @@ impl<'t> Iterator for Descendants<'t> {
     }
 }
 
+/// Kind ids of the node kinds the hot loops filter on, read once from the grammar.
+pub struct KindIds {
+    pub function_definition: u16,
+    pub string: u16,
+    pub concatenated_string: u16,
+    pub assignment: u16,
+    pub call: u16,
+    pub except_clause: u16,
+    pub return_statement: u16,
+    pub identifier: u16,
+}
+
+/// [`KindIds`] of the Python grammar.
+pub fn kinds() -> &'static KindIds {
+    static KINDS: LazyLock<KindIds> = LazyLock::new(|| {
+        let language = language();
+        let id = |name| language.id_for_node_kind(name, true);
+        KindIds {
+            function_definition: id("function_definition"),
+            string: id("string"),
+            concatenated_string: id("concatenated_string"),
+            assignment: id("assignment"),
+            call: id("call"),
+            except_clause: id("except_clause"),
+            return_statement: id("return_statement"),
+            identifier: id("identifier"),
+        }
+    });
+    &KINDS
+}
+
+/// Every node of a subtree in document order, with its kind id and where its own subtree ends:
+/// built in one cursor walk, then walked by every rule (and the item facts) without the cursor.
+pub struct NodeIndex<'t> {
+    nodes: Vec<Indexed<'t>>,
+}
+
+struct Indexed<'t> {
+    node: Node<'t>,
+    kind: u16,
+    /// Index one past the last node of this node's subtree.
+    end: u32,
+    /// Index of the parent (`u32::MAX` for the root: its parent is outside the index).
+    parent: u32,
+}
+
+impl<'t> NodeIndex<'t> {
+    pub fn new(root: Node<'t>) -> Self {
+        let mut nodes = vec![Indexed {
+            node: root,
+            kind: root.kind_id(),
+            end: 0,
+            parent: u32::MAX,
+        }];
+        // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself).
+        let mut open: Vec<usize> = vec![0];
+        let mut cursor = root.walk();
+        'walk: loop {
+            if cursor.goto_first_child() {
+                let node = cursor.node();
+                let parent = open.last().map_or(u32::MAX, |&p| p as u32);
+                open.push(nodes.len());
+                nodes.push(Indexed {
+                    node,
+                    kind: node.kind_id(),
+                    end: 0,
+                    parent,
+                });
+                continue;
+            }
+            loop {
+                let Some(done) = open.pop() else {
+                    break 'walk;
+                };
+                nodes[done].end = nodes.len() as u32;
+                if open.is_empty() {
+                    break 'walk;
+                }
+                if cursor.goto_next_sibling() {
+                    let node = cursor.node();
+                    let parent = open.last().map_or(u32::MAX, |&p| p as u32);
+                    open.push(nodes.len());
+                    nodes.push(Indexed {
+                        node,
+                        kind: node.kind_id(),
+                        end: 0,
+                        parent,
+                    });
+                    break;
+                }
+                cursor.goto_parent();
+            }
+        }
+        NodeIndex { nodes }
+    }
+
+    /// Every node (the root included) in document order, like [`descendants`].
+    pub fn walk(&self) -> Walk<'_, 't> {
+        Walk::Index {
+            index: self,
+            pos: 0,
+            end: self.nodes.len(),
+            last: 0,
+        }
+    }
+
+    /// Every node below `node` (itself included) in document order: from the index when `node` is
+    /// in it, else with a cursor.
+    pub fn walk_from(&self, node: Node<'t>) -> Walk<'_, 't> {
+        match self.position(node) {
+            Some(i) => Walk::Index {
+                index: self,
+                pos: i,
+                end: self.nodes[i].end as usize,
+                last: i,
+            },
+            None => Walk::Cursor(descendants(node)),
+        }
+    }
+
+    /// The nodes of kind `kind` (a kind id), in document order.
+    pub fn of_kind(&self, kind: u16) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.nodes
+            .iter()
+            .filter(move |n| n.kind == kind)
+            .map(|n| n.node)
+    }
+
+    fn position(&self, node: Node<'t>) -> Option<usize> {
+        let start = node.start_byte();
+        let first = self.nodes.partition_point(|n| n.node.start_byte() < start);
+        self.nodes[first..]
+            .iter()
+            .take_while(|n| n.node.start_byte() == start)
+            .position(|n| n.node == node)
+            .map(|i| first + i)
+    }
+}
+
+/// A walk over a subtree in document order that can skip the children of the node returned last.
+pub enum Walk<'i, 't> {
+    Index {
+        index: &'i NodeIndex<'t>,
+        pos: usize,
+        end: usize,
+        last: usize,
+    },
+    Cursor(Descendants<'t>),
+}
+
+impl<'t> Walk<'_, 't> {
+    /// [`Node::parent`] of the node returned last (from the index when it is there).
+    pub fn parent(&self) -> Option<Node<'t>> {
+        match self {
+            Walk::Index { index, last, .. } => {
+                let entry = &index.nodes[*last];
+                match index.nodes.get(entry.parent as usize) {
+                    Some(p) => Some(p.node),
+                    None => entry.node.parent(),
+                }
+            }
+            Walk::Cursor(d) => d.cursor.node().parent(),
+        }
+    }
+
+    /// Do not descend into the children of the node returned last.
+    pub fn skip_children(&mut self) {
+        match self {
+            Walk::Index {
+                index, pos, last, ..
+            } => *pos = (*pos).max(index.nodes[*last].end as usize),
+            Walk::Cursor(d) => d.skip_children(),
+        }
+    }
+}
+
+impl<'t> Iterator for Walk<'_, 't> {
+    type Item = Node<'t>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Node<'t>> {
+        match self {
+            Walk::Index {
+                index,
+                pos,
+                end,
+                last,
+            } => {
+                if *pos >= *end {
+                    return None;
+                }
+                *last = *pos;
+                *pos += 1;
+                Some(index.nodes[*last].node)
+            }
+            Walk::Cursor(d) => d.next(),
+        }
+    }
+}
+
 /// The statement that contains `node` (the closest ancestor whose parent is a block or module).
 pub fn enclosing_statement(node: Node) -> Node {
     let mut cur = node;
     while let Some(parent) = cur.parent() {
-        if matches!(parent.kind(), "block" | "module") {
+        if matches!(parent.kind_str(), "block" | "module") {
             return cur;
         }
         cur = parent;
@@ -241,7 +573,7 @@ pub fn enclosing_statement(node: Node) -> Node {
 pub fn enclosing_function(node: Node) -> Option<Node> {
     let mut cur = node.parent();
     while let Some(n) = cur {
-        if n.kind() == "function_definition" {
+        if n.kind_str() == "function_definition" {
             return Some(n);
         }
         cur = n.parent();
@@ -306,7 +638,7 @@ pub fn name_words(name: &str) -> Vec<String> {
 /// Text of a node with any surrounding parentheses removed.
 pub fn unparenthesize(node: Node) -> Node {
     let mut cur = node;
-    while cur.kind() == "parenthesized_expression" {
+    while cur.kind_str() == "parenthesized_expression" {
         match cur.named_child(0) {
             Some(inner) => cur = inner,
             None => break,
@@ -346,7 +678,7 @@ pub fn line_statement<'t>(node: Node<'t>, src: SourceText) -> Node<'t> {
             continue;
         }
         match stmt.parent().and_then(|p| p.parent()) {
-            Some(outer) if stmt.parent().is_some_and(|p| p.kind() == "block") => {
+            Some(outer) if stmt.parent().is_some_and(|p| p.kind_str() == "block") => {
                 stmt = enclosing_statement(outer);
             }
             _ => return stmt,
@@ -365,7 +697,7 @@ pub fn line_end(src: SourceText, byte: usize) -> usize {
 /// bare string used as a comment)?
 pub fn is_docstring_like(node: Node) -> bool {
     node.parent()
-        .is_some_and(|p| p.kind() == "expression_statement" && p.named_child_count() == 1)
+        .is_some_and(|p| p.kind_str() == "expression_statement" && p.named_child_count() == 1)
 }
 
 /// The Python source of a string literal for `value` in double quotes (escaping `\` and `"`).
@@ -390,7 +722,7 @@ mod tests {
 
     fn find<'t>(root: Node<'t>, src: SourceText, text: &str) -> Node<'t> {
         descendants(root)
-            .find(|n| n.kind() == "string" && src.node_text(*n) == text)
+            .find(|n| n.kind_str() == "string" && src.node_text(*n) == text)
             .expect("the string is in the code")
     }
 

@@ -13,38 +13,39 @@
 //! To keep typing in an ordinary `if` or `assert` cheap, a condition whose block does not stop the
 //! program records only secret-like subjects; a condition that raises or exits records them all.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::{secrets, syntax};
 use crate::document::SourceText;
 
-/// Subjects checked anywhere in `root`, plus `@NAME` for every list variable `NAME` a raising loop
-/// walks (resolved against [`string_list`] bindings by the model).
-pub fn validated_names(root: Node, src: SourceText) -> Vec<String> {
-    collect(root, src, false)
+/// Subjects checked by the nodes of `nodes` (an item, in document order), plus `@NAME` for every
+/// list variable `NAME` a raising loop walks (resolved against [`string_list`] bindings by the
+/// model).
+pub fn validated_names<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText) -> Vec<String> {
+    collect(nodes, src, false)
 }
 
 /// Every subject checked in `root`, guards included (`if key: use(key)`): for a rule that looks at
 /// the function around a read, where no fingerprint is at stake.
 pub fn checked_names(root: Node, src: SourceText) -> Vec<String> {
-    collect(root, src, true)
+    collect(syntax::descendants(root), src, true)
 }
 
-fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
+/// Subjects checked by the nodes of `nodes` (a subtree in document order).
+fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool) -> Vec<String> {
     let mut out = Vec::new();
-    for node in syntax::descendants(root) {
-        match node.kind() {
+    for node in nodes {
+        match node.kind_str() {
             "if_statement" | "elif_clause" | "while_statement" | "conditional_expression" => {
-                let condition = if node.kind() == "conditional_expression" {
+                let condition = if node.kind_str() == "conditional_expression" {
                     node.named_child(1)
                 } else {
-                    node.child_by_field_name("condition")
+                    node.field("condition")
                 };
                 let Some(c) = condition else { continue };
-                let stops = node.kind() != "conditional_expression"
-                    && node
-                        .child_by_field_name("consequence")
-                        .is_some_and(|b| raises(b, src));
+                let stops = node.kind_str() != "conditional_expression"
+                    && node.field("consequence").is_some_and(|b| raises(b, src));
                 let mut found = Vec::new();
                 subjects(c, src, &mut found);
                 out.extend(
@@ -65,17 +66,14 @@ fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
                 }
             }
             "for_statement" => {
-                let (Some(right), Some(body)) = (
-                    node.child_by_field_name("right"),
-                    node.child_by_field_name("body"),
-                ) else {
+                let (Some(right), Some(body)) = (node.field("right"), node.field("body")) else {
                     continue;
                 };
                 if !raises(body, src) {
                     continue;
                 }
                 let right = syntax::unparenthesize(right);
-                if right.kind() == "identifier" {
+                if right.kind_str() == "identifier" {
                     out.push(format!("@{}", src.node_text(right)));
                 } else {
                     out.extend(strings_of(right, src));
@@ -91,12 +89,14 @@ fn collect(root: Node, src: SourceText, all: bool) -> Vec<String> {
 
 /// `REQUIRED = ["API_KEY", "SECRET_KEY"]`: a name bound to a list, tuple or set of strings.
 pub fn string_list(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
-    let assign = stmt.named_child(0).filter(|n| n.kind() == "assignment")?;
+    let assign = stmt
+        .named_child(0)
+        .filter(|n| n.kind_str() == "assignment")?;
     let left = assign
-        .child_by_field_name("left")
-        .filter(|l| l.kind() == "identifier")?;
-    let right = syntax::unparenthesize(assign.child_by_field_name("right")?);
-    if !matches!(right.kind(), "list" | "tuple" | "set") {
+        .field("left")
+        .filter(|l| l.kind_str() == "identifier")?;
+    let right = syntax::unparenthesize(assign.field("right")?);
+    if !matches!(right.kind_str(), "list" | "tuple" | "set") {
         return None;
     }
     let values = strings_of(right, src);
@@ -112,9 +112,9 @@ fn strings_of(seq: Node, src: SourceText) -> Vec<String> {
 
 /// Does `block` raise or stop the program (`raise`, `sys.exit`, `exit`, `abort`, `os._exit`)?
 fn raises(block: Node, src: SourceText) -> bool {
-    syntax::descendants(block).any(|n| match n.kind() {
+    syntax::descendants(block).any(|n| match n.kind_str() {
         "raise_statement" => true,
-        "call" => n.child_by_field_name("function").is_some_and(|f| {
+        "call" => n.field("function").is_some_and(|f| {
             let t = src.node_text(f);
             let last = t.rsplit('.').next().unwrap_or("");
             matches!(last, "exit" | "_exit" | "abort" | "quit" | "fail" | "skip")
@@ -126,15 +126,15 @@ fn raises(block: Node, src: SourceText) -> bool {
 /// The subjects of a condition.
 fn subjects(cond: Node, src: SourceText, out: &mut Vec<String>) {
     let cond = syntax::unparenthesize(cond);
-    match cond.kind() {
+    match cond.kind_str() {
         "not_operator" => {
-            if let Some(arg) = cond.child_by_field_name("argument") {
+            if let Some(arg) = cond.field("argument") {
                 subjects(arg, src, out);
             }
         }
         "boolean_operator" => {
             for side in ["left", "right"] {
-                if let Some(n) = cond.child_by_field_name(side) {
+                if let Some(n) = cond.field(side) {
                     subjects(n, src, out);
                 }
             }
@@ -147,13 +147,13 @@ fn subjects(cond: Node, src: SourceText, out: &mut Vec<String>) {
         }
         "identifier" => out.push(src.node_text(cond).into_owned()),
         "attribute" => {
-            if let Some(a) = cond.child_by_field_name("attribute") {
+            if let Some(a) = cond.field("attribute") {
                 out.push(src.node_text(a).into_owned());
             }
         }
         "subscript" => {
             if let Some(key) = cond
-                .child_by_field_name("subscript")
+                .field("subscript")
                 .and_then(|k| syntax::string_value(k, src))
             {
                 out.push(key);
@@ -161,7 +161,7 @@ fn subjects(cond: Node, src: SourceText, out: &mut Vec<String>) {
         }
         "call" => {
             let function = cond
-                .child_by_field_name("function")
+                .field("function")
                 .map(|f| src.node_text(f).into_owned())
                 .unwrap_or_default();
             let args = syntax::positional_args(cond);
@@ -195,7 +195,7 @@ mod tests {
 
     fn names(code: &str, all: bool) -> Vec<String> {
         let doc = Document::new(code, 0);
-        collect(doc.tree.root_node(), doc.source(), all)
+        collect(syntax::descendants(doc.tree.root_node()), doc.source(), all)
     }
 
     #[test]

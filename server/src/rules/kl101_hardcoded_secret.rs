@@ -7,6 +7,7 @@
 //! and at any literal in a known token format whatever its name. See [`crate::analysis::secrets`]
 //! for what counts as a secret name, a placeholder, a token format and high entropy.
 
+use crate::analysis::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -88,7 +89,8 @@ impl Rule for HardcodedSecret {
         // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
         // again for token formats).
         let mut seen: Vec<Range<usize>> = Vec::new();
-        for node in syntax::descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
             // `API_KEYS = ["…", "…"]`: every element is a secret; no fix (one variable per element
             // is not what a human would write).
             for c in sequence_candidates(node, ctx) {
@@ -110,15 +112,18 @@ impl Rule for HardcodedSecret {
                 }
                 continue;
             }
-            if !syntax::is_string(node)
-                || node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "concatenated_string")
+            if !syntax::is_string(node) {
+                continue;
+            }
+            // `syntax::is_docstring_like`, with the parent looked up once.
+            let parent = walk.parent();
+            let parent_kind = parent.map(|p| p.kind_str());
+            if parent_kind == Some("concatenated_string")
                 || seen.contains(&node.byte_range())
-                || syntax::is_docstring_like(node)
-                || node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "comparison_operator")
+                || parent.is_some_and(|p| {
+                    p.kind_str() == "expression_statement" && p.named_child_count() == 1
+                })
+                || parent_kind == Some("comparison_operator")
             {
                 continue;
             }
@@ -155,27 +160,26 @@ impl Rule for HardcodedSecret {
 
 /// The string elements of a list, tuple or set bound to a secret-like name.
 fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
-    if node.kind() != "assignment" {
+    if node.kind_str() != "assignment" {
         return Vec::new();
     }
     let (Some(left), Some(right)) = (
-        node.child_by_field_name("left"),
-        node.child_by_field_name("right")
-            .map(syntax::unparenthesize),
+        node.field("left"),
+        node.field("right").map(syntax::unparenthesize),
     ) else {
         return Vec::new();
     };
-    if !matches!(right.kind(), "list" | "tuple" | "set") {
+    if !matches!(right.kind_str(), "list" | "tuple" | "set") {
         return Vec::new();
     }
-    let name = match left.kind() {
+    let name = match left.kind_str() {
         "identifier" => ctx.text(left).into_owned(),
-        "attribute" => match left.child_by_field_name("attribute") {
+        "attribute" => match left.field("attribute") {
             Some(a) => ctx.text(a).into_owned(),
             None => return Vec::new(),
         },
         "subscript" => match left
-            .child_by_field_name("subscript")
+            .field("subscript")
             .and_then(|k| syntax::string_value(k, ctx.src))
         {
             Some(k) => k,
@@ -200,13 +204,13 @@ fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
 
 /// A token format in the literal parts of an f-string.
 fn fstring_token(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
-    if node.kind() != "string" {
+    if node.kind_str() != "string" {
         return None;
     }
     let mut cursor = node.walk();
     let format = node
         .children(&mut cursor)
-        .filter(|c| c.kind() == "string_content")
+        .filter(|c| c.kind_str() == "string_content")
         .find_map(|part| {
             secrets::token_format(&ctx.text(part), &ctx.settings.allowed_placeholders)
         })?;
@@ -234,16 +238,14 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let literal_of =
         |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
     let bound = |n: Node<'t>| bound_literal(n, ctx);
-    let candidate = match node.kind() {
+    let candidate = match node.kind_str() {
         "assignment" => {
-            let left = node.child_by_field_name("left")?;
-            let (literal, replace, mut env) = bound(node.child_by_field_name("right")?)?;
-            let name = match left.kind() {
+            let left = node.field("left")?;
+            let (literal, replace, mut env) = bound(node.field("right")?)?;
+            let name = match left.kind_str() {
                 "identifier" => ctx.text(left).into_owned(),
-                "attribute" => ctx
-                    .text(left.child_by_field_name("attribute")?)
-                    .into_owned(),
-                "subscript" => syntax::string_value(left.child_by_field_name("subscript")?, src)?,
+                "attribute" => ctx.text(left.field("attribute")?).into_owned(),
+                "subscript" => syntax::string_value(left.field("subscript")?, src)?,
                 _ => return None,
             };
             // `os.environ["OPENAI_API_KEY"] = "…"`: the variable keeps its exact name.
@@ -260,18 +262,18 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             })
         }
         "keyword_argument" => {
-            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
-            let value = node.child_by_field_name("value")?;
+            let name = ctx.text(node.field("name")?).into_owned();
+            let value = node.field("value")?;
             // `requests.get(url, auth=("user", "s3cr3t"))`: the second element is a password.
             if name == "auth" {
                 let value = syntax::unparenthesize(value);
                 let mut cursor = value.walk();
                 let parts: Vec<Node> = value
                     .named_children(&mut cursor)
-                    .filter(|n| n.kind() != "comment")
+                    .filter(|n| n.kind_str() != "comment")
                     .collect();
                 let literal = match parts[..] {
-                    [_, password] if value.kind() == "tuple" && syntax::is_string(password) => {
+                    [_, password] if value.kind_str() == "tuple" && syntax::is_string(password) => {
                         password
                     }
                     _ => return None,
@@ -296,9 +298,9 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             })
         }
         "pair" => {
-            let key = node.child_by_field_name("key")?;
+            let key = node.field("key")?;
             let name = syntax::string_value(key, src)?;
-            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
+            let (literal, replace, env) = bound(node.field("value")?)?;
             Some(Candidate {
                 target: syntax::short_text(key, src).into_owned(),
                 name,
@@ -309,8 +311,8 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             })
         }
         "default_parameter" | "typed_default_parameter" => {
-            let name = ctx.text(node.child_by_field_name("name")?).into_owned();
-            let (literal, replace, env) = bound(node.child_by_field_name("value")?)?;
+            let name = ctx.text(node.field("name")?).into_owned();
+            let (literal, replace, env) = bound(node.field("value")?)?;
             Some(Candidate {
                 target: format!("{name}="),
                 name,
@@ -323,10 +325,12 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         "call" => {
             // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
             let callee = ctx.model.callee(node, src)?;
-            if let Some(&(name, index, keyword, env)) = KEY_PARAMS
-                .iter()
-                .find(|(q, ..)| callee == *q || callee.ends_with(&format!(".{q}")))
-            {
+            if let Some(&(name, index, keyword, env)) = KEY_PARAMS.iter().find(|(q, ..)| {
+                // `callee == q` or `callee` ends with `.{q}`, without formatting.
+                callee
+                    .strip_suffix(*q)
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+            }) {
                 let arg = syntax::positional_args(node)
                     .get(index)
                     .copied()
@@ -357,7 +361,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             Some(Candidate {
                 target: format!(
                     "{name}` fallback of `{}",
-                    syntax::short_text(node.child_by_field_name("function")?, src)
+                    syntax::short_text(node.field("function")?, src)
                 ),
                 name: name.clone(),
                 literal,
@@ -369,7 +373,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         _ => None,
     }?;
     // Example payloads and literals compared against are not bindings.
-    if matches!(node.kind(), "pair" | "keyword_argument")
+    if matches!(node.kind_str(), "pair" | "keyword_argument")
         && (in_example(node, ctx) || in_comparison(node))
     {
         return None;
@@ -385,15 +389,17 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
     if syntax::is_string(value) {
         return Some((value, value, None));
     }
-    if value.kind() != "boolean_operator" || value.child(1).is_none_or(|op| op.kind() != "or") {
+    if value.kind_str() != "boolean_operator"
+        || value.child(1).is_none_or(|op| op.kind_str() != "or")
+    {
         return None;
     }
-    let right = syntax::unparenthesize(value.child_by_field_name("right")?);
+    let right = syntax::unparenthesize(value.field("right")?);
     if !syntax::is_string(right) {
         return None;
     }
-    let left = syntax::unparenthesize(value.child_by_field_name("left")?);
-    let read = (left.kind() == "call")
+    let left = syntax::unparenthesize(value.field("left")?);
+    let read = (left.kind_str() == "call")
         .then(|| ctx.model.callee(left, ctx.src))
         .flatten()
         .filter(|q| matches!(q.as_str(), "os.environ.get" | "os.getenv"))
@@ -411,16 +417,12 @@ fn in_example(node: Node, ctx: &Ctx) -> bool {
     let mut cur = node.parent();
     for _ in 0..12 {
         let Some(n) = cur else { return false };
-        let name = match n.kind() {
+        let name = match n.kind_str() {
             "pair" => n
-                .child_by_field_name("key")
+                .field("key")
                 .and_then(|k| syntax::string_value(k, ctx.src)),
-            "keyword_argument" => n
-                .child_by_field_name("name")
-                .map(|k| ctx.text(k).into_owned()),
-            "assignment" => n
-                .child_by_field_name("left")
-                .map(|k| ctx.text(k).into_owned()),
+            "keyword_argument" => n.field("name").map(|k| ctx.text(k).into_owned()),
+            "assignment" => n.field("left").map(|k| ctx.text(k).into_owned()),
             _ => None,
         };
         if let Some(name) = name {
@@ -439,11 +441,11 @@ fn in_example(node: Node, ctx: &Ctx) -> bool {
 
 /// `os.environ["X"] = …` or `os.environ.setdefault("X", …)`: code that sets the environment itself.
 fn sets_environment(node: Node, ctx: &Ctx) -> bool {
-    match node.kind() {
+    match node.kind_str() {
         "assignment" => node
-            .child_by_field_name("left")
-            .filter(|l| l.kind() == "subscript")
-            .and_then(|l| l.child_by_field_name("value"))
+            .field("left")
+            .filter(|l| l.kind_str() == "subscript")
+            .and_then(|l| l.field("value"))
             .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some("os.environ")),
         "call" => matches!(
             ctx.model.callee(node, ctx.src).as_deref(),
@@ -458,7 +460,7 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
 fn in_comparison(node: Node) -> bool {
     let mut cur = node.parent();
     while let Some(n) = cur {
-        match n.kind() {
+        match n.kind_str() {
             "comparison_operator" => return true,
             "block" | "module" | "lambda" | "function_definition" | "call" => return false,
             _ => cur = n.parent(),
@@ -536,7 +538,7 @@ fn string_prefix(literal: Node, ctx: &Ctx) -> String {
 
 /// *Read from the environment* and *Move to `.env`*.
 fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix> {
-    if c.literal.kind() != "string" && scheme_len > 0 {
+    if c.literal.kind_str() != "string" && scheme_len > 0 {
         return Vec::new();
     }
     if string_prefix(c.literal, ctx).contains('b') {
@@ -557,7 +559,7 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
         // `os.environ["X"] = "…"` / `os.environ.setdefault("X", "…")` on its own line: the
         // statement goes, the check stays.
         Some(inner)
-            if stmt.kind() == "expression_statement"
+            if stmt.kind_str() == "expression_statement"
                 && stmt.named_child_count() == 1
                 && sets_environment(inner, ctx) =>
         {
@@ -589,7 +591,7 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
         let found = c
             .literal
             .children(&mut cursor)
-            .any(|ch| ch.kind() == "escape_sequence");
+            .any(|ch| ch.kind_str() == "escape_sequence");
         found
     };
     // A multi-line value (a PEM key) does not fit on one `.env` line.
@@ -632,7 +634,7 @@ pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
     let eol = ctx.src.line_ending();
     let hint = missing_env_hint(stmt);
     // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
-    let blank = match syntax::definition(stmt).kind() {
+    let blank = match syntax::definition(stmt).kind_str() {
         "function_definition" | "class_definition" if indent.is_empty() => format!("{eol}{eol}"),
         "function_definition" | "class_definition" => eol.to_string(),
         _ => String::new(),

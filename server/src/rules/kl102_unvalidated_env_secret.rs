@@ -2,6 +2,7 @@
 //! `os.getenv(...)`, no default and no check anywhere in the module: when the variable is missing,
 //! `None` flows on into the client, the signature or the comparison.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{secrets, syntax, validation, Item};
@@ -35,7 +36,7 @@ pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
         .get(1)
         .copied()
         .or_else(|| syntax::keyword_arg(call, "default", ctx.src));
-    if args.is_empty() || args.len() > 2 || default.is_some_and(|d| d.kind() != "none") {
+    if args.is_empty() || args.len() > 2 || default.is_some_and(|d| d.kind_str() != "none") {
         return None;
     }
     syntax::string_value(args[0], ctx.src)
@@ -49,16 +50,10 @@ impl Rule for UnvalidatedEnvSecret {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let extra = &ctx.settings.extra_secret_names;
         let checked = |name: &str| ctx.model.validated.contains(name);
-        for node in syntax::descendants(item.node) {
-            let (target, value) = match node.kind() {
-                "assignment" => (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ),
-                "keyword_argument" => (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("value"),
-                ),
+        for node in item.descendants(item.node) {
+            let (target, value) = match node.kind_str() {
+                "assignment" => (node.field("left"), node.field("right")),
+                "keyword_argument" => (node.field("name"), node.field("value")),
                 _ => continue,
             };
             let (Some(target), Some(value)) = (target, value) else {
@@ -67,13 +62,11 @@ impl Rule for UnvalidatedEnvSecret {
             let Some(env) = env_read_without_default(value, ctx) else {
                 continue;
             };
-            let target_name = match target.kind() {
+            let target_name = match target.kind_str() {
                 "identifier" => Some(ctx.text(target).into_owned()),
-                "attribute" => target
-                    .child_by_field_name("attribute")
-                    .map(|a| ctx.text(a).into_owned()),
+                "attribute" => target.field("attribute").map(|a| ctx.text(a).into_owned()),
                 "subscript" => target
-                    .child_by_field_name("subscript")
+                    .field("subscript")
                     .and_then(|k| syntax::string_value(k, ctx.src)),
                 _ => None,
             };
@@ -95,7 +88,7 @@ impl Rule for UnvalidatedEnvSecret {
                     continue;
                 }
             }
-            let message = if node.kind() == "assignment" {
+            let message = if node.kind_str() == "assignment" {
                 format!(
                     "`{}` is read from the environment variable `{env}` without a check: when it is unset, `None` flows on",
                     syntax::short_text(target, ctx.src)
@@ -122,7 +115,7 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let title = format!("Fail at start-up when `{env}` is not set");
     let os = ctx.model.module_alias("os");
     let stmt = syntax::line_statement(node, ctx.src);
-    if node.kind() == "keyword_argument" {
+    if node.kind_str() == "keyword_argument" {
         let mut fix =
             Fix::unsafe_(title).edit(require_env_edit(stmt, env, os.unwrap_or("os"), ctx));
         if os.is_none() {
@@ -131,7 +124,7 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
         return Some(fix);
     }
     // `X = os.getenv("K")` on its own line: the check goes right after it.
-    if stmt.kind() != "expression_statement" || stmt.named_child(0) != Some(node) {
+    if stmt.kind_str() != "expression_statement" || stmt.named_child(0) != Some(node) {
         return None;
     }
     let indent = syntax::indentation_at(ctx.src, stmt.start_byte());

@@ -1,6 +1,7 @@
 //! KL103 `env-flag-misparse`: an environment variable used as a boolean flag through `bool(...)` (or
 //! with a `True`/`False` default), so that `DEBUG=False` and `DEBUG=0` turn the flag *on*.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{syntax, Item};
@@ -30,7 +31,7 @@ struct EnvRead<'t> {
 
 fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
     let node = syntax::unparenthesize(node);
-    match node.kind() {
+    match node.kind_str() {
         "call" => {
             let callee = ctx.model.callee(node, ctx.src)?;
             if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
@@ -45,11 +46,11 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
             Some(EnvRead { node, var, default })
         }
         "subscript" => {
-            let value = node.child_by_field_name("value")?;
+            let value = node.field("value")?;
             if ctx.model.resolve(value, ctx.src).as_deref() != Some("os.environ") {
                 return None;
             }
-            let var = syntax::string_value(node.child_by_field_name("subscript")?, ctx.src)?;
+            let var = syntax::string_value(node.field("subscript")?, ctx.src)?;
             Some(EnvRead {
                 node,
                 var,
@@ -64,7 +65,7 @@ const TRUTHY: &str = "(\"1\", \"true\", \"yes\", \"on\")";
 
 /// `True`/`False`, or a string that spells a boolean.
 fn boolish_default(default: Node, ctx: &Ctx) -> bool {
-    match default.kind() {
+    match default.kind_str() {
         "true" | "false" => true,
         "integer" => matches!(ctx.text(default).as_ref(), "0" | "1"),
         _ => syntax::string_value(default, ctx.src).is_some_and(|v| {
@@ -108,8 +109,8 @@ impl Rule for EnvFlagMisparse {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let mut inside_bool: Vec<std::ops::Range<usize>> = Vec::new();
-        for node in syntax::descendants(item.node) {
-            if node.kind() != "call" {
+        for node in item.descendants(item.node) {
+            if node.kind_str() != "call" {
                 continue;
             }
             // `bool(os.environ.get("DEBUG", "False"))`
@@ -148,7 +149,7 @@ impl Rule for EnvFlagMisparse {
             // meant as written (any non-empty value enables it).
             if !read
                 .default
-                .is_some_and(|d| matches!(d.kind(), "true" | "false"))
+                .is_some_and(|d| matches!(d.kind_str(), "true" | "false"))
                 || !flag_name(&read.var)
             {
                 continue;
@@ -167,10 +168,10 @@ impl Rule for EnvFlagMisparse {
 /// `bool(os.environ.get("DEBUG", "False"))` → `os.environ.get("DEBUG", "False").lower() in ("1",
 /// "true", "yes", "on")`, with a string default so that `.lower()` never meets `None`.
 fn fix(replaced: Node, read: &EnvRead, ctx: &Ctx) -> Fix {
-    let text = if read.node.kind() == "call" {
+    let text = if read.node.kind_str() == "call" {
         let function = read
             .node
-            .child_by_field_name("function")
+            .field("function")
             .map(|f| ctx.text(f).into_owned())
             .unwrap_or_default();
         let var_arg = syntax::positional_args(read.node)
@@ -179,7 +180,7 @@ fn fix(replaced: Node, read: &EnvRead, ctx: &Ctx) -> Fix {
             .unwrap_or_default();
         let default = match read.default {
             None => "\"\"".to_string(),
-            Some(d) => match d.kind() {
+            Some(d) => match d.kind_str() {
                 "true" => "\"true\"".to_string(),
                 "false" | "none" => "\"false\"".to_string(),
                 "integer" => syntax::quote(&ctx.text(d)),
@@ -194,7 +195,7 @@ fn fix(replaced: Node, read: &EnvRead, ctx: &Ctx) -> Fix {
     let mut expr = format!("{text}.lower() in {TRUTHY}");
     let bare_ok = replaced.parent().is_some_and(|p| {
         matches!(
-            p.kind(),
+            p.kind_str(),
             "assignment"
                 | "keyword_argument"
                 | "return_statement"

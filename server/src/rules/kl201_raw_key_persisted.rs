@@ -1,5 +1,6 @@
 //! KL201 `raw-key-persisted`: key material reaches DynamoDB unhashed.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::dataflow::report::{self, Hit};
@@ -63,7 +64,7 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let mut edits = Vec::new();
-    if value.kind() == "dictionary" {
+    if value.kind_str() == "dictionary" {
         for (range, taint) in &hit.sink.parts {
             let concs = report::concs_of(hit.flow, start, ctx, taint, |k| k == Kind::Key);
             if concs.is_empty() {
@@ -72,13 +73,13 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
             let Some(part) = report::node_at(item, range.start + start..range.end + start) else {
                 continue;
             };
-            let Some(pair) = part.parent().filter(|p| p.kind() == "pair") else {
+            let Some(pair) = part.parent().filter(|p| p.kind_str() == "pair") else {
                 continue;
             };
             let Some(dict) = pair.parent() else { continue };
             if dict.id() == value.id() {
                 // A value of the item itself: `"api_key": key` (or `"api_key": {"S": key}`).
-                if part.kind() == "dictionary" {
+                if part.kind_str() == "dictionary" {
                     continue;
                 }
                 edits.push(Edit::replace(
@@ -86,7 +87,7 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
                     report::sha256_of(part, ctx),
                 ));
                 rename_key(pair, ctx, &mut edits);
-            } else if let Some(outer) = dict.parent().filter(|p| p.kind() == "pair") {
+            } else if let Some(outer) = dict.parent().filter(|p| p.kind_str() == "pair") {
                 // Client style: `"api_key": {"S": key}`.
                 if outer.parent().map(|d| d.id()) != Some(value.id()) {
                     return None;
@@ -100,7 +101,7 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
                 return None;
             }
         }
-    } else if value.kind() == "call" {
+    } else if value.kind_str() == "call" {
         edits.push(model_dump_fix(value, ctx, &hit.concs)?);
     }
     if edits.is_empty() {
@@ -118,7 +119,7 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
 
 /// `"api_key": …` → `"api_key_hash": …`.
 fn rename_key(pair: Node, ctx: &Ctx, edits: &mut Vec<Edit>) {
-    let Some(key) = pair.child_by_field_name("key") else {
+    let Some(key) = pair.field("key") else {
         return;
     };
     let Some(name) = syntax::string_value(key, ctx.src) else {
@@ -134,20 +135,20 @@ fn rename_key(pair: Node, ctx: &Ctx, edits: &mut Vec<Edit>) {
 
 /// `Item=reg.model_dump()` → `Item={**reg.model_dump(exclude={"api_key"}), "api_key_hash": …}`.
 fn model_dump_fix(call: Node, ctx: &Ctx, concs: &[Conc]) -> Option<Edit> {
-    let func = call.child_by_field_name("function")?;
-    if func.kind() != "attribute" {
+    let func = call.field("function")?;
+    if func.kind_str() != "attribute" {
         return None;
     }
-    let method = ctx.text(func.child_by_field_name("attribute")?);
+    let method = ctx.text(func.field("attribute")?);
     if !matches!(method.as_ref(), "dict" | "model_dump") {
         return None;
     }
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field("arguments")?;
     if args.named_child_count() != 0 {
         return None;
     }
-    let obj = func.child_by_field_name("object")?;
-    if !matches!(obj.kind(), "identifier" | "attribute") {
+    let obj = func.field("object")?;
+    if !matches!(obj.kind_str(), "identifier" | "attribute") {
         return None;
     }
     let class = concs

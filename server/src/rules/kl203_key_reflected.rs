@@ -1,6 +1,7 @@
 //! KL203 `key-reflected`: a route handler sends key material, or a whole stored item, back to the
 //! client.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::dataflow::report::{self, Hit};
@@ -96,7 +97,7 @@ fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> 
     let Some(mut def) = report::node_at(item, range.clone()) else {
         return false;
     };
-    while def.kind() != "function_definition" {
+    while def.kind_str() != "function_definition" {
         match def.parent() {
             Some(p) => def = p,
             None => return false,
@@ -123,18 +124,19 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
             continue;
         }
         let part = report::node_at(item, range.start + start..range.end + start)?;
-        let Some(pair) = part.parent().filter(|p| p.kind() == "pair") else {
+        let Some(pair) = part.parent().filter(|p| p.kind_str() == "pair") else {
             continue;
         };
         let dict = pair.parent()?;
         // Only entries of the returned dict itself (or of the dict handed to a response class).
         let mut up = dict.parent();
-        while let Some(p) = up.filter(|p| matches!(p.kind(), "keyword_argument" | "argument_list"))
+        while let Some(p) =
+            up.filter(|p| matches!(p.kind_str(), "keyword_argument" | "argument_list"))
         {
             up = p.parent();
         }
         let direct = dict.id() == value.id()
-            || (value.kind() == "call" && up.map(|c| c.id()) == Some(value.id()));
+            || (value.kind_str() == "call" && up.map(|c| c.id()) == Some(value.id()));
         if !direct {
             return None;
         }
@@ -151,7 +153,7 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         let mut cursor = dict.walk();
         let siblings: Vec<Node> = dict
             .named_children(&mut cursor)
-            .filter(|c| c.kind() != "comment")
+            .filter(|c| c.kind_str() != "comment")
             .collect();
         let i = siblings.iter().position(|s| s.id() == pair.id())?;
         let range = if i + 1 < siblings.len() {

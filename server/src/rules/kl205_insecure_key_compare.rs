@@ -87,7 +87,7 @@ impl Rule for InsecureKeyCompare {
             return;
         }
         let extra = &ctx.settings.extra_secret_names;
-        let mut descendants = syntax::descendants(item.node);
+        let mut descendants = item.descendants(item.node);
         while let Some(node) = descendants.next() {
             if node.kind() == "assert_statement" {
                 descendants.skip_children();

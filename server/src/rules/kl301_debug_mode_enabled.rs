@@ -3,6 +3,7 @@
 //! `DEBUG = True` in a production config class, `FastAPI(debug=True)`,
 //! `run_simple(..., use_debugger=True)`.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{syntax, Item};
@@ -43,15 +44,15 @@ pub fn is_app(node: Node, ctx: &Ctx) -> bool {
             return true;
         }
     }
-    let name = match node.kind() {
+    let name = match node.kind_str() {
         // `create_app().run(...)`, `make_app(config).run(...)`
-        "call" => match node.child_by_field_name("function") {
+        "call" => match node.field("function") {
             Some(f) => ctx.text(f),
             None => return false,
         },
         "identifier" => ctx.text(node),
         "attribute" => node
-            .child_by_field_name("attribute")
+            .field("attribute")
             .map(|a| ctx.text(a))
             .unwrap_or_default(),
         _ => return false,
@@ -65,11 +66,11 @@ pub fn is_app(node: Node, ctx: &Ctx) -> bool {
 /// `X.config` where `X` is an application object.
 pub fn is_app_config(node: Node, ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
-    node.kind() == "attribute"
+    node.kind_str() == "attribute"
         && node
-            .child_by_field_name("attribute")
+            .field("attribute")
             .is_some_and(|a| ctx.text(a) == "config")
-        && node.child_by_field_name("object").is_some_and(|o| {
+        && node.field("object").is_some_and(|o| {
             is_app(o, ctx)
                 || ctx.text(o) == "current_app"
                 || ctx.model.resolve(o, ctx.src).as_deref() == Some("flask.current_app")
@@ -87,8 +88,8 @@ impl Rule for DebugModeEnabled {
         }
         let classes = ctx.classes(item);
         let in_dev_class = classes.iter().any(|c| c.is_dev_or_test());
-        for node in syntax::descendants(item.node) {
-            let hit = match node.kind() {
+        for node in item.descendants(item.node) {
+            let hit = match node.kind_str() {
                 "call" => call_hit(node, ctx),
                 "assignment" => assignment_hit(node, item, in_dev_class, ctx),
                 _ => None,
@@ -109,15 +110,15 @@ impl Rule for DebugModeEnabled {
 type Hit<'t> = (Node<'t>, String, &'static str);
 
 fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
-    let function = call.child_by_field_name("function")?;
-    let is_true = |n: Option<Node<'t>>| n.filter(|v| v.kind() == "true");
+    let function = call.field("function")?;
+    let is_true = |n: Option<Node<'t>>| n.filter(|v| v.kind_str() == "true");
     let qualified = ctx.model.resolve(function, ctx.src).unwrap_or_default();
-    let method = (function.kind() == "attribute")
-        .then(|| function.child_by_field_name("attribute"))
+    let method = (function.kind_str() == "attribute")
+        .then(|| function.field("attribute"))
         .flatten()
         .map(|a| ctx.text(a).into_owned())
         .unwrap_or_default();
-    let object = function.child_by_field_name("object");
+    let object = function.field("object");
     // `app.run(debug=True)`, `socketio.run(app, debug=True)`
     if method == "run" && object.is_some_and(|o| is_app(o, ctx)) {
         let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
@@ -160,17 +161,17 @@ fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
         }
         let dict = syntax::positional_args(call)
             .into_iter()
-            .find(|a| a.kind() == "dictionary")?;
+            .find(|a| a.kind_str() == "dictionary")?;
         let mut cursor = dict.walk();
         let found = dict.named_children(&mut cursor).find_map(|pair| {
-            (pair.kind() == "pair"
+            (pair.kind_str() == "pair"
                 && pair
-                    .child_by_field_name("key")
+                    .field("key")
                     .and_then(|k| syntax::string_value(k, ctx.src))
                     .is_some_and(|k| k == "DEBUG"))
-            .then(|| pair.child_by_field_name("value"))
+            .then(|| pair.field("value"))
             .flatten()
-            .filter(|v| v.kind() == "true")
+            .filter(|v| v.kind_str() == "true")
         });
         return found.map(|v| {
             (
@@ -189,22 +190,20 @@ fn assignment_hit<'t>(
     in_dev_class: bool,
     ctx: &Ctx,
 ) -> Option<Hit<'t>> {
-    let left = assign.child_by_field_name("left")?;
-    let right = assign
-        .child_by_field_name("right")
-        .filter(|r| r.kind() == "true")?;
-    match left.kind() {
+    let left = assign.field("left")?;
+    let right = assign.field("right").filter(|r| r.kind_str() == "true")?;
+    match left.kind_str() {
         // `app.debug = True`
         "attribute" => {
-            let attr = left.child_by_field_name("attribute")?;
-            let object = left.child_by_field_name("object")?;
+            let attr = left.field("attribute")?;
+            let object = left.field("object")?;
             (ctx.text(attr) == "debug" && is_app(object, ctx))
                 .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
         }
         // `app.config["DEBUG"] = True`
         "subscript" => {
-            let key = syntax::string_value(left.child_by_field_name("subscript")?, ctx.src)?;
-            let value = left.child_by_field_name("value")?;
+            let key = syntax::string_value(left.field("subscript")?, ctx.src)?;
+            let value = left.field("value")?;
             (key == "DEBUG" && is_app_config(value, ctx))
                 .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
         }

@@ -1,6 +1,7 @@
 //! KL302 `config-exposed`: a view returns or serialises the whole configuration — `app.config`,
 //! `current_app.config`, `os.environ`, a pydantic settings object — and with it every secret in it.
 
+use crate::analysis::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -49,7 +50,7 @@ pub fn is_settings_class(name: &str, ctx: &Ctx) -> bool {
 /// A name holding a settings instance: `settings = Settings()` at module level, or a view parameter
 /// annotated with a settings class (`settings: Settings = Depends(get_settings)`).
 fn is_settings_object(node: Node, params: &[String], ctx: &Ctx) -> bool {
-    if node.kind() != "identifier" {
+    if node.kind_str() != "identifier" {
         return false;
     }
     let name = ctx.text(node);
@@ -64,14 +65,14 @@ fn is_settings_object(node: Node, params: &[String], ctx: &Ctx) -> bool {
 
 /// Parameters of a view annotated with a settings class.
 fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
-    let Some(params) = def.child_by_field_name("parameters") else {
+    let Some(params) = def.field("parameters") else {
         return Vec::new();
     };
     let mut cursor = params.walk();
     params
         .named_children(&mut cursor)
         .filter_map(|p| {
-            let ty = p.child_by_field_name("type")?;
+            let ty = p.field("type")?;
             let ty_text = ctx.text(ty);
             let ty_name = ty_text.rsplit(['.', '[', ' ']).next().unwrap_or("");
             let is_settings = is_settings_class(ty_name.trim_end_matches(']'), ctx)
@@ -82,8 +83,8 @@ fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
                 return None;
             }
             let name = p
-                .child_by_field_name("name")
-                .or_else(|| p.named_child(0).filter(|n| n.kind() == "identifier"))?;
+                .field("name")
+                .or_else(|| p.named_child(0).filter(|n| n.kind_str() == "identifier"))?;
             Some(ctx.text(name).into_owned())
         })
         .collect()
@@ -93,14 +94,14 @@ fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
 /// its size (`len(X)`)?
 fn used_whole(n: Node, ctx: &Ctx) -> bool {
     let Some(p) = n.parent() else { return true };
-    match p.kind() {
+    match p.kind_str() {
         // `f(data=…)`, `x.data`: a name in another namespace.
-        "keyword_argument" => p.child_by_field_name("name") != Some(n),
-        "attribute" if p.child_by_field_name("attribute") == Some(n) => false,
-        "subscript" => p.child_by_field_name("value") != Some(n),
+        "keyword_argument" => p.field("name") != Some(n),
+        "attribute" if p.field("attribute") == Some(n) => false,
+        "subscript" => p.field("value") != Some(n),
         "attribute" => {
-            p.child_by_field_name("object") != Some(n)
-                || p.child_by_field_name("attribute").is_some_and(|a| {
+            p.field("object") != Some(n)
+                || p.field("attribute").is_some_and(|a| {
                     matches!(
                         ctx.text(a).as_ref(),
                         "items"
@@ -113,14 +114,14 @@ fn used_whole(n: Node, ctx: &Ctx) -> bool {
                             | "get_namespace"
                     ) && p
                         .parent()
-                        .is_some_and(|c| c.kind() == "call" || ctx.text(a) == "__dict__")
+                        .is_some_and(|c| c.kind_str() == "call" || ctx.text(a) == "__dict__")
                         && !fields_chosen(p.parent(), ctx)
                 })
         }
-        "call" => p.child_by_field_name("function") != Some(n),
+        "call" => p.field("function") != Some(n),
         "argument_list" => !p
             .parent()
-            .and_then(|call| call.child_by_field_name("function"))
+            .and_then(|call| call.field("function"))
             .is_some_and(|f| {
                 matches!(
                     ctx.text(f).as_ref(),
@@ -135,7 +136,7 @@ fn used_whole(n: Node, ctx: &Ctx) -> bool {
 /// `settings.model_dump(exclude={"stripe_secret_key"})`, `.dict(include=…)`: the caller chose the
 /// fields, so the result is not the whole configuration (KL203 treats these the same way).
 fn fields_chosen(call: Option<Node>, ctx: &Ctx) -> bool {
-    call.filter(|c| c.kind() == "call").is_some_and(|c| {
+    call.filter(|c| c.kind_str() == "call").is_some_and(|c| {
         syntax::keyword_arg(c, "exclude", ctx.src).is_some()
             || syntax::keyword_arg(c, "include", ctx.src).is_some()
     })
@@ -145,16 +146,16 @@ fn fields_chosen(call: Option<Node>, ctx: &Ctx) -> bool {
 fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
     let parent = node.parent();
     // `x.environ`, `f(environ=…)`: a name in another namespace, not a reference.
-    if node.kind() == "identifier"
+    if node.kind_str() == "identifier"
         && parent.is_some_and(|p| {
-            (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(node))
-                || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(node))
+            (p.kind_str() == "attribute" && p.field("attribute") == Some(node))
+                || (p.kind_str() == "keyword_argument" && p.field("name") == Some(node))
         })
     {
         return None;
     }
     let used_whole = |n: Node| used_whole(n, ctx);
-    match node.kind() {
+    match node.kind_str() {
         "attribute" if is_app_config(node, ctx) && used_whole(node) => {
             Some(ctx.text(node).into_owned())
         }
@@ -169,7 +170,7 @@ fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
             // only a response built from it, a serialisation or the bare object returned.
             let direct = parent.is_some_and(|p| {
                 matches!(
-                    p.kind(),
+                    p.kind_str(),
                     "return_statement"
                         | "pair"
                         | "list"
@@ -192,8 +193,8 @@ fn in_call_named(node: Node, stop: Node, names: &[&str], ctx: &Ctx) -> bool {
         if n == stop {
             return false;
         }
-        if n.kind() == "call" {
-            if let Some(f) = n.child_by_field_name("function") {
+        if n.kind_str() == "call" {
+            if let Some(f) = n.field("function") {
                 let text = ctx.text(f);
                 let last = text.rsplit('.').next().unwrap_or("");
                 if names.contains(&last) {
@@ -213,7 +214,7 @@ fn within<'t>(node: Node<'t>, body: Node<'t>, kind: &str) -> Option<Node<'t>> {
         if n == body {
             return None;
         }
-        if n.kind() == kind {
+        if n.kind_str() == kind {
             return Some(n);
         }
         cur = n.parent();
@@ -227,10 +228,8 @@ impl Rule for ConfigExposed {
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        for def in syntax::descendants(item.node) {
-            if def.kind() == "function_definition" {
-                out.extend(view_exposures(def, ctx).into_iter().map(|e| e.finding));
-            }
+        for def in item.nodes().of_kind(syntax::kinds().function_definition) {
+            out.extend(view_exposures(def, ctx).into_iter().map(|e| e.finding));
         }
     }
 }
@@ -257,16 +256,16 @@ fn view_exposures(def: Node, ctx: &Ctx) -> Vec<Exposure> {
     let mut out = Vec::new();
     // Apps built inside tests are not served to anyone.
     if ctx.file.is_test
-        || def.kind() != "function_definition"
+        || def.kind_str() != "function_definition"
         || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
     {
         return out;
     }
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = def.field("body") else {
         return out;
     };
     let view = def
-        .child_by_field_name("name")
+        .field("name")
         .map(|n| ctx.text(n).into_owned())
         .unwrap_or_default();
     let params = settings_params(def, ctx);
@@ -275,9 +274,9 @@ fn view_exposures(def: Node, ctx: &Ctx) -> Vec<Exposure> {
     let mut returned: Vec<(String, Range<usize>)> = Vec::new();
     let mut nodes = syntax::descendants(body);
     while let Some(node) = nodes.next() {
-        if node.kind() == "return_statement" {
+        if node.kind_str() == "return_statement" {
             for n in syntax::descendants(node) {
-                if n.kind() == "identifier" && used_whole(n, ctx) {
+                if n.kind_str() == "identifier" && used_whole(n, ctx) {
                     returned.push((ctx.text(n).into_owned(), node.byte_range()));
                 }
             }
@@ -318,8 +317,8 @@ fn view_exposures(def: Node, ctx: &Ctx) -> Vec<Exposure> {
             });
         } else if let Some(assign) = within(node, body, "assignment") {
             if let Some(left) = assign
-                .child_by_field_name("left")
-                .filter(|l| l.kind() == "identifier")
+                .field("left")
+                .filter(|l| l.kind_str() == "identifier")
             {
                 tainted.push((ctx.text(left).into_owned(), node));
             }

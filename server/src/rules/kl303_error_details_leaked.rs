@@ -2,6 +2,7 @@
 //! exception's text or traceback to the client (`return jsonify(error=str(e)), 500`,
 //! `raise HTTPException(500, detail=str(exc))`, `traceback.format_exc()`).
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{syntax, Binding, HandlerKind, Item};
@@ -89,10 +90,7 @@ impl Rule for ErrorDetailsLeaked {
             return;
         }
         let mut scopes: Vec<Scope> = Vec::new();
-        for def in syntax::descendants(item.node) {
-            if def.kind() != "function_definition" {
-                continue;
-            }
+        for def in item.nodes().of_kind(syntax::kinds().function_definition) {
             match ctx.model.handler_kind_lenient(def, ctx.src) {
                 Some(HandlerKind::ErrorHandler) => {
                     if let Some(scope) = error_handler_scope(def, ctx) {
@@ -100,11 +98,11 @@ impl Rule for ErrorDetailsLeaked {
                     }
                 }
                 Some(HandlerKind::Route) => {
-                    let Some(body) = def.child_by_field_name("body") else {
+                    let Some(body) = def.field("body") else {
                         continue;
                     };
-                    for clause in syntax::descendants(body) {
-                        if clause.kind() == "except_clause" {
+                    for clause in item.descendants(body) {
+                        if clause.kind_str() == "except_clause" {
                             if let Some(scope) = except_scope(clause, ctx) {
                                 scopes.push(scope);
                             }
@@ -124,20 +122,20 @@ impl Rule for ErrorDetailsLeaked {
 fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
     for deco in syntax::decorators(def) {
-        if deco.kind() != "call" {
+        if deco.kind_str() != "call" {
             continue;
         }
         if let Some(arg) = syntax::positional_args(deco).first() {
-            if arg.kind() == "integer" || client_facing(&ctx.text(*arg)) {
+            if arg.kind_str() == "integer" || client_facing(&ctx.text(*arg)) {
                 return None;
             }
         }
     }
-    let params = def.child_by_field_name("parameters")?;
+    let params = def.field("parameters")?;
     let mut cursor = params.walk();
     let names = params
         .named_children(&mut cursor)
-        .filter_map(|p| match p.kind() {
+        .filter_map(|p| match p.kind_str() {
             "identifier" => Some(ctx.text(p).into_owned()),
             "typed_parameter" => p.named_child(0).map(|n| ctx.text(n).into_owned()),
             _ => None,
@@ -146,7 +144,7 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
         .collect();
     Some(Scope {
         names,
-        body: def.child_by_field_name("body")?,
+        body: def.field("body")?,
     })
 }
 
@@ -155,7 +153,7 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     let mut cursor = clause.walk();
     let mut body = None;
     for child in clause.named_children(&mut cursor) {
-        match child.kind() {
+        match child.kind_str() {
             "block" => body = Some(child),
             // `except E as e` (tree-sitter-python: an `as_pattern` whose alias is the name).
             "as_pattern" => {
@@ -164,7 +162,7 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
                         return None;
                     }
                 }
-                if let Some(alias) = child.child_by_field_name("alias") {
+                if let Some(alias) = child.field("alias") {
                     let alias_text = ctx.text(alias);
                     names.push(alias_text.trim().to_string());
                 }
@@ -181,15 +179,15 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
 /// Is `node` rooted at an exception name (`e`, `e.original_exception`), not at a public attribute?
 fn exception_ref(node: Node, names: &[String], ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => names.iter().any(|n| *n == ctx.text(node)),
         "attribute" => {
             let public = node
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .is_some_and(|a| PUBLIC_ATTRS.contains(&ctx.text(a).as_ref()));
             !public
                 && node
-                    .child_by_field_name("object")
+                    .field("object")
                     .is_some_and(|o| exception_ref(o, names, ctx))
         }
         _ => false,
@@ -198,9 +196,9 @@ fn exception_ref(node: Node, names: &[String], ctx: &Ctx) -> bool {
 
 /// Does `node` carry the exception's details?
 fn is_leak(node: Node, names: &[String], ctx: &Ctx) -> bool {
-    match node.kind() {
+    match node.kind_str() {
         "call" => {
-            let Some(function) = node.child_by_field_name("function") else {
+            let Some(function) = node.field("function") else {
                 return false;
             };
             let f = ctx.text(function);
@@ -219,28 +217,28 @@ fn is_leak(node: Node, names: &[String], ctx: &Ctx) -> bool {
             )
         }
         "attribute" => {
-            node.child_by_field_name("attribute")
+            node.field("attribute")
                 .is_some_and(|a| ctx.text(a) == "args")
                 && node
-                    .child_by_field_name("object")
+                    .field("object")
                     .is_some_and(|o| exception_ref(o, names, ctx))
         }
         "string" => {
             let mut cursor = node.walk();
             let found = node.named_children(&mut cursor).any(|c| {
-                c.kind() == "interpolation"
+                c.kind_str() == "interpolation"
                     && c.named_child(0).is_some_and(|e| {
                         exception_ref(e, names, ctx)
-                            || (e.kind() != "string" && is_leak(e, names, ctx))
+                            || (e.kind_str() != "string" && is_leak(e, names, ctx))
                     })
             });
             found
         }
         "binary_operator" => {
             // `"error: %s" % e`
-            node.child(1).is_some_and(|op| op.kind() == "%")
+            node.child(1).is_some_and(|op| op.kind_str() == "%")
                 && node
-                    .child_by_field_name("right")
+                    .field("right")
                     .is_some_and(|r| exception_ref(r, names, ctx))
         }
         _ => false,
@@ -256,20 +254,18 @@ fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
         if n == body {
             return None;
         }
-        match n.kind() {
+        match n.kind_str() {
             "return_statement" => return Some(n),
             "raise_statement" => {
                 let raised = n.named_child(0)?;
-                let f = raised
-                    .child_by_field_name("function")
-                    .map(|f| ctx.text(f).into_owned());
+                let f = raised.field("function").map(|f| ctx.text(f).into_owned());
                 return f
                     .is_some_and(|f| f.ends_with("HTTPException") || f.ends_with("Response"))
                     .then_some(n);
             }
             "call" => {
                 let f = n
-                    .child_by_field_name("function")
+                    .field("function")
                     .map(|f| ctx.text(f).into_owned())
                     .unwrap_or_default();
                 let last = f.rsplit('.').next().unwrap_or("");
@@ -295,14 +291,12 @@ fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
             }
             // `message = "failed: %s" % e` … `return message`
             "assignment" => {
-                let left = n
-                    .child_by_field_name("left")
-                    .filter(|l| l.kind() == "identifier")?;
+                let left = n.field("left").filter(|l| l.kind_str() == "identifier")?;
                 let name = ctx.text(left);
                 let returned = syntax::descendants(body).any(|r| {
-                    r.kind() == "return_statement"
+                    r.kind_str() == "return_statement"
                         && syntax::descendants(r)
-                            .any(|i| i.kind() == "identifier" && ctx.text(i) == name)
+                            .any(|i| i.kind_str() == "identifier" && ctx.text(i) == name)
                 });
                 return returned.then(|| syntax::enclosing_statement(n));
             }
@@ -318,7 +312,7 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
     let mut groups: Vec<(Node, Vec<Node>)> = Vec::new();
     let mut nodes = syntax::descendants(scope.body);
     while let Some(node) = nodes.next() {
-        if node.kind() == "function_definition" && node != scope.body {
+        if node.kind_str() == "function_definition" && node != scope.body {
             nodes.skip_children();
             continue;
         }

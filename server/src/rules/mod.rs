@@ -106,6 +106,9 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     pub file: &'a FileContext,
     pub settings: &'a RuleSettings,
+    /// The local data-flow summaries of the item being checked, when the analyzer has them
+    /// (they are computed before the rules run; see [`crate::analysis::dataflow::report::flows`]).
+    pub flows: Option<&'a [crate::analysis::dataflow::FnFlow]>,
 }
 
 impl<'a> Ctx<'a> {

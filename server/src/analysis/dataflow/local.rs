@@ -4,6 +4,7 @@
 //! after the other (a value rebound in one branch only is taken as rebound: a miss rather than a
 //! false positive). Every expression is evaluated once, so the walk is linear in the body's size.
 
+use crate::analysis::syntax::NodeExt;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -56,7 +57,7 @@ pub fn analyze(
     src: SourceText,
 ) -> FnFlow {
     let name = def
-        .child_by_field_name("name")
+        .field("name")
         .map(|n| src.node_text(n).into_owned())
         .unwrap_or_default();
     let mut w = Walker {
@@ -81,7 +82,7 @@ pub fn analyze(
         depth: 0,
         instances: FxHashMap::default(),
     };
-    if let Some(n) = def.child_by_field_name("name") {
+    if let Some(n) = def.field("name") {
         w.flow.name_range = w.rel(n);
     }
     let kind = model.handler_kind(def, src);
@@ -89,12 +90,12 @@ pub fn analyze(
     w.flow.responds = kind.is_some();
     if w.flow.is_route {
         w.flow.filtered_output = w.output_filtered(def);
-        w.flow.guarded = syntax::decorators(def)
-            .iter()
-            .any(|d| d.kind() == "call" && syntax::keyword_arg(*d, "dependencies", src).is_some());
+        w.flow.guarded = syntax::decorators(def).iter().any(|d| {
+            d.kind_str() == "call" && syntax::keyword_arg(*d, "dependencies", src).is_some()
+        });
     }
     w.params(def);
-    if let Some(body) = def.child_by_field_name("body") {
+    if let Some(body) = def.field("body") {
         w.block(body);
     }
     w.flow
@@ -125,7 +126,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
 fn named_children(node: Node) -> Vec<Node> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
+        .filter(|c| c.kind_str() != "comment")
         .collect()
 }
 
@@ -199,20 +200,20 @@ impl<'a> Walker<'a> {
 
     fn output_filtered(&self, def: Node) -> bool {
         for deco in syntax::decorators(def) {
-            if deco.kind() == "call" {
+            if deco.kind_str() == "call" {
                 if let Some(v) = syntax::keyword_arg(deco, "response_model", self.src) {
                     return self.text(v) != "None";
                 }
             }
         }
-        if let Some(ret) = def.child_by_field_name("return_type") {
+        if let Some(ret) = def.field("return_type") {
             let t = syntax::unparenthesize(ret);
-            let t = if t.kind() == "type" {
+            let t = if t.kind_str() == "type" {
                 t.named_child(0).unwrap_or(t)
             } else {
                 t
             };
-            if t.kind() == "identifier" {
+            if t.kind_str() == "identifier" {
                 let name = self.text(t);
                 return self.model.classes.iter().any(|c| c.name == name)
                     && self.secret_model(&name).is_none();
@@ -224,19 +225,17 @@ impl<'a> Walker<'a> {
     // ---- parameters -----------------------------------------------------------------------
 
     fn params(&mut self, def: Node) {
-        let Some(params) = def.child_by_field_name("parameters") else {
+        let Some(params) = def.field("parameters") else {
             return;
         };
         let is_route = self.flow.is_route;
         for p in named_children(params) {
-            let (name_node, ty, default) = match p.kind() {
+            let (name_node, ty, default) = match p.kind_str() {
                 "identifier" => (Some(p), None, None),
-                "typed_parameter" => (p.named_child(0), p.child_by_field_name("type"), None),
-                "default_parameter" | "typed_default_parameter" => (
-                    p.child_by_field_name("name"),
-                    p.child_by_field_name("type"),
-                    p.child_by_field_name("value"),
-                ),
+                "typed_parameter" => (p.named_child(0), p.field("type"), None),
+                "default_parameter" | "typed_default_parameter" => {
+                    (p.field("name"), p.field("type"), p.field("value"))
+                }
                 "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None, None),
                 _ => continue,
             };
@@ -249,12 +248,12 @@ impl<'a> Walker<'a> {
 
             // Markers: the default, and calls inside `Annotated[...]`.
             let mut markers: Vec<Node> = Vec::new();
-            if let Some(d) = default.filter(|d| d.kind() == "call") {
+            if let Some(d) = default.filter(|d| d.kind_str() == "call") {
                 markers.push(d);
             }
             if let Some(ty) = ty {
                 for n in syntax::descendants(ty) {
-                    if n.kind() == "call" {
+                    if n.kind_str() == "call" {
                         markers.push(n);
                     }
                 }
@@ -310,7 +309,7 @@ impl<'a> Walker<'a> {
                         .copied()
                         .or_else(|| syntax::keyword_arg(m, "dependency", self.src));
                     let Some(dep) = dep else { continue };
-                    let scheme = match dep.kind() {
+                    let scheme = match dep.kind_str() {
                         "call" => self.model.callee(dep, self.src),
                         "identifier" => match self.model.binding(&self.text(dep)) {
                             Some(Binding::Call { callee, .. }) => self.model.resolve_path(callee),
@@ -330,7 +329,7 @@ impl<'a> Walker<'a> {
                             None,
                         );
                         taint.union(&t);
-                    } else if dep.kind() == "identifier" {
+                    } else if dep.kind_str() == "identifier" {
                         let dep_name = self.text(dep);
                         if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
                             let k = self.flow.calls.len() as u16;
@@ -348,7 +347,7 @@ impl<'a> Walker<'a> {
             }
 
             if let Some(ty) = ty {
-                let ty_node = if ty.kind() == "type" {
+                let ty_node = if ty.kind_str() == "type" {
                     ty.named_child(0).unwrap_or(ty)
                 } else {
                     ty
@@ -424,12 +423,12 @@ impl<'a> Walker<'a> {
 
     /// What the names mentioned in `call`'s arguments carry, hashed or not.
     fn mentions(&mut self, call: Node) {
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return;
         };
         let mut t = Taint::default();
         for n in syntax::descendants(args) {
-            if n.kind() == "identifier" {
+            if n.kind_str() == "identifier" {
                 if let Some(x) = self.env.get(self.src.node_text(n).as_ref()) {
                     t.union(x);
                 }
@@ -462,18 +461,15 @@ impl<'a> Walker<'a> {
     }
 
     fn stmt_inner(&mut self, s: Node) {
-        match s.kind() {
+        match s.kind_str() {
             "expression_statement" => {
                 for c in named_children(s) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "assignment" => {
                             self.assign(c);
                         }
                         "augmented_assignment" => {
-                            if let (Some(l), Some(r)) = (
-                                c.child_by_field_name("left"),
-                                c.child_by_field_name("right"),
-                            ) {
+                            if let (Some(l), Some(r)) = (c.field("left"), c.field("right")) {
                                 let t = self.eval(r);
                                 let mut cur = self.eval_target_current(l);
                                 cur.union(&t);
@@ -506,30 +502,26 @@ impl<'a> Walker<'a> {
                 }
             }
             "if_statement" => {
-                if let Some(c) = s.child_by_field_name("condition") {
+                if let Some(c) = s.field("condition") {
                     self.eval(c);
-                    self.check_validation(c, s.child_by_field_name("consequence"), s);
+                    self.check_validation(c, s.field("consequence"), s);
                 }
-                if let Some(b) = s.child_by_field_name("consequence") {
+                if let Some(b) = s.field("consequence") {
                     self.block(b);
                 }
                 for alt in named_children(s) {
-                    match alt.kind() {
+                    match alt.kind_str() {
                         "elif_clause" => {
-                            if let Some(c) = alt.child_by_field_name("condition") {
+                            if let Some(c) = alt.field("condition") {
                                 self.eval(c);
-                                self.check_validation(
-                                    c,
-                                    alt.child_by_field_name("consequence"),
-                                    alt,
-                                );
+                                self.check_validation(c, alt.field("consequence"), alt);
                             }
-                            if let Some(b) = alt.child_by_field_name("consequence") {
+                            if let Some(b) = alt.field("consequence") {
                                 self.block(b);
                             }
                         }
                         "else_clause" => {
-                            if let Some(b) = alt.child_by_field_name("body") {
+                            if let Some(b) = alt.field("body") {
                                 self.block(b);
                             }
                         }
@@ -538,25 +530,22 @@ impl<'a> Walker<'a> {
                 }
             }
             "for_statement" => {
-                let t = s
-                    .child_by_field_name("right")
-                    .map(|r| self.eval(r))
-                    .unwrap_or_default();
-                if let Some(l) = s.child_by_field_name("left") {
+                let t = s.field("right").map(|r| self.eval(r)).unwrap_or_default();
+                if let Some(l) = s.field("left") {
                     self.bind(l, t, None);
                 }
-                if let Some(b) = s.child_by_field_name("body") {
+                if let Some(b) = s.field("body") {
                     self.block(b);
                 }
-                if let Some(b) = s.child_by_field_name("alternative") {
+                if let Some(b) = s.field("alternative") {
                     self.stmt(b);
                 }
             }
             "while_statement" => {
-                if let Some(c) = s.child_by_field_name("condition") {
+                if let Some(c) = s.field("condition") {
                     self.eval(c);
                 }
-                if let Some(b) = s.child_by_field_name("body") {
+                if let Some(b) = s.field("body") {
                     self.block(b);
                 }
             }
@@ -566,10 +555,10 @@ impl<'a> Walker<'a> {
             | "finally_clause"
             | "except_group_clause" => {
                 for c in named_children(s) {
-                    if c.kind() == "block" {
+                    if c.kind_str() == "block" {
                         self.block(c);
                     } else if matches!(
-                        c.kind(),
+                        c.kind_str(),
                         "except_clause" | "else_clause" | "finally_clause" | "except_group_clause"
                     ) {
                         self.stmt(c);
@@ -578,11 +567,11 @@ impl<'a> Walker<'a> {
             }
             "with_statement" => {
                 for c in named_children(s) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "with_clause" => {
                             for item in named_children(c) {
-                                if item.kind() == "with_item" {
-                                    if let Some(v) = item.child_by_field_name("value") {
+                                if item.kind_str() == "with_item" {
+                                    if let Some(v) = item.field("value") {
                                         self.with_item(v);
                                     }
                                 }
@@ -596,7 +585,7 @@ impl<'a> Walker<'a> {
             "assert_statement" => {
                 let pos = self.rel(s).start;
                 for n in syntax::descendants(s) {
-                    if n.kind() == "identifier" {
+                    if n.kind_str() == "identifier" {
                         self.validated(n, pos);
                     }
                 }
@@ -611,10 +600,10 @@ impl<'a> Walker<'a> {
     }
 
     fn with_item(&mut self, v: Node) {
-        if v.kind() == "as_pattern" {
+        if v.kind_str() == "as_pattern" {
             let value = v.named_child(0);
-            let alias = v.child_by_field_name("alias").and_then(|a| {
-                if a.kind() == "as_pattern_target" {
+            let alias = v.field("alias").and_then(|a| {
+                if a.kind_str() == "as_pattern_target" {
                     a.named_child(0)
                 } else {
                     Some(a)
@@ -637,13 +626,13 @@ impl<'a> Walker<'a> {
         let Some(body) = body else { return };
         let rejects = named_children(body)
             .iter()
-            .any(|s| matches!(s.kind(), "raise_statement" | "return_statement"));
+            .any(|s| matches!(s.kind_str(), "raise_statement" | "return_statement"));
         if !rejects {
             return;
         }
         let pos = self.rel(at).start;
         for n in syntax::descendants(cond) {
-            if n.kind() == "identifier" {
+            if n.kind_str() == "identifier" {
                 self.validated(n, pos);
             }
         }
@@ -651,13 +640,13 @@ impl<'a> Walker<'a> {
 
     /// `validate_key(key)`, `check_api_key(key)`, `verify(...)` as a statement.
     fn validating_call(&mut self, call: Node) {
-        let Some(f) = call.child_by_field_name("function") else {
+        let Some(f) = call.field("function") else {
             return;
         };
-        let name = match f.kind() {
+        let name = match f.kind_str() {
             "identifier" => self.text(f),
             "attribute" => f
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .map(|a| self.text(a))
                 .unwrap_or_default(),
             _ => return,
@@ -669,7 +658,7 @@ impl<'a> Walker<'a> {
         {
             let pos = self.rel(call).start;
             for a in syntax::positional_args(call) {
-                if a.kind() == "identifier" {
+                if a.kind_str() == "identifier" {
                     self.validated(a, pos);
                 }
             }
@@ -685,23 +674,23 @@ impl<'a> Walker<'a> {
     }
 
     fn assign(&mut self, a: Node) -> Taint {
-        let Some(left) = a.child_by_field_name("left") else {
+        let Some(left) = a.field("left") else {
             return Taint::default();
         };
-        let Some(right) = a.child_by_field_name("right") else {
+        let Some(right) = a.field("right") else {
             return Taint::default();
         };
         let right = syntax::unparenthesize(right);
-        if right.kind() == "assignment" {
+        if right.kind_str() == "assignment" {
             let t = self.assign(right);
             self.bind(left, t.clone(), None);
             return t;
         }
-        let left_elems = match left.kind() {
+        let left_elems = match left.kind_str() {
             "pattern_list" | "tuple_pattern" | "list_pattern" => Some(named_children(left)),
             _ => None,
         };
-        let right_elems = match right.kind() {
+        let right_elems = match right.kind_str() {
             "expression_list" | "tuple" | "list" => Some(named_children(right)),
             _ => None,
         };
@@ -722,7 +711,7 @@ impl<'a> Walker<'a> {
     }
 
     fn eval_target_current(&mut self, target: Node) -> Taint {
-        if target.kind() == "identifier" {
+        if target.kind_str() == "identifier" {
             self.name(target)
         } else {
             Taint::default()
@@ -730,7 +719,7 @@ impl<'a> Walker<'a> {
     }
 
     fn bind(&mut self, target: Node, t: Taint, rhs: Option<Node>) {
-        match target.kind() {
+        match target.kind_str() {
             "identifier" => {
                 let name = self.text(target);
                 if self.module {
@@ -752,9 +741,9 @@ impl<'a> Walker<'a> {
                 }
                 let class = rhs
                     .map(syntax::unparenthesize)
-                    .filter(|r| r.kind() == "call")
-                    .and_then(|r| r.child_by_field_name("function"))
-                    .filter(|f| f.kind() == "identifier")
+                    .filter(|r| r.kind_str() == "call")
+                    .and_then(|r| r.field("function"))
+                    .filter(|f| f.kind_str() == "identifier")
                     .map(|f| self.text(f))
                     .filter(|c| {
                         !self.locals.contains(c)
@@ -790,16 +779,14 @@ impl<'a> Walker<'a> {
             }
             "subscript" | "attribute" => {
                 // `d["api_key"] = key`: the dict now holds the key.
-                let obj = target
-                    .child_by_field_name("value")
-                    .or_else(|| target.child_by_field_name("object"));
-                if let Some(sub) = target.child_by_field_name("subscript") {
+                let obj = target.field("value").or_else(|| target.field("object"));
+                if let Some(sub) = target.field("subscript") {
                     self.eval(sub);
                 }
-                if let Some(obj) = obj.filter(|o| o.kind() == "identifier") {
+                if let Some(obj) = obj.filter(|o| o.kind_str() == "identifier") {
                     let name = self.text(obj);
                     let key = target
-                        .child_by_field_name("subscript")
+                        .field("subscript")
                         .and_then(|k| string_value(k, self.src));
                     match (self.fields.get_mut(&name), key) {
                         (Some(f), Some(k)) => match f.iter_mut().find(|(n, _)| *n == k) {
@@ -869,12 +856,12 @@ impl<'a> Walker<'a> {
 
     fn eval_inner(&mut self, node: Node) -> Taint {
         let node = syntax::unparenthesize(node);
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => self.name(node),
             "string" => {
                 let mut t = Taint::default();
                 for c in named_children(node) {
-                    if c.kind() == "interpolation" {
+                    if c.kind_str() == "interpolation" {
                         if let Some(e) = c.named_child(0) {
                             let x = self.eval(e);
                             if !x.is_empty() {
@@ -906,12 +893,12 @@ impl<'a> Walker<'a> {
             "dictionary" => {
                 let mut t = Taint::default();
                 for c in named_children(node) {
-                    match c.kind() {
+                    match c.kind_str() {
                         "pair" => {
-                            if let Some(k) = c.child_by_field_name("key") {
+                            if let Some(k) = c.field("key") {
                                 self.eval(k);
                             }
-                            if let Some(v) = c.child_by_field_name("value") {
+                            if let Some(v) = c.field("value") {
                                 let x = self.eval(v);
                                 if !x.is_empty() {
                                     self.parts.push((self.rel(v), x.clone()));
@@ -950,20 +937,17 @@ impl<'a> Walker<'a> {
         let saved = self.env.clone();
         let kids = named_children(node);
         for c in &kids {
-            if c.kind() == "for_in_clause" {
-                let t = c
-                    .child_by_field_name("right")
-                    .map(|r| self.eval(r))
-                    .unwrap_or_default();
-                if let Some(l) = c.child_by_field_name("left") {
+            if c.kind_str() == "for_in_clause" {
+                let t = c.field("right").map(|r| self.eval(r)).unwrap_or_default();
+                if let Some(l) = c.field("left") {
                     self.bind(l, t, None);
                 }
             }
         }
         let mut out = Taint::default();
         if let Some(body) = kids.first() {
-            out = if body.kind() == "pair" {
-                body.child_by_field_name("value")
+            out = if body.kind_str() == "pair" {
+                body.field("value")
                     .map(|v| self.eval(v))
                     .unwrap_or_default()
             } else {
@@ -971,7 +955,7 @@ impl<'a> Walker<'a> {
             };
         }
         for c in &kids {
-            if c.kind() == "if_clause" {
+            if c.kind_str() == "if_clause" {
                 self.eval(*c);
             }
         }
@@ -980,10 +964,10 @@ impl<'a> Walker<'a> {
     }
 
     fn subscript(&mut self, node: Node) -> Taint {
-        let Some(value) = node.child_by_field_name("value") else {
+        let Some(value) = node.field("value") else {
             return Taint::default();
         };
-        let sub = node.child_by_field_name("subscript");
+        let sub = node.field("subscript");
         if sub.is_some_and(|s| self.is_mask_slice(s)) {
             // `key[:4]`, `key[-4:]`: a short prefix or suffix, the usual masked form.
             self.eval(value);
@@ -1008,7 +992,7 @@ impl<'a> Walker<'a> {
 
     /// `[:n]` with n ≤ 8, or `[-n:]` with n ≤ 8.
     fn is_mask_slice(&self, sub: Node) -> bool {
-        if sub.kind() != "slice" {
+        if sub.kind_str() != "slice" {
             return false;
         }
         let text: String = self
@@ -1046,7 +1030,7 @@ impl<'a> Walker<'a> {
     /// The module class `name` is an instance of: bound here (`store = KeyStore()`) or at module
     /// level.
     fn instance_class(&self, recv: Node) -> Option<String> {
-        if recv.kind() != "identifier" {
+        if recv.kind_str() != "identifier" {
             return None;
         }
         let name = self.src.node_text(recv);
@@ -1071,7 +1055,7 @@ impl<'a> Walker<'a> {
 
     /// What `value[key]` holds when `value` is a local dict with known fields.
     fn known_field(&self, value: Node, key: &str) -> Option<Taint> {
-        if value.kind() != "identifier" {
+        if value.kind_str() != "identifier" {
             return None;
         }
         let f = self.fields.get(self.src.node_text(value).as_ref())?;
@@ -1086,16 +1070,16 @@ impl<'a> Walker<'a> {
     /// The fields of a dict literal whose keys are all string literals.
     fn dict_fields(&self, rhs: Node) -> Option<Vec<(String, Taint)>> {
         let rhs = syntax::unparenthesize(rhs);
-        if rhs.kind() != "dictionary" {
+        if rhs.kind_str() != "dictionary" {
             return None;
         }
         let mut out = Vec::new();
         for c in named_children(rhs) {
-            if c.kind() != "pair" {
+            if c.kind_str() != "pair" {
                 return None;
             }
-            let key = string_value(c.child_by_field_name("key")?, self.src)?;
-            let v = self.rel(c.child_by_field_name("value")?);
+            let key = string_value(c.field("key")?, self.src)?;
+            let v = self.rel(c.field("value")?);
             let t = self
                 .parts
                 .iter()
@@ -1119,10 +1103,7 @@ impl<'a> Walker<'a> {
     }
 
     fn attribute(&mut self, node: Node) -> Taint {
-        let (Some(obj), Some(attr)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("attribute"),
-        ) else {
+        let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
             return Taint::default();
         };
         if let Some(q) = self.model.resolve(node, self.src) {
@@ -1237,7 +1218,7 @@ impl<'a> Walker<'a> {
             return None;
         }
         let node = syntax::unparenthesize(node);
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => {
                 let name = self.text(node);
                 if let Some(q) = self.handles.get(&name) {
@@ -1249,8 +1230,8 @@ impl<'a> Walker<'a> {
                 self.model.resolve(node, self.src)
             }
             "attribute" => {
-                let obj = node.child_by_field_name("object")?;
-                let attr = node.child_by_field_name("attribute")?;
+                let obj = node.field("object")?;
+                let attr = node.field("attribute")?;
                 Some(format!(
                     "{}.{}",
                     self.qualify_depth(obj, depth + 1)?,
@@ -1258,8 +1239,8 @@ impl<'a> Walker<'a> {
                 ))
             }
             "call" => {
-                let f = node.child_by_field_name("function")?;
-                if f.kind() == "identifier" {
+                let f = node.field("function")?;
+                if f.kind_str() == "identifier" {
                     // `get_table()`: what the module function returns.
                     let name = self.src.node_text(f);
                     if !self.locals.contains(name.as_ref()) && self.is_module_function(&name) {
@@ -1285,21 +1266,21 @@ impl<'a> Walker<'a> {
             return false;
         }
         let node = syntax::unparenthesize(node);
-        match node.kind() {
+        match node.kind_str() {
             "string" => {
                 let kids = named_children(node);
-                match kids.iter().find(|c| c.kind() != "string_start") {
+                match kids.iter().find(|c| c.kind_str() != "string_start") {
                     None => true,
-                    Some(first) if first.kind() == "string_end" => true,
-                    Some(first) if first.kind() == "string_content" => {
+                    Some(first) if first.kind_str() == "string_end" => true,
+                    Some(first) if first.kind_str() == "string_content" => {
                         let text = self.text(*first);
-                        let has_interp = kids.iter().any(|c| c.kind() == "interpolation");
+                        let has_interp = kids.iter().any(|c| c.kind_str() == "interpolation");
                         !has_interp
                             || text
                                 .split_once("://")
                                 .is_some_and(|(_, rest)| rest.contains('/') || rest.len() > 3)
                     }
-                    Some(first) if first.kind() == "interpolation" => first
+                    Some(first) if first.kind_str() == "interpolation" => first
                         .named_child(0)
                         .is_some_and(|e| self.is_const_depth(e, depth + 1)),
                     _ => false,
@@ -1309,27 +1290,27 @@ impl<'a> Walker<'a> {
                 .named_child(0)
                 .is_some_and(|c| self.is_const_depth(c, depth + 1)),
             "binary_operator" => node
-                .child_by_field_name("left")
+                .field("left")
                 .is_some_and(|l| self.is_const_depth(l, depth + 1)),
             "identifier" => {
                 let name = self.text(node);
                 self.consts.contains(&name) || !self.locals.contains(&name)
             }
             // `self.base_url`, `settings.partner_url`: configuration of an object, not request data.
-            "attribute" => node.child_by_field_name("object").is_some_and(|o| {
+            "attribute" => node.field("object").is_some_and(|o| {
                 matches!(self.src.node_text(o).as_ref(), "self" | "cls")
                     || self.is_const_depth(o, depth + 1)
             }),
             "call" => {
-                let Some(f) = node.child_by_field_name("function") else {
+                let Some(f) = node.field("function") else {
                     return false;
                 };
-                if f.kind() == "attribute"
-                    && f.child_by_field_name("attribute")
+                if f.kind_str() == "attribute"
+                    && f.field("attribute")
                         .is_some_and(|a| self.text(a) == "format")
                 {
                     return f
-                        .child_by_field_name("object")
+                        .field("object")
                         .is_some_and(|o| self.is_const_depth(o, depth + 1));
                 }
                 let q = self.qualify(f).unwrap_or_default();
@@ -1345,15 +1326,15 @@ impl<'a> Walker<'a> {
     }
 
     fn call(&mut self, node: Node) -> Taint {
-        let Some(func) = node.child_by_field_name("function") else {
+        let Some(func) = node.field("function") else {
             return Taint::default();
         };
         let q = self.qualify(func);
         let path = syntax::dotted_path(func, self.src);
-        let (method, recv) = if func.kind() == "attribute" {
+        let (method, recv) = if func.kind_str() == "attribute" {
             (
-                func.child_by_field_name("attribute").map(|a| self.text(a)),
-                func.child_by_field_name("object"),
+                func.field("attribute").map(|a| self.text(a)),
+                func.field("object"),
             )
         } else {
             (None, None)
@@ -1363,7 +1344,7 @@ impl<'a> Walker<'a> {
             None => Taint::default(),
         };
         if let (Some(m), Some(r)) = (method.as_deref(), recv) {
-            if r.kind() == "identifier"
+            if r.kind_str() == "identifier"
                 && !matches!(m, "get" | "items" | "values" | "keys" | "copy")
             {
                 let name = self.text(r);
@@ -1375,18 +1356,15 @@ impl<'a> Walker<'a> {
         let mut pos: Vec<(Node, Taint)> = Vec::new();
         let mut kws: Vec<(String, Node, Taint)> = Vec::new();
         let mut splat = Taint::default();
-        if let Some(args) = node.child_by_field_name("arguments") {
-            if args.kind() == "generator_expression" {
+        if let Some(args) = node.field("arguments") {
+            if args.kind_str() == "generator_expression" {
                 let t = self.eval(args);
                 pos.push((args, t));
             } else {
                 for a in named_children(args) {
-                    match a.kind() {
+                    match a.kind_str() {
                         "keyword_argument" => {
-                            let (Some(n), Some(v)) = (
-                                a.child_by_field_name("name"),
-                                a.child_by_field_name("value"),
-                            ) else {
+                            let (Some(n), Some(v)) = (a.field("name"), a.field("value")) else {
                                 continue;
                             };
                             let t = self.eval(v);
@@ -1527,7 +1505,7 @@ impl<'a> Walker<'a> {
                 _ => Taint::default(),
             };
         }
-        if func.kind() == "identifier" {
+        if func.kind_str() == "identifier" {
             let name = self.text(func);
             if !self.locals.contains(&name) && self.is_module_function(&name) {
                 return self.module_call(node, name, false, &pos, &kws);
@@ -1573,7 +1551,7 @@ impl<'a> Walker<'a> {
             }
         }
         if let (Some(m), Some(r)) = (method.as_deref(), recv) {
-            if r.kind() == "identifier" && self.text(r) == "self" {
+            if r.kind_str() == "identifier" && self.text(r) == "self" {
                 if let Some(class) = self.class.clone() {
                     // An unknown method is simply not found at resolution.
                     let callee = format!("{class}.{m}");
@@ -1593,7 +1571,7 @@ impl<'a> Walker<'a> {
             if matches!(qs, "list" | "tuple") && kws.is_empty() && splat.is_empty() {
                 if let [(arg, _)] = pos.as_slice() {
                     let arg = syntax::unparenthesize(*arg);
-                    let names_only = match arg.kind() {
+                    let names_only = match arg.kind_str() {
                         "identifier" => self.fields.contains_key(self.text(arg).as_str()),
                         "dictionary" => self.dict_fields(arg).is_some(),
                         _ => false,

@@ -39,6 +39,7 @@
 pub mod local;
 pub mod report;
 
+use crate::analysis::syntax::NodeExt;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -786,7 +787,7 @@ impl Dataflow {
 /// The flows of one item: its function (or method), or the module-level statement itself.
 pub fn item_flows(node: Node, classes: &[String], model: &Model, src: SourceText) -> Vec<FnFlow> {
     let def = super::syntax::definition(node);
-    if def.kind() == "function_definition" {
+    if def.kind_str() == "function_definition" {
         vec![local::analyze(
             def,
             node.start_byte(),
@@ -794,7 +795,7 @@ pub fn item_flows(node: Node, classes: &[String], model: &Model, src: SourceText
             model,
             src,
         )]
-    } else if def.kind() == "class_definition" {
+    } else if def.kind_str() == "class_definition" {
         Vec::new()
     } else if classes.is_empty() {
         vec![local::analyze_module_statement(node, model, src)]

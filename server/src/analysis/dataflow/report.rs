@@ -1,6 +1,7 @@
 //! Helpers the data-flow rules share: the flows of an item, the sinks key material reaches, and
 //! findings that carry the path (where the key entered, each call site on the way).
 
+use crate::analysis::syntax::NodeExt;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
@@ -15,13 +16,34 @@ use crate::analysis::{Item, Model};
 use crate::finding::Finding;
 use crate::rules::{Ctx, RuleMeta};
 
+/// The flows of an item: borrowed from the analyzer, or computed here.
+pub enum Flows<'a> {
+    Borrowed(&'a [FnFlow]),
+    Shared(Rc<Vec<FnFlow>>),
+}
+
+impl std::ops::Deref for Flows<'_> {
+    type Target = [FnFlow];
+
+    fn deref(&self) -> &[FnFlow] {
+        match self {
+            Flows::Borrowed(f) => f,
+            Flows::Shared(f) => f,
+        }
+    }
+}
+
 /// The flows of an item, with the absolute start they are relative to.
 ///
-/// Every data-flow rule asks for the flows of the same item one after the other: the last result
-/// is kept (keyed by the model, the item's node and a hash of its text), so the local walk runs
-/// once per item, not once per rule.
-pub fn flows(item: &Item, ctx: &Ctx) -> (Rc<Vec<FnFlow>>, usize) {
+/// The analyzer computes them before the rules run and hands them over in [`Ctx::flows`]; without
+/// them, every data-flow rule asks for the flows of the same item one after the other: the last
+/// result is kept (keyed by the model, the item's node and a hash of its text), so the local walk
+/// runs once per item, not once per rule.
+pub fn flows<'a>(item: &Item, ctx: &Ctx<'a>) -> (Flows<'a>, usize) {
     let start = item.node.start_byte();
+    if let Some(flows) = ctx.flows {
+        return (Flows::Borrowed(flows), start);
+    }
     let key = {
         let mut h = FxHasher::default();
         (ctx.model as *const Model as usize).hash(&mut h);
@@ -37,12 +59,12 @@ pub fn flows(item: &Item, ctx: &Ctx) -> (Rc<Vec<FnFlow>>, usize) {
             .filter(|(k, _)| *k == key)
             .map(|(_, f)| f.clone())
     }) {
-        return (hit, start);
+        return (Flows::Shared(hit), start);
     }
     let classes: Vec<String> = ctx.classes(item).iter().map(|c| c.name.clone()).collect();
     let flows = Rc::new(item_flows(item.node, &classes, ctx.model, ctx.src));
     LAST.with(|l| *l.borrow_mut() = Some((key, flows.clone())));
-    (flows, start)
+    (Flows::Shared(flows), start)
 }
 
 /// Forgets the last flows: called at the start of every analysis run, so that a key can only
@@ -155,7 +177,7 @@ pub fn sha256_of(expr: Node, ctx: &Ctx) -> String {
     let hashlib = ctx.model.module_alias("hashlib").unwrap_or("hashlib");
     let text = ctx.text(expr);
     let simple = matches!(
-        expr.kind(),
+        expr.kind_str(),
         "identifier" | "attribute" | "subscript" | "call" | "string"
     );
     if simple {
