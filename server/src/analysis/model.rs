@@ -45,6 +45,10 @@ pub struct ClassFact {
     pub testing_true: bool,
     /// Annotated fields of the body (`api_key: str`, `token: SecretStr = Field(...)`), in order.
     pub fields: Vec<String>,
+    /// The fields of [`ClassFact::fields`] whose annotation is a masked secret type (pydantic's
+    /// `SecretStr`/`SecretBytes`, `Optional[SecretStr]`, `SecretStr | None`, aliases included): their
+    /// `str()`/`repr()` and dumps show `**********`, only `.get_secret_value()` unmasks them.
+    pub masked: Vec<String>,
     /// Index of the class that contains this one, if nested.
     pub parent: Option<usize>,
 }
@@ -63,6 +67,11 @@ impl ClassFact {
                 "dev" | "development" | "test" | "tests" | "testing" | "local" | "debug"
             )
         })
+    }
+
+    /// The field's annotation is a masked secret type (see [`ClassFact::masked`]).
+    pub fn is_masked(&self, field: &str) -> bool {
+        self.masked.iter().any(|m| m == field)
     }
 }
 
@@ -90,6 +99,9 @@ pub struct ItemFacts {
     pub sets_testing_true: bool,
     /// An annotated class-body field name.
     pub field: Option<String>,
+    /// The types its annotation names, as written (`Optional[SecretStr]` → `Optional`,
+    /// `SecretStr`); calls and literals inside it (`Field(...)`) are not read.
+    pub field_types: Vec<Vec<String>>,
     /// Functions defined by this item (top-level or method).
     pub functions: Vec<FunctionFact>,
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
@@ -158,6 +170,8 @@ impl Model {
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        // (class, field, annotation types): resolved once every import is known.
+        let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
         for (f, classes) in facts {
             if let Some(class) = &f.class {
                 model.classes.push(class.clone());
@@ -169,6 +183,7 @@ impl Model {
                     }
                     if let Some(field) = &f.field {
                         class.fields.push(field.clone());
+                        annotated.push((innermost, field, &f.field_types));
                     }
                 }
             }
@@ -211,7 +226,37 @@ impl Model {
                 model.validated.extend(values.iter().cloned());
             }
         }
+        for (class, field, types) in annotated {
+            if model.is_masked_annotation(types) {
+                if let Some(class) = model.classes.get_mut(class) {
+                    class.masked.push(field.clone());
+                }
+            }
+        }
         model
+    }
+
+    /// An annotation naming a masked secret type (`SecretStr`, `SecretBytes`, pydantic's
+    /// `Secret[...]`), resolved through imports (`from pydantic import SecretStr as S`,
+    /// `pydantic.SecretStr`), possibly optional or in a container, and no plain type beside it
+    /// (`str | SecretStr` may hold a plain string).
+    fn is_masked_annotation(&self, types: &[Vec<String>]) -> bool {
+        let mut masked = false;
+        for path in types {
+            let q = self.resolve_path(path).unwrap_or_else(|| path.join("."));
+            let last = q.rsplit('.').next().unwrap_or(&q);
+            if matches!(last, "SecretStr" | "SecretBytes")
+                || (last == "Secret" && q.starts_with("pydantic."))
+            {
+                masked = true;
+            } else if matches!(
+                last,
+                "str" | "bytes" | "Any" | "object" | "AnyStr" | "Text" | "bytearray"
+            ) {
+                return false;
+            }
+        }
+        masked
     }
 
     /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
@@ -745,8 +790,9 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         return;
     };
     // A class-body field annotation: `api_key: str` / `api_key: str = Field(...)`.
-    if assign.child_by_field_name("type").is_some() && left.kind() == "identifier" {
+    if let (Some(ty), "identifier") = (assign.child_by_field_name("type"), left.kind()) {
         facts.field = Some(src.node_text(left).into_owned());
+        facts.field_types = annotation_types(ty, src);
     }
     let Some(right) = assign.child_by_field_name("right") else {
         return;
@@ -780,6 +826,27 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         _ => Binding::Other,
     };
     facts.bindings.push((name, binding));
+}
+
+/// The types an annotation names, as written: every name or dotted name outside calls and
+/// literals (`Annotated[Optional[SecretStr], Field(min_length=8)]` → `Annotated`, `Optional`,
+/// `SecretStr`).
+fn annotation_types(ty: Node, src: SourceText) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut walk = syntax::descendants(ty);
+    while let Some(n) = walk.next() {
+        match n.kind() {
+            "call" | "string" | "concatenated_string" | "keyword_argument" => walk.skip_children(),
+            "identifier" | "attribute" => {
+                if let Some(path) = dotted_path(n, src) {
+                    out.push(path);
+                    walk.skip_children();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The callee of a call as a path, looking through inner calls: `boto3.resource("x").Table` →
