@@ -49,6 +49,11 @@ pub struct ClassFact {
     /// `SecretStr`/`SecretBytes`, `Optional[SecretStr]`, `SecretStr | None`, aliases included): their
     /// `str()`/`repr()` and dumps show `**********`, only `.get_secret_value()` unmasks them.
     pub masked: Vec<String>,
+    /// Class attributes whose last binding in the body is a string literal
+    /// (`reset_url_token = "set-password"`): constants of the code (never their values).
+    pub str_consts: Vec<String>,
+    /// Attributes its methods assign on the instance (`self.api_token = token`).
+    pub self_assigned: Vec<String>,
     /// Index of the class that contains this one, if nested.
     pub parent: Option<usize>,
 }
@@ -102,6 +107,8 @@ pub struct ItemFacts {
     /// The types its annotation names, as written (`Optional[SecretStr]` → `Optional`,
     /// `SecretStr`); calls and literals inside it (`Field(...)`) are not read.
     pub field_types: Vec<Vec<String>>,
+    /// Attributes a method assigns on `self` (`self.api_token = token`), for methods.
+    pub self_assigned: Vec<String>,
     /// Functions defined by this item (top-level or method).
     pub functions: Vec<FunctionFact>,
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
@@ -184,6 +191,22 @@ impl Model {
                     if let Some(field) = &f.field {
                         class.fields.push(field.clone());
                         annotated.push((innermost, field, &f.field_types));
+                    }
+                    if f.class.is_none() {
+                        // A class-body statement: the last binding of an attribute wins.
+                        for (name, binding) in &f.bindings {
+                            class.str_consts.retain(|c| c != name);
+                            // An annotated field (`token_type: str = "bearer"`) is instance
+                            // data of a dataclass or model, not a constant.
+                            if *binding == Binding::StrLiteral && f.field.as_ref() != Some(name) {
+                                class.str_consts.push(name.clone());
+                            }
+                        }
+                    }
+                    for attr in &f.self_assigned {
+                        if !class.self_assigned.contains(attr) {
+                            class.self_assigned.push(attr.clone());
+                        }
                     }
                 }
             }
@@ -352,6 +375,37 @@ impl Model {
     /// The binding of a module-level name.
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         self.bindings.get(name)
+    }
+
+    /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
+    /// class of the module it inherits from (`reset_url_token = "set-password"` in the class body),
+    /// and no method of the class assigns it on the instance.
+    pub fn is_class_str_const(&self, class: usize, attr: &str) -> bool {
+        let mut current = class;
+        for _ in 0..8 {
+            let Some(c) = self.classes.get(current) else {
+                return false;
+            };
+            if c.self_assigned.iter().any(|a| a == attr) {
+                return false;
+            }
+            if c.str_consts.iter().any(|a| a == attr) {
+                return true;
+            }
+            // Not bound in this class: look in a base class of the module (by name).
+            if c.fields.iter().any(|f| f == attr) {
+                return false;
+            }
+            let base = c.bases.iter().find_map(|b| {
+                let [name] = b.as_slice() else { return None };
+                self.classes.iter().rposition(|k| &k.name == name)
+            });
+            match base {
+                Some(b) if b != current => current = b,
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The name under which `module` is imported as a whole (`import os` → `os`; `import os as _os`
@@ -764,6 +818,7 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                     if let Some(callee) = returned_callee(def, src) {
                         facts.returns.push((name.clone(), callee));
                     }
+                    facts.self_assigned = self_assigned(def, src);
                 }
                 facts.bindings.push((name, Binding::Def));
             }
@@ -826,6 +881,57 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         _ => Binding::Other,
     };
     facts.bindings.push((name, binding));
+}
+
+/// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
+/// its first parameter is `self`.
+fn self_assigned(def: Node, src: SourceText) -> Vec<String> {
+    let first = def
+        .child_by_field_name("parameters")
+        .and_then(|p| p.named_child(0));
+    let receiver = match first {
+        Some(p) if p.kind() == "identifier" => src.node_text(p),
+        _ => return Vec::new(),
+    };
+    if receiver != "self" {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let Some(body) = def.child_by_field_name("body") else {
+        return out;
+    };
+    for n in syntax::descendants(body) {
+        if !matches!(n.kind(), "assignment" | "augmented_assignment") {
+            continue;
+        }
+        let Some(left) = n.child_by_field_name("left") else {
+            continue;
+        };
+        let targets: Vec<Node> = if left.kind() == "attribute" {
+            vec![left]
+        } else {
+            let mut cursor = left.walk();
+            left.named_children(&mut cursor).collect()
+        };
+        for t in targets {
+            if t.kind() != "attribute" {
+                continue;
+            }
+            let (Some(obj), Some(attr)) = (
+                t.child_by_field_name("object"),
+                t.child_by_field_name("attribute"),
+            ) else {
+                continue;
+            };
+            if src.node_text(obj) == "self" {
+                let attr = src.node_text(attr).into_owned();
+                if !out.contains(&attr) {
+                    out.push(attr);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The types an annotation names, as written: every name or dotted name outside calls and
