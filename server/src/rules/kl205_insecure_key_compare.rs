@@ -69,14 +69,17 @@ fn is_literal_like(node: Node, ctx: &Ctx) -> bool {
 
 /// A string constant of the code, through the model: a module name bound to a string literal
 /// (`MARKER = "set-password"`, not shadowed in the function), or a class attribute bound to one in
-/// the class body (`self.reset_url_token`, `cls.X`, `View.X`) and never assigned on the instance.
-/// A hardcoded key compared this way is KL101's finding.
+/// the class body (`self.reset_url_token`, `cls.X`, `View.X`) and never assigned on the instance —
+/// unless its own name says it is a secret (`API_TOKEN = "…"` is a hardcoded key, compared with a
+/// guess: still a timing leak).
 fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
+    let extra = &ctx.settings.extra_secret_names;
     match node.kind() {
         "identifier" => {
             let name = ctx.text(node);
-            matches!(ctx.model.binding(&name), Some(Binding::StrLiteral))
+            !secrets::is_secret_name(&name, extra)
+                && matches!(ctx.model.binding(&name), Some(Binding::StrLiteral))
                 && !syntax::enclosing_function(node).is_some_and(|f| binds_locally(f, &name, ctx))
         }
         "attribute" => {
@@ -90,6 +93,9 @@ fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
                 return false;
             }
             let (obj, attr) = (ctx.text(obj), ctx.text(attr));
+            if secrets::is_secret_name(&attr, extra) {
+                return false;
+            }
             let class = if matches!(obj.as_ref(), "self" | "cls") {
                 item.classes.last().copied()
             } else {
