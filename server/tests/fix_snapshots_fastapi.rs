@@ -57,3 +57,8 @@ fn flask_fixes() {
 fn settings_fixes() {
     insta::assert_snapshot!(fixed("settings_env.py"));
 }
+
+#[test]
+fn masked_secret_fixes() {
+    insta::assert_snapshot!(fixed("masked_secrets.py"));
+}

@@ -46,6 +46,15 @@ pub struct ClassFact {
     pub testing_true: bool,
     /// Annotated fields of the body (`api_key: str`, `token: SecretStr = Field(...)`), in order.
     pub fields: Vec<String>,
+    /// The fields of [`ClassFact::fields`] whose annotation is a masked secret type (pydantic's
+    /// `SecretStr`/`SecretBytes`, `Optional[SecretStr]`, `SecretStr | None`, aliases included): their
+    /// `str()`/`repr()` and dumps show `**********`, only `.get_secret_value()` unmasks them.
+    pub masked: Vec<String>,
+    /// Class attributes whose last binding in the body is a string literal
+    /// (`reset_url_token = "set-password"`): constants of the code (never their values).
+    pub str_consts: Vec<String>,
+    /// Attributes its methods assign on the instance (`self.api_token = token`).
+    pub self_assigned: Vec<String>,
     /// Index of the class that contains this one, if nested.
     pub parent: Option<usize>,
 }
@@ -64,6 +73,11 @@ impl ClassFact {
                 "dev" | "development" | "test" | "tests" | "testing" | "local" | "debug"
             )
         })
+    }
+
+    /// The field's annotation is a masked secret type (see [`ClassFact::masked`]).
+    pub fn is_masked(&self, field: &str) -> bool {
+        self.masked.iter().any(|m| m == field)
     }
 }
 
@@ -91,6 +105,11 @@ pub struct ItemFacts {
     pub sets_testing_true: bool,
     /// An annotated class-body field name.
     pub field: Option<String>,
+    /// The types its annotation names, as written (`Optional[SecretStr]` → `Optional`,
+    /// `SecretStr`); calls and literals inside it (`Field(...)`) are not read.
+    pub field_types: Vec<Vec<String>>,
+    /// Attributes a method assigns on `self` (`self.api_token = token`), for methods.
+    pub self_assigned: Vec<String>,
     /// Functions defined by this item (top-level or method).
     pub functions: Vec<FunctionFact>,
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
@@ -159,6 +178,8 @@ impl Model {
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        // (class, field, annotation types): resolved once every import is known.
+        let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
         for (f, classes) in facts {
             if let Some(class) = &f.class {
                 model.classes.push(class.clone());
@@ -170,6 +191,23 @@ impl Model {
                     }
                     if let Some(field) = &f.field {
                         class.fields.push(field.clone());
+                        annotated.push((innermost, field, &f.field_types));
+                    }
+                    if f.class.is_none() {
+                        // A class-body statement: the last binding of an attribute wins.
+                        for (name, binding) in &f.bindings {
+                            class.str_consts.retain(|c| c != name);
+                            // An annotated field (`token_type: str = "bearer"`) is instance
+                            // data of a dataclass or model, not a constant.
+                            if *binding == Binding::StrLiteral && f.field.as_ref() != Some(name) {
+                                class.str_consts.push(name.clone());
+                            }
+                        }
+                    }
+                    for attr in &f.self_assigned {
+                        if !class.self_assigned.contains(attr) {
+                            class.self_assigned.push(attr.clone());
+                        }
                     }
                 }
             }
@@ -212,7 +250,37 @@ impl Model {
                 model.validated.extend(values.iter().cloned());
             }
         }
+        for (class, field, types) in annotated {
+            if model.is_masked_annotation(types) {
+                if let Some(class) = model.classes.get_mut(class) {
+                    class.masked.push(field.clone());
+                }
+            }
+        }
         model
+    }
+
+    /// An annotation naming a masked secret type (`SecretStr`, `SecretBytes`, pydantic's
+    /// `Secret[...]`), resolved through imports (`from pydantic import SecretStr as S`,
+    /// `pydantic.SecretStr`), possibly optional or in a container, and no plain type beside it
+    /// (`str | SecretStr` may hold a plain string).
+    fn is_masked_annotation(&self, types: &[Vec<String>]) -> bool {
+        let mut masked = false;
+        for path in types {
+            let q = self.resolve_path(path).unwrap_or_else(|| path.join("."));
+            let last = q.rsplit('.').next().unwrap_or(&q);
+            if matches!(last, "SecretStr" | "SecretBytes")
+                || (last == "Secret" && q.starts_with("pydantic."))
+            {
+                masked = true;
+            } else if matches!(
+                last,
+                "str" | "bytes" | "Any" | "object" | "AnyStr" | "Text" | "bytearray"
+            ) {
+                return false;
+            }
+        }
+        masked
     }
 
     /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
@@ -339,6 +407,37 @@ impl Model {
     /// The binding of a module-level name.
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         self.bindings.get(name)
+    }
+
+    /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
+    /// class of the module it inherits from (`reset_url_token = "set-password"` in the class body),
+    /// and no method of the class assigns it on the instance.
+    pub fn is_class_str_const(&self, class: usize, attr: &str) -> bool {
+        let mut current = class;
+        for _ in 0..8 {
+            let Some(c) = self.classes.get(current) else {
+                return false;
+            };
+            if c.self_assigned.iter().any(|a| a == attr) {
+                return false;
+            }
+            if c.str_consts.iter().any(|a| a == attr) {
+                return true;
+            }
+            // Not bound in this class: look in a base class of the module (by name).
+            if c.fields.iter().any(|f| f == attr) {
+                return false;
+            }
+            let base = c.bases.iter().find_map(|b| {
+                let [name] = b.as_slice() else { return None };
+                self.classes.iter().rposition(|k| &k.name == name)
+            });
+            match base {
+                Some(b) if b != current => current = b,
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The name under which `module` is imported as a whole (`import os` → `os`; `import os as _os`
@@ -752,6 +851,7 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                     if let Some(callee) = returned_callee(def, src) {
                         facts.returns.push((name.clone(), callee));
                     }
+                    facts.self_assigned = self_assigned(def, src);
                 }
                 facts.bindings.push((name, Binding::Def));
             }
@@ -778,8 +878,9 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         return;
     };
     // A class-body field annotation: `api_key: str` / `api_key: str = Field(...)`.
-    if assign.field("type").is_some() && left.kind_str() == "identifier" {
+    if let (Some(ty), "identifier") = (assign.field("type"), left.kind_str()) {
         facts.field = Some(src.node_text(left).into_owned());
+        facts.field_types = annotation_types(ty, src);
     }
     let Some(right) = assign.field("right") else {
         return;
@@ -813,6 +914,78 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
         _ => Binding::Other,
     };
     facts.bindings.push((name, binding));
+}
+
+/// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
+/// its first parameter is `self`.
+fn self_assigned(def: Node, src: SourceText) -> Vec<String> {
+    let first = def
+        .child_by_field_name("parameters")
+        .and_then(|p| p.named_child(0));
+    let receiver = match first {
+        Some(p) if p.kind() == "identifier" => src.node_text(p),
+        _ => return Vec::new(),
+    };
+    if receiver != "self" {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let Some(body) = def.child_by_field_name("body") else {
+        return out;
+    };
+    for n in syntax::descendants(body) {
+        if !matches!(n.kind(), "assignment" | "augmented_assignment") {
+            continue;
+        }
+        let Some(left) = n.child_by_field_name("left") else {
+            continue;
+        };
+        let targets: Vec<Node> = if left.kind() == "attribute" {
+            vec![left]
+        } else {
+            let mut cursor = left.walk();
+            left.named_children(&mut cursor).collect()
+        };
+        for t in targets {
+            if t.kind() != "attribute" {
+                continue;
+            }
+            let (Some(obj), Some(attr)) = (
+                t.child_by_field_name("object"),
+                t.child_by_field_name("attribute"),
+            ) else {
+                continue;
+            };
+            if src.node_text(obj) == "self" {
+                let attr = src.node_text(attr).into_owned();
+                if !out.contains(&attr) {
+                    out.push(attr);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The types an annotation names, as written: every name or dotted name outside calls and
+/// literals (`Annotated[Optional[SecretStr], Field(min_length=8)]` → `Annotated`, `Optional`,
+/// `SecretStr`).
+fn annotation_types(ty: Node, src: SourceText) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut walk = syntax::descendants(ty);
+    while let Some(n) = walk.next() {
+        match n.kind() {
+            "call" | "string" | "concatenated_string" | "keyword_argument" => walk.skip_children(),
+            "identifier" | "attribute" => {
+                if let Some(path) = dotted_path(n, src) {
+                    out.push(path);
+                    walk.skip_children();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The callee of a call as a path, looking through inner calls: `boto3.resource("x").Table` →

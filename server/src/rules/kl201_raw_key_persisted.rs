@@ -156,15 +156,11 @@ fn model_dump_fix(call: Node, ctx: &Ctx, concs: &[Conc]) -> Option<Edit> {
         .find(|c| c.kind == Kind::Model)?
         .class
         .clone()?;
-    let fields: Vec<&String> = ctx
-        .model
-        .classes
-        .iter()
-        .rev()
-        .find(|c| c.name == class)?
+    let class = ctx.model.classes.iter().rev().find(|c| c.name == class)?;
+    let fields: Vec<&String> = class
         .fields
         .iter()
-        .filter(|f| frameworks::is_key_name(f))
+        .filter(|f| frameworks::is_key_name(f) && !class.is_masked(f))
         .collect();
     if fields.is_empty() {
         return None;

@@ -60,7 +60,7 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         item,
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
-    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |_| true);
+    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
     let only_keys = all.iter().all(|c| c.kind == Kind::Key);
     let simple = matches!(
         value.kind(),
@@ -79,7 +79,7 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
     } else if value.kind() == "string" {
         // f-string: fingerprint each interpolated key.
         for (range, taint) in &hit.sink.parts {
-            let concs = report::concs_of(hit.flow, start, ctx, taint, |_| true);
+            let concs = report::concs_of(hit.flow, start, ctx, taint, |k| !k.is_masked());
             if concs.is_empty() {
                 continue;
             }

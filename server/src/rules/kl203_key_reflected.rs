@@ -114,13 +114,13 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         item,
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
-    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |_| true);
+    let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
     if all.iter().any(|c| c.kind != Kind::Key) {
         return None;
     }
     let mut pairs: Vec<Node> = Vec::new();
     for (range, taint) in &hit.sink.parts {
-        if report::concs_of(hit.flow, start, ctx, taint, |_| true).is_empty() {
+        if report::concs_of(hit.flow, start, ctx, taint, |k| !k.is_masked()).is_empty() {
             continue;
         }
         let part = report::node_at(item, range.start + start..range.end + start)?;

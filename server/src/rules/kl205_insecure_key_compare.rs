@@ -4,7 +4,7 @@
 
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, Item};
+use crate::analysis::{secrets, syntax, Binding, Item};
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -67,6 +67,84 @@ fn is_literal_like(node: Node, ctx: &Ctx) -> bool {
     }
 }
 
+/// A string constant of the code, through the model: a module name bound to a string literal
+/// (`MARKER = "set-password"`, not shadowed in the function), or a class attribute bound to one in
+/// the class body (`self.reset_url_token`, `cls.X`, `View.X`) and never assigned on the instance —
+/// unless its own name says it is a secret (`API_TOKEN = "…"` is a hardcoded key, compared with a
+/// guess: still a timing leak).
+fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
+    let node = syntax::unparenthesize(node);
+    let extra = &ctx.settings.extra_secret_names;
+    match node.kind() {
+        "identifier" => {
+            let name = ctx.text(node);
+            !secrets::is_secret_name(&name, extra)
+                && matches!(ctx.model.binding(&name), Some(Binding::StrLiteral))
+                && !syntax::enclosing_function(node).is_some_and(|f| binds_locally(f, &name, ctx))
+        }
+        "attribute" => {
+            let (Some(obj), Some(attr)) = (
+                node.child_by_field_name("object"),
+                node.child_by_field_name("attribute"),
+            ) else {
+                return false;
+            };
+            if obj.kind() != "identifier" {
+                return false;
+            }
+            let (obj, attr) = (ctx.text(obj), ctx.text(attr));
+            if secrets::is_secret_name(&attr, extra) {
+                return false;
+            }
+            let class = if matches!(obj.as_ref(), "self" | "cls") {
+                item.classes.last().copied()
+            } else {
+                ctx.model
+                    .classes
+                    .iter()
+                    .rposition(|c| c.name == obj && c.parent.is_none())
+                    .filter(|_| matches!(ctx.model.binding(&obj), None | Some(Binding::Def)))
+            };
+            class.is_some_and(|c| ctx.model.is_class_str_const(c, &attr))
+        }
+        _ => false,
+    }
+}
+
+/// `name` is a parameter of `func` or assigned in its body (a local that shadows the module's).
+fn binds_locally(func: Node, name: &str, ctx: &Ctx) -> bool {
+    for n in syntax::descendants(func) {
+        let target = match n.kind() {
+            "identifier" if n.parent().is_some_and(|p| p.kind() == "parameters") => Some(n),
+            "default_parameter" | "typed_default_parameter" => n.child_by_field_name("name"),
+            "typed_parameter" => n.named_child(0),
+            "assignment" | "augmented_assignment" | "for_statement" | "named_expression" => n
+                .child_by_field_name("left")
+                .or_else(|| n.child_by_field_name("name")),
+            "global_statement" => return false,
+            _ => None,
+        };
+        let Some(target) = target else { continue };
+        if target.kind() == "identifier" {
+            if ctx.text(target) == name {
+                return true;
+            }
+        } else if matches!(
+            target.kind(),
+            "pattern_list" | "tuple_pattern" | "list_pattern"
+        ) {
+            let mut cursor = target.walk();
+            if target
+                .named_children(&mut cursor)
+                .any(|t| t.kind() == "identifier" && ctx.text(t) == name)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Names that mark the confirmation of a value the user just typed (no timing secret involved).
 fn is_confirmation(name: &str) -> bool {
     syntax::name_words(name).iter().any(|w| {
@@ -116,7 +194,10 @@ impl Rule for InsecureKeyCompare {
                 "!=" => true,
                 _ => continue,
             };
-            if is_literal_like(left, ctx) || is_literal_like(right, ctx) {
+            if [left, right]
+                .iter()
+                .any(|&o| is_literal_like(o, ctx) || is_code_constant(o, item, ctx))
+            {
                 continue;
             }
             let names = [operand_name(left, ctx), operand_name(right, ctx)];

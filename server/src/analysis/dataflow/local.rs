@@ -191,11 +191,83 @@ impl<'a> Walker<'a> {
         self.flow.sinks.push(sink);
     }
 
-    /// A class of the module with a key-named field.
-    fn secret_model(&self, name: &str) -> Option<(String, String)> {
+    /// A class of the module with a key-named field: (class, field, masked). `masked` when every
+    /// key-named field is a masked type (`SecretStr`); the field named is then the first of them,
+    /// otherwise the first one that is not masked.
+    fn secret_model(&self, name: &str) -> Option<(String, String, bool)> {
         let class = self.model.classes.iter().rev().find(|c| c.name == name)?;
-        let field = class.fields.iter().find(|f| fw::is_key_name(f))?;
-        Some((class.name.clone(), field.clone()))
+        let mut keys = class.fields.iter().filter(|f| fw::is_key_name(f));
+        let first = keys.clone().next()?;
+        Some(match keys.find(|f| !class.is_masked(f)) {
+            Some(field) => (class.name.clone(), field.clone(), false),
+            None => (class.name.clone(), first.clone(), true),
+        })
+    }
+
+    /// The kind of a source holding a model (or settings) with secret fields.
+    fn model_kind(masked: bool) -> Kind {
+        if masked {
+            Kind::MaskedModel
+        } else {
+            Kind::Model
+        }
+    }
+
+    /// Every model class of the module that declares `field` masks it (`SecretStr`), and one does.
+    fn masked_everywhere(&self, field: &str) -> bool {
+        let mut declared = self
+            .model
+            .classes
+            .iter()
+            .filter(|c| c.fields.iter().any(|f| f == field))
+            .peekable();
+        declared.peek().is_some() && declared.all(|c| c.is_masked(field))
+    }
+
+    /// The field `field` of model class `class` is masked (`SecretStr`).
+    fn masked_field(&self, class: Option<&str>, field: &str) -> bool {
+        class.is_some_and(|class| {
+            self.model
+                .classes
+                .iter()
+                .rev()
+                .find(|c| c.name == class)
+                .is_some_and(|c| c.is_masked(field))
+        })
+    }
+
+    /// `.get_secret_value()`: what `t` holds, unmasked.
+    fn unmask(&mut self, t: Taint, at: Node) -> Taint {
+        let mut out = Taint::default();
+        for l in t.0 {
+            match l.base {
+                Base::Source(i) if l.mode == Mode::Whole => {
+                    let s = self.flow.sources[i as usize].clone();
+                    match s.kind {
+                        Kind::Masked | Kind::MaskedModel => {
+                            let origin = s
+                                .message
+                                .split_once('(')
+                                .map_or("", |(_, r)| r.trim_end_matches(')'));
+                            let x = self.source(
+                                at,
+                                Kind::Key,
+                                format!("API key unmasked here ({origin})"),
+                                None,
+                                None,
+                            );
+                            out.union(&x);
+                        }
+                        _ => out.union(&Taint(vec![l])),
+                    }
+                }
+                _ => out.union(&Taint(vec![Label {
+                    base: l.base,
+                    mode: Mode::compose(Mode::Unmask, l.mode),
+                }])),
+            }
+        }
+        out
     }
 
     fn output_filtered(&self, def: Node) -> bool {
@@ -216,7 +288,7 @@ impl<'a> Walker<'a> {
             if t.kind_str() == "identifier" {
                 let name = self.text(t);
                 return self.model.classes.iter().any(|c| c.name == name)
-                    && self.secret_model(&name).is_none();
+                    && self.secret_model(&name).is_none_or(|(_, _, masked)| masked);
             }
         }
         false
@@ -365,10 +437,10 @@ impl<'a> Walker<'a> {
                     taint.union(&t);
                 } else if !marked && is_route {
                     let class_name = ty_text.rsplit('.').next().unwrap_or(&ty_text).to_string();
-                    if let Some((class, field)) = self.secret_model(&class_name) {
+                    if let Some((class, field, masked)) = self.secret_model(&class_name) {
                         let t = self.source(
                             name_node,
-                            Kind::Model,
+                            Self::model_kind(masked),
                             format!(
                                 "request body `{class}` with secret field `{field}` enters here"
                             ),
@@ -1130,7 +1202,11 @@ impl<'a> Walker<'a> {
         }
         let Some(field) = field else { return t };
         let mode = if fw::is_key_name(field) {
-            Mode::Secret
+            if self.masked_everywhere(field) {
+                Mode::MaskedField
+            } else {
+                Mode::Secret
+            }
         } else if matches!(
             field,
             "Item" | "Items" | "Attributes" | "Responses" | "__dict__" | "credentials"
@@ -1144,6 +1220,11 @@ impl<'a> Walker<'a> {
             match l.base {
                 Base::Source(i) if l.mode == Mode::Whole => {
                     let s = self.flow.sources[i as usize].clone();
+                    let mode = if mode == Mode::MaskedField {
+                        Mode::Secret
+                    } else {
+                        mode
+                    };
                     match (s.kind, mode) {
                         (Kind::Key, _) => out.union(&Taint(vec![l])),
                         (Kind::Request, _) if field == "headers" => {
@@ -1181,6 +1262,23 @@ impl<'a> Walker<'a> {
                             out.union(&x);
                         }
                         (_, Mode::Whole) => out.union(&Taint(vec![l])),
+                        (Kind::Masked, _) => {}
+                        (Kind::Model | Kind::MaskedModel, Mode::Secret)
+                            if s.kind == Kind::MaskedModel
+                                || self.masked_field(s.class.as_deref(), field) =>
+                        {
+                            let x = self.source(
+                                at,
+                                Kind::Masked,
+                                format!(
+                                    "masked secret enters here (field `{field}` of `{}`)",
+                                    s.class.clone().unwrap_or_default()
+                                ),
+                                s.class.clone(),
+                                None,
+                            );
+                            out.union(&x);
+                        }
                         (kind, Mode::Secret) => {
                             let message = match kind {
                                 Kind::Headers => format!("API key enters here (header `{field}`)"),
@@ -1196,7 +1294,7 @@ impl<'a> Walker<'a> {
                             let x = self.source(at, Kind::Key, message, None, None);
                             out.union(&x);
                         }
-                        (_, Mode::Other) => {}
+                        (_, Mode::Other | Mode::Unmask | Mode::MaskedField) => {}
                     }
                 }
                 _ => out.union(&Taint(vec![Label {
@@ -1532,10 +1630,10 @@ impl<'a> Walker<'a> {
                             .any(|b| b.last().is_some_and(|l| l.ends_with("Settings")))
                     });
                 if settings {
-                    if let Some((class, field)) = self.secret_model(&name) {
+                    if let Some((class, field, masked)) = self.secret_model(&name) {
                         return self.source(
                             node,
-                            Kind::Model,
+                            Self::model_kind(masked),
                             format!("settings `{class}` with secret field `{field}` loaded here"),
                             Some(class),
                             None,
@@ -1543,9 +1641,21 @@ impl<'a> Walker<'a> {
                     }
                 }
                 // A model keeps only its declared fields: built from key material, it holds the
-                // key only if one of them is secret-named.
-                if self.secret_model(&name).is_some() {
-                    return all_args;
+                // key only if one of them is secret-named; masked (`SecretStr`) if they all are.
+                match self.secret_model(&name) {
+                    Some((class, field, true)) if !all_args.is_empty() => {
+                        return self.source(
+                            node,
+                            Kind::MaskedModel,
+                            format!(
+                                "model `{class}` with masked secret field `{field}` built here"
+                            ),
+                            Some(class),
+                            None,
+                        );
+                    }
+                    Some((_, _, false)) => return all_args,
+                    _ => {}
                 }
                 return Taint::default();
             }
@@ -1634,6 +1744,7 @@ impl<'a> Walker<'a> {
             {
                 Taint::default()
             }
+            "get_secret_value" => self.unmask(recv_t, node),
             m if fw::is_carrying_method(m) => {
                 let mut t = recv_t;
                 t.union(&all_args);

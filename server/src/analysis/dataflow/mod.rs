@@ -59,15 +59,22 @@ pub enum Mode {
     Secret,
     /// Another field of it (`reg.name`, `item["id"]`).
     Other,
+    /// A secret-named field that every model class of the module declaring it masks
+    /// (`github_token: SecretStr`): masked when its holder is a model, key material otherwise.
+    MaskedField,
+    /// It, or a secret-named field of it, unmasked: `.get_secret_value()` of a pydantic
+    /// `SecretStr` (`settings.api_key.get_secret_value()`).
+    Unmask,
 }
 
 impl Mode {
     /// Projecting a value derived by `inner` with `outer`.
     pub fn compose(outer: Mode, inner: Mode) -> Mode {
-        if inner == Mode::Whole {
-            outer
-        } else {
-            inner
+        match (outer, inner) {
+            (outer, Mode::Whole) => outer,
+            // A secret field, unmasked.
+            (Mode::Unmask, Mode::Secret | Mode::MaskedField) => Mode::Unmask,
+            (_, inner) => inner,
         }
     }
 }
@@ -144,15 +151,30 @@ pub enum Kind {
     Model,
     /// A whole item read back from DynamoDB.
     Stored,
+    /// Key material masked by its type (a pydantic `SecretStr`): `str()`, `repr()`, logs and dumps
+    /// show `**********`; not key material until `.get_secret_value()` unmasks it.
+    Masked,
+    /// A Pydantic model (or settings) whose secret-named fields are all masked (`SecretStr`): its
+    /// secret fields are [`Kind::Masked`].
+    MaskedModel,
 }
 
 impl Kind {
+    /// Masked by its type (`SecretStr`): shown as `**********`, not reported.
+    pub fn is_masked(self) -> bool {
+        matches!(self, Kind::Masked | Kind::MaskedModel)
+    }
+
     /// The kind of `self` projected by `mode`, or `None` when the projection holds no key.
     pub fn apply(self, mode: Mode) -> Option<Kind> {
         match (self, mode) {
             (k, Mode::Whole) => Some(k),
             (Kind::Key, _) => Some(Kind::Key),
-            (_, Mode::Secret) => Some(Kind::Key),
+            (Kind::Masked | Kind::MaskedModel, Mode::Unmask) => Some(Kind::Key),
+            (Kind::Masked, _) => None,
+            (Kind::MaskedModel, Mode::Secret) => Some(Kind::Masked),
+            (Kind::Model | Kind::MaskedModel, Mode::MaskedField) => Some(Kind::Masked),
+            (_, Mode::Secret | Mode::Unmask | Mode::MaskedField) => Some(Kind::Key),
             (_, Mode::Other) => None,
         }
     }

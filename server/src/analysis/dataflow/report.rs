@@ -159,7 +159,13 @@ pub fn origin(conc: &Conc) -> String {
         Kind::Model => format!("model `{}`", conc.class.clone().unwrap_or_default()),
         Kind::Stored => "a stored item".into(),
         Kind::Body => "the request body".into(),
-        Kind::Key => "an API key".into(),
+        Kind::Key => match &conc.class {
+            // A secret field of a model or settings object defined elsewhere (a global).
+            Some(class) => format!("a secret field of `{class}`"),
+            None => "an API key".into(),
+        },
+        Kind::Masked => "a masked secret".into(),
+        Kind::MaskedModel => format!("model `{}`", conc.class.clone().unwrap_or_default()),
     }
 }
 
