@@ -510,6 +510,48 @@ fn run_rule(
     }
 }
 
+/// Pays the one-time costs of the analysis (compiling the secret patterns, first use of every
+/// rule's code and tables) on a small sample whose findings are thrown away, so that they do not
+/// fall on a keystroke. The language server runs it on the blocking pool at start-up.
+pub fn warm_up() {
+    secrets::warm_up();
+    let _ = analyze_text(WARM_UP_SAMPLE, &Options::default());
+}
+
+/// A small module that goes through most rules: imports, a route, a settings class, hard-coded
+/// and environment keys, logging, a URL with credentials.
+const WARM_UP_SAMPLE: &str = r#"import logging
+import os
+
+import boto3
+import requests
+from fastapi import FastAPI, Header
+
+logger = logging.getLogger(__name__)
+app = FastAPI()
+table = boto3.resource("dynamodb").Table("keys")
+API_KEY = "sk-live-4f9c2b7e8d1a6f3c9a0b"
+STRIPE_KEY = os.environ["STRIPE_KEY"]
+DATABASE_URL = "postgresql://app:s3cr3tpassw0rd@db.internal.example.com/app"
+
+
+class Settings:
+    api_key: str = "AKIAIOSFODNN7EXAMPLE"
+    debug = True
+
+
+def save(key):
+    table.put_item(Item={"key": key})
+
+
+@app.get("/items")
+def items(x_api_key: str = Header(...)):
+    logger.info("key %s", x_api_key)
+    save(x_api_key)
+    requests.get("https://api.example.com", headers={"Authorization": x_api_key})
+    return {"key": x_api_key}
+"#;
+
 /// Analyses a text from scratch (CLI, tests).
 pub fn analyze_text(text: &str, options: &Options) -> (crate::document::Document, Analysis) {
     let doc = crate::document::Document::new(text, 0);
