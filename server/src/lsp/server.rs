@@ -261,9 +261,13 @@ impl Server {
     pub async fn analyze(&self, job: Job) -> Option<(u64, Arc<Results>)> {
         let uri = job.uri.clone();
         let generation = job.generation;
-        let outcome = match run_inline(job) {
-            Ok(outcome) => Ok(outcome),
-            Err(job) => tokio::task::spawn_blocking(move || run_job(job)).await,
+        let mut job = Some(job);
+        let outcome = match run_inline(&mut job) {
+            Some(outcome) => Ok(outcome),
+            None => {
+                let job = job.expect("left when not run inline");
+                tokio::task::spawn_blocking(move || run_job(job)).await
+            }
         };
         match outcome {
             Ok(JobOutcome::Done(results, panics, config_error)) => {
@@ -476,19 +480,21 @@ fn reset_poisoned<'a>(
     guard
 }
 
-/// Runs `job` right here when its document's last analysis was cheap and the analyzer is free;
-/// gives it back otherwise.
-fn run_inline(job: Job) -> std::result::Result<JobOutcome, Job> {
+/// Runs the job right here (taking it) when its document's last analysis was cheap and the
+/// analyzer is free; leaves it in place otherwise.
+fn run_inline(slot: &mut Option<Job>) -> Option<JobOutcome> {
+    let job = slot.as_ref()?;
     if job.cost_us.load(Ordering::Relaxed) > INLINE_BUDGET.as_micros() as u64 {
-        return Err(job);
+        return None;
     }
     let analyzer = job.analyzer.clone();
     let guard = match analyzer.try_lock() {
         Ok(guard) => guard,
         Err(TryLockError::Poisoned(e)) => reset_poisoned(e),
-        Err(TryLockError::WouldBlock) => return Err(job),
+        Err(TryLockError::WouldBlock) => return None,
     };
-    Ok(catch_unwind(AssertUnwindSafe(|| run_locked(job, guard))).unwrap_or(JobOutcome::Panicked))
+    let job = slot.take()?;
+    Some(catch_unwind(AssertUnwindSafe(|| run_locked(job, guard))).unwrap_or(JobOutcome::Panicked))
 }
 
 fn run_job(job: Job) -> JobOutcome {
