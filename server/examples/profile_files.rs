@@ -42,7 +42,7 @@ fn main() {
         total += took;
         rows.push((took, text.lines().count(), path.display().to_string()));
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|b| std::cmp::Reverse(b.0));
     println!("kept {kept} ({lines} lines), skipped {skipped}; parse alone {parse:.2?}, parse + analysis {total:.2?} (one thread)");
     for (took, lines, path) in rows.iter().take(top) {
         println!("{took:>10.2?} {lines:>6} lines  {path}");
