@@ -239,7 +239,8 @@ impl Deps {
 /// Analyses one document again and again, reusing what an edit did not touch.
 #[derive(Default)]
 pub struct Analyzer {
-    cache: FxHashMap<(u64, u32), CachedItem>,
+    /// Boxed: the entries move into a vector and back on every run (hundreds of items).
+    cache: FxHashMap<(u64, u32), Box<CachedItem>>,
     options_hash: u64,
     dataflow: Option<LastDataflow>,
 }
@@ -294,7 +295,7 @@ impl Analyzer {
         }
 
         let mut old = std::mem::take(&mut self.cache);
-        let mut fresh: Vec<CachedItem> = Vec::with_capacity(items.len());
+        let mut fresh: Vec<Box<CachedItem>> = Vec::with_capacity(items.len());
         for (item, key) in items.iter().zip(&keys) {
             let start = item.node.start_byte();
             match old.remove(key) {
@@ -310,12 +311,12 @@ impl Analyzer {
                     }
                     fresh.push(cached);
                 }
-                None => fresh.push(CachedItem {
+                None => fresh.push(Box::new(CachedItem {
                     start,
                     facts: item_facts(item.node, item.header, src),
                     findings: None,
                     flows: None,
-                }),
+                })),
             }
         }
 
@@ -464,7 +465,9 @@ impl Analyzer {
         });
         findings.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
 
-        self.cache = keys.into_iter().zip(fresh).collect();
+        let mut cache = FxHashMap::with_capacity_and_hasher(fresh.len(), Default::default());
+        cache.extend(keys.into_iter().zip(fresh));
+        self.cache = cache;
         let items_total = items.len();
         Analysis {
             findings,
