@@ -29,9 +29,13 @@
 //! cost: one that took at most [`INLINE_BUDGET`] runs right in the handler, on the message loop
 //! (a keystroke re-checks one item: the hand-offs to and from the blocking pool, two thread
 //! wake-ups, would cost more than the work), provided the analyzer is free; anything else —
-//! a first analysis, a big change, an analyzer still busy with an older version — runs on the
-//! blocking pool (`spawn_blocking`), so the message loop is never held for long. A job whose
-//! version is no longer the document's latest when it gets the analyzer skips the work. Results are stored and published only while holding `publish_lock`, after checking
+//! a first analysis, one after a settings change, an analyzer still busy with an older version,
+//! a document whose last analysis was slow — runs on the blocking pool (`spawn_blocking`). The
+//! cost is known only afterwards: a keystroke that changes the module model (every item checked
+//! again) after cheap ones runs inline once at its full cost (up to a from-scratch analysis:
+//! ~0.2 s for 5,000 lines), and holds the message loop that long; the next one goes to the pool.
+//! A job whose version is no longer the document's latest when it gets the analyzer skips the
+//! work. Results are stored and published only while holding `publish_lock`, after checking
 //! that the document (same open generation) is still at the analysed version; check and send are
 //! atomic with respect to other publishers, so a publish for version *n* can never follow one for
 //! *n + 1*, and the last publish is always for the latest text. A settings change bumps an epoch
@@ -165,6 +169,8 @@ impl State {
         self.settings_epoch += 1;
         for d in self.docs.values_mut() {
             d.results = None;
+            // New settings can re-check every item: not a job for the message loop.
+            d.cost_us.store(u64::MAX, Ordering::Relaxed);
         }
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
         uris.iter()
