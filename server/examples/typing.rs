@@ -1,11 +1,14 @@
 //! In-process typing loop for profiling (perf / callgrind): types the replay's line into a file at
-//! the end or in the middle, applying each keystroke to the document and analysing it.
+//! the end or in the middle, applying each keystroke to the document and analysing it the way the
+//! language server does (`config::analyze` with the default configuration, conversion to LSP
+//! diagnostics and their JSON).
 //!
 //! `cargo run --release -p keylint --example typing -- FILE [end|middle] [rounds]`
 
 use std::time::{Duration, Instant};
 
-use keylint::analysis::{Analyzer, Options};
+use keylint::analysis::Analyzer;
+use keylint::config::Config;
 use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
 
 const LINE: &str = "PASSWORD = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"  # typed by replay";
@@ -15,6 +18,9 @@ fn main() {
     let text = std::fs::read_to_string(&args[1]).expect("a file");
     let middle = args.get(2).is_some_and(|s| s == "middle");
     let rounds: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5);
+    // `KEYLINT_TRACE=1`: one line per keystroke (the text typed so far, document and analysis
+    // times, items checked), to see which keystrokes are slow.
+    let trace = std::env::var_os("KEYLINT_TRACE").is_some();
     let lines: Vec<&str> = text.split('\n').collect();
     let (line_no, indent) = if middle {
         let mid = lines.len() / 2;
@@ -51,12 +57,22 @@ fn main() {
         edits.push(((typed_line, col), ch.to_string()));
         col += ch.len_utf8() as u32;
     }
-    let options = Options::default();
-    let (mut apply, mut analyze) = (Vec::new(), Vec::new());
+    let config = Config::default();
+    let path = std::path::Path::new("typed.py");
+    let uri: tower_lsp_server::ls_types::Uri = "file:///typed.py".parse().expect("a URI");
+    let analyze = |analyzer: &mut Analyzer, doc: &Document| {
+        let a = keylint::config::analyze(analyzer, &doc.tree, doc.source(), &config, Some(path));
+        let diagnostics = keylint::lsp::convert::diagnostics(&uri, doc, &a, PositionEncoding::Utf8);
+        let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
+        std::hint::black_box(json);
+        a
+    };
+    let (mut apply, mut analyses) = (Vec::new(), Vec::new());
     let mut checked = 0;
     let mut doc = Document::new(&text, 1);
     let mut analyzer = Analyzer::new();
-    analyzer.analyze(&doc.tree, doc.source(), &options);
+    keylint::analysis::warm_up();
+    analyze(&mut analyzer, &doc);
     let mut version = 1;
     for round in 0..rounds {
         if round > 0 {
@@ -75,7 +91,7 @@ fn main() {
                 text: String::new(),
             };
             doc.apply_changes(&[change], version, PositionEncoding::Utf8);
-            analyzer.analyze(&doc.tree, doc.source(), &options);
+            analyze(&mut analyzer, &doc);
             assert_eq!(doc.text(), text);
         }
         for ((l, c), s) in edits.iter() {
@@ -86,14 +102,26 @@ fn main() {
             };
             let t = Instant::now();
             doc.apply_changes(&[change], version, PositionEncoding::Utf8);
-            apply.push(t.elapsed());
+            let dt_apply = t.elapsed();
+            apply.push(dt_apply);
             let t = Instant::now();
-            let a = analyzer.analyze(&doc.tree, doc.source(), &options);
-            analyze.push(t.elapsed());
+            let a = analyze(&mut analyzer, &doc);
+            let dt_analyze = t.elapsed();
+            analyses.push(dt_analyze);
             checked += a.items_checked;
+            if trace {
+                let line = doc.rope.line(typed_line as usize).to_string();
+                println!(
+                    "{:>9.3} {:>9.3} {:>5} {:?}",
+                    dt_apply.as_secs_f64() * 1e3,
+                    dt_analyze.as_secs_f64() * 1e3,
+                    a.items_checked,
+                    line.trim_end()
+                );
+            }
         }
     }
-    for (name, v) in [("apply", &mut apply), ("analyze", &mut analyze)] {
+    for (name, v) in [("apply", &mut apply), ("analyze", &mut analyses)] {
         v.sort();
         let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
         let mean: Duration = v.iter().sum::<Duration>() / v.len() as u32;

@@ -794,3 +794,39 @@ fn source_text_slices_match_the_string() {
         Ok(())
     });
 }
+
+/// `SourceText::contains` against `str::contains`, with needles cut out of the text itself (so
+/// that many straddle a chunk boundary) and needles that may not occur.
+#[test]
+fn source_text_contains_matches_the_string() {
+    use keylint::document::SourceText;
+    let strategy = (text(4000), vec((0usize..20000, 1usize..12), 1..20));
+    run(256, strategy, |(text, cuts)| {
+        let rope = ropey::Rope::from_str(&text);
+        let src = SourceText::new(&rope);
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        for (a, len) in cuts {
+            let s = floor(a % (text.len() + 1));
+            let e = floor(s + len);
+            let needle = &text[s..e];
+            prop_assert!(src.contains(needle), "{needle:?} is in the text");
+            let absent = format!("{needle}\u{1}keylint");
+            prop_assert_eq!(src.contains(&absent), text.contains(&absent));
+        }
+        // Several chunks: every chunk boundary with the needle across it.
+        let chunks: Vec<&str> = rope.chunks().collect();
+        let mut at = 0;
+        for pair in chunks.windows(2) {
+            at += pair[0].len();
+            let (s, e) = (floor(at.saturating_sub(3)), floor(at + 3));
+            prop_assert!(src.contains(&text[s..e]));
+        }
+        Ok(())
+    });
+}

@@ -271,7 +271,8 @@ impl Deps {
 /// Analyses one document again and again, reusing what an edit did not touch.
 #[derive(Default)]
 pub struct Analyzer {
-    cache: FxHashMap<(u64, u32), CachedItem>,
+    /// Boxed: the entries move into a vector and back on every run (hundreds of items).
+    cache: FxHashMap<(u64, u32), Box<CachedItem>>,
     options_hash: u64,
     dataflow: Option<LastDataflow>,
 }
@@ -326,7 +327,7 @@ impl Analyzer {
         }
 
         let mut old = std::mem::take(&mut self.cache);
-        let mut fresh: Vec<CachedItem> = Vec::with_capacity(items.len());
+        let mut fresh: Vec<Box<CachedItem>> = Vec::with_capacity(items.len());
         for (item, key) in items.iter().zip(&keys) {
             let start = item.node.start_byte();
             match old.remove(key) {
@@ -342,12 +343,12 @@ impl Analyzer {
                     }
                     fresh.push(cached);
                 }
-                None => fresh.push(CachedItem {
+                None => fresh.push(Box::new(CachedItem {
                     start,
                     facts: item_facts(item, src),
                     findings: None,
                     flows: None,
-                }),
+                })),
             }
         }
 
@@ -503,7 +504,9 @@ impl Analyzer {
         });
         findings.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
 
-        self.cache = keys.into_iter().zip(fresh).collect();
+        let mut cache = FxHashMap::with_capacity_and_hasher(fresh.len(), Default::default());
+        cache.extend(keys.into_iter().zip(fresh));
+        self.cache = cache;
         let items_total = items.len();
         Analysis {
             findings,
@@ -548,6 +551,48 @@ fn run_rule(
         }
     }
 }
+
+/// Pays the one-time costs of the analysis (compiling the secret patterns, first use of every
+/// rule's code and tables) on a small sample whose findings are thrown away, so that they do not
+/// fall on a keystroke. The language server runs it on the blocking pool at start-up.
+pub fn warm_up() {
+    secrets::warm_up();
+    let _ = analyze_text(WARM_UP_SAMPLE, &Options::default());
+}
+
+/// A small module that goes through most rules: imports, a route, a settings class, hard-coded
+/// and environment keys, logging, a URL with credentials.
+const WARM_UP_SAMPLE: &str = r#"import logging
+import os
+
+import boto3
+import requests
+from fastapi import FastAPI, Header
+
+logger = logging.getLogger(__name__)
+app = FastAPI()
+table = boto3.resource("dynamodb").Table("keys")
+API_KEY = "sk-live-4f9c2b7e8d1a6f3c9a0b"
+STRIPE_KEY = os.environ["STRIPE_KEY"]
+DATABASE_URL = "postgresql://app:s3cr3tpassw0rd@db.internal.example.com/app"
+
+
+class Settings:
+    api_key: str = "AKIAIOSFODNN7EXAMPLE"
+    debug = True
+
+
+def save(key):
+    table.put_item(Item={"key": key})
+
+
+@app.get("/items")
+def items(x_api_key: str = Header(...)):
+    logger.info("key %s", x_api_key)
+    save(x_api_key)
+    requests.get("https://api.example.com", headers={"Authorization": x_api_key})
+    return {"key": x_api_key}
+"#;
 
 /// Analyses a text from scratch (CLI, tests).
 pub fn analyze_text(text: &str, options: &Options) -> (crate::document::Document, Analysis) {

@@ -103,3 +103,17 @@ fn typing_module_names_matches_scratch_analysis() {
         type_and_erase(&text, 0, "os = app = 1", true, &name);
     }
 }
+
+#[test]
+fn the_warm_up_sample_goes_through_several_rules() {
+    super::warm_up();
+    let (_, analysis) = analyze_text(super::WARM_UP_SAMPLE, &Options::default());
+    let mut rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule.code).collect();
+    rules.sort();
+    rules.dedup();
+    assert!(analysis.panics.is_empty());
+    assert!(
+        rules.len() >= 4,
+        "the warm-up sample only reaches {rules:?}"
+    );
+}

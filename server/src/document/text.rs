@@ -88,6 +88,35 @@ impl<'a> SourceText<'a> {
         }
     }
 
+    /// Whether the text contains `needle`, searched chunk by chunk (no copy of the text; a match
+    /// across a chunk boundary is found too).
+    pub fn contains(&self, needle_str: &str) -> bool {
+        let needle = needle_str.as_bytes();
+        if needle.is_empty() {
+            return true;
+        }
+        // The last `needle.len() - 1` bytes seen, joined with the next chunk's first bytes.
+        let mut tail: Vec<u8> = Vec::with_capacity(2 * needle.len());
+        for chunk in self.rope.chunks() {
+            let bytes = chunk.as_bytes();
+            if !tail.is_empty() {
+                let head = &bytes[..bytes.len().min(needle.len() - 1)];
+                tail.extend_from_slice(head);
+                if find(&tail, needle) {
+                    return true;
+                }
+                tail.truncate(tail.len() - head.len());
+            }
+            if chunk.contains(needle_str) {
+                return true;
+            }
+            tail.extend_from_slice(bytes);
+            let keep = tail.len().min(needle.len() - 1);
+            tail.drain(..tail.len() - keep);
+        }
+        false
+    }
+
     /// 0-based line of a byte offset (LSP line semantics: `\n`, `\r\n`, `\r`).
     pub fn line_of(&self, byte: usize) -> usize {
         self.rope.byte_to_line(byte.min(self.rope.len_bytes()))
@@ -115,6 +144,11 @@ impl<'a> SourceText<'a> {
             "\n"
         }
     }
+}
+
+/// Whether `needle` (not empty) occurs in `haystack` (a few bytes around a chunk boundary).
+fn find(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The largest char boundary of `chunk` at or before `i` (clamped to its length).

@@ -37,9 +37,12 @@ pub fn run_stdio() -> i32 {
             return 1;
         }
     };
+    // One-time costs of the analysis (pattern compilation…) are paid now, in the background,
+    // rather than by the first keystroke that types something key-like.
+    runtime.spawn_blocking(crate::analysis::warm_up);
     let shutdown = runtime.block_on(async {
         let (input, _reader) = transport::guarded_stdin(tokio::runtime::Handle::current());
-        let stdout = tokio::io::stdout();
+        let stdout = transport::DirectStdout::new();
         let (service, socket) = tower_lsp_server::LspService::build(server::Server::new)
             .custom_method(
                 transport::MALFORMED_METHOD,

@@ -24,10 +24,18 @@
 //!
 //! # Superseding
 //! After a change the handler takes a snapshot (rope and tree clones are cheap) and runs the
-//! analysis on the blocking pool (`spawn_blocking`), never on the message loop, with the document's
-//! own [`Analyzer`] (behind a mutex, so its per-item cache carries over from one version to the
-//! next). A job whose version is no longer the document's latest when it gets the analyzer skips
-//! the work. Results are stored and published only while holding `publish_lock`, after checking
+//! analysis with the document's own [`Analyzer`] (behind a mutex, so its per-item cache carries
+//! over from one version to the next). Where it runs depends on what the document's last analysis
+//! cost: one that took at most [`INLINE_BUDGET`] runs right in the handler, on the message loop
+//! (a keystroke re-checks one item: the hand-offs to and from the blocking pool, two thread
+//! wake-ups, would cost more than the work), provided the analyzer is free; anything else —
+//! a first analysis, one after a settings change, an analyzer still busy with an older version,
+//! a document whose last analysis was slow — runs on the blocking pool (`spawn_blocking`). The
+//! cost is known only afterwards: a keystroke that changes the module model (every item checked
+//! again) after cheap ones runs inline once at its full cost (up to a from-scratch analysis:
+//! ~0.2 s for 5,000 lines), and holds the message loop that long; the next one goes to the pool.
+//! A job whose version is no longer the document's latest when it gets the analyzer skips the
+//! work. Results are stored and published only while holding `publish_lock`, after checking
 //! that the document (same open generation) is still at the analysed version; check and send are
 //! atomic with respect to other publishers, so a publish for version *n* can never follow one for
 //! *n + 1*, and the last publish is always for the latest text. A settings change bumps an epoch
@@ -47,8 +55,9 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -60,6 +69,10 @@ use super::settings::Settings;
 use crate::analysis::{Analysis, Analyzer};
 use crate::config::{self, Config, ConfigCache, ConfigError};
 use crate::document::{Document, PositionEncoding};
+
+/// An analysis is run in the handler itself, on the message loop, when the document's last one took
+/// at most this long (see the module documentation); otherwise on the blocking pool.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 
 /// What the client can do, read once from `initialize`.
 #[derive(Debug, Clone, Default)]
@@ -121,6 +134,8 @@ pub struct DocState {
     pub analyzer: Arc<Mutex<Analyzer>>,
     /// The document's current version, readable from an analysis job without the state lock.
     pub latest: Arc<AtomicI32>,
+    /// What the document's last analysis cost, in microseconds (`u64::MAX` before the first).
+    pub cost_us: Arc<AtomicU64>,
     pub results: Option<Arc<Results>>,
 }
 
@@ -154,6 +169,8 @@ impl State {
         self.settings_epoch += 1;
         for d in self.docs.values_mut() {
             d.results = None;
+            // New settings can re-check every item: not a job for the message loop.
+            d.cost_us.store(u64::MAX, Ordering::Relaxed);
         }
         let uris: Vec<Uri> = self.docs.keys().cloned().collect();
         uris.iter()
@@ -176,6 +193,7 @@ pub struct Job {
     pub encoding: PositionEncoding,
     pub analyzer: Arc<Mutex<Analyzer>>,
     pub latest: Arc<AtomicI32>,
+    pub cost_us: Arc<AtomicU64>,
     pub settings_epoch: u64,
     /// Skip the work when a newer version arrived meanwhile (push); pull requests need an answer.
     pub skip_if_superseded: bool,
@@ -237,17 +255,26 @@ impl Server {
             encoding: state.encoding,
             analyzer: d.analyzer.clone(),
             latest: d.latest.clone(),
+            cost_us: d.cost_us.clone(),
             settings_epoch: state.settings_epoch,
             skip_if_superseded,
         })
     }
 
-    /// Runs the analysis of `job` on the blocking pool. `None` when it was superseded before it
+    /// Runs the analysis of `job`: right here when the document's last analysis was cheap and the
+    /// analyzer is free, else on the blocking pool. `None` when it was superseded before it
     /// started or when it failed (the failure is logged).
     pub async fn analyze(&self, job: Job) -> Option<(u64, Arc<Results>)> {
         let uri = job.uri.clone();
         let generation = job.generation;
-        let outcome = tokio::task::spawn_blocking(move || run_job(job)).await;
+        let mut job = Some(job);
+        let outcome = match run_inline(&mut job) {
+            Some(outcome) => Ok(outcome),
+            None => {
+                let job = job.expect("left when not run inline");
+                tokio::task::spawn_blocking(move || run_job(job)).await
+            }
+        };
         match outcome {
             Ok(JobOutcome::Done(results, panics, config_error)) => {
                 if let Some(e) = config_error {
@@ -321,7 +348,8 @@ impl Server {
     ) -> bool {
         let _publishing = self.publish_lock.lock().await;
         // The replaced results may hold the last reference to an old syntax tree; freeing it is
-        // O(tree) for a from-scratch parse, so it happens after the publish is sent.
+        // O(tree) for a from-scratch parse, so it happens on the blocking pool, not before the
+        // publish is written out.
         let replaced;
         let push = {
             let mut st = self.state();
@@ -354,7 +382,9 @@ impl Server {
                 )
                 .await;
         }
-        drop(replaced);
+        if let Some(replaced) = replaced {
+            tokio::task::spawn_blocking(move || drop(replaced));
+        }
         true
     }
 
@@ -447,19 +477,47 @@ enum JobOutcome {
     Panicked,
 }
 
+/// A previous analysis panicked while holding the analyzer: its cache may be half-updated.
+fn reset_poisoned<'a>(
+    e: std::sync::PoisonError<MutexGuard<'a, Analyzer>>,
+) -> MutexGuard<'a, Analyzer> {
+    let mut guard = e.into_inner();
+    *guard = Analyzer::new();
+    guard
+}
+
+/// Runs the job right here (taking it) when its document's last analysis was cheap and the
+/// analyzer is free; leaves it in place otherwise.
+fn run_inline(slot: &mut Option<Job>) -> Option<JobOutcome> {
+    let job = slot.as_ref()?;
+    if job.cost_us.load(Ordering::Relaxed) > INLINE_BUDGET.as_micros() as u64 {
+        return None;
+    }
+    let analyzer = job.analyzer.clone();
+    let guard = match analyzer.try_lock() {
+        Ok(guard) => guard,
+        Err(TryLockError::Poisoned(e)) => reset_poisoned(e),
+        Err(TryLockError::WouldBlock) => return None,
+    };
+    let job = slot.take()?;
+    Some(catch_unwind(AssertUnwindSafe(|| run_locked(job, guard))).unwrap_or(JobOutcome::Panicked))
+}
+
 fn run_job(job: Job) -> JobOutcome {
-    let mut analyzer = job.analyzer.lock().unwrap_or_else(|e| {
-        // A previous analysis panicked while holding it: its cache may be half-updated.
-        let mut guard = e.into_inner();
-        *guard = Analyzer::new();
-        guard
-    });
+    let analyzer = job.analyzer.clone();
+    let guard = analyzer.lock().unwrap_or_else(reset_poisoned);
+    run_locked(job, guard)
+}
+
+/// Runs `job` with its document's analyzer (locked) and records what it cost.
+fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     if job.skip_if_superseded && job.latest.load(Ordering::SeqCst) != job.version {
         return JobOutcome::Superseded;
     }
     let (config, config_error) = resolve_config(&job.config, job.path.as_deref());
     let path =
         analysis_path(&config, job.path.as_deref(), job.root.as_deref()).map(Path::to_path_buf);
+    let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
         let analysis = config::analyze(
             &mut analyzer,
@@ -473,6 +531,8 @@ fn run_job(job: Job) -> JobOutcome {
     }));
     match result {
         Ok((mut analysis, diagnostics)) => {
+            let cost = started.elapsed().as_micros().min(u64::MAX as u128 - 1) as u64;
+            job.cost_us.store(cost, Ordering::Relaxed);
             let panics = std::mem::take(&mut analysis.panics);
             JobOutcome::Done(
                 Box::new(Results {

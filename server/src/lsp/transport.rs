@@ -8,10 +8,12 @@
 //! the original id when one can be recovered, so the client gets an error answer instead of
 //! waiting. Nothing of the bad input's content is forwarded (it may be source text).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncWrite, AsyncWriteExt, DuplexStream};
 
 pub const MALFORMED_METHOD: &str = "keylint/malformedMessage";
 pub const MALFORMED_REQUEST_METHOD: &str = "keylint/malformedRequest";
@@ -49,6 +51,45 @@ pub fn guarded_stdin(
         })
         .expect("spawning the stdin reader thread");
     (server_side, thread)
+}
+
+/// Standard output, written directly by the task that sends a message.
+///
+/// `tokio::io::stdout` hands every write to the blocking pool: one thread wake-up between a
+/// `publishDiagnostics` and the client, on every keystroke. The server writes one whole frame per
+/// call (tower-lsp-server's codec buffers it), to a pipe the client reads, so a direct blocking
+/// `write` returns at once; stdin is read by its own thread meanwhile, so a client that writes
+/// while it does not read cannot wedge the server against a full pipe.
+pub struct DirectStdout(std::io::Stdout);
+
+impl DirectStdout {
+    pub fn new() -> Self {
+        DirectStdout(std::io::stdout())
+    }
+}
+
+impl AsyncWrite for DirectStdout {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut out = self.0.lock();
+        // `Stdout` is line-buffered: write the frame through and flush it now.
+        Poll::Ready(
+            out.write_all(buf)
+                .and_then(|()| out.flush())
+                .map(|()| buf.len()),
+        )
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(self.0.lock().flush())
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.poll_flush(cx)
+    }
 }
 
 enum Frame {

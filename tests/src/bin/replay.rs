@@ -27,6 +27,8 @@ struct Args {
     init_options: Value,
     files: Vec<String>,
     profile: bool,
+    /// Print every keystroke's latency with the line typed so far.
+    trace: bool,
     rounds: usize,
     step_timeout: Duration,
 }
@@ -38,6 +40,7 @@ fn parse_args() -> Args {
         init_options: Value::Null,
         files: Vec::new(),
         profile: false,
+        trace: false,
         rounds: 1,
         step_timeout: Duration::from_secs(10),
     };
@@ -54,6 +57,7 @@ fn parse_args() -> Args {
                 });
             }
             "--profile" => args.profile = true,
+            "--trace" => args.trace = true,
             "--line" => args.line = it.next().unwrap_or_else(|| LINE.to_string()),
             "--rounds" => args.rounds = it.next().and_then(|s| s.parse().ok()).unwrap_or(1),
             "--step-timeout-ms" => {
@@ -62,7 +66,7 @@ fn parse_args() -> Args {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: replay [--server CMD] [--init-options JSON] [--line TEXT] [--rounds N] [--profile] FILE..."
+                    "usage: replay [--server CMD] [--init-options JSON] [--line TEXT] [--rounds N] [--profile] [--trace] FILE..."
                 );
                 std::process::exit(0);
             }
@@ -201,6 +205,7 @@ fn replay(args: &Args, text: &str, scenario: Scenario) -> Result<(Vec<Duration>,
     let mut latencies = Vec::new();
     let mut last = Value::Null;
     let edits = keystrokes(text, scenario, &args.line, &enc);
+    let mut typed = String::new();
     for ((line, character), insert) in edits {
         version += 1;
         let sent = Instant::now();
@@ -211,7 +216,16 @@ fn replay(args: &Args, text: &str, scenario: Scenario) -> Result<(Vec<Duration>,
                 args.step_timeout
             )
         })?;
-        latencies.push(got.at.saturating_duration_since(sent));
+        let latency = got.at.saturating_duration_since(sent);
+        if args.trace {
+            typed.push_str(&insert);
+            println!(
+                "    {:>8} ms  {:?}",
+                ms(latency),
+                typed.rsplit('\n').next().unwrap_or("")
+            );
+        }
+        latencies.push(latency);
         last = got.msg["params"]["diagnostics"].clone();
         c.buffer.clear();
     }

@@ -1,7 +1,7 @@
 //! `textDocument/didOpen`: parse, remember, analyse right away.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicI32;
+use std::sync::atomic::{AtomicI32, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
@@ -42,6 +42,7 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
                     path,
                     analyzer: Arc::new(Mutex::new(Analyzer::new())),
                     latest: Arc::new(AtomicI32::new(item.version)),
+                    cost_us: Arc::new(AtomicU64::new(u64::MAX)),
                     results: None,
                 },
             )
