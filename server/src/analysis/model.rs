@@ -722,7 +722,7 @@ pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
         facts.bindings.push((name, Binding::Def));
         return facts;
     }
-    collect_statement(node, src, &mut facts);
+    collect_statement(item, node, src, &mut facts);
     facts.validated = super::validation::validated_names(item.nodes().walk(), src);
     if node.kind_str() == "expression_statement" {
         facts.string_list = super::validation::string_list(node, src);
@@ -732,7 +732,12 @@ pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
 
 /// Facts of one statement; compound statements at module level (`if`, `try`, `with`) are looked
 /// into, function bodies are not.
-fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
+fn collect_statement<'t>(
+    item: &super::Item<'t>,
+    node: Node<'t>,
+    src: SourceText,
+    facts: &mut ItemFacts,
+) {
     match node.kind_str() {
         "import_statement" => {
             let mut cursor = node.walk();
@@ -848,10 +853,10 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                         decorators,
                         is_async,
                     });
-                    if let Some(callee) = returned_callee(def, src) {
+                    if let Some(callee) = returned_callee(item, def, src) {
                         facts.returns.push((name.clone(), callee));
                     }
-                    facts.self_assigned = self_assigned(def, src);
+                    facts.self_assigned = self_assigned(item, def, src);
                 }
                 facts.bindings.push((name, Binding::Def));
             }
@@ -865,7 +870,7 @@ fn collect_statement(node: Node, src: SourceText, facts: &mut ItemFacts) {
                     "block" | "else_clause" | "elif_clause" | "except_clause" | "finally_clause"
                 ) || child.parent().is_some_and(|p| p.kind_str() == "block")
                 {
-                    collect_statement(child, src, facts);
+                    collect_statement(item, child, src, facts);
                 }
             }
         }
@@ -918,7 +923,7 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
 
 /// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
 /// its first parameter is `self`.
-fn self_assigned(def: Node, src: SourceText) -> Vec<String> {
+fn self_assigned<'t>(item: &super::Item<'t>, def: Node<'t>, src: SourceText) -> Vec<String> {
     let first = def
         .child_by_field_name("parameters")
         .and_then(|p| p.named_child(0));
@@ -933,8 +938,8 @@ fn self_assigned(def: Node, src: SourceText) -> Vec<String> {
     let Some(body) = def.child_by_field_name("body") else {
         return out;
     };
-    for n in syntax::descendants(body) {
-        if !matches!(n.kind(), "assignment" | "augmented_assignment") {
+    for n in item.descendants(body) {
+        if !matches!(n.kind_str(), "assignment" | "augmented_assignment") {
             continue;
         }
         let Some(left) = n.child_by_field_name("left") else {
@@ -1011,10 +1016,14 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
 
 /// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
 /// when every `return` of its own body returns a call to the same callee.
-fn returned_callee(def: Node, src: SourceText) -> Option<Vec<String>> {
+fn returned_callee<'t>(
+    item: &super::Item<'t>,
+    def: Node<'t>,
+    src: SourceText,
+) -> Option<Vec<String>> {
     let body = def.field("body")?;
     let mut found: Option<Vec<String>> = None;
-    let mut walk = syntax::descendants(body);
+    let mut walk = item.descendants(body);
     while let Some(n) = walk.next() {
         match n.kind_str() {
             "function_definition" | "class_definition" | "lambda" => walk.skip_children(),

@@ -30,6 +30,8 @@ pub struct Token {
     /// For strings: its value is the text between the quotes, exactly as `syntax::string_value`
     /// reads it (no backslash, no `f`/`t` prefix). For operators: unused.
     pub plain: bool,
+    /// For strings: an `f`/`t` prefix.
+    pub formatted: bool,
     /// For strings: offset of the content after the opening quote(s), and its length.
     pub content: (u32, u32),
 }
@@ -116,6 +118,7 @@ pub fn lex(bytes: &[u8]) -> Vec<Token> {
                         depth,
                         line,
                         plain: false,
+                        formatted: false,
                         content: (0, 0),
                     });
                 }
@@ -144,6 +147,7 @@ pub fn lex(bytes: &[u8]) -> Vec<Token> {
                     depth,
                     line,
                     plain: false,
+                    formatted: false,
                     content: (0, 0),
                 });
                 if matches!(b, b'(' | b'[' | b'{') {
@@ -207,6 +211,7 @@ fn string(bytes: &[u8], start: usize, quote: usize, depth: u16, line: u32) -> To
         depth,
         line,
         plain: !backslash && !formatted,
+        formatted,
         content: (
             content_start.min(n) as u32,
             (content_end.saturating_sub(content_start)) as u32,

@@ -48,6 +48,12 @@ use lex::{Kind, Token};
 pub enum Group {
     /// Alone enough to keep the file.
     Any,
+    /// A token format (`AKIA…`, `ghp_…`, `sk-…`): keeps the file when it is in a string literal
+    /// (KL101 reads string values, f-string parts included).
+    Format,
+    /// A call that takes a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
+    /// `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers): keeps the file when in code.
+    KeyCall,
     /// `://` in a string literal: keeps the file when the literal could hold `user:password@`
     /// — KL101's password in a connection URL.
     Url,
@@ -131,32 +137,32 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("key", Group::Key, false),
     ("auth", Group::Auth, true),
     // Token formats, whatever the name.
-    ("AKIA", Group::Any, true),
-    ("ASIA", Group::Any, true),
-    ("ghp_", Group::Any, true),
-    ("gho_", Group::Any, true),
-    ("ghs_", Group::Any, true),
-    ("ghu_", Group::Any, true),
-    ("ghr_", Group::Any, true),
-    ("github_pat_", Group::Any, true),
-    ("sk_live_", Group::Any, true),
-    ("rk_live_", Group::Any, true),
-    ("sk_test_", Group::Any, true),
-    ("rk_test_", Group::Any, true),
-    ("sk-", Group::Any, true),
-    ("xox", Group::Any, true),
-    ("AIza", Group::Any, true),
-    ("SG.", Group::Any, true),
-    ("PRIVATE KEY", Group::Any, true),
-    ("eyJ", Group::Any, true),
+    ("AKIA", Group::Format, true),
+    ("ASIA", Group::Format, true),
+    ("ghp_", Group::Format, true),
+    ("gho_", Group::Format, true),
+    ("ghs_", Group::Format, true),
+    ("ghu_", Group::Format, true),
+    ("ghr_", Group::Format, true),
+    ("github_pat_", Group::Format, true),
+    ("sk_live_", Group::Format, true),
+    ("rk_live_", Group::Format, true),
+    ("sk_test_", Group::Format, true),
+    ("rk_test_", Group::Format, true),
+    ("sk-", Group::Format, true),
+    ("xox", Group::Format, true),
+    ("AIza", Group::Format, true),
+    ("SG.", Group::Format, true),
+    ("PRIVATE KEY", Group::Format, true),
+    ("eyJ", Group::Format, true),
     ("://", Group::Url, false),
     // Calls that take a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
     // `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers), the suppression comment (KL001)
     // and DynamoDB writes (KL201).
-    ("jwt", Group::Any, false),
-    ("hmac", Group::Any, false),
-    ("fernet", Group::Any, false),
-    ("itsdangerous", Group::Any, false),
+    ("jwt", Group::KeyCall, false),
+    ("hmac", Group::KeyCall, false),
+    ("fernet", Group::KeyCall, false),
+    ("itsdangerous", Group::KeyCall, false),
     ("keylint", Group::Any, false),
     ("dynamodb", Group::Any, false),
     ("put_item", Group::Any, false),
@@ -352,37 +358,42 @@ impl Prefilter {
                     file.name = true;
                 }
                 Group::Debug if named => marks[i] |= DEBUG,
+                Group::Format if token.kind == Kind::Str => return Some("token format"),
+                Group::KeyCall if code => return Some("key-taking call"),
                 // `scheme://user:password@host` in a string literal, as `secrets::url_credentials`
-                // reads it: an `@` before any whitespace, `/`, `?` or `#` (escapes are not
-                // decoded, so `\x40` is no `@`), or a literal that goes on in the next one.
-                Group::Url if token.kind == Kind::Str => {
-                    let (at, len) = token.content;
-                    let content_end = (at + len) as usize;
-                    let rest = &bytes[end.min(content_end)..content_end];
-                    match rest
-                        .iter()
-                        .find(|b| b.is_ascii_whitespace() || matches!(b, b'@' | b'/' | b'?' | b'#'))
-                    {
-                        Some(b'@') => return Some("URL with credentials"),
-                        Some(_) => {}
-                        None if tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Str) => {
-                            return Some("URL with credentials")
-                        }
-                        None => {}
-                    }
+                // reads it (escapes are not decoded, so `\x40` is no `@`); a literal with
+                // interpolation or escapes, or one that goes on in the next, may hold one.
+                Group::Url
+                    if token.kind == Kind::Str && url_may_have_credentials(bytes, &tokens, i) =>
+                {
+                    return Some("URL with credentials")
                 }
                 Group::True if code && token.text(bytes) == b"True" => marks[i] |= TRUE,
                 Group::Flag if code && token.text(bytes) == b"False" => marks[i] |= FALSE,
-                Group::Flag if code && token.text(bytes) == b"bool" => marks[i] |= BOOL,
+                Group::Flag
+                    if code
+                        && token.text(bytes) == b"bool"
+                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"(")) =>
+                {
+                    marks[i] |= BOOL
+                }
                 _ if !code => {}
                 Group::Env => file.env = true,
-                Group::Web => file.web = true,
+                // The module or method name itself (`quartet` is no Quart app).
+                Group::Web => {
+                    file.web |= token.text(bytes).eq_ignore_ascii_case(&bytes[start..end])
+                }
                 Group::App => {
                     file.web |= token.text(bytes) == b"app"
                         && token.end as usize == end - 1
                         && first_of_line(&tokens, i).is_op(bytes, b"@");
                 }
-                Group::SettingsClass => file.settings_class = true,
+                // A base class (`class S(BaseSettings):`).
+                Group::SettingsClass => {
+                    file.settings_class |= token.text(bytes).ends_with(b"Settings")
+                        && token.depth > 0
+                        && first_of_line(&tokens, i).text(bytes) == b"class";
+                }
                 Group::Config => file.config = true,
                 Group::Error => file.error = true,
                 Group::Request => file.request = true,
@@ -422,6 +433,39 @@ impl Prefilter {
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
+}
+
+/// Whether the string literal `tokens[i]` (with the literals implicitly concatenated to it) may
+/// hold `scheme://user:password@host` as `secrets::url_credentials` judges it on the value
+/// `syntax::string_value` reads: exactly the text between the quotes when there is no escape and
+/// no interpolation; otherwise any `@` may be one.
+fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
+    let (mut first, mut last) = (i, i);
+    while first > 0 && is_str(first - 1) {
+        first -= 1;
+    }
+    while is_str(last + 1) {
+        last += 1;
+    }
+    let parts = &tokens[first..=last];
+    let mut value = Vec::new();
+    for t in parts {
+        value.extend_from_slice(t.content(bytes));
+    }
+    let exact = parts.iter().all(|t| {
+        t.plain
+            || (t.formatted
+                && !t.content(bytes).contains(&b'{')
+                && !t.content(bytes).contains(&b'\\'))
+    });
+    if !exact {
+        return value.contains(&b'@');
+    }
+    std::str::from_utf8(&value).map_or(true, |v| {
+        use crate::analysis::secrets::{split_scheme, url_credentials};
+        url_credentials(v, &[]).is_some() || url_credentials(split_scheme(v).1, &[]).is_some()
+    })
 }
 
 /// The first token of the logical line of `tokens[i]`.
@@ -483,7 +527,8 @@ fn line_may_have_findings(
         && tokens
             .iter()
             .zip(marks)
-            .any(|(t, m)| m & NAME != 0 && is_secret_token(bytes, t, extra))
+            .enumerate()
+            .any(|(i, (_, m))| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
     {
         return Some("KL205 shape");
     }
@@ -494,7 +539,8 @@ fn line_may_have_findings(
         && tokens
             .iter()
             .zip(marks)
-            .any(|(t, m)| m & NAME != 0 && is_secret_token(bytes, t, extra))
+            .enumerate()
+            .any(|(i, (_, m))| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
     {
         return Some("KL102 shape");
     }
@@ -518,19 +564,11 @@ fn line_may_have_findings(
     // `app.config["DEBUG"] = True`), a `run`/`update`/`from_mapping` call, or an app constructor
     // (which needs a web framework).
     if any(DEBUG) && any(TRUE) {
-        let shaped = tokens.iter().zip(marks).enumerate().any(|(i, (t, m))| {
-            m & DEBUG != 0 && {
-                let next = tokens.get(i + 1);
-                match t.kind {
-                    Kind::Ident => {
-                        t.depth == 0
-                            && next.is_some_and(|n| n.is_op(bytes, b"=") || n.is_op(bytes, b":"))
-                    }
-                    Kind::Str => next.is_some_and(|n| n.is_op(bytes, b"]")),
-                    Kind::Op => false,
-                }
-            }
-        });
+        let shaped = tokens
+            .iter()
+            .zip(marks)
+            .enumerate()
+            .any(|(i, (_, m))| m & DEBUG != 0 && debug_binding(bytes, tokens, i));
         let call = tokens.iter().any(|t| {
             t.kind == Kind::Ident
                 && matches!(
@@ -561,6 +599,59 @@ fn line_may_have_findings(
         }
     }
     None
+}
+
+/// A binding KL301 reports when the value is `True`: `DEBUG = True` (a configuration class),
+/// `<app>.debug = True` (an app by name, or any object: resolved, it needs a web framework import,
+/// which keeps the file anyway), `<x>.config["DEBUG"] = True`.
+fn debug_binding(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let t = &tokens[i];
+    let next = tokens.get(i + 1);
+    let before = |k: usize| i.checked_sub(k).map(|j| &tokens[j]);
+    match t.kind {
+        Kind::Ident => {
+            if t.depth != 0 || !next.is_some_and(|n| n.is_op(bytes, b"=") || n.is_op(bytes, b":")) {
+                return false;
+            }
+            if !before(1).is_some_and(|p| p.is_op(bytes, b".")) {
+                return t.text(bytes) == b"DEBUG";
+            }
+            t.text(bytes) == b"debug"
+                && match before(2) {
+                    Some(obj) if obj.kind == Kind::Ident => {
+                        let name = String::from_utf8_lossy(obj.text(bytes));
+                        crate::analysis::syntax::name_words(&name)
+                            .last()
+                            .is_some_and(|w| {
+                                matches!(w.as_str(), "app" | "application" | "socketio")
+                            })
+                    }
+                    _ => true,
+                }
+        }
+        Kind::Str => {
+            next.is_some_and(|n| n.is_op(bytes, b"]"))
+                && (!t.plain || t.content(bytes) == b"DEBUG")
+                && before(1).is_some_and(|p| p.is_op(bytes, b"["))
+                && before(2).is_some_and(|p| p.kind == Kind::Ident && p.text(bytes) == b"config")
+        }
+        Kind::Op => false,
+    }
+}
+
+/// Whether `tokens[i]` is a secret name as KL205 names an operand and KL102 a target or variable:
+/// an identifier that is not an object, callee or subscripted value (`token.x`, `token()`,
+/// `token[0]` are named by what follows), or a string.
+fn names_operand(bytes: &[u8], tokens: &[Token], i: usize, extra: &[String]) -> bool {
+    let t = &tokens[i];
+    let named_by_what_follows = t.kind == Kind::Ident
+        && tokens
+            .get(i + 1)
+            .is_some_and(|n| n.is_op(bytes, b".") || n.is_op(bytes, b"(") || n.is_op(bytes, b"["));
+    !named_by_what_follows
+        && names_key(bytes, t, |n| {
+            crate::analysis::secrets::is_secret_name(n, extra)
+        })
 }
 
 /// Whether the name token `t` is a secret name for KL101: an identifier, or a string literal's
@@ -695,11 +786,14 @@ mod tests {
     #[test]
     fn connection_urls_with_credentials() {
         let p = Prefilter::new(&[]);
-        assert!(p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
-        // Escapes are not decoded by the rule either: no `@`, no URL credentials.
+        assert!(p.keep(b"DB = 'postgresql://app:Xk9q2LmZ7vR@db.internal/app'\n"));
+        // A password the rule would not report either (low entropy).
+        assert!(!p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
+        // With escapes, an `@` after the scheme keeps it (escapes are not decoded: `\x40` is none).
         assert!(!p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss\\x40host'\n"));
+        assert!(p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss@host'\n"));
         assert!(!p.keep(b"u = 'https://example.com/a@b'\n"));
-        assert!(p.keep(b"DB = ('postgresql://app:s3cr3t'\n      '@db.internal/app')\n"));
+        assert!(p.keep(b"DB = ('postgresql://app:Xk9q2LmZ7vR'\n      '@db.internal/app')\n"));
         assert!(!p.keep(b"URL = 'https://example.com/docs'\n@decorator\ndef f(): pass\n"));
         assert!(!p.keep(b"URL = 'https://example.com/docs'  # by @someone\n"));
     }
@@ -772,6 +866,30 @@ mod tests {
     }
 
     #[test]
+    fn words_where_the_rules_read_them() {
+        let p = Prefilter::new(&[]);
+        // Token formats in strings only; key-taking calls in code only.
+        assert!(p.keep(b"k = f'https://x.example/?key=AIza{rest}'\n"));
+        assert!(!p.keep(b"# AKIA... is an AWS key id\nx = 1\n"));
+        assert!(p.keep(b"import jwt\n"));
+        assert!(!p.keep(b"x = 'see the jwt docs'\n"));
+        // Framework names are whole names.
+        assert!(
+            !p.keep(b"class QuartetAdmin:\n    def f(self, settings):\n        return settings\n")
+        );
+        // KL205: `token.kind == x` compares `kind`, `tokens[1] == x` compares an element.
+        assert!(!p.keep(b"if token.token_type == TokenType.TEXT:\n    pass\n"));
+        assert!(p.keep(b"if self.token == token2:\n    pass\n"));
+        // KL103: `bool` called.
+        assert!(!p.keep(b"import os\nx: bool = f('DEBUG')\n"));
+        // Settings classes are bases.
+        assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nprint(S().api_key)\n"));
+        assert!(
+            !p.keep(b"class DjangoAdminSettings(TestCase):\n    api_key = None\nprint(api_key)\n")
+        );
+    }
+
+    #[test]
     fn environment_and_debug() {
         let p = Prefilter::new(&[]);
         assert!(p.keep(b"import os\nDEBUG = bool(os.environ.get('DEBUG', 'False'))\n"));
@@ -788,5 +906,8 @@ mod tests {
         assert!(p.keep(b"from fastapi import FastAPI as F\napi = F(debug=True)\n"));
         assert!(!p.keep(b"@override_settings(DEBUG=True)\ndef test(self):\n    pass\n"));
         assert!(!p.keep(b"DEBUG = False\nlogger_enabled = True\n"));
+        assert!(!p.keep(b"settings.DEBUG = True\nconnection.settings_dict['DEBUG'] = True\n"));
+        assert!(p.keep(b"my_app.debug = True\n"));
+        assert!(p.keep(b"create_app().debug = True\n"));
     }
 }
