@@ -76,7 +76,7 @@ pub struct CheckArgs {
     /// `fail-on`, else warning].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Analyse every file, even those the pre-filter finds no trigger word in.
+    /// Analyse every file, even those the pre-filter finds cannot have a finding.
     #[arg(long)]
     pub no_prefilter: bool,
     /// Print counts per rule and file counts (checked, skipped by the pre-filter) instead of the

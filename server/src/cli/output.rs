@@ -236,7 +236,7 @@ pub fn write_text(
 
 fn files_line(stats: &RunStats) -> String {
     let mut s = format!(
-        "Checked {}; {} skipped by the pre-filter (no trigger word)",
+        "Checked {}; {} skipped by the pre-filter (no finding possible)",
         plural(stats.checked + stats.skipped, "file", "files"),
         stats.skipped
     );
