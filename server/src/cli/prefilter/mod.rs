@@ -102,6 +102,8 @@ pub enum Group {
     Log,
     /// `log`: a [`Group::Log`] when it is a whole identifier (`log.info`, `_log`, `LOG`).
     LogName,
+    /// `werkzeug` (`run_simple(..., use_debugger=True)`, which may be imported under another name).
+    Werkzeug,
     /// Outbound HTTP clients (`requests`, `httpx`, `urllib`, `aiohttp`; see `fw::http_call`).
     Http,
 }
@@ -214,6 +216,7 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("structlog", Group::Log, false),
     ("loguru", Group::Log, false),
     ("log", Group::LogName, false),
+    ("werkzeug", Group::Werkzeug, false),
     ("requests", Group::Http, false),
     ("httpx", Group::Http, false),
     ("urllib", Group::Http, false),
@@ -263,6 +266,7 @@ struct FileWords {
     /// A secret-like name in code or in a string.
     name: bool,
     settings_class: bool,
+    werkzeug: bool,
 }
 
 /// Per token: what the words inside it are.
@@ -406,6 +410,7 @@ impl Prefilter {
                     file.log |= matches!(t.as_slice(), b"log" | b"_log");
                 }
                 Group::Http => file.http = true,
+                Group::Werkzeug => file.werkzeug = true,
                 _ => {}
             }
         }
@@ -576,7 +581,7 @@ fn line_may_have_findings(
                     b"run" | b"run_simple" | b"update" | b"from_mapping"
                 )
         });
-        if shaped || call || file.web {
+        if shaped || call || file.web || file.werkzeug {
             return Some("KL301 shape");
         }
     }
@@ -909,5 +914,8 @@ mod tests {
         assert!(!p.keep(b"settings.DEBUG = True\nconnection.settings_dict['DEBUG'] = True\n"));
         assert!(p.keep(b"my_app.debug = True\n"));
         assert!(p.keep(b"create_app().debug = True\n"));
+        assert!(p.keep(
+            b"from werkzeug.serving import run_simple as rs\nrs('h', 1, a, use_debugger=True)\n"
+        ));
     }
 }
