@@ -523,30 +523,25 @@ fn line_may_have_findings(
 ) -> Option<&'static str> {
     let any = |bit: u8| marks.iter().any(|m| m & bit != 0);
     let has_string = tokens.iter().any(|t| t.kind == Kind::Str);
+    // A token naming a secret as KL205 names an operand and KL102 a target or variable.
+    let secret_operand = || {
+        marks
+            .iter()
+            .enumerate()
+            .any(|(i, m)| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
+    };
     // KL205: an operand of `==`/`!=` with a secret name (its identifier, attribute, subscript
     // key or `.get("…")` variable: one token).
-    if any(NAME)
-        && tokens
-            .iter()
-            .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
-        && tokens
-            .iter()
-            .zip(marks)
-            .enumerate()
-            .any(|(i, (_, m))| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
+    if tokens
+        .iter()
+        .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
+        && secret_operand()
     {
         return Some("KL205 shape");
     }
-    // KL102: a secret-like name (target or variable) with an environment read, whose variable
-    // is a string literal.
-    if file.env
-        && has_string
-        && tokens
-            .iter()
-            .zip(marks)
-            .enumerate()
-            .any(|(i, (_, m))| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
-    {
+    // KL102: a secret name (target or variable) with an environment read, whose variable is a
+    // string literal.
+    if file.env && has_string && secret_operand() {
         return Some("KL102 shape");
     }
     // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
