@@ -768,6 +768,15 @@ fn conversions_match_the_model() {
     });
 }
 
+/// The largest char boundary of `text` at or before `i` (clamped to its length).
+fn floor_char(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// `SourceText::slice` and `floor_boundary` against the text as a `String`, over ropes of several
 /// chunks (the fast path borrows from one chunk, the slow one copies across chunks), with ranges
 /// that fall inside multi-byte characters, past the end, or reversed.
@@ -778,13 +787,7 @@ fn source_text_slices_match_the_string() {
     run(256, strategy, |(text, ranges)| {
         let rope = ropey::Rope::from_str(&text);
         let src = SourceText::new(&rope);
-        let floor = |mut i: usize| {
-            i = i.min(text.len());
-            while !text.is_char_boundary(i) {
-                i -= 1;
-            }
-            i
-        };
+        let floor = |i: usize| floor_char(&text, i);
         for (a, b) in ranges {
             let (a, b) = (a % (text.len() + 8), b % (text.len() + 8));
             prop_assert_eq!(src.floor_boundary(a), floor(a));
@@ -804,13 +807,7 @@ fn source_text_contains_matches_the_string() {
     run(256, strategy, |(text, cuts)| {
         let rope = ropey::Rope::from_str(&text);
         let src = SourceText::new(&rope);
-        let floor = |mut i: usize| {
-            i = i.min(text.len());
-            while !text.is_char_boundary(i) {
-                i -= 1;
-            }
-            i
-        };
+        let floor = |i: usize| floor_char(&text, i);
         for (a, len) in cuts {
             let s = floor(a % (text.len() + 1));
             let e = floor(s + len);
