@@ -411,20 +411,23 @@ impl<'t> NodeIndex<'t> {
             end: 0,
             parent: u32::MAX,
         }];
+        /// Appends `node`, a child of the innermost open node, and opens its subtree.
+        fn enter<'t>(node: Node<'t>, nodes: &mut Vec<Indexed<'t>>, open: &mut Vec<usize>) {
+            let parent = open.last().map_or(u32::MAX, |&p| p as u32);
+            open.push(nodes.len());
+            nodes.push(Indexed {
+                node,
+                kind: node.kind_id(),
+                end: 0,
+                parent,
+            });
+        }
         // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself).
         let mut open: Vec<usize> = vec![0];
         let mut cursor = root.walk();
         'walk: loop {
             if cursor.goto_first_child() {
-                let node = cursor.node();
-                let parent = open.last().map_or(u32::MAX, |&p| p as u32);
-                open.push(nodes.len());
-                nodes.push(Indexed {
-                    node,
-                    kind: node.kind_id(),
-                    end: 0,
-                    parent,
-                });
+                enter(cursor.node(), &mut nodes, &mut open);
                 continue;
             }
             loop {
@@ -436,15 +439,7 @@ impl<'t> NodeIndex<'t> {
                     break 'walk;
                 }
                 if cursor.goto_next_sibling() {
-                    let node = cursor.node();
-                    let parent = open.last().map_or(u32::MAX, |&p| p as u32);
-                    open.push(nodes.len());
-                    nodes.push(Indexed {
-                        node,
-                        kind: node.kind_id(),
-                        end: 0,
-                        parent,
-                    });
+                    enter(cursor.node(), &mut nodes, &mut open);
                     break;
                 }
                 cursor.goto_parent();
