@@ -61,7 +61,7 @@ fn main() {
     let path = std::path::Path::new("typed.py");
     let uri: tower_lsp_server::ls_types::Uri = "file:///typed.py".parse().expect("a URI");
     let analyze = |analyzer: &mut Analyzer, doc: &Document| {
-        let a = keylint::config::analyze(analyzer, &doc.tree, doc.source(), &config, Some(path));
+        let a = keylint::config::analyze(analyzer, doc.view(), doc.source(), &config, Some(path));
         let diagnostics = keylint::lsp::convert::diagnostics(&uri, doc, &a, PositionEncoding::Utf8);
         let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
         std::hint::black_box(json);

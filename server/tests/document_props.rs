@@ -15,6 +15,14 @@
 //!   build a different ERROR tree when it reuses old nodes (the reference does exactly the same);
 //!   those cases are counted and printed.
 //!
+//! The same notifications go to a second document that reparses one statement alone when every
+//! change falls inside it (`region_parsing`, what the language server does; the first document has
+//! it off, so that its whole tree is compared after every notification). For it, whenever the text
+//! has no syntax error:
+//! - the statements the analysis walks (`TreeView::outline`: the patch standing in for the
+//!   statement it replaces) equal those of a from-scratch parse;
+//! - once flushed (the whole file reparsed with every edit since), its tree equals the rebuild.
+//!
 //! The expected text comes from a model written here, independently of the code under test: lines
 //! split by hand over the `String`, positions clamped by walking its chars.
 
@@ -422,6 +430,12 @@ fn same_tree(a: &Tree, b: &Tree) -> Result<(), String> {
 struct Harness {
     enc: PositionEncoding,
     doc: Document,
+    /// The same edits with region reparses on.
+    regional: Document,
+    /// Notifications after which `regional` held a patch, and of those, how many left error-free
+    /// text (compared with a rebuild).
+    patched: usize,
+    patched_valid: usize,
     reference: Reference,
     expected: String,
     notifications: usize,
@@ -435,9 +449,14 @@ struct Harness {
 
 impl Harness {
     fn new(initial: &str, enc: PositionEncoding) -> Self {
+        let mut doc = Document::new(initial, 0);
+        doc.region_parsing = false;
         Harness {
             enc,
-            doc: Document::new(initial, 0),
+            doc,
+            regional: Document::new(initial, 0),
+            patched: 0,
+            patched_valid: 0,
             reference: Reference::new(initial),
             expected: initial.to_string(),
             notifications: 0,
@@ -477,11 +496,13 @@ impl Harness {
         self.edits += changes.len();
         let version = self.notifications as i32;
         // Both entry points: a lone change through `apply_change` every other time.
-        if changes.len() == 1 && version % 2 == 0 {
-            self.doc.apply_change(&changes[0], self.enc);
-            self.doc.version = version;
-        } else {
-            self.doc.apply_changes(changes, version, self.enc);
+        for doc in [&mut self.doc, &mut self.regional] {
+            if changes.len() == 1 && version % 2 == 0 {
+                doc.apply_change(&changes[0], self.enc);
+                doc.version = version;
+            } else {
+                doc.apply_changes(changes, version, self.enc);
+            }
         }
         self.reference.apply(changes, self.enc);
         prop_assert_eq!(self.doc.version, version);
@@ -515,6 +536,32 @@ impl Harness {
                 prop_assert!(false, "differs from a rebuild: {}", e);
             }
         }
+        self.check_regional(&fresh)
+    }
+
+    /// The region-reparsing document against the rebuild `fresh`.
+    fn check_regional(&mut self, fresh: &Document) -> Result<(), TestCaseError> {
+        prop_assert_eq!(self.regional.text(), self.expected.as_str());
+        let patched = self.regional.patch().is_some();
+        self.patched += usize::from(patched);
+        if fresh.tree.root_node().has_error() {
+            return Ok(());
+        }
+        self.patched_valid += usize::from(patched);
+        prop_assert_eq!(
+            self.regional.view().outline(),
+            fresh.view().outline(),
+            "text {:?}",
+            self.expected
+        );
+        // Flushed (on a copy, to keep the patch going), the whole tree is exact.
+        if patched && self.notifications % 4 == 0 {
+            let mut flushed = self.regional.clone();
+            flushed.flush();
+            if let Err(e) = same_tree(&flushed.tree, &fresh.tree) {
+                prop_assert!(false, "flushed tree differs from a rebuild: {}", e);
+            }
+        }
         Ok(())
     }
 }
@@ -525,31 +572,54 @@ struct Totals {
     notifications: AtomicUsize,
     diverged: AtomicUsize,
     valid: AtomicUsize,
+    patched: AtomicUsize,
+    patched_valid: AtomicUsize,
 }
 
 impl Totals {
+    const fn new() -> Self {
+        Totals {
+            edits: AtomicUsize::new(0),
+            notifications: AtomicUsize::new(0),
+            diverged: AtomicUsize::new(0),
+            valid: AtomicUsize::new(0),
+            patched: AtomicUsize::new(0),
+            patched_valid: AtomicUsize::new(0),
+        }
+    }
+
     fn add(&self, h: &Harness) {
         self.edits.fetch_add(h.edits, Ordering::Relaxed);
         self.notifications
             .fetch_add(h.notifications, Ordering::Relaxed);
         self.diverged.fetch_add(h.diverged, Ordering::Relaxed);
         self.valid.fetch_add(h.valid, Ordering::Relaxed);
+        self.patched.fetch_add(h.patched, Ordering::Relaxed);
+        self.patched_valid
+            .fetch_add(h.patched_valid, Ordering::Relaxed);
     }
 
     /// Prints the totals and checks that enough edits were made, and enough of them left error-free
     /// text (where the comparison with a rebuild is exact). Divergences on text with syntax errors
     /// are reported, not failed: tree-sitter's own incremental parse (the reference) diverges alike.
-    fn check(&self, name: &str, min_edits: usize, min_valid: usize) {
+    fn check(&self, name: &str, min_edits: usize, min_valid: usize, min_patched_valid: usize) {
         let edits = self.edits.load(Ordering::Relaxed);
         let notifications = self.notifications.load(Ordering::Relaxed);
         let diverged = self.diverged.load(Ordering::Relaxed);
         let valid = self.valid.load(Ordering::Relaxed);
+        let patched = self.patched.load(Ordering::Relaxed);
+        let patched_valid = self.patched_valid.load(Ordering::Relaxed);
         eprintln!(
             "{name}: {edits} edits in {notifications} notifications; {valid} error-free results; \
-             {diverged} trees with syntax errors differ from a rebuild (as tree-sitter's do)"
+             {diverged} trees with syntax errors differ from a rebuild (as tree-sitter's do); \
+             region reparses: {patched} patched results, {patched_valid} of them error-free"
         );
         assert!(edits >= min_edits, "only {edits} edits");
         assert!(valid >= min_valid, "only {valid} error-free results");
+        assert!(
+            patched_valid >= min_patched_valid,
+            "only {patched_valid} error-free results with a patch"
+        );
     }
 }
 
@@ -561,6 +631,7 @@ const CHAOTIC_MIN_EDITS: usize = 3_000;
 const PYTHON_CASES: u32 = 100;
 const PYTHON_MIN_EDITS: usize = 7_000;
 const PYTHON_MIN_VALID: usize = 1_000;
+const PYTHON_MIN_PATCHED_VALID: usize = 150;
 
 fn config(cases: u32) -> Config {
     Config {
@@ -579,12 +650,7 @@ fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(
 /// Random changes anywhere: text that is mostly not valid Python (slow to parse: error recovery).
 #[test]
 fn chaotic_edits_match_reference_and_rebuild() {
-    static TOTALS: Totals = Totals {
-        edits: AtomicUsize::new(0),
-        notifications: AtomicUsize::new(0),
-        diverged: AtomicUsize::new(0),
-        valid: AtomicUsize::new(0),
-    };
+    static TOTALS: Totals = Totals::new();
     let strategy = (
         select(&ENCODINGS[..]),
         text(24),
@@ -599,7 +665,7 @@ fn chaotic_edits_match_reference_and_rebuild() {
         TOTALS.add(&h);
         Ok(())
     });
-    TOTALS.check("chaotic", CHAOTIC_MIN_EDITS, 0);
+    TOTALS.check("chaotic", CHAOTIC_MIN_EDITS, 0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,12 +685,35 @@ const STATEMENTS: &[&str] = &[
     "s = \"😀😀\"",
     "z = [1, 2, 3]",
     "@app.route('/')\ndef h(): return 'ok'",
+    "def g(a):\n    b = a\n    return b",
+    "class C(Base):\n    x = 1\n\n    def m(self):\n        return self.x",
+    "class D:\n    class E:\n        y = 'sk_live_é'\n    z = 2",
+    "    w = 3",
+    "if x:\n    z = 1\nelse:\n    z = 2",
+    "try:\n    pass\nexcept E:\n    pass",
+    "t = '''a\nb'''",
+    "u = (1,\n     2)",
 ];
 
 /// Mostly `\n` and `\r\n`: tree-sitter-python takes a lone `\r` for a syntax error (and error
 /// recovery is slow), while the chaotic test and the conversions have lone `\r` aplenty.
 const EOLS: &[&str] = &[
     "\n", "\n", "\n", "\n", "\n", "\n", "\r\n", "\r\n", "\r\n", "\r\n", "\r",
+];
+
+/// What is typed at the end of a line: within a statement, or a new one.
+const FRAGMENTS: &[&str] = &[
+    " + 1",
+    "(x)",
+    ".y",
+    "  # é",
+    ", 'sk_live_中'",
+    "\n    v = 'k'",
+    "\n        return 😀",
+    "\nq = 1",
+    " \"unterminated",
+    ":",
+    "\\",
 ];
 
 fn statement() -> impl Strategy<Value = String> {
@@ -637,6 +726,8 @@ enum PyOp {
     DeleteLine(u32),
     TypeLine(u32, String),
     EraseLine(u32),
+    /// Types a statement at the end of a line's content, character by character.
+    TypeAtEnd(u32, String),
     Random(Vec<ChangeSeed>),
     Full(String),
 }
@@ -647,6 +738,7 @@ fn py_op() -> impl Strategy<Value = PyOp> {
         4 => any::<u32>().prop_map(PyOp::DeleteLine),
         4 => (any::<u32>(), statement()).prop_map(|(l, s)| PyOp::TypeLine(l, s)),
         3 => any::<u32>().prop_map(PyOp::EraseLine),
+        4 => (any::<u32>(), select(FRAGMENTS)).prop_map(|(l, s)| PyOp::TypeAtEnd(l, s.to_string())),
         1 => vec(change_seed(), 1..4).prop_map(PyOp::Random),
         2 => vec(statement(), 0..12).prop_map(|v| PyOp::Full(v.concat())),
     ]
@@ -666,8 +758,13 @@ impl Harness {
                 self.notify_bytes(lines[k].0, lines[k + 1].0, "")
             }
             PyOp::DeleteLine(_) => Ok(()),
-            PyOp::TypeLine(l, s) => {
-                let mut at = lines[(l % n) as usize].0;
+            PyOp::TypeLine(l, s) | PyOp::TypeAtEnd(l, s) => {
+                let (start, end) = lines[(l % n) as usize];
+                let mut at = if matches!(op, PyOp::TypeLine(..)) {
+                    start
+                } else {
+                    end
+                };
                 for c in s.chars() {
                     self.notify_bytes(at, at, c.encode_utf8(&mut [0; 4]))?;
                     at += c.len_utf8();
@@ -705,12 +802,7 @@ impl Harness {
 
 #[test]
 fn python_edits_match_reference_and_rebuild() {
-    static TOTALS: Totals = Totals {
-        edits: AtomicUsize::new(0),
-        notifications: AtomicUsize::new(0),
-        diverged: AtomicUsize::new(0),
-        valid: AtomicUsize::new(0),
-    };
+    static TOTALS: Totals = Totals::new();
     let strategy = (
         select(&ENCODINGS[..]),
         vec(statement(), 0..12),
@@ -725,7 +817,12 @@ fn python_edits_match_reference_and_rebuild() {
         TOTALS.add(&h);
         Ok(())
     });
-    TOTALS.check("python", PYTHON_MIN_EDITS, PYTHON_MIN_VALID);
+    TOTALS.check(
+        "python",
+        PYTHON_MIN_EDITS,
+        PYTHON_MIN_VALID,
+        PYTHON_MIN_PATCHED_VALID,
+    );
 }
 
 #[test]

@@ -47,9 +47,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
-use crate::document::SourceText;
+use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
 use crate::rules::{self, Ctx, FileContext, Rule, RuleSettings};
 
@@ -115,9 +115,9 @@ struct Kinds {
     decorated: u16,
 }
 
-/// Splits the module into items, in document order.
-pub fn items(tree: &Tree) -> Vec<Item<'_>> {
-    let language = tree.language();
+/// Splits the module into items, in document order (a patched statement from its patch).
+pub fn items(tree: TreeView<'_>) -> Vec<Item<'_>> {
+    let language = tree.tree().language();
     let kinds = Kinds {
         comment: language.id_for_node_kind("comment", true),
         class: language.id_for_node_kind("class_definition", true),
@@ -126,7 +126,8 @@ pub fn items(tree: &Tree) -> Vec<Item<'_>> {
     let mut out = Vec::new();
     let mut class_count = 0usize;
     push_block(
-        tree.root_node(),
+        tree,
+        tree.root(),
         Rc::from([]),
         &kinds,
         &mut class_count,
@@ -136,6 +137,7 @@ pub fn items(tree: &Tree) -> Vec<Item<'_>> {
 }
 
 fn push_block<'t>(
+    tree: TreeView<'t>,
     block: Node<'t>,
     classes: Rc<[usize]>,
     kinds: &Kinds,
@@ -147,9 +149,11 @@ fn push_block<'t>(
         return;
     }
     loop {
-        let stmt = cursor.node();
-        let kind = stmt.kind_id();
-        if stmt.is_named() && kind != kinds.comment {
+        for stmt in tree.statements(cursor.node()) {
+            let kind = stmt.kind_id();
+            if !stmt.is_named() || kind == kinds.comment {
+                continue;
+            }
             let def = if kind == kinds.decorated {
                 syntax::definition(stmt)
             } else {
@@ -161,7 +165,7 @@ fn push_block<'t>(
                 out.push(Item::new(stmt, classes.clone(), true));
                 if let Some(body) = def.child_by_field_name("body") {
                     let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
-                    push_block(body, inner, kinds, count, out);
+                    push_block(tree, body, inner, kinds, count, out);
                 }
             } else {
                 out.push(Item::new(stmt, classes.clone(), false));
@@ -289,7 +293,7 @@ impl Analyzer {
     }
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
-    pub fn analyze(&mut self, tree: &Tree, src: SourceText, options: &Options) -> Analysis {
+    pub fn analyze(&mut self, tree: TreeView, src: SourceText, options: &Options) -> Analysis {
         let options_hash = {
             let mut h = FxHasher::default();
             options.hash(&mut h);
@@ -358,7 +362,7 @@ impl Analyzer {
                 .zip(&items)
                 .map(|(c, i)| (&c.facts, &*i.classes)),
         );
-        model.layout = import_layout(tree.root_node(), src);
+        model.layout = import_layout(tree, src);
         // Data flow: local summaries per item (cached under the base model), then the global
         // resolution over the call graph, which becomes part of the model and its fingerprint.
         // Cached results are keyed on the model without its bindings, plus the bindings they read
@@ -597,7 +601,7 @@ def items(x_api_key: str = Header(...)):
 /// Analyses a text from scratch (CLI, tests).
 pub fn analyze_text(text: &str, options: &Options) -> (crate::document::Document, Analysis) {
     let doc = crate::document::Document::new(text, 0);
-    let analysis = Analyzer::new().analyze(&doc.tree, doc.source(), options);
+    let analysis = Analyzer::new().analyze(doc.view(), doc.source(), options);
     (doc, analysis)
 }
 

@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use tree_sitter::Node;
 
 use super::syntax::{self, dotted_path, string_value};
-use crate::document::SourceText;
+use crate::document::{SourceText, TreeView};
 
 /// A module-level name bound to a value we can describe.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1082,11 +1082,15 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
 
 /// Computes where imports stand: after the docstring and `__future__` imports, and the leading
 /// block of import statements.
-pub fn import_layout(root: Node, src: SourceText) -> ImportLayout {
+pub fn import_layout(tree: TreeView, src: SourceText) -> ImportLayout {
     let mut layout = ImportLayout::default();
+    let root = tree.root();
     let mut cursor = root.walk();
     let mut seen_code = false;
-    for (i, stmt) in root.named_children(&mut cursor).enumerate() {
+    let statements = root
+        .named_children(&mut cursor)
+        .flat_map(|n| tree.statements(n));
+    for (i, stmt) in statements.enumerate() {
         let next_line = src.line_start(src.line_of(stmt.end_byte()) + 1);
         match stmt.kind_str() {
             "comment" => continue,

@@ -29,7 +29,7 @@ fn fixtures(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 fn check(doc: &Document, analyzer: &mut Analyzer, what: &str) {
     let options = Options::default();
-    let incremental = analyzer.analyze(&doc.tree, doc.source(), &options);
+    let incremental = analyzer.analyze(doc.view(), doc.source(), &options);
     let (_, scratch) = analyze_text(&doc.text(), &options);
     assert_eq!(
         incremental.findings, scratch.findings,

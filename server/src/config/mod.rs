@@ -25,10 +25,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use globset::{Glob, GlobMatcher};
-use tree_sitter::Tree;
 
 use crate::analysis::Options;
-use crate::document::SourceText;
+use crate::document::{SourceText, TreeView};
 use crate::finding::{Finding, Severity};
 use crate::rules::{FileContext, RuleMeta, RuleSettings};
 
@@ -318,7 +317,7 @@ pub fn postprocess(
     findings: Vec<Finding>,
     config: &Config,
     path: &Path,
-    tree: &Tree,
+    tree: TreeView,
     src: SourceText,
 ) -> Vec<Finding> {
     let enabled = config.enabled_codes(path);
@@ -551,7 +550,7 @@ mod tests {
         let path = Path::new("app.py");
         let run = |config: &Config| {
             let (doc, analysis) = analyze_text(text, &config.options_for(path));
-            postprocess(analysis.findings, config, path, &doc.tree, doc.source())
+            postprocess(analysis.findings, config, path, doc.view(), doc.source())
                 .iter()
                 .map(|f| (doc.source().line_of(f.range.start), f.rule.code, f.severity))
                 .collect::<Vec<_>>()

@@ -9,7 +9,7 @@ use tree_sitter::Tree;
 
 use super::Config;
 use crate::analysis::{Analysis, Analyzer};
-use crate::document::SourceText;
+use crate::document::{SourceText, TreeView};
 use crate::fixes::{apply_edits, fix_all_edits};
 
 /// Analyses one parsed file under `config`: the findings are the reported ones (rules enabled for
@@ -17,7 +17,7 @@ use crate::fixes::{apply_edits, fix_all_edits};
 /// the file's path as the configuration sees it (`None`: an unsaved editor buffer).
 pub fn analyze(
     analyzer: &mut Analyzer,
-    tree: &Tree,
+    tree: TreeView,
     src: SourceText,
     config: &Config,
     path: Option<&Path>,
@@ -44,6 +44,10 @@ impl Parsed {
     pub fn source(&self) -> SourceText<'_> {
         SourceText::new(&self.rope)
     }
+
+    pub fn view(&self) -> TreeView<'_> {
+        TreeView::whole(&self.tree)
+    }
 }
 
 thread_local! {
@@ -65,7 +69,7 @@ pub fn analyze_text(text: &str, config: &Config, path: Option<&Path>) -> (Parsed
         rope: ropey::Rope::from_str(text),
         tree,
     };
-    let analysis = analyze(&mut Analyzer::new(), &doc.tree, doc.source(), config, path);
+    let analysis = analyze(&mut Analyzer::new(), doc.view(), doc.source(), config, path);
     (doc, analysis)
 }
 

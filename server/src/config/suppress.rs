@@ -5,9 +5,9 @@
 
 use std::ops::Range;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
-use crate::document::SourceText;
+use crate::document::{SourceText, TreeView};
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
 use crate::rules::{FixAvailability, RuleMeta};
@@ -39,30 +39,9 @@ pub struct Suppression {
 }
 
 /// Every comment node of the tree, in order.
-fn comments<'t>(tree: &'t Tree) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    let mut cursor = tree.walk();
-    let mut descend = true;
-    loop {
-        if descend {
-            let node = cursor.node();
-            if node.kind() == "comment" {
-                out.push(node);
-            }
-            if cursor.goto_first_child() {
-                continue;
-            }
-        }
-        if cursor.goto_next_sibling() {
-            descend = true;
-            continue;
-        }
-        if !cursor.goto_parent() {
-            break;
-        }
-        descend = false;
-    }
-    out
+fn comments(tree: TreeView) -> Vec<Node> {
+    let comment = tree.tree().language().id_for_node_kind("comment", true);
+    tree.nodes_of_kind(comment)
 }
 
 /// Parses the directive in one comment (`text` starts at byte `start` of the document).
@@ -114,7 +93,7 @@ pub fn parse_directive(text: &str, start: usize, line: usize) -> Option<Suppress
 }
 
 /// Every suppression of a document.
-pub fn suppressions(tree: &Tree, src: SourceText) -> Vec<Suppression> {
+pub fn suppressions(tree: TreeView, src: SourceText) -> Vec<Suppression> {
     // Searched in the rope's chunks: a copy of the whole text per keystroke costs more.
     if !src.contains("keylint") && !src.contains("KEYLINT") && !src.contains("Keylint") {
         return Vec::new();
@@ -134,7 +113,7 @@ pub fn suppressions(tree: &Tree, src: SourceText) -> Vec<Suppression> {
 pub(super) fn apply(
     findings: Vec<Finding>,
     enabled: &[&'static str],
-    tree: &Tree,
+    tree: TreeView,
     src: SourceText,
 ) -> Vec<Finding> {
     let sups = suppressions(tree, src);
@@ -279,7 +258,7 @@ fn removal(s: &Suppression, src: SourceText) -> Range<usize> {
 /// the line's directive, or appends a comment at the end of the line. `None` when the line is
 /// already suppressed for `code`, or when its end lies inside a string (a multi-line literal),
 /// where no comment can go.
-pub fn suppression_edit(tree: &Tree, src: SourceText, line: usize, code: &str) -> Option<Edit> {
+pub fn suppression_edit(tree: TreeView, src: SourceText, line: usize, code: &str) -> Option<Edit> {
     if line >= src.rope().len_lines() {
         return None;
     }
@@ -313,9 +292,7 @@ pub fn suppression_edit(tree: &Tree, src: SourceText, line: usize, code: &str) -
         return None;
     }
     // Inside a string that goes on past this line?
-    let node = tree
-        .root_node()
-        .descendant_for_byte_range(eol.saturating_sub(1), eol)?;
+    let node = tree.descendant_for_byte_range(eol.saturating_sub(1), eol)?;
     let mut n = Some(node);
     while let Some(cur) = n {
         if matches!(
@@ -340,7 +317,7 @@ mod tests {
 
     fn sups(text: &str) -> Vec<Suppression> {
         let doc = Document::new(text, 0);
-        suppressions(&doc.tree, doc.source())
+        suppressions(doc.view(), doc.source())
     }
 
     #[test]
@@ -368,7 +345,7 @@ mod tests {
     /// The text after applying the fixes of the `KL001` findings of `text` (no finding).
     fn remove_unused(text: &str) -> String {
         let doc = Document::new(text, 0);
-        let found = apply(Vec::new(), &["KL001", "KL101"], &doc.tree, doc.source());
+        let found = apply(Vec::new(), &["KL001", "KL101"], doc.view(), doc.source());
         let edits: Vec<Edit> = found
             .iter()
             .flat_map(|f| f.fixes[0].edits.clone())
@@ -410,7 +387,7 @@ mod tests {
             let found = apply(
                 analysis.findings,
                 &["KL001", "KL101"],
-                &doc.tree,
+                doc.view(),
                 doc.source(),
             );
             assert_eq!(found.len(), 1, "{text}");
@@ -422,7 +399,7 @@ mod tests {
 
     fn edit(text: &str, line: usize, code: &str) -> Option<String> {
         let doc = Document::new(text, 0);
-        suppression_edit(&doc.tree, doc.source(), line, code)
+        suppression_edit(doc.view(), doc.source(), line, code)
             .map(|e| crate::fixes::apply_edits(text, &[e]).0)
     }
 

@@ -17,11 +17,21 @@ enum TreeState {
     Stale,
 }
 
+/// Whether the changes of one notification can be reparsed as one statement (`region.rs`).
+enum Plan {
+    /// No change looked at yet.
+    Unknown,
+    /// Every change so far fell strictly inside this statement's region (kept up to date).
+    Inside(super::region::Target),
+    /// Reparse the whole file.
+    Whole,
+}
+
 impl Document {
     /// Applies one content change and reparses (incrementally for a range change).
     pub fn apply_change(&mut self, change: &ContentChange, enc: PositionEncoding) {
-        let state = self.edit_text(change, enc, TreeState::Untouched);
-        self.reparse(state);
+        let version = self.version;
+        self.apply_changes(std::slice::from_ref(change), version, enc);
     }
 
     /// Applies the content changes of one `didChange`, in order (each relative to the text left by the
@@ -33,23 +43,37 @@ impl Document {
         enc: PositionEncoding,
     ) {
         let mut state = TreeState::Untouched;
+        let mut plan = Plan::Unknown;
         for change in changes {
-            state = self.edit_text(change, enc, state);
+            state = self.edit_text(change, enc, state, &mut plan);
+        }
+        self.version = version;
+        if state == TreeState::Edited {
+            if let Plan::Inside(target) = plan {
+                if self.reparse_region(target) {
+                    return;
+                }
+            }
+        }
+        if state != TreeState::Untouched {
+            self.patch = None;
         }
         self.reparse(state);
-        self.version = version;
     }
 
-    /// Edits the rope and, unless it is stale, the tree (`Tree::edit`); does not reparse.
+    /// Edits the rope and, unless it is stale, the tree (`Tree::edit`, and the patch's tree while
+    /// the plan keeps it); does not reparse.
     fn edit_text(
         &mut self,
         change: &ContentChange,
         enc: PositionEncoding,
         state: TreeState,
+        plan: &mut Plan,
     ) -> TreeState {
         let Some((start, end)) = change.range else {
             self.rope = Rope::from_str(&change.text);
             self.may_have_lone_cr = has_lone_cr(&change.text);
+            *plan = Plan::Whole;
             return TreeState::Stale;
         };
         let range = self.positions_to_byte_range(start, end, enc);
@@ -58,6 +82,7 @@ impl Document {
             return state;
         }
         let (a, b) = (range.start, range.end);
+        self.plan_edit(plan, state, a, b, text.len());
 
         // Points before the edit (tree-sitter convention: rows count `\n`, columns are bytes).
         let edit = (state != TreeState::Stale).then(|| {
@@ -86,15 +111,68 @@ impl Document {
         // A lone `\r` can only appear in the inserted text or just before the edit (its `\n` gone).
         if text.contains('\r') || (a > 0 && rope.byte(a - 1) == b'\r') {
             self.may_have_lone_cr = true;
+            *plan = Plan::Whole;
         }
 
         match edit {
             Some(edit) => {
                 self.tree.edit(&edit);
+                if let (Plan::Inside(_), Some(patch)) = (&*plan, &mut self.patch) {
+                    patch.tree.edit(&edit);
+                }
                 TreeState::Edited
             }
             None => TreeState::Stale,
         }
+    }
+
+    /// Follows an edit of `[a, b)` (bytes before it) replaced by `len` bytes in the plan.
+    fn plan_edit(&self, plan: &mut Plan, state: TreeState, a: usize, b: usize, len: usize) {
+        if matches!(plan, Plan::Unknown) {
+            *plan = match &self.patch {
+                _ if !self.region_parsing || self.may_have_lone_cr => Plan::Whole,
+                Some(p) => Plan::Inside(p.target.clone()),
+                // Untouched: the whole tree is exact (a stale one was reparsed).
+                None if state == TreeState::Untouched => {
+                    super::region::target_in(&self.tree, &self.rope, a, b)
+                        .map_or(Plan::Whole, Plan::Inside)
+                }
+                None => Plan::Whole,
+            };
+        }
+        if let Plan::Inside(target) = plan {
+            let text_len = self.rope.len_bytes();
+            if super::region::strictly_inside(target, a, b, text_len) {
+                target.region.end = target.region.end - (b - a) + len;
+            } else {
+                *plan = Plan::Whole;
+            }
+        }
+    }
+
+    /// Reparses the region of `target` alone; keeps the patch and returns true when the result
+    /// stands (see `region.rs`), returns false (nothing kept) otherwise.
+    fn reparse_region(&mut self, target: super::region::Target) -> bool {
+        let old = self
+            .patch
+            .take()
+            .filter(|p| p.target.start == target.start && p.target.kind == target.kind);
+        let parser = self.region_parser.get_or_insert_with(python_parser);
+        let Some(tree) =
+            super::region::parse(parser, &self.rope, &target, old.as_ref().map(|p| &p.tree))
+        else {
+            return false;
+        };
+        let region = target.region.clone();
+        self.changed_ranges = std::sync::OnceLock::from(vec![tree_sitter::Range {
+            start_byte: region.start,
+            end_byte: region.end,
+            start_point: self.ts_point(region.start),
+            end_point: self.ts_point(region.end),
+        }]);
+        self.previous_tree = None;
+        self.patch = Some(super::region::Patch { target, tree });
+        true
     }
 
     /// The tree-sitter point of a byte offset of the current text: the row counts `\n` bytes (a lone
@@ -107,6 +185,11 @@ impl Document {
             return Point::new(line, byte - rope.line_to_byte(line));
         }
         advance(Point::new(0, 0), rope.byte_slice(..byte).chunks())
+    }
+
+    /// Reparses the whole tree incrementally from its edited self (after a patch).
+    pub(super) fn reparse_edited(&mut self) {
+        self.reparse(TreeState::Edited);
     }
 
     /// Reparses the rope: incrementally from the edited tree, or from scratch when it is stale.
@@ -135,7 +218,7 @@ impl Document {
 }
 
 /// The text from `byte` to the end of the rope chunk that holds it (empty at the end of the text).
-fn rope_chunk_from(rope: &Rope, byte: usize) -> &[u8] {
+pub(super) fn rope_chunk_from(rope: &Rope, byte: usize) -> &[u8] {
     if byte >= rope.len_bytes() {
         return &[];
     }

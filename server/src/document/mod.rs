@@ -48,11 +48,15 @@
 
 mod edit;
 mod position;
+mod region;
 mod text;
+mod view;
 
 pub use position::{ContentChange, Pos, PositionEncoding};
 
+pub use region::Patch;
 pub use text::SourceText;
+pub use view::TreeView;
 
 use std::cell::RefCell;
 
@@ -90,6 +94,8 @@ fn parse_str(text: &str) -> Tree {
 /// One open (or checked) Python file.
 pub struct Document {
     pub rope: Rope,
+    /// The whole-file tree. While a [`Patch`] is kept, it is edited but not reparsed: read it
+    /// through [`Document::view`], or call [`Document::flush`] first.
     pub tree: Tree,
     /// LSP version; 0 for files read by the CLI.
     pub version: i32,
@@ -105,6 +111,13 @@ pub struct Document {
     changed_ranges: std::sync::OnceLock<Vec<Range>>,
     /// The edited tree before the last incremental reparse, for [`Self::last_changed_ranges`].
     previous_tree: Option<Tree>,
+    /// The statement reparsed alone while the user types inside it (see `region.rs`); while it is
+    /// kept, `tree` waits, edited, for its next reparse.
+    patch: Option<Patch>,
+    /// The parser for region reparses (its included ranges change with every region).
+    region_parser: Option<Parser>,
+    /// Whether edits inside one statement reparse only that statement (on by default).
+    pub region_parsing: bool,
 }
 
 impl Document {
@@ -120,6 +133,27 @@ impl Document {
             may_have_lone_cr: has_lone_cr(text),
             changed_ranges,
             previous_tree: None,
+            patch: None,
+            region_parser: None,
+            region_parsing: true,
+        }
+    }
+
+    /// The syntax as the analysis reads it: the whole tree, and the patched statement if any.
+    pub fn view(&self) -> TreeView<'_> {
+        TreeView::new(&self.tree, self.patch.as_ref())
+    }
+
+    /// The patch kept, if the last edits were reparsed as one statement.
+    pub fn patch(&self) -> Option<&Patch> {
+        self.patch.as_ref()
+    }
+
+    /// Reparses the whole tree now if a patch stands in for part of it (with every edit since its
+    /// last reparse), so that `tree` is exact.
+    pub fn flush(&mut self) {
+        if self.patch.take().is_some() {
+            self.reparse_edited();
         }
     }
 
@@ -181,6 +215,9 @@ impl Clone for Document {
             may_have_lone_cr: self.may_have_lone_cr,
             changed_ranges: self.changed_ranges.clone(),
             previous_tree: self.previous_tree.clone(),
+            patch: self.patch.clone(),
+            region_parser: None,
+            region_parsing: self.region_parsing,
         }
     }
 }

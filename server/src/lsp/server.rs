@@ -521,7 +521,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let analysis = config::analyze(
             &mut analyzer,
-            &job.doc.tree,
+            job.doc.view(),
             job.doc.source(),
             &config,
             path.as_deref(),

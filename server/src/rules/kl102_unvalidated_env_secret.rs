@@ -148,7 +148,7 @@ mod tests {
 
     fn kl102_count(analyzer: &mut Analyzer, text: &str) -> usize {
         let doc = Document::new(text, 0);
-        let analysis = analyzer.analyze(&doc.tree, doc.source(), &Options::default());
+        let analysis = analyzer.analyze(doc.view(), doc.source(), &Options::default());
         analysis
             .findings
             .iter()

@@ -354,7 +354,7 @@ fn profile(file: &str, text: &str, scenario: Scenario) {
     let mut doc = Document::new(text, 1);
     let mut analyzer = Analyzer::new();
     let options = Options::default();
-    analyzer.analyze(&doc.tree, doc.source(), &options);
+    analyzer.analyze(doc.view(), doc.source(), &options);
     let uri = "file:///replay/profiled.py".parse().expect("a valid URI");
     let changes: Vec<ContentChange> = keystrokes(text, scenario, LINE, "utf-8")
         .into_iter()
@@ -406,7 +406,7 @@ fn profile(file: &str, text: &str, scenario: Scenario) {
         let _ = parser.parse(&full, None);
         parse_only.push(t.elapsed());
         let t = Instant::now();
-        let analysis = analyzer.analyze(&doc.tree, doc.source(), &options);
+        let analysis = analyzer.analyze(doc.view(), doc.source(), &options);
         analyze.push(t.elapsed());
         let t = Instant::now();
         let _ = keylint::lsp::convert::diagnostics(&uri, &doc, &analysis, enc);

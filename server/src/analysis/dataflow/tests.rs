@@ -103,13 +103,13 @@ fn an_edit_that_keeps_summaries_rechecks_one_item() {
     let mut analyzer = Analyzer::new();
     let options = Options::default();
     let doc = Document::new(TWO_DEEP, 0);
-    let first = analyzer.analyze(&doc.tree, doc.source(), &options);
+    let first = analyzer.analyze(doc.view(), doc.source(), &options);
     assert_eq!(first.items_checked, first.items_total);
 
     // A statement added at the end of the last function: no summary, no path place moves.
     let edited = format!("{TWO_DEEP}    print(\"registered\")\n");
     let doc = Document::new(&edited, 1);
-    let second = analyzer.analyze(&doc.tree, doc.source(), &options);
+    let second = analyzer.analyze(doc.view(), doc.source(), &options);
     assert_eq!(second.items_checked, 1);
     assert_eq!(second.findings.len(), first.findings.len());
 
@@ -120,7 +120,7 @@ fn an_edit_that_keeps_summaries_rechecks_one_item() {
     );
     let hashed = format!("import hashlib\n{hashed}");
     let doc = Document::new(&hashed, 2);
-    let third = analyzer.analyze(&doc.tree, doc.source(), &options);
+    let third = analyzer.analyze(doc.view(), doc.source(), &options);
     assert!(third.findings.iter().all(|f| f.rule.code != "KL201"));
 }
 

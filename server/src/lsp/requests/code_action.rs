@@ -221,7 +221,7 @@ fn suppression_action(
         return None;
     }
     let edit =
-        crate::config::suppression_edit(&ctx.doc.tree, ctx.doc.source(), line as usize, code)?;
+        crate::config::suppression_edit(ctx.doc.view(), ctx.doc.source(), line as usize, code)?;
     done.push((line, code.clone()));
     let text_edit = TextEdit::new(convert::range(ctx.doc, edit.range, ctx.enc), edit.new_text);
     Some(CodeAction {
