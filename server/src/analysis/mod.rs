@@ -8,8 +8,19 @@
 //! contributes). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
 //! merged from them on every run (cheap).
 //!
+//! The cache is the last run's items in document order. An edit changes the keys of a few items
+//! between a prefix and a suffix that keep theirs: only that middle is looked up by key and
+//! replaced. Hashing every item's text on every keystroke is avoided too: the text of the last run
+//! is kept (a rope clone shares its chunks), and the bytes both texts share at their start and end
+//! are found by comparing chunk addresses ([`common_affixes`]); an item lying in them, at the place
+//! (counted from that end), with the length, header-ness and classes of the last run's item there,
+//! has that item's text, so its hash is that item's. The import layout is reused the same way
+//! while the statements and the text it read are unchanged.
+//!
 //! An item's findings (and its local data-flow summaries) are reused when its key is unchanged and
-//! everything they read from the model is unchanged — only their byte offsets move with it. What
+//! everything they read from the model is unchanged — only their byte offsets move with it (when
+//! every range they hold lies in the item: a related location elsewhere does not move, so such
+//! findings are computed again when their item moves). What
 //! they read is tracked in two parts:
 //! * the module **bindings**, name by name: every lookup of [`Model::bindings`] while the rules (or
 //!   the local flow) run on the item is recorded ([`record_binding_reads`]) with a hash of what the
@@ -117,13 +128,20 @@ struct Kinds {
 
 /// Splits the module into items, in document order (a patched statement from its patch).
 pub fn items(tree: TreeView<'_>) -> Vec<Item<'_>> {
+    items_sized(tree, 0)
+}
+
+/// [`items`], with room for `capacity` of them from the start (the analyzer passes the count of
+/// its last run: a big module is hundreds of items, and growing the vector costs more than
+/// walking them).
+fn items_sized(tree: TreeView<'_>, capacity: usize) -> Vec<Item<'_>> {
     let language = tree.tree().language();
     let kinds = Kinds {
         comment: language.id_for_node_kind("comment", true),
         class: language.id_for_node_kind("class_definition", true),
         decorated: language.id_for_node_kind("decorated_definition", true),
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(capacity);
     let mut class_count = 0usize;
     push_block(
         tree,
@@ -186,8 +204,17 @@ pub struct Options {
     pub select: Option<Vec<&'static str>>,
 }
 
+/// An item's key: the hash of its text and class chain, and its occurrence among the items with
+/// that hash.
+type Key = (u64, u32);
+
 struct CachedItem {
     start: usize,
+    /// Length of the text its key hashes (from `start`).
+    hashed_len: usize,
+    header: bool,
+    /// The item's enclosing classes ([`Item::classes`]).
+    classes: Box<[usize]>,
     facts: ItemFacts,
     /// Findings, with the fingerprint of the model without its bindings they were computed under,
     /// and the bindings they read.
@@ -275,10 +302,25 @@ impl Deps {
 /// Analyses one document again and again, reusing what an edit did not touch.
 #[derive(Default)]
 pub struct Analyzer {
-    /// Boxed: the entries move into a vector and back on every run (hundreds of items).
-    cache: FxHashMap<(u64, u32), Box<CachedItem>>,
+    /// The items of the last run in document order, with their keys. Boxed: an edit splices a
+    /// few of them in and out of hundreds.
+    entries: Vec<(Key, Box<CachedItem>)>,
     options_hash: u64,
     dataflow: Option<LastDataflow>,
+    /// The text of the last run (a rope clone shares its chunks).
+    text: Option<ropey::Rope>,
+    layout: Option<LastLayout>,
+    /// Scratch buffers, kept for their capacity: the items' keys, occurrences of each hash.
+    keys: Vec<Key>,
+    occurrences: FxHashMap<u64, u32>,
+}
+
+/// The import layout of the last run, with what it read: the first top-level statements (kind,
+/// byte range) and the text before `span`.
+struct LastLayout {
+    layout: ImportLayout,
+    statements: Vec<(u16, usize, usize)>,
+    span: usize,
 }
 
 impl Analyzer {
@@ -288,7 +330,9 @@ impl Analyzer {
 
     /// Forgets every cached result (configuration changed, say).
     pub fn clear(&mut self) {
-        self.cache.clear();
+        self.entries.clear();
+        self.text = None;
+        self.layout = None;
         self.dataflow = None;
     }
 
@@ -304,16 +348,26 @@ impl Analyzer {
             self.options_hash = options_hash;
         }
 
-        let items = items(tree);
+        // Taken out for the run: a panic (a bug) leaves the analyzer empty, not inconsistent.
+        let mut entries = std::mem::take(&mut self.entries);
+        let items = items_sized(tree, entries.len());
         // Key every item by its text and class chain; identical items are told apart by occurrence.
         // A class header is keyed by its text up to its body: its facts (name, bases) are all it
         // contributes (no findings, no flows), so an edit in the body leaves it cached.
-        let mut occurrences: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut keys = Vec::with_capacity(items.len());
-        for item in &items {
-            let mut h = FxHasher::default();
-            item.header.hash(&mut h);
-            item.classes.hash(&mut h);
+        // What the edit left alone: the text before `shared.0` and from `suffix_from` on. An item
+        // in there whose entry has the same place, length and classes has that entry's text: its
+        // hash is that entry's (no need to hash hundreds of items again on every keystroke).
+        let last_text = self.text.take();
+        let shared = last_text
+            .as_ref()
+            .map_or((0, 0), |old| common_affixes(old, src.rope()));
+        let suffix_from = src.len() - shared.1;
+        let delta = src.len() as isize - last_text.as_ref().map_or(0, |t| t.len_bytes()) as isize;
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        let occurrences = &mut self.occurrences;
+        occurrences.clear();
+        for (i, item) in items.iter().enumerate() {
             let range = item.node.byte_range();
             let end = if item.header {
                 syntax::definition(item.node)
@@ -322,54 +376,129 @@ impl Analyzer {
             } else {
                 range.end
             };
-            (end - range.start).hash(&mut h);
-            src.hash_bytes(range.start..end, &mut h);
-            let hash = h.finish();
+            let known = if end <= shared.0 {
+                entries.get(i).filter(|(_, c)| c.start == range.start)
+            } else if range.start >= suffix_from {
+                (entries.len() + i)
+                    .checked_sub(items.len())
+                    .and_then(|j| entries.get(j))
+                    .filter(|(_, c)| c.start as isize == range.start as isize - delta)
+            } else {
+                None
+            };
+            let known = known.filter(|(_, c)| {
+                c.hashed_len == end - range.start
+                    && c.header == item.header
+                    && *c.classes == *item.classes
+            });
+            let hash = match known {
+                Some(((hash, _), _)) => *hash,
+                None => {
+                    let mut h = FxHasher::default();
+                    item.header.hash(&mut h);
+                    item.classes.hash(&mut h);
+                    (end - range.start).hash(&mut h);
+                    src.hash_bytes(range.start..end, &mut h);
+                    h.finish()
+                }
+            };
             let n = occurrences.entry(hash).or_insert(0);
             keys.push((hash, *n));
             *n += 1;
         }
 
-        let mut old = std::mem::take(&mut self.cache);
-        let mut fresh: Vec<Box<CachedItem>> = Vec::with_capacity(items.len());
-        for (item, key) in items.iter().zip(&keys) {
+        // An edit changes the keys of a few items between a prefix and a suffix that keep theirs
+        // (in place): only that middle is looked up by key, and replaced.
+        let prefix = keys
+            .iter()
+            .zip(&entries)
+            .take_while(|(k, (e, _))| *k == e)
+            .count();
+        let suffix = keys[prefix..]
+            .iter()
+            .rev()
+            .zip(entries[prefix..].iter().rev())
+            .take_while(|(k, (e, _))| *k == e)
+            .count();
+        let old_middle = prefix..entries.len() - suffix;
+        let new_middle = prefix..keys.len() - suffix;
+        // Where each new middle item comes from: the old entry with its key, or a new entry.
+        let lookup: Option<FxHashMap<Key, usize>> = (old_middle.len() > 16)
+            .then(|| old_middle.clone().map(|j| (entries[j].0, j)).collect());
+        let sources: Vec<Result<usize, Box<CachedItem>>> = new_middle
+            .clone()
+            .map(|i| {
+                let key = keys[i];
+                let found = match &lookup {
+                    Some(map) => map.get(&key).copied(),
+                    None => old_middle.clone().find(|&j| entries[j].0 == key),
+                };
+                found.ok_or_else(|| {
+                    let item = &items[i];
+                    let start = item.node.start_byte();
+                    let hashed_end = if item.header {
+                        syntax::definition(item.node)
+                            .child_by_field_name("body")
+                            .map_or(item.node.end_byte(), |b| b.start_byte())
+                    } else {
+                        item.node.end_byte()
+                    };
+                    Box::new(CachedItem {
+                        start,
+                        hashed_len: hashed_end - start,
+                        header: item.header,
+                        classes: item.classes.iter().copied().collect(),
+                        facts: item_facts(item, src),
+                        findings: None,
+                        flows: None,
+                    })
+                })
+            })
+            .collect();
+        let mut removed: Vec<Option<(Key, Box<CachedItem>)>> =
+            entries.drain(old_middle).map(Some).collect();
+        let middle: Vec<(Key, Box<CachedItem>)> = sources
+            .into_iter()
+            .zip(new_middle)
+            .map(|(source, i)| match source {
+                Ok(j) => removed[j - prefix]
+                    .take()
+                    .expect("each old entry is taken once"),
+                Err(fresh) => (keys[i], fresh),
+            })
+            .collect();
+        drop(removed);
+        entries.splice(prefix..prefix, middle);
+        // Cached findings move with their item, when every range they hold lies in it: a range
+        // elsewhere (a related location from the data flow, say) stays where it is, and what is
+        // there now is for the rules to tell again.
+        for (item, (_, cached)) in items.iter().zip(entries.iter_mut()) {
             let start = item.node.start_byte();
-            match old.remove(key) {
-                Some(mut cached) => {
-                    if cached.start != start {
-                        let delta = start as isize - cached.start as isize;
-                        if let Some((_, _, findings)) = &mut cached.findings {
-                            for f in findings {
-                                f.shift(delta);
-                            }
+            if cached.start != start {
+                let delta = start as isize - cached.start as isize;
+                let old = cached.start..cached.start + cached.hashed_len;
+                if let Some((_, _, findings)) = &mut cached.findings {
+                    if findings.iter().all(|f| within(f, &old)) {
+                        for f in findings {
+                            f.shift(delta);
                         }
-                        cached.start = start;
+                    } else {
+                        cached.findings = None;
                     }
-                    fresh.push(cached);
                 }
-                None => fresh.push(Box::new(CachedItem {
-                    start,
-                    facts: item_facts(item, src),
-                    findings: None,
-                    flows: None,
-                })),
+                cached.start = start;
             }
         }
 
-        let mut model = Model::from_facts(
-            fresh
-                .iter()
-                .zip(&items)
-                .map(|(c, i)| (&c.facts, &*i.classes)),
-        );
-        model.layout = import_layout(tree, src);
+        let mut model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
+        model.layout = self.import_layout(tree, src, shared.0);
         // Data flow: local summaries per item (cached under the base model), then the global
         // resolution over the call graph, which becomes part of the model and its fingerprint.
         // Cached results are keyed on the model without its bindings, plus the bindings they read
         // (recorded name by name): a new module-level name re-checks only the items that read it.
         let bindings_fingerprint = model.bindings.fingerprint();
         let base_fingerprint = model.rest_fingerprint();
-        for (item, cached) in items.iter().zip(fresh.iter_mut()) {
+        for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             if item.header {
                 continue;
             }
@@ -407,7 +536,7 @@ impl Analyzer {
             FxHasher::default(),
             FxHasher::default(),
         ];
-        for c in &fresh {
+        for (_, c) in &entries {
             if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
                 flows.3 .0.hash(&mut sigs[0]);
                 flows.3 .1.hash(&mut sigs[1]);
@@ -420,7 +549,7 @@ impl Analyzer {
                 || (last.shape_sig == shape_sig && !last.has_ranges)
         });
         if !reuse {
-            let df = dataflow::resolve(fresh.iter().flat_map(|c| {
+            let df = dataflow::resolve(entries.iter().flat_map(|(_, c)| {
                 let start = c.start;
                 c.flows
                     .iter()
@@ -461,7 +590,7 @@ impl Analyzer {
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();
-        for (item, cached) in items.iter().zip(fresh.iter_mut()) {
+        for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
                     *fp != fingerprint || !deps.still_valid(&model.bindings, bindings_fingerprint)
@@ -508,9 +637,9 @@ impl Analyzer {
         });
         findings.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
 
-        let mut cache = FxHashMap::with_capacity_and_hasher(fresh.len(), Default::default());
-        cache.extend(keys.into_iter().zip(fresh));
-        self.cache = cache;
+        self.entries = entries;
+        self.keys = keys;
+        self.text = Some(src.rope().clone());
         let items_total = items.len();
         Analysis {
             findings,
@@ -520,6 +649,92 @@ impl Analyzer {
             items_total,
         }
     }
+}
+
+impl Analyzer {
+    /// [`import_layout`], or the last one when the statements and the text it read are unchanged
+    /// (the text before `unchanged` is the last run's).
+    fn import_layout(&mut self, tree: TreeView, src: SourceText, unchanged: usize) -> ImportLayout {
+        let root = tree.root();
+        // The top-level statements as the layout reads them (a patched one from its patch).
+        let statements = || {
+            let mut cursor = root.walk();
+            let children: Vec<Node> = root.named_children(&mut cursor).collect();
+            children
+                .into_iter()
+                .flat_map(move |n| tree.statements(n))
+                .map(|n| (n.kind_id(), n.start_byte(), n.end_byte()))
+        };
+        if let Some(last) = self.layout.as_ref().filter(|l| l.span <= unchanged) {
+            let same = statements()
+                .take(last.statements.len())
+                .eq(last.statements.iter().copied());
+            if same {
+                return last.layout.clone();
+            }
+        }
+        let (layout, read, span) = model::import_layout_read(tree, src);
+        let statements = statements().take(read).collect();
+        self.layout = Some(LastLayout {
+            layout: layout.clone(),
+            statements,
+            span,
+        });
+        layout
+    }
+}
+
+/// Whether every byte range of a finding (its own, related locations, fix edits) lies in `item`.
+fn within(f: &Finding, item: &std::ops::Range<usize>) -> bool {
+    let inside = |r: &std::ops::Range<usize>| item.start <= r.start && r.end <= item.end;
+    inside(&f.range)
+        && f.related.iter().all(|r| inside(&r.range))
+        && f.fixes.iter().all(|fix| {
+            fix.edits.iter().all(|e| inside(&e.range))
+                && fix.workspace_ops.iter().all(|op| match op {
+                    crate::fixes::WorkspaceOp::AppendEnv { value_range, .. } => inside(value_range),
+                    crate::fixes::WorkspaceOp::EnsureIgnored { .. } => true,
+                })
+        })
+}
+
+/// How many bytes two texts share at their start and at their end (not overlapping), comparing
+/// their chunks: an edit copies the chunks it touches and shares the others, and a chunk at the
+/// same address is the same text (`old` is alive: its memory cannot have been reused).
+fn common_affixes(old: &ropey::Rope, new: &ropey::Rope) -> (usize, usize) {
+    let same = |a: &str, b: &str| a.as_ptr() == b.as_ptr() && a.len() == b.len();
+    let most = old.len_bytes().min(new.len_bytes());
+    let mut prefix = 0;
+    let (mut a, mut b) = (old.chunks(), new.chunks());
+    while let (Some(x), Some(y)) = (a.next(), b.next()) {
+        if same(x, y) {
+            prefix += x.len();
+            continue;
+        }
+        prefix += x.bytes().zip(y.bytes()).take_while(|(p, q)| p == q).count();
+        break;
+    }
+    let prefix = prefix.min(most);
+    let mut suffix = 0;
+    let mut a = old.chunks_at_byte(old.len_bytes()).0;
+    let mut b = new.chunks_at_byte(new.len_bytes()).0;
+    while prefix + suffix < most {
+        let (Some(x), Some(y)) = (a.prev(), b.prev()) else {
+            break;
+        };
+        if same(x, y) {
+            suffix += x.len();
+            continue;
+        }
+        suffix += x
+            .bytes()
+            .rev()
+            .zip(y.bytes().rev())
+            .take_while(|(p, q)| p == q)
+            .count();
+        break;
+    }
+    (prefix, suffix.min(most - prefix))
 }
 
 /// Runs one rule on one item; a panic is caught and reported, the other rules go on.

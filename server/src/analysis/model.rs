@@ -1083,8 +1083,17 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
 /// Computes where imports stand: after the docstring and `__future__` imports, and the leading
 /// block of import statements.
 pub fn import_layout(tree: TreeView, src: SourceText) -> ImportLayout {
+    import_layout_read(tree, src).0
+}
+
+/// [`import_layout`], with what it read: how many top-level statements (from the first), and the
+/// text up to which byte, excluded (a line start reads the byte after it: `\r\n` is one break).
+/// `usize::MAX` when it read every statement or up to the end of the text: then it depends on
+/// there being nothing more.
+pub(super) fn import_layout_read(tree: TreeView, src: SourceText) -> (ImportLayout, usize, usize) {
     let mut layout = ImportLayout::default();
     let root = tree.root();
+    let (mut read, mut stopped) = ((0, usize::MAX), false);
     let mut cursor = root.walk();
     let mut seen_code = false;
     let statements = root
@@ -1092,6 +1101,14 @@ pub fn import_layout(tree: TreeView, src: SourceText) -> ImportLayout {
         .flat_map(|n| tree.statements(n));
     for (i, stmt) in statements.enumerate() {
         let next_line = src.line_start(src.line_of(stmt.end_byte()) + 1);
+        read = (
+            i + 1,
+            if next_line < src.len() {
+                next_line + 1
+            } else {
+                usize::MAX
+            },
+        );
         match stmt.kind_str() {
             "comment" => continue,
             "expression_statement"
@@ -1101,6 +1118,7 @@ pub fn import_layout(tree: TreeView, src: SourceText) -> ImportLayout {
                     layout.after_header = next_line;
                     continue;
                 }
+                stopped = true;
                 break;
             }
             "future_import_statement" => {
@@ -1130,11 +1148,17 @@ pub fn import_layout(tree: TreeView, src: SourceText) -> ImportLayout {
                     next_line,
                 ));
             }
-            _ => break,
+            _ => {
+                stopped = true;
+                break;
+            }
         }
         seen_code = true;
     }
-    layout
+    if !stopped {
+        read.1 = usize::MAX;
+    }
+    (layout, read.0, read.1)
 }
 
 fn is_docstring(stmt: Node) -> bool {

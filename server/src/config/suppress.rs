@@ -94,8 +94,7 @@ pub fn parse_directive(text: &str, start: usize, line: usize) -> Option<Suppress
 
 /// Every suppression of a document.
 pub fn suppressions(tree: TreeView, src: SourceText) -> Vec<Suppression> {
-    // Searched in the rope's chunks: a copy of the whole text per keystroke costs more.
-    if !src.contains("keylint") && !src.contains("KEYLINT") && !src.contains("Keylint") {
+    if !mentions_keylint(src) {
         return Vec::new();
     }
     comments(tree)
@@ -105,6 +104,65 @@ pub fn suppressions(tree: TreeView, src: SourceText) -> Vec<Suppression> {
             parse_directive(&text, c.start_byte(), c.start_position().row)
         })
         .collect()
+}
+
+/// How a directive can start: `keylint`, `KEYLINT` or `Keylint` (a comment without one of these
+/// holds no directive worth parsing).
+const SPELLINGS: [&str; 3] = ["keylint", "KEYLINT", "Keylint"];
+
+/// Whether the text contains one of [`SPELLINGS`]: one pass over the rope's chunks (no copy of the
+/// text; a match across a chunk boundary is found too). Runs on every keystroke, over the whole
+/// file, and almost never matches.
+fn mentions_keylint(src: SourceText) -> bool {
+    mentions_keylint_in(src.rope().chunks().map(str::as_bytes))
+}
+
+/// [`mentions_keylint`] over the chunks of a text.
+fn mentions_keylint_in<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> bool {
+    // SIMD search of the three needles at once where the CPU has it (the general automaton
+    // stops at every `k`).
+    enum Finder {
+        Packed(aho_corasick::packed::Searcher),
+        Automaton(aho_corasick::AhoCorasick),
+    }
+    static FINDER: std::sync::LazyLock<Finder> =
+        std::sync::LazyLock::new(|| match aho_corasick::packed::Searcher::new(SPELLINGS) {
+            Some(s) => Finder::Packed(s),
+            None => Finder::Automaton(
+                aho_corasick::AhoCorasick::new(SPELLINGS).expect("three plain patterns"),
+            ),
+        });
+    let is_match = |bytes: &[u8]| match &*FINDER {
+        Finder::Packed(s) => s.find(bytes).is_some(),
+        Finder::Automaton(a) => a.is_match(bytes),
+    };
+    const LONGEST: usize = 7;
+    // The last `LONGEST - 1` bytes of the previous chunk, then the first ones of the next.
+    let mut seam = [0u8; 2 * (LONGEST - 1)];
+    let mut tail = 0;
+    for bytes in chunks {
+        if tail > 0 {
+            let head = bytes.len().min(LONGEST - 1);
+            seam[tail..tail + head].copy_from_slice(&bytes[..head]);
+            if is_match(&seam[..tail + head]) {
+                return true;
+            }
+        }
+        if is_match(bytes) {
+            return true;
+        }
+        // Keep the last bytes seen (a chunk may be shorter than a needle).
+        if bytes.len() >= LONGEST - 1 {
+            tail = LONGEST - 1;
+            seam[..tail].copy_from_slice(&bytes[bytes.len() - tail..]);
+        } else {
+            let keep = (LONGEST - 1 - bytes.len()).min(tail);
+            seam.copy_within(tail - keep..tail, 0);
+            seam[keep..keep + bytes.len()].copy_from_slice(bytes);
+            tail = keep + bytes.len();
+        }
+    }
+    false
 }
 
 /// Removes suppressed findings and adds `KL001` findings for suppressions that silence nothing.
@@ -334,6 +392,39 @@ mod tests {
         assert_eq!(codes, vec!["KL101", "KL101"]);
         assert_eq!(s[1].line, 2);
         assert!(s[1].codes.is_none());
+    }
+
+    #[test]
+    fn the_pre_filter_finds_every_spelling_across_chunk_boundaries() {
+        for spelling in SPELLINGS.iter().chain(&["KeyLint", "keylin"]) {
+            for pad in 0..40 {
+                let text = format!("{}# {spelling}: ignore\n", "x".repeat(pad));
+                let want = SPELLINGS.iter().any(|s| text.contains(s));
+                for size in 1..12 {
+                    let chunks = text.as_bytes().chunks(size);
+                    assert_eq!(mentions_keylint_in(chunks), want, "{pad} {size}");
+                }
+                // Chunks of uneven sizes.
+                let mut chunks = Vec::new();
+                let mut rest = text.as_bytes();
+                for size in [5, 1, 2, 9, 1, 1, 3].iter().cycle() {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let (a, b) = rest.split_at((*size).min(rest.len()));
+                    chunks.push(a);
+                    rest = b;
+                }
+                assert_eq!(mentions_keylint_in(chunks.into_iter()), want, "{pad}");
+            }
+        }
+        let text = format!("{}# keylint: ignore\n", "x".repeat(5000));
+        let rope = ropey::Rope::from_str(&text);
+        assert!(rope.chunks().count() > 1);
+        assert!(mentions_keylint(SourceText::new(&rope)));
+        assert!(!mentions_keylint(SourceText::new(&ropey::Rope::from_str(
+            &"x".repeat(5000)
+        ))));
     }
 
     #[test]
