@@ -27,6 +27,12 @@
 //!    after the other and are reparsed once. A full replacement (`range: None`) rebuilds the rope and
 //!    parses from scratch.
 //!
+//! 5. **Or: the statement alone.** When every change of the notification falls strictly inside one
+//!    statement, only its lines are reparsed (`region.rs`), and the whole tree, edited, waits for
+//!    the next edit outside that statement (or [`Document::flush`]). The analysis reads the
+//!    statements through [`Document::view`]. `region_parsing = false` turns this off (the
+//!    property tests compare such a document with a reference parser after every notification).
+//!
 //! After each reparse, [`Document::last_changed_ranges`] gives the ranges tree-sitter reports as
 //! syntactically changed between the old (edited) tree and the new one (computed on first request:
 //! nothing on the keystroke path needs them, and they cost a sixth of a reparse).

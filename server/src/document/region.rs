@@ -15,13 +15,16 @@
 //! - The statement (or `ERROR` node) is a leaf item (not a class: classes are entered, their
 //!   headers included); the edit lies strictly inside its region (after the statement's first
 //!   byte, before the start of the next line; at the end of the file for the last statement); the
-//!   region holds nothing else (no `;` sibling, no trailing comment on its last line); no
-//!   neighbour on the path to it has a syntax error; the next non-blank line is neither indented
-//!   deeper than the statement (it could join its block) nor a continuing clause (`else`…).
+//!   region holds nothing else (no `;` sibling, no trailing comment on its last line); the file
+//!   has no syntax error outside the statement (an unclosed `'''` above could pair with the edited
+//!   text).
 //! - The region reparse gives, under the same class headers (each parsing cleanly), any number of
 //!   statements in the innermost block — the edit may split a statement in two, or break it —
 //!   none of them a class; the region does not end in a line continuation (`\`); its syntax
-//!   errors are ones the whole file has too ([`errors_contained`]).
+//!   errors are ones the whole file has too ([`errors_contained`]); the statements do not join
+//!   the ones around them in a fresh parse: the first not indented deeper than the statement
+//!   before, neither the first nor the next line a continuing clause (`else`…), the next line not
+//!   deeper than where a statement of the region starts ([`joins_neighbours`]).
 //!
 //! The patch's statements stand in for the old statement wherever the analysis walks the
 //! statements of a block ([`super::TreeView::statements`]).
@@ -202,6 +205,11 @@ pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<
             block = body;
             continue;
         }
+        // A syntax error elsewhere (an unclosed `'''` above, say) may pair with the edited text
+        // in a fresh parse.
+        if errors_outside(tree.root_node(), node) {
+            return None;
+        }
         let target = Target {
             region,
             start: node.start_byte(),
@@ -307,6 +315,27 @@ fn is_clause_keyword(word: &[u8]) -> bool {
     matches!(word, b"else" | b"elif" | b"except" | b"finally" | b"case")
 }
 
+/// Whether the tree has a syntax error outside `target` (walks only into nodes with errors).
+fn errors_outside(root: Node, target: Node) -> bool {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node != target {
+            if node.is_error() || node.is_missing() {
+                return true;
+            }
+            if node.has_error() && cursor.goto_first_child() {
+                continue;
+            }
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return false;
+            }
+        }
+    }
+}
+
 /// A tree-sitter range of byte offsets (the caller excludes lone `\r`: rows are rope lines).
 fn ts_range(rope: &Rope, range: Range<usize>) -> TsRange {
     let point = |byte: usize| {
@@ -359,9 +388,11 @@ pub(super) fn parse(
 /// so an error found there is found by the whole-file parse as well. On the last line, the region
 /// parse meets its end where the whole file goes on, and the next lines may complete what the
 /// region leaves open (`x = ` followed by `y = 1` parses as `x = y = 1`; tree-sitter lets even a
-/// one-line string run on to a quote on a later line): an error there is not accepted.
+/// one-line string run on to a quote on a later line): an error there is not accepted, unless
+/// the region ends the file (typing the last statement).
 fn errors_contained(rope: &Rope, block: Node, region: &Range<usize>) -> bool {
-    if !block.has_error() {
+    // Nothing follows the last statement of the file: the whole-file parse meets the same end.
+    if !block.has_error() || region.end == rope.len_bytes() {
         return true;
     }
     let last_line = last_code_line(rope, region);

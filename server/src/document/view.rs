@@ -76,8 +76,12 @@ impl<'d> TreeView<'d> {
     pub fn nodes_of_kind(&self, kind: u16) -> Vec<Node<'d>> {
         let region = self.patch.map(Patch::region);
         let mut out = Vec::new();
+        // Stale nodes of the region (some squeezed to nothing at its end by deletions) are left
+        // out of the whole tree.
         collect_kind(self.tree, kind, &mut out, |n| {
-            region.as_ref().is_none_or(|r| !r.contains(&n.start_byte()))
+            region
+                .as_ref()
+                .is_none_or(|r| !(r.start <= n.start_byte() && n.end_byte() <= r.end))
         });
         if let (Some(p), Some(r)) = (self.patch, region) {
             let mut inner = Vec::new();
@@ -92,11 +96,16 @@ impl<'d> TreeView<'d> {
 impl TreeView<'_> {
     /// The statements as the analysis walks them, one line each, in document order: a class
     /// header as `class START..BODY_START`, any other statement with its byte range, points and
-    /// S-expression. Two views of the same text with equal outlines give the same analysis (for
-    /// tests and debugging).
+    /// S-expression; then the byte range of every comment (where a comment hangs in the tree does
+    /// not matter to the analysis). Two views of the same text with equal outlines give the same
+    /// analysis (for tests and debugging).
     pub fn outline(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.outline_block(self.root(), &mut out);
+        let comment = self.tree.language().id_for_node_kind("comment", true);
+        for c in self.nodes_of_kind(comment) {
+            out.push(format!("comment {:?}", c.byte_range()));
+        }
         out
     }
 
@@ -104,6 +113,9 @@ impl TreeView<'_> {
         let mut cursor = block.walk();
         for child in block.named_children(&mut cursor) {
             for stmt in self.statements(child) {
+                if stmt.kind() == "comment" {
+                    continue;
+                }
                 let def = match stmt.kind() {
                     "decorated_definition" => {
                         stmt.child_by_field_name("definition").unwrap_or(stmt)
