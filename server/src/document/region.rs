@@ -126,13 +126,19 @@ fn after_last_line(rope: &Rope, node: Node) -> usize {
     }
 }
 
+/// Indentation: a space, a tab or a form feed.
+fn is_indent(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\x0c')
+}
+
+/// Indentation or a line break.
+fn is_blank(b: u8) -> bool {
+    is_indent(b) || matches!(b, b'\r' | b'\n')
+}
+
 /// Whether `range` of the text holds only spaces, tabs and line breaks.
 fn blank(rope: &Rope, range: Range<usize>) -> bool {
-    range.is_empty()
-        || rope
-            .byte_slice(range)
-            .bytes()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c'))
+    range.is_empty() || rope.byte_slice(range).bytes().all(is_blank)
 }
 
 /// Whether `[a, b)` lies strictly inside the region of `target`: after the first byte of its
@@ -227,21 +233,11 @@ pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<
 /// compound statement (`else`, `elif`, `except`, `finally`, `case`).
 fn next_line_may_join(rope: &Rope, from: usize, indent: usize) -> bool {
     let mut width = 0;
-    let mut bytes = rope.byte_slice(from..).bytes();
-    while let Some(b) = bytes.next() {
+    for (i, b) in rope.byte_slice(from..).bytes().enumerate() {
         match b {
-            b' ' | b'\t' | b'\x0c' => width += 1,
             b'\r' | b'\n' => width = 0,
-            _ => {
-                if width > indent {
-                    return true;
-                }
-                let word: Vec<u8> = std::iter::once(b)
-                    .chain(bytes.take_while(|c| c.is_ascii_alphanumeric() || *c == b'_'))
-                    .take(8)
-                    .collect();
-                return is_clause_keyword(&word);
-            }
+            b if is_indent(b) => width += 1,
+            _ => return width > indent || continues_previous(rope, from + i),
         }
     }
     false
@@ -255,9 +251,7 @@ fn last_code_line(rope: &Rope, region: &Range<usize>) -> usize {
     while end > region.start {
         let start = line_start_of(rope, end - 1).max(region.start);
         let line = rope.byte_slice(start..end);
-        let first = line
-            .bytes()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\x0c' | b'\r' | b'\n'));
+        let first = line.bytes().find(|&b| !is_blank(b));
         if !matches!(first, None | Some(b'#')) {
             return start;
         }
@@ -294,7 +288,7 @@ fn indent_of(rope: &Rope, node: Node) -> usize {
     let start = line_start_of(rope, node.start_byte());
     rope.byte_slice(start..node.start_byte())
         .bytes()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
+        .take_while(|&b| is_indent(b))
         .count()
 }
 
@@ -423,7 +417,7 @@ fn ends_with_continuation(rope: &Rope, region: &Range<usize>) -> bool {
     while i > region.start {
         i -= 1;
         match rope.byte(i) {
-            b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' => continue,
+            b if is_blank(b) => continue,
             b => return b == b'\\',
         }
     }
