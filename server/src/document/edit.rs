@@ -211,6 +211,7 @@ impl Document {
         if state == TreeState::Stale {
             self.changed_ranges = std::sync::OnceLock::from(vec![whole_range(&tree)]);
             self.tree = tree;
+            self.lineage = super::new_lineage();
         } else {
             self.previous_tree = Some(std::mem::replace(&mut self.tree, tree));
         }

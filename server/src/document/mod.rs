@@ -124,6 +124,14 @@ pub struct Document {
     region_parser: Option<Parser>,
     /// Whether edits inside one statement reparse only that statement (on by default).
     pub region_parsing: bool,
+    /// Which from-scratch parse the tree descends from (see [`Document::shares_tree_with`]).
+    lineage: u64,
+}
+
+/// A new lineage for a tree parsed from scratch (unique in the process).
+fn new_lineage() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Document {
@@ -142,7 +150,17 @@ impl Document {
             patch: None,
             region_parser: None,
             region_parsing: true,
+            lineage: new_lineage(),
         }
+    }
+
+    /// Whether this document's tree and `other`'s descend, through incremental reparses, from the
+    /// same from-scratch parse (clones of one document, or versions of it with no full replacement
+    /// between them). Their trees and ropes then share every unchanged node, so dropping one while
+    /// the other lives frees only what the edits between them rebuilt: about what those reparses
+    /// cost. Otherwise dropping it frees the whole tree (milliseconds for a large file).
+    pub fn shares_tree_with(&self, other: &Document) -> bool {
+        self.lineage == other.lineage
     }
 
     /// The syntax as the analysis reads it: the whole tree, and the patched statement if any.
@@ -224,6 +242,7 @@ impl Clone for Document {
             patch: self.patch.clone(),
             region_parser: None,
             region_parsing: self.region_parsing,
+            lineage: self.lineage,
         }
     }
 }

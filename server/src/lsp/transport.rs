@@ -53,18 +53,50 @@ pub fn guarded_stdin(
     (server_side, thread)
 }
 
-/// Standard output, written directly by the task that sends a message.
+/// Standard output, written directly by the task that sends a message, one frame per `write`.
 ///
 /// `tokio::io::stdout` hands every write to the blocking pool: one thread wake-up between a
-/// `publishDiagnostics` and the client, on every keystroke. The server writes one whole frame per
-/// call (tower-lsp-server's codec buffers it), to a pipe the client reads, so a direct blocking
-/// `write` returns at once; stdin is read by its own thread meanwhile, so a client that writes
-/// while it does not read cannot wedge the server against a full pipe.
-pub struct DirectStdout(std::io::Stdout);
+/// `publishDiagnostics` and the client, on every keystroke. And `std::io::Stdout` is line-buffered:
+/// it writes a frame up to the last `\n` (the end of the `Content-Length` header) at once and the
+/// body on flush, two `write`s and two wake-ups of the client where one will do. So the server
+/// writes to its own handle on the standard output's pipe (a duplicate of fd 1, unbuffered): one
+/// `write` per frame (tower-lsp-server's codec hands over each whole frame; the rare short write
+/// to a full pipe is completed by `write_all`). The pipe is read by the client meanwhile, and
+/// stdin is read by its own thread, so a client that writes while it does not read cannot wedge
+/// the server against a full pipe. Falls back to `std::io::Stdout` where fd 1 cannot be duplicated.
+pub struct DirectStdout(Out);
+
+enum Out {
+    Raw(std::fs::File),
+    Std(std::io::Stdout),
+}
 
 impl DirectStdout {
     pub fn new() -> Self {
-        DirectStdout(std::io::stdout())
+        use std::os::fd::AsFd;
+        let stdout = std::io::stdout();
+        let raw = stdout.as_fd().try_clone_to_owned().map(std::fs::File::from);
+        DirectStdout(match raw {
+            Ok(file) => Out::Raw(file),
+            Err(_) => Out::Std(stdout),
+        })
+    }
+
+    fn write_frame(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match &mut self.0 {
+            Out::Raw(file) => file.write_all(buf),
+            Out::Std(out) => {
+                let mut out = out.lock();
+                out.write_all(buf).and_then(|()| out.flush())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Out::Raw(_) => Ok(()),
+            Out::Std(out) => out.flush(),
+        }
     }
 }
 
@@ -74,17 +106,11 @@ impl AsyncWrite for DirectStdout {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let mut out = self.0.lock();
-        // `Stdout` is line-buffered: write the frame through and flush it now.
-        Poll::Ready(
-            out.write_all(buf)
-                .and_then(|()| out.flush())
-                .map(|()| buf.len()),
-        )
+        Poll::Ready(self.get_mut().write_frame(buf).map(|()| buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(self.0.lock().flush())
+        Poll::Ready(self.get_mut().flush())
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
