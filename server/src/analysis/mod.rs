@@ -28,9 +28,14 @@
 //!   Typing a module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name
 //!   up, including through another binding (`t.put_item` with `t = boto3.resource(...)` reads `t`
 //!   and then `boto3`);
-//! * **everything else** (imports, classes, functions, handlers, validated names, function returns,
-//!   the resolved data flow), by one fingerprint ([`Model::rest_fingerprint`]): when it changes,
-//!   every item is checked again.
+//! * the module-wide **data flow**, fact by fact, the same way: every lookup of a function's
+//!   resolved facts or of a global's key material ([`dataflow::Dataflow::function`],
+//!   [`dataflow::Dataflow::global`]) is recorded with a hash of what it found. Typing in one
+//!   function changes its own facts (and those of the functions its flows reach): only the items
+//!   that read them are checked again, not every item of the module;
+//! * **everything else** (imports, classes, functions, handlers, validated names, function
+//!   returns), by one fingerprint ([`Model::rest_fingerprint`]): when it changes, every item is
+//!   checked again.
 //!
 //! Module-level facts stay exact: a reused result read the same bindings and the same rest of the
 //! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
@@ -63,6 +68,7 @@ use tree_sitter::Node;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
 use crate::rules::{self, Ctx, FileContext, Rule, RuleSettings};
+use syntax::NodeExt;
 
 /// One unit of analysis: a statement, with the classes around it.
 pub struct Item<'t> {
@@ -135,11 +141,11 @@ pub fn items(tree: TreeView<'_>) -> Vec<Item<'_>> {
 /// its last run: a big module is hundreds of items, and growing the vector costs more than
 /// walking them).
 fn items_sized(tree: TreeView<'_>, capacity: usize) -> Vec<Item<'_>> {
-    let language = tree.tree().language();
+    let ids = syntax::kinds();
     let kinds = Kinds {
-        comment: language.id_for_node_kind("comment", true),
-        class: language.id_for_node_kind("class_definition", true),
-        decorated: language.id_for_node_kind("decorated_definition", true),
+        comment: ids.comment,
+        class: ids.class_definition,
+        decorated: ids.decorated_definition,
     };
     let mut out = Vec::with_capacity(capacity);
     let mut class_count = 0usize;
@@ -181,7 +187,7 @@ fn push_block<'t>(
                 let index = *count;
                 *count += 1;
                 out.push(Item::new(stmt, classes.clone(), true));
-                if let Some(body) = def.child_by_field_name("body") {
+                if let Some(body) = def.field("body") {
                     let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
                     push_block(tree, body, inner, kinds, count, out);
                 }
@@ -242,25 +248,41 @@ struct LastDataflow {
     dataflow: Arc<dataflow::Dataflow>,
 }
 
-/// The module bindings a cached result read, with a hash of what each was bound to then.
+/// What of the module model a cached result read: bindings and resolved data-flow facts, by name,
+/// each with a hash of what it was then.
 struct Deps {
     /// It listed every binding: any change of the bindings invalidates it.
     all: bool,
     reads: Vec<(String, u64)>,
-    /// Fingerprint of the bindings under which it was last known valid (the fast path).
+    /// It listed every data-flow fact: any change of the data flow invalidates it.
+    flow_all: bool,
+    /// `(is_global, name, hash)` ([`dataflow::Dataflow::hash_of`]).
+    flow_reads: Vec<(bool, String, u64)>,
+    /// Fingerprint of the bindings and data flow under which it was last known valid (the fast
+    /// path).
     seen: u64,
 }
 
 impl Deps {
-    fn new(reads: BindingReads, bindings: &Bindings, fingerprint: u64) -> Deps {
+    fn new(reads: BindingReads, model: &Model, fingerprint: u64) -> Deps {
         Deps {
             all: reads.all,
             reads: reads
                 .names
                 .into_iter()
                 .map(|n| {
-                    let h = bindings.hash_of(&n);
+                    let h = model.bindings.hash_of(&n);
                     (n, h)
+                })
+                .collect(),
+            flow_all: reads.flow.all,
+            flow_reads: reads
+                .flow
+                .names
+                .into_iter()
+                .map(|(global, n)| {
+                    let h = model.dataflow.hash_of(global, &n);
+                    (global, n, h)
                 })
                 .collect(),
             seen: fingerprint,
@@ -277,25 +299,38 @@ impl Deps {
                 .names
                 .extend(self.reads.iter().map(|(n, _)| n.clone()));
         }
+        if self.flow_all {
+            reads.flow.all = true;
+            reads.flow.names.clear();
+        } else if !reads.flow.all {
+            reads
+                .flow
+                .names
+                .extend(self.flow_reads.iter().map(|(g, n, _)| (*g, n.clone())));
+        }
     }
 
-    /// Whether every binding read is still bound as it was (exactly what a run now would read).
-    fn still_valid(&mut self, bindings: &Bindings, fingerprint: u64) -> bool {
+    /// Whether every binding and data-flow fact read is still what it was (exactly what a run now
+    /// would read). `fingerprint` covers the bindings and the data flow of `model`.
+    fn still_valid(&mut self, model: &Model, fingerprint: u64) -> bool {
         if self.seen == fingerprint {
             return true;
         }
-        if self.all {
+        if self.all || self.flow_all {
             return false;
         }
-        if self
+        let valid = self
             .reads
             .iter()
-            .all(|(name, h)| bindings.hash_of(name) == *h)
-        {
+            .all(|(name, h)| model.bindings.hash_of(name) == *h)
+            && self
+                .flow_reads
+                .iter()
+                .all(|(global, name, h)| model.dataflow.hash_of(*global, name) == *h);
+        if valid {
             self.seen = fingerprint;
-            return true;
         }
-        false
+        valid
     }
 }
 
@@ -371,7 +406,7 @@ impl Analyzer {
             let range = item.node.byte_range();
             let end = if item.header {
                 syntax::definition(item.node)
-                    .child_by_field_name("body")
+                    .field("body")
                     .map_or(range.end, |b| b.start_byte())
             } else {
                 range.end
@@ -438,7 +473,7 @@ impl Analyzer {
                     let start = item.node.start_byte();
                     let hashed_end = if item.header {
                         syntax::definition(item.node)
-                            .child_by_field_name("body")
+                            .field("body")
                             .map_or(item.node.end_byte(), |b| b.start_byte())
                     } else {
                         item.node.end_byte()
@@ -497,6 +532,7 @@ impl Analyzer {
         // Cached results are keyed on the model without its bindings, plus the bindings they read
         // (recorded name by name): a new module-level name re-checks only the items that read it.
         let bindings_fingerprint = model.bindings.fingerprint();
+        // Everything but the bindings and the data flow (read name by name).
         let base_fingerprint = model.rest_fingerprint();
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             if item.header {
@@ -504,8 +540,7 @@ impl Analyzer {
             }
             let stale = match &mut cached.flows {
                 Some((fp, deps, _, _)) => {
-                    *fp != base_fingerprint
-                        || !deps.still_valid(&model.bindings, bindings_fingerprint)
+                    *fp != base_fingerprint || !deps.still_valid(&model, bindings_fingerprint)
                 }
                 None => true,
             };
@@ -517,7 +552,7 @@ impl Analyzer {
                     .collect();
                 let (flows, reads) =
                     record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
-                let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
+                let deps = Deps::new(reads, &model, bindings_fingerprint);
                 let (mut h, mut shape) = (FxHasher::default(), FxHasher::default());
                 flows.hash(&mut h);
                 for f in &flows {
@@ -568,10 +603,12 @@ impl Analyzer {
         }
         let last = self.dataflow.as_ref().expect("set above");
         model.dataflow = last.dataflow.clone();
-        // `Model::rest_fingerprint`, with the hash of the data flow computed once per result.
-        let fingerprint = {
+        // The fast path of the findings' dependencies: the bindings and the data flow as a whole
+        // (its hash computed once per result). When it differs, the facts each item read are
+        // compared name by name.
+        let reads_fingerprint = {
             let mut h = FxHasher::default();
-            base_fingerprint.hash(&mut h);
+            bindings_fingerprint.hash(&mut h);
             last.hash.hash(&mut h);
             h.finish()
         };
@@ -593,7 +630,7 @@ impl Analyzer {
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
-                    *fp != fingerprint || !deps.still_valid(&model.bindings, bindings_fingerprint)
+                    *fp != base_fingerprint || !deps.still_valid(&model, reads_fingerprint)
                 }
                 None => true,
             };
@@ -621,8 +658,8 @@ impl Analyzer {
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }
-                let deps = Deps::new(reads, &model.bindings, bindings_fingerprint);
-                cached.findings = Some((fingerprint, deps, out));
+                let deps = Deps::new(reads, &model, reads_fingerprint);
+                cached.findings = Some((base_fingerprint, deps, out));
             }
             if let Some((_, _, f)) = &cached.findings {
                 findings.extend(f.iter().cloned());

@@ -287,12 +287,13 @@ impl Model {
     pub fn fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
         self.bindings.fingerprint().hash(&mut h);
+        self.dataflow.hash(&mut h);
         self.rest_fingerprint().hash(&mut h);
         h.finish()
     }
 
-    /// A hash of everything rules may read except [`Model::bindings`] (whose reads are tracked
-    /// name by name, see [`record_binding_reads`]).
+    /// A hash of everything rules may read except [`Model::bindings`] and [`Model::dataflow`]
+    /// (whose reads are tracked name by name, see [`record_binding_reads`]).
     pub fn rest_fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
         self.imports.hash(&mut h);
@@ -300,7 +301,6 @@ impl Model {
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
         self.validated.hash(&mut h);
-        self.dataflow.hash(&mut h);
         let mut returns: Vec<_> = self.function_returns.iter().collect();
         returns.sort();
         returns.hash(&mut h);
@@ -567,43 +567,98 @@ impl Bindings {
     }
 }
 
-/// The binding names read while [`record_binding_reads`] ran.
+/// What an analysis step read of the module model while [`record_binding_reads`] ran: binding
+/// names, and resolved data-flow facts by name.
 #[derive(Debug, Default)]
 pub struct BindingReads {
     /// Something listed every binding: the reader depends on all of them.
     pub all: bool,
     pub names: FxHashSet<String>,
+    /// The data-flow facts read ([`Dataflow::function`](super::dataflow::Dataflow::function),
+    /// [`Dataflow::global`](super::dataflow::Dataflow::global)).
+    pub flow: FlowReads,
+}
+
+/// The resolved data-flow facts read, by name (see [`BindingReads`]).
+#[derive(Debug, Default)]
+pub struct FlowReads {
+    /// Something listed every fact: the reader depends on all of them.
+    pub all: bool,
+    /// `(is_global, name)`: a module-level name's key material, or a function's facts.
+    pub names: FxHashSet<(bool, String)>,
+}
+
+impl BindingReads {
+    /// Adds these reads to `outer` (a nested recording counts for the enclosing one too).
+    fn merge_into(&self, outer: &mut BindingReads) {
+        if self.all {
+            outer.all = true;
+            outer.names.clear();
+        } else if !outer.all {
+            outer.names.extend(self.names.iter().cloned());
+        }
+        if self.flow.all {
+            outer.flow.all = true;
+            outer.flow.names.clear();
+        } else if !outer.flow.all {
+            outer.flow.names.extend(self.flow.names.iter().cloned());
+        }
+    }
 }
 
 thread_local! {
     static READS: RefCell<Option<BindingReads>> = const { RefCell::new(None) };
 }
 
-fn note_read(name: &str) {
+/// Runs `note` on the recorder of this thread, if one is recording.
+fn with_recorder(note: impl FnOnce(&mut BindingReads)) {
     READS.with(|r| {
         if let Ok(mut r) = r.try_borrow_mut() {
             if let Some(r) = r.as_mut() {
-                if !r.all && !r.names.contains(name) {
-                    r.names.insert(name.to_owned());
-                }
+                note(r);
             }
+        }
+    });
+}
+
+fn note_read(name: &str) {
+    with_recorder(|r| {
+        if !r.all && !r.names.contains(name) {
+            r.names.insert(name.to_owned());
         }
     });
 }
 
 fn note_all() {
-    READS.with(|r| {
-        if let Ok(mut r) = r.try_borrow_mut() {
-            if let Some(r) = r.as_mut() {
-                r.all = true;
-                r.names.clear();
+    with_recorder(|r| {
+        r.all = true;
+        r.names.clear();
+    });
+}
+
+/// Records a read of the data-flow facts of `name` (a function, or a global when `global`).
+pub(crate) fn note_flow_read(global: bool, name: &str) {
+    with_recorder(|r| {
+        if !r.flow.all {
+            let key = (global, name.to_owned());
+            if !r.flow.names.contains(&key) {
+                r.flow.names.insert(key);
             }
         }
     });
 }
 
-/// Runs `f` and returns, with its result, the names of [`Model::bindings`] it read (on this
-/// thread). Nested calls also count as reads of the enclosing one.
+/// Records that every data-flow fact was read.
+pub(crate) fn note_flow_all() {
+    with_recorder(|r| {
+        r.flow.all = true;
+        r.flow.names.clear();
+    });
+}
+
+/// Runs `f` and returns, with its result, what it read of the model (on this thread): the names of
+/// [`Model::bindings`] and the data-flow facts. Nested calls also count as reads of the enclosing
+/// one.
 pub fn record_binding_reads<R>(f: impl FnOnce() -> R) -> (R, BindingReads) {
     struct Restore(Option<BindingReads>);
     impl Drop for Restore {
@@ -613,12 +668,7 @@ pub fn record_binding_reads<R>(f: impl FnOnce() -> R) -> (R, BindingReads) {
                 let mut r = r.borrow_mut();
                 let inner = std::mem::replace(&mut *r, outer);
                 if let (Some(outer), Some(inner)) = (r.as_mut(), inner) {
-                    if inner.all {
-                        outer.all = true;
-                        outer.names.clear();
-                    } else if !outer.all {
-                        outer.names.extend(inner.names);
-                    }
+                    inner.merge_into(outer);
                 }
             });
         }
@@ -631,12 +681,7 @@ pub fn record_binding_reads<R>(f: impl FnOnce() -> R) -> (R, BindingReads) {
         .with(|r| r.borrow_mut().replace(BindingReads::default()))
         .unwrap_or_default();
     if let Some(outer) = restore.0.as_mut() {
-        if reads.all {
-            outer.all = true;
-            outer.names.clear();
-        } else if !outer.all {
-            outer.names.extend(reads.names.iter().cloned());
-        }
+        reads.merge_into(outer);
     }
     drop(restore);
     (result, reads)
@@ -924,9 +969,7 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
 /// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
 /// its first parameter is `self`.
 fn self_assigned<'t>(item: &super::Item<'t>, def: Node<'t>, src: SourceText) -> Vec<String> {
-    let first = def
-        .child_by_field_name("parameters")
-        .and_then(|p| p.named_child(0));
+    let first = def.field("parameters").and_then(|p| p.named_child(0));
     let receiver = match first {
         Some(p) if p.kind() == "identifier" => src.node_text(p),
         _ => return Vec::new(),
@@ -935,14 +978,14 @@ fn self_assigned<'t>(item: &super::Item<'t>, def: Node<'t>, src: SourceText) -> 
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = def.field("body") else {
         return out;
     };
     for n in item.descendants(body) {
         if !matches!(n.kind_str(), "assignment" | "augmented_assignment") {
             continue;
         }
-        let Some(left) = n.child_by_field_name("left") else {
+        let Some(left) = n.field("left") else {
             continue;
         };
         let targets: Vec<Node> = if left.kind() == "attribute" {
@@ -955,10 +998,7 @@ fn self_assigned<'t>(item: &super::Item<'t>, def: Node<'t>, src: SourceText) -> 
             if t.kind() != "attribute" {
                 continue;
             }
-            let (Some(obj), Some(attr)) = (
-                t.child_by_field_name("object"),
-                t.child_by_field_name("attribute"),
-            ) else {
+            let (Some(obj), Some(attr)) = (t.field("object"), t.field("attribute")) else {
                 continue;
             };
             if src.node_text(obj) == "self" {

@@ -367,6 +367,9 @@ pub struct KindIds {
     pub except_clause: u16,
     pub return_statement: u16,
     pub identifier: u16,
+    pub comment: u16,
+    pub class_definition: u16,
+    pub decorated_definition: u16,
 }
 
 /// [`KindIds`] of the Python grammar.
@@ -383,6 +386,9 @@ pub fn kinds() -> &'static KindIds {
             except_clause: id("except_clause"),
             return_statement: id("return_statement"),
             identifier: id("identifier"),
+            comment: id("comment"),
+            class_definition: id("class_definition"),
+            decorated_definition: id("decorated_definition"),
         }
     });
     &KINDS

@@ -194,3 +194,62 @@ fn the_warm_up_sample_goes_through_several_rules() {
         "the warm-up sample only reaches {rules:?}"
     );
 }
+
+/// Typing inside one function changes what the data flow resolves for the others (a helper that
+/// starts hashing, raising, scanning, logging): the items whose findings read those facts are
+/// checked again, and only the facts they read decide it (see [`super::Deps`]).
+#[test]
+fn typing_in_helpers_matches_scratch_analysis() {
+    let text = r#"import hashlib
+import logging
+
+import boto3
+from fastapi import FastAPI, Header
+
+app = FastAPI()
+logger = logging.getLogger(__name__)
+table = boto3.resource("dynamodb").Table("keys")
+
+
+def fingerprint(value):
+    return value
+
+
+def store(key):
+    table.put_item(Item={"key": fingerprint(key)})
+
+
+def check(key):
+    if not key:
+        return None
+
+
+def everything():
+    return []
+
+
+@app.post("/keys")
+def create(x_api_key: str = Header()):
+    check(x_api_key)
+    store(x_api_key)
+    return {"ok": True}
+
+
+@app.get("/keys")
+def list_keys(x_api_key: str = Header()):
+    logger.info("listing")
+    return everything()
+"#;
+    let lines = text.split('\n').count() as u32;
+    for at in 10..lines {
+        for line in [
+            "    return hashlib.sha256(value.encode()).hexdigest()",
+            "    raise ValueError(\"missing key\")",
+            "    return table.scan()",
+            "    logger.info(\"key %s\", key)",
+            "    return key",
+        ] {
+            type_and_erase(text, at, line, false, &format!("line {at}"));
+        }
+    }
+}

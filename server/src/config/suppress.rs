@@ -40,8 +40,7 @@ pub struct Suppression {
 
 /// Every comment node of the tree, in order.
 fn comments(tree: TreeView) -> Vec<Node> {
-    let comment = tree.tree().language().id_for_node_kind("comment", true);
-    tree.nodes_of_kind(comment)
+    tree.nodes_of_kind(crate::analysis::syntax::kinds().comment)
 }
 
 /// Parses the directive in one comment (`text` starts at byte `start` of the document).

@@ -83,26 +83,38 @@ impl Patch {
 }
 
 /// Node kinds the region logic compares against.
-struct Kinds {
+pub(super) struct Kinds {
     class: u16,
     decorated: u16,
-    comment: u16,
+    pub(super) comment: u16,
+    /// Field ids: `definition` (of a decorated definition), `body`.
+    pub(super) definition: std::num::NonZeroU16,
+    pub(super) body: std::num::NonZeroU16,
 }
 
 impl Kinds {
-    fn of(tree: &Tree) -> Self {
-        let l = tree.language();
-        Kinds {
-            class: l.id_for_node_kind("class_definition", true),
-            decorated: l.id_for_node_kind("decorated_definition", true),
-            comment: l.id_for_node_kind("comment", true),
-        }
+    /// The kind ids of the Python grammar, looked up once (a lookup by name is a linear search
+    /// over the grammar's symbol names).
+    pub(super) fn get() -> &'static Kinds {
+        static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
+            let l: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+            Kinds {
+                class: l.id_for_node_kind("class_definition", true),
+                decorated: l.id_for_node_kind("decorated_definition", true),
+                comment: l.id_for_node_kind("comment", true),
+                definition: l
+                    .field_id_for_name("definition")
+                    .expect("a field of the grammar"),
+                body: l.field_id_for_name("body").expect("a field of the grammar"),
+            }
+        });
+        &KINDS
     }
 
     /// The class definition of a class statement (plain or decorated), if it is one.
     fn class_of<'t>(&self, node: Node<'t>) -> Option<Node<'t>> {
         let def = if node.kind_id() == self.decorated {
-            node.child_by_field_name("definition")?
+            node.child_by_field_id(self.definition.get())?
         } else {
             node
         };
@@ -153,7 +165,7 @@ pub(super) fn strictly_inside(target: &Target, a: usize, b: usize, len: usize) -
 /// the leaf statement whose region holds the edit strictly inside, if the conditions of the module
 /// documentation hold.
 pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<Target> {
-    let kinds = Kinds::of(tree);
+    let kinds = Kinds::get();
     let len = rope.len_bytes();
     let mut block = tree.root_node();
     let mut headers = Vec::new();
@@ -201,7 +213,7 @@ pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<
             return None;
         }
         if let Some(class) = kinds.class_of(node) {
-            let body = class.child_by_field_name("body")?;
+            let body = class.child_by_field_id(kinds.body.get())?;
             let body_line = line_start_of(rope, body.start_byte());
             // The body must start on a line of its own, and the edit must lie in it.
             if body_line <= node.start_byte() || a < body_line {
@@ -362,7 +374,7 @@ pub(super) fn parse(
     let tree = parser.parse_with_options(&mut read, old, None)?;
     let ok = {
         let block = block_of(&tree, target.headers.len())?;
-        let kinds = Kinds::of(&tree);
+        let kinds = Kinds::get();
         let mut cursor = block.walk();
         let statements: Vec<Node> = block
             .named_children(&mut cursor)
@@ -428,20 +440,20 @@ fn ends_with_continuation(rope: &Rope, region: &Range<usize>) -> bool {
 /// when there are none): each header level must hold exactly one class statement (comments
 /// aside, possibly wrapped in an `ERROR` node), free of errors but in its body.
 fn block_of(tree: &Tree, depth: usize) -> Option<Node<'_>> {
-    let kinds = Kinds::of(tree);
+    let kinds = Kinds::get();
     let mut node = tree.root_node();
     if node.is_error() {
         return None;
     }
     for _ in 0..depth {
-        let mut child = only_child(node, &kinds)?;
+        let mut child = only_child(node, kinds)?;
         // Error recovery may wrap the class in an `ERROR` node when the region breaks off in an
         // error (an unterminated string): the class is still the one holding the region.
         if child.is_error() {
-            child = only_child(child, &kinds)?;
+            child = only_child(child, kinds)?;
         }
         let class = kinds.class_of(child)?;
-        let body = class.child_by_field_name("body")?;
+        let body = class.child_by_field_id(kinds.body.get())?;
         // The header parses cleanly: every part of the class statement but its body.
         if !clean_except(child, class) || !clean_except(class, body) {
             return None;

@@ -102,8 +102,7 @@ impl TreeView<'_> {
     pub fn outline(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.outline_block(self.root(), &mut out);
-        let comment = self.tree.language().id_for_node_kind("comment", true);
-        for c in self.nodes_of_kind(comment) {
+        for c in self.nodes_of_kind(super::region::Kinds::get().comment) {
             out.push(format!("comment {:?}", c.byte_range()));
         }
         out
@@ -117,12 +116,12 @@ impl TreeView<'_> {
                     continue;
                 }
                 let def = match stmt.kind() {
-                    "decorated_definition" => {
-                        stmt.child_by_field_name("definition").unwrap_or(stmt)
-                    }
+                    "decorated_definition" => stmt
+                        .child_by_field_id(super::region::Kinds::get().definition.get())
+                        .unwrap_or(stmt),
                     _ => stmt,
                 };
-                match def.child_by_field_name("body") {
+                match def.child_by_field_id(super::region::Kinds::get().body.get()) {
                     Some(body) if def.kind() == "class_definition" => {
                         out.push(format!(
                             "class {}..{}",

@@ -2,6 +2,7 @@
 
 use crate::analysis::dataflow::report::{self, Hit};
 use crate::analysis::dataflow::{Kind, SinkKind};
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{syntax, Item};
@@ -144,7 +145,7 @@ fn may_be_none(item: &Item, value: Node, ctx: &Ctx) -> bool {
         match n.kind() {
             "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
                 let name = n
-                    .child_by_field_name("name")
+                    .field("name")
                     .or_else(|| n.named_child(0))
                     .map(|x| ctx.text(x));
                 if name.as_deref() == Some(text.as_ref()) {
@@ -155,10 +156,7 @@ fn may_be_none(item: &Item, value: Node, ctx: &Ctx) -> bool {
                 }
             }
             "assignment" => {
-                let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) else {
+                let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                     continue;
                 };
                 if ctx.text(l) == text && ctx.text(r).contains(".get(") {

@@ -2,6 +2,7 @@
 //! value, which returns as soon as a character differs: the response time tells an attacker how much
 //! of a guessed key is right.
 
+use crate::analysis::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::analysis::{secrets, syntax, Binding, Item};
@@ -27,15 +28,12 @@ fn operand_name(node: Node, ctx: &Ctx) -> Option<String> {
     let node = syntax::unparenthesize(node);
     match node.kind() {
         "identifier" => Some(ctx.text(node).into_owned()),
-        "attribute" => Some(
-            ctx.text(node.child_by_field_name("attribute")?)
-                .into_owned(),
-        ),
-        "subscript" => syntax::string_value(node.child_by_field_name("subscript")?, ctx.src),
+        "attribute" => Some(ctx.text(node.field("attribute")?).into_owned()),
+        "subscript" => syntax::string_value(node.field("subscript")?, ctx.src),
         "call" => {
-            let function = node.child_by_field_name("function")?;
+            let function = node.field("function")?;
             let last = match function.kind() {
-                "attribute" => ctx.text(function.child_by_field_name("attribute")?),
+                "attribute" => ctx.text(function.field("attribute")?),
                 "identifier" => ctx.text(function),
                 _ => return None,
             };
@@ -56,7 +54,7 @@ fn is_literal_like(node: Node, ctx: &Ctx) -> bool {
         "string" | "concatenated_string" => syntax::string_value(node, ctx.src).is_some(),
         "integer" | "float" | "true" | "false" | "none" | "tuple" | "list" | "dictionary"
         | "set" => true,
-        "call" => node.child_by_field_name("function").is_some_and(|f| {
+        "call" => node.field("function").is_some_and(|f| {
             matches!(
                 ctx.text(f).as_ref(),
                 "len" | "type" | "bool" | "isinstance" | "id"
@@ -83,10 +81,7 @@ fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
                 && !syntax::enclosing_function(node).is_some_and(|f| binds_locally(f, &name, ctx))
         }
         "attribute" => {
-            let (Some(obj), Some(attr)) = (
-                node.child_by_field_name("object"),
-                node.child_by_field_name("attribute"),
-            ) else {
+            let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
                 return false;
             };
             if obj.kind() != "identifier" {
@@ -116,11 +111,11 @@ fn binds_locally(func: Node, name: &str, ctx: &Ctx) -> bool {
     for n in syntax::descendants(func) {
         let target = match n.kind() {
             "identifier" if n.parent().is_some_and(|p| p.kind() == "parameters") => Some(n),
-            "default_parameter" | "typed_default_parameter" => n.child_by_field_name("name"),
+            "default_parameter" | "typed_default_parameter" => n.field("name"),
             "typed_parameter" => n.named_child(0),
-            "assignment" | "augmented_assignment" | "for_statement" | "named_expression" => n
-                .child_by_field_name("left")
-                .or_else(|| n.child_by_field_name("name")),
+            "assignment" | "augmented_assignment" | "for_statement" | "named_expression" => {
+                n.field("left").or_else(|| n.field("name"))
+            }
             "global_statement" => return false,
             _ => None,
         };
@@ -217,7 +212,7 @@ impl Rule for InsecureKeyCompare {
             // `def __eq__(self, other): return self.token == other.token`: value equality of an
             // object, not an authentication check.
             if syntax::enclosing_function(node)
-                .and_then(|f| f.child_by_field_name("name"))
+                .and_then(|f| f.field("name"))
                 .is_some_and(|n| matches!(ctx.text(n).as_ref(), "__eq__" | "__ne__" | "__hash__"))
             {
                 continue;

@@ -68,8 +68,7 @@ impl Rule for MissingKeyValidation {
                             && ctx
                                 .model
                                 .dataflow
-                                .functions
-                                .get(&c.callee)
+                                .function(&c.callee)
                                 .is_some_and(|f| f.raises)
                     });
                 if validated {

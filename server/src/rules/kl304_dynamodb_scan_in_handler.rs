@@ -40,8 +40,7 @@ impl Rule for DynamodbScanInHandler {
                 let Some(path) = ctx
                     .model
                     .dataflow
-                    .functions
-                    .get(&call.callee)
+                    .function(&call.callee)
                     .and_then(|f| f.scan.as_ref())
                 else {
                     continue;

@@ -321,11 +321,49 @@ pub struct FnFacts {
 }
 
 /// The module-wide data-flow facts (part of the model).
+///
+/// Read through [`Dataflow::function`] and [`Dataflow::global`]: like the module bindings, every
+/// read is recorded while [`record_binding_reads`](super::record_binding_reads) runs, so that the
+/// analyzer re-checks an item only when the facts it read changed (typing in one function
+/// changes that function's facts, not every item's).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Dataflow {
-    pub functions: BTreeMap<String, FnFacts>,
+    functions: BTreeMap<String, FnFacts>,
     /// Module-level names bound to key material (`API_KEY = os.environ["API_KEY"]`).
-    pub globals: BTreeMap<String, Vec<Conc>>,
+    globals: BTreeMap<String, Vec<Conc>>,
+}
+
+impl Dataflow {
+    /// The resolved facts of the function `name` (recorded as a read).
+    pub fn function(&self, name: &str) -> Option<&FnFacts> {
+        super::model::note_flow_read(false, name);
+        self.functions.get(name)
+    }
+
+    /// The key material bound to the module-level name `name` (recorded as a read).
+    pub fn global(&self, name: &str) -> Option<&Vec<Conc>> {
+        super::model::note_flow_read(true, name);
+        self.globals.get(name)
+    }
+
+    /// Every function's facts (recorded as a read of all of them).
+    pub fn functions(&self) -> impl Iterator<Item = (&String, &FnFacts)> {
+        super::model::note_flow_all();
+        self.functions.iter()
+    }
+
+    /// A hash of the facts of a function (`global` false) or global `name`, or of their absence;
+    /// not recorded as a read.
+    pub fn hash_of(&self, global: bool, name: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        if global {
+            self.globals.get(name).hash(&mut h);
+        } else {
+            self.functions.get(name).hash(&mut h);
+        }
+        h.finish()
+    }
 }
 
 impl FnFlow {
@@ -428,7 +466,7 @@ impl Dataflow {
                 }
             }
             Base::Param(i) => {
-                if let Some(f) = self.functions.get(&flow.name) {
+                if let Some(f) = self.function(&flow.name) {
                     if let Some(ins) = f.param_in.get(i as usize) {
                         for c in ins {
                             if let Some(kind) = c.kind.apply(l.mode) {
@@ -439,11 +477,7 @@ impl Dataflow {
                 }
             }
             Base::Global(i) => {
-                if let Some(cs) = flow
-                    .globals
-                    .get(i as usize)
-                    .and_then(|g| self.globals.get(g))
-                {
+                if let Some(cs) = flow.globals.get(i as usize).and_then(|g| self.global(g)) {
                     for c in cs {
                         if let Some(kind) = c.kind.apply(l.mode) {
                             out.push(Conc { kind, ..c.clone() });
@@ -455,7 +489,7 @@ impl Dataflow {
                 let Some(call) = flow.calls.get(k as usize) else {
                     return out;
                 };
-                let Some(callee) = self.functions.get(&call.callee) else {
+                let Some(callee) = self.function(&call.callee) else {
                     return out;
                 };
                 for sym in &callee.ret {
@@ -495,7 +529,7 @@ impl Dataflow {
 
     /// The sink bits a label reaches through the parameters it is passed to (for KL206).
     pub fn call_sinks(&self, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
-        let Some(callee) = self.functions.get(&call.callee) else {
+        let Some(callee) = self.function(&call.callee) else {
             return 0;
         };
         let mut bits = 0;
