@@ -363,6 +363,12 @@ impl Analyzer {
         Self::default()
     }
 
+    /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
+    /// item).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Forgets every cached result (configuration changed, say).
     pub fn clear(&mut self) {
         self.entries.clear();

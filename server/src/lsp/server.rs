@@ -25,15 +25,17 @@
 //! # Superseding
 //! After a change the handler takes a snapshot (rope and tree clones are cheap) and runs the
 //! analysis with the document's own [`Analyzer`] (behind a mutex, so its per-item cache carries
-//! over from one version to the next). Where it runs depends on what the document's last analysis
-//! cost: one that took at most [`INLINE_BUDGET`] runs right in the handler, on the message loop
-//! (a keystroke re-checks one item: the hand-offs to and from the blocking pool, two thread
-//! wake-ups, would cost more than the work), provided the analyzer is free; anything else —
-//! a first analysis, one after a settings change, an analyzer still busy with an older version,
-//! a document whose last analysis was slow — runs on the blocking pool (`spawn_blocking`). The
-//! cost is known only afterwards: a keystroke that changes the module model (every item checked
-//! again) after cheap ones runs inline once at its full cost (up to a from-scratch analysis:
-//! ~0.2 s for 5,000 lines), and holds the message loop that long; the next one goes to the pool.
+//! over from one version to the next). Where it runs depends on what the document's next analysis
+//! is expected to cost: the last one's cost, or, after a first analysis (an empty cache: every
+//! item checked), what checking one of its items cost on average, since a keystroke re-checks the
+//! item it edits. When that is at most [`INLINE_BUDGET`] the analysis runs right in the handler,
+//! on the message loop (the hand-offs to and from the blocking pool, two thread wake-ups, would
+//! cost more than the work), provided the analyzer is free; anything else — a first analysis,
+//! one after a settings change, an analyzer still busy with an older version, a document whose
+//! last analysis was slow — runs on the blocking pool (`spawn_blocking`). The cost is known only
+//! afterwards: a keystroke that changes the module model (every item checked again) after cheap
+//! ones runs inline once at its full cost (up to a from-scratch analysis: ~0.2 s for 5,000
+//! lines), and holds the message loop that long; the next one goes to the pool.
 //! A job whose version is no longer the document's latest when it gets the analyzer skips the
 //! work. Results are stored and published only while holding `publish_lock`, after checking
 //! that the document (same open generation) is still at the analysed version; check and send are
@@ -134,7 +136,8 @@ pub struct DocState {
     pub analyzer: Arc<Mutex<Analyzer>>,
     /// The document's current version, readable from an analysis job without the state lock.
     pub latest: Arc<AtomicI32>,
-    /// What the document's last analysis cost, in microseconds (`u64::MAX` before the first).
+    /// What the document's next analysis is expected to cost, in microseconds (`u64::MAX` before
+    /// the first; see the module documentation).
     pub cost_us: Arc<AtomicU64>,
     pub results: Option<Arc<Results>>,
 }
@@ -521,6 +524,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     let (config, config_error) = resolve_config(&job.config, job.path.as_deref());
     let path =
         analysis_path(&config, job.path.as_deref(), job.root.as_deref()).map(Path::to_path_buf);
+    let first = analyzer.is_empty();
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
         let analysis = config::analyze(
@@ -536,7 +540,13 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     match result {
         Ok((mut analysis, diagnostics)) => {
             let cost = started.elapsed().as_micros().min(u64::MAX as u128 - 1) as u64;
-            job.cost_us.store(cost, Ordering::Relaxed);
+            // After a first analysis, the next one (a keystroke) checks about one item again.
+            let expected = if first {
+                cost / analysis.items_checked.max(1) as u64
+            } else {
+                cost
+            };
+            job.cost_us.store(expected, Ordering::Relaxed);
             let panics = std::mem::take(&mut analysis.panics);
             JobOutcome::Done(
                 Box::new(Results {
