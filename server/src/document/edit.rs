@@ -128,7 +128,8 @@ impl Document {
 
     /// Follows an edit of `[a, b)` (bytes before it) replaced by `len` bytes in the plan.
     fn plan_edit(&self, plan: &mut Plan, state: TreeState, a: usize, b: usize, len: usize) {
-        if matches!(plan, Plan::Unknown) {
+        let first = matches!(plan, Plan::Unknown);
+        if first {
             *plan = match &self.patch {
                 _ if !self.region_parsing || self.may_have_lone_cr => Plan::Whole,
                 Some(p) => Plan::Inside(p.target.clone()),
@@ -144,6 +145,7 @@ impl Document {
             let text_len = self.rope.len_bytes();
             if super::region::strictly_inside(target, a, b, text_len) {
                 target.region.end = target.region.end - (b - a) + len;
+                target.edited_from = if first { a } else { target.edited_from.min(a) };
             } else {
                 *plan = Plan::Whole;
             }

@@ -60,6 +60,9 @@ pub(super) struct Target {
     pub headers: Vec<TsRange>,
     /// The indentation (bytes) of the statement before it in its block, if any.
     pub prev_indent: Option<usize>,
+    /// The first byte the changes of the current notification touched (the text before it is
+    /// the text of the last parse of the region).
+    pub edited_from: usize,
 }
 
 /// A statement reparsed alone (see the module documentation).
@@ -87,6 +90,7 @@ pub(super) struct Kinds {
     class: u16,
     decorated: u16,
     pub(super) comment: u16,
+    string_start: u16,
     /// Field ids: `definition` (of a decorated definition), `body`.
     pub(super) definition: std::num::NonZeroU16,
     pub(super) body: std::num::NonZeroU16,
@@ -102,6 +106,7 @@ impl Kinds {
                 class: l.id_for_node_kind("class_definition", true),
                 decorated: l.id_for_node_kind("decorated_definition", true),
                 comment: l.id_for_node_kind("comment", true),
+                string_start: l.id_for_node_kind("string_start", true),
                 definition: l
                     .field_id_for_name("definition")
                     .expect("a field of the grammar"),
@@ -234,6 +239,7 @@ pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<
             kind: node.kind_id(),
             headers,
             prev_indent: node.prev_named_sibling().map(|p| indent_of(rope, p)),
+            edited_from: a,
         };
         return (strictly_inside(&target, a, b, len) && target.region.len() <= MAX_REGION)
             .then_some(target);
@@ -368,7 +374,12 @@ pub(super) fn parse(
         return None;
     }
     let mut ranges = target.headers.clone();
-    ranges.push(ts_range(rope, target.region.clone()));
+    let mut from = target.region.start;
+    for hole in old.map_or_else(Vec::new, |old| unterminated_strings(old, rope, target)) {
+        ranges.push(ts_range(rope, from..hole.start));
+        from = hole.end;
+    }
+    ranges.push(ts_range(rope, from..target.region.end));
     parser.set_included_ranges(&ranges).ok()?;
     let mut read = |byte: usize, _: Point| super::edit::rope_chunk_from(rope, byte);
     let tree = parser.parse_with_options(&mut read, old, None)?;
@@ -385,6 +396,83 @@ pub(super) fn parse(
             && !joins_neighbours(rope, target, &statements)
     };
     ok.then_some(tree)
+}
+
+/// The content of the one-line strings the user is typing, left out of the region parse.
+///
+/// While the user types `KEY = "sk-live-…` the string is unterminated, and tree-sitter's error
+/// recovery reads its content as code (`sk - live - 4f…`: a new error at every digit followed by
+/// a letter), about 0.1–0.2 ms a keystroke for a line. A string the last parse of the region
+/// found open (a `string_start` in an `ERROR` node, not triple-quoted) whose content still runs to
+/// the end of its line — no closing quote, and, to stay clear of escapes and interpolations, no
+/// backslash, brace or `\r` — is a syntax error whatever the rest of the file holds: tree-sitter's
+/// scanner ends a one-line string's content at a line break as an error (the whole-file parse has
+/// an error there too, so a patch taken with it is compared with nothing). Its content but the last
+/// character (so that the string still meets the line break with content, the same error) is left
+/// out of the included ranges: the parse reads `KEY = "b` and the line break. Only strings wholly
+/// before the first change of the notification are taken: the text up to their content is the
+/// text the last parse read.
+fn unterminated_strings(old: &Tree, rope: &Rope, target: &Target) -> Vec<Range<usize>> {
+    let Some(block) = block_of(old, target.headers.len()) else {
+        return Vec::new();
+    };
+    let mut holes = Vec::new();
+    let mut cursor = block.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.start_byte() >= target.edited_from {
+            break;
+        }
+        if node.kind_id() == Kinds::get().string_start
+            && node.parent().is_some_and(|p| p.is_error())
+            && node.end_byte() <= target.edited_from
+        {
+            if let Some(hole) = open_string_hole(rope, node.byte_range(), &target.region) {
+                holes.push(hole);
+            }
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node() == block {
+                break 'walk;
+            }
+        }
+    }
+    holes
+}
+
+/// The bytes to leave out for the one-line string opened by `start` (its `string_start` token),
+/// when its content certainly runs unterminated to the end of its line (see
+/// [`unterminated_strings`]).
+fn open_string_hole(
+    rope: &Rope,
+    start: Range<usize>,
+    region: &Range<usize>,
+) -> Option<Range<usize>> {
+    let delimiter: Vec<u8> = rope.byte_slice(start.clone()).bytes().collect();
+    let quote = *delimiter.last()?;
+    if !matches!(quote, b'"' | b'\'') || delimiter.ends_with(&[quote, quote, quote]) {
+        return None;
+    }
+    let line = rope.byte_to_line(start.end);
+    let line_end = rope.line_to_byte(line + 1).min(region.end);
+    let content = start.end..line_end;
+    let mut len = 0;
+    for b in rope.byte_slice(content.clone()).bytes() {
+        match b {
+            b'\n' => break,
+            b'\\' | b'{' | b'}' | b'\r' => return None,
+            b if b == quote => return None,
+            _ => len += 1,
+        }
+    }
+    // The line must end in a line break inside the region, with content before it.
+    if content.start + len >= line_end || rope.byte(content.start + len) != b'\n' || len < 2 {
+        return None;
+    }
+    Some(content.start..content.start + len - 1)
 }
 
 /// Whether the syntax errors of the region parse (in `block`) are ones the whole file has too.
