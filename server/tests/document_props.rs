@@ -702,6 +702,15 @@ const EOLS: &[&str] = &[
 ];
 
 /// What is typed at the end of a line: within a statement, or a new one.
+/// What [`PyOp::TypeString`] types between the quotes (the quote is `"`).
+const STRING_CONTENTS: &[&str] = &[
+    "sk-live-4f9c2b7e",
+    "a'b 中 {x}",
+    "esc\\aped-4f",
+    "😀 # not a comment",
+    "x\" + 1",
+];
+
 const FRAGMENTS: &[&str] = &[
     " + 1",
     "(x)",
@@ -728,6 +737,10 @@ enum PyOp {
     EraseLine(u32),
     /// Types a statement at the end of a line's content, character by character.
     TypeAtEnd(u32, String),
+    /// Opens a new line after a line, with its indentation, and types an assignment of a
+    /// one-line string there character by character, closing the string or not (the string is
+    /// open for most keystrokes: the region parse leaves its content out).
+    TypeString(u32, String, bool),
     Random(Vec<ChangeSeed>),
     Full(String),
 }
@@ -739,6 +752,8 @@ fn py_op() -> impl Strategy<Value = PyOp> {
         4 => (any::<u32>(), statement()).prop_map(|(l, s)| PyOp::TypeLine(l, s)),
         3 => any::<u32>().prop_map(PyOp::EraseLine),
         4 => (any::<u32>(), select(FRAGMENTS)).prop_map(|(l, s)| PyOp::TypeAtEnd(l, s.to_string())),
+        2 => (any::<u32>(), select(STRING_CONTENTS), any::<bool>())
+            .prop_map(|(l, s, close)| PyOp::TypeString(l, s.to_string(), close)),
         1 => vec(change_seed(), 1..4).prop_map(PyOp::Random),
         2 => vec(statement(), 0..12).prop_map(|v| PyOp::Full(v.concat())),
     ]
@@ -787,6 +802,22 @@ impl Harness {
                     Some(next) => self.notify_bytes(start, next, ""),
                     None => Ok(()),
                 }
+            }
+            PyOp::TypeString(l, content, close) => {
+                let (start, end) = lines[(l % n) as usize];
+                let indent: String = self.expected[start..end]
+                    .chars()
+                    .take_while(|c| *c == ' ')
+                    .collect();
+                let mut at = end;
+                self.notify_bytes(at, at, &format!("\n{indent}"))?;
+                at += 1 + indent.len();
+                let quote = if *close { "\"" } else { "" };
+                for c in format!("key = \"{content}{quote}").chars() {
+                    self.notify_bytes(at, at, c.encode_utf8(&mut [0; 4]))?;
+                    at += c.len_utf8();
+                }
+                Ok(())
             }
             PyOp::Random(seeds) => self.notify_seeds(seeds),
             PyOp::Full(text) => {
