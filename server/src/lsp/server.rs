@@ -617,6 +617,11 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Cheap analyses run on the thread that runs the handlers (see "Superseding"), and each
+        // secret pattern keeps its search caches per thread: warm this thread's now (the patterns
+        // themselves are compiled in the background from start-up), or the first key-like
+        // literal typed pays for it (0.5 ms).
+        crate::analysis::secrets::warm_up();
         self.log(MessageType::INFO, "keylint language server ready")
             .await;
         super::notifications::did_change_watched_files::register_watcher(self).await;
