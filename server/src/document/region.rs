@@ -404,7 +404,7 @@ pub(super) fn parse(
 /// recovery reads its content as code (`sk - live - 4f…`: a new error at every digit followed by
 /// a letter), about 0.1–0.2 ms a keystroke for a line. A string the last parse of the region
 /// found open (a `string_start` in an `ERROR` node, not triple-quoted) whose content still runs to
-/// the end of its line — no closing quote, and, to stay clear of escapes and interpolations, no
+/// the end of its line (or of the text) — no closing quote, and, to stay clear of escapes and interpolations, no
 /// backslash, brace or `\r` — is a syntax error whatever the rest of the file holds: tree-sitter's
 /// scanner ends a one-line string's content at a line break as an error (the whole-file parse has
 /// an error there too, so a patch taken with it is compared with nothing). Its content but the last
@@ -468,8 +468,11 @@ fn open_string_hole(
             _ => len += 1,
         }
     }
-    // The line must end in a line break inside the region, with content before it.
-    if content.start + len >= line_end || rope.byte(content.start + len) != b'\n' || len < 2 {
+    // The content runs to a line break inside the region, or to the end of the text (where the
+    // scanner meets the end instead: an error the same way), with content before it.
+    let end = content.start + len;
+    let at_break = end < line_end && rope.byte(end) == b'\n';
+    if !(at_break || end == rope.len_bytes()) || len < 2 {
         return None;
     }
     Some(content.start..content.start + len - 1)

@@ -457,4 +457,34 @@ fn an_open_string_is_parsed_without_its_content() {
             type_line(text, at, &format!("{indent}{line}"));
         }
     }
+    // At the very end of a file without a final line break (the scanner meets the end of the
+    // text, not a line break).
+    let text = text.trim_end();
+    let mut d = doc(text);
+    let last = text.lines().count() as u32 - 1;
+    let end = text.lines().last().unwrap().len() as u32;
+    d.apply_change(&change(p(last, end), p(last, end), "\n"), Utf8);
+    let mut open = 0;
+    for (col, ch) in "KEY = \"sk-live-4f9c2b7e8d\"".chars().enumerate() {
+        d.apply_change(
+            &change(
+                p(last + 1, col as u32),
+                p(last + 1, col as u32),
+                &ch.to_string(),
+            ),
+            Utf8,
+        );
+        if let Some(patch) = d.patch() {
+            let sexp = patch.tree.root_node().to_sexp();
+            if (10..27).contains(&col) {
+                open += 1;
+                assert!(!sexp.contains("binary_operator"), "content parsed: {sexp}");
+            }
+        }
+        if !Document::new(&d.text(), 0).tree.root_node().has_error() {
+            assert_same_as_fresh(&d);
+        }
+    }
+    assert!(open > 10, "the last statement stays patched");
+    assert_same_as_fresh(&d);
 }
