@@ -30,7 +30,9 @@
 //! statements of a block ([`super::TreeView::statements`]).
 //!
 //! While the user types `"sk-` the error stays in the statement, as they mean it to, and the rest
-//! of the file keeps its findings. For error-free text, the statements equal the ones a
+//! of the file keeps its findings. The content of such an open one-line string is left out of the
+//! region's included ranges once the last parse saw it open ([`unterminated_strings`]): tree-sitter's
+//! error recovery would read it as code, at 0.1–0.2 ms a keystroke. For error-free text, the statements equal the ones a
 //! from-scratch parse of the whole file gives (`tests/document_props.rs` checks it over random
 //! edits); with a syntax error in the region, the whole-file parse may recover differently, as it
 //! already may after incremental reparses.
