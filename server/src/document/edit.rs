@@ -109,7 +109,8 @@ impl Document {
             rope.insert(ca, text);
         }
         // A lone `\r` can only appear in the inserted text or just before the edit (its `\n` gone).
-        if text.contains('\r') || (a > 0 && rope.byte(a - 1) == b'\r') {
+        // Typing Enter in a `\r\n` file inserts `\r\n`: no lone one.
+        if creates_lone_cr(rope, a, text) {
             self.may_have_lone_cr = true;
             *plan = Plan::Whole;
         }
@@ -218,6 +219,22 @@ impl Document {
             self.previous_tree = Some(std::mem::replace(&mut self.tree, tree));
         }
     }
+}
+
+/// Whether `text`, just inserted at `a` of `rope` (the edited text), left a `\r` not followed by
+/// `\n`: in `text`, or just before it (the `\n` after an old `\r` removed, or text put between).
+fn creates_lone_cr(rope: &Rope, a: usize, text: &str) -> bool {
+    let after = a + text.len();
+    let next_is_lf = |at: usize| at < rope.len_bytes() && rope.byte(at) == b'\n';
+    let bytes = text.as_bytes();
+    let inside = bytes.iter().enumerate().any(|(i, &c)| {
+        c == b'\r'
+            && match bytes.get(i + 1) {
+                Some(&next) => next != b'\n',
+                None => !next_is_lf(after),
+            }
+    });
+    inside || (a > 0 && rope.byte(a - 1) == b'\r' && !next_is_lf(a))
 }
 
 /// The text from `byte` to the end of the rope chunk that holds it (empty at the end of the text).

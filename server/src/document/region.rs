@@ -407,7 +407,7 @@ pub(super) fn parse(
 /// a letter), about 0.1–0.2 ms a keystroke for a line. A string the last parse of the region
 /// found open (a `string_start` in an `ERROR` node, not triple-quoted) whose content still runs to
 /// the end of its line (or of the text) — no closing quote, and, to stay clear of escapes and interpolations, no
-/// backslash, brace or `\r` — is a syntax error whatever the rest of the file holds: tree-sitter's
+/// backslash or brace — is a syntax error whatever the rest of the file holds: tree-sitter's
 /// scanner ends a one-line string's content at a line break as an error (the whole-file parse has
 /// an error there too, so a patch taken with it is compared with nothing). Its content but the last
 /// character (so that the string still meets the line break with content, the same error) is left
@@ -464,16 +464,22 @@ fn open_string_hole(
     let mut len = 0;
     for b in rope.byte_slice(content.clone()).bytes() {
         match b {
-            b'\n' => break,
-            b'\\' | b'{' | b'}' | b'\r' => return None,
+            b'\n' | b'\r' => break,
+            b'\\' | b'{' | b'}' => return None,
             b if b == quote => return None,
             _ => len += 1,
         }
     }
-    // The content runs to a line break inside the region, or to the end of the text (where the
-    // scanner meets the end instead: an error the same way), with content before it.
+    // The content runs to a line break (`\n` or `\r\n`) inside the region, or to the end of the
+    // text (where the scanner meets the end instead: an error the same way), with content before
+    // it. (A lone `\r` never gets here: such documents are reparsed whole.)
     let end = content.start + len;
-    let at_break = end < line_end && rope.byte(end) == b'\n';
+    let at_break = end < line_end
+        && match rope.byte(end) {
+            b'\n' => true,
+            b'\r' => end + 1 < line_end && rope.byte(end + 1) == b'\n',
+            _ => false,
+        };
     if !(at_break || end == rope.len_bytes()) || len < 2 {
         return None;
     }

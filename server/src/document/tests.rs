@@ -402,7 +402,8 @@ fn no_changes_only_sets_the_version() {
 /// the caller to look at.
 fn type_line(text: &str, at: u32, line: &str) -> Vec<String> {
     let mut d = doc(text);
-    d.apply_change(&change(p(at, 0), p(at, 0), "\n"), Utf8);
+    let line_break = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    d.apply_change(&change(p(at, 0), p(at, 0), line_break), Utf8);
     let mut open = Vec::new();
     let mut col = 0;
     for ch in line.chars() {
@@ -457,6 +458,14 @@ fn an_open_string_is_parsed_without_its_content() {
             type_line(text, at, &format!("{indent}{line}"));
         }
     }
+    // With `\r\n` line breaks.
+    let crlf = text.replace('\n', "\r\n");
+    let open = type_line(&crlf, 5, "        KEY = \"sk-live-4f9c2b7e8d\"");
+    assert!(open.len() > 10, "the statement stays patched: {open:?}");
+    assert!(
+        open.iter().all(|sexp| !sexp.contains("binary_operator")),
+        "{open:?}"
+    );
     // At the very end of a file without a final line break (the scanner meets the end of the
     // text, not a line break).
     let text = text.trim_end();
