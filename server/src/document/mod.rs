@@ -109,8 +109,9 @@ pub struct Document {
     /// a clone does not need one until it is edited).
     parser: Option<Parser>,
     /// False only when the text is known to hold no lone `\r` (one not followed by `\n`): then the
-    /// rope's line index and tree-sitter's rows agree. Conservatively true after an edit that inserted
-    /// a `\r`; recomputed exactly on a full rebuild.
+    /// rope's line index and tree-sitter's rows agree. Set by an edit that leaves a lone `\r` (in
+    /// its text or just before it), kept until a full rebuild recomputes it (an edit that pairs the
+    /// `\r` with a `\n` again does not clear it).
     may_have_lone_cr: bool,
     /// What changed with the last reparse: computed on first request from the edited old tree
     /// (kept until then), since nothing on the keystroke path asks for it.
