@@ -132,15 +132,21 @@ fn typing_module_names_matches_scratch_analysis() {
 #[test]
 fn typing_around_the_imports_matches_scratch_analysis() {
     let text = "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\n\nimport os\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\nclass Settings:\n    api_key = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"\n\n    def get(self):\n        return os.environ[\"KEY\"]\n\n\ndef send(key):\n    logger.info(\"key %s\", key)\n";
+    let typed = [
+        "import re",
+        "\"\"\"",
+        "    x = 1",
+        "API_KEY = os.environ[\"K\"]",
+    ];
+    type_at_every_line(text, 0, &typed, true);
+}
+
+/// [`type_and_erase`] of each of `typed` as a new line before every line of `text` from `from` on.
+fn type_at_every_line(text: &str, from: u32, typed: &[&str], erase: bool) {
     let lines = text.split('\n').count() as u32;
-    for at in 0..lines {
-        for line in [
-            "import re",
-            "\"\"\"",
-            "    x = 1",
-            "API_KEY = os.environ[\"K\"]",
-        ] {
-            type_and_erase(text, at, line, true, &format!("line {at}"));
+    for at in from..lines {
+        for line in typed {
+            type_and_erase(text, at, line, erase, &format!("line {at}"));
         }
     }
 }
@@ -240,16 +246,12 @@ def list_keys(x_api_key: str = Header()):
     logger.info("listing")
     return everything()
 "#;
-    let lines = text.split('\n').count() as u32;
-    for at in 10..lines {
-        for line in [
-            "    return hashlib.sha256(value.encode()).hexdigest()",
-            "    raise ValueError(\"missing key\")",
-            "    return table.scan()",
-            "    logger.info(\"key %s\", key)",
-            "    return key",
-        ] {
-            type_and_erase(text, at, line, false, &format!("line {at}"));
-        }
-    }
+    let typed = [
+        "    return hashlib.sha256(value.encode()).hexdigest()",
+        "    raise ValueError(\"missing key\")",
+        "    return table.scan()",
+        "    logger.info(\"key %s\", key)",
+        "    return key",
+    ];
+    type_at_every_line(text, 10, &typed, false);
 }
