@@ -7,9 +7,16 @@
 //! Per file:
 //! - `full`: `Document::new` (rope + parse from the `&str`), what the CLI does per file;
 //! - `insert_end` / `insert_middle`: one `apply_change` inserting one character (at the end of the
-//!   file; after a `self.` near the middle), i.e. rope edit + `InputEdit` + incremental reparse from
-//!   the rope's chunks + changed ranges. Each iteration edits a fresh clone of the parsed document
-//!   (the clone and its parser are made outside the measurement);
+//!   file; after a `self.` near the middle), what the language server does per keystroke: rope
+//!   edit + `InputEdit`, and a reparse of the edited statement alone when the edit falls inside one
+//!   (`region.rs`), else an incremental reparse of the whole tree from the rope's chunks. Each
+//!   iteration edits a fresh clone of the parsed document (the clone and its parsers are made
+//!   outside the measurement);
+//! - `next_insert_middle`: the keystroke after `insert_middle`, in the same statement: its patch
+//!   is reparsed incrementally (what most keystrokes cost; the first one into a statement parses
+//!   that statement from scratch);
+//! - `insert_end_whole_tree` / `insert_middle_whole_tree`: the same with statement reparses off
+//!   (`Document::region_parsing = false`): tree-sitter's incremental reparse of the whole tree;
 //! - `baseline_string_insert_middle`: the same edit done with plain tree-sitter over a `String`
 //!   (`Tree::edit` + `Parser::parse(&string, Some(&old))`), to show what reading from the rope costs.
 
@@ -47,12 +54,23 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str) {
         .map(|i| text.len() / 2 + i + "self.".len())
         .unwrap_or(text.len() / 2);
     let middle = insert_at(&base, middle_byte);
-    for (label, change) in [("insert_end", &end), ("insert_middle", &middle)] {
+    // The document after the first keystroke in the middle, and the next one.
+    let mut typed = base.clone();
+    typed.apply_change(&middle, PositionEncoding::Utf16);
+    let next = insert_at(&typed, middle_byte + 1);
+    for (label, from, change, region_parsing) in [
+        ("insert_end", &base, &end, true),
+        ("insert_middle", &base, &middle, true),
+        ("next_insert_middle", &typed, &next, true),
+        ("insert_end_whole_tree", &base, &end, false),
+        ("insert_middle_whole_tree", &base, &middle, false),
+    ] {
         group.bench_function(label, |b| {
             b.iter_batched(
                 || {
-                    let mut doc = base.clone();
-                    doc.parser_mut();
+                    let mut doc = from.clone();
+                    doc.region_parsing = region_parsing;
+                    doc.prepare_parsers();
                     doc
                 },
                 |mut doc| {
@@ -94,9 +112,21 @@ fn bench_file(c: &mut Criterion, name: &str, text: &str) {
     });
     group.finish();
 
-    // The edit really is applied and the tree stays error-free where the file was.
+    // The middle keystrokes really reparse one statement (else their labels would not say what
+    // they measure), the edit is applied, and the tree stays error-free where the file was.
+    assert!(
+        typed.patch().is_some(),
+        "{name}: the middle edit took no patch"
+    );
+    let mut doc = typed.clone();
+    doc.apply_change(&next, PositionEncoding::Utf16);
+    assert!(
+        doc.patch().is_some(),
+        "{name}: the next edit dropped the patch"
+    );
     let mut doc = base.clone();
     doc.apply_change(&middle, PositionEncoding::Utf16);
+    doc.flush();
     assert_eq!(doc.rope.len_bytes(), text.len() + 1);
     assert_eq!(
         doc.tree.root_node().has_error(),
