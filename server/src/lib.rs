@@ -11,3 +11,21 @@ pub mod finding;
 pub mod fixes;
 pub mod lsp;
 pub mod rules;
+
+/// Panics print where they happened, never their payload: a payload can quote source text (a
+/// failed slice prints its string), and keylint never writes a file's secrets to a log. The
+/// analysis and the server's handlers catch panics; this only decides what reaches stderr. Set by
+/// every command of the binary.
+pub fn withhold_panic_payloads() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_else(|| "unknown location".into());
+        let thread = std::thread::current();
+        eprintln!(
+            "keylint: panic in thread `{}` at {location} (payload withheld: it may quote source text)",
+            thread.name().unwrap_or("unnamed")
+        );
+    }));
+}

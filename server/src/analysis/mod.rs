@@ -108,11 +108,25 @@ impl<'t> Item<'t> {
     }
 }
 
-/// A rule that panicked on an item. Carries no source text.
+/// A rule that panicked in an analysis: on how many items, and its first message (cut before
+/// anything it quotes). Carries no source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RulePanic {
     pub rule: &'static str,
     pub message: String,
+    /// The items (statements, methods) it failed on.
+    pub items: usize,
+}
+
+impl std::fmt::Display for RulePanic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.items == 1 { "" } else { "s" };
+        write!(
+            f,
+            "rule {} failed on {} statement{s}: {}",
+            self.rule, self.items, self.message
+        )
+    }
 }
 
 /// The result of analysing one document.
@@ -348,6 +362,8 @@ pub struct Analyzer {
     /// Scratch buffers, kept for their capacity: the items' keys, occurrences of each hash.
     keys: Vec<Key>,
     occurrences: FxHashMap<u64, u32>,
+    /// The rules this analyzer runs; `None`: [`rules::all`].
+    rules: Option<&'static [&'static dyn Rule]>,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -361,6 +377,15 @@ struct LastLayout {
 impl Analyzer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An analyzer that runs `rules` (still filtered by the options' selection) instead of
+    /// [`rules::all`].
+    pub fn with_rules(rules: &'static [&'static dyn Rule]) -> Self {
+        Analyzer {
+            rules: Some(rules),
+            ..Self::default()
+        }
     }
 
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
@@ -619,7 +644,9 @@ impl Analyzer {
             h.finish()
         };
 
-        let selected: Vec<&'static dyn Rule> = rules::all()
+        let selected: Vec<&'static dyn Rule> = self
+            .rules
+            .unwrap_or_else(rules::all)
             .iter()
             .copied()
             .filter(|r| {
@@ -803,13 +830,18 @@ fn run_rule(
                 .split(['`', '\'', '"'])
                 .next()
                 .unwrap_or("")
+                .trim_end()
                 .chars()
                 .take(120)
                 .collect();
-            panics.push(RulePanic {
-                rule: rule.meta().code,
-                message,
-            });
+            match panics.iter_mut().find(|p| p.rule == rule.meta().code) {
+                Some(p) => p.items += 1,
+                None => panics.push(RulePanic {
+                    rule: rule.meta().code,
+                    message,
+                    items: 1,
+                }),
+            }
         }
     }
 }

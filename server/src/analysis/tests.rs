@@ -255,3 +255,59 @@ def list_keys(x_api_key: str = Header()):
     ];
     type_at_every_line(text, 10, &typed, false);
 }
+
+#[test]
+fn a_panicking_rule_is_contained_and_quotes_no_source() {
+    use crate::rules::panicking::Panicking;
+    use crate::rules::{built_in, Rule};
+    const SECRET: &str = "sk-live-4f9c2b7e8d1a6f3c9a0b";
+    let text = format!(
+        "import os\n\nAPI_KEY = \"{SECRET}\"\nDEBUG = bool(os.environ.get(\"DEBUG\", \"False\"))\n"
+    );
+    let expected = |analysis: &super::Analysis| {
+        let mut codes: Vec<&str> = analysis.findings.iter().map(|f| f.rule.code).collect();
+        codes.sort();
+        codes
+    };
+    let (_, all_rules) = analyze_text(&text, &Options::default());
+    assert_eq!(expected(&all_rules), ["KL101", "KL103"]);
+
+    // KL103 panics on every item; KL101 still reports.
+    let set: Vec<&'static dyn Rule> = built_in()
+        .iter()
+        .map(|&r| -> &'static dyn Rule {
+            if r.meta().code == "KL103" {
+                Box::leak(Box::new(Panicking(r)))
+            } else {
+                r
+            }
+        })
+        .collect();
+    let mut analyzer = Analyzer::with_rules(Box::leak(set.into_boxed_slice()));
+    let mut doc = Document::new(&text, 1);
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    assert_eq!(expected(&first), ["KL101"]);
+    // One report for the rule, on every item checked (the import, the two assignments), without
+    // the source text its panic quoted.
+    assert_eq!(first.panics.len(), 1, "{:?}", first.panics);
+    let p = &first.panics[0];
+    assert_eq!((p.rule, p.items), ("KL103", 3));
+    assert!(p.message.starts_with("byte index 1"), "{p:?}");
+    let shown = p.to_string();
+    assert!(
+        !shown.contains(SECRET) && !shown.contains("API_KEY") && !shown.contains('`'),
+        "{shown}"
+    );
+    // The analyzer goes on: an edit is analysed again, and only the edited item fails again.
+    doc.apply_change(
+        &ContentChange {
+            range: Some((Pos::new(1, 0), Pos::new(1, 0))),
+            text: "TOKEN_TYPE = \"bearer\"\n".into(),
+        },
+        PositionEncoding::Utf16,
+    );
+    let second = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    assert_eq!(expected(&second), ["KL101"]);
+    assert_eq!(second.panics.len(), 1, "{:?}", second.panics);
+    assert_eq!(second.panics[0].items, 1);
+}

@@ -433,7 +433,7 @@ fn process(
     let mut errors: Vec<String> = analysis
         .panics
         .iter()
-        .map(|p| format!("{shown}: internal error in rule {}: {}", p.rule, p.message))
+        .map(|p| format!("{shown}: internal error: {p}; its findings there are missing"))
         .collect();
     let mut fixes = 0;
     let mut diff = None;

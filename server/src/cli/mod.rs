@@ -114,6 +114,7 @@ pub fn write_rules(w: &mut impl Write, format: ListFormat) -> std::io::Result<()
 
 /// Entry point of the binary.
 pub fn main() {
+    crate::withhold_panic_payloads();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),

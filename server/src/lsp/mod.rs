@@ -22,7 +22,7 @@ use std::sync::atomic::Ordering;
 /// Runs the server on stdin/stdout; returns the process exit code (0 after `shutdown` + `exit`,
 /// 1 when the client exits or disconnects without asking for `shutdown` first).
 pub fn run_stdio() -> i32 {
-    install_panic_hook();
+    crate::withhold_panic_payloads();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -66,21 +66,4 @@ pub fn run_stdio() -> i32 {
     } else {
         1
     }
-}
-
-/// A panic payload can quote source text (a failed slice prints the string): in server mode print
-/// only where it happened. The analyzer and the handlers catch panics; this only decides what
-/// reaches stderr.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let location = info
-            .location()
-            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-            .unwrap_or_else(|| "unknown location".into());
-        let thread = std::thread::current();
-        eprintln!(
-            "keylint: panic in thread `{}` at {location} (payload withheld: it may quote source text)",
-            thread.name().unwrap_or("unnamed")
-        );
-    }));
 }

@@ -287,10 +287,8 @@ impl Server {
                     self.log(
                         MessageType::ERROR,
                         format!(
-                            "keylint: rule {} failed on {} ({}); its findings there are missing",
-                            p.rule,
-                            uri.as_str(),
-                            p.message
+                            "keylint: in {}, {p}; its findings there are missing",
+                            uri.as_str()
                         ),
                     )
                     .await;

@@ -27,6 +27,7 @@ pub mod kl301_debug_mode_enabled;
 pub mod kl302_config_exposed;
 pub mod kl303_error_details_leaked;
 pub mod kl304_dynamodb_scan_in_handler;
+pub mod panicking;
 
 /// Whether a rule can offer fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,24 +137,42 @@ pub trait Rule: Send + Sync {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>);
 }
 
-/// Every rule, in code order.
+/// keylint's rules, in code order.
+const BUILT_IN: &[&dyn Rule] = &[
+    &kl101_hardcoded_secret::HardcodedSecret,
+    &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
+    &kl103_env_flag_misparse::EnvFlagMisparse,
+    &kl205_insecure_key_compare::InsecureKeyCompare,
+    &kl301_debug_mode_enabled::DebugModeEnabled,
+    &kl302_config_exposed::ConfigExposed,
+    &kl303_error_details_leaked::ErrorDetailsLeaked,
+    &kl201_raw_key_persisted::RawKeyPersisted,
+    &kl202_key_logged::KeyLogged,
+    &kl203_key_reflected::KeyReflected,
+    &kl204_key_forwarded::KeyForwarded,
+    &kl206_missing_key_validation::MissingKeyValidation,
+    &kl304_dynamodb_scan_in_handler::DynamodbScanInHandler,
+];
+
+/// The rule set [`install`]ed for this process, if any.
+static INSTALLED: std::sync::OnceLock<&'static [&'static dyn Rule]> = std::sync::OnceLock::new();
+
+/// Every rule, in code order: keylint's own, or the set [`install`]ed in their place.
 pub fn all() -> &'static [&'static dyn Rule] {
-    static RULES: &[&dyn Rule] = &[
-        &kl101_hardcoded_secret::HardcodedSecret,
-        &kl102_unvalidated_env_secret::UnvalidatedEnvSecret,
-        &kl103_env_flag_misparse::EnvFlagMisparse,
-        &kl205_insecure_key_compare::InsecureKeyCompare,
-        &kl301_debug_mode_enabled::DebugModeEnabled,
-        &kl302_config_exposed::ConfigExposed,
-        &kl303_error_details_leaked::ErrorDetailsLeaked,
-        &kl201_raw_key_persisted::RawKeyPersisted,
-        &kl202_key_logged::KeyLogged,
-        &kl203_key_reflected::KeyReflected,
-        &kl204_key_forwarded::KeyForwarded,
-        &kl206_missing_key_validation::MissingKeyValidation,
-        &kl304_dynamodb_scan_in_handler::DynamodbScanInHandler,
-    ];
-    RULES
+    INSTALLED.get().copied().unwrap_or(BUILT_IN)
+}
+
+/// keylint's own rules, whatever is installed.
+pub fn built_in() -> &'static [&'static dyn Rule] {
+    BUILT_IN
+}
+
+/// Replaces the rule set for the rest of the process; call it before the first analysis. For an
+/// embedder with rules of its own, and for the black-box tests, whose build of the binary can wrap
+/// one rule in a panic to check that the server contains it (the other rules still report, the
+/// server goes on). Returns `false`, changing nothing, when a set was installed already.
+pub fn install(rules: &'static [&'static dyn Rule]) -> bool {
+    INSTALLED.set(rules).is_ok()
 }
 
 /// The rule with this code (`KL101`, any case) or name (`hardcoded-secret`).
