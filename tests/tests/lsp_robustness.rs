@@ -212,6 +212,66 @@ fn five_thousand_nested_brackets() {
     assert!(c.shutdown_and_exit().success());
 }
 
+/// `levels` lines `if x:`, each one space deeper, then a key one deeper still: tree-sitter-python
+/// aborts the process on such a file from 511 levels (its scanner's state overflows).
+fn staircase(levels: usize) -> String {
+    let mut text = String::new();
+    for i in 0..levels {
+        text.push_str(&" ".repeat(i));
+        text.push_str("if x:\n");
+    }
+    text.push_str(&" ".repeat(levels));
+    text.push_str("API_KEY = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"\n");
+    text
+}
+
+#[test]
+fn indentation_too_deep_for_the_parser() {
+    let mut c = start();
+    let uri = test_uri("deep.py");
+    c.did_open(&uri, 1, &staircase(600));
+    let shown = c
+        .wait_for(Duration::from_secs(20), |m| {
+            m["method"] == "window/showMessage"
+        })
+        .expect("the user is told the file is not analysed");
+    let message = shown.msg["params"]["message"].as_str().unwrap();
+    assert!(message.contains("deep.py is not analysed"), "{message}");
+    assert_eq!(shown.msg["params"]["type"], 2, "a warning");
+    let p = c.diagnostics_for_version(&uri, 1);
+    assert_eq!(p["diagnostics"], json!([]), "{p}");
+    still_serves(&mut c);
+    // Brought back under the limit, it is analysed again.
+    c.did_change_full(&uri, 2, &staircase(20));
+    let p = c.diagnostics_for_version(&uri, 2);
+    assert_eq!(p["diagnostics"][0]["code"], "KL101", "{p}");
+    assert!(c.shutdown_and_exit().success());
+
+    // The CLI: an error for that file (exit 2), the other files checked.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("deep.py"), staircase(600)).unwrap();
+    std::fs::write(dir.path().join("ok.py"), staircase(3)).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["check", "--output-format", "json", "--no-progress", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("deep.py: not analysed: its indentation"),
+        "{stderr}"
+    );
+    let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["ok.py"], "{stderr}");
+}
+
 #[test]
 fn requests_before_initialize_are_refused_and_eof_ends_the_server() {
     let mut c = LspClient::keylint(Some(BIN));

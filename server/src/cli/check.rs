@@ -430,6 +430,13 @@ fn process(
         return Outcome::Skipped;
     }
     let (mut doc, mut analysis) = analyse(original, config, path);
+    if doc.too_deep {
+        return Outcome::Error(format!(
+            "{shown}: not analysed: its indentation may nest {} levels deep or more, past what \
+             the Python parser holds (Python itself stops at 100)",
+            crate::document::indent::MAX_DEPTH
+        ));
+    }
     let mut errors: Vec<String> = analysis
         .panics
         .iter()

@@ -38,6 +38,8 @@ pub fn analyze(
 pub struct Parsed {
     pub rope: ropey::Rope,
     pub tree: Tree,
+    /// The text was not parsed: see [`crate::document::Document::too_deep`].
+    pub too_deep: bool,
 }
 
 impl Parsed {
@@ -50,24 +52,13 @@ impl Parsed {
     }
 }
 
-thread_local! {
-    /// One parser per thread, reused from file to file.
-    static PARSER: std::cell::RefCell<tree_sitter::Parser> =
-        std::cell::RefCell::new(crate::document::python_parser());
-}
-
 /// Parses `text` and [`analyze`]s it with a fresh analyzer.
 pub fn analyze_text(text: &str, config: &Config, path: Option<&Path>) -> (Parsed, Analysis) {
-    let tree = PARSER.with(|p| {
-        let mut parser = p.borrow_mut();
-        parser.reset();
-        parser
-            .parse(text, None)
-            .expect("parsing without a timeout or cancellation flag always returns a tree")
-    });
+    let (tree, too_deep) = crate::document::parse_text(text);
     let doc = Parsed {
         rope: ropey::Rope::from_str(text),
         tree,
+        too_deep,
     };
     let analysis = analyze(&mut Analyzer::new(), doc.view(), doc.source(), config, path);
     (doc, analysis)

@@ -4,7 +4,9 @@
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point};
 
-use super::{has_lone_cr, python_parser, whole_range, ContentChange, Document, PositionEncoding};
+use super::{
+    has_lone_cr, indent, python_parser, whole_range, ContentChange, Document, PositionEncoding,
+};
 
 /// What editing the text did to the tree.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,22 @@ impl Document {
             state = self.edit_text(change, enc, state, &mut plan);
         }
         self.version = version;
+        if state != TreeState::Untouched
+            && (self.too_deep || self.indent_bound >= indent::MAX_DEPTH)
+        {
+            let was_too_deep = self.too_deep;
+            self.indent_bound = indent::depth_bound(self.rope.chunks().map(str::as_bytes));
+            self.too_deep = self.indent_bound >= indent::MAX_DEPTH;
+            if self.too_deep {
+                self.parse_blank();
+                return;
+            }
+            if was_too_deep {
+                // The tree is a blank text's: parse the text from scratch.
+                state = TreeState::Stale;
+                plan = Plan::Whole;
+            }
+        }
         if state == TreeState::Edited {
             if let Plan::Inside(target) = plan {
                 if self.reparse_region(target) {
@@ -73,6 +91,8 @@ impl Document {
         let Some((start, end)) = change.range else {
             self.rope = Rope::from_str(&change.text);
             self.may_have_lone_cr = has_lone_cr(&change.text);
+            // Unknown: computed again before the parse.
+            self.indent_bound = indent::MAX_DEPTH;
             *plan = Plan::Whole;
             return TreeState::Stale;
         };
@@ -83,6 +103,9 @@ impl Document {
         }
         let (a, b) = (range.start, range.end);
         self.plan_edit(plan, state, a, b, text.len());
+        self.indent_bound = self
+            .indent_bound
+            .saturating_add(indent::change_allowance(text));
 
         // Points before the edit (tree-sitter convention: rows count `\n`, columns are bytes).
         let edit = (state != TreeState::Stale).then(|| {
@@ -188,6 +211,16 @@ impl Document {
             return Point::new(line, byte - rope.line_to_byte(line));
         }
         advance(Point::new(0, 0), rope.byte_slice(..byte).chunks())
+    }
+
+    /// Replaces the tree with a parse of the text made blank, from scratch (`indent.rs`).
+    fn parse_blank(&mut self) {
+        self.patch = None;
+        let tree = super::parse_str(&indent::blank(self.rope.chunks().map(str::as_bytes)));
+        self.changed_ranges = std::sync::OnceLock::from(vec![whole_range(&tree)]);
+        self.previous_tree = None;
+        self.tree = tree;
+        self.lineage = super::new_lineage();
     }
 
     /// Reparses the whole tree incrementally from its edited self (after a patch).

@@ -33,6 +33,13 @@
 //!    statements through [`Document::view`]. `region_parsing = false` turns this off (the
 //!    property tests compare such a document with a reference parser after every notification).
 //!
+//! 6. **Unless the indentation nests too deep for the parser.** tree-sitter-python aborts the
+//!    process (a C assertion) on indentation nested about 400–500 levels deep. Every parse is
+//!    guarded by a cheap upper bound of that depth (`indent.rs`), raised by each change and
+//!    computed again near the limit ([`indent::MAX_DEPTH`], 300; Python itself stops at 100): past
+//!    it the document is parsed as blank text and reported as not analysed
+//!    ([`Document::too_deep`]).
+//!
 //! After each reparse, [`Document::last_changed_ranges`] gives the ranges tree-sitter reports as
 //! syntactically changed between the old (edited) tree and the new one (computed on first request:
 //! nothing on the keystroke path needs them, and they cost a sixth of a reparse).
@@ -53,6 +60,7 @@
 //! them in step.
 
 mod edit;
+pub mod indent;
 mod position;
 mod region;
 mod text;
@@ -81,6 +89,24 @@ pub fn python_parser() -> Parser {
 thread_local! {
     /// A parser per thread for [`Document::new`], so the CLI does not build (and keep) one per file.
     static THREAD_PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses `text` from scratch with this thread's parser, as blank text when its indentation may
+/// nest too deep for the parser (see `indent.rs`, and [`Document::too_deep`]); returns the tree
+/// and whether it is a blank text's.
+pub fn parse_text(text: &str) -> (Tree, bool) {
+    let (tree, bound) = parse_guarded(text);
+    (tree, bound >= indent::MAX_DEPTH)
+}
+
+/// [`parse_text`], with the indentation bound.
+fn parse_guarded(text: &str) -> (Tree, u32) {
+    let bound = indent::depth_bound([text.as_bytes()]);
+    if bound >= indent::MAX_DEPTH {
+        (parse_str(&indent::blank([text.as_bytes()])), bound)
+    } else {
+        (parse_str(text), bound)
+    }
 }
 
 /// Parses `text` from scratch with this thread's parser.
@@ -127,6 +153,12 @@ pub struct Document {
     pub region_parsing: bool,
     /// Which from-scratch parse the tree descends from (see [`Document::shares_tree_with`]).
     lineage: u64,
+    /// An upper bound of how deep tree-sitter-python's indentation stack can get on the text
+    /// (`indent.rs`), raised by every change, computed again when it reaches the limit.
+    indent_bound: u32,
+    /// The text's indentation may nest too deep for the parser: the tree is a parse of blank text
+    /// (see [`Document::too_deep`]).
+    too_deep: bool,
 }
 
 /// A new lineage for a tree parsed from scratch (unique in the process).
@@ -138,7 +170,7 @@ fn new_lineage() -> u64 {
 impl Document {
     /// Parses `text` from scratch (directly from the `&str`).
     pub fn new(text: &str, version: i32) -> Self {
-        let tree = parse_str(text);
+        let (tree, indent_bound) = parse_guarded(text);
         let changed_ranges = std::sync::OnceLock::from(vec![whole_range(&tree)]);
         Document {
             rope: Rope::from_str(text),
@@ -152,7 +184,17 @@ impl Document {
             region_parser: None,
             region_parsing: true,
             lineage: new_lineage(),
+            indent_bound,
+            too_deep: indent_bound >= indent::MAX_DEPTH,
         }
+    }
+
+    /// Whether the text was left unparsed (its tree is a parse of blank text, with no statement):
+    /// its indentation may nest [`indent::MAX_DEPTH`] levels deep or more, which the Python parser
+    /// cannot hold (see `indent.rs`). Python itself stops at 100 levels. It is parsed again once an
+    /// edit brings the nesting back under the limit.
+    pub fn too_deep(&self) -> bool {
+        self.too_deep
     }
 
     /// Whether this document's tree and `other`'s descend, through incremental reparses, from the
@@ -251,6 +293,8 @@ impl Clone for Document {
             region_parser: None,
             region_parsing: self.region_parsing,
             lineage: self.lineage,
+            indent_bound: self.indent_bound,
+            too_deep: self.too_deep,
         }
     }
 }

@@ -497,3 +497,131 @@ fn an_open_string_is_parsed_without_its_content() {
     assert!(open > 10, "the last statement stays patched");
     assert_same_as_fresh(&d);
 }
+
+/// `levels` lines `if x:`, each one space deeper, then `y = "s"` one deeper still: one open string
+/// delimiter at the deepest point, which makes tree-sitter-python abort the process at 511 levels.
+fn staircase(levels: usize) -> String {
+    let mut text = String::new();
+    for i in 0..levels {
+        text.push_str(&" ".repeat(i));
+        text.push_str("if x:\n");
+    }
+    text.push_str(&" ".repeat(levels));
+    text.push_str("y = \"s\"\n");
+    text
+}
+
+#[test]
+fn indentation_too_deep_for_the_parser_is_left_unparsed() {
+    // Under the limit: parsed as usual.
+    let shallow = doc(&staircase(indent::MAX_DEPTH as usize - 1));
+    assert!(!shallow.too_deep());
+    assert!(!shallow.tree.root_node().has_error());
+    assert_eq!(shallow.tree.root_node().named_child_count(), 1);
+    // Far past where the parser aborts: a blank text's tree with the document's extent.
+    let text = staircase(600);
+    let deep = doc(&text);
+    assert!(deep.too_deep());
+    let root = deep.tree.root_node();
+    assert_eq!(root.named_child_count(), 0);
+    assert_eq!(root.end_byte(), text.len());
+    assert_eq!(root.end_position().row, 601);
+}
+
+#[test]
+fn typing_into_and_out_of_too_deep_indentation() {
+    // Lines one deeper each are added through edits, several per notification sometimes, to
+    // 600 levels, then taken away again: never an abort, the tree is unparsed exactly while the
+    // bound says so, and an exact parse whenever it is not.
+    let start = indent::MAX_DEPTH as usize - 40;
+    let mut d = doc(&staircase(start));
+    let mut version = 0;
+    let mut levels = start;
+    while levels < 600 {
+        let add = if levels % 3 == 0 { 1 } else { 7 };
+        let mut lines = String::new();
+        for i in levels..levels + add {
+            lines.push_str(&" ".repeat(i));
+            lines.push_str("if x:\n");
+        }
+        version += 1;
+        d.apply_changes(
+            &[change(p(levels as u32, 0), p(levels as u32, 0), &lines)],
+            version,
+            Utf8,
+        );
+        levels += add;
+        // The statement at the bottom moves one deeper too.
+        let line = d.rope.line(levels).to_string();
+        let indent = line.len() - line.trim_start().len();
+        version += 1;
+        d.apply_changes(
+            &[change(
+                p(levels as u32, 0),
+                p(levels as u32, indent as u32),
+                &" ".repeat(levels),
+            )],
+            version,
+            Utf8,
+        );
+        assert_eq!(d.text(), staircase(levels));
+        assert_eq!(
+            d.too_deep(),
+            levels >= indent::MAX_DEPTH as usize,
+            "{levels}"
+        );
+        if !d.too_deep() {
+            d.flush();
+            assert_same_as_fresh(&d);
+        }
+    }
+    // Back out, 50 lines at a time.
+    while levels > start {
+        let remove = 50.min(levels - start);
+        version += 1;
+        d.apply_changes(
+            &[change(
+                p((levels - remove) as u32, 0),
+                p(levels as u32, 0),
+                "",
+            )],
+            version,
+            Utf8,
+        );
+        // The statement is now `remove` deeper than its `if`: parsed when shallow enough.
+        levels -= remove;
+        let line = d.rope.line(levels).to_string();
+        let indent = line.len() - line.trim_start().len();
+        version += 1;
+        d.apply_changes(
+            &[change(
+                p(levels as u32, 0),
+                p(levels as u32, indent as u32),
+                &" ".repeat(levels),
+            )],
+            version,
+            Utf8,
+        );
+        assert_eq!(d.text(), staircase(levels));
+        assert_eq!(
+            d.too_deep(),
+            levels >= indent::MAX_DEPTH as usize,
+            "{levels}"
+        );
+        if !d.too_deep() {
+            d.flush();
+            assert_same_as_fresh(&d);
+        }
+    }
+    // A full replacement is checked too.
+    version += 1;
+    d.apply_changes(
+        &[ContentChange {
+            range: None,
+            text: staircase(700),
+        }],
+        version,
+        Utf8,
+    );
+    assert!(d.too_deep());
+}

@@ -323,6 +323,22 @@ impl Server {
         self.client.show_message(MessageType::ERROR, message).await;
     }
 
+    /// Tells the user that `uri` is no longer analysed: its indentation nests too deep for the
+    /// parser (`document/indent.rs`). Called when a document becomes so, not on every keystroke.
+    pub async fn report_too_deep(&self, uri: &Uri) {
+        let message = format!(
+            "keylint: {} is not analysed: its indentation may nest {} levels deep or more, past \
+             what the Python parser holds (Python itself stops at 100); it is analysed again once \
+             the nesting is back under that",
+            uri.as_str(),
+            crate::document::indent::MAX_DEPTH
+        );
+        self.log(MessageType::WARNING, &message).await;
+        self.client
+            .show_message(MessageType::WARNING, message)
+            .await;
+    }
+
     /// Re-analyses and republishes the documents of `jobs` (from [`State::invalidate_all`]); pull
     /// clients are asked to refresh.
     pub async fn republish_all(&self, jobs: Vec<Job>) {

@@ -10,7 +10,8 @@ use crate::lsp::convert;
 use crate::lsp::server::Server;
 
 enum Outcome {
-    Applied,
+    /// Applied; whether the document just became too deeply indented to parse.
+    Applied(bool),
     NotOpen,
     Stale(i32),
     Failed,
@@ -37,13 +38,14 @@ pub async fn did_change(server: &Server, params: DidChangeTextDocumentParams) {
                         text: c.text,
                     })
                     .collect();
+                let was_too_deep = d.doc.too_deep();
                 let applied = catch_unwind(AssertUnwindSafe(|| {
                     d.doc.apply_changes(&changes, version, enc)
                 }));
                 match applied {
                     Ok(()) => {
                         d.latest.store(version, Ordering::SeqCst);
-                        Outcome::Applied
+                        Outcome::Applied(d.doc.too_deep() && !was_too_deep)
                     }
                     Err(_) => Outcome::Failed,
                 }
@@ -54,13 +56,14 @@ pub async fn did_change(server: &Server, params: DidChangeTextDocumentParams) {
             st.docs.remove(&uri);
         }
         let job = match outcome {
-            Outcome::Applied => Server::job(&st, &uri, true),
+            Outcome::Applied(_) => Server::job(&st, &uri, true),
             _ => None,
         };
         (outcome, job)
     };
     match outcome {
-        Outcome::Applied => {}
+        Outcome::Applied(false) => {}
+        Outcome::Applied(true) => server.report_too_deep(&uri).await,
         Outcome::NotOpen => {
             server
                 .log(

@@ -27,6 +27,7 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
             .await;
         return;
     };
+    let too_deep = doc.too_deep();
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let (job, reopened) = {
         let mut st = server.state();
@@ -59,6 +60,9 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
                 ),
             )
             .await;
+    }
+    if too_deep {
+        server.report_too_deep(&item.uri).await;
     }
     if let Some(job) = job {
         server.analyze_and_publish(job).await;
