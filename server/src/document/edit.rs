@@ -103,9 +103,14 @@ impl Document {
         }
         let (a, b) = (range.start, range.end);
         self.plan_edit(plan, state, a, b, text.len());
+        let removed_special = self
+            .rope
+            .byte_slice(a..b)
+            .chunks()
+            .any(|c| indent::has_special(c.as_bytes()));
         self.indent_bound = self
             .indent_bound
-            .saturating_add(indent::change_allowance(text));
+            .saturating_add(indent::change_allowance(text, removed_special));
 
         // Points before the edit (tree-sitter convention: rows count `\n`, columns are bytes).
         let edit = (state != TreeState::Stale).then(|| {

@@ -25,15 +25,31 @@
 /// A document whose indentation may nest this deep is not parsed (the scanner fails at about 384).
 pub const MAX_DEPTH: u32 = 300;
 
-/// How much one change can raise the longest increasing sequence of widths: one per width it adds
-/// (a `\n`, or a `#`, `\` or `\r` that ends or continues a width differently) and three for the
-/// widths at its two ends that it changes, splits or merges.
-pub(super) fn change_allowance(inserted: &str) -> u32 {
-    let added = inserted
-        .bytes()
-        .filter(|b| matches!(b, b'\n' | b'\r' | b'#' | b'\\' | b'\x0c'))
-        .count();
-    u32::try_from(added).unwrap_or(u32::MAX).saturating_add(3)
+/// The bytes that start, end or continue a width differently: line breaks, comments, `\`.
+fn is_special(b: u8) -> bool {
+    matches!(b, b'\n' | b'\r' | b'#' | b'\\' | b'\x0c')
+}
+
+/// Whether `bytes` hold a byte that starts, ends or continues a width differently.
+pub(super) fn has_special(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| is_special(b))
+}
+
+/// How much one change (its inserted text, and whether the text it removed held a special byte)
+/// can raise the longest increasing sequence of widths. A width is computed after every `\n`; a
+/// change touches the width it lies in and the one after it, and adds one per `\n` it inserts
+/// (a `#`, `\` or `\r` may split or continue one more). Plain text (typing, or deleting, anything
+/// but those bytes) changes one width at most: one.
+pub(super) fn change_allowance(inserted: &str, removed_special: bool) -> u32 {
+    let special = inserted.bytes().filter(|&b| is_special(b)).count();
+    let ends = if special == 0 && !removed_special {
+        1
+    } else {
+        3
+    };
+    u32::try_from(special)
+        .unwrap_or(u32::MAX)
+        .saturating_add(ends)
 }
 
 /// Where the width scan is.

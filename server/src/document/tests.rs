@@ -625,3 +625,43 @@ fn typing_into_and_out_of_too_deep_indentation() {
     );
     assert!(d.too_deep());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 300, ..Default::default() })]
+
+    /// The indentation bound a document keeps through edits is never below the bound of its text
+    /// computed from scratch (else a file could nest deeper than the guard believes).
+    #[test]
+    fn the_kept_indentation_bound_is_never_below_the_exact_one(
+        lines in proptest::collection::vec((0usize..12, "[a-z#\\\\ ]{0,6}"), 1..30),
+        edits in proptest::collection::vec(
+            (0usize..10_000, 0usize..8, "[ \t\n\r\x0ca#\\\\]{0,5}"),
+            1..60,
+        ),
+    ) {
+        let mut text = String::new();
+        for (indent, content) in &lines {
+            text.push_str(&" ".repeat(*indent));
+            text.push_str(content);
+            text.push('\n');
+        }
+        let mut d = doc(&text);
+        for (i, (at, len, insert)) in edits.iter().enumerate() {
+            let total = d.rope.len_bytes();
+            let a = at % (total + 1);
+            let b = (a + len).min(total);
+            let (start, end) = (
+                d.byte_to_position(a, Utf8),
+                d.byte_to_position(b, Utf8),
+            );
+            d.apply_changes(&[change(start, end, insert)], i as i32 + 1, Utf8);
+            let exact = indent::depth_bound(d.rope.chunks().map(str::as_bytes));
+            proptest::prop_assert!(
+                d.indent_bound >= exact,
+                "kept {} < exact {exact} after edit {i} of {:?}",
+                d.indent_bound,
+                d.text()
+            );
+        }
+    }
+}
