@@ -208,6 +208,9 @@ fn five_thousand_nested_brackets() {
     c.did_open(&uri, 1, &text);
     let p = c.diagnostics_for_version(&uri, 1);
     assert!(!p["diagnostics"].as_array().unwrap().is_empty(), "{p}");
+    // The nested statement is left out of the analysis, and the log says so.
+    let log = wait_log(&mut c, "line 2 is not analysed");
+    assert!(log.contains("nests 5002 levels deep"), "{log}");
     still_serves(&mut c);
     assert!(c.shutdown_and_exit().success());
 }

@@ -70,6 +70,12 @@ use crate::finding::Finding;
 use crate::rules::{self, Ctx, FileContext, Rule, RuleSettings};
 use syntax::NodeExt;
 
+/// An item whose syntax nests deeper than this is not analysed (no facts, flows or findings; see
+/// [`Analysis::not_analysed`]). Rules walk up from nodes to their ancestors, which costs
+/// tree-sitter the depth of the node; at 5,000 levels one statement took a minute. All of django
+/// nests 32 levels at most (from the module), and CPython refuses 200 nested brackets.
+pub const MAX_NESTING: usize = 256;
+
 /// One unit of analysis: a statement, with the classes around it.
 pub struct Item<'t> {
     pub node: Node<'t>,
@@ -96,6 +102,11 @@ impl<'t> Item<'t> {
     /// every rule.
     pub fn nodes(&self) -> &syntax::NodeIndex<'t> {
         self.index.get_or_init(|| syntax::NodeIndex::new(self.node))
+    }
+
+    /// Whether the item nests deeper than [`MAX_NESTING`] (it is then not analysed).
+    pub fn too_deep(&self) -> bool {
+        self.nodes().depth() > MAX_NESTING
     }
 
     /// Every node below `node` (an item node, itself included) in document order.
@@ -129,11 +140,28 @@ impl std::fmt::Display for RulePanic {
     }
 }
 
+/// A statement left out of the analysis because it nests deeper than [`MAX_NESTING`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnalysed {
+    /// Where the statement starts (byte offset).
+    pub start: usize,
+    /// How deep it nests.
+    pub depth: usize,
+}
+
+/// Why a statement nesting `depth` levels deep is not analysed, for messages.
+pub fn too_deep_reason(depth: usize) -> String {
+    format!("it nests {depth} levels deep, more than the {MAX_NESTING} keylint analyses")
+}
+
 /// The result of analysing one document.
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub model: Model,
     pub panics: Vec<RulePanic>,
+    /// Statements left out because they nest too deep, among the items this run looked at anew
+    /// (an edit reports the statement it touched; a first run, all of them).
+    pub not_analysed: Vec<NotAnalysed>,
     /// How many items were checked by the rules this time (the rest came from the cache).
     pub items_checked: usize,
     pub items_total: usize,
@@ -243,6 +271,8 @@ struct CachedItem {
     /// they were computed under, the bindings they read, and hashes of the summaries (with and
     /// without their byte ranges).
     flows: Option<CachedFlows>,
+    /// The item nests deeper than [`MAX_NESTING`]: no facts, flows or findings.
+    too_deep: bool,
 }
 
 /// Base fingerprint, bindings read, the summaries, and their hashes (with and without ranges).
@@ -491,6 +521,7 @@ impl Analyzer {
         // Where each new middle item comes from: the old entry with its key, or a new entry.
         let lookup: Option<FxHashMap<Key, usize>> = (old_middle.len() > 16)
             .then(|| old_middle.clone().map(|j| (entries[j].0, j)).collect());
+        let mut not_analysed = Vec::new();
         let sources: Vec<Result<usize, Box<CachedItem>>> = new_middle
             .clone()
             .map(|i| {
@@ -502,6 +533,14 @@ impl Analyzer {
                 found.ok_or_else(|| {
                     let item = &items[i];
                     let start = item.node.start_byte();
+                    // A class header contributes its name and bases only (its body is items).
+                    let too_deep = !item.header && item.too_deep();
+                    if too_deep {
+                        not_analysed.push(NotAnalysed {
+                            start,
+                            depth: item.nodes().depth(),
+                        });
+                    }
                     let hashed_end = if item.header {
                         syntax::definition(item.node)
                             .field("body")
@@ -514,9 +553,14 @@ impl Analyzer {
                         hashed_len: hashed_end - start,
                         header: item.header,
                         classes: item.classes.iter().copied().collect(),
-                        facts: item_facts(item, src),
+                        facts: if too_deep {
+                            ItemFacts::default()
+                        } else {
+                            item_facts(item, src)
+                        },
                         findings: None,
                         flows: None,
+                        too_deep,
                     })
                 })
             })
@@ -567,6 +611,14 @@ impl Analyzer {
         let base_fingerprint = model.rest_fingerprint();
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             if item.header {
+                continue;
+            }
+            if cached.too_deep {
+                if cached.flows.is_none() {
+                    let ((), none) = record_binding_reads(|| ());
+                    let deps = Deps::new(none, &model, bindings_fingerprint);
+                    cached.flows = Some((base_fingerprint, deps, Vec::new(), (0, 0)));
+                }
                 continue;
             }
             let stale = match &mut cached.flows {
@@ -681,7 +733,7 @@ impl Analyzer {
                 };
                 let (out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
-                    if !item.header {
+                    if !item.header && !cached.too_deep {
                         for rule in &selected {
                             run_rule(*rule, item, &ctx, &mut out, &mut panics);
                         }
@@ -715,6 +767,7 @@ impl Analyzer {
             findings,
             model,
             panics,
+            not_analysed,
             items_checked: checked,
             items_total,
         }

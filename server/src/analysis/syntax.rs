@@ -398,6 +398,8 @@ pub fn kinds() -> &'static KindIds {
 /// built in one cursor walk, then walked by every rule (and the item facts) without the cursor.
 pub struct NodeIndex<'t> {
     nodes: Vec<Indexed<'t>>,
+    /// How deep the subtree nests: its root alone is 0.
+    depth: usize,
 }
 
 struct Indexed<'t> {
@@ -430,10 +432,12 @@ impl<'t> NodeIndex<'t> {
         }
         // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself).
         let mut open: Vec<usize> = vec![0];
+        let mut depth = 0;
         let mut cursor = root.walk();
         'walk: loop {
             if cursor.goto_first_child() {
                 enter(cursor.node(), &mut nodes, &mut open);
+                depth = depth.max(open.len() - 1);
                 continue;
             }
             loop {
@@ -451,7 +455,12 @@ impl<'t> NodeIndex<'t> {
                 cursor.goto_parent();
             }
         }
-        NodeIndex { nodes }
+        NodeIndex { nodes, depth }
+    }
+
+    /// How deep the subtree nests below its root (a leaf root: 0).
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 
     /// Every node (the root included) in document order, like [`descendants`].

@@ -311,3 +311,67 @@ fn a_panicking_rule_is_contained_and_quotes_no_source() {
     assert_eq!(second.panics.len(), 1, "{:?}", second.panics);
     assert_eq!(second.panics[0].items, 1);
 }
+
+#[test]
+fn statements_nested_too_deep_are_left_out_and_reported() {
+    // `levels` nested `str()` around a key from a header, logged: KL202 while it is shallow enough.
+    let handler = |levels: usize| {
+        format!(
+            "@app.get(\"/\")\ndef h(x_api_key: str = Header()):\n    logging.info({}x_api_key{})\n",
+            "str(".repeat(levels),
+            ")".repeat(levels)
+        )
+    };
+    let head = "import logging\nfrom fastapi import FastAPI, Header\napp = FastAPI()\nAPI_KEY = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"\n";
+    let codes = |a: &super::Analysis| {
+        let mut c: Vec<&str> = a.findings.iter().map(|f| f.rule.code).collect();
+        c.sort();
+        c
+    };
+    // A call nests two levels (the call and its argument list): 100 calls are 200-odd levels.
+    let (_, shallow) = analyze_text(&format!("{head}{}", handler(100)), &Options::default());
+    assert_eq!(codes(&shallow), ["KL101", "KL202"]);
+    assert!(shallow.not_analysed.is_empty());
+
+    let text = format!("{head}{}", handler(2_000));
+    let (doc, deep) = analyze_text(&text, &Options::default());
+    // The other statements are analysed; the handler is left out, and said so.
+    assert_eq!(codes(&deep), ["KL101"]);
+    assert_eq!(deep.not_analysed.len(), 1);
+    let n = deep.not_analysed[0];
+    assert_eq!(doc.rope.byte_to_line(n.start), 4, "the decorated handler");
+    assert!(n.depth > super::MAX_NESTING && n.depth < 4_100, "{n:?}");
+
+    // Incrementally: typing in the deep handler reports it again (it is looked at anew), typing
+    // elsewhere does not; the findings are a fresh analysis's.
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    assert_eq!(first.not_analysed.len(), 1);
+    doc.apply_change(
+        &ContentChange {
+            range: Some((Pos::new(1, 0), Pos::new(1, 0))),
+            text: "import os\n".into(),
+        },
+        PositionEncoding::Utf16,
+    );
+    let elsewhere = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    assert!(
+        elsewhere.not_analysed.is_empty(),
+        "{:?} checked {} of {}",
+        elsewhere.not_analysed,
+        elsewhere.items_checked,
+        elsewhere.items_total
+    );
+    assert_eq!(codes(&elsewhere), ["KL101"]);
+    doc.apply_change(
+        &ContentChange {
+            range: Some((Pos::new(7, 4), Pos::new(7, 4))),
+            text: "x = 1; ".into(),
+        },
+        PositionEncoding::Utf16,
+    );
+    let inside = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    assert_eq!(inside.not_analysed.len(), 1);
+    assert_eq!(codes(&inside), ["KL101"]);
+}

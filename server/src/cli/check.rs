@@ -441,6 +441,13 @@ fn process(
         .panics
         .iter()
         .map(|p| format!("{shown}: internal error: {p}; its findings there are missing"))
+        .chain(analysis.not_analysed.iter().map(|n| {
+            format!(
+                "{shown}:{}: statement not analysed: {}",
+                doc.rope.byte_to_line(n.start) + 1,
+                crate::analysis::too_deep_reason(n.depth)
+            )
+        }))
         .collect();
     let mut fixes = 0;
     let mut diff = None;

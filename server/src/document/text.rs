@@ -7,6 +7,9 @@ use std::ops::Range;
 use ropey::Rope;
 use tree_sitter::Node;
 
+/// The size of the blocks [`SourceText::hash_bytes`] feeds a hasher.
+const HASH_BLOCK: usize = 64;
+
 /// A view of the text of a document. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct SourceText<'a> {
@@ -63,28 +66,51 @@ impl<'a> SourceText<'a> {
         chunk_start + floor_in(chunk, byte - chunk_start)
     }
 
-    /// Feeds the bytes of `range` to `hasher` without copying them.
+    /// Feeds the bytes of `range` to `hasher` without copying them (see [`Self::hash_bytes`]).
     pub fn hash_range<H: Hasher>(&self, range: Range<usize>, hasher: &mut H) {
         let len = self.rope.len_bytes();
         let start = self.floor_boundary(range.start.min(len));
         let end = self.floor_boundary(range.end.min(len)).max(start);
-        for chunk in self.rope.byte_slice(start..end).chunks() {
-            hasher.write(chunk.as_bytes());
-        }
+        self.hash_bytes(start..end, hasher);
     }
 
-    /// Feeds the bytes of `range` (clamped to the text) to `hasher`, chunk by chunk, without
-    /// moving the range to char boundaries: for node ranges, which always lie on them. Cheaper
-    /// than [`hash_range`](Self::hash_range) (no char index conversions).
+    /// Feeds the bytes of `range` (clamped to the text) to `hasher`, without moving the range to
+    /// char boundaries: for node ranges, which always lie on them. Cheaper than
+    /// [`hash_range`](Self::hash_range) (no char index conversions). The bytes go in blocks of
+    /// [`HASH_BLOCK`] whatever the rope's chunks: a hasher's result depends on how its input is
+    /// split between `write`s, and the same text must hash alike however the rope holds it (the
+    /// analyzer's cache keys items by it).
     pub fn hash_bytes<H: Hasher>(&self, range: Range<usize>, hasher: &mut H) {
         let len = self.rope.len_bytes();
         let (mut at, end) = (range.start.min(len), range.end.min(len));
+        let mut block = [0u8; HASH_BLOCK];
+        let mut held = 0;
         while at < end {
             let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(at);
             let bytes = chunk.as_bytes();
             let to = (end - chunk_start).min(bytes.len());
-            hasher.write(&bytes[at - chunk_start..to]);
+            let mut piece = &bytes[at - chunk_start..to];
             at = chunk_start + to;
+            if held > 0 {
+                let take = (HASH_BLOCK - held).min(piece.len());
+                block[held..held + take].copy_from_slice(&piece[..take]);
+                held += take;
+                piece = &piece[take..];
+                if held < HASH_BLOCK {
+                    continue;
+                }
+                hasher.write(&block);
+            }
+            let whole = piece.len() - piece.len() % HASH_BLOCK;
+            for b in piece[..whole].chunks_exact(HASH_BLOCK) {
+                hasher.write(b);
+            }
+            let rest = &piece[whole..];
+            block[..rest.len()].copy_from_slice(rest);
+            held = rest.len();
+        }
+        if held > 0 {
+            hasher.write(&block[..held]);
         }
     }
 
@@ -158,4 +184,65 @@ fn floor_in(chunk: &str, i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::Hasher;
+
+    use ropey::Rope;
+    use rustc_hash::FxHasher;
+
+    use super::SourceText;
+
+    fn hash(rope: &Rope, range: std::ops::Range<usize>) -> u64 {
+        let mut h = FxHasher::default();
+        SourceText::new(rope).hash_bytes(range, &mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn the_same_text_hashes_alike_however_the_rope_holds_it() {
+        let text: String = (0..3000)
+            .map(|i| format!("line_{i} = f({i})  # é\n"))
+            .collect();
+        let whole = Rope::from_str(&text);
+        // The same text built line by line: other chunk boundaries.
+        let mut edited = Rope::new();
+        for line in text.split_inclusive('\n') {
+            let at = edited.len_chars();
+            edited.insert(at, line);
+        }
+        assert_eq!(edited.to_string(), text);
+        let chunks = |r: &Rope| r.chunks().map(str::len).collect::<Vec<_>>();
+        assert_ne!(
+            chunks(&whole),
+            chunks(&edited),
+            "the test needs other boundaries"
+        );
+        for range in [
+            0..text.len(),
+            5..text.len() - 7,
+            1000..1064,
+            1000..1100,
+            3..4,
+            9..9,
+        ] {
+            assert_eq!(
+                hash(&whole, range.clone()),
+                hash(&edited, range.clone()),
+                "{range:?}"
+            );
+        }
+        assert_ne!(hash(&whole, 0..100), hash(&whole, 1..101));
+        // Fed chunk by chunk, the hasher would tell the two ropes apart.
+        let naive = |r: &Rope| {
+            let mut h = FxHasher::default();
+            for c in r.chunks() {
+                h.write(c.as_bytes());
+            }
+            h.finish()
+        };
+        assert_ne!(naive(&whole), naive(&edited));
+    }
 }

@@ -293,6 +293,18 @@ impl Server {
                     )
                     .await;
                 }
+                for n in &results.analysis.not_analysed {
+                    self.log(
+                        MessageType::WARNING,
+                        format!(
+                            "keylint: in {}, the statement at line {} is not analysed: {}",
+                            uri.as_str(),
+                            results.doc.rope.byte_to_line(n.start) + 1,
+                            crate::analysis::too_deep_reason(n.depth)
+                        ),
+                    )
+                    .await;
+                }
                 Some((generation, Arc::from(results)))
             }
             Ok(JobOutcome::Superseded) => None,

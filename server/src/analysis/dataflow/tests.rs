@@ -137,11 +137,12 @@ fn deeply_nested_expressions_do_not_overflow() {
         .stack_size(2 * 1024 * 1024)
         .spawn(move || {
             let (_, analysis) = analyze_text(&text, &Options::default());
-            analysis.panics.len()
+            (analysis.panics.len(), analysis.not_analysed.len())
         })
         .unwrap()
         .join();
-    assert_eq!(result.ok(), Some(0));
+    // The handler nests 20,000 levels deep: left out, and said so.
+    assert_eq!(result.ok(), Some((0, 1)));
 }
 
 #[test]
