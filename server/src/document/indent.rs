@@ -87,7 +87,8 @@ pub fn depth_bound<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> u32 {
         let mut i = 0;
         while i < piece.len() {
             match state {
-                State::Code => match memchr::memchr(b'\n', &piece[i..]) {
+                // The rest of the line does not count: the next width starts after its `\n`.
+                State::Code | State::Comment => match memchr::memchr(b'\n', &piece[i..]) {
                     Some(at) => {
                         i += at + 1;
                         state = State::Indent(0);
@@ -108,14 +109,6 @@ pub fn depth_bound<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> u32 {
                         }
                     };
                 }
-                State::Comment => match memchr::memchr(b'\n', &piece[i..]) {
-                    Some(at) => {
-                        i += at + 1;
-                        state = State::Indent(0);
-                        continue;
-                    }
-                    None => break,
-                },
                 State::Backslash(width, cr) => {
                     state = match piece[i] {
                         b'\r' if !cr => State::Backslash(width, true),

@@ -528,6 +528,34 @@ fn indentation_too_deep_for_the_parser_is_left_unparsed() {
     assert_eq!(root.end_position().row, 601);
 }
 
+/// Moves the statement below the `levels` lines of a [`staircase`] to its depth (one edit), and
+/// checks the document: its text, whether it is left unparsed, and, when parsed, its tree against
+/// a fresh parse.
+fn settle_staircase(d: &mut Document, version: &mut i32, levels: usize) {
+    let line = d.rope.line(levels).to_string();
+    let width = line.len() - line.trim_start().len();
+    *version += 1;
+    d.apply_changes(
+        &[change(
+            p(levels as u32, 0),
+            p(levels as u32, width as u32),
+            &" ".repeat(levels),
+        )],
+        *version,
+        Utf8,
+    );
+    assert_eq!(d.text(), staircase(levels));
+    assert_eq!(
+        d.too_deep(),
+        levels >= indent::MAX_DEPTH as usize,
+        "{levels}"
+    );
+    if !d.too_deep() {
+        d.flush();
+        assert_same_as_fresh(d);
+    }
+}
+
 #[test]
 fn typing_into_and_out_of_too_deep_indentation() {
     // Lines one deeper each are added through edits, several per notification sometimes, to
@@ -552,28 +580,7 @@ fn typing_into_and_out_of_too_deep_indentation() {
         );
         levels += add;
         // The statement at the bottom moves one deeper too.
-        let line = d.rope.line(levels).to_string();
-        let indent = line.len() - line.trim_start().len();
-        version += 1;
-        d.apply_changes(
-            &[change(
-                p(levels as u32, 0),
-                p(levels as u32, indent as u32),
-                &" ".repeat(levels),
-            )],
-            version,
-            Utf8,
-        );
-        assert_eq!(d.text(), staircase(levels));
-        assert_eq!(
-            d.too_deep(),
-            levels >= indent::MAX_DEPTH as usize,
-            "{levels}"
-        );
-        if !d.too_deep() {
-            d.flush();
-            assert_same_as_fresh(&d);
-        }
+        settle_staircase(&mut d, &mut version, levels);
     }
     // Back out, 50 lines at a time.
     while levels > start {
@@ -588,30 +595,9 @@ fn typing_into_and_out_of_too_deep_indentation() {
             version,
             Utf8,
         );
-        // The statement is now `remove` deeper than its `if`: parsed when shallow enough.
+        // The statement is now `remove` deeper than its `if`.
         levels -= remove;
-        let line = d.rope.line(levels).to_string();
-        let indent = line.len() - line.trim_start().len();
-        version += 1;
-        d.apply_changes(
-            &[change(
-                p(levels as u32, 0),
-                p(levels as u32, indent as u32),
-                &" ".repeat(levels),
-            )],
-            version,
-            Utf8,
-        );
-        assert_eq!(d.text(), staircase(levels));
-        assert_eq!(
-            d.too_deep(),
-            levels >= indent::MAX_DEPTH as usize,
-            "{levels}"
-        );
-        if !d.too_deep() {
-            d.flush();
-            assert_same_as_fresh(&d);
-        }
+        settle_staircase(&mut d, &mut version, levels);
     }
     // A full replacement is checked too.
     version += 1;
