@@ -171,6 +171,151 @@ fn out_of_range_positions_are_clamped() {
     assert!(c.shutdown_and_exit().success());
 }
 
+/// A hover request on the open `alive.py`-like document `uri`, as raw bytes with this id text.
+fn hover_body(id: &str, uri: &str) -> Vec<u8> {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"textDocument/hover","params":{{"textDocument":{{"uri":"{uri}"}},"position":{{"line":3,"character":12}}}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Waits for the error answer to the request with this id (compared as JSON values).
+fn error_answer(c: &mut LspClient, id: &str) -> Value {
+    let id: Value = serde_json::from_str(id).unwrap();
+    c.wait_for(Duration::from_secs(20), |m| {
+        m.get("method").is_none() && m["id"] == id && m.get("error").is_some()
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no error answer to id {id}; logs: {:?}; stderr: {}",
+            c.logs,
+            c.stderr()
+        )
+    })
+    .msg
+}
+
+#[test]
+fn request_ids_that_are_not_64_bit_integers_cost_one_error_answer() {
+    let mut c = start();
+    let uri = test_uri("ids.py");
+    c.did_open(&uri, 1, FLASK);
+    for id in [
+        "1.5",
+        "1.0",
+        "1e3",
+        "9223372036854775808",
+        "-9223372036854775809",
+    ] {
+        c.send_body(&hover_body(id, &uri));
+        let answer = error_answer(&mut c, id);
+        assert_eq!(answer["error"]["code"], -32600, "{id}: {answer}");
+        assert!(c.is_running(), "{id}: the server died");
+    }
+    // The largest ids the server can hold are served.
+    for id in ["9223372036854775807", "-9223372036854775808"] {
+        c.send_body(&hover_body(id, &uri));
+        let want: Value = serde_json::from_str(id).unwrap();
+        let r = c
+            .wait_for(Duration::from_secs(20), |m| m["id"] == want)
+            .expect("an answer");
+        assert!(r.msg["result"]["contents"]["value"].is_string(), "{}", r.msg);
+    }
+    still_serves(&mut c);
+    assert_eq!(c.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn dollar_requests_and_unparsable_requests_get_error_answers() {
+    let mut c = start();
+    // `$/…` requests get MethodNotFound (notifications `$/…` are ignored).
+    c.notify("$/somethingElse", json!({}));
+    c.send_body(br#"{"jsonrpc":"2.0","id":41,"method":"$/anything","params":{}}"#);
+    let answer = error_answer(&mut c, "41");
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    // A request that is not JSON, or not UTF-8, but whose id can be read gets ParseError.
+    c.send_body(br#"{"jsonrpc":"2.0","id":42,"method":"textDocument/hover","params":{"#);
+    let answer = error_answer(&mut c, "42");
+    assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    let mut body = br#"{"jsonrpc":"2.0","id":"req-43","method":"textDocument/hover","params":{"x":""#.to_vec();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(br#""}}"#);
+    c.send_body(&body);
+    let answer = error_answer(&mut c, r#""req-43""#);
+    assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    wait_log(&mut c, "not valid UTF-8");
+    still_serves(&mut c);
+    assert!(c.shutdown_and_exit().success());
+}
+
+/// After each kind of bad frame, the next ten requests are all answered; the bad frame is logged,
+/// and repaired when the message can be told apart from what follows.
+#[test]
+fn a_bad_frame_never_makes_the_server_deaf() {
+    let uri = test_uri("frames.py");
+    let bad_request = hover_body("500", &uri);
+    let n = bad_request.len();
+    let with_len = |len: &str| {
+        let mut v = format!("Content-Length: {len}\r\n\r\n").into_bytes();
+        v.extend_from_slice(&bad_request);
+        v
+    };
+    let mut missing = b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n".to_vec();
+    missing.extend_from_slice(&bad_request);
+    // (name, bytes, answered with a result (repaired) or with an error, a log line)
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        ("too short", with_len(&(n - 7).to_string()), "result", "smaller"),
+        ("too long", with_len(&(n + 7).to_string()), "result", "larger"),
+        ("non-numeric", with_len("twelve"), "error", "not a non-negative integer"),
+        ("negative", with_len("-12"), "error", "not a non-negative integer"),
+        ("10^12", with_len("1000000000000"), "error", "over the limit"),
+        ("missing", missing, "error", "without a `Content-Length`"),
+        ("no header at all", bad_request.clone(), "error", "malformed input"),
+    ];
+    for (name, bad, answer, log) in cases {
+        let mut c = start();
+        c.did_open(&uri, 1, FLASK);
+        // The bad frame alone, the client waiting for its answer.
+        c.send_raw(&bad);
+        let r = c
+            .wait_for(Duration::from_secs(20), |m| m["id"] == 500)
+            .unwrap_or_else(|| panic!("{name}: request 500 unanswered; logs {:?}", c.logs));
+        assert!(r.msg.get(answer).is_some(), "{name}: {}", r.msg);
+        wait_log(&mut c, log);
+        // Then ten requests, sent at once.
+        let ids: Vec<i64> = (0..10)
+            .map(|_| {
+                c.request_async(
+                    "textDocument/hover",
+                    json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 12}}),
+                )
+            })
+            .collect();
+        for id in ids {
+            let resp = c.response(id);
+            assert!(
+                resp["result"]["contents"]["value"].is_string(),
+                "{name}: {resp}"
+            );
+        }
+        // The same bad frame glued to the next request, in one write.
+        let mut glued = bad.clone();
+        let next = hover_body("900", &uri);
+        glued.extend_from_slice(format!("Content-Length: {}\r\n\r\n", next.len()).as_bytes());
+        glued.extend_from_slice(&next);
+        c.send_raw(&glued);
+        let r = c
+            .wait_for(Duration::from_secs(20), |m| m["id"] == 500)
+            .unwrap_or_else(|| panic!("{name}: glued request 500 unanswered"));
+        assert!(r.msg.get(answer).is_some(), "{name}: {}", r.msg);
+        let r = c
+            .wait_for(Duration::from_secs(20), |m| m["id"] == 900)
+            .unwrap_or_else(|| panic!("{name}: the request after the bad frame unanswered"));
+        assert!(r.msg["result"]["contents"]["value"].is_string(), "{name}: {}", r.msg);
+        assert_eq!(c.shutdown_and_exit().code(), Some(0), "{name}");
+    }
+}
+
 #[test]
 fn a_ten_megabyte_file() {
     let mut c = start();

@@ -41,16 +41,13 @@ pub fn run_stdio() -> i32 {
     // rather than by the first keystroke that types something key-like.
     runtime.spawn_blocking(crate::analysis::warm_up);
     let shutdown = runtime.block_on(async {
-        let (input, _reader) = transport::guarded_stdin(tokio::runtime::Handle::current());
         let stdout = transport::DirectStdout::new();
+        let (input, _reader) =
+            transport::guarded_stdin(tokio::runtime::Handle::current(), stdout.clone());
         let (service, socket) = tower_lsp_server::LspService::build(server::Server::new)
             .custom_method(
                 transport::MALFORMED_METHOD,
                 server::Server::malformed_message,
-            )
-            .custom_method(
-                transport::MALFORMED_REQUEST_METHOD,
-                server::Server::malformed_request,
             )
             .finish();
         let shutdown = service.inner().shutdown_flag();

@@ -469,7 +469,7 @@ impl Server {
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
-    /// `keylint/malformedMessage`: the transport guard replaced a malformed message.
+    /// `keylint/malformedMessage`: the transport guard replaced or repaired a malformed message.
     pub async fn malformed_message(&self, params: Value) {
         let reason = params
             .get("reason")
@@ -477,26 +477,9 @@ impl Server {
             .unwrap_or("unknown reason");
         self.log(
             MessageType::ERROR,
-            format!("keylint: ignored a malformed message: {reason}"),
+            format!("keylint: malformed input: {reason}"),
         )
         .await;
-    }
-
-    /// `keylint/malformedRequest`: a malformed message that had an id gets an error answer.
-    pub async fn malformed_request(&self, params: Value) -> Result<Value> {
-        let reason = params
-            .get("reason")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown reason")
-            .to_string();
-        self.log(
-            MessageType::ERROR,
-            format!("keylint: rejected a malformed request: {reason}"),
-        )
-        .await;
-        let mut err = Error::invalid_request();
-        err.message = reason.into();
-        Err(err)
     }
 }
 
