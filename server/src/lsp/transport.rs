@@ -951,8 +951,12 @@ mod tests {
         let mut input = frame(b"{not json");
         input.extend(frame(b"{\"jsonrpc\":\"2.0\",\"method\":\"x\xff\"}"));
         input.extend(frame(br#"{"jsonrpc":"2.0","id":7,"method":3}"#));
-        input.extend(frame(b"{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\xff\"}"));
-        input.extend(frame(br#"{"jsonrpc":"2.0","id":8,"method":"hover","params":{"#));
+        input.extend(frame(
+            b"{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\xff\"}",
+        ));
+        input.extend(frame(
+            br#"{"jsonrpc":"2.0","id":8,"method":"hover","params":{"#,
+        ));
         let (got, replies) = run(&[input]);
         let (ids, logs) = split(&got);
         assert!(ids.is_empty());
@@ -1006,7 +1010,9 @@ mod tests {
     #[test]
     fn requests_dollar_slash_get_method_not_found() {
         let mut input = frame(br#"{"jsonrpc":"2.0","id":4,"method":"$/anything","params":{}}"#);
-        input.extend(frame(br#"{"jsonrpc":"2.0","method":"$/notify","params":{}}"#));
+        input.extend(frame(
+            br#"{"jsonrpc":"2.0","method":"$/notify","params":{}}"#,
+        ));
         let (got, replies) = run(&[input]);
         assert_eq!(got.len(), 1, "the notification goes on: {got:?}");
         assert_eq!(got[0]["method"], "$/notify");
@@ -1018,8 +1024,14 @@ mod tests {
     #[test]
     fn request_id_is_read_from_broken_bodies() {
         let id = |b: &[u8]| request_id(b).map(|v| String::from_utf8(v).unwrap());
-        assert_eq!(id(br#"{"jsonrpc":"2.0","id":12,"met"#).as_deref(), Some("12"));
-        assert_eq!(id(br#"{"params":{"id":3},"id":"x\"y"}"#).as_deref(), Some(r#""x\"y""#));
+        assert_eq!(
+            id(br#"{"jsonrpc":"2.0","id":12,"met"#).as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            id(br#"{"params":{"id":3},"id":"x\"y"}"#).as_deref(),
+            Some(r#""x\"y""#)
+        );
         assert_eq!(id(br#"{"method":"id","id":1"#), None, "cut number");
         assert_eq!(id(br#"{"a":["id",{"id":2}]}"#), None);
         assert_eq!(id(br#""id":5}"#), None, "not inside an object");
@@ -1044,12 +1056,32 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>, bool, &str)> = vec![
             ("too short", with_len(&(n - 5).to_string()), true, "smaller"),
             ("too long", with_len(&(n + 5).to_string()), true, "larger"),
-            ("far too long", with_len(&(n + 500).to_string()), true, "larger"),
-            ("non-numeric", with_len("abc"), false, "not a non-negative integer"),
-            ("negative", with_len("-5"), false, "not a non-negative integer"),
+            (
+                "far too long",
+                with_len(&(n + 500).to_string()),
+                true,
+                "larger",
+            ),
+            (
+                "non-numeric",
+                with_len("abc"),
+                false,
+                "not a non-negative integer",
+            ),
+            (
+                "negative",
+                with_len("-5"),
+                false,
+                "not a non-negative integer",
+            ),
             ("10^12", with_len("1000000000000"), false, "over the limit"),
             ("missing", missing, false, "without a `Content-Length`"),
-            ("garbage", b"hello there\r\n\r\n".to_vec(), false, "malformed input"),
+            (
+                "garbage",
+                b"hello there\r\n\r\n".to_vec(),
+                false,
+                "malformed input",
+            ),
             ("body without header", msg.clone(), false, "malformed input"),
         ];
         for (name, bad, recovered, log) in cases {
@@ -1058,10 +1090,17 @@ mod tests {
                 good.extend(frame(&request(id)));
             }
             // All in one write, and the bad frame alone before the client waits.
-            for chunks in [vec![[bad.clone(), good.clone()].concat()], vec![bad.clone(), good]] {
+            for chunks in [
+                vec![[bad.clone(), good.clone()].concat()],
+                vec![bad.clone(), good],
+            ] {
                 let (got, replies) = run(&chunks);
                 let (ids, logs) = split(&got);
-                let expected: &[i64] = if recovered { &[100, 1, 2, 3] } else { &[1, 2, 3] };
+                let expected: &[i64] = if recovered {
+                    &[100, 1, 2, 3]
+                } else {
+                    &[1, 2, 3]
+                };
                 assert_eq!(ids, expected, "{name}: {logs:?}");
                 assert!(logs.iter().any(|l| l.contains(log)), "{name}: {logs:?}");
                 if !recovered && name != "garbage" {
@@ -1093,7 +1132,11 @@ mod tests {
         assert_eq!(find_header(b"xx}Content-Length: 12\r\n\r\n"), Some(3));
         assert_eq!(find_header(b"content-length:7\n"), Some(0));
         assert_eq!(find_header(br#""Content-Length: 12\r\n""#), None);
-        assert_eq!(find_header(b"Content-Length: 12"), None, "not a whole line yet");
+        assert_eq!(
+            find_header(b"Content-Length: 12"),
+            None,
+            "not a whole line yet"
+        );
         assert_eq!(find_header(b"Content-Length: x\r\n"), None);
     }
 }
