@@ -104,6 +104,8 @@ pub struct RunStats {
 /// What happened to one file.
 enum Outcome {
     Skipped,
+    /// Over `max-file-size`: not checked, said on stderr, not an error (exit code unchanged).
+    TooLarge(String),
     Checked {
         report: FileReport,
         fixes: usize,
@@ -227,6 +229,10 @@ pub fn run(args: CheckArgs) -> i32 {
     for outcome in outcomes {
         match outcome {
             Outcome::Skipped => stats.skipped += 1,
+            Outcome::TooLarge(note) => {
+                stats.skipped += 1;
+                eprintln!("keylint: {note}");
+            }
             Outcome::Checked {
                 report,
                 fixes,
@@ -417,6 +423,12 @@ fn process(
         Ok(b) => b,
         Err(e) => return Outcome::Error(format!("{shown}: cannot read: {e}")),
     };
+    if let Some(limit) = config.max_file_size().filter(|&l| bytes.len() as u64 > l) {
+        return Outcome::TooLarge(format!(
+            "{shown}: skipped: {} bytes, over `max-file-size` ({limit} bytes; 0 for no limit)",
+            bytes.len()
+        ));
+    }
     let original = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {

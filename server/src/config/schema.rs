@@ -11,7 +11,7 @@ use super::{did_you_mean, resolve_rule, Config, ConfigError, PathGlob};
 use crate::finding::Severity;
 
 /// Every key of the configuration.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "select",
     "ignore",
     "per-file-ignores",
@@ -21,6 +21,7 @@ pub const KEYS: [&str; 9] = [
     "exclude",
     "test-paths",
     "fail-on",
+    "max-file-size",
 ];
 
 type RawTable = BTreeMap<Spanned<String>, Spanned<Value>>;
@@ -122,6 +123,15 @@ pub(super) fn parse(
             "exclude" => config.exclude = globs(v).map_err(fail)?,
             "test-paths" => config.test_paths = globs(v).map_err(fail)?,
             "fail-on" => config.fail_on = Some(severity(v).map_err(fail)?),
+            "max-file-size" => {
+                config.max_file_size = Some(
+                    v.as_integer()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .ok_or_else(|| {
+                            fail("expected a number of bytes (0 for no limit)".into())
+                        })?,
+                )
+            }
             other => {
                 let hint = did_you_mean(other, &KEYS)
                     .map(|s| format!("; did you mean `{s}`?"))

@@ -5,12 +5,13 @@
 //!   `LanguageServer` impl that dispatches to the handlers;
 //! - `requests/*`, `notifications/*`: one handler per method;
 //! - [`convert`]: findings → LSP diagnostics, byte ranges ↔ LSP ranges, fix payloads;
-//! - [`transport`]: the stdin framing guard that turns malformed input into a log line instead of
-//!   a dead server.
+//! - [`transport`]: the stdin framing guard that turns malformed input into a log line and an
+//!   error answer instead of a dead or deaf server.
 //!
 //! The ordering/superseding design is documented on [`server::Server`].
 
 pub mod convert;
+mod large;
 mod notifications;
 mod requests;
 pub mod server;

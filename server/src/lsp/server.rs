@@ -140,6 +140,63 @@ pub struct DocState {
     /// the first; see the module documentation).
     pub cost_us: Arc<AtomicU64>,
     pub results: Option<Arc<Results>>,
+    /// The text of a document over the size limit (`lsp/large.rs`): then `doc` is an empty
+    /// document (at the right version) and this is the text, never parsed.
+    pub large: Option<ropey::Rope>,
+}
+
+impl DocState {
+    /// A new document state (version and text from `didOpen`): parsed, or kept as text when it is
+    /// over `limit`.
+    pub fn open(
+        text: &str,
+        version: i32,
+        generation: u64,
+        path: Option<PathBuf>,
+        limit: Option<usize>,
+    ) -> DocState {
+        let (doc, large) = if super::large::over(text.len(), limit) {
+            (
+                Document::new("", version),
+                Some(ropey::Rope::from_str(text)),
+            )
+        } else {
+            (Document::new(text, version), None)
+        };
+        DocState {
+            doc,
+            generation,
+            path,
+            analyzer: Arc::new(Mutex::new(Analyzer::new())),
+            latest: Arc::new(AtomicI32::new(version)),
+            cost_us: Arc::new(AtomicU64::new(u64::MAX)),
+            results: None,
+            large,
+        }
+    }
+
+    /// Parses the text again, or stops parsing it, when its size crossed `limit`; returns whether
+    /// the document just went over it.
+    pub fn apply_limit(&mut self, limit: Option<usize>) -> bool {
+        let version = self.doc.version;
+        match &self.large {
+            Some(rope) if !super::large::over(rope.len_bytes(), limit) => {
+                self.doc = Document::new(&rope.to_string(), version);
+                self.large = None;
+                self.analyzer = Arc::new(Mutex::new(Analyzer::new()));
+                self.cost_us.store(u64::MAX, Ordering::Relaxed);
+                false
+            }
+            None if super::large::over(self.doc.rope.len_bytes(), limit) => {
+                self.large = Some(self.doc.rope.clone());
+                self.doc = Document::new("", version);
+                self.analyzer = Arc::new(Mutex::new(Analyzer::new()));
+                self.cost_us.store(u64::MAX, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 pub struct State {
@@ -161,6 +218,11 @@ pub struct State {
 }
 
 impl State {
+    /// The size limit of documents (the `maxFileSize` setting); `None`: no limit.
+    pub fn max_file_size(&self) -> Option<usize> {
+        super::large::limit(self.settings.max_file_size)
+    }
+
     pub fn next_generation(&mut self) -> u64 {
         self.next_generation += 1;
         self.next_generation
@@ -170,7 +232,10 @@ impl State {
     /// jobs that re-analyse the open documents. Call before the handler's first `.await`.
     pub fn invalidate_all(&mut self) -> Vec<Job> {
         self.settings_epoch += 1;
+        let limit = self.max_file_size();
         for d in self.docs.values_mut() {
+            // The limit may have changed.
+            d.apply_limit(limit);
             d.results = None;
             // New settings can re-check every item: not a job for the message loop.
             d.cost_us.store(u64::MAX, Ordering::Relaxed);
@@ -200,6 +265,8 @@ pub struct Job {
     pub settings_epoch: u64,
     /// Skip the work when a newer version arrived meanwhile (push); pull requests need an answer.
     pub skip_if_superseded: bool,
+    /// The document's size and the limit it is over (then `doc` is empty: nothing is analysed).
+    pub too_large: Option<(usize, usize)>,
 }
 
 pub struct Server {
@@ -261,6 +328,10 @@ impl Server {
             cost_us: d.cost_us.clone(),
             settings_epoch: state.settings_epoch,
             skip_if_superseded,
+            too_large: d.large.as_ref().map(|rope| {
+                let limit = state.max_file_size().unwrap_or(usize::MAX);
+                (rope.len_bytes(), limit)
+            }),
         })
     }
 
@@ -349,6 +420,29 @@ impl Server {
         self.client
             .show_message(MessageType::WARNING, message)
             .await;
+    }
+
+    /// Tells the user that `uri` is not analysed: it is over the size limit (`lsp/large.rs`).
+    /// Called when a document opens or grows over the limit, not on every keystroke.
+    pub async fn report_too_large(&self, uri: &Uri) {
+        let (size, limit) = {
+            let st = self.state();
+            let size = st
+                .docs
+                .get(uri)
+                .and_then(|d| d.large.as_ref().map(|r| r.len_bytes()));
+            (size, st.max_file_size())
+        };
+        let (Some(size), Some(limit)) = (size, limit) else {
+            return;
+        };
+        let message = format!(
+            "keylint: {} is {}",
+            uri.as_str(),
+            super::large::reason(size, limit)
+        );
+        self.log(MessageType::INFO, &message).await;
+        self.client.show_message(MessageType::INFO, message).await;
     }
 
     /// Re-analyses and republishes the documents of `jobs` (from [`State::invalidate_all`]); pull
@@ -543,7 +637,10 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
             &config,
             path.as_deref(),
         );
-        let diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
+        let mut diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
+        if let Some((size, limit)) = job.too_large {
+            diagnostics.push(super::large::diagnostic(size, limit));
+        }
         (analysis, diagnostics)
     }));
     match result {

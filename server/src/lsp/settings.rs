@@ -8,6 +8,8 @@
 //!   defaults, `[]`, and that must not switch every rule off).
 //! * `severity`: `{"KL101": "error"}`, over the configuration's `severity` table.
 //! * `extraSecretNames`, `allowedPlaceholders`: added to the configuration's lists.
+//! * `maxFileSize`: documents larger than this many bytes are not analysed (0: no limit; default
+//!   [`DEFAULT_MAX_FILE_SIZE`](crate::config::DEFAULT_MAX_FILE_SIZE)); see `lsp/large.rs`.
 //!
 //! Unknown keys are ignored; bad values are reported as warnings and skipped.
 
@@ -27,6 +29,8 @@ pub struct Settings {
     /// Lower case.
     pub extra_secret_names: Vec<String>,
     pub allowed_placeholders: Vec<String>,
+    /// `maxFileSize` in bytes (`None`: the default; 0: no limit).
+    pub max_file_size: Option<u64>,
 }
 
 /// The settings object inside the accepted wrappers.
@@ -124,9 +128,24 @@ impl Settings {
             &mut warnings,
             "allowedPlaceholders",
         );
+        let max_file_size = match get("maxFileSize", "max-file-size") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(n) => Some(n),
+                None => {
+                    warnings.push(
+                        "`maxFileSize` must be a number of bytes (0 for no limit); the default \
+                         applies"
+                            .into(),
+                    );
+                    None
+                }
+            },
+        };
         (
             Settings {
                 raw: value.clone(),
+                max_file_size,
                 select,
                 ignore,
                 severity,
@@ -194,6 +213,16 @@ mod tests {
             Some(vec![]),
             "only unknown rules: nothing selected"
         );
+    }
+
+    #[test]
+    fn max_file_size() {
+        let (s, w) = Settings::from_value(&json!({"maxFileSize": 2048}));
+        assert_eq!((s.max_file_size, w.len()), (Some(2048), 0));
+        let (s, _) = Settings::from_value(&json!({"keylint": {"max-file-size": 0}}));
+        assert_eq!(s.max_file_size, Some(0));
+        let (s, w) = Settings::from_value(&json!({"maxFileSize": "1MB"}));
+        assert_eq!((s.max_file_size, w.len()), (None, 1));
     }
 
     #[test]

@@ -6,12 +6,13 @@ use std::sync::atomic::Ordering;
 use tower_lsp_server::ls_types::*;
 
 use crate::document::ContentChange;
-use crate::lsp::convert;
 use crate::lsp::server::Server;
+use crate::lsp::{convert, large};
 
 enum Outcome {
-    /// Applied; whether the document just became too deeply indented to parse.
-    Applied(bool),
+    /// Applied; whether the document just became too deeply indented to parse, and whether it
+    /// just went over the size limit.
+    Applied(bool, bool),
     NotOpen,
     Stale(i32),
     Failed,
@@ -24,6 +25,7 @@ pub async fn did_change(server: &Server, params: DidChangeTextDocumentParams) {
     let (outcome, job) = {
         let mut st = server.state();
         let enc = st.encoding;
+        let limit = st.max_file_size();
         let outcome = match st.docs.get_mut(&uri) {
             None => Outcome::NotOpen,
             Some(d) if version <= d.doc.version => Outcome::Stale(d.doc.version),
@@ -40,12 +42,20 @@ pub async fn did_change(server: &Server, params: DidChangeTextDocumentParams) {
                     .collect();
                 let was_too_deep = d.doc.too_deep();
                 let applied = catch_unwind(AssertUnwindSafe(|| {
-                    d.doc.apply_changes(&changes, version, enc)
+                    match &mut d.large {
+                        // Over the size limit: the text only (`lsp/large.rs`).
+                        Some(rope) => {
+                            large::apply_changes(rope, &changes, enc);
+                            d.doc.version = version;
+                        }
+                        None => d.doc.apply_changes(&changes, version, enc),
+                    }
+                    d.apply_limit(limit)
                 }));
                 match applied {
-                    Ok(()) => {
+                    Ok(went_over) => {
                         d.latest.store(version, Ordering::SeqCst);
-                        Outcome::Applied(d.doc.too_deep() && !was_too_deep)
+                        Outcome::Applied(d.doc.too_deep() && !was_too_deep, went_over)
                     }
                     Err(_) => Outcome::Failed,
                 }
@@ -56,14 +66,20 @@ pub async fn did_change(server: &Server, params: DidChangeTextDocumentParams) {
             st.docs.remove(&uri);
         }
         let job = match outcome {
-            Outcome::Applied(_) => Server::job(&st, &uri, true),
+            Outcome::Applied(..) => Server::job(&st, &uri, true),
             _ => None,
         };
         (outcome, job)
     };
     match outcome {
-        Outcome::Applied(false) => {}
-        Outcome::Applied(true) => server.report_too_deep(&uri).await,
+        Outcome::Applied(too_deep, too_large) => {
+            if too_deep {
+                server.report_too_deep(&uri).await;
+            }
+            if too_large {
+                server.report_too_large(&uri).await;
+            }
+        }
         Outcome::NotOpen => {
             server
                 .log(

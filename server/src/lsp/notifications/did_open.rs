@@ -1,20 +1,26 @@
 //! `textDocument/didOpen`: parse, remember, analyse right away.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicI32, AtomicU64};
-use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::ls_types::*;
 
-use crate::analysis::Analyzer;
-use crate::document::Document;
 use crate::lsp::server::{DocState, Server};
 
 pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
     let item = params.text_document;
     // A parse is not expected to panic; if it does, the document is not opened and the server
-    // goes on.
-    let Ok(doc) = catch_unwind(AssertUnwindSafe(|| Document::new(&item.text, item.version))) else {
+    // goes on. A document over the size limit is not parsed at all.
+    let limit = server.state().max_file_size();
+    let (generation, path) = {
+        let mut st = server.state();
+        (
+            st.next_generation(),
+            item.uri.to_file_path().map(|p| p.into_owned()),
+        )
+    };
+    let Ok(doc_state) = catch_unwind(AssertUnwindSafe(|| {
+        DocState::open(&item.text, item.version, generation, path, limit)
+    })) else {
         server.state().docs.remove(&item.uri);
         server
             .log(
@@ -27,27 +33,13 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
             .await;
         return;
     };
-    let too_deep = doc.too_deep();
+    drop(item.text);
+    let too_deep = doc_state.doc.too_deep();
+    let too_large = doc_state.large.is_some();
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let (job, reopened) = {
         let mut st = server.state();
-        let generation = st.next_generation();
-        let path = item.uri.to_file_path().map(|p| p.into_owned());
-        let reopened = st
-            .docs
-            .insert(
-                item.uri.clone(),
-                DocState {
-                    doc,
-                    generation,
-                    path,
-                    analyzer: Arc::new(Mutex::new(Analyzer::new())),
-                    latest: Arc::new(AtomicI32::new(item.version)),
-                    cost_us: Arc::new(AtomicU64::new(u64::MAX)),
-                    results: None,
-                },
-            )
-            .is_some();
+        let reopened = st.docs.insert(item.uri.clone(), doc_state).is_some();
         (Server::job(&st, &item.uri, true), reopened)
     };
     if reopened {
@@ -63,6 +55,9 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
     }
     if too_deep {
         server.report_too_deep(&item.uri).await;
+    }
+    if too_large {
+        server.report_too_large(&item.uri).await;
     }
     if let Some(job) = job {
         server.analyze_and_publish(job).await;
