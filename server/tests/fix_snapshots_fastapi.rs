@@ -62,3 +62,8 @@ fn settings_fixes() {
 fn masked_secret_fixes() {
     insta::assert_snapshot!(fixed("masked_secrets.py"));
 }
+
+#[test]
+fn compare_fixes() {
+    insta::assert_snapshot!(fixed("kl205_compare.py"));
+}
