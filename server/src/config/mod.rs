@@ -154,6 +154,8 @@ pub struct Overrides {
     pub extra_secret_names: Vec<String>,
     /// Added to the configuration's `allowed-placeholders`.
     pub allowed_placeholders: Vec<String>,
+    /// Replaces `unsafe-fixes` (an editor's `unsafeFixes` setting).
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// One resolved configuration.
@@ -175,6 +177,8 @@ pub struct Config {
     pub exclude: Vec<PathGlob>,
     pub test_paths: Vec<PathGlob>,
     pub fail_on: Option<Severity>,
+    /// `unsafe-fixes = true`: fix-all (`--fix`, the editor's fix-all) applies unsafe fixes too.
+    pub unsafe_fixes: bool,
 }
 
 impl Config {
@@ -215,6 +219,9 @@ impl Config {
         }
         if o.fail_on.is_some() {
             self.fail_on = o.fail_on;
+        }
+        if let Some(unsafe_fixes) = o.unsafe_fixes {
+            self.unsafe_fixes = unsafe_fixes;
         }
         for (code, sev) in &o.severity {
             self.severity.retain(|(c, _)| c != code);

@@ -11,7 +11,7 @@ use super::{did_you_mean, resolve_rule, Config, ConfigError, PathGlob};
 use crate::finding::Severity;
 
 /// Every key of the configuration.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "select",
     "ignore",
     "per-file-ignores",
@@ -21,6 +21,7 @@ pub const KEYS: [&str; 9] = [
     "exclude",
     "test-paths",
     "fail-on",
+    "unsafe-fixes",
 ];
 
 type RawTable = BTreeMap<Spanned<String>, Spanned<Value>>;
@@ -122,6 +123,11 @@ pub(super) fn parse(
             "exclude" => config.exclude = globs(v).map_err(fail)?,
             "test-paths" => config.test_paths = globs(v).map_err(fail)?,
             "fail-on" => config.fail_on = Some(severity(v).map_err(fail)?),
+            "unsafe-fixes" => {
+                config.unsafe_fixes = v
+                    .as_bool()
+                    .ok_or_else(|| fail("expected true or false".into()))?
+            }
             other => {
                 let hint = did_you_mean(other, &KEYS)
                     .map(|s| format!("; did you mean `{s}`?"))

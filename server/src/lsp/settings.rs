@@ -8,6 +8,8 @@
 //!   defaults, `[]`, and that must not switch every rule off).
 //! * `severity`: `{"KL101": "error"}`, over the configuration's `severity` table.
 //! * `extraSecretNames`, `allowedPlaceholders`: added to the configuration's lists.
+//! * `unsafeFixes`: `true`/`false` over the configuration's `unsafe-fixes` (fix-all applies the
+//!   unsafe fixes too).
 //!
 //! Unknown keys are ignored; bad values are reported as warnings and skipped.
 
@@ -27,6 +29,7 @@ pub struct Settings {
     /// Lower case.
     pub extra_secret_names: Vec<String>,
     pub allowed_placeholders: Vec<String>,
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// The settings object inside the accepted wrappers.
@@ -124,9 +127,18 @@ impl Settings {
             &mut warnings,
             "allowedPlaceholders",
         );
+        let unsafe_fixes = match get("unsafeFixes", "unsafe-fixes") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                warnings.push("`unsafeFixes` must be true or false".into());
+                None
+            }
+        };
         (
             Settings {
                 raw: value.clone(),
+                unsafe_fixes,
                 select,
                 ignore,
                 severity,
@@ -146,6 +158,7 @@ impl Settings {
             severity: self.severity.clone(),
             extra_secret_names: self.extra_secret_names.clone(),
             allowed_placeholders: self.allowed_placeholders.clone(),
+            unsafe_fixes: self.unsafe_fixes,
         }
     }
 }

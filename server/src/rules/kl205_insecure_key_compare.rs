@@ -230,9 +230,12 @@ impl Rule for InsecureKeyCompare {
                 })
                 .map(|(side, _)| side);
             // A webhook signature: `hmac.new(key, body, "sha256").hexdigest() != header`.
-            let signature = [left, right]
-                .into_iter()
-                .find(|&o| matches!(ty(o, ctx, 0), Ty::Str { mac: true, .. } | Ty::Bytes { mac: true }));
+            let signature = [left, right].into_iter().find(|&o| {
+                matches!(
+                    ty(o, ctx, 0),
+                    Ty::Str { mac: true, .. } | Ty::Bytes { mac: true }
+                )
+            });
             let message = match (named, signature) {
                 (Some(side), _) => format!(
                     "`{}` is compared with `{}`: the time it takes tells how much of a guessed key matched; use `hmac.compare_digest`",
@@ -247,8 +250,13 @@ impl Rule for InsecureKeyCompare {
                 (None, None) => continue,
             };
             out.push(
-                Finding::new(&META, node.byte_range(), message)
-                    .with_fix(fix(node, [left, right], op, negated, ctx)),
+                Finding::new(&META, node.byte_range(), message).with_fix(fix(
+                    node,
+                    [left, right],
+                    op,
+                    negated,
+                    ctx,
+                )),
             );
         }
     }
@@ -307,11 +315,15 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
     for _ in 0..32 {
         let Some(p) = cur.parent() else { return false };
         match p.kind() {
-            "parenthesized_expression" | "boolean_operator" | "not_operator" | "list"
-            | "tuple" | "unary_operator" | "binary_operator" => {}
+            "parenthesized_expression"
+            | "boolean_operator"
+            | "not_operator"
+            | "list"
+            | "tuple"
+            | "unary_operator"
+            | "binary_operator" => {}
             "keyword_argument" => {
-                if p
-                    .field("name")
+                if p.field("name")
                     .is_some_and(|n| QUERY_KEYWORDS.contains(&ctx.text(n).as_ref()))
                 {
                     return true;
@@ -517,7 +529,9 @@ fn call_ty(call: Node, ctx: &Ctx, depth: usize) -> Ty {
     match resolved.as_deref() {
         Some("hmac.digest") => return Ty::Bytes { mac: true },
         Some(
-            "base64.b64encode" | "base64.urlsafe_b64encode" | "base64.b16encode"
+            "base64.b64encode"
+            | "base64.urlsafe_b64encode"
+            | "base64.b16encode"
             | "binascii.hexlify",
         ) => {
             return match args.first().map(|a| ty(*a, ctx, depth + 1)) {
@@ -550,7 +564,11 @@ fn call_ty(call: Node, ctx: &Ctx, depth: usize) -> Ty {
         "get" => {
             let headers = syntax::dotted_path(obj, ctx.src)
                 .is_some_and(|p| p.len() >= 2 && p.last().is_some_and(|l| l == "headers"));
-            if !headers || args.first().and_then(|a| syntax::string_value(*a, ctx.src)).is_none()
+            if !headers
+                || args
+                    .first()
+                    .and_then(|a| syntax::string_value(*a, ctx.src))
+                    .is_none()
             {
                 return Ty::Unknown;
             }
@@ -603,9 +621,8 @@ fn header_param(func: Node, name: &str, ctx: &Ctx) -> Option<Ty> {
         }
         let annotation = p.field("type").map(|t| ctx.text(t)).unwrap_or_default();
         let annotation: String = annotation.split_whitespace().collect();
-        let header_call = |n: Node| {
-            n.kind() == "call" && callee_name(n, ctx).is_some_and(|c| c == "Header")
-        };
+        let header_call =
+            |n: Node| n.kind() == "call" && callee_name(n, ctx).is_some_and(|c| c == "Header");
         let ok = (annotation == "str" && default.is_some_and(header_call))
             || (annotation.starts_with("Annotated[str,Header(") && default.is_none());
         return ok.then_some(HEADER_STR);
@@ -620,7 +637,9 @@ fn single_assignment<'t>(func: Node<'t>, name: &str, before: usize, ctx: &Ctx) -
     for n in syntax::descendants(func) {
         match n.kind() {
             "assignment" => {
-                let Some(left) = n.field("left") else { continue };
+                let Some(left) = n.field("left") else {
+                    continue;
+                };
                 if left.kind() == "identifier" && ctx.text(left) == name {
                     if found.is_some() || n.start_byte() > before {
                         return None;
@@ -633,7 +652,10 @@ fn single_assignment<'t>(func: Node<'t>, name: &str, before: usize, ctx: &Ctx) -
                     }
                 }
             }
-            "augmented_assignment" | "for_statement" | "named_expression" | "global_statement"
+            "augmented_assignment"
+            | "for_statement"
+            | "named_expression"
+            | "global_statement"
             | "nonlocal_statement" => {
                 let target = n.field("left").or_else(|| n.field("name"));
                 if target.map_or(true, |t| ctx.text(t).contains(name)) {
@@ -698,8 +720,7 @@ fn fix(cmp: Node, [left, right]: [Node; 2], op: Node, negated: bool, ctx: &Ctx) 
         match t {
             Ty::Bytes { .. } => ("", ""),
             Ty::Str {
-                maybe_none: false,
-                ..
+                maybe_none: false, ..
             } => {
                 if primary || kind == "string" {
                     ("", ".encode()")
