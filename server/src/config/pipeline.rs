@@ -30,6 +30,7 @@ pub fn analyze(
     let mut analysis = analyzer.analyze(tree, src, &options);
     let findings = std::mem::take(&mut analysis.findings);
     analysis.findings = super::postprocess(findings, config, at, tree, src);
+    crate::fixes::agree(&mut analysis.findings, tree, src, &analysis.model);
     analysis
 }
 
