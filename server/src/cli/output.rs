@@ -89,7 +89,7 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
                 end_column: f.end_column,
                 message: &f.message,
                 fixable: f.safe_fix,
-                fix: f.fixable.then(|| JsonFix {
+                fix: f.fixable.then_some(JsonFix {
                     applicability: if f.safe_fix { "safe" } else { "unsafe" },
                 }),
             })

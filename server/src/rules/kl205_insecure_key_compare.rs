@@ -658,14 +658,14 @@ fn single_assignment<'t>(func: Node<'t>, name: &str, before: usize, ctx: &Ctx) -
             | "global_statement"
             | "nonlocal_statement" => {
                 let target = n.field("left").or_else(|| n.field("name"));
-                if target.map_or(true, |t| ctx.text(t).contains(name)) {
+                if target.is_none_or(|t| ctx.text(t).contains(name)) {
                     return None;
                 }
             }
-            "identifier" if n.parent().is_some_and(|p| p.kind() == "parameters") => {
-                if ctx.text(n) == name {
-                    return None;
-                }
+            "identifier"
+                if n.parent().is_some_and(|p| p.kind() == "parameters") && ctx.text(n) == name =>
+            {
+                return None;
             }
             "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
                 let ident = n.field("name").or_else(|| n.named_child(0));
