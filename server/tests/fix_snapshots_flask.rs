@@ -289,3 +289,21 @@ fn kl101_setting_the_environment_in_code_becomes_a_check() {
         "import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"sk-proj-Qm8x2Lw9Pz4Rt7Vb3Nc6Kd1F\"  # TODO remove\nos.environ.setdefault(\"stripe_secret\", \"Zx81-mw29-Lq03-Tf55-b\")\n"
     ));
 }
+
+#[test]
+fn kl205_signature_message_never_quotes_an_inline_key() {
+    let text = "import hmac\nfrom flask import request\n\n\ndef hook():\n    return hmac.new(b\"whsec-9f8e7d6c5b4a\", request.data, \"sha256\").hexdigest() != request.headers[\"X-Sig\"]\n";
+    let (_, analysis) = analyze_text(text, &options("KL205"));
+    let f = analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KL205")
+        .expect("a KL205 finding");
+    assert!(
+        f.message
+            .starts_with("an HMAC signature is compared with `!=`"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("whsec"), "{}", f.message);
+}

@@ -242,9 +242,13 @@ impl Rule for InsecureKeyCompare {
                     syntax::short_text(side, ctx.src),
                     op.kind()
                 ),
+                // Only a name is quoted: `hmac.new(b"…", …)` written inline holds a key.
                 (None, Some(side)) => format!(
-                    "the HMAC signature `{}` is compared with `{}`: the time it takes tells how much of a forged signature matched; use `hmac.compare_digest`",
-                    syntax::short_text(side, ctx.src),
+                    "{} is compared with `{}`: the time it takes tells how much of a forged signature matched; use `hmac.compare_digest`",
+                    match syntax::unparenthesize(side).kind() {
+                        "identifier" => format!("the HMAC signature `{}`", ctx.text(side)),
+                        _ => "an HMAC signature".to_string(),
+                    },
                     op.kind()
                 ),
                 (None, None) => continue,
