@@ -318,3 +318,53 @@ fn no_prefilter_gives_the_same_findings_and_statistics_count_skips() {
     let run = keylint(dir.path(), &["check", "--statistics", "--no-prefilter"]);
     assert!(run.stdout.contains("0 skipped"), "{}", run.stdout);
 }
+
+const HOOK: &str = "import hashlib\nimport hmac\n\nfrom fastapi import FastAPI, Header, Request\n\napp = FastAPI()\n\n\n@app.post(\"/hook\")\nasync def hook(request: Request, x_signature: str = Header()):\n    expected = hmac.new(request.app.state.key, await request.body(), hashlib.sha256).hexdigest()\n    return expected == x_signature\n";
+
+#[test]
+fn json_tells_safe_fixes_from_unsafe_ones() {
+    let dir = project("");
+    write(dir.path(), "app.py", SECRET);
+    write(dir.path(), "hook.py", HOOK);
+    let (_, f) = findings(dir.path(), &[]);
+    let by_code = |code: &str| f.iter().find(|x| x["code"] == code).unwrap().clone();
+    // KL101's fix (read from the environment) changes behaviour: not applied by `--fix`.
+    let kl101 = by_code("KL101");
+    assert_eq!(kl101["fixable"], false, "{kl101}");
+    assert_eq!(kl101["fix"]["applicability"], "unsafe", "{kl101}");
+    // A signature (hex str) against a `str` header: compare_digest keeps `==`'s result.
+    let kl205 = by_code("KL205");
+    assert_eq!(kl205["fixable"], true, "{kl205}");
+    assert_eq!(kl205["fix"]["applicability"], "safe", "{kl205}");
+}
+
+#[test]
+fn unsafe_fixes_key_opts_fix_all_into_unsafe_fixes() {
+    // Without the key, `--fix` applies the safe KL205 fix and leaves KL101's.
+    let dir = project("");
+    let app = write(dir.path(), "app.py", SECRET);
+    let hook = write(dir.path(), "hook.py", HOOK);
+    let (code, f) = findings(dir.path(), &["--fix"]);
+    assert_eq!(brief(&f), vec!["app.py:1:KL101:warning"]);
+    assert_eq!(code, 1);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), SECRET);
+    let fixed = std::fs::read_to_string(&hook).unwrap();
+    assert!(
+        fixed.contains("return hmac.compare_digest(expected.encode(), x_signature.encode())"),
+        "{fixed}"
+    );
+    // With `unsafe-fixes = true`, `--fix` applies the unsafe ones too.
+    let dir = project("unsafe-fixes = true\n");
+    let app = write(dir.path(), "app.py", SECRET);
+    let (code, f) = findings(dir.path(), &["--fix"]);
+    assert!(f.is_empty(), "{f:?}");
+    assert_eq!(code, 0);
+    let fixed = std::fs::read_to_string(&app).unwrap();
+    assert!(fixed.contains("os.environ[\"API_KEY\"]"), "{fixed}");
+    // A value that is not a boolean is an error naming the key.
+    let dir = project("unsafe-fixes = \"yes\"\n");
+    write(dir.path(), "app.py", SECRET);
+    let run = keylint(dir.path(), &["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("unsafe-fixes"), "{}", run.stderr);
+}

@@ -62,3 +62,94 @@ fn settings_fixes() {
 fn masked_secret_fixes() {
     insta::assert_snapshot!(fixed("masked_secrets.py"));
 }
+
+#[test]
+fn compare_fixes() {
+    insta::assert_snapshot!(fixed("kl205_compare.py"));
+}
+
+/// A fixture app of `fixtures/fixapps/` (executed before and after fix-all by `tests/fixapps/`).
+fn fixapp(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/fixapps")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The fixes of the findings of `text` through the pipeline the CLI and the server share:
+/// `(rule code, fix titles)` per finding.
+fn fixes_of(text: &str) -> Vec<(&'static str, Vec<keylint::fixes::Fix>)> {
+    let (_, analysis) =
+        keylint::config::analyze_text(text, &keylint::config::Config::default(), None);
+    analysis
+        .findings
+        .iter()
+        .map(|f| (f.rule.code, f.fixes.clone()))
+        .collect()
+}
+
+#[test]
+fn stored_key_fixes_agree() {
+    for name in ["fastapi_keys.py", "flask_keys.py"] {
+        let text = fixapp(name);
+        let fixes = fixes_of(&text);
+        // Every KL201 write and KL205 compare of `api_key` offers the same single fix.
+        let shared: Vec<_> = fixes
+            .iter()
+            .filter(|(code, _)| matches!(*code, "KL201" | "KL205"))
+            .collect();
+        assert!(shared.len() >= 2, "{name}: {fixes:?}");
+        for (code, f) in &shared {
+            assert_eq!(f.len(), 1, "{name} {code}: {f:?}");
+            assert_eq!(f[0], shared[0].1[0], "{name} {code}: the fixes differ");
+            assert!(
+                f[0].title.starts_with(
+                    "Store a SHA-256 hash of `api_key` and use the hash where it is read back"
+                ),
+                "{}",
+                f[0].title
+            );
+        }
+    }
+    let (_, text) = {
+        let t = fixapp("fastapi_keys.py");
+        let options = Options {
+            file: FileContext {
+                path: Some(PathBuf::from("fixapps/fastapi_keys.py")),
+                is_test: false,
+            },
+            ..Options::default()
+        };
+        (t.clone(), fix_all(&t, &options, true).text)
+    };
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn stored_key_lookups_are_hashed_and_conditions_withdraw_the_fix() {
+    // The key is the partition key: the lookup hashes what it looks up.
+    let lookup = "import boto3\nfrom fastapi import FastAPI, Header, HTTPException\n\napp = FastAPI()\ntable = boto3.resource(\"dynamodb\").Table(\"keys\")\n\n\n@app.post(\"/keys\")\ndef create(owner: str, x_api_key: str = Header()):\n    table.put_item(Item={\"api_key\": x_api_key, \"owner\": owner})\n\n\n@app.get(\"/whoami\")\ndef whoami(x_api_key: str = Header()):\n    item = table.get_item(Key={\"api_key\": x_api_key}).get(\"Item\")\n    if item is None:\n        raise HTTPException(401)\n    return {\"owner\": item[\"owner\"]}\n";
+    let options = Options::default();
+    let fixed = fix_all(lookup, &options, true).text;
+    assert!(
+        fixed.contains("Key={\"api_key\": hashlib.sha256(x_api_key.encode()).hexdigest()}"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(
+            "Item={\"api_key\": hashlib.sha256(x_api_key.encode()).hexdigest(), \"owner\": owner}"
+        ),
+        "{fixed}"
+    );
+    // A condition expression on the raw attribute: the fix cannot follow it, so none is offered.
+    let condition = lookup.replace(
+        "    item = table.get_item(Key={\"api_key\": x_api_key}).get(\"Item\")\n",
+        "    item = table.scan(FilterExpression=Attr(\"api_key\").eq(x_api_key))[\"Items\"]\n",
+    );
+    let kl201: Vec<_> = fixes_of(&condition)
+        .into_iter()
+        .filter(|(code, _)| *code == "KL201")
+        .collect();
+    assert_eq!(kl201.len(), 1, "{kl201:?}");
+    assert!(kl201[0].1.is_empty(), "{kl201:?}");
+}

@@ -137,6 +137,41 @@ fn kl205_compare_digest() {
     );
 }
 
+/// Every KL205 finding of `text` with the applicability of its fix, in order.
+fn kl205_applicabilities(text: &str) -> Vec<Applicability> {
+    let (_, analysis) = analyze_text(text, &options("KL205"));
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL205")
+        .map(|f| f.fixes[0].applicability)
+        .collect()
+}
+
+#[test]
+fn kl205_webhook_signatures_and_safe_forms() {
+    let text = "import hashlib\nimport hmac\nfrom typing import Annotated\n\nfrom fastapi import FastAPI, Header, HTTPException, Request\nfrom flask import request as flask_request\n\napp = FastAPI()\nKEY = b\"\"\n\n\n@app.post(\"/a\")\nasync def a(request: Request, x_signature: Annotated[str, Header()]):\n    expected = hmac.new(KEY, await request.body(), hashlib.sha256).hexdigest()\n    if expected != x_signature:\n        raise HTTPException(401)\n\n\n@app.post(\"/b\")\nasync def b(request: Request):\n    expected = \"sha256=\" + hmac.new(KEY, await request.body(), hashlib.sha256).hexdigest()\n    if request.headers.get(\"X-Signature\") != expected:\n        raise HTTPException(401)\n\n\n@app.post(\"/c\")\nasync def c(request: Request):\n    raw = hmac.new(KEY, await request.body(), hashlib.sha256).digest()\n    return raw == await request.body()\n\n\n@app.get(\"/d\")\ndef d(x_api_key: str = Header(), x_admin_token: str = Header()):\n    return x_api_key == x_admin_token\n\n\ndef e():\n    return flask_request.headers.get(\"X-Api-Key\") == flask_request.headers.get(\"X-Api-Token\")\n";
+    // Safe: str against str (a header is never `None` here, a signature never empty), bytes
+    // against bytes. Unsafe: two values that may both be `None` (`None == None`, `"" == None`).
+    assert_eq!(
+        kl205_applicabilities(text),
+        vec![
+            Applicability::Safe,
+            Applicability::Safe,
+            Applicability::Safe,
+            Applicability::Safe,
+            Applicability::Unsafe
+        ]
+    );
+    insta::assert_snapshot!(before_after("KL205", text));
+}
+
+#[test]
+fn kl205_queries_are_not_comparisons() {
+    let text = "from sqlalchemy import and_, select\n\n\nclass Base:\n    pass\n\n\nclass User(Base):\n    api_token = None\n\n\ndef f(session, users, token):\n    session.execute(select(User).where(User.api_token == token))\n    session.query(User).filter(and_(User.api_token == token, User.api_token != None)).first()\n    session.execute(select(users).where(users.c.api_token == token))\n    User.scan(User.api_token == token)\n    User.count(\"u\", filter_condition=(User.api_token == token) & (User.api_token == token))\n    return User.get(User.api_token == token)\n";
+    assert_eq!(kl205_applicabilities(text), vec![]);
+}
+
 #[test]
 fn kl301_debug_from_environment() {
     insta::assert_snapshot!(before_after(
@@ -253,4 +288,22 @@ fn kl101_setting_the_environment_in_code_becomes_a_check() {
         "KL101",
         "import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"sk-proj-Qm8x2Lw9Pz4Rt7Vb3Nc6Kd1F\"  # TODO remove\nos.environ.setdefault(\"stripe_secret\", \"Zx81-mw29-Lq03-Tf55-b\")\n"
     ));
+}
+
+#[test]
+fn kl205_signature_message_never_quotes_an_inline_key() {
+    let text = "import hmac\nfrom flask import request\n\n\ndef hook():\n    return hmac.new(b\"whsec-9f8e7d6c5b4a\", request.data, \"sha256\").hexdigest() != request.headers[\"X-Sig\"]\n";
+    let (_, analysis) = analyze_text(text, &options("KL205"));
+    let f = analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KL205")
+        .expect("a KL205 finding");
+    assert!(
+        f.message
+            .starts_with("an HMAC signature is compared with `!=`"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("whsec"), "{}", f.message);
 }

@@ -354,3 +354,43 @@ fn pull_clients_are_asked_to_refresh_when_a_config_file_changes() {
     assert_eq!(pull(&mut c), json!([]));
     assert!(c.shutdown_and_exit().success());
 }
+
+/// The `source.fixAll` actions for `uri`.
+fn fix_all_actions(c: &mut LspClient, uri: &str) -> Vec<Value> {
+    let resp = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]}
+        }),
+    );
+    resp["result"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn unsafe_fixes_setting_opts_fix_all_into_unsafe_fixes() {
+    let (_d, root) = project(&[("keylint.toml", "\n"), ("app.py", GENERIC)]);
+    // Without it, fix-all has nothing to do: KL101's fix is unsafe.
+    let mut c = start(push_client_caps(), &root, Value::Null);
+    let (uri, _) = open(&mut c, &root, "app.py");
+    assert_eq!(fix_all_actions(&mut c, &uri), Vec::<Value>::new());
+    assert!(c.shutdown_and_exit().success());
+    // With `unsafeFixes`, fix-all applies it.
+    let mut c = start(push_client_caps(), &root, json!({"unsafeFixes": true}));
+    let (uri, _) = open(&mut c, &root, "app.py");
+    let actions = fix_all_actions(&mut c, &uri);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let fixed = apply_text_edits(GENERIC, &actions[0]["edit"]["changes"][&uri], "utf-16");
+    assert!(fixed.contains("os.environ[\"SECRET_TOKEN\"]"), "{fixed}");
+    assert!(c.shutdown_and_exit().success());
+    // The same from the configuration file.
+    let (_d, root) = project(&[
+        ("keylint.toml", "unsafe-fixes = true\n"),
+        ("app.py", GENERIC),
+    ]);
+    let mut c = start(push_client_caps(), &root, Value::Null);
+    let (uri, _) = open(&mut c, &root, "app.py");
+    assert_eq!(fix_all_actions(&mut c, &uri).len(), 1);
+    assert!(c.shutdown_and_exit().success());
+}

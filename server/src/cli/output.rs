@@ -61,7 +61,17 @@ pub struct JsonFinding<'a> {
     pub end_line: usize,
     pub end_column: usize,
     pub message: &'a str,
+    /// `--fix` applies a fix (a safe one).
     pub fixable: bool,
+    /// The fix offered, if any: `{"applicability": "safe"}` (applied by `--fix`) or `"unsafe"`
+    /// (only with `--unsafe-fixes` / `unsafe-fixes = true`).
+    pub fix: Option<JsonFix>,
+}
+
+/// The fix of a finding in the JSON output.
+#[derive(Serialize)]
+pub struct JsonFix {
+    pub applicability: &'static str,
 }
 
 pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
@@ -78,7 +88,10 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
                 end_line: f.end_line,
                 end_column: f.end_column,
                 message: &f.message,
-                fixable: f.fixable,
+                fixable: f.safe_fix,
+                fix: f.fixable.then_some(JsonFix {
+                    applicability: if f.safe_fix { "safe" } else { "unsafe" },
+                }),
             })
         })
         .collect();

@@ -154,6 +154,8 @@ pub struct Overrides {
     pub extra_secret_names: Vec<String>,
     /// Added to the configuration's `allowed-placeholders`.
     pub allowed_placeholders: Vec<String>,
+    /// Replaces `unsafe-fixes` (an editor's `unsafeFixes` setting).
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// One resolved configuration.
@@ -178,6 +180,8 @@ pub struct Config {
     /// `max-file-size`: files larger than this many bytes are skipped (`None`: the default,
     /// [`DEFAULT_MAX_FILE_SIZE`]; 0: no limit).
     pub max_file_size: Option<u64>,
+    /// `unsafe-fixes = true`: fix-all (`--fix`, the editor's fix-all) applies unsafe fixes too.
+    pub unsafe_fixes: bool,
 }
 
 /// Files larger than this are not analysed unless `max-file-size` (CLI) or the `maxFileSize`
@@ -235,6 +239,9 @@ impl Config {
         }
         if o.fail_on.is_some() {
             self.fail_on = o.fail_on;
+        }
+        if let Some(unsafe_fixes) = o.unsafe_fixes {
+            self.unsafe_fixes = unsafe_fixes;
         }
         for (code, sev) in &o.severity {
             self.severity.retain(|(c, _)| c != code);

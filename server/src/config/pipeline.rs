@@ -30,6 +30,7 @@ pub fn analyze(
     let mut analysis = analyzer.analyze(tree, src, &options);
     let findings = std::mem::take(&mut analysis.findings);
     analysis.findings = super::postprocess(findings, config, at, tree, src);
+    crate::fixes::agree(&mut analysis.findings, tree, src, &analysis.model);
     analysis
 }
 
@@ -79,8 +80,9 @@ const MAX_FIX_ROUNDS: usize = 10;
 
 /// Fix-all, as `keylint check --fix` and the editor's `source.fixAll.keylint` do it: applies the
 /// fixes of the reported findings of `text` (`analysis`, from [`analyze`] of `src`; safe fixes
-/// only unless `include_unsafe`; never workspace operations), re-analyses, and repeats until
-/// nothing changes. `None` when there is nothing to fix.
+/// only unless `include_unsafe` or the configuration's `unsafe-fixes = true`; never workspace
+/// operations), re-analyses, and repeats until nothing changes. `None` when there is nothing to
+/// fix.
 pub fn fix_all(
     text: &str,
     src: SourceText,
@@ -89,6 +91,7 @@ pub fn fix_all(
     path: Option<&Path>,
     include_unsafe: bool,
 ) -> Option<FixedText> {
+    let include_unsafe = include_unsafe || config.unsafe_fixes;
     let mut current = text.to_string();
     let mut fixes = 0;
     let mut last: Option<(Parsed, Analysis)> = None;

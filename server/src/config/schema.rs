@@ -11,7 +11,7 @@ use super::{did_you_mean, resolve_rule, Config, ConfigError, PathGlob};
 use crate::finding::Severity;
 
 /// Every key of the configuration.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 11] = [
     "select",
     "ignore",
     "per-file-ignores",
@@ -22,6 +22,7 @@ pub const KEYS: [&str; 10] = [
     "test-paths",
     "fail-on",
     "max-file-size",
+    "unsafe-fixes",
 ];
 
 type RawTable = BTreeMap<Spanned<String>, Spanned<Value>>;
@@ -131,6 +132,11 @@ pub(super) fn parse(
                             fail("expected a number of bytes (0 for no limit)".into())
                         })?,
                 )
+            }
+            "unsafe-fixes" => {
+                config.unsafe_fixes = v
+                    .as_bool()
+                    .ok_or_else(|| fail("expected true or false".into()))?
             }
             other => {
                 let hint = did_you_mean(other, &KEYS)

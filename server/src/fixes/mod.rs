@@ -99,7 +99,9 @@ impl Fix {
     }
 }
 
+mod agree;
 mod imports;
+pub use agree::agree;
 pub use imports::import_edit;
 
 use crate::analysis::Model;
@@ -165,7 +167,13 @@ pub fn fix_all(
     let mut text = text.to_string();
     let mut applied = 0;
     for _ in 0..10 {
-        let (doc, analysis) = crate::analysis::analyze_text(&text, options);
+        let (doc, mut analysis) = crate::analysis::analyze_text(&text, options);
+        agree(
+            &mut analysis.findings,
+            doc.view(),
+            doc.source(),
+            &analysis.model,
+        );
         let edits = fix_all_edits(&analysis, doc.source(), include_unsafe);
         if edits.is_empty() {
             break;
@@ -196,6 +204,10 @@ pub fn fix_all_edits(
         };
         let edits = materialize(fix, &analysis.model, src);
         let new: Vec<Edit> = edits.into_iter().filter(|e| !taken.contains(e)).collect();
+        if new.is_empty() {
+            // The same fix, shared by several findings (see [`agree`]), is already taken.
+            continue;
+        }
         let clashes = new.iter().any(|e| {
             taken.iter().any(|t| {
                 let touching_inserts = e.range.is_empty() && t.range.is_empty();

@@ -10,6 +10,8 @@
 //! * `extraSecretNames`, `allowedPlaceholders`: added to the configuration's lists.
 //! * `maxFileSize`: documents larger than this many bytes are not analysed (0: no limit; default
 //!   [`DEFAULT_MAX_FILE_SIZE`](crate::config::DEFAULT_MAX_FILE_SIZE)); see `lsp/large.rs`.
+//! * `unsafeFixes`: `true`/`false` over the configuration's `unsafe-fixes` (fix-all applies the
+//!   unsafe fixes too).
 //!
 //! Unknown keys are ignored; bad values are reported as warnings and skipped.
 
@@ -31,6 +33,7 @@ pub struct Settings {
     pub allowed_placeholders: Vec<String>,
     /// `maxFileSize` in bytes (`None`: the default; 0: no limit).
     pub max_file_size: Option<u64>,
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// The settings object inside the accepted wrappers.
@@ -142,10 +145,19 @@ impl Settings {
                 }
             },
         };
+        let unsafe_fixes = match get("unsafeFixes", "unsafe-fixes") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                warnings.push("`unsafeFixes` must be true or false".into());
+                None
+            }
+        };
         (
             Settings {
                 raw: value.clone(),
                 max_file_size,
+                unsafe_fixes,
                 select,
                 ignore,
                 severity,
@@ -165,6 +177,7 @@ impl Settings {
             severity: self.severity.clone(),
             extra_secret_names: self.extra_secret_names.clone(),
             allowed_placeholders: self.allowed_placeholders.clone(),
+            unsafe_fixes: self.unsafe_fixes,
         }
     }
 }

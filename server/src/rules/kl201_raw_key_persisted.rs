@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use crate::analysis::dataflow::report::{self, Hit};
 use crate::analysis::dataflow::{Conc, Kind, SinkKind};
-use crate::analysis::{frameworks, syntax, Item};
+use crate::analysis::{frameworks, Item};
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -86,7 +86,6 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
                     part.byte_range(),
                     report::sha256_of(part, ctx),
                 ));
-                rename_key(pair, ctx, &mut edits);
             } else if let Some(outer) = dict.parent().filter(|p| p.kind_str() == "pair") {
                 // Client style: `"api_key": {"S": key}`.
                 if outer.parent().map(|d| d.id()) != Some(value.id()) {
@@ -96,7 +95,6 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
                     part.byte_range(),
                     report::sha256_of(part, ctx),
                 ));
-                rename_key(outer, ctx, &mut edits);
             } else {
                 return None;
             }
@@ -117,23 +115,7 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
     Some(fix)
 }
 
-/// `"api_key": …` → `"api_key_hash": …`.
-fn rename_key(pair: Node, ctx: &Ctx, edits: &mut Vec<Edit>) {
-    let Some(key) = pair.field("key") else {
-        return;
-    };
-    let Some(name) = syntax::string_value(key, ctx.src) else {
-        return;
-    };
-    if !frameworks::is_key_name(&name) {
-        return;
-    }
-    if let Some(content) = syntax::string_content_range(key) {
-        edits.push(Edit::insert(content.end, "_hash"));
-    }
-}
-
-/// `Item=reg.model_dump()` → `Item={**reg.model_dump(exclude={"api_key"}), "api_key_hash": …}`.
+/// `Item=reg.model_dump()` → `Item={**reg.model_dump(exclude={"api_key"}), "api_key": <its hash>}`.
 fn model_dump_fix(call: Node, ctx: &Ctx, concs: &[Conc]) -> Option<Edit> {
     let func = call.field("function")?;
     if func.kind_str() != "attribute" {
@@ -174,7 +156,7 @@ fn model_dump_fix(call: Node, ctx: &Ctx, concs: &[Conc]) -> Option<Edit> {
         .join(", ");
     let hashes = fields
         .iter()
-        .map(|f| format!("\"{f}_hash\": {hashlib}.sha256({obj_text}.{f}.encode()).hexdigest()"))
+        .map(|f| format!("\"{f}\": {hashlib}.sha256({obj_text}.{f}.encode()).hexdigest()"))
         .collect::<Vec<_>>()
         .join(", ");
     Some(Edit::replace(

@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use crate::analysis::{secrets, syntax, Binding, Item};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::fixes::{Applicability, Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -195,6 +195,10 @@ impl Rule for InsecureKeyCompare {
             {
                 continue;
             }
+            // `select(User).where(User.api_token == token)`: builds a query, compares nothing.
+            if is_query(node, ctx) || [left, right].iter().any(|&o| is_column(o, ctx)) {
+                continue;
+            }
             let names = [operand_name(left, ctx), operand_name(right, ctx)];
             if names.iter().flatten().any(|n| is_confirmation(n)) {
                 continue;
@@ -217,45 +221,524 @@ impl Rule for InsecureKeyCompare {
             {
                 continue;
             }
-            let Some(secret_side) = [left, right]
+            let named = [left, right]
                 .into_iter()
                 .zip(&names)
                 .find(|(_, n)| {
                     n.as_deref()
                         .is_some_and(|n| secrets::is_secret_name(n, extra))
                 })
-                .map(|(side, _)| side)
-            else {
-                continue;
+                .map(|(side, _)| side);
+            // A webhook signature: `hmac.new(key, body, "sha256").hexdigest() != header`.
+            let signature = [left, right].into_iter().find(|&o| {
+                matches!(
+                    ty(o, ctx, 0),
+                    Ty::Str { mac: true, .. } | Ty::Bytes { mac: true }
+                )
+            });
+            let message = match (named, signature) {
+                (Some(side), _) => format!(
+                    "`{}` is compared with `{}`: the time it takes tells how much of a guessed key matched; use `hmac.compare_digest`",
+                    syntax::short_text(side, ctx.src),
+                    op.kind()
+                ),
+                // Only a name is quoted: `hmac.new(b"…", …)` written inline holds a key.
+                (None, Some(side)) => format!(
+                    "{} is compared with `{}`: the time it takes tells how much of a forged signature matched; use `hmac.compare_digest`",
+                    match syntax::unparenthesize(side).kind() {
+                        "identifier" => format!("the HMAC signature `{}`", ctx.text(side)),
+                        _ => "an HMAC signature".to_string(),
+                    },
+                    op.kind()
+                ),
+                (None, None) => continue,
             };
-            let message = format!(
-                "`{}` is compared with `{}`: the time it takes tells how much of a guessed key matched; use `hmac.compare_digest`",
-                syntax::short_text(secret_side, ctx.src),
-                op.kind()
-            );
             out.push(
-                Finding::new(&META, node.byte_range(), message)
-                    .with_fix(fix(node, left, op, right, negated, ctx)),
+                Finding::new(&META, node.byte_range(), message).with_fix(fix(
+                    node,
+                    [left, right],
+                    op,
+                    negated,
+                    ctx,
+                )),
             );
         }
     }
 }
 
-/// `a == b` → `hmac.compare_digest((a or "").encode(), (b or "").encode())`. Built from edits
-/// around the operands, so comments and line breaks inside a multi-line comparison stay.
-fn fix(cmp: Node, left: Node, op: Node, right: Node, negated: bool, ctx: &Ctx) -> Fix {
-    let hmac = ctx.model.module_alias("hmac");
-    // (open, close) around an operand: `(x or "")`, `((a if c else b) or "")`, or nothing for a
-    // string literal, which is never `None`.
-    let wrap = |n: Node| match syntax::unparenthesize(n).kind() {
-        "string" => ("", ""),
-        "identifier" | "attribute" | "subscript" | "call" | "boolean_operator" => {
-            ("(", " or \"\")")
+/// Calls whose arguments are query conditions (SQLAlchemy, Flask-SQLAlchemy, peewee, Django,
+/// PynamoDB): `==` inside builds an expression, it compares nothing.
+const QUERY_METHODS: &[&str] = &[
+    "where",
+    "filter",
+    "filter_by",
+    "having",
+    "join",
+    "outerjoin",
+    "query",
+    "scan",
+    "count",
+    "get",
+    "get_or_none",
+    "select",
+    "delete",
+    "update",
+    "exclude",
+    "exists",
+    "case",
+];
+
+/// Calls that combine conditions (`and_(User.a == x, User.b == y)`, `Q(...)`): looked through.
+const COMBINATORS: &[&str] = &["and_", "or_", "not_", "Q"];
+
+/// Keyword arguments that take a condition (PynamoDB `save(condition=…)`, `scan(filter_condition=…)`,
+/// SQLAlchemy `whereclause=`/`onclause=`).
+const QUERY_KEYWORDS: &[&str] = &[
+    "condition",
+    "filter_condition",
+    "range_key_condition",
+    "whereclause",
+    "onclause",
+];
+
+/// The last name of a call's function: `filter` for `session.query(U).filter(...)`.
+fn callee_name<'a>(call: Node, ctx: &Ctx<'a>) -> Option<std::borrow::Cow<'a, str>> {
+    let f = call.field("function")?;
+    match f.kind() {
+        "identifier" => Some(ctx.text(f)),
+        "attribute" => Some(ctx.text(f.field("attribute")?)),
+        _ => None,
+    }
+}
+
+/// The comparison is a query condition: an argument (through parentheses, `&`/`|`/`~`, `and`/`or`,
+/// lists and `and_(…)`/`or_(…)`) of `.where(…)`, `.filter(…)`, `Model.query(…)`, `Model.scan(…)`…,
+/// or the value of `condition=`/`filter_condition=`.
+fn is_query(cmp: Node, ctx: &Ctx) -> bool {
+    let mut cur = cmp;
+    for _ in 0..32 {
+        let Some(p) = cur.parent() else { return false };
+        match p.kind() {
+            "parenthesized_expression"
+            | "boolean_operator"
+            | "not_operator"
+            | "list"
+            | "tuple"
+            | "unary_operator"
+            | "binary_operator" => {}
+            "keyword_argument" => {
+                if p.field("name")
+                    .is_some_and(|n| QUERY_KEYWORDS.contains(&ctx.text(n).as_ref()))
+                {
+                    return true;
+                }
+            }
+            "argument_list" => {
+                let Some(call) = p.parent().filter(|c| c.kind() == "call") else {
+                    return false;
+                };
+                let Some(name) = callee_name(call, ctx) else {
+                    return false;
+                };
+                if QUERY_METHODS.contains(&name.as_ref()) {
+                    return true;
+                }
+                if !COMBINATORS.contains(&name.as_ref()) {
+                    return false;
+                }
+                cur = call;
+                continue;
+            }
+            _ => return false,
         }
-        _ => ("((", ") or \"\")"),
+        cur = p;
+    }
+    false
+}
+
+/// A column of a query builder: `users.c.api_key`, `users.columns.api_key`, or `Model.api_key`
+/// where `Model` is a class of the module derived from an ORM base (`db.Model`, `Base`,
+/// `DeclarativeBase`, `SQLModel`, Django's `models.Model`, PynamoDB's `Model`) and `api_key` is not
+/// a string constant of its body.
+fn is_column(node: Node, ctx: &Ctx) -> bool {
+    let node = syntax::unparenthesize(node);
+    if node.kind() != "attribute" {
+        return false;
+    }
+    let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
+        return false;
     };
-    let (l_open, l_close) = wrap(left);
-    let (r_open, r_close) = wrap(right);
+    if obj.kind() == "attribute"
+        && obj
+            .field("attribute")
+            .is_some_and(|a| matches!(ctx.text(a).as_ref(), "c" | "columns"))
+    {
+        return true;
+    }
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let (obj, attr) = (ctx.text(obj), ctx.text(attr));
+    let Some(index) = ctx
+        .model
+        .classes
+        .iter()
+        .rposition(|c| c.name == obj && c.parent.is_none())
+    else {
+        return false;
+    };
+    let class = &ctx.model.classes[index];
+    let orm_base = class.bases.iter().any(|b| {
+        b.last().is_some_and(|last| {
+            matches!(
+                last.as_str(),
+                "Model" | "Base" | "DeclarativeBase" | "SQLModel" | "Document"
+            )
+        })
+    });
+    orm_base && !ctx.model.is_class_str_const(index, &attr)
+}
+
+/// What is known of an operand's type, for the fix's applicability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    /// A `str` without lone surrogates (decoded from HTTP as latin-1, or hex/base64 digits), so
+    /// that `.encode()` never raises and equal strings are exactly equal UTF-8 bytes.
+    Str {
+        maybe_none: bool,
+        non_empty: bool,
+        /// An HMAC signature (hex or base64 of `hmac.new(…)`).
+        mac: bool,
+    },
+    Bytes {
+        mac: bool,
+    },
+    Unknown,
+}
+
+const HEADER_STR: Ty = Ty::Str {
+    maybe_none: false,
+    non_empty: false,
+    mac: false,
+};
+
+/// The type of an operand, through the function's parameters and locals assigned once.
+fn ty(node: Node, ctx: &Ctx, depth: usize) -> Ty {
+    if depth > 6 {
+        return Ty::Unknown;
+    }
+    let node = syntax::unparenthesize(node);
+    match node.kind() {
+        "await" => node
+            .named_child(0)
+            .map_or(Ty::Unknown, |n| ty(n, ctx, depth + 1)),
+        "identifier" => {
+            let Some(func) = syntax::enclosing_function(node) else {
+                return Ty::Unknown;
+            };
+            let name = ctx.text(node);
+            if let Some(t) = header_param(func, &name, ctx) {
+                return t;
+            }
+            match single_assignment(func, &name, node.start_byte(), ctx) {
+                Some(value) => ty(value, ctx, depth + 1),
+                None => Ty::Unknown,
+            }
+        }
+        // `request.headers["X-Signature"]`: a `str` (KeyError when absent).
+        "subscript" => {
+            let headers = node
+                .field("value")
+                .and_then(|v| syntax::dotted_path(v, ctx.src))
+                .is_some_and(|p| p.len() >= 2 && p.last().is_some_and(|l| l == "headers"));
+            if headers {
+                HEADER_STR
+            } else {
+                Ty::Unknown
+            }
+        }
+        // Flask's `request.data`.
+        "attribute" => match syntax::dotted_path(node, ctx.src) {
+            Some(p) if p == ["request", "data"] => Ty::Bytes { mac: false },
+            _ => Ty::Unknown,
+        },
+        "call" => call_ty(node, ctx, depth),
+        // `"sha256=" + hmac.new(…).hexdigest()`.
+        "binary_operator" => {
+            let (Some(l), Some(r)) = (node.field("left"), node.field("right")) else {
+                return Ty::Unknown;
+            };
+            let op = node.field("operator").map(|o| o.kind());
+            if op != Some("+") {
+                return Ty::Unknown;
+            }
+            let literal = |n: Node| syntax::string_value(n, ctx.src).is_some();
+            let mac_str = |n: Node| {
+                matches!(
+                    ty(n, ctx, depth + 1),
+                    Ty::Str {
+                        maybe_none: false,
+                        mac: true,
+                        ..
+                    }
+                )
+            };
+            if (literal(l) && mac_str(r)) || (mac_str(l) && literal(r)) {
+                mac_ty()
+            } else {
+                Ty::Unknown
+            }
+        }
+        // `f"sha256={digest}"` with a signature inside.
+        "string" => {
+            let mut cursor = node.walk();
+            let mac = node.named_children(&mut cursor).any(|c| {
+                c.kind() == "interpolation"
+                    && c.named_child(0).is_some_and(|e| {
+                        matches!(
+                            ty(e, ctx, depth + 1),
+                            Ty::Str {
+                                maybe_none: false,
+                                mac: true,
+                                ..
+                            }
+                        )
+                    })
+            });
+            if mac {
+                mac_ty()
+            } else {
+                Ty::Unknown
+            }
+        }
+        _ => Ty::Unknown,
+    }
+}
+
+fn mac_ty() -> Ty {
+    Ty::Str {
+        maybe_none: false,
+        non_empty: true,
+        mac: true,
+    }
+}
+
+fn call_ty(call: Node, ctx: &Ctx, depth: usize) -> Ty {
+    let Some(function) = call.field("function") else {
+        return Ty::Unknown;
+    };
+    let args = syntax::positional_args(call);
+    let path = syntax::dotted_path(function, ctx.src);
+    let resolved = path.as_deref().and_then(|p| ctx.model.resolve_path(p));
+    match resolved.as_deref() {
+        Some("hmac.digest") => return Ty::Bytes { mac: true },
+        Some(
+            "base64.b64encode"
+            | "base64.urlsafe_b64encode"
+            | "base64.b16encode"
+            | "binascii.hexlify",
+        ) => {
+            return match args.first().map(|a| ty(*a, ctx, depth + 1)) {
+                Some(Ty::Bytes { mac }) => Ty::Bytes { mac },
+                _ => Ty::Unknown,
+            }
+        }
+        _ => {}
+    }
+    if function.kind() != "attribute" {
+        return Ty::Unknown;
+    }
+    let (Some(obj), Some(method)) = (function.field("object"), function.field("attribute")) else {
+        return Ty::Unknown;
+    };
+    let no_args = call
+        .field("arguments")
+        .is_some_and(|a| a.named_child_count() == 0);
+    match ctx.text(method).as_ref() {
+        "hexdigest" if no_args && is_mac(obj, ctx, depth + 1) => mac_ty(),
+        "digest" if no_args && is_mac(obj, ctx, depth + 1) => Ty::Bytes { mac: true },
+        // `base64.b64encode(mac.digest()).decode()`: ASCII.
+        "decode" if no_args => match ty(obj, ctx, depth + 1) {
+            Ty::Bytes { mac: true } => mac_ty(),
+            _ => Ty::Unknown,
+        },
+        // Flask's `request.get_data()`, Starlette's `await request.body()`.
+        "get_data" | "body" if no_args && ctx.text(obj) == "request" => Ty::Bytes { mac: false },
+        // `request.headers.get("X-Signature")`: `str` or `None`; with a string default, `str`.
+        "get" => {
+            let headers = syntax::dotted_path(obj, ctx.src)
+                .is_some_and(|p| p.len() >= 2 && p.last().is_some_and(|l| l == "headers"));
+            if !headers
+                || args
+                    .first()
+                    .and_then(|a| syntax::string_value(*a, ctx.src))
+                    .is_none()
+            {
+                return Ty::Unknown;
+            }
+            match args.len() {
+                1 if syntax::keyword_args(call, ctx.src).is_empty() => Ty::Str {
+                    maybe_none: true,
+                    non_empty: false,
+                    mac: false,
+                },
+                2 if syntax::string_value(args[1], ctx.src).is_some() => HEADER_STR,
+                _ => Ty::Unknown,
+            }
+        }
+        _ => Ty::Unknown,
+    }
+}
+
+/// `hmac.new(key, msg, digestmod)` (or `hmac.HMAC(…)`), directly or through a local.
+fn is_mac(node: Node, ctx: &Ctx, depth: usize) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    let node = syntax::unparenthesize(node);
+    match node.kind() {
+        "call" => node
+            .field("function")
+            .and_then(|f| syntax::dotted_path(f, ctx.src))
+            .and_then(|p| ctx.model.resolve_path(&p))
+            .is_some_and(|p| matches!(p.as_str(), "hmac.new" | "hmac.HMAC")),
+        "identifier" => syntax::enclosing_function(node)
+            .and_then(|f| single_assignment(f, &ctx.text(node), node.start_byte(), ctx))
+            .is_some_and(|v| is_mac(v, ctx, depth + 1)),
+        _ => false,
+    }
+}
+
+/// A FastAPI header parameter of type `str` (never `None`: FastAPI answers 422 without it):
+/// `x_sig: str = Header()`, `x_sig: Annotated[str, Header()]`.
+fn header_param(func: Node, name: &str, ctx: &Ctx) -> Option<Ty> {
+    let params = func.field("parameters")?;
+    let mut cursor = params.walk();
+    for p in params.named_children(&mut cursor) {
+        let (ident, default) = match p.kind() {
+            "typed_default_parameter" => (p.field("name"), p.field("value")),
+            "typed_parameter" => (p.named_child(0), None),
+            _ => continue,
+        };
+        if !ident.is_some_and(|i| i.kind() == "identifier" && ctx.text(i) == name) {
+            continue;
+        }
+        let annotation = p.field("type").map(|t| ctx.text(t)).unwrap_or_default();
+        let annotation: String = annotation.split_whitespace().collect();
+        let header_call =
+            |n: Node| n.kind() == "call" && callee_name(n, ctx).is_some_and(|c| c == "Header");
+        let ok = (annotation == "str" && default.is_some_and(header_call))
+            || (annotation.starts_with("Annotated[str,Header(") && default.is_none());
+        return ok.then_some(HEADER_STR);
+    }
+    None
+}
+
+/// The value of the one assignment `name = value` in `func` before `before`, when `name` has no
+/// other binding there (no parameter, loop, augmented assignment or second assignment).
+fn single_assignment<'t>(func: Node<'t>, name: &str, before: usize, ctx: &Ctx) -> Option<Node<'t>> {
+    let mut found = None;
+    for n in syntax::descendants(func) {
+        match n.kind() {
+            "assignment" => {
+                let Some(left) = n.field("left") else {
+                    continue;
+                };
+                if left.kind() == "identifier" && ctx.text(left) == name {
+                    if found.is_some() || n.start_byte() > before {
+                        return None;
+                    }
+                    found = Some(n.field("right")?);
+                } else if ctx.text(left).contains(name) {
+                    // A tuple target, `a.b = …`: not followed.
+                    if left.kind() != "attribute" && left.kind() != "subscript" {
+                        return None;
+                    }
+                }
+            }
+            "augmented_assignment"
+            | "for_statement"
+            | "named_expression"
+            | "global_statement"
+            | "nonlocal_statement" => {
+                let target = n.field("left").or_else(|| n.field("name"));
+                if target.is_none_or(|t| ctx.text(t).contains(name)) {
+                    return None;
+                }
+            }
+            "identifier"
+                if n.parent().is_some_and(|p| p.kind() == "parameters") && ctx.text(n) == name =>
+            {
+                return None;
+            }
+            "default_parameter" | "typed_default_parameter" | "typed_parameter" => {
+                let ident = n.field("name").or_else(|| n.named_child(0));
+                if ident.is_some_and(|i| ctx.text(i) == name) {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether `compare_digest` gives the result `==` gives for every value the operands can take: two
+/// `bytes`; two `str` without lone surrogates (UTF-8 is one-to-one on them), neither `None` — or
+/// one `None`-able (`request.headers.get(…)`) against a value that is never empty (a hex
+/// signature), so that the `None` read as `""` still compares unequal.
+fn keeps_meaning(l: Ty, r: Ty) -> bool {
+    match (l, r) {
+        (Ty::Bytes { .. }, Ty::Bytes { .. }) => true,
+        (
+            Ty::Str {
+                maybe_none: ln,
+                non_empty: le,
+                ..
+            },
+            Ty::Str {
+                maybe_none: rn,
+                non_empty: re,
+                ..
+            },
+        ) => match (ln, rn) {
+            (false, false) => true,
+            (true, false) => re,
+            (false, true) => le,
+            (true, true) => false,
+        },
+        _ => false,
+    }
+}
+
+/// `a == b` → `hmac.compare_digest((a or "").encode(), (b or "").encode())`; without the
+/// `or ""` for a `str` that is never `None`, and without `.encode()` for `bytes`. Built from edits
+/// around the operands, so comments and line breaks inside a multi-line comparison stay.
+fn fix(cmp: Node, [left, right]: [Node; 2], op: Node, negated: bool, ctx: &Ctx) -> Fix {
+    let hmac = ctx.model.module_alias("hmac");
+    let (lt, rt) = (ty(left, ctx, 0), ty(right, ctx, 0));
+    // (open, close) around an operand, `.encode()` included.
+    let wrap = |n: Node, t: Ty| -> (&'static str, &'static str) {
+        let kind = syntax::unparenthesize(n).kind();
+        let primary = matches!(kind, "identifier" | "attribute" | "subscript" | "call");
+        match t {
+            Ty::Bytes { .. } => ("", ""),
+            Ty::Str {
+                maybe_none: false, ..
+            } => {
+                if primary || kind == "string" {
+                    ("", ".encode()")
+                } else {
+                    ("(", ").encode()")
+                }
+            }
+            _ if kind == "string" => ("", ".encode()"),
+            _ if primary || kind == "boolean_operator" => ("(", " or \"\").encode()"),
+            _ => ("((", ") or \"\").encode()"),
+        }
+    };
+    let (l_open, l_close) = wrap(left, lt);
+    let (r_open, r_close) = wrap(right, rt);
     let blank = |r: std::ops::Range<usize>| ctx.slice(r).trim().is_empty();
     let mid_start = if blank(left.end_byte()..op.start_byte()) {
         left.end_byte()
@@ -296,19 +779,27 @@ fn fix(cmp: Node, left: Node, op: Node, right: Node, negated: bool, ctx: &Ctx) -
         ("(not ", ")")
     };
     let module = hmac.unwrap_or("hmac");
-    let mut fix = Fix::unsafe_("Compare in constant time with `hmac.compare_digest`")
-        .edit(Edit::insert(
-            left.start_byte(),
-            format!("{not_open}{module}.compare_digest({l_open}"),
-        ))
-        .edit(Edit::replace(
-            mid_start..mid_end,
-            format!("{l_close}.encode(), {r_open}"),
-        ))
-        .edit(Edit::insert(
-            right.end_byte(),
-            format!("{r_close}.encode()){not_close}"),
-        ));
+    let applicability = if keeps_meaning(lt, rt) {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    let mut fix = Fix::new(
+        "Compare in constant time with `hmac.compare_digest`",
+        applicability,
+    )
+    .edit(Edit::insert(
+        left.start_byte(),
+        format!("{not_open}{module}.compare_digest({l_open}"),
+    ))
+    .edit(Edit::replace(
+        mid_start..mid_end,
+        format!("{l_close}, {r_open}"),
+    ))
+    .edit(Edit::insert(
+        right.end_byte(),
+        format!("{r_close}){not_close}"),
+    ));
     if hmac.is_none() {
         fix = fix.import("hmac");
     }

@@ -118,10 +118,11 @@ pub async fn code_action(
 }
 
 /// `source.fixAll.keylint`: the safe fixes of the reported findings (suppressed findings have
-/// none), applied until nothing changes, exactly as `keylint check --fix` does
+/// none; unsafe ones too with `unsafe-fixes = true` or the `unsafeFixes` setting), applied until nothing changes, exactly as `keylint check --fix` does
 /// ([`config::fix_all`]); on the blocking pool. The text before, after, and the number of fixes.
 async fn fix_all(results: &Arc<Results>) -> Option<(String, String, usize)> {
-    if fixes::fix_all_edits(&results.analysis, results.doc.source(), false).is_empty() {
+    let include_unsafe = results.config.unsafe_fixes;
+    if fixes::fix_all_edits(&results.analysis, results.doc.source(), include_unsafe).is_empty() {
         return None;
     }
     let r = results.clone();
