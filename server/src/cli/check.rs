@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::encoding;
 use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
 use crate::analysis::Analysis;
@@ -417,16 +418,12 @@ fn process(
         Ok(b) => b,
         Err(e) => return Outcome::Error(format!("{shown}: cannot read: {e}")),
     };
-    let original = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Outcome::Error(format!(
-                "{shown}: not valid UTF-8 (byte {}), skipped",
-                e.valid_up_to()
-            ))
-        }
+    let decoded = match encoding::decode(&bytes) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Error(format!("{shown}: {e}")),
     };
-    if prefilter.is_some_and(|p| !p.keep(&bytes)) {
+    let original = decoded.text.as_str();
+    if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
     let (mut doc, mut analysis) = analyse(original, config, path);
@@ -462,14 +459,17 @@ fn process(
         ) {
             fixes = fixed.fixes;
             if !mode.write {
-                diff = Some(
-                    similar::TextDiff::from_lines(original, &fixed.text)
+                diff = Some(masked_diff(
+                    &similar::TextDiff::from_lines(original, &fixed.text)
                         .unified_diff()
                         .header(&format!("a/{shown}"), &format!("b/{shown}"))
                         .to_string(),
-                );
+                ));
             } else {
-                match write_fixed(path, &bytes, &fixed.text) {
+                let written = encoding::encode(&fixed.text, decoded.encoding)
+                    .map_err(std::io::Error::other)
+                    .and_then(|out| write_fixed(path, &bytes, &out));
+                match written {
                     Ok(()) => {
                         doc = fixed.parsed;
                         analysis = fixed.analysis;
@@ -488,6 +488,21 @@ fn process(
         diff,
         errors,
     }
+}
+
+/// A unified diff as `--diff` prints it: every secret on a removed, added or context line masked
+/// like in a code frame (a CI log shows which lines change, never a key; `--fix` writes the real
+/// text).
+fn masked_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        let mut chars = line.chars();
+        if let Some(first) = chars.next() {
+            out.push(first);
+            out.push_str(&crate::finding::mask_source_line(chars.as_str()));
+        }
+    }
+    out
 }
 
 /// The resolved findings of one file, with their fingerprints.
@@ -540,17 +555,55 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
 
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Writes `text` over `path` atomically (a temporary file in the same directory, then a rename),
-/// keeping the file's permissions — unless the file no longer holds `original` (changed on disk
-/// since it was read), which is an error.
-pub fn write_fixed(path: &Path, original: &[u8], text: &str) -> std::io::Result<()> {
-    let now = std::fs::read(path)?;
-    if now != original {
-        return Err(std::io::Error::other(
-            "the file changed on disk since it was read",
+/// A moment inside [`write_fixed`] where another process may write the file (tests stop there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePhase {
+    /// The fixed text is in its temporary file (written and synced), the file not yet checked.
+    TempWritten,
+    /// The file was checked; it is about to be moved aside.
+    Checked,
+    /// The file is moved aside (`path` does not exist); the fixed file is about to be linked.
+    MovedAside,
+    /// The fixed file is in place; the moved-aside one is about to be checked again.
+    Linked,
+}
+
+/// Writes `new` over `path` atomically, keeping the file's permissions — unless the file is
+/// read-only, or no longer holds `original` (changed on disk since it was read): then nothing is
+/// written and the error says why.
+///
+/// Nothing another process writes meanwhile is lost: the fixed text goes to a temporary file in
+/// the same directory first (written and synced); then the file is compared with `original`,
+/// renamed aside (an atomic step: a write after it goes to the renamed file or creates a new
+/// one), compared again, and the temporary file is *linked* as `path`, which fails if someone
+/// created `path` in between. Last, the renamed-aside file is read once more: a write that landed
+/// in it after the second comparison is put back over the fix (and the fix reported as not
+/// written).
+pub fn write_fixed(path: &Path, original: &[u8], new: &[u8]) -> std::io::Result<()> {
+    write_fixed_with(path, original, new, &mut |_| {})
+}
+
+fn changed() -> std::io::Error {
+    std::io::Error::other("the file changed on disk since it was read")
+}
+
+/// [`write_fixed`], calling `pause` at each [`WritePhase`] (tests write the file there).
+pub fn write_fixed_with(
+    path: &Path,
+    original: &[u8],
+    new: &[u8],
+    pause: &mut dyn FnMut(WritePhase),
+) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.permissions().readonly() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only (make it writable to apply fixes)",
         ));
     }
-    let perms = std::fs::metadata(path)?.permissions();
+    if std::fs::read(path)? != original {
+        return Err(changed());
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -559,26 +612,74 @@ pub fn write_fixed(path: &Path, original: &[u8], text: &str) -> std::io::Result<
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.keylint-{}-{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
+    let sibling = |what: &str| {
+        dir.join(format!(
+            ".{name}.keylint-{}-{}.{what}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    };
+    let tmp = sibling("tmp");
+    let aside = sibling("old");
+    let prepared = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(new)?;
         f.sync_all()?;
         drop(f);
-        std::fs::set_permissions(&tmp, perms)?;
-        std::fs::rename(&tmp, path)
+        std::fs::set_permissions(&tmp, meta.permissions())
     })();
-    if result.is_err() {
+    if let Err(e) = prepared {
         let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
+    pause(WritePhase::TempWritten);
+    let result = swap(path, original, &tmp, &aside, pause);
+    let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// The checked swap of [`write_fixed_with`]: `tmp` holds the fixed text.
+fn swap(
+    path: &Path,
+    original: &[u8],
+    tmp: &Path,
+    aside: &Path,
+    pause: &mut dyn FnMut(WritePhase),
+) -> std::io::Result<()> {
+    if std::fs::read(path)? != original {
+        return Err(changed());
+    }
+    pause(WritePhase::Checked);
+    std::fs::rename(path, aside)?;
+    // Whatever was written before the rename is in `aside` now.
+    if std::fs::read(aside)? != original {
+        std::fs::rename(aside, path)?;
+        return Err(changed());
+    }
+    pause(WritePhase::MovedAside);
+    if let Err(e) = std::fs::hard_link(tmp, path) {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            // Someone created `path` meanwhile (an editor's save): theirs is newer than `aside`.
+            let _ = std::fs::remove_file(aside);
+            return Err(changed());
+        }
+        // No hard links on this file system: put the file back and replace it by a rename.
+        std::fs::rename(aside, path)?;
+        if std::fs::read(path)? != original {
+            return Err(changed());
+        }
+        return std::fs::rename(tmp, path);
+    }
+    pause(WritePhase::Linked);
+    // A writer that had the file open may have written into `aside` after the check.
+    if std::fs::read(aside)? != original {
+        std::fs::rename(aside, path)?;
+        return Err(changed());
+    }
+    std::fs::remove_file(aside)
 }
 
 #[cfg(test)]
@@ -591,10 +692,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("a.py");
         std::fs::write(&path, "old\n").unwrap();
-        let err = write_fixed(&path, b"older\n", "new\n").unwrap_err();
+        let err = write_fixed(&path, b"older\n", b"new\n").unwrap_err();
         assert!(err.to_string().contains("changed on disk"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
-        write_fixed(&path, b"old\n", "new\n").unwrap();
+        write_fixed(&path, b"old\n", b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         let leftovers = std::fs::read_dir(&dir).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
@@ -610,9 +711,90 @@ mod tests {
         let path = dir.join("b.py");
         std::fs::write(&path, "old\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
-        write_fixed(&path, b"old\n", "new\n").unwrap();
+        write_fixed(&path, b"old\n", b"new\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o750);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_fixed_refuses_a_read_only_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.py");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_fixed(&path, b"old\n", b"new\n").unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A write by another process at each moment of `write_fixed` is kept: in place (`open`,
+    /// truncate, write: what most tools do), by replacing the file (an editor's atomic save), or
+    /// through a descriptor opened before `write_fixed` started.
+    #[test]
+    fn write_fixed_never_loses_a_concurrent_write() {
+        #[derive(Debug, Clone, Copy)]
+        enum How {
+            InPlace,
+            Replace,
+            OpenedBefore,
+        }
+        let phases = [
+            WritePhase::TempWritten,
+            WritePhase::Checked,
+            WritePhase::MovedAside,
+            WritePhase::Linked,
+        ];
+        for phase in phases {
+            for how in [How::InPlace, How::Replace, How::OpenedBefore] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("a.py");
+                std::fs::write(&path, "old\n").unwrap();
+                let mut early = Some(std::fs::OpenOptions::new().write(true).open(&path).unwrap());
+                let theirs = b"theirs\n";
+                let mut wrote = false;
+                let result = write_fixed_with(&path, b"old\n", b"new\n", &mut |p| {
+                    if p != phase {
+                        return;
+                    }
+                    wrote = true;
+                    match how {
+                        How::InPlace => std::fs::write(&path, theirs).unwrap(),
+                        How::Replace => {
+                            let t = dir.path().join("editor.tmp");
+                            std::fs::write(&t, theirs).unwrap();
+                            std::fs::rename(&t, &path).unwrap();
+                        }
+                        How::OpenedBefore => {
+                            let mut f = early.take().unwrap();
+                            f.set_len(0).unwrap();
+                            f.write_all(theirs).unwrap();
+                        }
+                    }
+                });
+                assert!(wrote);
+                let now = std::fs::read(&path).unwrap();
+                // At `Linked`, a write by path lands on the fixed file itself: later than the
+                // fix, so it wins, and the fix counts as written.
+                if matches!(
+                    (phase, how),
+                    (WritePhase::Linked, How::InPlace | How::Replace)
+                ) {
+                    assert!(result.is_ok(), "{phase:?} {how:?}: {result:?}");
+                } else {
+                    let err = result.expect_err(&format!("{phase:?} {how:?}"));
+                    assert!(err.to_string().contains("changed on disk"), "{err}");
+                }
+                assert_eq!(now, theirs, "{phase:?} {how:?}: their write is kept");
+                let left: Vec<_> = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect();
+                assert_eq!(left.len(), 1, "{phase:?} {how:?}: left behind {left:?}");
+            }
+        }
     }
 }
