@@ -312,6 +312,13 @@ pub fn source_line_secrets(line: &str) -> Vec<Range<usize>> {
         let value = &line[start..end];
         let (scheme, secret) = secrets::split_scheme(value);
         let before = line[..i].trim_end_matches(|c: char| "rbufRBUF".contains(c));
+        let fstring = line[before.len()..i].contains(['f', 'F']);
+        i = if end < bytes.len() { end + open } else { end };
+        if fstring {
+            // KL101 reports only token formats in an f-string (the bare scan's part), not the
+            // code of its `{…}` fields.
+            continue;
+        }
         let named = BOUND_TO.captures(before).is_some_and(|c| {
             secrets::is_secret_name(&c[1], &[]) && !secrets::is_placeholder(secret, &[])
         });
@@ -319,7 +326,6 @@ pub fn source_line_secrets(line: &str) -> Vec<Range<usize>> {
         if named || random {
             out.push(keep_head(line, start + scheme, end));
         }
-        i = if end < bytes.len() { end + open } else { end };
     }
     out
 }
@@ -383,6 +389,8 @@ mod tests {
             masked.contains(r#""Bearer Zm9v"#) && !masked.contains("YmFy"),
             "{masked}"
         );
+        let fstring = r#"headers = {"Authorization": f"token {os.environ['API_TOKEN']}"}"#;
+        assert_eq!(mask_source_line(fstring), fstring);
         let placeholder = r#"API_KEY = "changeme""#;
         assert_eq!(mask_source_line(placeholder), placeholder);
     }

@@ -14,7 +14,7 @@ use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
 use crate::analysis::Analysis;
 use crate::config::{self, Config, ConfigCache, Overrides, Parsed};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::fixes::Applicability;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -460,10 +460,9 @@ fn process(
             fixes = fixed.fixes;
             if !mode.write {
                 diff = Some(masked_diff(
-                    &similar::TextDiff::from_lines(original, &fixed.text)
-                        .unified_diff()
-                        .header(&format!("a/{shown}"), &format!("b/{shown}"))
-                        .to_string(),
+                    &shown,
+                    (original, &analysis.findings),
+                    (&fixed.text, &fixed.analysis.findings),
                 ));
             } else {
                 let written = encoding::encode(&fixed.text, decoded.encoding)
@@ -490,19 +489,66 @@ fn process(
     }
 }
 
-/// A unified diff as `--diff` prints it: every secret on a removed, added or context line masked
-/// like in a code frame (a CI log shows which lines change, never a key; `--fix` writes the real
-/// text).
-fn masked_diff(diff: &str) -> String {
-    let mut out = String::with_capacity(diff.len());
-    for line in diff.split_inclusive('\n') {
-        let mut chars = line.chars();
-        if let Some(first) = chars.next() {
-            out.push(first);
-            out.push_str(&crate::finding::mask_source_line(chars.as_str()));
+/// A unified diff as `--diff` prints it: removed, added and context lines with every secret on
+/// them masked like in a code frame — the spans of the findings that point at a credential and
+/// whatever [`crate::finding::source_line_secrets`] finds — so a CI log shows which lines change,
+/// never a key (`--fix` writes the real text).
+fn masked_diff(shown: &str, old: (&str, &[Finding]), new: (&str, &[Finding])) -> String {
+    let diff = similar::TextDiff::from_lines(old.0, new.0);
+    let mut out = format!("--- a/{shown}\n+++ b/{shown}\n");
+    let (old_spans, new_spans) = (secret_spans(old), secret_spans(new));
+    for hunk in diff.unified_diff().iter_hunks() {
+        out.push_str(&format!("{}\n", hunk.header()));
+        for change in hunk.iter_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Equal => ' ',
+                similar::ChangeTag::Insert => '+',
+            };
+            let line = change.value();
+            // `line` is a slice of the old or the new text: its offset there places the
+            // findings' spans on it.
+            let within = |base: &str| {
+                let (p, b) = (line.as_ptr() as usize, base.as_ptr() as usize);
+                (b..=b + base.len()).contains(&p).then(|| p - b)
+            };
+            let (at, spans) = match (within(old.0), within(new.0)) {
+                (Some(at), _) if sign != '+' => (at, &old_spans),
+                (_, Some(at)) => (at, &new_spans),
+                (Some(at), None) => (at, &old_spans),
+                (None, None) => (0, &Vec::new()),
+            };
+            let mut ranges = crate::finding::source_line_secrets(line);
+            ranges.extend(spans.iter().filter_map(|r| {
+                let (s, e) = (r.start.max(at), r.end.min(at + line.len()));
+                (s < e).then(|| s - at..e - at)
+            }));
+            out.push(sign);
+            out.push_str(&crate::finding::apply_mask(line, &ranges));
+            if !line.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
         }
     }
     out
+}
+
+/// The byte ranges to mask of the findings of `text` that point at a credential: each span but
+/// its first four characters (quotes and white space aside), as in a code frame.
+fn secret_spans((text, findings): (&str, &[Finding])) -> Vec<std::ops::Range<usize>> {
+    findings
+        .iter()
+        .filter(|f| output::shows_secret(f.rule))
+        .filter_map(|f| {
+            let span = text.get(f.range.clone())?;
+            let head = span
+                .char_indices()
+                .filter(|(_, c)| !matches!(c, '"' | '\'') && !c.is_whitespace())
+                .nth(4)
+                .map_or(span.len(), |(i, _)| i);
+            Some(f.range.start + head..f.range.end)
+        })
+        .collect()
 }
 
 /// The resolved findings of one file, with their fingerprints.

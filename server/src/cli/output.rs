@@ -87,7 +87,7 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
 }
 
 /// Whether a rule's findings point at a credential, whose text the code frame must not print.
-fn shows_secret(meta: &RuleMeta) -> bool {
+pub(crate) fn shows_secret(meta: &RuleMeta) -> bool {
     meta.cwe
         .iter()
         .any(|c| matches!(*c, "CWE-798" | "CWE-259" | "CWE-321" | "CWE-522"))
