@@ -196,11 +196,13 @@ fn diff_prints_and_does_not_write() {
         run.stdout
     );
     assert!(run.stdout.contains("+import os\n"), "{}", run.stdout);
+    // The removed line is shown, its secret masked like in a code frame.
     assert!(
-        run.stdout.contains("-API_KEY = \"hunter2"),
+        run.stdout.contains("-API_KEY = \"hunt**********\"\n"),
         "{}",
         run.stdout
     );
+    assert!(!run.stdout.contains("hunter2hunter2"), "{}", run.stdout);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), SECRET);
 }
 

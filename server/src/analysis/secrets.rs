@@ -614,6 +614,27 @@ pub fn is_high_entropy(value: &str) -> bool {
     v.len() >= 16 && entropy(v) >= 3.5
 }
 
+/// Where `text` holds known token formats, judged as [`token_format`] judges them: the byte
+/// range of each match (for masking: [`crate::finding::mask_secrets`]).
+pub fn token_format_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    if text.len() < 16 || !FORMAT_PREFIXES.is_match(text) {
+        return out;
+    }
+    for index in FORMAT_SET.matches(text).into_iter() {
+        for m in FORMAT_REGEXES[index].find_iter(text) {
+            let token = m.as_str();
+            let generated = FORMATS[index].1.label == "private key"
+                || (token.chars().any(|c| c.is_ascii_digit())
+                    && token.chars().any(|c| c.is_ascii_alphabetic()));
+            if generated && !PLACEHOLDER.is_match(token) {
+                out.push(m.range());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

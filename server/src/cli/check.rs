@@ -9,11 +9,12 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::encoding;
 use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
 use crate::analysis::Analysis;
 use crate::config::{self, Config, ConfigCache, Overrides, Parsed};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::fixes::Applicability;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -429,16 +430,12 @@ fn process(
             bytes.len()
         ));
     }
-    let original = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Outcome::Error(format!(
-                "{shown}: not valid UTF-8 (byte {}), skipped",
-                e.valid_up_to()
-            ))
-        }
+    let decoded = match encoding::decode(&bytes) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Error(format!("{shown}: {e}")),
     };
-    if prefilter.is_some_and(|p| !p.keep(&bytes)) {
+    let original = decoded.text.as_str();
+    if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
     let (mut doc, mut analysis) = analyse(original, config, path);
@@ -474,14 +471,16 @@ fn process(
         ) {
             fixes = fixed.fixes;
             if !mode.write {
-                diff = Some(
-                    similar::TextDiff::from_lines(original, &fixed.text)
-                        .unified_diff()
-                        .header(&format!("a/{shown}"), &format!("b/{shown}"))
-                        .to_string(),
-                );
+                diff = Some(masked_diff(
+                    &shown,
+                    (original, &analysis.findings),
+                    (&fixed.text, &fixed.analysis.findings),
+                ));
             } else {
-                match write_fixed(path, &bytes, &fixed.text) {
+                let written = encoding::encode(&fixed.text, decoded.encoding)
+                    .map_err(std::io::Error::other)
+                    .and_then(|out| write_fixed(path, &bytes, &out));
+                match written {
                     Ok(()) => {
                         doc = fixed.parsed;
                         analysis = fixed.analysis;
@@ -500,6 +499,68 @@ fn process(
         diff,
         errors,
     }
+}
+
+/// A unified diff as `--diff` prints it: removed, added and context lines with every secret on
+/// them masked like in a code frame — the spans of the findings that point at a credential and
+/// whatever [`crate::finding::source_line_secrets`] finds — so a CI log shows which lines change,
+/// never a key (`--fix` writes the real text).
+fn masked_diff(shown: &str, old: (&str, &[Finding]), new: (&str, &[Finding])) -> String {
+    let diff = similar::TextDiff::from_lines(old.0, new.0);
+    let mut out = format!("--- a/{shown}\n+++ b/{shown}\n");
+    let (old_spans, new_spans) = (secret_spans(old), secret_spans(new));
+    for hunk in diff.unified_diff().iter_hunks() {
+        out.push_str(&format!("{}\n", hunk.header()));
+        for change in hunk.iter_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Equal => ' ',
+                similar::ChangeTag::Insert => '+',
+            };
+            let line = change.value();
+            // `line` is a slice of the old or the new text: its offset there places the
+            // findings' spans on it.
+            let within = |base: &str| {
+                let (p, b) = (line.as_ptr() as usize, base.as_ptr() as usize);
+                (b..=b + base.len()).contains(&p).then(|| p - b)
+            };
+            let (at, spans) = match (within(old.0), within(new.0)) {
+                (Some(at), _) if sign != '+' => (at, &old_spans),
+                (_, Some(at)) => (at, &new_spans),
+                (Some(at), None) => (at, &old_spans),
+                (None, None) => (0, &Vec::new()),
+            };
+            let mut ranges = crate::finding::source_line_secrets(line);
+            ranges.extend(spans.iter().filter_map(|r| {
+                let (s, e) = (r.start.max(at), r.end.min(at + line.len()));
+                (s < e).then(|| s - at..e - at)
+            }));
+            out.push(sign);
+            out.push_str(&crate::finding::apply_mask(line, &ranges));
+            if !line.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+    }
+    out
+}
+
+/// The byte ranges to mask of the findings of `text` that point at a credential: each span but
+/// its first four characters (quotes and white space aside), as in a code frame.
+fn secret_spans((text, findings): (&str, &[Finding])) -> Vec<std::ops::Range<usize>> {
+    findings
+        .iter()
+        .filter(|f| output::shows_secret(f.rule))
+        .filter_map(|f| {
+            let span = text.get(f.range.clone())?;
+            let head = span
+                .char_indices()
+                .filter(|(_, c)| !matches!(c, '"' | '\'') && !c.is_whitespace())
+                .nth(4)
+                .map_or(span.len(), |(i, _)| i);
+            Some(f.range.start + head..f.range.end)
+        })
+        .collect()
 }
 
 /// The resolved findings of one file, with their fingerprints.
@@ -552,17 +613,55 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
 
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Writes `text` over `path` atomically (a temporary file in the same directory, then a rename),
-/// keeping the file's permissions — unless the file no longer holds `original` (changed on disk
-/// since it was read), which is an error.
-pub fn write_fixed(path: &Path, original: &[u8], text: &str) -> std::io::Result<()> {
-    let now = std::fs::read(path)?;
-    if now != original {
-        return Err(std::io::Error::other(
-            "the file changed on disk since it was read",
+/// A moment inside [`write_fixed`] where another process may write the file (tests stop there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePhase {
+    /// The fixed text is in its temporary file (written and synced), the file not yet checked.
+    TempWritten,
+    /// The file was checked; it is about to be moved aside.
+    Checked,
+    /// The file is moved aside (`path` does not exist); the fixed file is about to be linked.
+    MovedAside,
+    /// The fixed file is in place; the moved-aside one is about to be checked again.
+    Linked,
+}
+
+/// Writes `new` over `path` atomically, keeping the file's permissions — unless the file is
+/// read-only, or no longer holds `original` (changed on disk since it was read): then nothing is
+/// written and the error says why.
+///
+/// Nothing another process writes meanwhile is lost: the fixed text goes to a temporary file in
+/// the same directory first (written and synced); then the file is compared with `original`,
+/// renamed aside (an atomic step: a write after it goes to the renamed file or creates a new
+/// one), compared again, and the temporary file is *linked* as `path`, which fails if someone
+/// created `path` in between. Last, the renamed-aside file is read once more: a write that landed
+/// in it after the second comparison is put back over the fix (and the fix reported as not
+/// written).
+pub fn write_fixed(path: &Path, original: &[u8], new: &[u8]) -> std::io::Result<()> {
+    write_fixed_with(path, original, new, &mut |_| {})
+}
+
+fn changed() -> std::io::Error {
+    std::io::Error::other("the file changed on disk since it was read")
+}
+
+/// [`write_fixed`], calling `pause` at each [`WritePhase`] (tests write the file there).
+pub fn write_fixed_with(
+    path: &Path,
+    original: &[u8],
+    new: &[u8],
+    pause: &mut dyn FnMut(WritePhase),
+) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.permissions().readonly() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only (make it writable to apply fixes)",
         ));
     }
-    let perms = std::fs::metadata(path)?.permissions();
+    if std::fs::read(path)? != original {
+        return Err(changed());
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -571,26 +670,74 @@ pub fn write_fixed(path: &Path, original: &[u8], text: &str) -> std::io::Result<
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.keylint-{}-{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
+    let sibling = |what: &str| {
+        dir.join(format!(
+            ".{name}.keylint-{}-{}.{what}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    };
+    let tmp = sibling("tmp");
+    let aside = sibling("old");
+    let prepared = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(new)?;
         f.sync_all()?;
         drop(f);
-        std::fs::set_permissions(&tmp, perms)?;
-        std::fs::rename(&tmp, path)
+        std::fs::set_permissions(&tmp, meta.permissions())
     })();
-    if result.is_err() {
+    if let Err(e) = prepared {
         let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
+    pause(WritePhase::TempWritten);
+    let result = swap(path, original, &tmp, &aside, pause);
+    let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// The checked swap of [`write_fixed_with`]: `tmp` holds the fixed text.
+fn swap(
+    path: &Path,
+    original: &[u8],
+    tmp: &Path,
+    aside: &Path,
+    pause: &mut dyn FnMut(WritePhase),
+) -> std::io::Result<()> {
+    if std::fs::read(path)? != original {
+        return Err(changed());
+    }
+    pause(WritePhase::Checked);
+    std::fs::rename(path, aside)?;
+    // Whatever was written before the rename is in `aside` now.
+    if std::fs::read(aside)? != original {
+        std::fs::rename(aside, path)?;
+        return Err(changed());
+    }
+    pause(WritePhase::MovedAside);
+    if let Err(e) = std::fs::hard_link(tmp, path) {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            // Someone created `path` meanwhile (an editor's save): theirs is newer than `aside`.
+            let _ = std::fs::remove_file(aside);
+            return Err(changed());
+        }
+        // No hard links on this file system: put the file back and replace it by a rename.
+        std::fs::rename(aside, path)?;
+        if std::fs::read(path)? != original {
+            return Err(changed());
+        }
+        return std::fs::rename(tmp, path);
+    }
+    pause(WritePhase::Linked);
+    // A writer that had the file open may have written into `aside` after the check.
+    if std::fs::read(aside)? != original {
+        std::fs::rename(aside, path)?;
+        return Err(changed());
+    }
+    std::fs::remove_file(aside)
 }
 
 #[cfg(test)]
@@ -603,10 +750,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("a.py");
         std::fs::write(&path, "old\n").unwrap();
-        let err = write_fixed(&path, b"older\n", "new\n").unwrap_err();
+        let err = write_fixed(&path, b"older\n", b"new\n").unwrap_err();
         assert!(err.to_string().contains("changed on disk"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
-        write_fixed(&path, b"old\n", "new\n").unwrap();
+        write_fixed(&path, b"old\n", b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         let leftovers = std::fs::read_dir(&dir).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
@@ -622,9 +769,90 @@ mod tests {
         let path = dir.join("b.py");
         std::fs::write(&path, "old\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
-        write_fixed(&path, b"old\n", "new\n").unwrap();
+        write_fixed(&path, b"old\n", b"new\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o750);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_fixed_refuses_a_read_only_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.py");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_fixed(&path, b"old\n", b"new\n").unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A write by another process at each moment of `write_fixed` is kept: in place (`open`,
+    /// truncate, write: what most tools do), by replacing the file (an editor's atomic save), or
+    /// through a descriptor opened before `write_fixed` started.
+    #[test]
+    fn write_fixed_never_loses_a_concurrent_write() {
+        #[derive(Debug, Clone, Copy)]
+        enum How {
+            InPlace,
+            Replace,
+            OpenedBefore,
+        }
+        let phases = [
+            WritePhase::TempWritten,
+            WritePhase::Checked,
+            WritePhase::MovedAside,
+            WritePhase::Linked,
+        ];
+        for phase in phases {
+            for how in [How::InPlace, How::Replace, How::OpenedBefore] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("a.py");
+                std::fs::write(&path, "old\n").unwrap();
+                let mut early = Some(std::fs::OpenOptions::new().write(true).open(&path).unwrap());
+                let theirs = b"theirs\n";
+                let mut wrote = false;
+                let result = write_fixed_with(&path, b"old\n", b"new\n", &mut |p| {
+                    if p != phase {
+                        return;
+                    }
+                    wrote = true;
+                    match how {
+                        How::InPlace => std::fs::write(&path, theirs).unwrap(),
+                        How::Replace => {
+                            let t = dir.path().join("editor.tmp");
+                            std::fs::write(&t, theirs).unwrap();
+                            std::fs::rename(&t, &path).unwrap();
+                        }
+                        How::OpenedBefore => {
+                            let mut f = early.take().unwrap();
+                            f.set_len(0).unwrap();
+                            f.write_all(theirs).unwrap();
+                        }
+                    }
+                });
+                assert!(wrote);
+                let now = std::fs::read(&path).unwrap();
+                // At `Linked`, a write by path lands on the fixed file itself: later than the
+                // fix, so it wins, and the fix counts as written.
+                if matches!(
+                    (phase, how),
+                    (WritePhase::Linked, How::InPlace | How::Replace)
+                ) {
+                    assert!(result.is_ok(), "{phase:?} {how:?}: {result:?}");
+                } else {
+                    let err = result.expect_err(&format!("{phase:?} {how:?}"));
+                    assert!(err.to_string().contains("changed on disk"), "{err}");
+                }
+                assert_eq!(now, theirs, "{phase:?} {how:?}: their write is kept");
+                let left: Vec<_> = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect();
+                assert_eq!(left.len(), 1, "{phase:?} {how:?}: left behind {left:?}");
+            }
+        }
     }
 }

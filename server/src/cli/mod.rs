@@ -5,6 +5,7 @@
 //! same findings for the same file.
 
 pub mod check;
+pub mod encoding;
 pub mod output;
 pub mod prefilter;
 
@@ -125,8 +126,13 @@ pub fn main() {
                 0
             }
             None => {
-                let msg = crate::config::resolve_rule(&code).err().unwrap_or_default();
-                eprintln!("keylint: {msg}");
+                match crate::config::resolve_rule(&code) {
+                    Ok(codes) => eprintln!(
+                        "keylint: `{code}` is a prefix of several rules ({}); name one",
+                        codes.join(", ")
+                    ),
+                    Err(msg) => eprintln!("keylint: {msg}"),
+                }
                 2
             }
         },

@@ -100,37 +100,36 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
 }
 
 /// Whether a rule's findings point at a credential, whose text the code frame must not print.
-fn shows_secret(meta: &RuleMeta) -> bool {
+pub(crate) fn shows_secret(meta: &RuleMeta) -> bool {
     meta.cwe
         .iter()
         .any(|c| matches!(*c, "CWE-798" | "CWE-259" | "CWE-321" | "CWE-522"))
 }
 
-/// The line with the finding's characters masked (all but quotes and the first four), so that
-/// CI logs never carry a secret.
+/// The line with the finding's characters masked (all but quotes and the first four) when its
+/// rule points at a credential, and every other secret on the line too
+/// ([`crate::finding::source_line_secrets`]), so that CI logs never carry a secret.
 fn masked_line(f: &Report) -> String {
-    let end = if f.end_line == f.line {
-        f.end_column
-    } else {
-        usize::MAX
-    };
-    let mut shown = 0;
-    f.source_line
-        .chars()
-        .enumerate()
-        .map(|(i, c)| {
-            let col = i + 1;
+    let line = f.source_line.as_str();
+    let mut ranges = crate::finding::source_line_secrets(line);
+    if shows_secret(f.meta) {
+        let end = if f.end_line == f.line {
+            f.end_column
+        } else {
+            usize::MAX
+        };
+        let mut shown = 0;
+        for (col, (i, c)) in line.char_indices().enumerate().map(|(n, x)| (n + 1, x)) {
             if col < f.column || col >= end || matches!(c, '"' | '\'') || c.is_whitespace() {
-                return c;
+                continue;
             }
             shown += 1;
-            if shown <= 4 {
-                c
-            } else {
-                '*'
+            if shown > 4 {
+                ranges.push(i..i + c.len_utf8());
             }
-        })
-        .collect()
+        }
+    }
+    crate::finding::apply_mask(line, &ranges).into_owned()
 }
 
 struct Style {
@@ -191,11 +190,7 @@ pub fn write_text(
                 st.paint("2", &format!("[{}]", f.severity.as_str())),
                 f.message
             )?;
-            let line = if shows_secret(f.meta) {
-                masked_line(f)
-            } else {
-                f.source_line.clone()
-            };
+            let line = masked_line(f);
             let num = f.line.to_string();
             let pad = " ".repeat(num.len());
             let lead: String = line
@@ -490,6 +485,18 @@ mod tests {
             masked_line(&report(line, 11, 27)),
             "API_KEY = \"sk-l**********\"  # comment"
         );
+    }
+
+    #[test]
+    fn code_frames_mask_every_secret_on_the_line() {
+        let ghp = "ghp_4f9c2b7e8d1a6f3c9a0b4f9c2b7e8d1a6f3c";
+        // A KL303 finding (not a credential rule) on a line that also holds a key.
+        let line = format!("return str(e), 500, {{\"X-Token\": \"{ghp}\"}}");
+        let mut r = report(&line, 1, 7);
+        r.meta = &crate::rules::kl303_error_details_leaked::META;
+        let masked = masked_line(&r);
+        assert!(!masked.contains(ghp), "{masked}");
+        assert!(masked.starts_with("return str(e)"), "{masked}");
     }
 
     #[test]

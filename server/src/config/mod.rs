@@ -371,6 +371,10 @@ pub fn postprocess(
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.rule.code).cmp(&(b.range.start, b.range.end, b.rule.code))
     });
+    // The one exit of every reported finding (CLI and server): no message carries a key.
+    for f in &mut findings {
+        f.redact();
+    }
     findings
 }
 
@@ -493,10 +497,28 @@ pub fn parse_rule_list(list: &str) -> Result<Vec<&'static str>, String> {
     Ok(out)
 }
 
-/// One code or name (or `ALL`) → rule codes, with a suggestion when unknown.
+/// One code, name, code prefix (`KL2`: every `KL2xx` rule) or `ALL` → rule codes, with a
+/// suggestion when unknown.
 pub fn resolve_rule(item: &str) -> Result<Vec<&'static str>, String> {
     if item.eq_ignore_ascii_case("ALL") {
         return Ok(all_meta().into_iter().map(|m| m.code).collect());
+    }
+    let item = item.trim();
+    let is_prefix = item.len() < 5
+        && item.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("KL"))
+        && item[2..].bytes().all(|b| b.is_ascii_digit());
+    if is_prefix {
+        let codes: Vec<&'static str> = all_meta()
+            .into_iter()
+            .map(|m| m.code)
+            .filter(|c| {
+                c.get(..item.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(item))
+            })
+            .collect();
+        if !codes.is_empty() {
+            return Ok(codes);
+        }
     }
     match find_meta(item) {
         Some(m) => Ok(vec![m.code]),
@@ -654,5 +676,18 @@ mod tests {
             .unwrap_err()
             .contains("did you mean"));
         assert!(parse_rule_list("ALL").unwrap().contains(&"KL001"));
+    }
+
+    #[test]
+    fn rule_lists_take_code_prefixes() {
+        let kl2 = parse_rule_list("KL101,KL2").unwrap();
+        assert_eq!(kl2[0], "KL101");
+        assert!(kl2.len() > 2, "KL2 selects every KL2xx rule: {kl2:?}");
+        assert!(kl2[1..].iter().all(|c| c.starts_with("KL2")));
+        assert_eq!(parse_rule_list("kl30").unwrap().len(), 4);
+        assert_eq!(parse_rule_list("KL").unwrap().len(), all_meta().len());
+        assert!(parse_rule_list("KL9")
+            .unwrap_err()
+            .contains("unknown rule `KL9`"));
     }
 }

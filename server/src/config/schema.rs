@@ -269,7 +269,7 @@ fail-on = "error"
         assert_eq!(e.line, Some(4), "{e}");
         assert_eq!(e.key.as_deref(), Some("severity.hardcoded-secrets"));
         assert!(e.message.contains("did you mean `hardcoded-secret`"), "{e}");
-        let e = parse_str("[per-file-ignores]\n\"a/*\" = [\"KL101\"]\n\"b/*\" = [\"KL1\"]\n")
+        let e = parse_str("[per-file-ignores]\n\"a/*\" = [\"KL101\"]\n\"b/*\" = [\"KL1x\"]\n")
             .unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert_eq!(e.key.as_deref(), Some("per-file-ignores.b/*"));

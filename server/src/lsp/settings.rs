@@ -79,10 +79,16 @@ fn rules(v: Option<&Value>, warnings: &mut Vec<String>, key: &str) -> Option<Vec
     }
     let mut codes = Vec::new();
     for name in names {
-        match config::find_meta(&name) {
-            Some(m) if !codes.contains(&m.code) => codes.push(m.code),
-            Some(_) => {}
-            None => warnings.push(format!("`{key}`: no rule named `{name}`")),
+        // A code, a name or a code prefix (`KL2`), as in the CLI and the configuration.
+        match config::resolve_rule(&name) {
+            Ok(found) => {
+                for code in found {
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+            }
+            Err(_) => warnings.push(format!("`{key}`: no rule named `{name}`")),
         }
     }
     Some(codes)
@@ -243,5 +249,13 @@ mod tests {
         let (s, w) = Settings::from_value(&Value::Null);
         assert_eq!(s.select, None);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn rule_lists_take_code_prefixes() {
+        let (s, w) = Settings::from_value(&json!({"select": ["KL101", "KL2"]}));
+        assert!(w.is_empty(), "{w:?}");
+        let select = s.select.unwrap();
+        assert!(select.len() > 2 && select[1..].iter().all(|c| c.starts_with("KL2")));
     }
 }

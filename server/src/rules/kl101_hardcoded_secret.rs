@@ -105,9 +105,7 @@ impl Rule for HardcodedSecret {
                     continue;
                 }
                 seen.push(c.literal.byte_range());
-                if let Some(f) =
-                    judge(&c, in_dev, ctx).or_else(|| fstring_token(c.literal, in_dev, ctx))
-                {
+                if let Some(f) = judge(&c, in_dev, ctx).or_else(|| fstring_token(c.literal, ctx)) {
                     out.push(f);
                 }
                 continue;
@@ -131,7 +129,7 @@ impl Rule for HardcodedSecret {
             let Some(value) = syntax::string_value(node, ctx.src) else {
                 // An f-string: its literal parts can still hold a token
                 // (`f"https://api.example.com/{path}?key=AIza…"`). Reported without a fix.
-                if let Some(f) = fstring_token(node, in_dev, ctx) {
+                if let Some(f) = fstring_token(node, ctx) {
                     seen.push(node.byte_range());
                     out.push(f);
                 }
@@ -203,7 +201,7 @@ fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
 }
 
 /// A token format in the literal parts of an f-string.
-fn fstring_token(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+fn fstring_token(node: Node, ctx: &Ctx) -> Option<Finding> {
     if node.kind_str() != "string" {
         return None;
     }
@@ -214,11 +212,8 @@ fn fstring_token(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
         .find_map(|part| {
             secrets::token_format(&ctx.text(part), &ctx.settings.allowed_placeholders)
         })?;
-    let severity = if in_dev {
-        Severity::Hint
-    } else {
-        Severity::Error
-    };
+    // Only token formats reach here: a leaked key, in test code too.
+    let severity = Severity::Error;
     Some(
         Finding::new(
             &META,
@@ -486,7 +481,10 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     if format.is_none() && !named_secret {
         return None;
     }
-    let severity = if in_dev {
+    // A known token format is a leaked key even in test code (issue #13): only the other
+    // secrets there are hints.
+    let live_format = secrets::token_format(secret, allowed).is_some();
+    let severity = if in_dev && !live_format {
         Severity::Hint
     } else if format.is_some() || secrets::is_high_entropy(secret) {
         Severity::Error
