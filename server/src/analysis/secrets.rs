@@ -176,6 +176,25 @@ const NAMING_WORDS: &[&str] = &[
     "span",
     "char",
     "chars",
+    "check",
+    "checks",
+    "choices",
+    "options",
+    "scope",
+    "scopes",
+    "claim",
+    "claims",
+    "title",
+    "subject",
+    "body",
+    "description",
+    "heading",
+    "caption",
+    "tooltip",
+    "button",
+    "link",
+    "page",
+    "html",
 ];
 
 /// Words of a value that *names* a secret rather than being one (`"_password_reset_token"`,
@@ -393,7 +412,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An environment-variable-like value: `API_KEY`, `STRIPE_SECRET`.
 static ENV_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"^_*[A-Z][A-Z0-9]*(_+[A-Z0-9]+)+_*$").expect("valid regex"));
 
 /// A header-like value: `X-API-Key`, `Authorization`, `X-Auth-Token`.
 static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -803,6 +822,8 @@ mod tests {
             "PASSWORD_MIN_LENGTH",
             "token_start",
             "PASSWORD_HASHERS",
+            "JWT_BLACKLIST_TOKEN_CHECKS",
+            "auth_password_changed_title",
             "hashed_password",
             "password_hash",
             "AWS_ACCESS_KEY_ID",
@@ -835,6 +856,7 @@ mod tests {
             "keys/private.pem",
             "AKIAIOSFODNN7EXAMPLE",
             "_password_reset_token",
+            "__APP_INSTALL_MARKER__",
             "set-password",
             "access_token",
             "make.bat",
