@@ -15,7 +15,10 @@
 //! A value is a placeholder (never a secret) when it is empty or very short, contains white space,
 //! is a URL or a file path, looks like an environment-variable or header name, repeats one character,
 //! or carries a placeholder marker (`changeme`, `your-api-key-here`, `<API_KEY>`, `xxxx`, `${VAR}`,
-//! `%(x)s`, `{{ x }}`, `...`, `example`, `dummy`…), or is listed in `allowed-placeholders`.
+//! `%(x)s`, `{{ x }}`, `...`, `example`, `dummy`…), or is listed in `allowed-placeholders`
+//! ([`is_placeholder`]). Signing keys ([`is_signing_key_name`]) and passwords handed to credential
+//! APIs are live whatever they look like: for them only a recognisable placeholder is skipped
+//! ([`is_obvious_placeholder`]) — `"secret"`, `"blog"` and a passphrase are keys.
 
 use std::sync::LazyLock;
 
@@ -260,6 +263,10 @@ const NAME_VALUE_WORDS: &[&str] = &[
     "change",
     "forgot",
     "form",
+    "username",
+    "and",
+    "login",
+    "email",
 ];
 
 /// Does this name say it holds a secret? `extra` are configured extra secret words (lower case).
@@ -411,8 +418,12 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// An environment-variable-like value: `API_KEY`, `STRIPE_SECRET`.
-static ENV_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^_*[A-Z][A-Z0-9]*(_+[A-Z0-9]+)+_*$").expect("valid regex"));
+static ENV_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^_*[A-Z][A-Z0-9]*(_+[A-Z0-9]+)+_*$|^[A-Z]{2,}(PASSWORD|PASSWD|TOKEN|SECRET|APIKEY)$",
+    )
+    .expect("valid regex")
+});
 
 /// A header-like value: `X-API-Key`, `Authorization`, `X-Auth-Token`.
 static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -857,6 +868,8 @@ mod tests {
             "AKIAIOSFODNN7EXAMPLE",
             "_password_reset_token",
             "__APP_INSTALL_MARKER__",
+            "PGPASSWORD",
+            "username-password",
             "set-password",
             "access_token",
             "make.bat",
