@@ -153,12 +153,12 @@ fn suppressions_used_unused_and_by_name() {
     let (_, f) = findings(dir.path(), &[]);
     assert_eq!(
         brief(&f),
-        vec!["app.py:4:KL001:hint", "app.py:5:KL101:warning"],
+        vec!["app.py:4:KL001:hint", "app.py:5:KL101:error"],
         "a `#` in a string is no comment"
     );
     // KL001 can be turned off like any rule.
     let (_, f) = findings(dir.path(), &["--ignore", "KL001"]);
-    assert_eq!(brief(&f), vec!["app.py:5:KL101:warning"]);
+    assert_eq!(brief(&f), vec!["app.py:5:KL101:error"]);
 }
 
 #[test]

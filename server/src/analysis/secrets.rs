@@ -15,7 +15,10 @@
 //! A value is a placeholder (never a secret) when it is empty or very short, contains white space,
 //! is a URL or a file path, looks like an environment-variable or header name, repeats one character,
 //! or carries a placeholder marker (`changeme`, `your-api-key-here`, `<API_KEY>`, `xxxx`, `${VAR}`,
-//! `%(x)s`, `{{ x }}`, `...`, `example`, `dummy`…), or is listed in `allowed-placeholders`.
+//! `%(x)s`, `{{ x }}`, `...`, `example`, `dummy`…), or is listed in `allowed-placeholders`
+//! ([`is_placeholder`]). Signing keys ([`is_signing_key_name`]) and passwords handed to credential
+//! APIs are live whatever they look like: for them only a recognisable placeholder is skipped
+//! ([`is_obvious_placeholder`]) — `"secret"`, `"blog"` and a passphrase are keys.
 
 use std::sync::LazyLock;
 
@@ -58,6 +61,11 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
     "jwt",
     "hmac",
     "app",
+    "fernet",
+    "session",
+    "cipher",
+    "crypto",
+    "aes",
 ];
 
 /// Words after the secret word that say the name holds *about* the secret, not the secret itself.
@@ -171,6 +179,25 @@ const NAMING_WORDS: &[&str] = &[
     "span",
     "char",
     "chars",
+    "check",
+    "checks",
+    "choices",
+    "options",
+    "scope",
+    "scopes",
+    "claim",
+    "claims",
+    "title",
+    "subject",
+    "body",
+    "description",
+    "heading",
+    "caption",
+    "tooltip",
+    "button",
+    "link",
+    "page",
+    "html",
 ];
 
 /// Words of a value that *names* a secret rather than being one (`"_password_reset_token"`,
@@ -236,6 +263,10 @@ const NAME_VALUE_WORDS: &[&str] = &[
     "change",
     "forgot",
     "form",
+    "username",
+    "and",
+    "login",
+    "email",
 ];
 
 /// Does this name say it holds a secret? `extra` are configured extra secret words (lower case).
@@ -250,8 +281,86 @@ pub fn is_secret_name(name: &str, extra: &[String]) -> bool {
             && !words[..i]
                 .iter()
                 .any(|w| matches!(w.as_str(), "max" | "min" | "num" | "no" | "is" | "has" | "use" | "verify" | "check" | "forgot" | "hashed" | "hash" | "encrypted" | "masked" | "salted" | "fake" | "url"))
+            // `dynamodb_table_api_keys`, `API_KEYS_TABLE`: the name of a table (a queue, a bucket)
+            // that holds keys, not a key.
+            && !words
+                .iter()
+                .any(|w| RESOURCE_WORDS.contains(&w.as_str()))
     })
 }
+
+/// Words that make a name the name of a store of secrets, wherever they stand
+/// (`dynamodb_table_api_keys`, `token_bucket_size`, `SECRETS_QUEUE_URL`).
+const RESOURCE_WORDS: &[&str] = &[
+    "table",
+    "tables",
+    "bucket",
+    "queue",
+    "topic",
+    "collection",
+    "stream",
+    "dynamodb",
+    "ddb",
+];
+
+/// Does this secret-like name hold a key that signs or encrypts (`SECRET_KEY`, `app.secret_key`,
+/// `JWT_SECRET`, `SIGNING_KEY`, `FERNET_KEY`, `client_secret`)? Such a key is a live secret
+/// whatever its value: a weak one (`"secret"`, a 4-letter app name, a passphrase) is worse,
+/// not better, since anyone can forge sessions or tokens with it. Call only on secret-like names.
+pub fn is_signing_key_name(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    if words.len() == 1 && matches!(words[0].as_str(), "secret" | "secretkey") {
+        return true;
+    }
+    words.iter().enumerate().any(|(i, w)| {
+        let before = i.checked_sub(1).map(|j| words[j].as_str());
+        match w.as_str() {
+            "secretkey" => true,
+            "key" | "keys" => before.is_some_and(|b| SIGNING_QUALIFIERS.contains(&b)),
+            "secret" => before.is_some_and(|b| SECRET_SIGNERS.contains(&b)),
+            _ => false,
+        }
+    })
+}
+
+/// Qualifiers of `key` that make it a signing or encryption key (`secret key`, `JWT key`).
+const SIGNING_QUALIFIERS: &[&str] = &[
+    "secret",
+    "signing",
+    "jwt",
+    "hmac",
+    "fernet",
+    "encryption",
+    "session",
+    "cookie",
+    "csrf",
+    "app",
+    "master",
+    "cipher",
+    "crypto",
+    "aes",
+];
+
+/// Words before `secret` that make it a signing secret (`JWT_SECRET`, `SESSION_SECRET`,
+/// `webhook_secret`); `stripe_secret`, `client_secret` are credentials of another service.
+const SECRET_SIGNERS: &[&str] = &[
+    "jwt",
+    "app",
+    "session",
+    "signing",
+    "flask",
+    "cookie",
+    "csrf",
+    "hmac",
+    "token",
+    "auth",
+    "webhook",
+    "django",
+    "starlette",
+    "fastapi",
+    "access",
+    "refresh",
+];
 
 /// Index of the (last) word that makes the name secret.
 fn secret_word_index(words: &[String], extra: &[String]) -> Option<usize> {
@@ -309,8 +418,12 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// An environment-variable-like value: `API_KEY`, `STRIPE_SECRET`.
-static ENV_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$").expect("valid regex"));
+static ENV_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^_*[A-Z][A-Z0-9]*(_+[A-Z0-9]+)+_*$|^[A-Z]{2,}(PASSWORD|PASSWD|TOKEN|SECRET|APIKEY)$",
+    )
+    .expect("valid regex")
+});
 
 /// A header-like value: `X-API-Key`, `Authorization`, `X-Auth-Token`.
 static HEADER_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -372,6 +485,7 @@ pub fn warm_up() {
     let sample = "sk-live-4f9c2b7e8d1a6f3c9a0b";
     let _ = (
         PLACEHOLDER.is_match(sample),
+        OBVIOUS_PLACEHOLDER.is_match(sample),
         ENV_NAME.is_match(sample),
         HEADER_NAME.is_match(sample),
         PYTHON_PATH.is_match(sample),
@@ -385,6 +499,46 @@ pub fn warm_up() {
         let _ = re.find(sample);
     }
 }
+
+/// Recognisably a placeholder, and nothing else: the only values not reported where any literal is
+/// a live key (a signing key, the key parameter of a signing call, a password passed to a
+/// credential API). Empty or blank, `None`, the target's own name (`password="password"` names a
+/// form field), a marker (`changeme`, `your-…`, `<…>`, `xxxx`, `****`, `${VAR}`, `{{ x }}`,
+/// `%(x)s`, `...`, `example`, `dummy`, `placeholder`, `sample`, `redacted`, `not-set`,
+/// `insert-…`, `todo`, `fake-…`, `mock-…`), an environment-variable name, a file path or URL,
+/// a password hash, or a value listed in `allowed-placeholders`. Short, weak and spaced values
+/// (`"secret"`, `"blog"`, `"aaaaaaaa"`, `"correct horse battery staple"`) are **not** placeholders.
+pub fn is_obvious_placeholder(value: &str, name: &str, allowed: &[String]) -> bool {
+    let v = value.trim();
+    if v.is_empty() || allowed.iter().any(|a| a == v) {
+        return true;
+    }
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    if !name.is_empty() && squash(v) == squash(name) {
+        return true;
+    }
+    OBVIOUS_PLACEHOLDER.is_match(v)
+        || PASSWORD_HASH.is_match(v)
+        || ENV_NAME.is_match(v)
+        || PATH_OR_URL.is_match(v)
+}
+
+/// The markers of [`is_obvious_placeholder`].
+static OBVIOUS_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        change[-_\x20]?me | changeit | replace[-_\x20]?me | fill[-_\x20]?me | your[-_\x20]
+        | ^<.*>$ | xxxx | \*\*\*\* | \$\{ | \{\{ | %\( | \.\.\. | ^\$[A-Z_]+$
+        | example | dummy | placeholder | sample | redacted | not[-_\x20]?set | insert[-_\x20]
+        | ^(none|null|nil|undefined|todo|fixme|tbd)$ | ^(fake|mock)[-_]",
+    )
+    .expect("valid placeholder regex")
+});
 
 /// Is `value` a placeholder (or otherwise clearly not a secret)?
 pub fn is_placeholder(value: &str, allowed: &[String]) -> bool {
@@ -476,6 +630,20 @@ const FORMATS: &[(&str, TokenFormat)] = &[
         },
     ),
     (
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}",
+        TokenFormat {
+            label: "Slack webhook URL",
+            env: "SLACK_WEBHOOK_URL",
+        },
+    ),
+    (
+        r"discord(?:app)?\.com/api/webhooks/[0-9]{5,}/[A-Za-z0-9_-]{20,}",
+        TokenFormat {
+            label: "Discord webhook URL",
+            env: "DISCORD_WEBHOOK_URL",
+        },
+    ),
+    (
         r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
         TokenFormat {
             label: "JSON web token",
@@ -503,6 +671,8 @@ static FORMAT_PREFIXES: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
         "SG.",
         "-----BEGIN",
         "eyJ",
+        "hooks.slack.com/",
+        "/api/webhooks/",
     ])
     .expect("valid prefixes")
 });
@@ -547,8 +717,13 @@ pub fn url_credentials(value: &str, allowed: &[String]) -> Option<TokenFormat> {
     if local
         || password == user
         || PLACEHOLDER.is_match(&host)
-        || entropy(password) < 2.5
-        || is_placeholder(password, allowed)
+        // Long filler (`paaaaaaaaaaaaaaa`) is not a password; a short weak one (`toor`) is.
+        || (password.len() >= 12 && entropy(password) < 2.5)
+        || is_obvious_placeholder(password, user, allowed)
+        || matches!(
+            password.to_ascii_lowercase().as_str(),
+            "password" | "passwd" | "pass" | "pwd" | "secret" | "pw"
+        )
     {
         return None;
     }
@@ -679,6 +854,8 @@ mod tests {
             "PASSWORD_MIN_LENGTH",
             "token_start",
             "PASSWORD_HASHERS",
+            "JWT_BLACKLIST_TOKEN_CHECKS",
+            "auth_password_changed_title",
             "hashed_password",
             "password_hash",
             "AWS_ACCESS_KEY_ID",
@@ -711,6 +888,9 @@ mod tests {
             "keys/private.pem",
             "AKIAIOSFODNN7EXAMPLE",
             "_password_reset_token",
+            "__APP_INSTALL_MARKER__",
+            "PGPASSWORD",
+            "username-password",
             "set-password",
             "access_token",
             "make.bat",
@@ -728,6 +908,65 @@ mod tests {
             assert!(!is_placeholder(v, &[]), "{v:?} is not a placeholder");
         }
         assert!(is_placeholder("local-secret-1", &["local-secret-1".into()]));
+    }
+
+    #[test]
+    fn signing_keys_and_obvious_placeholders() {
+        for n in [
+            "SECRET_KEY",
+            "secret_key",
+            "JWT_SECRET",
+            "JWT_SECRET_KEY",
+            "SECRET",
+            "SESSION_SECRET",
+            "signing_key",
+            "FERNET_KEY",
+            "webhook_secret",
+        ] {
+            assert!(is_signing_key_name(n), "{n} signs");
+        }
+        for n in [
+            "stripe_secret",
+            "client_secret",
+            "API_KEY",
+            "password",
+            "GITHUB_TOKEN",
+        ] {
+            assert!(!is_signing_key_name(n), "{n} does not sign");
+        }
+        for n in [
+            "dynamodb_table_api_keys",
+            "API_KEYS_TABLE",
+            "token_bucket",
+            "SECRETS_QUEUE_URL",
+        ] {
+            assert!(!secret(n), "{n} names a store");
+        }
+        let obvious = |v: &str, name: &str| is_obvious_placeholder(v, name, &[]);
+        for (v, name) in [
+            ("", "SECRET_KEY"),
+            ("changeme", "SECRET_KEY"),
+            ("<your-key>", "SECRET_KEY"),
+            ("your-api-key-here", "API_KEY"),
+            ("xxxxxxxx", "SECRET_KEY"),
+            ("None", "SECRET_KEY"),
+            ("...", "SECRET_KEY"),
+            ("password", "password"),
+            ("api-key", "api_key"),
+            ("${JWT_SECRET}", "JWT_SECRET"),
+        ] {
+            assert!(obvious(v, name), "{v:?} for {name} is a placeholder");
+        }
+        for v in [
+            "secret",
+            "blog",
+            "aaaaaaaa",
+            "correct horse battery staple",
+            "dev",
+            "test",
+        ] {
+            assert!(!obvious(v, "SECRET_KEY"), "{v:?} is a live key");
+        }
     }
 
     #[test]
@@ -761,6 +1000,23 @@ mod tests {
         assert_eq!(
             u("https://userid:paaaaaaaaaaaaaaaaaaaaaaaaa@host.net"),
             None
+        );
+        assert_eq!(
+            u("mysql://root:toor@10.0.0.5/app"),
+            Some("password in a connection URL")
+        );
+        assert_eq!(u("postgresql://user:password@db.example.com/app"), None);
+        assert_eq!(
+            f("https://hooks.slack.com/services/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"),
+            Some("Slack webhook URL")
+        );
+        assert_eq!(
+            f("https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX"),
+            None
+        );
+        assert_eq!(
+            f("https://discord.com/api/webhooks/998877665544332211/Zr8-Lq2_Wm9xT4vB7nK1cP6yH3jD0sF5gA2eR8uI"),
+            Some("Discord webhook URL")
         );
         assert_eq!(f("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), None);
         assert_eq!(f("sk-abcdefghijklmnopqrstuvwxyz"), None);

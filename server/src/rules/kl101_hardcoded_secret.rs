@@ -41,6 +41,12 @@ struct Candidate<'t> {
     /// The literal is used as a key (`jwt.encode(payload, "…")`): any non-empty value is reported,
     /// placeholders included — a placeholder key in use is still a key anyone can read.
     strict: bool,
+    /// Any literal but a recognisable placeholder is reported
+    /// ([`secrets::is_obvious_placeholder`]): a password passed to a credential API
+    /// (`smtp.login(user, "…")`, `HTTPBasicAuth(u, "…")`, `connect(password="…")`).
+    live: bool,
+    /// A signing key whatever its name says (`KEY = "…"` next to `ALGORITHM = "HS256"`).
+    signing: bool,
     /// The variable the code already reads (`os.environ.get("FLASK_SECRET") or "…"`).
     env: Option<String>,
 }
@@ -100,6 +106,10 @@ impl Rule for HardcodedSecret {
                     out.push(f);
                 }
             }
+            if let Some(f) = key_constant(node, in_dev, ctx) {
+                out.push(f);
+                continue;
+            }
             if let Some(c) = candidate(node, ctx) {
                 if seen.contains(&c.literal.byte_range()) {
                     continue;
@@ -147,6 +157,8 @@ impl Rule for HardcodedSecret {
                 literal: node,
                 replace: node,
                 strict: false,
+                live: false,
+                signing: false,
                 env: None,
             };
             if let Some(f) = judge(&c, in_dev, ctx) {
@@ -195,6 +207,8 @@ fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
             literal,
             replace: literal,
             strict: false,
+            live: false,
+            signing: false,
             env: None,
         })
         .collect()
@@ -227,6 +241,54 @@ fn fstring_token(node: Node, ctx: &Ctx) -> Option<Finding> {
     )
 }
 
+/// The entry of [`KEY_PARAMS`] a callee matches (`callee == q` or ends with `.{q}`).
+fn key_param(callee: &str) -> Option<&'static (&'static str, usize, &'static str, &'static str)> {
+    KEY_PARAMS.iter().find(|(q, ..)| {
+        callee
+            .strip_suffix(*q)
+            .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+    })
+}
+
+/// `Fernet(KEY)`, `jwt.encode(p, KEY)` where `KEY` is a module-level string literal whose name does
+/// not say it is a secret (a secret-like name is reported where it is bound): the key is in the
+/// source all the same. Reported on the argument, without a fix.
+fn key_constant(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+    if node.kind_str() != "call" {
+        return None;
+    }
+    let callee = ctx.model.callee(node, ctx.src)?;
+    let &(name, index, keyword, _) = key_param(&callee)?;
+    let arg = syntax::positional_args(node)
+        .get(index)
+        .copied()
+        .or_else(|| syntax::keyword_arg(node, keyword, ctx.src))?;
+    if arg.kind_str() != "identifier" {
+        return None;
+    }
+    let constant = ctx.text(arg);
+    if is_secret_name(&constant)
+        || ctx.model.bindings.get(&constant) != Some(&crate::analysis::Binding::StrLiteral)
+    {
+        return None;
+    }
+    let severity = if in_dev {
+        Severity::Hint
+    } else {
+        Severity::Error
+    };
+    Some(
+        Finding::new(
+            &META,
+            arg.byte_range(),
+            format!(
+                "The key of `{name}` is `{constant}`, a string literal of this module; read it from the environment"
+            ),
+        )
+        .with_severity(severity),
+    )
+}
+
 /// The literal bound to a target by `node`, if `node` binds one.
 fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     let src = ctx.src;
@@ -247,12 +309,16 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             if sets_environment(node, ctx) {
                 env = Some(name.clone());
             }
+            // `KEY = "…"` in a module that also sets `ALGORITHM = "HS256"`: a JWT signing key.
+            let signing = left.kind_str() == "identifier" && jwt_key_constant(&name, ctx);
             Some(Candidate {
                 target: syntax::short_text(left, src).into_owned(),
                 name,
                 literal,
                 replace,
                 strict: false,
+                live: signing,
+                signing,
                 env,
             })
         }
@@ -279,16 +345,26 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                     literal,
                     replace: literal,
                     strict: false,
+                    live: true,
+                    signing: false,
                     env: Some("API_PASSWORD".into()),
                 });
             }
             let (literal, replace, env) = bound(value)?;
+            // `redis.Redis(password="…")`, `psycopg2.connect(password="…")`: a password handed
+            // to a client is live whatever it looks like.
+            let live = node
+                .parent()
+                .is_some_and(|p| p.kind_str() == "argument_list")
+                && is_password_name(&name);
             Some(Candidate {
                 target: format!("{name}="),
                 name,
                 literal,
                 replace,
                 strict: false,
+                live,
+                signing: false,
                 env,
             })
         }
@@ -302,6 +378,8 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 literal,
                 replace,
                 strict: false,
+                live: false,
+                signing: false,
                 env,
             })
         }
@@ -314,18 +392,20 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 literal,
                 replace,
                 strict: false,
+                live: false,
+                signing: false,
                 env,
             })
         }
         "call" => {
             // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
-            let callee = ctx.model.callee(node, src)?;
-            if let Some(&(name, index, keyword, env)) = KEY_PARAMS.iter().find(|(q, ..)| {
-                // `callee == q` or `callee` ends with `.{q}`, without formatting.
-                callee
-                    .strip_suffix(*q)
-                    .is_some_and(|head| head.is_empty() || head.ends_with('.'))
-            }) {
+            let callee = ctx.model.callee(node, src);
+            // `smtp.login(user, "…")` on a local `smtp`: the callee need not resolve.
+            if let Some(c) = credential_call(node, callee.as_deref(), ctx) {
+                return Some(c);
+            }
+            let callee = callee?;
+            if let Some(&(name, index, keyword, env)) = key_param(&callee) {
                 let arg = syntax::positional_args(node)
                     .get(index)
                     .copied()
@@ -337,6 +417,8 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                     literal,
                     replace: literal,
                     strict: true,
+                    live: false,
+                    signing: false,
                     env: None,
                 });
             }
@@ -362,6 +444,8 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 literal,
                 replace: node,
                 strict: false,
+                live: false,
+                signing: false,
                 env: Some(name),
             })
         }
@@ -374,6 +458,88 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         return None;
     }
     Some(candidate)
+}
+
+/// Constructors of HTTP credentials whose second positional argument (or `password=`) is a
+/// password: `requests.auth.HTTPBasicAuth("user", "…")`, `aiohttp.BasicAuth`, `httpx.BasicAuth`.
+const CREDENTIAL_CLASSES: &[&str] = &[
+    "HTTPBasicAuth",
+    "HTTPDigestAuth",
+    "HTTPProxyAuth",
+    "BasicAuth",
+    "DigestAuth",
+];
+
+/// A password handed to a credential API as the second positional argument:
+/// `HTTPBasicAuth("user", "…")` and `x.login(user, "…")` (`smtplib`, `imaplib`, `ftplib`,
+/// `poplib`'s `pass_` aside).
+fn credential_call<'t>(node: Node<'t>, callee: Option<&str>, ctx: &Ctx) -> Option<Candidate<'t>> {
+    let function = node.field("function")?;
+    let text;
+    let callee = match callee {
+        Some(c) => c,
+        None => {
+            text = ctx.text(function);
+            &text
+        }
+    };
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    let login = function.kind_str() == "attribute"
+        && function
+            .field("attribute")
+            .is_some_and(|a| ctx.text(a) == "login");
+    if !login && !CREDENTIAL_CLASSES.contains(&last) {
+        return None;
+    }
+    let args = syntax::positional_args(node);
+    let arg = match args.get(1) {
+        Some(a) => *a,
+        None if login => return None,
+        None => syntax::keyword_arg(node, "password", ctx.src)?,
+    };
+    let literal = Some(syntax::unparenthesize(arg)).filter(|n| syntax::is_string(*n))?;
+    let target = if login {
+        "login(…, password)".to_string()
+    } else {
+        format!("{last}(…, password)")
+    };
+    Some(Candidate {
+        target,
+        name: "password".into(),
+        literal,
+        replace: literal,
+        strict: false,
+        live: true,
+        signing: false,
+        env: None,
+    })
+}
+
+/// A name made of a password word (`password`, `db_password`, `passwd`, `pwd`).
+fn is_password_name(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    words.last().is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "password" | "passwd" | "pwd" | "passphrase" | "pass"
+        )
+    }) && is_secret_name(name)
+}
+
+/// `KEY = "…"`, `JWT_KEY`, `SIGNING = "…"` in a module that binds `ALGORITHM` (or
+/// `JWT_ALGORITHM`): the FastAPI way of writing a JWT signing key.
+fn jwt_key_constant(name: &str, ctx: &Ctx) -> bool {
+    let words = syntax::name_words(name);
+    let signing_words =
+        |w: &String| matches!(w.as_str(), "key" | "secret" | "jwt" | "signing" | "token");
+    if !words.last().is_some_and(|w| w == "key" || w == "secret")
+        || !words.iter().all(signing_words)
+    {
+        return false;
+    }
+    ["ALGORITHM", "JWT_ALGORITHM"]
+        .iter()
+        .any(|a| ctx.model.bindings.get(a).is_some())
 }
 
 /// The literal a value binds: the value itself, or the fallback of an `or`
@@ -471,10 +637,15 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let allowed = &ctx.settings.allowed_placeholders;
     let format = secrets::token_format(secret, allowed)
         .or_else(|| secrets::url_credentials(secret, allowed));
-    let named = secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
+    let named =
+        c.strict || c.live || secrets::is_secret_name(&c.name, &ctx.settings.extra_secret_names);
+    // A signing key (`SECRET_KEY`, `JWT_SECRET`, the key of `jwt.encode`): weak is worse.
+    let signing = c.strict || c.signing || (named && secrets::is_signing_key_name(&c.name));
     let named_secret = named
         && if c.strict {
             !secret.trim().is_empty() && !allowed.iter().any(|a| a == secret)
+        } else if c.live || signing {
+            !secrets::is_obvious_placeholder(secret, &c.name, allowed)
         } else {
             !secrets::is_placeholder(secret, allowed)
         };
@@ -486,7 +657,7 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     let live_format = secrets::token_format(secret, allowed).is_some();
     let severity = if in_dev && !live_format {
         Severity::Hint
-    } else if format.is_some() || secrets::is_high_entropy(secret) {
+    } else if format.is_some() || signing || secrets::is_high_entropy(secret) {
         Severity::Error
     } else {
         Severity::Warning

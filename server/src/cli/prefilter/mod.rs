@@ -63,6 +63,8 @@ pub enum Group {
     /// `key`: a [`Group::Name`] when the name around it says "key" with a qualifier
     /// (`signing_key`, `X-Auth-Key`, `MasterKey`): see [`is_key_qualifier`].
     Key,
+    /// `login`: keeps the file when it is a method called (`smtp.login(user, "…")`).
+    Login,
     /// `auth`: a [`Group::Name`] when it is the whole identifier (`requests.get(u, auth=(…))`).
     Auth,
     /// `debug` in a name or string (KL301).
@@ -157,6 +159,8 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("SG.", Group::Format, true),
     ("PRIVATE KEY", Group::Format, true),
     ("eyJ", Group::Format, true),
+    ("hooks.slack.com/", Group::Format, false),
+    ("/api/webhooks/", Group::Format, false),
     ("://", Group::Url, false),
     // Calls that take a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
     // `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers), the suppression comment (KL001)
@@ -165,6 +169,13 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("hmac", Group::KeyCall, false),
     ("fernet", Group::KeyCall, false),
     ("itsdangerous", Group::KeyCall, false),
+    // KL101's credential calls (`HTTPBasicAuth(user, "…")`, `x.login(user, "…")`) and the JWT
+    // key constant (`KEY = "…"` next to `ALGORITHM = "HS256"`).
+    ("BasicAuth", Group::KeyCall, true),
+    ("DigestAuth", Group::KeyCall, true),
+    ("HTTPProxyAuth", Group::KeyCall, true),
+    ("ALGORITHM", Group::KeyCall, true),
+    ("login", Group::Login, false),
     ("keylint", Group::Any, false),
     ("dynamodb", Group::Any, false),
     ("put_item", Group::Any, false),
@@ -364,6 +375,15 @@ impl Prefilter {
                 Group::Debug if named => marks[i] |= DEBUG,
                 Group::Format if token.kind == Kind::Str => return Some("token format"),
                 Group::KeyCall if code => return Some("key-taking call"),
+                Group::Login
+                    if code
+                        && token.text(bytes) == b"login"
+                        && i > 0
+                        && tokens[i - 1].is_op(bytes, b".")
+                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"(")) =>
+                {
+                    return Some("credential call")
+                }
                 // `scheme://user:password@host` in a string literal, as `secrets::url_credentials`
                 // reads it (escapes are not decoded, so `\x40` is no `@`); a literal with
                 // interpolation or escapes, or one that goes on in the next, may hold one.
@@ -588,11 +608,9 @@ fn line_may_have_findings(
                 continue;
             }
             if let Some(value) = bound_value(bytes, tokens, i) {
-                if value
-                    .iter()
-                    .enumerate()
-                    .any(|(j, s)| s.kind == Kind::Str && may_be_secret(bytes, s, value.get(j + 1)))
-                {
+                if value.iter().enumerate().any(|(j, s)| {
+                    s.kind == Kind::Str && may_be_secret(bytes, t, s, value.get(j + 1))
+                }) {
                     return Some("KL101 shape");
                 }
             }
@@ -705,19 +723,42 @@ fn bound_value<'a>(bytes: &[u8], tokens: &'a [Token], i: usize) -> Option<&'a [T
     Some(&rest[..end])
 }
 
-/// Whether a string literal token may hold a secret: its value is not certainly a placeholder by
-/// `secrets::is_placeholder` (with no allowed placeholders of the configuration: those only make
-/// more values placeholders). Strings with escapes or interpolation, and implicit concatenations
-/// (`"ab" "cd"`), may always.
-fn may_be_secret(bytes: &[u8], s: &Token, next: Option<&Token>) -> bool {
+/// Whether a string literal token bound to the name token `name` may hold a secret: its value is
+/// not certainly a placeholder by `secrets::is_placeholder` — or, for the names whose any value
+/// is live to KL101 (signing keys, passwords, `auth`), by `secrets::is_obvious_placeholder` —
+/// with no allowed placeholders of the configuration (those only make more values placeholders).
+/// Strings with escapes or interpolation, and implicit concatenations (`"ab" "cd"`), may always.
+fn may_be_secret(bytes: &[u8], name: &Token, s: &Token, next: Option<&Token>) -> bool {
+    use crate::analysis::secrets;
     if !s.plain || next.is_some_and(|n| n.kind == Kind::Str) {
         return true;
     }
     let Ok(value) = std::str::from_utf8(s.content(bytes)) else {
         return true;
     };
-    let (_, secret) = crate::analysis::secrets::split_scheme(value);
-    !crate::analysis::secrets::is_placeholder(secret, &[])
+    let (_, secret) = secrets::split_scheme(value);
+    let name = match name.kind {
+        Kind::Ident => name.text(bytes),
+        _ => name.content(bytes),
+    };
+    let Ok(name) = std::str::from_utf8(name) else {
+        return true;
+    };
+    let live = name == "auth"
+        || secrets::is_signing_key_name(name)
+        || crate::analysis::syntax::name_words(name)
+            .last()
+            .is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "password" | "passwd" | "pwd" | "passphrase" | "pass"
+                )
+            });
+    if live {
+        !secrets::is_obvious_placeholder(secret, "", &[])
+    } else {
+        !secrets::is_placeholder(secret, &[])
+    }
 }
 
 /// The name around `key` at `start..end` (letters, digits, `_`, `-`, `.`) has a word of
@@ -771,6 +812,29 @@ mod tests {
     }
 
     #[test]
+    fn keeps_kl101_live_secrets_and_credential_calls() {
+        let p = Prefilter::new(&[]);
+        // Weak signing keys are reported (`secrets::is_signing_key_name`).
+        assert!(p.keep(b"SECRET_KEY = 'secret'\n"));
+        assert!(p.keep(b"app.secret_key = 'blog'\n"));
+        assert!(p.keep(b"JWT_SECRET = 'a long pass phrase'\n"));
+        assert!(!p.keep(b"SECRET_KEY = 'changeme'\n"));
+        // A password handed to a client or to `auth=`.
+        assert!(p.keep(b"r = redis.Redis(password='abc')\n"));
+        assert!(p.keep(b"r = get(u, auth=('u', 'pw'))\n"));
+        assert!(p.keep(b"s.login(user, 'pw99')\n"));
+        assert!(!p.keep(b"def login(user): pass\n"));
+        assert!(p.keep(b"a = HTTPBasicAuth('u', 'pw99')\n"));
+        assert!(p.keep(b"KEY = 'abc'\nALGORITHM = 'HS256'\n"));
+        assert!(p.keep(
+            b"H = 'https://hooks.slack.com/services/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'\n"
+        ));
+        assert!(
+            p.keep(b"H = 'https://discord.com/api/webhooks/99887766/Zr8Lq2Wm9xT4vB7nK1cP6yH3jD'\n")
+        );
+    }
+
+    #[test]
     fn keys_need_a_qualifier_in_their_name() {
         let p = Prefilter::new(&[]);
         assert!(p.keep(b"def f(signing_key: str = 'x8Fq2LmZ'):\n    pass\n"));
@@ -787,8 +851,9 @@ mod tests {
     fn connection_urls_with_credentials() {
         let p = Prefilter::new(&[]);
         assert!(p.keep(b"DB = 'postgresql://app:Xk9q2LmZ7vR@db.internal/app'\n"));
-        // A password the rule would not report either (low entropy).
-        assert!(!p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
+        // A weak password on a remote host is still one; a placeholder is not.
+        assert!(p.keep(b"DB = 'postgresql://app:s3cr3t@db.internal/app'\n"));
+        assert!(!p.keep(b"DB = 'postgresql://app:password@db.internal/app'\n"));
         // With escapes, an `@` after the scheme keeps it (escapes are not decoded: `\x40` is none).
         assert!(!p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss\\x40host'\n"));
         assert!(p.keep(b"u = 'http://\\u00fcser:p\\u00e4ss@host'\n"));
@@ -840,7 +905,7 @@ mod tests {
         assert!(!p.keep(b"def check_token(self, user, token):\n    return make('x8Fq2LmZ')\n"));
         assert!(!p.keep(b"template = 'password_reset.html'\nx = token\n"));
         // Only the value bound counts, and only a secret name binds.
-        assert!(!p.keep(b"u = create_user(password='secret', email='someone@example.com')\n"));
+        assert!(!p.keep(b"u = create_user(password='changeme', email='someone@example.com')\n"));
         assert!(p.keep(b"u = create_user(email='someone@example.com', password='x8Fq2LmZ')\n"));
         assert!(!p.keep(b"secretary = models.ForeignKey('Employee', on_delete=CASCADE)\n"));
         assert!(!p.keep(b"password_reset_template = 'registration/x8Fq2LmZ.html'\n"));
