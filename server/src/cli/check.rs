@@ -86,6 +86,8 @@ pub struct CheckArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub adopt: super::baseline::AdoptArgs,
 }
 
 /// Counts of a run.
@@ -247,6 +249,9 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("keylint: {e}");
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(code) = super::baseline::apply(&args.adopt, &mut reports, &cwd, stats.errors) {
+        return code;
+    }
 
     let mut stdout = std::io::stdout().lock();
     let written = if args.diff {
@@ -532,6 +537,7 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
                     .any(|x| x.applicability == Applicability::Safe && x.workspace_ops.is_empty()),
                 source_line,
                 fingerprint,
+                related: super::sarif::related(src, &f.related),
             }
         })
         .collect();

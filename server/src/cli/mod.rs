@@ -4,9 +4,11 @@
 //! ([`crate::config::Config::options_for`] and [`crate::config::postprocess`]), so both report the
 //! same findings for the same file.
 
+pub mod baseline;
 pub mod check;
 pub mod output;
 pub mod prefilter;
+pub mod sarif;
 
 use std::io::Write;
 
@@ -82,6 +84,7 @@ pub fn write_rules(w: &mut impl Write, format: ListFormat) -> std::io::Result<()
                         "fix": m.fix.as_str(),
                         "summary": m.summary,
                         "cwe": m.cwe,
+                        "compliance": crate::rules::compliance(m.code).to_json(),
                         "url": output::rule_url(m),
                     })
                 })

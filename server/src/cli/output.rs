@@ -40,6 +40,8 @@ pub struct Report {
     pub source_line: String,
     /// Stable under unrelated edits: rule, normalised line text, ordinal among identical ones.
     pub fingerprint: String,
+    /// The key's path (where it entered, each call on the way), in the same file.
+    pub related: Vec<super::sarif::RelatedReport>,
 }
 
 /// The findings of one file; `path` as shown (relative to the working directory, `/`-separated).
@@ -62,6 +64,7 @@ pub struct JsonFinding<'a> {
     pub end_column: usize,
     pub message: &'a str,
     pub fixable: bool,
+    pub related: Vec<super::sarif::JsonRelated<'a>>,
 }
 
 pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
@@ -79,6 +82,7 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
                 end_column: f.end_column,
                 message: &f.message,
                 fixable: f.fixable,
+                related: super::sarif::json_related(&file.path, f),
             })
         })
         .collect();
@@ -203,6 +207,7 @@ pub fn write_text(
                 st.paint("34", "|"),
                 st.paint(severity_colour(f.severity), &"^".repeat(width))
             )?;
+            super::sarif::write_text_path(w, &file.path, f, num.len())?;
             writeln!(w)?;
         }
     }
@@ -343,6 +348,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                 for cwe in m.cwe {
                     tags.push(format!("external/cwe/{}", cwe.to_ascii_lowercase()));
                 }
+                tags.extend(crate::rules::compliance(m.code).tags());
                 properties.insert(
                     "security-severity".into(),
                     json!(security_severity(m.severity)),
@@ -368,7 +374,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
             let metas = &metas;
             file.findings.iter().map(move |f| {
                 let index = metas.iter().position(|m| m.code == f.meta.code);
-                json!({
+                let mut result = json!({
                     "ruleId": f.meta.code,
                     "ruleIndex": index,
                     "level": sarif_level(f.severity),
@@ -385,7 +391,9 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                         }
                     }],
                     "partialFingerprints": { "keylintFindingHash/v1": f.fingerprint },
-                })
+                });
+                super::sarif::add_path(&mut result, &uri(&file.path), f);
+                result
             })
         })
         .collect();
@@ -467,6 +475,7 @@ mod tests {
             safe_fix: false,
             source_line: line.to_string(),
             fingerprint: String::new(),
+            related: Vec::new(),
         }
     }
 
