@@ -276,3 +276,105 @@ fn rules_and_sarif_list_the_compliance_mapping() {
         assert!(tags.contains(&t), "{t} in {tags:?}");
     }
 }
+
+/// A safe fix (KL001: remove the unused suppression) and unsafe ones (KL101 → the environment,
+/// KL205 → `hmac.compare_digest`).
+const FIXABLE: &str = r#"import os
+
+RETRIES = 3  # keylint: ignore[KL101]
+
+from flask import Flask, abort, request
+
+app = Flask(__name__)
+API_TOKEN = os.environ["API_TOKEN"]
+API_KEY = "sk-live-4f9c2b7e8d1a6f3c9a0b"
+
+
+@app.before_request
+def check_key():
+    if request.headers.get("X-API-Key") != API_TOKEN:
+        abort(401)
+"#;
+
+#[test]
+fn show_fixes_lists_each_fix_and_what_fix_changed() {
+    let dir = project("");
+    let path = write(dir.path(), "app.py", FIXABLE);
+    // Without it, no fix line.
+    let run = keylint(dir.path(), &["check"]);
+    assert!(!run.stdout.contains("= fix"), "{}", run.stdout);
+
+    let run = keylint(dir.path(), &["check", "--show-fixes"]);
+    assert_eq!(run.code, 1);
+    let fix_lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("= fix"))
+        .collect();
+    assert!(
+        fix_lines.iter().any(|l| l.starts_with("= fix (safe): ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        fix_lines.iter().any(|l| l.starts_with("= fix (unsafe): ")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(SECRET));
+
+    // --diff --show-fixes: what would be fixed, nothing written.
+    let run = keylint(dir.path(), &["check", "--diff", "--show-fixes"]);
+    assert!(
+        run.stderr
+            .contains("Would fix 1 finding:\n- app.py:\n    1 × KL001 (unused-suppression)\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), FIXABLE);
+
+    // --fix --unsafe-fixes --show-fixes: the summary, per file and rule.
+    let run = keylint(
+        dir.path(),
+        &["check", "--fix", "--unsafe-fixes", "--show-fixes"],
+    );
+    assert!(
+        run.stderr.contains(
+            "Fixed 3 findings:\n- app.py:\n    1 × KL001 (unused-suppression)\n    1 × KL101 (hardcoded-secret)\n    1 × KL205 (insecure-key-compare)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert!(fixed.contains("hmac.compare_digest") && !fixed.contains("# keylint"));
+}
+
+#[test]
+fn statistics_count_findings_and_fixable_ones_per_rule() {
+    let dir = project("");
+    write(dir.path(), "app.py", FIXABLE);
+    write(
+        dir.path(),
+        "b.py",
+        "TOKEN = \"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+    );
+    let run = keylint(dir.path(), &["check", "--statistics"]);
+    assert_eq!(run.code, 1);
+    let rows: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            vec!["1", "KL001", "unused-suppression", "1", "fixable"],
+            vec!["2", "KL101", "hardcoded-secret", "2", "fixable"],
+            vec!["1", "KL205", "insecure-key-compare", "1", "fixable"],
+        ],
+        "{}",
+        run.stdout
+    );
+}

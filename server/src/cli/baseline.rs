@@ -297,6 +297,7 @@ mod tests {
             source_line: line.to_string(),
             fingerprint: String::new(),
             related: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 

@@ -86,6 +86,10 @@ pub struct CheckArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// List the fix each finding offers under its code frame; with `--fix` or `--diff`, also
+    /// the findings fixed, per file and rule.
+    #[arg(long)]
+    pub show_fixes: bool,
     #[command(flatten)]
     pub adopt: super::baseline::AdoptArgs,
 }
@@ -249,6 +253,12 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("keylint: {e}");
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    if !args.show_fixes {
+        reports
+            .iter_mut()
+            .flat_map(|r| &mut r.findings)
+            .for_each(|f| f.fixes.clear());
+    }
     if let Some(code) = super::baseline::apply(&args.adopt, &mut reports, &cwd, stats.errors) {
         return code;
     }
@@ -290,6 +300,13 @@ pub fn run(args: CheckArgs) -> i32 {
             r
         }
     };
+    let written = written.and_then(|()| {
+        if args.show_fixes && (args.fix || args.diff) {
+            super::show_fixes::write_fixed(&mut std::io::stderr(), &reports, args.diff)
+        } else {
+            Ok(())
+        }
+    });
     if let Err(err) = written {
         if err.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("keylint: cannot write the report: {err}");
@@ -456,6 +473,7 @@ fn process(
         .collect();
     let mut fixes = 0;
     let mut diff = None;
+    let mut fixed_rules = Vec::new();
     if mode.fix {
         if let Some(fixed) = config::fix_all(
             original,
@@ -466,6 +484,7 @@ fn process(
             mode.include_unsafe,
         ) {
             fixes = fixed.fixes;
+            fixed_rules = super::show_fixes::fixed(&analysis, &fixed.analysis);
             if !mode.write {
                 diff = Some(
                     similar::TextDiff::from_lines(original, &fixed.text)
@@ -482,13 +501,16 @@ fn process(
                     Err(e) => {
                         errors.push(format!("{shown}: not fixed: {e}"));
                         fixes = 0;
+                        fixed_rules.clear();
                     }
                 }
             }
         }
     }
+    let mut report = report(shown, &doc, &analysis);
+    report.fixed = fixed_rules;
     Outcome::Checked {
-        report: report(shown, &doc, &analysis),
+        report,
         fixes,
         diff,
         errors,
@@ -538,10 +560,15 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
                 source_line,
                 fingerprint,
                 related: super::sarif::related(src, &f.related),
+                fixes: super::show_fixes::notes(f),
             }
         })
         .collect();
-    FileReport { path, findings }
+    FileReport {
+        path,
+        findings,
+        fixed: Vec::new(),
+    }
 }
 
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -9,6 +9,7 @@ pub mod check;
 pub mod output;
 pub mod prefilter;
 pub mod sarif;
+pub mod show_fixes;
 
 use std::io::Write;
 

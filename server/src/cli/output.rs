@@ -42,6 +42,8 @@ pub struct Report {
     pub fingerprint: String,
     /// The key's path (where it entered, each call on the way), in the same file.
     pub related: Vec<super::sarif::RelatedReport>,
+    /// The fixes offered, listed under the code frame (only with `--show-fixes`).
+    pub fixes: Vec<super::show_fixes::FixNote>,
 }
 
 /// The findings of one file; `path` as shown (relative to the working directory, `/`-separated).
@@ -49,6 +51,8 @@ pub struct Report {
 pub struct FileReport {
     pub path: String,
     pub findings: Vec<Report>,
+    /// With `--fix`/`--diff`: the findings the fixes removed, per rule.
+    pub fixed: Vec<(&'static RuleMeta, usize)>,
 }
 
 /// The stable JSON schema of one finding.
@@ -208,6 +212,7 @@ pub fn write_text(
                 st.paint(severity_colour(f.severity), &"^".repeat(width))
             )?;
             super::sarif::write_text_path(w, &file.path, f, num.len())?;
+            super::show_fixes::write_notes(w, f, num.len())?;
             writeln!(w)?;
         }
     }
@@ -476,6 +481,7 @@ mod tests {
             source_line: line.to_string(),
             fingerprint: String::new(),
             related: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
