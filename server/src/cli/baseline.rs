@@ -172,16 +172,12 @@ pub fn read(file: &Path) -> Result<Baseline, String> {
 /// Each entry matches one finding (two equal lines need two entries).
 pub fn filter(reports: &mut [FileReport], baseline: &Baseline, cwd: &Path, file: &Path) -> usize {
     let base = base_dir(file);
-    let mut left: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut left: HashMap<(String, String, String), usize> = HashMap::new();
     for e in &baseline.findings {
         *left
-            .entry((e.rule.as_str(), e.file.as_str(), e.fingerprint.as_str()))
+            .entry((e.rule.clone(), e.file.clone(), e.fingerprint.clone()))
             .or_default() += 1;
     }
-    let mut left: HashMap<(String, String, String), usize> = left
-        .into_iter()
-        .map(|((a, b, c), n)| ((a.to_string(), b.to_string(), c.to_string()), n))
-        .collect();
     let mut removed = 0;
     for r in reports.iter_mut() {
         let rel = relative_to(&r.path, cwd, &base);
