@@ -15,6 +15,7 @@ import {
   MIN_SERVER_VERSION,
   parseVersion,
   Probe,
+  pythonEnvPrefixes,
   readSettings,
   serverOverrides,
   resolveBinary,
@@ -38,9 +39,33 @@ const probe: Probe = {
   pathDirs(): string[] {
     return (process.env.PATH ?? "").split(path.delimiter).filter((d) => d.length > 0);
   },
+  pythonEnvs: () => pythonEnvs,
   join: (...parts: string[]) => path.join(...parts),
   platform: process.platform,
 };
+
+/** Set before each resolution (the selected interpreter may change between restarts). */
+let pythonEnvs: string[] = [];
+
+/** The Python interpreter the Python extension selected, if it is installed; else the setting. */
+async function selectedInterpreter(): Promise<string | undefined> {
+  try {
+    const python = vscode.extensions.getExtension("ms-python.python");
+    if (python) {
+      const api = python.isActive ? python.exports : await python.activate();
+      const envPath = api?.environments?.getActiveEnvironmentPath?.();
+      const env = envPath ? await api.environments.resolveEnvironment(envPath) : undefined;
+      const exe: unknown = env?.executable?.uri?.fsPath ?? envPath?.path;
+      if (typeof exe === "string" && exe.length > 0) {
+        return exe;
+      }
+    }
+  } catch {
+    // No Python extension, or an API of another shape: fall back to the setting.
+  }
+  const setting = vscode.workspace.getConfiguration("python").get<string>("defaultInterpreterPath");
+  return setting && setting !== "python" ? setting : undefined;
+}
 
 function currentSettings(): Settings {
   const c = vscode.workspace.getConfiguration("keylint");
@@ -66,6 +91,13 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   if (!settings.enable) {
     return;
   }
+  pythonEnvs = pythonEnvPrefixes(
+    await selectedInterpreter(),
+    process.env,
+    (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    path.join,
+    path.dirname,
+  );
   const resolution = resolveBinary(settings.path, context.extensionPath, probe);
   if (resolution.kind === "missing") {
     const pick = await vscode.window.showErrorMessage(resolution.message, "Open settings");

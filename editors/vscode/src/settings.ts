@@ -79,17 +79,55 @@ export interface Probe {
   isExecutable(path: string): boolean;
   /** Directories of the PATH environment variable. */
   pathDirs(): string[];
+  /**
+   * Prefixes of the Python environments of the workspace, most specific first: the interpreter the
+   * Python extension selected, `VIRTUAL_ENV`, `CONDA_PREFIX`, the workspace's `.venv`/`venv`. A
+   * `pip install keylint` puts the binary in `<prefix>/bin` (`<prefix>\Scripts` on Windows).
+   */
+  pythonEnvs(): string[];
   join(...parts: string[]): string;
   platform: string;
 }
 
 export type Resolution =
-  | { kind: "found"; command: string; origin: "setting" | "bundled" | "path" }
+  | { kind: "found"; command: string; origin: "setting" | "bundled" | "python-env" | "path" }
   | { kind: "missing"; message: string };
 
 /**
+ * The Python environment prefixes to look in, most specific first, without duplicates:
+ * `interpreter` is the Python executable the Python extension selected (or the
+ * `python.defaultInterpreterPath` setting), `<prefix>/bin/python` or `<prefix>\python.exe`.
+ */
+export function pythonEnvPrefixes(
+  interpreter: string | undefined,
+  env: Record<string, string | undefined>,
+  workspaceDirs: string[],
+  join: (...parts: string[]) => string,
+  dirname: (p: string) => string,
+): string[] {
+  const out: string[] = [];
+  const add = (p: string | undefined) => {
+    if (p && !out.includes(p)) out.push(p);
+  };
+  if (interpreter && /[\\/]/.test(interpreter)) {
+    const dir = dirname(interpreter);
+    // <prefix>/bin/python (POSIX) or <prefix>/Scripts/python.exe (a Windows venv): the prefix;
+    // <prefix>/python.exe (a Windows base install): its directory.
+    add(/[\\/](bin|Scripts)$/.test(dir) ? dirname(dir) : dir);
+  }
+  add(env.VIRTUAL_ENV);
+  add(env.CONDA_PREFIX);
+  for (const ws of workspaceDirs) {
+    add(join(ws, ".venv"));
+    add(join(ws, "venv"));
+  }
+  return out;
+}
+
+/**
  * Which binary to run: the `keylint.path` setting if set (it must exist), else the binary bundled
- * in the extension (`bin/keylint`), else `keylint` on PATH.
+ * in the extension (`bin/keylint`, built for the platform the extension was packaged on), else a
+ * pip-installed `keylint` in the workspace's Python environment, else `keylint` on PATH.
  */
 export function resolveBinary(setting: string, extensionDir: string, probe: Probe): Resolution {
   const exe = probe.platform === "win32" ? "keylint.exe" : "keylint";
@@ -106,6 +144,13 @@ export function resolveBinary(setting: string, extensionDir: string, probe: Prob
   if (probe.isExecutable(bundled)) {
     return { kind: "found", command: bundled, origin: "bundled" };
   }
+  const scripts = probe.platform === "win32" ? "Scripts" : "bin";
+  for (const prefix of probe.pythonEnvs()) {
+    const candidate = probe.join(prefix, scripts, exe);
+    if (probe.isExecutable(candidate)) {
+      return { kind: "found", command: candidate, origin: "python-env" };
+    }
+  }
   for (const dir of probe.pathDirs()) {
     const candidate = probe.join(dir, exe);
     if (probe.isExecutable(candidate)) {
@@ -115,7 +160,7 @@ export function resolveBinary(setting: string, extensionDir: string, probe: Prob
   return {
     kind: "missing",
     message:
-      "The keylint binary was not found. Install it with `cargo install --path server` from the keylint repository (or put it on PATH), or set keylint.path.",
+      "The keylint binary was not found. Install it into the project's Python environment with `pip install keylint` (or `pip install .` from the keylint repository), put it on PATH, or set keylint.path.",
   };
 }
 
@@ -141,7 +186,7 @@ export function isAtLeast(version: [number, number, number], minimum: string): b
 
 /** The message shown when the binary answers with a version older than the extension needs. */
 export function tooOldMessage(found: string, command: string): string {
-  return `keylint ${found} at ${command} is older than ${MIN_SERVER_VERSION}, which this extension needs. Update it (cargo install --path server) or set keylint.path to a newer binary.`;
+  return `keylint ${found} at ${command} is older than ${MIN_SERVER_VERSION}, which this extension needs. Update it (pip install -U keylint, or cargo install --path server) or set keylint.path to a newer binary.`;
 }
 
 /** Arguments of the server process (the language client appends `--stdio` itself). */

@@ -4,18 +4,25 @@ import {
   isAtLeast,
   parseVersion,
   Probe,
+  pythonEnvPrefixes,
   readSettings,
   resolveBinary,
   serverArgs,
   serverOverrides,
 } from "../src/settings";
 
-function fakeProbe(executables: string[], pathDirs: string[] = ["/usr/bin", "/opt/bin"]): Probe {
+function fakeProbe(
+  executables: string[],
+  pathDirs: string[] = ["/usr/bin", "/opt/bin"],
+  pythonEnvs: string[] = ["/ws/.venv"],
+  platform = "linux",
+): Probe {
   return {
     isExecutable: (p) => executables.includes(p),
     pathDirs: () => pathDirs,
+    pythonEnvs: () => pythonEnvs,
     join: (...parts) => parts.join("/"),
-    platform: "linux",
+    platform,
   };
 }
 
@@ -65,7 +72,47 @@ test("PATH is searched in order", () => {
 test("nothing found gives an install hint", () => {
   const r = resolveBinary("", "/ext", fakeProbe([]));
   assert.equal(r.kind, "missing");
-  assert.match(r.kind === "missing" ? r.message : "", /cargo install/);
+  assert.match(r.kind === "missing" ? r.message : "", /pip install keylint/);
+});
+
+test("a pip-installed keylint in the Python environment is found with no setting", () => {
+  const r = resolveBinary("", "/ext", fakeProbe(["/ws/.venv/bin/keylint"], []));
+  assert.deepEqual(r, { kind: "found", command: "/ws/.venv/bin/keylint", origin: "python-env" });
+});
+
+test("bundled, then the Python environment, then PATH", () => {
+  const all = ["/ext/bin/keylint", "/ws/.venv/bin/keylint", "/usr/bin/keylint"];
+  assert.deepEqual(resolveBinary("", "/ext", fakeProbe(all)), {
+    kind: "found",
+    command: "/ext/bin/keylint",
+    origin: "bundled",
+  });
+  assert.deepEqual(resolveBinary("", "/ext", fakeProbe(all.slice(1))), {
+    kind: "found",
+    command: "/ws/.venv/bin/keylint",
+    origin: "python-env",
+  });
+  assert.deepEqual(resolveBinary("", "/ext", fakeProbe(all.slice(2))), {
+    kind: "found",
+    command: "/usr/bin/keylint",
+    origin: "path",
+  });
+});
+
+test("a Windows venv keeps its binary in Scripts", () => {
+  const r = resolveBinary("", "C:/ext", fakeProbe(["C:/ws/.venv/Scripts/keylint.exe"], [], ["C:/ws/.venv"], "win32"));
+  assert.deepEqual(r, { kind: "found", command: "C:/ws/.venv/Scripts/keylint.exe", origin: "python-env" });
+});
+
+test("Python environment prefixes: the selected interpreter first, then the environment, then the workspace", () => {
+  const join = (...p: string[]) => p.join("/");
+  const dirname = (p: string) => p.replace(/[\\/][^\\/]*$/, "");
+  assert.deepEqual(
+    pythonEnvPrefixes("/home/u/proj/.venv/bin/python", { VIRTUAL_ENV: "/other/venv" }, ["/home/u/proj"], join, dirname),
+    ["/home/u/proj/.venv", "/other/venv", "/home/u/proj/venv"],
+  );
+  assert.deepEqual(pythonEnvPrefixes("C:\\Python312\\python.exe", {}, [], join, dirname), ["C:\\Python312"]);
+  assert.deepEqual(pythonEnvPrefixes("python", { CONDA_PREFIX: "/opt/conda" }, [], join, dirname), ["/opt/conda"]);
 });
 
 test("versions", () => {

@@ -87,6 +87,12 @@ pub struct CheckArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// List the fix each finding offers under its code frame; with `--fix` or `--diff`, also
+    /// the findings fixed, per file and rule.
+    #[arg(long)]
+    pub show_fixes: bool,
+    #[command(flatten)]
+    pub adopt: super::baseline::AdoptArgs,
 }
 
 /// Counts of a run.
@@ -254,6 +260,15 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("keylint: {e}");
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    if !args.show_fixes {
+        reports
+            .iter_mut()
+            .flat_map(|r| &mut r.findings)
+            .for_each(|f| f.fixes.clear());
+    }
+    if let Some(code) = super::baseline::apply(&args.adopt, &mut reports, &cwd, stats.errors) {
+        return code;
+    }
 
     let mut stdout = std::io::stdout().lock();
     let written = if args.diff {
@@ -292,6 +307,13 @@ pub fn run(args: CheckArgs) -> i32 {
             r
         }
     };
+    let written = written.and_then(|()| {
+        if args.show_fixes && (args.fix || args.diff) {
+            super::show_fixes::write_fixed(&mut std::io::stderr(), &reports, args.diff)
+        } else {
+            Ok(())
+        }
+    });
     if let Err(err) = written {
         if err.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("keylint: cannot write the report: {err}");
@@ -460,6 +482,7 @@ fn process(
         .collect();
     let mut fixes = 0;
     let mut diff = None;
+    let mut fixed_rules = Vec::new();
     if mode.fix {
         if let Some(fixed) = config::fix_all(
             original,
@@ -470,6 +493,7 @@ fn process(
             mode.include_unsafe,
         ) {
             fixes = fixed.fixes;
+            fixed_rules = super::show_fixes::fixed(&analysis, &fixed.analysis);
             if !mode.write {
                 diff = Some(masked_diff(
                     &shown,
@@ -488,13 +512,16 @@ fn process(
                     Err(e) => {
                         errors.push(format!("{shown}: not fixed: {e}"));
                         fixes = 0;
+                        fixed_rules.clear();
                     }
                 }
             }
         }
     }
+    let mut report = report(shown, &doc, &analysis);
+    report.fixed = fixed_rules;
     Outcome::Checked {
-        report: report(shown, &doc, &analysis),
+        report,
         fixes,
         diff,
         errors,
@@ -605,10 +632,16 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
                     .any(|x| x.applicability == Applicability::Safe && x.workspace_ops.is_empty()),
                 source_line,
                 fingerprint,
+                related: super::sarif::related(src, &f.related),
+                fixes: super::show_fixes::notes(f),
             }
         })
         .collect();
-    FileReport { path, findings }
+    FileReport {
+        path,
+        findings,
+        fixed: Vec::new(),
+    }
 }
 
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);

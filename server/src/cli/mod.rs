@@ -4,10 +4,13 @@
 //! ([`crate::config::Config::options_for`] and [`crate::config::postprocess`]), so both report the
 //! same findings for the same file.
 
+pub mod baseline;
 pub mod check;
 pub mod encoding;
 pub mod output;
 pub mod prefilter;
+pub mod sarif;
+pub mod show_fixes;
 
 use std::io::Write;
 
@@ -83,6 +86,7 @@ pub fn write_rules(w: &mut impl Write, format: ListFormat) -> std::io::Result<()
                         "fix": m.fix.as_str(),
                         "summary": m.summary,
                         "cwe": m.cwe,
+                        "compliance": crate::rules::compliance(m.code).to_json(),
                         "url": output::rule_url(m),
                     })
                 })

@@ -40,6 +40,10 @@ pub struct Report {
     pub source_line: String,
     /// Stable under unrelated edits: rule, normalised line text, ordinal among identical ones.
     pub fingerprint: String,
+    /// The key's path (where it entered, each call on the way), in the same file.
+    pub related: Vec<super::sarif::RelatedReport>,
+    /// The fixes offered, listed under the code frame (only with `--show-fixes`).
+    pub fixes: Vec<super::show_fixes::FixNote>,
 }
 
 /// The findings of one file; `path` as shown (relative to the working directory, `/`-separated).
@@ -47,6 +51,8 @@ pub struct Report {
 pub struct FileReport {
     pub path: String,
     pub findings: Vec<Report>,
+    /// With `--fix`/`--diff`: the findings the fixes removed, per rule.
+    pub fixed: Vec<(&'static RuleMeta, usize)>,
 }
 
 /// The stable JSON schema of one finding.
@@ -66,6 +72,7 @@ pub struct JsonFinding<'a> {
     /// The fix offered, if any: `{"applicability": "safe"}` (applied by `--fix`) or `"unsafe"`
     /// (only with `--unsafe-fixes` / `unsafe-fixes = true`).
     pub fix: Option<JsonFix>,
+    pub related: Vec<super::sarif::JsonRelated<'a>>,
 }
 
 /// The fix of a finding in the JSON output.
@@ -92,6 +99,7 @@ pub fn write_json(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> {
                 fix: f.fixable.then_some(JsonFix {
                     applicability: if f.safe_fix { "safe" } else { "unsafe" },
                 }),
+                related: super::sarif::json_related(&file.path, f),
             })
         })
         .collect();
@@ -211,6 +219,8 @@ pub fn write_text(
                 st.paint("34", "|"),
                 st.paint(severity_colour(f.severity), &"^".repeat(width))
             )?;
+            super::sarif::write_text_path(w, &file.path, f, num.len())?;
+            super::show_fixes::write_notes(w, f, num.len())?;
             writeln!(w)?;
         }
     }
@@ -351,6 +361,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                 for cwe in m.cwe {
                     tags.push(format!("external/cwe/{}", cwe.to_ascii_lowercase()));
                 }
+                tags.extend(crate::rules::compliance(m.code).tags());
                 properties.insert(
                     "security-severity".into(),
                     json!(security_severity(m.severity)),
@@ -376,7 +387,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
             let metas = &metas;
             file.findings.iter().map(move |f| {
                 let index = metas.iter().position(|m| m.code == f.meta.code);
-                json!({
+                let mut result = json!({
                     "ruleId": f.meta.code,
                     "ruleIndex": index,
                     "level": sarif_level(f.severity),
@@ -393,7 +404,9 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                         }
                     }],
                     "partialFingerprints": { "keylintFindingHash/v1": f.fingerprint },
-                })
+                });
+                super::sarif::add_path(&mut result, &uri(&file.path), f);
+                result
             })
         })
         .collect();
@@ -475,6 +488,8 @@ mod tests {
             safe_fix: false,
             source_line: line.to_string(),
             fingerprint: String::new(),
+            related: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 

@@ -188,3 +188,207 @@ pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
 pub fn all_meta() -> impl Iterator<Item = &'static RuleMeta> {
     all().iter().map(|r| r.meta())
 }
+
+/// A control of a compliance framework that a rule's findings bear on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Control {
+    /// `8.3.2`, `CC6.1`, `API8`.
+    pub id: &'static str,
+    /// The control's title, short.
+    pub title: &'static str,
+    /// `false`: the finding is what the control requires to be absent (a hard-coded credential
+    /// against PCI-DSS 8.6.2). `true`: a *related control* — the mapping is an interpretation
+    /// (an auditor may see the finding as evidence for or against it, the control does not name it).
+    pub related: bool,
+}
+
+/// The compliance mapping of a rule: OWASP API Security Top 10 (2023), PCI-DSS v4.0 and SOC 2
+/// (AICPA Trust Services Criteria, 2017, revised points of focus 2022). Listed in each rule's docs
+/// (`## Compliance`), in SARIF `properties.tags` and in `keylint rules --output-format json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Compliance {
+    pub owasp_api: &'static [Control],
+    pub pci_dss: &'static [Control],
+    pub soc2: &'static [Control],
+}
+
+const fn c(id: &'static str, title: &'static str, related: bool) -> Control {
+    Control { id, title, related }
+}
+
+const API1: Control = c("API1", "Broken Object Level Authorization", false);
+const API2: Control = c("API2", "Broken Authentication", false);
+const API3: Control = c("API3", "Broken Object Property Level Authorization", false);
+const API4: Control = c("API4", "Unrestricted Resource Consumption", false);
+const API7: Control = c("API7", "Server Side Request Forgery", false);
+const API8: Control = c("API8", "Security Misconfiguration", false);
+const API10: Control = c("API10", "Unsafe Consumption of APIs", false);
+
+const PCI_2_2_4: Control = c(
+    "2.2.4",
+    "Only necessary services, protocols, daemons and functions are enabled",
+    true,
+);
+const PCI_6_2_4: Control = c(
+    "6.2.4",
+    "Software engineering techniques prevent or mitigate common software attacks",
+    true,
+);
+const PCI_8_3_2: Control = c(
+    "8.3.2",
+    "Strong cryptography renders all authentication factors unreadable during transmission and storage",
+    false,
+);
+const PCI_8_3_2_RELATED: Control = Control {
+    related: true,
+    ..PCI_8_3_2
+};
+const PCI_8_6_2: Control = c(
+    "8.6.2",
+    "Passwords/passphrases of application and system accounts are not hard coded in scripts, configuration files or source code",
+    true,
+);
+const PCI_10_3_1: Control = c("10.3.1", "Read access to audit log files is limited", true);
+
+const CC6_1: Control = c(
+    "CC6.1",
+    "Logical access security over protected information assets",
+    true,
+);
+const CC6_7: Control = c(
+    "CC6.7",
+    "Transmission of information restricted to authorized users and processes",
+    true,
+);
+const CC7_1: Control = c(
+    "CC7.1",
+    "Detection of configuration changes that introduce vulnerabilities",
+    true,
+);
+const CC8_1: Control = c(
+    "CC8.1",
+    "Changes to infrastructure and software are authorized, tested and approved",
+    true,
+);
+const C1_1: Control = c(
+    "C1.1",
+    "Confidential information is identified and protected",
+    true,
+);
+const A1_1: Control = c(
+    "A1.1",
+    "Processing capacity is maintained, monitored and evaluated",
+    true,
+);
+
+/// The compliance mapping of the rule with this code (empty for KL001 and unknown codes).
+pub fn compliance(code: &str) -> Compliance {
+    let (owasp_api, pci_dss, soc2): (&'static [Control], &'static [Control], &'static [Control]) =
+        match code {
+            "KL101" => (&[API8], &[PCI_8_6_2, PCI_8_3_2_RELATED], &[CC6_1, C1_1]),
+            "KL102" => (&[API8], &[PCI_6_2_4], &[CC8_1]),
+            "KL103" => (&[API8], &[PCI_2_2_4, PCI_6_2_4], &[CC8_1]),
+            "KL201" => (&[API2, API8], &[PCI_8_3_2], &[CC6_1, C1_1]),
+            "KL202" => (&[API8], &[PCI_8_3_2_RELATED, PCI_10_3_1], &[CC6_1, C1_1]),
+            "KL203" => (&[API3], &[PCI_8_3_2_RELATED, PCI_6_2_4], &[CC6_1, C1_1]),
+            "KL204" => (&[API7, API10], &[PCI_6_2_4], &[CC6_7, C1_1]),
+            "KL205" => (&[API2], &[PCI_6_2_4], &[CC6_1]),
+            "KL206" => (&[API2, API4], &[PCI_6_2_4], &[CC6_1]),
+            "KL301" => (&[API8], &[PCI_2_2_4, PCI_6_2_4], &[CC7_1, CC8_1]),
+            "KL302" => (
+                &[API3, API8],
+                &[PCI_8_3_2_RELATED, PCI_6_2_4],
+                &[CC6_1, C1_1],
+            ),
+            "KL303" => (&[API8], &[PCI_6_2_4], &[CC6_1]),
+            "KL304" => (&[API4, API1], &[], &[A1_1]),
+            _ => (&[], &[], &[]),
+        };
+    Compliance {
+        owasp_api,
+        pci_dss,
+        soc2,
+    }
+}
+
+impl Compliance {
+    /// SARIF `properties.tags`: `external/owasp-api-2023/api8`, `compliance/pci-dss-4.0/8.3.2`,
+    /// `compliance/soc2/cc6.1`.
+    pub fn tags(&self) -> Vec<String> {
+        let mut tags = Vec::new();
+        for ctl in self.owasp_api {
+            tags.push(format!(
+                "external/owasp-api-2023/{}",
+                ctl.id.to_ascii_lowercase()
+            ));
+        }
+        for ctl in self.pci_dss {
+            tags.push(format!("compliance/pci-dss-4.0/{}", ctl.id));
+        }
+        for ctl in self.soc2 {
+            tags.push(format!("compliance/soc2/{}", ctl.id.to_ascii_lowercase()));
+        }
+        tags
+    }
+
+    /// The `## Compliance` section of the rule's docs, as it must read.
+    pub fn docs_section(&self) -> String {
+        let mut s = String::from("## Compliance\n");
+        let line = |ctl: &Control| {
+            let rel = if ctl.related {
+                " (related control)"
+            } else {
+                ""
+            };
+            format!("{} {}{rel}", ctl.id, ctl.title)
+        };
+        let mut list = |name: &str, ctls: &[Control]| {
+            if !ctls.is_empty() {
+                let items: Vec<String> = ctls.iter().map(line).collect();
+                s.push_str(&format!("- {name}: {}\n", items.join("; ")));
+            }
+        };
+        list("OWASP API Security Top 10 (2023)", self.owasp_api);
+        list("PCI-DSS v4.0", self.pci_dss);
+        list("SOC 2 (Trust Services Criteria)", self.soc2);
+        s
+    }
+
+    /// For `keylint rules --output-format json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let list = |ctls: &[Control]| -> Vec<serde_json::Value> {
+            ctls.iter()
+                .map(|c| serde_json::json!({ "id": c.id, "title": c.title, "related": c.related }))
+                .collect()
+        };
+        serde_json::json!({
+            "owasp_api_2023": list(self.owasp_api),
+            "pci_dss_4_0": list(self.pci_dss),
+            "soc2": list(self.soc2),
+        })
+    }
+}
+
+#[cfg(test)]
+mod compliance_tests {
+    use super::*;
+
+    /// Every rule's docs carry its mapping, word for word, as its last section but References.
+    #[test]
+    fn every_rule_documents_its_compliance_mapping() {
+        for rule in built_in() {
+            let m = rule.meta();
+            let section = compliance(m.code).docs_section();
+            assert!(
+                m.docs.contains(&section),
+                "{}.md must contain:\n{section}",
+                m.file_stem()
+            );
+            assert!(
+                !compliance(m.code).owasp_api.is_empty(),
+                "{} has an OWASP API mapping",
+                m.code
+            );
+        }
+    }
+}
