@@ -11,6 +11,11 @@ use super::syntax;
 /// Pagination and idempotency "keys/tokens", public keys and partition/sort keys are not secrets.
 pub fn is_key_name(name: &str) -> bool {
     let words = syntax::name_words(name);
+    key_words(&words)
+}
+
+/// [`is_key_name`] on a name's words.
+fn key_words(words: &[String]) -> bool {
     let has = |w: &str| words.iter().any(|x| x == w);
     if [
         "idempotency",
@@ -50,6 +55,73 @@ pub fn is_key_name(name: &str) -> bool {
         || has("password")
         || has("passwd")
         || has("credentials")
+}
+
+/// A value the service mints, bound to `name`, is key material: a name like a key
+/// ([`is_key_name`]) or plain `key` (`key = secrets.token_urlsafe(32)`, `new_key = uuid4().hex`).
+pub fn is_minted_key_name(name: &str) -> bool {
+    if is_key_name(name) {
+        return true;
+    }
+    let words = syntax::name_words(name);
+    words.iter().any(|w| w == "key")
+        && !words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "idempotency"
+                    | "public"
+                    | "partition"
+                    | "sort"
+                    | "primary"
+                    | "cache"
+                    | "hash"
+                    | "hashed"
+                    | "digest"
+                    | "prefix"
+                    | "id"
+                    | "name"
+                    | "s3"
+                    | "object"
+                    | "file"
+                    | "lock"
+                    | "redis"
+                    | "dict"
+                    | "map"
+                    | "table"
+            )
+        })
+}
+
+/// A call that mints a random secret: `secrets.token_urlsafe()`, `secrets.token_hex()`,
+/// `secrets.token_bytes()`, `Fernet.generate_key()`, `os.urandom()`. (A `uuid4()` is minted too,
+/// but is a key only through its name: see [`is_minted_key_name`].)
+pub fn is_mint_call(q: &str) -> bool {
+    matches!(
+        q,
+        "secrets.token_urlsafe"
+            | "secrets.token_hex"
+            | "secrets.token_bytes"
+            | "os.urandom"
+            | "cryptography.fernet.Fernet.generate_key"
+            | "uuid.uuid4"
+            | "uuid.uuid1"
+    )
+}
+
+/// A PynamoDB model class: a base resolving to `pynamodb.models.Model`.
+pub fn is_pynamo_model_base(q: &str) -> bool {
+    q == "pynamodb.models.Model" || q == "pynamodb.Model"
+}
+
+/// An attribute of a stored item that holds key material or a credential's hash
+/// (`api_key`, `access_token`, `password_hash`, `refresh_token_hash`): read back and returned or
+/// logged whole, the item exposes it.
+pub fn is_sensitive_attribute(name: &str) -> bool {
+    let words: Vec<String> = syntax::name_words(name)
+        .into_iter()
+        .filter(|w| !matches!(w.as_str(), "hash" | "hashed" | "digest"))
+        .collect();
+    key_words(&words)
 }
 
 /// `fastapi.Header`, `fastapi.params.Header`, ….
@@ -118,6 +190,14 @@ pub fn is_passthrough(q: &str) -> bool {
             | "vars"
             | "format"
             | "json.dumps"
+            | "json.loads"
+            | "copy.copy"
+            | "copy.deepcopy"
+            | "fastapi.responses.ORJSONResponse"
+            | "fastapi.responses.UJSONResponse"
+            | "fastapi.responses.HTMLResponse"
+            | "starlette.responses.PlainTextResponse"
+            | "starlette.responses.HTMLResponse"
             | "fastapi.encoders.jsonable_encoder"
             | "fastapi.responses.JSONResponse"
             | "fastapi.responses.PlainTextResponse"
@@ -131,6 +211,9 @@ pub fn is_passthrough(q: &str) -> bool {
             | "urllib.parse.quote"
             | "urllib.parse.urlencode"
     ) || q.starts_with("base64.")
+        // boto3's `TypeSerializer().serialize(v)`: `v` as a typed attribute map.
+        || q.ends_with("TypeSerializer().serialize")
+        || q.ends_with("TypeSerializer.serialize")
 }
 
 /// Methods of a str/bytes/dict/model that keep the receiver's key material in their result.
@@ -163,6 +246,10 @@ pub fn is_carrying_method(method: &str) -> bool {
             | "values"
             | "to_dict"
             | "get_secret_value"
+            | "to_json"
+            | "to_simple_dict"
+            | "serialize"
+            | "__dict__"
     )
 }
 
@@ -185,6 +272,7 @@ pub fn is_dynamodb_receiver(qualified: Option<&str>, text: &str) -> bool {
             || q.contains("batch_writer()")
             || q.starts_with("dynamodb.")
             || q.starts_with("aioboto3.")
+            || q.contains("batch_write()")
         {
             return true;
         }

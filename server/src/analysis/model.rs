@@ -202,6 +202,15 @@ impl Model {
                             if *binding == Binding::StrLiteral && f.field.as_ref() != Some(name) {
                                 class.str_consts.push(name.clone());
                             }
+                            // A PynamoDB attribute (`api_key = UnicodeAttribute()`) is a field.
+                            if let Binding::Call { callee, .. } = binding {
+                                if callee.last().is_some_and(|l| {
+                                    l.ends_with("Attribute") && l.len() > "Attribute".len()
+                                }) && !class.fields.contains(name)
+                                {
+                                    class.fields.push(name.clone());
+                                }
+                            }
                         }
                     }
                     for attr in &f.self_assigned {

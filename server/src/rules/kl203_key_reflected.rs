@@ -66,6 +66,11 @@ impl Rule for KeyReflected {
                 .find(|c| c.kind == Kind::Key)
                 .unwrap_or(first);
             let message = match conc.kind {
+                Kind::Stored if conc.class.is_some() => format!(
+                    "The handler returns whole stored `{}` items, with their key material ({}); return only the fields the client needs (a `response_model` without them)",
+                    conc.class.clone().unwrap_or_default(),
+                    report::origin(conc)
+                ),
                 Kind::Stored => "The handler returns a whole stored item without choosing its fields (it may hold key material); return only the fields the client needs".to_string(),
                 Kind::Model => format!(
                     "The handler returns a `{}` with its secret field; declare a `response_model` without it",

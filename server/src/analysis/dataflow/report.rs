@@ -166,6 +166,7 @@ pub fn origin(conc: &Conc) -> String {
         },
         Kind::Masked => "a masked secret".into(),
         Kind::MaskedModel => format!("model `{}`", conc.class.clone().unwrap_or_default()),
+        Kind::Minted => "a key minted by the service".into(),
     }
 }
 

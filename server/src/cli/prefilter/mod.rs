@@ -171,6 +171,16 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("update_item", Group::Any, false),
     ("batch_write", Group::Any, false),
     ("transact_write", Group::Any, false),
+    // PynamoDB models (`.save()`, `.update(actions=…)`, reads) and keys the service mints
+    // (`secrets.token_urlsafe()`, `Fernet.generate_key()`, `os.urandom()`, `uuid4().hex` named
+    // like a key): data-flow sources and sinks that need no web framework (KL201, KL202).
+    ("pynamodb", Group::Any, false),
+    ("token_urlsafe", Group::Any, false),
+    ("token_hex", Group::Any, false),
+    ("token_bytes", Group::Any, false),
+    ("generate_key", Group::Any, false),
+    ("urandom", Group::Any, false),
+    ("uuid", Group::Any, false),
     // Debug mode and environment flags.
     ("debug", Group::Debug, false),
     ("True", Group::True, true),
