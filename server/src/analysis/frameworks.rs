@@ -57,6 +57,41 @@ fn key_words(words: &[String]) -> bool {
         || has("credentials")
 }
 
+/// A name that says "key" strongly enough to report its value where its origin is unknown
+/// (a parameter `api_key`, `self.secret`, `config["API_KEY"]`): [`is_key_name`], but not the
+/// name of something about a key (`api_key_header`, `token_url`, `secret_env_var`) nor a CSRF
+/// token (made to be sent to the browser).
+pub fn is_named_key(name: &str) -> bool {
+    is_key_name(name)
+        && !syntax::name_words(name).iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "csrf"
+                    | "xsrf"
+                    | "header"
+                    | "field"
+                    | "param"
+                    | "env"
+                    | "var"
+                    | "url"
+                    | "uri"
+                    | "path"
+                    | "file"
+                    | "endpoint"
+                    | "label"
+                    | "kind"
+                    | "scheme"
+                    | "location"
+                    | "format"
+                    | "required"
+                    | "valid"
+                    | "is"
+                    | "has"
+                    | "use"
+            )
+        })
+}
+
 /// A value the service mints, bound to `name`, is key material: a name like a key
 /// ([`is_key_name`]) or plain `key` (`key = secrets.token_urlsafe(32)`, `new_key = uuid4().hex`).
 pub fn is_minted_key_name(name: &str) -> bool {
@@ -370,6 +405,48 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minted_named_and_sensitive_names() {
+        for yes in ["key", "new_key", "api_key", "raw_key", "token"] {
+            assert!(is_minted_key_name(yes), "{yes}");
+        }
+        for no in [
+            "request_id",
+            "cache_key",
+            "s3_key",
+            "idempotency_key",
+            "key_id",
+            "nonce",
+        ] {
+            assert!(!is_minted_key_name(no), "{no}");
+        }
+        for yes in ["api_key", "signing_secret", "token", "access_token"] {
+            assert!(is_named_key(yes), "{yes}");
+        }
+        for no in [
+            "csrf_token",
+            "api_key_header",
+            "token_url",
+            "token_type",
+            "max_tokens",
+            "page_token",
+            "secret_env_var",
+        ] {
+            assert!(!is_named_key(no), "{no}");
+        }
+        for yes in [
+            "password_hash",
+            "refresh_token",
+            "api_key_hash",
+            "access_token",
+        ] {
+            assert!(is_sensitive_attribute(yes), "{yes}");
+        }
+        for no in ["email", "created", "title", "note_id"] {
+            assert!(!is_sensitive_attribute(no), "{no}");
+        }
+    }
 
     #[test]
     fn key_names() {

@@ -575,6 +575,50 @@ mod tests {
     }
 
     #[test]
+    fn test_code_outside_tests_folders() {
+        for yes in [
+            "e2e_tests/test_flow.py",
+            "e2e_tests/helpers.py",
+            "scripts/test_smoke.py",
+            "app/payments_test.py",
+            "integration_test/setup.py",
+            "tests/conftest.py",
+        ] {
+            assert!(is_test_path(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "app/latest.py",
+            "contest/app.py",
+            "app/testimonials.py",
+            "_tests.py",
+        ] {
+            assert!(!is_test_path(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn default_excludes_leave_out_environments_and_build_output() {
+        let config = Config::default();
+        for yes in [
+            ".venv",
+            "venv",
+            "site-packages",
+            "node_modules",
+            "build",
+            "dist",
+            ".tox",
+            ".git",
+        ] {
+            assert!(config.is_excluded(&Path::new("proj").join(yes)), "{yes}");
+        }
+        for no in ["app", "venv_tools.py", "builder", "distribution"] {
+            assert!(!config.is_excluded(&Path::new("proj").join(no)), "{no}");
+        }
+        // A project that itself lives under `build/` is still walked.
+        assert!(!config.is_excluded(Path::new("/home/u/build/proj/app")));
+    }
+
+    #[test]
     fn suggestions_catch_typos() {
         let keys = ["select", "ignore", "per-file-ignores"];
         assert_eq!(

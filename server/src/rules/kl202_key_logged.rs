@@ -84,7 +84,9 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
-    let only_keys = all.iter().all(|c| c.kind == Kind::Key);
+    let only_keys = all
+        .iter()
+        .all(|c| matches!(c.kind, Kind::Key | Kind::Named));
     let simple = matches!(
         value.kind(),
         "identifier" | "attribute" | "subscript" | "call"
@@ -106,7 +108,10 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
             if concs.is_empty() {
                 continue;
             }
-            if concs.iter().any(|c| c.kind != Kind::Key) {
+            if concs
+                .iter()
+                .any(|c| !matches!(c.kind, Kind::Key | Kind::Named))
+            {
                 return None;
             }
             let part = report::node_at(item, range.start + start..range.end + start)?;

@@ -120,7 +120,10 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
-    if all.iter().any(|c| c.kind != Kind::Key) {
+    if all
+        .iter()
+        .any(|c| !matches!(c.kind, Kind::Key | Kind::Named))
+    {
         return None;
     }
     let mut pairs: Vec<Node> = Vec::new();

@@ -542,6 +542,26 @@ impl<'a> Walker<'a> {
                 );
                 taint.union(&t);
             }
+            // A key known by its name only (`def sign(payload, api_key)`), outside handlers
+            // (whose parameters are sources by their markers).
+            let plain_type = ty.is_none_or(|t| {
+                let t = self.text(t);
+                (t.contains("str") || t.contains("bytes")) && !t.contains("Secret")
+            });
+            if !self.flow.responds
+                && plain_type
+                && !matches!(name.as_str(), "self" | "cls")
+                && fw::is_named_key(&name)
+            {
+                let t = self.source(
+                    name_node,
+                    Kind::Named,
+                    format!("parameter `{name}`, a key by its name"),
+                    None,
+                    None,
+                );
+                taint.union(&t);
+            }
             if !self.handles.contains_key(&name) {
                 let lower = name.to_ascii_lowercase();
                 if lower == "table" || lower.ends_with("_table") {
@@ -1241,6 +1261,11 @@ impl<'a> Walker<'a> {
             return f;
         }
         let t = self.eval(value);
+        if t.is_empty() {
+            if let Some(x) = key.as_deref().and_then(|k| self.config_key(node, value, k)) {
+                return x;
+            }
+        }
         self.project(t, node, key.as_deref())
     }
 
@@ -1373,7 +1398,53 @@ impl<'a> Walker<'a> {
         }
         let attr = self.text(attr);
         let t = self.eval(obj);
+        // `self.api_key` in a method (an SDK wrapper's credential), unless the class binds it
+        // to a string constant.
+        if obj.kind_str() == "identifier"
+            && self.src.node_text(obj) == "self"
+            && self.class.is_some()
+            && fw::is_named_key(&attr)
+            && !self.class_str_const(&attr)
+        {
+            let mut x = self.project(t, node, Some(&attr));
+            let named = self.source(
+                node,
+                Kind::Named,
+                format!("`self.{attr}`, a key by its name"),
+                None,
+                None,
+            );
+            x.union(&named);
+            return x;
+        }
         self.project(t, node, Some(&attr))
+    }
+
+    /// The enclosing class binds `attr` to a string literal (a constant, not a credential).
+    fn class_str_const(&self, attr: &str) -> bool {
+        let Some(class) = &self.class else {
+            return false;
+        };
+        self.model
+            .classes
+            .iter()
+            .position(|c| c.name == *class)
+            .is_some_and(|i| self.model.is_class_str_const(i, attr))
+    }
+
+    /// `app.config["API_KEY"]`, `current_app.config.get("SECRET_KEY")`: a key by its name.
+    fn config_key(&mut self, at: Node, holder: Node, key: &str) -> Option<Taint> {
+        let holder_text = self.src.node_text(holder);
+        let config = holder_text == "config" || holder_text.ends_with(".config");
+        (config && fw::is_named_key(key)).then(|| {
+            self.source(
+                at,
+                Kind::Named,
+                format!("configuration `{key}`, a key by its name"),
+                None,
+                None,
+            )
+        })
     }
 
     /// `value.field` / `value["field"]`: a secret-named field of a holder is key material, another
@@ -1910,6 +1981,14 @@ impl<'a> Walker<'a> {
         let Some(m) = method else {
             return Taint::default();
         };
+        if recv_t.is_empty() && m == "get" {
+            let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
+            if let (Some(k), Some(r)) = (key, recv) {
+                if let Some(x) = self.config_key(node, r, &k) {
+                    return x;
+                }
+            }
+        }
         if recv_t.is_empty() && m != "join" && m != "format" {
             return Taint::default();
         }

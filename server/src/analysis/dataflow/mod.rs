@@ -160,6 +160,10 @@ pub enum Kind {
     /// Key material the service mints itself (`api_key = secrets.token_urlsafe(32)`): stored raw
     /// or logged it is exposed, but handing it to its owner once, on creation, is the point.
     Minted,
+    /// A value known to be key material by its name only (a parameter `api_key`, `self.secret`,
+    /// `current_app.config["API_KEY"]`): reported like a key where no concrete source reaches
+    /// the same place.
+    Named,
 }
 
 impl Kind {
@@ -174,6 +178,7 @@ impl Kind {
             (k, Mode::Whole) => Some(k),
             (Kind::Key, _) => Some(Kind::Key),
             (Kind::Minted, _) => Some(Kind::Minted),
+            (Kind::Named, _) => Some(Kind::Named),
             (Kind::Masked | Kind::MaskedModel, Mode::Unmask) => Some(Kind::Key),
             (Kind::Masked, _) => None,
             (Kind::MaskedModel, Mode::Secret) => Some(Kind::Masked),

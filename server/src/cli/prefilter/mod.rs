@@ -237,7 +237,7 @@ pub const TABLE: &[(&str, Group, bool)] = &[
 /// here when you extend them for it.
 pub const COVERED_RULES: &[&str] = &[
     "KL001", "KL101", "KL102", "KL103", "KL201", "KL202", "KL203", "KL204", "KL205", "KL206",
-    "KL301", "KL302", "KL303", "KL304",
+    "KL207", "KL301", "KL302", "KL303", "KL304",
 ];
 
 /// The rules of the registry the table does not cover (should be empty).
@@ -435,7 +435,12 @@ impl Prefilter {
         }
         // Outside handlers, key material comes from the environment (a variable named like a key,
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
-        if file.name && (file.log || file.http) {
+        // A key known by its name only (a parameter `api_key`, `self.token`,
+        // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
+        if file.name && file.log {
+            return Some("name with a log call");
+        }
+        if file.name && file.http {
             let env_key = file.env
                 && tokens.iter().zip(&marks).any(|(t, m)| {
                     m & NAME != 0
@@ -553,6 +558,18 @@ fn line_may_have_findings(
     // string literal.
     if file.env && has_string && secret_operand() {
         return Some("KL102 shape");
+    }
+    // KL207: a URL literal with a key in its query (`?api_key=`, `&token=`, `?key=`).
+    if tokens.iter().zip(marks).any(|(t, m)| {
+        t.kind == Kind::Str && {
+            let c = t.content(bytes);
+            let query = c.contains(&b'?') || c.contains(&b'&');
+            query
+                && c.contains(&b'=')
+                && (m & NAME != 0 || c.to_ascii_lowercase().windows(4).any(|w| w == b"key="))
+        }
+    }) {
+        return Some("KL207 shape");
     }
     // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
     // environment read whose variable is a flag by name (`kl103::flag_name`).
@@ -864,11 +881,13 @@ mod tests {
         assert!(
             p.keep(b"import os\nk = os.environ['API_KEY']\ndef f(api_key):\n    print(api_key)\n")
         );
-        assert!(
-            !p.keep(b"import os\nk = os.environ['HOME']\ndef f(api_key):\n    print(api_key)\n")
-        );
+        assert!(!p.keep(
+            b"import os\nk = os.environ['HOME']\ndef f(api_key):\n    httpx.post(u, api_key)\n"
+        ));
         assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nlog.info(S())\n"));
-        assert!(!p.keep(b"def f(api_key):\n    print(api_key)\n"));
+        // A key known by its name only, logged (KL202).
+        assert!(p.keep(b"def f(api_key):\n    print(api_key)\n"));
+        assert!(!p.keep(b"def f(api_key):\n    httpx.post(u, api_key)\n"));
         assert!(!p.keep(b"import os\ndef f(api_key):\n    blog.save(api_key)\n"));
         assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
         // In a comment only.
@@ -894,9 +913,9 @@ mod tests {
         assert!(!p.keep(b"import os\nx: bool = f('DEBUG')\n"));
         // Settings classes are bases.
         assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nprint(S().api_key)\n"));
-        assert!(
-            !p.keep(b"class DjangoAdminSettings(TestCase):\n    api_key = None\nprint(api_key)\n")
-        );
+        assert!(!p.keep(
+            b"class DjangoAdminSettings(TestCase):\n    api_key = None\nhttpx.get(api_key)\n"
+        ));
     }
 
     #[test]
