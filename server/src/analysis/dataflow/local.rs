@@ -392,6 +392,19 @@ impl<'a> Walker<'a> {
                 }
             }
             let mut marked = false;
+            // pydantic v2 `Annotated[str, StringConstraints(min_length=32)]`, `constr(...)`,
+            // `Field(min_length=…)`: the key's shape is checked before the handler runs.
+            let constrained = markers.iter().any(|m| {
+                self.model.callee(*m, self.src).is_some_and(|q| {
+                    (q.ends_with("StringConstraints")
+                        || q.ends_with(".constr")
+                        || q == "pydantic.Field"
+                        || q.starts_with("fastapi."))
+                        && ["min_length", "max_length", "regex", "pattern"]
+                            .iter()
+                            .any(|k| syntax::keyword_arg(*m, k, self.src).is_some())
+                })
+            });
             for m in markers {
                 let Some(q) = self.model.callee(m, self.src) else {
                     continue;
@@ -479,6 +492,9 @@ impl<'a> Walker<'a> {
                 }
             }
 
+            if constrained && !taint.0.iter().all(|l| l.base == Base::Param(idx)) {
+                self.flow.validations.push((taint.clone(), 0));
+            }
             if let Some(ty) = ty {
                 let ty_node = if ty.kind_str() == "type" {
                     ty.named_child(0).unwrap_or(ty)
@@ -962,6 +978,23 @@ impl<'a> Walker<'a> {
                 }
             }
             "subscript" | "attribute" => {
+                // `response.headers["X-API-Key"] = key` in a handler: sent to the client.
+                if self.flow.responds
+                    && target.kind_str() == "subscript"
+                    && target.field("value").is_some_and(|v| {
+                        v.kind_str() == "attribute"
+                            && v.field("attribute")
+                                .is_some_and(|a| self.src.node_text(a) == "headers")
+                            && v.field("object").is_some_and(|o| {
+                                self.src.node_text(o).to_ascii_lowercase().contains("resp")
+                            })
+                    })
+                {
+                    if let Some(rhs) = rhs {
+                        let at = syntax::enclosing_statement(target);
+                        self.sink(SinkKind::Return, at, rhs, t.clone(), false);
+                    }
+                }
                 // `d["api_key"] = key`: the dict now holds the key.
                 let obj = target.field("value").or_else(|| target.field("object"));
                 if let Some(sub) = target.field("subscript") {
