@@ -88,6 +88,11 @@ pub fn is_named_key(name: &str) -> bool {
                     | "is"
                     | "has"
                     | "use"
+                    | "arn"
+                    | "manager"
+                    | "vault"
+                    | "store"
+                    | "version"
             )
         })
 }
@@ -432,6 +437,7 @@ mod tests {
             "max_tokens",
             "page_token",
             "secret_env_var",
+            "secret_arn",
         ] {
             assert!(!is_named_key(no), "{no}");
         }
