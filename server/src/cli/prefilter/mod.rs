@@ -106,6 +106,9 @@ pub enum Group {
     Werkzeug,
     /// Outbound HTTP clients (`requests`, `httpx`, `urllib`, `aiohttp`; see `fw::http_call`).
     Http,
+    /// `uuid`: a key minted as `key = uuid4().hex` is a source wherever a log call can take it
+    /// (stored, a DynamoDB word keeps the file anyway).
+    Mint,
 }
 
 /// Whether `word` makes `key` a secret in a name: a qualifier of `fw::is_key_name` (any word of
@@ -180,7 +183,7 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("token_bytes", Group::Any, false),
     ("generate_key", Group::Any, false),
     ("urandom", Group::Any, false),
-    ("uuid", Group::Any, false),
+    ("uuid", Group::Mint, false),
     // Debug mode and environment flags.
     ("debug", Group::Debug, false),
     ("True", Group::True, true),
@@ -277,6 +280,7 @@ struct FileWords {
     name: bool,
     settings_class: bool,
     werkzeug: bool,
+    mint: bool,
 }
 
 /// Per token: what the words inside it are.
@@ -421,6 +425,7 @@ impl Prefilter {
                 }
                 Group::Http => file.http = true,
                 Group::Werkzeug => file.werkzeug = true,
+                Group::Mint => file.mint = true,
                 _ => {}
             }
         }
@@ -437,7 +442,7 @@ impl Prefilter {
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if file.name && file.log {
+        if (file.name || file.mint) && file.log {
             return Some("name with a log call");
         }
         if file.name && file.http {
