@@ -11,6 +11,11 @@ use super::syntax;
 /// Pagination and idempotency "keys/tokens", public keys and partition/sort keys are not secrets.
 pub fn is_key_name(name: &str) -> bool {
     let words = syntax::name_words(name);
+    key_words(&words)
+}
+
+/// [`is_key_name`] on a name's words.
+fn key_words(words: &[String]) -> bool {
     let has = |w: &str| words.iter().any(|x| x == w);
     if [
         "idempotency",
@@ -50,6 +55,113 @@ pub fn is_key_name(name: &str) -> bool {
         || has("password")
         || has("passwd")
         || has("credentials")
+}
+
+/// A name that says "key" strongly enough to report its value where its origin is unknown
+/// (a parameter `api_key`, `self.secret`, `config["API_KEY"]`): [`is_key_name`], but not the
+/// name of something about a key (`api_key_header`, `token_url`, `secret_env_var`) nor a CSRF
+/// token (made to be sent to the browser).
+pub fn is_named_key(name: &str) -> bool {
+    is_key_name(name)
+        && !syntax::name_words(name).iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "csrf"
+                    | "xsrf"
+                    | "header"
+                    | "field"
+                    | "param"
+                    | "env"
+                    | "var"
+                    | "url"
+                    | "uri"
+                    | "path"
+                    | "file"
+                    | "endpoint"
+                    | "label"
+                    | "kind"
+                    | "scheme"
+                    | "location"
+                    | "format"
+                    | "required"
+                    | "valid"
+                    | "is"
+                    | "has"
+                    | "use"
+                    | "arn"
+                    | "manager"
+                    | "vault"
+                    | "store"
+                    | "version"
+            )
+        })
+}
+
+/// A value the service mints, bound to `name`, is key material: a name like a key
+/// ([`is_key_name`]) or plain `key` (`key = secrets.token_urlsafe(32)`, `new_key = uuid4().hex`).
+pub fn is_minted_key_name(name: &str) -> bool {
+    if is_key_name(name) {
+        return true;
+    }
+    let words = syntax::name_words(name);
+    words.iter().any(|w| w == "key")
+        && !words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "idempotency"
+                    | "public"
+                    | "partition"
+                    | "sort"
+                    | "primary"
+                    | "cache"
+                    | "hash"
+                    | "hashed"
+                    | "digest"
+                    | "prefix"
+                    | "id"
+                    | "name"
+                    | "s3"
+                    | "object"
+                    | "file"
+                    | "lock"
+                    | "redis"
+                    | "dict"
+                    | "map"
+                    | "table"
+            )
+        })
+}
+
+/// A call that mints a random secret: `secrets.token_urlsafe()`, `secrets.token_hex()`,
+/// `secrets.token_bytes()`, `Fernet.generate_key()`, `os.urandom()`. (A `uuid4()` is minted too,
+/// but is a key only through its name: see [`is_minted_key_name`].)
+pub fn is_mint_call(q: &str) -> bool {
+    matches!(
+        q,
+        "secrets.token_urlsafe"
+            | "secrets.token_hex"
+            | "secrets.token_bytes"
+            | "os.urandom"
+            | "cryptography.fernet.Fernet.generate_key"
+            | "uuid.uuid4"
+            | "uuid.uuid1"
+    )
+}
+
+/// A PynamoDB model class: a base resolving to `pynamodb.models.Model`.
+pub fn is_pynamo_model_base(q: &str) -> bool {
+    q == "pynamodb.models.Model" || q == "pynamodb.Model"
+}
+
+/// An attribute of a stored item that holds key material or a credential's hash
+/// (`api_key`, `access_token`, `password_hash`, `refresh_token_hash`): read back and returned or
+/// logged whole, the item exposes it.
+pub fn is_sensitive_attribute(name: &str) -> bool {
+    let words: Vec<String> = syntax::name_words(name)
+        .into_iter()
+        .filter(|w| !matches!(w.as_str(), "hash" | "hashed" | "digest"))
+        .collect();
+    key_words(&words)
 }
 
 /// `fastapi.Header`, `fastapi.params.Header`, ….
@@ -118,6 +230,14 @@ pub fn is_passthrough(q: &str) -> bool {
             | "vars"
             | "format"
             | "json.dumps"
+            | "json.loads"
+            | "copy.copy"
+            | "copy.deepcopy"
+            | "fastapi.responses.ORJSONResponse"
+            | "fastapi.responses.UJSONResponse"
+            | "fastapi.responses.HTMLResponse"
+            | "starlette.responses.PlainTextResponse"
+            | "starlette.responses.HTMLResponse"
             | "fastapi.encoders.jsonable_encoder"
             | "fastapi.responses.JSONResponse"
             | "fastapi.responses.PlainTextResponse"
@@ -131,6 +251,9 @@ pub fn is_passthrough(q: &str) -> bool {
             | "urllib.parse.quote"
             | "urllib.parse.urlencode"
     ) || q.starts_with("base64.")
+        // boto3's `TypeSerializer().serialize(v)`: `v` as a typed attribute map.
+        || q.ends_with("TypeSerializer().serialize")
+        || q.ends_with("TypeSerializer.serialize")
 }
 
 /// Methods of a str/bytes/dict/model that keep the receiver's key material in their result.
@@ -163,6 +286,10 @@ pub fn is_carrying_method(method: &str) -> bool {
             | "values"
             | "to_dict"
             | "get_secret_value"
+            | "to_json"
+            | "to_simple_dict"
+            | "serialize"
+            | "__dict__"
     )
 }
 
@@ -185,6 +312,7 @@ pub fn is_dynamodb_receiver(qualified: Option<&str>, text: &str) -> bool {
             || q.contains("batch_writer()")
             || q.starts_with("dynamodb.")
             || q.starts_with("aioboto3.")
+            || q.contains("batch_write()")
         {
             return true;
         }
@@ -282,6 +410,49 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minted_named_and_sensitive_names() {
+        for yes in ["key", "new_key", "api_key", "raw_key", "token"] {
+            assert!(is_minted_key_name(yes), "{yes}");
+        }
+        for no in [
+            "request_id",
+            "cache_key",
+            "s3_key",
+            "idempotency_key",
+            "key_id",
+            "nonce",
+        ] {
+            assert!(!is_minted_key_name(no), "{no}");
+        }
+        for yes in ["api_key", "signing_secret", "token", "access_token"] {
+            assert!(is_named_key(yes), "{yes}");
+        }
+        for no in [
+            "csrf_token",
+            "api_key_header",
+            "token_url",
+            "token_type",
+            "max_tokens",
+            "page_token",
+            "secret_env_var",
+            "secret_arn",
+        ] {
+            assert!(!is_named_key(no), "{no}");
+        }
+        for yes in [
+            "password_hash",
+            "refresh_token",
+            "api_key_hash",
+            "access_token",
+        ] {
+            assert!(is_sensitive_attribute(yes), "{yes}");
+        }
+        for no in ["email", "created", "title", "note_id"] {
+            assert!(!is_sensitive_attribute(no), "{no}");
+        }
+    }
 
     #[test]
     fn key_names() {

@@ -202,6 +202,15 @@ impl Model {
                             if *binding == Binding::StrLiteral && f.field.as_ref() != Some(name) {
                                 class.str_consts.push(name.clone());
                             }
+                            // A PynamoDB attribute (`api_key = UnicodeAttribute()`) is a field.
+                            if let Binding::Call { callee, .. } = binding {
+                                if callee.last().is_some_and(|l| {
+                                    l.ends_with("Attribute") && l.len() > "Attribute".len()
+                                }) && !class.fields.contains(name)
+                                {
+                                    class.fields.push(name.clone());
+                                }
+                            }
                         }
                     }
                     for attr in &f.self_assigned {
@@ -902,6 +911,38 @@ fn collect_statement<'t>(
                         facts.returns.push((name.clone(), callee));
                     }
                     facts.self_assigned = self_assigned(item, def, src);
+                    // Handlers registered inside an app factory (`def create_app(): …
+                    // app.register_error_handler(500, on_error)`).
+                    if let Some(body) = def.field("body") {
+                        let mut walk = item.descendants(body);
+                        while let Some(n) = walk.next() {
+                            match n.kind_str() {
+                                "function_definition" | "class_definition" | "lambda" => {
+                                    walk.skip_children()
+                                }
+                                "call" => {
+                                    let registers = n
+                                        .field("function")
+                                        .filter(|f| f.kind_str() == "attribute")
+                                        .and_then(|f| f.field("attribute"))
+                                        .is_some_and(|a| {
+                                            matches!(
+                                                src.node_text(a).as_ref(),
+                                                "register_error_handler"
+                                                    | "add_exception_handler"
+                                                    | "add_url_rule"
+                                                    | "add_api_route"
+                                                    | "add_route"
+                                            )
+                                        });
+                                    if registers {
+                                        collect_registration(n, src, facts);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
                 }
                 facts.bindings.push((name, Binding::Def));
             }

@@ -44,8 +44,11 @@ fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool
                     node.field("condition")
                 };
                 let Some(c) = condition else { continue };
+                // `if X: … else: raise`, `if X == "a": … elif X == "b": … else: raise`: the
+                // last branch rejects what the conditions did not accept.
                 let stops = node.kind_str() != "conditional_expression"
-                    && node.field("consequence").is_some_and(|b| raises(b, src));
+                    && (node.field("consequence").is_some_and(|b| raises(b, src))
+                        || else_raises(node, src));
                 let mut found = Vec::new();
                 subjects(c, src, &mut found);
                 out.extend(
@@ -63,6 +66,19 @@ fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool
                             .into_iter()
                             .filter(|n| all || secrets::is_secret_name(n, &[])),
                     );
+                }
+            }
+            // `missing = [k for k in REQUIRED if not os.environ.get(k)]` (then `if missing:
+            // raise`), `any(not os.getenv(k) for k in REQUIRED)`: the names of the walked
+            // sequence are checked.
+            "list_comprehension" | "set_comprehension" | "generator_expression" => {
+                if let Some(seq) = missing_env_walk(node, src) {
+                    let seq = syntax::unparenthesize(seq);
+                    if seq.kind_str() == "identifier" {
+                        out.push(format!("@{}", src.node_text(seq)));
+                    } else {
+                        out.extend(strings_of(seq, src));
+                    }
                 }
             }
             "for_statement" => {
@@ -108,6 +124,60 @@ fn strings_of(seq: Node, src: SourceText) -> Vec<String> {
     seq.named_children(&mut cursor)
         .filter_map(|n| syntax::string_value(n, src))
         .collect()
+}
+
+/// The `else` at the end of an `if`/`elif` chain raises (`node` is the `if_statement` or one of
+/// its `elif_clause`s).
+fn else_raises(node: Node, src: SourceText) -> bool {
+    let chain = if node.kind_str() == "elif_clause" {
+        match node.parent() {
+            Some(p) => p,
+            None => return false,
+        }
+    } else {
+        node
+    };
+    if chain.kind_str() != "if_statement" {
+        return false;
+    }
+    let mut cursor = chain.walk();
+    let found = chain
+        .named_children(&mut cursor)
+        .filter(|c| c.kind_str() == "else_clause")
+        .filter_map(|c| c.field("body"))
+        .any(|b| raises(b, src));
+    found
+}
+
+/// A comprehension over a sequence of names that keeps the names missing from the environment
+/// (`[k for k in REQUIRED if not os.environ.get(k)]`, `k not in os.environ`): the sequence.
+fn missing_env_walk<'t>(comp: Node<'t>, src: SourceText) -> Option<Node<'t>> {
+    let mut cursor = comp.walk();
+    let kids: Vec<Node> = comp.named_children(&mut cursor).collect();
+    let walk = kids.iter().find(|c| c.kind_str() == "for_in_clause")?;
+    let var = walk
+        .field("left")
+        .filter(|l| l.kind_str() == "identifier")?;
+    let var = src.node_text(var);
+    let seq = walk.field("right")?;
+    let env_check = |n: Node| {
+        syntax::descendants(n).any(|d| {
+            let t = src.node_text(d);
+            matches!(d.kind_str(), "call" | "comparison_operator" | "subscript")
+                && (t.contains("environ") || t.contains("getenv"))
+                && syntax::descendants(d)
+                    .any(|i| i.kind_str() == "identifier" && src.node_text(i) == var)
+        })
+    };
+    // The test is in an `if` clause, or is the body (`any(not os.getenv(k) for k in …)`).
+    let tested = kids
+        .iter()
+        .filter(|c| c.kind_str() == "if_clause")
+        .any(|c| env_check(*c))
+        || kids
+            .first()
+            .is_some_and(|b| b.kind_str() != "for_in_clause" && env_check(*b));
+    tested.then_some(seq)
 }
 
 /// Does `block` raise or stop the program (`raise`, `sys.exit`, `exit`, `abort`, `os._exit`)?
@@ -209,6 +279,19 @@ mod tests {
         let code = "if api_key and user:\n    use(api_key)\nassert ready\n";
         assert_eq!(names(code, false), ["api_key"]);
         assert_eq!(names(code, true), ["api_key", "ready", "user"]);
+    }
+
+    #[test]
+    fn else_branches_and_missing_lists() {
+        let code = "if MODE == 'a':\n    pass\nelif MODE == 'b':\n    pass\nelse:\n    raise ValueError(MODE)\n";
+        assert_eq!(names(code, false), ["MODE"]);
+        let code = "missing = [k for k in REQUIRED if not os.environ.get(k)]\n";
+        assert_eq!(names(code, false), ["@REQUIRED"]);
+        let code = "missing = [k for k in ('A_TOKEN', 'B_KEY') if k not in os.environ]\n";
+        assert_eq!(names(code, false), ["A_TOKEN", "B_KEY"]);
+        // A comprehension that does not test the environment validates nothing.
+        let code = "names = [k for k in REQUIRED if k]\n";
+        assert!(names(code, false).is_empty());
     }
 
     #[test]

@@ -37,19 +37,61 @@ pub use suppress::{suppression_edit, Suppression, UNUSED_SUPPRESSION};
 /// Names of the configuration files, in the order they are looked for in one directory.
 pub const CONFIG_FILES: [&str; 2] = ["keylint.toml", "pyproject.toml"];
 
-/// A file is test code when it lies under a `tests`/`test` folder or is named `test_*.py` /
-/// `*_test.py` / `conftest.py`.
+/// A file is test code when it lies under a `tests`/`test`/`testing` folder or one named
+/// `*_tests`/`*_test` (`e2e_tests/`, `integration_test/`), or is named `test_*.py` / `*_test.py`
+/// / `conftest.py` (`scripts/test_smoke.py` included).
 pub fn is_test_path(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.starts_with("test_") || name.ends_with("_test.py") || name == "conftest.py" {
         return true;
     }
     path.components().any(|c| {
-        matches!(
-            c.as_os_str().to_str(),
-            Some("tests") | Some("test") | Some("testing")
-        )
+        c.as_os_str().to_str().is_some_and(|c| {
+            matches!(c, "tests" | "test" | "testing")
+                || (c.len() > "_tests".len() && c.ends_with("_tests"))
+                || (c.len() > "_test".len() && c.ends_with("_test"))
+        })
     })
+}
+
+/// Folders never walked into, as ruff leaves them out by default: virtual environments,
+/// installed packages, build output, caches and version control.
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
+
+/// `path` is a folder left out by default ([`DEFAULT_EXCLUDES`]), by its own name: a walk
+/// asks for every entry, so what lies below such a folder is never reached, while a project
+/// that itself lives under a `build/` folder is still checked.
+pub fn is_default_excluded(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| DEFAULT_EXCLUDES.contains(&n))
 }
 
 /// Every rule the engine knows: the item rules of [`crate::rules::all`] and the engine's own rules
@@ -274,6 +316,9 @@ impl Config {
 
     /// Whether `exclude` leaves out `path` (a file or a directory).
     pub fn is_excluded(&self, path: &Path) -> bool {
+        if is_default_excluded(path) {
+            return true;
+        }
         if self.exclude.is_empty() {
             return false;
         }
@@ -576,6 +621,50 @@ mod tests {
         assert!(!g.matches(Path::new("other/src/legacy/b.py")));
         let g = PathGlob::new("*_settings.py").unwrap();
         assert!(g.matches(Path::new("proj/dev_settings.py")));
+    }
+
+    #[test]
+    fn test_code_outside_tests_folders() {
+        for yes in [
+            "e2e_tests/test_flow.py",
+            "e2e_tests/helpers.py",
+            "scripts/test_smoke.py",
+            "app/payments_test.py",
+            "integration_test/setup.py",
+            "tests/conftest.py",
+        ] {
+            assert!(is_test_path(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "app/latest.py",
+            "contest/app.py",
+            "app/testimonials.py",
+            "_tests.py",
+        ] {
+            assert!(!is_test_path(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn default_excludes_leave_out_environments_and_build_output() {
+        let config = Config::default();
+        for yes in [
+            ".venv",
+            "venv",
+            "site-packages",
+            "node_modules",
+            "build",
+            "dist",
+            ".tox",
+            ".git",
+        ] {
+            assert!(config.is_excluded(&Path::new("proj").join(yes)), "{yes}");
+        }
+        for no in ["app", "venv_tools.py", "builder", "distribution"] {
+            assert!(!config.is_excluded(&Path::new("proj").join(no)), "{no}");
+        }
+        // A project that itself lives under `build/` is still walked.
+        assert!(!config.is_excluded(Path::new("/home/u/build/proj/app")));
     }
 
     #[test]

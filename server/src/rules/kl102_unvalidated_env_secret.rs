@@ -54,21 +54,30 @@ impl Rule for UnvalidatedEnvSecret {
             let (target, value) = match node.kind_str() {
                 "assignment" => (node.field("left"), node.field("right")),
                 "keyword_argument" => (node.field("name"), node.field("value")),
+                // Reads inside an expression: a dict value (`{"api_key": os.getenv("K")}`), an
+                // f-string (`f"Bearer {os.getenv('K')}"`), a `default_factory` lambda.
+                "pair" => (node.field("key"), node.field("value")),
+                "interpolation" => (None, node.named_child(0)),
+                "lambda" => (None, node.field("body")),
                 _ => continue,
             };
-            let (Some(target), Some(value)) = (target, value) else {
+            let Some(value) = value else {
                 continue;
             };
             let Some(env) = env_read_without_default(value, ctx) else {
                 continue;
             };
-            let target_name = match target.kind_str() {
-                "identifier" => Some(ctx.text(target).into_owned()),
-                "attribute" => target.field("attribute").map(|a| ctx.text(a).into_owned()),
-                "subscript" => target
-                    .field("subscript")
-                    .and_then(|k| syntax::string_value(k, ctx.src)),
-                _ => None,
+            let target_name = match target {
+                None => Some(env.clone()),
+                Some(target) => match target.kind_str() {
+                    "identifier" => Some(ctx.text(target).into_owned()),
+                    "attribute" => target.field("attribute").map(|a| ctx.text(a).into_owned()),
+                    "subscript" => target
+                        .field("subscript")
+                        .and_then(|k| syntax::string_value(k, ctx.src)),
+                    "string" => syntax::string_value(target, ctx.src),
+                    _ => None,
+                },
             };
             let Some(target_name) = target_name else {
                 continue;
@@ -88,10 +97,14 @@ impl Rule for UnvalidatedEnvSecret {
                     continue;
                 }
             }
-            let message = if node.kind_str() == "assignment" {
+            let message = if let (Some(target), "assignment") = (target, node.kind_str()) {
                 format!(
                     "`{}` is read from the environment variable `{env}` without a check: when it is unset, `None` flows on",
                     syntax::short_text(target, ctx.src)
+                )
+            } else if node.kind_str() != "keyword_argument" {
+                format!(
+                    "The environment variable `{env}` is read here without a check: when it is unset, `None` flows on"
                 )
             } else {
                 format!(
@@ -103,8 +116,12 @@ impl Rule for UnvalidatedEnvSecret {
             if ctx.file.is_test {
                 finding = finding.with_severity(Severity::Hint);
             }
-            if let Some(fix) = fix(node, target, &env, ctx) {
-                finding = finding.with_fix(fix);
+            if let Some(target) =
+                target.filter(|_| matches!(node.kind_str(), "assignment" | "keyword_argument"))
+            {
+                if let Some(fix) = fix(node, target, &env, ctx) {
+                    finding = finding.with_fix(fix);
+                }
             }
             out.push(finding);
         }

@@ -29,16 +29,17 @@ impl Rule for RawKeyPersisted {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let (flows, start) = report::flows(item, ctx);
-        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers);
+        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers | Kind::Minted);
         for hit in report::hits(&flows, start, ctx, &[SinkKind::Persist], accept) {
             let conc = &hit.concs[0];
-            let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            let range = key_line_range(item, ctx, &hit, start, accept);
             let what = match conc.kind {
                 Kind::Model => format!(
                     "a `{}` with its secret field",
                     conc.class.clone().unwrap_or_default()
                 ),
                 Kind::Headers => "the request headers".to_string(),
+                Kind::Minted => "a key minted by the service".to_string(),
                 _ => "an API key".to_string(),
             };
             let mut finding = report::finding(
@@ -56,6 +57,31 @@ impl Rule for RawKeyPersisted {
             out.push(finding);
         }
     }
+}
+
+/// The stored value, or, when it spans several lines (a transaction, a batch request), the
+/// innermost part of it that holds the key: the finding stands on the line that holds the key.
+fn key_line_range(
+    item: &Item,
+    ctx: &Ctx,
+    hit: &Hit,
+    start: usize,
+    accept: impl Fn(Kind) -> bool + Copy,
+) -> std::ops::Range<usize> {
+    let range = hit.sink.value.start + start..hit.sink.value.end + start;
+    let multiline = report::node_at(item, range.clone())
+        .is_some_and(|n| n.start_position().row != n.end_position().row);
+    if !multiline {
+        return range;
+    }
+    hit.sink
+        .parts
+        .iter()
+        .filter(|(_, t)| !report::concs_of(hit.flow, start, ctx, t, accept).is_empty())
+        .map(|(r, _)| r.start + start..r.end + start)
+        .filter(|r| range.start <= r.start && r.end <= range.end)
+        .min_by_key(|r| r.end - r.start)
+        .unwrap_or(range)
 }
 
 fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {

@@ -29,15 +29,37 @@ impl Rule for KeyLogged {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let (flows, start) = report::flows(item, ctx);
-        let accept = |k: Kind| matches!(k, Kind::Key | Kind::Headers | Kind::Request | Kind::Model);
+        let accept = |k: Kind| {
+            matches!(
+                k,
+                Kind::Key
+                    | Kind::Headers
+                    | Kind::Request
+                    | Kind::Model
+                    | Kind::Minted
+                    | Kind::Stored
+            )
+        };
         for hit in report::hits(&flows, start, ctx, &[SinkKind::Log], accept) {
-            let conc = &hit.concs[0];
+            // A stored item is logged as a finding only when its model class declares key
+            // material (PynamoDB attributes); a boto3 item's attributes are unknown.
+            let Some(conc) = hit
+                .concs
+                .iter()
+                .find(|c| c.kind != Kind::Stored || c.class.is_some())
+            else {
+                continue;
+            };
             let range = hit.sink.value.start + start..hit.sink.value.end + start;
             let what = match conc.kind {
                 Kind::Headers => "The request headers (with their API key) are".to_string(),
                 Kind::Request => "The whole request (with its API key header) is".to_string(),
                 Kind::Model => format!(
                     "A `{}` with its secret field is",
+                    conc.class.clone().unwrap_or_default()
+                ),
+                Kind::Stored => format!(
+                    "Whole stored `{}` items (with their key material) are",
                     conc.class.clone().unwrap_or_default()
                 ),
                 _ => format!("An API key ({}) is", report::origin(conc)),
@@ -62,7 +84,9 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
-    let only_keys = all.iter().all(|c| c.kind == Kind::Key);
+    let only_keys = all
+        .iter()
+        .all(|c| matches!(c.kind, Kind::Key | Kind::Named));
     let simple = matches!(
         value.kind(),
         "identifier" | "attribute" | "subscript" | "call"
@@ -84,7 +108,10 @@ fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
             if concs.is_empty() {
                 continue;
             }
-            if concs.iter().any(|c| c.kind != Kind::Key) {
+            if concs
+                .iter()
+                .any(|c| !matches!(c.kind, Kind::Key | Kind::Named))
+            {
                 return None;
             }
             let part = report::node_at(item, range.start + start..range.end + start)?;

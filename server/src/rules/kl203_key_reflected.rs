@@ -66,6 +66,11 @@ impl Rule for KeyReflected {
                 .find(|c| c.kind == Kind::Key)
                 .unwrap_or(first);
             let message = match conc.kind {
+                Kind::Stored if conc.class.is_some() => format!(
+                    "The handler returns whole stored `{}` items, with their key material ({}); return only the fields the client needs (a `response_model` without them)",
+                    conc.class.clone().unwrap_or_default(),
+                    report::origin(conc)
+                ),
                 Kind::Stored => "The handler returns a whole stored item without choosing its fields (it may hold key material); return only the fields the client needs".to_string(),
                 Kind::Model => format!(
                     "The handler returns a `{}` with its secret field; declare a `response_model` without it",
@@ -115,7 +120,10 @@ fn drop_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let all = report::concs_of(hit.flow, start, ctx, &hit.sink.taint, |k| !k.is_masked());
-    if all.iter().any(|c| c.kind != Kind::Key) {
+    if all
+        .iter()
+        .any(|c| !matches!(c.kind, Kind::Key | Kind::Named))
+    {
         return None;
     }
     let mut pairs: Vec<Node> = Vec::new();

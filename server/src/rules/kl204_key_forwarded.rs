@@ -28,7 +28,9 @@ impl Rule for KeyForwarded {
         let (flows, start) = report::flows(item, ctx);
         let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model);
         for hit in report::hits(&flows, start, ctx, &[SinkKind::Forward], accept) {
-            if hit.sink.url_const {
+            // A key known by its name only (an SDK wrapper's `api_key` parameter) is meant to be
+            // sent: only a key of known origin sent to a variable URL is reported.
+            if hit.sink.url_const || hit.concs.iter().all(|c| c.kind == Kind::Named) {
                 continue;
             }
             let conc = &hit.concs[0];

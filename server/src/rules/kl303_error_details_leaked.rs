@@ -74,9 +74,15 @@ fn client_facing(type_text: &str) -> bool {
 }
 
 struct Scope<'t> {
-    /// Names bound to the exception (`e`, `exc`, `err`).
+    /// Names bound to the exception (`e`, `exc`, `err`), or expressions that are it
+    /// (`e.original_exception` in a handler of status 500).
     names: Vec<String>,
     body: Node<'t>,
+    /// Outside a handler (a helper or service a handler calls): only a raised `HTTPException`
+    /// reaches the client.
+    raise_only: bool,
+    /// The `except` names specific exception types (`except ValueError`), not a catch-all.
+    specific: bool,
 }
 
 impl Rule for ErrorDetailsLeaked {
@@ -91,7 +97,10 @@ impl Rule for ErrorDetailsLeaked {
         }
         let mut scopes: Vec<Scope> = Vec::new();
         for def in item.nodes().of_kind(syntax::kinds().function_definition) {
-            match ctx.model.handler_kind_lenient(def, ctx.src) {
+            let kind = ctx.model.handler_kind_lenient(def, ctx.src);
+            // A middleware (`@app.middleware("http")`) answers for every route.
+            let kind = kind.or_else(|| is_middleware(def, ctx).then_some(HandlerKind::Route));
+            match kind {
                 Some(HandlerKind::ErrorHandler) => {
                     if let Some(scope) = error_handler_scope(def, ctx) {
                         scopes.push(scope);
@@ -109,7 +118,29 @@ impl Rule for ErrorDetailsLeaked {
                         }
                     }
                 }
-                None => {}
+                None => {
+                    // A helper or a service method raising `HTTPException(detail=str(e))`: the
+                    // handler that calls it sends the detail. Its own nested functions are
+                    // judged on their own.
+                    let Some(body) = def.field("body") else {
+                        continue;
+                    };
+                    let mut walk = syntax::descendants(body);
+                    while let Some(clause) = walk.next() {
+                        match clause.kind_str() {
+                            "function_definition" | "class_definition" | "lambda" => {
+                                walk.skip_children()
+                            }
+                            "except_clause" => {
+                                if let Some(mut scope) = except_scope(clause, ctx) {
+                                    scope.raise_only = true;
+                                    scopes.push(scope);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
             }
         }
         let mut reported: Vec<usize> = Vec::new();
@@ -119,14 +150,35 @@ impl Rule for ErrorDetailsLeaked {
     }
 }
 
+/// `@app.middleware("http")`, `@app.before_request`-style functions that run for every route.
+fn is_middleware(def: Node, ctx: &Ctx) -> bool {
+    syntax::decorators(def).iter().any(|d| {
+        let f = if d.kind_str() == "call" {
+            d.field("function")
+        } else {
+            Some(*d)
+        };
+        f.and_then(|f| syntax::dotted_path(f, ctx.src))
+            .is_some_and(|p| p.len() > 1 && p.last().is_some_and(|m| m == "middleware"))
+    })
+}
+
 fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
+    // A handler of status 500 receives Flask's generic `InternalServerError`: its text is made
+    // for clients, but the error it wraps (`e.original_exception`) and the traceback are not.
+    let mut wrapped = false;
     for deco in syntax::decorators(def) {
         if deco.kind_str() != "call" {
             continue;
         }
         if let Some(arg) = syntax::positional_args(deco).first() {
-            if arg.kind_str() == "integer" || client_facing(&ctx.text(*arg)) {
+            if arg.kind_str() == "integer" {
+                match ctx.text(*arg).parse::<u32>() {
+                    Ok(code) if code >= 500 => wrapped = true,
+                    _ => return None,
+                }
+            } else if client_facing(&ctx.text(*arg)) {
                 return None;
             }
         }
@@ -141,10 +193,19 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
             _ => None,
         })
         .filter(|n| !matches!(n.as_str(), "request" | "req" | "self" | "cls"))
+        .map(|n| {
+            if wrapped {
+                format!("{n}.original_exception")
+            } else {
+                n
+            }
+        })
         .collect();
     Some(Scope {
         names,
         body: def.field("body")?,
+        raise_only: false,
+        specific: false,
     })
 }
 
@@ -152,6 +213,7 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     let mut names = Vec::new();
     let mut cursor = clause.walk();
     let mut body = None;
+    let mut specific = false;
     for child in clause.named_children(&mut cursor) {
         match child.kind_str() {
             "block" => body = Some(child),
@@ -161,6 +223,7 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
                     if client_facing(&ctx.text(value)) {
                         return None;
                     }
+                    specific = !catch_all(&ctx.text(value));
                 }
                 if let Some(alias) = child.field("alias") {
                     let alias_text = ctx.text(alias);
@@ -170,10 +233,35 @@ fn except_scope<'t>(clause: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
             "identifier" | "attribute" | "tuple" if client_facing(&ctx.text(child)) => {
                 return None;
             }
+            "identifier" | "attribute" | "tuple" => specific = !catch_all(&ctx.text(child)),
             _ => {}
         }
     }
-    Some(Scope { names, body: body? })
+    Some(Scope {
+        names,
+        body: body?,
+        raise_only: false,
+        specific,
+    })
+}
+
+/// `Exception`, `BaseException` (alone or among others): any error, internals included.
+fn catch_all(type_text: &str) -> bool {
+    type_text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|t| matches!(t, "Exception" | "BaseException"))
+}
+
+/// The statement answers with a 4xx status (`status_code=400`, `, 422`, `status.HTTP_400_…`).
+fn client_error_status(stmt: Node, ctx: &Ctx) -> bool {
+    syntax::descendants(stmt).any(|n| match n.kind_str() {
+        "integer" => ctx
+            .text(n)
+            .parse::<u32>()
+            .is_ok_and(|c| (400..500).contains(&c)),
+        "identifier" => ctx.text(n).starts_with("HTTP_4"),
+        _ => false,
+    })
 }
 
 /// Is `node` rooted at an exception name (`e`, `e.original_exception`), not at a public attribute?
@@ -181,6 +269,7 @@ fn exception_ref(node: Node, names: &[String], ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
     match node.kind_str() {
         "identifier" => names.iter().any(|n| *n == ctx.text(node)),
+        "attribute" if names.iter().any(|n| *n == ctx.text(node)) => true,
         "attribute" => {
             let public = node
                 .field("attribute")
@@ -323,6 +412,9 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         let Some(stmt) = sink(node, scope.body, ctx) else {
             continue;
         };
+        if scope.raise_only && stmt.kind_str() != "raise_statement" {
+            continue;
+        }
         match groups.iter_mut().find(|(s, _)| *s == stmt) {
             Some((_, leaks)) => leaks.push(node),
             None => groups.push((stmt, vec![node])),
@@ -334,14 +426,26 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         }
         reported.push(stmt.start_byte());
         let first = leaks[0];
-        let message = format!(
-            "`{}` sends the exception's details to the client: they reveal internals (paths, queries, library versions, sometimes secrets)",
-            syntax::short_text(first, ctx.src)
-        );
-        out.push(
-            Finding::new(&META, first.byte_range(), message)
-                .with_fix(fix(stmt, &leaks, scope, ctx)),
-        );
+        // `except ValueError as e: raise HTTPException(400, detail=str(e))`: the message of an
+        // error the code chose, for a client error — usually the app's own words. At most a hint.
+        let own_message = scope.specific && client_error_status(stmt, ctx);
+        let message = if own_message {
+            format!(
+                "`{}` sends the message of a specific exception with a 4xx status: check that it holds only the app's own words",
+                syntax::short_text(first, ctx.src)
+            )
+        } else {
+            format!(
+                "`{}` sends the exception's details to the client: they reveal internals (paths, queries, library versions, sometimes secrets)",
+                syntax::short_text(first, ctx.src)
+            )
+        };
+        let mut finding = Finding::new(&META, first.byte_range(), message)
+            .with_fix(fix(stmt, &leaks, scope, ctx));
+        if own_message {
+            finding = finding.with_severity(Severity::Hint);
+        }
+        out.push(finding);
     }
 }
 

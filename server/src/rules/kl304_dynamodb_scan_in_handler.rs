@@ -1,6 +1,6 @@
 //! KL304 `dynamodb-scan-in-handler`: a DynamoDB scan reachable from a route handler.
 
-use crate::analysis::dataflow::report;
+use crate::analysis::dataflow::{report, SCAN_FOR_KEY};
 use crate::analysis::Item;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -15,6 +15,8 @@ pub static META: RuleMeta = RuleMeta {
     docs: include_str!("kl304_dynamodb_scan_in_handler.md"),
 };
 
+const KEY_SCAN: &str = "DynamoDB scan to find an API key in a route handler: every request reads the whole table and compares every stored key; look the key up with `get_item`/`query` on a table keyed by the key's hash";
+
 pub struct DynamodbScanInHandler;
 
 impl Rule for DynamodbScanInHandler {
@@ -25,11 +27,15 @@ impl Rule for DynamodbScanInHandler {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let (flows, start) = report::flows(item, ctx);
         for flow in flows.iter().filter(|f| f.is_route) {
-            for scan in &flow.scans {
+            for (scan, key) in &flow.scans {
                 out.push(Finding::new(
                     &META,
                     scan.start + start..scan.end + start,
-                    "DynamoDB scan in a route handler: every request reads the whole table (enumeration and cost); use `query` on a partition key",
+                    if *key {
+                        KEY_SCAN
+                    } else {
+                        "DynamoDB scan in a route handler: every request reads the whole table (enumeration and cost); use `query` on a partition key"
+                    },
                 ));
             }
             let mut seen: Vec<&str> = Vec::new();
@@ -46,13 +52,21 @@ impl Rule for DynamodbScanInHandler {
                     continue;
                 };
                 seen.push(&call.callee);
+                let for_key = path.last().is_some_and(|s| s.message == SCAN_FOR_KEY);
                 let mut f = Finding::new(
                     &META,
                     call.range.start + start..call.range.end + start,
-                    format!(
-                        "`{}` scans a whole DynamoDB table on every request to this route; use `query` on a partition key",
-                        call.callee
-                    ),
+                    if for_key {
+                        format!(
+                            "`{}` scans a whole DynamoDB table to find an API key on every request to this route; look the key up with `get_item`/`query` on a table keyed by the key's hash",
+                            call.callee
+                        )
+                    } else {
+                        format!(
+                            "`{}` scans a whole DynamoDB table on every request to this route; use `query` on a partition key",
+                            call.callee
+                        )
+                    },
                 );
                 for step in path {
                     f = f.with_related(step.range.clone(), step.message.clone());

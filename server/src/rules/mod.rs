@@ -23,6 +23,7 @@ pub mod kl203_key_reflected;
 pub mod kl204_key_forwarded;
 pub mod kl205_insecure_key_compare;
 pub mod kl206_missing_key_validation;
+pub mod kl207_key_in_url;
 pub mod kl301_debug_mode_enabled;
 pub mod kl302_config_exposed;
 pub mod kl303_error_details_leaked;
@@ -151,6 +152,7 @@ const BUILT_IN: &[&dyn Rule] = &[
     &kl203_key_reflected::KeyReflected,
     &kl204_key_forwarded::KeyForwarded,
     &kl206_missing_key_validation::MissingKeyValidation,
+    &kl207_key_in_url::KeyInUrl,
     &kl304_dynamodb_scan_in_handler::DynamodbScanInHandler,
 ];
 

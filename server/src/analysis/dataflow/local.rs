@@ -86,13 +86,31 @@ pub fn analyze(
         w.flow.name_range = w.rel(n);
     }
     let kind = model.handler_kind(def, src);
-    w.flow.is_route = kind == Some(HandlerKind::Route);
-    w.flow.responds = kind.is_some();
+    // A middleware (`@app.middleware("http")`, `@app.before_request`) runs on every request:
+    // for the data flow it is a handler.
+    let per_request = syntax::decorators(def).iter().any(|d| {
+        let f = if d.kind_str() == "call" {
+            d.field("function")
+        } else {
+            Some(*d)
+        };
+        f.and_then(|f| syntax::dotted_path(f, src))
+            .and_then(|p| p.last().cloned())
+            .is_some_and(|m| {
+                matches!(
+                    m.as_str(),
+                    "middleware" | "before_request" | "before_app_request"
+                )
+            })
+    });
+    w.flow.is_route = kind == Some(HandlerKind::Route) || per_request;
+    w.flow.responds = kind.is_some() || per_request;
     if w.flow.is_route {
         w.flow.filtered_output = w.output_filtered(def);
         w.flow.guarded = syntax::decorators(def).iter().any(|d| {
             d.kind_str() == "call" && syntax::keyword_arg(*d, "dependencies", src).is_some()
         });
+        w.route_dependencies(def);
     }
     w.params(def);
     if let Some(body) = def.field("body") {
@@ -274,7 +292,10 @@ impl<'a> Walker<'a> {
         for deco in syntax::decorators(def) {
             if deco.kind_str() == "call" {
                 if let Some(v) = syntax::keyword_arg(deco, "response_model", self.src) {
-                    return self.text(v) != "None";
+                    // A response model that declares an unmasked key field lets the key through.
+                    let class = element_class(&self.text(v));
+                    return self.text(v) != "None"
+                        && !matches!(self.secret_model(&class), Some((_, _, false)));
                 }
             }
         }
@@ -292,6 +313,46 @@ impl<'a> Walker<'a> {
             }
         }
         false
+    }
+
+    /// `dependencies=[Depends(verify_key)]` of a route: each dependency of the module runs on
+    /// every request (a call with no arguments, for its scans).
+    fn route_dependencies(&mut self, def: Node) {
+        for deco in syntax::decorators(def) {
+            if deco.kind_str() != "call" {
+                continue;
+            }
+            let Some(list) = syntax::keyword_arg(deco, "dependencies", self.src) else {
+                continue;
+            };
+            for dep in named_children(list) {
+                if dep.kind_str() != "call" {
+                    continue;
+                }
+                let Some(q) = self.model.callee(dep, self.src) else {
+                    continue;
+                };
+                if !(fw::is_fastapi(&q, "Depends") || fw::is_fastapi(&q, "Security")) {
+                    continue;
+                }
+                let Some(f) = syntax::positional_args(dep).first().copied() else {
+                    continue;
+                };
+                let name = self.text(f);
+                if f.kind_str() == "identifier"
+                    && self.is_module_function(&name)
+                    && self.flow.calls.len() < MAX_CALLS
+                {
+                    self.flow.calls.push(CallFact {
+                        callee: name,
+                        range: self.rel(dep),
+                        args: Vec::new(),
+                        kwargs: Vec::new(),
+                        bound: false,
+                    });
+                }
+            }
+        }
     }
 
     // ---- parameters -----------------------------------------------------------------------
@@ -331,6 +392,19 @@ impl<'a> Walker<'a> {
                 }
             }
             let mut marked = false;
+            // pydantic v2 `Annotated[str, StringConstraints(min_length=32)]`, `constr(...)`,
+            // `Field(min_length=…)`: the key's shape is checked before the handler runs.
+            let constrained = markers.iter().any(|m| {
+                self.model.callee(*m, self.src).is_some_and(|q| {
+                    (q.ends_with("StringConstraints")
+                        || q.ends_with(".constr")
+                        || q == "pydantic.Field"
+                        || q.starts_with("fastapi."))
+                        && ["min_length", "max_length", "regex", "pattern"]
+                            .iter()
+                            .any(|k| syntax::keyword_arg(*m, k, self.src).is_some())
+                })
+            });
             for m in markers {
                 let Some(q) = self.model.callee(m, self.src) else {
                     continue;
@@ -418,6 +492,9 @@ impl<'a> Walker<'a> {
                 }
             }
 
+            if constrained && !taint.0.iter().all(|l| l.base == Base::Param(idx)) {
+                self.flow.validations.push((taint.clone(), 0));
+            }
             if let Some(ty) = ty {
                 let ty_node = if ty.kind_str() == "type" {
                     ty.named_child(0).unwrap_or(ty)
@@ -436,7 +513,7 @@ impl<'a> Walker<'a> {
                     );
                     taint.union(&t);
                 } else if !marked && is_route {
-                    let class_name = ty_text.rsplit('.').next().unwrap_or(&ty_text).to_string();
+                    let class_name = element_class(&ty_text);
                     if let Some((class, field, masked)) = self.secret_model(&class_name) {
                         let t = self.source(
                             name_node,
@@ -476,6 +553,26 @@ impl<'a> Walker<'a> {
                     name_node,
                     Kind::Request,
                     "the request enters here".into(),
+                    None,
+                    None,
+                );
+                taint.union(&t);
+            }
+            // A key known by its name only (`def sign(payload, api_key)`), outside handlers
+            // (whose parameters are sources by their markers).
+            let plain_type = ty.is_none_or(|t| {
+                let t = self.text(t);
+                (t.contains("str") || t.contains("bytes")) && !t.contains("Secret")
+            });
+            if !self.flow.responds
+                && plain_type
+                && !matches!(name.as_str(), "self" | "cls")
+                && fw::is_named_key(&name)
+            {
+                let t = self.source(
+                    name_node,
+                    Kind::Named,
+                    format!("parameter `{name}`, a key by its name"),
                     None,
                     None,
                 );
@@ -791,6 +888,7 @@ impl<'a> Walker<'a> {
     }
 
     fn bind(&mut self, target: Node, t: Taint, rhs: Option<Node>) {
+        let t = self.minted(target, t, rhs);
         match target.kind_str() {
             "identifier" => {
                 let name = self.text(target);
@@ -825,6 +923,23 @@ impl<'a> Walker<'a> {
                                 .iter()
                                 .any(|k| k.name == *c && k.parent.is_none())
                     });
+                // `user = User.get(pk)` (PynamoDB): an instance of `User`.
+                let class = class.or_else(|| {
+                    let r = syntax::unparenthesize(rhs?);
+                    let r = if r.kind_str() == "await" {
+                        r.named_child(0)?
+                    } else {
+                        r
+                    };
+                    let f = r.field("function").filter(|_| r.kind_str() == "call")?;
+                    let obj = f.field("object").filter(|_| f.kind_str() == "attribute")?;
+                    let method = self.text(f.field("attribute")?);
+                    let c = self.text(obj);
+                    (matches!(method.as_str(), "get" | "get_or_none")
+                        && obj.kind_str() == "identifier"
+                        && self.is_pynamo_class(&c))
+                    .then_some(c)
+                });
                 match class {
                     Some(c) => {
                         self.instances.insert(name.clone(), c);
@@ -832,6 +947,19 @@ impl<'a> Walker<'a> {
                     None => {
                         self.instances.remove(&name);
                     }
+                }
+                // `with User.batch_write() as batch`.
+                if rhs.is_some_and(|r| {
+                    let r = syntax::unparenthesize(r);
+                    r.kind_str() == "call"
+                        && r.field("function").is_some_and(|f| {
+                            f.kind_str() == "attribute"
+                                && f.field("attribute")
+                                    .is_some_and(|a| self.text(a) == "batch_write")
+                        })
+                }) {
+                    self.handles
+                        .insert(name.clone(), "pynamodb.Model.batch_write()".into());
                 }
                 match rhs.and_then(|r| self.dict_fields(r)) {
                     Some(f) => {
@@ -850,6 +978,23 @@ impl<'a> Walker<'a> {
                 }
             }
             "subscript" | "attribute" => {
+                // `response.headers["X-API-Key"] = key` in a handler: sent to the client.
+                if self.flow.responds
+                    && target.kind_str() == "subscript"
+                    && target.field("value").is_some_and(|v| {
+                        v.kind_str() == "attribute"
+                            && v.field("attribute")
+                                .is_some_and(|a| self.src.node_text(a) == "headers")
+                            && v.field("object").is_some_and(|o| {
+                                self.src.node_text(o).to_ascii_lowercase().contains("resp")
+                            })
+                    })
+                {
+                    if let Some(rhs) = rhs {
+                        let at = syntax::enclosing_statement(target);
+                        self.sink(SinkKind::Return, at, rhs, t.clone(), false);
+                    }
+                }
                 // `d["api_key"] = key`: the dict now holds the key.
                 let obj = target.field("value").or_else(|| target.field("object"));
                 if let Some(sub) = target.field("subscript") {
@@ -876,6 +1021,91 @@ impl<'a> Walker<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A value minted by the service (`secrets.token_urlsafe(32)`) bound to a key-named target
+    /// (`api_key = …`, `user.api_key = …`) is key material: `t` plus a [`Kind::Minted`] source.
+    fn minted(&mut self, target: Node, t: Taint, rhs: Option<Node>) -> Taint {
+        let Some(rhs) = rhs else { return t };
+        let name = match target.kind_str() {
+            "identifier" => self.text(target),
+            "attribute" => match target.field("attribute") {
+                Some(a) => self.text(a),
+                None => return t,
+            },
+            "subscript" => match target
+                .field("subscript")
+                .and_then(|k| string_value(k, self.src))
+            {
+                Some(k) => k,
+                None => return t,
+            },
+            _ => return t,
+        };
+        self.minted_as(&name, t, rhs)
+    }
+
+    fn minted_as(&mut self, name: &str, mut t: Taint, value: Node) -> Taint {
+        if !fw::is_minted_key_name(name) {
+            return t;
+        }
+        if let Some(what) = self.mint_expr(value, 0) {
+            let x = self.source(
+                value,
+                Kind::Minted,
+                format!("key minted here (`{what}`)"),
+                None,
+                None,
+            );
+            t.union(&x);
+        }
+        t
+    }
+
+    /// The minting call inside `node` (`secrets.token_urlsafe()`, `uuid.uuid4().hex`,
+    /// `"sk_" + secrets.token_hex(16)`, `str(uuid4())`), if it is one.
+    fn mint_expr(&self, node: Node, depth: usize) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
+        let node = syntax::unparenthesize(node);
+        match node.kind_str() {
+            "call" => {
+                let f = node.field("function")?;
+                if let Some(q) = self.qualify(f) {
+                    if fw::is_mint_call(&q) {
+                        let short = q.rsplit('.').take(2).collect::<Vec<_>>();
+                        return Some(format!(
+                            "{}()",
+                            short.into_iter().rev().collect::<Vec<_>>().join(".")
+                        ));
+                    }
+                    if matches!(q.as_str(), "str" | "f") {
+                        return syntax::positional_args(node)
+                            .first()
+                            .and_then(|a| self.mint_expr(*a, depth + 1));
+                    }
+                }
+                // `secrets.token_bytes(32).hex()`, `Fernet.generate_key().decode()`.
+                if f.kind_str() == "attribute" {
+                    return self.mint_expr(f.field("object")?, depth + 1);
+                }
+                None
+            }
+            "attribute" => self.mint_expr(node.field("object")?, depth + 1),
+            "binary_operator" => {
+                let l = node.field("left")?;
+                let r = node.field("right")?;
+                self.mint_expr(l, depth + 1)
+                    .or_else(|| self.mint_expr(r, depth + 1))
+            }
+            "string" => named_children(node)
+                .into_iter()
+                .filter(|c| c.kind_str() == "interpolation")
+                .find_map(|c| c.named_child(0).and_then(|e| self.mint_expr(e, depth + 1))),
+            "await" => self.mint_expr(node.named_child(0)?, depth + 1),
+            _ => None,
         }
     }
 
@@ -971,7 +1201,12 @@ impl<'a> Walker<'a> {
                                 self.eval(k);
                             }
                             if let Some(v) = c.field("value") {
-                                let x = self.eval(v);
+                                let mut x = self.eval(v);
+                                if let Some(k) =
+                                    c.field("key").and_then(|k| string_value(k, self.src))
+                                {
+                                    x = self.minted_as(&k, x, v);
+                                }
                                 if !x.is_empty() {
                                     self.parts.push((self.rel(v), x.clone()));
                                 }
@@ -1059,6 +1294,11 @@ impl<'a> Walker<'a> {
             return f;
         }
         let t = self.eval(value);
+        if t.is_empty() {
+            if let Some(x) = key.as_deref().and_then(|k| self.config_key(node, value, k)) {
+                return x;
+            }
+        }
         self.project(t, node, key.as_deref())
     }
 
@@ -1191,7 +1431,53 @@ impl<'a> Walker<'a> {
         }
         let attr = self.text(attr);
         let t = self.eval(obj);
+        // `self.api_key` in a method (an SDK wrapper's credential), unless the class binds it
+        // to a string constant.
+        if obj.kind_str() == "identifier"
+            && self.src.node_text(obj) == "self"
+            && self.class.is_some()
+            && fw::is_named_key(&attr)
+            && !self.class_str_const(&attr)
+        {
+            let mut x = self.project(t, node, Some(&attr));
+            let named = self.source(
+                node,
+                Kind::Named,
+                format!("`self.{attr}`, a key by its name"),
+                None,
+                None,
+            );
+            x.union(&named);
+            return x;
+        }
         self.project(t, node, Some(&attr))
+    }
+
+    /// The enclosing class binds `attr` to a string literal (a constant, not a credential).
+    fn class_str_const(&self, attr: &str) -> bool {
+        let Some(class) = &self.class else {
+            return false;
+        };
+        self.model
+            .classes
+            .iter()
+            .position(|c| c.name == *class)
+            .is_some_and(|i| self.model.is_class_str_const(i, attr))
+    }
+
+    /// `app.config["API_KEY"]`, `current_app.config.get("SECRET_KEY")`: a key by its name.
+    fn config_key(&mut self, at: Node, holder: Node, key: &str) -> Option<Taint> {
+        let holder_text = self.src.node_text(holder);
+        let config = holder_text == "config" || holder_text.ends_with(".config");
+        (config && fw::is_named_key(key)).then(|| {
+            self.source(
+                at,
+                Kind::Named,
+                format!("configuration `{key}`, a key by its name"),
+                None,
+                None,
+            )
+        })
     }
 
     /// `value.field` / `value["field"]`: a secret-named field of a holder is key material, another
@@ -1209,7 +1495,14 @@ impl<'a> Walker<'a> {
             }
         } else if matches!(
             field,
-            "Item" | "Items" | "Attributes" | "Responses" | "__dict__" | "credentials"
+            "Item"
+                | "Items"
+                | "Attributes"
+                | "Responses"
+                | "__dict__"
+                | "credentials"
+                | "attribute_values"
+                | "state"
         ) {
             Mode::Whole
         } else {
@@ -1226,7 +1519,18 @@ impl<'a> Walker<'a> {
                         mode
                     };
                     match (s.kind, mode) {
-                        (Kind::Key, _) => out.union(&Taint(vec![l])),
+                        (Kind::Key | Kind::Minted, _) => out.union(&Taint(vec![l])),
+                        // `request.state.api_key`: set by a middleware, read by the handler.
+                        (Kind::Request, _) if field == "state" => {
+                            let x = self.source(
+                                at,
+                                Kind::Body,
+                                "request state enters here (`request.state`)".into(),
+                                None,
+                                None,
+                            );
+                            out.union(&x);
+                        }
                         (Kind::Request, _) if field == "headers" => {
                             let x = self.source(
                                 at,
@@ -1466,6 +1770,7 @@ impl<'a> Walker<'a> {
                                 continue;
                             };
                             let t = self.eval(v);
+                            let t = self.minted_as(&self.text(n), t, v);
                             kws.push((self.text(n), v, t));
                         }
                         "list_splat" | "dictionary_splat" => {
@@ -1506,6 +1811,11 @@ impl<'a> Walker<'a> {
             return Taint::default();
         }
         if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            if let Some(t) = self.pynamo_call(node, m, r, &recv_t, &pos, &kws) {
+                return t;
+            }
+        }
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
             let recv_q = self.qualify(r);
             let recv_text = self.text(r);
             if let Some(attrs) = fw::dynamodb_write(m) {
@@ -1530,7 +1840,8 @@ impl<'a> Walker<'a> {
             match m {
                 "scan" if dynamo => {
                     let r = self.rel(node);
-                    self.flow.scans.push(r);
+                    let key = self.looks_up_key(node);
+                    self.flow.scans.push((r, key));
                 }
                 "get_paginator"
                     if pos
@@ -1539,7 +1850,8 @@ impl<'a> Walker<'a> {
                         .is_some_and(|s| s == "scan") =>
                 {
                     let r = self.rel(node);
-                    self.flow.scans.push(r);
+                    let key = self.looks_up_key(node);
+                    self.flow.scans.push((r, key));
                 }
                 _ => {}
             }
@@ -1702,6 +2014,14 @@ impl<'a> Walker<'a> {
         let Some(m) = method else {
             return Taint::default();
         };
+        if recv_t.is_empty() && m == "get" {
+            let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
+            if let (Some(k), Some(r)) = (key, recv) {
+                if let Some(x) = self.config_key(node, r, &k) {
+                    return x;
+                }
+            }
+        }
         if recv_t.is_empty() && m != "join" && m != "format" {
             return Taint::default();
         }
@@ -1754,6 +2074,157 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A scan whose arguments name a key attribute (`FilterExpression=Attr("api_key").eq(k)`,
+    /// `"api_key = :k"`, `User.access_token == token`): a lookup of a key by reading every item.
+    fn looks_up_key(&self, call: Node) -> bool {
+        let Some(args) = call.field("arguments") else {
+            return false;
+        };
+        syntax::descendants(args)
+            .into_iter()
+            .any(|n| match n.kind_str() {
+                "identifier" => fw::is_sensitive_attribute(self.src.node_text(n).as_ref()),
+                "string_content" => self
+                    .src
+                    .node_text(n)
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                    .any(fw::is_sensitive_attribute),
+                _ => false,
+            })
+    }
+
+    /// A PynamoDB model class of the module (a base resolving to `pynamodb.models.Model`).
+    fn is_pynamo_class(&self, name: &str) -> bool {
+        self.model
+            .classes
+            .iter()
+            .rev()
+            .find(|c| c.name == name && c.parent.is_none())
+            .is_some_and(|c| {
+                c.bases.iter().any(|b| {
+                    let q = self.model.resolve_path(b).unwrap_or_else(|| b.join("."));
+                    fw::is_pynamo_model_base(&q)
+                })
+            })
+    }
+
+    /// The PynamoDB class `recv` is, or holds an instance of: (class, `recv` is the class itself).
+    fn pynamo_target(&self, recv: Node) -> Option<(String, bool)> {
+        let recv = syntax::unparenthesize(recv);
+        match recv.kind_str() {
+            "identifier" => {
+                let name = self.text(recv);
+                if !self.locals.contains(&name) && self.is_pynamo_class(&name) {
+                    return Some((name, true));
+                }
+                let class = self.instance_class(recv)?;
+                self.is_pynamo_class(&class).then_some((class, false))
+            }
+            "call" => {
+                let f = recv.field("function")?;
+                let name = self.text(f);
+                (f.kind_str() == "identifier"
+                    && !self.locals.contains(&name)
+                    && self.is_pynamo_class(&name))
+                .then_some((name, false))
+            }
+            _ => None,
+        }
+    }
+
+    /// PynamoDB: `item.save()`, `item.update(actions=[...])`, `batch.save(item)` store what they
+    /// are given; `Model.scan()`/`query()`/`get()` read whole items back; `Model.attr.set(x)` is
+    /// an update action carrying `x`.
+    fn pynamo_call(
+        &mut self,
+        node: Node,
+        m: &str,
+        r: Node,
+        recv_t: &Taint,
+        pos: &[(Node, Taint)],
+        kws: &[(String, Node, Taint)],
+    ) -> Option<Taint> {
+        let target = self.pynamo_target(r);
+        match (m, &target) {
+            ("save", Some((_, false))) => {
+                self.mentions(node);
+                self.sink(SinkKind::Persist, node, r, recv_t.clone(), false);
+                Some(Taint::default())
+            }
+            ("update", Some((_, false))) => {
+                self.mentions(node);
+                if let Some((_, n, t)) = kws.iter().find(|(k, _, _)| k == "actions") {
+                    let (n, t) = (*n, t.clone());
+                    self.sink(SinkKind::Persist, node, n, t, false);
+                }
+                Some(Taint::default())
+            }
+            ("scan" | "query" | "get" | "batch_get" | "count", Some((class, true))) => {
+                let class = class.clone();
+                if m == "scan" {
+                    let range = self.rel(node);
+                    let key = self.looks_up_key(node);
+                    self.flow.scans.push((range, key));
+                }
+                self.mentions(node);
+                for (n, t) in pos {
+                    self.sink(SinkKind::Lookup, node, *n, t.clone(), false);
+                }
+                let sensitive = self
+                    .model
+                    .classes
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == class)
+                    .and_then(|c| {
+                        c.fields
+                            .iter()
+                            .find(|f| fw::is_sensitive_attribute(f))
+                            .cloned()
+                    });
+                Some(match sensitive {
+                    Some(field) if m != "count" => self.source(
+                        node,
+                        Kind::Stored,
+                        format!("whole stored `{class}` items read here (attribute `{field}`)"),
+                        Some(class.clone()),
+                        None,
+                    ),
+                    _ => Taint::default(),
+                })
+            }
+            // `with Model.batch_write() as batch: batch.save(item)`.
+            ("save", None)
+                if r.kind_str() == "identifier"
+                    && (self.text(r).to_ascii_lowercase().contains("batch")
+                        || self.qualify(r).is_some_and(|q| q.contains("batch_write()"))) =>
+            {
+                let (n, t) = pos.first()?;
+                let (n, t) = (*n, t.clone());
+                self.mentions(node);
+                self.sink(SinkKind::Persist, node, n, t, false);
+                Some(Taint::default())
+            }
+            // `Model.api_key.set(key)`: an update action that stores `key`.
+            ("set" | "append" | "add", None) if r.kind_str() == "attribute" => {
+                let obj = r.field("object")?;
+                let attr = self.text(r.field("attribute")?);
+                if obj.kind_str() == "identifier"
+                    && self.is_pynamo_class(&self.text(obj))
+                    && fw::is_key_name(&attr)
+                {
+                    let mut t = Taint::default();
+                    for (_, x) in pos {
+                        t.union(x);
+                    }
+                    return Some(t);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
     fn module_call(
         &mut self,
         node: Node,
@@ -1775,4 +2246,29 @@ impl<'a> Walker<'a> {
         });
         Taint::one(Base::Call(k))
     }
+}
+
+/// The class of a parameter or response annotation, seen through one container or option:
+/// `list[KeyIn]`, `List[KeyIn]`, `Sequence[KeyIn]`, `Optional[KeyIn]`, `KeyIn | None`,
+/// `models.KeyIn` → `KeyIn`.
+fn element_class(ty: &str) -> String {
+    let mut t = ty.trim();
+    for prefix in [
+        "list[",
+        "List[",
+        "typing.List[",
+        "Sequence[",
+        "typing.Sequence[",
+        "Optional[",
+        "typing.Optional[",
+    ] {
+        if let Some(inner) = t.strip_prefix(prefix).and_then(|r| r.strip_suffix(']')) {
+            t = inner.trim();
+            break;
+        }
+    }
+    if let Some(inner) = t.strip_suffix("| None") {
+        t = inner.trim();
+    }
+    t.rsplit('.').next().unwrap_or(t).to_string()
 }

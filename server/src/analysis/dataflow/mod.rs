@@ -157,6 +157,13 @@ pub enum Kind {
     /// A Pydantic model (or settings) whose secret-named fields are all masked (`SecretStr`): its
     /// secret fields are [`Kind::Masked`].
     MaskedModel,
+    /// Key material the service mints itself (`api_key = secrets.token_urlsafe(32)`): stored raw
+    /// or logged it is exposed, but handing it to its owner once, on creation, is the point.
+    Minted,
+    /// A value known to be key material by its name only (a parameter `api_key`, `self.secret`,
+    /// `current_app.config["API_KEY"]`): reported like a key where no concrete source reaches
+    /// the same place.
+    Named,
 }
 
 impl Kind {
@@ -170,6 +177,8 @@ impl Kind {
         match (self, mode) {
             (k, Mode::Whole) => Some(k),
             (Kind::Key, _) => Some(Kind::Key),
+            (Kind::Minted, _) => Some(Kind::Minted),
+            (Kind::Named, _) => Some(Kind::Named),
             (Kind::Masked | Kind::MaskedModel, Mode::Unmask) => Some(Kind::Key),
             (Kind::Masked, _) => None,
             (Kind::MaskedModel, Mode::Secret) => Some(Kind::Masked),
@@ -261,8 +270,9 @@ pub struct FnFlow {
     pub sinks: Vec<SinkFact>,
     pub ret: Taint,
     pub globals: Vec<String>,
-    /// DynamoDB scans (relative ranges).
-    pub scans: Vec<Range<usize>>,
+    /// DynamoDB scans (relative ranges), and whether the scan looks for an API key (its filter
+    /// names a key attribute: `FilterExpression=Attr("api_key").eq(k)`, `User.api_key == k`).
+    pub scans: Vec<(Range<usize>, bool)>,
     /// Module-level names bound here (module statements only) and what they carry.
     pub defines: Vec<(String, Taint)>,
     /// (what a validated name carried, relative offset) where a value is validated: an `if` that
@@ -395,6 +405,9 @@ impl FnFlow {
         self.ret.hash(h);
         self.globals.hash(h);
         self.scans.len().hash(h);
+        for (_, key) in &self.scans {
+            key.hash(h);
+        }
         self.defines.hash(h);
         for (t, _) in &self.validations {
             t.hash(h);
@@ -415,6 +428,9 @@ impl Dataflow {
             })
     }
 }
+
+/// The message of a path's last step when the scan looks for an API key.
+pub const SCAN_FOR_KEY: &str = "DynamoDB scan here, looking for an API key";
 
 /// Distinct sources kept per parameter or return value (one path each is enough to report).
 pub const MAX_CONC: usize = 4;
@@ -689,10 +705,19 @@ pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Data
                 });
             }
         }
-        let mut scan = flow.scans.first().map(|r| {
+        let first = flow
+            .scans
+            .iter()
+            .find(|(_, key)| *key)
+            .or(flow.scans.first());
+        let mut scan = first.map(|(r, key)| {
             vec![Step {
                 range: abs(r, start),
-                message: "DynamoDB scan here".into(),
+                message: if *key {
+                    SCAN_FOR_KEY.into()
+                } else {
+                    "DynamoDB scan here".into()
+                },
             }]
         });
         if scan.is_none() {

@@ -98,13 +98,13 @@ pub fn hits<'f>(
             if !kinds.contains(&sink.kind) {
                 continue;
             }
-            let concs: Vec<Conc> = ctx
-                .model
-                .dataflow
-                .concretize(flow, start, &sink.taint)
-                .into_iter()
-                .filter(|c| accept(c.kind))
-                .collect();
+            let mut concs: Vec<Conc> = ctx.model.dataflow.concretize(flow, start, &sink.taint);
+            // A key known by its name only stands in for a source the flow does not see: where
+            // a concrete one reaches the sink (a masked one included), that one decides.
+            if concs.iter().any(|c| c.kind != Kind::Named) {
+                concs.retain(|c| c.kind != Kind::Named);
+            }
+            concs.retain(|c| accept(c.kind) || (c.kind == Kind::Named && accept(Kind::Key)));
             if !concs.is_empty() {
                 out.push(Hit { flow, sink, concs });
             }
@@ -121,12 +121,13 @@ pub fn concs_of(
     taint: &Taint,
     accept: impl Fn(Kind) -> bool,
 ) -> Vec<Conc> {
-    ctx.model
-        .dataflow
-        .concretize(flow, start, taint)
-        .into_iter()
-        .filter(|c| accept(c.kind))
-        .collect()
+    let mut concs = ctx.model.dataflow.concretize(flow, start, taint);
+    // As in [`hits`]: a key known by its name only counts where nothing concrete reaches.
+    if concs.iter().any(|c| c.kind != Kind::Named) {
+        concs.retain(|c| c.kind != Kind::Named);
+    }
+    concs.retain(|c| accept(c.kind) || (c.kind == Kind::Named && accept(Kind::Key)));
+    concs
 }
 
 /// A finding whose related places are the path of `conc`.
@@ -166,6 +167,8 @@ pub fn origin(conc: &Conc) -> String {
         },
         Kind::Masked => "a masked secret".into(),
         Kind::MaskedModel => format!("model `{}`", conc.class.clone().unwrap_or_default()),
+        Kind::Minted => "a key minted by the service".into(),
+        Kind::Named => "a value named like a key".into(),
     }
 }
 

@@ -108,6 +108,9 @@ pub enum Group {
     Werkzeug,
     /// Outbound HTTP clients (`requests`, `httpx`, `urllib`, `aiohttp`; see `fw::http_call`).
     Http,
+    /// `uuid`: a key minted as `key = uuid4().hex` is a source wherever a log call can take it
+    /// (stored, a DynamoDB word keeps the file anyway).
+    Mint,
 }
 
 /// Whether `word` makes `key` a secret in a name: a qualifier of `fw::is_key_name` (any word of
@@ -182,6 +185,16 @@ pub const TABLE: &[(&str, Group, bool)] = &[
     ("update_item", Group::Any, false),
     ("batch_write", Group::Any, false),
     ("transact_write", Group::Any, false),
+    // PynamoDB models (`.save()`, `.update(actions=…)`, reads) and keys the service mints
+    // (`secrets.token_urlsafe()`, `Fernet.generate_key()`, `os.urandom()`, `uuid4().hex` named
+    // like a key): data-flow sources and sinks that need no web framework (KL201, KL202).
+    ("pynamodb", Group::Any, false),
+    ("token_urlsafe", Group::Any, false),
+    ("token_hex", Group::Any, false),
+    ("token_bytes", Group::Any, false),
+    ("generate_key", Group::Any, false),
+    ("urandom", Group::Any, false),
+    ("uuid", Group::Mint, false),
     // Debug mode and environment flags.
     ("debug", Group::Debug, false),
     ("True", Group::True, true),
@@ -238,7 +251,7 @@ pub const TABLE: &[(&str, Group, bool)] = &[
 /// here when you extend them for it.
 pub const COVERED_RULES: &[&str] = &[
     "KL001", "KL101", "KL102", "KL103", "KL201", "KL202", "KL203", "KL204", "KL205", "KL206",
-    "KL301", "KL302", "KL303", "KL304",
+    "KL207", "KL301", "KL302", "KL303", "KL304",
 ];
 
 /// The rules of the registry the table does not cover (should be empty).
@@ -278,6 +291,7 @@ struct FileWords {
     name: bool,
     settings_class: bool,
     werkzeug: bool,
+    mint: bool,
 }
 
 /// Per token: what the words inside it are.
@@ -431,6 +445,7 @@ impl Prefilter {
                 }
                 Group::Http => file.http = true,
                 Group::Werkzeug => file.werkzeug = true,
+                Group::Mint => file.mint = true,
                 _ => {}
             }
         }
@@ -445,7 +460,12 @@ impl Prefilter {
         }
         // Outside handlers, key material comes from the environment (a variable named like a key,
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
-        if file.name && (file.log || file.http) {
+        // A key known by its name only (a parameter `api_key`, `self.token`,
+        // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
+        if (file.name || file.mint) && file.log {
+            return Some("name with a log call");
+        }
+        if file.name && file.http {
             let env_key = file.env
                 && tokens.iter().zip(&marks).any(|(t, m)| {
                     m & NAME != 0
@@ -563,6 +583,18 @@ fn line_may_have_findings(
     // string literal.
     if file.env && has_string && secret_operand() {
         return Some("KL102 shape");
+    }
+    // KL207: a URL literal with a key in its query (`?api_key=`, `&token=`, `?key=`).
+    if tokens.iter().zip(marks).any(|(t, m)| {
+        t.kind == Kind::Str && {
+            let c = t.content(bytes);
+            let query = c.contains(&b'?') || c.contains(&b'&');
+            query
+                && c.contains(&b'=')
+                && (m & NAME != 0 || c.to_ascii_lowercase().windows(4).any(|w| w == b"key="))
+        }
+    }) {
+        return Some("KL207 shape");
     }
     // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
     // environment read whose variable is a flag by name (`kl103::flag_name`).
@@ -919,11 +951,13 @@ mod tests {
         assert!(
             p.keep(b"import os\nk = os.environ['API_KEY']\ndef f(api_key):\n    print(api_key)\n")
         );
-        assert!(
-            !p.keep(b"import os\nk = os.environ['HOME']\ndef f(api_key):\n    print(api_key)\n")
-        );
+        assert!(!p.keep(
+            b"import os\nk = os.environ['HOME']\ndef f(api_key):\n    httpx.post(u, api_key)\n"
+        ));
         assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nlog.info(S())\n"));
-        assert!(!p.keep(b"def f(api_key):\n    print(api_key)\n"));
+        // A key known by its name only, logged (KL202).
+        assert!(p.keep(b"def f(api_key):\n    print(api_key)\n"));
+        assert!(!p.keep(b"def f(api_key):\n    httpx.post(u, api_key)\n"));
         assert!(!p.keep(b"import os\ndef f(api_key):\n    blog.save(api_key)\n"));
         assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
         // In a comment only.
@@ -949,9 +983,9 @@ mod tests {
         assert!(!p.keep(b"import os\nx: bool = f('DEBUG')\n"));
         // Settings classes are bases.
         assert!(p.keep(b"class S(BaseSettings):\n    api_key: str\nprint(S().api_key)\n"));
-        assert!(
-            !p.keep(b"class DjangoAdminSettings(TestCase):\n    api_key = None\nprint(api_key)\n")
-        );
+        assert!(!p.keep(
+            b"class DjangoAdminSettings(TestCase):\n    api_key = None\nhttpx.get(api_key)\n"
+        ));
     }
 
     #[test]
