@@ -82,3 +82,75 @@ fn enter_before_a_stray_token_in_pull_mode() {
     assert_eq!(pull(&mut c), vec![]);
     assert!(c.shutdown_and_exit().success());
 }
+
+/// (code, start line, start character, end line, end character) of each diagnostic, sorted.
+fn ranges(params: &Value) -> Vec<(String, u64, u64, u64, u64)> {
+    let mut out: Vec<_> = params["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                r["start"]["line"].as_u64().unwrap(),
+                r["start"]["character"].as_u64().unwrap(),
+                r["end"]["line"].as_u64().unwrap(),
+                r["end"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn fixtures(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            fixtures(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py") {
+            out.push(p);
+        }
+    }
+}
+
+/// Python ends a line at a lone `\r` (issue 13, item 10): every fixture with lone-`\r` line
+/// endings gets the diagnostics of its `\n` version, at the same positions (LSP lines end at
+/// `\r` too), and a line typed with `\r` line breaks is analysed as one typed with `\n`.
+#[test]
+fn lone_cr_documents_get_the_diagnostics_of_their_lf_version() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut files = Vec::new();
+    fixtures(&root, &mut files);
+    files.sort();
+    assert!(files.len() > 10);
+    let mut c = LspClient::keylint(Some(BIN));
+    c.initialize(push_client_caps(), json!({}));
+    let mut total = 0;
+    for file in &files {
+        let rel = file.strip_prefix(&root).unwrap().to_string_lossy();
+        let text = std::fs::read_to_string(file).unwrap().replace("\r\n", "\n");
+        let (lf, cr) = (test_uri(&format!("lf/{rel}")), test_uri(&format!("cr/{rel}")));
+        c.did_open(&lf, 1, &text);
+        let expected = ranges(&c.diagnostics_for_version(&lf, 1));
+        c.did_open(&cr, 1, &text.replace('\n', "\r"));
+        assert_eq!(ranges(&c.diagnostics_for_version(&cr, 1)), expected, "{rel}");
+        total += expected.len();
+    }
+    assert!(total > 50, "{total}");
+
+    // Typing in a lone-`\r` document: Enter as `\r`, then a hardcoded key.
+    let (lf, cr) = (test_uri("typed_lf.py"), test_uri("typed_cr.py"));
+    let head = "import os\n\nclass Settings:\n    debug = False\n";
+    c.did_open(&lf, 1, head);
+    c.did_open(&cr, 1, &head.replace('\n', "\r"));
+    let typed = "\r    api_key = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"";
+    c.did_change_range(&lf, 2, (3, 17), (3, 17), &typed.replace('\r', "\n"));
+    c.did_change_range(&cr, 2, (3, 17), (3, 17), typed);
+    let expected = ranges(&c.diagnostics_for_version(&lf, 2));
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    assert_eq!(expected[0].1, 4);
+    assert_eq!(ranges(&c.diagnostics_for_version(&cr, 2)), expected);
+    assert!(c.shutdown_and_exit().success());
+}
