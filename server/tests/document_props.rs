@@ -32,8 +32,9 @@
 //!   reads are those of the fresh parse. With syntax errors the incremental parse may recover
 //!   differently (above); those differences are counted and printed, and only they are allowed.
 //!
-//! `KEYLINT_PROPTEST_CASES=n` runs `n` cases of each random-edit test instead of the default
-//! (outside CI: `n = 20000` is about a million edits over the two, see `docs/testing.md`).
+//! `KEYLINT_PROPTEST_CASES=n` runs `n` cases of each random-edit test instead of the default, the
+//! minimum counts scaled alike (outside CI: `n = 6200` is about a million edits over the two,
+//! see README.md, "Tests").
 //!
 //! The expected text comes from a model written here, independently of the code under test: lines
 //! split by hand over the `String`, positions clamped by walking its chars.
@@ -602,8 +603,8 @@ impl Harness {
         if incremental.findings == scratch.findings {
             return Ok(());
         }
-        let same_syntax = !fresh.tree.root_node().has_error()
-            || doc.view().outline() == fresh.view().outline();
+        let same_syntax =
+            !fresh.tree.root_node().has_error() || doc.view().outline() == fresh.view().outline();
         prop_assert!(
             !same_syntax,
             "findings differ from a fresh analysis of the same text {:?}:\n{:?}\n{:?}",
@@ -761,21 +762,20 @@ fn chaotic_edits_match_reference_and_rebuild() {
         text(24),
         vec(vec(change_seed(), 1..5), 1..25),
     );
-    run(cases(CHAOTIC_CASES), strategy, |(enc, initial, notifications)| {
-        let mut h = Harness::new(&initial, enc);
-        h.check()?;
-        for seeds in &notifications {
-            h.notify_seeds(seeds)?;
-        }
-        TOTALS.add(&h);
-        Ok(())
-    });
-    TOTALS.check(
-        "chaotic",
-        scaled(CHAOTIC_MIN_EDITS, CHAOTIC_CASES),
-        0,
-        0,
+    run(
+        cases(CHAOTIC_CASES),
+        strategy,
+        |(enc, initial, notifications)| {
+            let mut h = Harness::new(&initial, enc);
+            h.check()?;
+            for seeds in &notifications {
+                h.notify_seeds(seeds)?;
+            }
+            TOTALS.add(&h);
+            Ok(())
+        },
     );
+    TOTALS.check("chaotic", scaled(CHAOTIC_MIN_EDITS, CHAOTIC_CASES), 0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

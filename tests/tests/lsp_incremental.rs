@@ -131,11 +131,18 @@ fn lone_cr_documents_get_the_diagnostics_of_their_lf_version() {
     for file in &files {
         let rel = file.strip_prefix(&root).unwrap().to_string_lossy();
         let text = std::fs::read_to_string(file).unwrap().replace("\r\n", "\n");
-        let (lf, cr) = (test_uri(&format!("lf/{rel}")), test_uri(&format!("cr/{rel}")));
+        let (lf, cr) = (
+            test_uri(&format!("lf/{rel}")),
+            test_uri(&format!("cr/{rel}")),
+        );
         c.did_open(&lf, 1, &text);
         let expected = ranges(&c.diagnostics_for_version(&lf, 1));
         c.did_open(&cr, 1, &text.replace('\n', "\r"));
-        assert_eq!(ranges(&c.diagnostics_for_version(&cr, 1)), expected, "{rel}");
+        assert_eq!(
+            ranges(&c.diagnostics_for_version(&cr, 1)),
+            expected,
+            "{rel}"
+        );
         total += expected.len();
     }
     assert!(total > 50, "{total}");

@@ -3,9 +3,10 @@
 //!
 //! ## Items and the cache
 //! An *item* is a top-level statement, or a statement in the body of a top-level (or nested) class:
-//! a 5,000-line test class is hundreds of items, not one. Each item is keyed by a hash of its text
-//! and of its class chain (a class header by its text up to its body: its name and bases are all it
-//! contributes). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
+//! a 5,000-line test class is hundreds of items, not one. Each item is keyed by a hash of its text,
+//! of its class chain (a class header by its text up to its body: its name and bases are all it
+//! contributes) and of its node's kind, and by its whole shape while it holds a syntax error
+//! ([`syntax_signature`]: the same text may parse otherwise). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
 //! merged from them on every run (cheap).
 //!
 //! The cache is the last run's items in document order. An edit changes the keys of a few items

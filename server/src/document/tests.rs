@@ -659,13 +659,21 @@ proptest::proptest! {
 /// lone `\r` (the `\r` before an edit is read again).
 #[test]
 fn lone_cr_ends_a_line_for_the_parser() {
-    let lf = "import os\n\nclass C:\n    x = 1\n\n    def m(self):\n        return os.environ['K']\n";
+    let lf =
+        "import os\n\nclass C:\n    x = 1\n\n    def m(self):\n        return os.environ['K']\n";
     let cr = lf.replace('\n', "\r");
     let (a, b) = (doc(lf), doc(&cr));
-    assert!(!b.tree.root_node().has_error(), "{}", b.tree.root_node().to_sexp());
+    assert!(
+        !b.tree.root_node().has_error(),
+        "{}",
+        b.tree.root_node().to_sexp()
+    );
     assert_eq!(dump(&a.tree), dump(&b.tree));
     // Mixed: `\r\n` and lone `\r`.
-    let mixed = lf.replacen('\n', "\r\n", 3).replace('\n', "\r").replace("\r\r", "\r\n");
+    let mixed = lf
+        .replacen('\n', "\r\n", 3)
+        .replace('\n', "\r")
+        .replace("\r\r", "\r\n");
     assert!(!doc(&mixed).tree.root_node().has_error(), "{mixed:?}");
     // Edits: `\r\n` → `\r` (the `\n` deleted) and back, Enter typed as `\r`.
     let mut d = doc(&lf.replace('\n', "\r\n"));
