@@ -3,9 +3,10 @@
 //!
 //! ## Items and the cache
 //! An *item* is a top-level statement, or a statement in the body of a top-level (or nested) class:
-//! a 5,000-line test class is hundreds of items, not one. Each item is keyed by a hash of its text
-//! and of its class chain (a class header by its text up to its body: its name and bases are all it
-//! contributes). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
+//! a 5,000-line test class is hundreds of items, not one. Each item is keyed by a hash of its text,
+//! of its class chain (a class header by its text up to its body: its name and bases are all it
+//! contributes) and of its node's kind, and by its whole shape while it holds a syntax error
+//! ([`syntax_signature`]: the same text may parse otherwise). [`ItemFacts`] (imports, bindings, class facts…) are cached per key; the [`Model`] is
 //! merged from them on every run (cheap).
 //!
 //! The cache is the last run's items in document order. An edit changes the keys of a few items
@@ -261,6 +262,9 @@ struct CachedItem {
     /// Length of the text its key hashes (from `start`).
     hashed_len: usize,
     header: bool,
+    /// The item node's kind, and whether it holds a syntax error (see [`syntax_signature`]).
+    kind: u16,
+    errors: bool,
     /// The item's enclosing classes ([`Item::classes`]).
     classes: Box<[usize]>,
     facts: ItemFacts,
@@ -482,9 +486,17 @@ impl Analyzer {
             } else {
                 None
             };
+            // The same text does not always parse alike: `print(x)` followed by a stray token is
+            // a Python 2 `print_statement`, an `expression_statement` once the token moves to
+            // the next line. The node's kind is part of the key, and a node with syntax errors
+            // is keyed by its whole shape (see [`syntax_signature`]).
+            let errors = item.node.has_error();
             let known = known.filter(|(_, c)| {
                 c.hashed_len == end - range.start
                     && c.header == item.header
+                    && c.kind == item.node.kind_id()
+                    && !c.errors
+                    && !errors
                     && *c.classes == *item.classes
             });
             let hash = match known {
@@ -495,6 +507,7 @@ impl Analyzer {
                     item.classes.hash(&mut h);
                     (end - range.start).hash(&mut h);
                     src.hash_bytes(range.start..end, &mut h);
+                    syntax_signature(item.node, end, &mut h);
                     h.finish()
                 }
             };
@@ -552,6 +565,8 @@ impl Analyzer {
                         start,
                         hashed_len: hashed_end - start,
                         header: item.header,
+                        kind: item.node.kind_id(),
+                        errors: item.node.has_error(),
                         classes: item.classes.iter().copied().collect(),
                         facts: if too_deep {
                             ItemFacts::default()
@@ -804,6 +819,51 @@ impl Analyzer {
             span,
         });
         layout
+    }
+}
+
+/// Feeds `hasher` what of an item's syntax its text does not tell (the text is hashed apart):
+/// the kind of its node and, when it holds a syntax error, the kind, flags and relative range of
+/// every node that starts before `end` (tree-sitter's error recovery may build a different tree
+/// for the same text, depending on what surrounds it or on the nodes an incremental parse
+/// reused). Error-free statements of the same text parse alike, so their walk is skipped.
+fn syntax_signature<H: Hasher>(node: Node, end: usize, hasher: &mut H) {
+    node.kind_id().hash(hasher);
+    if !node.has_error() {
+        return;
+    }
+    let start = node.start_byte();
+    let mut cursor = node.walk();
+    let mut depth = 0usize;
+    loop {
+        let n = cursor.node();
+        if n.start_byte() < end || n == node {
+            (
+                depth,
+                n.kind_id(),
+                n.is_missing(),
+                n.is_error(),
+                n.start_byte() - start,
+                n.end_byte() - start,
+            )
+                .hash(hasher);
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if depth == 0 || !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+        }
+        if depth == 0 {
+            return;
+        }
     }
 }
 

@@ -375,3 +375,36 @@ fn statements_nested_too_deep_are_left_out_and_reported() {
     assert_eq!(inside.not_analysed.len(), 1);
     assert_eq!(codes(&inside), ["KL101"]);
 }
+
+/// The same text does not always parse alike: `print(request.headers)` followed by a stray `x` is
+/// a Python 2 `print_statement`; pressing Enter before the `x` makes it a call logging a header
+/// (KL202), with the same text. Its cached (empty) findings must not be reused.
+#[test]
+fn an_item_whose_text_parses_anew_is_checked_again() {
+    let text = "from flask import request\nprint(request.headers)x\n";
+    let mut doc = Document::new(text, 1);
+    let mut analyzer = Analyzer::new();
+    check(&doc, &mut analyzer, "before");
+    doc.apply_changes(
+        &[ContentChange {
+            range: Some((Pos::new(1, 22), Pos::new(1, 22))),
+            text: "\n".into(),
+        }],
+        2,
+        PositionEncoding::Utf16,
+    );
+    let after = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let codes: Vec<_> = after.findings.iter().map(|f| f.rule.code).collect();
+    assert_eq!(codes, ["KL202"]);
+    check(&doc, &mut analyzer, "after Enter");
+    // And back: the stray token joins the line again.
+    doc.apply_changes(
+        &[ContentChange {
+            range: Some((Pos::new(1, 22), Pos::new(2, 0))),
+            text: String::new(),
+        }],
+        3,
+        PositionEncoding::Utf16,
+    );
+    check(&doc, &mut analyzer, "after Backspace");
+}

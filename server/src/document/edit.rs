@@ -112,20 +112,15 @@ impl Document {
             .indent_bound
             .saturating_add(indent::change_allowance(text, removed_special));
 
-        // Points before the edit (tree-sitter convention: rows count `\n`, columns are bytes).
-        let edit = (state != TreeState::Stale).then(|| {
-            let start_position = self.ts_point(a);
-            let old_end_position = advance(start_position, self.rope.byte_slice(a..b).chunks());
-            let new_end_position = advance(start_position, std::iter::once(text));
-            InputEdit {
-                start_byte: a,
-                old_end_byte: b,
-                new_end_byte: a + text.len(),
-                start_position,
-                old_end_position,
-                new_end_position,
-            }
-        });
+        // A `\r` just before the edit reads as `\n` when no `\n` follows it (the parse view):
+        // the edit may change that, so the edit starts at the `\r` for tree-sitter.
+        let from = if a > 0 && self.rope.byte(a - 1) == b'\r' {
+            a - 1
+        } else {
+            a
+        };
+        // Points before the edit (rows are the rope's lines in the parse view, columns bytes).
+        let before = (state != TreeState::Stale).then(|| (self.ts_point(from), self.ts_point(b)));
 
         let rope = &mut self.rope;
         let ca = rope.byte_to_char(a);
@@ -143,8 +138,16 @@ impl Document {
             *plan = Plan::Whole;
         }
 
-        match edit {
-            Some(edit) => {
+        match before {
+            Some((start_position, old_end_position)) => {
+                let edit = InputEdit {
+                    start_byte: from,
+                    old_end_byte: b,
+                    new_end_byte: a + text.len(),
+                    start_position,
+                    old_end_position,
+                    new_end_position: self.ts_point(a + text.len()),
+                };
                 self.tree.edit(&edit);
                 if let (Plan::Inside(_), Some(patch)) = (&*plan, &mut self.patch) {
                     patch.tree.edit(&edit);
@@ -206,16 +209,13 @@ impl Document {
         true
     }
 
-    /// The tree-sitter point of a byte offset of the current text: the row counts `\n` bytes (a lone
-    /// `\r` is no line break for tree-sitter), the column counts bytes since the last `\n`.
+    /// The tree-sitter point of a byte offset of the current text, as the parser reads it (its
+    /// parse view, where a lone `\r` is a `\n`): the row is the rope's line, the column counts
+    /// bytes since the line's start.
     pub(super) fn ts_point(&self, byte: usize) -> Point {
         let rope = &self.rope;
-        if !self.may_have_lone_cr {
-            // Without lone `\r`, ropey's lines are tree-sitter's rows.
-            let line = rope.byte_to_line(byte);
-            return Point::new(line, byte - rope.line_to_byte(line));
-        }
-        advance(Point::new(0, 0), rope.byte_slice(..byte).chunks())
+        let line = rope.byte_to_line(byte);
+        Point::new(line, byte - rope.line_to_byte(line))
     }
 
     /// Replaces the tree with a parse of the text made blank, from scratch (`indent.rs`).
@@ -242,7 +242,8 @@ impl Document {
         }
         let parser = self.parser.get_or_insert_with(python_parser);
         let rope = &self.rope;
-        let mut read = |byte: usize, _: Point| rope_chunk_from(rope, byte);
+        let lone_cr = self.may_have_lone_cr;
+        let mut read = |byte: usize, _: Point| parse_chunk_from(rope, byte, lone_cr);
         let old_tree = (state == TreeState::Edited).then_some(&self.tree);
         let tree = parser
             .parse_with_options(&mut read, old_tree, None)
@@ -284,17 +285,16 @@ pub(super) fn rope_chunk_from(rope: &Rope, byte: usize) -> &[u8] {
     &chunk.as_bytes()[byte - chunk_start..]
 }
 
-/// `point` moved over `text` (given in pieces), in tree-sitter's convention.
-fn advance<'a>(mut point: Point, pieces: impl Iterator<Item = &'a str>) -> Point {
-    for piece in pieces {
-        let bytes = piece.as_bytes();
-        match bytes.iter().rposition(|&c| c == b'\n') {
-            Some(last) => {
-                point.row += bytes.iter().filter(|&&c| c == b'\n').count();
-                point.column = bytes.len() - last - 1;
-            }
-            None => point.column += bytes.len(),
-        }
+/// [`rope_chunk_from`] as the parser reads it: with every lone `\r` as `\n` when `lone_cr` (the
+/// text may hold one; see [`super::parse_view`]), copied then.
+fn parse_chunk_from(rope: &Rope, byte: usize, lone_cr: bool) -> std::borrow::Cow<'_, [u8]> {
+    let chunk = rope_chunk_from(rope, byte);
+    if !lone_cr || !chunk.contains(&b'\r') {
+        return std::borrow::Cow::Borrowed(chunk);
     }
-    point
+    let end = byte + chunk.len();
+    let next = (end < rope.len_bytes()).then(|| rope.byte(end));
+    let mut bytes = chunk.to_vec();
+    super::map_lone_cr(&mut bytes, next);
+    std::borrow::Cow::Owned(bytes)
 }

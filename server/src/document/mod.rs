@@ -15,14 +15,14 @@
 //! 2. **Byte range → rope edit.** The range is converted to char indices and edited in place
 //!    (`Rope::remove` then `Rope::insert`): O(log n) plus the size of the change, no copy of the file.
 //! 3. **Rope edit → `InputEdit`.** The old tree is told about the edit with `Tree::edit`: start, old end
-//!    and new end as byte offsets and as tree-sitter `Point`s. Points follow tree-sitter's own
-//!    convention — the row counts `\n` bytes only and the column is in **bytes** — so that the edited
-//!    tree has exactly the positions a fresh parse would give. They are computed from the rope before
-//!    the edit (start and old end) and from the inserted text (new end). For documents that may hold a
-//!    lone `\r` (rare: ropey counts it as a line break, tree-sitter does not) the start point is found
-//!    by counting `\n` over the rope's chunks; otherwise the rope's line index gives it in O(log n).
+//!    and new end as byte offsets and as tree-sitter `Point`s (row, column in **bytes**). The parser
+//!    reads the text through its *parse view*, where a lone `\r` reads as `\n` ([`parse_view`]),
+//!    so its rows are the rope's lines (`\r\n`, `\n` and lone `\r`, as in Python and LSP) and the
+//!    points come from the rope's line index in O(log n): start and old end before the edit, new
+//!    end after it. A `\r` just before the edit reads as `\n` or not depending on what follows it,
+//!    so an edit after a `\r` starts one byte earlier (the `\r` is re-read).
 //! 4. **Incremental reparse.** The parser reparses with the edited old tree, reading the text from the
-//!    rope's chunks through tree-sitter's callback input (`Parser::parse_with_options`), so no `String`
+//!    rope's chunks (copied with lone `\r` as `\n` when the text may hold one) through tree-sitter's callback input (`Parser::parse_with_options`), so no `String`
 //!    of the whole file is built per keystroke. Several changes of one notification edit the tree one
 //!    after the other and are reparsed once. A full replacement (`range: None`) rebuilds the rope and
 //!    parses from scratch.
@@ -54,7 +54,7 @@
 //! CLI can disagree only on broken code.
 //!
 //! Outgoing positions ([`Document::byte_to_position`]) are always computed from byte offsets via the
-//! rope, never from tree-sitter `Point` columns (which are bytes, and ignore lone `\r`).
+//! rope, never from tree-sitter `Point` columns (which are bytes).
 //!
 //! `rope` and `tree` are public for reading; change them only through the methods here, which keep
 //! them in step.
@@ -109,11 +109,13 @@ fn parse_guarded(text: &str) -> (Tree, u32) {
     }
 }
 
-/// Parses `text` from scratch with this thread's parser.
+/// Parses `text` from scratch with this thread's parser, through its parse view (a lone `\r`
+/// reads as `\n`, see [`parse_view`]).
 fn parse_str(text: &str) -> Tree {
+    let view = parse_view(text);
     let parse = |parser: &mut Parser| {
         parser
-            .parse(text, None)
+            .parse(view.as_bytes(), None)
             .expect("parsing without a timeout or cancellation flag always returns a tree")
     };
     THREAD_PARSER.with(|cell| match cell.try_borrow_mut() {
@@ -135,7 +137,8 @@ pub struct Document {
     /// a clone does not need one until it is edited).
     parser: Option<Parser>,
     /// False only when the text is known to hold no lone `\r` (one not followed by `\n`): then the
-    /// rope's line index and tree-sitter's rows agree. Set by an edit that leaves a lone `\r` (in
+    /// parser reads the rope's chunks as they are, else through the parse view ([`parse_view`]:
+    /// a lone `\r` reads as `\n`). Set by an edit that leaves a lone `\r` (in
     /// its text or just before it), kept until a full rebuild recomputes it (an edit that pairs the
     /// `\r` with a `\n` again does not clear it).
     may_have_lone_cr: bool,
@@ -267,6 +270,30 @@ fn whole_range(tree: &Tree) -> Range {
         end_byte: root.end_byte(),
         start_point: Point::new(0, 0),
         end_point: root.end_position(),
+    }
+}
+
+/// The text as the parser reads it: every lone `\r` (one not followed by `\n`) as `\n`, every
+/// other byte as it is (same length, same offsets). Python ends a line at `\r\n`, `\n` or a lone
+/// `\r`; tree-sitter-python only at `\n` (a lone `\r` is blank to it: a file with lone-`\r`
+/// line endings would be one long line). Read so, tree-sitter's rows are the rope's (LSP) lines.
+pub fn parse_view(text: &str) -> std::borrow::Cow<'_, str> {
+    if !has_lone_cr(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    map_lone_cr(&mut bytes, None);
+    // Only ASCII bytes changed.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).expect("ASCII replaced by ASCII"))
+}
+
+/// Replaces every lone `\r` of `bytes` with `\n`; `next` is the byte after them (none at the end
+/// of the text).
+fn map_lone_cr(bytes: &mut [u8], next: Option<u8>) {
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1).copied().or(next) != Some(b'\n') {
+            bytes[i] = b'\n';
+        }
     }
 }
 

@@ -237,7 +237,7 @@ fn incremental_edit_matches_fresh_parse_with_positions() {
 
 #[test]
 fn lone_cr_documents_keep_tree_sitter_points() {
-    // tree-sitter does not count a lone \r as a row; the edit points must agree with it.
+    // The parser reads a lone \r as \n (a line break, as in Python); the edit points agree.
     let mut d = doc("a = 1\rb = 2\rc = [\n  3]\r\nd = 4\n");
     d.apply_change(&change(p(3, 2), p(3, 3), "30, 31"), Utf16);
     assert_eq!(d.text(), "a = 1\rb = 2\rc = [\n  30, 31]\r\nd = 4\n");
@@ -336,9 +336,11 @@ fn empty_change_is_a_no_op() {
     assert!(d.last_changed_ranges().is_empty());
 }
 
-/// tree-sitter's point of `byte`, by scanning: rows count `\n` only, columns are bytes.
+/// tree-sitter's point of `byte` in the parse view (a lone `\r` reads as `\n`), by scanning: rows
+/// count `\n` and lone `\r`, columns are bytes.
 fn naive_ts_point(text: &str, byte: usize) -> Point {
-    let before = &text[..byte];
+    let view = super::parse_view(text);
+    let before = &view[..byte];
     match before.rfind('\n') {
         Some(i) => Point::new(before.matches('\n').count(), byte - i - 1),
         None => Point::new(0, byte),
@@ -650,4 +652,45 @@ proptest::proptest! {
             );
         }
     }
+}
+
+/// A lone `\r` ends a line, as in Python: the statements of a file with lone-`\r` line endings
+/// are those of its `\n` version, at the same offsets, fresh and after edits that make and unmake
+/// lone `\r` (the `\r` before an edit is read again).
+#[test]
+fn lone_cr_ends_a_line_for_the_parser() {
+    let lf =
+        "import os\n\nclass C:\n    x = 1\n\n    def m(self):\n        return os.environ['K']\n";
+    let cr = lf.replace('\n', "\r");
+    let (a, b) = (doc(lf), doc(&cr));
+    assert!(
+        !b.tree.root_node().has_error(),
+        "{}",
+        b.tree.root_node().to_sexp()
+    );
+    assert_eq!(dump(&a.tree), dump(&b.tree));
+    // Mixed: `\r\n` and lone `\r`.
+    let mixed = lf
+        .replacen('\n', "\r\n", 3)
+        .replace('\n', "\r")
+        .replace("\r\r", "\r\n");
+    assert!(!doc(&mixed).tree.root_node().has_error(), "{mixed:?}");
+    // Edits: `\r\n` → `\r` (the `\n` deleted) and back, Enter typed as `\r`.
+    let mut d = doc(&lf.replace('\n', "\r\n"));
+    d.apply_change(&change(p(0, 9), p(1, 0), "\r"), Utf16);
+    assert_same_as_fresh(&d);
+    assert!(!d.tree.root_node().has_error());
+    d.apply_change(&change(p(1, 0), p(1, 0), "\n"), Utf16);
+    assert_same_as_fresh(&d);
+    d.apply_change(&change(p(3, 9), p(3, 9), "\ry = 2"), Utf16);
+    assert_same_as_fresh(&d);
+    assert!(!d.tree.root_node().has_error(), "{}", d.text());
+    let mut d = doc(&cr);
+    // Deleting the line break after `import os`, then typing it again as `\r`.
+    d.apply_change(&change(p(0, 9), p(1, 0), ""), Utf16);
+    assert_same_as_fresh(&d);
+    d.apply_change(&change(p(0, 9), p(0, 9), "\r"), Utf16);
+    assert_same_as_fresh(&d);
+    assert_eq!(d.text(), cr);
+    assert!(!d.tree.root_node().has_error());
 }
