@@ -143,7 +143,7 @@ pub fn write(reports: &[FileReport], cwd: &Path, file: &Path) -> Result<usize, S
     text.push('\n');
     let shown = file.display();
     let result = match std::fs::read(file) {
-        Ok(old) => super::check::write_fixed(file, &old, &text),
+        Ok(old) => super::check::write_fixed(file, &old, text.as_bytes()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::write(file, &text),
         Err(e) => Err(e),
     };
@@ -220,10 +220,14 @@ pub fn add_noqa(reports: &[FileReport], cwd: &Path) -> Noqa {
                 continue;
             }
         };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            out.errors.push(format!("{}: not valid UTF-8", r.path));
-            continue;
+        let decoded = match super::encoding::decode(&bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                out.errors.push(format!("{}: {e}", r.path));
+                continue;
+            }
         };
+        let text = decoded.text.as_str();
         let doc = crate::document::Document::new(text, 0);
         let mut lines: Vec<(usize, Vec<&'static str>)> = Vec::new();
         // An unused suppression is not silenced by another one: it is for the user to remove.
@@ -263,7 +267,10 @@ pub fn add_noqa(reports: &[FileReport], cwd: &Path) -> Noqa {
             continue;
         }
         let (new_text, _) = crate::fixes::apply_edits(text, &edits);
-        if let Err(e) = super::check::write_fixed(&path, &bytes, &new_text) {
+        let written = super::encoding::encode(&new_text, decoded.encoding)
+            .map_err(std::io::Error::other)
+            .and_then(|out| super::check::write_fixed(&path, &bytes, &out));
+        if let Err(e) = written {
             out.errors.push(format!("{}: not changed: {e}", r.path));
             out.added -= lines
                 .iter()
