@@ -296,6 +296,9 @@ pub fn compliance(code: &str) -> Compliance {
             "KL204" => (&[API7, API10], &[PCI_6_2_4], &[CC6_7, C1_1]),
             "KL205" => (&[API2], &[PCI_6_2_4], &[CC6_1]),
             "KL206" => (&[API2, API4], &[PCI_6_2_4], &[CC6_1]),
+            // API2:2023 names "sends sensitive authentication details, such as auth tokens and
+            // passwords in the URL" among its cases.
+            "KL207" => (&[API2], &[PCI_8_3_2_RELATED], &[CC6_7, C1_1]),
             "KL301" => (&[API8], &[PCI_2_2_4, PCI_6_2_4], &[CC7_1, CC8_1]),
             "KL302" => (
                 &[API3, API8],
