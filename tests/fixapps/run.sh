@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/target/release/keylint}
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac  # the script changes directory below
 cache=${KEYLINT_CACHE:-$root/.cache}
 venv=$cache/fixapps-venv
 if [ ! -x "$venv/bin/pytest" ]; then
