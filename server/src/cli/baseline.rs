@@ -285,24 +285,7 @@ pub fn add_noqa(reports: &[FileReport], cwd: &Path) -> Noqa {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn report(line: &str, column: usize, end_column: usize) -> Report {
-        Report {
-            meta: &crate::rules::kl101_hardcoded_secret::META,
-            severity: crate::finding::Severity::Warning,
-            line: 1,
-            column,
-            end_line: 1,
-            end_column,
-            message: String::new(),
-            fixable: false,
-            safe_fix: false,
-            source_line: line.to_string(),
-            fingerprint: String::new(),
-            related: Vec::new(),
-            fixes: Vec::new(),
-        }
-    }
+    use crate::cli::output::tests::report;
 
     #[test]
     fn the_masked_statement_holds_no_string_content() {

@@ -472,10 +472,11 @@ pub fn write_github(w: &mut impl Write, files: &[FileReport]) -> io::Result<()> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn report(line: &str, column: usize, end_column: usize) -> Report {
+    /// A one-line KL101 report of `line` (the baseline's tests use it too).
+    pub(in crate::cli) fn report(line: &str, column: usize, end_column: usize) -> Report {
         Report {
             meta: &crate::rules::kl101_hardcoded_secret::META,
             severity: Severity::Warning,
