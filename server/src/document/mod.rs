@@ -66,7 +66,7 @@ mod region;
 mod text;
 mod view;
 
-pub use position::{ContentChange, Pos, PositionEncoding};
+pub use position::{rope_position_to_byte, ContentChange, Pos, PositionEncoding};
 
 pub use region::Patch;
 pub use text::SourceText;

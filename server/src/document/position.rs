@@ -67,39 +67,43 @@ pub(super) fn snap_byte(rope: &Rope, byte: usize) -> usize {
     }
 }
 
+/// [`Document::position_to_byte`] on a bare rope (a document kept as text only, `lsp/large.rs`).
+pub fn rope_position_to_byte(rope: &Rope, pos: Pos, enc: PositionEncoding) -> usize {
+    let line = pos.line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_bytes();
+    }
+    let start = rope.line_to_byte(line);
+    let end = line_content_end(rope, line);
+    let character = pos.character as usize;
+    match enc {
+        PositionEncoding::Utf8 => {
+            let byte = start + character.min(end - start);
+            // Back to the start of a character cut in the middle.
+            rope.char_to_byte(rope.byte_to_char(byte))
+        }
+        PositionEncoding::Utf32 => {
+            let c0 = rope.byte_to_char(start);
+            let c1 = rope.byte_to_char(end);
+            rope.char_to_byte(c0 + character.min(c1 - c0))
+        }
+        PositionEncoding::Utf16 => {
+            let u0 = rope.char_to_utf16_cu(rope.byte_to_char(start));
+            let u1 = rope.char_to_utf16_cu(rope.byte_to_char(end));
+            // `utf16_cu_to_char` maps the second half of a surrogate pair to its character.
+            let c = rope.utf16_cu_to_char(u0 + character.min(u1 - u0));
+            rope.char_to_byte(c)
+        }
+    }
+}
+
 impl Document {
     /// Byte offset of an LSP position. Clamped, never a panic: past the end of a line → the end of
     /// the line's content (before `\r\n` / `\n` / `\r`); past the last line → the end of the file;
     /// inside a surrogate pair (UTF-16) or a multi-byte sequence (UTF-8) → the start of that
     /// character. Never between `\r` and `\n`.
     pub fn position_to_byte(&self, pos: Pos, enc: PositionEncoding) -> usize {
-        let rope = &self.rope;
-        let line = pos.line as usize;
-        if line >= rope.len_lines() {
-            return rope.len_bytes();
-        }
-        let start = rope.line_to_byte(line);
-        let end = line_content_end(rope, line);
-        let character = pos.character as usize;
-        match enc {
-            PositionEncoding::Utf8 => {
-                let byte = start + character.min(end - start);
-                // Back to the start of a character cut in the middle.
-                rope.char_to_byte(rope.byte_to_char(byte))
-            }
-            PositionEncoding::Utf32 => {
-                let c0 = rope.byte_to_char(start);
-                let c1 = rope.byte_to_char(end);
-                rope.char_to_byte(c0 + character.min(c1 - c0))
-            }
-            PositionEncoding::Utf16 => {
-                let u0 = rope.char_to_utf16_cu(rope.byte_to_char(start));
-                let u1 = rope.char_to_utf16_cu(rope.byte_to_char(end));
-                // `utf16_cu_to_char` maps the second half of a surrogate pair to its character.
-                let c = rope.utf16_cu_to_char(u0 + character.min(u1 - u0));
-                rope.char_to_byte(c)
-            }
-        }
+        rope_position_to_byte(&self.rope, pos, enc)
     }
 
     /// LSP position of a byte offset. The offset is clamped to the text, moved back to a char

@@ -14,7 +14,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::*;
 
 pub use crate::config::DEFAULT_MAX_FILE_SIZE;
-use crate::document::{ContentChange, Pos, PositionEncoding};
+use crate::document::{ContentChange, PositionEncoding};
 
 /// The limit in bytes; `None` when the setting is 0 (no limit).
 pub fn limit(setting: Option<u64>) -> Option<usize> {
@@ -62,49 +62,12 @@ pub fn apply_changes(rope: &mut Rope, changes: &[ContentChange], enc: PositionEn
         match change.range {
             None => *rope = Rope::from_str(&change.text),
             Some((a, b)) => {
-                let start = offset(rope, a, enc);
-                let end = offset(rope, b, enc).max(start);
+                let start = crate::document::rope_position_to_byte(rope, a, enc);
+                let end = crate::document::rope_position_to_byte(rope, b, enc).max(start);
                 let (c0, c1) = (rope.byte_to_char(start), rope.byte_to_char(end));
                 rope.remove(c0..c1);
                 rope.insert(c0, &change.text);
             }
-        }
-    }
-}
-
-/// Byte offset of an LSP position (see `Document::position_to_byte`).
-fn offset(rope: &Rope, pos: Pos, enc: PositionEncoding) -> usize {
-    let line = pos.line as usize;
-    if line >= rope.len_lines() {
-        return rope.len_bytes();
-    }
-    let start = rope.line_to_byte(line);
-    let end = if line + 1 >= rope.len_lines() {
-        rope.len_bytes()
-    } else {
-        let next = rope.line_to_byte(line + 1);
-        let mut end = next - 1;
-        if rope.byte(end) == b'\n' && end > start && rope.byte(end - 1) == b'\r' {
-            end -= 1;
-        }
-        end
-    };
-    let character = pos.character as usize;
-    match enc {
-        PositionEncoding::Utf8 => {
-            let byte = start + character.min(end - start);
-            rope.char_to_byte(rope.byte_to_char(byte))
-        }
-        PositionEncoding::Utf32 => {
-            let c0 = rope.byte_to_char(start);
-            let c1 = rope.byte_to_char(end);
-            rope.char_to_byte(c0 + character.min(c1 - c0))
-        }
-        PositionEncoding::Utf16 => {
-            let u0 = rope.char_to_utf16_cu(rope.byte_to_char(start));
-            let u1 = rope.char_to_utf16_cu(rope.byte_to_char(end));
-            let c = rope.utf16_cu_to_char(u0 + character.min(u1 - u0));
-            rope.char_to_byte(c)
         }
     }
 }
@@ -129,7 +92,7 @@ pub fn trim_memory() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::Document;
+    use crate::document::{Document, Pos};
 
     #[test]
     fn edits_land_where_the_document_puts_them() {
@@ -157,7 +120,7 @@ mod tests {
                 let rope = Rope::from_str(text);
                 let pos = Pos::new(l, c);
                 assert_eq!(
-                    offset(&rope, pos, enc),
+                    crate::document::rope_position_to_byte(&rope, pos, enc),
                     doc.position_to_byte(pos, enc),
                     "{enc:?} {l}:{c}"
                 );
