@@ -370,3 +370,71 @@ fn unsafe_fixes_key_opts_fix_all_into_unsafe_fixes() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("unsafe-fixes"), "{}", run.stderr);
 }
+
+#[test]
+fn text_summary_counts_unsafe_fixes_as_fixable_when_the_configuration_applies_them() {
+    let dir = project("");
+    write(dir.path(), "app.py", SECRET);
+    let run = keylint(dir.path(), &["check"]);
+    assert!(
+        run.stdout
+            .contains("0 fixable with `--fix` (1 more with `--fix --unsafe-fixes`)."),
+        "{}",
+        run.stdout
+    );
+    let dir = project("unsafe-fixes = true\n");
+    write(dir.path(), "app.py", SECRET);
+    let run = keylint(dir.path(), &["check"]);
+    assert!(
+        run.stdout.contains("1 fixable with `--fix`."),
+        "{}",
+        run.stdout
+    );
+    let run = keylint(dir.path(), &["check", "--unsafe-fixes"]);
+    assert!(
+        run.stdout.contains("1 fixable with `--fix`."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn statistics_tell_files_over_the_size_limit_from_pre_filter_skips() {
+    let dir = project("max-file-size = 100\n");
+    write(dir.path(), "app.py", SECRET);
+    write(dir.path(), "plain.py", "def f(x):\n    return x\n");
+    write(
+        dir.path(),
+        "big.py",
+        &format!("{SECRET}\n{}", "x = 1\n".repeat(50)),
+    );
+    let run = keylint(dir.path(), &["check", "--statistics"]);
+    assert!(
+        run.stdout.contains(
+            "Checked 3 files; 1 skipped by the pre-filter (no finding possible); 1 over \
+             `max-file-size` (not analysed)."
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn sarif_fingerprints_do_not_hash_the_secret() {
+    // Two files that differ only in the key's value: the same fingerprint, so the hash holds
+    // nothing of the key (a weak one could be found again by guessing).
+    let sarif = |key: &str| {
+        let dir = project("");
+        write(dir.path(), "app.py", &format!("API_KEY = \"{key}\"\n"));
+        let run = keylint(dir.path(), &["check", "--output-format", "sarif"]);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v["runs"][0]["results"][0]["partialFingerprints"]["keylintFindingHash/v2"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        sarif("sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+        sarif("sk_live_9fQ21ZpKmbXCawrtY7udq3xa")
+    );
+}

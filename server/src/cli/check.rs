@@ -102,6 +102,8 @@ pub struct RunStats {
     pub checked: usize,
     /// Files the pre-filter found no trigger in (not parsed).
     pub skipped: usize,
+    /// Files over `max-file-size` (not read further).
+    pub too_large: usize,
     /// Per-file errors (unreadable, not UTF-8, a rule failed).
     pub errors: usize,
     /// Fixes applied (or, with `--diff`, that would be).
@@ -237,7 +239,7 @@ pub fn run(args: CheckArgs) -> i32 {
         match outcome {
             Outcome::Skipped => stats.skipped += 1,
             Outcome::TooLarge(note) => {
-                stats.skipped += 1;
+                stats.too_large += 1;
                 eprintln!("keylint: {note}");
             }
             Outcome::Checked {
@@ -518,7 +520,12 @@ fn process(
             }
         }
     }
-    let mut report = report(shown, &doc, &analysis);
+    let mut report = report(
+        shown,
+        &doc,
+        &analysis,
+        mode.include_unsafe || config.unsafe_fixes,
+    );
     report.fixed = fixed_rules;
     Outcome::Checked {
         report,
@@ -591,7 +598,9 @@ fn secret_spans((text, findings): (&str, &[Finding])) -> Vec<std::ops::Range<usi
 }
 
 /// The resolved findings of one file, with their fingerprints.
-fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
+/// `unsafe_applied`: `--fix` applies unsafe fixes too for this file (`--unsafe-fixes` or the
+/// configuration's `unsafe-fixes = true`).
+fn report(path: String, doc: &Parsed, analysis: &Analysis, unsafe_applied: bool) -> FileReport {
     let src = doc.source();
     let mut seen: Vec<(String, usize)> = Vec::new();
     let findings = analysis
@@ -602,22 +611,7 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
             let (end_line, end_column) = output::line_col(src, f.range.end);
             let text = src.rope().line(line - 1).to_string();
             let source_line = text.trim_end_matches(['\n', '\r']).to_string();
-            // Fingerprint: rule, normalised text of the line, ordinal among identical ones.
-            let normal: String = source_line.split_whitespace().collect::<Vec<_>>().join(" ");
-            let key = format!("{}\0{}", f.rule.code, normal);
-            let ordinal = match seen.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.push((key.clone(), 0));
-                    0
-                }
-            };
-            let digest = Sha256::digest(format!("{key}\0{ordinal}").as_bytes());
-            let fingerprint: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-            Report {
+            let mut report = Report {
                 meta: f.rule,
                 severity: f.severity,
                 line,
@@ -630,11 +624,31 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis) -> FileReport {
                     .fixes
                     .iter()
                     .any(|x| x.applicability == Applicability::Safe && x.workspace_ops.is_empty()),
+                unsafe_applied: unsafe_applied
+                    && f.fixes.iter().any(|x| x.workspace_ops.is_empty()),
                 source_line,
-                fingerprint,
+                fingerprint: String::new(),
                 related: super::sarif::related(src, &f.related),
                 fixes: super::show_fixes::notes(f),
-            }
+            };
+            // Fingerprint: rule, normalised text of the line with every secret masked (a hash of
+            // a weak key could be reversed by guessing), ordinal among identical ones.
+            let masked = output::masked_line(&report);
+            let normal: String = masked.split_whitespace().collect::<Vec<_>>().join(" ");
+            let key = format!("{}\0{}", f.rule.code, normal);
+            let ordinal = match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((key.clone(), 0));
+                    0
+                }
+            };
+            let digest = Sha256::digest(format!("{key}\0{ordinal}").as_bytes());
+            report.fingerprint = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            report
         })
         .collect();
     FileReport {

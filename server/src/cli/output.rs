@@ -36,6 +36,9 @@ pub struct Report {
     pub fixable: bool,
     /// A safe fix is offered (applied by `--fix`).
     pub safe_fix: bool,
+    /// An unsafe fix is offered and this run's `--fix` applies it (`--unsafe-fixes`, or
+    /// `unsafe-fixes = true` in the file's configuration).
+    pub unsafe_applied: bool,
     /// The text of the finding's first line (for the code frame).
     pub source_line: String,
     /// Stable under unrelated edits: rule, normalised line text, ordinal among identical ones.
@@ -117,7 +120,7 @@ pub(crate) fn shows_secret(meta: &RuleMeta) -> bool {
 /// The line with the finding's characters masked (all but quotes and the first four) when its
 /// rule points at a credential, and every other secret on the line too
 /// ([`crate::finding::source_line_secrets`]), so that CI logs never carry a secret.
-fn masked_line(f: &Report) -> String {
+pub(crate) fn masked_line(f: &Report) -> String {
     let line = f.source_line.as_str();
     let mut ranges = crate::finding::source_line_secrets(line);
     if shows_secret(f.meta) {
@@ -179,7 +182,7 @@ pub fn write_text(
     for file in files {
         for f in &file.findings {
             total += 1;
-            if f.safe_fix {
+            if f.safe_fix || f.unsafe_applied {
                 safe += 1;
             } else if f.fixable {
                 unsafe_ += 1;
@@ -255,9 +258,19 @@ pub fn write_text(
 fn files_line(stats: &RunStats) -> String {
     let mut s = format!(
         "Checked {}; {} skipped by the pre-filter (no finding possible)",
-        plural(stats.checked + stats.skipped, "file", "files"),
+        plural(
+            stats.checked + stats.skipped + stats.too_large,
+            "file",
+            "files"
+        ),
         stats.skipped
     );
+    if stats.too_large > 0 {
+        s.push_str(&format!(
+            "; {} over `max-file-size` (not analysed)",
+            stats.too_large
+        ));
+    }
     if stats.errors > 0 {
         s.push_str(&format!("; {}", plural(stats.errors, "error", "errors")));
     }
@@ -403,7 +416,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                             }
                         }
                     }],
-                    "partialFingerprints": { "keylintFindingHash/v1": f.fingerprint },
+                    "partialFingerprints": { "keylintFindingHash/v2": f.fingerprint },
                 });
                 super::sarif::add_path(&mut result, &uri(&file.path), f);
                 result
@@ -487,6 +500,7 @@ pub(super) mod tests {
             message: String::new(),
             fixable: false,
             safe_fix: false,
+            unsafe_applied: false,
             source_line: line.to_string(),
             fingerprint: String::new(),
             related: Vec::new(),
