@@ -75,6 +75,10 @@ function currentSettings(): Settings {
     select: c.get("select"),
     ignore: c.get("ignore"),
     severity: c.get("severity"),
+    extraSecretNames: c.get("extraSecretNames"),
+    allowedPlaceholders: c.get("allowedPlaceholders"),
+    maxFileSize: c.get("maxFileSize"),
+    unsafeFixes: c.get("unsafeFixes"),
   });
 }
 

@@ -13,6 +13,10 @@ export interface RawSettings {
   select?: unknown;
   ignore?: unknown;
   severity?: unknown;
+  extraSecretNames?: unknown;
+  allowedPlaceholders?: unknown;
+  maxFileSize?: unknown;
+  unsafeFixes?: unknown;
 }
 
 /** The rule choices of the settings; empty lists mean "no override". */
@@ -20,6 +24,12 @@ export interface ServerSettings {
   select: string[];
   ignore: string[];
   severity: Record<string, Severity>;
+  extraSecretNames: string[];
+  allowedPlaceholders: string[];
+  /** Bytes; `null`: the configuration's choice. */
+  maxFileSize: number | null;
+  /** `null`: the configuration's choice. */
+  unsafeFixes: boolean | null;
 }
 
 /**
@@ -32,6 +42,10 @@ export function serverOverrides(s: ServerSettings): Partial<ServerSettings> {
   if (s.select.length > 0) out.select = s.select;
   if (s.ignore.length > 0) out.ignore = s.ignore;
   if (Object.keys(s.severity).length > 0) out.severity = s.severity;
+  if (s.extraSecretNames.length > 0) out.extraSecretNames = s.extraSecretNames;
+  if (s.allowedPlaceholders.length > 0) out.allowedPlaceholders = s.allowedPlaceholders;
+  if (s.maxFileSize !== null) out.maxFileSize = s.maxFileSize;
+  if (s.unsafeFixes !== null) out.unsafeFixes = s.unsafeFixes;
   return out;
 }
 
@@ -70,6 +84,15 @@ export function readSettings(raw: RawSettings): Settings {
       select: stringList(raw.select),
       ignore: stringList(raw.ignore),
       severity,
+      extraSecretNames: stringList(raw.extraSecretNames),
+      allowedPlaceholders: stringList(raw.allowedPlaceholders),
+      maxFileSize:
+        typeof raw.maxFileSize === "number" &&
+        Number.isInteger(raw.maxFileSize) &&
+        raw.maxFileSize >= 0
+          ? raw.maxFileSize
+          : null,
+      unsafeFixes: typeof raw.unsafeFixes === "boolean" ? raw.unsafeFixes : null,
     },
   };
 }

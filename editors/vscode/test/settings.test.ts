@@ -30,7 +30,16 @@ test("defaults when nothing is set", () => {
   const s = readSettings({});
   assert.equal(s.enable, true);
   assert.equal(s.path, "");
-  assert.deepEqual(s.server, { select: [], ignore: [], severity: {} });
+  assert.deepEqual(s.server, {
+    select: [],
+    ignore: [],
+    severity: {},
+    extraSecretNames: [],
+    allowedPlaceholders: [],
+    maxFileSize: null,
+    unsafeFixes: null,
+  });
+  assert.deepEqual(serverOverrides(s.server), {});
 });
 
 test("settings become server options; wrong types fall back", () => {
@@ -134,4 +143,22 @@ test("only the overrides the user set reach the server; an empty select is not '
     serverOverrides(readSettings({ select: ["KL101"], severity: { KL202: "hint" } }).server),
     { select: ["KL101"], severity: { KL202: "hint" } },
   );
+});
+
+test("secret names, placeholders, the size limit and unsafe fixes reach the server when set", () => {
+  const s = readSettings({
+    extraSecretNames: ["stripe_sk", 4],
+    allowedPlaceholders: [" demo-key "],
+    maxFileSize: 0,
+    unsafeFixes: false,
+  });
+  assert.deepEqual(serverOverrides(s.server), {
+    extraSecretNames: ["stripe_sk"],
+    allowedPlaceholders: ["demo-key"],
+    maxFileSize: 0,
+    unsafeFixes: false,
+  });
+  const bad = readSettings({ maxFileSize: -1, unsafeFixes: "yes" });
+  assert.deepEqual(serverOverrides(bad.server), {});
+  assert.equal(readSettings({ maxFileSize: 2.5 }).server.maxFileSize, null);
 });
