@@ -116,10 +116,10 @@ pub(crate) fn shows_secret(meta: &RuleMeta) -> bool {
 
 /// The line with the finding's characters masked (all but quotes and the first four) when its
 /// rule points at a credential, and every other secret on the line too
-/// ([`crate::finding::source_line_secrets`]), so that CI logs never carry a secret.
+/// ([`crate::engine::redact::source_line_secrets`]), so that CI logs never carry a secret.
 fn masked_line(f: &Report) -> String {
     let line = f.source_line.as_str();
-    let mut ranges = crate::finding::source_line_secrets(line);
+    let mut ranges = crate::engine::redact::source_line_secrets(line);
     if shows_secret(f.meta) {
         let end = if f.end_line == f.line {
             f.end_column
@@ -137,7 +137,7 @@ fn masked_line(f: &Report) -> String {
             }
         }
     }
-    crate::finding::apply_mask(line, &ranges).into_owned()
+    crate::engine::redact::apply_mask(line, &ranges).into_owned()
 }
 
 struct Style {

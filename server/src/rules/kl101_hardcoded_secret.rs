@@ -4,18 +4,19 @@
 //! subscript key (`app.config["SECRET_KEY"]`), a keyword argument (`update(SECRET_KEY=…)`,
 //! `boto3.client(aws_secret_access_key=…)`), a dict key (`{"Authorization": "Bearer …"}`), a default
 //! parameter value, or the fallback of an environment read (`os.environ.get("SECRET_KEY", "…")`) —
-//! and at any literal in a known token format whatever its name. See [`crate::analysis::secrets`]
+//! and at any literal in a known token format whatever its name. See [`crate::model::secrets`]
 //! for what counts as a secret name, a placeholder, a token format and high entropy.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, Item};
+use crate::finding::{Edit, Fix, WorkspaceOp};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix, WorkspaceOp};
+use crate::model::secrets;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL101",
@@ -268,7 +269,7 @@ fn key_constant(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     }
     let constant = ctx.text(arg);
     if is_secret_name(&constant)
-        || ctx.model.bindings.get(&constant) != Some(&crate::analysis::Binding::StrLiteral)
+        || ctx.model.bindings.get(&constant) != Some(&crate::model::Binding::StrLiteral)
     {
         return None;
     }

@@ -2,14 +2,15 @@
 //! `os.getenv(...)`, no default and no check anywhere in the module: when the variable is missing,
 //! `None` flows on into the client, the signature or the comparison.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, validation, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::model::{secrets, validation};
 use crate::rules::kl101_hardcoded_secret::require_env_edit;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL102",
@@ -160,8 +161,9 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
 
 #[cfg(test)]
 mod tests {
-    use crate::analysis::{Analyzer, Options};
     use crate::document::Document;
+    use crate::engine::Analyzer;
+    use crate::rules::Options;
 
     fn kl102_count(analyzer: &mut Analyzer, text: &str) -> usize {
         let doc = Document::new(text, 0);

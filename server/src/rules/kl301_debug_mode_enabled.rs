@@ -3,13 +3,13 @@
 //! `DEBUG = True` in a production config class, `FastAPI(debug=True)`,
 //! `run_simple(..., use_debugger=True)`.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL301",

@@ -1,15 +1,16 @@
 //! KL302 `config-exposed`: a view returns or serialises the whole configuration — `app.config`,
 //! `current_app.config`, `os.environ`, a pydantic settings object — and with it every secret in it.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Binding, HandlerKind, Item};
 use crate::finding::{Finding, Severity};
+use crate::model::{Binding, HandlerKind};
 use crate::rules::kl301_debug_mode_enabled::is_app_config;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL302",

@@ -6,15 +6,19 @@
 //! rules need from outside their item must be here, so that "the model did not change" means "the
 //! findings of unchanged items did not change".
 
-use crate::analysis::syntax::NodeExt;
+pub mod frameworks;
+pub mod secrets;
+pub mod validation;
+
+use crate::syntax::NodeExt;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use tree_sitter::Node;
 
-use super::syntax::{self, dotted_path, string_value};
 use crate::document::{SourceText, TreeView};
+use crate::syntax::{self, dotted_path, string_value};
 
 /// A module-level name bound to a value we can describe.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,7 +119,7 @@ pub struct ItemFacts {
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
     /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
     pub registered_handlers: Vec<(String, HandlerKind)>,
-    /// Values this item checks before use (see [`super::validation::validated_names`]).
+    /// Values this item checks before use (see [`validation::validated_names`]).
     pub validated: Vec<String>,
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
     pub string_list: Option<(String, Vec<String>)>,
@@ -750,7 +754,7 @@ fn is_builtin(name: &str) -> bool {
 
 /// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
 /// class header (`header == true`: only the class name and bases are read).
-pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
+pub fn item_facts(item: &crate::syntax::Item, src: SourceText) -> ItemFacts {
     let (node, header) = (item.node, item.header);
     let mut facts = ItemFacts::default();
     if header {
@@ -777,9 +781,9 @@ pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
         return facts;
     }
     collect_statement(item, node, src, &mut facts);
-    facts.validated = super::validation::validated_names(item.nodes().walk(), src);
+    facts.validated = validation::validated_names(item.nodes().walk(), src);
     if node.kind_str() == "expression_statement" {
-        facts.string_list = super::validation::string_list(node, src);
+        facts.string_list = validation::string_list(node, src);
     }
     facts
 }
@@ -787,7 +791,7 @@ pub fn item_facts(item: &super::Item, src: SourceText) -> ItemFacts {
 /// Facts of one statement; compound statements at module level (`if`, `try`, `with`) are looked
 /// into, function bodies are not.
 fn collect_statement<'t>(
-    item: &super::Item<'t>,
+    item: &crate::syntax::Item<'t>,
     node: Node<'t>,
     src: SourceText,
     facts: &mut ItemFacts,
@@ -1009,7 +1013,11 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
 
 /// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
 /// its first parameter is `self`.
-fn self_assigned<'t>(item: &super::Item<'t>, def: Node<'t>, src: SourceText) -> Vec<String> {
+fn self_assigned<'t>(
+    item: &crate::syntax::Item<'t>,
+    def: Node<'t>,
+    src: SourceText,
+) -> Vec<String> {
     let first = def.field("parameters").and_then(|p| p.named_child(0));
     let receiver = match first {
         Some(p) if p.kind() == "identifier" => src.node_text(p),
@@ -1098,7 +1106,7 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
 /// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
 /// when every `return` of its own body returns a call to the same callee.
 fn returned_callee<'t>(
-    item: &super::Item<'t>,
+    item: &crate::syntax::Item<'t>,
     def: Node<'t>,
     src: SourceText,
 ) -> Option<Vec<String>> {

@@ -1,7 +1,7 @@
 //! Helpers the data-flow rules share: the flows of an item, the sinks key material reaches, and
 //! findings that carry the path (where the key entered, each call site on the way).
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
@@ -11,10 +11,11 @@ use rustc_hash::FxHasher;
 
 use tree_sitter::Node;
 
-use super::{item_flows, Conc, FnFlow, Kind, SinkFact, SinkKind, Taint};
-use crate::analysis::{Item, Model};
+use crate::dataflow::{item_flows, Conc, FnFlow, Kind, SinkFact, SinkKind, Taint};
 use crate::finding::Finding;
+use crate::model::Model;
 use crate::rules::{Ctx, RuleMeta};
+use crate::syntax::Item;
 
 /// The flows of an item: borrowed from the analyzer, or computed here.
 pub enum Flows<'a> {

@@ -1,5 +1,8 @@
 //! Small, exact helpers over tree-sitter-python nodes, shared by the model, the data flow and rules.
 
+mod item;
+pub use item::{items, items_sized, Item, MAX_NESTING};
+
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
