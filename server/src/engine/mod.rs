@@ -589,7 +589,6 @@ impl Analyzer {
                     .is_none_or(|s| s.contains(&r.meta().code))
             })
             .collect();
-        rules::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();
