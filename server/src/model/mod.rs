@@ -6,6 +6,7 @@
 //! rules need from outside their item must be here, so that "the model did not change" means "the
 //! findings of unchanged items did not change".
 
+pub mod apps;
 pub mod frameworks;
 pub mod secrets;
 pub mod validation;

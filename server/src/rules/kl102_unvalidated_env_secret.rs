@@ -8,7 +8,6 @@ use tree_sitter::Node;
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
 use crate::model::{secrets, validation};
-use crate::rules::kl101_hardcoded_secret::require_env_edit;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
 
@@ -134,8 +133,12 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let os = ctx.model.module_alias("os");
     let stmt = syntax::line_statement(node, ctx.src);
     if node.kind_str() == "keyword_argument" {
-        let mut fix =
-            Fix::unsafe_(title).edit(require_env_edit(stmt, env, os.unwrap_or("os"), ctx));
+        let mut fix = Fix::unsafe_(title).edit(syntax::require_env_edit(
+            stmt,
+            env,
+            os.unwrap_or("os"),
+            ctx.src,
+        ));
         if os.is_none() {
             fix = fix.import("os");
         }
@@ -150,7 +153,7 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let eol = ctx.src.line_ending();
     let at = syntax::line_end(ctx.src, stmt.end_byte());
     let subject = ctx.text(target);
-    let hint = crate::rules::kl101_hardcoded_secret::missing_env_hint(stmt);
+    let hint = syntax::missing_env_hint(stmt);
     Some(Fix::unsafe_(title).edit(Edit::insert(
         at,
         format!(

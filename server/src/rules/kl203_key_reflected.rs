@@ -7,6 +7,7 @@ use tree_sitter::Node;
 use crate::dataflow::{Conc, Kind, SinkKind};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::apps;
 use crate::rules::kl302_config_exposed as kl302;
 use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -51,7 +52,7 @@ impl Rule for KeyReflected {
                         !(c.kind == Kind::Model
                             && c.class
                                 .as_deref()
-                                .is_some_and(|k| kl302::is_settings_class(k, ctx)))
+                                .is_some_and(|k| apps::is_settings_class(k, ctx.model)))
                     })
                     .collect()
             } else {
