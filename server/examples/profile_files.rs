@@ -15,7 +15,8 @@ fn thread_cpu() -> Duration {
 }
 
 use keylint::cli::prefilter::Prefilter;
-use keylint::config::{analyze_text, Config};
+use keylint::config::Config;
+use keylint::engine::pipeline::analyze_text;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -1,15 +1,15 @@
 //! In-process typing loop for profiling (perf / callgrind): types the replay's line into a file at
 //! the end or in the middle, applying each keystroke to the document and analysing it the way the
-//! language server does (`config::analyze` with the default configuration, conversion to LSP
+//! language server does (`engine::pipeline::analyze` with the default configuration, conversion to LSP
 //! diagnostics and their JSON).
 //!
 //! `cargo run --release -p keylint --example typing -- FILE [end|middle] [rounds]`
 
 use std::time::{Duration, Instant};
 
-use keylint::analysis::Analyzer;
 use keylint::config::Config;
 use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
+use keylint::engine::Analyzer;
 
 const LINE: &str = "PASSWORD = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"  # typed by replay";
 
@@ -61,7 +61,13 @@ fn main() {
     let path = std::path::Path::new("typed.py");
     let uri: tower_lsp_server::ls_types::Uri = "file:///typed.py".parse().expect("a URI");
     let analyze = |analyzer: &mut Analyzer, doc: &Document| {
-        let a = keylint::config::analyze(analyzer, doc.view(), doc.source(), &config, Some(path));
+        let a = keylint::engine::pipeline::analyze(
+            analyzer,
+            doc.view(),
+            doc.source(),
+            &config,
+            Some(path),
+        );
         let diagnostics = keylint::lsp::convert::diagnostics(&uri, doc, &a, PositionEncoding::Utf8);
         let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
         std::hint::black_box(json);
@@ -71,7 +77,7 @@ fn main() {
     let mut checked = 0;
     let mut doc = Document::new(&text, 1);
     let mut analyzer = Analyzer::new();
-    keylint::analysis::warm_up();
+    keylint::engine::warm_up();
     analyze(&mut analyzer, &doc);
     let mut version = 1;
     for round in 0..rounds {

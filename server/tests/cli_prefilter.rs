@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use keylint::analysis::{analyze_text, Options};
 use keylint::cli::prefilter::Prefilter;
+use keylint::engine::{analyze_text, Options};
 use keylint::rules::FileContext;
 
 fn python_files(root: &Path, out: &mut Vec<PathBuf>) {

@@ -41,8 +41,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use keylint::analysis::{Analyzer, Options};
 use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
+use keylint::engine::{Analyzer, Options};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;

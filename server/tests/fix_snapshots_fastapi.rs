@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use keylint::analysis::Options;
-use keylint::fixes::fix_all;
+use keylint::engine::fixes::fix_all;
+use keylint::engine::Options;
 use keylint::rules::FileContext;
 
 fn fixture(name: &str) -> (PathBuf, String) {
@@ -78,9 +78,9 @@ fn fixapp(name: &str) -> String {
 
 /// The fixes of the findings of `text` through the pipeline the CLI and the server share:
 /// `(rule code, fix titles)` per finding.
-fn fixes_of(text: &str) -> Vec<(&'static str, Vec<keylint::fixes::Fix>)> {
+fn fixes_of(text: &str) -> Vec<(&'static str, Vec<keylint::finding::Fix>)> {
     let (_, analysis) =
-        keylint::config::analyze_text(text, &keylint::config::Config::default(), None);
+        keylint::engine::pipeline::analyze_text(text, &keylint::config::Config::default(), None);
     analysis
         .findings
         .iter()

@@ -2,8 +2,9 @@
 //! KL303): each snapshot shows the input, then the text after applying the first fix of every
 //! finding of the rule (fix-all with unsafe fixes, restricted to that rule).
 
-use keylint::analysis::{analyze_text, Options};
-use keylint::fixes::{fix_all, Applicability};
+use keylint::engine::fixes::fix_all;
+use keylint::engine::{analyze_text, Options};
+use keylint::finding::Applicability;
 
 fn options(code: &'static str) -> Options {
     Options {

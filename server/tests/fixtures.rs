@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use keylint::analysis::{analyze_text, Options};
-use keylint::fixes::{apply_edits, fix_all, materialize};
+use keylint::engine::fixes::{apply_edits, fix_all, materialize};
+use keylint::engine::{analyze_text, Options};
 use keylint::rules::FileContext;
 
 fn fixtures_dir() -> PathBuf {

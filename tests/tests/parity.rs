@@ -2,7 +2,7 @@
 //! server (the same binary, over stdio) report the same findings: same rule codes, same ranges
 //! (the CLI's 1-based line and column in Unicode characters = the server's UTF-32 position + 1),
 //! same severities. Both go through the configuration files (`cli_fixtures/basic/keylint.toml`)
-//! and `config::postprocess`.
+//! and `engine::postprocess`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -266,7 +266,7 @@ pub fn add_noqa(reports: &[FileReport], cwd: &Path) -> Noqa {
         if edits.is_empty() {
             continue;
         }
-        let (new_text, _) = crate::fixes::apply_edits(text, &edits);
+        let (new_text, _) = crate::engine::fixes::apply_edits(text, &edits);
         let written = super::encoding::encode(&new_text, decoded.encoding)
             .map_err(std::io::Error::other)
             .and_then(|out| super::check::write_fixed(&path, &bytes, &out));

@@ -12,10 +12,11 @@ use sha2::{Digest, Sha256};
 use super::encoding;
 use super::output::{self, FileReport, Report};
 use super::prefilter::Prefilter;
-use crate::analysis::Analysis;
-use crate::config::{self, Config, ConfigCache, Overrides, Parsed};
+use crate::config::{self, Config, ConfigCache, Overrides};
+use crate::engine::pipeline::Parsed;
+use crate::engine::Analysis;
+use crate::finding::Applicability;
 use crate::finding::{Finding, Severity};
-use crate::fixes::Applicability;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -433,7 +434,7 @@ struct FixMode {
 
 /// Analyses one file's text with the configuration's options and post-processing.
 fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
-    config::analyze_text(text, config, Some(path))
+    crate::engine::pipeline::analyze_text(text, config, Some(path))
 }
 
 fn process(
@@ -478,7 +479,7 @@ fn process(
             format!(
                 "{shown}:{}: statement not analysed: {}",
                 doc.rope.byte_to_line(n.start) + 1,
-                crate::analysis::too_deep_reason(n.depth)
+                crate::engine::too_deep_reason(n.depth)
             )
         }))
         .collect();
@@ -486,7 +487,7 @@ fn process(
     let mut diff = None;
     let mut fixed_rules = Vec::new();
     if mode.fix {
-        if let Some(fixed) = config::fix_all(
+        if let Some(fixed) = crate::engine::pipeline::fix_all(
             original,
             doc.source(),
             &analysis,
@@ -537,7 +538,7 @@ fn process(
 
 /// A unified diff as `--diff` prints it: removed, added and context lines with every secret on
 /// them masked like in a code frame — the spans of the findings that point at a credential and
-/// whatever [`crate::finding::source_line_secrets`] finds — so a CI log shows which lines change,
+/// whatever [`crate::engine::redact::source_line_secrets`] finds — so a CI log shows which lines change,
 /// never a key (`--fix` writes the real text).
 fn masked_diff(shown: &str, old: (&str, &[Finding]), new: (&str, &[Finding])) -> String {
     let diff = similar::TextDiff::from_lines(old.0, new.0);
@@ -564,13 +565,13 @@ fn masked_diff(shown: &str, old: (&str, &[Finding]), new: (&str, &[Finding])) ->
                 (Some(at), None) => (at, &old_spans),
                 (None, None) => (0, &Vec::new()),
             };
-            let mut ranges = crate::finding::source_line_secrets(line);
+            let mut ranges = crate::engine::redact::source_line_secrets(line);
             ranges.extend(spans.iter().filter_map(|r| {
                 let (s, e) = (r.start.max(at), r.end.min(at + line.len()));
                 (s < e).then(|| s - at..e - at)
             }));
             out.push(sign);
-            out.push_str(&crate::finding::apply_mask(line, &ranges));
+            out.push_str(&crate::engine::redact::apply_mask(line, &ranges));
             if !line.ends_with('\n') {
                 out.push_str("\n\\ No newline at end of file\n");
             }

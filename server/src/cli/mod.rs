@@ -1,7 +1,7 @@
 //! The command line: `keylint check`, `keylint server`, `keylint rule`, `keylint rules`.
 //!
 //! `check` goes through the same configuration API as the language server
-//! ([`crate::config::Config::options_for`] and [`crate::config::postprocess`]), so both report the
+//! ([`crate::config::Config::options_for`] and [`crate::engine::postprocess`]), so both report the
 //! same findings for the same file.
 
 pub mod baseline;

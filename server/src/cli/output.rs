@@ -119,10 +119,10 @@ pub(crate) fn shows_secret(meta: &RuleMeta) -> bool {
 
 /// The line with the finding's characters masked (all but quotes and the first four) when its
 /// rule points at a credential, and every other secret on the line too
-/// ([`crate::finding::source_line_secrets`]), so that CI logs never carry a secret.
+/// ([`crate::engine::redact::source_line_secrets`]), so that CI logs never carry a secret.
 pub(crate) fn masked_line(f: &Report) -> String {
     let line = f.source_line.as_str();
-    let mut ranges = crate::finding::source_line_secrets(line);
+    let mut ranges = crate::engine::redact::source_line_secrets(line);
     if shows_secret(f.meta) {
         let end = if f.end_line == f.line {
             f.end_column
@@ -140,7 +140,7 @@ pub(crate) fn masked_line(f: &Report) -> String {
             }
         }
     }
-    crate::finding::apply_mask(line, &ranges).into_owned()
+    crate::engine::redact::apply_mask(line, &ranges).into_owned()
 }
 
 struct Style {

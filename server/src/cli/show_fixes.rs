@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 
 use super::output::{FileReport, Report};
-use crate::analysis::Analysis;
-use crate::fixes::Applicability;
+use crate::engine::Analysis;
+use crate::finding::Applicability;
 use crate::rules::RuleMeta;
 
 /// A fix a finding offers, for the text output.

@@ -8,8 +8,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::document::{SourceText, TreeView};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
 use crate::rules::{FixAvailability, RuleMeta};
 
 pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
@@ -40,7 +40,7 @@ pub struct Suppression {
 
 /// Every comment node of the tree, in order.
 fn comments(tree: TreeView) -> Vec<Node> {
-    tree.nodes_of_kind(crate::analysis::syntax::kinds().comment)
+    tree.nodes_of_kind(crate::syntax::kinds().comment)
 }
 
 /// Parses the directive in one comment (`text` starts at byte `start` of the document).
@@ -167,7 +167,7 @@ fn mentions_keylint_in<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> bool {
 /// Removes suppressed findings and adds `KL001` findings for suppressions that silence nothing.
 /// `enabled` are the rule codes enabled for the file: a code that is not enabled is never reported
 /// unused (the rule did not run, so nothing can be told).
-pub(super) fn apply(
+pub fn apply(
     findings: Vec<Finding>,
     enabled: &[&'static str],
     tree: TreeView,
@@ -440,7 +440,7 @@ mod tests {
             .iter()
             .flat_map(|f| f.fixes[0].edits.clone())
             .collect();
-        crate::fixes::apply_edits(text, &edits).0
+        crate::engine::fixes::apply_edits(text, &edits).0
     }
 
     #[test]
@@ -473,7 +473,7 @@ mod tests {
             ),
         ] {
             let (doc, analysis) =
-                crate::analysis::analyze_text(text, &crate::analysis::Options::default());
+                crate::engine::analyze_text(text, &crate::rules::Options::default());
             let found = apply(
                 analysis.findings,
                 &["KL001", "KL101"],
@@ -482,7 +482,7 @@ mod tests {
             );
             assert_eq!(found.len(), 1, "{text}");
             assert!(found[0].message.contains("Unknown rule `KL999`"));
-            let fixed = crate::fixes::apply_edits(text, &found[0].fixes[0].edits).0;
+            let fixed = crate::engine::fixes::apply_edits(text, &found[0].fixes[0].edits).0;
             assert_eq!(fixed, want);
         }
     }
@@ -490,7 +490,7 @@ mod tests {
     fn edit(text: &str, line: usize, code: &str) -> Option<String> {
         let doc = Document::new(text, 0);
         suppression_edit(doc.view(), doc.source(), line, code)
-            .map(|e| crate::fixes::apply_edits(text, &[e]).0)
+            .map(|e| crate::engine::fixes::apply_edits(text, &[e]).0)
     }
 
     #[test]

@@ -11,10 +11,10 @@ use tower_lsp_server::ls_types::{
     NumberOrString, Position, PositionEncodingKind, Range, TextEdit, Uri,
 };
 
-use crate::analysis::Analysis;
 use crate::document::{Document, Pos, PositionEncoding};
+use crate::engine::Analysis;
+use crate::finding::{Applicability, WorkspaceOp};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{self, Applicability, WorkspaceOp};
 
 /// `source` of every diagnostic keylint publishes.
 pub const SOURCE: &str = "keylint";
@@ -120,7 +120,7 @@ pub fn diagnostic(
         .map(|fix| FixData {
             title: fix.title.clone(),
             safe: fix.applicability == Applicability::Safe,
-            edits: fixes::materialize(fix, &analysis.model, doc.source())
+            edits: crate::engine::fixes::materialize(fix, &analysis.model, doc.source())
                 .into_iter()
                 .map(|e| TextEdit::new(range(doc, e.range, enc), e.new_text))
                 .collect(),

@@ -40,7 +40,7 @@ pub fn run_stdio() -> i32 {
     };
     // One-time costs of the analysis (pattern compilation…) are paid now, in the background,
     // rather than by the first keystroke that types something key-like.
-    runtime.spawn_blocking(crate::analysis::warm_up);
+    runtime.spawn_blocking(crate::engine::warm_up);
     let shutdown = runtime.block_on(async {
         let stdout = transport::DirectStdout::new();
         let (input, _reader) =

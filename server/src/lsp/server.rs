@@ -46,7 +46,7 @@
 //! closed document can be published after the clear, and a re-open gets a new generation.
 //!
 //! # Configuration
-//! Every analysis goes through [`config::analyze`], the composition the CLI uses: the document's
+//! Every analysis goes through [`crate::engine::pipeline::analyze`], the composition the CLI uses: the document's
 //! configuration (nearest `keylint.toml` / `[tool.keylint]`, looked up on the blocking pool through
 //! [`State::config`], a [`ConfigCache`] built with the client settings as
 //! [`Overrides`](crate::config::Overrides)) decides the rules, severities and suppressions, so the
@@ -68,9 +68,9 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
 use super::settings::Settings;
-use crate::analysis::{Analysis, Analyzer};
-use crate::config::{self, Config, ConfigCache, ConfigError};
+use crate::config::{Config, ConfigCache, ConfigError};
 use crate::document::{Document, PositionEncoding};
+use crate::engine::{Analysis, Analyzer};
 
 /// An analysis is run in the handler itself, on the message loop, when the document's last one took
 /// at most this long (see the module documentation); otherwise on the blocking pool.
@@ -371,7 +371,7 @@ impl Server {
                             "keylint: in {}, the statement at line {} is not analysed: {}",
                             uri.as_str(),
                             results.doc.rope.byte_to_line(n.start) + 1,
-                            crate::analysis::too_deep_reason(n.depth)
+                            crate::engine::too_deep_reason(n.depth)
                         ),
                     )
                     .await;
@@ -580,7 +580,7 @@ impl Server {
 enum JobOutcome {
     Done(
         Box<Results>,
-        Vec<crate::analysis::RulePanic>,
+        Vec<crate::engine::RulePanic>,
         Option<ConfigError>,
     ),
     Superseded,
@@ -630,7 +630,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     let first = analyzer.is_empty();
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let analysis = config::analyze(
+        let analysis = crate::engine::pipeline::analyze(
             &mut analyzer,
             job.doc.view(),
             job.doc.source(),
@@ -727,7 +727,7 @@ impl LanguageServer for Server {
         // secret pattern keeps its search caches per thread: warm this thread's now (the patterns
         // themselves are compiled in the background from start-up), or the first key-like
         // literal typed pays for it (0.5 ms).
-        crate::analysis::secrets::warm_up();
+        crate::model::secrets::warm_up();
         self.log(MessageType::INFO, "keylint language server ready")
             .await;
         super::notifications::did_change_watched_files::register_watcher(self).await;
@@ -811,7 +811,7 @@ mod tests {
     fn a_broken_configuration_falls_back_to_the_defaults_with_overrides() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("keylint.toml"), "selct = []\n").unwrap();
-        let cache = ConfigCache::new(config::Overrides {
+        let cache = ConfigCache::new(crate::config::Overrides {
             ignore: Some(vec!["KL101"]),
             ..Default::default()
         });

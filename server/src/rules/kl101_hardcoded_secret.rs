@@ -4,18 +4,19 @@
 //! subscript key (`app.config["SECRET_KEY"]`), a keyword argument (`update(SECRET_KEY=…)`,
 //! `boto3.client(aws_secret_access_key=…)`), a dict key (`{"Authorization": "Bearer …"}`), a default
 //! parameter value, or the fallback of an environment read (`os.environ.get("SECRET_KEY", "…")`) —
-//! and at any literal in a known token format whatever its name. See [`crate::analysis::secrets`]
+//! and at any literal in a known token format whatever its name. See [`crate::model::secrets`]
 //! for what counts as a secret name, a placeholder, a token format and high entropy.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, Item};
+use crate::finding::{Edit, Fix, WorkspaceOp};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix, WorkspaceOp};
+use crate::model::secrets;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL101",
@@ -268,7 +269,7 @@ fn key_constant(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     }
     let constant = ctx.text(arg);
     if is_secret_name(&constant)
-        || ctx.model.bindings.get(&constant) != Some(&crate::analysis::Binding::StrLiteral)
+        || ctx.model.bindings.get(&constant) != Some(&crate::model::Binding::StrLiteral)
     {
         return None;
     }
@@ -735,7 +736,7 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
             let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
             let unit = syntax::indent_unit(&indent);
             let eol = ctx.src.line_ending();
-            let hint = missing_env_hint(stmt);
+            let hint = syntax::missing_env_hint(stmt);
             Fix::unsafe_(format!(
                 "Remove the hardcoded `{env}` and require it from the environment"
             ))
@@ -747,7 +748,7 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
             ))
         }
         _ => Fix::unsafe_(format!("Read `{env}` from the environment"))
-            .edit(require_env_edit(stmt, env, &os, ctx))
+            .edit(syntax::require_env_edit(stmt, env, &os, ctx.src))
             .edit(Edit::replace(c.replace.byte_range(), replacement)),
     };
     if ctx.model.module_alias("os").is_none() {
@@ -783,37 +784,6 @@ fn env_fixes(c: &Candidate, env: &str, scheme_len: usize, ctx: &Ctx) -> Vec<Fix>
         fixes.push(dotenv);
     }
     fixes
-}
-
-/// The advice of an inserted check: at start-up for module and class level, plainly inside a function
-/// (where the check runs when the function does).
-pub fn missing_env_hint(stmt: Node) -> &'static str {
-    if syntax::enclosing_function(stmt).is_some() {
-        "export it in the environment"
-    } else {
-        "export it in the environment before start-up"
-    }
-}
-
-/// Inserts, before `stmt` and at its indentation, a start-up check that fails with a clear message
-/// naming the variable: `if not os.environ.get("X"): raise RuntimeError("X is not set …")`.
-pub fn require_env_edit(stmt: Node, env: &str, os: &str, ctx: &Ctx) -> Edit {
-    let indent = syntax::indentation_at(ctx.src, stmt.start_byte());
-    let unit = syntax::indent_unit(&indent);
-    let eol = ctx.src.line_ending();
-    let hint = missing_env_hint(stmt);
-    // Before a `def`/`class`, keep the blank lines PEP 8 wants between it and the check.
-    let blank = match syntax::definition(stmt).kind_str() {
-        "function_definition" | "class_definition" if indent.is_empty() => format!("{eol}{eol}"),
-        "function_definition" | "class_definition" => eol.to_string(),
-        _ => String::new(),
-    };
-    Edit::insert(
-        stmt.start_byte(),
-        format!(
-            "if not {os}.environ.get(\"{env}\"):{eol}{indent}{unit}raise RuntimeError(\"{env} is not set: {hint}\"){eol}{blank}{indent}"
-        ),
-    )
 }
 
 /// A name whose words say it holds a secret (no configured extra names).

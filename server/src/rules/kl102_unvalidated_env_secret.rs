@@ -2,14 +2,14 @@
 //! `os.getenv(...)`, no default and no check anywhere in the module: when the variable is missing,
 //! `None` flows on into the client, the signature or the comparison.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, validation, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
-use crate::rules::kl101_hardcoded_secret::require_env_edit;
+use crate::model::{secrets, validation};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL102",
@@ -133,8 +133,12 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let os = ctx.model.module_alias("os");
     let stmt = syntax::line_statement(node, ctx.src);
     if node.kind_str() == "keyword_argument" {
-        let mut fix =
-            Fix::unsafe_(title).edit(require_env_edit(stmt, env, os.unwrap_or("os"), ctx));
+        let mut fix = Fix::unsafe_(title).edit(syntax::require_env_edit(
+            stmt,
+            env,
+            os.unwrap_or("os"),
+            ctx.src,
+        ));
         if os.is_none() {
             fix = fix.import("os");
         }
@@ -149,7 +153,7 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
     let eol = ctx.src.line_ending();
     let at = syntax::line_end(ctx.src, stmt.end_byte());
     let subject = ctx.text(target);
-    let hint = crate::rules::kl101_hardcoded_secret::missing_env_hint(stmt);
+    let hint = syntax::missing_env_hint(stmt);
     Some(Fix::unsafe_(title).edit(Edit::insert(
         at,
         format!(
@@ -160,8 +164,9 @@ fn fix(node: Node, target: Node, env: &str, ctx: &Ctx) -> Option<Fix> {
 
 #[cfg(test)]
 mod tests {
-    use crate::analysis::{Analyzer, Options};
     use crate::document::Document;
+    use crate::engine::Analyzer;
+    use crate::rules::Options;
 
     fn kl102_count(analyzer: &mut Analyzer, text: &str) -> usize {
         let doc = Document::new(text, 0);

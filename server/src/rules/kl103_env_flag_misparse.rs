@@ -1,13 +1,13 @@
 //! KL103 `env-flag-misparse`: an environment variable used as a boolean flag through `bool(...)` (or
 //! with a `True`/`False` default), so that `DEBUG=False` and `DEBUG=0` turn the flag *on*.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL103",

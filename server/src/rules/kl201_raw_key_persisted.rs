@@ -1,14 +1,15 @@
 //! KL201 `raw-key-persisted`: key material reaches DynamoDB unhashed.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::dataflow::report::{self, Hit};
-use crate::analysis::dataflow::{Conc, Kind, SinkKind};
-use crate::analysis::{frameworks, Item};
+use crate::dataflow::{Conc, Kind, SinkKind};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::model::frameworks;
+use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::Item;
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL201",

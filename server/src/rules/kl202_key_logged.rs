@@ -1,14 +1,14 @@
 //! KL202 `key-logged`: key material (or whole request headers) reaches a log.
 
-use crate::analysis::dataflow::report::{self, Hit};
-use crate::analysis::dataflow::{Kind, SinkKind};
-use crate::analysis::syntax::NodeExt;
+use crate::dataflow::{Kind, SinkKind};
+use crate::rules::report::{self, Hit};
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL202",

@@ -1,16 +1,17 @@
 //! KL203 `key-reflected`: a route handler sends key material, or a whole stored item, back to the
 //! client.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::dataflow::report::{self, Hit};
-use crate::analysis::dataflow::{Conc, Kind, SinkKind};
-use crate::analysis::Item;
+use crate::dataflow::{Conc, Kind, SinkKind};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::model::apps;
 use crate::rules::kl302_config_exposed as kl302;
+use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::Item;
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL203",
@@ -51,7 +52,7 @@ impl Rule for KeyReflected {
                         !(c.kind == Kind::Model
                             && c.class
                                 .as_deref()
-                                .is_some_and(|k| kl302::is_settings_class(k, ctx)))
+                                .is_some_and(|k| apps::is_settings_class(k, ctx.model)))
                     })
                     .collect()
             } else {

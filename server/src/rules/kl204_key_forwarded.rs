@@ -1,11 +1,11 @@
 //! KL204 `key-forwarded`: key material sent with an outbound request to a URL that is not a
 //! constant of the code.
 
-use crate::analysis::dataflow::report;
-use crate::analysis::dataflow::{Kind, SinkKind};
-use crate::analysis::Item;
+use crate::dataflow::{Kind, SinkKind};
 use crate::finding::{Finding, Severity};
+use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::Item;
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL204",

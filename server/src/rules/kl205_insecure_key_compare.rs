@@ -2,13 +2,14 @@
 //! value, which returns as soon as a character differs: the response time tells an attacker how much
 //! of a guessed key is right.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{secrets, syntax, Binding, Item};
+use crate::finding::{Applicability, Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Applicability, Edit, Fix};
+use crate::model::{secrets, Binding};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL205",

@@ -1,10 +1,11 @@
 //! KL206 `missing-key-validation`: a key header parameter is stored, looked up or forwarded with
 //! no validation first.
 
-use crate::analysis::dataflow::{report, Base, SinkKind, Taint};
-use crate::analysis::Item;
+use crate::dataflow::{Base, SinkKind, Taint};
 use crate::finding::{Finding, Severity};
+use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::Item;
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL206",

@@ -2,12 +2,13 @@
 //! (`APIKeyQuery`, a route parameter named like a key, `request.args["api_key"]`) or sent in one
 //! (`f"{base}?api_key={key}"`). URLs are written to access logs, proxies and browser history.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{frameworks as fw, syntax, HandlerKind, Item};
 use crate::finding::{Finding, Severity};
+use crate::model::{frameworks as fw, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL207",

@@ -3,13 +3,14 @@
 //! `DEBUG = True` in a production config class, `FastAPI(debug=True)`,
 //! `run_simple(..., use_debugger=True)`.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::model::apps;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL301",
@@ -22,60 +23,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 pub struct DebugModeEnabled;
-
-/// Qualified constructors of application objects.
-const APP_TYPES: &[&str] = &[
-    "flask.Flask()",
-    "quart.Quart()",
-    "flask_socketio.SocketIO()",
-    "fastapi.FastAPI()",
-    "starlette.applications.Starlette()",
-];
-
-/// Is `node` an application object: resolved to a known constructor, or named like one
-/// (`app`, `application`, `flask_app`, `socketio` — created by a factory the model cannot follow).
-pub fn is_app(node: Node, ctx: &Ctx) -> bool {
-    let node = syntax::unparenthesize(node);
-    if let Some(q) = ctx.model.resolve(node, ctx.src) {
-        if APP_TYPES
-            .iter()
-            .any(|t| q == *t || q.ends_with(&format!(".{t}")))
-        {
-            return true;
-        }
-    }
-    let name = match node.kind_str() {
-        // `create_app().run(...)`, `make_app(config).run(...)`
-        "call" => match node.field("function") {
-            Some(f) => ctx.text(f),
-            None => return false,
-        },
-        "identifier" => ctx.text(node),
-        "attribute" => node
-            .field("attribute")
-            .map(|a| ctx.text(a))
-            .unwrap_or_default(),
-        _ => return false,
-    };
-    let words = syntax::name_words(&name);
-    words
-        .last()
-        .is_some_and(|w| matches!(w.as_str(), "app" | "application" | "socketio"))
-}
-
-/// `X.config` where `X` is an application object.
-pub fn is_app_config(node: Node, ctx: &Ctx) -> bool {
-    let node = syntax::unparenthesize(node);
-    node.kind_str() == "attribute"
-        && node
-            .field("attribute")
-            .is_some_and(|a| ctx.text(a) == "config")
-        && node.field("object").is_some_and(|o| {
-            is_app(o, ctx)
-                || ctx.text(o) == "current_app"
-                || ctx.model.resolve(o, ctx.src).as_deref() == Some("flask.current_app")
-        })
-}
 
 impl Rule for DebugModeEnabled {
     fn meta(&self) -> &'static RuleMeta {
@@ -120,7 +67,7 @@ fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
         .unwrap_or_default();
     let object = function.field("object");
     // `app.run(debug=True)`, `socketio.run(app, debug=True)`
-    if method == "run" && object.is_some_and(|o| is_app(o, ctx)) {
+    if method == "run" && object.is_some_and(|o| apps::is_app(o, ctx.model, ctx.src)) {
         let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
         return Some((
             v,
@@ -150,7 +97,7 @@ fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
     }
     // `app.config.update(DEBUG=True)`, `app.config.from_mapping(DEBUG=True)`, `update({"DEBUG": True})`
     if matches!(method.as_str(), "update" | "from_mapping")
-        && object.is_some_and(|o| is_app_config(o, ctx))
+        && object.is_some_and(|o| apps::is_app_config(o, ctx.model, ctx.src))
     {
         if let Some(v) = is_true(syntax::keyword_arg(call, "DEBUG", ctx.src)) {
             return Some((
@@ -197,14 +144,14 @@ fn assignment_hit<'t>(
         "attribute" => {
             let attr = left.field("attribute")?;
             let object = left.field("object")?;
-            (ctx.text(attr) == "debug" && is_app(object, ctx))
+            (ctx.text(attr) == "debug" && apps::is_app(object, ctx.model, ctx.src))
                 .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
         }
         // `app.config["DEBUG"] = True`
         "subscript" => {
             let key = syntax::string_value(left.field("subscript")?, ctx.src)?;
             let value = left.field("value")?;
-            (key == "DEBUG" && is_app_config(value, ctx))
+            (key == "DEBUG" && apps::is_app_config(value, ctx.model, ctx.src))
                 .then(|| (right, format!("`{} = True`", ctx.text(left)), "FLASK_DEBUG"))
         }
         // `DEBUG = True` directly in the body of a production configuration class.

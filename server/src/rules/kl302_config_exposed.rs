@@ -1,15 +1,16 @@
 //! KL302 `config-exposed`: a view returns or serialises the whole configuration — `app.config`,
 //! `current_app.config`, `os.environ`, a pydantic settings object — and with it every secret in it.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Binding, HandlerKind, Item};
 use crate::finding::{Finding, Severity};
-use crate::rules::kl301_debug_mode_enabled::is_app_config;
+use crate::model::apps;
+use crate::model::{Binding, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL302",
@@ -37,16 +38,6 @@ const RESPONSE_CALLS: &[&str] = &[
     "json_response",
 ];
 
-/// A settings class: derives from pydantic's `BaseSettings`.
-pub fn is_settings_class(name: &str, ctx: &Ctx) -> bool {
-    ctx.model.classes.iter().any(|c| {
-        c.name == name
-            && c.bases
-                .iter()
-                .any(|b| b.last().is_some_and(|n| n == "BaseSettings"))
-    })
-}
-
 /// A name holding a settings instance: `settings = Settings()` at module level, or a view parameter
 /// annotated with a settings class (`settings: Settings = Depends(get_settings)`).
 fn is_settings_object(node: Node, params: &[String], ctx: &Ctx) -> bool {
@@ -59,7 +50,7 @@ fn is_settings_object(node: Node, params: &[String], ctx: &Ctx) -> bool {
     }
     matches!(
         ctx.model.binding(&name),
-        Some(Binding::Call { callee, .. }) if callee.len() == 1 && is_settings_class(&callee[0], ctx)
+        Some(Binding::Call { callee, .. }) if callee.len() == 1 && apps::is_settings_class(&callee[0], ctx.model)
     )
 }
 
@@ -75,10 +66,10 @@ fn settings_params(def: Node, ctx: &Ctx) -> Vec<String> {
             let ty = p.field("type")?;
             let ty_text = ctx.text(ty);
             let ty_name = ty_text.rsplit(['.', '[', ' ']).next().unwrap_or("");
-            let is_settings = is_settings_class(ty_name.trim_end_matches(']'), ctx)
+            let is_settings = apps::is_settings_class(ty_name.trim_end_matches(']'), ctx.model)
                 || ty_text
                     .split(|c: char| !c.is_alphanumeric() && c != '_')
-                    .any(|part| is_settings_class(part, ctx));
+                    .any(|part| apps::is_settings_class(part, ctx.model));
             if !is_settings {
                 return None;
             }
@@ -156,7 +147,7 @@ fn exposure(node: Node, params: &[String], ctx: &Ctx) -> Option<String> {
     }
     let used_whole = |n: Node| used_whole(n, ctx);
     match node.kind_str() {
-        "attribute" if is_app_config(node, ctx) && used_whole(node) => {
+        "attribute" if apps::is_app_config(node, ctx.model, ctx.src) && used_whole(node) => {
             Some(ctx.text(node).into_owned())
         }
         "attribute" | "identifier"

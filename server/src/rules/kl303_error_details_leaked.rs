@@ -2,13 +2,14 @@
 //! exception's text or traceback to the client (`return jsonify(error=str(e)), 500`,
 //! `raise HTTPException(500, detail=str(exc))`, `traceback.format_exc()`).
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
-use crate::analysis::{syntax, Binding, HandlerKind, Item};
+use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
-use crate::fixes::{Edit, Fix};
+use crate::model::{Binding, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::{self, Item};
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL303",

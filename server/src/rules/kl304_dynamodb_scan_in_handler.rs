@@ -1,9 +1,10 @@
 //! KL304 `dynamodb-scan-in-handler`: a DynamoDB scan reachable from a route handler.
 
-use crate::analysis::dataflow::{report, SCAN_FOR_KEY};
-use crate::analysis::Item;
+use crate::dataflow::SCAN_FOR_KEY;
 use crate::finding::{Finding, Severity};
+use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
+use crate::syntax::Item;
 
 pub static META: RuleMeta = RuleMeta {
     code: "KL304",

@@ -3,16 +3,18 @@
 //! A rule is one file here: a unit struct implementing [`Rule`], its [`RuleMeta`] (code, name,
 //! default severity, fix availability) and its docs (a Markdown file next to it, included with
 //! `include_str!`, in the ruff style: *What it does / Why is this bad / Example / Use instead /
-//! References*). A rule sees one [`Item`](crate::analysis::Item) at a time — a top-level statement or
-//! a statement of a class body — plus the module-wide [`Model`](crate::analysis::Model); everything a
+//! References*). A rule sees one [`Item`](crate::syntax::Item) at a time — a top-level statement or
+//! a statement of a class body — plus the module-wide [`Model`](crate::model::Model); everything a
 //! rule needs from outside its item must come through the model, so the analyzer can cache findings
 //! per item and stay exact.
 
 use std::ops::Range;
 
-use crate::analysis::{ClassFact, Item, Model};
 use crate::document::SourceText;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
+pub use crate::finding::{FixAvailability, RuleMeta};
+use crate::model::{ClassFact, Model};
+use crate::syntax::Item;
 
 pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
@@ -29,60 +31,7 @@ pub mod kl302_config_exposed;
 pub mod kl303_error_details_leaked;
 pub mod kl304_dynamodb_scan_in_handler;
 pub mod panicking;
-
-/// Whether a rule can offer fixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FixAvailability {
-    None,
-    Sometimes,
-    Always,
-}
-
-impl FixAvailability {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixAvailability::None => "none",
-            FixAvailability::Sometimes => "sometimes",
-            FixAvailability::Always => "always",
-        }
-    }
-}
-
-/// The fixed facts of a rule. Codes and names are public API: never rename one.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct RuleMeta {
-    /// `KL101`
-    pub code: &'static str,
-    /// `hardcoded-secret`
-    pub name: &'static str,
-    /// One line: what the rule finds.
-    pub summary: &'static str,
-    pub severity: Severity,
-    pub fix: FixAvailability,
-    /// CWE ids (`"CWE-798"`), for SARIF tags and the docs.
-    pub cwe: &'static [&'static str],
-    /// Markdown docs: What it does / Why is this bad / Example / Use instead / References.
-    pub docs: &'static str,
-}
-
-impl RuleMeta {
-    /// Link to the rule's docs (used as LSP `codeDescription.href` and SARIF `helpUri`).
-    pub fn url(&self) -> String {
-        format!(
-            "https://github.com/keylint/keylint/blob/main/server/src/rules/{}.md",
-            self.file_stem()
-        )
-    }
-
-    /// `kl101_hardcoded_secret`
-    pub fn file_stem(&self) -> String {
-        format!(
-            "{}_{}",
-            self.code.to_ascii_lowercase(),
-            self.name.replace('-', "_")
-        )
-    }
-}
+pub mod report;
 
 /// Per-file facts a rule may use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -102,6 +51,15 @@ pub struct RuleSettings {
     pub allowed_placeholders: Vec<String>,
 }
 
+/// Which rules run, and how findings are adjusted.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    pub file: FileContext,
+    pub settings: RuleSettings,
+    /// Codes of the rules to run; `None` runs every rule.
+    pub select: Option<Vec<&'static str>>,
+}
+
 /// What a rule sees besides its item.
 pub struct Ctx<'a> {
     pub src: SourceText<'a>,
@@ -109,8 +67,8 @@ pub struct Ctx<'a> {
     pub file: &'a FileContext,
     pub settings: &'a RuleSettings,
     /// The local data-flow summaries of the item being checked, when the analyzer has them
-    /// (they are computed before the rules run; see [`crate::analysis::dataflow::report::flows`]).
-    pub flows: Option<&'a [crate::analysis::dataflow::FnFlow]>,
+    /// (they are computed before the rules run; see [`crate::rules::report::flows`]).
+    pub flows: Option<&'a [crate::dataflow::FnFlow]>,
 }
 
 impl<'a> Ctx<'a> {

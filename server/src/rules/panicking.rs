@@ -3,13 +3,13 @@
 //! [`Panicking`] wraps a rule and panics wherever that rule would check an item, quoting the
 //! item's text the way a failed string slice quotes its string. The engine must contain it: the
 //! other rules still report, the failure is reported without source text, the server goes on.
-//! The analysis tests install it with [`crate::analysis::Analyzer::with_rules`]; the black-box
+//! The analysis tests install it with [`crate::engine::Analyzer::with_rules`]; the black-box
 //! tests' build of the binary (`keylint-dev`) installs [`with_panicking`] when
 //! `KEYLINT_DEV_PANIC_RULE` names a rule. keylint's own binary never does.
 
 use super::{built_in, Ctx, Rule, RuleMeta};
-use crate::analysis::Item;
 use crate::finding::Finding;
+use crate::syntax::Item;
 
 /// `self.0`, panicking instead of checking.
 pub struct Panicking(pub &'static dyn Rule);

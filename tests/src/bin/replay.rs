@@ -347,8 +347,8 @@ fn report(label: &str, lat: &mut [Duration]) {
 /// In-process split of one keystroke: document update (the stub reparses from scratch), analysis,
 /// conversion to diagnostics. No protocol.
 fn profile(file: &str, text: &str, scenario: Scenario) {
-    use keylint::analysis::{Analyzer, Options};
     use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
+    use keylint::engine::{Analyzer, Options};
 
     let enc = PositionEncoding::Utf8;
     let mut doc = Document::new(text, 1);

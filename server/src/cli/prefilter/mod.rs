@@ -77,7 +77,7 @@ pub enum Group {
     Env,
     /// Web framework markers (Flask, FastAPI, Starlette, Quart) and handler registrations
     /// (`add_url_rule`, `register_error_handler`…): route and error handlers exist only with one of
-    /// them (see `analysis::handler_kind_of_decorator` and `model::collect_registration`).
+    /// them (see `model::handler_kind_of_decorator` and `model::collect_registration`).
     Web,
     /// `app.`: a [`Group::Web`] in a decorator whose path has the name `app` (`@app.route`,
     /// `@self.app.get`): the handler of an app the model cannot resolve.
@@ -117,8 +117,8 @@ pub enum Group {
 /// the name) or of `secrets::is_secret_name` (the word right before `key`). Read from the rules'
 /// own lists, so the pre-filter cannot fall behind them.
 fn is_key_qualifier(word: &str) -> bool {
-    crate::analysis::secrets::KEY_QUALIFIERS.contains(&word)
-        || crate::analysis::frameworks::KEY_QUALIFIERS.contains(&word)
+    crate::model::secrets::KEY_QUALIFIERS.contains(&word)
+        || crate::model::frameworks::KEY_QUALIFIERS.contains(&word)
 }
 
 /// `(word, group, case-sensitive)`.
@@ -470,7 +470,7 @@ impl Prefilter {
                 && tokens.iter().zip(&marks).any(|(t, m)| {
                     m & NAME != 0
                         && t.kind == Kind::Str
-                        && names_key(bytes, t, crate::analysis::frameworks::is_key_name)
+                        && names_key(bytes, t, crate::model::frameworks::is_key_name)
                 });
             if env_key || file.settings_class {
                 return Some("name with a sink");
@@ -508,7 +508,7 @@ fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
         return value.contains(&b'@');
     }
     std::str::from_utf8(&value).map_or(true, |v| {
-        use crate::analysis::secrets::{split_scheme, url_credentials};
+        use crate::model::secrets::{split_scheme, url_credentials};
         url_credentials(v, &[]).is_some() || url_credentials(split_scheme(v).1, &[]).is_some()
     })
 }
@@ -670,11 +670,9 @@ fn debug_binding(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
                 && match before(2) {
                     Some(obj) if obj.kind == Kind::Ident => {
                         let name = String::from_utf8_lossy(obj.text(bytes));
-                        crate::analysis::syntax::name_words(&name)
-                            .last()
-                            .is_some_and(|w| {
-                                matches!(w.as_str(), "app" | "application" | "socketio")
-                            })
+                        crate::syntax::name_words(&name).last().is_some_and(|w| {
+                            matches!(w.as_str(), "app" | "application" | "socketio")
+                        })
                     }
                     _ => true,
                 }
@@ -700,7 +698,7 @@ fn names_operand(bytes: &[u8], tokens: &[Token], i: usize, extra: &[String]) -> 
             .is_some_and(|n| n.is_op(bytes, b".") || n.is_op(bytes, b"(") || n.is_op(bytes, b"["));
     !named_by_what_follows
         && names_key(bytes, t, |n| {
-            crate::analysis::secrets::is_secret_name(n, extra)
+            crate::model::secrets::is_secret_name(n, extra)
         })
 }
 
@@ -710,7 +708,7 @@ fn names_operand(bytes: &[u8], tokens: &[Token], i: usize, extra: &[String]) -> 
 fn is_secret_token(bytes: &[u8], t: &Token, extra: &[String]) -> bool {
     (t.kind == Kind::Ident && t.text(bytes) == b"auth")
         || names_key(bytes, t, |n| {
-            crate::analysis::secrets::is_secret_name(n, extra)
+            crate::model::secrets::is_secret_name(n, extra)
         })
 }
 
@@ -761,7 +759,7 @@ fn bound_value<'a>(bytes: &[u8], tokens: &'a [Token], i: usize) -> Option<&'a [T
 /// with no allowed placeholders of the configuration (those only make more values placeholders).
 /// Strings with escapes or interpolation, and implicit concatenations (`"ab" "cd"`), may always.
 fn may_be_secret(bytes: &[u8], name: &Token, s: &Token, next: Option<&Token>) -> bool {
-    use crate::analysis::secrets;
+    use crate::model::secrets;
     if !s.plain || next.is_some_and(|n| n.kind == Kind::Str) {
         return true;
     }
@@ -778,14 +776,12 @@ fn may_be_secret(bytes: &[u8], name: &Token, s: &Token, next: Option<&Token>) ->
     };
     let live = name == "auth"
         || secrets::is_signing_key_name(name)
-        || crate::analysis::syntax::name_words(name)
-            .last()
-            .is_some_and(|w| {
-                matches!(
-                    w.as_str(),
-                    "password" | "passwd" | "pwd" | "passphrase" | "pass"
-                )
-            });
+        || crate::syntax::name_words(name).last().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "password" | "passwd" | "pwd" | "passphrase" | "pass"
+            )
+        });
     if live {
         !secrets::is_obvious_placeholder(secret, "", &[])
     } else {
@@ -808,7 +804,7 @@ fn qualified_key_at(bytes: &[u8], start: usize, end: usize) -> bool {
     let Ok(name) = std::str::from_utf8(&bytes[from..to]) else {
         return true;
     };
-    crate::analysis::syntax::name_words(name)
+    crate::syntax::name_words(name)
         .iter()
         .any(|w| is_key_qualifier(w))
 }

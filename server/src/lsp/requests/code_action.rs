@@ -16,9 +16,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
 use super::initialize::FIX_ALL_KIND;
-use crate::config;
 use crate::document::{Document, PositionEncoding};
-use crate::fixes;
 use crate::lsp::convert::{self, DiagnosticData, FixData, WorkspaceOpData};
 use crate::lsp::server::{guard, ClientCaps, Results, Server};
 
@@ -119,17 +117,19 @@ pub async fn code_action(
 
 /// `source.fixAll.keylint`: the safe fixes of the reported findings (suppressed findings have
 /// none; unsafe ones too with `unsafe-fixes = true` or the `unsafeFixes` setting), applied until nothing changes, exactly as `keylint check --fix` does
-/// ([`config::fix_all`]); on the blocking pool. The text before, after, and the number of fixes.
+/// ([`crate::engine::pipeline::fix_all`]); on the blocking pool. The text before, after, and the number of fixes.
 async fn fix_all(results: &Arc<Results>) -> Option<(String, String, usize)> {
     let include_unsafe = results.config.unsafe_fixes;
-    if fixes::fix_all_edits(&results.analysis, results.doc.source(), include_unsafe).is_empty() {
+    if crate::engine::fixes::fix_all_edits(&results.analysis, results.doc.source(), include_unsafe)
+        .is_empty()
+    {
         return None;
     }
     let r = results.clone();
     let job = tokio::task::spawn_blocking(move || {
         catch_unwind(AssertUnwindSafe(|| {
             let text = r.doc.text();
-            let fixed = config::fix_all(
+            let fixed = crate::engine::pipeline::fix_all(
                 &text,
                 r.doc.source(),
                 &r.analysis,

@@ -37,9 +37,8 @@
 //! bodies, methods inherited from classes of other modules.
 
 pub mod local;
-pub mod report;
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -47,8 +46,8 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use super::Model;
 use crate::document::SourceText;
+use crate::model::Model;
 
 /// How a value derives from a label's base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,5 +1,10 @@
 //! Small, exact helpers over tree-sitter-python nodes, shared by the model, the data flow and rules.
 
+mod env_check;
+mod item;
+pub use env_check::{missing_env_hint, require_env_edit};
+pub use item::{items, items_sized, Item, MAX_NESTING};
+
 use std::borrow::Cow;
 use std::sync::LazyLock;
 

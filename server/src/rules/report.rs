@@ -1,20 +1,16 @@
 //! Helpers the data-flow rules share: the flows of an item, the sinks key material reaches, and
 //! findings that carry the path (where the key entered, each call site on the way).
 
-use crate::analysis::syntax::NodeExt;
-use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
+use crate::syntax::NodeExt;
 use std::ops::Range;
 use std::rc::Rc;
 
-use rustc_hash::FxHasher;
-
 use tree_sitter::Node;
 
-use super::{item_flows, Conc, FnFlow, Kind, SinkFact, SinkKind, Taint};
-use crate::analysis::{Item, Model};
+use crate::dataflow::{item_flows, Conc, FnFlow, Kind, SinkFact, SinkKind, Taint};
 use crate::finding::Finding;
 use crate::rules::{Ctx, RuleMeta};
+use crate::syntax::Item;
 
 /// The flows of an item: borrowed from the analyzer, or computed here.
 pub enum Flows<'a> {
@@ -35,46 +31,17 @@ impl std::ops::Deref for Flows<'_> {
 
 /// The flows of an item, with the absolute start they are relative to.
 ///
-/// The analyzer computes them before the rules run and hands them over in [`Ctx::flows`]; without
-/// them, every data-flow rule asks for the flows of the same item one after the other: the last
-/// result is kept (keyed by the model, the item's node and a hash of its text), so the local walk
-/// runs once per item, not once per rule.
+/// The analyzer computes them before the rules run and hands them over in [`Ctx::flows`] (every
+/// item it runs rules on has them), so the local walk runs once per item, not once per rule.
+/// Without them (a `Ctx` built elsewhere), they are computed here.
 pub fn flows<'a>(item: &Item, ctx: &Ctx<'a>) -> (Flows<'a>, usize) {
     let start = item.node.start_byte();
     if let Some(flows) = ctx.flows {
         return (Flows::Borrowed(flows), start);
     }
-    let key = {
-        let mut h = FxHasher::default();
-        (ctx.model as *const Model as usize).hash(&mut h);
-        item.node.id().hash(&mut h);
-        item.node.byte_range().hash(&mut h);
-        item.classes.hash(&mut h);
-        ctx.src.hash_range(item.node.byte_range(), &mut h);
-        h.finish()
-    };
-    if let Some(hit) = LAST.with(|l| {
-        l.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, f)| f.clone())
-    }) {
-        return (Flows::Shared(hit), start);
-    }
     let classes: Vec<String> = ctx.classes(item).iter().map(|c| c.name.clone()).collect();
     let flows = Rc::new(item_flows(item.node, &classes, ctx.model, ctx.src));
-    LAST.with(|l| *l.borrow_mut() = Some((key, flows.clone())));
     (Flows::Shared(flows), start)
-}
-
-/// Forgets the last flows: called at the start of every analysis run, so that a key can only
-/// match within one run (one model, one tree).
-pub fn reset_cache() {
-    LAST.with(|l| *l.borrow_mut() = None);
-}
-
-thread_local! {
-    static LAST: RefCell<Option<(u64, Rc<Vec<FnFlow>>)>> = const { RefCell::new(None) };
 }
 
 /// A sink reached by key material.

@@ -1,5 +1,7 @@
-//! The analysis: splits a module into items, builds the semantic [`Model`], runs the rules per item
-//! and caches their findings so that an edit re-examines only what it touched.
+//! The engine: splits a module into items, builds the semantic [`Model`], runs the rules per item
+//! and caches their findings so that an edit re-examines only what it touched; composes the
+//! analysis with the configuration ([`analyze`], [`postprocess`]), fixes ([`fixes`]) and masking
+//! ([`redact`]) — the one pipeline of the CLI and the server.
 //!
 //! ## Items and the cache
 //! An *item* is a top-level statement, or a statement in the body of a top-level (or nested) class:
@@ -45,80 +47,29 @@
 //! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
 //! it cannot depend on ranges or item starts.
 
-pub mod dataflow;
-pub mod frameworks;
-mod model;
-pub mod secrets;
-pub mod syntax;
-pub mod validation;
+pub mod fixes;
+pub mod pipeline;
+mod postprocess;
+pub mod redact;
 
-pub use model::{
-    handler_kind_of_decorator, import_layout, item_facts, record_binding_reads, Binding,
-    BindingReads, Bindings, ClassFact, FunctionFact, HandlerKind, ImportFact, ImportLayout,
-    ItemFacts, Model,
-};
+pub use crate::rules::Options;
+pub use postprocess::postprocess;
 
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
 use tree_sitter::Node;
 
+use crate::dataflow;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
-use crate::rules::{self, Ctx, FileContext, Rule, RuleSettings};
-use syntax::NodeExt;
-
-/// An item whose syntax nests deeper than this is not analysed (no facts, flows or findings; see
-/// [`Analysis::not_analysed`]). Rules walk up from nodes to their ancestors, which costs
-/// tree-sitter the depth of the node; at 5,000 levels one statement took a minute. All of django
-/// nests 32 levels at most (from the module), and CPython refuses 200 nested brackets.
-pub const MAX_NESTING: usize = 256;
-
-/// One unit of analysis: a statement, with the classes around it.
-pub struct Item<'t> {
-    pub node: Node<'t>,
-    /// Indices into [`Model::classes`] of the enclosing classes, outermost first (shared by the
-    /// items of one class body).
-    pub classes: Rc<[usize]>,
-    /// A class header (`class X(Base):` with its decorators): contributes facts only, no findings.
-    pub header: bool,
-    /// Every node of the item, indexed on first use (see [`Item::nodes`]).
-    index: std::cell::OnceCell<syntax::NodeIndex<'t>>,
-}
-
-impl<'t> Item<'t> {
-    pub fn new(node: Node<'t>, classes: Rc<[usize]>, header: bool) -> Self {
-        Item {
-            node,
-            classes,
-            header,
-            index: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// Every node of the item in document order, walked once and shared by the item facts and
-    /// every rule.
-    pub fn nodes(&self) -> &syntax::NodeIndex<'t> {
-        self.index.get_or_init(|| syntax::NodeIndex::new(self.node))
-    }
-
-    /// Whether the item nests deeper than [`MAX_NESTING`] (it is then not analysed).
-    pub fn too_deep(&self) -> bool {
-        self.nodes().depth() > MAX_NESTING
-    }
-
-    /// Every node below `node` (an item node, itself included) in document order.
-    pub fn descendants(&self, node: Node<'t>) -> syntax::Walk<'_, 't> {
-        if node == self.node {
-            self.nodes().walk()
-        } else {
-            self.nodes().walk_from(node)
-        }
-    }
-}
+use crate::model::{
+    self, item_facts, record_binding_reads, secrets, BindingReads, ImportLayout, ItemFacts, Model,
+};
+use crate::rules::{self, Ctx, Rule};
+use crate::syntax::{self, items_sized, Item, NodeExt, MAX_NESTING};
 
 /// A rule that panicked in an analysis: on how many items, and its first message (cut before
 /// anything it quotes). Carries no source text.
@@ -166,91 +117,6 @@ pub struct Analysis {
     /// How many items were checked by the rules this time (the rest came from the cache).
     pub items_checked: usize,
     pub items_total: usize,
-}
-
-/// Node kind ids the item split compares against (cheaper than comparing kind names).
-struct Kinds {
-    comment: u16,
-    class: u16,
-    decorated: u16,
-}
-
-/// Splits the module into items, in document order (a patched statement from its patch).
-pub fn items(tree: TreeView<'_>) -> Vec<Item<'_>> {
-    items_sized(tree, 0)
-}
-
-/// [`items`], with room for `capacity` of them from the start (the analyzer passes the count of
-/// its last run: a big module is hundreds of items, and growing the vector costs more than
-/// walking them).
-fn items_sized(tree: TreeView<'_>, capacity: usize) -> Vec<Item<'_>> {
-    let ids = syntax::kinds();
-    let kinds = Kinds {
-        comment: ids.comment,
-        class: ids.class_definition,
-        decorated: ids.decorated_definition,
-    };
-    let mut out = Vec::with_capacity(capacity);
-    let mut class_count = 0usize;
-    push_block(
-        tree,
-        tree.root(),
-        Rc::from([]),
-        &kinds,
-        &mut class_count,
-        &mut out,
-    );
-    out
-}
-
-fn push_block<'t>(
-    tree: TreeView<'t>,
-    block: Node<'t>,
-    classes: Rc<[usize]>,
-    kinds: &Kinds,
-    count: &mut usize,
-    out: &mut Vec<Item<'t>>,
-) {
-    let mut cursor = block.walk();
-    if !cursor.goto_first_child() {
-        return;
-    }
-    loop {
-        for stmt in tree.statements(cursor.node()) {
-            let kind = stmt.kind_id();
-            if !stmt.is_named() || kind == kinds.comment {
-                continue;
-            }
-            let def = if kind == kinds.decorated {
-                syntax::definition(stmt)
-            } else {
-                stmt
-            };
-            if def.kind_id() == kinds.class {
-                let index = *count;
-                *count += 1;
-                out.push(Item::new(stmt, classes.clone(), true));
-                if let Some(body) = def.field("body") {
-                    let inner: Rc<[usize]> = classes.iter().copied().chain([index]).collect();
-                    push_block(tree, body, inner, kinds, count, out);
-                }
-            } else {
-                out.push(Item::new(stmt, classes.clone(), false));
-            }
-        }
-        if !cursor.goto_next_sibling() {
-            break;
-        }
-    }
-}
-
-/// Which rules run, and how findings are adjusted.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Options {
-    pub file: FileContext,
-    pub settings: RuleSettings,
-    /// Codes of the rules to run; `None` runs every rule.
-    pub select: Option<Vec<&'static str>>,
 }
 
 /// An item's key: the hash of its text and class chain, and its occurrence among the items with
@@ -723,7 +589,6 @@ impl Analyzer {
                     .is_none_or(|s| s.contains(&r.meta().code))
             })
             .collect();
-        dataflow::report::reset_cache();
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();
@@ -875,8 +740,10 @@ fn within(f: &Finding, item: &std::ops::Range<usize>) -> bool {
         && f.fixes.iter().all(|fix| {
             fix.edits.iter().all(|e| inside(&e.range))
                 && fix.workspace_ops.iter().all(|op| match op {
-                    crate::fixes::WorkspaceOp::AppendEnv { value_range, .. } => inside(value_range),
-                    crate::fixes::WorkspaceOp::EnsureIgnored { .. } => true,
+                    crate::finding::WorkspaceOp::AppendEnv { value_range, .. } => {
+                        inside(value_range)
+                    }
+                    crate::finding::WorkspaceOp::EnsureIgnored { .. } => true,
                 })
         })
 }

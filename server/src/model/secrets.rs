@@ -790,7 +790,7 @@ pub fn is_high_entropy(value: &str) -> bool {
 }
 
 /// Where `text` holds known token formats, judged as [`token_format`] judges them: the byte
-/// range of each match (for masking: [`crate::finding::mask_secrets`]).
+/// range of each match (for masking: [`crate::engine::redact::mask_secrets`]).
 pub fn token_format_spans(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     if text.len() < 16 || !FORMAT_PREFIXES.is_match(text) {

@@ -4,18 +4,18 @@
 //! after the other (a value rebound in one branch only is taken as rebound: a miss rather than a
 //! false positive). Every expression is evaluated once, so the walk is linear in the body's size.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::Node;
 
 use super::{Base, CallFact, FnFlow, Kind, Label, Mode, SinkFact, SinkKind, SourceFact, Taint};
-use crate::analysis::frameworks as fw;
-use crate::analysis::model::Binding;
-use crate::analysis::syntax::{self, string_value};
-use crate::analysis::{HandlerKind, Model};
 use crate::document::SourceText;
+use crate::model::frameworks as fw;
+use crate::model::Binding;
+use crate::model::{HandlerKind, Model};
+use crate::syntax::{self, string_value};
 
 const MAX_SOURCES: usize = 512;
 const MAX_CALLS: usize = 4096;

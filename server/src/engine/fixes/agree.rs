@@ -16,15 +16,15 @@
 //!   withdrawn: no fix is better than one that breaks the app.
 //!
 //! This runs on the whole file (not per item, like the rules), after suppressions: in
-//! [`crate::config::analyze`] and [`super::fix_all`].
+//! [`crate::engine::pipeline::analyze`] and [`super::fix_all`].
 
 use tree_sitter::Node;
 
 use super::{Applicability, Edit, Fix};
-use crate::analysis::syntax::{self, NodeExt};
-use crate::analysis::Model;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
+use crate::model::Model;
+use crate::syntax::{self, NodeExt};
 
 /// How a place of the file uses a stored attribute.
 enum Use<'t> {

@@ -1,5 +1,6 @@
-use crate::analysis::{analyze_text, Analyzer, Options};
 use crate::document::Document;
+use crate::engine::{analyze_text, Analyzer};
+use crate::rules::Options;
 
 const TWO_DEEP: &str = r#"import boto3
 from fastapi import FastAPI, Header

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use tree_sitter::Tree;
 
-use super::Config;
-use crate::analysis::{Analysis, Analyzer};
+use super::fixes::{apply_edits, fix_all_edits};
+use super::{Analysis, Analyzer};
+use crate::config::Config;
 use crate::document::{SourceText, TreeView};
-use crate::fixes::{apply_edits, fix_all_edits};
 
 /// Analyses one parsed file under `config`: the findings are the reported ones (rules enabled for
 /// the file, severity overrides, suppressions applied, unused suppressions as `KL001`). `path` is
@@ -30,7 +30,7 @@ pub fn analyze(
     let mut analysis = analyzer.analyze(tree, src, &options);
     let findings = std::mem::take(&mut analysis.findings);
     analysis.findings = super::postprocess(findings, config, at, tree, src);
-    crate::fixes::agree(&mut analysis.findings, tree, src, &analysis.model);
+    crate::engine::fixes::agree(&mut analysis.findings, tree, src, &analysis.model);
     analysis
 }
 

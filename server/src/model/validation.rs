@@ -13,7 +13,7 @@
 //! To keep typing in an ordinary `if` or `assert` cheap, a condition whose block does not stop the
 //! program records only secret-like subjects; a condition that raises or exits records them all.
 
-use crate::analysis::syntax::NodeExt;
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::{secrets, syntax};

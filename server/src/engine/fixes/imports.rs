@@ -3,8 +3,8 @@
 //! statements, never twice.
 
 use super::Edit;
-use crate::analysis::Model;
 use crate::document::SourceText;
+use crate::model::Model;
 
 /// One edit inserting `import m` lines for every module in `modules` (in sorted order), or `None`
 /// when there is nothing to add.

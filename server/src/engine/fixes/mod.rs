@@ -1,111 +1,16 @@
-//! Fixes: text edits a finding offers, with their applicability, and the helpers that build them
-//! (adding an import where a careful human would, applying a set of fixes to a text).
+//! Fixes against a module: adding an import where a careful human would ([`import_edit`]),
+//! the concrete edits of a fix ([`materialize`]), applying a set of fixes to a text, fix-all, and
+//! making the fixes of findings on the same code agree ([`agree`]).
 
-use std::ops::Range;
-
-use serde::{Deserialize, Serialize};
-
-/// Whether applying a fix keeps the program's meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Applicability {
-    /// Meaning kept: part of `--fix` and of "fix all" by default, `isPreferred` in the editor.
-    Safe,
-    /// Behaviour changes (a key now read from the environment, a stored value now hashed):
-    /// only with `--unsafe-fixes`, never preferred automatically.
-    Unsafe,
-}
-
-/// Replace `range` (bytes of the document) by `new_text`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Edit {
-    pub range: Range<usize>,
-    pub new_text: String,
-}
-
-impl Edit {
-    pub fn replace(range: Range<usize>, new_text: impl Into<String>) -> Self {
-        Edit {
-            range,
-            new_text: new_text.into(),
-        }
-    }
-    pub fn insert(at: usize, new_text: impl Into<String>) -> Self {
-        Edit::replace(at..at, new_text)
-    }
-    pub fn delete(range: Range<usize>) -> Self {
-        Edit::replace(range, "")
-    }
-}
-
-/// An operation on another file of the workspace (the "move to `.env`" fix).
-///
-/// The secret value itself is never stored here: `value_range` points into the document, and the
-/// operation is materialised from the document text only when the user asks for the fix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum WorkspaceOp {
-    /// Append `NAME=<text of value_range>` to `.env` at the workspace root (created if absent).
-    AppendEnv {
-        name: String,
-        value_range: Range<usize>,
-    },
-    /// Make sure `.gitignore` at the workspace root ignores `pattern`.
-    EnsureIgnored { pattern: String },
-}
-
-/// One fix of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Fix {
-    pub title: String,
-    pub applicability: Applicability,
-    /// Edits of the document, non-overlapping.
-    pub edits: Vec<Edit>,
-    /// Modules the fixed code needs (`"os"`, `"hmac"`, `"hashlib"`): resolved into an import edit
-    /// by [`materialize`] against the current module, so that a cached fix never adds one twice.
-    pub imports: Vec<&'static str>,
-    /// Operations on other files; a client without file-operation support is not offered such a fix.
-    pub workspace_ops: Vec<WorkspaceOp>,
-}
-
-impl Fix {
-    pub fn new(title: impl Into<String>, applicability: Applicability) -> Self {
-        Fix {
-            title: title.into(),
-            applicability,
-            edits: Vec::new(),
-            imports: Vec::new(),
-            workspace_ops: Vec::new(),
-        }
-    }
-    pub fn safe(title: impl Into<String>) -> Self {
-        Fix::new(title, Applicability::Safe)
-    }
-    pub fn unsafe_(title: impl Into<String>) -> Self {
-        Fix::new(title, Applicability::Unsafe)
-    }
-    pub fn edit(mut self, edit: Edit) -> Self {
-        self.edits.push(edit);
-        self
-    }
-    pub fn import(mut self, module: &'static str) -> Self {
-        if !self.imports.contains(&module) {
-            self.imports.push(module);
-        }
-        self
-    }
-    pub fn workspace_op(mut self, op: WorkspaceOp) -> Self {
-        self.workspace_ops.push(op);
-        self
-    }
-}
+use crate::finding::{Applicability, Edit, Fix};
 
 mod agree;
 mod imports;
 pub use agree::agree;
 pub use imports::import_edit;
 
-use crate::analysis::Model;
 use crate::document::SourceText;
+use crate::model::Model;
 
 /// The concrete document edits of a fix: its own edits plus an edit that adds each import it needs
 /// and the module lacks (one edit for all of them), sorted by position.
@@ -159,15 +64,11 @@ pub struct FixAllResult {
 /// Applies fixes to `text` until none is left (at most 10 rounds): the first fix of each finding
 /// that is safe (or unsafe too, with `include_unsafe`) and touches only this document. Fixes whose
 /// edits overlap one already taken in a round wait for the next round.
-pub fn fix_all(
-    text: &str,
-    options: &crate::analysis::Options,
-    include_unsafe: bool,
-) -> FixAllResult {
+pub fn fix_all(text: &str, options: &crate::rules::Options, include_unsafe: bool) -> FixAllResult {
     let mut text = text.to_string();
     let mut applied = 0;
     for _ in 0..10 {
-        let (doc, mut analysis) = crate::analysis::analyze_text(&text, options);
+        let (doc, mut analysis) = crate::engine::analyze_text(&text, options);
         agree(
             &mut analysis.findings,
             doc.view(),
@@ -190,7 +91,7 @@ pub fn fix_all(
 
 /// The edits of one round of fix-all over an analysis, and how many fixes they carry.
 pub fn fix_all_edits(
-    analysis: &crate::analysis::Analysis,
+    analysis: &crate::engine::Analysis,
     src: SourceText,
     include_unsafe: bool,
 ) -> FixEdits {

@@ -1,0 +1,427 @@
+//! Extracting an item's facts from its syntax ([`item_facts`]): assignments, classes and their
+//! attributes, functions, handler registrations.
+
+use tree_sitter::Node;
+
+use super::validation;
+use crate::document::SourceText;
+use crate::syntax::{self, dotted_path, string_value, NodeExt};
+
+use super::facts::{Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts};
+
+/// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
+/// class header (`header == true`: only the class name and bases are read).
+pub fn item_facts(item: &crate::syntax::Item, src: SourceText) -> ItemFacts {
+    let (node, header) = (item.node, item.header);
+    let mut facts = ItemFacts::default();
+    if header {
+        let class = syntax::definition(node);
+        let name = class
+            .field("name")
+            .map(|n| src.node_text(n).into_owned())
+            .unwrap_or_default();
+        let mut bases = Vec::new();
+        if let Some(args) = class.field("superclasses") {
+            let mut cursor = args.walk();
+            for arg in args.named_children(&mut cursor) {
+                if let Some(path) = dotted_path(arg, src) {
+                    bases.push(path);
+                }
+            }
+        }
+        facts.class = Some(ClassFact {
+            name: name.clone(),
+            bases,
+            ..ClassFact::default()
+        });
+        facts.bindings.push((name, Binding::Def));
+        return facts;
+    }
+    collect_statement(item, node, src, &mut facts);
+    facts.validated = validation::validated_names(item.nodes().walk(), src);
+    if node.kind_str() == "expression_statement" {
+        facts.string_list = validation::string_list(node, src);
+    }
+    facts
+}
+
+/// Facts of one statement; compound statements at module level (`if`, `try`, `with`) are looked
+/// into, function bodies are not.
+fn collect_statement<'t>(
+    item: &crate::syntax::Item<'t>,
+    node: Node<'t>,
+    src: SourceText,
+    facts: &mut ItemFacts,
+) {
+    match node.kind_str() {
+        "import_statement" => {
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                match name.kind_str() {
+                    "dotted_name" => {
+                        let path = dotted_path(name, src).unwrap_or_default();
+                        if let Some(first) = path.first() {
+                            // `import a.b` binds `a`.
+                            facts.imports.push(ImportFact {
+                                bound: first.clone(),
+                                qualified: first.clone(),
+                                plain: true,
+                            });
+                            facts
+                                .bindings
+                                .push((first.clone(), Binding::Import(first.clone())));
+                        }
+                    }
+                    "aliased_import" => {
+                        let path = name
+                            .field("name")
+                            .and_then(|n| dotted_path(n, src))
+                            .unwrap_or_default()
+                            .join(".");
+                        if let Some(alias) = name.field("alias") {
+                            let alias = src.node_text(alias).into_owned();
+                            facts.imports.push(ImportFact {
+                                bound: alias.clone(),
+                                qualified: path.clone(),
+                                plain: true,
+                            });
+                            facts.bindings.push((alias, Binding::Import(path)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        "import_from_statement" => {
+            let module = node
+                .field("module_name")
+                .map(|m| {
+                    if m.kind_str() == "relative_import" {
+                        src.node_text(m).into_owned()
+                    } else {
+                        dotted_path(m, src).unwrap_or_default().join(".")
+                    }
+                })
+                .unwrap_or_default();
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (orig, bound) = match name.kind_str() {
+                    "dotted_name" => {
+                        let p = dotted_path(name, src).unwrap_or_default().join(".");
+                        (p.clone(), p)
+                    }
+                    "aliased_import" => {
+                        let orig = name
+                            .field("name")
+                            .and_then(|n| dotted_path(n, src))
+                            .unwrap_or_default()
+                            .join(".");
+                        let alias = name
+                            .field("alias")
+                            .map(|a| src.node_text(a).into_owned())
+                            .unwrap_or_else(|| orig.clone());
+                        (orig, alias)
+                    }
+                    _ => continue,
+                };
+                let qualified = format!("{module}.{orig}");
+                facts.imports.push(ImportFact {
+                    bound: bound.clone(),
+                    qualified: qualified.clone(),
+                    plain: false,
+                });
+                facts.bindings.push((bound, Binding::Import(qualified)));
+            }
+        }
+        "expression_statement" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                match child.kind_str() {
+                    "assignment" => collect_assignment(child, src, facts),
+                    "call" => collect_registration(child, src, facts),
+                    _ => {}
+                }
+            }
+        }
+        "function_definition" | "decorated_definition" | "class_definition" => {
+            let def = syntax::definition(node);
+            if let Some(name) = def.field("name") {
+                let name = src.node_text(name).into_owned();
+                if def.kind_str() == "function_definition" {
+                    let decorators = syntax::decorators(def)
+                        .into_iter()
+                        .filter_map(|d| {
+                            let callee = if d.kind_str() == "call" {
+                                d.field("function")?
+                            } else {
+                                d
+                            };
+                            dotted_path(callee, src)
+                        })
+                        .collect();
+                    let is_async = def
+                        .child(0)
+                        .is_some_and(|first| src.node_text(first) == "async");
+                    facts.functions.push(FunctionFact {
+                        name: name.clone(),
+                        class: None,
+                        decorators,
+                        is_async,
+                    });
+                    if let Some(callee) = returned_callee(item, def, src) {
+                        facts.returns.push((name.clone(), callee));
+                    }
+                    facts.self_assigned = self_assigned(item, def, src);
+                    // Handlers registered inside an app factory (`def create_app(): …
+                    // app.register_error_handler(500, on_error)`).
+                    if let Some(body) = def.field("body") {
+                        let mut walk = item.descendants(body);
+                        while let Some(n) = walk.next() {
+                            match n.kind_str() {
+                                "function_definition" | "class_definition" | "lambda" => {
+                                    walk.skip_children()
+                                }
+                                "call" => {
+                                    let registers = n
+                                        .field("function")
+                                        .filter(|f| f.kind_str() == "attribute")
+                                        .and_then(|f| f.field("attribute"))
+                                        .is_some_and(|a| {
+                                            matches!(
+                                                src.node_text(a).as_ref(),
+                                                "register_error_handler"
+                                                    | "add_exception_handler"
+                                                    | "add_url_rule"
+                                                    | "add_api_route"
+                                                    | "add_route"
+                                            )
+                                        });
+                                    if registers {
+                                        collect_registration(n, src, facts);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                facts.bindings.push((name, Binding::Def));
+            }
+        }
+        "if_statement" | "try_statement" | "with_statement" | "else_clause" | "elif_clause"
+        | "except_clause" | "finally_clause" | "block" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if matches!(
+                    child.kind_str(),
+                    "block" | "else_clause" | "elif_clause" | "except_clause" | "finally_clause"
+                ) || child.parent().is_some_and(|p| p.kind_str() == "block")
+                {
+                    collect_statement(item, child, src, facts);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
+    let Some(left) = assign.field("left") else {
+        return;
+    };
+    // A class-body field annotation: `api_key: str` / `api_key: str = Field(...)`.
+    if let (Some(ty), "identifier") = (assign.field("type"), left.kind_str()) {
+        facts.field = Some(src.node_text(left).into_owned());
+        facts.field_types = annotation_types(ty, src);
+    }
+    let Some(right) = assign.field("right") else {
+        return;
+    };
+    if left.kind_str() != "identifier" {
+        return;
+    }
+    let name = src.node_text(left).into_owned();
+    if name == "TESTING" && src.node_text(right) == "True" {
+        facts.sets_testing_true = true;
+    }
+    let right = syntax::unparenthesize(right);
+    let binding = match right.kind_str() {
+        "call" => match right.field("function") {
+            Some(f) => {
+                let callee = callee_path(f, src);
+                let first_str_arg = syntax::positional_args(right)
+                    .first()
+                    .and_then(|a| string_value(*a, src));
+                match callee {
+                    Some(callee) => Binding::Call {
+                        callee,
+                        first_str_arg,
+                    },
+                    None => Binding::Other,
+                }
+            }
+            None => Binding::Other,
+        },
+        "string" | "concatenated_string" => Binding::StrLiteral,
+        _ => Binding::Other,
+    };
+    facts.bindings.push((name, binding));
+}
+
+/// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
+/// its first parameter is `self`.
+fn self_assigned<'t>(
+    item: &crate::syntax::Item<'t>,
+    def: Node<'t>,
+    src: SourceText,
+) -> Vec<String> {
+    let first = def.field("parameters").and_then(|p| p.named_child(0));
+    let receiver = match first {
+        Some(p) if p.kind() == "identifier" => src.node_text(p),
+        _ => return Vec::new(),
+    };
+    if receiver != "self" {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let Some(body) = def.field("body") else {
+        return out;
+    };
+    for n in item.descendants(body) {
+        if !matches!(n.kind_str(), "assignment" | "augmented_assignment") {
+            continue;
+        }
+        let Some(left) = n.field("left") else {
+            continue;
+        };
+        let targets: Vec<Node> = if left.kind() == "attribute" {
+            vec![left]
+        } else {
+            let mut cursor = left.walk();
+            left.named_children(&mut cursor).collect()
+        };
+        for t in targets {
+            if t.kind() != "attribute" {
+                continue;
+            }
+            let (Some(obj), Some(attr)) = (t.field("object"), t.field("attribute")) else {
+                continue;
+            };
+            if src.node_text(obj) == "self" {
+                let attr = src.node_text(attr).into_owned();
+                if !out.contains(&attr) {
+                    out.push(attr);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The types an annotation names, as written: every name or dotted name outside calls and
+/// literals (`Annotated[Optional[SecretStr], Field(min_length=8)]` → `Annotated`, `Optional`,
+/// `SecretStr`).
+fn annotation_types(ty: Node, src: SourceText) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut walk = syntax::descendants(ty);
+    while let Some(n) = walk.next() {
+        match n.kind() {
+            "call" | "string" | "concatenated_string" | "keyword_argument" => walk.skip_children(),
+            "identifier" | "attribute" => {
+                if let Some(path) = dotted_path(n, src) {
+                    out.push(path);
+                    walk.skip_children();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The callee of a call as a path, looking through inner calls: `boto3.resource("x").Table` →
+/// `["boto3", "resource()", "Table"]` is flattened to `["boto3.resource()", "Table"]`'s resolution
+/// order by [`Model::resolve_path`], which sees `resource()` as a plain part.
+fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
+    match node.kind_str() {
+        "identifier" => Some(vec![src.node_text(node).into_owned()]),
+        "attribute" => {
+            let mut p = callee_path(node.field("object")?, src)?;
+            p.push(src.node_text(node.field("attribute")?).into_owned());
+            Some(p)
+        }
+        "call" => {
+            let mut p = callee_path(node.field("function")?, src)?;
+            let last = p.pop()?;
+            p.push(format!("{last}()"));
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
+/// when every `return` of its own body returns a call to the same callee.
+fn returned_callee<'t>(
+    item: &crate::syntax::Item<'t>,
+    def: Node<'t>,
+    src: SourceText,
+) -> Option<Vec<String>> {
+    let body = def.field("body")?;
+    let mut found: Option<Vec<String>> = None;
+    let mut walk = item.descendants(body);
+    while let Some(n) = walk.next() {
+        match n.kind_str() {
+            "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
+            "return_statement" => {
+                let value = syntax::unparenthesize(n.named_child(0)?);
+                if value.kind_str() != "call" {
+                    return None;
+                }
+                let callee = callee_path(value.field("function")?, src)?;
+                match &found {
+                    Some(f) if *f != callee => return None,
+                    _ => found = Some(callee),
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
+    let Some(f) = call.field("function") else {
+        return;
+    };
+    let Some(path) = dotted_path(f, src) else {
+        return;
+    };
+    let Some(method) = path.last() else { return };
+    let args = syntax::positional_args(call);
+    let name_of = |n: Option<&Node>| {
+        n.filter(|n| n.kind_str() == "identifier")
+            .map(|n| src.node_text(*n).into_owned())
+    };
+    match method.as_str() {
+        "register_error_handler" | "add_exception_handler" => {
+            if let Some(name) = name_of(args.get(1)) {
+                facts
+                    .registered_handlers
+                    .push((name, HandlerKind::ErrorHandler));
+            }
+        }
+        "add_url_rule" | "add_api_route" | "add_route" => {
+            let view = syntax::keyword_arg(call, "view_func", src)
+                .or_else(|| syntax::keyword_arg(call, "endpoint", src))
+                .or_else(|| {
+                    args.get(if method == "add_url_rule" { 2 } else { 1 })
+                        .copied()
+                });
+            if let Some(name) = name_of(view.as_ref()) {
+                facts.registered_handlers.push((name, HandlerKind::Route));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,419 @@
+//! The semantic model of one module: imports and aliases, module-level bindings, classes and
+//! functions, and where a new import goes.
+//!
+//! The model is built from per-item [`ItemFacts`] (each extracted from one item's text and cached with
+//! it), so an edit inside one item re-extracts only that item's facts; merging them is cheap. Whatever
+//! rules need from outside their item must be here, so that "the model did not change" means "the
+//! findings of unchanged items did not change".
+
+pub mod apps;
+mod bindings;
+mod collect;
+mod facts;
+pub mod frameworks;
+mod imports;
+mod reads;
+pub mod secrets;
+pub mod validation;
+
+use crate::syntax::NodeExt;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
+use tree_sitter::Node;
+
+use crate::document::SourceText;
+use crate::syntax::{self, dotted_path};
+
+pub use bindings::Bindings;
+pub use collect::item_facts;
+pub use facts::{
+    handler_kind_of_decorator, Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts,
+};
+pub(crate) use imports::import_layout_read;
+pub use imports::{import_layout, ImportLayout};
+pub(crate) use reads::{note_flow_all, note_flow_read};
+pub use reads::{record_binding_reads, BindingReads, FlowReads};
+
+/// The semantic model of a module.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Module-level names: the last binding of each wins (as at run time, roughly).
+    pub bindings: Bindings,
+    /// Plain imports (`import os`, `import os as _os`): bound name → module.
+    pub imports: Vec<ImportFact>,
+    pub classes: Vec<ClassFact>,
+    pub functions: Vec<FunctionFact>,
+    pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Names of values checked somewhere in the module (KL102), lists walked by a raising loop
+    /// resolved to their strings.
+    pub validated: std::collections::BTreeSet<String>,
+    pub layout: ImportLayout,
+    /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
+    /// analyzer after the rest of the model, see [`super::dataflow`].
+    pub dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
+    /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
+    /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
+    pub function_returns: FxHashMap<String, Vec<String>>,
+}
+
+impl Model {
+    /// Builds the model from the facts of every item, in document order.
+    pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
+        let mut model = Model::default();
+        let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        // (class, field, annotation types): resolved once every import is known.
+        let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
+        for (f, classes) in facts {
+            if let Some(class) = &f.class {
+                model.classes.push(class.clone());
+            }
+            if let Some(&innermost) = classes.last() {
+                if let Some(class) = model.classes.get_mut(innermost) {
+                    if f.sets_testing_true {
+                        class.testing_true = true;
+                    }
+                    if let Some(field) = &f.field {
+                        class.fields.push(field.clone());
+                        annotated.push((innermost, field, &f.field_types));
+                    }
+                    if f.class.is_none() {
+                        // A class-body statement: the last binding of an attribute wins.
+                        for (name, binding) in &f.bindings {
+                            class.str_consts.retain(|c| c != name);
+                            // An annotated field (`token_type: str = "bearer"`) is instance
+                            // data of a dataclass or model, not a constant.
+                            if *binding == Binding::StrLiteral && f.field.as_ref() != Some(name) {
+                                class.str_consts.push(name.clone());
+                            }
+                            // A PynamoDB attribute (`api_key = UnicodeAttribute()`) is a field.
+                            if let Binding::Call { callee, .. } = binding {
+                                if callee.last().is_some_and(|l| {
+                                    l.ends_with("Attribute") && l.len() > "Attribute".len()
+                                }) && !class.fields.contains(name)
+                                {
+                                    class.fields.push(name.clone());
+                                }
+                            }
+                        }
+                    }
+                    for attr in &f.self_assigned {
+                        if !class.self_assigned.contains(attr) {
+                            class.self_assigned.push(attr.clone());
+                        }
+                    }
+                }
+            }
+            // Class bodies bind class attributes, not module names.
+            let in_class = !classes.is_empty() || f.class.is_some();
+            for import in &f.imports {
+                if !in_class {
+                    model.imports.push(import.clone());
+                }
+            }
+            if !in_class {
+                for (name, binding) in &f.bindings {
+                    model.bindings.insert(name.clone(), binding.clone());
+                }
+                for (name, callee) in &f.returns {
+                    model.function_returns.insert(name.clone(), callee.clone());
+                }
+            }
+            for func in &f.functions {
+                let mut func = func.clone();
+                func.class = classes.last().copied();
+                model.functions.push(func);
+            }
+            model
+                .registered_handlers
+                .extend(f.registered_handlers.iter().cloned());
+            model.validated.extend(f.validated.iter().cloned());
+            if let (Some((name, values)), false) = (&f.string_list, in_class) {
+                lists.insert(name.clone(), values.clone());
+            }
+        }
+        let walked: Vec<String> = model
+            .validated
+            .iter()
+            .filter_map(|v| v.strip_prefix('@'))
+            .map(str::to_string)
+            .collect();
+        for name in walked {
+            if let Some(values) = lists.get(&name) {
+                model.validated.extend(values.iter().cloned());
+            }
+        }
+        for (class, field, types) in annotated {
+            if model.is_masked_annotation(types) {
+                if let Some(class) = model.classes.get_mut(class) {
+                    class.masked.push(field.clone());
+                }
+            }
+        }
+        model
+    }
+
+    /// An annotation naming a masked secret type (`SecretStr`, `SecretBytes`, pydantic's
+    /// `Secret[...]`), resolved through imports (`from pydantic import SecretStr as S`,
+    /// `pydantic.SecretStr`), possibly optional or in a container, and no plain type beside it
+    /// (`str | SecretStr` may hold a plain string).
+    fn is_masked_annotation(&self, types: &[Vec<String>]) -> bool {
+        let mut masked = false;
+        for path in types {
+            let q = self.resolve_path(path).unwrap_or_else(|| path.join("."));
+            let last = q.rsplit('.').next().unwrap_or(&q);
+            if matches!(last, "SecretStr" | "SecretBytes")
+                || (last == "Secret" && q.starts_with("pydantic."))
+            {
+                masked = true;
+            } else if matches!(
+                last,
+                "str" | "bytes" | "Any" | "object" | "AnyStr" | "Text" | "bytearray"
+            ) {
+                return false;
+            }
+        }
+        masked
+    }
+
+    /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = FxHasher::default();
+        self.bindings.fingerprint().hash(&mut h);
+        self.dataflow.hash(&mut h);
+        self.rest_fingerprint().hash(&mut h);
+        h.finish()
+    }
+
+    /// A hash of everything rules may read except [`Model::bindings`] and [`Model::dataflow`]
+    /// (whose reads are tracked name by name, see [`record_binding_reads`]).
+    pub fn rest_fingerprint(&self) -> u64 {
+        let mut h = FxHasher::default();
+        self.imports.hash(&mut h);
+        self.classes.hash(&mut h);
+        self.functions.hash(&mut h);
+        self.registered_handlers.hash(&mut h);
+        self.validated.hash(&mut h);
+        let mut returns: Vec<_> = self.function_returns.iter().collect();
+        returns.sort();
+        returns.hash(&mut h);
+        h.finish()
+    }
+
+    /// Resolves a dotted path as written to a qualified name through imports and module bindings:
+    /// with `from flask import Flask as F`, `["F"]` → `flask.Flask`; with `import os as _os`,
+    /// `["_os", "environ", "get"]` → `os.environ.get`; with `app = F(__name__)`, `["app", "route"]` →
+    /// `flask.Flask().route`; with `t = boto3.resource("dynamodb").Table("x")`, `["t", "put_item"]` →
+    /// `boto3.resource().Table().put_item`. Names bound by nothing resolve to themselves only when
+    /// they are builtins (`print`, `bool`); otherwise `None`.
+    pub fn resolve_path(&self, path: &[String]) -> Option<String> {
+        self.resolve_path_depth(path, 0)
+    }
+
+    fn resolve_path_depth(&self, path: &[String], depth: usize) -> Option<String> {
+        let (head, rest) = path.split_first()?;
+        if depth > 16 {
+            return None;
+        }
+        let base = match self.bindings.get(head.as_str()) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Call { callee, .. }) => {
+                format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
+            }
+            Some(_) => return None,
+            None if is_builtin(head) => head.clone(),
+            None => return None,
+        };
+        let mut out = base;
+        for part in rest {
+            out.push('.');
+            out.push_str(part);
+        }
+        Some(out)
+    }
+
+    /// Resolves an expression node: a name, an attribute chain, or a call (`F(...)` → `flask.Flask()`,
+    /// `boto3.resource("dynamodb").Table` → `boto3.resource().Table`).
+    pub fn resolve(&self, node: Node, src: SourceText) -> Option<String> {
+        let node = syntax::unparenthesize(node);
+        match node.kind_str() {
+            "identifier" | "attribute" => {
+                if let Some(resolved) = self.resolve_chain(node, src) {
+                    return resolved;
+                }
+                // `f(...).attr`
+                let object = node.field("object")?;
+                let attr = node.field("attribute")?;
+                Some(format!(
+                    "{}.{}",
+                    self.resolve(object, src)?,
+                    src.node_text(attr)
+                ))
+            }
+            "call" => Some(format!("{}()", self.resolve(node.field("function")?, src)?)),
+            _ => None,
+        }
+    }
+
+    /// [`Model::resolve_path`] of the [`dotted_path`] of a plain name or attribute chain, without
+    /// building the path: `None` when `node` is not such a chain.
+    fn resolve_chain(&self, node: Node, src: SourceText) -> Option<Option<String>> {
+        let mut attrs: Vec<Node> = Vec::new();
+        let mut head = node;
+        loop {
+            match head.kind_str() {
+                "identifier" => break,
+                "attribute" => {
+                    attrs.push(head.field("attribute")?);
+                    head = head.field("object")?;
+                }
+                _ => return None,
+            }
+        }
+        let head = src.node_text(head);
+        let base = match self.bindings.get(head.as_ref()) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
+                Some(q) => format!("{q}()"),
+                None => return Some(None),
+            },
+            Some(_) => return Some(None),
+            None if is_builtin(&head) => head.into_owned(),
+            None => return Some(None),
+        };
+        let mut out = base;
+        for attr in attrs.iter().rev() {
+            out.push('.');
+            out.push_str(&src.node_text(*attr));
+        }
+        Some(Some(out))
+    }
+
+    /// Qualified name of the function a call node calls (`os.environ.get`, `flask.Flask().run`).
+    pub fn callee(&self, call: Node, src: SourceText) -> Option<String> {
+        if call.kind_str() != "call" {
+            return None;
+        }
+        self.resolve(call.field("function")?, src)
+    }
+
+    /// The binding of a module-level name.
+    pub fn binding(&self, name: &str) -> Option<&Binding> {
+        self.bindings.get(name)
+    }
+
+    /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
+    /// class of the module it inherits from (`reset_url_token = "set-password"` in the class body),
+    /// and no method of the class assigns it on the instance.
+    pub fn is_class_str_const(&self, class: usize, attr: &str) -> bool {
+        let mut current = class;
+        for _ in 0..8 {
+            let Some(c) = self.classes.get(current) else {
+                return false;
+            };
+            if c.self_assigned.iter().any(|a| a == attr) {
+                return false;
+            }
+            if c.str_consts.iter().any(|a| a == attr) {
+                return true;
+            }
+            // Not bound in this class: look in a base class of the module (by name).
+            if c.fields.iter().any(|f| f == attr) {
+                return false;
+            }
+            let base = c.bases.iter().find_map(|b| {
+                let [name] = b.as_slice() else { return None };
+                self.classes.iter().rposition(|k| &k.name == name)
+            });
+            match base {
+                Some(b) if b != current => current = b,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The name under which `module` is imported as a whole (`import os` → `os`; `import os as _os`
+    /// → `_os`), if it is.
+    pub fn module_alias(&self, module: &str) -> Option<&str> {
+        self.imports
+            .iter()
+            .find(|i| i.plain && i.qualified == module)
+            .map(|i| i.bound.as_str())
+    }
+
+    /// The framework role of a function definition node (route or error handler), from its
+    /// decorators or from a registration call elsewhere in the module.
+    pub fn handler_kind(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
+        let def = syntax::definition(def);
+        for deco in syntax::decorators(def) {
+            let callee = if deco.kind_str() == "call" {
+                deco.field("function")
+            } else {
+                Some(deco)
+            };
+            if let Some(q) = callee.and_then(|c| self.resolve(c, src)) {
+                if let Some(kind) = handler_kind_of_decorator(&q) {
+                    return Some(kind);
+                }
+            }
+        }
+        let name = def.field("name")?;
+        let name = src.node_text(name);
+        self.registered_handlers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+}
+
+impl Model {
+    /// Like [`Model::handler_kind`], but a decorator on an object the model cannot resolve — an app
+    /// created inside a factory (`def create_app(): app = Flask(...)`, `@app.errorhandler(...)`) —
+    /// is judged by its written path (`app.errorhandler`, `bp.route`).
+    pub fn handler_kind_lenient(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
+        if let Some(kind) = self.handler_kind(def, src) {
+            return Some(kind);
+        }
+        let def = syntax::definition(def);
+        syntax::decorators(def).into_iter().find_map(|deco| {
+            let callee = if deco.kind_str() == "call" {
+                deco.field("function")?
+            } else {
+                deco
+            };
+            let path = dotted_path(callee, src)?;
+            let head = path.first()?;
+            if self.bindings.contains_key(head) {
+                return None;
+            }
+            handler_kind_of_decorator(&path.join("."))
+        })
+    }
+}
+
+impl Hash for Model {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fingerprint());
+    }
+}
+
+fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "print"
+            | "bool"
+            | "str"
+            | "repr"
+            | "len"
+            | "dict"
+            | "list"
+            | "int"
+            | "vars"
+            | "open"
+            | "format"
+            | "hash"
+            | "isinstance"
+            | "getattr"
+    )
+}
