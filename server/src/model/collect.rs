@@ -406,6 +406,11 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
     match method.as_str() {
         "register_error_handler" | "add_exception_handler" => {
             if let Some(name) = name_of(args.get(1)) {
+                if let Some(ty) = args.first() {
+                    facts
+                        .registered_error_types
+                        .push((name.clone(), src.node_text(*ty).into_owned()));
+                }
                 facts
                     .registered_handlers
                     .push((name, HandlerKind::ErrorHandler));

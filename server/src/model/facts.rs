@@ -104,6 +104,9 @@ pub struct ItemFacts {
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
     /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// The first argument of each `register_error_handler(E, f)` / `add_exception_handler(E, f)`:
+    /// `(f, E as written)` (`404`, `WrongParameterException`, `Exception`).
+    pub registered_error_types: Vec<(String, String)>,
     /// Values this item checks before use (see [`validation::validated_names`]).
     pub validated: Vec<String>,
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.

@@ -45,6 +45,8 @@ pub struct Model {
     pub classes: Vec<ClassFact>,
     pub functions: Vec<FunctionFact>,
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Handler name → the error type it is registered for, as written (see [`ItemFacts`]).
+    pub registered_error_types: Vec<(String, String)>,
     /// Names of values checked somewhere in the module (KL102), lists walked by a raising loop
     /// resolved to their strings.
     pub validated: std::collections::BTreeSet<String>,
@@ -127,6 +129,9 @@ impl Model {
             model
                 .registered_handlers
                 .extend(f.registered_handlers.iter().cloned());
+            model
+                .registered_error_types
+                .extend(f.registered_error_types.iter().cloned());
             model.validated.extend(f.validated.iter().cloned());
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
                 lists.insert(name.clone(), values.clone());
@@ -193,6 +198,7 @@ impl Model {
         self.classes.hash(&mut h);
         self.functions.hash(&mut h);
         self.registered_handlers.hash(&mut h);
+        self.registered_error_types.hash(&mut h);
         self.validated.hash(&mut h);
         let mut returns: Vec<_> = self.function_returns.iter().collect();
         returns.sort();

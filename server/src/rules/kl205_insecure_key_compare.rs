@@ -151,6 +151,16 @@ fn is_confirmation(name: &str) -> bool {
     })
 }
 
+/// Does an identifier inside `operand` name a lock (`LOCK_KEY`, `lock_token`, `lease_owner`)?
+fn names_a_lock(operand: Node, ctx: &Ctx) -> bool {
+    syntax::descendants(operand).any(|n| {
+        n.kind() == "identifier"
+            && syntax::name_words(&ctx.text(n))
+                .iter()
+                .any(|w| matches!(w.as_str(), "lock" | "mutex" | "lease" | "semaphore"))
+    })
+}
+
 impl Rule for InsecureKeyCompare {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -202,6 +212,11 @@ impl Rule for InsecureKeyCompare {
             }
             let names = [operand_name(left, ctx), operand_name(right, ctx)];
             if names.iter().flatten().any(|n| is_confirmation(n)) {
+                continue;
+            }
+            // `if store.get(LOCK_KEY) == token: store.delete(LOCK_KEY)`: the owner token of a lock
+            // (a random value the code made itself to release only its own lock) grants nothing.
+            if [left, right].iter().any(|&o| names_a_lock(o, ctx)) {
                 continue;
             }
             // `password != password2`: two values the user typed.

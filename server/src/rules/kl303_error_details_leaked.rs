@@ -168,22 +168,43 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
     // A handler of status 500 receives Flask's generic `InternalServerError`: its text is made
     // for clients, but the error it wraps (`e.original_exception`) and the traceback are not.
-    let mut wrapped = false;
+    // The types come from the decorators and from `register_error_handler(E, f)` calls.
+    let mut types: Vec<String> = Vec::new();
     for deco in syntax::decorators(def) {
         if deco.kind_str() != "call" {
             continue;
         }
         if let Some(arg) = syntax::positional_args(deco).first() {
-            if arg.kind_str() == "integer" {
-                match ctx.text(*arg).parse::<u32>() {
-                    Ok(code) if code >= 500 => wrapped = true,
-                    _ => return None,
-                }
-            } else if client_facing(&ctx.text(*arg)) {
-                return None;
-            }
+            types.push(ctx.text(*arg).into_owned());
         }
     }
+    if let Some(name) = def.field("name") {
+        let name = ctx.text(name);
+        types.extend(
+            ctx.model
+                .registered_error_types
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, t)| t.clone()),
+        );
+    }
+    let mut wrapped = false;
+    for ty in &types {
+        if let Ok(code) = ty.trim().parse::<u32>() {
+            if code < 500 {
+                return None;
+            }
+            wrapped = true;
+        } else if client_facing(ty) {
+            return None;
+        }
+    }
+    // Registered only for named exception types, none of them a catch-all (`WrongParameter`,
+    // `ExpiredSignatureError`): a 4xx answer with their message is the app's own words.
+    let specific = !types.is_empty()
+        && types
+            .iter()
+            .all(|t| t.trim().parse::<u32>().is_err() && !catch_all(t));
     let params = def.field("parameters")?;
     let mut cursor = params.walk();
     let names = params
@@ -206,7 +227,7 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
         names,
         body: def.field("body")?,
         raise_only: false,
-        specific: false,
+        specific,
     })
 }
 
@@ -430,7 +451,16 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         // `except ValueError as e: raise HTTPException(400, detail=str(e))`: the message of an
         // error the code chose, for a client error — usually the app's own words. At most a hint.
         let own_message = scope.specific && client_error_status(stmt, ctx);
-        let message = if own_message {
+        // `if app.debug: return jsonify(trace=traceback.format_exc())`: sent only while the app
+        // runs in debug mode, where the debugger shows as much. A hint, to check that production
+        // never turns it on.
+        let debug_only = debug_guarded(stmt, scope.body, ctx) || debug_only_use(stmt, scope.body, ctx);
+        let message = if debug_only && !own_message {
+            format!(
+                "`{}` sends the exception's details to the client only in debug mode: check that production never enables it",
+                syntax::short_text(first, ctx.src)
+            )
+        } else if own_message {
             format!(
                 "`{}` sends the message of a specific exception with a 4xx status: check that it holds only the app's own words",
                 syntax::short_text(first, ctx.src)
@@ -443,11 +473,62 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         };
         let mut finding = Finding::new(&META, first.byte_range(), message)
             .with_fix(fix(stmt, &leaks, scope, ctx));
-        if own_message {
+        if own_message || debug_only {
             finding = finding.with_severity(Severity::Hint);
         }
         out.push(finding);
     }
+}
+
+/// `stmt` lies in the body of an `if` (inside `body`) whose condition tests a debug switch
+/// (`if config.DEBUG:`, `if app.debug:`, `if settings.debug and …:`), not in its `else`.
+fn debug_guarded(stmt: Node, body: Node, ctx: &Ctx) -> bool {
+    let mut child = stmt;
+    let mut cur = stmt.parent();
+    while let Some(n) = cur {
+        if n == body {
+            return false;
+        }
+        if n.kind_str() == "if_statement"
+            && n.field("consequence") == Some(child)
+            && n.field("condition").is_some_and(|c| {
+                syntax::descendants(c).any(|i| {
+                    i.kind_str() == "identifier"
+                        && syntax::name_words(&ctx.text(i)).iter().any(|w| w == "debug")
+                }) && !syntax::descendants(c).any(|i| i.kind_str() == "not_operator")
+            })
+        {
+            return true;
+        }
+        child = n;
+        cur = n.parent();
+    }
+    false
+}
+
+/// `trace = traceback.format_exc()` … `if config.DEBUG: return jsonify(trace=trace)`: every
+/// `return` of `body` that reads the assigned name is debug-guarded (and there is one).
+fn debug_only_use(stmt: Node, body: Node, ctx: &Ctx) -> bool {
+    let assignment = if stmt.kind_str() == "assignment" {
+        Some(stmt)
+    } else {
+        stmt.named_child(0).filter(|a| a.kind_str() == "assignment")
+    };
+    let Some(name) = assignment
+        .and_then(|a| a.field("left"))
+        .filter(|l| l.kind_str() == "identifier")
+        .map(|l| ctx.text(l))
+    else {
+        return false;
+    };
+    let mut uses = syntax::descendants(body)
+        .filter(|r| {
+            r.kind_str() == "return_statement"
+                && syntax::descendants(*r)
+                    .any(|i| i.kind_str() == "identifier" && ctx.text(i) == name)
+        })
+        .peekable();
+    uses.peek().is_some() && uses.all(|r| debug_guarded(r, body, ctx))
 }
 
 /// Where to log: `current_app.logger`, the module's Flask app's `logger`, the module's `logger`,
