@@ -161,6 +161,16 @@ fn names_a_lock(operand: Node, ctx: &Ctx) -> bool {
     })
 }
 
+/// Does an identifier inside `operand` name a default (`default_settings`, `DEFAULT_SECRET_KEY`)?
+fn names_a_default(operand: Node, ctx: &Ctx) -> bool {
+    syntax::descendants(operand).any(|n| {
+        n.kind() == "identifier"
+            && syntax::name_words(&ctx.text(n))
+                .iter()
+                .any(|w| matches!(w.as_str(), "default" | "defaults"))
+    })
+}
+
 impl Rule for InsecureKeyCompare {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -217,6 +227,11 @@ impl Rule for InsecureKeyCompare {
             // `if store.get(LOCK_KEY) == token: store.delete(LOCK_KEY)`: the owner token of a lock
             // (a random value the code made itself to release only its own lock) grants nothing.
             if [left, right].iter().any(|&o| names_a_lock(o, ctx)) {
+                continue;
+            }
+            // `if app.config["SECRET_KEY"] == default_settings.SECRET_KEY: warn(…)`: a check for
+            // the known public default, like a comparison with its literal.
+            if [left, right].iter().any(|&o| names_a_default(o, ctx)) {
                 continue;
             }
             // `password != password2`: two values the user typed.

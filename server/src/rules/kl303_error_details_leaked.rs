@@ -274,7 +274,9 @@ fn catch_all(type_text: &str) -> bool {
         .any(|t| matches!(t, "Exception" | "BaseException"))
 }
 
-/// The statement answers with a 4xx status (`status_code=400`, `, 422`, `status.HTTP_400_…`).
+/// The statement answers with a 4xx status (`status_code=400`, `, 422`, `status.HTTP_400_…`), a
+/// response or error class named for a client error (`InvalidPayloadErrorResponse(str(e))`,
+/// `BadRequest(...)`), or a `flash(...)` message shown on the user's own form.
 fn client_error_status(stmt: Node, ctx: &Ctx) -> bool {
     syntax::descendants(stmt).any(|n| match n.kind_str() {
         "integer" => ctx
@@ -282,8 +284,36 @@ fn client_error_status(stmt: Node, ctx: &Ctx) -> bool {
             .parse::<u32>()
             .is_ok_and(|c| (400..500).contains(&c)),
         "identifier" => ctx.text(n).starts_with("HTTP_4"),
+        "call" => n
+            .field("function")
+            .map(|f| {
+                let text = ctx.text(f);
+                let last = text.rsplit('.').next().unwrap_or("").to_string();
+                last
+            })
+            .is_some_and(|last| last == "flash" || client_error_class(&last)),
         _ => false,
     })
+}
+
+/// `InvalidPayloadErrorResponse`, `BadRequest`, `NotFoundError`, `ForbiddenResponse`: a class whose
+/// name says the answer is a client error.
+fn client_error_class(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let kind = matches!(
+        words.last().map(String::as_str),
+        Some("response" | "error" | "exception" | "request" | "found")
+    );
+    kind && (has("invalid")
+        || (has("bad") && has("request"))
+        || has("badrequest")
+        || (has("not") && has("found"))
+        || has("notfound")
+        || has("forbidden")
+        || has("unauthorized")
+        || has("conflict")
+        || has("unprocessable"))
 }
 
 /// Is `node` rooted at an exception name (`e`, `e.original_exception`), not at a public attribute?
@@ -454,7 +484,8 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         // `if app.debug: return jsonify(trace=traceback.format_exc())`: sent only while the app
         // runs in debug mode, where the debugger shows as much. A hint, to check that production
         // never turns it on.
-        let debug_only = debug_guarded(stmt, scope.body, ctx) || debug_only_use(stmt, scope.body, ctx);
+        let debug_only =
+            debug_guarded(stmt, scope.body, ctx) || debug_only_use(stmt, scope.body, ctx);
         let message = if debug_only && !own_message {
             format!(
                 "`{}` sends the exception's details to the client only in debug mode: check that production never enables it",
@@ -494,7 +525,9 @@ fn debug_guarded(stmt: Node, body: Node, ctx: &Ctx) -> bool {
             && n.field("condition").is_some_and(|c| {
                 syntax::descendants(c).any(|i| {
                     i.kind_str() == "identifier"
-                        && syntax::name_words(&ctx.text(i)).iter().any(|w| w == "debug")
+                        && syntax::name_words(&ctx.text(i))
+                            .iter()
+                            .any(|w| w == "debug")
                 }) && !syntax::descendants(c).any(|i| i.kind_str() == "not_operator")
             })
         {
