@@ -1432,18 +1432,25 @@ impl<'a> Walker<'a> {
         let attr = self.text(attr);
         let t = self.eval(obj);
         // `self.api_key` in a method (an SDK wrapper's credential), unless the class binds it
-        // to a string constant.
-        if obj.kind_str() == "identifier"
-            && self.src.node_text(obj) == "self"
+        // to a string constant; Flask's `g.api_key` (a key carried through the request).
+        let holder = if obj.kind_str() != "identifier" || !fw::is_named_key(&attr) {
+            None
+        } else if self.src.node_text(obj) == "self"
             && self.class.is_some()
-            && fw::is_named_key(&attr)
             && !self.class_str_const(&attr)
         {
+            Some("self")
+        } else if self.model.resolve(obj, self.src).as_deref() == Some("flask.g") {
+            Some("g")
+        } else {
+            None
+        };
+        if let Some(holder) = holder {
             let mut x = self.project(t, node, Some(&attr));
             let named = self.source(
                 node,
                 Kind::Named,
-                format!("`self.{attr}`, a key by its name"),
+                format!("`{holder}.{attr}`, a key by its name"),
                 None,
                 None,
             );
