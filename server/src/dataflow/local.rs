@@ -1135,6 +1135,13 @@ impl<'a> Walker<'a> {
                             .and_then(|a| self.mint_expr(*a, depth + 1));
                     }
                 }
+                // `await strategy.write_token(user)`: a fastapi-users strategy issues a token.
+                if f.kind_str() == "attribute"
+                    && f.field("attribute")
+                        .is_some_and(|a| self.text(a) == "write_token")
+                {
+                    return Some("write_token()".into());
+                }
                 // `secrets.token_bytes(32).hex()`, `Fernet.generate_key().decode()`.
                 if f.kind_str() == "attribute" {
                     return self.mint_expr(f.field("object")?, depth + 1);
@@ -2236,6 +2243,30 @@ impl<'a> Walker<'a> {
                             s.parts.extend(p);
                         }
                     }
+                }
+                Some(Taint::default())
+            }
+            // `user.update(actions=[User.api_key.set(key)])` on an instance of unknown origin
+            // (a user manager's `get`): the update actions of a model of the file say what it is.
+            ("update", None)
+                if kws.iter().any(|(k, n, _)| {
+                    k == "actions"
+                        && syntax::descendants(*n).into_iter().any(|c| {
+                            c.kind_str() == "attribute"
+                                && c.field("attribute").is_some_and(|a| self.text(a) == "set")
+                                && c.field("object")
+                                    .and_then(|o| o.field("object"))
+                                    .is_some_and(|o| {
+                                        o.kind_str() == "identifier"
+                                            && self.is_pynamo_class(&self.text(o))
+                                    })
+                        })
+                }) =>
+            {
+                self.mentions(node);
+                if let Some((_, n, t)) = kws.iter().find(|(k, _, _)| k == "actions") {
+                    let (n, t) = (*n, t.clone());
+                    self.sink(SinkKind::Persist, node, n, t, false);
                 }
                 Some(Taint::default())
             }
