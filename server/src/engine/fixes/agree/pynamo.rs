@@ -335,19 +335,11 @@ fn is_instance(obj: Node, src: SourceText, model: &Model, classes: &[&str]) -> b
     let mut stack = vec![def];
     while let Some(n) = stack.pop() {
         match n.kind_str() {
-            "assignment" => {
+            "assignment" | "for_statement"
                 if n.field("left").is_some_and(|l| src.node_text(l) == name)
-                    && n.field("right").is_some_and(of_class)
-                {
-                    return true;
-                }
-            }
-            "for_statement" => {
-                if n.field("left").is_some_and(|l| src.node_text(l) == name)
-                    && n.field("right").is_some_and(of_class)
-                {
-                    return true;
-                }
+                    && n.field("right").is_some_and(of_class) =>
+            {
+                return true;
             }
             "typed_parameter" | "typed_default_parameter" => {
                 let pname = n
