@@ -2258,7 +2258,8 @@ impl<'a> Walker<'a> {
                                     .and_then(|o| o.field("object"))
                                     .is_some_and(|o| {
                                         o.kind_str() == "identifier"
-                                            && self.is_pynamo_class(&self.text(o))
+                                            && (self.is_pynamo_class(&self.text(o))
+                                                || self.is_imported_class(o))
                                     })
                         })
                 }) =>
@@ -2328,8 +2329,9 @@ impl<'a> Walker<'a> {
             ("set" | "append" | "add", None) if r.kind_str() == "attribute" => {
                 let obj = r.field("object")?;
                 let attr = self.text(r.field("attribute")?);
+                // (An imported model too: `update(actions=[...])` names PynamoDB.)
                 if obj.kind_str() == "identifier"
-                    && self.is_pynamo_class(&self.text(obj))
+                    && (self.is_pynamo_class(&self.text(obj)) || self.is_imported_class(obj))
                     && fw::is_key_name(&attr)
                 {
                     let mut t = Taint::default();
