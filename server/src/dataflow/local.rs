@@ -46,6 +46,10 @@ struct Walker<'a> {
     depth: usize,
     /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
     instances: FxHashMap<String, String>,
+    /// PynamoDB instances (`account = Account(...)`): the tainted values put into their
+    /// attributes (constructor keywords, `account.api_key = key`), relative ranges. A `save()` of
+    /// the instance carries them as its sink's parts, for KL201's hashing fix.
+    pynamo_parts: FxHashMap<String, Vec<(Range<usize>, Taint)>>,
 }
 
 /// The flow of a function definition (`def` is the `function_definition` node).
@@ -81,6 +85,7 @@ pub fn analyze(
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        pynamo_parts: FxHashMap::default(),
     };
     if let Some(n) = def.field("name") {
         w.flow.name_range = w.rel(n);
@@ -136,6 +141,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        pynamo_parts: FxHashMap::default(),
     };
     w.stmt(node);
     w.flow
@@ -940,6 +946,33 @@ impl<'a> Walker<'a> {
                         && self.is_pynamo_class(&c))
                     .then_some(c)
                 });
+                // `account = Account(email, api_key=key)`: what its constructor stored.
+                let ctor_parts = rhs
+                    .map(syntax::unparenthesize)
+                    .filter(|r| r.kind_str() == "call")
+                    .filter(|r| {
+                        r.field("function").is_some_and(|f| {
+                            f.kind_str() == "identifier"
+                                && class.as_deref() == Some(self.text(f).as_str())
+                        })
+                    })
+                    .map(|r| {
+                        let range = self.rel(r);
+                        self.parts
+                            .iter()
+                            .filter(|(p, _)| range.start <= p.start && p.end <= range.end)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    });
+                match class.as_deref().filter(|c| self.is_pynamo_class(c)) {
+                    Some(_) => {
+                        self.pynamo_parts
+                            .insert(name.clone(), ctor_parts.unwrap_or_default());
+                    }
+                    None => {
+                        self.pynamo_parts.remove(&name);
+                    }
+                }
                 match class {
                     Some(c) => {
                         self.instances.insert(name.clone(), c);
@@ -993,6 +1026,21 @@ impl<'a> Walker<'a> {
                     if let Some(rhs) = rhs {
                         let at = syntax::enclosing_statement(target);
                         self.sink(SinkKind::Return, at, rhs, t.clone(), false);
+                    }
+                }
+                // `account.api_key = key` on a PynamoDB instance: a value its `save()` stores.
+                if let (Some(obj), Some(rhs)) = (
+                    target.field("object").filter(|o| {
+                        target.kind_str() == "attribute" && o.kind_str() == "identifier"
+                    }),
+                    rhs,
+                ) {
+                    let name = self.text(obj);
+                    if !t.is_empty() && self.pynamo_parts.contains_key(&name) {
+                        let part = (self.rel(rhs), t.clone());
+                        if let Some(p) = self.pynamo_parts.get_mut(&name) {
+                            p.push(part);
+                        }
                     }
                 }
                 // `d["api_key"] = key`: the dict now holds the key.
@@ -1086,6 +1134,13 @@ impl<'a> Walker<'a> {
                             .first()
                             .and_then(|a| self.mint_expr(*a, depth + 1));
                     }
+                }
+                // `await strategy.write_token(user)`: a fastapi-users strategy issues a token.
+                if f.kind_str() == "attribute"
+                    && f.field("attribute")
+                        .is_some_and(|a| self.text(a) == "write_token")
+                {
+                    return Some("write_token()".into());
                 }
                 // `secrets.token_bytes(32).hex()`, `Fernet.generate_key().decode()`.
                 if f.kind_str() == "attribute" {
@@ -1792,6 +1847,17 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        // `Account(email, api_key=key)`: the values of a PynamoDB model's attributes.
+        if func.kind_str() == "identifier" {
+            let name = self.text(func);
+            if !self.locals.contains(&name) && self.is_pynamo_class(&name) {
+                for (_, v, t) in &kws {
+                    if !t.is_empty() {
+                        self.parts.push((self.rel(*v), t.clone()));
+                    }
+                }
+            }
+        }
         let kw = |name: &str| kws.iter().find(|(n, _, _)| n == name);
         let mut all_args = splat.clone();
         for (_, t) in &pos {
@@ -2115,6 +2181,17 @@ impl<'a> Walker<'a> {
             })
     }
 
+    /// `recv` is a capitalised name imported from another module (`from app.models import User`).
+    fn is_imported_class(&self, recv: Node) -> bool {
+        if recv.kind_str() != "identifier" {
+            return false;
+        }
+        let name = self.text(recv);
+        name.starts_with(|c: char| c.is_ascii_uppercase())
+            && !self.locals.contains(&name)
+            && matches!(self.model.binding(&name), Some(Binding::Import(q)) if q.contains('.'))
+    }
+
     /// The PynamoDB class `recv` is, or holds an instance of: (class, `recv` is the class itself).
     fn pynamo_target(&self, recv: Node) -> Option<(String, bool)> {
         let recv = syntax::unparenthesize(recv);
@@ -2152,10 +2229,53 @@ impl<'a> Walker<'a> {
         kws: &[(String, Node, Taint)],
     ) -> Option<Taint> {
         let target = self.pynamo_target(r);
+        // `UserModel.scan()` on a capitalised class imported from another module: only a
+        // PynamoDB model has a `scan` class method; its items are not known, its scan is.
+        if m == "scan" && target.is_none() && self.is_imported_class(r) {
+            let range = self.rel(node);
+            let key = self.looks_up_key(node);
+            self.flow.scans.push((range, key));
+            self.mentions(node);
+            return Some(Taint::default());
+        }
         match (m, &target) {
             ("save", Some((_, false))) => {
                 self.mentions(node);
+                let before = self.flow.sinks.len();
                 self.sink(SinkKind::Persist, node, r, recv_t.clone(), false);
+                if self.flow.sinks.len() > before && r.kind_str() == "identifier" {
+                    if let Some(p) = self.pynamo_parts.get(&self.text(r)) {
+                        let p = p.clone();
+                        if let Some(s) = self.flow.sinks.last_mut() {
+                            s.parts.extend(p);
+                        }
+                    }
+                }
+                Some(Taint::default())
+            }
+            // `user.update(actions=[User.api_key.set(key)])` on an instance of unknown origin
+            // (a user manager's `get`): the update actions of a model of the file say what it is.
+            ("update", None)
+                if kws.iter().any(|(k, n, _)| {
+                    k == "actions"
+                        && syntax::descendants(*n).into_iter().any(|c| {
+                            c.kind_str() == "attribute"
+                                && c.field("attribute").is_some_and(|a| self.text(a) == "set")
+                                && c.field("object")
+                                    .and_then(|o| o.field("object"))
+                                    .is_some_and(|o| {
+                                        o.kind_str() == "identifier"
+                                            && (self.is_pynamo_class(&self.text(o))
+                                                || self.is_imported_class(o))
+                                    })
+                        })
+                }) =>
+            {
+                self.mentions(node);
+                if let Some((_, n, t)) = kws.iter().find(|(k, _, _)| k == "actions") {
+                    let (n, t) = (*n, t.clone());
+                    self.sink(SinkKind::Persist, node, n, t, false);
+                }
                 Some(Taint::default())
             }
             ("update", Some((_, false))) => {
@@ -2216,12 +2336,16 @@ impl<'a> Walker<'a> {
             ("set" | "append" | "add", None) if r.kind_str() == "attribute" => {
                 let obj = r.field("object")?;
                 let attr = self.text(r.field("attribute")?);
+                // (An imported model too: `update(actions=[...])` names PynamoDB.)
                 if obj.kind_str() == "identifier"
-                    && self.is_pynamo_class(&self.text(obj))
+                    && (self.is_pynamo_class(&self.text(obj)) || self.is_imported_class(obj))
                     && fw::is_key_name(&attr)
                 {
                     let mut t = Taint::default();
-                    for (_, x) in pos {
+                    for (n, x) in pos {
+                        if !x.is_empty() {
+                            self.parts.push((self.rel(*n), x.clone()));
+                        }
                         t.union(x);
                     }
                     return Some(t);

@@ -374,6 +374,11 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
                 if QUERY_METHODS.contains(&name.as_ref()) {
                     return true;
                 }
+                // `run_in_threadpool(User.scan, User.api_key == key)`: a query method handed to a
+                // runner with its condition.
+                if passes_query_method(call, ctx) {
+                    return true;
+                }
                 if !COMBINATORS.contains(&name.as_ref()) {
                     return false;
                 }
@@ -383,6 +388,74 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
             _ => return false,
         }
         cur = p;
+    }
+    false
+}
+
+/// The call's first positional argument is a query method itself (`User.scan`, `Model.query`):
+/// `run_in_threadpool(User.scan, cond)`, `loop.run_in_executor(None, User.query, …)`.
+fn passes_query_method(call: Node, ctx: &Ctx) -> bool {
+    syntax::positional_args(call).iter().take(2).any(|a| {
+        a.kind() == "attribute"
+            && a.field("object")
+                .is_some_and(|o| matches!(o.kind(), "identifier" | "attribute"))
+            && a.field("attribute").is_some_and(|m| {
+                matches!(
+                    ctx.text(m).as_ref(),
+                    "scan" | "query" | "count" | "filter" | "where"
+                )
+            })
+    })
+}
+
+/// `Model.api_key` where `Model` is a class imported from another module (`from app.models import
+/// ApiKey`, a capitalised name) that the enclosing function also uses as a PynamoDB model: it calls
+/// `Model.scan(…)`, `Model.query(…)`, `Model.count(…)`, `Model.get(…)`, or hands `Model.scan` to a
+/// runner. The comparison builds that model's condition (`cond = ApiKey.api_key == key` then
+/// `ApiKey.scan(cond)`); it compares nothing.
+fn is_imported_model_column(obj: Node, ctx: &Ctx) -> bool {
+    let name = ctx.text(obj);
+    if !name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let imported = ctx
+        .model
+        .resolve_path(std::slice::from_ref(&name.to_string()))
+        .is_some_and(|q| q.contains('.'));
+    if !imported {
+        return false;
+    }
+    let mut scope = obj;
+    while let Some(p) = scope.parent() {
+        scope = p;
+        if scope.kind() == "function_definition" {
+            break;
+        }
+    }
+    let mut stack = vec![scope];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if n.kind() == "attribute"
+            && n.field("object")
+                .is_some_and(|o| o.kind() == "identifier" && ctx.text(o) == name)
+            && n.field("attribute").is_some_and(|m| {
+                matches!(
+                    ctx.text(m).as_ref(),
+                    "scan" | "query" | "count" | "get" | "get_or_none" | "batch_get"
+                )
+            })
+        {
+            return true;
+        }
+        for i in 0..n.named_child_count() {
+            if let Some(c) = n.named_child(i) {
+                stack.push(c);
+            }
+        }
     }
     false
 }
@@ -409,6 +482,7 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
     if obj.kind() != "identifier" {
         return false;
     }
+    let obj_node = obj;
     let (obj, attr) = (ctx.text(obj), ctx.text(attr));
     let Some(index) = ctx
         .model
@@ -416,7 +490,7 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
         .iter()
         .rposition(|c| c.name == obj && c.parent.is_none())
     else {
-        return false;
+        return is_imported_model_column(obj_node, ctx);
     };
     let class = &ctx.model.classes[index];
     let orm_base = class.bases.iter().any(|b| {
