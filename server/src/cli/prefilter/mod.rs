@@ -443,7 +443,12 @@ impl Prefilter {
                         && first_of_line(&tokens, i).text(bytes) == b"class";
                 }
                 Group::Config => file.config = true,
-                Group::Error => file.error = true,
+                // `except` the keyword (an `except` block), not a part of a name
+                // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
+                Group::Error => {
+                    file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
+                        || token.text(bytes) == b"except"
+                }
                 Group::Request => file.request = true,
                 Group::Stored => file.stored = true,
                 Group::Query => file.query = true,
@@ -867,6 +872,22 @@ mod tests {
         // A function named like a write (FastAPI's tutorial route), a string, a comment.
         assert!(!p.keep(b"@router.put('/{i}')\nasync def update_item(i: str):\n    return i\n"));
         assert!(!p.keep(b"r = update_item(1)\nname = 'put_item'\n# x.put_item(y)\n"));
+    }
+
+    #[test]
+    fn error_handling_is_an_except_block_or_an_error_handler() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI, HTTPException\napp = FastAPI()\n";
+        let keep = |code: &str| p.keep(format!("{app}{code}").as_bytes());
+        assert!(keep("@app.get('/')\ndef f():\n    try:\n        g()\n    except E as e:\n        return str(e)\n"));
+        assert!(keep(
+            "@app.exception_handler(E)\ndef h(r, e):\n    return str(e)\n"
+        ));
+        assert!(keep("app.add_exception_handler(E, h)\n"));
+        // `HTTPException` raised, nothing caught.
+        assert!(!keep(
+            "@app.get('/')\ndef f():\n    raise HTTPException(404)\n"
+        ));
     }
 
     #[test]
