@@ -450,7 +450,12 @@ impl Prefilter {
                         || token.text(bytes) == b"except"
                 }
                 Group::Request => file.request = true,
-                Group::Stored => file.stored = true,
+                // `get_item` is read as a method (`table.get_item(…)`), not a function name
+                // (`def get_item(…)`, a route of the FastAPI tutorials).
+                Group::Stored => {
+                    file.stored |= !bytes[start..end].eq_ignore_ascii_case(b"get_item")
+                        || (i > 0 && tokens[i - 1].is_op(bytes, b"."))
+                }
                 Group::Query => file.query = true,
                 Group::Table => file.table = true,
                 Group::Log => file.log = true,
@@ -888,6 +893,21 @@ mod tests {
         assert!(!keep(
             "@app.get('/')\ndef f():\n    raise HTTPException(404)\n"
         ));
+    }
+
+    #[test]
+    fn a_stored_item_is_read_by_a_method() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        let keep = |code: &str| p.keep(format!("{app}{code}").as_bytes());
+        assert!(keep(
+            "@app.get('/')\ndef f(k):\n    return t.get_item(Key=k)\n"
+        ));
+        assert!(keep(
+            "@app.get('/')\ndef f(k):\n    return c.batch_get_item(R=k)\n"
+        ));
+        // A route named `get_item` reads nothing stored.
+        assert!(!keep("@app.get('/')\ndef get_item(k):\n    return k\n"));
     }
 
     #[test]
