@@ -1245,7 +1245,7 @@ impl<'a> Walker<'a> {
             "subscript" => self.subscript(node),
             "attribute" => self.attribute(node),
             "call" => self.call(node),
-            "yield" => {
+            "yield" if node.is_named() => {
                 // A generator (a FastAPI dependency with `yield`) gives what it yields.
                 let mut t = Taint::default();
                 for c in named_children(node) {

@@ -404,7 +404,8 @@ fn returned_callee<'t>(
                 locals.push((name, callee));
             }
             // A dependency or factory with `yield` gives what it yields.
-            "return_statement" | "yield" => {
+            // (The `yield` keyword inside it is an unnamed node of the same kind.)
+            "return_statement" | "yield" if n.is_named() => {
                 let value = syntax::unparenthesize(n.named_child(0)?);
                 let callee = match value.kind_str() {
                     "call" => callee_path(value.field("function")?, src)?,
