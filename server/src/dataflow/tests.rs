@@ -383,3 +383,71 @@ fn editing_init_updates_every_method_like_a_fresh_analysis() {
     assert_eq!(key(&second.findings), key(&fresh.findings));
     assert!(second.findings.iter().all(|f| f.rule.code != "KL304"));
 }
+
+#[test]
+fn attribute_instances_and_session_handles_are_known_in_methods() {
+    let text = r#"import aioboto3
+from fastapi import Depends, FastAPI, Header
+
+app = FastAPI()
+
+
+class Vault:
+    def __init__(self):
+        self._session = aioboto3.Session()
+
+    async def keep(self, value):
+        async with self._session.resource("dynamodb") as res:
+            box = await res.Table("vault")
+            await box.put_item(Item={"v": value})
+
+    async def everything(self):
+        async with self._session.resource("dynamodb") as res:
+            box = await res.Table("vault")
+            return (await box.scan())["Items"]
+
+
+class Service:
+    def __init__(self):
+        self.vault = Vault()
+
+    async def register(self, value):
+        await self.vault.keep(value)
+
+    async def count(self):
+        return len(await self.vault.everything())
+
+
+@app.post("/register")
+async def register(x_api_key: str = Header(min_length=32), svc: Service = Depends()):
+    await svc.register(x_api_key)
+
+
+@app.get("/count")
+async def count(svc: Service = Depends()):
+    return {"n": await svc.count()}
+"#;
+    let (_, analysis) = analyze_text(text, &Options::default());
+    // The scan on a table of the session set in `__init__`, two methods away.
+    let scans: Vec<&str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL304")
+        .map(|f| &text[f.range.clone()])
+        .collect();
+    assert_eq!(scans, vec!["svc.count()"]);
+    let stored: Vec<Vec<&str>> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL201")
+        .map(|f| f.related.iter().map(|r| r.message.as_str()).collect())
+        .collect();
+    assert_eq!(
+        stored,
+        vec![vec![
+            "API key enters here (header `x-api-key`)",
+            "passed to `Service.register` here",
+            "passed to `Vault.keep` here"
+        ]]
+    );
+}
