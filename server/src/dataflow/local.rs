@@ -483,6 +483,11 @@ impl<'a> Walker<'a> {
                         taint.union(&t);
                     } else if dep.kind_str() == "identifier" {
                         let dep_name = self.text(dep);
+                        // `repo: Repo = Depends(get_repo)`, `Depends(Repo)`: an instance.
+                        if let Some(class) = self.class_made_by(std::slice::from_ref(&dep_name), 0)
+                        {
+                            self.instances.insert(name.clone(), class);
+                        }
                         if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
                             let k = self.flow.calls.len() as u16;
                             self.flow.calls.push(CallFact {
@@ -508,6 +513,23 @@ impl<'a> Walker<'a> {
                     ty
                 };
                 let ty_text = self.text(ty_node);
+                // `repo: Repo`, `Annotated[Repo, Depends(get_repo)]`, `Optional[Repo]`, `Repo =
+                // Depends()`: an instance of a module class.
+                if !self.instances.contains_key(&name) {
+                    let class = element_class(annotated_type(&ty_text));
+                    // (Not a body model: its annotated fields are data, its methods are not
+                    // the service layer.)
+                    let plain = self
+                        .model
+                        .classes
+                        .iter()
+                        .rev()
+                        .find(|c| c.name == class)
+                        .is_some_and(|c| c.fields.is_empty());
+                    if plain && self.is_module_class(&class) {
+                        self.instances.insert(name.clone(), class);
+                    }
+                }
                 let q = self.model.resolve(ty_node, self.src);
                 if q.as_deref().is_some_and(fw::is_request_class) {
                     let t = self.source(
@@ -921,14 +943,9 @@ impl<'a> Walker<'a> {
                     .and_then(|r| r.field("function"))
                     .filter(|f| f.kind_str() == "identifier")
                     .map(|f| self.text(f))
-                    .filter(|c| {
-                        !self.locals.contains(c)
-                            && self
-                                .model
-                                .classes
-                                .iter()
-                                .any(|k| k.name == *c && k.parent.is_none())
-                    });
+                    .filter(|c| !self.locals.contains(c))
+                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module).
+                    .and_then(|c| self.class_made_by(&[c], 0));
                 // `user = User.get(pk)` (PynamoDB): an instance of `User`.
                 let class = class.or_else(|| {
                     let r = syntax::unparenthesize(rhs?);
@@ -1283,6 +1300,16 @@ impl<'a> Walker<'a> {
             "subscript" => self.subscript(node),
             "attribute" => self.attribute(node),
             "call" => self.call(node),
+            "yield" if node.is_named() => {
+                // A generator (a FastAPI dependency with `yield`) gives what it yields.
+                let mut t = Taint::default();
+                for c in named_children(node) {
+                    let x = self.eval(c);
+                    t.union(&x);
+                }
+                self.flow.ret.union(&t);
+                Taint::default()
+            }
             "integer" | "float" | "true" | "false" | "none" | "ellipsis" => Taint::default(),
             _ => {
                 let mut t = Taint::default();
@@ -1397,6 +1424,11 @@ impl<'a> Walker<'a> {
     /// The module class `name` is an instance of: bound here (`store = KeyStore()`) or at module
     /// level.
     fn instance_class(&self, recv: Node) -> Option<String> {
+        if recv.kind_str() == "attribute" {
+            // `self.repo` with `self.repo = Repo()` (or a factory) in a method of the class.
+            let callee = self.self_attribute(recv)?;
+            return self.class_made_by(callee, 0);
+        }
         if recv.kind_str() != "identifier" {
             return None;
         }
@@ -1408,16 +1440,72 @@ impl<'a> Walker<'a> {
             return None;
         }
         match self.model.binding(&name) {
-            Some(Binding::Call { callee, .. }) if callee.len() == 1 => {
-                let class = &callee[0];
-                self.model
-                    .classes
-                    .iter()
-                    .any(|c| c.name == *class && c.parent.is_none())
-                    .then(|| class.clone())
+            // `repo = Repo()`, `repo = get_repo()` at module level.
+            Some(Binding::Call { callee, .. }) => self.class_made_by(callee, 0),
+            _ => None,
+        }
+    }
+
+    /// `name` is a top-level class of the module (class headers do not bind module names in the
+    /// model: a class is known by name, unless something else rebinds it).
+    fn is_module_class(&self, name: &str) -> bool {
+        !self.locals.contains(name)
+            && self
+                .model
+                .classes
+                .iter()
+                .any(|c| c.name == name && c.parent.is_none())
+            && matches!(self.model.binding(name), None | Some(Binding::Def))
+    }
+
+    /// The module class a call of `callee` (as written) makes: its constructor (`Repo`), or a
+    /// module function that returns or yields one (`get_repo`, a factory; also a factory of a
+    /// factory).
+    fn class_made_by(&self, callee: &[String], depth: usize) -> Option<String> {
+        let [name] = callee else { return None };
+        if depth > 8 || self.locals.contains(name) {
+            return None;
+        }
+        let is_class = self
+            .model
+            .classes
+            .iter()
+            .any(|c| c.name == *name && c.parent.is_none());
+        match self.model.binding(name) {
+            None if is_class => Some(name.clone()),
+            Some(Binding::Def) if is_class && !self.model.function_returns.contains_key(name) => {
+                Some(name.clone())
+            }
+            Some(Binding::Def) => {
+                let inner = self.model.function_returns.get(name)?;
+                self.class_made_by(inner, depth + 1)
             }
             _ => None,
         }
+    }
+
+    /// What `self.attr` was assigned in a method of the enclosing class, when a call
+    /// (`self._table = dynamodb.Table(name)` → `["dynamodb", "Table"]`).
+    fn self_attribute(&self, node: Node) -> Option<&'a Vec<String>> {
+        if node.kind_str() != "attribute" {
+            return None;
+        }
+        let obj = node.field("object")?;
+        if obj.kind_str() != "identifier" || self.src.node_text(obj) != "self" {
+            return None;
+        }
+        let class = self.class.as_deref()?;
+        let attr = self.src.node_text(node.field("attribute")?);
+        let model: &'a Model = self.model;
+        model
+            .classes
+            .iter()
+            .rev()
+            .find(|c| c.name == class)?
+            .self_handles
+            .iter()
+            .find(|(a, _)| *a == attr)
+            .map(|(_, callee)| callee)
     }
 
     /// What `value[key]` holds when `value` is a local dict with known fields.
@@ -1694,6 +1782,12 @@ impl<'a> Walker<'a> {
                 self.model.resolve(node, self.src)
             }
             "attribute" => {
+                // `self._table` set to `dynamodb.Table(name)` in `__init__`.
+                if let Some(callee) = self.self_attribute(node) {
+                    if let Some(q) = self.model.resolve_path(callee) {
+                        return Some(format!("{q}()"));
+                    }
+                }
                 let obj = node.field("object")?;
                 let attr = node.field("attribute")?;
                 Some(format!(
@@ -2377,6 +2471,28 @@ impl<'a> Walker<'a> {
         });
         Taint::one(Base::Call(k))
     }
+}
+
+/// The type of `Annotated[T, ...]` (`T`), or the annotation itself.
+fn annotated_type(ty: &str) -> &str {
+    let t = ty.trim();
+    let Some(inner) = t
+        .strip_prefix("Annotated[")
+        .or_else(|| t.strip_prefix("typing.Annotated["))
+        .or_else(|| t.strip_prefix("typing_extensions.Annotated["))
+    else {
+        return t;
+    };
+    let mut depth = 0usize;
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return inner[..i].trim(),
+            _ => {}
+        }
+    }
+    inner.trim_end_matches(']').trim()
 }
 
 /// The class of a parameter or response annotation, seen through one container or option:

@@ -31,8 +31,13 @@
 //! moves (an edit above it): every item is then checked again, and cached findings never carry
 //! stale related places.
 //!
-//! Followed: calls to module functions, `self.method(...)`, and methods of module classes called on
-//! an instance bound locally or at module level (`store = KeyStore(t)`; `store.save(key)`). Not
+//! Followed: calls to module functions, `self.method(...)`, and methods of module classes (keyed
+//! `Class.method`) called on an object whose class is known: bound locally or at module level
+//! (`store = KeyStore(t)`, `store = get_store()` with a factory that returns or yields one), a
+//! parameter annotated with the class (`repo: Repo`, `Annotated[Repo, Depends(get_repo)]`) or
+//! given by `Depends(get_repo)`/`Depends(Repo)`, or an attribute set in a method
+//! (`self.repo = Repo()`); attributes set to a call in a method are handles in every method of
+//! the class (`self._table = dynamodb.Table(name)`); a dependency gives what it returns or yields. Not
 //! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
 //! bodies, methods inherited from classes of other modules.
 

@@ -104,6 +104,10 @@ impl Model {
                             class.self_assigned.push(attr.clone());
                         }
                     }
+                    for (attr, callee) in &f.self_handles {
+                        class.self_handles.retain(|(a, _)| a != attr);
+                        class.self_handles.push((attr.clone(), callee.clone()));
+                    }
                 }
             }
             // Class bodies bind class attributes, not module names.
