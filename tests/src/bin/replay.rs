@@ -99,8 +99,8 @@ fn main() {
             }
         };
         if args.profile {
-            profile(file, &text, Scenario::End);
-            profile(file, &text, Scenario::Middle);
+            profile(file, &text, Scenario::End, &args.line);
+            profile(file, &text, Scenario::Middle, &args.line);
             continue;
         }
         let server_name = args
@@ -346,7 +346,7 @@ fn report(label: &str, lat: &mut [Duration]) {
 
 /// In-process split of one keystroke: document update (the stub reparses from scratch), analysis,
 /// conversion to diagnostics. No protocol.
-fn profile(file: &str, text: &str, scenario: Scenario) {
+fn profile(file: &str, text: &str, scenario: Scenario, line: &str) {
     use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
     use keylint::engine::{Analyzer, Options};
 
@@ -356,7 +356,7 @@ fn profile(file: &str, text: &str, scenario: Scenario) {
     let options = Options::default();
     analyzer.analyze(doc.view(), doc.source(), &options);
     let uri = "file:///replay/profiled.py".parse().expect("a valid URI");
-    let changes: Vec<ContentChange> = keystrokes(text, scenario, LINE, "utf-8")
+    let changes: Vec<ContentChange> = keystrokes(text, scenario, line, "utf-8")
         .into_iter()
         .map(|((line, character), insert)| ContentChange {
             range: Some((Pos::new(line, character), Pos::new(line, character))),
