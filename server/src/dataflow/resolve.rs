@@ -40,8 +40,10 @@ pub struct ResolveStats {
     pub full: bool,
     /// Flows whose summary changed.
     pub changed: usize,
-    /// Functions whose facts were computed (in any phase).
+    /// Functions whose returns, sinks or contributions to their callees were computed.
     pub resolved: usize,
+    /// Functions whose incoming parameters were merged again from their callers' contributions.
+    pub merged: usize,
 }
 
 struct NodeState {
@@ -76,6 +78,8 @@ struct Graph {
     cyclic: Vec<bool>,
     /// Global name → the functions reading it.
     readers: FxHashMap<String, Vec<u32>>,
+    /// Callee name → the functions calling it (whether or not the module defines it).
+    calls_by_name: FxHashMap<String, Vec<u32>>,
     by_anchor: FxHashMap<Anchor, u32>,
 }
 
@@ -89,6 +93,8 @@ pub struct Resolver {
     /// The anchors the published paths pass through.
     referenced: Vec<Anchor>,
     stats: ResolveStats,
+    /// Merges of incoming parameters in this update.
+    merged: usize,
 }
 
 /// The facts the resolver reads while computing node `node`.
@@ -183,15 +189,20 @@ impl Resolver {
     /// in document order, recomputing only what changed since the last update.
     pub fn update<'f>(&mut self, flows: impl IntoIterator<Item = (&'f FnFlow, usize, u64)>) {
         let inputs: Vec<(&FnFlow, usize, u64)> = flows.into_iter().collect();
-        let same_names = !self.nodes.is_empty() && inputs.len() == self.nodes.len() && {
-            inputs
+        let first = self.nodes.is_empty() && self.graph.scc.is_empty();
+        let same_names = inputs.len() == self.nodes.len()
+            && inputs
                 .iter()
                 .zip(&self.nodes)
-                .all(|((f, _, _), n)| anchor_name(f) == anchor_name(&n.flow))
-        };
-        let mut stats = ResolveStats::default();
+                .all(|((f, _, _), n)| anchor_name(f) == anchor_name(&n.flow));
         let mut changed: Vec<u32> = Vec::new();
-        let mut structural = !same_names;
+        // Changed flows whose names, parameters, callees or globals changed.
+        let mut reshaped: Vec<u32> = Vec::new();
+        // Functions whose incoming parameters are to be merged again (their callers changed).
+        let mut merge: FxHashSet<u32> = FxHashSet::default();
+        let mut old_published: Vec<(String, Anchor)> = Vec::new();
+        let mut old_cyclic: Vec<Anchor> = Vec::new();
+        let mut module_changed = false;
         if same_names {
             for (i, ((flow, start, hash), node)) in inputs.iter().zip(&mut self.nodes).enumerate() {
                 node.start = *start;
@@ -199,47 +210,185 @@ impl Resolver {
                     node.hash = *hash;
                     if node.flow != **flow {
                         node.flow = (*flow).clone();
-                        let s = shape(flow);
-                        structural |= s != node.shape;
-                        node.shape = s;
                         changed.push(i as u32);
+                        let s = shape(flow);
+                        if s != node.shape {
+                            node.shape = s;
+                            reshaped.push(i as u32);
+                        }
                     }
                 }
             }
         } else {
-            let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
-            self.nodes = inputs
+            // Match the flows with the last ones by anchor; the others are new or gone.
+            old_published = self
+                .graph
+                .published
                 .iter()
-                .map(|(flow, start, hash)| {
-                    let name = anchor_name(flow);
-                    let n = seen.entry(name).or_insert(0);
-                    let anchor: Anchor = Arc::from(format!("{name}#{n}"));
-                    *n += 1;
-                    NodeState {
-                        anchor,
-                        flow: (*flow).clone(),
-                        hash: *hash,
-                        shape: shape(flow),
-                        start: *start,
-                        facts: bottom(flow),
-                        contrib: Vec::new(),
-                    }
-                })
+                .map(|(n, &i)| (n.clone(), self.nodes[i as usize].anchor.clone()))
                 .collect();
-            changed = (0..self.nodes.len() as u32).collect();
+            for (s, members) in self.graph.sccs.iter().enumerate() {
+                if self.graph.cyclic[s] {
+                    old_cyclic.extend(
+                        members
+                            .iter()
+                            .map(|&m| self.nodes[m as usize].anchor.clone()),
+                    );
+                }
+            }
+            let old_callees = std::mem::take(&mut self.graph.callees);
+            let mut old: FxHashMap<Anchor, (u32, NodeState)> = std::mem::take(&mut self.nodes)
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.anchor.clone(), (i as u32, n)))
+                .collect();
+            let mut remap: Vec<Option<u32>> = vec![None; old.len()];
+            let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+            for (i, (flow, start, hash)) in inputs.iter().enumerate() {
+                let name = anchor_name(flow);
+                let k = seen.entry(name).or_insert(0);
+                let anchor: Anchor = Arc::from(format!("{name}#{k}"));
+                *k += 1;
+                let node = match old.remove(&anchor) {
+                    Some((j, mut n)) => {
+                        remap[j as usize] = Some(i as u32);
+                        n.start = *start;
+                        if n.hash != *hash {
+                            n.hash = *hash;
+                            if n.flow != **flow {
+                                n.flow = (*flow).clone();
+                                changed.push(i as u32);
+                                let s = shape(flow);
+                                if s != n.shape {
+                                    n.shape = s;
+                                    reshaped.push(i as u32);
+                                }
+                            }
+                        }
+                        n
+                    }
+                    None => {
+                        changed.push(i as u32);
+                        reshaped.push(i as u32);
+                        NodeState {
+                            anchor,
+                            flow: (*flow).clone(),
+                            hash: *hash,
+                            shape: shape(flow),
+                            start: *start,
+                            facts: bottom(flow),
+                            contrib: Vec::new(),
+                        }
+                    }
+                };
+                self.nodes.push(node);
+            }
+            // Gone: what they called merges its incoming parameters again.
+            for (j, n) in old.into_values() {
+                module_changed |= !n.is_fn();
+                if let Some(cs) = old_callees.get(j as usize) {
+                    merge.extend(cs.iter().filter_map(|&c| remap[c as usize]));
+                }
+            }
+            for n in &mut self.nodes {
+                n.contrib.retain_mut(|(g, _, _)| match remap[*g as usize] {
+                    Some(new) => {
+                        *g = new;
+                        true
+                    }
+                    None => false,
+                });
+            }
         }
-        stats.changed = changed.len();
-        stats.full = structural;
+        let mut stats = ResolveStats {
+            full: first,
+            changed: changed.len(),
+            resolved: 0,
+            merged: 0,
+        };
         let mut resolved: FxHashSet<u32> = FxHashSet::default();
-        let facts_changed: Option<FxHashSet<u32>> = if structural {
+        let structural = !same_names || !reshaped.is_empty();
+        let facts_changed: Option<(FxHashSet<u32>, Vec<String>)> = if first {
             self.full(&mut resolved);
             None
-        } else if changed.is_empty() {
-            Some(FxHashSet::default())
+        } else if changed.is_empty() && !structural {
+            Some((FxHashSet::default(), Vec::new()))
         } else {
-            Some(self.incremental(&changed, &mut resolved))
+            let mut seeds: FxHashSet<u32> = changed.iter().copied().collect();
+            let mut renamed: Vec<String> = Vec::new();
+            if structural {
+                for &i in &reshaped {
+                    let n = &mut self.nodes[i as usize];
+                    // What it passed to merges again without it.
+                    merge.extend(n.contrib.iter().map(|(g, _, _)| *g));
+                    n.facts = bottom(&n.flow);
+                    n.contrib.clear();
+                    merge.insert(i);
+                }
+                self.rebuild_graph();
+                for &i in &reshaped {
+                    seeds.extend(self.graph.callers[i as usize].iter().copied());
+                }
+                // Names that resolve to another function now (or to none): their callers.
+                let now: FxHashMap<&str, &Anchor> = self
+                    .graph
+                    .published
+                    .iter()
+                    .map(|(n, &i)| (n.as_str(), &self.nodes[i as usize].anchor))
+                    .collect();
+                let mut names: Vec<String> = old_published
+                    .iter()
+                    .filter(|(n, a)| now.get(n.as_str()) != Some(&a))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                let before: FxHashMap<&str, &Anchor> =
+                    old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
+                if !same_names {
+                    names.extend(
+                        now.iter()
+                            .filter(|(n, a)| before.get(*n) != Some(*a))
+                            .map(|(n, _)| n.to_string()),
+                    );
+                }
+                names.sort();
+                names.dedup();
+                for name in &names {
+                    if let Some(cs) = self.graph.calls_by_name.get(name) {
+                        seeds.extend(cs);
+                    }
+                    if let Some(&i) = self.graph.published.get(name) {
+                        merge.insert(i);
+                        seeds.insert(i);
+                    }
+                }
+                // Cycles, old and new, are resolved again from scratch.
+                for a in &old_cyclic {
+                    if let Some(&i) = self.graph.by_anchor.get(a) {
+                        seeds.insert(i);
+                    }
+                }
+                for (s, members) in self.graph.sccs.iter().enumerate() {
+                    if self.graph.cyclic[s] {
+                        seeds.extend(members);
+                    }
+                }
+                renamed = names;
+                module_changed = true;
+            }
+            module_changed |= changed.iter().any(|&i| !self.nodes[i as usize].is_fn());
+            let mut set = self.incremental(&seeds, merge, module_changed, &mut resolved);
+            // Their facts were reset: compared with what was published, not with the reset.
+            set.extend(reshaped.iter().copied());
+            for name in &renamed {
+                if let Some(&i) = self.graph.published.get(name) {
+                    set.insert(i);
+                }
+            }
+            Some((set, renamed))
         };
         stats.resolved = resolved.len();
+        stats.merged = self.merged;
+        self.merged = 0;
         self.stats = stats;
         self.publish(facts_changed);
     }
@@ -261,13 +410,19 @@ impl Resolver {
         self.top_down(all.clone(), all, resolved);
     }
 
-    /// Recomputes what depends on the `changed` flows (the call graph is unchanged); returns the
-    /// functions whose facts changed.
-    fn incremental(&mut self, changed: &[u32], resolved: &mut FxHashSet<u32>) -> FxHashSet<u32> {
+    /// Recomputes what depends on the flows of `seeds` (and the incoming parameters of `merge`,
+    /// the globals when `module_changed`); returns the functions whose facts changed.
+    fn incremental(
+        &mut self,
+        seeds: &FxHashSet<u32>,
+        merge: FxHashSet<u32>,
+        module_changed: bool,
+        resolved: &mut FxHashSet<u32>,
+    ) -> FxHashSet<u32> {
         let mut facts_changed: FxHashSet<u32> = FxHashSet::default();
         // Globals, when a module-level statement changed.
         let mut readers: Vec<u32> = Vec::new();
-        if changed.iter().any(|&i| !self.nodes[i as usize].is_fn()) {
+        if module_changed {
             let globals = self.compute_globals();
             let names: BTreeSet<&String> = globals.keys().chain(self.globals.keys()).collect();
             for name in names {
@@ -279,11 +434,12 @@ impl Resolver {
             }
             self.globals = globals;
         }
-        let fns: Vec<u32> = changed
+        let mut fns: Vec<u32> = seeds
             .iter()
             .copied()
             .filter(|&i| self.nodes[i as usize].is_fn())
             .collect();
+        fns.sort_unstable();
         for &i in &fns {
             let n = &mut self.nodes[i as usize];
             if n.facts.raises != n.flow.raises {
@@ -291,16 +447,20 @@ impl Resolver {
                 facts_changed.insert(i);
             }
         }
-        let seeds: Vec<u32> = fns.iter().chain(&readers).copied().collect();
-        let ret_changed = self.bottom_up(Phase::Ret, &seeds, resolved);
+        let ret_seeds: Vec<u32> = fns.iter().chain(&readers).copied().collect();
+        let ret_changed = self.bottom_up(Phase::Ret, &ret_seeds, resolved);
         let sinks_changed = self.bottom_up(Phase::Sinks, &fns, resolved);
         // Contributions read the caller's summary, its incoming parameters, its callees'
         // returns and the globals.
-        let mut contrib: FxHashSet<u32> = seeds.iter().copied().collect();
+        let mut contrib: FxHashSet<u32> = ret_seeds.iter().copied().collect();
         for &i in &ret_changed {
             contrib.extend(self.graph.callers[i as usize].iter().copied());
         }
-        let in_changed = self.top_down(contrib, FxHashSet::default(), resolved);
+        let merge: FxHashSet<u32> = merge
+            .into_iter()
+            .filter(|&i| self.nodes[i as usize].is_fn())
+            .collect();
+        let in_changed = self.top_down(contrib, merge, resolved);
         facts_changed.extend(ret_changed);
         facts_changed.extend(sinks_changed);
         facts_changed.extend(in_changed);
@@ -323,6 +483,10 @@ impl Resolver {
                 continue;
             }
             for call in &node.flow.calls {
+                let by_name = g.calls_by_name.entry(call.callee.clone()).or_default();
+                if by_name.last() != Some(&(i as u32)) {
+                    by_name.push(i as u32);
+                }
                 if let Some(&c) = g.published.get(&call.callee) {
                     if !g.callees[i].contains(&c) {
                         g.callees[i].push(c);
@@ -641,7 +805,7 @@ impl Resolver {
             if !self.graph.cyclic[s as usize] {
                 let i = members[0];
                 if merge.remove(&i) {
-                    resolved.insert(i);
+                    self.merged += 1;
                     let ins = self.merge(i);
                     if ins != self.nodes[i as usize].facts.param_in {
                         self.nodes[i as usize].facts.param_in = ins;
@@ -718,7 +882,7 @@ impl Resolver {
     }
 
     /// Publishes the facts: every function's (`changed` `None`), or those of `changed`.
-    fn publish(&mut self, changed: Option<FxHashSet<u32>>) {
+    fn publish(&mut self, changed: Option<(FxHashSet<u32>, Vec<String>)>) {
         let mix = |name: &str, h: u64| fx_hash(&(name, h));
         let df = Arc::make_mut(&mut self.published);
         let facts_changed = match &changed {
@@ -740,8 +904,19 @@ impl Resolver {
                 df.global_hashes = Arc::new(FxHashMap::default());
                 true
             }
-            Some(set) => {
+            Some((set, renamed)) => {
                 let mut any = false;
+                // Names no function has now.
+                for name in renamed {
+                    if self.graph.published.contains_key(name) {
+                        continue;
+                    }
+                    if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name) {
+                        df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
+                        Arc::make_mut(&mut df.functions).remove(name);
+                        any = true;
+                    }
+                }
                 for &i in set {
                     let n = &self.nodes[i as usize];
                     if self.graph.published.get(&n.flow.name) != Some(&i) {

@@ -99,8 +99,8 @@ fn main() {
             }
         };
         if args.profile {
-            profile(file, &text, Scenario::End, &args.line);
-            profile(file, &text, Scenario::Middle, &args.line);
+            profile(file, &text, Scenario::End, &args.line, args.trace);
+            profile(file, &text, Scenario::Middle, &args.line, args.trace);
             continue;
         }
         let server_name = args
@@ -346,7 +346,7 @@ fn report(label: &str, lat: &mut [Duration]) {
 
 /// In-process split of one keystroke: document update (the stub reparses from scratch), analysis,
 /// conversion to diagnostics. No protocol.
-fn profile(file: &str, text: &str, scenario: Scenario, line: &str) {
+fn profile(file: &str, text: &str, scenario: Scenario, line: &str, trace: bool) {
     use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
     use keylint::engine::{Analyzer, Options};
 
@@ -408,6 +408,19 @@ fn profile(file: &str, text: &str, scenario: Scenario, line: &str) {
         let t = Instant::now();
         let analysis = analyzer.analyze(doc.view(), doc.source(), &options);
         analyze.push(t.elapsed());
+        if trace {
+            let stats = analyzer.resolve_stats();
+            println!(
+                "    {:>8} ms  items checked {}/{}, data flow: {} changed, {} resolved{}  {:?}",
+                ms(t.elapsed()),
+                analysis.items_checked,
+                analysis.items_total,
+                stats.changed,
+                stats.resolved,
+                if stats.full { " (from scratch)" } else { "" },
+                change.text
+            );
+        }
         let t = Instant::now();
         let _ = keylint::lsp::convert::diagnostics(&uri, &doc, &analysis, enc);
         convert.push(t.elapsed());
