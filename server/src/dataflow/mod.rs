@@ -13,7 +13,7 @@
 //! * **Summaries, cached per item**: the flows of an item are cached with it by the analyzer,
 //!   keyed on the item text and the fingerprint of the base model (imports, bindings, classes,
 //!   functions) — everything the local walk reads.
-//! * **Resolution** ([`resolve`]): a global closure over the call graph turns the symbolic labels
+//! * **Resolution** ([`Resolver`], [`resolve`] from scratch): a global closure over the call graph turns the symbolic labels
 //!   into module facts ([`Dataflow`], part of the [`Model`] and of its fingerprint):
 //!   per function, what it returns (parameters, projected, or concrete sources — parameter → return),
 //!   which sinks each parameter reaches here or in callees (parameter → sink), which concrete
@@ -27,9 +27,10 @@
 //!   [`report::flows`]) and read the resolved facts to concretise the labels at each sink.
 //!
 //! An edit inside one function re-checks only that item unless a resolved fact changed. Paths
-//! hold absolute byte ranges, so the model fingerprint changes when a place on a cross-function path
-//! moves (an edit above it): every item is then checked again, and cached findings never carry
-//! stale related places.
+//! are relative to the items they pass through ([`Anchor`]), so an edit above a function leaves
+//! its facts alone; [`Resolver`] keeps the resolution between analyses and recomputes only what
+//! depends on the summaries that changed (see `resolve.rs`), and rules get document ranges through
+//! [`Dataflow::concretize`], which records which items' starts a finding's related places read.
 //!
 //! Followed: calls to module functions, `self.method(...)`, and methods of module classes called on
 //! an instance bound locally or at module level (`store = KeyStore(t)`; `store.save(key)`). Not
@@ -428,7 +429,7 @@ impl Dataflow {
     pub fn hash_of(&self, global: bool, name: &str) -> u64 {
         if global {
             if let Some(anchor) = name.strip_prefix(ANCHOR_READ) {
-                return self.starts.get(anchor).map_or(ABSENT, |s| fx_hash(s));
+                return self.starts.get(anchor).map_or(ABSENT, fx_hash);
             }
             self.global_hashes.get(name).copied().unwrap_or(ABSENT)
         } else {

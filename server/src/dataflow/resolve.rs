@@ -166,6 +166,9 @@ fn bottom(flow: &FnFlow) -> FnFacts {
     }
 }
 
+/// A function's facts of the bottom-up phases: returns, sink bits, scan.
+type PhaseFacts = (Vec<RetSym>, Vec<u8>, Option<Vec<Step>>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// What functions return.
@@ -665,7 +668,7 @@ impl Resolver {
                 }
             } else {
                 // Reset the cycle and iterate it from scratch, in document order.
-                let old: Vec<(Vec<RetSym>, Vec<u8>, Option<Vec<Step>>)> = members
+                let old: Vec<PhaseFacts> = members
                     .iter()
                     .map(|&m| {
                         let f = &mut self.nodes[m as usize].facts;
@@ -1020,10 +1023,7 @@ fn tarjan(is_fn: &[bool], callees: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<u32>>) {
         stack.push(root as u32);
         on_stack[root] = true;
         call.push((root as u32, 0));
-        loop {
-            let Some(top) = call.last_mut() else {
-                break;
-            };
+        while let Some(top) = call.last_mut() {
             let v = top.0 as usize;
             if top.1 < callees[v].len() {
                 let w = callees[v][top.1] as usize;

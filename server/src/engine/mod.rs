@@ -43,9 +43,9 @@
 //! Module-level facts stay exact: a reused result read the same bindings and the same rest of the
 //! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
 //!
-//! The module-wide data-flow resolution runs again only when a local summary changed, or when an
-//! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
-//! it cannot depend on ranges or item starts.
+//! The module-wide data-flow resolution is kept between runs ([`dataflow::Resolver`]): it
+//! recomputes only what depends on the local summaries that changed, and its facts hold no
+//! absolute offset (an item moving changes none of them).
 
 pub mod fixes;
 pub mod pipeline;
