@@ -311,84 +311,98 @@ impl Resolver {
         };
         let mut resolved: FxHashSet<u32> = FxHashSet::default();
         let structural = !same_names || !reshaped.is_empty();
-        let facts_changed: Option<(FxHashSet<u32>, Vec<String>)> = if first {
-            self.full(&mut resolved);
-            None
-        } else if changed.is_empty() && !structural {
-            Some((FxHashSet::default(), Vec::new()))
-        } else {
-            let mut seeds: FxHashSet<u32> = changed.iter().copied().collect();
-            let mut renamed: Vec<String> = Vec::new();
-            if structural {
-                for &i in &reshaped {
-                    let n = &mut self.nodes[i as usize];
-                    // What it passed to merges again without it.
-                    merge.extend(n.contrib.iter().map(|(g, _, _)| *g));
-                    n.facts = bottom(&n.flow);
-                    n.contrib.clear();
-                    merge.insert(i);
-                }
-                self.rebuild_graph();
-                for &i in &reshaped {
-                    seeds.extend(self.graph.callers[i as usize].iter().copied());
-                }
-                // Names that resolve to another function now (or to none): their callers.
-                let now: FxHashMap<&str, &Anchor> = self
-                    .graph
-                    .published
-                    .iter()
-                    .map(|(n, &i)| (n.as_str(), &self.nodes[i as usize].anchor))
-                    .collect();
-                let mut names: Vec<String> = old_published
-                    .iter()
-                    .filter(|(n, a)| now.get(n.as_str()) != Some(&a))
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                let before: FxHashMap<&str, &Anchor> =
-                    old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
-                if !same_names {
-                    names.extend(
-                        now.iter()
-                            .filter(|(n, a)| before.get(*n) != Some(*a))
-                            .map(|(n, _)| n.to_string()),
-                    );
-                }
-                names.sort();
-                names.dedup();
-                for name in &names {
-                    if let Some(cs) = self.graph.calls_by_name.get(name) {
-                        seeds.extend(cs);
-                    }
-                    if let Some(&i) = self.graph.published.get(name) {
+        // A change of the call graph where it has, or had, a cycle is resolved from scratch:
+        // cycles are rare, and their facts depend on how they were iterated.
+        let had_cycle = self.graph.cyclic.iter().any(|&c| c);
+        let facts_changed: Option<(FxHashSet<u32>, Vec<String>)> =
+            if first || (structural && had_cycle) {
+                stats.full = true;
+                self.full(&mut resolved);
+                None
+            } else if changed.is_empty() && !structural {
+                Some((FxHashSet::default(), Vec::new()))
+            } else {
+                let mut seeds: FxHashSet<u32> = changed.iter().copied().collect();
+                let mut renamed: Vec<String> = Vec::new();
+                if structural {
+                    for &i in &reshaped {
+                        let n = &mut self.nodes[i as usize];
+                        // What it passed to merges again without it.
+                        merge.extend(n.contrib.iter().map(|(g, _, _)| *g));
+                        n.facts = bottom(&n.flow);
+                        n.contrib.clear();
                         merge.insert(i);
-                        seeds.insert(i);
+                    }
+                    self.rebuild_graph();
+                    if self.graph.cyclic.iter().any(|&c| c) {
+                        stats.full = true;
+                        self.full(&mut resolved);
+                        stats.resolved = resolved.len();
+                        stats.merged = std::mem::take(&mut self.merged);
+                        self.stats = stats;
+                        self.publish(None);
+                        return;
+                    }
+                    for &i in &reshaped {
+                        seeds.extend(self.graph.callers[i as usize].iter().copied());
+                    }
+                    // Names that resolve to another function now (or to none): their callers.
+                    let now: FxHashMap<&str, &Anchor> = self
+                        .graph
+                        .published
+                        .iter()
+                        .map(|(n, &i)| (n.as_str(), &self.nodes[i as usize].anchor))
+                        .collect();
+                    let mut names: Vec<String> = old_published
+                        .iter()
+                        .filter(|(n, a)| now.get(n.as_str()) != Some(&a))
+                        .map(|(n, _)| n.clone())
+                        .collect();
+                    let before: FxHashMap<&str, &Anchor> =
+                        old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
+                    if !same_names {
+                        names.extend(
+                            now.iter()
+                                .filter(|(n, a)| before.get(*n) != Some(*a))
+                                .map(|(n, _)| n.to_string()),
+                        );
+                    }
+                    names.sort();
+                    names.dedup();
+                    for name in &names {
+                        if let Some(cs) = self.graph.calls_by_name.get(name) {
+                            seeds.extend(cs);
+                        }
+                        if let Some(&i) = self.graph.published.get(name) {
+                            merge.insert(i);
+                            seeds.insert(i);
+                        }
+                    }
+                    // Cycles, old and new, are resolved again from scratch.
+                    for a in &old_cyclic {
+                        if let Some(&i) = self.graph.by_anchor.get(a) {
+                            seeds.insert(i);
+                        }
+                    }
+                    for (s, members) in self.graph.sccs.iter().enumerate() {
+                        if self.graph.cyclic[s] {
+                            seeds.extend(members);
+                        }
+                    }
+                    renamed = names;
+                    module_changed = true;
+                }
+                module_changed |= changed.iter().any(|&i| !self.nodes[i as usize].is_fn());
+                let mut set = self.incremental(&seeds, merge, module_changed, &mut resolved);
+                // Their facts were reset: compared with what was published, not with the reset.
+                set.extend(reshaped.iter().copied());
+                for name in &renamed {
+                    if let Some(&i) = self.graph.published.get(name) {
+                        set.insert(i);
                     }
                 }
-                // Cycles, old and new, are resolved again from scratch.
-                for a in &old_cyclic {
-                    if let Some(&i) = self.graph.by_anchor.get(a) {
-                        seeds.insert(i);
-                    }
-                }
-                for (s, members) in self.graph.sccs.iter().enumerate() {
-                    if self.graph.cyclic[s] {
-                        seeds.extend(members);
-                    }
-                }
-                renamed = names;
-                module_changed = true;
-            }
-            module_changed |= changed.iter().any(|&i| !self.nodes[i as usize].is_fn());
-            let mut set = self.incremental(&seeds, merge, module_changed, &mut resolved);
-            // Their facts were reset: compared with what was published, not with the reset.
-            set.extend(reshaped.iter().copied());
-            for name in &renamed {
-                if let Some(&i) = self.graph.published.get(name) {
-                    set.insert(i);
-                }
-            }
-            Some((set, renamed))
-        };
+                Some((set, renamed))
+            };
         stats.resolved = resolved.len();
         stats.merged = self.merged;
         self.merged = 0;
