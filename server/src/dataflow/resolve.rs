@@ -20,8 +20,9 @@
 //! a resolution from scratch (`tests.rs` and `tests/document_props.rs` check it).
 //!
 //! When the call graph or the names change (a function added, removed or renamed, a call to
-//! another module function, a parameter list or the globals a function reads), everything is
-//! resolved again from scratch.
+//! another module function, a parameter list or the globals a function reads), the graph is
+//! rebuilt and the changed functions and the callers of every name that resolves elsewhere are
+//! seeded; where the graph has or had a cycle, everything is resolved again from scratch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
