@@ -43,9 +43,9 @@
 //! Module-level facts stay exact: a reused result read the same bindings and the same rest of the
 //! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
 //!
-//! The module-wide data-flow resolution runs again only when a local summary changed, or when an
-//! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
-//! it cannot depend on ranges or item starts.
+//! The module-wide data-flow resolution is kept between runs ([`dataflow::Resolver`]): it
+//! recomputes only what depends on the local summaries that changed, and its facts hold no
+//! absolute offset (an item moving changes none of them).
 
 pub mod fixes;
 pub mod pipeline;
@@ -57,7 +57,6 @@ pub use postprocess::postprocess;
 
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
 use tree_sitter::Node;
@@ -145,22 +144,8 @@ struct CachedItem {
     too_deep: bool,
 }
 
-/// Base fingerprint, bindings read, the summaries, and their hashes (with and without ranges).
-type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, (u64, u64));
-
-/// The last module-wide data-flow resolution, with what it was computed from.
-struct LastDataflow {
-    /// Hash of the flows resolved (in order).
-    content_sig: u64,
-    /// The same without their byte ranges ([`dataflow::FnFlow::hash_without_ranges`]).
-    shape_sig: u64,
-    /// Hash of the starts of their items.
-    start_sig: u64,
-    /// The result holds byte ranges (paths, scans), so it depends on the starts.
-    has_ranges: bool,
-    hash: u64,
-    dataflow: Arc<dataflow::Dataflow>,
-}
+/// Base fingerprint, bindings read, the summaries, and their hash.
+type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, u64);
 
 /// What of the module model a cached result read: bindings and resolved data-flow facts, by name,
 /// each with a hash of what it was then.
@@ -255,7 +240,8 @@ pub struct Analyzer {
     /// few of them in and out of hundreds.
     entries: Vec<(Key, Box<CachedItem>)>,
     options_hash: u64,
-    dataflow: Option<LastDataflow>,
+    /// The module-wide data-flow resolution, updated incrementally.
+    resolver: dataflow::Resolver,
     /// The text of the last run (a rope clone shares its chunks).
     text: Option<ropey::Rope>,
     layout: Option<LastLayout>,
@@ -299,7 +285,12 @@ impl Analyzer {
         self.entries.clear();
         self.text = None;
         self.layout = None;
-        self.dataflow = None;
+        self.resolver = dataflow::Resolver::default();
+    }
+
+    /// What the last data-flow resolution did (for tests and measurements).
+    pub fn resolve_stats(&self) -> dataflow::ResolveStats {
+        self.resolver.stats()
     }
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
@@ -498,7 +489,7 @@ impl Analyzer {
                 if cached.flows.is_none() {
                     let ((), none) = record_binding_reads(|| ());
                     let deps = Deps::new(none, &model, bindings_fingerprint);
-                    cached.flows = Some((base_fingerprint, deps, Vec::new(), (0, 0)));
+                    cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
                 }
                 continue;
             }
@@ -517,63 +508,31 @@ impl Analyzer {
                 let (flows, reads) =
                     record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
                 let deps = Deps::new(reads, &model, bindings_fingerprint);
-                let (mut h, mut shape) = (FxHasher::default(), FxHasher::default());
+                let mut h = FxHasher::default();
                 flows.hash(&mut h);
-                for f in &flows {
-                    f.hash_without_ranges(&mut shape);
-                }
-                let sigs = (h.finish(), shape.finish());
-                cached.flows = Some((base_fingerprint, deps, flows, sigs));
+                cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
             }
         }
-        // The resolution reads the flows and the item starts only: when no flow changed, and
-        // either no start moved or the last result holds no byte range (no path, no scan: then it
-        // cannot depend on where the items start), it is the last result.
-        // Likewise, flows that differ only in their (relative) ranges resolve alike then.
-        let mut sigs = [
-            FxHasher::default(),
-            FxHasher::default(),
-            FxHasher::default(),
-        ];
-        for (_, c) in &entries {
-            if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
-                flows.3 .0.hash(&mut sigs[0]);
-                flows.3 .1.hash(&mut sigs[1]);
-                c.start.hash(&mut sigs[2]);
-            }
-        }
-        let [content_sig, shape_sig, start_sig] = sigs.map(|h| h.finish());
-        let reuse = self.dataflow.as_ref().is_some_and(|last| {
-            (last.content_sig == content_sig && last.start_sig == start_sig)
-                || (last.shape_sig == shape_sig && !last.has_ranges)
-        });
-        if !reuse {
-            let df = dataflow::resolve(entries.iter().flat_map(|(_, c)| {
-                let start = c.start;
-                c.flows
+        // The resolution reads the flows (and the item starts, to place the paths it holds):
+        // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
+        self.resolver.update(entries.iter().flat_map(|(_, c)| {
+            let start = c.start;
+            c.flows.iter().flat_map(move |(_, _, flows, hash)| {
+                flows
                     .iter()
-                    .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-            }));
-            let mut h = FxHasher::default();
-            df.hash(&mut h);
-            self.dataflow = Some(LastDataflow {
-                content_sig,
-                shape_sig,
-                start_sig,
-                has_ranges: df.has_ranges(),
-                hash: h.finish(),
-                dataflow: Arc::new(df),
-            });
-        }
-        let last = self.dataflow.as_ref().expect("set above");
-        model.dataflow = last.dataflow.clone();
+                    .enumerate()
+                    .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
+            })
+        }));
+        model.dataflow = self.resolver.dataflow().clone();
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
-        // (its hash computed once per result). When it differs, the facts each item read are
-        // compared name by name.
+        // (the facts, and the starts of the items their paths pass through). When it differs,
+        // the facts each item read are compared name by name.
         let reads_fingerprint = {
             let mut h = FxHasher::default();
             bindings_fingerprint.hash(&mut h);
-            last.hash.hash(&mut h);
+            model.dataflow.facts_hash().hash(&mut h);
+            model.dataflow.starts_hash().hash(&mut h);
             h.finish()
         };
 

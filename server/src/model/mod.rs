@@ -200,7 +200,13 @@ impl Model {
         let mut h = FxHasher::default();
         self.imports.hash(&mut h);
         self.classes.hash(&mut h);
-        self.functions.hash(&mut h);
+        // What rules read of the functions: their names and classes (decorators are read from the
+        // item's own syntax). A broken call that swallows the next handler's decorator then
+        // re-checks the statements it touched, not every item.
+        for f in &self.functions {
+            (&f.name, f.class).hash(&mut h);
+        }
+        self.functions.len().hash(&mut h);
         self.registered_handlers.hash(&mut h);
         self.registered_error_types.hash(&mut h);
         self.validated.hash(&mut h);
