@@ -51,8 +51,30 @@ struct Walker<'a> {
 /// A plain field name (`name`, `issuer`, `openid_config_url`): a lower-case identifier, none of
 /// the names the projection treats as a whole value or a part of a request (`Item`, `headers`,
 /// `json`, `state`…).
+/// A field whose words mention key material (`key`, `secret`, `token`, `pass`…) is never one.
 fn is_other_field(key: &str) -> bool {
-    key.starts_with(|c: char| c.is_ascii_lowercase())
+    !syntax::name_words(key).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "key"
+                | "keys"
+                | "apikey"
+                | "secret"
+                | "secrets"
+                | "token"
+                | "tokens"
+                | "password"
+                | "passwd"
+                | "pwd"
+                | "pass"
+                | "credential"
+                | "credentials"
+                | "auth"
+                | "authorization"
+                | "signature"
+                | "private"
+        )
+    }) && key.starts_with(|c: char| c.is_ascii_lowercase())
         && key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
