@@ -660,14 +660,15 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
         } else if c.live || signing {
             !secrets::is_obvious_placeholder(secret, &c.name, allowed)
         } else {
-            !secrets::is_placeholder(secret, allowed)
+            !secrets::is_placeholder(secret, allowed) && !secrets::spells_name(secret, &c.name)
         };
     if format.is_none() && !named_secret {
         return None;
     }
-    // A known token format is a leaked key even in test code (issue #13): only the other
-    // secrets there are hints.
-    let live_format = secrets::token_format(secret, allowed).is_some();
+    // A live-format key is a leaked key even in test code (issues #13, #17): a provider's key
+    // shape with real entropy and no test marker (`sk-CANARY-…`), or a private key block with
+    // real key material. The other secrets there, test fixtures, are hints.
+    let live_format = secrets::is_live_format(secret, allowed);
     let severity = if in_dev && !live_format {
         Severity::Hint
     } else if format.is_some() || signing || secrets::is_high_entropy(secret) {
