@@ -2345,19 +2345,9 @@ impl<'a> Walker<'a> {
             })
     }
 
-    /// A PynamoDB model class of the module (a base resolving to `pynamodb.models.Model`).
+    /// A PynamoDB model class of the module ([`Model::is_pynamo_class`]).
     fn is_pynamo_class(&self, name: &str) -> bool {
-        self.model
-            .classes
-            .iter()
-            .rev()
-            .find(|c| c.name == name && c.parent.is_none())
-            .is_some_and(|c| {
-                c.bases.iter().any(|b| {
-                    let q = self.model.resolve_path(b).unwrap_or_else(|| b.join("."));
-                    fw::is_pynamo_model_base(&q)
-                })
-            })
+        self.model.is_pynamo_class(name)
     }
 
     /// `recv` is a capitalised name imported from another module (`from app.models import User`).
