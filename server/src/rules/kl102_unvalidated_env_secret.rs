@@ -7,6 +7,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::{secrets, validation};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -19,6 +20,7 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-703", "CWE-1188"],
     docs: include_str!("kl102_unvalidated_env_secret.md"),
+    prefilter: &[fw::NAME_WORDS, fw::ENV_WORDS],
 };
 
 pub struct UnvalidatedEnvSecret;

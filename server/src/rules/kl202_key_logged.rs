@@ -7,6 +7,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
 
@@ -18,6 +19,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-532", "CWE-200"],
     docs: include_str!("kl202_key_logged.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+        fw::LOG_WORDS,
+    ],
 };
 
 pub struct KeyLogged;

@@ -8,6 +8,7 @@ use crate::dataflow::{Conc, Kind, SinkKind};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
 use crate::model::apps;
+use crate::model::frameworks as fw;
 use crate::rules::kl302_config_exposed as kl302;
 use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -21,6 +22,14 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-200", "CWE-213"],
     docs: include_str!("kl203_key_reflected.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+    ],
 };
 
 pub struct KeyReflected;

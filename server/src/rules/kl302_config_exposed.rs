@@ -6,8 +6,10 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Finding, Severity};
 use crate::model::apps;
+use crate::model::frameworks as fw;
 use crate::model::{Binding, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -20,7 +22,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::None,
     cwe: &["CWE-200", "CWE-497"],
     docs: include_str!("kl302_config_exposed.md"),
+    prefilter: &[fw::WEB_WORDS, fw::ENV_WORDS, CONFIG_WORDS],
 };
+
+/// The configuration a view may send: `app.config`, a settings object or class.
+const CONFIG_WORDS: &[Word] = &[
+    Word::new("config", Group::Config),
+    Word::new("settings", Group::Config),
+    Word::exact("Settings", Group::SettingsClass),
+];
 
 pub struct ConfigExposed;
 

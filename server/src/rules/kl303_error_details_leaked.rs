@@ -5,8 +5,10 @@
 use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::{Binding, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -19,7 +21,16 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &["CWE-209", "CWE-497"],
     docs: include_str!("kl303_error_details_leaked.md"),
+    prefilter: &[fw::WEB_WORDS, ERROR_WORDS],
 };
+
+/// Error handling: an `except` block, an error handler.
+const ERROR_WORDS: &[Word] = &[
+    Word::new("except", Group::Error),
+    Word::new("errorhandler", Group::Error),
+    Word::new("exception_handler", Group::Error),
+    Word::new("error_handler", Group::Error),
+];
 
 pub struct ErrorDetailsLeaked;
 
