@@ -396,6 +396,66 @@ pub fn http_call(qualified: &str) -> Option<usize> {
     }
 }
 
+/// An environment read with a default (`os.environ.get`, `os.getenv`), by qualified name.
+pub fn is_env_get(q: &str) -> bool {
+    matches!(q, "os.environ.get" | "os.getenv")
+}
+
+/// The environment mapping, by qualified name.
+pub const ENVIRON: &str = "os.environ";
+
+/// An app constructor that takes `debug=` (`FastAPI(debug=True)`, `Starlette(debug=True)`).
+pub fn is_asgi_app_constructor(q: &str) -> bool {
+    matches!(
+        q,
+        "fastapi.FastAPI" | "starlette.applications.Starlette" | "fastapi.applications.FastAPI"
+    )
+}
+
+/// A call, by the last name of its callee, whose arguments become the response (or the page the
+/// client sees): Flask's `jsonify`, `make_response`, `abort`, `flash`; the response classes of
+/// Flask, Starlette and FastAPI; `render_template_string`.
+pub fn is_response_call(last: &str) -> bool {
+    matches!(
+        last,
+        "jsonify"
+            | "make_response"
+            | "abort"
+            | "flash"
+            | "Response"
+            | "JSONResponse"
+            | "PlainTextResponse"
+            | "HTMLResponse"
+            | "ORJSONResponse"
+            | "UJSONResponse"
+            | "render_template_string"
+            | "json_response"
+    )
+}
+
+/// A template file rendered, by the callee's last name (`render_template`): what reaches the
+/// page is what the template shows (an error message, yes; `config`, one value of it).
+pub fn is_template_render(last: &str) -> bool {
+    last == "render_template"
+}
+
+/// A logging call by the last name of its callee (`logger.info`, `log.warning`, `print`): the
+/// value goes to the log, not to the client.
+pub fn is_log_method_name(last: &str) -> bool {
+    last == "print" || LOG_METHODS.contains(&last)
+}
+
+/// A call whose result is the text of a traceback (`traceback.format_exc()`), by qualified name.
+pub fn is_traceback_text(q: &str) -> bool {
+    matches!(
+        q,
+        "traceback.format_exc"
+            | "traceback.format_exception"
+            | "traceback.format_tb"
+            | "traceback.format_stack"
+    )
+}
+
 /// The pre-filter's words for a secret-like name (`secrets::is_secret_name`, [`is_key_name`]);
 /// a bare `key` is not one (`key = ...` is everywhere): a key needs a qualifier ([`Group::Key`]).
 pub const NAME_WORDS: &[Word] = &[

@@ -485,10 +485,7 @@ fn candidate<'t>(
                     env: None,
                 });
             }
-            if !matches!(
-                callee,
-                "os.environ.get" | "os.getenv" | "os.environ.setdefault"
-            ) {
+            if !(fw::is_env_get(callee) || callee == "os.environ.setdefault") {
                 return None;
             }
             let args = syntax::positional_args(node);
@@ -642,7 +639,7 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
     let read = (left.kind_str() == "call")
         .then(|| ctx.model.callee(left, ctx.src))
         .flatten()
-        .filter(|q| matches!(q.as_str(), "os.environ.get" | "os.getenv"))
+        .filter(|q| fw::is_env_get(q))
         .and_then(|_| syntax::positional_args(left).first().copied())
         .and_then(|a| syntax::string_value(a, ctx.src));
     match read {
@@ -683,7 +680,7 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
             .field("left")
             .filter(|l| l.kind_str() == "subscript")
             .and_then(|l| l.field("value"))
-            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some("os.environ")),
+            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some(fw::ENVIRON)),
         "call" => matches!(
             ctx.model.callee(node, ctx.src).as_deref(),
             Some("os.environ.setdefault" | "os.putenv")

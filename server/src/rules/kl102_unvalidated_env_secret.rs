@@ -29,7 +29,7 @@ pub struct UnvalidatedEnvSecret;
 pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
     let call = syntax::unparenthesize(call);
     let callee = ctx.model.callee(call, ctx.src)?;
-    if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
+    if !fw::is_env_get(&callee) {
         return None;
     }
     let args = syntax::positional_args(call);

@@ -44,7 +44,7 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
     match node.kind_str() {
         "call" => {
             let callee = ctx.model.callee(node, ctx.src)?;
-            if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
+            if !fw::is_env_get(&callee) {
                 return None;
             }
             let args = syntax::positional_args(node);
@@ -57,7 +57,7 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
         }
         "subscript" => {
             let value = node.field("value")?;
-            if ctx.model.resolve(value, ctx.src).as_deref() != Some("os.environ") {
+            if ctx.model.resolve(value, ctx.src).as_deref() != Some(fw::ENVIRON) {
                 return None;
             }
             let var = syntax::string_value(node.field("subscript")?, ctx.src)?;

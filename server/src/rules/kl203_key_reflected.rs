@@ -9,7 +9,6 @@ use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
 use crate::model::apps;
 use crate::model::frameworks as fw;
-use crate::rules::kl302_config_exposed as kl302;
 use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::Item;
@@ -107,7 +106,8 @@ impl Rule for KeyReflected {
     }
 }
 
-/// KL302 reports the whole configuration sent back by the statement around `range`.
+/// KL302 reports the whole configuration sent back by the statement around `range`
+/// (`model::exposure`).
 fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> bool {
     let Some(mut def) = report::node_at(item, range.clone()) else {
         return false;
@@ -118,9 +118,12 @@ fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> 
             None => return false,
         }
     }
-    kl302::config_sent_at(def, ctx)
-        .iter()
-        .any(|r| r.start <= range.start && range.end <= r.end)
+    // KL302 does not report views of test code (apps built there are served to no one).
+    !ctx.file.is_test
+        && crate::model::exposure::config_exposures(def, ctx.model, ctx.src)
+            .iter()
+            .flat_map(|e| &e.sent_at)
+            .any(|r| r.start <= range.start && range.end <= r.end)
 }
 
 /// Drops the key entries of a returned dict literal.

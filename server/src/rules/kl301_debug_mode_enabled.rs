@@ -86,10 +86,7 @@ fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
         ));
     }
     // `FastAPI(debug=True)`, `Starlette(debug=True)`
-    if matches!(
-        qualified.as_str(),
-        "fastapi.FastAPI" | "starlette.applications.Starlette" | "fastapi.applications.FastAPI"
-    ) {
+    if fw::is_asgi_app_constructor(&qualified) {
         let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
         return Some((v, format!("`{}(debug=True)`", ctx.text(function)), "DEBUG"));
     }

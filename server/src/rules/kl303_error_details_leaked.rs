@@ -36,21 +36,6 @@ pub struct ErrorDetailsLeaked;
 
 const GENERIC: &str = "\"Internal server error\"";
 
-/// Calls whose arguments become the response.
-const RESPONSE_CALLS: &[&str] = &[
-    "abort",
-    "jsonify",
-    "make_response",
-    "Response",
-    "JSONResponse",
-    "PlainTextResponse",
-    "HTMLResponse",
-    "ORJSONResponse",
-    "render_template",
-    "render_template_string",
-    "flash",
-];
-
 /// Attributes of an exception made to be shown (`HTTPException.description`, `.code`).
 const PUBLIC_ATTRS: &[&str] = &[
     "description",
@@ -360,13 +345,7 @@ fn is_leak(node: Node, names: &[String], ctx: &Ctx) -> bool {
                     .is_some_and(|a| exception_ref(*a, names, ctx));
             }
             let q = ctx.model.resolve(function, ctx.src).unwrap_or_default();
-            matches!(
-                q.as_str(),
-                "traceback.format_exc"
-                    | "traceback.format_exception"
-                    | "traceback.format_tb"
-                    | "traceback.format_stack"
-            )
+            fw::is_traceback_text(&q)
         }
         "attribute" => {
             node.field("attribute")
@@ -421,20 +400,9 @@ fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
                     .map(|f| ctx.text(f).into_owned())
                     .unwrap_or_default();
                 let last = f.rsplit('.').next().unwrap_or("");
-                if RESPONSE_CALLS.contains(&last) {
+                if fw::is_response_call(last) || fw::is_template_render(last) {
                     response_call = true;
-                } else if matches!(
-                    last,
-                    "debug"
-                        | "info"
-                        | "warning"
-                        | "warn"
-                        | "error"
-                        | "exception"
-                        | "critical"
-                        | "log"
-                        | "print"
-                ) {
+                } else if fw::is_log_method_name(last) {
                     return None;
                 }
             }
