@@ -55,7 +55,7 @@ fn check_tree(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
     }
     assert!(
         lost.is_empty(),
-        "the pre-filter skipped files with findings — extend cli/prefilter.rs TABLE:\n{}",
+        "the pre-filter skipped files with findings — declare the rule's words in its RuleMeta (`prefilter`) or extend cli/prefilter's shapes:\n{}",
         lost.join("\n")
     );
     (files.len(), skipped)

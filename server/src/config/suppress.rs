@@ -20,6 +20,11 @@ pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &[],
     docs: include_str!("kl001_unused_suppression.md"),
+    // The suppression comment itself.
+    prefilter: &[&[crate::finding::prefilter::Word::new(
+        "keylint",
+        crate::finding::prefilter::Group::Any,
+    )]],
 };
 
 /// One `keylint: ignore` directive.

@@ -2260,6 +2260,21 @@ impl<'a> Walker<'a> {
             t.union(&recv_t);
             return t;
         }
+        // `out.append(x)`, `seen.add(x)`, `rows.extend(xs)`: a local container holds what it is
+        // given from then on (a list endpoint that builds its answer item by item).
+        if let (Some(m), Some(r)) = (method.as_deref(), recv) {
+            if matches!(m, "append" | "extend" | "add" | "insert" | "appendleft")
+                && r.kind_str() == "identifier"
+                && !all_args.is_empty()
+            {
+                let name = self.text(r);
+                if self.locals.contains(&name) {
+                    let mut t = self.env.get(&name).cloned().unwrap_or_default();
+                    t.union(&all_args);
+                    self.env.insert(name, t);
+                }
+            }
+        }
         let Some(m) = method else {
             return Taint::default();
         };

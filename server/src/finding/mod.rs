@@ -12,6 +12,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 mod fix;
+pub mod prefilter;
 pub use fix::{Applicability, Edit, Fix, WorkspaceOp};
 
 /// How loud a finding is. Ordered from most to least severe.
@@ -153,6 +154,10 @@ pub struct RuleMeta {
     pub cwe: &'static [&'static str],
     /// Markdown docs: What it does / Why is this bad / Example / Use instead / References.
     pub docs: &'static str,
+    /// The words the CLI's pre-filter must find in a file for a finding of this rule to be
+    /// possible there (lists of words, shared ones included): the pre-filter is built from the
+    /// rules' lists alone. Empty: the pre-filter is off (every file is analysed).
+    pub prefilter: &'static [&'static [prefilter::Word]],
 }
 
 impl RuleMeta {

@@ -5,6 +5,7 @@
 //! `from fastapi import Header as H`) are seen through.
 
 use super::syntax;
+use crate::finding::prefilter::{Group, Word};
 
 /// A name (variable, parameter, header, field, environment variable) that says it holds key
 /// material: `x_api_key`, `X-API-Key`, `apiKey`, `Authorization`, `STRIPE_SECRET`, `auth_token`.
@@ -394,6 +395,171 @@ pub fn http_call(qualified: &str) -> Option<usize> {
         _ => None,
     }
 }
+
+/// An environment read with a default (`os.environ.get`, `os.getenv`), by qualified name.
+pub fn is_env_get(q: &str) -> bool {
+    matches!(q, "os.environ.get" | "os.getenv")
+}
+
+/// The environment mapping, by qualified name.
+pub const ENVIRON: &str = "os.environ";
+
+/// An app constructor that takes `debug=` (`FastAPI(debug=True)`, `Starlette(debug=True)`).
+pub fn is_asgi_app_constructor(q: &str) -> bool {
+    matches!(
+        q,
+        "fastapi.FastAPI" | "starlette.applications.Starlette" | "fastapi.applications.FastAPI"
+    )
+}
+
+/// A call, by the last name of its callee, whose arguments become the response (or the page the
+/// client sees): Flask's `jsonify`, `make_response`, `abort`, `flash`; the response classes of
+/// Flask, Starlette and FastAPI; `render_template_string`.
+pub fn is_response_call(last: &str) -> bool {
+    matches!(
+        last,
+        "jsonify"
+            | "make_response"
+            | "abort"
+            | "flash"
+            | "Response"
+            | "JSONResponse"
+            | "PlainTextResponse"
+            | "HTMLResponse"
+            | "ORJSONResponse"
+            | "UJSONResponse"
+            | "render_template_string"
+            | "json_response"
+    )
+}
+
+/// A template file rendered, by the callee's last name (`render_template`): what reaches the
+/// page is what the template shows (an error message, yes; `config`, one value of it).
+pub fn is_template_render(last: &str) -> bool {
+    last == "render_template"
+}
+
+/// A logging call by the last name of its callee (`logger.info`, `log.warning`, `print`): the
+/// value goes to the log, not to the client.
+pub fn is_log_method_name(last: &str) -> bool {
+    last == "print" || LOG_METHODS.contains(&last)
+}
+
+/// A call whose result is the text of a traceback (`traceback.format_exc()`), by qualified name.
+pub fn is_traceback_text(q: &str) -> bool {
+    matches!(
+        q,
+        "traceback.format_exc"
+            | "traceback.format_exception"
+            | "traceback.format_tb"
+            | "traceback.format_stack"
+    )
+}
+
+/// The pre-filter's words for a secret-like name (`secrets::is_secret_name`, [`is_key_name`]);
+/// a bare `key` is not one (`key = ...` is everywhere): a key needs a qualifier ([`Group::Key`]).
+pub const NAME_WORDS: &[Word] = &[
+    Word::new("secret", Group::Name),
+    Word::new("token", Group::Name),
+    Word::new("passw", Group::Name),
+    Word::new("pwd", Group::Name),
+    Word::new("credential", Group::Name),
+    Word::new("privatekey", Group::Name),
+    Word::new("apikey", Group::Name),
+    Word::new("api_key", Group::Name),
+    Word::new("api-key", Group::Name),
+    Word::new("accesskey", Group::Name),
+    Word::new("access_key", Group::Name),
+    Word::new("access-key", Group::Name),
+    Word::new("passphrase", Group::Name),
+    Word::new("passcode", Group::Name),
+    Word::new("authoriz", Group::Name),
+    Word::new("bearer", Group::Name),
+    Word::new("key", Group::Key),
+    Word::exact("auth", Group::Auth),
+];
+
+/// The pre-filter's words for an environment read (`os.environ`, `os.getenv`).
+pub const ENV_WORDS: &[Word] = &[
+    Word::new("environ", Group::Env),
+    Word::new("getenv", Group::Env),
+];
+
+/// The pre-filter's words for a web framework and its handler registrations: route and error
+/// handlers exist only with one of them (`model::handler_kind_of_decorator`,
+/// `model::collect_registration`).
+pub const WEB_WORDS: &[Word] = &[
+    Word::new("flask", Group::Web),
+    Word::new("fastapi", Group::Web),
+    Word::new("starlette", Group::Web),
+    Word::new("quart", Group::Web),
+    Word::new("add_url_rule", Group::Web),
+    Word::new("add_api_route", Group::Web),
+    Word::new("add_route", Group::Web),
+    Word::new("register_error_handler", Group::Web),
+    Word::new("add_exception_handler", Group::Web),
+    Word::new("app.", Group::App),
+];
+
+/// The pre-filter's words for DynamoDB: the module, the write methods ([`dynamodb_write`]) and
+/// PynamoDB models (`.save()`, `.update(actions=…)`, reads).
+pub const DYNAMODB_WORDS: &[Word] = &[
+    Word::new("dynamodb", Group::Any),
+    Word::new("put_item", Group::Any),
+    Word::new("update_item", Group::Any),
+    Word::new("batch_write", Group::Any),
+    Word::new("transact_write", Group::Any),
+    Word::new("pynamodb", Group::Any),
+];
+
+/// The pre-filter's words for a whole stored item read ([`is_dynamodb_receiver`]'s receivers
+/// with `get_item`, `scan`, `query`, a paginator).
+pub const STORED_WORDS: &[Word] = &[
+    Word::new("get_item", Group::Stored),
+    Word::new("scan", Group::Stored),
+    Word::new("paginator", Group::Stored),
+    Word::new("query", Group::Query),
+    Word::new("table", Group::Table),
+    Word::new("tbl", Group::Table),
+    Word::new("ddb", Group::Table),
+    Word::new("batch", Group::Table),
+    Word::new("boto", Group::Table),
+];
+
+/// The pre-filter's words for the sources of the data flow besides the environment and the web
+/// framework: settings classes, the request and its headers, stored items, keys the service
+/// mints ([`is_mint_call`], [`is_minted_key_name`]).
+pub const SOURCE_WORDS: &[Word] = &[
+    Word::exact("Settings", Group::SettingsClass),
+    Word::new("request", Group::Request),
+    Word::new("header", Group::Request),
+    Word::new("token_urlsafe", Group::Any),
+    Word::new("token_hex", Group::Any),
+    Word::new("token_bytes", Group::Any),
+    Word::new("generate_key", Group::Any),
+    Word::new("urandom", Group::Any),
+    Word::new("uuid", Group::Mint),
+];
+
+/// The pre-filter's words for a logging call ([`is_log_call`]).
+pub const LOG_WORDS: &[Word] = &[
+    Word::new("print", Group::Log),
+    Word::new("warn", Group::Log),
+    Word::new("stdout", Group::Log),
+    Word::new("stderr", Group::Log),
+    Word::new("logg", Group::Log),
+    Word::new("structlog", Group::Log),
+    Word::new("loguru", Group::Log),
+    Word::new("log", Group::LogName),
+];
+
+/// The pre-filter's words for an outbound HTTP call ([`http_call`]).
+pub const HTTP_WORDS: &[Word] = &[
+    Word::new("requests", Group::Http),
+    Word::new("httpx", Group::Http),
+    Word::new("urllib", Group::Http),
+    Word::new("aiohttp", Group::Http),
+];
 
 /// Words that make `key` in a name (`x_api_key`, `X-Auth-Key`) key material for the data flow.
 pub(crate) const KEY_QUALIFIERS: &[&str] = &[

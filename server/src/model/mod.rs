@@ -9,6 +9,7 @@
 pub mod apps;
 mod bindings;
 mod collect;
+pub mod exposure;
 mod facts;
 pub mod frameworks;
 mod imports;

@@ -12,8 +12,10 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Edit, Fix, WorkspaceOp};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::secrets;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -26,7 +28,49 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-798", "CWE-259"],
     docs: include_str!("kl101_hardcoded_secret.md"),
+    prefilter: &[fw::NAME_WORDS, FORMAT_WORDS, KEY_CALL_WORDS],
 };
+
+/// What the pre-filter looks for besides secret-like names: token formats whatever the name
+/// (`secrets`' patterns), a URL that may hold `user:password@`, Slack/Discord webhooks.
+const FORMAT_WORDS: &[Word] = &[
+    Word::exact("AKIA", Group::Format),
+    Word::exact("ASIA", Group::Format),
+    Word::exact("ghp_", Group::Format),
+    Word::exact("gho_", Group::Format),
+    Word::exact("ghs_", Group::Format),
+    Word::exact("ghu_", Group::Format),
+    Word::exact("ghr_", Group::Format),
+    Word::exact("github_pat_", Group::Format),
+    Word::exact("sk_live_", Group::Format),
+    Word::exact("rk_live_", Group::Format),
+    Word::exact("sk_test_", Group::Format),
+    Word::exact("rk_test_", Group::Format),
+    Word::exact("sk-", Group::Format),
+    Word::exact("xox", Group::Format),
+    Word::exact("AIza", Group::Format),
+    Word::exact("SG.", Group::Format),
+    Word::exact("PRIVATE KEY", Group::Format),
+    Word::exact("eyJ", Group::Format),
+    Word::new("hooks.slack.com/", Group::Format),
+    Word::new("/api/webhooks/", Group::Format),
+    Word::new("://", Group::Url),
+];
+
+/// Calls that take a key as a literal ([`KEY_PARAMS`]: `jwt.encode(p, "…")`, `hmac.new(b"…")`,
+/// `Fernet(…)`, itsdangerous serializers), credential calls (`HTTPBasicAuth(user, "…")`,
+/// `x.login(user, "…")`) and the JWT key constant (`KEY = "…"` next to `ALGORITHM = "HS256"`).
+const KEY_CALL_WORDS: &[Word] = &[
+    Word::new("jwt", Group::KeyCall),
+    Word::new("hmac", Group::KeyCall),
+    Word::new("fernet", Group::KeyCall),
+    Word::new("itsdangerous", Group::KeyCall),
+    Word::exact("BasicAuth", Group::KeyCall),
+    Word::exact("DigestAuth", Group::KeyCall),
+    Word::exact("HTTPProxyAuth", Group::KeyCall),
+    Word::exact("ALGORITHM", Group::KeyCall),
+    Word::new("login", Group::Login),
+];
 
 pub struct HardcodedSecret;
 
@@ -441,10 +485,7 @@ fn candidate<'t>(
                     env: None,
                 });
             }
-            if !matches!(
-                callee,
-                "os.environ.get" | "os.getenv" | "os.environ.setdefault"
-            ) {
+            if !(fw::is_env_get(callee) || callee == "os.environ.setdefault") {
                 return None;
             }
             let args = syntax::positional_args(node);
@@ -598,7 +639,7 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
     let read = (left.kind_str() == "call")
         .then(|| ctx.model.callee(left, ctx.src))
         .flatten()
-        .filter(|q| matches!(q.as_str(), "os.environ.get" | "os.getenv"))
+        .filter(|q| fw::is_env_get(q))
         .and_then(|_| syntax::positional_args(left).first().copied())
         .and_then(|a| syntax::string_value(a, ctx.src));
     match read {
@@ -639,7 +680,7 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
             .field("left")
             .filter(|l| l.kind_str() == "subscript")
             .and_then(|l| l.field("value"))
-            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some("os.environ")),
+            .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some(fw::ENVIRON)),
         "call" => matches!(
             ctx.model.callee(node, ctx.src).as_deref(),
             Some("os.environ.setdefault" | "os.putenv")

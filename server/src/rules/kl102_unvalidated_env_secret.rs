@@ -7,6 +7,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::{secrets, validation};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -19,6 +20,7 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-703", "CWE-1188"],
     docs: include_str!("kl102_unvalidated_env_secret.md"),
+    prefilter: &[fw::NAME_WORDS, fw::ENV_WORDS],
 };
 
 pub struct UnvalidatedEnvSecret;
@@ -27,7 +29,7 @@ pub struct UnvalidatedEnvSecret;
 pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
     let call = syntax::unparenthesize(call);
     let callee = ctx.model.callee(call, ctx.src)?;
-    if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
+    if !fw::is_env_get(&callee) {
         return None;
     }
     let args = syntax::positional_args(call);

@@ -4,8 +4,10 @@
 use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
 
@@ -17,7 +19,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &["CWE-704", "CWE-1188"],
     docs: include_str!("kl103_env_flag_misparse.md"),
+    prefilter: &[fw::ENV_WORDS, FLAG_WORDS],
 };
+
+/// `bool(<env read>)`, and the `True`/`False` default of an environment read.
+const FLAG_WORDS: &[Word] = &[
+    Word::exact("True", Group::True),
+    Word::exact("False", Group::Flag),
+    Word::exact("bool", Group::Flag),
+];
 
 pub struct EnvFlagMisparse;
 
@@ -34,7 +44,7 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
     match node.kind_str() {
         "call" => {
             let callee = ctx.model.callee(node, ctx.src)?;
-            if !matches!(callee.as_str(), "os.environ.get" | "os.getenv") {
+            if !fw::is_env_get(&callee) {
                 return None;
             }
             let args = syntax::positional_args(node);
@@ -47,7 +57,7 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
         }
         "subscript" => {
             let value = node.field("value")?;
-            if ctx.model.resolve(value, ctx.src).as_deref() != Some("os.environ") {
+            if ctx.model.resolve(value, ctx.src).as_deref() != Some(fw::ENVIRON) {
                 return None;
             }
             let var = syntax::string_value(node.field("subscript")?, ctx.src)?;

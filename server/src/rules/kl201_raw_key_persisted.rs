@@ -6,6 +6,7 @@ use tree_sitter::Node;
 use crate::dataflow::{Conc, Kind, SinkKind};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::frameworks;
 use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
@@ -19,6 +20,14 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-312", "CWE-256", "CWE-916"],
     docs: include_str!("kl201_raw_key_persisted.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+    ],
 };
 
 pub struct RawKeyPersisted;

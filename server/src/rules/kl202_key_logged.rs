@@ -7,6 +7,8 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
+use crate::model::secrets;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
 
@@ -18,6 +20,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-532", "CWE-200"],
     docs: include_str!("kl202_key_logged.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+        fw::LOG_WORDS,
+    ],
 };
 
 pub struct KeyLogged;
@@ -38,25 +49,38 @@ impl Rule for KeyLogged {
                     | Kind::Model
                     | Kind::Minted
                     | Kind::Stored
+                    | Kind::Body
             )
         };
         for hit in report::hits(&flows, start, ctx, &[SinkKind::Log], accept) {
             // A stored item is logged as a finding only when its model class declares key
             // material (PynamoDB attributes); a boto3 item's attributes are unknown.
-            let Some(conc) = hit
+            let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            // A whole request body is logged as a finding only when the handler reads a secret
+            // field of it (`body["password"]`): a login or signup payload.
+            let body_field = hit
                 .concs
                 .iter()
-                .find(|c| c.kind != Kind::Stored || c.class.is_some())
-            else {
+                .any(|c| c.kind == Kind::Body)
+                .then(|| body_secret_field(item, range.clone(), ctx))
+                .flatten();
+            let Some(conc) = hit.concs.iter().find(|c| match c.kind {
+                Kind::Stored => c.class.is_some(),
+                Kind::Body => body_field.is_some(),
+                _ => true,
+            }) else {
                 continue;
             };
-            let range = hit.sink.value.start + start..hit.sink.value.end + start;
             if failed_verification(item, range.clone(), ctx) {
                 continue;
             }
             let what = match conc.kind {
                 Kind::Headers => "The request headers (with their API key) are".to_string(),
                 Kind::Request => "The whole request (with its API key header) is".to_string(),
+                Kind::Body => format!(
+                    "The whole request body (with its `{}` field) is",
+                    body_field.clone().unwrap_or_default()
+                ),
                 Kind::Model => format!(
                     "A `{}` with its secret field is",
                     conc.class.clone().unwrap_or_default()
@@ -79,6 +103,70 @@ impl Rule for KeyLogged {
             out.push(finding);
         }
     }
+}
+
+/// The secret-named field (`password`, `api_key`) the function around the logged request body at
+/// `range` reads from that same body: `body["password"]`, `body.get("api_key")`, where `body` is
+/// the logged expression (`request.form`, `await request.json()`) or a name assigned from it.
+fn body_secret_field(item: &Item, range: std::ops::Range<usize>, ctx: &Ctx) -> Option<String> {
+    let value = report::node_at(item, range)?;
+    let mut def = value;
+    while def.kind_str() != "function_definition" {
+        def = def.parent()?;
+    }
+    let bare = |n: Node| {
+        let n = if n.kind_str() == "await" {
+            n.named_child(0).unwrap_or(n)
+        } else {
+            n
+        };
+        ctx.text(n).into_owned()
+    };
+    // The logged body and the names that hold it.
+    let mut same: Vec<String> = vec![bare(value)];
+    for n in syntax::descendants(def) {
+        if n.kind_str() != "assignment" {
+            continue;
+        }
+        let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
+            continue;
+        };
+        if l.kind_str() != "identifier" {
+            continue;
+        }
+        let (l, r) = (ctx.text(l).into_owned(), bare(r));
+        if same.contains(&r) && !same.contains(&l) {
+            same.push(l);
+        } else if same.contains(&l) && !same.contains(&r) {
+            same.push(r);
+        }
+    }
+    let secret = |key: Node| {
+        syntax::string_value(key, ctx.src)
+            .filter(|k| secrets::is_secret_name(k, &ctx.settings.extra_secret_names))
+    };
+    syntax::descendants(def).find_map(|n| match n.kind_str() {
+        "subscript" => {
+            let object = n.field("value")?;
+            if !same.contains(&bare(object)) {
+                return None;
+            }
+            secret(n.field("subscript")?)
+        }
+        "call" => {
+            let f = n
+                .field("function")
+                .filter(|f| f.kind_str() == "attribute")?;
+            let method = f.field("attribute")?;
+            if !matches!(ctx.text(method).as_ref(), "get" | "pop")
+                || !same.contains(&bare(f.field("object")?))
+            {
+                return None;
+            }
+            secret(*syntax::positional_args(n).first()?)
+        }
+        _ => None,
+    })
 }
 
 /// `try: email = deserialize(token, …) except BadSignature: log.warning("bad token %s", token)`:

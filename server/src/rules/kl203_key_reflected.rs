@@ -8,7 +8,7 @@ use crate::dataflow::{Conc, Kind, SinkKind};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
 use crate::model::apps;
-use crate::rules::kl302_config_exposed as kl302;
+use crate::model::frameworks as fw;
 use crate::rules::report::{self, Hit};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::Item;
@@ -21,6 +21,14 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     cwe: &["CWE-200", "CWE-213"],
     docs: include_str!("kl203_key_reflected.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+    ],
 };
 
 pub struct KeyReflected;
@@ -98,7 +106,8 @@ impl Rule for KeyReflected {
     }
 }
 
-/// KL302 reports the whole configuration sent back by the statement around `range`.
+/// KL302 reports the whole configuration sent back by the statement around `range`
+/// (`model::exposure`).
 fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> bool {
     let Some(mut def) = report::node_at(item, range.clone()) else {
         return false;
@@ -109,9 +118,12 @@ fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> 
             None => return false,
         }
     }
-    kl302::config_sent_at(def, ctx)
-        .iter()
-        .any(|r| r.start <= range.start && range.end <= r.end)
+    // KL302 does not report views of test code (apps built there are served to no one).
+    !ctx.file.is_test
+        && crate::model::exposure::config_exposures(def, ctx.model, ctx.src)
+            .iter()
+            .flat_map(|e| &e.sent_at)
+            .any(|r| r.start <= range.start && range.end <= r.end)
 }
 
 /// Drops the key entries of a returned dict literal.

@@ -3,6 +3,7 @@
 
 use crate::dataflow::{Kind, SinkKind};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::Item;
@@ -15,6 +16,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::None,
     cwe: &["CWE-918", "CWE-201"],
     docs: include_str!("kl204_key_forwarded.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::STORED_WORDS,
+        fw::DYNAMODB_WORDS,
+        fw::HTTP_WORDS,
+    ],
 };
 
 pub struct KeyForwarded;

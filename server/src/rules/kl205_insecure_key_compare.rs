@@ -5,8 +5,10 @@
 use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Applicability, Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::{secrets, Binding};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -19,7 +21,11 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &["CWE-208"],
     docs: include_str!("kl205_insecure_key_compare.md"),
+    prefilter: &[fw::NAME_WORDS, HMAC_WORDS],
 };
+
+/// A signature built with `hmac.new(...)` and compared.
+const HMAC_WORDS: &[Word] = &[Word::new("hmac", Group::KeyCall)];
 
 pub struct InsecureKeyCompare;
 

@@ -3,6 +3,7 @@
 
 use crate::dataflow::{Base, SinkKind, Taint};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::Item;
@@ -15,6 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::None,
     cwe: &["CWE-20", "CWE-1284"],
     docs: include_str!("kl206_missing_key_validation.md"),
+    prefilter: &[fw::NAME_WORDS, fw::WEB_WORDS, fw::SOURCE_WORDS],
 };
 
 pub struct MissingKeyValidation;

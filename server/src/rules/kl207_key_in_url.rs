@@ -18,6 +18,13 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::None,
     cwe: &["CWE-598"],
     docs: include_str!("kl207_key_in_url.md"),
+    prefilter: &[
+        fw::NAME_WORDS,
+        fw::ENV_WORDS,
+        fw::WEB_WORDS,
+        fw::SOURCE_WORDS,
+        fw::HTTP_WORDS,
+    ],
 };
 
 pub struct KeyInUrl;

@@ -6,9 +6,11 @@
 use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
 use crate::model::apps;
+use crate::model::frameworks as fw;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
 
@@ -20,7 +22,15 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &["CWE-489", "CWE-215"],
     docs: include_str!("kl301_debug_mode_enabled.md"),
+    prefilter: &[fw::WEB_WORDS, DEBUG_WORDS],
 };
+
+/// `debug` and `True` in one statement; `werkzeug` for `run_simple(..., use_debugger=True)`.
+const DEBUG_WORDS: &[Word] = &[
+    Word::new("debug", Group::Debug),
+    Word::exact("True", Group::True),
+    Word::new("werkzeug", Group::Werkzeug),
+];
 
 pub struct DebugModeEnabled;
 
@@ -76,10 +86,7 @@ fn call_hit<'t>(call: Node<'t>, ctx: &Ctx) -> Option<Hit<'t>> {
         ));
     }
     // `FastAPI(debug=True)`, `Starlette(debug=True)`
-    if matches!(
-        qualified.as_str(),
-        "fastapi.FastAPI" | "starlette.applications.Starlette" | "fastapi.applications.FastAPI"
-    ) {
+    if fw::is_asgi_app_constructor(&qualified) {
         let v = is_true(syntax::keyword_arg(call, "debug", ctx.src))?;
         return Some((v, format!("`{}(debug=True)`", ctx.text(function)), "DEBUG"));
     }

@@ -5,8 +5,10 @@
 use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
+use crate::finding::prefilter::{Group, Word};
 use crate::finding::{Edit, Fix};
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::model::{Binding, HandlerKind};
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::{self, Item};
@@ -19,26 +21,20 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Always,
     cwe: &["CWE-209", "CWE-497"],
     docs: include_str!("kl303_error_details_leaked.md"),
+    prefilter: &[fw::WEB_WORDS, ERROR_WORDS],
 };
+
+/// Error handling: an `except` block, an error handler.
+const ERROR_WORDS: &[Word] = &[
+    Word::new("except", Group::Error),
+    Word::new("errorhandler", Group::Error),
+    Word::new("exception_handler", Group::Error),
+    Word::new("error_handler", Group::Error),
+];
 
 pub struct ErrorDetailsLeaked;
 
 const GENERIC: &str = "\"Internal server error\"";
-
-/// Calls whose arguments become the response.
-const RESPONSE_CALLS: &[&str] = &[
-    "abort",
-    "jsonify",
-    "make_response",
-    "Response",
-    "JSONResponse",
-    "PlainTextResponse",
-    "HTMLResponse",
-    "ORJSONResponse",
-    "render_template",
-    "render_template_string",
-    "flash",
-];
 
 /// Attributes of an exception made to be shown (`HTTPException.description`, `.code`).
 const PUBLIC_ATTRS: &[&str] = &[
@@ -349,13 +345,7 @@ fn is_leak(node: Node, names: &[String], ctx: &Ctx) -> bool {
                     .is_some_and(|a| exception_ref(*a, names, ctx));
             }
             let q = ctx.model.resolve(function, ctx.src).unwrap_or_default();
-            matches!(
-                q.as_str(),
-                "traceback.format_exc"
-                    | "traceback.format_exception"
-                    | "traceback.format_tb"
-                    | "traceback.format_stack"
-            )
+            fw::is_traceback_text(&q)
         }
         "attribute" => {
             node.field("attribute")
@@ -410,20 +400,9 @@ fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
                     .map(|f| ctx.text(f).into_owned())
                     .unwrap_or_default();
                 let last = f.rsplit('.').next().unwrap_or("");
-                if RESPONSE_CALLS.contains(&last) {
+                if fw::is_response_call(last) || fw::is_template_render(last) {
                     response_call = true;
-                } else if matches!(
-                    last,
-                    "debug"
-                        | "info"
-                        | "warning"
-                        | "warn"
-                        | "error"
-                        | "exception"
-                        | "critical"
-                        | "log"
-                        | "print"
-                ) {
+                } else if fw::is_log_method_name(last) {
                     return None;
                 }
             }

@@ -2,6 +2,7 @@
 
 use crate::dataflow::SCAN_FOR_KEY;
 use crate::finding::{Finding, Severity};
+use crate::model::frameworks as fw;
 use crate::rules::report;
 use crate::rules::{Ctx, FixAvailability, Rule, RuleMeta};
 use crate::syntax::Item;
@@ -14,6 +15,7 @@ pub static META: RuleMeta = RuleMeta {
     fix: FixAvailability::None,
     cwe: &["CWE-400", "CWE-770"],
     docs: include_str!("kl304_dynamodb_scan_in_handler.md"),
+    prefilter: &[fw::WEB_WORDS, fw::STORED_WORDS, fw::DYNAMODB_WORDS],
 };
 
 const KEY_SCAN: &str = "DynamoDB scan to find an API key in a route handler: every request reads the whole table and compares every stored key; look the key up with `get_item`/`query` on a table keyed by the key's hash";

@@ -355,3 +355,28 @@ mod compliance_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod layering_tests {
+    /// No rule imports another: what two rules share lives in `model/` (the frameworks' table,
+    /// `model::exposure`) or in `rules/report.rs`.
+    #[test]
+    fn no_rule_imports_another_rule() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("kl") && name.ends_with(".rs")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains("rules::kl") || code.contains("super::kl") {
+                    offenders.push(format!("{name}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{}", offenders.join("\n"));
+    }
+}

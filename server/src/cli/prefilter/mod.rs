@@ -4,7 +4,7 @@
 //!
 //! Two steps, each cheap next to a parse:
 //! 1. One multi-pattern scan (Aho–Corasick) of the bytes for the words and token formats the rules
-//!    need ([`TABLE`]). Most files have none and are skipped here; a token format (`AKIA…`), a URL
+//!    need ([`words`]). Most files have none and are skipped here; a token format (`AKIA…`), a URL
 //!    with credentials, a DynamoDB write or the suppression comment keeps a file at once.
 //! 2. For the other words, the file is lexed ([`lex`]: identifiers, strings, operators, bracket
 //!    depth, logical lines; comments skipped) and each rule's *shape* is checked where its parts
@@ -26,12 +26,15 @@
 //!    Words only count in code (identifiers) or strings as the rule reads them: `app.` in a
 //!    docstring does not make a file a Flask app, and nothing counts in a comment.
 //!
-//! ## The word table — EVERY NEW RULE MUST EXTEND IT
-//! [`TABLE`] and [`Prefilter::keep`] are the single place that says what may trigger a rule. When
-//! you add a rule, add the words its findings cannot exist without, and the shape, and add its code
-//! to [`COVERED_RULES`]. A rule missing from `COVERED_RULES` switches the pre-filter off (every file
-//! is analysed) and fails the test `every_rule_is_covered`. When in doubt, make a word
-//! [`Group::Any`]: it only costs speed.
+//! ## The words come from the rules
+//! Each rule declares, in its own file, the words its findings cannot exist without
+//! (`RuleMeta::prefilter`: its own list and shared ones of `model::frameworks`, e.g.
+//! `NAME_WORDS`, `WEB_WORDS`, `LOG_WORDS`), each with its [`Group`]; [`words`] collects them and
+//! the pre-filter is built from nothing else. [`Prefilter::keep`] holds the matching machinery:
+//! the shape each group must form. A new rule declares its words; when they need a shape of their
+//! own, add a group and its shape here. A rule that declares no word switches the pre-filter off
+//! (every file is analysed) and fails the test `every_rule_declares_its_words`. When in doubt, make
+//! a word [`Group::Any`]: it only costs speed.
 //!
 //! Words are matched ASCII-case-insensitively as substrings (so `apiKey`, `API_KEY` and `x-api-key`
 //! all contain `apikey`/`api_key`/`api-key`); token formats that have a fixed case (`AKIA`, `eyJ`)
@@ -43,75 +46,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use lex::{Kind, Token};
 
-/// What a word of the table stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    /// Alone enough to keep the file.
-    Any,
-    /// A token format (`AKIA…`, `ghp_…`, `sk-…`): keeps the file when it is in a string literal
-    /// (KL101 reads string values, f-string parts included).
-    Format,
-    /// A call that takes a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
-    /// `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers): keeps the file when in code.
-    KeyCall,
-    /// `://` in a string literal: keeps the file when the literal could hold `user:password@`
-    /// — KL101's password in a connection URL.
-    Url,
-    /// A secret-like name (`secret`, `token`, `passw`, `api_key`…, and the configuration's
-    /// `extra-secret-names`), in an identifier or a string.
-    Name,
-    /// `key`: a [`Group::Name`] when the name around it says "key" with a qualifier
-    /// (`signing_key`, `X-Auth-Key`, `MasterKey`): see [`is_key_qualifier`].
-    Key,
-    /// `login`: keeps the file when it is a method called (`smtp.login(user, "…")`).
-    Login,
-    /// `auth`: a [`Group::Name`] when it is the whole identifier (`requests.get(u, auth=(…))`).
-    Auth,
-    /// `debug` in a name or string (KL301).
-    Debug,
-    /// `True` (case-sensitive).
-    True,
-    /// `False` (case-sensitive) and `bool`: KL103's `bool(os.environ.get(…))` and flag defaults.
-    Flag,
-    /// Environment reads (`environ`, `getenv`).
-    Env,
-    /// Web framework markers (Flask, FastAPI, Starlette, Quart) and handler registrations
-    /// (`add_url_rule`, `register_error_handler`…): route and error handlers exist only with one of
-    /// them (see `model::handler_kind_of_decorator` and `model::collect_registration`).
-    Web,
-    /// `app.`: a [`Group::Web`] in a decorator whose path has the name `app` (`@app.route`,
-    /// `@self.app.get`): the handler of an app the model cannot resolve.
-    App,
-    /// `Settings` (case-sensitive) in a name: a settings class (`class S(BaseSettings)`), whose
-    /// secret fields are a data-flow source without any web framework.
-    SettingsClass,
-    /// Configuration reads (`config`, `settings`): exposure in a route handler needs `Web` too.
-    Config,
-    /// Error handling (`except`, `errorhandler`, `exception_handler`, `error_handler`): an error
-    /// leak needs `Web` too.
-    Error,
-    /// `request` (the whole request, its headers) and `header` (`Header()` parameters,
-    /// `request.headers`): data-flow sources that need `Web`.
-    Request,
-    /// A DynamoDB read of whole items (`get_item`, `scan`, a paginator): KL203 and KL304 need `Web`.
-    Stored,
-    /// `query`: a whole DynamoDB item read with `table.query(...)` needs `Table` (and `Web`).
-    Query,
-    /// What a DynamoDB receiver's text or qualified name contains (`table`, `ddb`, `boto`…).
-    Table,
-    /// What a logging call needs (`print`, `warn`, `stdout`, `stderr`, `logg…`, `structlog`,
-    /// `loguru`; see `fw::is_log_call`).
-    Log,
-    /// `log`: a [`Group::Log`] when it is a whole identifier (`log.info`, `_log`, `LOG`).
-    LogName,
-    /// `werkzeug` (`run_simple(..., use_debugger=True)`, which may be imported under another name).
-    Werkzeug,
-    /// Outbound HTTP clients (`requests`, `httpx`, `urllib`, `aiohttp`; see `fw::http_call`).
-    Http,
-    /// `uuid`: a key minted as `key = uuid4().hex` is a source wherever a log call can take it
-    /// (stored, a DynamoDB word keeps the file anyway).
-    Mint,
-}
+pub use crate::finding::prefilter::{Group, Word};
 
 /// Whether `word` makes `key` a secret in a name: a qualifier of `fw::is_key_name` (any word of
 /// the name) or of `secrets::is_secret_name` (the word right before `key`). Read from the rules'
@@ -121,145 +56,27 @@ fn is_key_qualifier(word: &str) -> bool {
         || crate::model::frameworks::KEY_QUALIFIERS.contains(&word)
 }
 
-/// `(word, group, case-sensitive)`.
-pub const TABLE: &[(&str, Group, bool)] = &[
-    // Secret-like names (`secrets::is_secret_name`, `fw::is_key_name`). A bare `key` is not a
-    // secret name (`key = ...` is everywhere); a key needs a qualifier.
-    ("secret", Group::Name, false),
-    ("token", Group::Name, false),
-    ("passw", Group::Name, false),
-    ("pwd", Group::Name, false),
-    ("credential", Group::Name, false),
-    ("privatekey", Group::Name, false),
-    ("apikey", Group::Name, false),
-    ("api_key", Group::Name, false),
-    ("api-key", Group::Name, false),
-    ("accesskey", Group::Name, false),
-    ("access_key", Group::Name, false),
-    ("access-key", Group::Name, false),
-    ("passphrase", Group::Name, false),
-    ("passcode", Group::Name, false),
-    ("authoriz", Group::Name, false),
-    ("bearer", Group::Name, false),
-    ("key", Group::Key, false),
-    ("auth", Group::Auth, true),
-    // Token formats, whatever the name.
-    ("AKIA", Group::Format, true),
-    ("ASIA", Group::Format, true),
-    ("ghp_", Group::Format, true),
-    ("gho_", Group::Format, true),
-    ("ghs_", Group::Format, true),
-    ("ghu_", Group::Format, true),
-    ("ghr_", Group::Format, true),
-    ("github_pat_", Group::Format, true),
-    ("sk_live_", Group::Format, true),
-    ("rk_live_", Group::Format, true),
-    ("sk_test_", Group::Format, true),
-    ("rk_test_", Group::Format, true),
-    ("sk-", Group::Format, true),
-    ("xox", Group::Format, true),
-    ("AIza", Group::Format, true),
-    ("SG.", Group::Format, true),
-    ("PRIVATE KEY", Group::Format, true),
-    ("eyJ", Group::Format, true),
-    ("hooks.slack.com/", Group::Format, false),
-    ("/api/webhooks/", Group::Format, false),
-    ("://", Group::Url, false),
-    // Calls that take a key as a literal (KL101's `KEY_PARAMS`: `jwt.encode(p, "…")`,
-    // `hmac.new(b"…")`, `Fernet(…)`, itsdangerous serializers), the suppression comment (KL001)
-    // and DynamoDB writes (KL201).
-    ("jwt", Group::KeyCall, false),
-    ("hmac", Group::KeyCall, false),
-    ("fernet", Group::KeyCall, false),
-    ("itsdangerous", Group::KeyCall, false),
-    // KL101's credential calls (`HTTPBasicAuth(user, "…")`, `x.login(user, "…")`) and the JWT
-    // key constant (`KEY = "…"` next to `ALGORITHM = "HS256"`).
-    ("BasicAuth", Group::KeyCall, true),
-    ("DigestAuth", Group::KeyCall, true),
-    ("HTTPProxyAuth", Group::KeyCall, true),
-    ("ALGORITHM", Group::KeyCall, true),
-    ("login", Group::Login, false),
-    ("keylint", Group::Any, false),
-    ("dynamodb", Group::Any, false),
-    ("put_item", Group::Any, false),
-    ("update_item", Group::Any, false),
-    ("batch_write", Group::Any, false),
-    ("transact_write", Group::Any, false),
-    // PynamoDB models (`.save()`, `.update(actions=…)`, reads) and keys the service mints
-    // (`secrets.token_urlsafe()`, `Fernet.generate_key()`, `os.urandom()`, `uuid4().hex` named
-    // like a key): data-flow sources and sinks that need no web framework (KL201, KL202).
-    ("pynamodb", Group::Any, false),
-    ("token_urlsafe", Group::Any, false),
-    ("token_hex", Group::Any, false),
-    ("token_bytes", Group::Any, false),
-    ("generate_key", Group::Any, false),
-    ("urandom", Group::Any, false),
-    ("uuid", Group::Mint, false),
-    // Debug mode and environment flags.
-    ("debug", Group::Debug, false),
-    ("True", Group::True, true),
-    ("False", Group::Flag, true),
-    ("bool", Group::Flag, true),
-    ("environ", Group::Env, false),
-    ("getenv", Group::Env, false),
-    // Web handlers and what they may expose.
-    ("flask", Group::Web, false),
-    ("fastapi", Group::Web, false),
-    ("starlette", Group::Web, false),
-    ("quart", Group::Web, false),
-    ("add_url_rule", Group::Web, false),
-    ("add_api_route", Group::Web, false),
-    ("add_route", Group::Web, false),
-    ("register_error_handler", Group::Web, false),
-    ("add_exception_handler", Group::Web, false),
-    ("app.", Group::App, false),
-    ("Settings", Group::SettingsClass, true),
-    ("config", Group::Config, false),
-    ("settings", Group::Config, false),
-    ("except", Group::Error, false),
-    ("errorhandler", Group::Error, false),
-    ("exception_handler", Group::Error, false),
-    ("error_handler", Group::Error, false),
-    ("request", Group::Request, false),
-    ("header", Group::Request, false),
-    ("get_item", Group::Stored, false),
-    ("scan", Group::Stored, false),
-    ("paginator", Group::Stored, false),
-    ("query", Group::Query, false),
-    ("table", Group::Table, false),
-    ("tbl", Group::Table, false),
-    ("ddb", Group::Table, false),
-    ("batch", Group::Table, false),
-    ("boto", Group::Table, false),
-    // Sinks of the data flow.
-    ("print", Group::Log, false),
-    ("warn", Group::Log, false),
-    ("stdout", Group::Log, false),
-    ("stderr", Group::Log, false),
-    ("logg", Group::Log, false),
-    ("structlog", Group::Log, false),
-    ("loguru", Group::Log, false),
-    ("log", Group::LogName, false),
-    ("werkzeug", Group::Werkzeug, false),
-    ("requests", Group::Http, false),
-    ("httpx", Group::Http, false),
-    ("urllib", Group::Http, false),
-    ("aiohttp", Group::Http, false),
-];
+/// The words of the pre-filter: every word the rules declare (`RuleMeta::prefilter`, the rules
+/// of [`crate::config::all_meta`], KL001 included), each once, in the rules' order.
+pub fn words() -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    for meta in crate::config::all_meta() {
+        for word in meta.prefilter.iter().flat_map(|list| list.iter()) {
+            if !out.contains(word) {
+                out.push(*word);
+            }
+        }
+    }
+    out
+}
 
-/// Codes of the rules whose triggers [`TABLE`] and [`Prefilter::keep`] cover. Add a rule's code
-/// here when you extend them for it.
-pub const COVERED_RULES: &[&str] = &[
-    "KL001", "KL101", "KL102", "KL103", "KL201", "KL202", "KL203", "KL204", "KL205", "KL206",
-    "KL207", "KL301", "KL302", "KL303", "KL304",
-];
-
-/// The rules of the registry the table does not cover (should be empty).
+/// The rules that declare no word for the pre-filter (should be none): with one, the pre-filter
+/// is off.
 pub fn uncovered_rules() -> Vec<&'static str> {
     crate::config::all_meta()
         .into_iter()
+        .filter(|m| m.prefilter.iter().all(|list| list.is_empty()))
         .map(|m| m.code)
-        .filter(|c| !COVERED_RULES.contains(c))
         .collect()
 }
 
@@ -302,12 +119,12 @@ const FALSE: u8 = 8;
 const BOOL: u8 = 16;
 
 impl Prefilter {
-    /// The pre-filter for the table plus a configuration's `extra-secret-names` (each a
+    /// The pre-filter for the rules' [`words`] plus a configuration's `extra-secret-names` (each a
     /// [`Group::Name`] word).
     pub fn new(extra_secret_names: &[String]) -> Self {
-        let mut words: Vec<(String, Group, bool)> = TABLE
+        let mut words: Vec<(String, Group, bool)> = words()
             .iter()
-            .map(|(w, g, c)| (w.to_string(), *g, *c))
+            .map(|w| (w.word.to_string(), w.group, w.case_sensitive))
             .collect();
         for name in extra_secret_names {
             if !name.is_empty() {
@@ -842,12 +659,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_is_covered() {
+    fn every_rule_declares_its_words() {
         assert!(
             uncovered_rules().is_empty(),
-            "extend cli/prefilter TABLE, Prefilter::keep and COVERED_RULES for: {:?}",
+            "declare the pre-filter's words in the RuleMeta of: {:?}",
             uncovered_rules()
         );
+        assert!(Prefilter::new(&[]).is_enabled());
+    }
+
+    /// The pre-filter is built from the rules' words and nothing else: every word a rule declares
+    /// is one of the pre-filter's patterns, with its group and case, and every pattern is a rule's.
+    #[test]
+    fn the_prefilter_is_built_from_the_rules_words() {
+        let p = Prefilter::new(&[]);
+        let declared: Vec<Word> = crate::config::all_meta()
+            .into_iter()
+            .flat_map(|m| m.prefilter.iter().flat_map(|l| l.iter().copied()))
+            .collect();
+        let built = words();
+        assert_eq!(p.patterns.len(), built.len());
+        for (w, (group, exact)) in built.iter().zip(&p.patterns) {
+            assert_eq!(*group, w.group, "{}", w.word);
+            assert_eq!(exact.is_some(), w.case_sensitive, "{}", w.word);
+        }
+        for w in &declared {
+            assert!(built.contains(w), "{} is not in the pre-filter", w.word);
+        }
+        for w in &built {
+            assert!(declared.contains(w), "{} is no rule's word", w.word);
+        }
+        // One reading per word: the same word in two groups would be read twice, differently.
+        for w in &built {
+            let groups: Vec<Group> = built
+                .iter()
+                .filter(|o| o.word == w.word)
+                .map(|o| o.group)
+                .collect();
+            assert_eq!(groups.len(), 1, "{} has groups {groups:?}", w.word);
+        }
+        // Each rule's own words: the suppression comment is KL001's, `debug` KL301's.
+        let of = |code: &str| {
+            crate::config::all_meta()
+                .into_iter()
+                .find(|m| m.code == code)
+                .unwrap()
+                .prefilter
+                .iter()
+                .flat_map(|l| l.iter().map(|w| w.word))
+                .collect::<Vec<_>>()
+        };
+        assert!(of("KL001").contains(&"keylint"));
+        assert!(of("KL301").contains(&"debug"));
+        assert!(!of("KL304").contains(&"debug"));
     }
 
     #[test]
