@@ -36,6 +36,7 @@
 //! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
 //! bodies, methods inherited from classes of other modules.
 
+pub mod cross;
 pub mod local;
 
 use crate::syntax::NodeExt;
@@ -340,6 +341,8 @@ pub struct Dataflow {
     functions: BTreeMap<String, FnFacts>,
     /// Module-level names bound to key material (`API_KEY = os.environ["API_KEY"]`).
     globals: BTreeMap<String, Vec<Conc>>,
+    /// The other files that steps of paths lie in (see [`cross`]); empty for one file.
+    files: Vec<std::sync::Arc<str>>,
 }
 
 impl Dataflow {

@@ -51,6 +51,7 @@ pub mod fixes;
 pub mod pipeline;
 mod postprocess;
 pub mod redact;
+pub mod summarise;
 
 pub use crate::rules::Options;
 pub use postprocess::postprocess;
@@ -158,6 +159,8 @@ struct LastDataflow {
     start_sig: u64,
     /// The result holds byte ranges (paths, scans), so it depends on the starts.
     has_ranges: bool,
+    /// [`dataflow::cross::FlowResolver::signature`] it was resolved under (0 without one).
+    resolver_sig: u64,
     hash: u64,
     dataflow: Arc<dataflow::Dataflow>,
 }
@@ -264,6 +267,9 @@ pub struct Analyzer {
     occurrences: FxHashMap<u64, u32>,
     /// The rules this analyzer runs; `None`: [`rules::all`].
     rules: Option<&'static [&'static dyn Rule]>,
+    /// Resolves the data flow with the rest of the project (`crate::project`); `None`: this
+    /// module alone.
+    resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -286,6 +292,23 @@ impl Analyzer {
             rules: Some(rules),
             ..Self::default()
         }
+    }
+
+    /// Resolves the data flow of this document with the rest of the project from now on.
+    pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
+        self.resolver = resolver;
+        self.dataflow = None;
+    }
+
+    /// The local data-flow summaries of the last run, each with the start of its item (what a
+    /// project model keeps of a module).
+    pub fn flows(&self) -> impl Iterator<Item = (&dataflow::FnFlow, usize)> {
+        self.entries.iter().flat_map(|(_, c)| {
+            let start = c.start;
+            c.flows
+                .iter()
+                .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
+        })
     }
 
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
@@ -543,17 +566,23 @@ impl Analyzer {
             }
         }
         let [content_sig, shape_sig, start_sig] = sigs.map(|h| h.finish());
+        let resolver_sig = self.resolver.as_ref().map_or(0, |r| r.signature());
         let reuse = self.dataflow.as_ref().is_some_and(|last| {
-            (last.content_sig == content_sig && last.start_sig == start_sig)
-                || (last.shape_sig == shape_sig && !last.has_ranges)
+            ((last.content_sig == content_sig && last.start_sig == start_sig)
+                || (last.shape_sig == shape_sig && !last.has_ranges))
+                && last.resolver_sig == resolver_sig
         });
         if !reuse {
-            let df = dataflow::resolve(entries.iter().flat_map(|(_, c)| {
+            let flows = entries.iter().flat_map(|(_, c)| {
                 let start = c.start;
                 c.flows
                     .iter()
                     .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-            }));
+            });
+            let df = match &self.resolver {
+                Some(r) => r.resolve(&flows.collect::<Vec<_>>()),
+                None => dataflow::resolve(flows),
+            };
             let mut h = FxHasher::default();
             df.hash(&mut h);
             self.dataflow = Some(LastDataflow {
@@ -561,6 +590,7 @@ impl Analyzer {
                 shape_sig,
                 start_sig,
                 has_ranges: df.has_ranges(),
+                resolver_sig,
                 hash: h.finish(),
                 dataflow: Arc::new(df),
             });
@@ -611,7 +641,7 @@ impl Analyzer {
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
                 };
-                let (out, mut reads) = record_binding_reads(|| {
+                let (mut out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
                     if !item.header && !cached.too_deep {
                         for rule in &selected {
@@ -620,6 +650,7 @@ impl Analyzer {
                     }
                     out
                 });
+                dataflow::cross::place_related(&mut out, &model.dataflow);
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }
@@ -736,7 +767,9 @@ fn syntax_signature<H: Hasher>(node: Node, end: usize, hasher: &mut H) {
 fn within(f: &Finding, item: &std::ops::Range<usize>) -> bool {
     let inside = |r: &std::ops::Range<usize>| item.start <= r.start && r.end <= item.end;
     inside(&f.range)
-        && f.related.iter().all(|r| inside(&r.range))
+        && f.related
+            .iter()
+            .all(|r| r.file.is_some() || inside(&r.range))
         && f.fixes.iter().all(|fix| {
             fix.edits.iter().all(|e| inside(&e.range))
                 && fix.workspace_ops.iter().all(|op| match op {
