@@ -220,12 +220,19 @@ pub fn run(args: CheckArgs) -> i32 {
         write: args.fix && !args.diff,
         include_unsafe: args.unsafe_fixes,
     };
+    // The project model: every file summarised (in parallel), the imports between them resolved
+    // and the data flow resolved across the modules linked by calls. A file linked to another
+    // gets its view of that resolution, and is analysed even where the pre-filter would skip it
+    // (a helper module with a sink and no source words: its finding depends on a route elsewhere).
+    let views = super::project::views(&files, &configs);
     let outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(configs.par_iter())
-        .map(|(path, config)| {
-            let pf = prefilter_for(config);
-            let out = process(path, config, pf.as_deref(), &mode, &cwd);
+        .enumerate()
+        .map(|(i, (path, config))| {
+            let view = views.get(&i).cloned();
+            let pf = prefilter_for(config).filter(|_| view.is_none());
+            let out = process(path, config, pf.as_deref(), &mode, &cwd, view);
             progress.inc(1);
             out
         })
@@ -432,9 +439,33 @@ struct FixMode {
     include_unsafe: bool,
 }
 
-/// Analyses one file's text with the configuration's options and post-processing.
-fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
-    crate::engine::pipeline::analyze_text(text, config, Some(path))
+/// Analyses one file's text with the configuration's options and post-processing, with the
+/// project's data-flow facts when the file is linked to other modules.
+fn analyse(
+    text: &str,
+    config: &Config,
+    path: &Path,
+    view: Option<Arc<crate::dataflow::Dataflow>>,
+) -> (Parsed, Analysis) {
+    let Some(view) = view else {
+        return crate::engine::pipeline::analyze_text(text, config, Some(path));
+    };
+    let (tree, too_deep) = crate::document::parse_text(text);
+    let doc = Parsed {
+        rope: ropey::Rope::from_str(text),
+        tree,
+        too_deep,
+    };
+    let mut analyzer = crate::engine::Analyzer::new();
+    analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
+    let analysis = crate::engine::pipeline::analyze(
+        &mut analyzer,
+        doc.view(),
+        doc.source(),
+        config,
+        Some(path),
+    );
+    (doc, analysis)
 }
 
 fn process(
@@ -443,6 +474,7 @@ fn process(
     prefilter: Option<&Prefilter>,
     mode: &FixMode,
     cwd: &Path,
+    view: Option<Arc<crate::dataflow::Dataflow>>,
 ) -> Outcome {
     let shown = display_path(path, cwd);
     let bytes = match std::fs::read(path) {
@@ -463,7 +495,7 @@ fn process(
     if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
-    let (mut doc, mut analysis) = analyse(original, config, path);
+    let (mut doc, mut analysis) = analyse(original, config, path, view);
     if doc.too_deep {
         return Outcome::Error(format!(
             "{shown}: not analysed: its indentation may nest {} levels deep or more, past what \
@@ -526,6 +558,7 @@ fn process(
         &doc,
         &analysis,
         mode.include_unsafe || config.unsafe_fixes,
+        cwd,
     );
     report.fixed = fixed_rules;
     Outcome::Checked {
@@ -600,8 +633,14 @@ fn secret_spans((text, findings): (&str, &[Finding])) -> Vec<std::ops::Range<usi
 
 /// The resolved findings of one file, with their fingerprints.
 /// `unsafe_applied`: `--fix` applies unsafe fixes too for this file (`--unsafe-fixes` or the
-/// configuration's `unsafe-fixes = true`).
-fn report(path: String, doc: &Parsed, analysis: &Analysis, unsafe_applied: bool) -> FileReport {
+/// configuration's `unsafe-fixes = true`); `cwd` shows the paths of related places in other files.
+fn report(
+    path: String,
+    doc: &Parsed,
+    analysis: &Analysis,
+    unsafe_applied: bool,
+    cwd: &Path,
+) -> FileReport {
     let src = doc.source();
     let mut seen: Vec<(String, usize)> = Vec::new();
     let findings = analysis
@@ -629,7 +668,9 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis, unsafe_applied: bool)
                     && f.fixes.iter().any(|x| x.workspace_ops.is_empty()),
                 source_line,
                 fingerprint: String::new(),
-                related: super::sarif::related(src, &f.related),
+                related: super::sarif::related(src, &f.related, &|p| {
+                    display_path(Path::new(p), cwd)
+                }),
                 fixes: super::show_fixes::notes(f),
             };
             // Fingerprint: rule, normalised text of the line with every secret masked (a hash of

@@ -94,3 +94,12 @@ pub fn place_related(findings: &mut [crate::finding::Finding], df: &Dataflow) {
         }
     }
 }
+
+/// A callee as a message shows it: a function of another module (`@.store.list_clients`) by its
+/// name (`list_clients`), a function of this module as it is.
+pub fn shown_callee(callee: &str) -> &str {
+    match callee.strip_prefix('@') {
+        Some(path) => path.rsplit('.').next().unwrap_or(path),
+        None => callee,
+    }
+}

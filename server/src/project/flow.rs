@@ -22,6 +22,9 @@ use crate::dataflow::{self, Dataflow, FnFlow, Step};
 /// The flows of one module: its summary's, or those given in their place.
 type Flows<'a> = Vec<(&'a FnFlow, usize)>;
 
+/// (name in a module's view, name in the resolution) of its functions, then of its globals.
+type ViewNames = (Vec<(String, String)>, Vec<(String, String)>);
+
 impl Project {
     fn flows_of<'a>(&'a self, m: usize, subst: Option<(usize, &Flows<'a>)>) -> Flows<'a> {
         match subst {
@@ -74,7 +77,7 @@ impl Project {
     ) -> Vec<(usize, Dataflow)> {
         let mut owned: Vec<(FnFlow, usize)> = Vec::new();
         // Per member: (name in the member's view, name in the resolution), functions and globals.
-        let mut names: Vec<(Vec<(String, String)>, Vec<(String, String)>)> = Vec::new();
+        let mut names: Vec<ViewNames> = Vec::new();
         for &m in members {
             let q = &self.modules[m].qualifier;
             let mut fns: Vec<(String, String)> = Vec::new();
