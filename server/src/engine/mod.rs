@@ -300,6 +300,11 @@ impl Analyzer {
         self.dataflow = None;
     }
 
+    /// Whether a resolver is set ([`Analyzer::set_resolver`]).
+    pub fn has_resolver(&self) -> bool {
+        self.resolver.is_some()
+    }
+
     /// The local data-flow summaries of the last run, each with the start of its item (what a
     /// project model keeps of a module).
     pub fn flows(&self) -> impl Iterator<Item = (&dataflow::FnFlow, usize)> {

@@ -279,7 +279,15 @@ impl FlowResolver for LiveResolver {
             .unwrap_or_default()
     }
 
+    /// The changes of the other modules: the project's generation less this module's own.
     fn signature(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Acquire)
+        let all = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let own = self
+            .project
+            .read()
+            .ok()
+            .and_then(|p| p.modules.get(self.module).map(|m| m.own_changes))
+            .unwrap_or(0);
+        all.wrapping_sub(own)
     }
 }
