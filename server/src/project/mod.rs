@@ -242,20 +242,29 @@ impl Project {
     /// bindings give (`.store.save_client`, `app.crud.keys.create`, `..store.save` for `from .
     /// import store` then `store.save`).
     pub fn resolve_import(&self, from: usize, path: &str) -> Option<(usize, String)> {
-        self.resolve_depth(from, path, 0)
+        // Re-exports and `import *` chains branch: a budget of lookups bounds the work.
+        let mut budget = 64;
+        self.resolve_depth(from, path, 0, &mut budget)
     }
 
-    fn resolve_depth(&self, from: usize, path: &str, depth: usize) -> Option<(usize, String)> {
-        if depth > 8 {
+    fn resolve_depth(
+        &self,
+        from: usize,
+        path: &str,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Option<(usize, String)> {
+        if depth > 8 || *budget == 0 {
             return None;
         }
+        *budget -= 1;
         let dots = path.bytes().take_while(|&b| b == b'.').count();
         let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
         if dots == 0 {
             // The longest prefix naming a module; the rest is a name in it.
             for k in (1..=rest.len()).rev() {
                 if let Some(m) = self.module_named(&rest[..k].join("."), from) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget) {
                         return Some(found);
                     }
                 }
@@ -275,7 +284,7 @@ impl Project {
             }
             for k in (0..=rest.len()).rev() {
                 if let Some(m) = self.module_at(&dir, &rest[..k]) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget) {
                         return Some(found);
                     }
                 }
@@ -285,8 +294,14 @@ impl Project {
     }
 
     /// A function or method `name` of module `m`, or what `m` re-exports under that name.
-    fn symbol(&self, m: usize, name: &[&str], depth: usize) -> Option<(usize, String)> {
-        if name.is_empty() {
+    fn symbol(
+        &self,
+        m: usize,
+        name: &[&str],
+        depth: usize,
+        budget: &mut usize,
+    ) -> Option<(usize, String)> {
+        if name.is_empty() || *budget == 0 {
             return None;
         }
         let summary = self.modules[m].summary.as_ref()?;
@@ -301,13 +316,13 @@ impl Project {
                 target.push('.');
                 target.push_str(n);
             }
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget) {
                 return Some(found);
             }
         }
         for star in &summary.star_imports {
             let target = format!("{star}.{joined}");
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget) {
                 return Some(found);
             }
         }
