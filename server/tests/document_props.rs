@@ -1071,3 +1071,213 @@ fn source_text_contains_matches_the_string() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// A FastAPI + DynamoDB module of the shape of issue #14 (`scripts/gen-fastapi-module`): lines
+// typed inside handlers, helpers that change what they return or where the key goes. The
+// data-flow resolution is incremental (only what depends on the changed summaries is resolved
+// again); the findings must still equal a fresh analysis after every keystroke.
+
+fn fastapi_module(handlers: usize) -> String {
+    let mut out = String::from(
+        r#"import hashlib
+import hmac
+import logging
+import os
+
+import boto3
+from fastapi import FastAPI, Header, HTTPException
+
+logger = logging.getLogger(__name__)
+app = FastAPI()
+table = boto3.resource("dynamodb").Table(os.environ.get("TABLE", "items"))
+EXPECTED_KEY_HASH = os.environ.get("EXPECTED_KEY_HASH", "")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def audit(event: str, key_hash: str) -> None:
+    logger.info("audit %s by %s", event, key_hash)
+"#,
+    );
+    for i in 0..handlers {
+        out.push_str(&format!(
+            r#"
+
+@app.get("/items/{{item_id}}/v{i}")
+def get_item_{i}(item_id: str, x_api_key: str = Header(...)):
+    key_hash = hash_key(x_api_key)
+    if not hmac.compare_digest(key_hash, EXPECTED_KEY_HASH):
+        raise HTTPException(status_code=401, detail="invalid API key")
+    audit("get_item_{i}", key_hash)
+    item = table.get_item(Key={{"id": item_id}}).get("Item")
+    return {{"id": item_id, "name": item.get("name", "")}}
+"#
+        ));
+    }
+    out
+}
+
+/// Statements typed inside a handler (at its indentation).
+const HANDLER_LINES: &[&str] = &[
+    "logger.info(\"checking key %s\", x_api_key)",
+    "audit(\"again\", x_api_key)",
+    "table.put_item(Item={\"id\": item_id, \"key\": key_hash})",
+    "key_hash = x_api_key",
+    "return {\"key\": x_api_key}",
+    "rows = table.scan()",
+    "hash_key(item_id)",
+];
+
+/// What the helpers' bodies become (whole lines, replaced at once).
+const HELPER_BODIES: &[&str] = &[
+    "    return hashlib.sha256(key.encode()).hexdigest()",
+    "    return key",
+    "    logger.info(\"hashing %s\", key)\n    return key.upper()",
+    "    table.put_item(Item={\"k\": key})\n    return hashlib.sha256(key.encode()).hexdigest()",
+    "    return table.scan()",
+    "    return audit(\"hash\", key)",
+    "    return EXPECTED_KEY_HASH",
+];
+
+const AUDIT_BODIES: &[&str] = &[
+    "    logger.info(\"audit %s by %s\", event, key_hash)",
+    "    table.put_item(Item={\"event\": event, \"by\": key_hash})",
+    "    return hash_key(key_hash)",
+    "    pass",
+];
+
+#[derive(Debug, Clone)]
+enum FastOp {
+    /// Types a statement as a new line after a line of a handler, one character at a time.
+    TypeInHandler(u32, u32, &'static str),
+    /// Deletes a line of a handler's body (not its first).
+    DeleteInHandler(u32, u32),
+    /// Replaces the body of `hash_key`, or of `audit`.
+    HashBody(&'static str),
+    AuditBody(&'static str),
+    /// Renames a handler or a helper (a change of the call graph's names).
+    Rename(u32, &'static str),
+    /// Any edit of the mostly-valid Python test.
+    Py(PyOp),
+}
+
+fn fast_op() -> impl Strategy<Value = FastOp> {
+    prop_oneof![
+        6 => (any::<u32>(), any::<u32>(), select(HANDLER_LINES))
+            .prop_map(|(h, l, s)| FastOp::TypeInHandler(h, l, s)),
+        2 => (any::<u32>(), any::<u32>()).prop_map(|(h, l)| FastOp::DeleteInHandler(h, l)),
+        3 => select(HELPER_BODIES).prop_map(FastOp::HashBody),
+        2 => select(AUDIT_BODIES).prop_map(FastOp::AuditBody),
+        1 => (any::<u32>(), select(&["hash_key", "audit", "get_item_0", "helper"][..]))
+            .prop_map(|(h, s)| FastOp::Rename(h, s)),
+        1 => py_op().prop_map(FastOp::Py),
+    ]
+}
+
+impl Harness {
+    /// The lines (start, end of content) of the body of the `n`-th `def` (modulo their count).
+    fn def_body(&self, n: u32) -> Option<Vec<(usize, usize)>> {
+        let lines = model_lines(&self.expected);
+        let defs: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, &(s, _))| self.expected[s..].starts_with("def "))
+            .map(|(i, _)| i)
+            .collect();
+        let &d = defs.get(n as usize % defs.len().max(1))?;
+        let body: Vec<(usize, usize)> = lines[d + 1..]
+            .iter()
+            .take_while(|&&(s, e)| self.expected[s..e].starts_with("    "))
+            .copied()
+            .collect();
+        (!body.is_empty()).then_some(body)
+    }
+
+    /// Replaces the body of `def {name}(` with `body` at once.
+    fn replace_body(&mut self, name: &str, body: &str) -> Result<(), TestCaseError> {
+        let Some(at) = self.expected.find(&format!("def {name}(")) else {
+            return Ok(());
+        };
+        let start = at + self.expected[at..].find('\n').map_or(0, |i| i + 1);
+        let mut end = start;
+        for line in self.expected[start..].split_inclusive('\n') {
+            if !line.starts_with("    ") {
+                break;
+            }
+            end += line.len();
+        }
+        if end == start {
+            return Ok(());
+        }
+        self.notify_bytes(start, end, &format!("{body}\n"))
+    }
+
+    fn fast_op(&mut self, op: &FastOp) -> Result<(), TestCaseError> {
+        match op {
+            FastOp::TypeInHandler(h, l, s) => {
+                let Some(body) = self.def_body(*h) else {
+                    return Ok(());
+                };
+                let (_, end) = body[*l as usize % body.len()];
+                let mut at = end;
+                self.notify_bytes(at, at, "\n    ")?;
+                at += 5;
+                for c in s.chars() {
+                    self.notify_bytes(at, at, c.encode_utf8(&mut [0; 4]))?;
+                    at += c.len_utf8();
+                }
+                Ok(())
+            }
+            FastOp::DeleteInHandler(h, l) => {
+                let Some(body) = self.def_body(*h) else {
+                    return Ok(());
+                };
+                if body.len() < 2 {
+                    return Ok(());
+                }
+                let k = 1 + *l as usize % (body.len() - 1);
+                let (start, end) = body[k];
+                self.notify_bytes(start, (end + 1).min(self.expected.len()), "")
+            }
+            FastOp::HashBody(b) => self.replace_body("hash_key", b),
+            FastOp::AuditBody(b) => self.replace_body("audit", b),
+            FastOp::Rename(h, name) => {
+                let lines = model_lines(&self.expected);
+                let defs: Vec<usize> = lines
+                    .iter()
+                    .map(|&(s, _)| s)
+                    .filter(|&s| self.expected[s..].starts_with("def "))
+                    .collect();
+                if defs.is_empty() {
+                    return Ok(());
+                }
+                let s = defs[*h as usize % defs.len()] + 4;
+                let e = s + self.expected[s..].find('(').unwrap_or(0);
+                self.notify_bytes(s, e, name)
+            }
+            FastOp::Py(op) => self.py_op(op),
+        }
+    }
+}
+
+const FASTAPI_CASES: u32 = 24;
+const FASTAPI_MIN_EDITS: usize = 2_000;
+
+#[test]
+fn fastapi_module_edits_match_a_fresh_analysis() {
+    static TOTALS: Totals = Totals::new();
+    let strategy = (select(&ENCODINGS[..]), 1usize..5, vec(fast_op(), 1..16));
+    run(cases(FASTAPI_CASES), strategy, |(enc, handlers, ops)| {
+        let mut h = Harness::new(&fastapi_module(handlers), enc);
+        h.check()?;
+        for op in &ops {
+            h.fast_op(op)?;
+        }
+        TOTALS.add(&h);
+        Ok(())
+    });
+    TOTALS.check("fastapi", scaled(FASTAPI_MIN_EDITS, FASTAPI_CASES), 0, 0);
+}

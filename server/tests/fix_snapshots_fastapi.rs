@@ -153,3 +153,102 @@ fn stored_key_lookups_are_hashed_and_conditions_withdraw_the_fix() {
     assert_eq!(kl201.len(), 1, "{kl201:?}");
     assert!(kl201[0].1.is_empty(), "{kl201:?}");
 }
+
+#[test]
+fn pynamodb_fixes() {
+    insta::assert_snapshot!(fixed("pynamodb_models.py"));
+}
+
+/// The findings of `text` on the given lines (1-based) with their fixes.
+fn fixes_on_lines(text: &str, code: &str) -> Vec<(usize, Vec<keylint::finding::Fix>)> {
+    let (_, analysis) =
+        keylint::engine::pipeline::analyze_text(text, &keylint::config::Config::default(), None);
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == code)
+        .map(|f| {
+            (
+                text[..f.range.start].matches('\n').count() + 1,
+                f.fixes.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pynamodb_stored_key_fixes_agree() {
+    let text = fixapp("pynamodb_keys.py");
+    // The refresh token: written by assignment + save and by an update action, compared, and
+    // scanned for. The three findings share one fix.
+    let writes = fixes_on_lines(&text, "KL201");
+    let compares = fixes_on_lines(&text, "KL205");
+    let token: Vec<_> = writes
+        .iter()
+        .chain(compares.iter())
+        .filter(|(_, f)| {
+            f.first()
+                .is_some_and(|f| f.title.contains("`refresh_token`"))
+        })
+        .collect();
+    assert_eq!(token.len(), 3, "{writes:?} {compares:?}");
+    for (_, f) in &token {
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0], token[0].1[0], "the fixes differ");
+    }
+    // The API key is the hash key: its write's fix also hashes the `ApiKey.get` lookup.
+    let key: Vec<_> = writes
+        .iter()
+        .filter(|(_, f)| f.first().is_some_and(|f| f.title.contains("`api_key`")))
+        .collect();
+    assert_eq!(key.len(), 1, "{writes:?}");
+    let options = Options {
+        file: FileContext {
+            path: Some(PathBuf::from("fixapps/pynamodb_keys.py")),
+            is_test: false,
+        },
+        ..Options::default()
+    };
+    insta::assert_snapshot!(fix_all(&text, &options, true).text);
+}
+
+#[test]
+fn pynamodb_uses_the_fix_cannot_follow_withdraw_it() {
+    let text = fixapp("pynamodb_keys.py");
+    let token_fixes = |text: &str| -> Vec<usize> {
+        fixes_on_lines(text, "KL201")
+            .into_iter()
+            .filter(|(line, _)| *line > 40)
+            .map(|(_, f)| f.len())
+            .collect()
+    };
+    // As written: both refresh-token writes have their fix.
+    assert_eq!(token_fixes(&text), vec![1, 1], "{text}");
+    // A condition the fix cannot rewrite (`startswith`): no fix for the attribute's writes.
+    let prefix = text.replace(
+        "Account.scan(Account.refresh_token == x_refresh_token)",
+        "Account.scan(Account.refresh_token.startswith(x_refresh_token))",
+    );
+    assert_ne!(prefix, text);
+    assert_eq!(token_fixes(&prefix), vec![0, 0], "{prefix}");
+    // A comparison on an object not known to come from the model: withdrawn too.
+    let unknown = text.replace(
+        "if account.refresh_token != x_refresh_token",
+        "if current(owner).refresh_token != x_refresh_token",
+    );
+    assert_ne!(unknown, text);
+    assert_eq!(token_fixes(&unknown), vec![0, 0], "{unknown}");
+    // The API key's lookup through a bound method (`run_in_threadpool(ApiKey.get, key)`): the
+    // fix cannot hash what the runner passes on, so the write keeps no fix.
+    let bound = text.replace(
+        "record = ApiKey.get(x_api_key)",
+        "record = run_in_threadpool(ApiKey.get, x_api_key)",
+    );
+    assert_ne!(bound, text);
+    let key: Vec<_> = fixes_on_lines(&bound, "KL201")
+        .into_iter()
+        .filter(|(line, _)| *line < 40)
+        .collect();
+    assert_eq!(key.len(), 1, "{key:?}");
+    assert!(key[0].1.is_empty(), "{key:?}");
+}

@@ -1,6 +1,6 @@
 """The fixture apps answer the same before and after keylint's fixes, on every path that does not
-leak a key: register, authenticate, reject a wrong or unknown key, rotate."""
-from conftest import assert_no_raw_key, load
+leak a key: register, authenticate, reject a wrong or unknown key, rotate (boto3 and PynamoDB)."""
+from conftest import EXPECT_HASHED, assert_no_raw_key, load
 
 
 def test_fastapi_keys(table):
@@ -42,3 +42,42 @@ def test_flask_keys(table):
     assert client.get("/me/carol", headers={"X-API-Key": "wrong"}).status_code == 401
     assert client.get("/me/carol").status_code == 401
     assert client.get("/me/dave", headers={"X-API-Key": "k-carol"}).status_code == 401
+
+
+def test_pynamodb_keys(table):
+    from fastapi.testclient import TestClient
+
+    app = load("pynamodb_keys")
+    for model in (app.ApiKey, app.Account):
+        model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    client = TestClient(app.app)
+
+    # The API key is the hash key: written, then looked up by `ApiKey.get`.
+    r = client.post("/keys/erin", headers={"X-API-Key": "k-erin-0001"})
+    assert r.status_code == 200, r.text
+    stored = [k.api_key for k in app.ApiKey.scan()]
+    assert len(stored) == 1
+    if EXPECT_HASHED:
+        assert "k-erin-0001" not in stored, stored
+    r = client.get("/whoami", headers={"X-API-Key": "k-erin-0001"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"owner": "erin"}
+    assert client.get("/whoami", headers={"X-API-Key": "k-wrong-0001"}).status_code == 401
+
+    # The refresh token: assigned and saved, compared, rotated by an update action, scanned for.
+    r = client.post("/accounts/erin", headers={"X-Refresh-Token": "rt-erin-0001"})
+    assert r.status_code == 200, r.text
+    if EXPECT_HASHED:
+        assert app.Account.get("erin").refresh_token != "rt-erin-0001"
+    headers = {"X-Refresh-Token": "rt-wrong-001", "X-New-Token": "rt-erin-0002"}
+    assert client.post("/accounts/erin/rotate", headers=headers).status_code == 401
+    headers = {"X-Refresh-Token": "rt-erin-0001", "X-New-Token": "rt-erin-0002"}
+    r = client.post("/accounts/erin/rotate", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"owner": "erin", "rotated": True}
+    if EXPECT_HASHED:
+        assert app.Account.get("erin").refresh_token != "rt-erin-0002"
+    r = client.get("/accounts/by-token", headers={"X-Refresh-Token": "rt-erin-0002"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"owner": "erin"}
+    assert client.get("/accounts/by-token", headers={"X-Refresh-Token": "rt-erin-0001"}).status_code == 401

@@ -3,14 +3,19 @@
 //! project together and hands each module its view through a [`FlowResolver`].
 //!
 //! A place in another file is a byte offset *encoded* with that file's index
-//! ([`encode`]/[`decode`]): offsets of one file are far below [`FOREIGN_BASE`], so `resolve` and the
-//! rules carry them like any other range, and the analyzer turns them into
+//! ([`encode`]/[`decode`]): offsets of one file are far below [`FOREIGN_BASE`]. The project model
+//! gives the resolver item starts encoded with their file, and each module's view maps the anchors
+//! of other modules' items to starts encoded with an index into the view's files, so that
+//! [`Dataflow::concretize`] yields encoded ranges the rules carry like any other, and the analyzer
+//! turns them into
 //! [`crate::finding::Related`] places with a path ([`Dataflow::foreign_file`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Conc, Dataflow, FnFacts, FnFlow, RetSym, Step};
+use rustc_hash::FxHashMap;
+
+use super::{fx_hash, Anchor, Conc, Dataflow, FnFacts, FnFlow, RetSym, Step};
 
 /// Bits of an offset within one file: files are far smaller than 1 TiB.
 pub const FOREIGN_SHIFT: u32 = 40;
@@ -44,7 +49,7 @@ impl Dataflow {
     }
 
     /// The resolved facts of every function, without recording reads.
-    pub fn function_facts(&self) -> &BTreeMap<String, FnFacts> {
+    pub fn function_facts(&self) -> &BTreeMap<String, Arc<FnFacts>> {
         &self.functions
     }
 
@@ -53,16 +58,47 @@ impl Dataflow {
         &self.globals
     }
 
-    /// Facts put together by the project model.
+    /// The start of every item a stored path passes through, without recording reads.
+    pub fn anchor_starts(&self) -> &FxHashMap<Anchor, usize> {
+        &self.starts
+    }
+
+    /// Facts put together by the project model: functions and globals by name, the starts of
+    /// the anchors their paths pass through (encoded for `files`), with the hashes
+    /// [`Dataflow::hash_of`] and the fast paths read.
     pub fn from_parts(
-        functions: BTreeMap<String, FnFacts>,
+        functions: BTreeMap<String, Arc<FnFacts>>,
         globals: BTreeMap<String, Vec<Conc>>,
+        starts: FxHashMap<Anchor, usize>,
         files: Vec<Arc<str>>,
     ) -> Dataflow {
+        let mix = |name: &str, h: u64| fx_hash(&(name, h));
+        let mut facts_hash = 0u64;
+        let mut fn_hashes = FxHashMap::default();
+        for (name, f) in &functions {
+            let h = fx_hash(&**f);
+            facts_hash = facts_hash.wrapping_add(mix(name, h));
+            fn_hashes.insert(name.clone(), h);
+        }
+        let mut global_hashes = FxHashMap::default();
+        for (name, c) in &globals {
+            let h = fx_hash(c);
+            facts_hash = facts_hash.wrapping_add(mix(&format!("\0{name}"), h));
+            global_hashes.insert(name.clone(), h);
+        }
+        let mut starts_hash = 0u64;
+        for (a, s) in &starts {
+            starts_hash = starts_hash.wrapping_add(fx_hash(&(a, s)));
+        }
         Dataflow {
-            functions,
-            globals,
-            files,
+            functions: Arc::new(functions),
+            globals: Arc::new(globals),
+            fn_hashes: Arc::new(fn_hashes),
+            global_hashes: Arc::new(global_hashes),
+            starts: Arc::new(starts),
+            facts_hash,
+            starts_hash,
+            files: Arc::new(files),
         }
     }
 }

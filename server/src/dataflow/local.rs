@@ -46,6 +46,10 @@ struct Walker<'a> {
     depth: usize,
     /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
     instances: FxHashMap<String, String>,
+    /// PynamoDB instances (`account = Account(...)`): the tainted values put into their
+    /// attributes (constructor keywords, `account.api_key = key`), relative ranges. A `save()` of
+    /// the instance carries them as its sink's parts, for KL201's hashing fix.
+    pynamo_parts: FxHashMap<String, Vec<(Range<usize>, Taint)>>,
 }
 
 /// The flow of a function definition (`def` is the `function_definition` node).
@@ -81,6 +85,7 @@ pub fn analyze(
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        pynamo_parts: FxHashMap::default(),
     };
     if let Some(n) = def.field("name") {
         w.flow.name_range = w.rel(n);
@@ -136,6 +141,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        pynamo_parts: FxHashMap::default(),
     };
     w.stmt(node);
     w.flow
@@ -477,6 +483,11 @@ impl<'a> Walker<'a> {
                         taint.union(&t);
                     } else if dep.kind_str() == "identifier" {
                         let dep_name = self.text(dep);
+                        // `repo: Repo = Depends(get_repo)`, `Depends(Repo)`: an instance.
+                        if let Some(class) = self.class_made_by(std::slice::from_ref(&dep_name), 0)
+                        {
+                            self.instances.insert(name.clone(), class);
+                        }
                         if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
                             let k = self.flow.calls.len() as u16;
                             self.flow.calls.push(CallFact {
@@ -502,6 +513,23 @@ impl<'a> Walker<'a> {
                     ty
                 };
                 let ty_text = self.text(ty_node);
+                // `repo: Repo`, `Annotated[Repo, Depends(get_repo)]`, `Optional[Repo]`, `Repo =
+                // Depends()`: an instance of a module class.
+                if !self.instances.contains_key(&name) {
+                    let class = element_class(annotated_type(&ty_text));
+                    // (Not a body model: its annotated fields are data, its methods are not
+                    // the service layer.)
+                    let plain = self
+                        .model
+                        .classes
+                        .iter()
+                        .rev()
+                        .find(|c| c.name == class)
+                        .is_some_and(|c| c.fields.is_empty());
+                    if plain && self.is_module_class(&class) {
+                        self.instances.insert(name.clone(), class);
+                    }
+                }
                 let q = self.model.resolve(ty_node, self.src);
                 if q.as_deref().is_some_and(fw::is_request_class) {
                     let t = self.source(
@@ -915,14 +943,9 @@ impl<'a> Walker<'a> {
                     .and_then(|r| r.field("function"))
                     .filter(|f| f.kind_str() == "identifier")
                     .map(|f| self.text(f))
-                    .filter(|c| {
-                        !self.locals.contains(c)
-                            && self
-                                .model
-                                .classes
-                                .iter()
-                                .any(|k| k.name == *c && k.parent.is_none())
-                    });
+                    .filter(|c| !self.locals.contains(c))
+                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module).
+                    .and_then(|c| self.class_made_by(&[c], 0));
                 // `user = User.get(pk)` (PynamoDB): an instance of `User`.
                 let class = class.or_else(|| {
                     let r = syntax::unparenthesize(rhs?);
@@ -940,6 +963,33 @@ impl<'a> Walker<'a> {
                         && self.is_pynamo_class(&c))
                     .then_some(c)
                 });
+                // `account = Account(email, api_key=key)`: what its constructor stored.
+                let ctor_parts = rhs
+                    .map(syntax::unparenthesize)
+                    .filter(|r| r.kind_str() == "call")
+                    .filter(|r| {
+                        r.field("function").is_some_and(|f| {
+                            f.kind_str() == "identifier"
+                                && class.as_deref() == Some(self.text(f).as_str())
+                        })
+                    })
+                    .map(|r| {
+                        let range = self.rel(r);
+                        self.parts
+                            .iter()
+                            .filter(|(p, _)| range.start <= p.start && p.end <= range.end)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    });
+                match class.as_deref().filter(|c| self.is_pynamo_class(c)) {
+                    Some(_) => {
+                        self.pynamo_parts
+                            .insert(name.clone(), ctor_parts.unwrap_or_default());
+                    }
+                    None => {
+                        self.pynamo_parts.remove(&name);
+                    }
+                }
                 match class {
                     Some(c) => {
                         self.instances.insert(name.clone(), c);
@@ -993,6 +1043,21 @@ impl<'a> Walker<'a> {
                     if let Some(rhs) = rhs {
                         let at = syntax::enclosing_statement(target);
                         self.sink(SinkKind::Return, at, rhs, t.clone(), false);
+                    }
+                }
+                // `account.api_key = key` on a PynamoDB instance: a value its `save()` stores.
+                if let (Some(obj), Some(rhs)) = (
+                    target.field("object").filter(|o| {
+                        target.kind_str() == "attribute" && o.kind_str() == "identifier"
+                    }),
+                    rhs,
+                ) {
+                    let name = self.text(obj);
+                    if !t.is_empty() && self.pynamo_parts.contains_key(&name) {
+                        let part = (self.rel(rhs), t.clone());
+                        if let Some(p) = self.pynamo_parts.get_mut(&name) {
+                            p.push(part);
+                        }
                     }
                 }
                 // `d["api_key"] = key`: the dict now holds the key.
@@ -1086,6 +1151,13 @@ impl<'a> Walker<'a> {
                             .first()
                             .and_then(|a| self.mint_expr(*a, depth + 1));
                     }
+                }
+                // `await strategy.write_token(user)`: a fastapi-users strategy issues a token.
+                if f.kind_str() == "attribute"
+                    && f.field("attribute")
+                        .is_some_and(|a| self.text(a) == "write_token")
+                {
+                    return Some("write_token()".into());
                 }
                 // `secrets.token_bytes(32).hex()`, `Fernet.generate_key().decode()`.
                 if f.kind_str() == "attribute" {
@@ -1228,6 +1300,16 @@ impl<'a> Walker<'a> {
             "subscript" => self.subscript(node),
             "attribute" => self.attribute(node),
             "call" => self.call(node),
+            "yield" if node.is_named() => {
+                // A generator (a FastAPI dependency with `yield`) gives what it yields.
+                let mut t = Taint::default();
+                for c in named_children(node) {
+                    let x = self.eval(c);
+                    t.union(&x);
+                }
+                self.flow.ret.union(&t);
+                Taint::default()
+            }
             "integer" | "float" | "true" | "false" | "none" | "ellipsis" => Taint::default(),
             _ => {
                 let mut t = Taint::default();
@@ -1342,6 +1424,11 @@ impl<'a> Walker<'a> {
     /// The module class `name` is an instance of: bound here (`store = KeyStore()`) or at module
     /// level.
     fn instance_class(&self, recv: Node) -> Option<String> {
+        if recv.kind_str() == "attribute" {
+            // `self.repo` with `self.repo = Repo()` (or a factory) in a method of the class.
+            let callee = self.self_attribute(recv)?;
+            return self.class_made_by(callee, 0);
+        }
         if recv.kind_str() != "identifier" {
             return None;
         }
@@ -1353,16 +1440,72 @@ impl<'a> Walker<'a> {
             return None;
         }
         match self.model.binding(&name) {
-            Some(Binding::Call { callee, .. }) if callee.len() == 1 => {
-                let class = &callee[0];
-                self.model
-                    .classes
-                    .iter()
-                    .any(|c| c.name == *class && c.parent.is_none())
-                    .then(|| class.clone())
+            // `repo = Repo()`, `repo = get_repo()` at module level.
+            Some(Binding::Call { callee, .. }) => self.class_made_by(callee, 0),
+            _ => None,
+        }
+    }
+
+    /// `name` is a top-level class of the module (class headers do not bind module names in the
+    /// model: a class is known by name, unless something else rebinds it).
+    fn is_module_class(&self, name: &str) -> bool {
+        !self.locals.contains(name)
+            && self
+                .model
+                .classes
+                .iter()
+                .any(|c| c.name == name && c.parent.is_none())
+            && matches!(self.model.binding(name), None | Some(Binding::Def))
+    }
+
+    /// The module class a call of `callee` (as written) makes: its constructor (`Repo`), or a
+    /// module function that returns or yields one (`get_repo`, a factory; also a factory of a
+    /// factory).
+    fn class_made_by(&self, callee: &[String], depth: usize) -> Option<String> {
+        let [name] = callee else { return None };
+        if depth > 8 || self.locals.contains(name) {
+            return None;
+        }
+        let is_class = self
+            .model
+            .classes
+            .iter()
+            .any(|c| c.name == *name && c.parent.is_none());
+        match self.model.binding(name) {
+            None if is_class => Some(name.clone()),
+            Some(Binding::Def) if is_class && !self.model.function_returns.contains_key(name) => {
+                Some(name.clone())
+            }
+            Some(Binding::Def) => {
+                let inner = self.model.function_returns.get(name)?;
+                self.class_made_by(inner, depth + 1)
             }
             _ => None,
         }
+    }
+
+    /// What `self.attr` was assigned in a method of the enclosing class, when a call
+    /// (`self._table = dynamodb.Table(name)` → `["dynamodb", "Table"]`).
+    fn self_attribute(&self, node: Node) -> Option<&'a Vec<String>> {
+        if node.kind_str() != "attribute" {
+            return None;
+        }
+        let obj = node.field("object")?;
+        if obj.kind_str() != "identifier" || self.src.node_text(obj) != "self" {
+            return None;
+        }
+        let class = self.class.as_deref()?;
+        let attr = self.src.node_text(node.field("attribute")?);
+        let model: &'a Model = self.model;
+        model
+            .classes
+            .iter()
+            .rev()
+            .find(|c| c.name == class)?
+            .self_handles
+            .iter()
+            .find(|(a, _)| *a == attr)
+            .map(|(_, callee)| callee)
     }
 
     /// What `value[key]` holds when `value` is a local dict with known fields.
@@ -1432,18 +1575,25 @@ impl<'a> Walker<'a> {
         let attr = self.text(attr);
         let t = self.eval(obj);
         // `self.api_key` in a method (an SDK wrapper's credential), unless the class binds it
-        // to a string constant.
-        if obj.kind_str() == "identifier"
-            && self.src.node_text(obj) == "self"
+        // to a string constant; Flask's `g.api_key` (a key carried through the request).
+        let holder = if obj.kind_str() != "identifier" || !fw::is_named_key(&attr) {
+            None
+        } else if self.src.node_text(obj) == "self"
             && self.class.is_some()
-            && fw::is_named_key(&attr)
             && !self.class_str_const(&attr)
         {
+            Some("self")
+        } else if self.model.resolve(obj, self.src).as_deref() == Some("flask.g") {
+            Some("g")
+        } else {
+            None
+        };
+        if let Some(holder) = holder {
             let mut x = self.project(t, node, Some(&attr));
             let named = self.source(
                 node,
                 Kind::Named,
-                format!("`self.{attr}`, a key by its name"),
+                format!("`{holder}.{attr}`, a key by its name"),
                 None,
                 None,
             );
@@ -1632,6 +1782,12 @@ impl<'a> Walker<'a> {
                 self.model.resolve(node, self.src)
             }
             "attribute" => {
+                // `self._table` set to `dynamodb.Table(name)` in `__init__`.
+                if let Some(callee) = self.self_attribute(node) {
+                    if let Some(q) = self.model.resolve_path(callee) {
+                        return Some(format!("{q}()"));
+                    }
+                }
                 let obj = node.field("object")?;
                 let attr = node.field("attribute")?;
                 Some(format!(
@@ -1781,6 +1937,17 @@ impl<'a> Walker<'a> {
                             let t = self.eval(a);
                             pos.push((a, t));
                         }
+                    }
+                }
+            }
+        }
+        // `Account(email, api_key=key)`: the values of a PynamoDB model's attributes.
+        if func.kind_str() == "identifier" {
+            let name = self.text(func);
+            if !self.locals.contains(&name) && self.is_pynamo_class(&name) {
+                for (_, v, t) in &kws {
+                    if !t.is_empty() {
+                        self.parts.push((self.rel(*v), t.clone()));
                     }
                 }
             }
@@ -2117,6 +2284,17 @@ impl<'a> Walker<'a> {
             })
     }
 
+    /// `recv` is a capitalised name imported from another module (`from app.models import User`).
+    fn is_imported_class(&self, recv: Node) -> bool {
+        if recv.kind_str() != "identifier" {
+            return false;
+        }
+        let name = self.text(recv);
+        name.starts_with(|c: char| c.is_ascii_uppercase())
+            && !self.locals.contains(&name)
+            && matches!(self.model.binding(&name), Some(Binding::Import(q)) if q.contains('.'))
+    }
+
     /// The PynamoDB class `recv` is, or holds an instance of: (class, `recv` is the class itself).
     fn pynamo_target(&self, recv: Node) -> Option<(String, bool)> {
         let recv = syntax::unparenthesize(recv);
@@ -2154,10 +2332,53 @@ impl<'a> Walker<'a> {
         kws: &[(String, Node, Taint)],
     ) -> Option<Taint> {
         let target = self.pynamo_target(r);
+        // `UserModel.scan()` on a capitalised class imported from another module: only a
+        // PynamoDB model has a `scan` class method; its items are not known, its scan is.
+        if m == "scan" && target.is_none() && self.is_imported_class(r) {
+            let range = self.rel(node);
+            let key = self.looks_up_key(node);
+            self.flow.scans.push((range, key));
+            self.mentions(node);
+            return Some(Taint::default());
+        }
         match (m, &target) {
             ("save", Some((_, false))) => {
                 self.mentions(node);
+                let before = self.flow.sinks.len();
                 self.sink(SinkKind::Persist, node, r, recv_t.clone(), false);
+                if self.flow.sinks.len() > before && r.kind_str() == "identifier" {
+                    if let Some(p) = self.pynamo_parts.get(&self.text(r)) {
+                        let p = p.clone();
+                        if let Some(s) = self.flow.sinks.last_mut() {
+                            s.parts.extend(p);
+                        }
+                    }
+                }
+                Some(Taint::default())
+            }
+            // `user.update(actions=[User.api_key.set(key)])` on an instance of unknown origin
+            // (a user manager's `get`): the update actions of a model of the file say what it is.
+            ("update", None)
+                if kws.iter().any(|(k, n, _)| {
+                    k == "actions"
+                        && syntax::descendants(*n).into_iter().any(|c| {
+                            c.kind_str() == "attribute"
+                                && c.field("attribute").is_some_and(|a| self.text(a) == "set")
+                                && c.field("object")
+                                    .and_then(|o| o.field("object"))
+                                    .is_some_and(|o| {
+                                        o.kind_str() == "identifier"
+                                            && (self.is_pynamo_class(&self.text(o))
+                                                || self.is_imported_class(o))
+                                    })
+                        })
+                }) =>
+            {
+                self.mentions(node);
+                if let Some((_, n, t)) = kws.iter().find(|(k, _, _)| k == "actions") {
+                    let (n, t) = (*n, t.clone());
+                    self.sink(SinkKind::Persist, node, n, t, false);
+                }
                 Some(Taint::default())
             }
             ("update", Some((_, false))) => {
@@ -2218,12 +2439,16 @@ impl<'a> Walker<'a> {
             ("set" | "append" | "add", None) if r.kind_str() == "attribute" => {
                 let obj = r.field("object")?;
                 let attr = self.text(r.field("attribute")?);
+                // (An imported model too: `update(actions=[...])` names PynamoDB.)
                 if obj.kind_str() == "identifier"
-                    && self.is_pynamo_class(&self.text(obj))
+                    && (self.is_pynamo_class(&self.text(obj)) || self.is_imported_class(obj))
                     && fw::is_key_name(&attr)
                 {
                     let mut t = Taint::default();
-                    for (_, x) in pos {
+                    for (n, x) in pos {
+                        if !x.is_empty() {
+                            self.parts.push((self.rel(*n), x.clone()));
+                        }
                         t.union(x);
                     }
                     return Some(t);
@@ -2274,6 +2499,28 @@ impl<'a> Walker<'a> {
         });
         Taint::one(Base::Call(k))
     }
+}
+
+/// The type of `Annotated[T, ...]` (`T`), or the annotation itself.
+fn annotated_type(ty: &str) -> &str {
+    let t = ty.trim();
+    let Some(inner) = t
+        .strip_prefix("Annotated[")
+        .or_else(|| t.strip_prefix("typing.Annotated["))
+        .or_else(|| t.strip_prefix("typing_extensions.Annotated["))
+    else {
+        return t;
+    };
+    let mut depth = 0usize;
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return inner[..i].trim(),
+            _ => {}
+        }
+    }
+    inner.trim_end_matches(']').trim()
 }
 
 /// The class of a parameter or response annotation, seen through one container or option:

@@ -13,7 +13,7 @@
 //! * **Summaries, cached per item**: the flows of an item are cached with it by the analyzer,
 //!   keyed on the item text and the fingerprint of the base model (imports, bindings, classes,
 //!   functions) — everything the local walk reads.
-//! * **Resolution** ([`resolve`]): a global closure over the call graph turns the symbolic labels
+//! * **Resolution** ([`Resolver`], [`resolve`] from scratch): a global closure over the call graph turns the symbolic labels
 //!   into module facts ([`Dataflow`], part of the [`Model`] and of its fingerprint):
 //!   per function, what it returns (parameters, projected, or concrete sources — parameter → return),
 //!   which sinks each parameter reaches here or in callees (parameter → sink), which concrete
@@ -27,23 +27,33 @@
 //!   [`report::flows`]) and read the resolved facts to concretise the labels at each sink.
 //!
 //! An edit inside one function re-checks only that item unless a resolved fact changed. Paths
-//! hold absolute byte ranges, so the model fingerprint changes when a place on a cross-function path
-//! moves (an edit above it): every item is then checked again, and cached findings never carry
-//! stale related places.
+//! are relative to the items they pass through ([`Anchor`]), so an edit above a function leaves
+//! its facts alone; [`Resolver`] keeps the resolution between analyses and recomputes only what
+//! depends on the summaries that changed (see `resolve.rs`), and rules get document ranges through
+//! [`Dataflow::concretize`], which records which items' starts a finding's related places read.
 //!
-//! Followed: calls to module functions, `self.method(...)`, and methods of module classes called on
-//! an instance bound locally or at module level (`store = KeyStore(t)`; `store.save(key)`). Not
+//! Followed: calls to module functions, `self.method(...)`, and methods of module classes (keyed
+//! `Class.method`) called on an object whose class is known: bound locally or at module level
+//! (`store = KeyStore(t)`, `store = get_store()` with a factory that returns or yields one), a
+//! parameter annotated with the class (`repo: Repo`, `Annotated[Repo, Depends(get_repo)]`) or
+//! given by `Depends(get_repo)`/`Depends(Repo)`, or an attribute set in a method
+//! (`self.repo = Repo()`); attributes set to a call in a method are handles in every method of
+//! the class (`self._table = dynamodb.Table(name)`); a dependency gives what it returns or yields. Not
 //! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
 //! bodies, methods inherited from classes of other modules.
 
 pub mod cross;
 pub mod local;
+mod resolve;
+
+pub use resolve::{ResolveStats, Resolver};
 
 use crate::syntax::NodeExt;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use tree_sitter::Node;
 
@@ -286,9 +296,19 @@ pub struct FnFlow {
     pub filtered_output: bool,
 }
 
-/// One step of a path, absolute.
+/// The identity of the item a stored range is relative to: the function's name (`Class.method`),
+/// or for a module-level statement the first name it binds, then `#` and its occurrence among the
+/// module's flows of that name (`save_key#0`). It does not change when the item moves, nor when its
+/// text changes, so resolved facts survive edits above them. (Names could later be qualified by
+/// module.)
+pub type Anchor = Arc<str>;
+
+/// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Step {
+    /// The item `range` is relative to; `None`: `range` is absolute. Stored facts hold anchored
+    /// steps only; what [`Dataflow::concretize`] and [`Dataflow::scan_path`] return is absolute.
+    pub anchor: Option<Anchor>,
     pub range: Range<usize>,
     pub message: String,
 }
@@ -303,8 +323,14 @@ pub struct Conc {
 }
 
 impl Conc {
-    fn key(&self) -> (Kind, usize) {
-        (self.kind, self.path.first().map_or(0, |s| s.range.start))
+    /// The same source (kind and place of the first step): one path per source is kept.
+    fn same_source(&self, other: &Conc) -> bool {
+        self.kind == other.kind
+            && match (self.path.first(), other.path.first()) {
+                (Some(a), Some(b)) => a.range.start == b.range.start && a.anchor == b.anchor,
+                (None, None) => true,
+                (Some(a), None) | (None, Some(a)) => a.range.start == 0 && a.anchor.is_none(),
+            }
     }
 }
 
@@ -315,7 +341,7 @@ pub enum RetSym {
     Conc(Conc),
 }
 
-/// Resolved facts of one function.
+/// Resolved facts of one function. Their paths are anchored ([`Step::anchor`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct FnFacts {
     pub params: Vec<String>,
@@ -330,29 +356,71 @@ pub struct FnFacts {
     pub raises: bool,
 }
 
-/// The module-wide data-flow facts (part of the model).
+/// A flow-read key ([`super::model::note_flow_read`] with `global` true) that stands for the
+/// start of an anchored item: `\u{1}` then the anchor.
+const ANCHOR_READ: char = '\u{1}';
+
+/// The module-wide data-flow facts (part of the model), built by [`Resolver`].
 ///
 /// Read through [`Dataflow::function`] and [`Dataflow::global`]: like the module bindings, every
 /// read is recorded while [`record_binding_reads`](super::record_binding_reads) runs, so that the
 /// analyzer re-checks an item only when the facts it read changed (typing in one function
-/// changes that function's facts, not every item's).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// changes that function's facts, not every item's). The facts hold no absolute offset: paths are
+/// relative to the items they pass through ([`Anchor`]); turning them into document offsets
+/// ([`Dataflow::concretize`]) records a read of those items' starts, so only the findings that
+/// show a place in an item that moved are computed again.
+#[derive(Debug, Clone, Default)]
 pub struct Dataflow {
-    functions: BTreeMap<String, FnFacts>,
+    functions: Arc<BTreeMap<String, Arc<FnFacts>>>,
     /// Module-level names bound to key material (`API_KEY = os.environ["API_KEY"]`).
-    globals: BTreeMap<String, Vec<Conc>>,
+    globals: Arc<BTreeMap<String, Vec<Conc>>>,
+    /// Hash of each function's and each global's facts ([`Dataflow::hash_of`]).
+    fn_hashes: Arc<FxHashMap<String, u64>>,
+    global_hashes: Arc<FxHashMap<String, u64>>,
+    /// The start of every item that a stored path passes through.
+    starts: Arc<FxHashMap<Anchor, usize>>,
+    /// Order-independent hashes of the facts and of `starts`.
+    facts_hash: u64,
+    starts_hash: u64,
     /// The other files that steps of paths lie in (see [`cross`]); empty for one file.
-    files: Vec<std::sync::Arc<str>>,
+    files: Arc<Vec<Arc<str>>>,
 }
+
+impl PartialEq for Dataflow {
+    fn eq(&self, other: &Self) -> bool {
+        self.functions == other.functions
+            && self.globals == other.globals
+            && self.starts == other.starts
+    }
+}
+
+impl Eq for Dataflow {}
+
+impl std::hash::Hash for Dataflow {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.facts_hash.hash(h);
+        self.starts_hash.hash(h);
+    }
+}
+
+fn fx_hash<T: std::hash::Hash + ?Sized>(t: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// What the hash of an absent fact is.
+const ABSENT: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Dataflow {
     /// The resolved facts of the function `name` (recorded as a read).
     pub fn function(&self, name: &str) -> Option<&FnFacts> {
         super::model::note_flow_read(false, name);
-        self.functions.get(name)
+        self.functions.get(name).map(|f| &**f)
     }
 
-    /// The key material bound to the module-level name `name` (recorded as a read).
+    /// The key material bound to the module-level name `name` (recorded as a read), anchored.
     pub fn global(&self, name: &str) -> Option<&Vec<Conc>> {
         super::model::note_flow_read(true, name);
         self.globals.get(name)
@@ -361,73 +429,157 @@ impl Dataflow {
     /// Every function's facts (recorded as a read of all of them).
     pub fn functions(&self) -> impl Iterator<Item = (&String, &FnFacts)> {
         super::model::note_flow_all();
-        self.functions.iter()
+        self.functions.iter().map(|(n, f)| (n, &**f))
     }
 
-    /// A hash of the facts of a function (`global` false) or global `name`, or of their absence;
-    /// not recorded as a read.
+    /// A hash of the facts of a function (`global` false) or global `name`, or of their absence
+    /// (or of the start of an anchored item: [`ANCHOR_READ`]); not recorded as a read.
     pub fn hash_of(&self, global: bool, name: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = rustc_hash::FxHasher::default();
         if global {
-            self.globals.get(name).hash(&mut h);
-        } else {
-            self.functions.get(name).hash(&mut h);
-        }
-        h.finish()
-    }
-}
-
-impl FnFlow {
-    /// Hashes everything of the flow but its byte ranges. [`resolve`] reads ranges only to put
-    /// them into paths and scans (and to tell paths apart): when its result holds no range, flows
-    /// that differ only in ranges resolve to the same result.
-    pub fn hash_without_ranges<H: std::hash::Hasher>(&self, h: &mut H) {
-        use std::hash::Hash;
-        self.name.hash(h);
-        self.params.hash(h);
-        (self.is_route, self.responds, self.raises, self.guarded).hash(h);
-        self.filtered_output.hash(h);
-        for s in &self.sources {
-            (s.kind, &s.message, &s.class, s.param).hash(h);
-        }
-        self.sources.len().hash(h);
-        for c in &self.calls {
-            (&c.callee, &c.args, &c.kwargs, c.bound).hash(h);
-        }
-        self.calls.len().hash(h);
-        for s in &self.sinks {
-            (s.kind, &s.taint, s.url_const).hash(h);
-            for (_, t) in &s.parts {
-                t.hash(h);
+            if let Some(anchor) = name.strip_prefix(ANCHOR_READ) {
+                return self.starts.get(anchor).map_or(ABSENT, fx_hash);
             }
-            s.parts.len().hash(h);
+            self.global_hashes.get(name).copied().unwrap_or(ABSENT)
+        } else {
+            self.fn_hashes.get(name).copied().unwrap_or(ABSENT)
         }
-        self.sinks.len().hash(h);
-        self.ret.hash(h);
-        self.globals.hash(h);
-        self.scans.len().hash(h);
-        for (_, key) in &self.scans {
-            key.hash(h);
+    }
+
+    /// A hash of all the facts (not of where the items they point into start).
+    pub fn facts_hash(&self) -> u64 {
+        self.facts_hash
+    }
+
+    /// A hash of the starts of the items that stored paths point into.
+    pub fn starts_hash(&self) -> u64 {
+        self.starts_hash
+    }
+
+    /// The document range of a step (recorded as a read of its item's start).
+    pub fn place(&self, step: &Step) -> Range<usize> {
+        match &step.anchor {
+            None => step.range.clone(),
+            Some(a) => {
+                let mut key = String::with_capacity(a.len() + 1);
+                key.push(ANCHOR_READ);
+                key.push_str(a);
+                super::model::note_flow_read(true, &key);
+                let start = self.starts.get(a).copied().unwrap_or(0);
+                abs(&step.range, start)
+            }
         }
-        self.defines.hash(h);
-        for (t, _) in &self.validations {
-            t.hash(h);
+    }
+
+    /// `c` with document ranges.
+    fn absolute(&self, c: &Conc) -> Conc {
+        Conc {
+            kind: c.kind,
+            class: c.class.clone(),
+            path: c
+                .path
+                .iter()
+                .map(|s| Step {
+                    anchor: None,
+                    range: self.place(s),
+                    message: s.message.clone(),
+                })
+                .collect(),
         }
-        self.validations.len().hash(h);
+    }
+
+    /// The path to the DynamoDB scan reachable from function `name`, with document ranges.
+    pub fn scan_path(&self, name: &str) -> Option<Vec<Step>> {
+        let scan = self.function(name)?.scan.as_ref()?;
+        Some(
+            scan.iter()
+                .map(|s| Step {
+                    anchor: None,
+                    range: self.place(s),
+                    message: s.message.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The concrete key material of `taint` in function `flow`, whose item starts at `start`,
+    /// with document ranges.
+    pub fn concretize(&self, flow: &FnFlow, start: usize, taint: &Taint) -> Vec<Conc> {
+        concretize(self, flow, At::Abs(start), taint)
+    }
+
+    /// The sink bits a label reaches through the parameters it is passed to (for KL206).
+    pub fn call_sinks(&self, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
+        match self.function(&call.callee) {
+            Some(callee) => call_sinks(callee, call, label_matches),
+            None => 0,
+        }
     }
 }
 
-impl Dataflow {
-    /// Whether the facts hold a byte range (a path or a scan): only then do they depend on where
-    /// the items of the module start.
-    pub fn has_ranges(&self) -> bool {
-        !self.globals.values().all(Vec::is_empty)
-            || self.functions.values().any(|f| {
-                f.scan.is_some()
-                    || f.ret.iter().any(|r| matches!(r, RetSym::Conc(_)))
-                    || f.param_in.iter().any(|p| !p.is_empty())
-            })
+/// The sink bits of `callee`'s parameters that `call` passes a matching label to.
+fn call_sinks(callee: &FnFacts, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
+    let mut bits = 0;
+    for j in 0..callee.params.len() {
+        if let Some(arg) = arg_for(call, &callee.params, j as u16) {
+            if label_matches(arg) {
+                bits |= callee.param_sinks.get(j).copied().unwrap_or(0);
+            }
+        }
+    }
+    bits
+}
+
+/// Where the ranges of a flow are to be placed: at a document offset (rules), or relative to an
+/// anchor (stored facts).
+#[derive(Clone, Copy)]
+pub(crate) enum At<'a> {
+    Abs(usize),
+    Anchor(&'a Anchor),
+}
+
+impl At<'_> {
+    fn step(self, range: &Range<usize>, message: String) -> Step {
+        match self {
+            At::Abs(start) => Step {
+                anchor: None,
+                range: abs(range, start),
+                message,
+            },
+            At::Anchor(a) => Step {
+                anchor: Some(a.clone()),
+                range: range.clone(),
+                message,
+            },
+        }
+    }
+}
+
+/// What concretising a flow reads: the facts of functions and globals, and the key material
+/// reaching the flow's own parameters.
+pub(crate) trait Facts {
+    fn function(&self, name: &str) -> Option<&FnFacts>;
+    fn global(&self, name: &str) -> Option<&[Conc]>;
+    /// What reaches the parameters of `flow`.
+    fn param_in(&self, flow: &FnFlow) -> Option<&[Vec<Conc>]>;
+    /// A stored conc, placed for `at`.
+    fn place(&self, c: &Conc, at: At) -> Conc;
+}
+
+impl Facts for Dataflow {
+    fn function(&self, name: &str) -> Option<&FnFacts> {
+        Dataflow::function(self, name)
+    }
+    fn global(&self, name: &str) -> Option<&[Conc]> {
+        Dataflow::global(self, name).map(|v| &v[..])
+    }
+    fn param_in(&self, flow: &FnFlow) -> Option<&[Vec<Conc>]> {
+        Dataflow::function(self, &flow.name).map(|f| &f.param_in[..])
+    }
+    fn place(&self, c: &Conc, at: At) -> Conc {
+        match at {
+            At::Abs(_) => self.absolute(c),
+            At::Anchor(_) => c.clone(),
+        }
     }
 }
 
@@ -440,7 +592,7 @@ pub const MAX_CONC: usize = 4;
 pub const MAX_PATH: usize = 12;
 
 fn push_conc(set: &mut Vec<Conc>, c: Conc) -> bool {
-    if set.len() >= MAX_CONC || set.iter().any(|x| x.key() == c.key()) {
+    if set.len() >= MAX_CONC || set.iter().any(|x| x.same_source(&c)) {
         return false;
     }
     set.push(c);
@@ -451,115 +603,188 @@ fn abs(r: &Range<usize>, start: usize) -> Range<usize> {
     r.start + start..r.end + start
 }
 
-impl Dataflow {
-    /// The concrete key material of `label` in function `flow` (whose item starts at `start`).
-    pub fn concretize(&self, flow: &FnFlow, start: usize, taint: &Taint) -> Vec<Conc> {
-        let mut out = Vec::new();
-        for l in &taint.0 {
-            for c in self.conc_label(flow, start, *l, 0) {
-                push_conc(&mut out, c);
+/// The concrete key material of `taint` in function `flow`, placed at `at`.
+pub(crate) fn concretize<F: Facts + ?Sized>(
+    facts: &F,
+    flow: &FnFlow,
+    at: At,
+    taint: &Taint,
+) -> Vec<Conc> {
+    let mut out = Vec::new();
+    for l in &taint.0 {
+        for c in conc_label(facts, flow, at, *l, 0) {
+            push_conc(&mut out, c);
+        }
+    }
+    out
+}
+
+fn conc_label<F: Facts + ?Sized>(
+    facts: &F,
+    flow: &FnFlow,
+    at: At,
+    l: Label,
+    depth: usize,
+) -> Vec<Conc> {
+    if depth > 8 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    match l.base {
+        Base::Source(i) => {
+            if let Some(s) = flow.sources.get(i as usize) {
+                if let Some(kind) = s.kind.apply(l.mode) {
+                    out.push(Conc {
+                        kind,
+                        class: s.class.clone(),
+                        path: vec![at.step(&s.range, s.message.clone())],
+                    });
+                }
             }
         }
-        out
-    }
-
-    fn conc_label(&self, flow: &FnFlow, start: usize, l: Label, depth: usize) -> Vec<Conc> {
-        if depth > 8 {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        match l.base {
-            Base::Source(i) => {
-                if let Some(s) = flow.sources.get(i as usize) {
-                    if let Some(kind) = s.kind.apply(l.mode) {
+        Base::Param(i) => {
+            if let Some(ins) = facts.param_in(flow).and_then(|p| p.get(i as usize)) {
+                for c in ins {
+                    if let Some(kind) = c.kind.apply(l.mode) {
                         out.push(Conc {
                             kind,
-                            class: s.class.clone(),
-                            path: vec![Step {
-                                range: abs(&s.range, start),
-                                message: s.message.clone(),
-                            }],
+                            ..facts.place(c, at)
                         });
                     }
                 }
             }
-            Base::Param(i) => {
-                if let Some(f) = self.function(&flow.name) {
-                    if let Some(ins) = f.param_in.get(i as usize) {
-                        for c in ins {
-                            if let Some(kind) = c.kind.apply(l.mode) {
-                                out.push(Conc { kind, ..c.clone() });
-                            }
-                        }
+        }
+        Base::Global(i) => {
+            if let Some(cs) = flow.globals.get(i as usize).and_then(|g| facts.global(g)) {
+                for c in cs {
+                    if let Some(kind) = c.kind.apply(l.mode) {
+                        out.push(Conc {
+                            kind,
+                            ..facts.place(c, at)
+                        });
                     }
                 }
             }
-            Base::Global(i) => {
-                if let Some(cs) = flow.globals.get(i as usize).and_then(|g| self.global(g)) {
-                    for c in cs {
+        }
+        Base::Call(k) => {
+            let Some(call) = flow.calls.get(k as usize) else {
+                return out;
+            };
+            let Some(callee) = facts.function(&call.callee) else {
+                return out;
+            };
+            for sym in &callee.ret {
+                match sym {
+                    RetSym::Conc(c) => {
                         if let Some(kind) = c.kind.apply(l.mode) {
-                            out.push(Conc { kind, ..c.clone() });
+                            let mut c = Conc {
+                                kind,
+                                ..facts.place(c, at)
+                            };
+                            c.path.push(
+                                at.step(&call.range, format!("returned by `{}` here", call.callee)),
+                            );
+                            out.push(c);
                         }
                     }
-                }
-            }
-            Base::Call(k) => {
-                let Some(call) = flow.calls.get(k as usize) else {
-                    return out;
-                };
-                let Some(callee) = self.function(&call.callee) else {
-                    return out;
-                };
-                for sym in &callee.ret {
-                    match sym {
-                        RetSym::Conc(c) => {
-                            if let Some(kind) = c.kind.apply(l.mode) {
-                                let mut c = Conc { kind, ..c.clone() };
-                                c.path.push(Step {
-                                    range: abs(&call.range, start),
-                                    message: format!("returned by `{}` here", call.callee),
-                                });
-                                out.push(c);
-                            }
-                        }
-                        RetSym::Param(j, m) => {
-                            if let Some(arg) = arg_for(call, &callee.params, *j) {
-                                for al in &arg.0 {
-                                    let mode = Mode::compose(l.mode, Mode::compose(*m, al.mode));
-                                    out.extend(self.conc_label(
-                                        flow,
-                                        start,
-                                        Label {
-                                            base: al.base,
-                                            mode,
-                                        },
-                                        depth + 1,
-                                    ));
-                                }
+                    RetSym::Param(j, m) => {
+                        if let Some(arg) = arg_for(call, &callee.params, *j) {
+                            for al in &arg.0 {
+                                let mode = Mode::compose(l.mode, Mode::compose(*m, al.mode));
+                                out.extend(conc_label(
+                                    facts,
+                                    flow,
+                                    at,
+                                    Label {
+                                        base: al.base,
+                                        mode,
+                                    },
+                                    depth + 1,
+                                ));
                             }
                         }
                     }
                 }
             }
         }
-        out
     }
+    out
+}
 
-    /// The sink bits a label reaches through the parameters it is passed to (for KL206).
-    pub fn call_sinks(&self, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
-        let Some(callee) = self.function(&call.callee) else {
-            return 0;
-        };
-        let mut bits = 0;
-        for (j, p) in callee.params.iter().enumerate() {
-            let _ = p;
-            if let Some(arg) = arg_for(call, &callee.params, j as u16) {
-                if label_matches(arg) {
-                    bits |= callee.param_sinks.get(j).copied().unwrap_or(0);
+/// The symbolic return values of label `l` of `flow` (stored facts: anchored at `at`).
+fn ret_syms<F: Facts + ?Sized>(
+    facts: &F,
+    flow: &FnFlow,
+    at: At,
+    l: Label,
+    depth: usize,
+    out: &mut Vec<RetSym>,
+) {
+    if depth > 8 || out.len() >= MAX_CONC * 2 {
+        return;
+    }
+    // One entry per parameter projection and per source (the first path found).
+    let push = |out: &mut Vec<RetSym>, s: RetSym| {
+        let dup = out.iter().any(|o| match (o, &s) {
+            (RetSym::Conc(a), RetSym::Conc(b)) => a.same_source(b),
+            (a, b) => a == b,
+        });
+        if !dup {
+            out.push(s);
+        }
+    };
+    match l.base {
+        Base::Param(i) => push(out, RetSym::Param(i, l.mode)),
+        Base::Source(_) | Base::Global(_) => {
+            for c in conc_label(facts, flow, at, l, depth) {
+                push(out, RetSym::Conc(c));
+            }
+        }
+        Base::Call(k) => {
+            let Some(call) = flow.calls.get(k as usize) else {
+                return;
+            };
+            let Some(callee) = facts.function(&call.callee) else {
+                return;
+            };
+            for sym in &callee.ret {
+                match sym {
+                    RetSym::Conc(c) => {
+                        if let Some(kind) = c.kind.apply(l.mode) {
+                            let mut c = Conc {
+                                kind,
+                                ..facts.place(c, at)
+                            };
+                            if c.path.len() < MAX_PATH {
+                                c.path.push(at.step(
+                                    &call.range,
+                                    format!("returned by `{}` here", call.callee),
+                                ));
+                            }
+                            push(out, RetSym::Conc(c));
+                        }
+                    }
+                    RetSym::Param(j, m) => {
+                        if let Some(arg) = arg_for(call, &callee.params, *j) {
+                            for al in &arg.0 {
+                                let mode = Mode::compose(l.mode, Mode::compose(*m, al.mode));
+                                ret_syms(
+                                    facts,
+                                    flow,
+                                    at,
+                                    Label {
+                                        base: al.base,
+                                        mode,
+                                    },
+                                    depth + 1,
+                                    out,
+                                );
+                            }
+                        }
+                    }
                 }
             }
         }
-        bits
     }
 }
 
@@ -574,297 +799,11 @@ pub fn arg_for<'c>(call: &'c CallFact, params: &[String], j: u16) -> Option<&'c 
     call.args.get(pos)
 }
 
-/// A FIFO of function indices, each queued at most once at a time.
-struct Worklist {
-    queue: std::collections::VecDeque<usize>,
-    queued: Vec<bool>,
-}
-
-impl Worklist {
-    fn full(n: usize) -> Self {
-        Worklist {
-            queue: (0..n).collect(),
-            queued: vec![true; n],
-        }
-    }
-    fn push(&mut self, i: usize) {
-        if !self.queued[i] {
-            self.queued[i] = true;
-            self.queue.push_back(i);
-        }
-    }
-    fn pop(&mut self) -> Option<usize> {
-        let i = self.queue.pop_front()?;
-        self.queued[i] = false;
-        Some(i)
-    }
-}
-
-/// Resolves the module's flows (each with the start of its item) into [`Dataflow`].
+/// Resolves the module's flows (each with the start of its item) from scratch.
 pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Dataflow {
-    let flows: Vec<(&FnFlow, usize)> = flows.into_iter().collect();
-    let mut df = Dataflow::default();
-    // Globals from module-level statements (sources only: a global of a global is not followed).
-    for (flow, start) in &flows {
-        if !flow.name.is_empty() {
-            continue;
-        }
-        for (name, taint) in &flow.defines {
-            let concs = df.concretize(flow, *start, taint);
-            if concs.is_empty() {
-                df.globals.remove(name);
-            } else {
-                df.globals.insert(name.clone(), concs);
-            }
-        }
-    }
-    for (flow, _) in &flows {
-        if flow.name.is_empty() {
-            continue;
-        }
-        df.functions.insert(
-            flow.name.clone(),
-            FnFacts {
-                params: flow.params.clone(),
-                param_in: vec![Vec::new(); flow.params.len()],
-                param_sinks: vec![0; flow.params.len()],
-                raises: flow.raises,
-                ..FnFacts::default()
-            },
-        );
-    }
-    let funcs: Vec<(&FnFlow, usize)> = flows
-        .iter()
-        .filter(|(f, _)| !f.name.is_empty())
-        .copied()
-        .collect();
-    // Who calls whom, for the worklists: a function is processed again only when a fact it reads
-    // (a callee's return or sinks, or its own incoming parameters) changed.
-    let index: FxHashMap<&str, usize> = funcs
-        .iter()
-        .enumerate()
-        .map(|(i, (f, _))| (f.name.as_str(), i))
-        .collect();
-    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); funcs.len()];
-    for (i, (f, _)) in funcs.iter().enumerate() {
-        for call in &f.calls {
-            if let Some(&j) = index.get(call.callee.as_str()) {
-                if !callers[j].contains(&i) {
-                    callers[j].push(i);
-                }
-            }
-        }
-    }
-    // Every set below only grows and is capped, so each worklist empties; the budget is a second
-    // guarantee of termination whatever the module looks like.
-    let budget = funcs.len() * 64 + 1024;
-
-    // 1. Return values (bottom-up).
-    let mut work = Worklist::full(funcs.len());
-    let mut spent = 0;
-    while let Some(i) = work.pop() {
-        spent += 1;
-        if spent > budget {
-            break;
-        }
-        let (flow, start) = funcs[i];
-        let mut ret: Vec<RetSym> = Vec::new();
-        for l in &flow.ret.0 {
-            df.ret_syms(flow, start, *l, 0, &mut ret);
-        }
-        let entry = df.functions.get_mut(&flow.name).expect("inserted above");
-        if entry.ret != ret {
-            entry.ret = ret;
-            for &c in &callers[i] {
-                work.push(c);
-            }
-        }
-    }
-
-    // 2. Parameter → sink (bottom-up) and scans.
-    let mut work = Worklist::full(funcs.len());
-    let mut spent = 0;
-    while let Some(i) = work.pop() {
-        spent += 1;
-        if spent > budget {
-            break;
-        }
-        let (flow, start) = funcs[i];
-        let mut bits = vec![0u8; flow.params.len()];
-        for sink in &flow.sinks {
-            for l in &sink.taint.0 {
-                if let Base::Param(p) = l.base {
-                    if let Some(b) = bits.get_mut(p as usize) {
-                        *b |= sink.kind.bit();
-                    }
-                }
-            }
-        }
-        for call in &flow.calls {
-            for (p, b) in bits.iter_mut().enumerate() {
-                *b |= df.call_sinks(call, |t| {
-                    t.0.iter().any(|l| l.base == Base::Param(p as u16))
-                });
-            }
-        }
-        let first = flow
-            .scans
-            .iter()
-            .find(|(_, key)| *key)
-            .or(flow.scans.first());
-        let mut scan = first.map(|(r, key)| {
-            vec![Step {
-                range: abs(r, start),
-                message: if *key {
-                    SCAN_FOR_KEY.into()
-                } else {
-                    "DynamoDB scan here".into()
-                },
-            }]
-        });
-        if scan.is_none() {
-            for call in &flow.calls {
-                if let Some(p) = df.functions.get(&call.callee).and_then(|f| f.scan.clone()) {
-                    let mut path = vec![Step {
-                        range: abs(&call.range, start),
-                        message: format!("calls `{}` here", call.callee),
-                    }];
-                    path.extend(p);
-                    if path.len() <= MAX_PATH {
-                        scan = Some(path);
-                        break;
-                    }
-                }
-            }
-        }
-        let entry = df.functions.get_mut(&flow.name).expect("inserted above");
-        let mut changed = false;
-        if entry.param_sinks != bits {
-            entry.param_sinks = bits;
-            changed = true;
-        }
-        if entry.scan.is_none() && scan.is_some() {
-            entry.scan = scan;
-            changed = true;
-        }
-        if changed {
-            for &c in &callers[i] {
-                work.push(c);
-            }
-        }
-    }
-
-    // 3. Key material reaching parameters (top-down), with paths.
-    let mut work = Worklist::full(funcs.len());
-    let mut spent = 0;
-    while let Some(i) = work.pop() {
-        spent += 1;
-        if spent > budget {
-            break;
-        }
-        let (flow, start) = funcs[i];
-        for call in &flow.calls {
-            let Some(callee) = df.functions.get(&call.callee) else {
-                continue;
-            };
-            let params = callee.params.clone();
-            let mut adds: Vec<(usize, Conc)> = Vec::new();
-            for j in 0..params.len() {
-                if let Some(arg) = arg_for(call, &params, j as u16) {
-                    for mut c in df.concretize(flow, start, arg) {
-                        if c.path.len() >= MAX_PATH {
-                            continue;
-                        }
-                        c.path.push(Step {
-                            range: abs(&call.range, start),
-                            message: format!("passed to `{}` here", call.callee),
-                        });
-                        adds.push((j, c));
-                    }
-                }
-            }
-            let entry = df.functions.get_mut(&call.callee).expect("looked up above");
-            let mut changed = false;
-            for (j, c) in adds {
-                if let Some(set) = entry.param_in.get_mut(j) {
-                    changed |= push_conc(set, c);
-                }
-            }
-            if changed {
-                if let Some(&j) = index.get(call.callee.as_str()) {
-                    work.push(j);
-                }
-            }
-        }
-    }
-    df
-}
-
-impl Dataflow {
-    fn ret_syms(&self, flow: &FnFlow, start: usize, l: Label, depth: usize, out: &mut Vec<RetSym>) {
-        if depth > 8 || out.len() >= MAX_CONC * 2 {
-            return;
-        }
-        // One entry per parameter projection and per source (the first path found).
-        let push = |out: &mut Vec<RetSym>, s: RetSym| {
-            let dup = out.iter().any(|o| match (o, &s) {
-                (RetSym::Conc(a), RetSym::Conc(b)) => a.key() == b.key(),
-                (a, b) => a == b,
-            });
-            if !dup {
-                out.push(s);
-            }
-        };
-        match l.base {
-            Base::Param(i) => push(out, RetSym::Param(i, l.mode)),
-            Base::Source(_) | Base::Global(_) => {
-                for c in self.conc_label(flow, start, l, depth) {
-                    push(out, RetSym::Conc(c));
-                }
-            }
-            Base::Call(k) => {
-                let Some(call) = flow.calls.get(k as usize) else {
-                    return;
-                };
-                let Some(callee) = self.functions.get(&call.callee) else {
-                    return;
-                };
-                for sym in callee.ret.clone() {
-                    match sym {
-                        RetSym::Conc(c) => {
-                            if let Some(kind) = c.kind.apply(l.mode) {
-                                let mut c = Conc { kind, ..c };
-                                if c.path.len() < MAX_PATH {
-                                    c.path.push(Step {
-                                        range: abs(&call.range, start),
-                                        message: format!("returned by `{}` here", call.callee),
-                                    });
-                                }
-                                push(out, RetSym::Conc(c));
-                            }
-                        }
-                        RetSym::Param(j, m) => {
-                            if let Some(arg) = arg_for(call, &callee.params, j) {
-                                for al in &arg.0 {
-                                    let mode = Mode::compose(l.mode, Mode::compose(m, al.mode));
-                                    self.ret_syms(
-                                        flow,
-                                        start,
-                                        Label {
-                                            base: al.base,
-                                            mode,
-                                        },
-                                        depth + 1,
-                                        out,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let mut r = Resolver::default();
+    r.update(flows.into_iter().map(|(f, s)| (f, s, fx_hash(f))));
+    r.dataflow().as_ref().clone()
 }
 
 /// The flows of one item: its function (or method), or the module-level statement itself.

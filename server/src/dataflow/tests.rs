@@ -210,3 +210,244 @@ def route(x_api_key: str = Header(min_length=32)):
         ]
     );
 }
+
+/// A repository reached through a yielding dependency in `Annotated[...]`, its table a handle set
+/// in `__init__` under a name that says nothing of DynamoDB.
+const REPOSITORY: &str = r#"import logging
+from typing import Annotated, Optional
+
+import boto3
+from fastapi import Depends, FastAPI, Header
+
+app = FastAPI()
+dynamodb = boto3.resource("dynamodb")
+
+
+class Repo:
+    def __init__(self):
+        self._records = dynamodb.Table("records")
+
+    def everything(self):
+        return self._records.scan()["Items"]
+
+    def save(self, owner, secret):
+        self.note(secret)
+
+    def note(self, what):
+        logging.info("saved %s", what)
+
+
+def get_repo():
+    repo = Repo()
+    yield repo
+
+
+@app.post("/keys")
+def create(
+    x_api_key: Annotated[str, Header(min_length=32)],
+    repo: Annotated[Repo, Depends(get_repo)],
+):
+    repo.save("me", x_api_key)
+
+
+@app.get("/keys")
+def list_keys(repo: Repo = Depends(get_repo)):
+    return {"n": len(repo.everything())}
+"#;
+
+#[test]
+fn yielding_factory_gives_its_class() {
+    let (_, analysis) = analyze_text(REPOSITORY, &Options::default());
+    assert_eq!(
+        analysis.model.function_returns.get("get_repo"),
+        Some(&vec!["Repo".to_string()])
+    );
+    let repo = analysis
+        .model
+        .classes
+        .iter()
+        .find(|c| c.name == "Repo")
+        .unwrap();
+    assert_eq!(
+        repo.self_handles,
+        vec![(
+            "_records".to_string(),
+            vec!["dynamodb".to_string(), "Table".to_string()]
+        )]
+    );
+}
+
+#[test]
+fn dependency_receiver_is_followed_into_its_methods() {
+    let (_, analysis) = analyze_text(REPOSITORY, &Options::default());
+    let mut codes: Vec<&str> = analysis.findings.iter().map(|f| f.rule.code).collect();
+    codes.sort();
+    assert_eq!(codes, vec!["KL202", "KL304"]);
+    // The log call is reported inside the method, the path leading back to the header.
+    let logged = analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KL202")
+        .unwrap();
+    assert_eq!(slice(REPOSITORY, &logged.range), "what");
+    let related: Vec<(String, String)> = logged
+        .related
+        .iter()
+        .map(|r| (slice(REPOSITORY, &r.range), r.message.clone()))
+        .collect();
+    assert_eq!(
+        related,
+        vec![
+            (
+                "x_api_key".to_string(),
+                "API key enters here (header `x-api-key`)".to_string()
+            ),
+            (
+                "repo.save(\"me\", x_api_key)".to_string(),
+                "passed to `Repo.save` here".to_string()
+            ),
+            (
+                "self.note(secret)".to_string(),
+                "passed to `Repo.note` here".to_string()
+            ),
+        ]
+    );
+    // The scan behind the method, reported at the route's call.
+    let scan = analysis
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "KL304")
+        .unwrap();
+    assert_eq!(slice(REPOSITORY, &scan.range), "repo.everything()");
+}
+
+#[test]
+fn receiver_shapes_resolve_to_the_class() {
+    // The module without its routes, then one route per shape, each reaching `Repo.save`.
+    let base = &REPOSITORY[..REPOSITORY.find("@app.post").unwrap()];
+    for (params, body) in [
+        (
+            "repo: Repo = Depends(get_repo)",
+            "repo.save('me', x_api_key)",
+        ),
+        ("repo: Repo = Depends(Repo)", "repo.save('me', x_api_key)"),
+        ("repo: Repo = Depends()", "repo.save('me', x_api_key)"),
+        (
+            "repo: Optional[Repo] = Depends(make)",
+            "repo.save('me', x_api_key)",
+        ),
+        ("repo: Repo", "repo.save('me', x_api_key)"),
+        ("", "repo = get_repo()\n    repo.save('me', x_api_key)"),
+        ("", "repo = make()\n    repo.save('me', x_api_key)"),
+        ("", "repo = Repo()\n    repo.save('me', x_api_key)"),
+        ("", "shared.save('me', x_api_key)"),
+    ] {
+        let sep = if params.is_empty() { "" } else { ", " };
+        let text = format!(
+            "{base}def make():\n    return get_repo()\n\n\nshared = make()\n\n\n@app.post(\"/k\")\ndef route(x_api_key: Annotated[str, Header(min_length=32)]{sep}{params}):\n    {body}\n"
+        );
+        let (_, analysis) = analyze_text(&text, &Options::default());
+        let logged: Vec<Vec<&str>> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == "KL202")
+            .map(|f| f.related.iter().map(|r| r.message.as_str()).collect())
+            .collect();
+        assert_eq!(
+            logged,
+            vec![vec![
+                "API key enters here (header `x-api-key`)",
+                "passed to `Repo.save` here",
+                "passed to `Repo.note` here"
+            ]],
+            "{params} / {body}"
+        );
+    }
+}
+
+#[test]
+fn editing_init_updates_every_method_like_a_fresh_analysis() {
+    let options = Options::default();
+    let mut analyzer = Analyzer::new();
+    let doc = Document::new(REPOSITORY, 0);
+    let first = analyzer.analyze(doc.view(), doc.source(), &options);
+    assert!(first.findings.iter().any(|f| f.rule.code == "KL304"));
+    // `_records` no longer a table: the scan behind `everything` is gone.
+    let edited = REPOSITORY.replace("dynamodb.Table(\"records\")", "list()");
+    let doc = Document::new(&edited, 1);
+    let second = analyzer.analyze(doc.view(), doc.source(), &options);
+    let (_, fresh) = analyze_text(&edited, &options);
+    let key = |fs: &[crate::finding::Finding]| -> Vec<(&'static str, std::ops::Range<usize>)> {
+        fs.iter().map(|f| (f.rule.code, f.range.clone())).collect()
+    };
+    assert_eq!(key(&second.findings), key(&fresh.findings));
+    assert!(second.findings.iter().all(|f| f.rule.code != "KL304"));
+}
+
+#[test]
+fn attribute_instances_and_session_handles_are_known_in_methods() {
+    let text = r#"import aioboto3
+from fastapi import Depends, FastAPI, Header
+
+app = FastAPI()
+
+
+class Vault:
+    def __init__(self):
+        self._session = aioboto3.Session()
+
+    async def keep(self, value):
+        async with self._session.resource("dynamodb") as res:
+            box = await res.Table("vault")
+            await box.put_item(Item={"v": value})
+
+    async def everything(self):
+        async with self._session.resource("dynamodb") as res:
+            box = await res.Table("vault")
+            return (await box.scan())["Items"]
+
+
+class Service:
+    def __init__(self):
+        self.vault = Vault()
+
+    async def register(self, value):
+        await self.vault.keep(value)
+
+    async def count(self):
+        return len(await self.vault.everything())
+
+
+@app.post("/register")
+async def register(x_api_key: str = Header(min_length=32), svc: Service = Depends()):
+    await svc.register(x_api_key)
+
+
+@app.get("/count")
+async def count(svc: Service = Depends()):
+    return {"n": await svc.count()}
+"#;
+    let (_, analysis) = analyze_text(text, &Options::default());
+    // The scan on a table of the session set in `__init__`, two methods away.
+    let scans: Vec<&str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL304")
+        .map(|f| &text[f.range.clone()])
+        .collect();
+    assert_eq!(scans, vec!["svc.count()"]);
+    let stored: Vec<Vec<&str>> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL201")
+        .map(|f| f.related.iter().map(|r| r.message.as_str()).collect())
+        .collect();
+    assert_eq!(
+        stored,
+        vec![vec![
+            "API key enters here (header `x-api-key`)",
+            "passed to `Service.register` here",
+            "passed to `Vault.keep` here"
+        ]]
+    );
+}

@@ -43,9 +43,9 @@
 //! Module-level facts stay exact: a reused result read the same bindings and the same rest of the
 //! model as a run now would (`tests.rs` compares with from-scratch analyses keystroke by keystroke).
 //!
-//! The module-wide data-flow resolution runs again only when a local summary changed, or when an
-//! item with summaries moved, and the last result holds byte ranges (paths, scans); without them,
-//! it cannot depend on ranges or item starts.
+//! The module-wide data-flow resolution is kept between runs ([`dataflow::Resolver`]): it
+//! recomputes only what depends on the local summaries that changed, and its facts hold no
+//! absolute offset (an item moving changes none of them).
 
 pub mod fixes;
 pub mod pipeline;
@@ -146,24 +146,8 @@ struct CachedItem {
     too_deep: bool,
 }
 
-/// Base fingerprint, bindings read, the summaries, and their hashes (with and without ranges).
-type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, (u64, u64));
-
-/// The last module-wide data-flow resolution, with what it was computed from.
-struct LastDataflow {
-    /// Hash of the flows resolved (in order).
-    content_sig: u64,
-    /// The same without their byte ranges ([`dataflow::FnFlow::hash_without_ranges`]).
-    shape_sig: u64,
-    /// Hash of the starts of their items.
-    start_sig: u64,
-    /// The result holds byte ranges (paths, scans), so it depends on the starts.
-    has_ranges: bool,
-    /// [`dataflow::cross::FlowResolver::signature`] it was resolved under (0 without one).
-    resolver_sig: u64,
-    hash: u64,
-    dataflow: Arc<dataflow::Dataflow>,
-}
+/// Base fingerprint, bindings read, the summaries, and their hash.
+type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, u64);
 
 /// What of the module model a cached result read: bindings and resolved data-flow facts, by name,
 /// each with a hash of what it was then.
@@ -258,7 +242,8 @@ pub struct Analyzer {
     /// few of them in and out of hundreds.
     entries: Vec<(Key, Box<CachedItem>)>,
     options_hash: u64,
-    dataflow: Option<LastDataflow>,
+    /// The module-wide data-flow resolution, updated incrementally.
+    resolver: dataflow::Resolver,
     /// The text of the last run (a rope clone shares its chunks).
     text: Option<ropey::Rope>,
     layout: Option<LastLayout>,
@@ -268,8 +253,11 @@ pub struct Analyzer {
     /// The rules this analyzer runs; `None`: [`rules::all`].
     rules: Option<&'static [&'static dyn Rule]>,
     /// Resolves the data flow with the rest of the project (`crate::project`); `None`: this
-    /// module alone.
-    resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>,
+    /// module alone (by `resolver`).
+    project: Option<Arc<dyn dataflow::cross::FlowResolver>>,
+    /// The last view the project resolver gave, with a hash of what it was computed from (the
+    /// flows, their starts and [`dataflow::cross::FlowResolver::signature`]).
+    project_last: Option<(u64, Arc<dataflow::Dataflow>)>,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -296,13 +284,13 @@ impl Analyzer {
 
     /// Resolves the data flow of this document with the rest of the project from now on.
     pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
-        self.resolver = resolver;
-        self.dataflow = None;
+        self.project = resolver;
+        self.project_last = None;
     }
 
     /// Whether a resolver is set ([`Analyzer::set_resolver`]).
     pub fn has_resolver(&self) -> bool {
-        self.resolver.is_some()
+        self.project.is_some()
     }
 
     /// The local data-flow summaries of the last run, each with the start of its item (what a
@@ -327,7 +315,13 @@ impl Analyzer {
         self.entries.clear();
         self.text = None;
         self.layout = None;
-        self.dataflow = None;
+        self.resolver = dataflow::Resolver::default();
+        self.project_last = None;
+    }
+
+    /// What the last data-flow resolution did (for tests and measurements).
+    pub fn resolve_stats(&self) -> dataflow::ResolveStats {
+        self.resolver.stats()
     }
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
@@ -526,7 +520,7 @@ impl Analyzer {
                 if cached.flows.is_none() {
                     let ((), none) = record_binding_reads(|| ());
                     let deps = Deps::new(none, &model, bindings_fingerprint);
-                    cached.flows = Some((base_fingerprint, deps, Vec::new(), (0, 0)));
+                    cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
                 }
                 continue;
             }
@@ -545,70 +539,59 @@ impl Analyzer {
                 let (flows, reads) =
                     record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
                 let deps = Deps::new(reads, &model, bindings_fingerprint);
-                let (mut h, mut shape) = (FxHasher::default(), FxHasher::default());
+                let mut h = FxHasher::default();
                 flows.hash(&mut h);
-                for f in &flows {
-                    f.hash_without_ranges(&mut shape);
-                }
-                let sigs = (h.finish(), shape.finish());
-                cached.flows = Some((base_fingerprint, deps, flows, sigs));
+                cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
             }
         }
-        // The resolution reads the flows and the item starts only: when no flow changed, and
-        // either no start moved or the last result holds no byte range (no path, no scan: then it
-        // cannot depend on where the items start), it is the last result.
-        // Likewise, flows that differ only in their (relative) ranges resolve alike then.
-        let mut sigs = [
-            FxHasher::default(),
-            FxHasher::default(),
-            FxHasher::default(),
-        ];
-        for (_, c) in &entries {
-            if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
-                flows.3 .0.hash(&mut sigs[0]);
-                flows.3 .1.hash(&mut sigs[1]);
-                c.start.hash(&mut sigs[2]);
-            }
-        }
-        let [content_sig, shape_sig, start_sig] = sigs.map(|h| h.finish());
-        let resolver_sig = self.resolver.as_ref().map_or(0, |r| r.signature());
-        let reuse = self.dataflow.as_ref().is_some_and(|last| {
-            ((last.content_sig == content_sig && last.start_sig == start_sig)
-                || (last.shape_sig == shape_sig && !last.has_ranges))
-                && last.resolver_sig == resolver_sig
-        });
-        if !reuse {
-            let flows = entries.iter().flat_map(|(_, c)| {
-                let start = c.start;
-                c.flows
-                    .iter()
-                    .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-            });
-            let df = match &self.resolver {
-                Some(r) => r.resolve(&flows.collect::<Vec<_>>()),
-                None => dataflow::resolve(flows),
-            };
+        // With a project resolver, the module's flows are resolved with the rest of the project
+        // (the project model's view; again only when a flow, a start or the rest of the project
+        // changed); alone, by the incremental resolver.
+        if let Some(r) = &self.project {
             let mut h = FxHasher::default();
-            df.hash(&mut h);
-            self.dataflow = Some(LastDataflow {
-                content_sig,
-                shape_sig,
-                start_sig,
-                has_ranges: df.has_ranges(),
-                resolver_sig,
-                hash: h.finish(),
-                dataflow: Arc::new(df),
-            });
+            for (_, c) in &entries {
+                if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
+                    flows.3.hash(&mut h);
+                    c.start.hash(&mut h);
+                }
+            }
+            r.signature().hash(&mut h);
+            let sig = h.finish();
+            if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
+                let flows: Vec<(&dataflow::FnFlow, usize)> = entries
+                    .iter()
+                    .flat_map(|(_, c)| {
+                        let start = c.start;
+                        c.flows
+                            .iter()
+                            .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
+                    })
+                    .collect();
+                self.project_last = Some((sig, Arc::new(r.resolve(&flows))));
+            }
+            model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+        } else {
+        // The resolution reads the flows (and the item starts, to place the paths it holds):
+        // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
+        self.resolver.update(entries.iter().flat_map(|(_, c)| {
+            let start = c.start;
+            c.flows.iter().flat_map(move |(_, _, flows, hash)| {
+                flows
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
+            })
+        }));
+        model.dataflow = self.resolver.dataflow().clone();
         }
-        let last = self.dataflow.as_ref().expect("set above");
-        model.dataflow = last.dataflow.clone();
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
-        // (its hash computed once per result). When it differs, the facts each item read are
-        // compared name by name.
+        // (the facts, and the starts of the items their paths pass through). When it differs,
+        // the facts each item read are compared name by name.
         let reads_fingerprint = {
             let mut h = FxHasher::default();
             bindings_fingerprint.hash(&mut h);
-            last.hash.hash(&mut h);
+            model.dataflow.facts_hash().hash(&mut h);
+            model.dataflow.starts_hash().hash(&mut h);
             h.finish()
         };
 

@@ -38,6 +38,11 @@ fn check(doc: &Document, analyzer: &mut Analyzer, what: &str) {
         scratch = Analyzer::new().analyze(doc.view(), doc.source(), &options);
     }
     assert_eq!(
+        compact(&incremental.findings),
+        compact(&scratch.findings),
+        "incremental and from-scratch findings differ ({what})"
+    );
+    assert_eq!(
         incremental.findings, scratch.findings,
         "incremental and from-scratch findings differ ({what})"
     );
@@ -47,6 +52,21 @@ fn check(doc: &Document, analyzer: &mut Analyzer, what: &str) {
         format!("{:?}", scratch.model.layout),
         "incremental and from-scratch import layouts differ ({what})"
     );
+}
+
+/// Findings in short: rule, range, message, related places (for readable failures).
+fn compact(findings: &[crate::finding::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            let related: Vec<String> = f
+                .related
+                .iter()
+                .map(|r| format!("{:?} {}", r.range, r.message))
+                .collect();
+            format!("{} {:?} {} {related:?}", f.rule.code, f.range, f.message)
+        })
+        .collect()
 }
 
 /// Types `line` as a new line at `at` one character at a time, then deletes it again (one
@@ -407,4 +427,208 @@ fn an_item_whose_text_parses_anew_is_checked_again() {
         PositionEncoding::Utf16,
     );
     check(&doc, &mut analyzer, "after Backspace");
+}
+
+/// A FastAPI + DynamoDB module of `n` handlers, the shape of `scripts/gen-fastapi-module`: each
+/// takes a `Header` key, checks it with `hmac.compare_digest`, calls a hashing helper and an
+/// audit helper.
+pub(crate) fn fastapi_module(n: usize) -> String {
+    let mut out = String::from(
+        r#"import hashlib
+import hmac
+import logging
+import os
+
+import boto3
+from fastapi import FastAPI, Header, HTTPException
+
+logger = logging.getLogger(__name__)
+app = FastAPI()
+table = boto3.resource("dynamodb").Table(os.environ.get("TABLE", "items"))
+audit_table = boto3.resource("dynamodb").Table("audit")
+EXPECTED_KEY_HASH = os.environ.get("EXPECTED_KEY_HASH", "")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def audit(event: str, key_hash: str) -> None:
+    logger.info("audit %s by %s", event, key_hash)
+    audit_table.put_item(Item={"event": event, "by": key_hash})
+"#,
+    );
+    for i in 0..n {
+        out.push_str(&format!(
+            r#"
+
+@app.get("/items/{{item_id}}/v{i}")
+def get_item_{i}(item_id: str, x_api_key: str = Header(...)):
+    key_hash = hash_key(x_api_key)
+    if not hmac.compare_digest(key_hash, EXPECTED_KEY_HASH):
+        raise HTTPException(status_code=401, detail="invalid API key")
+    audit("get_item_{i}", key_hash)
+    response = table.get_item(Key={{"id": item_id, "kind": "v{i}"}})
+    item = response.get("Item")
+    if item is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return {{"id": item_id, "name": item.get("name", "")}}
+"#
+        ));
+    }
+    out
+}
+
+/// Replaces the first `old` of the document's text with `new` (one notification), and analyses.
+fn replace(doc: &mut Document, analyzer: &mut Analyzer, old: &str, new: &str) -> super::Analysis {
+    let text = doc.text();
+    let at = text.find(old).expect("the text to replace");
+    let pos = |byte: usize| {
+        let line = text[..byte].matches('\n').count() as u32;
+        let col = (byte - text[..byte].rfind('\n').map_or(0, |i| i + 1)) as u32;
+        Pos::new(line, col)
+    };
+    let change = ContentChange {
+        range: Some((pos(at), pos(at + old.len()))),
+        text: new.to_string(),
+    };
+    let version = doc.version + 1;
+    doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+    let analysis = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let (_, fresh) = analyze_text(&doc.text(), &Options::default());
+    assert_eq!(
+        compact(&analysis.findings),
+        compact(&fresh.findings),
+        "incremental and fresh differ"
+    );
+    assert_eq!(
+        analysis.findings, fresh.findings,
+        "incremental and fresh differ"
+    );
+    analysis
+}
+
+/// An edit inside one handler resolves that handler's flow again and merges what reaches the
+/// parameters of its two helpers; no other function is resolved again, and only its item is
+/// checked again.
+#[test]
+fn an_edit_inside_one_handler_resolves_that_handler_only() {
+    let text = fastapi_module(12);
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let first = analyzer.resolve_stats();
+    assert!(first.full);
+    assert_eq!(first.resolved, 14, "{first:?}");
+    // A statement at the top of a handler's body moves everything after it in that handler.
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "    key_hash = hash_key(x_api_key)\n    if not hmac.compare_digest(key_hash, EXPECTED_KEY_HASH):\n        raise HTTPException(status_code=401, detail=\"invalid API key\")\n    audit(\"get_item_6\"",
+        "    n = 1\n    key_hash = hash_key(x_api_key)\n    if not hmac.compare_digest(key_hash, EXPECTED_KEY_HASH):\n        raise HTTPException(status_code=401, detail=\"invalid API key\")\n    audit(\"get_item_6\"",
+    );
+    let stats = analyzer.resolve_stats();
+    assert!(!stats.full);
+    assert_eq!(stats.changed, 1, "{stats:?}");
+    assert_eq!(stats.resolved, 1, "{stats:?}");
+    assert_eq!(stats.merged, 1, "{stats:?}");
+    assert_eq!(analysis.items_checked, 1);
+    // Every later item moved: still nothing to resolve for them.
+    let analysis = replace(&mut doc, &mut analyzer, "    n = 1\n", "");
+    let stats = analyzer.resolve_stats();
+    assert_eq!((stats.changed, stats.resolved), (1, 1), "{stats:?}");
+    assert_eq!(analysis.items_checked, 1);
+    // A literal that no flow holds: no resolution at all.
+    replace(&mut doc, &mut analyzer, "\"not found\")\n    return {\"id\": item_id, \"name\": item.get(\"name\", \"\")}\n\n\n@app.get(\"/items/{item_id}/v8\")", "\"not there\")\n    return {\"id\": item_id, \"name\": item.get(\"name\", \"\")}\n\n\n@app.get(\"/items/{item_id}/v8\")");
+    let stats = analyzer.resolve_stats();
+    assert_eq!(
+        (stats.changed, stats.resolved, stats.merged),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+}
+
+/// A helper that starts returning the key it hashed (or logging it): the change reaches the
+/// findings of its callers, and of no other function.
+#[test]
+fn a_helpers_change_reaches_its_callers_findings() {
+    let text = fastapi_module(6).replace(
+        "    return {\"id\": item_id, \"name\": item.get(\"name\", \"\")}",
+        "    logger.info(\"served %s\", key_hash)\n    return {\"id\": item_id, \"name\": item.get(\"name\", \"\")}",
+    );
+    let text =
+        format!("{text}\n\n@app.get(\"/health\")\ndef health():\n    return {{\"ok\": True}}\n");
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    let analysis = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let logged = |a: &super::Analysis| a.findings.iter().filter(|f| f.rule.code == "KL202").count();
+    assert_eq!(logged(&analysis), 0, "{:?}", analysis.findings);
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "    return hashlib.sha256(key.encode()).hexdigest()",
+        "    return key",
+    );
+    // Each handler logs what the helper returns: the key now, with its path; so does `audit`.
+    assert_eq!(logged(&analysis), 7, "{:?}", analysis.findings);
+    let stats = analyzer.resolve_stats();
+    // The helper, its six callers (their returns and contributions read its return), and
+    // `audit` (the key reaches its parameter now); not `health`.
+    assert_eq!((stats.changed, stats.resolved), (1, 8), "{stats:?}");
+    // And back.
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "    return key\n",
+        "    return hashlib.sha256(key.encode()).hexdigest()\n",
+    );
+    assert_eq!(logged(&analysis), 0);
+    // The audit helper logs its parameter: the key reaches it through every handler.
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "    logger.info(\"audit %s by %s\", event, key_hash)",
+        "    logger.info(\"audit %s by %s\", event, key_hash)\n    logger.info(\"raw %s\", event)",
+    );
+    assert_eq!(logged(&analysis), 0);
+}
+
+/// Typing in a handler, in a helper and at module level of a FastAPI module: the findings are
+/// those of a from-scratch analysis after every keystroke.
+#[test]
+fn typing_in_a_fastapi_module_matches_scratch_analysis() {
+    let text = fastapi_module(5);
+    let line_of = |needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() as u32;
+    let handler = line_of("    response = table.get_item(Key={\"id\": item_id, \"kind\": \"v2\"})");
+    type_and_erase(
+        &text,
+        handler,
+        "    logger.info(\"checking key %s\", x_api_key)",
+        false,
+        "handler",
+    );
+    let helper = line_of("    return hashlib.sha256(");
+    type_and_erase(
+        &text,
+        helper,
+        "    return key",
+        true,
+        "helper returns the key",
+    );
+    let audit = line_of("    audit_table.put_item(");
+    type_and_erase(
+        &text,
+        audit,
+        "    logger.info(\"key %s\", key_hash)",
+        false,
+        "audit logs",
+    );
+    let first = line_of("@app.get(\"/items/{item_id}/v0\")");
+    type_and_erase(
+        &text,
+        first,
+        "def hash_key(k): return k",
+        false,
+        "a second hash_key",
+    );
 }

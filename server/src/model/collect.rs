@@ -171,7 +171,7 @@ fn collect_statement<'t>(
                     if let Some(callee) = returned_callee(item, def, src) {
                         facts.returns.push((name.clone(), callee));
                     }
-                    facts.self_assigned = self_assigned(item, def, src);
+                    (facts.self_assigned, facts.self_handles) = self_assigned(item, def, src);
                     // Handlers registered inside an app factory (`def create_app(): …
                     // app.register_error_handler(500, on_error)`).
                     if let Some(body) = def.field("body") {
@@ -269,23 +269,27 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
 }
 
 /// The attributes a method assigns on its instance (`self.api_token = …`, `self.n += 1`), when
-/// its first parameter is `self`.
+/// its first parameter is `self`; and those assigned a call, with its callee as written
+/// (`self._table = dynamodb.Table(name)`; the last assignment wins, anything else than a call
+/// forgets it).
+#[allow(clippy::type_complexity)]
 fn self_assigned<'t>(
     item: &crate::syntax::Item<'t>,
     def: Node<'t>,
     src: SourceText,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<(String, Vec<String>)>) {
     let first = def.field("parameters").and_then(|p| p.named_child(0));
     let receiver = match first {
         Some(p) if p.kind() == "identifier" => src.node_text(p),
-        _ => return Vec::new(),
+        _ => return (Vec::new(), Vec::new()),
     };
     if receiver != "self" {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let mut out: Vec<String> = Vec::new();
+    let mut handles: Vec<(String, Vec<String>)> = Vec::new();
     let Some(body) = def.field("body") else {
-        return out;
+        return (out, handles);
     };
     for n in item.descendants(body) {
         if !matches!(n.kind_str(), "assignment" | "augmented_assignment") {
@@ -309,13 +313,22 @@ fn self_assigned<'t>(
             };
             if src.node_text(obj) == "self" {
                 let attr = src.node_text(attr).into_owned();
+                handles.retain(|(a, _)| *a != attr);
+                let value = n
+                    .field("right")
+                    .map(syntax::unparenthesize)
+                    .filter(|r| n.kind() == "assignment" && t == left && r.kind() == "call")
+                    .and_then(|r| callee_path(r.field("function")?, src));
+                if let Some(callee) = value {
+                    handles.push((attr.clone(), callee));
+                }
                 if !out.contains(&attr) {
                     out.push(attr);
                 }
             }
         }
     }
-    out
+    (out, handles)
 }
 
 /// The types an annotation names, as written: every name or dotted name outside calls and
@@ -361,7 +374,8 @@ fn callee_path(node: Node, src: SourceText) -> Option<Vec<String>> {
 }
 
 /// The callee of the call a function returns (`return boto3.resource("dynamodb").Table(name)`),
-/// when every `return` of its own body returns a call to the same callee.
+/// when every `return` (or `yield`: a dependency, a factory) of its own body gives a call to the
+/// same callee, directly or through a local name assigned that call (`repo = Repo(t); yield repo`).
 fn returned_callee<'t>(
     item: &crate::syntax::Item<'t>,
     def: Node<'t>,
@@ -369,16 +383,41 @@ fn returned_callee<'t>(
 ) -> Option<Vec<String>> {
     let body = def.field("body")?;
     let mut found: Option<Vec<String>> = None;
+    // Local names assigned a call (`repo = Repo(table)`), for `return repo` / `yield repo`;
+    // `None` once assigned anything else.
+    let mut locals: Vec<(String, Option<Vec<String>>)> = Vec::new();
     let mut walk = item.descendants(body);
     while let Some(n) = walk.next() {
         match n.kind_str() {
             "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
-            "return_statement" => {
+            "assignment" => {
+                let Some(left) = n.field("left").filter(|l| l.kind_str() == "identifier") else {
+                    continue;
+                };
+                let name = src.node_text(left).into_owned();
+                let callee = n
+                    .field("right")
+                    .map(syntax::unparenthesize)
+                    .filter(|r| r.kind_str() == "call")
+                    .and_then(|r| callee_path(r.field("function")?, src));
+                locals.retain(|(l, _)| *l != name);
+                locals.push((name, callee));
+            }
+            // A dependency or factory with `yield` gives what it yields.
+            // (The `yield` keyword inside it is an unnamed node of the same kind.)
+            "return_statement" | "yield" if n.is_named() => {
                 let value = syntax::unparenthesize(n.named_child(0)?);
-                if value.kind_str() != "call" {
-                    return None;
-                }
-                let callee = callee_path(value.field("function")?, src)?;
+                let callee = match value.kind_str() {
+                    "call" => callee_path(value.field("function")?, src)?,
+                    "identifier" => {
+                        let name = src.node_text(value);
+                        locals
+                            .iter()
+                            .find(|(l, _)| *l == name)
+                            .and_then(|(_, c)| c.clone())?
+                    }
+                    _ => return None,
+                };
                 match &found {
                     Some(f) if *f != callee => return None,
                     _ => found = Some(callee),
@@ -406,6 +445,11 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
     match method.as_str() {
         "register_error_handler" | "add_exception_handler" => {
             if let Some(name) = name_of(args.get(1)) {
+                if let Some(ty) = args.first() {
+                    facts
+                        .registered_error_types
+                        .push((name.clone(), src.node_text(*ty).into_owned()));
+                }
                 facts
                     .registered_handlers
                     .push((name, HandlerKind::ErrorHandler));

@@ -44,6 +44,11 @@ pub struct ClassFact {
     pub str_consts: Vec<String>,
     /// Attributes its methods assign on the instance (`self.api_token = token`).
     pub self_assigned: Vec<String>,
+    /// Attributes its methods assign a call to, with the callee as written (`self._table =
+    /// dynamodb.Table(name)` → `("_table", ["dynamodb", "Table"])`; `self.repo = Repo()`): the
+    /// last such assignment of an attribute wins. The data flow reads them as handles and
+    /// instances inside every method.
+    pub self_handles: Vec<(String, Vec<String>)>,
     /// Index of the class that contains this one, if nested.
     pub parent: Option<usize>,
 }
@@ -99,11 +104,17 @@ pub struct ItemFacts {
     pub field_types: Vec<Vec<String>>,
     /// Attributes a method assigns on `self` (`self.api_token = token`), for methods.
     pub self_assigned: Vec<String>,
+    /// Of those, the ones assigned a call, with its callee as written (see
+    /// [`ClassFact::self_handles`]).
+    pub self_handles: Vec<(String, Vec<String>)>,
     /// Functions defined by this item (top-level or method).
     pub functions: Vec<FunctionFact>,
     /// Names registered by call as handlers: `app.register_error_handler(E, f)`,
     /// `app.add_exception_handler(E, f)`, `app.add_url_rule(..., view_func=f)`, `app.add_api_route(.., f)`.
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// The first argument of each `register_error_handler(E, f)` / `add_exception_handler(E, f)`:
+    /// `(f, E as written)` (`404`, `WrongParameterException`, `Exception`).
+    pub registered_error_types: Vec<(String, String)>,
     /// Values this item checks before use (see [`validation::validated_names`]).
     pub validated: Vec<String>,
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.

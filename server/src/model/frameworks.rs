@@ -133,12 +133,15 @@ pub fn is_minted_key_name(name: &str) -> bool {
 }
 
 /// A call that mints a random secret: `secrets.token_urlsafe()`, `secrets.token_hex()`,
-/// `secrets.token_bytes()`, `Fernet.generate_key()`, `os.urandom()`. (A `uuid4()` is minted too,
-/// but is a key only through its name: see [`is_minted_key_name`].)
+/// `secrets.token_bytes()`, `Fernet.generate_key()`, `os.urandom()`; or issues a bearer token
+/// (`jwt.encode(...)` of PyJWT and python-jose). (A `uuid4()` is minted too, but is a key only
+/// through its name: see [`is_minted_key_name`]; so is a JWT.)
 pub fn is_mint_call(q: &str) -> bool {
     matches!(
         q,
-        "secrets.token_urlsafe"
+        "jwt.encode"
+            | "jose.jwt.encode"
+            | "secrets.token_urlsafe"
             | "secrets.token_hex"
             | "secrets.token_bytes"
             | "os.urandom"

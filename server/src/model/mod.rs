@@ -45,6 +45,8 @@ pub struct Model {
     pub classes: Vec<ClassFact>,
     pub functions: Vec<FunctionFact>,
     pub registered_handlers: Vec<(String, HandlerKind)>,
+    /// Handler name → the error type it is registered for, as written (see [`ItemFacts`]).
+    pub registered_error_types: Vec<(String, String)>,
     /// Names of values checked somewhere in the module (KL102), lists walked by a raising loop
     /// resolved to their strings.
     pub validated: std::collections::BTreeSet<String>,
@@ -102,6 +104,10 @@ impl Model {
                             class.self_assigned.push(attr.clone());
                         }
                     }
+                    for (attr, callee) in &f.self_handles {
+                        class.self_handles.retain(|(a, _)| a != attr);
+                        class.self_handles.push((attr.clone(), callee.clone()));
+                    }
                 }
             }
             // Class bodies bind class attributes, not module names.
@@ -127,6 +133,9 @@ impl Model {
             model
                 .registered_handlers
                 .extend(f.registered_handlers.iter().cloned());
+            model
+                .registered_error_types
+                .extend(f.registered_error_types.iter().cloned());
             model.validated.extend(f.validated.iter().cloned());
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
                 lists.insert(name.clone(), values.clone());
@@ -191,8 +200,15 @@ impl Model {
         let mut h = FxHasher::default();
         self.imports.hash(&mut h);
         self.classes.hash(&mut h);
-        self.functions.hash(&mut h);
+        // What rules read of the functions: their names and classes (decorators are read from the
+        // item's own syntax). A broken call that swallows the next handler's decorator then
+        // re-checks the statements it touched, not every item.
+        for f in &self.functions {
+            (&f.name, f.class).hash(&mut h);
+        }
+        self.functions.len().hash(&mut h);
         self.registered_handlers.hash(&mut h);
+        self.registered_error_types.hash(&mut h);
         self.validated.hash(&mut h);
         let mut returns: Vec<_> = self.function_returns.iter().collect();
         returns.sort();

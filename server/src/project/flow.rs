@@ -1,14 +1,17 @@
 //! Data flow across the modules of a project.
 //!
 //! The modules linked by calls to each other's functions (a *component*) are resolved together by
-//! the one resolution of a module ([`dataflow::resolve`]): every function is named by its module's
+//! the resolution of a module ([`dataflow::Resolver`], from scratch: [`dataflow::resolve`]): every
+//! function is named by its module's
 //! qualifier (`app.store.save_client`, `app.store.Repo.save`), a call to an imported function
 //! (`@.store.save_client` in the local flow) by the function its import resolves to
 //! ([`Project::resolve_import`]), and every item start is encoded with its file
-//! ([`cross::encode`]), so that paths keep their file. Each module then gets its *view*: its own
-//! functions and globals under their local names, the functions it calls in other modules under
-//! the name of the call, paths in its own file as plain offsets and the others encoded with an
-//! index into the view's files. A module linked to no other resolves alone, as before.
+//! ([`cross::encode`]); the anchors are made of the qualified names (`app.store.save_client#0`),
+//! so they are distinct across modules. Each module then gets its *view*: its own functions and
+//! globals under their local names, the functions it calls in other modules under the name of the
+//! call, the starts of its own anchors as plain offsets and those of other modules' anchors
+//! encoded with an index into the view's files ([`Dataflow::concretize`] then places a step of
+//! another file at an encoded offset, which `place_related` decodes). A module linked to no other resolves alone, as before.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::Project;
 use crate::dataflow::cross::{self, FlowResolver};
-use crate::dataflow::{self, Dataflow, FnFlow, Step};
+use crate::dataflow::{self, Anchor, Dataflow, FnFlow, Step};
 
 /// The flows of one module: its summary's, or those given in their place.
 type Flows<'a> = Vec<(&'a FnFlow, usize)>;
@@ -123,7 +126,9 @@ impl Project {
             .collect()
     }
 
-    /// Module `m`'s view of the resolution `df`.
+    /// Module `m`'s view of the resolution `df`: its functions and globals under their local
+    /// names, the anchors of its own items at their offsets, those of other modules' items at
+    /// starts encoded with an index into the view's files.
     fn view(
         &self,
         df: &Dataflow,
@@ -133,11 +138,15 @@ impl Project {
     ) -> Dataflow {
         let mut files: Vec<Arc<str>> = Vec::new();
         let mut index: FxHashMap<usize, usize> = FxHashMap::default();
+        let all_starts = df.anchor_starts();
+        let mut starts: FxHashMap<Anchor, usize> = FxHashMap::default();
         let mut place = |step: &mut Step| {
-            let Some((f, off)) = cross::decode(step.range.start) else {
+            let Some(anchor) = &step.anchor else {
                 return;
             };
-            let len = step.range.end.saturating_sub(step.range.start);
+            let Some((f, off)) = all_starts.get(anchor).and_then(|&s| cross::decode(s)) else {
+                return;
+            };
             if let Some(module) = self.modules.get(f) {
                 // Names of the step's own module read as in its source (`check`, not
                 // `app.main.check`).
@@ -145,6 +154,9 @@ impl Project {
                 if step.message.contains(&own) {
                     step.message = step.message.replace(&own, "`");
                 }
+            }
+            if starts.contains_key(anchor) {
+                return;
             }
             let start = if f == m {
                 off
@@ -155,14 +167,14 @@ impl Project {
                 });
                 cross::encode(i, off)
             };
-            step.range = start..start + len;
+            starts.insert(anchor.clone(), start);
         };
         let mut functions = BTreeMap::new();
         for (local, global) in fns {
             if let Some(facts) = df.function_facts().get(global) {
-                let mut facts = facts.clone();
+                let mut facts = (**facts).clone();
                 cross::steps_mut(&mut facts).for_each(&mut place);
-                functions.insert(local.clone(), facts);
+                functions.insert(local.clone(), Arc::new(facts));
             }
         }
         let mut gl = BTreeMap::new();
@@ -176,7 +188,7 @@ impl Project {
                 gl.insert(local.clone(), concs);
             }
         }
-        Dataflow::from_parts(functions, gl, files)
+        Dataflow::from_parts(functions, gl, starts, files)
     }
 
     /// The views of every module linked to another: what the CLI hands the analyzer of each.

@@ -107,11 +107,17 @@ impl Rule for HardcodedSecret {
                     out.push(f);
                 }
             }
-            if let Some(f) = key_constant(node, in_dev, ctx) {
+            // A call's callee, resolved once for both checks below (most calls are neither).
+            let callee = if node.kind_str() == "call" && has_arguments(node) {
+                ctx.model.callee(node, ctx.src)
+            } else {
+                None
+            };
+            if let Some(f) = key_constant(node, callee.as_deref(), in_dev, ctx) {
                 out.push(f);
                 continue;
             }
-            if let Some(c) = candidate(node, ctx) {
+            if let Some(c) = candidate(node, &walk, callee.as_deref(), ctx) {
                 if seen.contains(&c.literal.byte_range()) {
                     continue;
                 }
@@ -254,12 +260,11 @@ fn key_param(callee: &str) -> Option<&'static (&'static str, usize, &'static str
 /// `Fernet(KEY)`, `jwt.encode(p, KEY)` where `KEY` is a module-level string literal whose name does
 /// not say it is a secret (a secret-like name is reported where it is bound): the key is in the
 /// source all the same. Reported on the argument, without a fix.
-fn key_constant(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
+fn key_constant(node: Node, callee: Option<&str>, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     if node.kind_str() != "call" {
         return None;
     }
-    let callee = ctx.model.callee(node, ctx.src)?;
-    let &(name, index, keyword, _) = key_param(&callee)?;
+    let &(name, index, keyword, _) = key_param(callee?)?;
     let arg = syntax::positional_args(node)
         .get(index)
         .copied()
@@ -290,8 +295,20 @@ fn key_constant(node: Node, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
     )
 }
 
-/// The literal bound to a target by `node`, if `node` binds one.
-fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
+/// Whether a call has an argument at all (`f()` binds nothing and needs no callee).
+fn has_arguments(call: Node) -> bool {
+    call.field("arguments")
+        .is_some_and(|args| args.named_child_count() > 0)
+}
+
+/// The literal bound to a target by `node` (the node `walk` returned last), if `node` binds one;
+/// `callee`: the resolved callee of `node` when it is a call with arguments.
+fn candidate<'t>(
+    node: Node<'t>,
+    walk: &syntax::Walk<'_, 't>,
+    callee: Option<&str>,
+    ctx: &Ctx,
+) -> Option<Candidate<'t>> {
     let src = ctx.src;
     let literal_of =
         |n: Node<'t>| Some(syntax::unparenthesize(n)).filter(|n| syntax::is_string(*n));
@@ -354,7 +371,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
             let (literal, replace, env) = bound(value)?;
             // `redis.Redis(password="…")`, `psycopg2.connect(password="…")`: a password handed
             // to a client is live whatever it looks like.
-            let live = node
+            let live = walk
                 .parent()
                 .is_some_and(|p| p.kind_str() == "argument_list")
                 && is_password_name(&name);
@@ -400,13 +417,12 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
         }
         "call" => {
             // `os.environ.get("SECRET_KEY", "fallback")`, `os.getenv(…, default=…)`.
-            let callee = ctx.model.callee(node, src);
             // `smtp.login(user, "…")` on a local `smtp`: the callee need not resolve.
-            if let Some(c) = credential_call(node, callee.as_deref(), ctx) {
+            if let Some(c) = credential_call(node, callee, ctx) {
                 return Some(c);
             }
             let callee = callee?;
-            if let Some(&(name, index, keyword, env)) = key_param(&callee) {
+            if let Some(&(name, index, keyword, env)) = key_param(callee) {
                 let arg = syntax::positional_args(node)
                     .get(index)
                     .copied()
@@ -424,7 +440,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
                 });
             }
             if !matches!(
-                callee.as_str(),
+                callee,
                 "os.environ.get" | "os.getenv" | "os.environ.setdefault"
             ) {
                 return None;
@@ -454,7 +470,7 @@ fn candidate<'t>(node: Node<'t>, ctx: &Ctx) -> Option<Candidate<'t>> {
     }?;
     // Example payloads and literals compared against are not bindings.
     if matches!(node.kind_str(), "pair" | "keyword_argument")
-        && (in_example(node, ctx) || in_comparison(node))
+        && (in_example(walk.ancestors(), ctx) || in_comparison(walk.ancestors()))
     {
         return None;
     }
@@ -575,10 +591,8 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
 
 /// Inside an example payload (`json_schema_extra={"examples": [{"password": "…"}]}`,
 /// `EXAMPLE_USER = {"password": …}`): documentation, not configuration.
-fn in_example(node: Node, ctx: &Ctx) -> bool {
-    let mut cur = node.parent();
-    for _ in 0..12 {
-        let Some(n) = cur else { return false };
+fn in_example<'t>(ancestors: impl Iterator<Item = Node<'t>>, ctx: &Ctx) -> bool {
+    for n in ancestors.take(12) {
         let name = match n.kind_str() {
             "pair" => n
                 .field("key")
@@ -596,7 +610,6 @@ fn in_example(node: Node, ctx: &Ctx) -> bool {
                 return true;
             }
         }
-        cur = n.parent();
     }
     false
 }
@@ -619,13 +632,12 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
 
 /// Part of an operand of a comparison (`assert response.json() == {"access_token": "…"}`): a
 /// comparison with a literal, not a binding.
-fn in_comparison(node: Node) -> bool {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
+fn in_comparison<'t>(ancestors: impl Iterator<Item = Node<'t>>) -> bool {
+    for n in ancestors {
         match n.kind_str() {
             "comparison_operator" => return true,
             "block" | "module" | "lambda" | "function_definition" | "call" => return false,
-            _ => cur = n.parent(),
+            _ => {}
         }
     }
     false

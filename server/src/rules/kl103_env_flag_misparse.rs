@@ -78,8 +78,37 @@ fn boolish_default(default: Node, ctx: &Ctx) -> bool {
 }
 
 /// A variable that is a flag by name: `DEBUG`, `TESTING`, `ENABLE_X`, `X_ENABLED`, `USE_SSL`…
+///
+/// A name that ends with a word for a value is not a flag, whatever comes before it:
+/// `SENTRY_DEBUG_URL`, `DEBUG_LEVEL`, `USE_PROXY_HOST` hold a URL, a level, a host.
 pub(crate) fn flag_name(var: &str) -> bool {
-    syntax::name_words(var).iter().any(|w| {
+    let words = syntax::name_words(var);
+    if words.len() > 1
+        && words.last().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "url"
+                    | "uri"
+                    | "dsn"
+                    | "host"
+                    | "port"
+                    | "path"
+                    | "dir"
+                    | "file"
+                    | "level"
+                    | "name"
+                    | "address"
+                    | "addr"
+                    | "endpoint"
+                    | "email"
+                    | "list"
+                    | "prefix"
+            )
+        })
+    {
+        return false;
+    }
+    words.iter().any(|w| {
         matches!(
             w.as_str(),
             "debug"

@@ -91,7 +91,9 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         hit.sink.value.start + start..hit.sink.value.end + start,
     )?;
     let mut edits = Vec::new();
-    if value.kind_str() == "dictionary" {
+    if let Some(pynamo) = pynamo_edits(value, ctx, hit, start, item) {
+        edits = pynamo?;
+    } else if value.kind_str() == "dictionary" {
         for (range, taint) in &hit.sink.parts {
             let concs = report::concs_of(hit.flow, start, ctx, taint, |k| k == Kind::Key);
             if concs.is_empty() {
@@ -140,6 +142,137 @@ fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {
         fix = fix.import("hashlib");
     }
     Some(fix)
+}
+
+/// PynamoDB writes (`Account(api_key=key).save()`, `account.api_key = key` then
+/// `account.save()`, `account.update(actions=[Account.api_key.set(key)])`, `batch.save(...)`):
+/// `None` when the sink is not one; otherwise the edits that hash each value put into a key-named
+/// attribute, or `Some(None)` when some key material reaches the write in a way the fix cannot
+/// follow (a positional hash key, `**body.dict()`, a minted key or a whole model): no fix then.
+fn pynamo_edits(
+    value: Node,
+    ctx: &Ctx,
+    hit: &Hit,
+    start: usize,
+    item: &Item,
+) -> Option<Option<Vec<Edit>>> {
+    let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers | Kind::Minted);
+    let mut writes = Vec::new();
+    for (range, taint) in &hit.sink.parts {
+        let Some(part) = report::node_at(item, range.start + start..range.end + start) else {
+            continue;
+        };
+        let Some((class, attr)) = pynamo_written_attr(part, ctx) else {
+            continue;
+        };
+        writes.push((part, class, attr, taint));
+    }
+    let is_pynamo = !writes.is_empty()
+        || match value.kind_str() {
+            "call" => value.field("function").is_some_and(|f| {
+                f.kind_str() == "identifier" && is_pynamo_class(&ctx.text(f), ctx)
+            }),
+            "identifier" => true,
+            _ => false,
+        };
+    if !is_pynamo {
+        return None;
+    }
+    if value.kind_str() == "identifier" && writes.is_empty() {
+        return Some(None);
+    }
+    let mut edits = Vec::new();
+    let mut covered: Vec<Conc> = Vec::new();
+    for (part, class, attr, taint) in writes {
+        let all = report::concs_of(hit.flow, start, ctx, taint, accept);
+        if all.is_empty() {
+            continue;
+        }
+        let keys = report::concs_of(hit.flow, start, ctx, taint, |k| k == Kind::Key);
+        let key_field = frameworks::is_key_name(&attr)
+            && class.as_deref().is_none_or(|c| {
+                ctx.model
+                    .classes
+                    .iter()
+                    .rev()
+                    .find(|k| k.name == c)
+                    .is_none_or(|k| !k.is_masked(&attr))
+            });
+        if keys.len() != all.len() || !key_field {
+            return Some(None);
+        }
+        edits.push(Edit::replace(
+            part.byte_range(),
+            report::sha256_of(part, ctx),
+        ));
+        covered.extend(all);
+    }
+    let same = |a: &Conc, b: &Conc| {
+        a.kind == b.kind
+            && a.path.first().map(|s| s.range.clone()) == b.path.first().map(|s| s.range.clone())
+    };
+    if edits.is_empty() || !hit.concs.iter().all(|c| covered.iter().any(|d| same(c, d))) {
+        return Some(None);
+    }
+    Some(Some(edits))
+}
+
+/// A PynamoDB model class of the module (a base resolving to `pynamodb.models.Model`).
+fn is_pynamo_class(name: &str, ctx: &Ctx) -> bool {
+    ctx.model
+        .classes
+        .iter()
+        .rev()
+        .find(|c| c.name == name && c.parent.is_none())
+        .is_some_and(|c| {
+            c.bases.iter().any(|b| {
+                let q = ctx.model.resolve_path(b).unwrap_or_else(|| b.join("."));
+                frameworks::is_pynamo_model_base(&q)
+            })
+        })
+}
+
+/// The PynamoDB attribute `value` is written to: `Account(api_key=value)` (class known),
+/// `account.api_key = value`, `Account.api_key.set(value)` (class known).
+fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String)> {
+    let parent = value.parent()?;
+    match parent.kind_str() {
+        "keyword_argument" if parent.field("value") == Some(value) => {
+            let call = parent
+                .parent()?
+                .parent()
+                .filter(|c| c.kind_str() == "call")?;
+            let f = call
+                .field("function")
+                .filter(|f| f.kind_str() == "identifier")?;
+            let class = ctx.text(f).into_owned();
+            let attr = ctx.text(parent.field("name")?).into_owned();
+            is_pynamo_class(&class, ctx).then_some((Some(class), attr))
+        }
+        "assignment" if parent.field("right") == Some(value) => {
+            let left = parent
+                .field("left")
+                .filter(|l| l.kind_str() == "attribute")?;
+            Some((None, ctx.text(left.field("attribute")?).into_owned()))
+        }
+        "argument_list" => {
+            let call = parent.parent().filter(|c| c.kind_str() == "call")?;
+            let f = call
+                .field("function")
+                .filter(|f| f.kind_str() == "attribute")?;
+            if ctx.text(f.field("attribute")?) != "set" {
+                return None;
+            }
+            let target = f.field("object").filter(|o| o.kind_str() == "attribute")?;
+            let class = target
+                .field("object")
+                .filter(|o| o.kind_str() == "identifier")?;
+            let class = ctx.text(class).into_owned();
+            let attr = ctx.text(target.field("attribute")?).into_owned();
+            is_pynamo_class(&class, ctx).then_some((Some(class), attr))
+        }
+        _ => None,
+    }
 }
 
 /// `Item=reg.model_dump()` → `Item={**reg.model_dump(exclude={"api_key"}), "api_key": <its hash>}`.

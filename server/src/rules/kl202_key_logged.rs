@@ -51,6 +51,9 @@ impl Rule for KeyLogged {
                 continue;
             };
             let range = hit.sink.value.start + start..hit.sink.value.end + start;
+            if failed_verification(item, range.clone(), ctx) {
+                continue;
+            }
             let what = match conc.kind {
                 Kind::Headers => "The request headers (with their API key) are".to_string(),
                 Kind::Request => "The whole request (with its API key header) is".to_string(),
@@ -76,6 +79,72 @@ impl Rule for KeyLogged {
             out.push(finding);
         }
     }
+}
+
+/// `try: email = deserialize(token, …) except BadSignature: log.warning("bad token %s", token)`:
+/// the value logged is one that the `try` just failed to verify (a forged or expired token), in
+/// the `except` of a named error type (not `Exception`): it grants nothing.
+fn failed_verification(item: &Item, range: std::ops::Range<usize>, ctx: &Ctx) -> bool {
+    let Some(value) = item.node.descendant_for_byte_range(range.start, range.end) else {
+        return false;
+    };
+    let logged: Vec<String> = syntax::descendants(value)
+        .filter(|n| n.kind_str() == "identifier")
+        .map(|n| ctx.text(n).into_owned())
+        .collect();
+    let mut cur = value.parent();
+    while let Some(n) = cur {
+        if n.kind_str() == "function_definition" {
+            return false;
+        }
+        if n.kind_str() == "except_clause" {
+            let mut cursor = n.walk();
+            let specific = n.named_children(&mut cursor).any(|c| {
+                let ty = match c.kind_str() {
+                    "as_pattern" => c.named_child(0),
+                    "identifier" | "attribute" | "tuple" => Some(c),
+                    _ => None,
+                };
+                ty.is_some_and(|t| {
+                    !ctx.text(t)
+                        .split(|ch: char| !ch.is_alphanumeric() && ch != '_')
+                        .any(|w| matches!(w, "Exception" | "BaseException"))
+                })
+            });
+            let verified = n
+                .parent()
+                .filter(|t| t.kind_str() == "try_statement")
+                .and_then(|t| t.field("body"))
+                .is_some_and(|body| {
+                    syntax::descendants(body).any(|call| {
+                        call.kind_str() == "call"
+                            && call.field("function").is_some_and(|f| {
+                                let text = ctx.text(f);
+                                let last = text.rsplit('.').next().unwrap_or("");
+                                syntax::name_words(last).iter().any(|w| {
+                                    matches!(
+                                        w.as_str(),
+                                        "loads"
+                                            | "deserialize"
+                                            | "decode"
+                                            | "verify"
+                                            | "unsign"
+                                            | "validate"
+                                            | "confirm"
+                                    )
+                                })
+                            })
+                            && syntax::positional_args(call).iter().any(|a| {
+                                a.kind_str() == "identifier"
+                                    && logged.iter().any(|l| *l == ctx.text(*a))
+                            })
+                    })
+                });
+            return specific && verified;
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 fn redact_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {

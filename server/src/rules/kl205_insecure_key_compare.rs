@@ -151,6 +151,26 @@ fn is_confirmation(name: &str) -> bool {
     })
 }
 
+/// Does an identifier inside `operand` name a lock (`LOCK_KEY`, `lock_token`, `lease_owner`)?
+fn names_a_lock(operand: Node, ctx: &Ctx) -> bool {
+    syntax::descendants(operand).any(|n| {
+        n.kind() == "identifier"
+            && syntax::name_words(&ctx.text(n))
+                .iter()
+                .any(|w| matches!(w.as_str(), "lock" | "mutex" | "lease" | "semaphore"))
+    })
+}
+
+/// Does an identifier inside `operand` name a default (`default_settings`, `DEFAULT_SECRET_KEY`)?
+fn names_a_default(operand: Node, ctx: &Ctx) -> bool {
+    syntax::descendants(operand).any(|n| {
+        n.kind() == "identifier"
+            && syntax::name_words(&ctx.text(n))
+                .iter()
+                .any(|w| matches!(w.as_str(), "default" | "defaults"))
+    })
+}
+
 impl Rule for InsecureKeyCompare {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -202,6 +222,16 @@ impl Rule for InsecureKeyCompare {
             }
             let names = [operand_name(left, ctx), operand_name(right, ctx)];
             if names.iter().flatten().any(|n| is_confirmation(n)) {
+                continue;
+            }
+            // `if store.get(LOCK_KEY) == token: store.delete(LOCK_KEY)`: the owner token of a lock
+            // (a random value the code made itself to release only its own lock) grants nothing.
+            if [left, right].iter().any(|&o| names_a_lock(o, ctx)) {
+                continue;
+            }
+            // `if app.config["SECRET_KEY"] == default_settings.SECRET_KEY: warn(…)`: a check for
+            // the known public default, like a comparison with its literal.
+            if [left, right].iter().any(|&o| names_a_default(o, ctx)) {
                 continue;
             }
             // `password != password2`: two values the user typed.
@@ -344,6 +374,11 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
                 if QUERY_METHODS.contains(&name.as_ref()) {
                     return true;
                 }
+                // `run_in_threadpool(User.scan, User.api_key == key)`: a query method handed to a
+                // runner with its condition.
+                if passes_query_method(call, ctx) {
+                    return true;
+                }
                 if !COMBINATORS.contains(&name.as_ref()) {
                     return false;
                 }
@@ -353,6 +388,74 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
             _ => return false,
         }
         cur = p;
+    }
+    false
+}
+
+/// The call's first positional argument is a query method itself (`User.scan`, `Model.query`):
+/// `run_in_threadpool(User.scan, cond)`, `loop.run_in_executor(None, User.query, …)`.
+fn passes_query_method(call: Node, ctx: &Ctx) -> bool {
+    syntax::positional_args(call).iter().take(2).any(|a| {
+        a.kind() == "attribute"
+            && a.field("object")
+                .is_some_and(|o| matches!(o.kind(), "identifier" | "attribute"))
+            && a.field("attribute").is_some_and(|m| {
+                matches!(
+                    ctx.text(m).as_ref(),
+                    "scan" | "query" | "count" | "filter" | "where"
+                )
+            })
+    })
+}
+
+/// `Model.api_key` where `Model` is a class imported from another module (`from app.models import
+/// ApiKey`, a capitalised name) that the enclosing function also uses as a PynamoDB model: it calls
+/// `Model.scan(…)`, `Model.query(…)`, `Model.count(…)`, `Model.get(…)`, or hands `Model.scan` to a
+/// runner. The comparison builds that model's condition (`cond = ApiKey.api_key == key` then
+/// `ApiKey.scan(cond)`); it compares nothing.
+fn is_imported_model_column(obj: Node, ctx: &Ctx) -> bool {
+    let name = ctx.text(obj);
+    if !name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let imported = ctx
+        .model
+        .resolve_path(std::slice::from_ref(&name.to_string()))
+        .is_some_and(|q| q.contains('.'));
+    if !imported {
+        return false;
+    }
+    let mut scope = obj;
+    while let Some(p) = scope.parent() {
+        scope = p;
+        if scope.kind() == "function_definition" {
+            break;
+        }
+    }
+    let mut stack = vec![scope];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if n.kind() == "attribute"
+            && n.field("object")
+                .is_some_and(|o| o.kind() == "identifier" && ctx.text(o) == name)
+            && n.field("attribute").is_some_and(|m| {
+                matches!(
+                    ctx.text(m).as_ref(),
+                    "scan" | "query" | "count" | "get" | "get_or_none" | "batch_get"
+                )
+            })
+        {
+            return true;
+        }
+        for i in 0..n.named_child_count() {
+            if let Some(c) = n.named_child(i) {
+                stack.push(c);
+            }
+        }
     }
     false
 }
@@ -379,6 +482,7 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
     if obj.kind() != "identifier" {
         return false;
     }
+    let obj_node = obj;
     let (obj, attr) = (ctx.text(obj), ctx.text(attr));
     let Some(index) = ctx
         .model
@@ -386,7 +490,7 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
         .iter()
         .rposition(|c| c.name == obj && c.parent.is_none())
     else {
-        return false;
+        return is_imported_model_column(obj_node, ctx);
     };
     let class = &ctx.model.classes[index];
     let orm_base = class.bases.iter().any(|b| {

@@ -28,6 +28,20 @@ impl Rule for KeyInUrl {
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let first = out.len();
+        self.check_item(item, ctx, out);
+        // A test that builds `?token=…` to call the app under test sends a dummy: a hint, as
+        // KL101 ranks test secrets.
+        if ctx.file.is_test {
+            for finding in &mut out[first..] {
+                finding.severity = Severity::Hint;
+            }
+        }
+    }
+}
+
+impl KeyInUrl {
+    fn check_item(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let kinds = syntax::kinds();
         for def in item.nodes().of_kind(kinds.function_definition) {
             if ctx.model.handler_kind(def, ctx.src) == Some(HandlerKind::Route) {

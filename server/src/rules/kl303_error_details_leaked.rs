@@ -168,22 +168,43 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
     // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
     // A handler of status 500 receives Flask's generic `InternalServerError`: its text is made
     // for clients, but the error it wraps (`e.original_exception`) and the traceback are not.
-    let mut wrapped = false;
+    // The types come from the decorators and from `register_error_handler(E, f)` calls.
+    let mut types: Vec<String> = Vec::new();
     for deco in syntax::decorators(def) {
         if deco.kind_str() != "call" {
             continue;
         }
         if let Some(arg) = syntax::positional_args(deco).first() {
-            if arg.kind_str() == "integer" {
-                match ctx.text(*arg).parse::<u32>() {
-                    Ok(code) if code >= 500 => wrapped = true,
-                    _ => return None,
-                }
-            } else if client_facing(&ctx.text(*arg)) {
-                return None;
-            }
+            types.push(ctx.text(*arg).into_owned());
         }
     }
+    if let Some(name) = def.field("name") {
+        let name = ctx.text(name);
+        types.extend(
+            ctx.model
+                .registered_error_types
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, t)| t.clone()),
+        );
+    }
+    let mut wrapped = false;
+    for ty in &types {
+        if let Ok(code) = ty.trim().parse::<u32>() {
+            if code < 500 {
+                return None;
+            }
+            wrapped = true;
+        } else if client_facing(ty) {
+            return None;
+        }
+    }
+    // Registered only for named exception types, none of them a catch-all (`WrongParameter`,
+    // `ExpiredSignatureError`): a 4xx answer with their message is the app's own words.
+    let specific = !types.is_empty()
+        && types
+            .iter()
+            .all(|t| t.trim().parse::<u32>().is_err() && !catch_all(t));
     let params = def.field("parameters")?;
     let mut cursor = params.walk();
     let names = params
@@ -206,7 +227,7 @@ fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
         names,
         body: def.field("body")?,
         raise_only: false,
-        specific: false,
+        specific,
     })
 }
 
@@ -253,7 +274,9 @@ fn catch_all(type_text: &str) -> bool {
         .any(|t| matches!(t, "Exception" | "BaseException"))
 }
 
-/// The statement answers with a 4xx status (`status_code=400`, `, 422`, `status.HTTP_400_…`).
+/// The statement answers with a 4xx status (`status_code=400`, `, 422`, `status.HTTP_400_…`), a
+/// response or error class named for a client error (`InvalidPayloadErrorResponse(str(e))`,
+/// `BadRequest(...)`), or a `flash(...)` message shown on the user's own form.
 fn client_error_status(stmt: Node, ctx: &Ctx) -> bool {
     syntax::descendants(stmt).any(|n| match n.kind_str() {
         "integer" => ctx
@@ -261,8 +284,36 @@ fn client_error_status(stmt: Node, ctx: &Ctx) -> bool {
             .parse::<u32>()
             .is_ok_and(|c| (400..500).contains(&c)),
         "identifier" => ctx.text(n).starts_with("HTTP_4"),
+        "call" => n
+            .field("function")
+            .map(|f| {
+                let text = ctx.text(f);
+                let last = text.rsplit('.').next().unwrap_or("").to_string();
+                last
+            })
+            .is_some_and(|last| last == "flash" || client_error_class(&last)),
         _ => false,
     })
+}
+
+/// `InvalidPayloadErrorResponse`, `BadRequest`, `NotFoundError`, `ForbiddenResponse`: a class whose
+/// name says the answer is a client error.
+fn client_error_class(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let kind = matches!(
+        words.last().map(String::as_str),
+        Some("response" | "error" | "exception" | "request" | "found")
+    );
+    kind && (has("invalid")
+        || (has("bad") && has("request"))
+        || has("badrequest")
+        || (has("not") && has("found"))
+        || has("notfound")
+        || has("forbidden")
+        || has("unauthorized")
+        || has("conflict")
+        || has("unprocessable"))
 }
 
 /// Is `node` rooted at an exception name (`e`, `e.original_exception`), not at a public attribute?
@@ -430,7 +481,17 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         // `except ValueError as e: raise HTTPException(400, detail=str(e))`: the message of an
         // error the code chose, for a client error — usually the app's own words. At most a hint.
         let own_message = scope.specific && client_error_status(stmt, ctx);
-        let message = if own_message {
+        // `if app.debug: return jsonify(trace=traceback.format_exc())`: sent only while the app
+        // runs in debug mode, where the debugger shows as much. A hint, to check that production
+        // never turns it on.
+        let debug_only =
+            debug_guarded(stmt, scope.body, ctx) || debug_only_use(stmt, scope.body, ctx);
+        let message = if debug_only && !own_message {
+            format!(
+                "`{}` sends the exception's details to the client only in debug mode: check that production never enables it",
+                syntax::short_text(first, ctx.src)
+            )
+        } else if own_message {
             format!(
                 "`{}` sends the message of a specific exception with a 4xx status: check that it holds only the app's own words",
                 syntax::short_text(first, ctx.src)
@@ -443,11 +504,64 @@ fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Ve
         };
         let mut finding = Finding::new(&META, first.byte_range(), message)
             .with_fix(fix(stmt, &leaks, scope, ctx));
-        if own_message {
+        if own_message || debug_only {
             finding = finding.with_severity(Severity::Hint);
         }
         out.push(finding);
     }
+}
+
+/// `stmt` lies in the body of an `if` (inside `body`) whose condition tests a debug switch
+/// (`if config.DEBUG:`, `if app.debug:`, `if settings.debug and …:`), not in its `else`.
+fn debug_guarded(stmt: Node, body: Node, ctx: &Ctx) -> bool {
+    let mut child = stmt;
+    let mut cur = stmt.parent();
+    while let Some(n) = cur {
+        if n == body {
+            return false;
+        }
+        if n.kind_str() == "if_statement"
+            && n.field("consequence") == Some(child)
+            && n.field("condition").is_some_and(|c| {
+                syntax::descendants(c).any(|i| {
+                    i.kind_str() == "identifier"
+                        && syntax::name_words(&ctx.text(i))
+                            .iter()
+                            .any(|w| w == "debug")
+                }) && !syntax::descendants(c).any(|i| i.kind_str() == "not_operator")
+            })
+        {
+            return true;
+        }
+        child = n;
+        cur = n.parent();
+    }
+    false
+}
+
+/// `trace = traceback.format_exc()` … `if config.DEBUG: return jsonify(trace=trace)`: every
+/// `return` of `body` that reads the assigned name is debug-guarded (and there is one).
+fn debug_only_use(stmt: Node, body: Node, ctx: &Ctx) -> bool {
+    let assignment = if stmt.kind_str() == "assignment" {
+        Some(stmt)
+    } else {
+        stmt.named_child(0).filter(|a| a.kind_str() == "assignment")
+    };
+    let Some(name) = assignment
+        .and_then(|a| a.field("left"))
+        .filter(|l| l.kind_str() == "identifier")
+        .map(|l| ctx.text(l))
+    else {
+        return false;
+    };
+    let mut uses = syntax::descendants(body)
+        .filter(|r| {
+            r.kind_str() == "return_statement"
+                && syntax::descendants(*r)
+                    .any(|i| i.kind_str() == "identifier" && ctx.text(i) == name)
+        })
+        .peekable();
+    uses.peek().is_some() && uses.all(|r| debug_guarded(r, body, ctx))
 }
 
 /// Where to log: `current_app.logger`, the module's Flask app's `logger`, the module's `logger`,

@@ -44,12 +44,7 @@ impl Rule for DynamodbScanInHandler {
                 if seen.contains(&call.callee.as_str()) {
                     continue;
                 }
-                let Some(path) = ctx
-                    .model
-                    .dataflow
-                    .function(&call.callee)
-                    .and_then(|f| f.scan.as_ref())
-                else {
+                let Some(path) = ctx.model.dataflow.scan_path(&call.callee) else {
                     continue;
                 };
                 seen.push(&call.callee);
@@ -70,7 +65,7 @@ impl Rule for DynamodbScanInHandler {
                     },
                 );
                 for step in path {
-                    f = f.with_related(step.range.clone(), step.message.clone());
+                    f = f.with_related(step.range, step.message);
                 }
                 out.push(f);
             }

@@ -48,6 +48,12 @@ impl<'t> Item<'t> {
         self.nodes().depth() > MAX_NESTING
     }
 
+    /// The ancestors of `node` (a node of the item), innermost first, without tree-sitter's
+    /// [`Node::parent`] inside the item (see [`syntax::Ancestors`]).
+    pub fn ancestors(&self, node: Node<'t>) -> syntax::Ancestors<'_, 't> {
+        self.nodes().ancestors(node)
+    }
+
     /// Every node below `node` (an item node, itself included) in document order.
     pub fn descendants(&self, node: Node<'t>) -> syntax::Walk<'_, 't> {
         if node == self.node {

@@ -418,12 +418,15 @@ struct Indexed<'t> {
 
 impl<'t> NodeIndex<'t> {
     pub fn new(root: Node<'t>) -> Self {
-        let mut nodes = vec![Indexed {
+        // The subtree's node count is known up front (tree-sitter keeps it per subtree): one
+        // allocation instead of growing the vector.
+        let mut nodes = Vec::with_capacity(root.descendant_count());
+        nodes.push(Indexed {
             node: root,
             kind: root.kind_id(),
             end: 0,
             parent: u32::MAX,
-        }];
+        });
         /// Appends `node`, a child of the innermost open node, and opens its subtree.
         fn enter<'t>(node: Node<'t>, nodes: &mut Vec<Indexed<'t>>, open: &mut Vec<usize>) {
             let parent = open.last().map_or(u32::MAX, |&p| p as u32);
@@ -500,6 +503,19 @@ impl<'t> NodeIndex<'t> {
             .map(|n| n.node)
     }
 
+    /// The ancestors of `node` (a node of the index), innermost first: from the index, then past
+    /// its root with [`Node::parent`]. A node outside the index climbs with [`Node::parent`] only.
+    pub fn ancestors(&self, node: Node<'t>) -> Ancestors<'_, 't> {
+        match self.position(node) {
+            Some(i) => Ancestors::from_index(self, i),
+            None => Ancestors {
+                index: None,
+                pos: u32::MAX,
+                outside: Some(node),
+            },
+        }
+    }
+
     fn position(&self, node: Node<'t>) -> Option<usize> {
         let start = node.start_byte();
         let first = self.nodes.partition_point(|n| n.node.start_byte() < start);
@@ -508,6 +524,46 @@ impl<'t> NodeIndex<'t> {
             .take_while(|n| n.node.start_byte() == start)
             .position(|n| n.node == node)
             .map(|i| first + i)
+    }
+}
+
+/// The ancestors of a node, innermost first (see [`NodeIndex::ancestors`], [`Walk::ancestors`]).
+/// tree-sitter finds a node's parent by descending from the root of the whole tree (its cost grows
+/// with the module); the index recorded every parent when it was built, and only the ancestors
+/// past its root (asked for one at a time) cost a [`Node::parent`].
+pub struct Ancestors<'i, 't> {
+    index: Option<&'i NodeIndex<'t>>,
+    /// The next ancestor's position in the index (`u32::MAX`: past the index's root).
+    pos: u32,
+    /// Past the index's root: the node whose parent is the next ancestor.
+    outside: Option<Node<'t>>,
+}
+
+impl<'i, 't> Ancestors<'i, 't> {
+    fn from_index(index: &'i NodeIndex<'t>, i: usize) -> Self {
+        let entry = &index.nodes[i];
+        Ancestors {
+            index: Some(index),
+            pos: entry.parent,
+            outside: (entry.parent == u32::MAX).then_some(entry.node),
+        }
+    }
+}
+
+impl<'t> Iterator for Ancestors<'_, 't> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if let Some(entry) = self.index.and_then(|i| i.nodes.get(self.pos as usize)) {
+            self.pos = entry.parent;
+            if entry.parent == u32::MAX {
+                self.outside = Some(entry.node);
+            }
+            return Some(entry.node);
+        }
+        let parent = self.outside.take()?.parent()?;
+        self.outside = Some(parent);
+        Some(parent)
     }
 }
 
@@ -522,7 +578,7 @@ pub enum Walk<'i, 't> {
     Cursor(Descendants<'t>),
 }
 
-impl<'t> Walk<'_, 't> {
+impl<'i, 't> Walk<'i, 't> {
     /// [`Node::parent`] of the node returned last (from the index when it is there).
     pub fn parent(&self) -> Option<Node<'t>> {
         match self {
@@ -534,6 +590,18 @@ impl<'t> Walk<'_, 't> {
                 }
             }
             Walk::Cursor(d) => d.cursor.node().parent(),
+        }
+    }
+
+    /// The ancestors of the node returned last, innermost first, like [`Walk::parent`] repeated.
+    pub fn ancestors(&self) -> Ancestors<'i, 't> {
+        match self {
+            Walk::Index { index, last, .. } => Ancestors::from_index(index, *last),
+            Walk::Cursor(d) => Ancestors {
+                index: None,
+                pos: u32::MAX,
+                outside: Some(d.cursor.node()),
+            },
         }
     }
 
@@ -757,6 +825,49 @@ mod tests {
         assert_eq!(indent_unit("\t\t"), "\t");
         assert_eq!(indent_unit("    "), "    ");
         assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn ancestors_from_the_index_are_the_parents_tree_sitter_finds() {
+        let code = "class A:\n    @dec(x={\"k\": [1, f(y == \"s\")]})\n    def m(self, a=\"b\"):\n        \
+                    return {\"examples\": [{\"password\": \"p\"}]}\nX = (1, g(h=\"i\"))\n";
+        let doc = crate::document::Document::new(code, 0);
+        fn parents(n: Node) -> Vec<Node> {
+            std::iter::successors(n.parent(), |p| p.parent()).collect()
+        }
+        let mut checked = 0;
+        for item in items(doc.view()) {
+            let mut walk = item.nodes().walk();
+            while let Some(node) = walk.next() {
+                let expected = parents(node);
+                assert_eq!(walk.ancestors().collect::<Vec<_>>(), expected, "{node:?}");
+                assert_eq!(item.ancestors(node).collect::<Vec<_>>(), expected);
+                checked += 1;
+            }
+            // A node outside the item climbs with tree-sitter alone.
+            let root = doc.tree.root_node();
+            assert_eq!(item.ancestors(root).count(), 0);
+        }
+        assert!(checked > 40, "{checked}");
+        // A walk with a cursor (a node outside the index) climbs the same way.
+        let root = doc.tree.root_node();
+        let mut walk = Walk::Cursor(descendants(root));
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.ancestors().collect::<Vec<_>>(), parents(node));
+        }
+    }
+
+    #[test]
+    fn node_index_holds_every_node_once() {
+        let code = "def f(a, *, b=1):\n    return [x for x in a if x != b]  # c\n";
+        let doc = crate::document::Document::new(code, 0);
+        let root = doc.tree.root_node();
+        let index = NodeIndex::new(root);
+        assert_eq!(index.walk().count(), root.descendant_count());
+        assert_eq!(
+            index.walk().collect::<Vec<_>>(),
+            descendants(root).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -99,8 +99,8 @@ fn main() {
             }
         };
         if args.profile {
-            profile(file, &text, Scenario::End);
-            profile(file, &text, Scenario::Middle);
+            profile(file, &text, Scenario::End, &args.line, args.trace);
+            profile(file, &text, Scenario::Middle, &args.line, args.trace);
             continue;
         }
         let server_name = args
@@ -346,7 +346,7 @@ fn report(label: &str, lat: &mut [Duration]) {
 
 /// In-process split of one keystroke: document update (the stub reparses from scratch), analysis,
 /// conversion to diagnostics. No protocol.
-fn profile(file: &str, text: &str, scenario: Scenario) {
+fn profile(file: &str, text: &str, scenario: Scenario, line: &str, trace: bool) {
     use keylint::document::{ContentChange, Document, Pos, PositionEncoding};
     use keylint::engine::{Analyzer, Options};
 
@@ -356,7 +356,7 @@ fn profile(file: &str, text: &str, scenario: Scenario) {
     let options = Options::default();
     analyzer.analyze(doc.view(), doc.source(), &options);
     let uri = "file:///replay/profiled.py".parse().expect("a valid URI");
-    let changes: Vec<ContentChange> = keystrokes(text, scenario, LINE, "utf-8")
+    let changes: Vec<ContentChange> = keystrokes(text, scenario, line, "utf-8")
         .into_iter()
         .map(|((line, character), insert)| ContentChange {
             range: Some((Pos::new(line, character), Pos::new(line, character))),
@@ -408,6 +408,19 @@ fn profile(file: &str, text: &str, scenario: Scenario) {
         let t = Instant::now();
         let analysis = analyzer.analyze(doc.view(), doc.source(), &options);
         analyze.push(t.elapsed());
+        if trace {
+            let stats = analyzer.resolve_stats();
+            println!(
+                "    {:>8} ms  items checked {}/{}, data flow: {} changed, {} resolved{}  {:?}",
+                ms(t.elapsed()),
+                analysis.items_checked,
+                analysis.items_total,
+                stats.changed,
+                stats.resolved,
+                if stats.full { " (from scratch)" } else { "" },
+                change.text
+            );
+        }
         let t = Instant::now();
         let _ = keylint::lsp::convert::diagnostics(&uri, &doc, &analysis, enc);
         convert.push(t.elapsed());

@@ -357,6 +357,11 @@ impl Prefilter {
                 }
             }
             match group {
+                // A DynamoDB write is a method call (`table.put_item(…)`): checked in step 2
+                // (`def update_item(…)`, a route of every FastAPI tutorial, is none).
+                Group::Any if is_dynamodb_write_word(&bytes[m.range()]) => {
+                    hits.push((m.start(), m.end(), Group::Any))
+                }
                 Group::Any => return Some("word"),
                 Group::Key if !qualified_key_at(bytes, m.start(), m.end()) => {}
                 g => hits.push((m.start(), m.end(), *g)),
@@ -406,6 +411,11 @@ impl Prefilter {
                 {
                     return Some("URL with credentials")
                 }
+                // A DynamoDB write: the method name of an attribute (`x.put_item`, as
+                // `dataflow::local` reads a write), anywhere in it.
+                Group::Any if code && i > 0 && tokens[i - 1].is_op(bytes, b".") => {
+                    return Some("DynamoDB write")
+                }
                 Group::True if code && token.text(bytes) == b"True" => marks[i] |= TRUE,
                 Group::Flag if code && token.text(bytes) == b"False" => marks[i] |= FALSE,
                 Group::Flag
@@ -433,9 +443,19 @@ impl Prefilter {
                         && first_of_line(&tokens, i).text(bytes) == b"class";
                 }
                 Group::Config => file.config = true,
-                Group::Error => file.error = true,
+                // `except` the keyword (an `except` block), not a part of a name
+                // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
+                Group::Error => {
+                    file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
+                        || token.text(bytes) == b"except"
+                }
                 Group::Request => file.request = true,
-                Group::Stored => file.stored = true,
+                // `get_item` is read as a method (`table.get_item(…)`), not a function name
+                // (`def get_item(…)`, a route of the FastAPI tutorials).
+                Group::Stored => {
+                    file.stored |= !bytes[start..end].eq_ignore_ascii_case(b"get_item")
+                        || (i > 0 && tokens[i - 1].is_op(bytes, b"."))
+                }
                 Group::Query => file.query = true,
                 Group::Table => file.table = true,
                 Group::Log => file.log = true,
@@ -511,6 +531,14 @@ fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
         use crate::model::secrets::{split_scheme, url_credentials};
         url_credentials(v, &[]).is_some() || url_credentials(split_scheme(v).1, &[]).is_some()
     })
+}
+
+/// The [`Group::Any`] words of the DynamoDB write methods (`model::frameworks::dynamodb_write`):
+/// they keep a file only as the method of a call, `x.put_item(…)`.
+fn is_dynamodb_write_word(word: &[u8]) -> bool {
+    ["put_item", "update_item", "batch_write", "transact_write"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 /// The first token of the logical line of `tokens[i]`.
@@ -837,6 +865,49 @@ mod tests {
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
         assert!(!p.keep(b"STRIPE = 'abc'"));
         assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'x8Fq2LmZ'"));
+    }
+
+    #[test]
+    fn dynamodb_writes_are_method_calls() {
+        let p = Prefilter::new(&[]);
+        assert!(p.keep(b"table.put_item(Item=item)\n"));
+        assert!(p.keep(b"t = x.Table('t')\nt . update_item(Key=k)\n"));
+        assert!(p.keep(b"(db  # c\n .batch_write_item(RequestItems=r))\n"));
+        assert!(p.keep(b"c.transact_write_items(TransactItems=t)\n"));
+        // A function named like a write (FastAPI's tutorial route), a string, a comment.
+        assert!(!p.keep(b"@router.put('/{i}')\nasync def update_item(i: str):\n    return i\n"));
+        assert!(!p.keep(b"r = update_item(1)\nname = 'put_item'\n# x.put_item(y)\n"));
+    }
+
+    #[test]
+    fn error_handling_is_an_except_block_or_an_error_handler() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI, HTTPException\napp = FastAPI()\n";
+        let keep = |code: &str| p.keep(format!("{app}{code}").as_bytes());
+        assert!(keep("@app.get('/')\ndef f():\n    try:\n        g()\n    except E as e:\n        return str(e)\n"));
+        assert!(keep(
+            "@app.exception_handler(E)\ndef h(r, e):\n    return str(e)\n"
+        ));
+        assert!(keep("app.add_exception_handler(E, h)\n"));
+        // `HTTPException` raised, nothing caught.
+        assert!(!keep(
+            "@app.get('/')\ndef f():\n    raise HTTPException(404)\n"
+        ));
+    }
+
+    #[test]
+    fn a_stored_item_is_read_by_a_method() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        let keep = |code: &str| p.keep(format!("{app}{code}").as_bytes());
+        assert!(keep(
+            "@app.get('/')\ndef f(k):\n    return t.get_item(Key=k)\n"
+        ));
+        assert!(keep(
+            "@app.get('/')\ndef f(k):\n    return c.batch_get_item(R=k)\n"
+        ));
+        // A route named `get_item` reads nothing stored.
+        assert!(!keep("@app.get('/')\ndef get_item(k):\n    return k\n"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::model::Model;
 use crate::syntax::{self, NodeExt};
 
 /// How a place of the file uses a stored attribute.
-enum Use<'t> {
+pub(super) enum Use<'t> {
     /// `Key={"api_key": value}`: a lookup by the attribute; the value must be hashed too.
     Lookup(Node<'t>),
     /// `stored == given` / `!=`, with the stored side (`item["api_key"]`, `item.get("api_key")`).
@@ -47,6 +47,8 @@ enum Use<'t> {
 /// One attribute written by KL201 fixes.
 struct Attr<'t> {
     name: String,
+    /// A PynamoDB attribute (`Account.api_key`), used through attribute nodes, not strings.
+    pynamo: bool,
     /// Indices of the KL201 findings whose fix writes it.
     writes: Vec<usize>,
     uses: Vec<Use<'t>>,
@@ -70,15 +72,24 @@ pub fn agree(findings: &mut [Finding], tree: TreeView, src: SourceText, model: &
         }
         let Some(fix) = f.fixes.first() else { continue };
         for e in fix.edits.iter() {
-            let Some(name) = written_attr(tree, src, e) else {
-                continue;
+            let (name, pynamo) = match written_attr(tree, src, e) {
+                Some(name) => (name, false),
+                None => match pynamo::written_attr(tree, src, model, e) {
+                    Some(name) => (name, true),
+                    None => continue,
+                },
             };
             own.push(e.range.clone());
             match attrs.iter_mut().find(|a| a.name == name) {
-                Some(a) if !a.writes.contains(&i) => a.writes.push(i),
-                Some(_) => {}
+                Some(a) => {
+                    a.pynamo |= pynamo;
+                    if !a.writes.contains(&i) {
+                        a.writes.push(i);
+                    }
+                }
                 None => attrs.push(Attr {
                     name,
+                    pynamo,
                     writes: vec![i],
                     uses: Vec::new(),
                 }),
@@ -97,6 +108,10 @@ pub fn agree(findings: &mut [Finding], tree: TreeView, src: SourceText, model: &
                 a.uses.push(u);
             }
         }
+    }
+    for a in attrs.iter_mut().filter(|a| a.pynamo) {
+        let uses = pynamo::uses(tree, src, model, &a.name, &own);
+        a.uses.extend(uses);
     }
     let hashlib = model.module_alias("hashlib").unwrap_or("hashlib");
     let hmac = model.module_alias("hmac").unwrap_or("hmac");
@@ -192,6 +207,8 @@ pub fn agree(findings: &mut [Finding], tree: TreeView, src: SourceText, model: &
         }
     }
 }
+
+mod pynamo;
 
 /// The attribute a KL201 value edit writes: the key of its pair (`"api_key": v`, client style
 /// `"api_key": {"S": v}`), or for `ExpressionAttributeValues={":k": v}` the name that
@@ -308,7 +325,7 @@ fn use_of<'t>(
 
 /// A read of the attribute: a comparison when it is an operand of `==`/`!=`; otherwise nothing to
 /// rewrite (a returned or logged value is now the hash: the program runs on).
-fn read(stored: Node) -> Use {
+pub(super) fn read(stored: Node) -> Use {
     let mut node = stored;
     while let Some(p) = node
         .parent()

@@ -1,0 +1,1081 @@
+//! Incremental resolution of the module's flows into [`Dataflow`].
+//!
+//! The [`Resolver`] keeps, per flow (a function, or a module-level statement), its summary, its
+//! resolved facts and what it passes to each callee (its *contributions*), keyed by its
+//! [`Anchor`]. An update compares the summaries with the last ones (by hash) and recomputes:
+//! * **globals** (module-level names bound to key material) when a module-level statement changed;
+//! * **returns** and **parameter → sink / scan** bottom-up, seeded by the changed functions (and for
+//!   returns the readers of changed globals), going on to the callers of a function only when its
+//!   facts actually changed;
+//! * **key material reaching parameters** top-down: a function's contributions to its callees are
+//!   computed again when its summary, its incoming parameters, a callee's return or a global it
+//!   reads changed; a callee's incoming parameters are merged again (its callers in document
+//!   order, [`MAX_CONC`] sources per parameter) when a contribution to it changed.
+//!
+//! The work is ordered by the strongly connected components of the call graph (callees first
+//! for the bottom-up facts, callers first for the top-down ones): a function outside a cycle is
+//! computed once from final facts, and a cycle is reset and iterated to its fixpoint from
+//! scratch, in document order, whenever one of its inputs changed. Every fact is therefore a
+//! function of the summaries alone, whatever was computed before: an incremental update equals
+//! a resolution from scratch (`tests.rs` and `tests/document_props.rs` check it).
+//!
+//! When the call graph or the names change (a function added, removed or renamed, a call to
+//! another module function, a parameter list or the globals a function reads), the graph is
+//! rebuilt and the changed functions and the callers of every name that resolves elsewhere are
+//! seeded; where the graph has or had a cycle, everything is resolved again from scratch.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{
+    arg_for, call_sinks, concretize, fx_hash, push_conc, ret_syms, Anchor, At, Base, Conc,
+    Dataflow, Facts, FnFacts, FnFlow, RetSym, Step, MAX_PATH, SCAN_FOR_KEY,
+};
+
+/// What the last [`Resolver::update`] did (for tests and measurements).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolveStats {
+    /// Everything was resolved from scratch (first run, or the call graph or names changed).
+    pub full: bool,
+    /// Flows whose summary changed.
+    pub changed: usize,
+    /// Functions whose returns, sinks or contributions to their callees were computed.
+    pub resolved: usize,
+    /// Functions whose incoming parameters were merged again from their callers' contributions.
+    pub merged: usize,
+}
+
+struct NodeState {
+    anchor: Anchor,
+    flow: FnFlow,
+    hash: u64,
+    /// Hash of what the call graph reads of the flow (see [`shape`]).
+    shape: u64,
+    start: usize,
+    facts: FnFacts,
+    /// What it passes to its callees: (callee node, parameter, key material), in call order.
+    contrib: Vec<(u32, u16, Conc)>,
+}
+
+impl NodeState {
+    fn is_fn(&self) -> bool {
+        !self.flow.name.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct Graph {
+    /// Function name → the node it resolves to (the last definition of that name).
+    published: FxHashMap<String, u32>,
+    callees: Vec<Vec<u32>>,
+    /// Ascending (document order).
+    callers: Vec<Vec<u32>>,
+    /// Per node, its strongly connected component (callees' components first); `u32::MAX` for
+    /// module-level statements.
+    scc: Vec<u32>,
+    sccs: Vec<Vec<u32>>,
+    cyclic: Vec<bool>,
+    /// Global name → the functions reading it.
+    readers: FxHashMap<String, Vec<u32>>,
+    /// Callee name → the functions calling it (whether or not the module defines it).
+    calls_by_name: FxHashMap<String, Vec<u32>>,
+    by_anchor: FxHashMap<Anchor, u32>,
+}
+
+/// The resolution of a module's flows, kept between analyses (see the module docs).
+#[derive(Default)]
+pub struct Resolver {
+    nodes: Vec<NodeState>,
+    graph: Graph,
+    globals: BTreeMap<String, Vec<Conc>>,
+    published: Arc<Dataflow>,
+    /// The anchors the published paths pass through.
+    referenced: Vec<Anchor>,
+    stats: ResolveStats,
+    /// Merges of incoming parameters in this update.
+    merged: usize,
+}
+
+/// The facts the resolver reads while computing node `node`.
+struct View<'r> {
+    nodes: &'r [NodeState],
+    published: &'r FxHashMap<String, u32>,
+    globals: &'r BTreeMap<String, Vec<Conc>>,
+    node: usize,
+}
+
+impl Facts for View<'_> {
+    fn function(&self, name: &str) -> Option<&FnFacts> {
+        self.published
+            .get(name)
+            .map(|&i| &self.nodes[i as usize].facts)
+    }
+    fn global(&self, name: &str) -> Option<&[Conc]> {
+        self.globals.get(name).map(|v| &v[..])
+    }
+    fn param_in(&self, _flow: &FnFlow) -> Option<&[Vec<Conc>]> {
+        Some(&self.nodes[self.node].facts.param_in)
+    }
+    fn place(&self, c: &Conc, _at: At) -> Conc {
+        c.clone()
+    }
+}
+
+/// Globals are resolved from sources and earlier globals only.
+struct GlobalsView<'r>(&'r BTreeMap<String, Vec<Conc>>);
+
+impl Facts for GlobalsView<'_> {
+    fn function(&self, _name: &str) -> Option<&FnFacts> {
+        None
+    }
+    fn global(&self, name: &str) -> Option<&[Conc]> {
+        self.0.get(name).map(|v| &v[..])
+    }
+    fn param_in(&self, _flow: &FnFlow) -> Option<&[Vec<Conc>]> {
+        None
+    }
+    fn place(&self, c: &Conc, _at: At) -> Conc {
+        c.clone()
+    }
+}
+
+/// The name an anchor is made of: the function's, or the first name a statement binds.
+fn anchor_name(flow: &FnFlow) -> &str {
+    if !flow.name.is_empty() {
+        &flow.name
+    } else {
+        flow.defines.first().map_or("", |(n, _)| n.as_str())
+    }
+}
+
+/// What the call graph and the names read of a flow.
+fn shape(flow: &FnFlow) -> u64 {
+    let callees: Vec<&str> = flow.calls.iter().map(|c| c.callee.as_str()).collect();
+    let defines: Vec<&str> = flow.defines.iter().map(|(n, _)| n.as_str()).collect();
+    fx_hash(&(&flow.name, &flow.params, callees, &flow.globals, defines))
+}
+
+fn bottom(flow: &FnFlow) -> FnFacts {
+    FnFacts {
+        params: flow.params.clone(),
+        param_in: vec![Vec::new(); flow.params.len()],
+        param_sinks: vec![0; flow.params.len()],
+        raises: flow.raises,
+        ..FnFacts::default()
+    }
+}
+
+/// A function's facts of the bottom-up phases: returns, sink bits, scan.
+type PhaseFacts = (Vec<RetSym>, Vec<u8>, Option<Vec<Step>>);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// What functions return.
+    Ret,
+    /// Parameter → sink bits, and the path to a scan.
+    Sinks,
+}
+
+impl Resolver {
+    /// The facts of the last update.
+    pub fn dataflow(&self) -> &Arc<Dataflow> {
+        &self.published
+    }
+
+    /// What the last update did.
+    pub fn stats(&self) -> ResolveStats {
+        self.stats
+    }
+
+    /// Resolves the module's flows — each with the start of its item and a hash of the flow —
+    /// in document order, recomputing only what changed since the last update.
+    pub fn update<'f>(&mut self, flows: impl IntoIterator<Item = (&'f FnFlow, usize, u64)>) {
+        let inputs: Vec<(&FnFlow, usize, u64)> = flows.into_iter().collect();
+        let first = self.nodes.is_empty() && self.graph.scc.is_empty();
+        let same_names = inputs.len() == self.nodes.len()
+            && inputs
+                .iter()
+                .zip(&self.nodes)
+                .all(|((f, _, _), n)| anchor_name(f) == anchor_name(&n.flow));
+        let mut changed: Vec<u32> = Vec::new();
+        // Changed flows whose names, parameters, callees or globals changed.
+        let mut reshaped: Vec<u32> = Vec::new();
+        // Functions whose incoming parameters are to be merged again (their callers changed).
+        let mut merge: FxHashSet<u32> = FxHashSet::default();
+        let mut old_published: Vec<(String, Anchor)> = Vec::new();
+        let mut old_cyclic: Vec<Anchor> = Vec::new();
+        let mut module_changed = false;
+        if same_names {
+            for (i, ((flow, start, hash), node)) in inputs.iter().zip(&mut self.nodes).enumerate() {
+                node.start = *start;
+                if node.hash != *hash {
+                    node.hash = *hash;
+                    if node.flow != **flow {
+                        node.flow = (*flow).clone();
+                        changed.push(i as u32);
+                        let s = shape(flow);
+                        if s != node.shape {
+                            node.shape = s;
+                            reshaped.push(i as u32);
+                        }
+                    }
+                }
+            }
+        } else {
+            // Match the flows with the last ones by anchor; the others are new or gone.
+            old_published = self
+                .graph
+                .published
+                .iter()
+                .map(|(n, &i)| (n.clone(), self.nodes[i as usize].anchor.clone()))
+                .collect();
+            for (s, members) in self.graph.sccs.iter().enumerate() {
+                if self.graph.cyclic[s] {
+                    old_cyclic.extend(
+                        members
+                            .iter()
+                            .map(|&m| self.nodes[m as usize].anchor.clone()),
+                    );
+                }
+            }
+            let old_callees = std::mem::take(&mut self.graph.callees);
+            let mut old: FxHashMap<Anchor, (u32, NodeState)> = std::mem::take(&mut self.nodes)
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.anchor.clone(), (i as u32, n)))
+                .collect();
+            let mut remap: Vec<Option<u32>> = vec![None; old.len()];
+            let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+            for (i, (flow, start, hash)) in inputs.iter().enumerate() {
+                let name = anchor_name(flow);
+                let k = seen.entry(name).or_insert(0);
+                let anchor: Anchor = Arc::from(format!("{name}#{k}"));
+                *k += 1;
+                let node = match old.remove(&anchor) {
+                    Some((j, mut n)) => {
+                        remap[j as usize] = Some(i as u32);
+                        n.start = *start;
+                        if n.hash != *hash {
+                            n.hash = *hash;
+                            if n.flow != **flow {
+                                n.flow = (*flow).clone();
+                                changed.push(i as u32);
+                                let s = shape(flow);
+                                if s != n.shape {
+                                    n.shape = s;
+                                    reshaped.push(i as u32);
+                                }
+                            }
+                        }
+                        n
+                    }
+                    None => {
+                        changed.push(i as u32);
+                        reshaped.push(i as u32);
+                        NodeState {
+                            anchor,
+                            flow: (*flow).clone(),
+                            hash: *hash,
+                            shape: shape(flow),
+                            start: *start,
+                            facts: bottom(flow),
+                            contrib: Vec::new(),
+                        }
+                    }
+                };
+                self.nodes.push(node);
+            }
+            // Gone: what they called merges its incoming parameters again.
+            for (j, n) in old.into_values() {
+                module_changed |= !n.is_fn();
+                if let Some(cs) = old_callees.get(j as usize) {
+                    merge.extend(cs.iter().filter_map(|&c| remap[c as usize]));
+                }
+            }
+            for n in &mut self.nodes {
+                n.contrib.retain_mut(|(g, _, _)| match remap[*g as usize] {
+                    Some(new) => {
+                        *g = new;
+                        true
+                    }
+                    None => false,
+                });
+            }
+        }
+        let mut stats = ResolveStats {
+            full: first,
+            changed: changed.len(),
+            resolved: 0,
+            merged: 0,
+        };
+        let mut resolved: FxHashSet<u32> = FxHashSet::default();
+        let structural = !same_names || !reshaped.is_empty();
+        // A change of the call graph where it has, or had, a cycle is resolved from scratch:
+        // cycles are rare, and their facts depend on how they were iterated.
+        let had_cycle = self.graph.cyclic.iter().any(|&c| c);
+        let facts_changed: Option<(FxHashSet<u32>, Vec<String>)> =
+            if first || (structural && had_cycle) {
+                stats.full = true;
+                self.full(&mut resolved);
+                None
+            } else if changed.is_empty() && !structural {
+                Some((FxHashSet::default(), Vec::new()))
+            } else {
+                let mut seeds: FxHashSet<u32> = changed.iter().copied().collect();
+                let mut renamed: Vec<String> = Vec::new();
+                if structural {
+                    for &i in &reshaped {
+                        let n = &mut self.nodes[i as usize];
+                        // What it passed to merges again without it.
+                        merge.extend(n.contrib.iter().map(|(g, _, _)| *g));
+                        n.facts = bottom(&n.flow);
+                        n.contrib.clear();
+                        merge.insert(i);
+                    }
+                    self.rebuild_graph();
+                    if self.graph.cyclic.iter().any(|&c| c) {
+                        stats.full = true;
+                        self.full(&mut resolved);
+                        stats.resolved = resolved.len();
+                        stats.merged = std::mem::take(&mut self.merged);
+                        self.stats = stats;
+                        self.publish(None);
+                        return;
+                    }
+                    for &i in &reshaped {
+                        seeds.extend(self.graph.callers[i as usize].iter().copied());
+                    }
+                    // Names that resolve to another function now (or to none): their callers.
+                    let now: FxHashMap<&str, &Anchor> = self
+                        .graph
+                        .published
+                        .iter()
+                        .map(|(n, &i)| (n.as_str(), &self.nodes[i as usize].anchor))
+                        .collect();
+                    let mut names: Vec<String> = old_published
+                        .iter()
+                        .filter(|(n, a)| now.get(n.as_str()) != Some(&a))
+                        .map(|(n, _)| n.clone())
+                        .collect();
+                    let before: FxHashMap<&str, &Anchor> =
+                        old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
+                    if !same_names {
+                        names.extend(
+                            now.iter()
+                                .filter(|(n, a)| before.get(*n) != Some(*a))
+                                .map(|(n, _)| n.to_string()),
+                        );
+                    }
+                    names.sort();
+                    names.dedup();
+                    for name in &names {
+                        if let Some(cs) = self.graph.calls_by_name.get(name) {
+                            seeds.extend(cs);
+                        }
+                        if let Some(&i) = self.graph.published.get(name) {
+                            merge.insert(i);
+                            seeds.insert(i);
+                        }
+                    }
+                    // Cycles, old and new, are resolved again from scratch.
+                    for a in &old_cyclic {
+                        if let Some(&i) = self.graph.by_anchor.get(a) {
+                            seeds.insert(i);
+                        }
+                    }
+                    for (s, members) in self.graph.sccs.iter().enumerate() {
+                        if self.graph.cyclic[s] {
+                            seeds.extend(members);
+                        }
+                    }
+                    renamed = names;
+                    module_changed = true;
+                }
+                module_changed |= changed.iter().any(|&i| !self.nodes[i as usize].is_fn());
+                let mut set = self.incremental(&seeds, merge, module_changed, &mut resolved);
+                // Their facts were reset: compared with what was published, not with the reset.
+                set.extend(reshaped.iter().copied());
+                for name in &renamed {
+                    if let Some(&i) = self.graph.published.get(name) {
+                        set.insert(i);
+                    }
+                }
+                Some((set, renamed))
+            };
+        stats.resolved = resolved.len();
+        stats.merged = self.merged;
+        self.merged = 0;
+        self.stats = stats;
+        self.publish(facts_changed);
+    }
+
+    /// Resolves everything from scratch.
+    fn full(&mut self, resolved: &mut FxHashSet<u32>) {
+        self.rebuild_graph();
+        for n in &mut self.nodes {
+            n.facts = bottom(&n.flow);
+            n.contrib.clear();
+        }
+        self.globals = self.compute_globals();
+        let fns: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&i| self.nodes[i as usize].is_fn())
+            .collect();
+        self.bottom_up(Phase::Ret, &fns, resolved);
+        self.bottom_up(Phase::Sinks, &fns, resolved);
+        let all: FxHashSet<u32> = fns.iter().copied().collect();
+        self.top_down(all.clone(), all, resolved);
+    }
+
+    /// Recomputes what depends on the flows of `seeds` (and the incoming parameters of `merge`,
+    /// the globals when `module_changed`); returns the functions whose facts changed.
+    fn incremental(
+        &mut self,
+        seeds: &FxHashSet<u32>,
+        merge: FxHashSet<u32>,
+        module_changed: bool,
+        resolved: &mut FxHashSet<u32>,
+    ) -> FxHashSet<u32> {
+        let mut facts_changed: FxHashSet<u32> = FxHashSet::default();
+        // Globals, when a module-level statement changed.
+        let mut readers: Vec<u32> = Vec::new();
+        if module_changed {
+            let globals = self.compute_globals();
+            let names: BTreeSet<&String> = globals.keys().chain(self.globals.keys()).collect();
+            for name in names {
+                if globals.get(name) != self.globals.get(name) {
+                    if let Some(r) = self.graph.readers.get(name) {
+                        readers.extend(r);
+                    }
+                }
+            }
+            self.globals = globals;
+        }
+        let mut fns: Vec<u32> = seeds
+            .iter()
+            .copied()
+            .filter(|&i| self.nodes[i as usize].is_fn())
+            .collect();
+        fns.sort_unstable();
+        for &i in &fns {
+            let n = &mut self.nodes[i as usize];
+            if n.facts.raises != n.flow.raises {
+                n.facts.raises = n.flow.raises;
+                facts_changed.insert(i);
+            }
+        }
+        let ret_seeds: Vec<u32> = fns.iter().chain(&readers).copied().collect();
+        let ret_changed = self.bottom_up(Phase::Ret, &ret_seeds, resolved);
+        let sinks_changed = self.bottom_up(Phase::Sinks, &fns, resolved);
+        // Contributions read the caller's summary, its incoming parameters, its callees'
+        // returns and the globals.
+        let mut contrib: FxHashSet<u32> = ret_seeds.iter().copied().collect();
+        for &i in &ret_changed {
+            contrib.extend(self.graph.callers[i as usize].iter().copied());
+        }
+        let merge: FxHashSet<u32> = merge
+            .into_iter()
+            .filter(|&i| self.nodes[i as usize].is_fn())
+            .collect();
+        let in_changed = self.top_down(contrib, merge, resolved);
+        facts_changed.extend(ret_changed);
+        facts_changed.extend(sinks_changed);
+        facts_changed.extend(in_changed);
+        facts_changed
+    }
+
+    fn rebuild_graph(&mut self) {
+        let n = self.nodes.len();
+        let mut g = Graph::default();
+        for (i, node) in self.nodes.iter().enumerate() {
+            g.by_anchor.insert(node.anchor.clone(), i as u32);
+            if node.is_fn() {
+                g.published.insert(node.flow.name.clone(), i as u32);
+            }
+        }
+        g.callees = vec![Vec::new(); n];
+        g.callers = vec![Vec::new(); n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !node.is_fn() {
+                continue;
+            }
+            for call in &node.flow.calls {
+                let by_name = g.calls_by_name.entry(call.callee.clone()).or_default();
+                if by_name.last() != Some(&(i as u32)) {
+                    by_name.push(i as u32);
+                }
+                if let Some(&c) = g.published.get(&call.callee) {
+                    if !g.callees[i].contains(&c) {
+                        g.callees[i].push(c);
+                    }
+                }
+            }
+            for name in &node.flow.globals {
+                let r = g.readers.entry(name.clone()).or_default();
+                if r.last() != Some(&(i as u32)) {
+                    r.push(i as u32);
+                }
+            }
+        }
+        for i in 0..n {
+            for k in 0..g.callees[i].len() {
+                let c = g.callees[i][k] as usize;
+                if g.callers[c].last() != Some(&(i as u32)) {
+                    g.callers[c].push(i as u32);
+                }
+            }
+        }
+        let is_fn: Vec<bool> = self.nodes.iter().map(NodeState::is_fn).collect();
+        let (scc, sccs) = tarjan(&is_fn, &g.callees);
+        g.cyclic = sccs
+            .iter()
+            .map(|m| m.len() > 1 || g.callees[m[0] as usize].contains(&m[0]))
+            .collect();
+        g.scc = scc;
+        g.sccs = sccs;
+        self.graph = g;
+    }
+
+    fn compute_globals(&self) -> BTreeMap<String, Vec<Conc>> {
+        let mut globals: BTreeMap<String, Vec<Conc>> = BTreeMap::new();
+        for n in self.nodes.iter().filter(|n| !n.is_fn()) {
+            for (name, taint) in &n.flow.defines {
+                let concs = concretize(
+                    &GlobalsView(&globals),
+                    &n.flow,
+                    At::Anchor(&n.anchor),
+                    taint,
+                );
+                if concs.is_empty() {
+                    globals.remove(name);
+                } else {
+                    globals.insert(name.clone(), concs);
+                }
+            }
+        }
+        globals
+    }
+
+    fn view(&self, i: u32) -> View<'_> {
+        View {
+            nodes: &self.nodes,
+            published: &self.graph.published,
+            globals: &self.globals,
+            node: i as usize,
+        }
+    }
+
+    fn compute_ret(&self, i: u32) -> Vec<RetSym> {
+        let n = &self.nodes[i as usize];
+        let view = self.view(i);
+        let mut ret = Vec::new();
+        for l in &n.flow.ret.0 {
+            ret_syms(&view, &n.flow, At::Anchor(&n.anchor), *l, 0, &mut ret);
+        }
+        ret
+    }
+
+    /// Parameter → sink bits and the path to a scan; in a cycle, a scan once found is kept.
+    fn compute_sinks(&self, i: u32, keep_scan: bool) -> (Vec<u8>, Option<Vec<Step>>) {
+        let n = &self.nodes[i as usize];
+        let flow = &n.flow;
+        let view = self.view(i);
+        let mut bits = vec![0u8; flow.params.len()];
+        for sink in &flow.sinks {
+            for l in &sink.taint.0 {
+                if let Base::Param(p) = l.base {
+                    if let Some(b) = bits.get_mut(p as usize) {
+                        *b |= sink.kind.bit();
+                    }
+                }
+            }
+        }
+        for call in &flow.calls {
+            if let Some(callee) = view.function(&call.callee) {
+                for (p, b) in bits.iter_mut().enumerate() {
+                    *b |= call_sinks(callee, call, |t| {
+                        t.0.iter().any(|l| l.base == Base::Param(p as u16))
+                    });
+                }
+            }
+        }
+        if keep_scan && n.facts.scan.is_some() {
+            return (bits, n.facts.scan.clone());
+        }
+        let at = At::Anchor(&n.anchor);
+        let first = flow
+            .scans
+            .iter()
+            .find(|(_, key)| *key)
+            .or(flow.scans.first());
+        let mut scan = first.map(|(r, key)| {
+            vec![at.step(
+                r,
+                if *key {
+                    SCAN_FOR_KEY.into()
+                } else {
+                    "DynamoDB scan here".into()
+                },
+            )]
+        });
+        if scan.is_none() {
+            for call in &flow.calls {
+                if let Some(p) = view.function(&call.callee).and_then(|f| f.scan.as_ref()) {
+                    if p.len() < MAX_PATH {
+                        let mut path =
+                            vec![at.step(&call.range, format!("calls `{}` here", call.callee))];
+                        path.extend(p.iter().cloned());
+                        scan = Some(path);
+                        break;
+                    }
+                }
+            }
+        }
+        (bits, scan)
+    }
+
+    /// Computes a bottom-up phase for node `i`; whether its facts changed.
+    fn step(&mut self, phase: Phase, i: u32, in_cycle: bool) -> bool {
+        match phase {
+            Phase::Ret => {
+                let ret = self.compute_ret(i);
+                let f = &mut self.nodes[i as usize].facts;
+                if f.ret != ret {
+                    f.ret = ret;
+                    return true;
+                }
+                false
+            }
+            Phase::Sinks => {
+                let (bits, scan) = self.compute_sinks(i, in_cycle);
+                let f = &mut self.nodes[i as usize].facts;
+                let changed = f.param_sinks != bits || f.scan != scan;
+                f.param_sinks = bits;
+                f.scan = scan;
+                changed
+            }
+        }
+    }
+
+    /// Runs a bottom-up phase over the components of `seeds` and of the callers of every function
+    /// whose facts changed; returns those functions.
+    fn bottom_up(
+        &mut self,
+        phase: Phase,
+        seeds: &[u32],
+        resolved: &mut FxHashSet<u32>,
+    ) -> Vec<u32> {
+        let mut queue: BTreeSet<u32> = seeds
+            .iter()
+            .map(|&i| self.graph.scc[i as usize])
+            .filter(|&s| s != u32::MAX)
+            .collect();
+        let mut out = Vec::new();
+        while let Some(s) = queue.pop_first() {
+            let members = self.graph.sccs[s as usize].clone();
+            let changed: Vec<u32> = if !self.graph.cyclic[s as usize] {
+                resolved.insert(members[0]);
+                if self.step(phase, members[0], false) {
+                    vec![members[0]]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                // Reset the cycle and iterate it from scratch, in document order.
+                let old: Vec<PhaseFacts> = members
+                    .iter()
+                    .map(|&m| {
+                        let f = &mut self.nodes[m as usize].facts;
+                        match phase {
+                            Phase::Ret => (std::mem::take(&mut f.ret), Vec::new(), None),
+                            Phase::Sinks => {
+                                let bits = vec![0; f.params.len()];
+                                (
+                                    Vec::new(),
+                                    std::mem::replace(&mut f.param_sinks, bits),
+                                    f.scan.take(),
+                                )
+                            }
+                        }
+                    })
+                    .collect();
+                let mut work: std::collections::VecDeque<u32> = members.iter().copied().collect();
+                let mut queued: FxHashSet<u32> = members.iter().copied().collect();
+                let mut budget = members.len() * 64 + 64;
+                while let Some(m) = work.pop_front() {
+                    queued.remove(&m);
+                    if budget == 0 {
+                        break;
+                    }
+                    budget -= 1;
+                    resolved.insert(m);
+                    if self.step(phase, m, true) {
+                        for &c in &self.graph.callers[m as usize] {
+                            if self.graph.scc[c as usize] == s && queued.insert(c) {
+                                work.push_back(c);
+                            }
+                        }
+                    }
+                }
+                members
+                    .iter()
+                    .zip(old)
+                    .filter(|(&m, (ret, bits, scan))| {
+                        let f = &self.nodes[m as usize].facts;
+                        match phase {
+                            Phase::Ret => f.ret != *ret,
+                            Phase::Sinks => f.param_sinks != *bits || f.scan != *scan,
+                        }
+                    })
+                    .map(|(&m, _)| m)
+                    .collect()
+            };
+            for &i in &changed {
+                for &c in &self.graph.callers[i as usize] {
+                    let cs = self.graph.scc[c as usize];
+                    if cs != s {
+                        queue.insert(cs);
+                    }
+                }
+            }
+            out.extend(changed);
+        }
+        out
+    }
+
+    /// What node `i` passes to its callees.
+    fn compute_contrib(&self, i: u32) -> Vec<(u32, u16, Conc)> {
+        let n = &self.nodes[i as usize];
+        let view = self.view(i);
+        let at = At::Anchor(&n.anchor);
+        let mut out = Vec::new();
+        for call in &n.flow.calls {
+            let Some(&g) = self.graph.published.get(&call.callee) else {
+                continue;
+            };
+            let params = &self.nodes[g as usize].facts.params;
+            for j in 0..params.len() {
+                if let Some(arg) = arg_for(call, params, j as u16) {
+                    for mut c in concretize(&view, &n.flow, at, arg) {
+                        if c.path.len() >= MAX_PATH {
+                            continue;
+                        }
+                        c.path.push(
+                            at.step(&call.range, format!("passed to `{}` here", call.callee)),
+                        );
+                        out.push((g, j as u16, c));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The key material reaching the parameters of `f`: its callers' contributions, callers in
+    /// document order.
+    fn merge(&self, f: u32) -> Vec<Vec<Conc>> {
+        let mut ins = vec![Vec::new(); self.nodes[f as usize].facts.params.len()];
+        for &c in &self.graph.callers[f as usize] {
+            for (g, j, conc) in &self.nodes[c as usize].contrib {
+                if *g == f {
+                    if let Some(set) = ins.get_mut(*j as usize) {
+                        push_conc(set, conc.clone());
+                    }
+                }
+            }
+        }
+        ins
+    }
+
+    /// The callees whose contributions from a node differ between `old` and `new`.
+    fn differing(old: &[(u32, u16, Conc)], new: &[(u32, u16, Conc)]) -> Vec<u32> {
+        let mut gs: Vec<u32> = old.iter().chain(new).map(|(g, _, _)| *g).collect();
+        gs.sort_unstable();
+        gs.dedup();
+        gs.retain(|&g| {
+            old.iter()
+                .filter(|(x, _, _)| *x == g)
+                .ne(new.iter().filter(|(x, _, _)| *x == g))
+        });
+        gs
+    }
+
+    /// The top-down phase: contributions of the functions in `contrib` are computed again, the
+    /// incoming parameters of those in `merge` merged again, and so on down the call graph, callers'
+    /// components first. Returns the functions whose incoming parameters changed.
+    fn top_down(
+        &mut self,
+        mut contrib: FxHashSet<u32>,
+        mut merge: FxHashSet<u32>,
+        resolved: &mut FxHashSet<u32>,
+    ) -> Vec<u32> {
+        let mut queue: BTreeSet<u32> = contrib
+            .iter()
+            .chain(&merge)
+            .map(|&i| self.graph.scc[i as usize])
+            .filter(|&s| s != u32::MAX)
+            .collect();
+        let mut out = Vec::new();
+        while let Some(s) = queue.pop_last() {
+            let members = self.graph.sccs[s as usize].clone();
+            let mut affected: Vec<u32> = Vec::new();
+            if !self.graph.cyclic[s as usize] {
+                let i = members[0];
+                if merge.remove(&i) {
+                    self.merged += 1;
+                    let ins = self.merge(i);
+                    if ins != self.nodes[i as usize].facts.param_in {
+                        self.nodes[i as usize].facts.param_in = ins;
+                        out.push(i);
+                        contrib.insert(i);
+                    }
+                }
+                if contrib.remove(&i) {
+                    resolved.insert(i);
+                    let new = self.compute_contrib(i);
+                    if new != self.nodes[i as usize].contrib {
+                        affected = Self::differing(&self.nodes[i as usize].contrib, &new);
+                        self.nodes[i as usize].contrib = new;
+                    }
+                }
+            } else {
+                // Reset the cycle and iterate it from scratch, in document order.
+                let mut old = Vec::with_capacity(members.len());
+                for &m in &members {
+                    merge.remove(&m);
+                    contrib.remove(&m);
+                    resolved.insert(m);
+                    let f = &mut self.nodes[m as usize];
+                    let empty = vec![Vec::new(); f.facts.params.len()];
+                    old.push((
+                        std::mem::replace(&mut f.facts.param_in, empty),
+                        std::mem::take(&mut f.contrib),
+                    ));
+                }
+                for &m in &members {
+                    self.nodes[m as usize].contrib = self.compute_contrib(m);
+                }
+                let mut work: std::collections::VecDeque<u32> = members.iter().copied().collect();
+                let mut queued: FxHashSet<u32> = members.iter().copied().collect();
+                let mut budget = members.len() * 64 + 64;
+                while let Some(m) = work.pop_front() {
+                    queued.remove(&m);
+                    if budget == 0 {
+                        break;
+                    }
+                    budget -= 1;
+                    let ins = self.merge(m);
+                    if ins == self.nodes[m as usize].facts.param_in {
+                        continue;
+                    }
+                    self.nodes[m as usize].facts.param_in = ins;
+                    let new = self.compute_contrib(m);
+                    if new != self.nodes[m as usize].contrib {
+                        for g in Self::differing(&self.nodes[m as usize].contrib, &new) {
+                            if self.graph.scc[g as usize] == s && queued.insert(g) {
+                                work.push_back(g);
+                            }
+                        }
+                        self.nodes[m as usize].contrib = new;
+                    }
+                }
+                for (&m, (ins, con)) in members.iter().zip(old) {
+                    let n = &self.nodes[m as usize];
+                    if n.facts.param_in != ins {
+                        out.push(m);
+                    }
+                    affected.extend(Self::differing(&con, &n.contrib));
+                }
+            }
+            for g in affected {
+                let gs = self.graph.scc[g as usize];
+                if gs != s {
+                    merge.insert(g);
+                    queue.insert(gs);
+                }
+            }
+        }
+        out
+    }
+
+    /// Publishes the facts: every function's (`changed` `None`), or those of `changed`.
+    fn publish(&mut self, changed: Option<(FxHashSet<u32>, Vec<String>)>) {
+        let mix = |name: &str, h: u64| fx_hash(&(name, h));
+        let df = Arc::make_mut(&mut self.published);
+        let facts_changed = match &changed {
+            None => {
+                let mut functions = BTreeMap::new();
+                let mut hashes = FxHashMap::default();
+                let mut total = 0u64;
+                for (name, &i) in &self.graph.published {
+                    let facts = &self.nodes[i as usize].facts;
+                    let h = fx_hash(facts);
+                    total = total.wrapping_add(mix(name, h));
+                    hashes.insert(name.clone(), h);
+                    functions.insert(name.clone(), Arc::new(facts.clone()));
+                }
+                df.functions = Arc::new(functions);
+                df.fn_hashes = Arc::new(hashes);
+                df.facts_hash = total;
+                df.globals = Arc::new(BTreeMap::new());
+                df.global_hashes = Arc::new(FxHashMap::default());
+                true
+            }
+            Some((set, renamed)) => {
+                let mut any = false;
+                // Names no function has now.
+                for name in renamed {
+                    if self.graph.published.contains_key(name) {
+                        continue;
+                    }
+                    if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name) {
+                        df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
+                        Arc::make_mut(&mut df.functions).remove(name);
+                        any = true;
+                    }
+                }
+                for &i in set {
+                    let n = &self.nodes[i as usize];
+                    if self.graph.published.get(&n.flow.name) != Some(&i) {
+                        continue;
+                    }
+                    let h = fx_hash(&n.facts);
+                    let old = df.fn_hashes.get(&n.flow.name).copied();
+                    if old == Some(h) {
+                        continue;
+                    }
+                    any = true;
+                    if let Some(old) = old {
+                        df.facts_hash = df.facts_hash.wrapping_sub(mix(&n.flow.name, old));
+                    }
+                    df.facts_hash = df.facts_hash.wrapping_add(mix(&n.flow.name, h));
+                    Arc::make_mut(&mut df.fn_hashes).insert(n.flow.name.clone(), h);
+                    Arc::make_mut(&mut df.functions)
+                        .insert(n.flow.name.clone(), Arc::new(n.facts.clone()));
+                }
+                any
+            }
+        };
+        let globals_changed = *df.globals != self.globals;
+        if globals_changed {
+            for (name, h) in df.global_hashes.iter() {
+                df.facts_hash = df.facts_hash.wrapping_sub(mix(&format!("\0{name}"), *h));
+            }
+            let mut hashes = FxHashMap::default();
+            for (name, concs) in &self.globals {
+                let h = fx_hash(concs);
+                df.facts_hash = df.facts_hash.wrapping_add(mix(&format!("\0{name}"), h));
+                hashes.insert(name.clone(), h);
+            }
+            df.global_hashes = Arc::new(hashes);
+            df.globals = Arc::new(self.globals.clone());
+        }
+        if facts_changed || globals_changed {
+            let mut anchors: FxHashSet<Anchor> = FxHashSet::default();
+            let mut note = |path: &[Step]| {
+                anchors.extend(path.iter().filter_map(|s| s.anchor.clone()));
+            };
+            for f in df.functions.values() {
+                for r in &f.ret {
+                    if let RetSym::Conc(c) = r {
+                        note(&c.path);
+                    }
+                }
+                for c in f.param_in.iter().flatten() {
+                    note(&c.path);
+                }
+                if let Some(scan) = &f.scan {
+                    note(scan);
+                }
+            }
+            for c in df.globals.values().flatten() {
+                note(&c.path);
+            }
+            let mut referenced: Vec<Anchor> = anchors.into_iter().collect();
+            referenced.sort();
+            self.referenced = referenced;
+        }
+        let starts: FxHashMap<Anchor, usize> = self
+            .referenced
+            .iter()
+            .filter_map(|a| {
+                let i = *self.graph.by_anchor.get(a)?;
+                Some((a.clone(), self.nodes[i as usize].start))
+            })
+            .collect();
+        if *df.starts != starts {
+            let mut total = 0u64;
+            for (a, s) in &starts {
+                total = total.wrapping_add(fx_hash(&(a, s)));
+            }
+            df.starts_hash = total;
+            df.starts = Arc::new(starts);
+        }
+    }
+}
+
+/// Strongly connected components of the functions' call graph (Tarjan's, iterative): each node's
+/// component, and the components' members (ascending), callees' components first.
+fn tarjan(is_fn: &[bool], callees: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<u32>>) {
+    const NONE: u32 = u32::MAX;
+    let n = is_fn.len();
+    let mut index = vec![NONE; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut scc = vec![NONE; n];
+    let mut sccs: Vec<Vec<u32>> = Vec::new();
+    let mut next = 0u32;
+    let mut call: Vec<(u32, usize)> = Vec::new();
+    for root in 0..n {
+        if !is_fn[root] || index[root] != NONE {
+            continue;
+        }
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root as u32);
+        on_stack[root] = true;
+        call.push((root as u32, 0));
+        while let Some(top) = call.last_mut() {
+            let v = top.0 as usize;
+            if top.1 < callees[v].len() {
+                let w = callees[v][top.1] as usize;
+                top.1 += 1;
+                if index[w] == NONE {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w as u32);
+                    on_stack[w] = true;
+                    call.push((w as u32, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(u, _)) = call.last() {
+                    let u = u as usize;
+                    low[u] = low[u].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let id = sccs.len() as u32;
+                    let mut members = Vec::new();
+                    loop {
+                        let w = stack.pop().expect("v is on the stack");
+                        on_stack[w as usize] = false;
+                        scc[w as usize] = id;
+                        members.push(w);
+                        if w as usize == v {
+                            break;
+                        }
+                    }
+                    members.sort_unstable();
+                    sccs.push(members);
+                }
+            }
+        }
+    }
+    (scc, sccs)
+}
