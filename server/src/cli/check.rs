@@ -220,19 +220,32 @@ pub fn run(args: CheckArgs) -> i32 {
         write: args.fix && !args.diff,
         include_unsafe: args.unsafe_fixes,
     };
-    // The project model: every file summarised (in parallel), the imports between them resolved
-    // and the data flow resolved across the modules linked by calls. A file linked to another
-    // gets its view of that resolution, and is analysed even where the pre-filter would skip it
-    // (a helper module with a sink and no source words: its finding depends on a route elsewhere).
-    let views = super::project::views(&files, &configs);
+    // The project model: the files the pre-filter keeps summarised (in parallel), then the
+    // modules their calls lead to, the imports between them resolved and the data flow resolved
+    // across the modules linked by calls. A file linked to another gets its view of that
+    // resolution, and is analysed even where the pre-filter would skip it (a helper module with a
+    // sink and no source words: its finding depends on a route elsewhere). The pre-filter's
+    // answer of that first pass is reused.
+    let super::project::Views {
+        views,
+        keep,
+        prepared,
+    } = super::project::views(&files, &configs, &prefilter_for);
     let outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(configs.par_iter())
+        .zip(prepared.into_par_iter())
         .enumerate()
-        .map(|(i, (path, config))| {
+        .map(|(i, ((path, config), prepared))| {
             let view = views.get(&i).cloned();
-            let pf = prefilter_for(config).filter(|_| view.is_none());
-            let out = process(path, config, pf.as_deref(), &mode, &cwd, view);
+            let out = match keep[i] {
+                Some(false) if view.is_none() => Outcome::Skipped,
+                Some(_) => process(path, config, None, &mode, &cwd, (view, prepared)),
+                None => {
+                    let pf = prefilter_for(config).filter(|_| view.is_none());
+                    process(path, config, pf.as_deref(), &mode, &cwd, (view, None))
+                }
+            };
             progress.inc(1);
             out
         })
@@ -439,14 +452,36 @@ struct FixMode {
     include_unsafe: bool,
 }
 
+/// What the project model gives the check of one file: its data-flow view when it is linked to
+/// other modules, and its first analysis when the pre-filter kept it.
+type ProjectPart = (
+    Option<Arc<crate::dataflow::Dataflow>>,
+    Option<super::project::Prepared>,
+);
+
 /// Analyses one file's text with the configuration's options and post-processing, with the
 /// project's data-flow facts when the file is linked to other modules.
 fn analyse(
     text: &str,
     config: &Config,
     path: &Path,
-    view: Option<Arc<crate::dataflow::Dataflow>>,
+    (view, prepared): ProjectPart,
 ) -> (Parsed, Analysis) {
+    if let Some(mut p) = prepared {
+        let Some(view) = view else {
+            return (p.doc, p.analysis);
+        };
+        p.analyzer
+            .set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
+        let analysis = crate::engine::pipeline::analyze(
+            &mut p.analyzer,
+            p.doc.view(),
+            p.doc.source(),
+            config,
+            Some(path),
+        );
+        return (p.doc, analysis);
+    }
     let Some(view) = view else {
         return crate::engine::pipeline::analyze_text(text, config, Some(path));
     };
@@ -474,7 +509,7 @@ fn process(
     prefilter: Option<&Prefilter>,
     mode: &FixMode,
     cwd: &Path,
-    view: Option<Arc<crate::dataflow::Dataflow>>,
+    project: ProjectPart,
 ) -> Outcome {
     let shown = display_path(path, cwd);
     let bytes = match std::fs::read(path) {
@@ -495,7 +530,7 @@ fn process(
     if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
-    let (mut doc, mut analysis) = analyse(original, config, path, view);
+    let (mut doc, mut analysis) = analyse(original, config, path, project);
     if doc.too_deep {
         return Outcome::Error(format!(
             "{shown}: not analysed: its indentation may nest {} levels deep or more, past what \

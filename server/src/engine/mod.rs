@@ -571,18 +571,18 @@ impl Analyzer {
             }
             model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
         } else {
-        // The resolution reads the flows (and the item starts, to place the paths it holds):
-        // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
-        self.resolver.update(entries.iter().flat_map(|(_, c)| {
-            let start = c.start;
-            c.flows.iter().flat_map(move |(_, _, flows, hash)| {
-                flows
-                    .iter()
-                    .enumerate()
-                    .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
-            })
-        }));
-        model.dataflow = self.resolver.dataflow().clone();
+            // The resolution reads the flows (and the item starts, to place the paths it holds):
+            // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
+            self.resolver.update(entries.iter().flat_map(|(_, c)| {
+                let start = c.start;
+                c.flows.iter().flat_map(move |(_, _, flows, hash)| {
+                    flows
+                        .iter()
+                        .enumerate()
+                        .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
+                })
+            }));
+            model.dataflow = self.resolver.dataflow().clone();
         }
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,

@@ -244,7 +244,18 @@ impl Project {
     pub fn resolve_import(&self, from: usize, path: &str) -> Option<(usize, String)> {
         // Re-exports and `import *` chains branch: a budget of lookups bounds the work.
         let mut budget = 64;
-        self.resolve_depth(from, path, 0, &mut budget)
+        self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new())
+    }
+
+    /// The modules without a summary that resolving `path` from module `from` looked into (the
+    /// modules a summary is missing of for [`Project::resolve_import`] to find the function).
+    pub fn unsummarised_for(&self, from: usize, path: &str) -> Vec<usize> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        self.resolve_depth(from, path, 0, &mut budget, &mut missing);
+        missing.sort_unstable();
+        missing.dedup();
+        missing
     }
 
     fn resolve_depth(
@@ -253,6 +264,7 @@ impl Project {
         path: &str,
         depth: usize,
         budget: &mut usize,
+        missing: &mut Vec<usize>,
     ) -> Option<(usize, String)> {
         if depth > 8 || *budget == 0 {
             return None;
@@ -264,7 +276,7 @@ impl Project {
             // The longest prefix naming a module; the rest is a name in it.
             for k in (1..=rest.len()).rev() {
                 if let Some(m) = self.module_named(&rest[..k].join("."), from) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
                         return Some(found);
                     }
                 }
@@ -284,7 +296,7 @@ impl Project {
             }
             for k in (0..=rest.len()).rev() {
                 if let Some(m) = self.module_at(&dir, &rest[..k]) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
                         return Some(found);
                     }
                 }
@@ -300,11 +312,15 @@ impl Project {
         name: &[&str],
         depth: usize,
         budget: &mut usize,
+        missing: &mut Vec<usize>,
     ) -> Option<(usize, String)> {
         if name.is_empty() || *budget == 0 {
             return None;
         }
-        let summary = self.modules[m].summary.as_ref()?;
+        let Some(summary) = self.modules[m].summary.as_ref() else {
+            missing.push(m);
+            return None;
+        };
         let joined = name.join(".");
         if summary.defines_function(&joined) {
             return Some((m, joined));
@@ -316,13 +332,13 @@ impl Project {
                 target.push('.');
                 target.push_str(n);
             }
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
                 return Some(found);
             }
         }
         for star in &summary.star_imports {
             let target = format!("{star}.{joined}");
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
                 return Some(found);
             }
         }
