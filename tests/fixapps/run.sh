@@ -10,9 +10,12 @@ bin=${1:-$root/target/release/keylint}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac  # the script changes directory below
 cache=${KEYLINT_CACHE:-$root/.cache}
 venv=$cache/fixapps-venv
-if [ ! -x "$venv/bin/pytest" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet -r "$root/tests/fixapps/requirements.txt"
+# The venv is (re)installed when it is missing or was made from other requirements.
+req="$root/tests/fixapps/requirements.txt"
+if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$req" "$venv/requirements.txt"; then
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r "$req"
+  cp "$req" "$venv/requirements.txt"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -141,15 +141,28 @@ async function main() {
 
     step = "quick-fix";
     // Put the cursor on the key (line 5, column 11) and ask for quick-fixes with Ctrl+.
-    await page.locator(".monaco-editor .view-lines").first().click();
-    await page.keyboard.press("Control+G");
-    await page.waitForSelector(".quick-input-widget input", { timeout: 10000 });
-    await page.keyboard.type("5:12");
-    await page.keyboard.press("Enter");
-    await page.waitForTimeout(500);
-    await page.keyboard.press("Control+.");
+    // On a loaded 2-core machine the first Ctrl+. can come before the server has answered
+    // the code-action request (the menu then says "No code actions available"), so the
+    // whole gesture is tried again, a few times, before it counts as a failure.
     const item = page.locator(".action-widget .monaco-list-row", { hasText: "from the environment" });
-    await item.first().waitFor({ timeout: 20000 });
+    let found = false;
+    for (let attempt = 1; attempt <= 4 && !found; attempt++) {
+      await page.keyboard.press("Escape");
+      await page.locator(".monaco-editor .view-lines").first().click();
+      await page.keyboard.press("Control+G");
+      await page.waitForSelector(".quick-input-widget input", { timeout: 10000 });
+      await page.keyboard.type("5:12");
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(500 * attempt);
+      await page.keyboard.press("Control+.");
+      try {
+        await item.first().waitFor({ timeout: 10000 });
+        found = true;
+      } catch {
+        log(`quick-fix menu without the fix (attempt ${attempt}); trying again`);
+      }
+    }
+    if (!found) throw new Error("the quick-fix menu never offered 'from the environment'");
     await page.screenshot({ path: screenshot });
     await item.first().click();
     await page.waitForTimeout(1000);

@@ -52,6 +52,55 @@ struct Walker<'a> {
     pynamo_parts: FxHashMap<String, Vec<(Range<usize>, Taint)>>,
 }
 
+/// A plain field name (`name`, `issuer`, `openid_config_url`): a lower-case identifier, none of
+/// the names the projection treats as a whole value or a part of a request (`Item`, `headers`,
+/// `json`, `state`…).
+/// A field whose words mention key material (`key`, `secret`, `token`, `pass`…) is never one.
+fn is_other_field(key: &str) -> bool {
+    !syntax::name_words(key).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "key"
+                | "keys"
+                | "apikey"
+                | "secret"
+                | "secrets"
+                | "token"
+                | "tokens"
+                | "password"
+                | "passwd"
+                | "pwd"
+                | "pass"
+                | "credential"
+                | "credentials"
+                | "auth"
+                | "authorization"
+                | "signature"
+                | "private"
+        )
+    }) && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !matches!(
+            key,
+            "credentials"
+                | "attribute_values"
+                | "state"
+                | "headers"
+                | "json"
+                | "form"
+                | "args"
+                | "values"
+                | "query_params"
+                | "cookies"
+                | "get_json"
+                | "body"
+                | "data"
+                | "files"
+        )
+}
+
 /// The flow of a function definition (`def` is the `function_definition` node).
 pub fn analyze(
     def: Node,
@@ -1381,7 +1430,40 @@ impl<'a> Walker<'a> {
                 return x;
             }
         }
+        let t = match key.as_deref() {
+            Some(k) => self.other_field(t, k),
+            None => t,
+        };
         self.project(t, node, key.as_deref())
+    }
+
+    /// `d["name"]`, `d.get("name")` where `d` carries key material as a whole: a string key
+    /// means `d` is a mapping that *holds* the key (a dict a function built and returned), so a
+    /// field not named like a key (`name`, `issuer`, `openid_config_url`) is another field of
+    /// it, not the key. Only that field's taint is kept: the whole-key labels are dropped, the
+    /// key-named fields (`d["client_secret"]`) and whole-dict uses keep them.
+    fn other_field(&self, t: Taint, key: &str) -> Taint {
+        if fw::is_key_name(key) || t.is_empty() || !is_other_field(key) {
+            return t;
+        }
+        Taint(
+            t.0.into_iter()
+                .filter(|l| {
+                    l.mode != Mode::Whole
+                        || match l.base {
+                            Base::Source(i) => !matches!(
+                                self.flow.sources[i as usize].kind,
+                                Kind::Key | Kind::Named | Kind::Minted
+                            ),
+                            // The result of a module function, a parameter, a global: what
+                            // reaches here through it is resolved later; a non-key field of it
+                            // holds no key (a body's, a model's or an item's non-key field
+                            // holds none either).
+                            Base::Call(_) | Base::Param(_) | Base::Global(_) => false,
+                        }
+                })
+                .collect(),
+        )
     }
 
     /// `[:n]` with n ≤ 8, or `[-n:]` with n ≤ 8.
@@ -2213,7 +2295,10 @@ impl<'a> Walker<'a> {
                     }
                 }
                 let mut t = match key {
-                    Some(k) => self.project(recv_t, node, Some(&k)),
+                    Some(k) => {
+                        let recv_t = self.other_field(recv_t, &k);
+                        self.project(recv_t, node, Some(&k))
+                    }
                     None => recv_t,
                 };
                 if let Some((_, d)) = pos.get(1) {
@@ -2269,19 +2354,9 @@ impl<'a> Walker<'a> {
             })
     }
 
-    /// A PynamoDB model class of the module (a base resolving to `pynamodb.models.Model`).
+    /// A PynamoDB model class of the module ([`Model::is_pynamo_class`]).
     fn is_pynamo_class(&self, name: &str) -> bool {
-        self.model
-            .classes
-            .iter()
-            .rev()
-            .find(|c| c.name == name && c.parent.is_none())
-            .is_some_and(|c| {
-                c.bases.iter().any(|b| {
-                    let q = self.model.resolve_path(b).unwrap_or_else(|| b.join("."));
-                    fw::is_pynamo_model_base(&q)
-                })
-            })
+        self.model.is_pynamo_class(name)
     }
 
     /// `recv` is a capitalised name imported from another module (`from app.models import User`).

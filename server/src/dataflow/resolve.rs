@@ -63,6 +63,30 @@ impl NodeState {
     fn is_fn(&self) -> bool {
         !self.flow.name.is_empty()
     }
+
+    /// Takes the new input of node `i`: its start always, its flow when the hash and the flow
+    /// differ (then `i` joins `changed`, and `reshaped` when what the call graph reads changed).
+    fn refresh(
+        &mut self,
+        i: u32,
+        (flow, start, hash): (&FnFlow, usize, u64),
+        changed: &mut Vec<u32>,
+        reshaped: &mut Vec<u32>,
+    ) {
+        self.start = start;
+        if self.hash != hash {
+            self.hash = hash;
+            if self.flow != *flow {
+                self.flow = flow.clone();
+                changed.push(i);
+                let s = shape(flow);
+                if s != self.shape {
+                    self.shape = s;
+                    reshaped.push(i);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -209,19 +233,7 @@ impl Resolver {
         let mut module_changed = false;
         if same_names {
             for (i, ((flow, start, hash), node)) in inputs.iter().zip(&mut self.nodes).enumerate() {
-                node.start = *start;
-                if node.hash != *hash {
-                    node.hash = *hash;
-                    if node.flow != **flow {
-                        node.flow = (*flow).clone();
-                        changed.push(i as u32);
-                        let s = shape(flow);
-                        if s != node.shape {
-                            node.shape = s;
-                            reshaped.push(i as u32);
-                        }
-                    }
-                }
+                node.refresh(i as u32, (flow, *start, *hash), &mut changed, &mut reshaped);
             }
         } else {
             // Match the flows with the last ones by anchor; the others are new or gone.
@@ -256,19 +268,7 @@ impl Resolver {
                 let node = match old.remove(&anchor) {
                     Some((j, mut n)) => {
                         remap[j as usize] = Some(i as u32);
-                        n.start = *start;
-                        if n.hash != *hash {
-                            n.hash = *hash;
-                            if n.flow != **flow {
-                                n.flow = (*flow).clone();
-                                changed.push(i as u32);
-                                let s = shape(flow);
-                                if s != n.shape {
-                                    n.shape = s;
-                                    reshaped.push(i as u32);
-                                }
-                            }
-                        }
+                        n.refresh(i as u32, (flow, *start, *hash), &mut changed, &mut reshaped);
                         n
                     }
                     None => {

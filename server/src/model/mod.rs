@@ -317,6 +317,20 @@ impl Model {
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         self.bindings.get(name)
     }
+    /// A PynamoDB model class of the module: a top-level class with a base resolving to
+    /// `pynamodb.models.Model`.
+    pub fn is_pynamo_class(&self, name: &str) -> bool {
+        self.classes
+            .iter()
+            .rev()
+            .find(|c| c.name == name && c.parent.is_none())
+            .is_some_and(|c| {
+                c.bases.iter().any(|b| {
+                    let q = self.resolve_path(b).unwrap_or_else(|| b.join("."));
+                    frameworks::is_pynamo_model_base(&q)
+                })
+            })
+    }
 
     /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
     /// class of the module it inherits from (`reset_url_token = "set-password"` in the class body),

@@ -760,6 +760,72 @@ pub fn token_format(value: &str, allowed: &[String]) -> Option<TokenFormat> {
     None
 }
 
+/// A value that spells words of its own name, as an enum-like label does
+/// (`AUTH_STATUS_INVALID_CREDENTIALS = "invalid_credentials"`, `ERR_BAD_TOKEN = "bad-token"`): at
+/// least two lower-case words, every one of them a word of the name. A single word
+/// (`ADMIN_PASSWORD = "admin"`) is a weak password, not a label.
+pub fn spells_name(value: &str, name: &str) -> bool {
+    let v = value.trim();
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '-' | '.' | ' '))
+    {
+        return false;
+    }
+    let words = syntax::name_words(v);
+    let name_words = syntax::name_words(name);
+    words.len() >= 2 && words.iter().all(|w| name_words.contains(w))
+}
+
+/// A test marker inside a token: `sk-CANARY-…`, `ghp_FAKE…`, `…-test-…`, `dummy`, `example`,
+/// `mock`, `sample`, `not-real`. `test` counts only as a word of its own, and a provider's own
+/// `sk_test_` prefix (Stripe's test-mode keys, real keys) is not a marker.
+static TEST_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)canary|fake|dummy|example|sample|mock|not[-_]?real|do[-_]?not[-_]?(?:use|expose)|(?:^|[^a-z])test(?:[^a-z]|$)",
+    )
+    .expect("valid regex")
+});
+
+/// A key in a live format: a provider's real key shape ([`token_format`]) whose token has real
+/// entropy ([`is_high_entropy`]) and no test marker ([`TEST_MARKER`]); for a private key block,
+/// a body of at least 64 base64 characters of real entropy (a real key has hundreds). Such a key
+/// is an error even in test code; other known formats there (`sk-CANARY-…`, a PEM block around
+/// `test_key_content`) are test fixtures.
+pub fn is_live_format(value: &str, allowed: &[String]) -> bool {
+    if token_format(value, allowed).is_none() {
+        return false;
+    }
+    for index in FORMAT_SET.matches(value).into_iter() {
+        let Some(m) = FORMAT_REGEXES[index].find(value) else {
+            continue;
+        };
+        if FORMATS[index].1.label == "private key" {
+            let body: String = value[m.end()..]
+                .split("-----END")
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+                .collect();
+            if body.len() >= 64 && entropy(&body) >= 4.5 && !TEST_MARKER.is_match(&body) {
+                return true;
+            }
+            continue;
+        }
+        let token = m.as_str();
+        let bare = STRIPE_MODE.replace(token, "");
+        if is_high_entropy(token) && !TEST_MARKER.is_match(&bare) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Stripe's mode prefix (`sk_test_`, `rk_live_`): part of the real format, not a marker.
+static STRIPE_MODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[sr]k_(?:live|test)_").expect("valid regex"));
+
 /// Shannon entropy of `value` in bits per character.
 pub fn entropy(value: &str) -> f64 {
     let mut counts = [0u32; 256];

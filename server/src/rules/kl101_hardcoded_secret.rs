@@ -83,6 +83,8 @@ const KEY_PARAMS: &[(&str, usize, &str, &str)] = &[
         "SECRET_KEY",
     ),
     ("hmac.new", 0, "key", "HMAC_KEY"),
+    // fastapi-users: `JWTStrategy(secret=…)` signs every access token.
+    ("JWTStrategy", 0, "secret", "JWT_SECRET"),
     ("cryptography.fernet.Fernet", 0, "key", "FERNET_KEY"),
 ];
 
@@ -557,6 +559,22 @@ fn jwt_key_constant(name: &str, ctx: &Ctx) -> bool {
     ["ALGORITHM", "JWT_ALGORITHM"]
         .iter()
         .any(|a| ctx.model.bindings.get(a).is_some())
+        || imports_jwt_signer(ctx)
+}
+
+/// The module imports a JWT library or a JWT signer (`import jwt`, `from jose import jwt`,
+/// `from fastapi_users.authentication import JWTStrategy`): its `SECRET`/`KEY` constants sign
+/// tokens.
+fn imports_jwt_signer(ctx: &Ctx) -> bool {
+    ctx.model.bindings.iter().any(|(_, b)| match b {
+        crate::model::Binding::Import(path) => {
+            path == "jwt"
+                || path.ends_with(".jwt")
+                || path.ends_with(".JWTStrategy")
+                || path == "JWTStrategy"
+        }
+        _ => false,
+    })
 }
 
 /// The literal a value binds: the value itself, or the fallback of an `or`
@@ -658,16 +676,21 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
         && if c.strict {
             !secret.trim().is_empty() && !allowed.iter().any(|a| a == secret)
         } else if c.live || signing {
-            !secrets::is_obvious_placeholder(secret, &c.name, allowed)
+            // A constant that signs tokens (`SECRET = "SECRET"` next to a JWT signer) is the key
+            // even when it spells its own name; the own-name exception is for form fields
+            // (`password="password"`).
+            let own = if c.signing { "" } else { c.name.as_str() };
+            !secrets::is_obvious_placeholder(secret, own, allowed)
         } else {
-            !secrets::is_placeholder(secret, allowed)
+            !secrets::is_placeholder(secret, allowed) && !secrets::spells_name(secret, &c.name)
         };
     if format.is_none() && !named_secret {
         return None;
     }
-    // A known token format is a leaked key even in test code (issue #13): only the other
-    // secrets there are hints.
-    let live_format = secrets::token_format(secret, allowed).is_some();
+    // A live-format key is a leaked key even in test code (issues #13, #17): a provider's key
+    // shape with real entropy and no test marker (`sk-CANARY-…`), or a private key block with
+    // real key material. The other secrets there, test fixtures, are hints.
+    let live_format = secrets::is_live_format(secret, allowed);
     let severity = if in_dev && !live_format {
         Severity::Hint
     } else if format.is_some() || signing || secrets::is_high_entropy(secret) {

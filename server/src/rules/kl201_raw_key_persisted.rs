@@ -170,7 +170,7 @@ fn pynamo_edits(
     let is_pynamo = !writes.is_empty()
         || match value.kind_str() {
             "call" => value.field("function").is_some_and(|f| {
-                f.kind_str() == "identifier" && is_pynamo_class(&ctx.text(f), ctx)
+                f.kind_str() == "identifier" && ctx.model.is_pynamo_class(&ctx.text(f))
             }),
             "identifier" => true,
             _ => false,
@@ -217,21 +217,6 @@ fn pynamo_edits(
     Some(Some(edits))
 }
 
-/// A PynamoDB model class of the module (a base resolving to `pynamodb.models.Model`).
-fn is_pynamo_class(name: &str, ctx: &Ctx) -> bool {
-    ctx.model
-        .classes
-        .iter()
-        .rev()
-        .find(|c| c.name == name && c.parent.is_none())
-        .is_some_and(|c| {
-            c.bases.iter().any(|b| {
-                let q = ctx.model.resolve_path(b).unwrap_or_else(|| b.join("."));
-                frameworks::is_pynamo_model_base(&q)
-            })
-        })
-}
-
 /// The PynamoDB attribute `value` is written to: `Account(api_key=value)` (class known),
 /// `account.api_key = value`, `Account.api_key.set(value)` (class known).
 fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String)> {
@@ -247,7 +232,9 @@ fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String
                 .filter(|f| f.kind_str() == "identifier")?;
             let class = ctx.text(f).into_owned();
             let attr = ctx.text(parent.field("name")?).into_owned();
-            is_pynamo_class(&class, ctx).then_some((Some(class), attr))
+            ctx.model
+                .is_pynamo_class(&class)
+                .then_some((Some(class), attr))
         }
         "assignment" if parent.field("right") == Some(value) => {
             let left = parent
@@ -269,7 +256,9 @@ fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String
                 .filter(|o| o.kind_str() == "identifier")?;
             let class = ctx.text(class).into_owned();
             let attr = ctx.text(target.field("attribute")?).into_owned();
-            is_pynamo_class(&class, ctx).then_some((Some(class), attr))
+            ctx.model
+                .is_pynamo_class(&class)
+                .then_some((Some(class), attr))
         }
         _ => None,
     }

@@ -20,23 +20,12 @@ use tree_sitter::Node;
 
 use super::{read, Edit, Use};
 use crate::document::{SourceText, TreeView};
-use crate::model::frameworks;
 use crate::model::Model;
 use crate::syntax::{self, NodeExt};
 
 /// A PynamoDB model class of the module.
 fn is_model(model: &Model, name: &str) -> bool {
-    model
-        .classes
-        .iter()
-        .rev()
-        .find(|c| c.name == name && c.parent.is_none())
-        .is_some_and(|c| {
-            c.bases.iter().any(|b| {
-                let q = model.resolve_path(b).unwrap_or_else(|| b.join("."));
-                frameworks::is_pynamo_model_base(&q)
-            })
-        })
+    model.is_pynamo_class(name)
 }
 
 /// The PynamoDB attribute a KL201 value edit writes: `Account(api_key=<v>)`,
