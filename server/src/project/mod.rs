@@ -273,9 +273,20 @@ impl Project {
         let dots = path.bytes().take_while(|&b| b == b'.').count();
         let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
         if dots == 0 {
-            // The longest prefix naming a module; the rest is a name in it.
+            // The longest prefix naming a module; the rest is a name in it. Without empty
+            // components, the prefix of `k` components is a slice of the path (no allocation).
+            let plain = rest.len() == path.split('.').count();
             for k in (1..=rest.len()).rev() {
-                if let Some(m) = self.module_named(&rest[..k].join("."), from) {
+                let joined;
+                let name = if plain {
+                    let end =
+                        rest[k - 1].as_ptr() as usize - path.as_ptr() as usize + rest[k - 1].len();
+                    &path[..end]
+                } else {
+                    joined = rest[..k].join(".");
+                    joined.as_str()
+                };
+                if let Some(m) = self.module_named(name, from) {
                     if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
                         return Some(found);
                     }

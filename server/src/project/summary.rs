@@ -18,6 +18,9 @@ pub struct ModuleSummary {
     pub star_imports: Vec<String>,
     /// The local data-flow summaries, each with the start of its item.
     pub flows: Vec<(FnFlow, usize)>,
+    /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
+    /// searches).
+    functions: Vec<String>,
 }
 
 impl ModuleSummary {
@@ -51,16 +54,41 @@ impl ModuleSummary {
                 star_imports.push(src.node_text(m).into_owned());
             }
         }
+        Self::from_parts(
+            imports,
+            star_imports,
+            flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
+        )
+    }
+
+    /// A summary of its parts (`imports` sorted by bound name).
+    pub fn from_parts(
+        imports: Vec<(String, String)>,
+        star_imports: Vec<String>,
+        flows: Vec<(FnFlow, usize)>,
+    ) -> Self {
+        let mut functions: Vec<String> = flows
+            .iter()
+            .filter(|(f, _)| !f.name.is_empty())
+            .map(|(f, _)| f.name.clone())
+            .collect();
+        functions.sort_unstable();
+        functions.dedup();
         ModuleSummary {
             imports,
             star_imports,
-            flows: flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
+            flows,
+            functions,
         }
     }
 
     /// The module defines a function (or method, `Class.method`) `name`.
     pub fn defines_function(&self, name: &str) -> bool {
-        self.flows.iter().any(|(f, _)| f.name == name)
+        !name.is_empty()
+            && self
+                .functions
+                .binary_search_by(|f| f.as_str().cmp(name))
+                .is_ok()
     }
 
     /// The import path of a name bound by an import.

@@ -7,10 +7,10 @@ fn summary(functions: &[&str], imports: &[(&str, &str)], star: &[&str]) -> Arc<M
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     imports.sort();
-    Arc::new(ModuleSummary {
+    Arc::new(ModuleSummary::from_parts(
         imports,
-        star_imports: star.iter().map(|s| s.to_string()).collect(),
-        flows: functions
+        star.iter().map(|s| s.to_string()).collect(),
+        functions
             .iter()
             .map(|n| {
                 (
@@ -22,7 +22,7 @@ fn summary(functions: &[&str], imports: &[(&str, &str)], star: &[&str]) -> Arc<M
                 )
             })
             .collect(),
-    })
+    ))
 }
 
 fn project(files: &[(&str, Arc<ModuleSummary>)]) -> Project {
