@@ -12,6 +12,7 @@ pub mod engine;
 pub mod finding;
 pub mod lsp;
 pub mod model;
+pub mod project;
 pub mod rules;
 pub mod syntax;
 

@@ -220,17 +220,73 @@ pub fn run(args: CheckArgs) -> i32 {
         write: args.fix && !args.diff,
         include_unsafe: args.unsafe_fixes,
     };
+    // The project model: the files the pre-filter keeps summarised (in parallel), then the
+    // modules their calls lead to, the imports between them resolved and the data flow resolved
+    // across the modules linked by calls. A file linked to another gets its view of that
+    // resolution, and is analysed even where the pre-filter would skip it (a helper module with a
+    // sink and no source words: its finding depends on a route elsewhere). The pre-filter's
+    // answer of that first pass is reused.
+    // Without fixes, a kept file linked to no other module is finished in the first pass (its
+    // report kept, its tree and analysis dropped); with them, every file is fixed once, below.
+    let cwd_ref = &cwd;
+    let finish_alone = |i: usize, doc: Parsed, analysis: Analysis| {
+        let shown = display_path(&files[i], cwd_ref);
+        conclude(
+            &shown,
+            &files[i],
+            &configs[i],
+            &mode,
+            cwd_ref,
+            None,
+            (doc, analysis),
+        )
+    };
+    let finish: Option<super::project::Finish<Outcome>> = (!mode.fix).then_some(&finish_alone);
+    let super::project::Views {
+        views,
+        keep,
+        done,
+        stats,
+    } = super::project::views(&files, &configs, &prefilter_for, finish);
+    if std::env::var_os("KEYLINT_PROJECT_STATS").is_some() {
+        eprintln!(
+            "keylint: project: {} files, {} kept (analysed alone), {} summarised only, {} linked, \
+             {} analysed twice; first pass {:?}, summaries {:?}, resolution {:?}",
+            files.len(),
+            stats.kept,
+            stats.summarised_only,
+            stats.linked,
+            stats.analysed_twice,
+            stats.times[0],
+            stats.times[1],
+            stats.times[2],
+        );
+    }
+    let t0 = std::time::Instant::now();
     let outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(configs.par_iter())
-        .map(|(path, config)| {
-            let pf = prefilter_for(config);
-            let out = process(path, config, pf.as_deref(), &mode, &cwd);
+        .zip(done.into_par_iter())
+        .enumerate()
+        .map(|(i, ((path, config), done))| {
+            let view = views.get(&i).cloned();
+            let out = match (keep[i], done) {
+                (Some(false), _) if view.is_none() => Outcome::Skipped,
+                (Some(true), Some(done)) if view.is_none() => done,
+                (Some(_), _) => process(path, config, None, &mode, &cwd, view),
+                (None, _) => {
+                    let pf = prefilter_for(config).filter(|_| view.is_none());
+                    process(path, config, pf.as_deref(), &mode, &cwd, view)
+                }
+            };
             progress.inc(1);
             out
         })
         .collect();
     progress.finish_and_clear();
+    if std::env::var_os("KEYLINT_PROJECT_STATS").is_some() {
+        eprintln!("keylint: project: last pass {:?}", t0.elapsed());
+    }
 
     let mut stats = RunStats::default();
     let mut reports = Vec::new();
@@ -432,9 +488,33 @@ struct FixMode {
     include_unsafe: bool,
 }
 
-/// Analyses one file's text with the configuration's options and post-processing.
-fn analyse(text: &str, config: &Config, path: &Path) -> (Parsed, Analysis) {
-    crate::engine::pipeline::analyze_text(text, config, Some(path))
+/// Analyses one file's text with the configuration's options and post-processing, with the
+/// project's data-flow facts (`view`) when the file is linked to other modules.
+fn analyse(
+    text: &str,
+    config: &Config,
+    path: &Path,
+    view: Option<Arc<crate::dataflow::Dataflow>>,
+) -> (Parsed, Analysis) {
+    let Some(view) = view else {
+        return crate::engine::pipeline::analyze_text(text, config, Some(path));
+    };
+    let (tree, too_deep) = crate::document::parse_text(text);
+    let doc = Parsed {
+        rope: ropey::Rope::from_str(text),
+        tree,
+        too_deep,
+    };
+    let mut analyzer = crate::engine::Analyzer::new();
+    analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
+    let analysis = crate::engine::pipeline::analyze(
+        &mut analyzer,
+        doc.view(),
+        doc.source(),
+        config,
+        Some(path),
+    );
+    (doc, analysis)
 }
 
 fn process(
@@ -443,6 +523,7 @@ fn process(
     prefilter: Option<&Prefilter>,
     mode: &FixMode,
     cwd: &Path,
+    view: Option<Arc<crate::dataflow::Dataflow>>,
 ) -> Outcome {
     let shown = display_path(path, cwd);
     let bytes = match std::fs::read(path) {
@@ -463,7 +544,29 @@ fn process(
     if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
-    let (mut doc, mut analysis) = analyse(original, config, path);
+    let analysed = analyse(original, config, path, view);
+    conclude(
+        &shown,
+        path,
+        config,
+        mode,
+        cwd,
+        Some((original, &bytes, decoded.encoding)),
+        analysed,
+    )
+}
+
+/// The end of a file's check, from its analysis: errors, fixes (`source`: the text as decoded,
+/// the bytes read and their encoding; needed when `mode` fixes) and the report.
+fn conclude(
+    shown: &str,
+    path: &Path,
+    config: &Config,
+    mode: &FixMode,
+    cwd: &Path,
+    source: Option<(&str, &[u8], encoding::Encoding)>,
+    (mut doc, mut analysis): (Parsed, Analysis),
+) -> Outcome {
     if doc.too_deep {
         return Outcome::Error(format!(
             "{shown}: not analysed: its indentation may nest {} levels deep or more, past what \
@@ -486,7 +589,7 @@ fn process(
     let mut fixes = 0;
     let mut diff = None;
     let mut fixed_rules = Vec::new();
-    if mode.fix {
+    if let (true, Some((original, bytes, encoding))) = (mode.fix, source) {
         if let Some(fixed) = crate::engine::pipeline::fix_all(
             original,
             doc.source(),
@@ -504,9 +607,9 @@ fn process(
                     (&fixed.text, &fixed.analysis.findings),
                 ));
             } else {
-                let written = encoding::encode(&fixed.text, decoded.encoding)
+                let written = encoding::encode(&fixed.text, encoding)
                     .map_err(std::io::Error::other)
-                    .and_then(|out| write_fixed(path, &bytes, &out));
+                    .and_then(|out| write_fixed(path, bytes, &out));
                 match written {
                     Ok(()) => {
                         doc = fixed.parsed;
@@ -522,10 +625,11 @@ fn process(
         }
     }
     let mut report = report(
-        shown,
+        shown.to_string(),
         &doc,
         &analysis,
         mode.include_unsafe || config.unsafe_fixes,
+        cwd,
     );
     report.fixed = fixed_rules;
     Outcome::Checked {
@@ -600,8 +704,14 @@ fn secret_spans((text, findings): (&str, &[Finding])) -> Vec<std::ops::Range<usi
 
 /// The resolved findings of one file, with their fingerprints.
 /// `unsafe_applied`: `--fix` applies unsafe fixes too for this file (`--unsafe-fixes` or the
-/// configuration's `unsafe-fixes = true`).
-fn report(path: String, doc: &Parsed, analysis: &Analysis, unsafe_applied: bool) -> FileReport {
+/// configuration's `unsafe-fixes = true`); `cwd` shows the paths of related places in other files.
+fn report(
+    path: String,
+    doc: &Parsed,
+    analysis: &Analysis,
+    unsafe_applied: bool,
+    cwd: &Path,
+) -> FileReport {
     let src = doc.source();
     let mut seen: Vec<(String, usize)> = Vec::new();
     let findings = analysis
@@ -629,7 +739,9 @@ fn report(path: String, doc: &Parsed, analysis: &Analysis, unsafe_applied: bool)
                     && f.fixes.iter().any(|x| x.workspace_ops.is_empty()),
                 source_line,
                 fingerprint: String::new(),
-                related: super::sarif::related(src, &f.related),
+                related: super::sarif::related(src, &f.related, &|p| {
+                    display_path(Path::new(p), cwd)
+                }),
                 fixes: super::show_fixes::notes(f),
             };
             // Fingerprint: rule, normalised text of the line with every secret masked (a hash of

@@ -9,6 +9,7 @@ pub mod check;
 pub mod encoding;
 pub mod output;
 pub mod prefilter;
+pub mod project;
 pub mod sarif;
 pub mod show_fixes;
 

@@ -418,7 +418,7 @@ pub fn sarif(files: &[FileReport], success: bool) -> Value {
                     }],
                     "partialFingerprints": { "keylintFindingHash/v2": f.fingerprint },
                 });
-                super::sarif::add_path(&mut result, &uri(&file.path), f);
+                super::sarif::add_path(&mut result, &uri(&file.path), f, uri);
                 result
             })
         })

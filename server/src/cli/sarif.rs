@@ -15,9 +15,11 @@ use crate::document::SourceText;
 use crate::finding::Related;
 
 /// A place of a finding's path, resolved to 1-based lines and columns (in characters), in the
-/// finding's file.
+/// finding's file or, across modules of a project, in [`RelatedReport::file`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelatedReport {
+    /// Another file, as shown (`app/main.py`): where a key entered before reaching this module.
+    pub file: Option<String>,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
@@ -25,14 +27,33 @@ pub struct RelatedReport {
     pub message: String,
 }
 
-/// The path of a finding, in its order (the key's entry first).
-pub fn related(src: SourceText, related: &[Related]) -> Vec<RelatedReport> {
+/// The path of a finding, in its order (the key's entry first). A place in another file is
+/// resolved against that file's text, read again (as `keylint check` read it); `shown` gives the
+/// path to print for it.
+pub fn related(
+    src: SourceText,
+    related: &[Related],
+    shown: &dyn Fn(&str) -> String,
+) -> Vec<RelatedReport> {
     related
         .iter()
         .map(|r| {
-            let (line, column) = line_col(src, r.range.start);
-            let (end_line, end_column) = line_col(src, r.range.end);
+            let other = r.file.as_deref().map(|p| {
+                let text = std::fs::read(p)
+                    .ok()
+                    .and_then(|b| super::encoding::decode(&b).ok())
+                    .map(|d| d.text)
+                    .unwrap_or_default();
+                (shown(p), ropey::Rope::from_str(&text))
+            });
+            let src = other
+                .as_ref()
+                .map_or(src, |(_, rope)| SourceText::new(rope));
+            let at = |b: usize| line_col(src, b.min(src.rope().len_bytes()));
+            let (line, column) = at(r.range.start);
+            let (end_line, end_column) = at(r.range.end);
             RelatedReport {
+                file: other.map(|(f, _)| f),
                 line,
                 column,
                 end_line,
@@ -58,7 +79,7 @@ pub fn json_related<'a>(file: &'a str, f: &'a Report) -> Vec<JsonRelated<'a>> {
     f.related
         .iter()
         .map(|r| JsonRelated {
-            file,
+            file: r.file.as_deref().unwrap_or(file),
             line: r.line,
             column: r.column,
             end_line: r.end_line,
@@ -83,6 +104,7 @@ pub fn write_text_path(
     let pad = " ".repeat(gutter);
     for (i, r) in f.related.iter().enumerate() {
         let lead = if i == 0 { "= path:" } else { "       " };
+        let file = r.file.as_deref().unwrap_or(file);
         writeln!(
             w,
             "{pad} {lead} {file}:{}:{}: {}",
@@ -105,8 +127,10 @@ fn physical(uri: &str, line: usize, column: usize, end_line: usize, end_column: 
 }
 
 /// Adds `relatedLocations` and a `codeFlows` entry (the path, then the finding itself as the sink)
-/// to a SARIF result, when the finding has a path. `uri` is the file's artifact URI.
-pub fn add_path(result: &mut Value, uri: &str, f: &Report) {
+/// to a SARIF result, when the finding has a path. `uri` is the file's artifact URI, `uri_of` makes
+/// the URI of another file of the path.
+pub fn add_path(result: &mut Value, uri: &str, f: &Report, uri_of: impl Fn(&str) -> String) {
+    let here = |r: &RelatedReport| r.file.as_deref().map_or_else(|| uri.to_string(), &uri_of);
     if f.related.is_empty() {
         return;
     }
@@ -117,7 +141,7 @@ pub fn add_path(result: &mut Value, uri: &str, f: &Report) {
         .map(|(i, r)| {
             json!({
                 "id": i + 1,
-                "physicalLocation": physical(uri, r.line, r.column, r.end_line, r.end_column),
+                "physicalLocation": physical(&here(r), r.line, r.column, r.end_line, r.end_column),
                 "message": { "text": r.message },
             })
         })
@@ -129,7 +153,7 @@ pub fn add_path(result: &mut Value, uri: &str, f: &Report) {
         .map(|(i, r)| {
             let mut step = json!({
                 "location": {
-                    "physicalLocation": physical(uri, r.line, r.column, r.end_line, r.end_column),
+                    "physicalLocation": physical(&here(r), r.line, r.column, r.end_line, r.end_column),
                     "message": { "text": r.message },
                 },
                 "nestingLevel": 0,

@@ -2275,8 +2275,14 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        // A function of another module (`from .store import save_client`, `store.save(...)`):
+        // an external call, `@` and its import path, that only the project model resolves.
+        let external = self.imported_callee(func, qs).filter(|_| recv_t.is_empty());
         let Some(m) = method else {
-            return Taint::default();
+            return match external {
+                Some(path) => self.module_call(node, path, false, &pos, &kws),
+                None => Taint::default(),
+            };
         };
         if recv_t.is_empty() && m == "get" {
             let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
@@ -2285,6 +2291,9 @@ impl<'a> Walker<'a> {
                     return x;
                 }
             }
+        }
+        if let Some(path) = external {
+            return self.module_call(node, path, false, &pos, &kws);
         }
         if recv_t.is_empty() && m != "join" && m != "format" {
             return Taint::default();
@@ -2538,6 +2547,25 @@ impl<'a> Walker<'a> {
             }
             _ => None,
         }
+    }
+
+    /// `@` and the import path of a call's function when it is a name (or an attribute of a name)
+    /// bound by an import at module level: `save_client` after `from .store import save_client`
+    /// → `@.store.save_client`; `db.save` after `import app.db as db` → `@app.db.save`.
+    fn imported_callee(&self, func: Node, qualified: &str) -> Option<String> {
+        let mut head = syntax::unparenthesize(func);
+        while head.kind_str() == "attribute" {
+            head = head.field("object")?;
+        }
+        if head.kind_str() != "identifier" || qualified.is_empty() {
+            return None;
+        }
+        let name = self.text(head);
+        if self.locals.contains(&name) || self.handles.contains_key(&name) {
+            return None;
+        }
+        matches!(self.model.binding(&name), Some(Binding::Import(_)))
+            .then(|| format!("@{qualified}"))
     }
 
     fn module_call(

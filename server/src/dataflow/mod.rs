@@ -42,6 +42,7 @@
 //! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
 //! bodies, methods inherited from classes of other modules.
 
+pub mod cross;
 pub mod local;
 mod resolve;
 
@@ -381,6 +382,8 @@ pub struct Dataflow {
     /// Order-independent hashes of the facts and of `starts`.
     facts_hash: u64,
     starts_hash: u64,
+    /// The other files that steps of paths lie in (see [`cross`]); empty for one file.
+    files: Arc<Vec<Arc<str>>>,
 }
 
 impl PartialEq for Dataflow {

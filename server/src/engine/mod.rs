@@ -51,12 +51,14 @@ pub mod fixes;
 pub mod pipeline;
 mod postprocess;
 pub mod redact;
+pub mod summarise;
 
 pub use crate::rules::Options;
 pub use postprocess::postprocess;
 
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
 use tree_sitter::Node;
@@ -250,6 +252,12 @@ pub struct Analyzer {
     occurrences: FxHashMap<u64, u32>,
     /// The rules this analyzer runs; `None`: [`rules::all`].
     rules: Option<&'static [&'static dyn Rule]>,
+    /// Resolves the data flow with the rest of the project (`crate::project`); `None`: this
+    /// module alone (by `resolver`).
+    project: Option<Arc<dyn dataflow::cross::FlowResolver>>,
+    /// The last view the project resolver gave, with a hash of what it was computed from (the
+    /// flows, their starts and [`dataflow::cross::FlowResolver::signature`]).
+    project_last: Option<(u64, Arc<dataflow::Dataflow>)>,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -274,6 +282,28 @@ impl Analyzer {
         }
     }
 
+    /// Resolves the data flow of this document with the rest of the project from now on.
+    pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
+        self.project = resolver;
+        self.project_last = None;
+    }
+
+    /// Whether a resolver is set ([`Analyzer::set_resolver`]).
+    pub fn has_resolver(&self) -> bool {
+        self.project.is_some()
+    }
+
+    /// The local data-flow summaries of the last run, each with the start of its item (what a
+    /// project model keeps of a module).
+    pub fn flows(&self) -> impl Iterator<Item = (&dataflow::FnFlow, usize)> {
+        self.entries.iter().flat_map(|(_, c)| {
+            let start = c.start;
+            c.flows
+                .iter()
+                .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
+        })
+    }
+
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
     /// item).
     pub fn is_empty(&self) -> bool {
@@ -286,6 +316,7 @@ impl Analyzer {
         self.text = None;
         self.layout = None;
         self.resolver = dataflow::Resolver::default();
+        self.project_last = None;
     }
 
     /// What the last data-flow resolution did (for tests and measurements).
@@ -513,18 +544,46 @@ impl Analyzer {
                 cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
             }
         }
-        // The resolution reads the flows (and the item starts, to place the paths it holds):
-        // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
-        self.resolver.update(entries.iter().flat_map(|(_, c)| {
-            let start = c.start;
-            c.flows.iter().flat_map(move |(_, _, flows, hash)| {
-                flows
+        // With a project resolver, the module's flows are resolved with the rest of the project
+        // (the project model's view; again only when a flow, a start or the rest of the project
+        // changed); alone, by the incremental resolver.
+        if let Some(r) = &self.project {
+            let mut h = FxHasher::default();
+            for (_, c) in &entries {
+                if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
+                    flows.3.hash(&mut h);
+                    c.start.hash(&mut h);
+                }
+            }
+            r.signature().hash(&mut h);
+            let sig = h.finish();
+            if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
+                let flows: Vec<(&dataflow::FnFlow, usize)> = entries
                     .iter()
-                    .enumerate()
-                    .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
-            })
-        }));
-        model.dataflow = self.resolver.dataflow().clone();
+                    .flat_map(|(_, c)| {
+                        let start = c.start;
+                        c.flows
+                            .iter()
+                            .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
+                    })
+                    .collect();
+                self.project_last = Some((sig, Arc::new(r.resolve(&flows))));
+            }
+            model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+        } else {
+            // The resolution reads the flows (and the item starts, to place the paths it holds):
+            // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
+            self.resolver.update(entries.iter().flat_map(|(_, c)| {
+                let start = c.start;
+                c.flows.iter().flat_map(move |(_, _, flows, hash)| {
+                    flows
+                        .iter()
+                        .enumerate()
+                        .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
+                })
+            }));
+            model.dataflow = self.resolver.dataflow().clone();
+        }
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,
         // the facts each item read are compared name by name.
@@ -570,7 +629,7 @@ impl Analyzer {
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
                 };
-                let (out, mut reads) = record_binding_reads(|| {
+                let (mut out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
                     if !item.header && !cached.too_deep {
                         for rule in &selected {
@@ -579,6 +638,7 @@ impl Analyzer {
                     }
                     out
                 });
+                dataflow::cross::place_related(&mut out, &model.dataflow);
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }
@@ -695,7 +755,9 @@ fn syntax_signature<H: Hasher>(node: Node, end: usize, hasher: &mut H) {
 fn within(f: &Finding, item: &std::ops::Range<usize>) -> bool {
     let inside = |r: &std::ops::Range<usize>| item.start <= r.start && r.end <= item.end;
     inside(&f.range)
-        && f.related.iter().all(|r| inside(&r.range))
+        && f.related
+            .iter()
+            .all(|r| r.file.is_some() || inside(&r.range))
         && f.fixes.iter().all(|fix| {
             fix.edits.iter().all(|e| inside(&e.range))
                 && fix.workspace_ops.iter().all(|op| match op {

@@ -49,8 +49,12 @@ impl Severity {
 /// Another place that explains a finding (where a key entered, a call site on its way to the sink).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Related {
+    /// Byte range, in this finding's file or in [`Related::file`].
     pub range: Range<usize>,
     pub message: String,
+    /// Another file of the project, as it was found (a path): where a key entered in a route
+    /// module before reaching the helper that leaks it. `None`: the finding's own file.
+    pub file: Option<std::sync::Arc<str>>,
 }
 
 /// One problem found in one document.
@@ -93,6 +97,7 @@ impl Finding {
         self.related.push(Related {
             range,
             message: message.into(),
+            file: None,
         });
         self
     }
@@ -105,7 +110,7 @@ impl Finding {
             r.end = (r.end as isize + delta) as usize;
         };
         mv(&mut self.range);
-        for rel in &mut self.related {
+        for rel in self.related.iter_mut().filter(|r| r.file.is_none()) {
             mv(&mut rel.range);
         }
         for fix in &mut self.fixes {

@@ -142,9 +142,30 @@ pub fn diagnostic(
     let related: Vec<DiagnosticRelatedInformation> = finding
         .related
         .iter()
-        .map(|r| DiagnosticRelatedInformation {
-            location: Location::new(uri.clone(), range(doc, r.range.clone(), enc)),
-            message: r.message.clone(),
+        .map(|r| {
+            // A place in another file of the project: its text as on disk.
+            let other = r.file.as_deref().and_then(|p| {
+                let text = std::fs::read(p)
+                    .ok()
+                    .and_then(|b| crate::cli::encoding::decode(&b).ok())?
+                    .text;
+                let uri = Uri::from_file_path(p)?;
+                Some((uri, Document::new(&text, 0)))
+            });
+            let location = match &other {
+                Some((u, d)) => {
+                    let end = d.rope.len_bytes();
+                    Location::new(
+                        u.clone(),
+                        range(d, r.range.start.min(end)..r.range.end.min(end), enc),
+                    )
+                }
+                None => Location::new(uri.clone(), range(doc, r.range.clone(), enc)),
+            };
+            DiagnosticRelatedInformation {
+                location,
+                message: r.message.clone(),
+            }
         })
         .collect();
     Diagnostic {

@@ -17,6 +17,7 @@ mod requests;
 pub mod server;
 pub mod settings;
 mod transport;
+pub mod workspace;
 
 use std::sync::atomic::Ordering;
 
@@ -46,6 +47,10 @@ pub fn run_stdio() -> i32 {
         let (input, _reader) =
             transport::guarded_stdin(tokio::runtime::Handle::current(), stdout.clone());
         let (service, socket) = tower_lsp_server::LspService::build(server::Server::new)
+            .custom_method(
+                "window/workDoneProgress/cancel",
+                server::Server::work_done_cancel,
+            )
             .custom_method(
                 transport::MALFORMED_METHOD,
                 server::Server::malformed_message,

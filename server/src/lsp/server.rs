@@ -91,6 +91,8 @@ pub struct ClientCaps {
     /// `workspace.didChangeWatchedFiles.dynamicRegistration`: the server registers its watcher of
     /// configuration files after `initialized`.
     pub watch_files_dynamic: bool,
+    /// `window.workDoneProgress`: the workspace indexing reports `$/progress`.
+    pub work_done_progress: bool,
 }
 
 impl ClientCaps {
@@ -110,6 +112,7 @@ impl ClientCaps {
             create_files: document_changes && create,
             document_changes,
             watch_files_dynamic: flag("/workspace/didChangeWatchedFiles/dynamicRegistration"),
+            work_done_progress: flag("/window/workDoneProgress"),
         }
     }
 }
@@ -215,6 +218,8 @@ pub struct State {
     /// are never stored.
     pub settings_epoch: u64,
     next_generation: u64,
+    /// The project model of the workspace (`lsp/workspace.rs`).
+    pub workspace: Arc<super::workspace::Workspace>,
 }
 
 impl State {
@@ -267,7 +272,15 @@ pub struct Job {
     pub skip_if_superseded: bool,
     /// The document's size and the limit it is over (then `doc` is empty: nothing is analysed).
     pub too_large: Option<(usize, usize)>,
+    /// Resolves its data flow with the workspace's project model, once indexed.
+    pub resolver: Option<Arc<dyn crate::dataflow::cross::FlowResolver>>,
+    /// The workspace index, whose summary of the document the analysis updates.
+    pub workspace: Option<WorkspaceHandle>,
 }
+
+/// What an analysis job needs of the workspace index.
+#[derive(Clone)]
+pub struct WorkspaceHandle(pub std::sync::Arc<super::workspace::Workspace>);
 
 pub struct Server {
     pub client: Client,
@@ -290,6 +303,7 @@ impl Server {
                 docs: HashMap::new(),
                 settings_epoch: 0,
                 next_generation: 0,
+                workspace: Default::default(),
             }),
             publish_lock: tokio::sync::Mutex::new(()),
             shutdown: Arc::new(AtomicBool::new(false)),
@@ -332,6 +346,11 @@ impl Server {
                 let limit = state.max_file_size().unwrap_or(usize::MAX);
                 (rope.len_bytes(), limit)
             }),
+            resolver: d
+                .path
+                .as_deref()
+                .and_then(|p| state.workspace.resolver_for(p)),
+            workspace: Some(WorkspaceHandle(state.workspace.clone())),
         })
     }
 
@@ -521,6 +540,7 @@ impl Server {
         if let Some((generation, results)) = self.analyze(job).await {
             self.store_and_publish(&uri, generation, results).await;
         }
+        super::workspace::republish_linked(self).await;
     }
 
     /// The results for the version of `uri` this request was sent against, analysing it now if
@@ -561,6 +581,11 @@ impl Server {
             return;
         }
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled the workspace indexing.
+    pub async fn work_done_cancel(&self, params: WorkDoneProgressCancelParams) {
+        super::workspace::cancel(self, params).await
     }
 
     /// `keylint/malformedMessage`: the transport guard replaced or repaired a malformed message.
@@ -627,6 +652,9 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     let (config, config_error) = resolve_config(&job.config, job.path.as_deref());
     let path =
         analysis_path(&config, job.path.as_deref(), job.root.as_deref()).map(Path::to_path_buf);
+    if job.resolver.is_some() && !analyzer.has_resolver() {
+        analyzer.set_resolver(job.resolver.clone());
+    }
     let first = analyzer.is_empty();
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -640,6 +668,9 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
         let mut diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
         if let Some((size, limit)) = job.too_large {
             diagnostics.push(super::large::diagnostic(size, limit));
+        }
+        if let Some(ws) = &job.workspace {
+            super::workspace::after_analysis(&job, &analyzer, &analysis, &ws.0);
         }
         (analysis, diagnostics)
     }));
@@ -731,6 +762,14 @@ impl LanguageServer for Server {
         self.log(MessageType::INFO, "keylint language server ready")
             .await;
         super::notifications::did_change_watched_files::register_watcher(self).await;
+        let root = self.state().root.clone();
+        if let Some(root) = root {
+            super::workspace::index(self, vec![root]).await;
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        super::workspace::folders_changed(self, params).await
     }
 
     async fn shutdown(&self) -> Result<()> {

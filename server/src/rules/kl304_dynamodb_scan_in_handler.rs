@@ -57,12 +57,12 @@ impl Rule for DynamodbScanInHandler {
                     if for_key {
                         format!(
                             "`{}` scans a whole DynamoDB table to find an API key on every request to this route; look the key up with `get_item`/`query` on a table keyed by the key's hash",
-                            call.callee
+                            crate::dataflow::cross::shown_callee(&call.callee)
                         )
                     } else {
                         format!(
                             "`{}` scans a whole DynamoDB table on every request to this route; use `query` on a partition key",
-                            call.callee
+                            crate::dataflow::cross::shown_callee(&call.callee)
                         )
                     },
                 );

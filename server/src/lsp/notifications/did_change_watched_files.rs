@@ -19,10 +19,13 @@ pub async fn register_watcher(server: &Server) {
     if !server.state().caps.watch_files_dynamic {
         return;
     }
+    // Python files too: the workspace index follows closed files (`lsp/workspace.rs`).
     let watchers = CONFIG_FILES
         .iter()
-        .map(|name| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(format!("**/{name}")),
+        .map(|name| format!("**/{name}"))
+        .chain(["**/*.py".to_string()])
+        .map(|glob| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(glob),
             kind: None,
         })
         .collect();
@@ -49,6 +52,7 @@ fn is_config_file(uri: &Uri) -> bool {
 }
 
 pub async fn did_change_watched_files(server: &Server, params: DidChangeWatchedFilesParams) {
+    crate::lsp::workspace::files_changed(server, &params.changes).await;
     if !params.changes.iter().any(|c| is_config_file(&c.uri)) {
         return;
     }

@@ -74,10 +74,18 @@ pub async fn initialize(server: &Server, params: InitializeParams) -> Result<Ini
         diagnostic_provider: pull.then(|| {
             DiagnosticServerCapabilities::Options(DiagnosticOptions {
                 identifier: Some("keylint".into()),
-                inter_file_dependencies: false,
+                inter_file_dependencies: true,
                 workspace_diagnostics: false,
                 ..Default::default()
             })
+        }),
+        // Folders added and removed are indexed and forgotten (`lsp/workspace.rs`).
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
         }),
         ..Default::default()
     };

@@ -1,0 +1,378 @@
+//! `keylint check`'s project model: before the rules run, the files that may have a finding (the
+//! pre-filter keeps them) are summarised (in parallel), then the files their calls to functions of
+//! other modules lead to, until no call leads to a module not yet summarised; the project's
+//! imports are resolved and the data flow is resolved across the modules linked by calls
+//! ([`crate::project`]). What the checking of a file gets is its *view* of that resolution.
+//!
+//! Memory: the first pass reads, pre-filters, parses, analyses and summarises each kept file in
+//! one go and, unless the check fixes files, *finishes* it there (the caller's `finish`: its
+//! report), keeping only that outcome and the summary — no text, tree, analyzer or model waits
+//! for the whole project to resolve. A file that turns out linked to another module (it gets a
+//! view) is checked again with its view; the others keep their first outcome. With `--fix` or
+//! `--diff` nothing is finished early (a fix is written once, with the file's view).
+//!
+//! A file that cannot be linked cheaply is never parsed for the model: one the pre-filter skips
+//! and that no summarised module calls into, or that has neither a `def` nor an `import` (no
+//! function to call, nothing re-exported). A module that calls into a kept file without being
+//! kept itself is not summarised either: its calls would only bring key material the pre-filter
+//! found no trace of.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::encoding;
+use super::prefilter::Prefilter;
+use crate::config::Config;
+use crate::dataflow::Dataflow;
+use crate::engine::pipeline::Parsed;
+use crate::engine::{Analysis, Analyzer};
+use crate::project::{ModuleSummary, Project};
+
+/// Reads and decodes a file as `keylint check` does (`None`: not analysed: unreadable, over
+/// `max-file-size`, not decodable; the check reports why).
+fn read(path: &Path, config: &Config) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    if config
+        .max_file_size()
+        .is_some_and(|l| bytes.len() as u64 > l)
+    {
+        return None;
+    }
+    Some(encoding::decode(&bytes).ok()?.text)
+}
+
+/// The file has a `def` or an `import`: without either it defines no function another module
+/// could call and re-exports none.
+fn linkable(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"def ").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"import").is_some()
+}
+
+/// The summary of one file's text (`None`: nested too deep to parse).
+fn summarise(text: &str, path: &Path, config: &Config) -> Option<ModuleSummary> {
+    let doc = crate::document::Document::new(text, 0);
+    if doc.too_deep() {
+        return None;
+    }
+    let options = config.options_for(path);
+    Some(crate::engine::summarise::summarise(
+        doc.view(),
+        doc.source(),
+        &options,
+    ))
+}
+
+/// What `keylint check` does with a kept file analysed alone (its tree and analysis), when the
+/// check can finish it in the first pass: `(file index, parsed file, analysis) → outcome`.
+pub type Finish<'a, T> = &'a (dyn Fn(usize, Parsed, Analysis) -> T + Sync);
+
+/// What the first pass keeps of one file.
+struct First<T> {
+    /// Whether the pre-filter keeps it (`None`: it could not be read).
+    keep: Option<bool>,
+    linkable: bool,
+    /// Its summary (kept files only; `None` too when nested too deep to parse).
+    summary: Option<ModuleSummary>,
+    /// Its outcome when checked alone (kept files, when the check finishes them early).
+    done: Option<T>,
+    alone: Alone,
+}
+
+/// What the analysis of a kept file alone says about what a view could change.
+#[derive(Debug, Default, Clone, Copy)]
+struct Alone {
+    /// Key material enters in the module (a source in one of its flows).
+    sources: bool,
+    /// It has a KL206 finding, or a `keylint:` directive (a suppression a view could make
+    /// unused).
+    kl206_or_directive: bool,
+}
+
+/// The first pass over one file: read, pre-filtered and, when kept, parsed, analysed alone,
+/// summarised and finished when `finish` is given (its tree, analyzer and model then dropped).
+fn first<T>(
+    f: usize,
+    path: &Path,
+    config: &Config,
+    prefilter: Option<&Prefilter>,
+    finish: Option<Finish<T>>,
+) -> First<T> {
+    let Some(text) = read(path, config) else {
+        return First {
+            keep: None,
+            linkable: false,
+            summary: None,
+            done: None,
+            alone: Alone::default(),
+        };
+    };
+    let keep = prefilter.is_none_or(|p| p.keep(text.as_bytes()));
+    let linkable = linkable(&text);
+    if !keep {
+        return First {
+            keep: Some(false),
+            linkable,
+            summary: None,
+            done: None,
+            alone: Alone::default(),
+        };
+    }
+    let (tree, too_deep) = crate::document::parse_text(&text);
+    let doc = Parsed {
+        rope: ropey::Rope::from_str(&text),
+        tree,
+        too_deep,
+    };
+    let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
+    drop(text);
+    let mut analyzer = Analyzer::new();
+    let analysis = crate::engine::pipeline::analyze(
+        &mut analyzer,
+        doc.view(),
+        doc.source(),
+        config,
+        Some(path),
+    );
+    let summary = (!too_deep)
+        .then(|| ModuleSummary::new(analyzer.flows(), &analysis.model, doc.view(), doc.source()));
+    drop(analyzer);
+    let alone = Alone {
+        sources: summary
+            .as_ref()
+            .is_some_and(|s| s.flows.iter().any(|(f, _)| !f.sources.is_empty())),
+        kl206_or_directive: directive || analysis.findings.iter().any(|f| f.rule.code == "KL206"),
+    };
+    First {
+        keep: Some(true),
+        linkable,
+        summary,
+        done: finish.map(|finish| finish(f, doc, analysis)),
+        alone,
+    }
+}
+
+/// How much of the project the check modelled (`KEYLINT_PROJECT_STATS=1` prints it on stderr).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Files the pre-filter keeps: parsed, analysed alone and summarised in the first pass.
+    pub kept: usize,
+    /// Files the pre-filter skips, parsed and summarised only (the calls of kept files lead to
+    /// them).
+    pub summarised_only: usize,
+    /// Files linked to another module: they get a view.
+    pub linked: usize,
+    /// Kept files analysed twice: alone in the first pass, then with their view.
+    pub analysed_twice: usize,
+    /// Time of the first pass, of the summaries of the modules the kept files call into, and of
+    /// the resolution.
+    pub times: [std::time::Duration; 3],
+}
+
+/// The project model of a check.
+pub struct Views<T> {
+    /// The data-flow view of every file (by index into the files) linked to another module of
+    /// the project by a call; the other files resolve alone, as a single file does.
+    pub views: FxHashMap<usize, Arc<Dataflow>>,
+    /// Per file, whether the pre-filter keeps it, where the first pass read it (`None`: it could
+    /// not, the check reports why).
+    pub keep: Vec<Option<bool>>,
+    /// The outcome of each kept file without a view, finished in the first pass (when `finish`
+    /// was given).
+    pub done: Vec<Option<T>>,
+    pub stats: Stats,
+}
+
+/// The project model of `files` (each with its configuration and pre-filter). `finish`, when
+/// given, finishes a kept file in the first pass (see the module's documentation).
+pub fn views<T: Send>(
+    files: &[PathBuf],
+    configs: &[Arc<Config>],
+    prefilter_for: &(dyn Fn(&Config) -> Option<Arc<Prefilter>> + Sync),
+    finish: Option<Finish<T>>,
+) -> Views<T> {
+    if files.len() < 2 {
+        return Views {
+            views: FxHashMap::default(),
+            keep: vec![None; files.len()],
+            done: (0..files.len()).map(|_| None).collect(),
+            stats: Stats::default(),
+        };
+    }
+    let t0 = std::time::Instant::now();
+    let firsts: Vec<First<T>> = files
+        .par_iter()
+        .zip(configs.par_iter())
+        .enumerate()
+        .map(|(f, (p, c))| first(f, p, c, prefilter_for(c).as_deref(), finish))
+        .collect();
+    let mut stats = Stats::default();
+    stats.times[0] = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    let mut keep: Vec<Option<bool>> = Vec::with_capacity(files.len());
+    let mut linkable: Vec<bool> = Vec::with_capacity(files.len());
+    let mut done: Vec<Option<T>> = Vec::with_capacity(files.len());
+    let mut alone: Vec<Alone> = Vec::with_capacity(files.len());
+    let mut project = Project::new();
+    let ids = project.add(files);
+    // Calls to functions of other modules that do not resolve (yet): (module, import path).
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut tried = vec![false; files.len()];
+    for (f, first) in firsts.into_iter().enumerate() {
+        keep.push(first.keep);
+        linkable.push(first.linkable);
+        done.push(first.done);
+        alone.push(first.alone);
+        if first.keep == Some(true) {
+            stats.kept += 1;
+            tried[f] = true;
+            let m = ids[f];
+            if let Some(s) = first.summary.as_ref() {
+                pending.extend(external_calls(s).map(|p| (m, p)));
+            }
+            project.modules[m].summary = first.summary.map(Arc::new);
+        }
+    }
+    // Module → file.
+    let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
+    for (file, &m) in ids.iter().enumerate() {
+        file_of.insert(m, file);
+    }
+    loop {
+        // The modules the pending calls lead to and that have no summary yet (a module
+        // summarised now may take the resolution of an earlier call one re-export further).
+        let mut wanted: Vec<usize> = Vec::new();
+        pending.retain(|(m, path)| {
+            if project.resolve_import(*m, path).is_some() {
+                return false;
+            }
+            let missing = project.unsummarised_for(*m, path);
+            let more = !missing.is_empty();
+            wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
+            more
+        });
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.retain(|&f| !tried[f] && linkable[f]);
+        if wanted.is_empty() {
+            break;
+        }
+        for &f in &wanted {
+            tried[f] = true;
+        }
+        // Only the calls of kept files lead to modules to summarise (the functions they call,
+        // found through re-exports), not the calls of those modules in turn.
+        let summaries: Vec<(usize, Option<ModuleSummary>)> = wanted
+            .par_iter()
+            .map(|&f| {
+                let s = read(&files[f], &configs[f])
+                    .and_then(|text| summarise(&text, &files[f], &configs[f]));
+                (f, s)
+            })
+            .collect();
+        for (f, s) in summaries {
+            stats.summarised_only += 1;
+            project.modules[ids[f]].summary = s.map(Arc::new);
+        }
+    }
+    stats.times[1] = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    let mut views = project.resolve_all();
+    stats.times[2] = t0.elapsed();
+    // A file the pre-filter skips is analysed with its view only when the view brings it
+    // something the file alone has not: key material, a path to a scan, or sinks of functions of
+    // other modules. Without them its findings are those of the file alone, which the pre-filter
+    // says are none.
+    for (file, &m) in ids.iter().enumerate() {
+        if keep[file] == Some(false) && views.get(&m).is_some_and(|v| !carries_anything(v)) {
+            views.remove(&m);
+        }
+    }
+    let views: FxHashMap<usize, Arc<Dataflow>> = ids
+        .iter()
+        .enumerate()
+        .filter_map(|(file, m)| views.get(m).map(|v| (file, v.clone())))
+        // A kept file finished alone keeps that outcome when its view brings nothing from the
+        // other modules: the same findings.
+        .filter(|(file, v)| done[*file].is_none() || brings_anything(v, alone[*file]))
+        .collect();
+    stats.linked = views.len();
+    for &file in views.keys() {
+        if keep[file] == Some(true) {
+            stats.analysed_twice += 1;
+            done[file] = None;
+        }
+    }
+    Views {
+        views,
+        keep,
+        done,
+        stats,
+    }
+}
+
+/// A summary's calls to functions of other modules, once each. A class called
+/// (`HttpResponse(...)`) is no function the data flow follows: the modules its import leads to
+/// need no summary for it.
+fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
+    let mut calls: Vec<&str> = s
+        .external_calls()
+        .filter(|p| {
+            !p.rsplit('.')
+                .next()
+                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+        .collect();
+    calls.sort_unstable();
+    calls.dedup();
+    calls
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// The view of a kept module brings it something from other modules that can change its
+/// findings. Without it, the module's facts are those it has alone, and so are its findings:
+///
+/// * no place in another file (key material from a caller there, a path through a function
+///   there);
+/// * no function of another module that returns key material or leads to a scan;
+/// * when key material enters in the module: no function of another module that returns what it
+///   is passed, or whose parameters reach a sink (without key material of its own or from
+///   elsewhere, the module has nothing to pass through them);
+/// * no function of another module that raises, unless the module alone has a KL206 finding (or
+///   a directive a view could make unused): a raising callee only validates a key, it can take a
+///   KL206 finding away, never add one.
+///
+/// A call to a function of another module whose facts are all empty reads like a call to an
+/// unknown function (it returns nothing, reaches no sink).
+fn brings_anything(df: &Dataflow, alone: Alone) -> bool {
+    df.foreign_file(0).is_some()
+        || df.function_facts().iter().any(|(name, f)| {
+            name.starts_with('@')
+                && (f.scan.is_some()
+                    || f.ret
+                        .iter()
+                        .any(|r| matches!(r, crate::dataflow::RetSym::Conc(_)))
+                    || (alone.sources
+                        && (!f.ret.is_empty() || f.param_sinks.iter().any(|&b| b != 0)))
+                    || (alone.kl206_or_directive && f.raises))
+        })
+}
+
+/// The view holds key material, a path to a scan, or a function of another module whose
+/// parameters reach a sink.
+fn carries_anything(df: &Dataflow) -> bool {
+    df.global_facts().values().any(|c| !c.is_empty())
+        || df.function_facts().iter().any(|(name, f)| {
+            f.scan.is_some()
+                || f.param_in.iter().any(|p| !p.is_empty())
+                || f.ret
+                    .iter()
+                    .any(|r| matches!(r, crate::dataflow::RetSym::Conc(_)))
+                || (name.starts_with('@') && f.param_sinks.iter().any(|&b| b != 0))
+        })
+}

@@ -1,0 +1,141 @@
+//! Data-flow facts that cross files: the seam between one module's resolution ([`super::resolve`])
+//! and the project model (`crate::project`), which resolves the flows of every module of a
+//! project together and hands each module its view through a [`FlowResolver`].
+//!
+//! A place in another file is a byte offset *encoded* with that file's index
+//! ([`encode`]/[`decode`]): offsets of one file are far below [`FOREIGN_BASE`]. The project model
+//! gives the resolver item starts encoded with their file, and each module's view maps the anchors
+//! of other modules' items to starts encoded with an index into the view's files, so that
+//! [`Dataflow::concretize`] yields encoded ranges the rules carry like any other, and the analyzer
+//! turns them into
+//! [`crate::finding::Related`] places with a path ([`Dataflow::foreign_file`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::{fx_hash, Anchor, Conc, Dataflow, FnFacts, FnFlow, RetSym, Step};
+
+/// Bits of an offset within one file: files are far smaller than 1 TiB.
+pub const FOREIGN_SHIFT: u32 = 40;
+/// The first encoded offset (file index 0).
+pub const FOREIGN_BASE: usize = 1 << FOREIGN_SHIFT;
+
+/// The offset `offset` of the file with index `file`, encoded.
+pub fn encode(file: usize, offset: usize) -> usize {
+    ((file + 1) << FOREIGN_SHIFT) | (offset & (FOREIGN_BASE - 1))
+}
+
+/// `(file index, offset)` of an encoded offset; `None` for a plain one.
+pub fn decode(offset: usize) -> Option<(usize, usize)> {
+    (offset >= FOREIGN_BASE).then(|| ((offset >> FOREIGN_SHIFT) - 1, offset & (FOREIGN_BASE - 1)))
+}
+
+/// Resolves a module's flows with what the rest of the project knows (callers in other modules,
+/// functions imported from them). Implemented by `crate::project`.
+pub trait FlowResolver: Send + Sync {
+    /// The facts of the module whose flows (each with the start of its item) are `flows`.
+    fn resolve(&self, flows: &[(&FnFlow, usize)]) -> Dataflow;
+    /// Changes whenever the facts of the other modules change: a module whose own flows did not
+    /// change resolves again only then.
+    fn signature(&self) -> u64;
+}
+
+impl Dataflow {
+    /// The path of the other file with index `i` (a decoded step's file).
+    pub fn foreign_file(&self, i: usize) -> Option<&Arc<str>> {
+        self.files.get(i)
+    }
+
+    /// The resolved facts of every function, without recording reads.
+    pub fn function_facts(&self) -> &BTreeMap<String, Arc<FnFacts>> {
+        &self.functions
+    }
+
+    /// The key material of every global, without recording reads.
+    pub fn global_facts(&self) -> &BTreeMap<String, Vec<Conc>> {
+        &self.globals
+    }
+
+    /// The start of every item a stored path passes through, without recording reads.
+    pub fn anchor_starts(&self) -> &FxHashMap<Anchor, usize> {
+        &self.starts
+    }
+
+    /// Facts put together by the project model: functions and globals by name, the starts of
+    /// the anchors their paths pass through (encoded for `files`), with the hashes
+    /// [`Dataflow::hash_of`] and the fast paths read.
+    pub fn from_parts(
+        functions: BTreeMap<String, Arc<FnFacts>>,
+        globals: BTreeMap<String, Vec<Conc>>,
+        starts: FxHashMap<Anchor, usize>,
+        files: Vec<Arc<str>>,
+    ) -> Dataflow {
+        let mix = |name: &str, h: u64| fx_hash(&(name, h));
+        let mut facts_hash = 0u64;
+        let mut fn_hashes = FxHashMap::default();
+        for (name, f) in &functions {
+            let h = fx_hash(&**f);
+            facts_hash = facts_hash.wrapping_add(mix(name, h));
+            fn_hashes.insert(name.clone(), h);
+        }
+        let mut global_hashes = FxHashMap::default();
+        for (name, c) in &globals {
+            let h = fx_hash(c);
+            facts_hash = facts_hash.wrapping_add(mix(&format!("\0{name}"), h));
+            global_hashes.insert(name.clone(), h);
+        }
+        let mut starts_hash = 0u64;
+        for (a, s) in &starts {
+            starts_hash = starts_hash.wrapping_add(fx_hash(&(a, s)));
+        }
+        Dataflow {
+            functions: Arc::new(functions),
+            globals: Arc::new(globals),
+            fn_hashes: Arc::new(fn_hashes),
+            global_hashes: Arc::new(global_hashes),
+            starts: Arc::new(starts),
+            facts_hash,
+            starts_hash,
+            files: Arc::new(files),
+        }
+    }
+}
+
+/// Every step of the facts of one function (paths of its return, of its parameters, of a scan).
+pub fn steps_mut(f: &mut FnFacts) -> impl Iterator<Item = &mut Step> {
+    let ret = f.ret.iter_mut().flat_map(|r| match r {
+        RetSym::Conc(c) => Some(c.path.iter_mut()),
+        RetSym::Param(..) => None,
+    });
+    let ins = f
+        .param_in
+        .iter_mut()
+        .flat_map(|p| p.iter_mut().flat_map(|c| c.path.iter_mut()));
+    let scan = f.scan.iter_mut().flat_map(|p| p.iter_mut());
+    ret.flatten().chain(ins).chain(scan)
+}
+
+/// Turns the related places of `findings` that lie in another file (encoded offsets) into places
+/// with that file's path.
+pub fn place_related(findings: &mut [crate::finding::Finding], df: &Dataflow) {
+    for f in findings {
+        for r in &mut f.related {
+            if let Some((i, start)) = decode(r.range.start) {
+                let len = r.range.end.saturating_sub(r.range.start);
+                r.range = start..start + len;
+                r.file = df.foreign_file(i).cloned();
+            }
+        }
+    }
+}
+
+/// A callee as a message shows it: a function of another module (`@.store.list_clients`) by its
+/// name (`list_clients`), a function of this module as it is.
+pub fn shown_callee(callee: &str) -> &str {
+    match callee.strip_prefix('@') {
+        Some(path) => path.rsplit('.').next().unwrap_or(path),
+        None => callee,
+    }
+}

@@ -1,0 +1,405 @@
+//! The workspace index: the project model ([`crate::project`]) of the workspace folders, built in
+//! the background after `initialized` (with `$/progress`, cancellable through
+//! `window/workDoneProgress/cancel`), kept current for closed files through
+//! `workspace/didChangeWatchedFiles` (`**/*.py`), and for open ones from their analyses. Only
+//! summaries are kept: no tree of a closed file.
+//!
+//! An open document's analyzer resolves its data flow with the rest of the project
+//! ([`LiveResolver`]); when an analysis changes the document's summary, the open documents linked
+//! to it are analysed again and republished (push), or the client is asked to pull again
+//! (`workspace/diagnostic/refresh`).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use rayon::prelude::*;
+use tower_lsp_server::ls_types::*;
+
+use crate::dataflow::cross::FlowResolver;
+use crate::document::Document;
+use crate::engine::{Analysis, Analyzer};
+use crate::project::{flow::LiveResolver, ModuleSummary, Project};
+
+use super::server::{Job, Server};
+
+/// The progress token of the indexing.
+pub const PROGRESS_TOKEN: &str = "keylint-index";
+
+/// The index of the workspace (part of the server's state).
+#[derive(Default)]
+pub struct Workspace {
+    pub project: Arc<RwLock<Project>>,
+    /// Bumped whenever a summary changes.
+    pub generation: Arc<AtomicU64>,
+    /// Set by `window/workDoneProgress/cancel`: the indexing stops.
+    pub cancel: Arc<AtomicBool>,
+    /// An analysis changed its document's summary: the linked open documents are stale.
+    pub changed: Arc<Mutex<Vec<PathBuf>>>,
+    pub indexed: Arc<AtomicBool>,
+}
+
+impl Workspace {
+    /// The resolver of the open document at `path`, once the workspace is indexed.
+    pub fn resolver_for(&self, path: &Path) -> Option<Arc<dyn FlowResolver>> {
+        if !self.indexed.load(Ordering::Acquire) {
+            return None;
+        }
+        let module = self.project.read().ok()?.module_of(path)?;
+        Some(Arc::new(LiveResolver {
+            project: self.project.clone(),
+            module,
+            generation: self.generation.clone(),
+        }))
+    }
+}
+
+/// The summary of a file on disk (`None`: unreadable, not UTF-8, nested too deep).
+fn summarise_file(path: &Path) -> Option<ModuleSummary> {
+    let bytes = std::fs::read(path).ok()?;
+    let decoded = crate::cli::encoding::decode(&bytes).ok()?;
+    let doc = Document::new(&decoded.text, 0);
+    if doc.too_deep() {
+        return None;
+    }
+    Some(crate::engine::summarise::summarise(
+        doc.view(),
+        doc.source(),
+        &crate::engine::Options::default(),
+    ))
+}
+
+/// Sets the summary of module `path` (adding it), returning whether it changed.
+fn set_summary(project: &RwLock<Project>, path: &Path, summary: Option<ModuleSummary>) -> bool {
+    let Ok(mut p) = project.write() else {
+        return false;
+    };
+    let i = match p.module_of(path) {
+        Some(i) => i,
+        None => p.add(&[path.to_path_buf()])[0],
+    };
+    let new = summary.map(Arc::new);
+    if p.modules[i].summary.as_deref() == new.as_deref() {
+        return false;
+    }
+    p.modules[i].summary = new;
+    true
+}
+
+/// After an analysis of an open document (on the analysis thread): its summary, from what the
+/// analyzer computed, replaces the one of the index.
+pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &Workspace) {
+    let Some(path) = job.path.as_deref() else {
+        return;
+    };
+    if !ws.indexed.load(Ordering::Acquire) || job.too_large.is_some() {
+        return;
+    }
+    let summary = ModuleSummary::new(
+        analyzer.flows(),
+        &analysis.model,
+        job.doc.view(),
+        job.doc.source(),
+    );
+    if set_summary(&ws.project, path, Some(summary)) {
+        if let Ok(mut p) = ws.project.write() {
+            if let Some(i) = p.module_of(path) {
+                p.bump_own(i);
+            }
+        }
+        ws.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut c) = ws.changed.lock() {
+            c.push(path.to_path_buf());
+        }
+    }
+}
+
+/// Re-analyses the open documents linked to modules whose summary changed, and publishes them (or
+/// asks a pull client to pull again).
+pub async fn republish_linked(server: &Server) {
+    let changed: Vec<PathBuf> = {
+        let st = server.state();
+        let Ok(mut c) = st.workspace.changed.lock() else {
+            return;
+        };
+        std::mem::take(&mut *c)
+    };
+    if changed.is_empty() {
+        return;
+    }
+    let jobs: Vec<Job> = {
+        let mut st = server.state();
+        let linked: Vec<PathBuf> = match st.workspace.project.read() {
+            Ok(p) => changed
+                .iter()
+                .filter_map(|c| p.module_of(c))
+                .flat_map(|m| p.dependents(m))
+                .map(|m| p.modules[m].path.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let uris: Vec<Uri> = st
+            .docs
+            .iter()
+            .filter(|(_, d)| {
+                d.path
+                    .as_ref()
+                    .is_some_and(|p| linked.contains(p) && !changed.contains(p))
+            })
+            .map(|(u, _)| u.clone())
+            .collect();
+        for u in &uris {
+            if let Some(d) = st.docs.get_mut(u) {
+                d.results = None;
+            }
+        }
+        uris.iter()
+            .filter_map(|u| Server::job(&st, u, true))
+            .collect()
+    };
+    republish(server, jobs).await;
+}
+
+async fn republish(server: &Server, jobs: Vec<Job>) {
+    if jobs.is_empty() {
+        return;
+    }
+    for job in jobs {
+        let uri = job.uri.clone();
+        if let Some((generation, results)) = server.analyze(job).await {
+            server.store_and_publish(&uri, generation, results).await;
+        }
+    }
+    let (pull, refresh) = {
+        let st = server.state();
+        (st.caps.pull_diagnostics, st.caps.diagnostic_refresh)
+    };
+    if pull && refresh {
+        let _ = server.client.workspace_diagnostic_refresh().await;
+    }
+}
+
+/// Every open document analysed again with the index (after indexing, or a change on disk).
+async fn republish_open(server: &Server) {
+    let jobs: Vec<Job> = {
+        let mut st = server.state();
+        let uris: Vec<Uri> = st.docs.keys().cloned().collect();
+        for d in st.docs.values_mut() {
+            d.results = None;
+        }
+        uris.iter()
+            .filter_map(|u| Server::job(&st, u, true))
+            .collect()
+    };
+    republish(server, jobs).await;
+}
+
+/// Indexes `folders` in the background, reporting `$/progress` (begin, end) when the client
+/// supports it.
+pub async fn index(server: &Server, folders: Vec<PathBuf>) {
+    let (progress, ws_project, cancel, config) = {
+        let st = server.state();
+        (
+            st.caps.work_done_progress,
+            st.workspace.project.clone(),
+            st.workspace.cancel.clone(),
+            st.config.clone(),
+        )
+    };
+    cancel.store(false, Ordering::Release);
+    let token = ProgressToken::String(PROGRESS_TOKEN.into());
+    let progress = progress
+        && server
+            .client
+            .create_work_done_progress(token.clone())
+            .await
+            .is_ok();
+    if progress {
+        send_progress(
+            server,
+            &token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: "keylint: indexing the workspace".into(),
+                cancellable: Some(true),
+                message: None,
+                percentage: None,
+            }),
+        )
+        .await;
+    }
+    let cancel2 = cancel.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut files = Vec::new();
+        for f in &folders {
+            let cfg = config.clone();
+            files.extend(crate::project::discover(f, move |p, is_dir| {
+                cfg.get_known(p, is_dir)
+                    .map(|c| c.is_excluded(p))
+                    .unwrap_or(false)
+            }));
+        }
+        let summaries: Vec<(PathBuf, Option<ModuleSummary>)> = files
+            .into_par_iter()
+            .map(|p| {
+                let s = if cancel2.load(Ordering::Relaxed) {
+                    None
+                } else {
+                    summarise_file(&p)
+                };
+                (p, s)
+            })
+            .collect();
+        let Ok(mut project) = ws_project.write() else {
+            return 0;
+        };
+        let paths: Vec<PathBuf> = summaries.iter().map(|(p, _)| p.clone()).collect();
+        let ids = project.add(&paths);
+        for (i, (_, s)) in ids.into_iter().zip(summaries) {
+            if project.modules[i].summary.is_none() {
+                project.modules[i].summary = s.map(Arc::new);
+            }
+        }
+        paths.len()
+    })
+    .await
+    .unwrap_or(0);
+    let cancelled = cancel.load(Ordering::Acquire);
+    {
+        let st = server.state();
+        st.workspace.indexed.store(true, Ordering::Release);
+        st.workspace.generation.fetch_add(1, Ordering::AcqRel);
+    }
+    if progress {
+        send_progress(
+            server,
+            &token,
+            WorkDoneProgress::End(WorkDoneProgressEnd {
+                message: Some(if cancelled {
+                    format!("cancelled ({done} files listed)")
+                } else {
+                    format!("{done} Python files indexed")
+                }),
+            }),
+        )
+        .await;
+    }
+    server
+        .log(
+            MessageType::INFO,
+            format!("keylint: workspace indexed ({done} Python files)"),
+        )
+        .await;
+    republish_open(server).await;
+}
+
+async fn send_progress(server: &Server, token: &ProgressToken, value: WorkDoneProgress) {
+    server
+        .client
+        .send_notification::<notification::Progress>(ProgressParams {
+            token: token.clone(),
+            value: ProgressParamsValue::WorkDone(value),
+        })
+        .await;
+}
+
+/// `window/workDoneProgress/cancel`.
+pub async fn cancel(server: &Server, params: WorkDoneProgressCancelParams) {
+    if params.token == ProgressToken::String(PROGRESS_TOKEN.into()) {
+        server
+            .state()
+            .workspace
+            .cancel
+            .store(true, Ordering::Release);
+    }
+}
+
+/// Python files created, changed or deleted on disk (`workspace/didChangeWatchedFiles`): their
+/// summaries follow, and the open documents are analysed again.
+pub async fn files_changed(server: &Server, changes: &[FileEvent]) {
+    let py: Vec<(PathBuf, FileChangeType)> = changes
+        .iter()
+        .filter(|c| c.uri.as_str().ends_with(".py"))
+        .filter_map(|c| Some((c.uri.to_file_path()?.into_owned(), c.typ)))
+        .collect();
+    if py.is_empty() {
+        return;
+    }
+    let (project, open): (Arc<RwLock<Project>>, Vec<PathBuf>) = {
+        let st = server.state();
+        if !st.workspace.indexed.load(Ordering::Acquire) {
+            return;
+        }
+        (
+            st.workspace.project.clone(),
+            st.docs.values().filter_map(|d| d.path.clone()).collect(),
+        )
+    };
+    let changed = tokio::task::spawn_blocking(move || {
+        let mut any = false;
+        for (path, typ) in py {
+            // An open document's summary comes from its editor text.
+            if open.contains(&path) {
+                continue;
+            }
+            if typ == FileChangeType::DELETED {
+                if let Ok(mut p) = project.write() {
+                    any |= p.remove(&path).is_some();
+                }
+            } else {
+                any |= set_summary(&project, &path, summarise_file(&path));
+            }
+        }
+        any
+    })
+    .await
+    .unwrap_or(false);
+    if changed {
+        server
+            .state()
+            .workspace
+            .generation
+            .fetch_add(1, Ordering::AcqRel);
+        republish_open(server).await;
+    }
+}
+
+/// `workspace/didChangeWorkspaceFolders`: added folders are indexed, the modules of removed ones
+/// forgotten.
+pub async fn folders_changed(server: &Server, params: DidChangeWorkspaceFoldersParams) {
+    let removed: Vec<PathBuf> = params
+        .event
+        .removed
+        .iter()
+        .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+        .collect();
+    if !removed.is_empty() {
+        let project = server.state().workspace.project.clone();
+        if let Ok(mut p) = project.write() {
+            let gone: Vec<PathBuf> = p
+                .modules
+                .iter()
+                .map(|m| m.path.clone())
+                .filter(|m| removed.iter().any(|r| m.starts_with(r)))
+                .collect();
+            for g in gone {
+                p.remove(&g);
+            }
+        }
+        server
+            .state()
+            .workspace
+            .generation
+            .fetch_add(1, Ordering::AcqRel);
+    }
+    let added: Vec<PathBuf> = params
+        .event
+        .added
+        .iter()
+        .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+        .collect();
+    if added.is_empty() {
+        republish_open(server).await;
+    } else {
+        index(server, added).await;
+    }
+}

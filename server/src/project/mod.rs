@@ -1,0 +1,361 @@
+//! The project model: the Python modules of a workspace, what each one holds that matters for
+//! keys (a [`ModuleSummary`]: its imports and the data-flow summaries of its functions and
+//! methods), how its imports resolve to other modules of the project, and the data flow resolved
+//! across them ([`flow`]).
+//!
+//! Below the rules and the engine, above the data flow of one module: it reads the summaries the
+//! analyzer computed ([`crate::engine::Analyzer::flows`]) and hands each module the facts of the
+//! whole project through a [`crate::dataflow::cross::FlowResolver`]. No tree is kept:
+//! a closed file costs its summary.
+//!
+//! * **Discovery** ([`discover`]): the `.py` files under a root, honouring `.gitignore` (the
+//!   `ignore` crate) and an exclusion predicate (the configuration's `exclude` and default
+//!   excludes: `.venv`, `site-packages`, …).
+//! * **Module names** ([`Project::add`]): a file is known by every dotted suffix of its path
+//!   (`src/app/store.py`: `src.app.store`, `app.store`, `store`), which covers packages
+//!   (`__init__.py`), `src/` layouts and namespace packages alike; its *qualifier*, used in the
+//!   names of resolved functions and in messages, is the name from its topmost package.
+//! * **Imports** ([`Project::resolve_import`]): absolute (`app.crud.keys.create`, `import app.db
+//!   as db` then `db.save`), relative (`.store.save_client`, `..x.y`, against the importing
+//!   file's directory), and re-exports of a package `__init__` (`from .store import save as
+//!   save`, `from .store import *`).
+
+pub mod flow;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+pub use summary::ModuleSummary;
+
+/// The Python files under `root`: `.gitignore`d files and those `excluded` (path, is a
+/// directory) are left out. Sorted.
+pub fn discover(
+    root: &Path,
+    excluded: impl Fn(&Path, bool) -> bool + Send + Sync + 'static,
+) -> Vec<PathBuf> {
+    let excluded = Arc::new(excluded);
+    let mut out: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(move |e| {
+            e.depth() == 0 || !excluded(e.path(), e.file_type().is_some_and(|t| t.is_dir()))
+        })
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_some_and(|t| t.is_file())
+                && e.path().extension().is_some_and(|x| x == "py")
+        })
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// One module of the project.
+#[derive(Debug)]
+pub struct Module {
+    /// The file, as found.
+    pub path: PathBuf,
+    /// Its path as shown in related places (the path as given).
+    pub shown: Arc<str>,
+    /// Its dotted name from its topmost package (`app.store`); unique in the project.
+    pub qualifier: String,
+    /// `None` until summarised (or when the file is gone).
+    pub summary: Option<Arc<ModuleSummary>>,
+    /// Changes of its summary made through its own resolver's document (the server): what the
+    /// module's resolver leaves out of its signature.
+    pub own_changes: u64,
+}
+
+/// The modules of a project and their names.
+#[derive(Debug, Default)]
+pub struct Project {
+    pub modules: Vec<Module>,
+    by_path: FxHashMap<PathBuf, usize>,
+    /// Every dotted suffix of a module's path → the modules known by it.
+    by_name: FxHashMap<String, Vec<usize>>,
+    /// Directories holding an `__init__.py` among the files added.
+    packages: rustc_hash::FxHashSet<PathBuf>,
+}
+
+/// The dotted components of a module file: `a/b/c.py` → `[a, b, c]`, `a/b/__init__.py` → `[a, b]`.
+fn components(path: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .parent()
+        .map(|p| {
+            p.components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(stem) = path.file_stem() {
+        if stem != "__init__" {
+            parts.push(stem.to_string_lossy().into_owned());
+        }
+    }
+    parts
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The module of `path`, if added.
+    pub fn module_of(&self, path: &Path) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Adds the files `paths` (paths as found; relative ones are taken as they are) and names
+    /// every module again. Returns the indices of `paths`' modules.
+    pub fn add(&mut self, paths: &[PathBuf]) -> Vec<usize> {
+        let mut ids = Vec::with_capacity(paths.len());
+        for p in paths {
+            if let Some(&i) = self.by_path.get(p) {
+                ids.push(i);
+                continue;
+            }
+            let i = self.modules.len();
+            self.modules.push(Module {
+                path: p.clone(),
+                shown: Arc::from(p.to_string_lossy().as_ref()),
+                qualifier: String::new(),
+                summary: None,
+                own_changes: 0,
+            });
+            self.by_path.insert(p.clone(), i);
+            if p.file_name().is_some_and(|n| n == "__init__.py") {
+                if let Some(dir) = p.parent() {
+                    self.packages.insert(dir.to_path_buf());
+                }
+            }
+            ids.push(i);
+        }
+        self.rename();
+        ids
+    }
+
+    /// Counts a change of module `m`'s summary made by its own document.
+    pub fn bump_own(&mut self, m: usize) {
+        if let Some(module) = self.modules.get_mut(m) {
+            module.own_changes += 1;
+        }
+    }
+
+    /// Forgets the module of `path` (deleted): its slot stays, empty, so indices stay valid.
+    pub fn remove(&mut self, path: &Path) -> Option<usize> {
+        let i = self.by_path.remove(path)?;
+        self.modules[i].summary = None;
+        if path.file_name().is_some_and(|n| n == "__init__.py") {
+            if let Some(dir) = path.parent() {
+                self.packages.remove(dir);
+            }
+        }
+        self.rename();
+        Some(i)
+    }
+
+    /// Names every live module: its suffix names and a unique qualifier.
+    fn rename(&mut self) {
+        self.by_name.clear();
+        let mut taken: FxHashMap<String, usize> = FxHashMap::default();
+        for i in 0..self.modules.len() {
+            let path = self.modules[i].path.clone();
+            if !self.by_path.contains_key(&path) {
+                continue;
+            }
+            let parts = components(&path);
+            for k in 0..parts.len() {
+                self.by_name
+                    .entry(parts[k..].join("."))
+                    .or_default()
+                    .push(i);
+            }
+            // From the topmost package holding it (`app.store`), or its file name alone.
+            let mut dir = path.parent().map(Path::to_path_buf);
+            let mut depth = 0;
+            while let Some(d) = dir {
+                if !self.packages.contains(&d) {
+                    break;
+                }
+                depth += 1;
+                dir = d.parent().map(Path::to_path_buf);
+            }
+            let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
+            let keep = if is_init { depth } else { depth + 1 };
+            let from = parts.len().saturating_sub(keep.max(1));
+            let mut q = parts[from..].join(".");
+            if q.is_empty() {
+                q = "__main__".into();
+            }
+            if taken.contains_key(&q) {
+                q = parts.join(".");
+            }
+            while taken.contains_key(&q) {
+                q.push('_');
+            }
+            taken.insert(q.clone(), i);
+            self.modules[i].qualifier = q;
+        }
+    }
+
+    /// The module a dotted name denotes, seen from module `from` (the candidate sharing the most
+    /// of its path when several modules end with that name).
+    fn module_named(&self, name: &str, from: usize) -> Option<usize> {
+        let cands = self.by_name.get(name)?;
+        let here = self.modules[from].path.parent().unwrap_or(Path::new(""));
+        cands.iter().copied().max_by_key(|&c| {
+            let there = self.modules[c].path.as_path();
+            (
+                here.components()
+                    .zip(there.components())
+                    .take_while(|(a, b)| a == b)
+                    .count(),
+                std::cmp::Reverse(c),
+            )
+        })
+    }
+
+    /// The module file `dir/a/b.py` or `dir/a/b/__init__.py` of `parts` ([] → `dir/__init__.py`).
+    fn module_at(&self, dir: &Path, parts: &[&str]) -> Option<usize> {
+        let mut p = dir.to_path_buf();
+        for part in parts {
+            p.push(part);
+        }
+        let file = p.with_extension("py");
+        if !parts.is_empty() {
+            if let Some(&i) = self.by_path.get(&file) {
+                return Some(i);
+            }
+        }
+        self.by_path.get(&p.join("__init__.py")).copied()
+    }
+
+    /// What an import path used in module `from` denotes: a function (or `Class.method`) of a
+    /// module of the project, as (module, name in it). The path is the one the module's import
+    /// bindings give (`.store.save_client`, `app.crud.keys.create`, `..store.save` for `from .
+    /// import store` then `store.save`).
+    pub fn resolve_import(&self, from: usize, path: &str) -> Option<(usize, String)> {
+        // Re-exports and `import *` chains branch: a budget of lookups bounds the work.
+        let mut budget = 64;
+        self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new())
+    }
+
+    /// The modules without a summary that resolving `path` from module `from` looked into (the
+    /// modules a summary is missing of for [`Project::resolve_import`] to find the function).
+    pub fn unsummarised_for(&self, from: usize, path: &str) -> Vec<usize> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        self.resolve_depth(from, path, 0, &mut budget, &mut missing);
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    fn resolve_depth(
+        &self,
+        from: usize,
+        path: &str,
+        depth: usize,
+        budget: &mut usize,
+        missing: &mut Vec<usize>,
+    ) -> Option<(usize, String)> {
+        if depth > 8 || *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        let dots = path.bytes().take_while(|&b| b == b'.').count();
+        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        if dots == 0 {
+            // The longest prefix naming a module; the rest is a name in it. Without empty
+            // components, the prefix of `k` components is a slice of the path (no allocation).
+            let plain = rest.len() == path.split('.').count();
+            for k in (1..=rest.len()).rev() {
+                let joined;
+                let name = if plain {
+                    let end =
+                        rest[k - 1].as_ptr() as usize - path.as_ptr() as usize + rest[k - 1].len();
+                    &path[..end]
+                } else {
+                    joined = rest[..k].join(".");
+                    joined.as_str()
+                };
+                if let Some(m) = self.module_named(name, from) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
+                        return Some(found);
+                    }
+                }
+            }
+            return None;
+        }
+        // `from . import store` is bound as `..store`: one dot more than its level. Both
+        // readings are tried, the written level first.
+        let here = self.modules[from].path.parent()?.to_path_buf();
+        for level in [dots, dots - 1] {
+            if level == 0 {
+                continue;
+            }
+            let mut dir = here.clone();
+            for _ in 1..level {
+                dir = dir.parent()?.to_path_buf();
+            }
+            for k in (0..=rest.len()).rev() {
+                if let Some(m) = self.module_at(&dir, &rest[..k]) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// A function or method `name` of module `m`, or what `m` re-exports under that name.
+    fn symbol(
+        &self,
+        m: usize,
+        name: &[&str],
+        depth: usize,
+        budget: &mut usize,
+        missing: &mut Vec<usize>,
+    ) -> Option<(usize, String)> {
+        if name.is_empty() || *budget == 0 {
+            return None;
+        }
+        let Some(summary) = self.modules[m].summary.as_ref() else {
+            missing.push(m);
+            return None;
+        };
+        let joined = name.join(".");
+        if summary.defines_function(&joined) {
+            return Some((m, joined));
+        }
+        // Re-exported: `from .store import save as save`, `from .store import *`.
+        if let Some(q) = summary.import_of(name[0]) {
+            let mut target = q.to_string();
+            for n in &name[1..] {
+                target.push('.');
+                target.push_str(n);
+            }
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
+                return Some(found);
+            }
+        }
+        for star in &summary.star_imports {
+            let target = format!("{star}.{joined}");
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
+                return Some(found);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! What the project model keeps of one module: its imports and the local data-flow summaries of
+//! its functions, methods and module-level statements (no tree).
+
+use std::hash::{Hash, Hasher};
+
+use crate::dataflow::FnFlow;
+use crate::document::{SourceText, TreeView};
+use crate::model::Model;
+use crate::syntax::NodeExt;
+
+/// The summary of one module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ModuleSummary {
+    /// Names bound by imports at module level → the import path (`save_client` →
+    /// `.store.save_client`, `db` → `app.db`), as [`crate::model::Binding::Import`] has them.
+    pub imports: Vec<(String, String)>,
+    /// Modules imported with `from … import *` (`.store`).
+    pub star_imports: Vec<String>,
+    /// The local data-flow summaries, each with the start of its item.
+    pub flows: Vec<(FnFlow, usize)>,
+    /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
+    /// searches).
+    functions: Vec<String>,
+}
+
+impl ModuleSummary {
+    /// The summary of an analysed module: `flows` from [`crate::engine::Analyzer::flows`],
+    /// `model` its model, `tree` and `src` its tree and text (for `import *`).
+    pub fn new<'f>(
+        flows: impl IntoIterator<Item = (&'f FnFlow, usize)>,
+        model: &Model,
+        tree: TreeView,
+        src: SourceText,
+    ) -> Self {
+        let mut imports: Vec<(String, String)> = model
+            .imports
+            .iter()
+            .map(|i| (i.bound.clone(), i.qualified.clone()))
+            .collect();
+        imports.sort();
+        imports.dedup_by(|a, b| a.0 == b.0);
+        let root = tree.root();
+        let mut star_imports = Vec::new();
+        let mut cursor = root.walk();
+        for stmt in root.named_children(&mut cursor) {
+            if stmt.kind_str() != "import_from_statement" {
+                continue;
+            }
+            let mut c = stmt.walk();
+            let star = stmt
+                .named_children(&mut c)
+                .any(|n| n.kind_str() == "wildcard_import");
+            if let (true, Some(m)) = (star, stmt.field("module_name")) {
+                star_imports.push(src.node_text(m).into_owned());
+            }
+        }
+        Self::from_parts(
+            imports,
+            star_imports,
+            flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
+        )
+    }
+
+    /// A summary of its parts (`imports` sorted by bound name).
+    pub fn from_parts(
+        imports: Vec<(String, String)>,
+        star_imports: Vec<String>,
+        flows: Vec<(FnFlow, usize)>,
+    ) -> Self {
+        let mut functions: Vec<String> = flows
+            .iter()
+            .filter(|(f, _)| !f.name.is_empty())
+            .map(|(f, _)| f.name.clone())
+            .collect();
+        functions.sort_unstable();
+        functions.dedup();
+        ModuleSummary {
+            imports,
+            star_imports,
+            flows,
+            functions,
+        }
+    }
+
+    /// The module defines a function (or method, `Class.method`) `name`.
+    pub fn defines_function(&self, name: &str) -> bool {
+        !name.is_empty()
+            && self
+                .functions
+                .binary_search_by(|f| f.as_str().cmp(name))
+                .is_ok()
+    }
+
+    /// The import path of a name bound by an import.
+    pub fn import_of(&self, name: &str) -> Option<&str> {
+        self.imports
+            .binary_search_by(|(b, _)| b.as_str().cmp(name))
+            .ok()
+            .map(|i| self.imports[i].1.as_str())
+    }
+
+    /// The calls of this module to functions of other modules (`@` and an import path).
+    pub fn external_calls(&self) -> impl Iterator<Item = &str> {
+        self.flows
+            .iter()
+            .flat_map(|(f, _)| f.calls.iter())
+            .filter_map(|c| c.callee.strip_prefix('@'))
+    }
+
+    /// A hash of the summary.
+    pub fn hash64(&self) -> u64 {
+        let mut h = rustc_hash::FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}

@@ -1,0 +1,218 @@
+//! The server's workspace index (`lsp/workspace.rs`), over the real protocol: indexing with
+//! `$/progress`, findings across modules with `relatedInformation` in the other file, an edit of a
+//! helper module republishing the route module that imports it, files created and deleted on disk
+//! (`workspace/didChangeWatchedFiles`), a workspace without Python files.
+
+use std::path::Path;
+use std::time::Duration;
+
+use keylint_blackbox::{file_uri, push_client_caps, LspClient};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
+
+const ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .sink import keep, load\n\napp = FastAPI()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    keep(x_api_key)\n\n\n@app.get(\"/all\")\ndef all_items():\n    return load()\n";
+
+const SINK: &str = "import logging\n\nimport boto3\n\nlog = logging.getLogger(\"x\")\nt = boto3.resource(\"dynamodb\").Table(\"t\")\n\n\ndef keep(v):\n    log.info(\"got %s\", v)\n\n\ndef load():\n    return t.scan()[\"Items\"]\n";
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn caps() -> Value {
+    let mut caps = push_client_caps();
+    caps["window"] = json!({"workDoneProgress": true});
+    caps["workspace"] =
+        json!({"didChangeWatchedFiles": {"dynamicRegistration": true}, "workspaceFolders": true});
+    caps
+}
+
+fn start(root: &Path) -> LspClient {
+    let mut c = LspClient::keylint(Some(BIN));
+    c.initialize(
+        caps(),
+        json!({"rootUri": file_uri(root), "workspaceFolders": [{"uri": file_uri(root), "name": "w"}]}),
+    );
+    c
+}
+
+fn wait_progress(c: &mut LspClient, kind: &str) -> Value {
+    c.wait_for(Duration::from_secs(30), |m| {
+        m["method"] == "$/progress" && m["params"]["value"]["kind"] == kind
+    })
+    .unwrap_or_else(|| panic!("no $/progress {kind}"))
+    .msg["params"]
+        .clone()
+}
+
+fn codes(p: &Value) -> Vec<(String, u64)> {
+    p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn indexing_reports_progress_and_findings_cross_modules_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", ROUTES),
+            ("svc/sink.py", SINK),
+        ],
+    );
+    let mut c = start(&root);
+    let begin = wait_progress(&mut c, "begin");
+    assert_eq!(begin["token"], "keylint-index");
+    let end = wait_progress(&mut c, "end");
+    assert!(
+        end["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 Python files"),
+        "{end}"
+    );
+
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let sink = file_uri(&root.join("svc/sink.py"));
+    c.did_open(&sink, 1, SINK);
+    let p = c.diagnostics_for_version(&sink, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202")
+        .unwrap_or_else(|| panic!("the key of routes.py is logged in sink.py: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{logged}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 8,
+        "the header parameter: {logged}"
+    );
+
+    c.did_open(&routes, 1, ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    assert!(codes(&p).contains(&("KL203".into(), 14)), "{p}");
+
+    // The helper no longer returns stored items: the route module is republished without KL203.
+    let fixed = SINK.replace("return t.scan()[\"Items\"]", "return []");
+    c.did_change_full(&sink, 2, &fixed);
+    let p = c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(!codes(&p).iter().any(|(c, _)| c == "KL304"), "{p}");
+    // And back.
+    c.did_change_full(&sink, 3, SINK);
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, &[("svc/__init__.py", ""), ("svc/routes.py", ROUTES)]);
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    c.did_open(&routes, 1, ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    assert!(
+        !codes(&p).iter().any(|(c, _)| c == "KL203"),
+        "no sink.py yet: {p}"
+    );
+
+    // Created on disk.
+    let sink_path = root.join("svc/sink.py");
+    std::fs::write(&sink_path, SINK).unwrap();
+    let sink = file_uri(&sink_path);
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": sink, "type": 1}]}),
+    );
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+
+    // Renamed: deleted under its old name, created under a name the import does not reach.
+    let other_path = root.join("svc/other.py");
+    std::fs::rename(&sink_path, &other_path).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": sink, "type": 3}, {"uri": file_uri(&other_path), "type": 1}]}),
+    );
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+
+    // Renamed back, then deleted.
+    std::fs::rename(&other_path, &sink_path).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&other_path), "type": 3}, {"uri": sink, "type": 1}]}),
+    );
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    std::fs::remove_file(&sink_path).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": sink, "type": 3}]}),
+    );
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_workspace_without_python_files_and_folders_added_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, &[("README.md", "# nothing to see\n")]);
+    let mut c = start(&root);
+    let end = wait_progress(&mut c, "end");
+    assert!(
+        end["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0 Python files"),
+        "{end}"
+    );
+
+    // A folder with the project is added: the open route module gets its finding.
+    let other = tempfile::tempdir().unwrap();
+    let proj = other.path().canonicalize().unwrap();
+    write(
+        &proj,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", ROUTES),
+            ("svc/sink.py", SINK),
+        ],
+    );
+    let routes = file_uri(&proj.join("svc/routes.py"));
+    c.did_open(&routes, 1, ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    assert!(
+        !codes(&p).iter().any(|(c, _)| c == "KL203"),
+        "not indexed yet: {p}"
+    );
+    let folder = json!({"uri": file_uri(&proj), "name": "p"});
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [folder], "removed": []}}),
+    );
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    // Removed: its modules are forgotten.
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [folder]}}),
+    );
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -1,0 +1,160 @@
+//! `keylint check` on a project split into modules: the project model follows a key from a route
+//! of one module to the helper of another that leaks it, reports it there with the path back
+//! across files (text, JSON, SARIF), and keeps a helper module the pre-filter alone would skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keylint-dev");
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(["check", "--no-progress"])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+#[test]
+fn a_key_from_a_route_is_reported_in_the_helper_with_its_path_across_files() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "fastapi_dynamo"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let persisted = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KL201" && f["file"] == "fastapi_dynamo/store.py")
+        .unwrap_or_else(|| panic!("no KL201 in store.py: {out}"));
+    let related = persisted["related"].as_array().unwrap();
+    assert_eq!(related[0]["file"], "fastapi_dynamo/main.py", "{related:?}");
+    assert_eq!(
+        related[0]["line"], 15,
+        "where the header enters: {related:?}"
+    );
+    assert!(related[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("enters here"));
+    assert_eq!(related[1]["file"], "fastapi_dynamo/main.py");
+    assert_eq!(
+        related[1]["line"], 16,
+        "the call to save_client: {related:?}"
+    );
+
+    // SARIF: the related locations point at main.py.
+    let (_, out, _) = check(&root, &["--output-format", "sarif", "fastapi_dynamo"]);
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "KL201"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == "fastapi_dynamo/store.py"
+        })
+        .unwrap();
+    assert_eq!(
+        r["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "fastapi_dynamo/main.py"
+    );
+
+    // Text: the path names the other file.
+    let (_, out, _) = check(&root, &["fastapi_dynamo"]);
+    assert!(
+        out.contains("= path: fastapi_dynamo/main.py:15:30: API key enters here"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_single_file_and_stdin_are_still_checked_alone() {
+    let root = repo_root().join("fixtures/projects/fastapi_dynamo");
+    // store.py alone: nothing in it is key material by itself.
+    let (code, out, err) = check(&root, &["--output-format", "json", "store.py"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.trim(), "[]");
+    let mut child = Command::new(BIN)
+        .args(["check", "--no-progress", "--output-format", "json", "-"])
+        .current_dir(&root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(std::fs::read(root.join("main.py")).unwrap().as_slice())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Only what main.py holds alone: no finding that needs store.py.
+    assert!(
+        json.as_array().unwrap().iter().all(|f| f["line"] != 25),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_helper_module_the_prefilter_would_skip_is_checked_when_a_route_feeds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("svc/__init__.py", ""),
+            (
+                "svc/routes.py",
+                "from fastapi import FastAPI, Header\n\nfrom .sink import keep\n\napp = FastAPI()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    keep(x_api_key)\n",
+            ),
+            // No source, no key-like name: the pre-filter alone skips it.
+            (
+                "svc/sink.py",
+                "import logging\n\nlog = logging.getLogger(\"x\")\n\n\ndef keep(v):\n    log.info(\"got %s\", v)\n",
+            ),
+        ],
+    );
+    let (code, out, err) = check(dir.path(), &["svc/sink.py"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("1 skipped") || out.contains("1 skipped"),
+        "{out}{err}"
+    );
+    let (code, out, err) = check(dir.path(), &["--output-format", "json", "svc"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let f = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "svc/sink.py")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(f["code"], "KL202");
+    assert_eq!(f["related"][0]["file"], "svc/routes.py");
+}
