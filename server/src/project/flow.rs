@@ -12,6 +12,11 @@
 //! call, the starts of its own anchors as plain offsets and those of other modules' anchors
 //! encoded with an index into the view's files ([`Dataflow::concretize`] then places a step of
 //! another file at an encoded offset, which `place_related` decodes). A module linked to no other resolves alone, as before.
+//!
+//! The server keeps the resolution between edits ([`LiveFlow`]): one incremental resolver over the
+//! linked modules, fed from the project's summaries; an edit recomputes the changed module's
+//! flows, the facts that depend on them, and the views that read a changed fact, and reports the
+//! modules whose view changed (the only documents to analyse again).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -233,25 +238,6 @@ impl Project {
             }
         }
         out
-    }
-
-    /// The modules linked to module `m` (itself included) when its flows are `flows`.
-    pub fn component_of(&self, m: usize, flows: &Flows) -> Vec<usize> {
-        let graph = self.call_graph(Some((m, flows)));
-        components(&graph, self.modules.len())
-            .into_iter()
-            .find(|c| c.contains(&m))
-            .unwrap_or_else(|| vec![m])
-    }
-
-    /// The modules that call into module `m`, directly or through others, and those it calls:
-    /// the open documents whose findings may change when `m`'s summary does.
-    pub fn dependents(&self, m: usize) -> Vec<usize> {
-        let flows = self.flows_of(m, None);
-        self.component_of(m, &flows)
-            .into_iter()
-            .filter(|&x| x != m)
-            .collect()
     }
 }
 
