@@ -134,7 +134,14 @@ const IMPORTS: &[&str] = &[
     "from .nowhere import store_key",
 ];
 
-const NAMES: &[&str] = &["store_key", "fetch_all", "fingerprint", "remember", "get_key", "helper"];
+const NAMES: &[&str] = &[
+    "store_key",
+    "fetch_all",
+    "fingerprint",
+    "remember",
+    "get_key",
+    "helper",
+];
 
 #[derive(Debug, Clone)]
 enum Op {

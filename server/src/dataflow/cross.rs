@@ -179,11 +179,7 @@ pub fn changes(old: &Dataflow, new: &Dataflow) -> Changes {
             .filter(|(k, v)| b.get(*k) != Some(*v))
             .map(|(k, _)| k.clone())
             .collect();
-        out.extend(
-            b.keys()
-                .filter(|k| !a.contains_key(*k))
-                .cloned(),
-        );
+        out.extend(b.keys().filter(|k| !a.contains_key(*k)).cloned());
         out
     }
     let mut out = Changes::default();

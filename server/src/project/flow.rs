@@ -430,7 +430,11 @@ impl LiveFlow {
             if flows_same {
                 // Its flows are as they were: taken again only if its name or an import of it
                 // now resolves elsewhere.
-                let links = if relink { project.links(i, &flows) } else { live.links };
+                let links = if relink {
+                    project.links(i, &flows)
+                } else {
+                    live.links
+                };
                 if links == live.links {
                     continue;
                 }
@@ -477,9 +481,11 @@ impl LiveFlow {
         if resolve_again {
             let old = self.resolver.dataflow().clone();
             let modules = &self.modules;
-            self.resolver.update(self.linked.iter().flat_map(|&m| {
-                modules[m].qualified.iter().map(|(f, s, h)| (f, *s, *h))
-            }));
+            self.resolver.update(
+                self.linked
+                    .iter()
+                    .flat_map(|&m| modules[m].qualified.iter().map(|(f, s, h)| (f, *s, *h))),
+            );
             stats.resolve = Some(self.resolver.stats());
             let diff = cross::changes(&old, self.resolver.dataflow());
             let names: rustc_hash::FxHashSet<&str> = diff

@@ -64,9 +64,8 @@ fn parse_args() -> Args {
             "--line" => args.line = it.next().unwrap_or(args.line),
             "--rounds" => args.rounds = it.next().and_then(|s| s.parse().ok()).unwrap_or(1),
             "--quiet-ms" => {
-                args.quiet = Duration::from_millis(
-                    it.next().and_then(|s| s.parse().ok()).unwrap_or(300),
-                )
+                args.quiet =
+                    Duration::from_millis(it.next().and_then(|s| s.parse().ok()).unwrap_or(300))
             }
             "--expect-all" => args.expect_all = true,
             "--trace" => args.trace = true,
@@ -141,7 +140,10 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let server = args.server.clone().unwrap_or_else(|| "keylint server".into());
+    let server = args
+        .server
+        .clone()
+        .unwrap_or_else(|| "keylint server".into());
     let mut all = Vec::new();
     let mut own = Vec::new();
     let mut counts = Vec::new();
