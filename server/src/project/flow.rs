@@ -127,18 +127,30 @@ impl Project {
     }
 
     /// A hash of module `m`'s qualifier and of what the calls of `flows` to imported functions
-    /// resolve to: what [`Project::qualify`] reads of the rest of the project.
-    fn links(&self, m: usize, flows: &Flows) -> u64 {
+    /// resolve to (what [`Project::qualify`] reads of the rest of the project), and the other
+    /// modules they call.
+    fn links(&self, m: usize, flows: &Flows) -> (u64, Vec<usize>) {
         let mut h = rustc_hash::FxHasher::default();
         self.modules[m].qualifier.hash(&mut h);
+        let mut callees = Vec::new();
         for (f, _) in flows {
             for c in &f.calls {
                 if let Some(path) = c.callee.strip_prefix('@') {
-                    self.resolve_import(m, path).hash(&mut h);
+                    let to = self.resolve_import(m, path);
+                    if let Some((j, sym)) = &to {
+                        (j, sym, &self.modules[*j].qualifier).hash(&mut h);
+                        if *j != m {
+                            callees.push(*j);
+                        }
+                    } else {
+                        0u8.hash(&mut h);
+                    }
                 }
             }
         }
-        h.finish()
+        callees.sort_unstable();
+        callees.dedup();
+        (h.finish(), callees)
     }
 
     /// Resolves the modules of `members` together (the flows of one replaced by `subst`) and
@@ -287,13 +299,16 @@ struct LiveModule {
     seen: Option<Arc<ModuleSummary>>,
     /// The hash of what imports into it read of that summary ([`interface`]).
     interface: u64,
-    /// Its flows made ready for the resolution ([`Project::qualify`]), each with its hash.
+    /// Its flows made ready for the resolution ([`Project::qualify`]), each with its hash, while
+    /// it is linked to another module.
     qualified: Vec<(FnFlow, usize, u64)>,
     names: ViewNames,
     /// The other modules it calls.
     callees: Vec<usize>,
     /// A hash of its qualifier and of what its calls to imported functions resolve to.
     links: u64,
+    /// `qualified` and `names` are those of `seen` (kept only while the module is linked).
+    qualified_ok: bool,
     /// Its view while it is linked to another module, with the view's hash.
     view: Option<(Arc<Dataflow>, u64)>,
     /// Bumped whenever its view changes (or it becomes linked, or unlinked).
@@ -410,7 +425,6 @@ impl LiveFlow {
         } else {
             changed
         };
-        let mut requalified: Vec<usize> = Vec::new();
         let mut graph_changed = relink;
         for i in retake {
             let summary = project.modules[i].summary.clone();
@@ -422,44 +436,26 @@ impl LiveFlow {
             };
             live.interface = interface(summary.as_deref());
             live.seen = summary;
+            if flows_same && !relink {
+                continue;
+            }
             let flows: Flows = live
                 .seen
                 .as_ref()
                 .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
                 .unwrap_or_default();
-            if flows_same {
-                // Its flows are as they were: taken again only if its name or an import of it
-                // now resolves elsewhere.
-                let links = if relink {
-                    project.links(i, &flows)
-                } else {
-                    live.links
-                };
-                if links == live.links {
-                    continue;
-                }
-            }
-            let links = project.links(i, &flows);
-            let (qualified, names, callees) = project.qualify(i, &flows);
+            let (links, callees) = project.links(i, &flows);
             let live = &mut self.modules[i];
-            live.links = links;
-            let qualified: Vec<(FnFlow, usize, u64)> = qualified
-                .into_iter()
-                .map(|(f, s)| {
-                    let h = cross::flow_hash(&f);
-                    (f, s, h)
-                })
-                .collect();
-            if qualified == live.qualified && names == live.names && callees == live.callees {
+            // Flows as they were, and its name and imports resolving as they did: nothing to
+            // take again.
+            if flows_same && links == live.links {
                 continue;
             }
             graph_changed |= callees != live.callees;
-            live.qualified = qualified;
-            live.names = names;
+            live.links = links;
             live.callees = callees;
-            requalified.push(i);
+            live.qualified_ok = false;
         }
-        stats.requalified = requalified.len();
         let old_linked = self.linked.clone();
         if graph_changed {
             let graph: Vec<Vec<usize>> = self.modules.iter().map(|l| l.callees.clone()).collect();
@@ -471,6 +467,43 @@ impl LiveFlow {
             linked.sort_unstable();
             self.linked = linked;
         }
+        // Only the linked modules keep qualified flows (the others resolve alone).
+        let mut requalified: Vec<usize> = Vec::new();
+        for &i in &self.linked {
+            if self.modules[i].qualified_ok {
+                continue;
+            }
+            let flows: Flows = self.modules[i]
+                .seen
+                .as_ref()
+                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .unwrap_or_default();
+            let (qualified, names, _) = project.qualify(i, &flows);
+            let qualified: Vec<(FnFlow, usize, u64)> = qualified
+                .into_iter()
+                .map(|(f, s)| {
+                    let h = cross::flow_hash(&f);
+                    (f, s, h)
+                })
+                .collect();
+            let live = &mut self.modules[i];
+            live.qualified_ok = true;
+            if qualified == live.qualified && names == live.names {
+                continue;
+            }
+            live.qualified = qualified;
+            live.names = names;
+            requalified.push(i);
+        }
+        for &i in &old_linked {
+            if self.linked.binary_search(&i).is_err() {
+                let live = &mut self.modules[i];
+                live.qualified = Vec::new();
+                live.names = ViewNames::default();
+                live.qualified_ok = false;
+            }
+        }
+        stats.requalified = requalified.len();
         let resolve_again = self.linked != old_linked
             || requalified
                 .iter()
