@@ -85,6 +85,21 @@ def list_{name}(key: str = Depends(get_key)):
     )
 }
 
+/// A module no document shows: it calls the repository with a key of its own.
+const EXTRA: &str = r#"from fastapi import Header
+
+from .repo import fetch_all, store_key
+
+
+def extra(x_api_key: str = Header(...)):
+    store_key(x_api_key)
+    return fetch_all()
+"#;
+
+fn extra_path() -> PathBuf {
+    PathBuf::from("/proj/app/extra.py")
+}
+
 /// The package: (path, initial text).
 fn package() -> Vec<(PathBuf, String)> {
     let dir = PathBuf::from("/proj/app");
@@ -158,6 +173,9 @@ enum Op {
     /// Empties module `m`, or gives it back its first text.
     Empty(usize),
     Restore(usize),
+    /// The closed module `app/extra.py` (summarised from disk, never open) is deleted, or
+    /// created again (`workspace/didChangeWatchedFiles`).
+    Disk,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -171,6 +189,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => m.clone().prop_map(Op::Top),
         1 => m.clone().prop_map(Op::Empty),
         1 => m.prop_map(Op::Restore),
+        1 => Just(Op::Disk),
     ]
 }
 
@@ -188,6 +207,8 @@ struct Live {
     /// Analyses of modules other than the edited one (republished), and edits.
     republished: usize,
     edits: usize,
+    /// Whether `app/extra.py` is on disk (and in the project).
+    extra: bool,
 }
 
 fn options() -> Options {
@@ -202,10 +223,10 @@ impl Live {
         let mut project = Project::new();
         let modules = project.add(&paths);
         for (&m, text) in modules.iter().zip(&texts) {
-            let doc = Document::new(text, 0);
-            let s = keylint::engine::summarise::summarise(doc.view(), doc.source(), &options());
-            project.modules[m].summary = Some(Arc::new(s));
+            project.modules[m].summary = Some(Arc::new(summary_of(text)));
         }
+        let extra = project.add(&[extra_path()])[0];
+        project.modules[extra].summary = Some(Arc::new(summary_of(EXTRA)));
         let project = Arc::new(RwLock::new(project));
         let flow = Arc::new(Mutex::new(LiveFlow::default()));
         let analyzers = modules
@@ -231,6 +252,7 @@ impl Live {
             findings: Vec::new(),
             republished: 0,
             edits: 0,
+            extra: true,
         };
         live.findings = vec![Vec::new(); live.texts.len()];
         for i in 0..live.texts.len() {
@@ -290,7 +312,13 @@ impl Live {
     }
 
     fn check(&self) -> Result<(), TestCaseError> {
-        let fresh = fresh(&self.paths, &self.texts);
+        let mut paths = self.paths.clone();
+        let mut texts = self.texts.clone();
+        if self.extra {
+            paths.push(extra_path());
+            texts.push(EXTRA.to_string());
+        }
+        let fresh = fresh(&paths, &texts);
         for (i, (live, fresh)) in self.findings.iter().zip(&fresh).enumerate() {
             prop_assert_eq!(
                 live.iter().map(shown).collect::<Vec<_>>(),
@@ -381,6 +409,23 @@ impl Live {
                 let text = format!("# edited\n{}", self.texts[i]);
                 self.edit(i, text)
             }
+            Op::Disk => {
+                {
+                    let mut p = self.project.write().unwrap();
+                    if self.extra {
+                        p.remove(&extra_path());
+                    } else {
+                        let m = p.add(&[extra_path()])[0];
+                        p.modules[m].summary = Some(Arc::new(summary_of(EXTRA)));
+                    }
+                }
+                self.extra = !self.extra;
+                self.edits += 1;
+                // `files_changed` analyses every open document again; the live state alone
+                // must know which changed.
+                self.republish();
+                self.check()
+            }
             Op::Empty(i) => self.edit(i, String::new()),
             Op::Restore(i) => {
                 let text = self.first[i].clone();
@@ -388,6 +433,12 @@ impl Live {
             }
         }
     }
+}
+
+/// The summary of a module's text, as the index computes it.
+fn summary_of(text: &str) -> ModuleSummary {
+    let doc = Document::new(text, 0);
+    keylint::engine::summarise::summarise(doc.view(), doc.source(), &options())
 }
 
 /// A finding as a failure shows it (without the rule's documentation).
