@@ -180,11 +180,9 @@ fn main() {
 
 /// Per keystroke: the time to the last publish, to the repository's own, and how many route
 /// modules were republished.
-fn replay(
-    args: &Args,
-    helper: &Path,
-    routes: &[PathBuf],
-) -> Result<(Vec<Duration>, Vec<Duration>, Vec<usize>), String> {
+type Measured = (Vec<Duration>, Vec<Duration>, Vec<usize>);
+
+fn replay(args: &Args, helper: &Path, routes: &[PathBuf]) -> Result<Measured, String> {
     let root = file_uri(&args.dir);
     let mut c = spawn(args);
     let caps = json!({
