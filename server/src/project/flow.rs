@@ -430,7 +430,7 @@ impl LiveFlow {
             let summary = project.modules[i].summary.clone();
             let live = &mut self.modules[i];
             let flows_same = match (&summary, &live.seen) {
-                (Some(a), Some(b)) => a.flows == b.flows,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.flows == b.flows,
                 (None, None) => true,
                 _ => false,
             };
