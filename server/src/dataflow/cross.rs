@@ -139,3 +139,58 @@ pub fn shown_callee(callee: &str) -> &str {
         None => callee,
     }
 }
+
+/// The hash of a flow the resolver compares ([`super::Resolver::update`]), as [`super::resolve`]
+/// computes it.
+pub fn flow_hash(flow: &FnFlow) -> u64 {
+    fx_hash(flow)
+}
+
+/// A hash of a module's view: its facts, the starts of the anchors its paths pass through and the
+/// files they lie in. Equal hashes: the rules read the same facts.
+pub fn view_hash(df: &Dataflow) -> u64 {
+    fx_hash(&(df.facts_hash, df.starts_hash, &*df.files))
+}
+
+/// What differs between two resolutions of the same flows' names: the functions and the globals
+/// whose facts changed (or appeared, or went), and the anchors whose start changed.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub functions: Vec<String>,
+    pub globals: Vec<String>,
+    pub starts: Vec<Anchor>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty() && self.globals.is_empty() && self.starts.is_empty()
+    }
+}
+
+/// The [`Changes`] from `old` to `new` (name by name, by the facts' hashes; nothing is compared
+/// where the two share their maps).
+pub fn changes(old: &Dataflow, new: &Dataflow) -> Changes {
+    fn differing<V: PartialEq, K: Clone + Eq + std::hash::Hash>(
+        a: &FxHashMap<K, V>,
+        b: &FxHashMap<K, V>,
+    ) -> Vec<K> {
+        let mut out: Vec<K> = a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        out.extend(b.keys().filter(|k| !a.contains_key(*k)).cloned());
+        out
+    }
+    let mut out = Changes::default();
+    if !Arc::ptr_eq(&old.fn_hashes, &new.fn_hashes) {
+        out.functions = differing(&old.fn_hashes, &new.fn_hashes);
+    }
+    if !Arc::ptr_eq(&old.global_hashes, &new.global_hashes) {
+        out.globals = differing(&old.global_hashes, &new.global_hashes);
+    }
+    if !Arc::ptr_eq(&old.starts, &new.starts) {
+        out.starts = differing(&old.starts, &new.starts);
+    }
+    out
+}

@@ -150,7 +150,11 @@ pub fn diagnostic(
                     .and_then(|b| crate::cli::encoding::decode(&b).ok())?
                     .text;
                 let uri = Uri::from_file_path(p)?;
-                Some((uri, Document::new(&text, 0)))
+                // Only its lines are read (no parse: a module republished because a helper
+                // changed converts a place in that helper for each of its findings).
+                let mut d = Document::new("", 0);
+                d.rope = ropey::Rope::from_str(&text);
+                Some((uri, d))
             });
             let location = match &other {
                 Some((u, d)) => {

@@ -5,8 +5,9 @@
 //! summaries are kept: no tree of a closed file.
 //!
 //! An open document's analyzer resolves its data flow with the rest of the project
-//! ([`LiveResolver`]); when an analysis changes the document's summary, the open documents linked
-//! to it are analysed again and republished (push), or the client is asked to pull again
+//! ([`LiveResolver`], over the project's incremental [`LiveFlow`]); when an analysis changes what
+//! another module sees of the project (its *view*), the open documents of those modules — and
+//! only those — are analysed again and republished (push), or the client is asked to pull again
 //! (`workspace/diagnostic/refresh`).
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use tower_lsp_server::ls_types::*;
 use crate::dataflow::cross::FlowResolver;
 use crate::document::Document;
 use crate::engine::{Analysis, Analyzer};
-use crate::project::{flow::LiveResolver, ModuleSummary, Project};
+use crate::project::flow::{LiveFlow, LiveResolver};
+use crate::project::{ModuleSummary, Project};
 
 use super::server::{Job, Server};
 
@@ -34,8 +36,9 @@ pub struct Workspace {
     pub generation: Arc<AtomicU64>,
     /// Set by `window/workDoneProgress/cancel`: the indexing stops.
     pub cancel: Arc<AtomicBool>,
-    /// An analysis changed its document's summary: the linked open documents are stale.
-    pub changed: Arc<Mutex<Vec<PathBuf>>>,
+    /// The data flow resolved across the modules, kept between edits (lock it before
+    /// `project`).
+    pub flow: Arc<Mutex<LiveFlow>>,
     pub indexed: Arc<AtomicBool>,
 }
 
@@ -46,11 +49,11 @@ impl Workspace {
             return None;
         }
         let module = self.project.read().ok()?.module_of(path)?;
-        Some(Arc::new(LiveResolver {
-            project: self.project.clone(),
+        Some(Arc::new(LiveResolver::new(
+            self.project.clone(),
+            self.flow.clone(),
             module,
-            generation: self.generation.clone(),
-        }))
+        )))
     }
 }
 
@@ -87,7 +90,8 @@ fn set_summary(project: &RwLock<Project>, path: &Path, summary: Option<ModuleSum
 }
 
 /// After an analysis of an open document (on the analysis thread): its summary, from what the
-/// analyzer computed, replaces the one of the index.
+/// analyzer computed, replaces the one of the index. (Its flows are there already: its resolver
+/// put them there; what may change here is its imports.)
 pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &Workspace) {
     let Some(path) = job.path.as_deref() else {
         return;
@@ -102,62 +106,54 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
         job.doc.source(),
     );
     if set_summary(&ws.project, path, Some(summary)) {
-        if let Ok(mut p) = ws.project.write() {
-            if let Some(i) = p.module_of(path) {
-                p.bump_own(i);
-            }
-        }
         ws.generation.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut c) = ws.changed.lock() {
-            c.push(path.to_path_buf());
-        }
     }
 }
 
-/// Re-analyses the open documents linked to modules whose summary changed, and publishes them (or
-/// asks a pull client to pull again).
+/// Re-analyses the open documents of the modules whose view of the project changed (the live
+/// data flow's stale modules), and publishes them (or asks a pull client to pull again); again
+/// while those analyses make more of them stale (a document whose flows differ from its
+/// summary's).
 pub async fn republish_linked(server: &Server) {
-    let changed: Vec<PathBuf> = {
-        let st = server.state();
-        let Ok(mut c) = st.workspace.changed.lock() else {
-            return;
-        };
-        std::mem::take(&mut *c)
-    };
-    if changed.is_empty() {
-        return;
-    }
-    let jobs: Vec<Job> = {
-        let mut st = server.state();
-        let linked: Vec<PathBuf> = match st.workspace.project.read() {
-            Ok(p) => changed
-                .iter()
-                .filter_map(|c| p.module_of(c))
-                .flat_map(|m| p.dependents(m))
-                .map(|m| p.modules[m].path.clone())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        let uris: Vec<Uri> = st
-            .docs
-            .iter()
-            .filter(|(_, d)| {
-                d.path
-                    .as_ref()
-                    .is_some_and(|p| linked.contains(p) && !changed.contains(p))
-            })
-            .map(|(u, _)| u.clone())
-            .collect();
-        for u in &uris {
-            if let Some(d) = st.docs.get_mut(u) {
-                d.results = None;
+    for _ in 0..8 {
+        let jobs: Vec<Job> = {
+            let (flow, project) = {
+                let st = server.state();
+                (st.workspace.flow.clone(), st.workspace.project.clone())
+            };
+            let stale: Vec<PathBuf> = {
+                let (Ok(mut live), Ok(p)) = (flow.lock(), project.read()) else {
+                    return;
+                };
+                live.take_stale(&p)
+                    .into_iter()
+                    .filter_map(|m| p.modules.get(m).map(|m| m.path.clone()))
+                    .collect()
+            };
+            if stale.is_empty() {
+                return;
             }
+            let mut st = server.state();
+            let uris: Vec<Uri> = st
+                .docs
+                .iter()
+                .filter(|(_, d)| d.path.as_ref().is_some_and(|p| stale.contains(p)))
+                .map(|(u, _)| u.clone())
+                .collect();
+            for u in &uris {
+                if let Some(d) = st.docs.get_mut(u) {
+                    d.results = None;
+                }
+            }
+            uris.iter()
+                .filter_map(|u| Server::job(&st, u, true))
+                .collect()
+        };
+        if jobs.is_empty() {
+            return;
         }
-        uris.iter()
-            .filter_map(|u| Server::job(&st, u, true))
-            .collect()
-    };
-    republish(server, jobs).await;
+        republish(server, jobs).await;
+    }
 }
 
 async fn republish(server: &Server, jobs: Vec<Job>) {
@@ -192,6 +188,8 @@ async fn republish_open(server: &Server) {
             .collect()
     };
     republish(server, jobs).await;
+    // Those analyses may have changed what other open documents see.
+    republish_linked(server).await;
 }
 
 /// Indexes `folders` in the background, reporting `$/progress` (begin, end) when the client

@@ -12,13 +12,19 @@
 //! call, the starts of its own anchors as plain offsets and those of other modules' anchors
 //! encoded with an index into the view's files ([`Dataflow::concretize`] then places a step of
 //! another file at an encoded offset, which `place_related` decodes). A module linked to no other resolves alone, as before.
+//!
+//! The server keeps the resolution between edits ([`LiveFlow`]): one incremental resolver over the
+//! linked modules, fed from the project's summaries; an edit recomputes the changed module's
+//! flows, the facts that depend on them, and the views that read a changed fact, and reports the
+//! modules whose view changed (the only documents to analyse again).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use super::Project;
+use super::{ModuleSummary, Project};
 use crate::dataflow::cross::{self, FlowResolver};
 use crate::dataflow::{self, Anchor, Dataflow, FnFlow, Step};
 
@@ -71,6 +77,82 @@ impl Project {
             .collect()
     }
 
+    /// Module `m`'s flows `flows` made ready for a resolution across modules: every function
+    /// named by the module's qualifier, a call to an imported function by the function its import
+    /// resolves to, the module's globals qualified, every item start encoded with its file.
+    /// Returns them with the module's [`ViewNames`] and the other modules it calls.
+    fn qualify(&self, m: usize, flows: &Flows) -> (Vec<(FnFlow, usize)>, ViewNames, Vec<usize>) {
+        let q = &self.modules[m].qualifier;
+        let mut owned: Vec<(FnFlow, usize)> = Vec::with_capacity(flows.len());
+        let mut fns: Vec<(String, String)> = Vec::new();
+        let mut globals: Vec<(String, String)> = Vec::new();
+        let mut callees: Vec<usize> = Vec::new();
+        for &(f, start) in flows {
+            let mut g = f.clone();
+            if !g.name.is_empty() {
+                g.name = format!("{q}.{}", f.name);
+                fns.push((f.name.clone(), g.name.clone()));
+            }
+            for c in &mut g.calls {
+                if let Some(path) = c.callee.strip_prefix('@') {
+                    if let Some((j, sym)) = self.resolve_import(m, path) {
+                        let global = format!("{}.{sym}", self.modules[j].qualifier);
+                        fns.push((c.callee.clone(), global.clone()));
+                        c.callee = global;
+                        if j != m {
+                            callees.push(j);
+                        }
+                    }
+                } else {
+                    c.callee = format!("{q}.{}", c.callee);
+                }
+            }
+            for n in g
+                .globals
+                .iter_mut()
+                .chain(g.defines.iter_mut().map(|(n, _)| n))
+            {
+                globals.push((n.clone(), format!("{q}.{n}")));
+                *n = format!("{q}.{n}");
+            }
+            owned.push((g, cross::encode(m, start)));
+        }
+        fns.sort();
+        fns.dedup();
+        globals.sort();
+        globals.dedup();
+        callees.sort_unstable();
+        callees.dedup();
+        (owned, (fns, globals), callees)
+    }
+
+    /// A hash of module `m`'s qualifier and of what the calls of `flows` to imported functions
+    /// resolve to (what [`Project::qualify`] reads of the rest of the project), and the other
+    /// modules they call.
+    fn links(&self, m: usize, flows: &Flows) -> (u64, Vec<usize>) {
+        let mut h = rustc_hash::FxHasher::default();
+        self.modules[m].qualifier.hash(&mut h);
+        let mut callees = Vec::new();
+        for (f, _) in flows {
+            for c in &f.calls {
+                if let Some(path) = c.callee.strip_prefix('@') {
+                    let to = self.resolve_import(m, path);
+                    if let Some((j, sym)) = &to {
+                        (j, sym, &self.modules[*j].qualifier).hash(&mut h);
+                        if *j != m {
+                            callees.push(*j);
+                        }
+                    } else {
+                        0u8.hash(&mut h);
+                    }
+                }
+            }
+        }
+        callees.sort_unstable();
+        callees.dedup();
+        (h.finish(), callees)
+    }
+
     /// Resolves the modules of `members` together (the flows of one replaced by `subst`) and
     /// returns each one's view.
     pub fn resolve_together(
@@ -82,41 +164,9 @@ impl Project {
         // Per member: (name in the member's view, name in the resolution), functions and globals.
         let mut names: Vec<ViewNames> = Vec::new();
         for &m in members {
-            let q = &self.modules[m].qualifier;
-            let mut fns: Vec<(String, String)> = Vec::new();
-            let mut globals: Vec<(String, String)> = Vec::new();
-            for (f, start) in self.flows_of(m, subst) {
-                let mut g = f.clone();
-                if !g.name.is_empty() {
-                    g.name = format!("{q}.{}", f.name);
-                    fns.push((f.name.clone(), g.name.clone()));
-                }
-                for c in &mut g.calls {
-                    if let Some(path) = c.callee.strip_prefix('@') {
-                        if let Some((j, sym)) = self.resolve_import(m, path) {
-                            let global = format!("{}.{sym}", self.modules[j].qualifier);
-                            fns.push((c.callee.clone(), global.clone()));
-                            c.callee = global;
-                        }
-                    } else {
-                        c.callee = format!("{q}.{}", c.callee);
-                    }
-                }
-                for n in g
-                    .globals
-                    .iter_mut()
-                    .chain(g.defines.iter_mut().map(|(n, _)| n))
-                {
-                    globals.push((n.clone(), format!("{q}.{n}")));
-                    *n = format!("{q}.{n}");
-                }
-                owned.push((g, cross::encode(m, start)));
-            }
-            fns.sort();
-            fns.dedup();
-            globals.sort();
-            globals.dedup();
-            names.push((fns, globals));
+            let (flows, view_names, _) = self.qualify(m, &self.flows_of(m, subst));
+            owned.extend(flows);
+            names.push(view_names);
         }
         let df = dataflow::resolve(owned.iter().map(|(f, s)| (f, *s)));
         members
@@ -201,25 +251,6 @@ impl Project {
         }
         out
     }
-
-    /// The modules linked to module `m` (itself included) when its flows are `flows`.
-    pub fn component_of(&self, m: usize, flows: &Flows) -> Vec<usize> {
-        let graph = self.call_graph(Some((m, flows)));
-        components(&graph, self.modules.len())
-            .into_iter()
-            .find(|c| c.contains(&m))
-            .unwrap_or_else(|| vec![m])
-    }
-
-    /// The modules that call into module `m`, directly or through others, and those it calls:
-    /// the open documents whose findings may change when `m`'s summary does.
-    pub fn dependents(&self, m: usize) -> Vec<usize> {
-        let flows = self.flows_of(m, None);
-        self.component_of(m, &flows)
-            .into_iter()
-            .filter(|&x| x != m)
-            .collect()
-    }
 }
 
 /// The connected components of the undirected graph of `edges` (sorted, each sorted).
@@ -261,45 +292,390 @@ impl FlowResolver for FixedView {
     }
 }
 
+/// What the live project keeps of one module.
+#[derive(Default)]
+struct LiveModule {
+    /// The summary its flows were last taken from.
+    seen: Option<Arc<ModuleSummary>>,
+    /// The hash of what imports into it read of that summary ([`interface`]).
+    interface: u64,
+    /// Its flows made ready for the resolution ([`Project::qualify`]), each with its hash, while
+    /// it is linked to another module.
+    qualified: Vec<(FnFlow, usize, u64)>,
+    names: ViewNames,
+    /// The other modules it calls.
+    callees: Vec<usize>,
+    /// A hash of its qualifier and of what its calls to imported functions resolve to.
+    links: u64,
+    /// `qualified` and `names` are those of `seen` (kept only while the module is linked).
+    qualified_ok: bool,
+    /// Its view while it is linked to another module, with the view's hash.
+    view: Option<(Arc<Dataflow>, u64)>,
+    /// Bumped whenever its view changes (or it becomes linked, or unlinked).
+    version: u64,
+}
+
+/// What the last [`LiveFlow`] synchronisation did (for tests and measurements).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveStats {
+    /// The imports of every module were resolved again (a module's functions or imports changed,
+    /// or modules were added or removed).
+    pub relinked: bool,
+    /// Modules whose flows were taken again.
+    pub requalified: usize,
+    /// The resolution of the linked modules was updated (see [`dataflow::ResolveStats`]).
+    pub resolve: Option<dataflow::ResolveStats>,
+    /// Views computed again, and those of them that changed.
+    pub views: usize,
+    pub views_changed: usize,
+}
+
+/// The data flow of a live project (the server), kept between edits: one incremental
+/// [`dataflow::Resolver`] over the flows of every module linked to another (the union of the
+/// components: their functions are qualified, so resolving them together gives each component
+/// what resolving it alone gives), fed from the modules' summaries in the [`Project`].
+///
+/// A synchronisation ([`LiveFlow::sync`]) takes the summaries that changed (compared by pointer),
+/// resolves the imports of every module again only when what an import reads of a module
+/// changed (its functions' names, its imports; or modules came or went), updates the resolution
+/// (which recomputes only the facts that depend on the flows that changed), and computes again the
+/// views of the modules that read a fact or a start that changed. A module whose view changed
+/// gets a new version ([`LiveResolver::signature`]) and, unless its own analysis asked, is
+/// *stale*: its document's findings are out of date ([`LiveFlow::take_stale`]).
+#[derive(Default)]
+pub struct LiveFlow {
+    modules: Vec<LiveModule>,
+    /// The modules linked to another (ascending).
+    linked: Vec<usize>,
+    resolver: dataflow::Resolver,
+    stale: Vec<usize>,
+    stats: LiveStats,
+}
+
+/// The hash of what resolving an import into a module reads of its summary: the names of its
+/// functions, its imports and its `import *`s.
+fn interface(s: Option<&ModuleSummary>) -> u64 {
+    let Some(s) = s else {
+        return 0;
+    };
+    let mut names: Vec<&str> = s
+        .flows
+        .iter()
+        .map(|(f, _)| f.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut h = rustc_hash::FxHasher::default();
+    (names, &s.imports, &s.star_imports).hash(&mut h);
+    h.finish() | 1
+}
+
+impl LiveFlow {
+    /// What the last synchronisation did.
+    pub fn stats(&self) -> LiveStats {
+        self.stats
+    }
+
+    /// The version of module `m`'s view (see [`LiveResolver::signature`]).
+    pub fn version(&self, m: usize) -> u64 {
+        self.modules.get(m).map_or(0, |l| l.version)
+    }
+
+    /// Module `m`'s view, while it is linked to another module.
+    pub fn view(&self, m: usize) -> Option<&Arc<Dataflow>> {
+        self.modules.get(m)?.view.as_ref().map(|(v, _)| v)
+    }
+
+    /// Brings the state up to the summaries of `project`; `asking` is the module whose analysis
+    /// asked (its change of view is no news to it).
+    pub fn sync(&mut self, project: &Project, asking: Option<usize>) {
+        let n = project.modules.len();
+        let mut stats = LiveStats::default();
+        let mut relink = n != self.modules.len();
+        if self.modules.len() < n {
+            self.modules.resize_with(n, LiveModule::default);
+        }
+        let mut changed: Vec<usize> = Vec::new();
+        for (i, module) in project.modules.iter().enumerate() {
+            let live = &mut self.modules[i];
+            let same = match (&module.summary, &live.seen) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                continue;
+            }
+            let iface = interface(module.summary.as_deref());
+            if iface != live.interface {
+                relink = true;
+            }
+            changed.push(i);
+        }
+        if !relink && changed.is_empty() {
+            self.stats = stats;
+            return;
+        }
+        // The modules whose flows are taken again: every module when imports may resolve
+        // elsewhere, else those whose flows changed.
+        let retake: Vec<usize> = if relink {
+            stats.relinked = true;
+            (0..n).collect()
+        } else {
+            changed
+        };
+        let mut graph_changed = relink;
+        for i in retake {
+            let summary = project.modules[i].summary.clone();
+            let live = &mut self.modules[i];
+            let flows_same = match (&summary, &live.seen) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.flows == b.flows,
+                (None, None) => true,
+                _ => false,
+            };
+            live.interface = interface(summary.as_deref());
+            live.seen = summary;
+            if flows_same && !relink {
+                continue;
+            }
+            let flows: Flows = live
+                .seen
+                .as_ref()
+                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .unwrap_or_default();
+            let (links, callees) = project.links(i, &flows);
+            let live = &mut self.modules[i];
+            // Flows as they were, and its name and imports resolving as they did: nothing to
+            // take again.
+            if flows_same && links == live.links {
+                continue;
+            }
+            graph_changed |= callees != live.callees;
+            live.links = links;
+            live.callees = callees;
+            live.qualified_ok = false;
+        }
+        let old_linked = self.linked.clone();
+        if graph_changed {
+            let graph: Vec<Vec<usize>> = self.modules.iter().map(|l| l.callees.clone()).collect();
+            let mut linked: Vec<usize> = components(&graph, self.modules.len())
+                .into_iter()
+                .filter(|c| c.len() > 1)
+                .flatten()
+                .collect();
+            linked.sort_unstable();
+            self.linked = linked;
+        }
+        // Only the linked modules keep qualified flows (the others resolve alone).
+        let mut requalified: Vec<usize> = Vec::new();
+        for &i in &self.linked {
+            if self.modules[i].qualified_ok {
+                continue;
+            }
+            let flows: Flows = self.modules[i]
+                .seen
+                .as_ref()
+                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .unwrap_or_default();
+            let (qualified, names, _) = project.qualify(i, &flows);
+            let qualified: Vec<(FnFlow, usize, u64)> = qualified
+                .into_iter()
+                .map(|(f, s)| {
+                    let h = cross::flow_hash(&f);
+                    (f, s, h)
+                })
+                .collect();
+            let live = &mut self.modules[i];
+            live.qualified_ok = true;
+            if qualified == live.qualified && names == live.names {
+                continue;
+            }
+            live.qualified = qualified;
+            live.names = names;
+            requalified.push(i);
+        }
+        for &i in &old_linked {
+            if self.linked.binary_search(&i).is_err() {
+                let live = &mut self.modules[i];
+                live.qualified = Vec::new();
+                live.names = ViewNames::default();
+                live.qualified_ok = false;
+            }
+        }
+        stats.requalified = requalified.len();
+        let resolve_again = self.linked != old_linked
+            || requalified
+                .iter()
+                .any(|i| self.linked.binary_search(i).is_ok());
+        // The views to compute again: the modules newly linked or whose flows changed, and those
+        // that read a fact or a start that changed.
+        let mut recompute: Vec<usize> = Vec::new();
+        if resolve_again {
+            let old = self.resolver.dataflow().clone();
+            let modules = &self.modules;
+            self.resolver.update(
+                self.linked
+                    .iter()
+                    .flat_map(|&m| modules[m].qualified.iter().map(|(f, s, h)| (f, *s, *h))),
+            );
+            stats.resolve = Some(self.resolver.stats());
+            let diff = cross::changes(&old, self.resolver.dataflow());
+            let names: rustc_hash::FxHashSet<&str> = diff
+                .functions
+                .iter()
+                .chain(&diff.globals)
+                .map(String::as_str)
+                .collect();
+            let anchors: rustc_hash::FxHashSet<&Anchor> = diff.starts.iter().collect();
+            for &m in &self.linked {
+                let live = &self.modules[m];
+                let again = live.view.is_none()
+                    || requalified.binary_search(&m).is_ok()
+                    || (!names.is_empty()
+                        && (live.names.0.iter().chain(&live.names.1))
+                            .any(|(_, g)| names.contains(g.as_str())))
+                    || (!anchors.is_empty()
+                        && live.view.as_ref().is_some_and(|(v, _)| {
+                            v.anchor_starts().keys().any(|a| anchors.contains(a))
+                        }));
+                if again {
+                    recompute.push(m);
+                }
+            }
+        }
+        stats.views = recompute.len();
+        let df = self.resolver.dataflow().clone();
+        for m in recompute {
+            let (fns, globals) = &self.modules[m].names;
+            let view = project.view(&df, m, fns, globals);
+            let h = cross::view_hash(&view);
+            let live = &mut self.modules[m];
+            if live.view.as_ref().is_some_and(|(_, old)| *old == h) {
+                continue;
+            }
+            live.view = Some((Arc::new(view), h));
+            live.version += 1;
+            stats.views_changed += 1;
+            if asking != Some(m) {
+                self.stale.push(m);
+            }
+        }
+        // Unlinked: resolved alone from now on.
+        for m in old_linked {
+            if self.linked.binary_search(&m).is_err() {
+                let live = &mut self.modules[m];
+                live.view = None;
+                live.version += 1;
+                if asking != Some(m) {
+                    self.stale.push(m);
+                }
+            }
+        }
+        self.stats = stats;
+    }
+
+    /// Brings the state up to `project` and returns the modules whose view changed since the
+    /// last call (other than through their own analyses): their documents are out of date.
+    pub fn take_stale(&mut self, project: &Project) -> Vec<usize> {
+        self.sync(project, None);
+        let mut out = std::mem::take(&mut self.stale);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 /// The resolver of one module of a live project (the server): its flows as they are now, with
 /// the summaries of the other modules of the project.
 pub struct LiveResolver {
-    pub project: Arc<std::sync::RwLock<Project>>,
+    pub project: Arc<RwLock<Project>>,
+    pub flow: Arc<Mutex<LiveFlow>>,
     pub module: usize,
-    /// The project's generation counter (changed whenever a summary changes).
-    pub generation: Arc<std::sync::atomic::AtomicU64>,
+    /// The module's own resolution while it is linked to no other.
+    alone: Mutex<dataflow::Resolver>,
+}
+
+impl LiveResolver {
+    pub fn new(project: Arc<RwLock<Project>>, flow: Arc<Mutex<LiveFlow>>, module: usize) -> Self {
+        LiveResolver {
+            project,
+            flow,
+            module,
+            alone: Mutex::default(),
+        }
+    }
+
+    fn resolve_alone(&self, flows: &[(&FnFlow, usize)]) -> Dataflow {
+        let mut alone = self.alone.lock().unwrap_or_else(|e| {
+            let mut g = e.into_inner();
+            *g = dataflow::Resolver::default();
+            g
+        });
+        alone.update(flows.iter().map(|&(f, s)| (f, s, cross::flow_hash(f))));
+        alone.dataflow().as_ref().clone()
+    }
 }
 
 impl FlowResolver for LiveResolver {
+    /// The module's flows become its summary's in the project (its imports are the last
+    /// analysis's until `lsp/workspace.rs::after_analysis` sets the whole summary), the live
+    /// state is brought up to the project, and the module gets its view: from the resolution of
+    /// the linked modules, or its own while it is linked to none.
     fn resolve(&self, flows: &[(&FnFlow, usize)]) -> Dataflow {
-        let Ok(project) = self.project.read() else {
-            return dataflow::resolve(flows.iter().copied());
+        let m = self.module;
+        let same = {
+            let Ok(p) = self.project.read() else {
+                return self.resolve_alone(flows);
+            };
+            let Some(module) = p.modules.get(m) else {
+                return self.resolve_alone(flows);
+            };
+            module.summary.as_ref().is_some_and(|s| {
+                s.flows.len() == flows.len()
+                    && s.flows
+                        .iter()
+                        .zip(flows)
+                        .all(|((a, sa), (b, sb))| sa == sb && a == *b)
+            })
         };
-        let flows: Flows = flows.to_vec();
-        if self.module >= project.modules.len() {
-            return dataflow::resolve(flows.iter().copied());
+        let Ok(mut live) = self.flow.lock() else {
+            return self.resolve_alone(flows);
+        };
+        if !same {
+            let Ok(mut p) = self.project.write() else {
+                return self.resolve_alone(flows);
+            };
+            let old = p.modules[m].summary.clone();
+            p.modules[m].summary = Some(Arc::new(ModuleSummary {
+                imports: old.as_ref().map(|s| s.imports.clone()).unwrap_or_default(),
+                star_imports: old
+                    .as_ref()
+                    .map(|s| s.star_imports.clone())
+                    .unwrap_or_default(),
+                flows: flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
+            }));
         }
-        let comp = project.component_of(self.module, &flows);
-        if comp.len() < 2 {
-            return dataflow::resolve(flows.iter().copied());
+        let Ok(p) = self.project.read() else {
+            return self.resolve_alone(flows);
+        };
+        live.sync(&p, Some(m));
+        match live.view(m) {
+            Some(v) => (**v).clone(),
+            None => {
+                drop(live);
+                self.resolve_alone(flows)
+            }
         }
-        project
-            .resolve_together(&comp, Some((self.module, &flows)))
-            .into_iter()
-            .find(|(m, _)| *m == self.module)
-            .map(|(_, df)| df)
-            .unwrap_or_default()
     }
 
-    /// The changes of the other modules: the project's generation less this module's own.
+    /// The version of the module's view in the live state (brought up to the project first):
+    /// it changes whenever the other modules change what the module sees.
     fn signature(&self) -> u64 {
-        let all = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let own = self
-            .project
-            .read()
-            .ok()
-            .and_then(|p| p.modules.get(self.module).map(|m| m.own_changes))
-            .unwrap_or(0);
-        all.wrapping_sub(own)
+        let (Ok(mut live), Ok(p)) = (self.flow.lock(), self.project.read()) else {
+            return 0;
+        };
+        live.sync(&p, Some(self.module));
+        live.version(self.module)
     }
 }
