@@ -3,6 +3,7 @@
 //! name, see [`super::Deps`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{analyze_text, Analyzer, Options};
 use crate::document::{ContentChange, Document, Pos, PositionEncoding};
@@ -631,4 +632,42 @@ fn typing_in_a_fastapi_module_matches_scratch_analysis() {
         false,
         "a second hash_key",
     );
+}
+
+/// An edit that leaves every item's facts as they were (a literal in a handler's body) reuses the
+/// merged model of the last run, functions and fingerprints, instead of merging every item again;
+/// a renamed handler changes its facts, and the model is merged anew: both equal a fresh one.
+#[test]
+fn an_edit_that_keeps_every_items_facts_reuses_the_merged_model() {
+    let text = fastapi_module(12);
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let same_as_fresh = |doc: &Document, model: &crate::model::Model| {
+        let (_, fresh) = analyze_text(&doc.text(), &Options::default());
+        assert_eq!(model.rest_fingerprint(), fresh.model.rest_fingerprint());
+        assert_eq!(
+            model.bindings.fingerprint(),
+            fresh.model.bindings.fingerprint()
+        );
+        assert_eq!(model.functions, fresh.model.functions);
+    };
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "\"kind\": \"v6\"}",
+        "\"kind\": \"w6\"}",
+    );
+    assert!(
+        Arc::ptr_eq(&first.model.functions, &analysis.model.functions),
+        "the merged model is reused"
+    );
+    same_as_fresh(&doc, &analysis.model);
+    let renamed = replace(&mut doc, &mut analyzer, "def get_item_6(", "def get_item_six(");
+    assert!(!Arc::ptr_eq(
+        &analysis.model.functions,
+        &renamed.model.functions
+    ));
+    assert!(renamed.model.functions.iter().any(|f| f.name == "get_item_six"));
+    same_as_fresh(&doc, &renamed.model);
 }
