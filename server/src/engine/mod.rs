@@ -262,6 +262,9 @@ pub struct Analyzer {
     /// The last view the project resolver gave, with a hash of what it was computed from (the
     /// flows, their starts and [`dataflow::cross::FlowResolver::signature`]).
     project_last: Option<(u64, Arc<dataflow::Dataflow>)>,
+    /// Whether the project resolves this module alone ([`dataflow::cross::FlowResolver::alone`]),
+    /// with a hash of the flows and the resolver's signature it was asked for.
+    project_alone: Option<(u64, bool)>,
 }
 
 /// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.
@@ -297,6 +300,7 @@ impl Analyzer {
     pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
         self.project = resolver;
         self.project_last = None;
+        self.project_alone = None;
     }
 
     /// Whether a resolver is set ([`Analyzer::set_resolver`]).
@@ -329,6 +333,7 @@ impl Analyzer {
         self.merged = None;
         self.resolver = dataflow::Resolver::default();
         self.project_last = None;
+        self.project_alone = None;
     }
 
     /// What the last data-flow resolution did (for tests and measurements).
@@ -586,30 +591,57 @@ impl Analyzer {
         // With a project resolver, the module's flows are resolved with the rest of the project
         // (the project model's view; again only when a flow, a start or the rest of the project
         // changed); alone, by the incremental resolver.
-        if let Some(r) = &self.project {
-            let mut h = FxHasher::default();
-            for (_, c) in &entries {
-                if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
-                    flows.3.hash(&mut h);
-                    c.start.hash(&mut h);
+        // A module the project resolves alone (no other module calls it or is called by it: its
+        // component is itself) is resolved by the incremental resolver, like a file without a
+        // project: the project's resolution would be a resolution from scratch of the same flows,
+        // on every keystroke that moves an item. Whether it is alone is asked again only when a
+        // flow or the rest of the project changed.
+        let alone = match &self.project {
+            None => true,
+            Some(r) => {
+                let (mut flows_h, mut starts_h) = (FxHasher::default(), FxHasher::default());
+                for (_, c) in &entries {
+                    if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
+                        flows.3.hash(&mut flows_h);
+                        c.start.hash(&mut starts_h);
+                    }
                 }
+                r.signature().hash(&mut flows_h);
+                let flows_sig = flows_h.finish();
+                let flows = || -> Vec<(&dataflow::FnFlow, usize)> {
+                    entries
+                        .iter()
+                        .flat_map(|(_, c)| {
+                            let start = c.start;
+                            c.flows.iter().flat_map(move |(_, _, flows, _)| {
+                                flows.iter().map(move |f| (f, start))
+                            })
+                        })
+                        .collect()
+                };
+                let alone = match self.project_alone {
+                    Some((s, alone)) if s == flows_sig => alone,
+                    _ => {
+                        let alone = r.alone(&flows());
+                        self.project_alone = Some((flows_sig, alone));
+                        alone
+                    }
+                };
+                if !alone {
+                    let sig = {
+                        let mut h = FxHasher::default();
+                        (flows_sig, starts_h.finish()).hash(&mut h);
+                        h.finish()
+                    };
+                    if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
+                        self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
+                    }
+                    model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+                }
+                alone
             }
-            r.signature().hash(&mut h);
-            let sig = h.finish();
-            if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
-                let flows: Vec<(&dataflow::FnFlow, usize)> = entries
-                    .iter()
-                    .flat_map(|(_, c)| {
-                        let start = c.start;
-                        c.flows
-                            .iter()
-                            .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-                    })
-                    .collect();
-                self.project_last = Some((sig, Arc::new(r.resolve(&flows))));
-            }
-            model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
-        } else {
+        };
+        if alone {
             // The resolution reads the flows (and the item starts, to place the paths it holds):
             // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
             self.resolver.update(entries.iter().flat_map(|(_, c)| {

@@ -291,6 +291,16 @@ impl FlowResolver for LiveResolver {
             .unwrap_or_default()
     }
 
+    /// What `resolve` checks before resolving the module alone (issue #14: the engine then
+    /// resolves incrementally).
+    fn alone(&self, flows: &[(&FnFlow, usize)]) -> bool {
+        let Ok(project) = self.project.read() else {
+            return true;
+        };
+        let flows: Flows = flows.to_vec();
+        self.module >= project.modules.len() || project.component_of(self.module, &flows).len() < 2
+    }
+
     /// The changes of the other modules: the project's generation less this module's own.
     fn signature(&self) -> u64 {
         let all = self.generation.load(std::sync::atomic::Ordering::Acquire);
