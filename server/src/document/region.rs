@@ -280,8 +280,10 @@ pub(super) fn extend(tree: &Tree, rope: &Rope, target: &Target) -> Option<Target
         return None;
     }
     let end = after_last_line(rope, next);
-    if !blank(rope, target.region.end..line_start_of(rope, next.start_byte()))
-        || !blank(rope, next.end_byte()..end)
+    if !blank(
+        rope,
+        target.region.end..line_start_of(rope, next.start_byte()),
+    ) || !blank(rope, next.end_byte()..end)
     {
         return None;
     }

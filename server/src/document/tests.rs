@@ -714,7 +714,11 @@ fn a_bracket_left_open_extends_the_patch_over_the_next_statements() {
         text.push_str(&handler(i));
     }
     // Inside the second handler, before `audit(...)` (line 13).
-    let at = text.lines().position(|l| l.contains("audit(\"get\"")).unwrap() as u32 + 7;
+    let at = text
+        .lines()
+        .position(|l| l.contains("audit(\"get\""))
+        .unwrap() as u32
+        + 7;
     assert!(text.lines().nth(at as usize).unwrap().contains("audit("));
     let line = "    logger.info(\"checking key %s\", x_api_key)";
     let mut d = doc(&text);
@@ -749,6 +753,9 @@ fn a_bracket_left_open_extends_the_patch_over_the_next_statements() {
             assert_same_as_fresh(&d);
         }
     }
-    assert!(extended > 10, "the region took the next handler: {extended}");
+    assert!(
+        extended > 10,
+        "the region took the next handler: {extended}"
+    );
     assert_same_as_fresh(&d);
 }

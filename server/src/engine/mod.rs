@@ -542,8 +542,7 @@ impl Analyzer {
         let merged = match merged.filter(|_| same_facts) {
             Some(m) => m,
             None => {
-                let model =
-                    Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
+                let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
                 Merged {
                     bindings_fingerprint: model.bindings.fingerprint(),
                     base_fingerprint: model.rest_fingerprint(),

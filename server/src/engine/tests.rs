@@ -663,12 +663,21 @@ fn an_edit_that_keeps_every_items_facts_reuses_the_merged_model() {
         "the merged model is reused"
     );
     same_as_fresh(&doc, &analysis.model);
-    let renamed = replace(&mut doc, &mut analyzer, "def get_item_6(", "def get_item_six(");
+    let renamed = replace(
+        &mut doc,
+        &mut analyzer,
+        "def get_item_6(",
+        "def get_item_six(",
+    );
     assert!(!Arc::ptr_eq(
         &analysis.model.functions,
         &renamed.model.functions
     ));
-    assert!(renamed.model.functions.iter().any(|f| f.name == "get_item_six"));
+    assert!(renamed
+        .model
+        .functions
+        .iter()
+        .any(|f| f.name == "get_item_six"));
     same_as_fresh(&doc, &renamed.model);
 }
 
