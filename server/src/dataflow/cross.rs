@@ -40,6 +40,14 @@ pub trait FlowResolver: Send + Sync {
     /// Changes whenever the facts of the other modules change: a module whose own flows did not
     /// change resolves again only then.
     fn signature(&self) -> u64;
+    /// Whether the module's flows are resolved with no other module's (its component in the
+    /// project is itself): [`resolve`](Self::resolve) would then be [`super::resolve`] of the
+    /// flows alone, which the analyzer's own incremental resolver gives without resolving the
+    /// whole module again on every keystroke. Asked again only when a flow or the
+    /// [`signature`](Self::signature) changed (not when items merely moved).
+    fn alone(&self, _flows: &[(&FnFlow, usize)]) -> bool {
+        false
+    }
 }
 
 impl Dataflow {

@@ -192,9 +192,24 @@ impl Document {
             .take()
             .filter(|p| p.target.start == target.start && p.target.kind == target.kind);
         let parser = self.region_parser.get_or_insert_with(python_parser);
-        let Some(tree) =
-            super::region::parse(parser, &self.rope, &target, old.as_ref().map(|p| &p.tree))
-        else {
+        let mut target = target;
+        let mut tree =
+            super::region::parse(parser, &self.rope, &target, old.as_ref().map(|p| &p.tree));
+        // A bracket or string left open at the end of the region (`logger.info(` typed before its
+        // `)`) may take the next statements in a fresh parse: the region takes them too, one by
+        // one, until its errors end before its last line (`region::extend`). The whole file,
+        // whose error recovery would run over the rest of the module, is reparsed only when
+        // that does not settle within a few statements.
+        let mut extended = 0;
+        while tree.is_none() && extended < super::region::MAX_EXTEND {
+            let Some(wider) = super::region::extend(&self.tree, &self.rope, &target) else {
+                break;
+            };
+            target = wider;
+            extended += 1;
+            tree = super::region::parse(parser, &self.rope, &target, None);
+        }
+        let Some(tree) = tree else {
             return false;
         };
         let region = target.region.clone();

@@ -248,6 +248,59 @@ pub(super) fn target_in(tree: &Tree, rope: &Rope, a: usize, b: usize) -> Option<
     }
 }
 
+/// How many statements [`extend`] may add to a region, one at a time, before the whole file is
+/// reparsed instead.
+pub(super) const MAX_EXTEND: usize = 4;
+
+/// `target` with its region extended over the next statement of its block in the whole-file
+/// `tree` (edited, exact outside the region): when a bracket or string is left open on the
+/// region's last line, a fresh parse of the whole file reads on into the next lines, and so must
+/// the region's, until its errors end before its last line (`errors_contained`). The next
+/// statement must be one a patch could be taken for: a leaf statement (not a class), free of
+/// syntax errors, alone on its lines, the statement after it on a later line. The stale
+/// statements the region then covers stand for nothing in [`super::TreeView::statements`]; the
+/// patch still stands in at `target.start`. An error found before the region's last line is one a
+/// fresh parse finds too (the same tokens in the same parser state), so the extended patch is
+/// held to the same rule as any other.
+pub(super) fn extend(tree: &Tree, rope: &Rope, target: &Target) -> Option<Target> {
+    let kinds = Kinds::get();
+    // The stale statement at `target.start` in the whole tree (edits are strictly after it).
+    let mut node = tree
+        .root_node()
+        .descendant_for_byte_range(target.start, target.start)?;
+    while node.start_byte() != target.start || node.kind_id() != target.kind {
+        node = node.parent()?;
+    }
+    // The first named sibling at or after the region's end (the stale ones inside it skipped).
+    let mut next = node.next_named_sibling()?;
+    while next.start_byte() < target.region.end {
+        next = next.next_named_sibling()?;
+    }
+    if next.is_missing() || next.has_error() || kinds.class_of(next).is_some() {
+        return None;
+    }
+    let end = after_last_line(rope, next);
+    if !blank(
+        rope,
+        target.region.end..line_start_of(rope, next.start_byte()),
+    ) || !blank(rope, next.end_byte()..end)
+    {
+        return None;
+    }
+    if let Some(after) = next.next_named_sibling() {
+        if after.start_byte() < end {
+            return None;
+        }
+    }
+    if end - target.region.start > MAX_REGION {
+        return None;
+    }
+    Some(Target {
+        region: target.region.start..end,
+        ..target.clone()
+    })
+}
+
 /// Whether the first non-blank line from `from` (a line start) could join a statement indented
 /// by `indent` bytes in a fresh parse: indented deeper (its block), or a clause that continues a
 /// compound statement (`else`, `elif`, `except`, `finally`, `case`).

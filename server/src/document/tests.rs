@@ -694,3 +694,68 @@ fn lone_cr_ends_a_line_for_the_parser() {
     assert_eq!(d.text(), cr);
     assert!(!d.tree.root_node().has_error());
 }
+
+/// Typing `logger.info("checking key %s", x_api_key)` inside a handler leaves the call open for
+/// most keystrokes: a fresh parse then reads on into the next handlers, and so did the whole-file
+/// reparse that used to follow (tree-sitter's error recovery over the rest of the module: 10–90 ms
+/// a keystroke at 8,000 lines). The region is extended over the next statements instead
+/// (`region::extend`): every keystroke stays patched, the stale statements the region covers
+/// stand for nothing (no two statements of the view overlap), and every error-free state is
+/// exactly a fresh parse.
+#[test]
+fn a_bracket_left_open_extends_the_patch_over_the_next_statements() {
+    let handler = |i: usize| {
+        format!(
+            "\n\n@app.get(\"/v{i}\")\ndef get_{i}(x_api_key: str = Header(...)):\n    key_hash = hash_key(x_api_key)\n    audit(\"get\", key_hash)\n    return {{\"id\": {i}}}\n"
+        )
+    };
+    let mut text = String::from("import logging\n\nlogger = logging.getLogger(__name__)\n");
+    for i in 0..4 {
+        text.push_str(&handler(i));
+    }
+    // Inside the second handler, before `audit(...)` (line 13).
+    let at = text
+        .lines()
+        .position(|l| l.contains("audit(\"get\""))
+        .unwrap() as u32
+        + 7;
+    assert!(text.lines().nth(at as usize).unwrap().contains("audit("));
+    let line = "    logger.info(\"checking key %s\", x_api_key)";
+    let mut d = doc(&text);
+    d.apply_change(&change(p(at, 0), p(at, 0), "\n"), Utf8);
+    let (mut extended, mut col) = (0, 0);
+    for ch in line.chars() {
+        d.apply_change(&change(p(at, col), p(at, col), &ch.to_string()), Utf8);
+        col += 1;
+        let patch = d.patch().expect("every keystroke stays patched");
+        let region = patch.region();
+        let region_text = &d.text()[region.clone()];
+        if region_text.matches("def ").count() > 1 {
+            extended += 1;
+        }
+        // No stale statement stands beside the patch's.
+        let ranges: Vec<(usize, usize)> = d
+            .view()
+            .outline()
+            .iter()
+            .filter(|l| !l.starts_with("comment") && !l.starts_with("class"))
+            .map(|l| {
+                let (s, e) = l[..l.find(' ').unwrap()].split_once("..").unwrap();
+                (s.parse().unwrap(), e.parse().unwrap())
+            })
+            .collect();
+        assert!(
+            ranges.windows(2).all(|w| w[0].1 <= w[1].0),
+            "overlapping statements after {:?}: {ranges:?}",
+            &line[..col as usize]
+        );
+        if !Document::new(&d.text(), 0).tree.root_node().has_error() {
+            assert_same_as_fresh(&d);
+        }
+    }
+    assert!(
+        extended > 10,
+        "the region took the next handler: {extended}"
+    );
+    assert_same_as_fresh(&d);
+}

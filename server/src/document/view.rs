@@ -46,12 +46,24 @@ impl<'d> TreeView<'d> {
     /// What stands for `node`, a child of a block of the whole tree: `node` itself, or, when it is
     /// the stale statement a patch replaces, the named children of the patch's block (the
     /// statements the region parses to now: none, one or several; comments included).
+    ///
+    /// A region extended over the statements after the edited one (a bracket left open, see
+    /// [`super::region::extend`]) holds more stale statements: they stand for nothing.
     pub fn statements(&self, node: Node<'d>) -> Statements<'d> {
         match self.patch {
             Some(p) if node.start_byte() == p.target.start && node.kind_id() == p.target.kind => {
                 Statements {
                     one: None,
                     next: p.block().named_child(0),
+                }
+            }
+            Some(p)
+                if p.target.start < node.start_byte()
+                    && node.start_byte() < p.target.region.end =>
+            {
+                Statements {
+                    one: None,
+                    next: None,
                 }
             }
             _ => Statements {

@@ -247,6 +247,10 @@ pub struct Analyzer {
     /// The text of the last run (a rope clone shares its chunks).
     text: Option<ropey::Rope>,
     layout: Option<LastLayout>,
+    /// The model merged from the items' facts at the last run (without its import layout and data
+    /// flow), with its fingerprints: an edit that leaves every item's facts as they were (typing
+    /// inside a function body, most keystrokes) reuses it instead of merging hundreds of items.
+    merged: Option<Merged>,
     /// Scratch buffers, kept for their capacity: the items' keys, occurrences of each hash.
     keys: Vec<Key>,
     occurrences: FxHashMap<u64, u32>,
@@ -258,6 +262,16 @@ pub struct Analyzer {
     /// The last view the project resolver gave, with a hash of what it was computed from (the
     /// flows, their starts and [`dataflow::cross::FlowResolver::signature`]).
     project_last: Option<(u64, Arc<dataflow::Dataflow>)>,
+    /// Whether the project resolves this module alone ([`dataflow::cross::FlowResolver::alone`]),
+    /// with a hash of the flows and the resolver's signature it was asked for.
+    project_alone: Option<(u64, bool)>,
+}
+
+/// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.
+struct Merged {
+    model: Model,
+    bindings_fingerprint: u64,
+    base_fingerprint: u64,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -286,6 +300,7 @@ impl Analyzer {
     pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
         self.project = resolver;
         self.project_last = None;
+        self.project_alone = None;
     }
 
     /// Whether a resolver is set ([`Analyzer::set_resolver`]).
@@ -315,8 +330,10 @@ impl Analyzer {
         self.entries.clear();
         self.text = None;
         self.layout = None;
+        self.merged = None;
         self.resolver = dataflow::Resolver::default();
         self.project_last = None;
+        self.project_alone = None;
     }
 
     /// What the last data-flow resolution did (for tests and measurements).
@@ -338,6 +355,7 @@ impl Analyzer {
 
         // Taken out for the run: a panic (a bug) leaves the analyzer empty, not inconsistent.
         let mut entries = std::mem::take(&mut self.entries);
+        let merged = self.merged.take();
         let items = items_sized(tree, entries.len());
         // Key every item by its text and class chain; identical items are told apart by occurrence.
         // A class header is keyed by its text up to its body: its facts (name, bases) are all it
@@ -468,6 +486,19 @@ impl Analyzer {
                 })
             })
             .collect();
+        // The merged model is a function of the items' facts and classes in document order: when
+        // the middle's are what the old middle's were, it is the last run's.
+        let same_facts = old_middle.len() == sources.len()
+            && entries[old_middle.clone()]
+                .iter()
+                .zip(&sources)
+                .all(|((_, old), source)| {
+                    let new = match source {
+                        Ok(j) => &*entries[*j].1,
+                        Err(fresh) => &**fresh,
+                    };
+                    old.facts == new.facts && old.classes == new.classes
+                });
         let mut removed: Vec<Option<(Key, Box<CachedItem>)>> =
             entries.drain(old_middle).map(Some).collect();
         let middle: Vec<(Key, Box<CachedItem>)> = sources
@@ -503,15 +534,27 @@ impl Analyzer {
             }
         }
 
-        let mut model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
-        model.layout = self.import_layout(tree, src, shared.0);
         // Data flow: local summaries per item (cached under the base model), then the global
         // resolution over the call graph, which becomes part of the model and its fingerprint.
         // Cached results are keyed on the model without its bindings, plus the bindings they read
         // (recorded name by name): a new module-level name re-checks only the items that read it.
-        let bindings_fingerprint = model.bindings.fingerprint();
-        // Everything but the bindings and the data flow (read name by name).
-        let base_fingerprint = model.rest_fingerprint();
+        // `base_fingerprint`: everything but the bindings and the data flow (read name by name).
+        let merged = match merged.filter(|_| same_facts) {
+            Some(m) => m,
+            None => {
+                let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
+                Merged {
+                    bindings_fingerprint: model.bindings.fingerprint(),
+                    base_fingerprint: model.rest_fingerprint(),
+                    model,
+                }
+            }
+        };
+        let mut model = merged.model.clone();
+        let (bindings_fingerprint, base_fingerprint) =
+            (merged.bindings_fingerprint, merged.base_fingerprint);
+        self.merged = Some(merged);
+        model.layout = self.import_layout(tree, src, shared.0);
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             if item.header {
                 continue;
@@ -547,30 +590,57 @@ impl Analyzer {
         // With a project resolver, the module's flows are resolved with the rest of the project
         // (the project model's view; again only when a flow, a start or the rest of the project
         // changed); alone, by the incremental resolver.
-        if let Some(r) = &self.project {
-            let mut h = FxHasher::default();
-            for (_, c) in &entries {
-                if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
-                    flows.3.hash(&mut h);
-                    c.start.hash(&mut h);
+        // A module the project resolves alone (no other module calls it or is called by it: its
+        // component is itself) is resolved by the incremental resolver, like a file without a
+        // project: the project's resolution would be a resolution from scratch of the same flows,
+        // on every keystroke that moves an item. Whether it is alone is asked again only when a
+        // flow or the rest of the project changed.
+        let alone = match &self.project {
+            None => true,
+            Some(r) => {
+                let (mut flows_h, mut starts_h) = (FxHasher::default(), FxHasher::default());
+                for (_, c) in &entries {
+                    if let Some(flows) = c.flows.as_ref().filter(|f| !f.2.is_empty()) {
+                        flows.3.hash(&mut flows_h);
+                        c.start.hash(&mut starts_h);
+                    }
                 }
+                r.signature().hash(&mut flows_h);
+                let flows_sig = flows_h.finish();
+                let flows = || -> Vec<(&dataflow::FnFlow, usize)> {
+                    entries
+                        .iter()
+                        .flat_map(|(_, c)| {
+                            let start = c.start;
+                            c.flows.iter().flat_map(move |(_, _, flows, _)| {
+                                flows.iter().map(move |f| (f, start))
+                            })
+                        })
+                        .collect()
+                };
+                let alone = match self.project_alone {
+                    Some((s, alone)) if s == flows_sig => alone,
+                    _ => {
+                        let alone = r.alone(&flows());
+                        self.project_alone = Some((flows_sig, alone));
+                        alone
+                    }
+                };
+                if !alone {
+                    let sig = {
+                        let mut h = FxHasher::default();
+                        (flows_sig, starts_h.finish()).hash(&mut h);
+                        h.finish()
+                    };
+                    if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
+                        self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
+                    }
+                    model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+                }
+                alone
             }
-            r.signature().hash(&mut h);
-            let sig = h.finish();
-            if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
-                let flows: Vec<(&dataflow::FnFlow, usize)> = entries
-                    .iter()
-                    .flat_map(|(_, c)| {
-                        let start = c.start;
-                        c.flows
-                            .iter()
-                            .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-                    })
-                    .collect();
-                self.project_last = Some((sig, Arc::new(r.resolve(&flows))));
-            }
-            model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
-        } else {
+        };
+        if alone {
             // The resolution reads the flows (and the item starts, to place the paths it holds):
             // it recomputes what depends on the flows that changed (see [`dataflow::Resolver`]).
             self.resolver.update(entries.iter().flat_map(|(_, c)| {
@@ -678,25 +748,36 @@ impl Analyzer {
     /// (the text before `unchanged` is the last run's).
     fn import_layout(&mut self, tree: TreeView, src: SourceText, unchanged: usize) -> ImportLayout {
         let root = tree.root();
-        // The top-level statements as the layout reads them (a patched one from its patch).
-        let statements = || {
+        // The first `limit` top-level statements as the layout reads them (a patched one from its
+        // patch); only those are walked (not the hundreds after them).
+        let statements = |limit: usize| {
+            let mut out: Vec<(u16, usize, usize)> = Vec::with_capacity(limit);
             let mut cursor = root.walk();
-            let children: Vec<Node> = root.named_children(&mut cursor).collect();
-            children
-                .into_iter()
-                .flat_map(move |n| tree.statements(n))
-                .map(|n| (n.kind_id(), n.start_byte(), n.end_byte()))
+            if limit > 0 && cursor.goto_first_child() {
+                'walk: loop {
+                    let node = cursor.node();
+                    if node.is_named() {
+                        for n in tree.statements(node) {
+                            out.push((n.kind_id(), n.start_byte(), n.end_byte()));
+                            if out.len() == limit {
+                                break 'walk;
+                            }
+                        }
+                    }
+                    if !cursor.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+            out
         };
         if let Some(last) = self.layout.as_ref().filter(|l| l.span <= unchanged) {
-            let same = statements()
-                .take(last.statements.len())
-                .eq(last.statements.iter().copied());
-            if same {
+            if statements(last.statements.len()) == last.statements {
                 return last.layout.clone();
             }
         }
         let (layout, read, span) = model::import_layout_read(tree, src);
-        let statements = statements().take(read).collect();
+        let statements = statements(read);
         self.layout = Some(LastLayout {
             layout: layout.clone(),
             statements,

@@ -3,6 +3,7 @@
 //! name, see [`super::Deps`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{analyze_text, Analyzer, Options};
 use crate::document::{ContentChange, Document, Pos, PositionEncoding};
@@ -630,5 +631,110 @@ fn typing_in_a_fastapi_module_matches_scratch_analysis() {
         "def hash_key(k): return k",
         false,
         "a second hash_key",
+    );
+}
+
+/// An edit that leaves every item's facts as they were (a literal in a handler's body) reuses the
+/// merged model of the last run, functions and fingerprints, instead of merging every item again;
+/// a renamed handler changes its facts, and the model is merged anew: both equal a fresh one.
+#[test]
+fn an_edit_that_keeps_every_items_facts_reuses_the_merged_model() {
+    let text = fastapi_module(12);
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let same_as_fresh = |doc: &Document, model: &crate::model::Model| {
+        let (_, fresh) = analyze_text(&doc.text(), &Options::default());
+        assert_eq!(model.rest_fingerprint(), fresh.model.rest_fingerprint());
+        assert_eq!(
+            model.bindings.fingerprint(),
+            fresh.model.bindings.fingerprint()
+        );
+        assert_eq!(model.functions, fresh.model.functions);
+    };
+    let analysis = replace(
+        &mut doc,
+        &mut analyzer,
+        "\"kind\": \"v6\"}",
+        "\"kind\": \"w6\"}",
+    );
+    assert!(
+        Arc::ptr_eq(&first.model.functions, &analysis.model.functions),
+        "the merged model is reused"
+    );
+    same_as_fresh(&doc, &analysis.model);
+    let renamed = replace(
+        &mut doc,
+        &mut analyzer,
+        "def get_item_6(",
+        "def get_item_six(",
+    );
+    assert!(!Arc::ptr_eq(
+        &analysis.model.functions,
+        &renamed.model.functions
+    ));
+    assert!(renamed
+        .model
+        .functions
+        .iter()
+        .any(|f| f.name == "get_item_six"));
+    same_as_fresh(&doc, &renamed.model);
+}
+
+/// A project resolver that resolves this module alone (its component is itself) and counts the
+/// resolutions asked of it.
+struct Alone(std::sync::atomic::AtomicUsize);
+
+impl crate::dataflow::cross::FlowResolver for Alone {
+    fn resolve(&self, flows: &[(&crate::dataflow::FnFlow, usize)]) -> crate::dataflow::Dataflow {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::dataflow::resolve(flows.iter().copied())
+    }
+    fn signature(&self) -> u64 {
+        0
+    }
+    fn alone(&self, _flows: &[(&crate::dataflow::FnFlow, usize)]) -> bool {
+        true
+    }
+}
+
+/// In the server every module has a project resolver; one the project resolves alone is resolved
+/// by the analyzer's incremental resolver (the project's resolution is one from scratch, on every
+/// keystroke that moves an item): typing in a handler asks the project for no resolution, and
+/// the findings are those of a fresh analysis after every keystroke.
+#[test]
+fn a_module_the_project_resolves_alone_is_resolved_incrementally() {
+    let text = fastapi_module(8);
+    let at = text[..text.find("    audit(\"get_item_4\"").unwrap()]
+        .matches('\n')
+        .count() as u32;
+    let resolver = Arc::new(Alone(Default::default()));
+    let mut analyzer = Analyzer::new();
+    analyzer.set_resolver(Some(resolver.clone()));
+    let mut doc = Document::new(&text, 1);
+    check(&doc, &mut analyzer, "opened");
+    let mut version = 1;
+    let mut col = 0;
+    for (i, ch) in "\n    logger.info(\"checking key %s\", x_api_key)"
+        .chars()
+        .enumerate()
+    {
+        version += 1;
+        let (line, c) = if i == 0 { (at, 0) } else { (at, col) };
+        let change = ContentChange {
+            range: Some((Pos::new(line, c), Pos::new(line, c))),
+            text: ch.to_string(),
+        };
+        doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+        if i > 0 {
+            col += 1;
+        }
+        check(&doc, &mut analyzer, "typing in a handler");
+        assert!(analyzer.resolve_stats().resolved <= 2);
+    }
+    assert_eq!(
+        resolver.0.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the project resolved the module"
     );
 }

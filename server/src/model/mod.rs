@@ -44,7 +44,9 @@ pub struct Model {
     /// Plain imports (`import os`, `import os as _os`): bound name → module.
     pub imports: Vec<ImportFact>,
     pub classes: Vec<ClassFact>,
-    pub functions: Vec<FunctionFact>,
+    /// Every function and method, in document order; shared (hundreds in a big module), so that
+    /// the analyzer's copy of an unchanged model costs nothing per keystroke.
+    pub functions: std::sync::Arc<Vec<FunctionFact>>,
     pub registered_handlers: Vec<(String, HandlerKind)>,
     /// Handler name → the error type it is registered for, as written (see [`ItemFacts`]).
     pub registered_error_types: Vec<(String, String)>,
@@ -65,6 +67,7 @@ impl Model {
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        let mut functions = Vec::new();
         // (class, field, annotation types): resolved once every import is known.
         let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
         for (f, classes) in facts {
@@ -129,7 +132,7 @@ impl Model {
             for func in &f.functions {
                 let mut func = func.clone();
                 func.class = classes.last().copied();
-                model.functions.push(func);
+                functions.push(func);
             }
             model
                 .registered_handlers
@@ -142,6 +145,7 @@ impl Model {
                 lists.insert(name.clone(), values.clone());
             }
         }
+        model.functions = std::sync::Arc::new(functions);
         let walked: Vec<String> = model
             .validated
             .iter()
@@ -204,7 +208,7 @@ impl Model {
         // What rules read of the functions: their names and classes (decorators are read from the
         // item's own syntax). A broken call that swallows the next handler's decorator then
         // re-checks the statements it touched, not every item.
-        for f in &self.functions {
+        for f in self.functions.iter() {
             (&f.name, f.class).hash(&mut h);
         }
         self.functions.len().hash(&mut h);

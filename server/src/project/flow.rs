@@ -615,22 +615,15 @@ impl LiveResolver {
         alone.update(flows.iter().map(|&(f, s)| (f, s, cross::flow_hash(f))));
         alone.dataflow().as_ref().clone()
     }
-}
 
-impl FlowResolver for LiveResolver {
     /// The module's flows become its summary's in the project (its imports are the last
-    /// analysis's until `lsp/workspace.rs::after_analysis` sets the whole summary), the live
-    /// state is brought up to the project, and the module gets its view: from the resolution of
-    /// the linked modules, or its own while it is linked to none.
-    fn resolve(&self, flows: &[(&FnFlow, usize)]) -> Dataflow {
+    /// analysis's until `lsp/workspace.rs::after_analysis` sets the whole summary) and the live
+    /// state is brought up to the project (`None`: a lock is poisoned).
+    fn bring_up(&self, flows: &[(&FnFlow, usize)]) -> Option<std::sync::MutexGuard<'_, LiveFlow>> {
         let m = self.module;
         let same = {
-            let Ok(p) = self.project.read() else {
-                return self.resolve_alone(flows);
-            };
-            let Some(module) = p.modules.get(m) else {
-                return self.resolve_alone(flows);
-            };
+            let p = self.project.read().ok()?;
+            let module = p.modules.get(m)?;
             module.summary.as_ref().is_some_and(|s| {
                 s.flows.len() == flows.len()
                     && s.flows
@@ -639,13 +632,9 @@ impl FlowResolver for LiveResolver {
                         .all(|((a, sa), (b, sb))| sa == sb && a == *b)
             })
         };
-        let Ok(mut live) = self.flow.lock() else {
-            return self.resolve_alone(flows);
-        };
+        let mut live = self.flow.lock().ok()?;
         if !same {
-            let Ok(mut p) = self.project.write() else {
-                return self.resolve_alone(flows);
-            };
+            let mut p = self.project.write().ok()?;
             let old = p.modules[m].summary.clone();
             p.modules[m].summary = Some(Arc::new(ModuleSummary {
                 imports: old.as_ref().map(|s| s.imports.clone()).unwrap_or_default(),
@@ -656,17 +645,34 @@ impl FlowResolver for LiveResolver {
                 flows: flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
             }));
         }
-        let Ok(p) = self.project.read() else {
+        let p = self.project.read().ok()?;
+        live.sync(&p, Some(m));
+        Some(live)
+    }
+}
+
+impl FlowResolver for LiveResolver {
+    /// The module gets its view: from the resolution of the linked modules, or its own while it
+    /// is linked to none.
+    fn resolve(&self, flows: &[(&FnFlow, usize)]) -> Dataflow {
+        let Some(live) = self.bring_up(flows) else {
             return self.resolve_alone(flows);
         };
-        live.sync(&p, Some(m));
-        match live.view(m) {
+        match live.view(self.module) {
             Some(v) => (**v).clone(),
             None => {
                 drop(live);
                 self.resolve_alone(flows)
             }
         }
+    }
+
+    /// The module is linked to no other with these flows: the engine then resolves it with its
+    /// own incremental resolver (issue #14), asking again only when a flow or the signature
+    /// changed.
+    fn alone(&self, flows: &[(&FnFlow, usize)]) -> bool {
+        self.bring_up(flows)
+            .is_none_or(|live| live.view(self.module).is_none())
     }
 
     /// The version of the module's view in the live state (brought up to the project first):
