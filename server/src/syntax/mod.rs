@@ -399,6 +399,33 @@ pub fn kinds() -> &'static KindIds {
     &KINDS
 }
 
+/// A set of node kinds, given by name and tested by kind id: a rule walking every node of an item
+/// skips the kinds it has nothing to do with at the cost of a bit test ([`Walk::kind`] reads the id
+/// from the index), instead of asking tree-sitter for each node's kind several times. Every id
+/// whose name is in the set is in it (tree-sitter can give one name several ids).
+pub struct KindSet(Box<[u64]>);
+
+impl KindSet {
+    pub fn of(names: &[&str]) -> Self {
+        let count = kind_names().len().max(1);
+        let mut bits = vec![0u64; count.div_ceil(64)].into_boxed_slice();
+        for (id, name) in kind_names().iter().enumerate() {
+            if names.contains(name) {
+                bits[id / 64] |= 1 << (id % 64);
+            }
+        }
+        KindSet(bits)
+    }
+
+    /// Whether the kind id `kind` is one of the set's kinds (ids outside the grammar's table, such
+    /// as `ERROR`'s, are not).
+    #[inline]
+    pub fn contains(&self, kind: u16) -> bool {
+        let id = kind as usize;
+        self.0.get(id / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+}
+
 /// Every node of a subtree in document order, with its kind id and where its own subtree ends:
 /// built in one cursor walk, then walked by every rule (and the item facts) without the cursor.
 pub struct NodeIndex<'t> {
@@ -590,6 +617,15 @@ impl<'i, 't> Walk<'i, 't> {
                 }
             }
             Walk::Cursor(d) => d.cursor.node().parent(),
+        }
+    }
+
+    /// The kind id of the node returned last (from the index when it is there).
+    #[inline]
+    pub fn kind(&self) -> u16 {
+        match self {
+            Walk::Index { index, last, .. } => index.nodes[*last].kind,
+            Walk::Cursor(d) => d.cursor.node().kind_id(),
         }
     }
 
@@ -854,6 +890,34 @@ mod tests {
         let mut walk = Walk::Cursor(descendants(root));
         while let Some(node) = walk.next() {
             assert_eq!(walk.ancestors().collect::<Vec<_>>(), parents(node));
+        }
+    }
+
+    #[test]
+    fn kind_sets_and_walk_kinds_agree_with_tree_sitter() {
+        let code = "@app.get(\"/\")\ndef f(a, *, b=\"x\", c: str = \"y\"):\n    K = [\"k\"]\n    \
+                    return g(key={\"p\": \"q\"}, z=\"s\" \"t\") if a == b else (\n";
+        let doc = crate::document::Document::new(code, 0);
+        let names = ["assignment", "call", "string", "keyword_argument", "identifier", "("];
+        let set = KindSet::of(&names);
+        let root = doc.tree.root_node();
+        assert!(root.has_error(), "the error node is walked too");
+        let index = NodeIndex::new(root);
+        let mut walk = index.walk();
+        let mut seen = 0;
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.kind(), node.kind_id());
+            assert_eq!(
+                set.contains(walk.kind()),
+                names.contains(&node.kind_str()),
+                "{node:?}"
+            );
+            seen += usize::from(set.contains(walk.kind()));
+        }
+        assert!(seen > 10, "{seen}");
+        let mut walk = Walk::Cursor(descendants(root));
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.kind(), node.kind_id());
         }
     }
 
