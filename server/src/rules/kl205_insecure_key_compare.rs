@@ -79,7 +79,8 @@ fn is_code_constant<'t>(node: Node<'t>, item: &Item<'t>, ctx: &Ctx) -> bool {
             let name = ctx.text(node);
             !secrets::is_secret_name(&name, extra)
                 && matches!(ctx.model.binding(&name), Some(Binding::StrLiteral))
-                && !enclosing_function(node, item).is_some_and(|f| binds_locally(f, &name, item, ctx))
+                && !enclosing_function(node, item)
+                    .is_some_and(|f| binds_locally(f, &name, item, ctx))
         }
         "attribute" => {
             let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {

@@ -261,20 +261,27 @@ pub fn keyword_args<'t>(call: Node<'t>, src: SourceText<'_>) -> Vec<(String, Nod
 }
 
 /// The decorators of a function or class definition (the definition itself or its
-/// `decorated_definition` parent), as the decorator's expression nodes.
+/// `decorated_definition` parent), as the decorator's expression nodes. A definition that is not
+/// a `decorated_definition` costs a [`Node::parent`] (tree-sitter descends from the module's root):
+/// where the node is known to be a statement, [`statement_decorators`] does without.
 pub fn decorators(def: Node) -> Vec<Node> {
-    let holder = match def.kind_str() {
-        "decorated_definition" => Some(def),
+    match def.kind_str() {
+        "decorated_definition" => statement_decorators(def),
         _ => def
             .parent()
-            .filter(|p| p.kind_str() == "decorated_definition"),
-    };
-    let Some(holder) = holder else {
+            .filter(|p| p.kind_str() == "decorated_definition")
+            .map_or_else(Vec::new, statement_decorators),
+    }
+}
+
+/// The decorators of a statement: a `decorated_definition`'s, none for any other statement (a
+/// definition that is a statement itself, the child of a block or module, has no decorator).
+pub fn statement_decorators(stmt: Node) -> Vec<Node> {
+    if stmt.kind_str() != "decorated_definition" {
         return Vec::new();
-    };
-    let mut cursor = holder.walk();
-    holder
-        .named_children(&mut cursor)
+    }
+    let mut cursor = stmt.walk();
+    stmt.named_children(&mut cursor)
         .filter(|c| c.kind_str() == "decorator")
         .filter_map(|d| d.named_child(0))
         .collect()
@@ -422,7 +429,9 @@ impl KindSet {
     #[inline]
     pub fn contains(&self, kind: u16) -> bool {
         let id = kind as usize;
-        self.0.get(id / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
+        self.0
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
     }
 }
 
@@ -898,7 +907,14 @@ mod tests {
         let code = "@app.get(\"/\")\ndef f(a, *, b=\"x\", c: str = \"y\"):\n    K = [\"k\"]\n    \
                     return g(key={\"p\": \"q\"}, z=\"s\" \"t\") if a == b else (\n";
         let doc = crate::document::Document::new(code, 0);
-        let names = ["assignment", "call", "string", "keyword_argument", "identifier", "("];
+        let names = [
+            "assignment",
+            "call",
+            "string",
+            "keyword_argument",
+            "identifier",
+            "(",
+        ];
         let set = KindSet::of(&names);
         let root = doc.tree.root_node();
         assert!(root.has_error(), "the error node is walked too");
