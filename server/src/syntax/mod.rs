@@ -938,6 +938,23 @@ mod tests {
     }
 
     #[test]
+    fn statement_decorators_are_those_found_from_the_definition() {
+        let code = "@a\n@b.c(d=1)\ndef f():\n    @e\n    def g(): pass\n\
+                    class K:\n    @property\n    def h(self): pass\n    def i(self): pass\n\
+                    def j(): pass\n@dataclass\nclass L: pass\n";
+        let doc = crate::document::Document::new(code, 0);
+        let mut decorated = 0;
+        for item in items(doc.view()) {
+            let found = statement_decorators(item.node);
+            assert_eq!(found, decorators(definition(item.node)), "{:?}", item.node);
+            assert_eq!(found, decorators(item.node));
+            decorated += usize::from(!found.is_empty());
+        }
+        // `f`, `h` and `L` (`g` is inside `f`'s item).
+        assert_eq!(decorated, 3);
+    }
+
+    #[test]
     fn node_index_holds_every_node_once() {
         let code = "def f(a, *, b=1):\n    return [x for x in a if x != b]  # c\n";
         let doc = crate::document::Document::new(code, 0);
