@@ -40,6 +40,10 @@ impl Rule for KeyInUrl {
     }
 }
 
+/// The node kinds [`KeyInUrl::check_item`]'s walk looks at.
+static WALKED: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["call", "subscript", "string"]));
+
 impl KeyInUrl {
     fn check_item(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let kinds = syntax::kinds();
@@ -56,7 +60,12 @@ impl KeyInUrl {
                 route_params(def, &decorators, ctx, out);
             }
         }
-        for node in item.descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
+            // The other kinds are skipped by a bit test of the index's kind id.
+            if !WALKED.contains(walk.kind()) {
+                continue;
+            }
             match node.kind_str() {
                 "call" => call(node, ctx, out),
                 "subscript" => {
