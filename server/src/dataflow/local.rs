@@ -101,14 +101,18 @@ fn is_other_field(key: &str) -> bool {
         )
 }
 
-/// The flow of a function definition (`def` is the `function_definition` node).
+/// The flow of a function definition (`stmt` is the statement: the `function_definition` node, or
+/// the `decorated_definition` around it).
 pub fn analyze(
-    def: Node,
+    stmt: Node,
     item_start: usize,
     class: Option<&String>,
     model: &Model,
     src: SourceText,
 ) -> FnFlow {
+    let def = syntax::definition(stmt);
+    // Read from the statement once (no climb from the definition to its parent).
+    let decorators = syntax::statement_decorators(stmt);
     let name = def
         .field("name")
         .map(|n| src.node_text(n).into_owned())
@@ -139,10 +143,10 @@ pub fn analyze(
     if let Some(n) = def.field("name") {
         w.flow.name_range = w.rel(n);
     }
-    let kind = model.handler_kind(def, src);
+    let kind = model.statement_handler_kind(stmt, src);
     // A middleware (`@app.middleware("http")`, `@app.before_request`) runs on every request:
     // for the data flow it is a handler.
-    let per_request = syntax::decorators(def).iter().any(|d| {
+    let per_request = decorators.iter().any(|d| {
         let f = if d.kind_str() == "call" {
             d.field("function")
         } else {
@@ -160,11 +164,11 @@ pub fn analyze(
     w.flow.is_route = kind == Some(HandlerKind::Route) || per_request;
     w.flow.responds = kind.is_some() || per_request;
     if w.flow.is_route {
-        w.flow.filtered_output = w.output_filtered(def);
-        w.flow.guarded = syntax::decorators(def).iter().any(|d| {
+        w.flow.filtered_output = w.output_filtered(def, &decorators);
+        w.flow.guarded = decorators.iter().any(|d| {
             d.kind_str() == "call" && syntax::keyword_arg(*d, "dependencies", src).is_some()
         });
-        w.route_dependencies(def);
+        w.route_dependencies(&decorators);
     }
     w.params(def);
     if let Some(body) = def.field("body") {
@@ -343,8 +347,8 @@ impl<'a> Walker<'a> {
         out
     }
 
-    fn output_filtered(&self, def: Node) -> bool {
-        for deco in syntax::decorators(def) {
+    fn output_filtered(&self, def: Node, decorators: &[Node]) -> bool {
+        for &deco in decorators {
             if deco.kind_str() == "call" {
                 if let Some(v) = syntax::keyword_arg(deco, "response_model", self.src) {
                     // A response model that declares an unmasked key field lets the key through.
@@ -372,8 +376,8 @@ impl<'a> Walker<'a> {
 
     /// `dependencies=[Depends(verify_key)]` of a route: each dependency of the module runs on
     /// every request (a call with no arguments, for its scans).
-    fn route_dependencies(&mut self, def: Node) {
-        for deco in syntax::decorators(def) {
+    fn route_dependencies(&mut self, decorators: &[Node]) {
+        for &deco in decorators {
             if deco.kind_str() != "call" {
                 continue;
             }

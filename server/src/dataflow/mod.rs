@@ -811,7 +811,7 @@ pub fn item_flows(node: Node, classes: &[String], model: &Model, src: SourceText
     let def = super::syntax::definition(node);
     if def.kind_str() == "function_definition" {
         vec![local::analyze(
-            def,
+            node,
             node.start_byte(),
             classes.last(),
             model,

@@ -148,7 +148,8 @@ fn collect_statement<'t>(
             if let Some(name) = def.field("name") {
                 let name = src.node_text(name).into_owned();
                 if def.kind_str() == "function_definition" {
-                    let decorators = syntax::decorators(def)
+                    // `node` is the statement: no climb to the definition's parent.
+                    let decorators = syntax::statement_decorators(node)
                         .into_iter()
                         .filter_map(|d| {
                             let callee = if d.kind_str() == "call" {

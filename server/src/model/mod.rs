@@ -380,8 +380,27 @@ impl Model {
     /// The framework role of a function definition node (route or error handler), from its
     /// decorators or from a registration call elsewhere in the module.
     pub fn handler_kind(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
-        let def = syntax::definition(def);
-        for deco in syntax::decorators(def) {
+        // Asked of the `decorated_definition`, no climb to the definition's parent.
+        self.handler_kind_with(&syntax::decorators(def), syntax::definition(def), src)
+    }
+
+    /// [`Model::handler_kind`] of a statement (an item's node, or a statement of a block: a
+    /// function definition, decorated or not), without looking at its parent.
+    pub fn statement_handler_kind(&self, stmt: Node, src: SourceText) -> Option<HandlerKind> {
+        self.handler_kind_with(
+            &syntax::statement_decorators(stmt),
+            syntax::definition(stmt),
+            src,
+        )
+    }
+
+    fn handler_kind_with(
+        &self,
+        decorators: &[Node],
+        def: Node,
+        src: SourceText,
+    ) -> Option<HandlerKind> {
+        for &deco in decorators {
             let callee = if deco.kind_str() == "call" {
                 deco.field("function")
             } else {
@@ -407,11 +426,25 @@ impl Model {
     /// created inside a factory (`def create_app(): app = Flask(...)`, `@app.errorhandler(...)`) —
     /// is judged by its written path (`app.errorhandler`, `bp.route`).
     pub fn handler_kind_lenient(&self, def: Node, src: SourceText) -> Option<HandlerKind> {
-        if let Some(kind) = self.handler_kind(def, src) {
+        self.lenient_with(&syntax::decorators(def), syntax::definition(def), src)
+    }
+
+    /// [`Model::handler_kind_lenient`] of a function definition `def` whose decorators are
+    /// `decorators` (read once by the caller, see [`syntax::statement_decorators`]).
+    pub fn handler_kind_lenient_with(
+        &self,
+        decorators: &[Node],
+        def: Node,
+        src: SourceText,
+    ) -> Option<HandlerKind> {
+        self.lenient_with(decorators, syntax::definition(def), src)
+    }
+
+    fn lenient_with(&self, decorators: &[Node], def: Node, src: SourceText) -> Option<HandlerKind> {
+        if let Some(kind) = self.handler_kind_with(decorators, def, src) {
             return Some(kind);
         }
-        let def = syntax::definition(def);
-        syntax::decorators(def).into_iter().find_map(|deco| {
+        decorators.iter().find_map(|&deco| {
             let callee = if deco.kind_str() == "call" {
                 deco.field("function")?
             } else {

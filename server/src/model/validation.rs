@@ -22,20 +22,38 @@ use crate::document::SourceText;
 /// Subjects checked by the nodes of `nodes` (an item, in document order), plus `@NAME` for every
 /// list variable `NAME` a raising loop walks (resolved against [`string_list`] bindings by the
 /// model).
-pub fn validated_names<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText) -> Vec<String> {
+pub fn validated_names(nodes: syntax::Walk<'_, '_>, src: SourceText) -> Vec<String> {
     collect(nodes, src, false)
 }
 
 /// Every subject checked in `root`, guards included (`if key: use(key)`): for a rule that looks at
 /// the function around a read, where no fingerprint is at stake.
 pub fn checked_names(root: Node, src: SourceText) -> Vec<String> {
-    collect(syntax::descendants(root), src, true)
+    collect(syntax::Walk::Cursor(syntax::descendants(root)), src, true)
 }
 
+/// The node kinds [`collect`] looks at (the others are skipped by a bit test of their kind id).
+static KINDS: std::sync::LazyLock<syntax::KindSet> = std::sync::LazyLock::new(|| {
+    syntax::KindSet::of(&[
+        "if_statement",
+        "elif_clause",
+        "while_statement",
+        "conditional_expression",
+        "assert_statement",
+        "list_comprehension",
+        "set_comprehension",
+        "generator_expression",
+        "for_statement",
+    ])
+});
+
 /// Subjects checked by the nodes of `nodes` (a subtree in document order).
-fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool) -> Vec<String> {
+fn collect(mut nodes: syntax::Walk<'_, '_>, src: SourceText, all: bool) -> Vec<String> {
     let mut out = Vec::new();
-    for node in nodes {
+    while let Some(node) = nodes.next() {
+        if !KINDS.contains(nodes.kind()) {
+            continue;
+        }
         match node.kind_str() {
             "if_statement" | "elif_clause" | "while_statement" | "conditional_expression" => {
                 let condition = if node.kind_str() == "conditional_expression" {
@@ -48,7 +66,7 @@ fn collect<'t>(nodes: impl Iterator<Item = Node<'t>>, src: SourceText, all: bool
                 // last branch rejects what the conditions did not accept.
                 let stops = node.kind_str() != "conditional_expression"
                     && (node.field("consequence").is_some_and(|b| raises(b, src))
-                        || else_raises(node, src));
+                        || else_raises(node, nodes.parent(), src));
                 let mut found = Vec::new();
                 subjects(c, src, &mut found);
                 out.extend(
@@ -127,10 +145,10 @@ fn strings_of(seq: Node, src: SourceText) -> Vec<String> {
 }
 
 /// The `else` at the end of an `if`/`elif` chain raises (`node` is the `if_statement` or one of
-/// its `elif_clause`s).
-fn else_raises(node: Node, src: SourceText) -> bool {
+/// its `elif_clause`s, whose parent is `parent`).
+fn else_raises(node: Node, parent: Option<Node>, src: SourceText) -> bool {
     let chain = if node.kind_str() == "elif_clause" {
-        match node.parent() {
+        match parent {
             Some(p) => p,
             None => return false,
         }
@@ -265,7 +283,11 @@ mod tests {
 
     fn names(code: &str, all: bool) -> Vec<String> {
         let doc = Document::new(code, 0);
-        collect(syntax::descendants(doc.tree.root_node()), doc.source(), all)
+        collect(
+            syntax::Walk::Cursor(syntax::descendants(doc.tree.root_node())),
+            doc.source(),
+            all,
+        )
     }
 
     #[test]

@@ -132,6 +132,21 @@ const KEY_PARAMS: &[(&str, usize, &str, &str)] = &[
     ("cryptography.fernet.Fernet", 0, "key", "FERNET_KEY"),
 ];
 
+/// The node kinds the walk of [`HardcodedSecret::check`] looks at: the bindings of
+/// [`candidate`] and [`sequence_candidates`], calls ([`key_constant`]) and string literals.
+static KINDS: std::sync::LazyLock<syntax::KindSet> = std::sync::LazyLock::new(|| {
+    syntax::KindSet::of(&[
+        "assignment",
+        "keyword_argument",
+        "pair",
+        "default_parameter",
+        "typed_default_parameter",
+        "call",
+        "string",
+        "concatenated_string",
+    ])
+});
+
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -144,6 +159,10 @@ impl Rule for HardcodedSecret {
         let mut seen: Vec<Range<usize>> = Vec::new();
         let mut walk = item.descendants(item.node);
         while let Some(node) = walk.next() {
+            // Most nodes are of none of the kinds below (names, punctuation, blocks…).
+            if !KINDS.contains(walk.kind()) {
+                continue;
+            }
             // `API_KEYS = ["…", "…"]`: every element is a secret; no fix (one variable per element
             // is not what a human would write).
             for c in sequence_candidates(node, ctx) {

@@ -44,6 +44,17 @@ pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
     syntax::string_value(args[0], ctx.src)
 }
 
+/// The node kinds the walk of the rule's `check` looks at.
+static WALKED: std::sync::LazyLock<syntax::KindSet> = std::sync::LazyLock::new(|| {
+    syntax::KindSet::of(&[
+        "assignment",
+        "keyword_argument",
+        "pair",
+        "interpolation",
+        "lambda",
+    ])
+});
+
 impl Rule for UnvalidatedEnvSecret {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -52,7 +63,12 @@ impl Rule for UnvalidatedEnvSecret {
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let extra = &ctx.settings.extra_secret_names;
         let checked = |name: &str| ctx.model.validated.contains(name);
-        for node in item.descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
+            // The other kinds are skipped by a bit test of the index's kind id.
+            if !WALKED.contains(walk.kind()) {
+                continue;
+            }
             let (target, value) = match node.kind_str() {
                 "assignment" => (node.field("left"), node.field("right")),
                 "keyword_argument" => (node.field("name"), node.field("value")),

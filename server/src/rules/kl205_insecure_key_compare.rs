@@ -77,7 +77,7 @@ fn is_literal_like(node: Node, ctx: &Ctx) -> bool {
 /// the class body (`self.reset_url_token`, `cls.X`, `View.X`) and never assigned on the instance —
 /// unless its own name says it is a secret (`API_TOKEN = "…"` is a hardcoded key, compared with a
 /// guess: still a timing leak).
-fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
+fn is_code_constant<'t>(node: Node<'t>, item: &Item<'t>, ctx: &Ctx) -> bool {
     let node = syntax::unparenthesize(node);
     let extra = &ctx.settings.extra_secret_names;
     match node.kind() {
@@ -85,7 +85,8 @@ fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
             let name = ctx.text(node);
             !secrets::is_secret_name(&name, extra)
                 && matches!(ctx.model.binding(&name), Some(Binding::StrLiteral))
-                && !syntax::enclosing_function(node).is_some_and(|f| binds_locally(f, &name, ctx))
+                && !enclosing_function(node, item)
+                    .is_some_and(|f| binds_locally(f, &name, item, ctx))
         }
         "attribute" => {
             let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
@@ -113,11 +114,20 @@ fn is_code_constant(node: Node, item: &Item, ctx: &Ctx) -> bool {
     }
 }
 
-/// `name` is a parameter of `func` or assigned in its body (a local that shadows the module's).
-fn binds_locally(func: Node, name: &str, ctx: &Ctx) -> bool {
-    for n in syntax::descendants(func) {
+/// The innermost function definition around `node` (a node of `item`), climbing the item's index
+/// (tree-sitter's [`Node::parent`] descends from the module's root every time).
+fn enclosing_function<'t>(node: Node<'t>, item: &Item<'t>) -> Option<Node<'t>> {
+    item.ancestors(node)
+        .find(|n| n.kind_str() == "function_definition")
+}
+
+/// `name` is a parameter of `func` (a node of `item`) or assigned in its body (a local that
+/// shadows the module's).
+fn binds_locally<'t>(func: Node<'t>, name: &str, item: &Item<'t>, ctx: &Ctx) -> bool {
+    let mut walk = item.descendants(func);
+    while let Some(n) = walk.next() {
         let target = match n.kind() {
-            "identifier" if n.parent().is_some_and(|p| p.kind() == "parameters") => Some(n),
+            "identifier" if walk.parent().is_some_and(|p| p.kind() == "parameters") => Some(n),
             "default_parameter" | "typed_default_parameter" => n.field("name"),
             "typed_parameter" => n.named_child(0),
             "assignment" | "augmented_assignment" | "for_statement" | "named_expression" => {
@@ -223,7 +233,7 @@ impl Rule for InsecureKeyCompare {
                 continue;
             }
             // `select(User).where(User.api_token == token)`: builds a query, compares nothing.
-            if is_query(node, ctx) || [left, right].iter().any(|&o| is_column(o, ctx)) {
+            if is_query(node, item, ctx) || [left, right].iter().any(|&o| is_column(o, ctx)) {
                 continue;
             }
             let names = [operand_name(left, ctx), operand_name(right, ctx)];
@@ -252,7 +262,7 @@ impl Rule for InsecureKeyCompare {
             }
             // `def __eq__(self, other): return self.token == other.token`: value equality of an
             // object, not an authentication check.
-            if syntax::enclosing_function(node)
+            if enclosing_function(node, item)
                 .and_then(|f| f.field("name"))
                 .is_some_and(|n| matches!(ctx.text(n).as_ref(), "__eq__" | "__ne__" | "__hash__"))
             {
@@ -351,10 +361,11 @@ fn callee_name<'a>(call: Node, ctx: &Ctx<'a>) -> Option<std::borrow::Cow<'a, str
 /// The comparison is a query condition: an argument (through parentheses, `&`/`|`/`~`, `and`/`or`,
 /// lists and `and_(…)`/`or_(…)`) of `.where(…)`, `.filter(…)`, `Model.query(…)`, `Model.scan(…)`…,
 /// or the value of `condition=`/`filter_condition=`.
-fn is_query(cmp: Node, ctx: &Ctx) -> bool {
-    let mut cur = cmp;
+fn is_query<'t>(cmp: Node<'t>, item: &Item<'t>, ctx: &Ctx) -> bool {
+    // The item's index holds every ancestor up to the item's statement (no [`Node::parent`]).
+    let mut up = item.ancestors(cmp);
     for _ in 0..32 {
-        let Some(p) = cur.parent() else { return false };
+        let Some(p) = up.next() else { return false };
         match p.kind() {
             "parenthesized_expression"
             | "boolean_operator"
@@ -371,7 +382,7 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
                 }
             }
             "argument_list" => {
-                let Some(call) = p.parent().filter(|c| c.kind() == "call") else {
+                let Some(call) = up.next().filter(|c| c.kind() == "call") else {
                     return false;
                 };
                 let Some(name) = callee_name(call, ctx) else {
@@ -388,12 +399,11 @@ fn is_query(cmp: Node, ctx: &Ctx) -> bool {
                 if !COMBINATORS.contains(&name.as_ref()) {
                     return false;
                 }
-                cur = call;
+                // The call's own parent comes next.
                 continue;
             }
             _ => return false,
         }
-        cur = p;
     }
     false
 }

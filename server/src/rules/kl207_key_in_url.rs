@@ -47,15 +47,32 @@ impl Rule for KeyInUrl {
     }
 }
 
+/// The node kinds [`KeyInUrl::check_item`]'s walk looks at.
+static WALKED: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["call", "subscript", "string"]));
+
 impl KeyInUrl {
     fn check_item(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let kinds = syntax::kinds();
         for def in item.nodes().of_kind(kinds.function_definition) {
-            if ctx.model.handler_kind(def, ctx.src) == Some(HandlerKind::Route) {
-                route_params(def, ctx, out);
+            // The statement that holds the decorators: the parent from the item's index (no
+            // climb from the module's root with tree-sitter's `Node::parent`).
+            let stmt = item
+                .ancestors(def)
+                .next()
+                .filter(|p| p.kind_id() == kinds.decorated_definition)
+                .unwrap_or(def);
+            let decorators = syntax::statement_decorators(stmt);
+            if ctx.model.statement_handler_kind(stmt, ctx.src) == Some(HandlerKind::Route) {
+                route_params(def, &decorators, ctx, out);
             }
         }
-        for node in item.descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
+            // The other kinds are skipped by a bit test of the index's kind id.
+            if !WALKED.contains(walk.kind()) {
+                continue;
+            }
             match node.kind_str() {
                 "call" => call(node, ctx, out),
                 "subscript" => {
@@ -143,12 +160,12 @@ fn call(node: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
 
 /// Route parameters named like a key that FastAPI or Flask fills from the URL: a plain `str`
 /// parameter (query or path), `Query(...)`, or a Flask `<api_key>` path segment.
-fn route_params(def: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
+fn route_params(def: Node, decorators: &[Node], ctx: &Ctx, out: &mut Vec<Finding>) {
     let Some(params) = def.field("parameters") else {
         return;
     };
     // `/reset-password?token=…`, `/verify/<token>`: a one-time link token has to be in the URL.
-    if syntax::decorators(def).iter().any(|d| {
+    if decorators.iter().any(|d| {
         d.kind_str() == "call"
             && syntax::positional_args(*d)
                 .first()
@@ -202,7 +219,7 @@ fn route_params(def: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
                         ctx.text(t).as_ref(),
                         "str" | "Optional[str]" | "str | None" | "typing.Optional[str]"
                     ),
-                    None => default.is_none() && flask_path_param(def, &name_text, ctx),
+                    None => default.is_none() && flask_path_param(decorators, &name_text, ctx),
                 };
                 if !plain {
                     continue;
@@ -222,8 +239,8 @@ fn route_params(def: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// `@app.route("/hook/<token>")`: the parameter is a segment of the route's path.
-fn flask_path_param(def: Node, name: &str, ctx: &Ctx) -> bool {
-    syntax::decorators(def).iter().any(|d| {
+fn flask_path_param(decorators: &[Node], name: &str, ctx: &Ctx) -> bool {
+    decorators.iter().any(|d| {
         d.kind_str() == "call"
             && syntax::positional_args(*d)
                 .first()

@@ -93,13 +93,25 @@ impl Rule for ErrorDetailsLeaked {
             return;
         }
         let mut scopes: Vec<Scope> = Vec::new();
-        for def in item.nodes().of_kind(syntax::kinds().function_definition) {
-            let kind = ctx.model.handler_kind_lenient(def, ctx.src);
+        let kinds = syntax::kinds();
+        for def in item.nodes().of_kind(kinds.function_definition) {
+            // The decorators, read once from the statement that holds them: the definition's
+            // parent from the item's index (no climb with tree-sitter's `Node::parent`).
+            let stmt = item
+                .ancestors(def)
+                .next()
+                .filter(|p| p.kind_id() == kinds.decorated_definition)
+                .unwrap_or(def);
+            let decorators = syntax::statement_decorators(stmt);
+            let kind = ctx
+                .model
+                .handler_kind_lenient_with(&decorators, def, ctx.src);
             // A middleware (`@app.middleware("http")`) answers for every route.
-            let kind = kind.or_else(|| is_middleware(def, ctx).then_some(HandlerKind::Route));
+            let kind =
+                kind.or_else(|| is_middleware(&decorators, ctx).then_some(HandlerKind::Route));
             match kind {
                 Some(HandlerKind::ErrorHandler) => {
-                    if let Some(scope) = error_handler_scope(def, ctx) {
+                    if let Some(scope) = error_handler_scope(def, &decorators, ctx) {
                         scopes.push(scope);
                     }
                 }
@@ -148,8 +160,8 @@ impl Rule for ErrorDetailsLeaked {
 }
 
 /// `@app.middleware("http")`, `@app.before_request`-style functions that run for every route.
-fn is_middleware(def: Node, ctx: &Ctx) -> bool {
-    syntax::decorators(def).iter().any(|d| {
+fn is_middleware(decorators: &[Node], ctx: &Ctx) -> bool {
+    decorators.iter().any(|d| {
         let f = if d.kind_str() == "call" {
             d.field("function")
         } else {
@@ -160,13 +172,13 @@ fn is_middleware(def: Node, ctx: &Ctx) -> bool {
     })
 }
 
-fn error_handler_scope<'t>(def: Node<'t>, ctx: &Ctx) -> Option<Scope<'t>> {
+fn error_handler_scope<'t>(def: Node<'t>, decorators: &[Node], ctx: &Ctx) -> Option<Scope<'t>> {
     // `@app.errorhandler(404)`, `@app.errorhandler(HTTPException)`: messages made for clients.
     // A handler of status 500 receives Flask's generic `InternalServerError`: its text is made
     // for clients, but the error it wraps (`e.original_exception`) and the traceback are not.
     // The types come from the decorators and from `register_error_handler(E, f)` calls.
     let mut types: Vec<String> = Vec::new();
-    for deco in syntax::decorators(def) {
+    for &deco in decorators {
         if deco.kind_str() != "call" {
             continue;
         }

@@ -261,20 +261,27 @@ pub fn keyword_args<'t>(call: Node<'t>, src: SourceText<'_>) -> Vec<(String, Nod
 }
 
 /// The decorators of a function or class definition (the definition itself or its
-/// `decorated_definition` parent), as the decorator's expression nodes.
+/// `decorated_definition` parent), as the decorator's expression nodes. A definition that is not
+/// a `decorated_definition` costs a [`Node::parent`] (tree-sitter descends from the module's root):
+/// where the node is known to be a statement, [`statement_decorators`] does without.
 pub fn decorators(def: Node) -> Vec<Node> {
-    let holder = match def.kind_str() {
-        "decorated_definition" => Some(def),
+    match def.kind_str() {
+        "decorated_definition" => statement_decorators(def),
         _ => def
             .parent()
-            .filter(|p| p.kind_str() == "decorated_definition"),
-    };
-    let Some(holder) = holder else {
+            .filter(|p| p.kind_str() == "decorated_definition")
+            .map_or_else(Vec::new, statement_decorators),
+    }
+}
+
+/// The decorators of a statement: a `decorated_definition`'s, none for any other statement (a
+/// definition that is a statement itself, the child of a block or module, has no decorator).
+pub fn statement_decorators(stmt: Node) -> Vec<Node> {
+    if stmt.kind_str() != "decorated_definition" {
         return Vec::new();
-    };
-    let mut cursor = holder.walk();
-    holder
-        .named_children(&mut cursor)
+    }
+    let mut cursor = stmt.walk();
+    stmt.named_children(&mut cursor)
         .filter(|c| c.kind_str() == "decorator")
         .filter_map(|d| d.named_child(0))
         .collect()
@@ -397,6 +404,35 @@ pub fn kinds() -> &'static KindIds {
         }
     });
     &KINDS
+}
+
+/// A set of node kinds, given by name and tested by kind id: a rule walking every node of an item
+/// skips the kinds it has nothing to do with at the cost of a bit test ([`Walk::kind`] reads the id
+/// from the index), instead of asking tree-sitter for each node's kind several times. Every id
+/// whose name is in the set is in it (tree-sitter can give one name several ids).
+pub struct KindSet(Box<[u64]>);
+
+impl KindSet {
+    pub fn of(names: &[&str]) -> Self {
+        let count = kind_names().len().max(1);
+        let mut bits = vec![0u64; count.div_ceil(64)].into_boxed_slice();
+        for (id, name) in kind_names().iter().enumerate() {
+            if names.contains(name) {
+                bits[id / 64] |= 1 << (id % 64);
+            }
+        }
+        KindSet(bits)
+    }
+
+    /// Whether the kind id `kind` is one of the set's kinds (ids outside the grammar's table, such
+    /// as `ERROR`'s, are not).
+    #[inline]
+    pub fn contains(&self, kind: u16) -> bool {
+        let id = kind as usize;
+        self.0
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
 }
 
 /// Every node of a subtree in document order, with its kind id and where its own subtree ends:
@@ -590,6 +626,15 @@ impl<'i, 't> Walk<'i, 't> {
                 }
             }
             Walk::Cursor(d) => d.cursor.node().parent(),
+        }
+    }
+
+    /// The kind id of the node returned last (from the index when it is there).
+    #[inline]
+    pub fn kind(&self) -> u16 {
+        match self {
+            Walk::Index { index, last, .. } => index.nodes[*last].kind,
+            Walk::Cursor(d) => d.cursor.node().kind_id(),
         }
     }
 
@@ -855,6 +900,58 @@ mod tests {
         while let Some(node) = walk.next() {
             assert_eq!(walk.ancestors().collect::<Vec<_>>(), parents(node));
         }
+    }
+
+    #[test]
+    fn kind_sets_and_walk_kinds_agree_with_tree_sitter() {
+        let code = "@app.get(\"/\")\ndef f(a, *, b=\"x\", c: str = \"y\"):\n    K = [\"k\"]\n    \
+                    return g(key={\"p\": \"q\"}, z=\"s\" \"t\") if a == b else (\n";
+        let doc = crate::document::Document::new(code, 0);
+        let names = [
+            "assignment",
+            "call",
+            "string",
+            "keyword_argument",
+            "identifier",
+            "(",
+        ];
+        let set = KindSet::of(&names);
+        let root = doc.tree.root_node();
+        assert!(root.has_error(), "the error node is walked too");
+        let index = NodeIndex::new(root);
+        let mut walk = index.walk();
+        let mut seen = 0;
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.kind(), node.kind_id());
+            assert_eq!(
+                set.contains(walk.kind()),
+                names.contains(&node.kind_str()),
+                "{node:?}"
+            );
+            seen += usize::from(set.contains(walk.kind()));
+        }
+        assert!(seen > 10, "{seen}");
+        let mut walk = Walk::Cursor(descendants(root));
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.kind(), node.kind_id());
+        }
+    }
+
+    #[test]
+    fn statement_decorators_are_those_found_from_the_definition() {
+        let code = "@a\n@b.c(d=1)\ndef f():\n    @e\n    def g(): pass\n\
+                    class K:\n    @property\n    def h(self): pass\n    def i(self): pass\n\
+                    def j(): pass\n@dataclass\nclass L: pass\n";
+        let doc = crate::document::Document::new(code, 0);
+        let mut decorated = 0;
+        for item in items(doc.view()) {
+            let found = statement_decorators(item.node);
+            assert_eq!(found, decorators(definition(item.node)), "{:?}", item.node);
+            assert_eq!(found, decorators(item.node));
+            decorated += usize::from(!found.is_empty());
+        }
+        // `f`, `h` and `L` (`g` is inside `f`'s item).
+        assert_eq!(decorated, 3);
     }
 
     #[test]
