@@ -636,14 +636,13 @@ impl LiveResolver {
         if !same {
             let mut p = self.project.write().ok()?;
             let old = p.modules[m].summary.clone();
-            p.modules[m].summary = Some(Arc::new(ModuleSummary {
-                imports: old.as_ref().map(|s| s.imports.clone()).unwrap_or_default(),
-                star_imports: old
-                    .as_ref()
+            p.modules[m].summary = Some(Arc::new(ModuleSummary::from_parts(
+                old.as_ref().map(|s| s.imports.clone()).unwrap_or_default(),
+                old.as_ref()
                     .map(|s| s.star_imports.clone())
                     .unwrap_or_default(),
-                flows: flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
-            }));
+                flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
+            )));
         }
         let p = self.project.read().ok()?;
         live.sync(&p, Some(m));
