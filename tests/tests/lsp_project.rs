@@ -216,3 +216,73 @@ fn a_workspace_without_python_files_and_folders_added_and_removed() {
     c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
+
+/// A module of the generated workspace: a few functions, so that indexing one costs a parse and
+/// a summary.
+fn filler(i: usize) -> String {
+    let mut s = format!(
+        "import logging\n\nfrom .sink import keep\n\nlog = logging.getLogger(\"m{i}\")\n\n"
+    );
+    for j in 0..12 {
+        s.push_str(&format!(
+            "\ndef f{j}(a, b=None):\n    c = a + {j}\n    if b:\n        log.debug(\"n %s\", c)\n    return [x for x in range(c)]\n\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn open_documents_get_diagnostics_while_the_workspace_is_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", ROUTES),
+            ("svc/sink.py", SINK),
+        ],
+    );
+    for i in 0..3000 {
+        let p = root.join(format!("svc/gen/m{i}.py"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, filler(i)).unwrap();
+    }
+    let mut c = start(&root);
+    wait_progress(&mut c, "begin");
+    // Opened and changed while the workspace is indexed: a key checked with `==` (KL205), a
+    // finding of the file alone.
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let edited = format!(
+        "{ROUTES}\n\n@app.get(\"/c\")\ndef c(x_api_key: str = Header(min_length=32)):\n    return x_api_key == \"x\" * 32\n"
+    );
+    c.did_open(&routes, 1, ROUTES);
+    c.did_change_full(&routes, 2, &edited);
+    let mut first_diagnostics_before_end = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let r = c
+            .recv(left)
+            .expect("no diagnostics and no end of the indexing in time");
+        let m = &r.msg;
+        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == routes {
+            first_diagnostics_before_end.get_or_insert(true);
+        }
+        if m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end" {
+            first_diagnostics_before_end.get_or_insert(false);
+            break;
+        }
+    }
+    assert_eq!(
+        first_diagnostics_before_end,
+        Some(true),
+        "the open document's diagnostics waited for the whole index"
+    );
+    // Republished with the project view, for the text as changed during the indexing.
+    let p = c.wait_diagnostics(&routes, |p| {
+        p["version"] == 2 && codes(p).iter().any(|(c, _)| c == "KL203")
+    });
+    assert!(codes(&p).iter().any(|(c, _)| c == "KL205"), "{p}");
+    assert!(c.shutdown_and_exit().success());
+}

@@ -602,7 +602,7 @@ fn conclude(
             fixed_rules = super::show_fixes::fixed(&analysis, &fixed.analysis);
             if !mode.write {
                 diff = Some(masked_diff(
-                    &shown,
+                    shown,
                     (original, &analysis.findings),
                     (&fixed.text, &fixed.analysis.findings),
                 ));

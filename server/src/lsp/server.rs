@@ -282,10 +282,13 @@ pub struct Job {
 #[derive(Clone)]
 pub struct WorkspaceHandle(pub std::sync::Arc<super::workspace::Workspace>);
 
+/// The server. A clone is a handle on the same state, publish lock and client: what a task
+/// spawned to run in the background (the indexing of the workspace) holds.
+#[derive(Clone)]
 pub struct Server {
     pub client: Client,
-    state: Mutex<State>,
-    publish_lock: tokio::sync::Mutex<()>,
+    state: Arc<Mutex<State>>,
+    publish_lock: Arc<tokio::sync::Mutex<()>>,
     shutdown: Arc<AtomicBool>,
 }
 
@@ -293,7 +296,7 @@ impl Server {
     pub fn new(client: Client) -> Self {
         Server {
             client,
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 encoding: PositionEncoding::Utf16,
                 caps: ClientCaps::default(),
                 root: None,
@@ -304,8 +307,8 @@ impl Server {
                 settings_epoch: 0,
                 next_generation: 0,
                 workspace: Default::default(),
-            }),
-            publish_lock: tokio::sync::Mutex::new(()),
+            })),
+            publish_lock: Arc::new(tokio::sync::Mutex::new(())),
             shutdown: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -764,7 +767,7 @@ impl LanguageServer for Server {
         super::notifications::did_change_watched_files::register_watcher(self).await;
         let root = self.state().root.clone();
         if let Some(root) = root {
-            super::workspace::index(self, vec![root]).await;
+            super::workspace::spawn_index(self, vec![root]);
         }
     }
 

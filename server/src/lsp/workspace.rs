@@ -192,6 +192,15 @@ async fn republish_open(server: &Server) {
     republish_linked(server).await;
 }
 
+/// Indexes `folders` in a task of its own: the handler that asks for it returns at once, so the
+/// messages that follow (a `didOpen`, requests) are handled meanwhile — an open document gets
+/// its diagnostics of the file alone, and every open document is analysed again with the project
+/// view when the indexing ends ([`index`]).
+pub fn spawn_index(server: &Server, folders: Vec<PathBuf>) {
+    let server = server.clone();
+    tokio::spawn(async move { index(&server, folders).await });
+}
+
 /// Indexes `folders` in the background, reporting `$/progress` (begin, end) when the client
 /// supports it.
 pub async fn index(server: &Server, folders: Vec<PathBuf>) {
@@ -398,6 +407,6 @@ pub async fn folders_changed(server: &Server, params: DidChangeWorkspaceFoldersP
     if added.is_empty() {
         republish_open(server).await;
     } else {
-        index(server, added).await;
+        spawn_index(server, added);
     }
 }
