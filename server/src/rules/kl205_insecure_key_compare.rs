@@ -952,8 +952,9 @@ fn verified_before(operand: Node, at: Node, ctx: &Ctx) -> bool {
                 .is_some_and(|a| a.kind() == "identifier" && ctx.text(*a) == name)
             && {
                 let text = ctx.text(call);
-                !(text.contains("verify_signature") && text.contains("False"))
-                    && !text.contains("verify=False")
+                let unchecked = text.contains("verify=False")
+                    || (text.contains("verify_signature") && text.contains("False"));
+                !unchecked
             }
     })
 }
