@@ -396,6 +396,18 @@ pub fn http_call(qualified: &str) -> Option<usize> {
     }
 }
 
+/// A name of an AWS credential (`aws_secret_access_key`, `AWS_ACCESS_KEY_ID`, `FS_S3_SECRET_KEY`,
+/// `aws_session_token`): boto3, botocore and PynamoDB take `None` for it as "use the default
+/// credential chain" (an instance or task role, `~/.aws`), so an unset variable is a valid setting.
+pub fn is_aws_credential_name(name: &str) -> bool {
+    let words = syntax::name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    (has("aws") || has("s3"))
+        && ((has("access") && has("key"))
+            || (has("secret") && has("key"))
+            || (has("session") && has("token")))
+}
+
 /// An environment read with a default (`os.environ.get`, `os.getenv`), by qualified name.
 pub fn is_env_get(q: &str) -> bool {
     matches!(q, "os.environ.get" | "os.getenv")
@@ -620,6 +632,27 @@ mod tests {
         }
         for no in ["email", "created", "title", "note_id"] {
             assert!(!is_sensitive_attribute(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn aws_credential_names() {
+        for yes in [
+            "aws_secret_access_key",
+            "aws_access_key_id",
+            "AWS_SESSION_TOKEN",
+            "FS_S3_SECRET_KEY",
+            "S3_ACCESS_KEY",
+        ] {
+            assert!(is_aws_credential_name(yes), "{yes}");
+        }
+        for no in [
+            "DB_SECRET_ACCESS_KEY",
+            "STRIPE_SECRET_KEY",
+            "aws_region",
+            "s3_bucket",
+        ] {
+            assert!(!is_aws_credential_name(no), "{no}");
         }
     }
 

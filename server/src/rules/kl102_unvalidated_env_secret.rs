@@ -108,6 +108,10 @@ impl Rule for UnvalidatedEnvSecret {
             if checked(&env) || checked(&target_name) {
                 continue;
             }
+            // AWS credentials: `None` means the SDK's default credential chain (a role).
+            if fw::is_aws_credential_name(&env) || fw::is_aws_credential_name(&target_name) {
+                continue;
+            }
             // A guard in the function around the read (`if key: client = X(key)`).
             if let Some(function) = syntax::enclosing_function(node) {
                 let local = validation::checked_names(function, ctx.src);

@@ -268,6 +268,12 @@ impl Rule for InsecureKeyCompare {
             {
                 continue;
             }
+            // `user_data = read_token(token)` … `if user.access_token != token`: the token
+            // presented was verified as a signed token first; a timing probe would need validly
+            // signed tokens, which only the holder of the signing key can make.
+            if [left, right].iter().any(|&o| verified_before(o, node, ctx)) {
+                continue;
+            }
             let named = [left, right]
                 .into_iter()
                 .zip(&names)
@@ -925,4 +931,40 @@ fn fix(cmp: Node, [left, right]: [Node; 2], op: Node, negated: bool, ctx: &Ctx) 
         fix = fix.import("hmac");
     }
     fix
+}
+
+/// `operand` is a name that a call before `at` in the same function verified as a signed token:
+/// passed first to a call named `read_token`, `decode`, `verify`, `loads` or `unsign`
+/// (`jwt.decode(token, key, …)`, `strategy.read_token(token, …)`, `serializer.loads(token)`) —
+/// unless that call turns the signature check off (`verify_signature: False`, `verify=False`).
+fn verified_before(operand: Node, at: Node, ctx: &Ctx) -> bool {
+    let operand = syntax::unparenthesize(operand);
+    if operand.kind() != "identifier" {
+        return false;
+    }
+    let name = ctx.text(operand);
+    let Some(function) = syntax::enclosing_function(at) else {
+        return false;
+    };
+    syntax::descendants(function).any(|call| {
+        call.kind() == "call"
+            && call.end_byte() <= at.start_byte()
+            && call.field("function").is_some_and(|f| {
+                let text = ctx.text(f);
+                let last = text.rsplit('.').next().unwrap_or("");
+                matches!(
+                    last,
+                    "read_token" | "decode" | "verify" | "loads" | "unsign" | "decode_token"
+                )
+            })
+            && syntax::positional_args(call)
+                .first()
+                .is_some_and(|a| a.kind() == "identifier" && ctx.text(*a) == name)
+            && {
+                let text = ctx.text(call);
+                let unchecked = text.contains("verify=False")
+                    || (text.contains("verify_signature") && text.contains("False"));
+                !unchecked
+            }
+    })
 }
