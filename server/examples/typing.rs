@@ -71,7 +71,13 @@ fn main() {
             &config,
             Some(path),
         );
-        let diagnostics = keylint::lsp::convert::diagnostics(&uri, doc, &a, PositionEncoding::Utf8);
+        let diagnostics = keylint::lsp::convert::diagnostics(
+            &uri,
+            doc,
+            &a,
+            PositionEncoding::Utf8,
+            &keylint::lsp::convert::OnDisk,
+        );
         let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
         std::hint::black_box(json);
         a

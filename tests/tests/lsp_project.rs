@@ -286,3 +286,91 @@ fn open_documents_get_diagnostics_while_the_workspace_is_indexed() {
     assert!(codes(&p).iter().any(|(c, _)| c == "KL205"), "{p}");
     assert!(c.shutdown_and_exit().success());
 }
+
+/// The line of the place in `sink` the route module's KL203 leads back to, if any.
+fn related_line_in(p: &Value, sink: &str) -> Option<u64> {
+    p["diagnostics"]
+        .as_array()?
+        .iter()
+        .filter(|d| d["code"] == "KL203")
+        .flat_map(|d| {
+            d["relatedInformation"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|r| r["location"]["uri"] == sink)?["location"]["range"]["start"]["line"]
+        .as_u64()
+}
+
+/// Opens the package with both modules open; returns the client, the two URIs and the route
+/// module's last publish.
+fn open_both(root: &Path) -> (LspClient, String, String, Value) {
+    write(
+        root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", ROUTES),
+            ("svc/sink.py", SINK),
+        ],
+    );
+    let mut c = start(root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let sink = file_uri(&root.join("svc/sink.py"));
+    c.did_open(&sink, 1, SINK);
+    c.diagnostics_for_version(&sink, 1);
+    c.did_open(&routes, 1, ROUTES);
+    let p = c.wait_diagnostics(&routes, |p| related_line_in(p, &sink).is_some());
+    assert_eq!(
+        related_line_in(&p, &sink),
+        Some(13),
+        "the scan in sink.py: {p}"
+    );
+    (c, routes, sink, p)
+}
+
+#[test]
+fn an_unsaved_edit_of_the_helper_moves_the_related_place_to_its_new_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let (mut c, routes, sink, _) = open_both(&root);
+    // Three lines above the scan, not saved: the place is converted against the open text.
+    let edited = format!("# one\n# two\n# three\n{SINK}");
+    c.did_change_full(&sink, 2, &edited);
+    let p = c.wait_diagnostics(&routes, |p| related_line_in(p, &sink) == Some(16));
+    assert!(codes(&p).contains(&("KL203".into(), 14)), "{p}");
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_route_module_whose_diagnostics_stay_the_same_is_not_published_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let (mut c, routes, sink, last) = open_both(&root);
+    c.buffer.clear();
+    // Saved edits (disk and open text agree). The first moves the scan's bytes but not its line
+    // or column: the route module is analysed again with the same diagnostics, so nothing is
+    // sent. The second moves it three lines down: the route module is published with that.
+    let same_place = SINK.replace("getLogger(\"x\")", "getLogger(\"xyz\")");
+    std::fs::write(root.join("svc/sink.py"), &same_place).unwrap();
+    c.did_change_full(&sink, 2, &same_place);
+    c.diagnostics_for_version(&sink, 2);
+    let moved = format!("# one\n# two\n# three\n{same_place}");
+    std::fs::write(root.join("svc/sink.py"), &moved).unwrap();
+    c.did_change_full(&sink, 3, &moved);
+    let mut seen = Vec::new();
+    c.wait_diagnostics(&routes, |p| {
+        seen.push(p.clone());
+        related_line_in(p, &sink) == Some(16)
+    });
+    let mut previous = last;
+    for p in &seen[..seen.len() - 1] {
+        assert_ne!(
+            p["diagnostics"], previous["diagnostics"],
+            "published again with the same diagnostics: {p}"
+        );
+        previous = p.clone();
+    }
+    assert!(c.shutdown_and_exit().success());
+}

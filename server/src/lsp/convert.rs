@@ -106,6 +106,21 @@ pub enum WorkspaceOpData {
     EnsureIgnored { pattern: String },
 }
 
+/// Where the text of another file comes from when a related place in it is converted: the open
+/// document's text its offsets were taken from, if any (`None`: the file on disk is read).
+pub trait OtherTexts {
+    fn text_of(&self, path: &std::path::Path) -> Option<ropey::Rope>;
+}
+
+/// Every other file as on disk.
+pub struct OnDisk;
+
+impl OtherTexts for OnDisk {
+    fn text_of(&self, _: &std::path::Path) -> Option<ropey::Rope> {
+        None
+    }
+}
+
 /// The diagnostic of one finding.
 pub fn diagnostic(
     uri: &Uri,
@@ -113,6 +128,7 @@ pub fn diagnostic(
     analysis: &Analysis,
     finding: &Finding,
     enc: PositionEncoding,
+    texts: &dyn OtherTexts,
 ) -> Diagnostic {
     let fixes = finding
         .fixes
@@ -143,17 +159,24 @@ pub fn diagnostic(
         .related
         .iter()
         .map(|r| {
-            // A place in another file of the project: its text as on disk.
+            // A place in another file of the project: in the text its offsets were taken from
+            // (the open document's, as analysed), else its text on disk. Only its lines are read
+            // (no parse: a module republished because a helper changed converts a place in that
+            // helper for each of its findings).
             let other = r.file.as_deref().and_then(|p| {
-                let text = std::fs::read(p)
-                    .ok()
-                    .and_then(|b| crate::cli::encoding::decode(&b).ok())?
-                    .text;
                 let uri = Uri::from_file_path(p)?;
-                // Only its lines are read (no parse: a module republished because a helper
-                // changed converts a place in that helper for each of its findings).
+                let rope = match texts.text_of(std::path::Path::new(p)) {
+                    Some(rope) => rope,
+                    None => {
+                        let text = std::fs::read(p)
+                            .ok()
+                            .and_then(|b| crate::cli::encoding::decode(&b).ok())?
+                            .text;
+                        ropey::Rope::from_str(&text)
+                    }
+                };
                 let mut d = Document::new("", 0);
-                d.rope = ropey::Rope::from_str(&text);
+                d.rope = rope;
                 Some((uri, d))
             });
             let location = match &other {
@@ -198,11 +221,12 @@ pub fn diagnostics(
     doc: &Document,
     analysis: &Analysis,
     enc: PositionEncoding,
+    texts: &dyn OtherTexts,
 ) -> Vec<Diagnostic> {
     analysis
         .findings
         .iter()
-        .map(|f| diagnostic(uri, doc, analysis, f, enc))
+        .map(|f| diagnostic(uri, doc, analysis, f, enc, texts))
         .collect()
 }
 

@@ -143,6 +143,10 @@ pub struct DocState {
     /// the first; see the module documentation).
     pub cost_us: Arc<AtomicU64>,
     pub results: Option<Arc<Results>>,
+    /// The last diagnostics pushed for this document: version, settings epoch and the
+    /// diagnostics (a module analysed again for the same version is not pushed again when they
+    /// are the same).
+    pub pushed: Option<(i32, u64, Vec<Diagnostic>)>,
     /// The text of a document over the size limit (`lsp/large.rs`): then `doc` is an empty
     /// document (at the right version) and this is the text, never parsed.
     pub large: Option<ropey::Rope>,
@@ -174,6 +178,7 @@ impl DocState {
             latest: Arc::new(AtomicI32::new(version)),
             cost_us: Arc::new(AtomicU64::new(u64::MAX)),
             results: None,
+            pushed: None,
             large,
         }
     }
@@ -371,6 +376,42 @@ impl Server {
                 tokio::task::spawn_blocking(move || run_job(job)).await
             }
         };
+        self.outcome(&uri, generation, outcome).await
+    }
+
+    /// Runs the analyses of `jobs` (of distinct documents) in parallel on the blocking pool
+    /// (rayon), one hand-off for them all; the results in the order of `jobs` (`None` as in
+    /// [`Server::analyze`]). Each runs with its document's analyzer locked, as alone.
+    pub async fn analyze_many(&self, jobs: Vec<Job>) -> Vec<(Uri, Option<(u64, Arc<Results>)>)> {
+        use rayon::prelude::*;
+        let keys: Vec<(Uri, u64)> = jobs.iter().map(|j| (j.uri.clone(), j.generation)).collect();
+        let outcomes = tokio::task::spawn_blocking(move || {
+            jobs.into_par_iter()
+                .map(|job| {
+                    catch_unwind(AssertUnwindSafe(|| run_job(job))).unwrap_or(JobOutcome::Panicked)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let outcomes: Vec<Option<JobOutcome>> = match outcomes {
+            Ok(o) => o.into_iter().map(Some).collect(),
+            Err(_) => keys.iter().map(|_| None).collect(),
+        };
+        let mut out = Vec::with_capacity(keys.len());
+        for ((uri, generation), outcome) in keys.into_iter().zip(outcomes) {
+            let r = self.outcome(&uri, generation, outcome.ok_or(())).await;
+            out.push((uri, r));
+        }
+        out
+    }
+
+    /// Logs what an analysis reported and returns its results.
+    async fn outcome<E>(
+        &self,
+        uri: &Uri,
+        generation: u64,
+        outcome: std::result::Result<JobOutcome, E>,
+    ) -> Option<(u64, Arc<Results>)> {
         match outcome {
             Ok(JobOutcome::Done(results, panics, config_error)) => {
                 if let Some(e) = config_error {
@@ -515,7 +556,23 @@ impl Server {
                         return true;
                     }
                     replaced = d.results.replace(results.clone());
-                    !pull
+                    // The same diagnostics as last pushed for this version (a module analysed
+                    // again because what it reads of another changed, with the same outcome):
+                    // nothing to send.
+                    let same = d.pushed.as_ref().is_some_and(|(v, e, diags)| {
+                        *v == results.version
+                            && *e == results.settings_epoch
+                            && *diags == results.diagnostics
+                    });
+                    let push = !pull && !same;
+                    if push {
+                        d.pushed = Some((
+                            results.version,
+                            results.settings_epoch,
+                            results.diagnostics.clone(),
+                        ));
+                    }
+                    push
                 }
                 _ => return false,
             }
@@ -668,7 +725,12 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
             &config,
             path.as_deref(),
         );
-        let mut diagnostics = convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding);
+        let texts: &dyn convert::OtherTexts = match &job.workspace {
+            Some(ws) => ws.0.as_ref(),
+            None => &convert::OnDisk,
+        };
+        let mut diagnostics =
+            convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding, texts);
         if let Some((size, limit)) = job.too_large {
             diagnostics.push(super::large::diagnostic(size, limit));
         }

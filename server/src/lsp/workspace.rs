@@ -40,6 +40,24 @@ pub struct Workspace {
     /// `project`).
     pub flow: Arc<Mutex<LiveFlow>>,
     pub indexed: Arc<AtomicBool>,
+    /// The text of each open module as last analysed, with the summary that analysis left: a
+    /// related place in that module (whose offsets come from its summary) is converted against
+    /// it rather than the file on disk while the summary is still that one.
+    pub texts: Mutex<std::collections::HashMap<PathBuf, (Arc<ModuleSummary>, ropey::Rope)>>,
+}
+
+impl super::convert::OtherTexts for Workspace {
+    fn text_of(&self, path: &Path) -> Option<ropey::Rope> {
+        let (summary, rope) = self.texts.lock().ok()?.get(path).cloned()?;
+        let project = self.project.read().ok()?;
+        let current = project
+            .modules
+            .get(project.module_of(path)?)?
+            .summary
+            .as_ref()?;
+        // A summary read from disk since (the file saved or changed there): the disk's text.
+        Arc::ptr_eq(current, &summary).then_some(rope)
+    }
 }
 
 impl Workspace {
@@ -96,7 +114,13 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
     let Some(path) = job.path.as_deref() else {
         return;
     };
-    if !ws.indexed.load(Ordering::Acquire) || job.too_large.is_some() {
+    if !ws.indexed.load(Ordering::Acquire) {
+        return;
+    }
+    if job.too_large.is_some() {
+        if let Ok(mut texts) = ws.texts.lock() {
+            texts.remove(path);
+        }
         return;
     }
     let summary = ModuleSummary::new(
@@ -107,6 +131,15 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
     );
     if set_summary(&ws.project, path, Some(summary)) {
         ws.generation.fetch_add(1, Ordering::AcqRel);
+    }
+    // The summary now in the project (this one, or an equal one kept) and the text it is of.
+    let current = ws.project.read().ok().and_then(|p| {
+        p.modules
+            .get(p.module_of(path)?)
+            .and_then(|m| m.summary.clone())
+    });
+    if let (Some(current), Ok(mut texts)) = (current, ws.texts.lock()) {
+        texts.insert(path.to_path_buf(), (current, job.doc.rope.clone()));
     }
 }
 
@@ -160,9 +193,18 @@ async fn republish(server: &Server, jobs: Vec<Job>) {
     if jobs.is_empty() {
         return;
     }
-    for job in jobs {
+    // Distinct documents: analysed in parallel (each with its own analyzer locked; the linked
+    // ones share the live data flow, locked for their resolution only), then stored and
+    // published one by one, each only if its document is still at the analysed version.
+    let done = if jobs.len() == 1 {
+        let job = jobs.into_iter().next().expect("one job");
         let uri = job.uri.clone();
-        if let Some((generation, results)) = server.analyze(job).await {
+        vec![(uri, server.analyze(job).await)]
+    } else {
+        server.analyze_many(jobs).await
+    };
+    for (uri, r) in done {
+        if let Some((generation, results)) = r {
             server.store_and_publish(&uri, generation, results).await;
         }
     }

@@ -65,9 +65,6 @@ pub struct Module {
     pub qualifier: String,
     /// `None` until summarised (or when the file is gone).
     pub summary: Option<Arc<ModuleSummary>>,
-    /// Changes of its summary made through its own resolver's document (the server): what the
-    /// module's resolver leaves out of its signature.
-    pub own_changes: u64,
 }
 
 /// The modules of a project and their names.
@@ -127,7 +124,6 @@ impl Project {
                 shown: Arc::from(p.to_string_lossy().as_ref()),
                 qualifier: String::new(),
                 summary: None,
-                own_changes: 0,
             });
             self.by_path.insert(p.clone(), i);
             if p.file_name().is_some_and(|n| n == "__init__.py") {
@@ -139,13 +135,6 @@ impl Project {
         }
         self.rename();
         ids
-    }
-
-    /// Counts a change of module `m`'s summary made by its own document.
-    pub fn bump_own(&mut self, m: usize) {
-        if let Some(module) = self.modules.get_mut(m) {
-            module.own_changes += 1;
-        }
     }
 
     /// Forgets the module of `path` (deleted): its slot stays, empty, so indices stay valid.

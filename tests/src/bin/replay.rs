@@ -422,7 +422,13 @@ fn profile(file: &str, text: &str, scenario: Scenario, line: &str, trace: bool) 
             );
         }
         let t = Instant::now();
-        let _ = keylint::lsp::convert::diagnostics(&uri, &doc, &analysis, enc);
+        let _ = keylint::lsp::convert::diagnostics(
+            &uri,
+            &doc,
+            &analysis,
+            enc,
+            &keylint::lsp::convert::OnDisk,
+        );
         convert.push(t.elapsed());
     }
     report(
