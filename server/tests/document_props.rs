@@ -1283,3 +1283,22 @@ fn fastapi_module_edits_match_a_fresh_analysis() {
     });
     TOTALS.check("fastapi", scaled(FASTAPI_MIN_EDITS, FASTAPI_CASES), 0, 0);
 }
+
+/// Found by `python_edits_match_reference_and_rebuild` in CI (2026-12-06): a line deleted at the
+/// end of the file, after a region extended over the statements that follow an edit, left an
+/// empty statement behind in the region-reparsed tree.
+#[test]
+fn a_line_deleted_at_the_end_after_an_extended_region_leaves_no_empty_statement() {
+    let mut h = Harness::new("", ENCODINGS[0]);
+    h.check().unwrap();
+    for op in [
+        PyOp::Full(
+            "x = 1\nx = 1\nx = 1\nclass D:\n    class E:\n        y = 'sk_live_é'\n    z = 2\nt = '''a\nb'''\nx = 1\nx = 1\nif x: y = 2\n    w = 3\n"
+                .into(),
+        ),
+        PyOp::TypeLine(1682733898, "app = Flask(__name__)\n".into()),
+        PyOp::DeleteLine(1169677039),
+    ] {
+        h.py_op(&op).unwrap();
+    }
+}

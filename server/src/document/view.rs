@@ -57,9 +57,13 @@ impl<'d> TreeView<'d> {
                     next: p.block().named_child(0),
                 }
             }
+            // A stale statement deleted whole at the region's end collapses to an empty node at
+            // `region.end` (a line deleted at the end of the file): it stands for nothing too.
             Some(p)
                 if p.target.start < node.start_byte()
-                    && node.start_byte() < p.target.region.end =>
+                    && (node.start_byte() < p.target.region.end
+                        || (node.start_byte() == p.target.region.end
+                            && node.end_byte() == node.start_byte())) =>
             {
                 Statements {
                     one: None,
