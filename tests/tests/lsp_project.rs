@@ -286,3 +286,49 @@ fn open_documents_get_diagnostics_while_the_workspace_is_indexed() {
     assert!(codes(&p).iter().any(|(c, _)| c == "KL205"), "{p}");
     assert!(c.shutdown_and_exit().success());
 }
+
+const DEP_ROUTES: &str = "import logging\n\nfrom fastapi import Depends, FastAPI\n\nfrom .deps import get_api_key\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/whoami\")\ndef whoami(key: str = Depends(get_api_key)):\n    log.info(\"caller %s\", key)\n    return {\"ok\": True}\n";
+
+const DEPS: &str = "from fastapi import Header\n\n\ndef get_api_key(x_api_key: str = Header(min_length=32)):\n    return x_api_key\n";
+
+#[test]
+fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", DEP_ROUTES),
+            ("svc/deps.py", DEPS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let deps = file_uri(&root.join("svc/deps.py"));
+    c.did_open(&routes, 1, DEP_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("the key of the dependency is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], deps.as_str(), "{logged}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 3,
+        "the dependency's header parameter: {logged}"
+    );
+
+    // The dependency no longer returns the key: the route module is republished without KL202.
+    c.did_open(&deps, 1, DEPS);
+    let fixed = DEPS.replace("return x_api_key", "return len(x_api_key) > 0");
+    c.did_change_full(&deps, 2, &fixed);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    // And back.
+    c.did_change_full(&deps, 3, DEPS);
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}

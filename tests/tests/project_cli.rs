@@ -158,3 +158,42 @@ fn a_helper_module_the_prefilter_would_skip_is_checked_when_a_route_feeds_it() {
     assert_eq!(f["code"], "KL202");
     assert_eq!(f["related"][0]["file"], "svc/routes.py");
 }
+
+#[test]
+fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let found = |code: &str, line: u64| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "fastapi_layers/main.py" && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"))
+            .clone()
+    };
+    // `Depends(get_api_key)`, `Depends(deps.get_api_key)`: the header of deps.py.
+    for line in [16, 27] {
+        let f = found("KL202", line);
+        assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
+        assert_eq!(f["related"][0]["line"], 8, "the header parameter: {f}");
+        assert!(
+            f["related"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("returned by `deps.get_api_key`"),
+            "{f}"
+        );
+    }
+    // `Annotated[str, Security(get_scheme_key)]`: what the dependency yields.
+    let f = found("KL203", 22);
+    assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
+    // A dependency that gives no key: nothing.
+    assert!(
+        !json.as_array().unwrap().iter().any(|f| f["line"] == 32),
+        "{out}"
+    );
+}

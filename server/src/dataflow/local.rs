@@ -409,6 +409,8 @@ impl<'a> Walker<'a> {
                         kwargs: Vec::new(),
                         bound: false,
                     });
+                } else if let Some(path) = self.imported_dependency(f) {
+                    self.module_call(dep, path, false, &[], &[]);
                 }
             }
         }
@@ -551,7 +553,13 @@ impl<'a> Walker<'a> {
                                 bound: false,
                             });
                             taint.union(&Taint::one(Base::Call(k)));
+                        } else if let Some(path) = self.imported_dependency(dep) {
+                            // `Depends(get_api_key)` after `from .deps import get_api_key`.
+                            taint.union(&self.module_call(m, path, false, &[], &[]));
                         }
+                    } else if let Some(path) = self.imported_dependency(dep) {
+                        // `Depends(deps.get_repo)` after `from . import deps`.
+                        taint.union(&self.module_call(m, path, false, &[], &[]));
                     }
                 }
             }
@@ -2570,6 +2578,17 @@ impl<'a> Walker<'a> {
         }
         matches!(self.model.binding(&name), Some(Binding::Import(_)))
             .then(|| format!("@{qualified}"))
+    }
+
+    /// The dependency of `Depends(dep)`/`Security(dep)` when it is a function of another module
+    /// (a name or attribute chain bound by an import): `@` and its import path, as
+    /// [`Self::imported_callee`] gives a call.
+    fn imported_dependency(&self, dep: Node) -> Option<String> {
+        if !matches!(dep.kind_str(), "identifier" | "attribute") {
+            return None;
+        }
+        let q = self.model.resolve(dep, self.src)?;
+        self.imported_callee(dep, &q)
     }
 
     fn module_call(

@@ -681,9 +681,10 @@ fn conc_label<F: Facts + ?Sized>(
                                 kind,
                                 ..facts.place(c, at)
                             };
-                            c.path.push(
-                                at.step(&call.range, format!("returned by `{}` here", call.callee)),
-                            );
+                            c.path.push(at.step(
+                                &call.range,
+                                format!("returned by `{}` here", cross::shown(&call.callee)),
+                            ));
                             out.push(c);
                         }
                     }
