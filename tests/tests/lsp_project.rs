@@ -332,3 +332,50 @@ fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_i
     c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const REPO_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nfrom .repository import KeyRepository, get_repo\n\napp = FastAPI()\nrepo = KeyRepository()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    repo.save(x_api_key)\n\n\n@app.get(\"/all\")\ndef all_items(store: KeyRepository = Depends(get_repo)):\n    return store.list_all()\n";
+
+const REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init__(self):\n        self._table = boto3.resource(\"dynamodb\").Table(\"t\")\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n\n    def list_all(self):\n        return self._table.scan()[\"Items\"]\n\n\ndef get_repo():\n    return KeyRepository()\n";
+
+#[test]
+fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", REPO_ROUTES),
+            ("svc/repository.py", REPOSITORY),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let repository = file_uri(&root.join("svc/repository.py"));
+    c.did_open(&repository, 1, REPOSITORY);
+    let p = c.diagnostics_for_version(&repository, 1);
+    let stored = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL201" && d["range"]["start"]["line"] == 8)
+        .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
+    let rel = &stored["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
+    assert_eq!(rel["range"]["start"]["line"], 9, "the header: {stored}");
+
+    c.did_open(&routes, 1, REPO_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    assert!(codes(&p).contains(&("KL203".into(), 15)), "{p}");
+
+    // The route no longer passes the key: the repository module is republished without KL201.
+    let routes2 = REPO_ROUTES.replace("repo.save(x_api_key)", "repo.save(\"none\")");
+    c.did_change_full(&routes, 2, &routes2);
+    c.wait_diagnostics(&repository, |p| !codes(p).iter().any(|(c, _)| c == "KL201"));
+    // The method no longer scans: the route module is republished without KL203.
+    let repo2 = REPOSITORY.replace("return self._table.scan()[\"Items\"]", "return []");
+    c.did_change_full(&repository, 2, &repo2);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -176,10 +176,10 @@ fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
             .clone()
     };
     // `Depends(get_api_key)`, `Depends(deps.get_api_key)`: the header of deps.py.
-    for line in [16, 27] {
+    for line in [18, 29] {
         let f = found("KL202", line);
         assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
-        assert_eq!(f["related"][0]["line"], 8, "the header parameter: {f}");
+        assert_eq!(f["related"][0]["line"], 10, "the header parameter: {f}");
         assert!(
             f["related"][1]["message"]
                 .as_str()
@@ -189,11 +189,73 @@ fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
         );
     }
     // `Annotated[str, Security(get_scheme_key)]`: what the dependency yields.
-    let f = found("KL203", 22);
+    let f = found("KL203", 24);
     assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
     // A dependency that gives no key: nothing.
     assert!(
-        !json.as_array().unwrap().iter().any(|f| f["line"] == 32),
+        !json.as_array().unwrap().iter().any(|f| f["line"] == 35),
+        "{out}"
+    );
+}
+
+#[test]
+fn methods_of_another_module_s_class_resolve_to_its_summaries() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    let at = |file: &str, line: u64, code: &str| {
+        all.iter()
+            .find(|f| {
+                f["file"] == format!("fastapi_layers/{file}")
+                    && f["line"] == line
+                    && f["code"] == code
+            })
+            .unwrap_or_else(|| panic!("no {code} at {file}:{line}: {out}"))
+            .clone()
+    };
+    // `repo = KeyRepository()` at module level, `repo.save(client_id, key)`: KL201 in the
+    // repository, with the path back through main.py to the dependency of deps.py.
+    let f = at("repository.py", 15, "KL201");
+    let files: Vec<&str> = f["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "fastapi_layers/deps.py",
+            "fastapi_layers/main.py",
+            "fastapi_layers/main.py"
+        ],
+        "{f}"
+    );
+    assert!(
+        f["related"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("KeyRepository.save"),
+        "{f}"
+    );
+    // `store: KeyRepository = Depends(get_repo)`: the header of the route logged by the method.
+    let f = at("repository.py", 18, "KL202");
+    assert_eq!(f["related"][0]["file"], "fastapi_layers/main.py", "{f}");
+    // `Annotated[KeyRepository, Depends(get_repo)]` and `repository.KeyRepository(...)`: the
+    // scan behind `list_all` returned by the route.
+    for line in [58, 64] {
+        let f = at("main.py", line, "KL203");
+        assert_eq!(
+            f["related"][0]["file"], "fastapi_layers/repository.py",
+            "{f}"
+        );
+        at("main.py", line, "KL304");
+    }
+    // A method that only measures the key: nothing.
+    assert!(
+        !all.iter()
+            .any(|f| f["file"] == "fastapi_layers/repository.py" && f["line"] == 21),
         "{out}"
     );
 }

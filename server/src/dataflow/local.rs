@@ -46,6 +46,8 @@ struct Walker<'a> {
     depth: usize,
     /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
     instances: FxHashMap<String, String>,
+    /// What a call to a method of another module's class gives (see [`Walker::call`]).
+    external_method: Option<Taint>,
     /// PynamoDB instances (`account = Account(...)`): the tainted values put into their
     /// attributes (constructor keywords, `account.api_key = key`), relative ranges. A `save()` of
     /// the instance carries them as its sink's parts, for KL201's hashing fix.
@@ -138,6 +140,7 @@ pub fn analyze(
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        external_method: None,
         pynamo_parts: FxHashMap::default(),
     };
     if let Some(n) = def.field("name") {
@@ -194,6 +197,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        external_method: None,
         pynamo_parts: FxHashMap::default(),
     };
     w.stmt(node);
@@ -589,6 +593,10 @@ impl<'a> Walker<'a> {
                         .is_some_and(|c| c.fields.is_empty());
                     if plain && self.is_module_class(&class) {
                         self.instances.insert(name.clone(), class);
+                    } else if let Some(c) = self.annotated_import(annotated_type(&ty_text)) {
+                        // `repo: KeyRepository = Depends(get_repo)` after `from .repository
+                        // import KeyRepository`: an instance of another module's class.
+                        self.instances.insert(name.clone(), c);
                     }
                 }
                 let q = self.model.resolve(ty_node, self.src);
@@ -1005,8 +1013,22 @@ impl<'a> Walker<'a> {
                     .filter(|f| f.kind_str() == "identifier")
                     .map(|f| self.text(f))
                     .filter(|c| !self.locals.contains(c))
-                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module).
-                    .and_then(|c| self.class_made_by(&[c], 0));
+                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module);
+                    // `repo = KeyRepository()` of another module (`@` and its import path).
+                    .and_then(|c| {
+                        let c = [c];
+                        self.class_made_by(&c, 0)
+                            .or_else(|| self.imported_class(&c))
+                    })
+                    // `repo = repository.KeyRepository()` after `from . import repository`.
+                    .or_else(|| {
+                        let r = syntax::unparenthesize(rhs?);
+                        let f = r.field("function").filter(|_| r.kind_str() == "call")?;
+                        if f.kind_str() != "attribute" {
+                            return None;
+                        }
+                        self.imported_class(&syntax::dotted_path(f, self.src)?)
+                    });
                 // `user = User.get(pk)` (PynamoDB): an instance of `User`.
                 let class = class.or_else(|| {
                     let r = syntax::unparenthesize(rhs?);
@@ -1521,7 +1543,9 @@ impl<'a> Walker<'a> {
         if recv.kind_str() == "attribute" {
             // `self.repo` with `self.repo = Repo()` (or a factory) in a method of the class.
             let callee = self.self_attribute(recv)?;
-            return self.class_made_by(callee, 0);
+            return self
+                .class_made_by(callee, 0)
+                .or_else(|| self.imported_class(callee));
         }
         if recv.kind_str() != "identifier" {
             return None;
@@ -1535,9 +1559,51 @@ impl<'a> Walker<'a> {
         }
         match self.model.binding(&name) {
             // `repo = Repo()`, `repo = get_repo()` at module level.
-            Some(Binding::Call { callee, .. }) => self.class_made_by(callee, 0),
+            Some(Binding::Call { callee, .. }) => self
+                .class_made_by(callee, 0)
+                .or_else(|| self.imported_class(callee)),
             _ => None,
         }
+    }
+
+    /// A class of another module named by `path` as written (`["KeyRepository"]`,
+    /// `["repository", "KeyRepository"]`): a capitalised name reached through a module-level
+    /// import, as `@` and its import path (`@.repository.KeyRepository`). Its methods are called
+    /// as `@….KeyRepository.save`, which only the project model resolves.
+    fn imported_class(&self, path: &[String]) -> Option<String> {
+        let head = path.first()?;
+        if !path.last()?.starts_with(|c: char| c.is_ascii_uppercase())
+            || self.locals.contains(head)
+            || !matches!(self.model.binding(head), Some(Binding::Import(_)))
+        {
+            return None;
+        }
+        Some(format!("@{}", self.model.resolve_path(path)?))
+    }
+
+    /// [`Self::imported_class`] of a parameter's annotation (`KeyRepository`,
+    /// `Optional[repository.KeyRepository]`, `KeyRepository | None`).
+    fn annotated_import(&self, ty: &str) -> Option<String> {
+        let mut t = ty.trim();
+        if let Some(inner) = t
+            .strip_prefix("Optional[")
+            .or_else(|| t.strip_prefix("typing.Optional["))
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            t = inner.trim();
+        }
+        if let Some(inner) = t.strip_suffix("| None") {
+            t = inner.trim();
+        }
+        if t.is_empty()
+            || !t
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        {
+            return None;
+        }
+        let path: Vec<String> = t.split('.').map(str::to_string).collect();
+        self.imported_class(&path)
     }
 
     /// `name` is a top-level class of the module (class headers do not bind module names in the
@@ -1978,6 +2044,16 @@ impl<'a> Walker<'a> {
     }
 
     fn call(&mut self, node: Node) -> Taint {
+        let outer = self.external_method.take();
+        let mut t = self.call_inner(node);
+        if let Some(x) = self.external_method.take() {
+            t.union(&x);
+        }
+        self.external_method = outer;
+        t
+    }
+
+    fn call_inner(&mut self, node: Node) -> Taint {
         let Some(func) = node.field("function") else {
             return Taint::default();
         };
@@ -2246,6 +2322,12 @@ impl<'a> Walker<'a> {
                 if self.defines_method(&class, m) {
                     let callee = format!("{class}.{m}");
                     return self.module_call(node, callee, true, &pos, &kws);
+                }
+                if class.starts_with('@') {
+                    // A method of another module's class: a call the project model resolves,
+                    // added to what the call gives otherwise (alone, the module gives the same).
+                    let callee = format!("{class}.{m}");
+                    self.external_method = Some(self.module_call(node, callee, true, &pos, &kws));
                 }
             }
         }
