@@ -379,3 +379,46 @@ fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish(
     c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const SETTINGS: &str = "import os\n\nSERVICE_API_KEY = os.environ[\"SERVICE_API_KEY\"]\n";
+
+const SETTINGS_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom .settings import SERVICE_API_KEY\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/config\")\ndef config():\n    log.info(\"calling out with %s\", SERVICE_API_KEY)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", SETTINGS_ROUTES),
+            ("svc/settings.py", SETTINGS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let settings = file_uri(&root.join("svc/settings.py"));
+    c.did_open(&routes, 1, SETTINGS_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("the key of settings.py is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
+    assert_eq!(rel["range"]["start"]["line"], 2, "{logged}");
+
+    // The name no longer holds a key: the route module is republished without KL202.
+    c.did_open(&settings, 1, SETTINGS);
+    let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
+    c.did_change_full(&settings, 2, &plain);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    // And back.
+    c.did_change_full(&settings, 3, SETTINGS);
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}

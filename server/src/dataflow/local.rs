@@ -1297,6 +1297,26 @@ impl<'a> Walker<'a> {
                 };
                 Taint::one(Base::Global(i as u16))
             }
+            // `API_KEY` after `from .settings import API_KEY`: a module-level name of another
+            // module (`@` and its import path), which only the project model resolves. Only a
+            // constant-like or key-like name imported `from` a module.
+            Some(Binding::Import(q))
+                if q.contains('.')
+                    && (fw::is_key_name(&name)
+                        || (name.bytes().any(|b| b.is_ascii_uppercase())
+                            && !name.bytes().any(|b| b.is_ascii_lowercase()))) =>
+            {
+                let global = format!("@{q}");
+                let i = match self.flow.globals.iter().position(|g| *g == global) {
+                    Some(i) => i,
+                    None if self.flow.globals.len() < MAX_CALLS => {
+                        self.flow.globals.push(global);
+                        self.flow.globals.len() - 1
+                    }
+                    None => return Taint::default(),
+                };
+                Taint::one(Base::Global(i as u16))
+            }
             _ => Taint::default(),
         }
     }
