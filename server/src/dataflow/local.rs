@@ -1299,13 +1299,9 @@ impl<'a> Walker<'a> {
             }
             // `API_KEY` after `from .settings import API_KEY`: a module-level name of another
             // module (`@` and its import path), which only the project model resolves. Only a
-            // constant-like or key-like name imported `from` a module.
-            Some(Binding::Import(q))
-                if q.contains('.')
-                    && (fw::is_key_name(&name)
-                        || (name.bytes().any(|b| b.is_ascii_uppercase())
-                            && !name.bytes().any(|b| b.is_ascii_lowercase()))) =>
-            {
+            // key-like name imported `from` a module (every constant would make the CLI
+            // summarise every module of constants a kept file imports).
+            Some(Binding::Import(q)) if q.contains('.') && fw::is_key_name(&name) => {
                 let global = format!("@{q}");
                 let i = match self.flow.globals.iter().position(|g| *g == global) {
                     Some(i) => i,
@@ -1598,7 +1594,30 @@ impl<'a> Walker<'a> {
         {
             return None;
         }
-        Some(format!("@{}", self.model.resolve_path(path)?))
+        let q = self.model.resolve_path(path)?;
+        // A framework's class (`HttpResponse`, `Request`, `Session`) is no class of the project:
+        // the rules know what its methods do.
+        const FRAMEWORKS: &[&str] = &[
+            "django",
+            "flask",
+            "fastapi",
+            "starlette",
+            "pydantic",
+            "werkzeug",
+            "sqlalchemy",
+            "boto3",
+            "botocore",
+            "pynamodb",
+            "requests",
+            "httpx",
+            "aiohttp",
+            "typing",
+        ];
+        let top = q.split('.').next().unwrap_or("");
+        if FRAMEWORKS.contains(&top) {
+            return None;
+        }
+        Some(format!("@{q}"))
     }
 
     /// [`Self::imported_class`] of a parameter's annotation (`KeyRepository`,
