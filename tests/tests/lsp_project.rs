@@ -374,3 +374,139 @@ fn a_route_module_whose_diagnostics_stay_the_same_is_not_published_again() {
     }
     assert!(c.shutdown_and_exit().success());
 }
+
+const DEP_ROUTES: &str = "import logging\n\nfrom fastapi import Depends, FastAPI\n\nfrom .deps import get_api_key\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/whoami\")\ndef whoami(key: str = Depends(get_api_key)):\n    log.info(\"caller %s\", key)\n    return {\"ok\": True}\n";
+
+const DEPS: &str = "from fastapi import Header\n\n\ndef get_api_key(x_api_key: str = Header(min_length=32)):\n    return x_api_key\n";
+
+#[test]
+fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", DEP_ROUTES),
+            ("svc/deps.py", DEPS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let deps = file_uri(&root.join("svc/deps.py"));
+    c.did_open(&routes, 1, DEP_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("the key of the dependency is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], deps.as_str(), "{logged}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 3,
+        "the dependency's header parameter: {logged}"
+    );
+
+    // The dependency no longer returns the key: the route module is republished without KL202.
+    c.did_open(&deps, 1, DEPS);
+    let fixed = DEPS.replace("return x_api_key", "return len(x_api_key) > 0");
+    c.did_change_full(&deps, 2, &fixed);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    // And back.
+    c.did_change_full(&deps, 3, DEPS);
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const REPO_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nfrom .repository import KeyRepository, get_repo\n\napp = FastAPI()\nrepo = KeyRepository()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    repo.save(x_api_key)\n\n\n@app.get(\"/all\")\ndef all_items(store: KeyRepository = Depends(get_repo)):\n    return store.list_all()\n";
+
+const REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init__(self):\n        self._table = boto3.resource(\"dynamodb\").Table(\"t\")\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n\n    def list_all(self):\n        return self._table.scan()[\"Items\"]\n\n\ndef get_repo():\n    return KeyRepository()\n";
+
+#[test]
+fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", REPO_ROUTES),
+            ("svc/repository.py", REPOSITORY),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let repository = file_uri(&root.join("svc/repository.py"));
+    c.did_open(&repository, 1, REPOSITORY);
+    let p = c.diagnostics_for_version(&repository, 1);
+    let stored = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL201" && d["range"]["start"]["line"] == 8)
+        .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
+    let rel = &stored["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
+    assert_eq!(rel["range"]["start"]["line"], 9, "the header: {stored}");
+
+    c.did_open(&routes, 1, REPO_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    assert!(codes(&p).contains(&("KL203".into(), 15)), "{p}");
+
+    // The route no longer passes the key: the repository module is republished without KL201.
+    let routes2 = REPO_ROUTES.replace("repo.save(x_api_key)", "repo.save(\"none\")");
+    c.did_change_full(&routes, 2, &routes2);
+    c.wait_diagnostics(&repository, |p| !codes(p).iter().any(|(c, _)| c == "KL201"));
+    // The method no longer scans: the route module is republished without KL203.
+    let repo2 = REPOSITORY.replace("return self._table.scan()[\"Items\"]", "return []");
+    c.did_change_full(&repository, 2, &repo2);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const SETTINGS: &str = "import os\n\nSERVICE_API_KEY = os.environ[\"SERVICE_API_KEY\"]\n";
+
+const SETTINGS_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom .settings import SERVICE_API_KEY\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/config\")\ndef config():\n    log.info(\"calling out with %s\", SERVICE_API_KEY)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", SETTINGS_ROUTES),
+            ("svc/settings.py", SETTINGS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let settings = file_uri(&root.join("svc/settings.py"));
+    c.did_open(&routes, 1, SETTINGS_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("the key of settings.py is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
+    assert_eq!(rel["range"]["start"]["line"], 2, "{logged}");
+
+    // The name no longer holds a key: the route module is republished without KL202.
+    c.did_open(&settings, 1, SETTINGS);
+    let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
+    c.did_change_full(&settings, 2, &plain);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    // And back.
+    c.did_change_full(&settings, 3, SETTINGS);
+    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -158,3 +158,132 @@ fn a_helper_module_the_prefilter_would_skip_is_checked_when_a_route_feeds_it() {
     assert_eq!(f["code"], "KL202");
     assert_eq!(f["related"][0]["file"], "svc/routes.py");
 }
+
+#[test]
+fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let found = |code: &str, line: u64| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "fastapi_layers/main.py" && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"))
+            .clone()
+    };
+    // `Depends(get_api_key)`, `Depends(deps.get_api_key)`: the header of deps.py.
+    for line in [19, 30] {
+        let f = found("KL202", line);
+        assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
+        assert_eq!(f["related"][0]["line"], 10, "the header parameter: {f}");
+        assert!(
+            f["related"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("returned by `deps.get_api_key`"),
+            "{f}"
+        );
+    }
+    // `Annotated[str, Security(get_scheme_key)]`: what the dependency yields.
+    let f = found("KL203", 25);
+    assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
+    // A dependency that gives no key: nothing.
+    assert!(
+        !json.as_array().unwrap().iter().any(|f| f["line"] == 36),
+        "{out}"
+    );
+}
+
+#[test]
+fn methods_of_another_module_s_class_resolve_to_its_summaries() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    let at = |file: &str, line: u64, code: &str| {
+        all.iter()
+            .find(|f| {
+                f["file"] == format!("fastapi_layers/{file}")
+                    && f["line"] == line
+                    && f["code"] == code
+            })
+            .unwrap_or_else(|| panic!("no {code} at {file}:{line}: {out}"))
+            .clone()
+    };
+    // `repo = KeyRepository()` at module level, `repo.save(client_id, key)`: KL201 in the
+    // repository, with the path back through main.py to the dependency of deps.py.
+    let f = at("repository.py", 15, "KL201");
+    let files: Vec<&str> = f["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "fastapi_layers/deps.py",
+            "fastapi_layers/main.py",
+            "fastapi_layers/main.py"
+        ],
+        "{f}"
+    );
+    assert!(
+        f["related"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("KeyRepository.save"),
+        "{f}"
+    );
+    // `store: KeyRepository = Depends(get_repo)`: the header of the route logged by the method.
+    let f = at("repository.py", 18, "KL202");
+    assert_eq!(f["related"][0]["file"], "fastapi_layers/main.py", "{f}");
+    // `Annotated[KeyRepository, Depends(get_repo)]` and `repository.KeyRepository(...)`: the
+    // scan behind `list_all` returned by the route.
+    for line in [59, 65] {
+        let f = at("main.py", line, "KL203");
+        assert_eq!(
+            f["related"][0]["file"], "fastapi_layers/repository.py",
+            "{f}"
+        );
+        at("main.py", line, "KL304");
+    }
+    // A method that only measures the key: nothing.
+    assert!(
+        !all.iter()
+            .any(|f| f["file"] == "fastapi_layers/repository.py" && f["line"] == 21),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_module_level_key_imported_from_another_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    // `from .settings import SERVICE_API_KEY`: logged and returned in main.py, with the place
+    // it is read from the environment in settings.py; `TABLE_NAME` is no key.
+    for (line, code) in [(70, "KL202"), (76, "KL203")] {
+        let f = all
+            .iter()
+            .find(|f| f["file"] == "fastapi_layers/main.py" && f["line"] == line)
+            .unwrap_or_else(|| panic!("nothing at main.py:{line}: {out}"));
+        assert_eq!(f["code"], code, "{f}");
+        assert_eq!(f["related"][0]["file"], "fastapi_layers/settings.py", "{f}");
+        assert_eq!(f["related"][0]["line"], 4, "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains("SERVICE_API_KEY"),
+            "{f}"
+        );
+    }
+    assert!(
+        !all.iter()
+            .any(|f| f["file"] == "fastapi_layers/main.py" && f["line"] == 71),
+        "{out}"
+    );
+}

@@ -313,7 +313,8 @@ pub fn views<T: Send>(
     }
 }
 
-/// A summary's calls to functions of other modules, once each. A class called
+/// A summary's calls to functions of other modules and the names of other modules it reads,
+/// once each. A class called
 /// (`HttpResponse(...)`) is no function the data flow follows: the modules its import leads to
 /// need no summary for it.
 fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
@@ -324,6 +325,8 @@ fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
                 .next()
                 .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
         })
+        // Module-level names of other modules read here (`from .settings import API_KEY`).
+        .chain(s.external_globals())
         .collect();
     calls.sort_unstable();
     calls.dedup();

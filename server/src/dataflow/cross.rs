@@ -202,3 +202,12 @@ pub fn changes(old: &Dataflow, new: &Dataflow) -> Changes {
     }
     out
 }
+
+/// A callee as a message shows it: a call to another module's function without its `@` and the
+/// dots of a relative import (`@..deps.get_api_key` → `deps.get_api_key`).
+pub fn shown(callee: &str) -> &str {
+    match callee.strip_prefix('@') {
+        Some(path) => path.trim_start_matches('.'),
+        None => callee,
+    }
+}

@@ -46,6 +46,8 @@ struct Walker<'a> {
     depth: usize,
     /// Local names bound to an instance of a module class (`store = KeyStore(table)`).
     instances: FxHashMap<String, String>,
+    /// What a call to a method of another module's class gives (see [`Walker::call`]).
+    external_method: Option<Taint>,
     /// PynamoDB instances (`account = Account(...)`): the tainted values put into their
     /// attributes (constructor keywords, `account.api_key = key`), relative ranges. A `save()` of
     /// the instance carries them as its sink's parts, for KL201's hashing fix.
@@ -138,6 +140,7 @@ pub fn analyze(
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        external_method: None,
         pynamo_parts: FxHashMap::default(),
     };
     if let Some(n) = def.field("name") {
@@ -194,6 +197,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
         fields: FxHashMap::default(),
         depth: 0,
         instances: FxHashMap::default(),
+        external_method: None,
         pynamo_parts: FxHashMap::default(),
     };
     w.stmt(node);
@@ -409,6 +413,8 @@ impl<'a> Walker<'a> {
                         kwargs: Vec::new(),
                         bound: false,
                     });
+                } else if let Some(path) = self.imported_dependency(f) {
+                    self.module_call(dep, path, false, &[], &[]);
                 }
             }
         }
@@ -551,7 +557,13 @@ impl<'a> Walker<'a> {
                                 bound: false,
                             });
                             taint.union(&Taint::one(Base::Call(k)));
+                        } else if let Some(path) = self.imported_dependency(dep) {
+                            // `Depends(get_api_key)` after `from .deps import get_api_key`.
+                            taint.union(&self.module_call(m, path, false, &[], &[]));
                         }
+                    } else if let Some(path) = self.imported_dependency(dep) {
+                        // `Depends(deps.get_repo)` after `from . import deps`.
+                        taint.union(&self.module_call(m, path, false, &[], &[]));
                     }
                 }
             }
@@ -581,6 +593,10 @@ impl<'a> Walker<'a> {
                         .is_some_and(|c| c.fields.is_empty());
                     if plain && self.is_module_class(&class) {
                         self.instances.insert(name.clone(), class);
+                    } else if let Some(c) = self.annotated_import(annotated_type(&ty_text)) {
+                        // `repo: KeyRepository = Depends(get_repo)` after `from .repository
+                        // import KeyRepository`: an instance of another module's class.
+                        self.instances.insert(name.clone(), c);
                     }
                 }
                 let q = self.model.resolve(ty_node, self.src);
@@ -997,8 +1013,22 @@ impl<'a> Walker<'a> {
                     .filter(|f| f.kind_str() == "identifier")
                     .map(|f| self.text(f))
                     .filter(|c| !self.locals.contains(c))
-                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module).
-                    .and_then(|c| self.class_made_by(&[c], 0));
+                    // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module);
+                    // `repo = KeyRepository()` of another module (`@` and its import path).
+                    .and_then(|c| {
+                        let c = [c];
+                        self.class_made_by(&c, 0)
+                            .or_else(|| self.imported_class(&c))
+                    })
+                    // `repo = repository.KeyRepository()` after `from . import repository`.
+                    .or_else(|| {
+                        let r = syntax::unparenthesize(rhs?);
+                        let f = r.field("function").filter(|_| r.kind_str() == "call")?;
+                        if f.kind_str() != "attribute" {
+                            return None;
+                        }
+                        self.imported_class(&syntax::dotted_path(f, self.src)?)
+                    });
                 // `user = User.get(pk)` (PynamoDB): an instance of `User`.
                 let class = class.or_else(|| {
                     let r = syntax::unparenthesize(rhs?);
@@ -1267,6 +1297,22 @@ impl<'a> Walker<'a> {
                 };
                 Taint::one(Base::Global(i as u16))
             }
+            // `API_KEY` after `from .settings import API_KEY`: a module-level name of another
+            // module (`@` and its import path), which only the project model resolves. Only a
+            // key-like name imported `from` a module (every constant would make the CLI
+            // summarise every module of constants a kept file imports).
+            Some(Binding::Import(q)) if q.contains('.') && fw::is_key_name(&name) => {
+                let global = format!("@{q}");
+                let i = match self.flow.globals.iter().position(|g| *g == global) {
+                    Some(i) => i,
+                    None if self.flow.globals.len() < MAX_CALLS => {
+                        self.flow.globals.push(global);
+                        self.flow.globals.len() - 1
+                    }
+                    None => return Taint::default(),
+                };
+                Taint::one(Base::Global(i as u16))
+            }
             _ => Taint::default(),
         }
     }
@@ -1513,7 +1559,9 @@ impl<'a> Walker<'a> {
         if recv.kind_str() == "attribute" {
             // `self.repo` with `self.repo = Repo()` (or a factory) in a method of the class.
             let callee = self.self_attribute(recv)?;
-            return self.class_made_by(callee, 0);
+            return self
+                .class_made_by(callee, 0)
+                .or_else(|| self.imported_class(callee));
         }
         if recv.kind_str() != "identifier" {
             return None;
@@ -1527,9 +1575,74 @@ impl<'a> Walker<'a> {
         }
         match self.model.binding(&name) {
             // `repo = Repo()`, `repo = get_repo()` at module level.
-            Some(Binding::Call { callee, .. }) => self.class_made_by(callee, 0),
+            Some(Binding::Call { callee, .. }) => self
+                .class_made_by(callee, 0)
+                .or_else(|| self.imported_class(callee)),
             _ => None,
         }
+    }
+
+    /// A class of another module named by `path` as written (`["KeyRepository"]`,
+    /// `["repository", "KeyRepository"]`): a capitalised name reached through a module-level
+    /// import, as `@` and its import path (`@.repository.KeyRepository`). Its methods are called
+    /// as `@….KeyRepository.save`, which only the project model resolves.
+    fn imported_class(&self, path: &[String]) -> Option<String> {
+        let head = path.first()?;
+        if !path.last()?.starts_with(|c: char| c.is_ascii_uppercase())
+            || self.locals.contains(head)
+            || !matches!(self.model.binding(head), Some(Binding::Import(_)))
+        {
+            return None;
+        }
+        let q = self.model.resolve_path(path)?;
+        // A framework's class (`HttpResponse`, `Request`, `Session`) is no class of the project:
+        // the rules know what its methods do.
+        const FRAMEWORKS: &[&str] = &[
+            "django",
+            "flask",
+            "fastapi",
+            "starlette",
+            "pydantic",
+            "werkzeug",
+            "sqlalchemy",
+            "boto3",
+            "botocore",
+            "pynamodb",
+            "requests",
+            "httpx",
+            "aiohttp",
+            "typing",
+        ];
+        let top = q.split('.').next().unwrap_or("");
+        if FRAMEWORKS.contains(&top) {
+            return None;
+        }
+        Some(format!("@{q}"))
+    }
+
+    /// [`Self::imported_class`] of a parameter's annotation (`KeyRepository`,
+    /// `Optional[repository.KeyRepository]`, `KeyRepository | None`).
+    fn annotated_import(&self, ty: &str) -> Option<String> {
+        let mut t = ty.trim();
+        if let Some(inner) = t
+            .strip_prefix("Optional[")
+            .or_else(|| t.strip_prefix("typing.Optional["))
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            t = inner.trim();
+        }
+        if let Some(inner) = t.strip_suffix("| None") {
+            t = inner.trim();
+        }
+        if t.is_empty()
+            || !t
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        {
+            return None;
+        }
+        let path: Vec<String> = t.split('.').map(str::to_string).collect();
+        self.imported_class(&path)
     }
 
     /// `name` is a top-level class of the module (class headers do not bind module names in the
@@ -1970,6 +2083,16 @@ impl<'a> Walker<'a> {
     }
 
     fn call(&mut self, node: Node) -> Taint {
+        let outer = self.external_method.take();
+        let mut t = self.call_inner(node);
+        if let Some(x) = self.external_method.take() {
+            t.union(&x);
+        }
+        self.external_method = outer;
+        t
+    }
+
+    fn call_inner(&mut self, node: Node) -> Taint {
         let Some(func) = node.field("function") else {
             return Taint::default();
         };
@@ -2238,6 +2361,12 @@ impl<'a> Walker<'a> {
                 if self.defines_method(&class, m) {
                     let callee = format!("{class}.{m}");
                     return self.module_call(node, callee, true, &pos, &kws);
+                }
+                if class.starts_with('@') {
+                    // A method of another module's class: a call the project model resolves,
+                    // added to what the call gives otherwise (alone, the module gives the same).
+                    let callee = format!("{class}.{m}");
+                    self.external_method = Some(self.module_call(node, callee, true, &pos, &kws));
                 }
             }
         }
@@ -2570,6 +2699,17 @@ impl<'a> Walker<'a> {
         }
         matches!(self.model.binding(&name), Some(Binding::Import(_)))
             .then(|| format!("@{qualified}"))
+    }
+
+    /// The dependency of `Depends(dep)`/`Security(dep)` when it is a function of another module
+    /// (a name or attribute chain bound by an import): `@` and its import path, as
+    /// [`Self::imported_callee`] gives a call.
+    fn imported_dependency(&self, dep: Node) -> Option<String> {
+        if !matches!(dep.kind_str(), "identifier" | "attribute") {
+            return None;
+        }
+        let q = self.model.resolve(dep, self.src)?;
+        self.imported_callee(dep, &q)
     }
 
     fn module_call(

@@ -38,9 +38,11 @@
 //! parameter annotated with the class (`repo: Repo`, `Annotated[Repo, Depends(get_repo)]`) or
 //! given by `Depends(get_repo)`/`Depends(Repo)`, or an attribute set in a method
 //! (`self.repo = Repo()`); attributes set to a call in a method are handles in every method of
-//! the class (`self._table = dynamodb.Table(name)`); a dependency gives what it returns or yields. Not
-//! followed: mutation of a caller's dict by a callee, functions of other modules, nested function
-//! bodies, methods inherited from classes of other modules.
+//! the class (`self._table = dynamodb.Table(name)`); a dependency gives what it returns or yields.
+//! Functions, dependencies, methods of classes and module-level names of other modules are named
+//! with `@` and their import path; only the project model resolves them (`project/flow.rs`). Not
+//! followed: mutation of a caller's dict by a callee, nested function bodies, methods inherited
+//! from classes of other modules.
 
 pub mod cross;
 pub mod local;
@@ -681,9 +683,10 @@ fn conc_label<F: Facts + ?Sized>(
                                 kind,
                                 ..facts.place(c, at)
                             };
-                            c.path.push(
-                                at.step(&call.range, format!("returned by `{}` here", call.callee)),
-                            );
+                            c.path.push(at.step(
+                                &call.range,
+                                format!("returned by `{}` here", cross::shown(&call.callee)),
+                            ));
                             out.push(c);
                         }
                     }

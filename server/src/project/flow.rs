@@ -50,8 +50,13 @@ impl Project {
     fn callees(&self, m: usize, flows: &Flows) -> Vec<usize> {
         let mut out: Vec<usize> = flows
             .iter()
-            .flat_map(|(f, _)| f.calls.iter())
-            .filter_map(|c| c.callee.strip_prefix('@'))
+            .flat_map(|(f, _)| {
+                f.calls
+                    .iter()
+                    .map(|c| c.callee.as_str())
+                    .chain(f.globals.iter().map(String::as_str))
+            })
+            .filter_map(|c| c.strip_prefix('@'))
             .filter_map(|p| self.resolve_import(m, p))
             .map(|(j, _)| j)
             .filter(|&j| j != m)
@@ -112,8 +117,21 @@ impl Project {
                 .iter_mut()
                 .chain(g.defines.iter_mut().map(|(n, _)| n))
             {
-                globals.push((n.clone(), format!("{q}.{n}")));
-                *n = format!("{q}.{n}");
+                // A name of another module read here (`@.settings.API_KEY`): its name there.
+                let global = match n.strip_prefix('@') {
+                    Some(path) => match self.resolve_import(m, path) {
+                        Some((j, sym)) => {
+                            if j != m {
+                                callees.push(j);
+                            }
+                            format!("{}.{sym}", self.modules[j].qualifier)
+                        }
+                        None => continue,
+                    },
+                    None => format!("{q}.{n}"),
+                };
+                globals.push((n.clone(), global.clone()));
+                *n = global;
             }
             owned.push((g, cross::encode(m, start)));
         }
@@ -134,8 +152,9 @@ impl Project {
         self.modules[m].qualifier.hash(&mut h);
         let mut callees = Vec::new();
         for (f, _) in flows {
-            for c in &f.calls {
-                if let Some(path) = c.callee.strip_prefix('@') {
+            let calls = f.calls.iter().map(|c| c.callee.as_str());
+            for callee in calls.chain(f.globals.iter().map(String::as_str)) {
+                if let Some(path) = callee.strip_prefix('@') {
                     let to = self.resolve_import(m, path);
                     if let Some((j, sym)) = &to {
                         (j, sym, &self.modules[*j].qualifier).hash(&mut h);
@@ -367,7 +386,7 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
     names.sort_unstable();
     names.dedup();
     let mut h = rustc_hash::FxHasher::default();
-    (names, &s.imports, &s.star_imports).hash(&mut h);
+    (names, s.global_names(), &s.imports, &s.star_imports).hash(&mut h);
     h.finish() | 1
 }
 

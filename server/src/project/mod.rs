@@ -322,7 +322,7 @@ impl Project {
             return None;
         };
         let joined = name.join(".");
-        if summary.defines_function(&joined) {
+        if summary.defines_function(&joined) || summary.defines_global(&joined) {
             return Some((m, joined));
         }
         // Re-exported: `from .store import save as save`, `from .store import *`.

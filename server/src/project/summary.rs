@@ -21,6 +21,9 @@ pub struct ModuleSummary {
     /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
     /// searches).
     functions: Vec<String>,
+    /// The module-level names its module statements bind, sorted (what [`Self::defines_global`]
+    /// searches).
+    globals: Vec<String>,
 }
 
 impl ModuleSummary {
@@ -74,11 +77,19 @@ impl ModuleSummary {
             .collect();
         functions.sort_unstable();
         functions.dedup();
+        let mut globals: Vec<String> = flows
+            .iter()
+            .filter(|(f, _)| f.name.is_empty())
+            .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
+            .collect();
+        globals.sort_unstable();
+        globals.dedup();
         ModuleSummary {
             imports,
             star_imports,
             flows,
             functions,
+            globals,
         }
     }
 
@@ -89,6 +100,18 @@ impl ModuleSummary {
                 .functions
                 .binary_search_by(|f| f.as_str().cmp(name))
                 .is_ok()
+    }
+
+    /// The module binds `name` at module level (`API_KEY = os.environ["API_KEY"]`).
+    pub fn defines_global(&self, name: &str) -> bool {
+        self.globals
+            .binary_search_by(|g| g.as_str().cmp(name))
+            .is_ok()
+    }
+
+    /// The module-level names it binds, sorted.
+    pub fn global_names(&self) -> &[String] {
+        &self.globals
     }
 
     /// The import path of a name bound by an import.
@@ -105,6 +128,15 @@ impl ModuleSummary {
             .iter()
             .flat_map(|(f, _)| f.calls.iter())
             .filter_map(|c| c.callee.strip_prefix('@'))
+    }
+
+    /// The module-level names of other modules this module reads (`@` and an import path:
+    /// `from .settings import API_KEY`).
+    pub fn external_globals(&self) -> impl Iterator<Item = &str> {
+        self.flows
+            .iter()
+            .flat_map(|(f, _)| f.globals.iter())
+            .filter_map(|g| g.strip_prefix('@'))
     }
 
     /// A hash of the summary.
