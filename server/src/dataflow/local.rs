@@ -86,22 +86,25 @@ fn is_other_field(key: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !matches!(
             key,
-            "credentials"
-                | "attribute_values"
-                | "state"
-                | "headers"
-                | "json"
-                | "form"
-                | "args"
-                | "values"
-                | "query_params"
-                | "cookies"
-                | "get_json"
-                | "body"
-                | "data"
-                | "files"
+            "credentials" | "attribute_values" | "state" | "headers"
         )
+        && !REQUEST_DATA_FIELDS.contains(&key)
 }
+
+/// The fields of a request object that hold what the client sent (`request.json`, `.form`,
+/// `.query_params`, ...): read as request data, never as a key's own name.
+const REQUEST_DATA_FIELDS: &[&str] = &[
+    "json",
+    "form",
+    "args",
+    "values",
+    "query_params",
+    "cookies",
+    "get_json",
+    "body",
+    "data",
+    "files",
+];
 
 /// The flow of a function definition (`stmt` is the statement: the `function_definition` node, or
 /// the `decorated_definition` around it).
@@ -1890,21 +1893,7 @@ impl<'a> Walker<'a> {
                             );
                             out.union(&x);
                         }
-                        (Kind::Request, _)
-                            if matches!(
-                                field,
-                                "json"
-                                    | "form"
-                                    | "args"
-                                    | "values"
-                                    | "query_params"
-                                    | "cookies"
-                                    | "get_json"
-                                    | "body"
-                                    | "data"
-                                    | "files"
-                            ) =>
-                        {
+                        (Kind::Request, _) if REQUEST_DATA_FIELDS.contains(&field) => {
                             let x = self.source(
                                 at,
                                 Kind::Body,
