@@ -110,6 +110,13 @@ fn first<T>(
         };
     };
     let keep = prefilter.is_none_or(|p| p.keep(text.as_bytes()));
+    // The rules that may report in the file alone (by their words): the others are left out of
+    // its analysis. A view (other modules' facts) is given only in a second analysis, which runs
+    // every rule.
+    let rules = prefilter
+        .filter(|_| keep)
+        .map(|p| p.rules(text.as_bytes()))
+        .filter(|r| !r.all());
     let linkable = linkable(&text);
     if !keep {
         return First {
@@ -129,12 +136,16 @@ fn first<T>(
     let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
     drop(text);
     let mut analyzer = Analyzer::new();
-    let analysis = crate::engine::pipeline::analyze(
+    let may_report = |code: &str| rules.as_ref().is_none_or(|r| r.may_report(code));
+    let analysis = crate::engine::pipeline::analyze_rules(
         &mut analyzer,
         doc.view(),
         doc.source(),
         config,
         Some(path),
+        rules
+            .is_some()
+            .then_some(&may_report as &dyn Fn(&str) -> bool),
     );
     let summary = (!too_deep)
         .then(|| ModuleSummary::new(analyzer.flows(), &analysis.model, doc.view(), doc.source()));
