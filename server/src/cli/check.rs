@@ -261,6 +261,12 @@ pub fn run(args: CheckArgs) -> i32 {
             stats.times[1],
             stats.times[2],
         );
+        let reasons: Vec<String> = stats
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        eprintln!("keylint: project: kept because: {}", reasons.join(", "));
     }
     let t0 = std::time::Instant::now();
     let outcomes: Vec<Outcome> = files
