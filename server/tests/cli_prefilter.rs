@@ -61,6 +61,68 @@ fn check_tree(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
     (files.len(), skipped)
 }
 
+/// Checks that every finding of every file under `root` is of a rule the pre-filter's
+/// [`Prefilter::rules`] says may report in that file (`keylint check` leaves the others out of
+/// the file's analysis); returns (files, files where a rule is left out).
+fn check_rules_left_out(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
+    let mut files = Vec::new();
+    python_files(root, &mut files);
+    files.sort();
+    let mut narrowed = 0;
+    let mut lost = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let rules = prefilter.rules(&bytes);
+        if rules.all() {
+            continue;
+        }
+        narrowed += 1;
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        for is_test in [false, true] {
+            let options = Options {
+                file: FileContext {
+                    path: Some(path.clone()),
+                    is_test,
+                },
+                ..Options::default()
+            };
+            let (_, analysis) = analyze_text(&text, &options);
+            for f in analysis
+                .findings
+                .iter()
+                .filter(|f| !rules.may_report(f.rule.code))
+            {
+                lost.push(format!("{}: {} {}", path.display(), f.rule.code, f.message));
+            }
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "a rule left out of a file by its words has a finding there — declare the word in its RuleMeta (`prefilter`):\n{}",
+        lost.join("\n")
+    );
+    (files.len(), narrowed)
+}
+
+#[test]
+fn rules_left_out_by_their_words_have_no_finding() {
+    let p = Prefilter::new(&[]);
+    let (files, narrowed) = check_rules_left_out(&repo().join("fixtures"), &p);
+    assert!(files > 0);
+    assert!(narrowed > 0, "some fixture lacks the words of some rule");
+    check_rules_left_out(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixtures"),
+        &p,
+    );
+    let corpus = repo().join(".bench-cache/src");
+    if corpus.is_dir() {
+        let (files, narrowed) = check_rules_left_out(&corpus, &p);
+        eprintln!("corpus: {files} files, {narrowed} with a rule left out, no finding lost");
+    }
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

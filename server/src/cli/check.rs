@@ -261,6 +261,12 @@ pub fn run(args: CheckArgs) -> i32 {
             stats.times[1],
             stats.times[2],
         );
+        let reasons: Vec<String> = stats
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        eprintln!("keylint: project: kept because: {}", reasons.join(", "));
     }
     let t0 = std::time::Instant::now();
     let outcomes: Vec<Outcome> = files
@@ -490,14 +496,38 @@ struct FixMode {
 
 /// Analyses one file's text with the configuration's options and post-processing, with the
 /// project's data-flow facts (`view`) when the file is linked to other modules.
+/// Without a view, `prefilter` (when given) leaves out the rules that cannot report in the file
+/// ([`Prefilter::rules`]).
 fn analyse(
     text: &str,
     config: &Config,
     path: &Path,
     view: Option<Arc<crate::dataflow::Dataflow>>,
+    prefilter: Option<&Prefilter>,
 ) -> (Parsed, Analysis) {
     let Some(view) = view else {
-        return crate::engine::pipeline::analyze_text(text, config, Some(path));
+        let rules = prefilter
+            .map(|p| p.rules(text.as_bytes()))
+            .filter(|r| !r.all());
+        let Some(rules) = rules else {
+            return crate::engine::pipeline::analyze_text(text, config, Some(path));
+        };
+        let (tree, too_deep) = crate::document::parse_text(text);
+        let doc = Parsed {
+            rope: ropey::Rope::from_str(text),
+            tree,
+            too_deep,
+        };
+        let may_report = |code: &str| rules.may_report(code);
+        let analysis = crate::engine::pipeline::analyze_rules(
+            &mut crate::engine::Analyzer::new(),
+            doc.view(),
+            doc.source(),
+            config,
+            Some(path),
+            Some(&may_report),
+        );
+        return (doc, analysis);
     };
     let (tree, too_deep) = crate::document::parse_text(text);
     let doc = Parsed {
@@ -544,7 +574,7 @@ fn process(
     if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
-    let analysed = analyse(original, config, path, view);
+    let analysed = analyse(original, config, path, view, prefilter);
     conclude(
         &shown,
         path,

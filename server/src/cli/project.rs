@@ -73,6 +73,8 @@ pub type Finish<'a, T> = &'a (dyn Fn(usize, Parsed, Analysis) -> T + Sync);
 struct First<T> {
     /// Whether the pre-filter keeps it (`None`: it could not be read).
     keep: Option<bool>,
+    /// Why the pre-filter keeps it (its first shape found; `"no pre-filter"` without one).
+    reason: Option<&'static str>,
     linkable: bool,
     /// Its summary (kept files only; `None` too when nested too deep to parse).
     summary: Option<ModuleSummary>,
@@ -103,17 +105,30 @@ fn first<T>(
     let Some(text) = read(path, config) else {
         return First {
             keep: None,
+            reason: None,
             linkable: false,
             summary: None,
             done: None,
             alone: Alone::default(),
         };
     };
-    let keep = prefilter.is_none_or(|p| p.keep(text.as_bytes()));
+    let reason = match prefilter {
+        Some(p) => p.reason(text.as_bytes()),
+        None => Some("no pre-filter"),
+    };
+    let keep = reason.is_some();
+    // The rules that may report in the file alone (by their words): the others are left out of
+    // its analysis. A view (other modules' facts) is given only in a second analysis, which runs
+    // every rule.
+    let rules = prefilter
+        .filter(|_| keep)
+        .map(|p| p.rules(text.as_bytes()))
+        .filter(|r| !r.all());
     let linkable = linkable(&text);
     if !keep {
         return First {
             keep: Some(false),
+            reason: None,
             linkable,
             summary: None,
             done: None,
@@ -129,12 +144,16 @@ fn first<T>(
     let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
     drop(text);
     let mut analyzer = Analyzer::new();
-    let analysis = crate::engine::pipeline::analyze(
+    let may_report = |code: &str| rules.as_ref().is_none_or(|r| r.may_report(code));
+    let analysis = crate::engine::pipeline::analyze_rules(
         &mut analyzer,
         doc.view(),
         doc.source(),
         config,
         Some(path),
+        rules
+            .is_some()
+            .then_some(&may_report as &dyn Fn(&str) -> bool),
     );
     let summary = (!too_deep)
         .then(|| ModuleSummary::new(analyzer.flows(), &analysis.model, doc.view(), doc.source()));
@@ -147,6 +166,7 @@ fn first<T>(
     };
     First {
         keep: Some(true),
+        reason,
         linkable,
         summary,
         done: finish.map(|finish| finish(f, doc, analysis)),
@@ -155,7 +175,7 @@ fn first<T>(
 }
 
 /// How much of the project the check modelled (`KEYLINT_PROJECT_STATS=1` prints it on stderr).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Stats {
     /// Files the pre-filter keeps: parsed, analysed alone and summarised in the first pass.
     pub kept: usize,
@@ -169,6 +189,9 @@ pub struct Stats {
     /// Time of the first pass, of the summaries of the modules the kept files call into, and of
     /// the resolution.
     pub times: [std::time::Duration; 3],
+    /// The kept files by the pre-filter's reason (its first shape found: `"web app"`, `"KL101
+    /// shape"`…), most first.
+    pub reasons: Vec<(&'static str, usize)>,
 }
 
 /// The project model of a check.
@@ -222,6 +245,12 @@ pub fn views<T: Send>(
     let mut tried = vec![false; files.len()];
     for (f, first) in firsts.into_iter().enumerate() {
         keep.push(first.keep);
+        if let Some(reason) = first.reason {
+            match stats.reasons.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, n)) => *n += 1,
+                None => stats.reasons.push((reason, 1)),
+            }
+        }
         linkable.push(first.linkable);
         done.push(first.done);
         alone.push(first.alone);
@@ -277,6 +306,9 @@ pub fn views<T: Send>(
             project.modules[ids[f]].summary = s.map(Arc::new);
         }
     }
+    stats
+        .reasons
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     stats.times[1] = t0.elapsed();
     let t0 = std::time::Instant::now();
     let mut views = project.resolve_all();

@@ -22,10 +22,31 @@ pub fn analyze(
     config: &Config,
     path: Option<&Path>,
 ) -> Analysis {
+    analyze_rules(analyzer, tree, src, config, path, None)
+}
+
+/// [`analyze`], running only the enabled rules that `may_report` (`None`: every enabled rule).
+/// `keylint check` leaves out the rules its pre-filter finds no word of in the file
+/// (`cli::prefilter::Prefilter::rules`): they cannot report there, and the findings are the same.
+pub fn analyze_rules(
+    analyzer: &mut Analyzer,
+    tree: TreeView,
+    src: SourceText,
+    config: &Config,
+    path: Option<&Path>,
+    may_report: Option<&dyn Fn(&str) -> bool>,
+) -> Analysis {
     let at = path.unwrap_or(Path::new(""));
     let mut options = config.options_for(at);
     if path.is_none() {
         options.file.path = None;
+    }
+    if let Some(may_report) = may_report {
+        let enabled = options
+            .select
+            .take()
+            .unwrap_or_else(|| crate::rules::all().iter().map(|r| r.meta().code).collect());
+        options.select = Some(enabled.into_iter().filter(|c| may_report(c)).collect());
     }
     let mut analysis = analyzer.analyze(tree, src, &options);
     let findings = std::mem::take(&mut analysis.findings);

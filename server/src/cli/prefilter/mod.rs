@@ -89,6 +89,33 @@ pub struct Prefilter {
     enabled: bool,
     /// The configuration's `extra-secret-names`.
     extra: Vec<String>,
+    /// The rules of [`crate::config::all_meta`], in its order (bit `i` of a [`Rules`] mask).
+    rules: Vec<&'static str>,
+    /// Per pattern: the rules that declare it (a configured secret name: the rules that declare
+    /// a [`Group::Name`] word).
+    declared_by: Vec<u64>,
+}
+
+/// Which rules may have a finding in a file, by their words ([`Prefilter::rules`]).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    codes: Vec<&'static str>,
+    mask: u64,
+}
+
+impl Rules {
+    /// Whether the rule `code` may have a finding (a rule unknown to the pre-filter: yes).
+    pub fn may_report(&self, code: &str) -> bool {
+        match self.codes.iter().position(|c| *c == code) {
+            Some(i) => self.mask & (1 << i) != 0,
+            None => true,
+        }
+    }
+
+    /// Every rule may have a finding.
+    pub fn all(&self) -> bool {
+        self.mask.count_ones() as usize == self.codes.len()
+    }
 }
 
 /// What the words of a file say, file-wide (words in code only).
@@ -126,9 +153,29 @@ impl Prefilter {
             .iter()
             .map(|w| (w.word.to_string(), w.group, w.case_sensitive))
             .collect();
+        let metas = crate::config::all_meta();
+        let rules: Vec<&'static str> = metas.iter().map(|m| m.code).collect();
+        assert!(rules.len() <= 64, "a rule mask holds 64 rules");
+        let declares = |pred: &dyn Fn(&Word) -> bool| -> u64 {
+            metas
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.prefilter.iter().flat_map(|l| l.iter()).any(pred))
+                .fold(0, |mask, (i, _)| mask | (1 << i))
+        };
+        let mut declared_by: Vec<u64> = words
+            .iter()
+            .map(|(w, g, case)| {
+                declares(&|d: &Word| {
+                    d.word == w.as_str() && d.group == *g && d.case_sensitive == *case
+                })
+            })
+            .collect();
+        let name_rules = declares(&|d: &Word| d.group == Group::Name);
         for name in extra_secret_names {
             if !name.is_empty() {
                 words.push((name.clone(), Group::Name, false));
+                declared_by.push(name_rules);
             }
         }
         let ac = AhoCorasickBuilder::new()
@@ -145,6 +192,51 @@ impl Prefilter {
             patterns,
             enabled: uncovered_rules().is_empty(),
             extra: extra_secret_names.to_vec(),
+            rules,
+            declared_by,
+        }
+    }
+
+    /// The rules that may have a finding in a file the pre-filter keeps, by the words each rule
+    /// declares (`RuleMeta::prefilter`: the words its findings cannot exist without): a rule none
+    /// of whose words occurs anywhere in the bytes (comments included, in any case unless the
+    /// word's case is fixed) cannot report there, and `keylint check` leaves it out of the
+    /// file's analysis (KL101 costs a tenth of a check; a FastAPI app without a secret-like name
+    /// anywhere has no KL101 finding). Shapes are not looked at: a word anywhere is enough. Every
+    /// rule may report when the pre-filter is off or the file mentions `keylint` (a directive:
+    /// which rules ran decides nothing there, but it is not worth reasoning about).
+    pub fn rules(&self, bytes: &[u8]) -> Rules {
+        let all = if self.rules.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.rules.len()) - 1
+        };
+        let directive = self
+            .rules
+            .iter()
+            .position(|c| *c == crate::config::UNUSED_SUPPRESSION.code)
+            .map_or(0, |i| 1u64 << i);
+        let mut mask = 0u64;
+        if self.enabled {
+            for m in self.ac.find_overlapping_iter(bytes) {
+                let p = m.pattern().as_usize();
+                if let (_, Some(exact)) = &self.patterns[p] {
+                    if &bytes[m.range()] != exact.as_slice() {
+                        continue;
+                    }
+                }
+                mask |= self.declared_by[p];
+                if mask == all {
+                    break;
+                }
+            }
+        }
+        if !self.enabled || mask & directive != 0 {
+            mask = all;
+        }
+        Rules {
+            codes: self.rules.clone(),
+            mask,
         }
     }
 
@@ -729,6 +821,42 @@ mod tests {
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
         assert!(!p.keep(b"STRIPE = 'abc'"));
         assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'x8Fq2LmZ'"));
+    }
+
+    #[test]
+    fn rules_without_their_words_are_left_out() {
+        let p = Prefilter::new(&[]);
+        // A FastAPI app with no secret-like name, token format or key-taking call anywhere:
+        // KL101 and KL205 cannot report; the data-flow rules (the request) and KL303 may.
+        let app = b"from fastapi import FastAPI, Request\napp = FastAPI()\n\
+                    @app.get('/')\nasync def f(request: Request):\n    try:\n        return g(request)\n\
+                    except ValueError as e:\n        return str(e)\n";
+        assert!(p.keep(app));
+        let rules = p.rules(app);
+        assert!(!rules.all());
+        for code in ["KL101", "KL205"] {
+            assert!(!rules.may_report(code), "{code}");
+        }
+        for code in ["KL202", "KL203", "KL303"] {
+            assert!(rules.may_report(code), "{code}");
+        }
+        // A word anywhere counts, in a comment too; a word of fixed case only in its case.
+        let with = |extra: &str| {
+            p.rules(format!("{}{extra}", std::str::from_utf8(app).unwrap()).as_bytes())
+        };
+        assert!(with("# the api_key\n").may_report("KL101"));
+        assert!(!with("X = 'akia'\n").may_report("KL101"));
+        assert!(with("X = 'AKIA'\n").may_report("KL101"));
+        // A configured secret name counts for the rules that read secret-like names.
+        let extra = Prefilter::new(&["stripe".into()]);
+        assert!(!extra.rules(app).may_report("KL101"));
+        let mut stripe = app.to_vec();
+        stripe.extend_from_slice(b"STRIPE = 1\n");
+        assert!(extra.rules(&stripe).may_report("KL101"));
+        // A directive: every rule runs (KL001 reads which rules report).
+        assert!(with("x = 1  # keylint: ignore[KL101]\n").all());
+        // An unknown rule (a rule installed for the tests) may report.
+        assert!(rules.may_report("KL999"));
     }
 
     #[test]
