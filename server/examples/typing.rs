@@ -126,11 +126,16 @@ fn main() {
             checked += a.items_checked;
             if trace {
                 let line = doc.rope.line(typed_line as usize).to_string();
+                let r = analyzer.resolve_stats();
                 println!(
-                    "{:>9.3} {:>9.3} {:>5} {:?}",
+                    "{:>9.3} {:>9.3} {:>5} walked {:>4} merged {:>4} resolved {:>3}{} {:?}",
                     dt_apply.as_secs_f64() * 1e3,
                     dt_analyze.as_secs_f64() * 1e3,
                     a.items_checked,
+                    a.items_walked,
+                    a.facts_merged,
+                    r.resolved,
+                    if r.full { " full" } else { "" },
                     line.trim_end()
                 );
             }
