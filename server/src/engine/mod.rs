@@ -154,7 +154,8 @@ struct CachedItem {
 }
 
 /// Base fingerprint, bindings read, the summaries, and their hash.
-type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, u64);
+/// The summaries are shared with the module's project summary ([`crate::project::ModuleSummary`]).
+type CachedFlows = (u64, Deps, Arc<Vec<dataflow::FnFlow>>, u64);
 
 /// What of the module model a cached result read: bindings and resolved data-flow facts, by name,
 /// each with a hash of what it was then.
@@ -317,15 +318,12 @@ impl Analyzer {
         self.project.is_some()
     }
 
-    /// The local data-flow summaries of the last run, each with the start of its item (what a
-    /// project model keeps of a module).
-    pub fn flows(&self) -> impl Iterator<Item = (&dataflow::FnFlow, usize)> {
-        self.entries.iter().flat_map(|(_, c)| {
-            let start = c.start;
-            c.flows
-                .iter()
-                .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-        })
+    /// The local data-flow summaries of the last run, by item, each item's with its start (what
+    /// a project model keeps of a module; shared, not copied).
+    pub fn flows(&self) -> impl Iterator<Item = (&Arc<Vec<dataflow::FnFlow>>, usize)> {
+        self.entries
+            .iter()
+            .filter_map(|(_, c)| c.flows.as_ref().map(|(_, _, flows, _)| (flows, c.start)))
     }
 
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
@@ -600,7 +598,7 @@ impl Analyzer {
                 if cached.flows.is_none() {
                     let ((), none) = record_binding_reads(|| ());
                     let deps = Deps::new(none, &model, bindings_fingerprint);
-                    cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
+                    cached.flows = Some((base_fingerprint, deps, Arc::default(), 0));
                 }
                 continue;
             }
@@ -622,7 +620,7 @@ impl Analyzer {
                 let deps = Deps::new(reads, &model, bindings_fingerprint);
                 let mut h = FxHasher::default();
                 flows.hash(&mut h);
-                cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
+                cached.flows = Some((base_fingerprint, deps, Arc::new(flows), h.finish()));
             }
         }
         // With a project resolver, the module's flows are resolved with the rest of the project
