@@ -20,6 +20,14 @@
 //! has that item's text, so its hash is that item's. The import layout is reused the same way
 //! while the statements and the text it read are unchanged.
 //!
+//! Walking the items is skipped too while the whole tree was only edited since the last run
+//! ([`TreeView::structure`] unchanged: only a statement's patch was parsed). The views of the two
+//! runs then differ only in the changed text and in their patched regions: [`edit_window`] walks
+//! the top-level statements that overlap or touch those, and they replace the last run's entries
+//! there; the entries after them move by the edit's length. Any other item is taken from the tree
+//! only if its flows or findings must be computed again ([`LazyItems`]). A class in the window, or
+//! a whole-file parse, walks every item as above. [`Analysis::items_walked`] counts them.
+//!
 //! An item's findings (and its local data-flow summaries) are reused when its key is unchanged and
 //! everything they read from the model is unchanged — only their byte offsets move with it (when
 //! every range they hold lies in the item: a related location elsewhere does not move, so such
