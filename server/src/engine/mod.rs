@@ -904,7 +904,13 @@ impl<'t> LazyItems<'t> {
 
     /// Where item `i` starts now, whose entry started at `last` (in the last run's text):
     /// after the window (`middle`, in the new entries), `last` moved by the edit's `delta`.
-    fn start_of(&self, i: usize, last: usize, middle: &std::ops::Range<usize>, delta: isize) -> usize {
+    fn start_of(
+        &self,
+        i: usize,
+        last: usize,
+        middle: &std::ops::Range<usize>,
+        delta: isize,
+    ) -> usize {
         if self.all || middle.contains(&i) {
             self.get(i).node.start_byte()
         } else if i >= middle.end {
@@ -955,7 +961,10 @@ fn edit_window<'t>(
     let no_classes: std::rc::Rc<[usize]> = std::rc::Rc::from([]);
     let mut walked = Vec::new();
     let mut cursor = tree.root().walk();
-    if cursor.goto_first_child_for_byte(lo.saturating_sub(1)).is_some() {
+    if cursor
+        .goto_first_child_for_byte(lo.saturating_sub(1))
+        .is_some()
+    {
         loop {
             let node = cursor.node();
             if node.start_byte() > hi {

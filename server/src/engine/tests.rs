@@ -767,7 +767,10 @@ fn typing_work(handlers: usize) -> Vec<(usize, usize, usize, usize)> {
         work.push((a.items_walked, a.items_checked, r.resolved, r.merged));
     };
     edit(&mut doc, (line, 0), "    \n");
-    for (col, ch) in "logger.info(\"checking key %s\", x_api_key)".chars().enumerate() {
+    for (col, ch) in "logger.info(\"checking key %s\", x_api_key)"
+        .chars()
+        .enumerate()
+    {
         edit(&mut doc, (line, 4 + col as u32), &ch.to_string());
     }
     work

@@ -644,8 +644,7 @@ impl LiveResolver {
             let module = p.modules.get(m)?;
             module.summary.as_ref().is_some_and(|s| {
                 s.flow_count() == flows.len()
-                    && s
-                        .flows()
+                    && s.flows()
                         .zip(flows)
                         .all(|((a, sa), (b, sb))| sa == *sb && a == *b)
             })

@@ -93,7 +93,11 @@ impl ModuleSummary {
         star_imports: Vec<String>,
         items: Vec<(Arc<Vec<FnFlow>>, usize)>,
     ) -> Self {
-        let flows = || items.iter().flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)));
+        let flows = || {
+            items
+                .iter()
+                .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+        };
         let mut functions: Vec<String> = flows()
             .filter(|(f, _)| !f.name.is_empty())
             .map(|(f, _)| f.name.clone())
