@@ -23,6 +23,9 @@ fn main() {
     // `KEYLINT_TRACE=1`: one line per keystroke (the text typed so far, document and analysis
     // times, items checked), to see which keystrokes are slow.
     let trace = std::env::var_os("KEYLINT_TRACE").is_some();
+    // `KEYLINT_SUMMARY=1`: also build the module's project summary after every analysis, as the
+    // server does for a file of an indexed workspace.
+    let summarise = std::env::var_os("KEYLINT_SUMMARY").is_some();
     let lines: Vec<&str> = text.split('\n').collect();
     let (line_no, indent) = if middle {
         let mid = lines.len() / 2;
@@ -80,6 +83,15 @@ fn main() {
         );
         let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
         std::hint::black_box(json);
+        if summarise {
+            // What the server adds in a workspace: the module's project summary, again.
+            std::hint::black_box(keylint::project::ModuleSummary::new(
+                analyzer.flows(),
+                &a.model,
+                doc.view(),
+                doc.source(),
+            ));
+        }
         a
     };
     let (mut apply, mut analyses) = (Vec::new(), Vec::new());
@@ -126,11 +138,16 @@ fn main() {
             checked += a.items_checked;
             if trace {
                 let line = doc.rope.line(typed_line as usize).to_string();
+                let r = analyzer.resolve_stats();
                 println!(
-                    "{:>9.3} {:>9.3} {:>5} {:?}",
+                    "{:>9.3} {:>9.3} {:>5} walked {:>4} merged {:>4} resolved {:>3}{} {:?}",
                     dt_apply.as_secs_f64() * 1e3,
                     dt_analyze.as_secs_f64() * 1e3,
                     a.items_checked,
+                    a.items_walked,
+                    a.facts_merged,
+                    r.resolved,
+                    if r.full { " full" } else { "" },
                     line.trim_end()
                 );
             }

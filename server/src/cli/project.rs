@@ -161,7 +161,7 @@ fn first<T>(
     let alone = Alone {
         sources: summary
             .as_ref()
-            .is_some_and(|s| s.flows.iter().any(|(f, _)| !f.sources.is_empty())),
+            .is_some_and(|s| s.flows().any(|(f, _)| !f.sources.is_empty())),
         kl206_or_directive: directive || analysis.findings.iter().any(|f| f.rule.code == "KL206"),
     };
     First {

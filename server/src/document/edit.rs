@@ -241,6 +241,7 @@ impl Document {
         self.previous_tree = None;
         self.tree = tree;
         self.lineage = super::new_lineage();
+        self.structure = super::new_lineage();
     }
 
     /// Reparses the whole tree incrementally from its edited self (after a patch).
@@ -265,6 +266,7 @@ impl Document {
             .expect("parsing without a timeout or cancellation flag always returns a tree");
         self.changed_ranges = std::sync::OnceLock::new();
         self.previous_tree = None;
+        self.structure = super::new_lineage();
         if state == TreeState::Stale {
             self.changed_ranges = std::sync::OnceLock::from(vec![whole_range(&tree)]);
             self.tree = tree;

@@ -156,6 +156,9 @@ pub struct Document {
     pub region_parsing: bool,
     /// Which from-scratch parse the tree descends from (see [`Document::shares_tree_with`]).
     lineage: u64,
+    /// Which parse of the whole tree it is (new at every whole-tree parse, incremental or not;
+    /// kept while only patches are parsed): see [`TreeView::structure`].
+    structure: u64,
     /// An upper bound of how deep tree-sitter-python's indentation stack can get on the text
     /// (`indent.rs`), raised by every change, computed again when it reaches the limit.
     indent_bound: u32,
@@ -187,6 +190,7 @@ impl Document {
             region_parser: None,
             region_parsing: true,
             lineage: new_lineage(),
+            structure: new_lineage(),
             indent_bound,
             too_deep: indent_bound >= indent::MAX_DEPTH,
         }
@@ -211,7 +215,7 @@ impl Document {
 
     /// The syntax as the analysis reads it: the whole tree, and the patched statement if any.
     pub fn view(&self) -> TreeView<'_> {
-        TreeView::new(&self.tree, self.patch.as_ref())
+        TreeView::new(&self.tree, self.patch.as_ref(), Some(self.structure))
     }
 
     /// The patch kept, if the last edits were reparsed as one statement.
@@ -320,6 +324,7 @@ impl Clone for Document {
             region_parser: None,
             region_parsing: self.region_parsing,
             lineage: self.lineage,
+            structure: self.structure,
             indent_bound: self.indent_bound,
             too_deep: self.too_deep,
         }

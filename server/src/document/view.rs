@@ -15,16 +15,34 @@ use super::region::Patch;
 pub struct TreeView<'d> {
     tree: &'d Tree,
     patch: Option<&'d Patch>,
+    structure: Option<u64>,
 }
 
 impl<'d> TreeView<'d> {
     /// A view of a tree with no patch (the CLI, tests).
     pub fn whole(tree: &'d Tree) -> Self {
-        TreeView { tree, patch: None }
+        TreeView {
+            tree,
+            patch: None,
+            structure: None,
+        }
     }
 
-    pub(super) fn new(tree: &'d Tree, patch: Option<&'d Patch>) -> Self {
-        TreeView { tree, patch }
+    pub(super) fn new(tree: &'d Tree, patch: Option<&'d Patch>, structure: Option<u64>) -> Self {
+        TreeView {
+            tree,
+            patch,
+            structure,
+        }
+    }
+
+    /// Which parse of the whole tree this view reads (`None` for [`TreeView::whole`]): two views
+    /// with the same one read the same whole-tree statements, their byte offsets shifted by the
+    /// edits, everywhere but in their patched regions and where their texts differ (a whole
+    /// tree is only edited, not reparsed, between them). The analyzer walks only what changed
+    /// then.
+    pub fn structure(&self) -> Option<u64> {
+        self.structure
     }
 
     /// The root of the whole-file tree. Its statements must be read through

@@ -20,6 +20,14 @@
 //! has that item's text, so its hash is that item's. The import layout is reused the same way
 //! while the statements and the text it read are unchanged.
 //!
+//! Walking the items is skipped too while the whole tree was only edited since the last run
+//! ([`TreeView::structure`] unchanged: only a statement's patch was parsed). The views of the two
+//! runs then differ only in the changed text and in their patched regions: [`edit_window`] walks
+//! the top-level statements that overlap or touch those, and they replace the last run's entries
+//! there; the entries after them move by the edit's length. Any other item is taken from the tree
+//! only if its flows or findings must be computed again ([`LazyItems`]). A class in the window, or
+//! a whole-file parse, walks every item as above. [`Analysis::items_walked`] counts them.
+//!
 //! An item's findings (and its local data-flow summaries) are reused when its key is unchanged and
 //! everything they read from the model is unchanged — only their byte offsets move with it (when
 //! every range they hold lies in the item: a related location elsewhere does not move, so such
@@ -118,6 +126,13 @@ pub struct Analysis {
     /// How many items were checked by the rules this time (the rest came from the cache).
     pub items_checked: usize,
     pub items_total: usize,
+    /// How many items were taken from the syntax tree this time: every item of the module, or,
+    /// when the whole tree was only edited since the last run, those the edit touched
+    /// ([`TreeView::structure`]).
+    pub items_walked: usize,
+    /// How many items' facts were merged into the model (none when every item's facts are what
+    /// they were).
+    pub facts_merged: usize,
 }
 
 /// An item's key: the hash of its text and class chain, and its occurrence among the items with
@@ -147,7 +162,8 @@ struct CachedItem {
 }
 
 /// Base fingerprint, bindings read, the summaries, and their hash.
-type CachedFlows = (u64, Deps, Vec<dataflow::FnFlow>, u64);
+/// The summaries are shared with the module's project summary ([`crate::project::ModuleSummary`]).
+type CachedFlows = (u64, Deps, Arc<Vec<dataflow::FnFlow>>, u64);
 
 /// What of the module model a cached result read: bindings and resolved data-flow facts, by name,
 /// each with a hash of what it was then.
@@ -254,6 +270,8 @@ pub struct Analyzer {
     /// Scratch buffers, kept for their capacity: the items' keys, occurrences of each hash.
     keys: Vec<Key>,
     occurrences: FxHashMap<u64, u32>,
+    /// The whole-tree parse the last run read ([`TreeView::structure`]) and its patched region.
+    last_view: Option<(u64, Option<std::ops::Range<usize>>)>,
     /// The rules this analyzer runs; `None`: [`rules::all`].
     rules: Option<&'static [&'static dyn Rule]>,
     /// Resolves the data flow with the rest of the project (`crate::project`); `None`: this
@@ -308,15 +326,12 @@ impl Analyzer {
         self.project.is_some()
     }
 
-    /// The local data-flow summaries of the last run, each with the start of its item (what a
-    /// project model keeps of a module).
-    pub fn flows(&self) -> impl Iterator<Item = (&dataflow::FnFlow, usize)> {
-        self.entries.iter().flat_map(|(_, c)| {
-            let start = c.start;
-            c.flows
-                .iter()
-                .flat_map(move |(_, _, flows, _)| flows.iter().map(move |f| (f, start)))
-        })
+    /// The local data-flow summaries of the last run, by item, each item's with its start (what
+    /// a project model keeps of a module; shared, not copied).
+    pub fn flows(&self) -> impl Iterator<Item = (&Arc<Vec<dataflow::FnFlow>>, usize)> {
+        self.entries
+            .iter()
+            .filter_map(|(_, c)| c.flows.as_ref().map(|(_, _, flows, _)| (flows, c.start)))
     }
 
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
@@ -331,6 +346,7 @@ impl Analyzer {
         self.text = None;
         self.layout = None;
         self.merged = None;
+        self.last_view = None;
         self.resolver = dataflow::Resolver::default();
         self.project_last = None;
         self.project_alone = None;
@@ -356,7 +372,7 @@ impl Analyzer {
         // Taken out for the run: a panic (a bug) leaves the analyzer empty, not inconsistent.
         let mut entries = std::mem::take(&mut self.entries);
         let merged = self.merged.take();
-        let items = items_sized(tree, entries.len());
+        let last_view = self.last_view.take();
         // Key every item by its text and class chain; identical items are told apart by occurrence.
         // A class header is keyed by its text up to its body: its facts (name, bases) are all it
         // contributes (no findings, no flows), so an edit in the body leaves it cached.
@@ -373,84 +389,115 @@ impl Analyzer {
         keys.clear();
         let occurrences = &mut self.occurrences;
         occurrences.clear();
-        for (i, item) in items.iter().enumerate() {
-            let range = item.node.byte_range();
-            let end = if item.header {
-                syntax::definition(item.node)
-                    .field("body")
-                    .map_or(range.end, |b| b.start_byte())
-            } else {
-                range.end
-            };
-            let known = if end <= shared.0 {
-                entries.get(i).filter(|(_, c)| c.start == range.start)
-            } else if range.start >= suffix_from {
-                (entries.len() + i)
-                    .checked_sub(items.len())
-                    .and_then(|j| entries.get(j))
-                    .filter(|(_, c)| c.start as isize == range.start as isize - delta)
-            } else {
-                None
-            };
-            // The same text does not always parse alike: `print(x)` followed by a stray token is
-            // a Python 2 `print_statement`, an `expression_statement` once the token moves to
-            // the next line. The node's kind is part of the key, and a node with syntax errors
-            // is keyed by its whole shape (see [`syntax_signature`]).
-            let errors = item.node.has_error();
-            let known = known.filter(|(_, c)| {
-                c.hashed_len == end - range.start
-                    && c.header == item.header
-                    && c.kind == item.node.kind_id()
-                    && !c.errors
-                    && !errors
-                    && *c.classes == *item.classes
-            });
-            let hash = match known {
-                Some(((hash, _), _)) => *hash,
-                None => {
-                    let mut h = FxHasher::default();
-                    item.header.hash(&mut h);
-                    item.classes.hash(&mut h);
-                    (end - range.start).hash(&mut h);
-                    src.hash_bytes(range.start..end, &mut h);
-                    syntax_signature(item.node, end, &mut h);
-                    h.finish()
+        // The whole tree only edited since the last run: the items of the statements the edit
+        // touched are walked, the others are the last run's (shifted).
+        let window = last_view.and_then(|(structure, region)| {
+            edit_window(
+                tree,
+                &entries,
+                structure,
+                region,
+                (shared.0, suffix_from),
+                last_text.as_ref().map_or(0, |t| t.len_bytes()) - shared.1,
+                delta,
+            )
+        });
+        let (items, old_middle, new_middle) = match window {
+            Some((walked, old)) => {
+                for item in &walked {
+                    let hash = item_hash(item, src);
+                    let n = occurrences.entry(hash).or_insert(0);
+                    keys.push((hash, *n));
+                    *n += 1;
                 }
-            };
-            let n = occurrences.entry(hash).or_insert(0);
-            keys.push((hash, *n));
-            *n += 1;
-        }
-
-        // An edit changes the keys of a few items between a prefix and a suffix that keep theirs
-        // (in place): only that middle is looked up by key, and replaced.
-        let prefix = keys
-            .iter()
-            .zip(&entries)
-            .take_while(|(k, (e, _))| *k == e)
-            .count();
-        let suffix = keys[prefix..]
-            .iter()
-            .rev()
-            .zip(entries[prefix..].iter().rev())
-            .take_while(|(k, (e, _))| *k == e)
-            .count();
-        let old_middle = prefix..entries.len() - suffix;
-        let new_middle = prefix..keys.len() - suffix;
-        // Where each new middle item comes from: the old entry with its key, or a new entry.
-        let lookup: Option<FxHashMap<Key, usize>> = (old_middle.len() > 16)
-            .then(|| old_middle.clone().map(|j| (entries[j].0, j)).collect());
+                let new = old.start..old.start + walked.len();
+                (LazyItems::window(tree, old.start, walked), old, new)
+            }
+            None => {
+                let items = items_sized(tree, entries.len());
+                for (i, item) in items.iter().enumerate() {
+                    let range = item.node.byte_range();
+                    let end = hashed_end(item);
+                    let known = if end <= shared.0 {
+                        entries.get(i).filter(|(_, c)| c.start == range.start)
+                    } else if range.start >= suffix_from {
+                        (entries.len() + i)
+                            .checked_sub(items.len())
+                            .and_then(|j| entries.get(j))
+                            .filter(|(_, c)| c.start as isize == range.start as isize - delta)
+                    } else {
+                        None
+                    };
+                    // The same text does not always parse alike: `print(x)` followed by a stray
+                    // token is a Python 2 `print_statement`, an `expression_statement` once the
+                    // token moves to the next line. The node's kind is part of the key, and a
+                    // node with syntax errors is keyed by its whole shape (see
+                    // [`syntax_signature`]).
+                    let errors = item.node.has_error();
+                    let known = known.filter(|(_, c)| {
+                        c.hashed_len == end - range.start
+                            && c.header == item.header
+                            && c.kind == item.node.kind_id()
+                            && !c.errors
+                            && !errors
+                            && *c.classes == *item.classes
+                    });
+                    let hash = match known {
+                        Some(((hash, _), _)) => *hash,
+                        None => item_hash(item, src),
+                    };
+                    let n = occurrences.entry(hash).or_insert(0);
+                    keys.push((hash, *n));
+                    *n += 1;
+                }
+                // An edit changes the keys of a few items between a prefix and a suffix that
+                // keep theirs (in place): only that middle is looked up by key, and replaced.
+                let prefix = keys
+                    .iter()
+                    .zip(&entries)
+                    .take_while(|(k, (e, _))| *k == e)
+                    .count();
+                let suffix = keys[prefix..]
+                    .iter()
+                    .rev()
+                    .zip(entries[prefix..].iter().rev())
+                    .take_while(|(k, (e, _))| *k == e)
+                    .count();
+                let old = prefix..entries.len() - suffix;
+                let new = prefix..keys.len() - suffix;
+                // The middle's keys only, as the window's.
+                keys.truncate(new.end);
+                keys.drain(..prefix);
+                (LazyItems::all(tree, items), old, new)
+            }
+        };
+        let prefix = new_middle.start;
+        // Where each new middle item comes from: an old entry with its key (each taken once:
+        // identical items may share a key), or a new entry.
+        let mut lookup: Option<FxHashMap<Key, Vec<usize>>> = (old_middle.len() > 16).then(|| {
+            let mut map: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
+            for j in old_middle.clone().rev() {
+                map.entry(entries[j].0).or_default().push(j);
+            }
+            map
+        });
+        let mut taken = vec![false; old_middle.len()];
         let mut not_analysed = Vec::new();
         let sources: Vec<Result<usize, Box<CachedItem>>> = new_middle
             .clone()
             .map(|i| {
-                let key = keys[i];
-                let found = match &lookup {
-                    Some(map) => map.get(&key).copied(),
-                    None => old_middle.clone().find(|&j| entries[j].0 == key),
+                let key = keys[i - prefix];
+                let found = match &mut lookup {
+                    Some(map) => map.get_mut(&key).and_then(Vec::pop),
+                    None => old_middle
+                        .clone()
+                        .find(|&j| !taken[j - prefix] && entries[j].0 == key),
                 };
+                if let Some(j) = found {
+                    taken[j - prefix] = true;
+                }
                 found.ok_or_else(|| {
-                    let item = &items[i];
+                    let item = items.get(i);
                     let start = item.node.start_byte();
                     // A class header contributes its name and bases only (its body is items).
                     let too_deep = !item.header && item.too_deep();
@@ -460,13 +507,7 @@ impl Analyzer {
                             depth: item.nodes().depth(),
                         });
                     }
-                    let hashed_end = if item.header {
-                        syntax::definition(item.node)
-                            .field("body")
-                            .map_or(item.node.end_byte(), |b| b.start_byte())
-                    } else {
-                        item.node.end_byte()
-                    };
+                    let hashed_end = hashed_end(item);
                     Box::new(CachedItem {
                         start,
                         hashed_len: hashed_end - start,
@@ -503,12 +544,12 @@ impl Analyzer {
             entries.drain(old_middle).map(Some).collect();
         let middle: Vec<(Key, Box<CachedItem>)> = sources
             .into_iter()
-            .zip(new_middle)
+            .zip(new_middle.clone())
             .map(|(source, i)| match source {
                 Ok(j) => removed[j - prefix]
                     .take()
                     .expect("each old entry is taken once"),
-                Err(fresh) => (keys[i], fresh),
+                Err(fresh) => (keys[i - prefix], fresh),
             })
             .collect();
         drop(removed);
@@ -516,8 +557,8 @@ impl Analyzer {
         // Cached findings move with their item, when every range they hold lies in it: a range
         // elsewhere (a related location from the data flow, say) stays where it is, and what is
         // there now is for the rules to tell again.
-        for (item, (_, cached)) in items.iter().zip(entries.iter_mut()) {
-            let start = item.node.start_byte();
+        for (i, (_, cached)) in entries.iter_mut().enumerate() {
+            let start = items.start_of(i, cached.start, &new_middle, delta);
             if cached.start != start {
                 let delta = start as isize - cached.start as isize;
                 let old = cached.start..cached.start + cached.hashed_len;
@@ -539,9 +580,11 @@ impl Analyzer {
         // Cached results are keyed on the model without its bindings, plus the bindings they read
         // (recorded name by name): a new module-level name re-checks only the items that read it.
         // `base_fingerprint`: everything but the bindings and the data flow (read name by name).
+        let mut facts_merged = 0;
         let merged = match merged.filter(|_| same_facts) {
             Some(m) => m,
             None => {
+                facts_merged = entries.len();
                 let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
                 Merged {
                     bindings_fingerprint: model.bindings.fingerprint(),
@@ -555,15 +598,15 @@ impl Analyzer {
             (merged.bindings_fingerprint, merged.base_fingerprint);
         self.merged = Some(merged);
         model.layout = self.import_layout(tree, src, shared.0);
-        for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
-            if item.header {
+        for (i, cached) in entries.iter_mut().map(|(_, c)| &mut **c).enumerate() {
+            if cached.header {
                 continue;
             }
             if cached.too_deep {
                 if cached.flows.is_none() {
                     let ((), none) = record_binding_reads(|| ());
                     let deps = Deps::new(none, &model, bindings_fingerprint);
-                    cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
+                    cached.flows = Some((base_fingerprint, deps, Arc::default(), 0));
                 }
                 continue;
             }
@@ -574,7 +617,8 @@ impl Analyzer {
                 None => true,
             };
             if stale {
-                let classes: Vec<String> = item
+                let item = items.get(i);
+                let classes: Vec<String> = cached
                     .classes
                     .iter()
                     .filter_map(|&i| model.classes.get(i).map(|c| c.name.clone()))
@@ -584,7 +628,7 @@ impl Analyzer {
                 let deps = Deps::new(reads, &model, bindings_fingerprint);
                 let mut h = FxHasher::default();
                 flows.hash(&mut h);
-                cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
+                cached.flows = Some((base_fingerprint, deps, Arc::new(flows), h.finish()));
             }
         }
         // With a project resolver, the module's flows are resolved with the rest of the project
@@ -680,7 +724,7 @@ impl Analyzer {
         let mut panics = Vec::new();
         let mut checked = 0;
         let mut findings = Vec::new();
-        for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
+        for (i, cached) in entries.iter_mut().map(|(_, c)| &mut **c).enumerate() {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
                     *fp != base_fingerprint || !deps.still_valid(&model, reads_fingerprint)
@@ -701,7 +745,8 @@ impl Analyzer {
                 };
                 let (mut out, mut reads) = record_binding_reads(|| {
                     let mut out = Vec::new();
-                    if !item.header && !cached.too_deep {
+                    if !cached.header && !cached.too_deep {
+                        let item = items.get(i);
                         for rule in &selected {
                             run_rule(*rule, item, &ctx, &mut out, &mut panics);
                         }
@@ -731,7 +776,8 @@ impl Analyzer {
         self.entries = entries;
         self.keys = keys;
         self.text = Some(src.rope().clone());
-        let items_total = items.len();
+        self.last_view = tree.structure().map(|s| (s, tree.patched_region()));
+        let items_total = self.entries.len();
         Analysis {
             findings,
             model,
@@ -739,6 +785,8 @@ impl Analyzer {
             not_analysed,
             items_checked: checked,
             items_total,
+            items_walked: items.walked(),
+            facts_merged,
         }
     }
 }
@@ -785,6 +833,176 @@ impl Analyzer {
         });
         layout
     }
+}
+
+/// Where the text an item's key hashes ends: a class header's before its body.
+fn hashed_end(item: &Item) -> usize {
+    if item.header {
+        syntax::definition(item.node)
+            .field("body")
+            .map_or(item.node.end_byte(), |b| b.start_byte())
+    } else {
+        item.node.end_byte()
+    }
+}
+
+/// The hash of an item's key: its text, class chain and syntax (see [`syntax_signature`]).
+fn item_hash(item: &Item, src: SourceText) -> u64 {
+    let start = item.node.start_byte();
+    let end = hashed_end(item);
+    let mut h = FxHasher::default();
+    item.header.hash(&mut h);
+    item.classes.hash(&mut h);
+    (end - start).hash(&mut h);
+    src.hash_bytes(start..end, &mut h);
+    syntax_signature(item.node, end, &mut h);
+    h.finish()
+}
+
+/// The items of a run: all of them, walked from the tree; or those of an edit's window (at
+/// `offset` in the entries), the others walked only if a rule has to look at one of them again.
+struct LazyItems<'t> {
+    tree: TreeView<'t>,
+    offset: usize,
+    window: Vec<Item<'t>>,
+    /// `window` holds every item.
+    all: bool,
+    full: std::cell::OnceCell<Vec<Item<'t>>>,
+}
+
+impl<'t> LazyItems<'t> {
+    fn all(tree: TreeView<'t>, items: Vec<Item<'t>>) -> Self {
+        LazyItems {
+            tree,
+            offset: 0,
+            window: items,
+            all: true,
+            full: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn window(tree: TreeView<'t>, offset: usize, items: Vec<Item<'t>>) -> Self {
+        LazyItems {
+            tree,
+            offset,
+            window: items,
+            all: false,
+            full: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Item `i` of the module (entries are in the same order once the window is spliced in).
+    fn get(&self, i: usize) -> &Item<'t> {
+        if self.all {
+            return &self.window[i];
+        }
+        if (self.offset..self.offset + self.window.len()).contains(&i) {
+            return &self.window[i - self.offset];
+        }
+        &self.full.get_or_init(|| items_sized(self.tree, 0))[i]
+    }
+
+    /// Where item `i` starts now, whose entry started at `last` (in the last run's text):
+    /// after the window (`middle`, in the new entries), `last` moved by the edit's `delta`.
+    fn start_of(
+        &self,
+        i: usize,
+        last: usize,
+        middle: &std::ops::Range<usize>,
+        delta: isize,
+    ) -> usize {
+        if self.all || middle.contains(&i) {
+            self.get(i).node.start_byte()
+        } else if i >= middle.end {
+            (last as isize + delta) as usize
+        } else {
+            last
+        }
+    }
+
+    /// How many items were taken from the tree.
+    fn walked(&self) -> usize {
+        self.window.len() + self.full.get().map_or(0, Vec::len)
+    }
+}
+
+/// The items the edit touched, when the whole tree is the one the last run read (only edited
+/// since: [`TreeView::structure`] is `last_structure`), with the range of the last run's entries
+/// they replace; `None` when every item is to be walked (another parse, a class in the window).
+///
+/// The two views differ only where the texts differ (`changed`, in the new text) and in their
+/// patched regions (`last_region` is in the last text): the window is the top-level statements
+/// that overlap or touch those, and every entry outside it is the last run's, moved by `delta`
+/// after it.
+fn edit_window<'t>(
+    tree: TreeView<'t>,
+    entries: &[(Key, Box<CachedItem>)],
+    last_structure: u64,
+    last_region: Option<std::ops::Range<usize>>,
+    changed: (usize, usize),
+    old_suffix_from: usize,
+    delta: isize,
+) -> Option<(Vec<Item<'t>>, std::ops::Range<usize>)> {
+    if tree.structure() != Some(last_structure) || entries.is_empty() {
+        return None;
+    }
+    let (mut lo, mut hi) = changed;
+    if let Some(r) = tree.patched_region() {
+        lo = lo.min(r.start);
+        hi = hi.max(r.end);
+    }
+    if let Some(r) = last_region {
+        lo = lo.min(r.start);
+        if r.end > old_suffix_from {
+            hi = hi.max(r.end.checked_add_signed(delta)?);
+        }
+    }
+    let ids = syntax::kinds();
+    let no_classes: std::rc::Rc<[usize]> = std::rc::Rc::from([]);
+    let mut walked = Vec::new();
+    let mut cursor = tree.root().walk();
+    if cursor
+        .goto_first_child_for_byte(lo.saturating_sub(1))
+        .is_some()
+    {
+        loop {
+            let node = cursor.node();
+            if node.start_byte() > hi {
+                break;
+            }
+            for stmt in tree.statements(node) {
+                let kind = stmt.kind_id();
+                if !stmt.is_named() || kind == ids.comment {
+                    continue;
+                }
+                let def = if kind == ids.decorated_definition {
+                    syntax::definition(stmt)
+                } else {
+                    stmt
+                };
+                if def.kind_id() == ids.class_definition {
+                    return None;
+                }
+                walked.push(Item::new(stmt, no_classes.clone(), false));
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    let from = walked.first().map_or(lo, |i| i.node.start_byte().min(lo));
+    let to = walked.last().map_or(hi, |i| i.node.end_byte().max(hi));
+    let to_old = to.checked_add_signed(-delta)?;
+    let p = entries.partition_point(|(_, c)| c.start < from);
+    let q = entries.partition_point(|(_, c)| c.start < to_old);
+    if p > q
+        || entries[p..q]
+            .iter()
+            .any(|(_, c)| c.header || !c.classes.is_empty())
+    {
+        return None;
+    }
+    Some((walked, p..q))
 }
 
 /// Feeds `hasher` what of an item's syntax its text does not tell (the text is hashed apart):

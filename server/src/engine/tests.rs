@@ -738,3 +738,62 @@ fn a_module_the_project_resolves_alone_is_resolved_incrementally() {
         "the project resolved the module"
     );
 }
+
+/// What one keystroke of typing a logging line inside a handler in the middle of a module cost:
+/// per keystroke, (items taken from the tree, items checked by the rules, functions resolved,
+/// incoming parameters merged).
+fn typing_work(handlers: usize) -> Vec<(usize, usize, usize, usize)> {
+    let text = fastapi_module(handlers);
+    let needle = format!(
+        "    response = table.get_item(Key={{\"id\": item_id, \"kind\": \"v{}\"}})",
+        handlers / 2
+    );
+    let line = text[..text.find(&needle).expect("the middle handler")]
+        .matches('\n')
+        .count() as u32;
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let mut work = Vec::new();
+    let mut edit = |doc: &mut Document, (l, c): (u32, u32), s: &str| {
+        let version = doc.version + 1;
+        let change = ContentChange {
+            range: Some((Pos::new(l, c), Pos::new(l, c))),
+            text: s.to_string(),
+        };
+        doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+        let a = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+        let r = analyzer.resolve_stats();
+        work.push((a.items_walked, a.items_checked, r.resolved, r.merged));
+    };
+    edit(&mut doc, (line, 0), "    \n");
+    for (col, ch) in "logger.info(\"checking key %s\", x_api_key)"
+        .chars()
+        .enumerate()
+    {
+        edit(&mut doc, (line, 4 + col as u32), &ch.to_string());
+    }
+    work
+}
+
+/// Typing inside a handler costs the same work in a module of 30 handlers and of 120: the
+/// items walked (those of the edited statement, not every statement of the module), the items
+/// checked and the functions resolved do not grow with the module.
+#[test]
+fn a_keystroke_in_a_handler_walks_the_same_items_at_any_module_size() {
+    let small = typing_work(30);
+    let big = typing_work(120);
+    let without_walked = |w: &[(usize, usize, usize, usize)]| -> Vec<(usize, usize, usize)> {
+        w.iter().map(|&(_, c, r, m)| (c, r, m)).collect()
+    };
+    assert_eq!(without_walked(&small), without_walked(&big));
+    // The statements walked are those of the text the edit changed, found by comparing the
+    // texts' chunks: it may take a neighbour of the edited statement, depending on where the
+    // chunks of the text end, never the module.
+    for work in [&small, &big] {
+        assert!(
+            work.iter().all(|&(walked, ..)| walked <= 8),
+            "every keystroke walks the edited statement (and the few an open bracket takes): {work:?}"
+        );
+    }
+}

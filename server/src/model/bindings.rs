@@ -16,7 +16,8 @@ use super::reads::{note_all, note_read};
 /// module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name up.
 #[derive(Debug, Clone, Default)]
 pub struct Bindings {
-    map: FxHashMap<String, Binding>,
+    /// Shared: the analyzer copies the model on every keystroke.
+    map: std::sync::Arc<FxHashMap<String, Binding>>,
 }
 
 impl Bindings {
@@ -51,7 +52,7 @@ impl Bindings {
     }
 
     pub fn insert(&mut self, name: String, binding: Binding) -> Option<Binding> {
-        self.map.insert(name, binding)
+        std::sync::Arc::make_mut(&mut self.map).insert(name, binding)
     }
 
     /// A hash of the binding of `name` (or of its absence), not recorded as a read.
@@ -64,7 +65,7 @@ impl Bindings {
     /// A hash of every binding, independent of the map's order; not recorded as a read.
     pub fn fingerprint(&self) -> u64 {
         let mut sum = 0u64;
-        for entry in &self.map {
+        for entry in self.map.iter() {
             let mut h = FxHasher::default();
             entry.hash(&mut h);
             // Mix so that a sum of entries cannot cancel out trivially.

@@ -42,40 +42,49 @@ pub struct Model {
     /// Module-level names: the last binding of each wins (as at run time, roughly).
     pub bindings: Bindings,
     /// Plain imports (`import os`, `import os as _os`): bound name → module.
-    pub imports: Vec<ImportFact>,
-    pub classes: Vec<ClassFact>,
+    /// Shared like `functions` (and the lists below): a copy of the model per keystroke copies
+    /// no list of the module.
+    pub imports: std::sync::Arc<Vec<ImportFact>>,
+    pub classes: std::sync::Arc<Vec<ClassFact>>,
     /// Every function and method, in document order; shared (hundreds in a big module), so that
     /// the analyzer's copy of an unchanged model costs nothing per keystroke.
     pub functions: std::sync::Arc<Vec<FunctionFact>>,
-    pub registered_handlers: Vec<(String, HandlerKind)>,
+    pub registered_handlers: std::sync::Arc<Vec<(String, HandlerKind)>>,
     /// Handler name → the error type it is registered for, as written (see [`ItemFacts`]).
-    pub registered_error_types: Vec<(String, String)>,
+    pub registered_error_types: std::sync::Arc<Vec<(String, String)>>,
     /// Names of values checked somewhere in the module (KL102), lists walked by a raising loop
     /// resolved to their strings.
-    pub validated: std::collections::BTreeSet<String>,
+    pub validated: std::sync::Arc<std::collections::BTreeSet<String>>,
     pub layout: ImportLayout,
     /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
     /// analyzer after the rest of the model, see [`super::dataflow`].
     pub dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
-    pub function_returns: FxHashMap<String, Vec<String>>,
+    pub function_returns: std::sync::Arc<FxHashMap<String, Vec<String>>>,
 }
 
 impl Model {
     /// Builds the model from the facts of every item, in document order.
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
+        // Built here, shared once complete.
+        let mut class_facts: Vec<ClassFact> = Vec::new();
+        let mut imports: Vec<ImportFact> = Vec::new();
+        let mut registered_handlers: Vec<(String, HandlerKind)> = Vec::new();
+        let mut registered_error_types: Vec<(String, String)> = Vec::new();
+        let mut validated: std::collections::BTreeSet<String> = Default::default();
+        let mut function_returns: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut functions = Vec::new();
         // (class, field, annotation types): resolved once every import is known.
         let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
         for (f, classes) in facts {
             if let Some(class) = &f.class {
-                model.classes.push(class.clone());
+                class_facts.push(class.clone());
             }
             if let Some(&innermost) = classes.last() {
-                if let Some(class) = model.classes.get_mut(innermost) {
+                if let Some(class) = class_facts.get_mut(innermost) {
                     if f.sets_testing_true {
                         class.testing_true = true;
                     }
@@ -118,7 +127,7 @@ impl Model {
             let in_class = !classes.is_empty() || f.class.is_some();
             for import in &f.imports {
                 if !in_class {
-                    model.imports.push(import.clone());
+                    imports.push(import.clone());
                 }
             }
             if !in_class {
@@ -126,7 +135,7 @@ impl Model {
                     model.bindings.insert(name.clone(), binding.clone());
                 }
                 for (name, callee) in &f.returns {
-                    model.function_returns.insert(name.clone(), callee.clone());
+                    function_returns.insert(name.clone(), callee.clone());
                 }
             }
             for func in &f.functions {
@@ -134,36 +143,37 @@ impl Model {
                 func.class = classes.last().copied();
                 functions.push(func);
             }
-            model
-                .registered_handlers
-                .extend(f.registered_handlers.iter().cloned());
-            model
-                .registered_error_types
-                .extend(f.registered_error_types.iter().cloned());
-            model.validated.extend(f.validated.iter().cloned());
+            registered_handlers.extend(f.registered_handlers.iter().cloned());
+            registered_error_types.extend(f.registered_error_types.iter().cloned());
+            validated.extend(f.validated.iter().cloned());
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
                 lists.insert(name.clone(), values.clone());
             }
         }
         model.functions = std::sync::Arc::new(functions);
-        let walked: Vec<String> = model
-            .validated
+        let walked: Vec<String> = validated
             .iter()
             .filter_map(|v| v.strip_prefix('@'))
             .map(str::to_string)
             .collect();
         for name in walked {
             if let Some(values) = lists.get(&name) {
-                model.validated.extend(values.iter().cloned());
+                validated.extend(values.iter().cloned());
             }
         }
+        model.imports = std::sync::Arc::new(imports);
+        model.registered_handlers = std::sync::Arc::new(registered_handlers);
+        model.registered_error_types = std::sync::Arc::new(registered_error_types);
+        model.validated = std::sync::Arc::new(validated);
+        model.function_returns = std::sync::Arc::new(function_returns);
         for (class, field, types) in annotated {
             if model.is_masked_annotation(types) {
-                if let Some(class) = model.classes.get_mut(class) {
+                if let Some(class) = class_facts.get_mut(class) {
                     class.masked.push(field.clone());
                 }
             }
         }
+        model.classes = std::sync::Arc::new(class_facts);
         model
     }
 

@@ -41,7 +41,7 @@ impl Project {
             _ => self.modules[m]
                 .summary
                 .as_ref()
-                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .map(|s| s.flows().collect())
                 .unwrap_or_default(),
         }
     }
@@ -378,8 +378,7 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
         return 0;
     };
     let mut names: Vec<&str> = s
-        .flows
-        .iter()
+        .flows()
         .map(|(f, _)| f.name.as_str())
         .filter(|n| !n.is_empty())
         .collect();
@@ -449,7 +448,7 @@ impl LiveFlow {
             let summary = project.modules[i].summary.clone();
             let live = &mut self.modules[i];
             let flows_same = match (&summary, &live.seen) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.flows == b.flows,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.same_flows(b),
                 (None, None) => true,
                 _ => false,
             };
@@ -461,7 +460,7 @@ impl LiveFlow {
             let flows: Flows = live
                 .seen
                 .as_ref()
-                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .map(|s| s.flows().collect())
                 .unwrap_or_default();
             let (links, callees) = project.links(i, &flows);
             let live = &mut self.modules[i];
@@ -495,7 +494,7 @@ impl LiveFlow {
             let flows: Flows = self.modules[i]
                 .seen
                 .as_ref()
-                .map(|s| s.flows.iter().map(|(f, st)| (f, *st)).collect())
+                .map(|s| s.flows().collect())
                 .unwrap_or_default();
             let (qualified, names, _) = project.qualify(i, &flows);
             let qualified: Vec<(FnFlow, usize, u64)> = qualified
@@ -644,11 +643,10 @@ impl LiveResolver {
             let p = self.project.read().ok()?;
             let module = p.modules.get(m)?;
             module.summary.as_ref().is_some_and(|s| {
-                s.flows.len() == flows.len()
-                    && s.flows
-                        .iter()
+                s.flow_count() == flows.len()
+                    && s.flows()
                         .zip(flows)
-                        .all(|((a, sa), (b, sb))| sa == sb && a == *b)
+                        .all(|((a, sa), (b, sb))| sa == *sb && a == *b)
             })
         };
         let mut live = self.flow.lock().ok()?;

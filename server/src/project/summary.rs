@@ -2,6 +2,7 @@
 //! its functions, methods and module-level statements (no tree).
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::dataflow::FnFlow;
 use crate::document::{SourceText, TreeView};
@@ -9,15 +10,17 @@ use crate::model::Model;
 use crate::syntax::NodeExt;
 
 /// The summary of one module.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default)]
 pub struct ModuleSummary {
     /// Names bound by imports at module level → the import path (`save_client` →
     /// `.store.save_client`, `db` → `app.db`), as [`crate::model::Binding::Import`] has them.
     pub imports: Vec<(String, String)>,
     /// Modules imported with `from … import *` (`.store`).
     pub star_imports: Vec<String>,
-    /// The local data-flow summaries, each with the start of its item.
-    pub flows: Vec<(FnFlow, usize)>,
+    /// The local data-flow summaries of each item, with the item's start (see
+    /// [`Self::flows`]): shared with the analyzer's cache, so that the summary of an open module
+    /// is made on every keystroke without copying its hundreds of flows.
+    items: Vec<(Arc<Vec<FnFlow>>, usize)>,
     /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
     /// searches).
     functions: Vec<String>,
@@ -30,7 +33,7 @@ impl ModuleSummary {
     /// The summary of an analysed module: `flows` from [`crate::engine::Analyzer::flows`],
     /// `model` its model, `tree` and `src` its tree and text (for `import *`).
     pub fn new<'f>(
-        flows: impl IntoIterator<Item = (&'f FnFlow, usize)>,
+        items: impl IntoIterator<Item = (&'f Arc<Vec<FnFlow>>, usize)>,
         model: &Model,
         tree: TreeView,
         src: SourceText,
@@ -57,10 +60,14 @@ impl ModuleSummary {
                 star_imports.push(src.node_text(m).into_owned());
             }
         }
-        Self::from_parts(
+        Self::from_items(
             imports,
             star_imports,
-            flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
+            items
+                .into_iter()
+                .filter(|(f, _)| !f.is_empty())
+                .map(|(f, s)| (f.clone(), s))
+                .collect(),
         )
     }
 
@@ -70,15 +77,34 @@ impl ModuleSummary {
         star_imports: Vec<String>,
         flows: Vec<(FnFlow, usize)>,
     ) -> Self {
-        let mut functions: Vec<String> = flows
-            .iter()
+        Self::from_items(
+            imports,
+            star_imports,
+            flows
+                .into_iter()
+                .map(|(f, s)| (Arc::new(vec![f]), s))
+                .collect(),
+        )
+    }
+
+    /// A summary of its parts, the flows by item.
+    fn from_items(
+        imports: Vec<(String, String)>,
+        star_imports: Vec<String>,
+        items: Vec<(Arc<Vec<FnFlow>>, usize)>,
+    ) -> Self {
+        let flows = || {
+            items
+                .iter()
+                .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+        };
+        let mut functions: Vec<String> = flows()
             .filter(|(f, _)| !f.name.is_empty())
             .map(|(f, _)| f.name.clone())
             .collect();
         functions.sort_unstable();
         functions.dedup();
-        let mut globals: Vec<String> = flows
-            .iter()
+        let mut globals: Vec<String> = flows()
             .filter(|(f, _)| f.name.is_empty())
             .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
             .collect();
@@ -87,10 +113,37 @@ impl ModuleSummary {
         ModuleSummary {
             imports,
             star_imports,
-            flows,
+            items,
             functions,
             globals,
         }
+    }
+
+    /// The local data-flow summaries, each with the start of its item, in document order.
+    pub fn flows(&self) -> impl Iterator<Item = (&FnFlow, usize)> + '_ {
+        self.items
+            .iter()
+            .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+    }
+
+    /// How many flows [`Self::flows`] gives.
+    pub fn flow_count(&self) -> usize {
+        self.items.iter().map(|(fs, _)| fs.len()).sum()
+    }
+
+    /// Whether `other` has the same flows at the same starts (items shared with the analyzer's
+    /// cache compare by address first).
+    pub fn same_flows(&self, other: &ModuleSummary) -> bool {
+        if self.items.len() == other.items.len()
+            && self
+                .items
+                .iter()
+                .zip(&other.items)
+                .all(|((a, sa), (b, sb))| sa == sb && (Arc::ptr_eq(a, b) || a == b))
+        {
+            return true;
+        }
+        self.flow_count() == other.flow_count() && self.flows().eq(other.flows())
     }
 
     /// The module defines a function (or method, `Class.method`) `name`.
@@ -124,8 +177,7 @@ impl ModuleSummary {
 
     /// The calls of this module to functions of other modules (`@` and an import path).
     pub fn external_calls(&self) -> impl Iterator<Item = &str> {
-        self.flows
-            .iter()
+        self.flows()
             .flat_map(|(f, _)| f.calls.iter())
             .filter_map(|c| c.callee.strip_prefix('@'))
     }
@@ -133,8 +185,7 @@ impl ModuleSummary {
     /// The module-level names of other modules this module reads (`@` and an import path:
     /// `from .settings import API_KEY`).
     pub fn external_globals(&self) -> impl Iterator<Item = &str> {
-        self.flows
-            .iter()
+        self.flows()
             .flat_map(|(f, _)| f.globals.iter())
             .filter_map(|g| g.strip_prefix('@'))
     }
@@ -144,5 +195,26 @@ impl ModuleSummary {
         let mut h = rustc_hash::FxHasher::default();
         self.hash(&mut h);
         h.finish()
+    }
+}
+
+impl PartialEq for ModuleSummary {
+    fn eq(&self, other: &Self) -> bool {
+        self.imports == other.imports
+            && self.star_imports == other.star_imports
+            && self.same_flows(other)
+    }
+}
+
+impl Eq for ModuleSummary {}
+
+impl Hash for ModuleSummary {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.imports.hash(state);
+        self.star_imports.hash(state);
+        self.flow_count().hash(state);
+        for flow in self.flows() {
+            flow.hash(state);
+        }
     }
 }
