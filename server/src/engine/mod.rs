@@ -26,14 +26,14 @@
 //! findings are computed again when their item moves). What
 //! they read is tracked in two parts:
 //! * the module **bindings**, name by name: every lookup of [`Model::bindings`] while the rules (or
-//!   the local flow) run on the item is recorded ([`record_binding_reads`]) with a hash of what the
+//!   the local flow) run on the item is recorded ([`Model::record_reads`]) with a hash of what the
 //!   name was bound to (or of its absence); listing the bindings counts as reading all of them.
 //!   Typing a module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name
 //!   up, including through another binding (`t.put_item` with `t = boto3.resource(...)` reads `t`
 //!   and then `boto3`);
 //! * the module-wide **data flow**, fact by fact, the same way: every lookup of a function's
-//!   resolved facts or of a global's key material ([`dataflow::Dataflow::function`],
-//!   [`dataflow::Dataflow::global`]) is recorded with a hash of what it found. Typing in one
+//!   resolved facts or of a global's key material ([`dataflow::FlowView::function`],
+//!   [`dataflow::FlowView::global`]) is recorded with a hash of what it found. Typing in one
 //!   function changes its own facts (and those of the functions its flows reach): only the items
 //!   that read them are checked again, not every item of the module;
 //! * **everything else** (imports, classes, functions, handlers, validated names, function
@@ -66,9 +66,7 @@ use tree_sitter::Node;
 use crate::dataflow;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
-use crate::model::{
-    self, item_facts, record_binding_reads, secrets, BindingReads, ImportLayout, ItemFacts, Model,
-};
+use crate::model::{self, item_facts, secrets, BindingReads, ImportLayout, ItemFacts, Model};
 use crate::rules::{self, Ctx, Rule};
 use crate::syntax::{self, items_sized, Item, NodeExt, MAX_NESTING};
 
@@ -172,7 +170,7 @@ impl Deps {
                 .names
                 .into_iter()
                 .map(|n| {
-                    let h = model.bindings.hash_of(&n);
+                    let h = model.bindings().hash_of(&n);
                     (n, h)
                 })
                 .collect(),
@@ -182,7 +180,7 @@ impl Deps {
                 .names
                 .into_iter()
                 .map(|(global, n)| {
-                    let h = model.dataflow.hash_of(global, &n);
+                    let h = model.dataflow().unrecorded().hash_of(global, &n);
                     (global, n, h)
                 })
                 .collect(),
@@ -223,11 +221,10 @@ impl Deps {
         let valid = self
             .reads
             .iter()
-            .all(|(name, h)| model.bindings.hash_of(name) == *h)
-            && self
-                .flow_reads
-                .iter()
-                .all(|(global, name, h)| model.dataflow.hash_of(*global, name) == *h);
+            .all(|(name, h)| model.bindings().hash_of(name) == *h)
+            && self.flow_reads.iter().all(|(global, name, h)| {
+                model.dataflow().unrecorded().hash_of(*global, name) == *h
+            });
         if valid {
             self.seen = fingerprint;
         }
@@ -544,7 +541,7 @@ impl Analyzer {
             None => {
                 let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
                 Merged {
-                    bindings_fingerprint: model.bindings.fingerprint(),
+                    bindings_fingerprint: model.bindings().fingerprint(),
                     base_fingerprint: model.rest_fingerprint(),
                     model,
                 }
@@ -561,7 +558,7 @@ impl Analyzer {
             }
             if cached.too_deep {
                 if cached.flows.is_none() {
-                    let ((), none) = record_binding_reads(|| ());
+                    let ((), none) = model.record_reads(|| ());
                     let deps = Deps::new(none, &model, bindings_fingerprint);
                     cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
                 }
@@ -580,7 +577,7 @@ impl Analyzer {
                     .filter_map(|&i| model.classes.get(i).map(|c| c.name.clone()))
                     .collect();
                 let (flows, reads) =
-                    record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
+                    model.record_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
                 let deps = Deps::new(reads, &model, bindings_fingerprint);
                 let mut h = FxHasher::default();
                 flows.hash(&mut h);
@@ -635,7 +632,7 @@ impl Analyzer {
                     if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
                         self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
                     }
-                    model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+                    model.set_dataflow(self.project_last.as_ref().expect("set above").1.clone());
                 }
                 alone
             }
@@ -652,7 +649,7 @@ impl Analyzer {
                         .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
                 })
             }));
-            model.dataflow = self.resolver.dataflow().clone();
+            model.set_dataflow(self.resolver.dataflow().clone());
         }
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,
@@ -660,8 +657,8 @@ impl Analyzer {
         let reads_fingerprint = {
             let mut h = FxHasher::default();
             bindings_fingerprint.hash(&mut h);
-            model.dataflow.facts_hash().hash(&mut h);
-            model.dataflow.starts_hash().hash(&mut h);
+            model.dataflow().unrecorded().facts_hash().hash(&mut h);
+            model.dataflow().unrecorded().starts_hash().hash(&mut h);
             h.finish()
         };
 
@@ -699,7 +696,7 @@ impl Analyzer {
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
                 };
-                let (mut out, mut reads) = record_binding_reads(|| {
+                let (mut out, mut reads) = model.record_reads(|| {
                     let mut out = Vec::new();
                     if !item.header && !cached.too_deep {
                         for rule in &selected {
@@ -708,7 +705,7 @@ impl Analyzer {
                     }
                     out
                 });
-                dataflow::cross::place_related(&mut out, &model.dataflow);
+                dataflow::cross::place_related(&mut out, model.dataflow().unrecorded());
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }

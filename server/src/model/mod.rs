@@ -27,20 +27,21 @@ use crate::document::SourceText;
 use crate::syntax::{self, dotted_path};
 
 pub use bindings::Bindings;
+pub use bindings::BindingsView;
 pub use collect::item_facts;
 pub use facts::{
     handler_kind_of_decorator, Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts,
 };
 pub(crate) use imports::import_layout_read;
 pub use imports::{import_layout, ImportLayout};
-pub(crate) use reads::{note_flow_all, note_flow_read};
-pub use reads::{record_binding_reads, BindingReads, FlowReads};
+pub use reads::{BindingReads, FlowReads, ReadRecorder};
 
 /// The semantic model of a module.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    /// Module-level names: the last binding of each wins (as at run time, roughly).
-    pub bindings: Bindings,
+    /// Module-level names: the last binding of each wins (as at run time, roughly). Read through
+    /// [`Model::bindings`], which records the reads.
+    bindings: Bindings,
     /// Plain imports (`import os`, `import os as _os`): bound name → module.
     pub imports: Vec<ImportFact>,
     pub classes: Vec<ClassFact>,
@@ -55,14 +56,39 @@ pub struct Model {
     pub validated: std::collections::BTreeSet<String>,
     pub layout: ImportLayout,
     /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
-    /// analyzer after the rest of the model, see [`super::dataflow`].
-    pub dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
+    /// analyzer after the rest of the model ([`Model::set_dataflow`], see [`super::dataflow`]),
+    /// read through [`Model::dataflow`], which records the reads.
+    dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
     pub function_returns: FxHashMap<String, Vec<String>>,
+    /// What the readers of this model read, while [`Model::record_reads`] runs.
+    reads: ReadRecorder,
 }
 
 impl Model {
+    /// The module bindings; every read is noted in this model's recorder.
+    pub fn bindings(&self) -> BindingsView<'_> {
+        BindingsView::new(&self.bindings, &self.reads)
+    }
+
+    /// The module-wide data-flow facts; every read is noted in this model's recorder.
+    pub fn dataflow(&self) -> crate::dataflow::FlowView<'_> {
+        crate::dataflow::FlowView::new(&self.dataflow, &self.reads)
+    }
+
+    /// Sets the module-wide data-flow facts (the analyzer resolves them after the rest).
+    pub fn set_dataflow(&mut self, dataflow: std::sync::Arc<crate::dataflow::Dataflow>) {
+        self.dataflow = dataflow;
+    }
+
+    /// Runs `f` and returns, with its result, what it read of this model meanwhile: the names of
+    /// [`Model::bindings`] and the facts of [`Model::dataflow`]. Nested calls also count as reads
+    /// of the enclosing one.
+    pub fn record_reads<R>(&self, f: impl FnOnce() -> R) -> (R, BindingReads) {
+        self.reads.record(f)
+    }
+
     /// Builds the model from the facts of every item, in document order.
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
@@ -193,14 +219,14 @@ impl Model {
     /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
     pub fn fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
-        self.bindings.fingerprint().hash(&mut h);
+        self.bindings().fingerprint().hash(&mut h);
         self.dataflow.hash(&mut h);
         self.rest_fingerprint().hash(&mut h);
         h.finish()
     }
 
     /// A hash of everything rules may read except [`Model::bindings`] and [`Model::dataflow`]
-    /// (whose reads are tracked name by name, see [`record_binding_reads`]).
+    /// (whose reads are tracked name by name, see [`Model::record_reads`]).
     pub fn rest_fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
         self.imports.hash(&mut h);
@@ -236,7 +262,7 @@ impl Model {
         if depth > 16 {
             return None;
         }
-        let base = match self.bindings.get(head.as_str()) {
+        let base = match self.bindings().get(head.as_str()) {
             Some(Binding::Import(q)) => q.clone(),
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
@@ -292,7 +318,7 @@ impl Model {
             }
         }
         let head = src.node_text(head);
-        let base = match self.bindings.get(head.as_ref()) {
+        let base = match self.bindings().get(head.as_ref()) {
             Some(Binding::Import(q)) => q.clone(),
             Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
                 Some(q) => format!("{q}()"),
@@ -320,7 +346,7 @@ impl Model {
 
     /// The binding of a module-level name.
     pub fn binding(&self, name: &str) -> Option<&Binding> {
-        self.bindings.get(name)
+        self.bindings().get(name)
     }
     /// A PynamoDB model class of the module: a top-level class with a base resolving to
     /// `pynamodb.models.Model`.
@@ -452,7 +478,7 @@ impl Model {
             };
             let path = dotted_path(callee, src)?;
             let head = path.first()?;
-            if self.bindings.contains_key(head) {
+            if self.bindings().contains_key(head) {
                 return None;
             }
             handler_kind_of_decorator(&path.join("."))

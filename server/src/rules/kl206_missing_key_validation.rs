@@ -53,7 +53,7 @@ impl Rule for MissingKeyValidation {
                     }
                 }
                 for call in &flow.calls {
-                    let bits = ctx.model.dataflow.call_sinks(call, carries);
+                    let bits = ctx.model.dataflow().call_sinks(call, carries);
                     if bits & USES != 0 {
                         note(call.range.start);
                     }
@@ -70,7 +70,7 @@ impl Rule for MissingKeyValidation {
                                 || c.kwargs.iter().any(|(_, t)| carries(t)))
                             && ctx
                                 .model
-                                .dataflow
+                                .dataflow()
                                 .function(&c.callee)
                                 .is_some_and(|f| f.raises)
                     });
