@@ -109,6 +109,8 @@ pub fn too_deep_reason(depth: usize) -> String {
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub model: Model,
+    /// The module-wide data-flow facts the rules read (resolved over the module, or the project).
+    pub dataflow: Arc<dataflow::Dataflow>,
     pub panics: Vec<RulePanic>,
     /// Statements left out because they nest too deep, among the items this run looked at anew
     /// (an edit reports the statement it touched; a first run, all of them).
@@ -163,7 +165,12 @@ struct Deps {
 }
 
 impl Deps {
-    fn new(reads: BindingReads, model: &Model, fingerprint: u64) -> Deps {
+    fn new(
+        reads: BindingReads,
+        model: &Model,
+        flow: &dataflow::Dataflow,
+        fingerprint: u64,
+    ) -> Deps {
         Deps {
             all: reads.all,
             reads: reads
@@ -180,7 +187,7 @@ impl Deps {
                 .names
                 .into_iter()
                 .map(|(global, n)| {
-                    let h = model.dataflow().unrecorded().hash_of(global, &n);
+                    let h = flow.hash_of(global, &n);
                     (global, n, h)
                 })
                 .collect(),
@@ -211,7 +218,7 @@ impl Deps {
 
     /// Whether every binding and data-flow fact read is still what it was (exactly what a run now
     /// would read). `fingerprint` covers the bindings and the data flow of `model`.
-    fn still_valid(&mut self, model: &Model, fingerprint: u64) -> bool {
+    fn still_valid(&mut self, model: &Model, flow: &dataflow::Dataflow, fingerprint: u64) -> bool {
         if self.seen == fingerprint {
             return true;
         }
@@ -222,9 +229,10 @@ impl Deps {
             .reads
             .iter()
             .all(|(name, h)| model.bindings().hash_of(name) == *h)
-            && self.flow_reads.iter().all(|(global, name, h)| {
-                model.dataflow().unrecorded().hash_of(*global, name) == *h
-            });
+            && self
+                .flow_reads
+                .iter()
+                .all(|(global, name, h)| flow.hash_of(*global, name) == *h);
         if valid {
             self.seen = fingerprint;
         }
@@ -552,6 +560,9 @@ impl Analyzer {
             (merged.bindings_fingerprint, merged.base_fingerprint);
         self.merged = Some(merged);
         model.layout = self.import_layout(tree, src, shared.0);
+        // The local flows read no resolved facts: their dependencies on the data flow are taken
+        // against none.
+        let no_flow = dataflow::Dataflow::default();
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             if item.header {
                 continue;
@@ -559,14 +570,15 @@ impl Analyzer {
             if cached.too_deep {
                 if cached.flows.is_none() {
                     let ((), none) = model.record_reads(|| ());
-                    let deps = Deps::new(none, &model, bindings_fingerprint);
+                    let deps = Deps::new(none, &model, &no_flow, bindings_fingerprint);
                     cached.flows = Some((base_fingerprint, deps, Vec::new(), 0));
                 }
                 continue;
             }
             let stale = match &mut cached.flows {
                 Some((fp, deps, _, _)) => {
-                    *fp != base_fingerprint || !deps.still_valid(&model, bindings_fingerprint)
+                    *fp != base_fingerprint
+                        || !deps.still_valid(&model, &no_flow, bindings_fingerprint)
                 }
                 None => true,
             };
@@ -578,7 +590,7 @@ impl Analyzer {
                     .collect();
                 let (flows, reads) =
                     model.record_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
-                let deps = Deps::new(reads, &model, bindings_fingerprint);
+                let deps = Deps::new(reads, &model, &no_flow, bindings_fingerprint);
                 let mut h = FxHasher::default();
                 flows.hash(&mut h);
                 cached.flows = Some((base_fingerprint, deps, flows, h.finish()));
@@ -592,6 +604,7 @@ impl Analyzer {
         // project: the project's resolution would be a resolution from scratch of the same flows,
         // on every keystroke that moves an item. Whether it is alone is asked again only when a
         // flow or the rest of the project changed.
+        let mut dataflow = Arc::new(dataflow::Dataflow::default());
         let alone = match &self.project {
             None => true,
             Some(r) => {
@@ -632,7 +645,7 @@ impl Analyzer {
                     if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
                         self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
                     }
-                    model.set_dataflow(self.project_last.as_ref().expect("set above").1.clone());
+                    dataflow = self.project_last.as_ref().expect("set above").1.clone();
                 }
                 alone
             }
@@ -649,7 +662,7 @@ impl Analyzer {
                         .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
                 })
             }));
-            model.set_dataflow(self.resolver.dataflow().clone());
+            dataflow = self.resolver.dataflow().clone();
         }
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,
@@ -657,8 +670,8 @@ impl Analyzer {
         let reads_fingerprint = {
             let mut h = FxHasher::default();
             bindings_fingerprint.hash(&mut h);
-            model.dataflow().unrecorded().facts_hash().hash(&mut h);
-            model.dataflow().unrecorded().starts_hash().hash(&mut h);
+            dataflow.facts_hash().hash(&mut h);
+            dataflow.starts_hash().hash(&mut h);
             h.finish()
         };
 
@@ -680,7 +693,8 @@ impl Analyzer {
         for (item, cached) in items.iter().zip(entries.iter_mut().map(|(_, c)| &mut **c)) {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
-                    *fp != base_fingerprint || !deps.still_valid(&model, reads_fingerprint)
+                    *fp != base_fingerprint
+                        || !deps.still_valid(&model, &dataflow, reads_fingerprint)
                 }
                 None => true,
             };
@@ -695,6 +709,7 @@ impl Analyzer {
                     file: &options.file,
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
+                    dataflow: dataflow::FlowView::new(&dataflow, model.recorder()),
                 };
                 let (mut out, mut reads) = model.record_reads(|| {
                     let mut out = Vec::new();
@@ -705,11 +720,11 @@ impl Analyzer {
                     }
                     out
                 });
-                dataflow::cross::place_related(&mut out, model.dataflow().unrecorded());
+                dataflow::cross::place_related(&mut out, &dataflow);
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }
-                let deps = Deps::new(reads, &model, reads_fingerprint);
+                let deps = Deps::new(reads, &model, &dataflow, reads_fingerprint);
                 cached.findings = Some((base_fingerprint, deps, out));
             }
             if let Some((_, _, f)) = &cached.findings {
@@ -732,6 +747,7 @@ impl Analyzer {
         Analysis {
             findings,
             model,
+            dataflow,
             panics,
             not_analysed,
             items_checked: checked,

@@ -55,10 +55,6 @@ pub struct Model {
     /// resolved to their strings.
     pub validated: std::collections::BTreeSet<String>,
     pub layout: ImportLayout,
-    /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
-    /// analyzer after the rest of the model ([`Model::set_dataflow`], see [`super::dataflow`]),
-    /// read through [`Model::dataflow`], which records the reads.
-    dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
     pub function_returns: FxHashMap<String, Vec<String>>,
@@ -72,19 +68,15 @@ impl Model {
         BindingsView::new(&self.bindings, &self.reads)
     }
 
-    /// The module-wide data-flow facts; every read is noted in this model's recorder.
-    pub fn dataflow(&self) -> crate::dataflow::FlowView<'_> {
-        crate::dataflow::FlowView::new(&self.dataflow, &self.reads)
-    }
-
-    /// Sets the module-wide data-flow facts (the analyzer resolves them after the rest).
-    pub fn set_dataflow(&mut self, dataflow: std::sync::Arc<crate::dataflow::Dataflow>) {
-        self.dataflow = dataflow;
+    /// The recorder of this model's readers: the module-wide data flow, resolved above the model
+    /// (`dataflow::FlowView`), notes its reads in it too.
+    pub fn recorder(&self) -> &ReadRecorder {
+        &self.reads
     }
 
     /// Runs `f` and returns, with its result, what it read of this model meanwhile: the names of
-    /// [`Model::bindings`] and the facts of [`Model::dataflow`]. Nested calls also count as reads
-    /// of the enclosing one.
+    /// [`Model::bindings`] and the data-flow facts read through a view on [`Model::recorder`].
+    /// Nested calls also count as reads of the enclosing one.
     pub fn record_reads<R>(&self, f: impl FnOnce() -> R) -> (R, BindingReads) {
         self.reads.record(f)
     }
@@ -220,12 +212,11 @@ impl Model {
     pub fn fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
         self.bindings().fingerprint().hash(&mut h);
-        self.dataflow.hash(&mut h);
         self.rest_fingerprint().hash(&mut h);
         h.finish()
     }
 
-    /// A hash of everything rules may read except [`Model::bindings`] and [`Model::dataflow`]
+    /// A hash of everything rules may read except [`Model::bindings`]
     /// (whose reads are tracked name by name, see [`Model::record_reads`]).
     pub fn rest_fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();

@@ -2,9 +2,10 @@
 //! model's own [`ReadRecorder`] while [`Model::record_reads`](super::Model::record_reads) runs.
 //!
 //! The recorder is part of the value every reader receives (`&Model`): a lookup of the bindings
-//! goes through [`Model::bindings`](super::Model::bindings) and one of the data-flow facts through
-//! [`Model::dataflow`](super::Model::dataflow), both views that carry the recorder. There is no
-//! ambient (thread-local) state: what a step read is what it read of the model it was given.
+//! goes through [`Model::bindings`](super::Model::bindings), a view that carries the recorder, and
+//! one of the data-flow facts through the rules' `Ctx::dataflow`, a `dataflow::FlowView` made with
+//! the same model's [`Model::recorder`](super::Model::recorder). There is no ambient
+//! (thread-local) state: what a step read is what it read of the model it was given.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -18,8 +19,7 @@ pub struct BindingReads {
     /// Something listed every binding: the reader depends on all of them.
     pub all: bool,
     pub names: FxHashSet<String>,
-    /// The data-flow facts read ([`FlowView::function`](crate::dataflow::FlowView::function),
-    /// [`FlowView::global`](crate::dataflow::FlowView::global)).
+    /// The data-flow facts read (`dataflow::FlowView::function`, `FlowView::global`).
     pub flow: FlowReads,
 }
 
@@ -164,11 +164,11 @@ mod tests {
         let (a, b) = (Model::default(), Model::default());
         let (((), inner), outer) = a.record_reads(|| {
             b.bindings().get("other");
-            b.dataflow().function("other");
+            b.recorder().flow(false, "other");
             a.bindings().get("outer");
             a.record_reads(|| {
                 a.bindings().contains_key("inner");
-                a.dataflow().global("key");
+                a.recorder().flow(true, "key");
                 b.bindings().keys().count();
             })
         });
