@@ -354,6 +354,33 @@ impl Model {
             })
     }
 
+    /// The PynamoDB model class and attribute that `kwarg` (a `keyword_argument` node) sets when
+    /// it is an argument of the constructor of a model class of the module named as such:
+    /// `Account(api_key=value)` → (`Account`, `api_key`). Shared by KL201 and the agreement of
+    /// its fixes.
+    pub fn pynamo_constructor_kwarg(
+        &self,
+        kwarg: Node,
+        src: SourceText,
+    ) -> Option<(String, String)> {
+        if kwarg.kind_str() != "keyword_argument" {
+            return None;
+        }
+        let call = kwarg
+            .parent()?
+            .parent()
+            .filter(|c| c.kind_str() == "call")?;
+        let f = call
+            .field("function")
+            .filter(|f| f.kind_str() == "identifier")?;
+        let class = src.node_text(f).into_owned();
+        if !self.is_pynamo_class(&class) {
+            return None;
+        }
+        let attr = src.node_text(kwarg.field("name")?).into_owned();
+        Some((class, attr))
+    }
+
     /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
     /// class of the module it inherits from (`reset_url_token = "set-password"` in the class body),
     /// and no method of the class assigns it on the instance.
