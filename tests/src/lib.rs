@@ -70,6 +70,24 @@ impl LspClient {
         Self::spawn(keylint_bin(cargo_bin_exe), &["server", "--stdio"])
     }
 
+    /// The server of a replay: this very binary run with `--serve-keylint` (the replays embed
+    /// keylint's server), or `server`, a command line split at white space (`ruff server`).
+    pub fn spawn_replay_server(server: Option<&str>) -> LspClient {
+        match server {
+            None => {
+                let me = std::env::current_exe().expect("current exe");
+                Self::spawn(me, &["--serve-keylint"])
+            }
+            Some(cmd) => {
+                let mut parts = cmd.split_whitespace();
+                let program = parts.next().expect("--server needs a command");
+                let mut c = Command::new(program);
+                c.args(parts);
+                Self::spawn_command(c)
+            }
+        }
+    }
+
     pub fn spawn_command(mut cmd: Command) -> LspClient {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

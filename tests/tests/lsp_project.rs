@@ -3,7 +3,7 @@
 //! helper module republishing the route module that imports it, files created and deleted on disk
 //! (`workspace/didChangeWatchedFiles`), a workspace without Python files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use keylint_blackbox::{file_uri, push_client_caps, LspClient};
@@ -38,6 +38,17 @@ fn start(root: &Path) -> LspClient {
         json!({"rootUri": file_uri(root), "workspaceFolders": [{"uri": file_uri(root), "name": "w"}]}),
     );
     c
+}
+
+/// A workspace of `files` in a new temporary folder, with a server started on it and its indexing
+/// finished: (the folder, kept alive; its canonical path; the client).
+fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, LspClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, files);
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    (dir, root, c)
 }
 
 fn wait_progress(c: &mut LspClient, kind: &str) -> Value {
@@ -121,11 +132,7 @@ fn indexing_reports_progress_and_findings_cross_modules_both_ways() {
 
 #[test]
 fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(&root, &[("svc/__init__.py", ""), ("svc/routes.py", ROUTES)]);
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
+    let (_dir, root, mut c) = indexed(&[("svc/__init__.py", ""), ("svc/routes.py", ROUTES)]);
     let routes = file_uri(&root.join("svc/routes.py"));
     c.did_open(&routes, 1, ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
@@ -387,18 +394,11 @@ const DEPS: &str = "from fastapi import Header\n\n\ndef get_api_key(x_api_key: s
 
 #[test]
 fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", DEP_ROUTES),
-            ("svc/deps.py", DEPS),
-        ],
-    );
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", DEP_ROUTES),
+        ("svc/deps.py", DEPS),
+    ]);
     let routes = file_uri(&root.join("svc/routes.py"));
     let deps = file_uri(&root.join("svc/deps.py"));
     c.did_open(&routes, 1, DEP_ROUTES);
@@ -433,18 +433,11 @@ const REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init
 
 #[test]
 fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", REPO_ROUTES),
-            ("svc/repository.py", REPOSITORY),
-        ],
-    );
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", REPO_ROUTES),
+        ("svc/repository.py", REPOSITORY),
+    ]);
     let routes = file_uri(&root.join("svc/routes.py"));
     let repository = file_uri(&root.join("svc/repository.py"));
     c.did_open(&repository, 1, REPOSITORY);
@@ -480,18 +473,11 @@ const SETTINGS_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\n
 
 #[test]
 fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", SETTINGS_ROUTES),
-            ("svc/settings.py", SETTINGS),
-        ],
-    );
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", SETTINGS_ROUTES),
+        ("svc/settings.py", SETTINGS),
+    ]);
     let routes = file_uri(&root.join("svc/routes.py"));
     let settings = file_uri(&root.join("svc/settings.py"));
     c.did_open(&routes, 1, SETTINGS_ROUTES);

@@ -6,7 +6,8 @@
 
 pub mod baseline;
 pub mod check;
-pub mod encoding;
+/// Source encodings live with the document (the server decodes files on disk too).
+pub use crate::document::encoding;
 pub mod output;
 pub mod prefilter;
 pub mod project;

@@ -60,7 +60,7 @@ use std::sync::Arc;
 use tree_sitter::Node;
 
 use crate::document::SourceText;
-use crate::model::Model;
+use crate::model::{Model, ReadRecorder};
 
 /// How a value derives from a label's base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -358,19 +358,19 @@ pub struct FnFacts {
     pub raises: bool,
 }
 
-/// A flow-read key ([`super::model::note_flow_read`] with `global` true) that stands for the
+/// A flow-read key ([`ReadRecorder`]'s `flow` with `global` true) that stands for the
 /// start of an anchored item: `\u{1}` then the anchor.
 const ANCHOR_READ: char = '\u{1}';
 
 /// The module-wide data-flow facts (part of the model), built by [`Resolver`].
 ///
-/// Read through [`Dataflow::function`] and [`Dataflow::global`]: like the module bindings, every
-/// read is recorded while [`record_binding_reads`](super::record_binding_reads) runs, so that the
-/// analyzer re-checks an item only when the facts it read changed (typing in one function
-/// changes that function's facts, not every item's). The facts hold no absolute offset: paths are
-/// relative to the items they pass through ([`Anchor`]); turning them into document offsets
-/// ([`Dataflow::concretize`]) records a read of those items' starts, so only the findings that
-/// show a place in an item that moved are computed again.
+/// Read through a [`FlowView`] ([`Model::dataflow`]): like the module bindings, every read is
+/// noted in the model's [`ReadRecorder`], so that the analyzer re-checks an item only when the
+/// facts it read changed (typing in one function changes that function's facts, not every
+/// item's). The facts hold no absolute offset: paths are relative to the items they pass through
+/// ([`Anchor`]); turning them into document offsets ([`FlowView::concretize`]) records a read of
+/// those items' starts, so only the findings that show a place in an item that moved are computed
+/// again.
 #[derive(Debug, Clone, Default)]
 pub struct Dataflow {
     functions: Arc<BTreeMap<String, Arc<FnFacts>>>,
@@ -416,24 +416,6 @@ fn fx_hash<T: std::hash::Hash + ?Sized>(t: &T) -> u64 {
 const ABSENT: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Dataflow {
-    /// The resolved facts of the function `name` (recorded as a read).
-    pub fn function(&self, name: &str) -> Option<&FnFacts> {
-        super::model::note_flow_read(false, name);
-        self.functions.get(name).map(|f| &**f)
-    }
-
-    /// The key material bound to the module-level name `name` (recorded as a read), anchored.
-    pub fn global(&self, name: &str) -> Option<&Vec<Conc>> {
-        super::model::note_flow_read(true, name);
-        self.globals.get(name)
-    }
-
-    /// Every function's facts (recorded as a read of all of them).
-    pub fn functions(&self) -> impl Iterator<Item = (&String, &FnFacts)> {
-        super::model::note_flow_all();
-        self.functions.iter().map(|(n, f)| (n, &**f))
-    }
-
     /// A hash of the facts of a function (`global` false) or global `name`, or of their absence
     /// (or of the start of an anchored item: [`ANCHOR_READ`]); not recorded as a read.
     pub fn hash_of(&self, global: bool, name: &str) -> u64 {
@@ -456,24 +438,64 @@ impl Dataflow {
     pub fn starts_hash(&self) -> u64 {
         self.starts_hash
     }
+}
+
+/// The data flow as a reader of a model sees it ([`Model::dataflow`]): every read is noted in the
+/// model's [`ReadRecorder`], so that the analyzer re-checks an item only when the facts it read
+/// changed.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowView<'a> {
+    flow: &'a Dataflow,
+    reads: &'a ReadRecorder,
+}
+
+impl<'a> FlowView<'a> {
+    /// `flow` read through `reads`.
+    pub fn new(flow: &'a Dataflow, reads: &'a ReadRecorder) -> Self {
+        FlowView { flow, reads }
+    }
+
+    /// The facts themselves, for what reads them without recording (the engine's hashes,
+    /// [`cross::place_related`]).
+    pub fn unrecorded(self) -> &'a Dataflow {
+        self.flow
+    }
+
+    /// The resolved facts of the function `name` (recorded as a read).
+    pub fn function(self, name: &str) -> Option<&'a FnFacts> {
+        self.reads.flow(false, name);
+        self.flow.functions.get(name).map(|f| &**f)
+    }
+
+    /// The key material bound to the module-level name `name` (recorded as a read), anchored.
+    pub fn global(self, name: &str) -> Option<&'a Vec<Conc>> {
+        self.reads.flow(true, name);
+        self.flow.globals.get(name)
+    }
+
+    /// Every function's facts (recorded as a read of all of them).
+    pub fn functions(self) -> impl Iterator<Item = (&'a String, &'a FnFacts)> {
+        self.reads.all_flow();
+        self.flow.functions.iter().map(|(n, f)| (n, &**f))
+    }
 
     /// The document range of a step (recorded as a read of its item's start).
-    pub fn place(&self, step: &Step) -> Range<usize> {
+    pub fn place(self, step: &Step) -> Range<usize> {
         match &step.anchor {
             None => step.range.clone(),
             Some(a) => {
                 let mut key = String::with_capacity(a.len() + 1);
                 key.push(ANCHOR_READ);
                 key.push_str(a);
-                super::model::note_flow_read(true, &key);
-                let start = self.starts.get(a).copied().unwrap_or(0);
+                self.reads.flow(true, &key);
+                let start = self.flow.starts.get(a).copied().unwrap_or(0);
                 abs(&step.range, start)
             }
         }
     }
 
     /// `c` with document ranges.
-    fn absolute(&self, c: &Conc) -> Conc {
+    fn absolute(self, c: &Conc) -> Conc {
         Conc {
             kind: c.kind,
             class: c.class.clone(),
@@ -490,7 +512,7 @@ impl Dataflow {
     }
 
     /// The path to the DynamoDB scan reachable from function `name`, with document ranges.
-    pub fn scan_path(&self, name: &str) -> Option<Vec<Step>> {
+    pub fn scan_path(self, name: &str) -> Option<Vec<Step>> {
         let scan = self.function(name)?.scan.as_ref()?;
         Some(
             scan.iter()
@@ -505,12 +527,12 @@ impl Dataflow {
 
     /// The concrete key material of `taint` in function `flow`, whose item starts at `start`,
     /// with document ranges.
-    pub fn concretize(&self, flow: &FnFlow, start: usize, taint: &Taint) -> Vec<Conc> {
-        concretize(self, flow, At::Abs(start), taint)
+    pub fn concretize(self, flow: &FnFlow, start: usize, taint: &Taint) -> Vec<Conc> {
+        concretize(&self, flow, At::Abs(start), taint)
     }
 
     /// The sink bits a label reaches through the parameters it is passed to (for KL206).
-    pub fn call_sinks(&self, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
+    pub fn call_sinks(self, call: &CallFact, label_matches: impl Fn(&Taint) -> bool) -> u8 {
         match self.function(&call.callee) {
             Some(callee) => call_sinks(callee, call, label_matches),
             None => 0,
@@ -567,15 +589,15 @@ pub(crate) trait Facts {
     fn place(&self, c: &Conc, at: At) -> Conc;
 }
 
-impl Facts for Dataflow {
+impl Facts for FlowView<'_> {
     fn function(&self, name: &str) -> Option<&FnFacts> {
-        Dataflow::function(self, name)
+        FlowView::function(*self, name)
     }
     fn global(&self, name: &str) -> Option<&[Conc]> {
-        Dataflow::global(self, name).map(|v| &v[..])
+        FlowView::global(*self, name).map(|v| &v[..])
     }
     fn param_in(&self, flow: &FnFlow) -> Option<&[Vec<Conc>]> {
-        Dataflow::function(self, &flow.name).map(|f| &f.param_in[..])
+        FlowView::function(*self, &flow.name).map(|f| &f.param_in[..])
     }
     fn place(&self, c: &Conc, at: At) -> Conc {
         match at {

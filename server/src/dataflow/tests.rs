@@ -62,7 +62,7 @@ fn two_deep_helper_path() {
 #[test]
 fn summaries_are_in_the_model() {
     let (_, analysis) = analyze_text(TWO_DEEP, &Options::default());
-    let df = &analysis.model.dataflow;
+    let df = &analysis.dataflow;
     let save = &df.functions["save_key"];
     assert_ne!(save.param_sinks[0] & super::SinkKind::Persist.bit(), 0);
     let register = &df.functions["register"];

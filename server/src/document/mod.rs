@@ -60,6 +60,7 @@
 //! them in step.
 
 mod edit;
+pub mod encoding;
 pub mod indent;
 mod position;
 mod region;

@@ -34,14 +34,14 @@
 //! findings are computed again when their item moves). What
 //! they read is tracked in two parts:
 //! * the module **bindings**, name by name: every lookup of [`Model::bindings`] while the rules (or
-//!   the local flow) run on the item is recorded ([`record_binding_reads`]) with a hash of what the
+//!   the local flow) run on the item is recorded ([`Model::record_reads`]) with a hash of what the
 //!   name was bound to (or of its absence); listing the bindings counts as reading all of them.
 //!   Typing a module-level name (`P`, `PA`, `PAS`…) re-checks only the items that looked that name
 //!   up, including through another binding (`t.put_item` with `t = boto3.resource(...)` reads `t`
 //!   and then `boto3`);
 //! * the module-wide **data flow**, fact by fact, the same way: every lookup of a function's
-//!   resolved facts or of a global's key material ([`dataflow::Dataflow::function`],
-//!   [`dataflow::Dataflow::global`]) is recorded with a hash of what it found. Typing in one
+//!   resolved facts or of a global's key material ([`dataflow::FlowView::function`],
+//!   [`dataflow::FlowView::global`]) is recorded with a hash of what it found. Typing in one
 //!   function changes its own facts (and those of the functions its flows reach): only the items
 //!   that read them are checked again, not every item of the module;
 //! * **everything else** (imports, classes, functions, handlers, validated names, function
@@ -74,9 +74,7 @@ use tree_sitter::Node;
 use crate::dataflow;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
-use crate::model::{
-    self, item_facts, record_binding_reads, secrets, BindingReads, ImportLayout, ItemFacts, Model,
-};
+use crate::model::{self, item_facts, secrets, BindingReads, ImportLayout, ItemFacts, Model};
 use crate::rules::{self, Ctx, Rule};
 use crate::syntax::{self, items_sized, Item, NodeExt, MAX_NESTING};
 
@@ -119,6 +117,8 @@ pub fn too_deep_reason(depth: usize) -> String {
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub model: Model,
+    /// The module-wide data-flow facts the rules read (resolved over the module, or the project).
+    pub dataflow: Arc<dataflow::Dataflow>,
     pub panics: Vec<RulePanic>,
     /// Statements left out because they nest too deep, among the items this run looked at anew
     /// (an edit reports the statement it touched; a first run, all of them).
@@ -181,14 +181,19 @@ struct Deps {
 }
 
 impl Deps {
-    fn new(reads: BindingReads, model: &Model, fingerprint: u64) -> Deps {
+    fn new(
+        reads: BindingReads,
+        model: &Model,
+        flow: &dataflow::Dataflow,
+        fingerprint: u64,
+    ) -> Deps {
         Deps {
             all: reads.all,
             reads: reads
                 .names
                 .into_iter()
                 .map(|n| {
-                    let h = model.bindings.hash_of(&n);
+                    let h = model.bindings().hash_of(&n);
                     (n, h)
                 })
                 .collect(),
@@ -198,7 +203,7 @@ impl Deps {
                 .names
                 .into_iter()
                 .map(|(global, n)| {
-                    let h = model.dataflow.hash_of(global, &n);
+                    let h = flow.hash_of(global, &n);
                     (global, n, h)
                 })
                 .collect(),
@@ -229,7 +234,7 @@ impl Deps {
 
     /// Whether every binding and data-flow fact read is still what it was (exactly what a run now
     /// would read). `fingerprint` covers the bindings and the data flow of `model`.
-    fn still_valid(&mut self, model: &Model, fingerprint: u64) -> bool {
+    fn still_valid(&mut self, model: &Model, flow: &dataflow::Dataflow, fingerprint: u64) -> bool {
         if self.seen == fingerprint {
             return true;
         }
@@ -239,11 +244,11 @@ impl Deps {
         let valid = self
             .reads
             .iter()
-            .all(|(name, h)| model.bindings.hash_of(name) == *h)
+            .all(|(name, h)| model.bindings().hash_of(name) == *h)
             && self
                 .flow_reads
                 .iter()
-                .all(|(global, name, h)| model.dataflow.hash_of(*global, name) == *h);
+                .all(|(global, name, h)| flow.hash_of(*global, name) == *h);
         if valid {
             self.seen = fingerprint;
         }
@@ -587,7 +592,7 @@ impl Analyzer {
                 facts_merged = entries.len();
                 let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
                 Merged {
-                    bindings_fingerprint: model.bindings.fingerprint(),
+                    bindings_fingerprint: model.bindings().fingerprint(),
                     base_fingerprint: model.rest_fingerprint(),
                     model,
                 }
@@ -598,21 +603,25 @@ impl Analyzer {
             (merged.bindings_fingerprint, merged.base_fingerprint);
         self.merged = Some(merged);
         model.layout = self.import_layout(tree, src, shared.0);
+        // The local flows read no resolved facts: their dependencies on the data flow are taken
+        // against none.
+        let no_flow = dataflow::Dataflow::default();
         for (i, cached) in entries.iter_mut().map(|(_, c)| &mut **c).enumerate() {
             if cached.header {
                 continue;
             }
             if cached.too_deep {
                 if cached.flows.is_none() {
-                    let ((), none) = record_binding_reads(|| ());
-                    let deps = Deps::new(none, &model, bindings_fingerprint);
+                    let ((), none) = model.record_reads(|| ());
+                    let deps = Deps::new(none, &model, &no_flow, bindings_fingerprint);
                     cached.flows = Some((base_fingerprint, deps, Arc::default(), 0));
                 }
                 continue;
             }
             let stale = match &mut cached.flows {
                 Some((fp, deps, _, _)) => {
-                    *fp != base_fingerprint || !deps.still_valid(&model, bindings_fingerprint)
+                    *fp != base_fingerprint
+                        || !deps.still_valid(&model, &no_flow, bindings_fingerprint)
                 }
                 None => true,
             };
@@ -624,8 +633,8 @@ impl Analyzer {
                     .filter_map(|&i| model.classes.get(i).map(|c| c.name.clone()))
                     .collect();
                 let (flows, reads) =
-                    record_binding_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
-                let deps = Deps::new(reads, &model, bindings_fingerprint);
+                    model.record_reads(|| dataflow::item_flows(item.node, &classes, &model, src));
+                let deps = Deps::new(reads, &model, &no_flow, bindings_fingerprint);
                 let mut h = FxHasher::default();
                 flows.hash(&mut h);
                 cached.flows = Some((base_fingerprint, deps, Arc::new(flows), h.finish()));
@@ -639,6 +648,7 @@ impl Analyzer {
         // project: the project's resolution would be a resolution from scratch of the same flows,
         // on every keystroke that moves an item. Whether it is alone is asked again only when a
         // flow or the rest of the project changed.
+        let mut dataflow = Arc::new(dataflow::Dataflow::default());
         let alone = match &self.project {
             None => true,
             Some(r) => {
@@ -679,7 +689,7 @@ impl Analyzer {
                     if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
                         self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
                     }
-                    model.dataflow = self.project_last.as_ref().expect("set above").1.clone();
+                    dataflow = self.project_last.as_ref().expect("set above").1.clone();
                 }
                 alone
             }
@@ -696,7 +706,7 @@ impl Analyzer {
                         .map(move |(k, f)| (f, start, hash.wrapping_add(k as u64)))
                 })
             }));
-            model.dataflow = self.resolver.dataflow().clone();
+            dataflow = self.resolver.dataflow().clone();
         }
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,
@@ -704,8 +714,8 @@ impl Analyzer {
         let reads_fingerprint = {
             let mut h = FxHasher::default();
             bindings_fingerprint.hash(&mut h);
-            model.dataflow.facts_hash().hash(&mut h);
-            model.dataflow.starts_hash().hash(&mut h);
+            dataflow.facts_hash().hash(&mut h);
+            dataflow.starts_hash().hash(&mut h);
             h.finish()
         };
 
@@ -727,7 +737,8 @@ impl Analyzer {
         for (i, cached) in entries.iter_mut().map(|(_, c)| &mut **c).enumerate() {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
-                    *fp != base_fingerprint || !deps.still_valid(&model, reads_fingerprint)
+                    *fp != base_fingerprint
+                        || !deps.still_valid(&model, &dataflow, reads_fingerprint)
                 }
                 None => true,
             };
@@ -742,8 +753,9 @@ impl Analyzer {
                     file: &options.file,
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
+                    dataflow: dataflow::FlowView::new(&dataflow, model.recorder()),
                 };
-                let (mut out, mut reads) = record_binding_reads(|| {
+                let (mut out, mut reads) = model.record_reads(|| {
                     let mut out = Vec::new();
                     if !cached.header && !cached.too_deep {
                         let item = items.get(i);
@@ -753,11 +765,11 @@ impl Analyzer {
                     }
                     out
                 });
-                dataflow::cross::place_related(&mut out, &model.dataflow);
+                dataflow::cross::place_related(&mut out, &dataflow);
                 if let Some((_, flow_deps, _, _)) = flows {
                     flow_deps.add_to(&mut reads);
                 }
-                let deps = Deps::new(reads, &model, reads_fingerprint);
+                let deps = Deps::new(reads, &model, &dataflow, reads_fingerprint);
                 cached.findings = Some((base_fingerprint, deps, out));
             }
             if let Some((_, _, f)) = &cached.findings {
@@ -781,6 +793,7 @@ impl Analyzer {
         Analysis {
             findings,
             model,
+            dataflow,
             panics,
             not_analysed,
             items_checked: checked,

@@ -647,8 +647,8 @@ fn an_edit_that_keeps_every_items_facts_reuses_the_merged_model() {
         let (_, fresh) = analyze_text(&doc.text(), &Options::default());
         assert_eq!(model.rest_fingerprint(), fresh.model.rest_fingerprint());
         assert_eq!(
-            model.bindings.fingerprint(),
-            fresh.model.bindings.fingerprint()
+            model.bindings().fingerprint(),
+            fresh.model.bindings().fingerprint()
         );
         assert_eq!(model.functions, fresh.model.functions);
     };

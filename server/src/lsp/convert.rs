@@ -170,7 +170,7 @@ pub fn diagnostic(
                     None => {
                         let text = std::fs::read(p)
                             .ok()
-                            .and_then(|b| crate::cli::encoding::decode(&b).ok())?
+                            .and_then(|b| crate::document::encoding::decode(&b).ok())?
                             .text;
                         ropey::Rope::from_str(&text)
                     }

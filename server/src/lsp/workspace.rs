@@ -78,7 +78,7 @@ impl Workspace {
 /// The summary of a file on disk (`None`: unreadable, not UTF-8, nested too deep).
 fn summarise_file(path: &Path) -> Option<ModuleSummary> {
     let bytes = std::fs::read(path).ok()?;
-    let decoded = crate::cli::encoding::decode(&bytes).ok()?;
+    let decoded = crate::document::encoding::decode(&bytes).ok()?;
     let doc = Document::new(&decoded.text, 0);
     if doc.too_deep() {
         return None;

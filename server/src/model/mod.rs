@@ -27,20 +27,21 @@ use crate::document::SourceText;
 use crate::syntax::{self, dotted_path};
 
 pub use bindings::Bindings;
+pub use bindings::BindingsView;
 pub use collect::item_facts;
 pub use facts::{
     handler_kind_of_decorator, Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts,
 };
 pub(crate) use imports::import_layout_read;
 pub use imports::{import_layout, ImportLayout};
-pub(crate) use reads::{note_flow_all, note_flow_read};
-pub use reads::{record_binding_reads, BindingReads, FlowReads};
+pub use reads::{BindingReads, FlowReads, ReadRecorder};
 
 /// The semantic model of a module.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    /// Module-level names: the last binding of each wins (as at run time, roughly).
-    pub bindings: Bindings,
+    /// Module-level names: the last binding of each wins (as at run time, roughly). Read through
+    /// [`Model::bindings`], which records the reads.
+    bindings: Bindings,
     /// Plain imports (`import os`, `import os as _os`): bound name → module.
     /// Shared like `functions` (and the lists below): a copy of the model per keystroke copies
     /// no list of the module.
@@ -56,15 +57,32 @@ pub struct Model {
     /// resolved to their strings.
     pub validated: std::sync::Arc<std::collections::BTreeSet<String>>,
     pub layout: ImportLayout,
-    /// Module-wide data-flow facts (function summaries resolved over the call graph); set by the
-    /// analyzer after the rest of the model, see [`super::dataflow`].
-    pub dataflow: std::sync::Arc<crate::dataflow::Dataflow>,
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
     pub function_returns: std::sync::Arc<FxHashMap<String, Vec<String>>>,
+    /// What the readers of this model read, while [`Model::record_reads`] runs.
+    reads: ReadRecorder,
 }
 
 impl Model {
+    /// The module bindings; every read is noted in this model's recorder.
+    pub fn bindings(&self) -> BindingsView<'_> {
+        BindingsView::new(&self.bindings, &self.reads)
+    }
+
+    /// The recorder of this model's readers: the module-wide data flow, resolved above the model
+    /// (`dataflow::FlowView`), notes its reads in it too.
+    pub fn recorder(&self) -> &ReadRecorder {
+        &self.reads
+    }
+
+    /// Runs `f` and returns, with its result, what it read of this model meanwhile: the names of
+    /// [`Model::bindings`] and the data-flow facts read through a view on [`Model::recorder`].
+    /// Nested calls also count as reads of the enclosing one.
+    pub fn record_reads<R>(&self, f: impl FnOnce() -> R) -> (R, BindingReads) {
+        self.reads.record(f)
+    }
+
     /// Builds the model from the facts of every item, in document order.
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
         let mut model = Model::default();
@@ -203,14 +221,13 @@ impl Model {
     /// A hash of everything rules may read (not the byte offsets of [`ImportLayout`]).
     pub fn fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
-        self.bindings.fingerprint().hash(&mut h);
-        self.dataflow.hash(&mut h);
+        self.bindings().fingerprint().hash(&mut h);
         self.rest_fingerprint().hash(&mut h);
         h.finish()
     }
 
-    /// A hash of everything rules may read except [`Model::bindings`] and [`Model::dataflow`]
-    /// (whose reads are tracked name by name, see [`record_binding_reads`]).
+    /// A hash of everything rules may read except [`Model::bindings`]
+    /// (whose reads are tracked name by name, see [`Model::record_reads`]).
     pub fn rest_fingerprint(&self) -> u64 {
         let mut h = FxHasher::default();
         self.imports.hash(&mut h);
@@ -246,7 +263,7 @@ impl Model {
         if depth > 16 {
             return None;
         }
-        let base = match self.bindings.get(head.as_str()) {
+        let base = match self.bindings().get(head.as_str()) {
             Some(Binding::Import(q)) => q.clone(),
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
@@ -302,7 +319,7 @@ impl Model {
             }
         }
         let head = src.node_text(head);
-        let base = match self.bindings.get(head.as_ref()) {
+        let base = match self.bindings().get(head.as_ref()) {
             Some(Binding::Import(q)) => q.clone(),
             Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
                 Some(q) => format!("{q}()"),
@@ -330,7 +347,7 @@ impl Model {
 
     /// The binding of a module-level name.
     pub fn binding(&self, name: &str) -> Option<&Binding> {
-        self.bindings.get(name)
+        self.bindings().get(name)
     }
     /// A PynamoDB model class of the module: a top-level class with a base resolving to
     /// `pynamodb.models.Model`.
@@ -345,6 +362,33 @@ impl Model {
                     frameworks::is_pynamo_model_base(&q)
                 })
             })
+    }
+
+    /// The PynamoDB model class and attribute that `kwarg` (a `keyword_argument` node) sets when
+    /// it is an argument of the constructor of a model class of the module named as such:
+    /// `Account(api_key=value)` → (`Account`, `api_key`). Shared by KL201 and the agreement of
+    /// its fixes.
+    pub fn pynamo_constructor_kwarg(
+        &self,
+        kwarg: Node,
+        src: SourceText,
+    ) -> Option<(String, String)> {
+        if kwarg.kind_str() != "keyword_argument" {
+            return None;
+        }
+        let call = kwarg
+            .parent()?
+            .parent()
+            .filter(|c| c.kind_str() == "call")?;
+        let f = call
+            .field("function")
+            .filter(|f| f.kind_str() == "identifier")?;
+        let class = src.node_text(f).into_owned();
+        if !self.is_pynamo_class(&class) {
+            return None;
+        }
+        let attr = src.node_text(kwarg.field("name")?).into_owned();
+        Some((class, attr))
     }
 
     /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base
@@ -462,7 +506,7 @@ impl Model {
             };
             let path = dotted_path(callee, src)?;
             let head = path.first()?;
-            if self.bindings.contains_key(head) {
+            if self.bindings().contains_key(head) {
                 return None;
             }
             handler_kind_of_decorator(&path.join("."))

@@ -339,7 +339,7 @@ fn key_constant(node: Node, callee: Option<&str>, in_dev: bool, ctx: &Ctx) -> Op
     }
     let constant = ctx.text(arg);
     if is_secret_name(&constant)
-        || ctx.model.bindings.get(&constant) != Some(&crate::model::Binding::StrLiteral)
+        || ctx.model.bindings().get(&constant) != Some(&crate::model::Binding::StrLiteral)
     {
         return None;
     }
@@ -618,7 +618,7 @@ fn jwt_key_constant(name: &str, ctx: &Ctx) -> bool {
     }
     ["ALGORITHM", "JWT_ALGORITHM"]
         .iter()
-        .any(|a| ctx.model.bindings.get(a).is_some())
+        .any(|a| ctx.model.bindings().get(a).is_some())
         || imports_jwt_signer(ctx)
 }
 
@@ -626,7 +626,7 @@ fn jwt_key_constant(name: &str, ctx: &Ctx) -> bool {
 /// `from fastapi_users.authentication import JWTStrategy`): its `SECRET`/`KEY` constants sign
 /// tokens.
 fn imports_jwt_signer(ctx: &Ctx) -> bool {
-    ctx.model.bindings.iter().any(|(_, b)| match b {
+    ctx.model.bindings().iter().any(|(_, b)| match b {
         crate::model::Binding::Import(path) => {
             path == "jwt"
                 || path.ends_with(".jwt")

@@ -232,18 +232,8 @@ fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String
     let parent = value.parent()?;
     match parent.kind_str() {
         "keyword_argument" if parent.field("value") == Some(value) => {
-            let call = parent
-                .parent()?
-                .parent()
-                .filter(|c| c.kind_str() == "call")?;
-            let f = call
-                .field("function")
-                .filter(|f| f.kind_str() == "identifier")?;
-            let class = ctx.text(f).into_owned();
-            let attr = ctx.text(parent.field("name")?).into_owned();
-            ctx.model
-                .is_pynamo_class(&class)
-                .then_some((Some(class), attr))
+            let (class, attr) = ctx.model.pynamo_constructor_kwarg(parent, ctx.src)?;
+            Some((Some(class), attr))
         }
         "assignment" if parent.field("right") == Some(value) => {
             let left = parent

@@ -53,7 +53,7 @@ impl Rule for MissingKeyValidation {
                     }
                 }
                 for call in &flow.calls {
-                    let bits = ctx.model.dataflow.call_sinks(call, carries);
+                    let bits = ctx.dataflow.call_sinks(call, carries);
                     if bits & USES != 0 {
                         note(call.range.start);
                     }
@@ -68,11 +68,7 @@ impl Rule for MissingKeyValidation {
                             && (c.args.is_empty() && c.kwargs.is_empty()
                                 || c.args.iter().any(carries)
                                 || c.kwargs.iter().any(|(_, t)| carries(t)))
-                            && ctx
-                                .model
-                                .dataflow
-                                .function(&c.callee)
-                                .is_some_and(|f| f.raises)
+                            && ctx.dataflow.function(&c.callee).is_some_and(|f| f.raises)
                     });
                 if validated {
                     continue;

@@ -563,7 +563,7 @@ fn logger(ctx: &Ctx) -> (String, bool) {
     if resolves("current_app", "flask.current_app") {
         return ("current_app.logger".into(), false);
     }
-    let mut names: Vec<&String> = ctx.model.bindings.keys().collect();
+    let mut names: Vec<&String> = ctx.model.bindings().keys().collect();
     names.sort();
     for name in &names {
         if resolves(name, "flask.Flask()") {

@@ -46,7 +46,7 @@ impl Rule for DynamodbScanInHandler {
                 if seen.contains(&call.callee.as_str()) {
                     continue;
                 }
-                let Some(path) = ctx.model.dataflow.scan_path(&call.callee) else {
+                let Some(path) = ctx.dataflow.scan_path(&call.callee) else {
                     continue;
                 };
                 seen.push(&call.callee);

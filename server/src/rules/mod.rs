@@ -69,6 +69,9 @@ pub struct Ctx<'a> {
     /// The local data-flow summaries of the item being checked, when the analyzer has them
     /// (they are computed before the rules run; see [`crate::rules::report::flows`]).
     pub flows: Option<&'a [crate::dataflow::FnFlow]>,
+    /// The module-wide data-flow facts, read through the model's recorder (see
+    /// [`crate::model::ReadRecorder`]).
+    pub dataflow: crate::dataflow::FlowView<'a>,
 }
 
 impl<'a> Ctx<'a> {

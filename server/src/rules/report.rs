@@ -65,7 +65,7 @@ pub fn hits<'f>(
             if !kinds.contains(&sink.kind) {
                 continue;
             }
-            let mut concs: Vec<Conc> = ctx.model.dataflow.concretize(flow, start, &sink.taint);
+            let mut concs: Vec<Conc> = ctx.dataflow.concretize(flow, start, &sink.taint);
             // A key known by its name only stands in for a source the flow does not see: where
             // a concrete one reaches the sink (a masked one included), that one decides.
             if concs.iter().any(|c| c.kind != Kind::Named) {
@@ -88,7 +88,7 @@ pub fn concs_of(
     taint: &Taint,
     accept: impl Fn(Kind) -> bool,
 ) -> Vec<Conc> {
-    let mut concs = ctx.model.dataflow.concretize(flow, start, taint);
+    let mut concs = ctx.dataflow.concretize(flow, start, taint);
     // As in [`hits`]: a key known by its name only counts where nothing concrete reaches.
     if concs.iter().any(|c| c.kind != Kind::Named) {
         concs.retain(|c| c.kind != Kind::Named);

@@ -149,19 +149,7 @@ impl Scenario {
 }
 
 fn spawn(args: &Args) -> LspClient {
-    match &args.server {
-        None => {
-            let me = std::env::current_exe().expect("current exe");
-            LspClient::spawn(me, &["--serve-keylint"])
-        }
-        Some(cmd) => {
-            let mut parts = cmd.split_whitespace();
-            let program = parts.next().expect("--server needs a command");
-            let mut c = Command::new(program);
-            c.args(parts);
-            LspClient::spawn_command(c)
-        }
-    }
+    LspClient::spawn_replay_server(args.server.as_deref())
 }
 
 /// The latencies of typing `args.line` (default [`LINE`]) into `text`, one per character.

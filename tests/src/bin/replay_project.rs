@@ -90,19 +90,7 @@ fn parse_args() -> Args {
 }
 
 fn spawn(args: &Args) -> LspClient {
-    match &args.server {
-        None => {
-            let me = std::env::current_exe().expect("current exe");
-            LspClient::spawn(me, &["--serve-keylint"])
-        }
-        Some(cmd) => {
-            let mut parts = cmd.split_whitespace();
-            let program = parts.next().expect("--server needs a command");
-            let mut c = Command::new(program);
-            c.args(parts);
-            LspClient::spawn_command(c)
-        }
-    }
+    LspClient::spawn_replay_server(args.server.as_deref())
 }
 
 fn is_publish(m: &Value) -> bool {

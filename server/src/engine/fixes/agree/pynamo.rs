@@ -43,19 +43,7 @@ pub(super) fn written_attr(
     }
     let parent = node.parent()?;
     let name = match parent.kind_str() {
-        "keyword_argument" => {
-            let call = parent
-                .parent()?
-                .parent()
-                .filter(|c| c.kind_str() == "call")?;
-            let f = call
-                .field("function")
-                .filter(|f| f.kind_str() == "identifier")?;
-            if !is_model(model, &src.node_text(f)) {
-                return None;
-            }
-            src.node_text(parent.field("name")?).into_owned()
-        }
+        "keyword_argument" => model.pynamo_constructor_kwarg(parent, src)?.1,
         "assignment" => {
             let left = parent
                 .field("left")
