@@ -611,6 +611,7 @@ impl Server {
             self.store_and_publish(&uri, generation, results).await;
         }
         super::workspace::republish_linked(self).await;
+        super::workspace::mem_stats("document analysed");
     }
 
     /// The results for the version of `uri` this request was sent against, analysing it now if

@@ -75,6 +75,22 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The document of `path` was closed: its text as last analysed and its module's view of the
+    /// project go (the view is computed again if it is opened again).
+    pub fn closed(&self, path: &Path) {
+        if let Ok(mut texts) = self.texts.lock() {
+            texts.remove(path);
+        }
+        let Some(m) = self.project.read().ok().and_then(|p| p.module_of(path)) else {
+            return;
+        };
+        if let Ok(mut live) = self.flow.lock() {
+            live.close(m);
+        }
+    }
+}
+
 /// The summary of a file on disk (`None`: unreadable, not UTF-8, nested too deep).
 fn summarise_file(path: &Path) -> Option<ModuleSummary> {
     let bytes = std::fs::read(path).ok()?;
@@ -158,6 +174,11 @@ pub async fn republish_linked(server: &Server) {
                 let (Ok(mut live), Ok(p)) = (flow.lock(), project.read()) else {
                     return;
                 };
+                if live.take_trim() {
+                    // The first resolution across modules (or a relink) allocated and dropped
+                    // much: back to the system.
+                    super::large::trim_memory();
+                }
                 live.take_stale(&p)
                     .into_iter()
                     .filter_map(|m| p.modules.get(m).map(|m| m.path.clone()))
@@ -217,6 +238,29 @@ async fn republish(server: &Server, jobs: Vec<Job>) {
     }
 }
 
+/// With `KEYLINT_MEM_STATS` set, a line on stderr with the allocator's figures after `phase`
+/// (`scripts/bench-index` keeps them with `MEM_LOG`): the heap in use and what the arenas hold
+/// from the system, in KiB.
+pub fn mem_stats(phase: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*ON.get_or_init(|| std::env::var_os("KEYLINT_MEM_STATS").is_some()) {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters.
+        let m = unsafe { libc::mallinfo2() };
+        eprintln!(
+            "keylint mem: {phase}: in use {} KiB, arenas {} KiB (mmapped {} KiB)",
+            (m.uordblks + m.hblkhd) / 1024,
+            m.arena / 1024,
+            m.hblkhd / 1024
+        );
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = phase;
+}
+
 /// Every open document analysed again with the index (after indexing, or a change on disk).
 async fn republish_open(server: &Server) {
     let jobs: Vec<Job> = {
@@ -232,6 +276,10 @@ async fn republish_open(server: &Server) {
     republish(server, jobs).await;
     // Those analyses may have changed what other open documents see.
     republish_linked(server).await;
+    mem_stats("open documents analysed with the index");
+    // The first resolution across modules builds and drops much: freed memory back to the
+    // system.
+    super::large::trim_memory();
 }
 
 /// Indexes `folders` in a task of its own: the handler that asks for it returns at once, so the
@@ -312,6 +360,9 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
     })
     .await
     .unwrap_or(0);
+    mem_stats("indexed");
+    // The trees of the files summarised are gone: what glibc keeps of them back to the system.
+    super::large::trim_memory();
     let cancelled = cancel.load(Ordering::Acquire);
     {
         let st = server.state();

@@ -332,6 +332,14 @@ struct LiveModule {
     view: Option<(Arc<Dataflow>, u64)>,
     /// Bumped whenever its view changes (or it becomes linked, or unlinked).
     version: u64,
+    /// `qualified` holds stubs (see [`stub`]), and the occurrence of each one's anchor name among
+    /// the linked modules' flows when the resolver took it whole.
+    stubbed: bool,
+    occ: Vec<u32>,
+    /// Its view is wanted: its analysis asked for it (an open document), and it was not closed
+    /// since. Views are computed for these modules only: a closed module of a large workspace
+    /// costs its summary, its qualified flows and its facts in the resolution, not a view.
+    wanted: bool,
 }
 
 /// What the last [`LiveFlow`] synchronisation did (for tests and measurements).
@@ -369,6 +377,9 @@ pub struct LiveFlow {
     resolver: dataflow::Resolver,
     stale: Vec<usize>,
     stats: LiveStats,
+    /// A synchronisation took many flows again (the first one, a relink): much was allocated and
+    /// dropped, worth returning to the system ([`LiveFlow::take_trim`]).
+    trim: bool,
 }
 
 /// The hash of what resolving an import into a module reads of its summary: the names of its
@@ -387,6 +398,41 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     (names, s.global_names(), &s.imports, &s.star_imports).hash(&mut h);
     h.finish() | 1
+}
+
+/// The name a flow's anchor in the resolver is made of (as `dataflow::resolve` makes it): the
+/// function's, or the first name a module statement binds.
+fn anchor_name(flow: &FnFlow) -> &str {
+    if !flow.name.is_empty() {
+        &flow.name
+    } else {
+        flow.defines.first().map_or("", |(n, _)| n.as_str())
+    }
+}
+
+/// Reduces a qualified flow the resolver has taken to what its next updates read of it while its
+/// hash stays the same: the name its anchor is made of (the function's, or the first name a
+/// module statement binds). The resolver keeps the whole flow; keeping it here too doubled the
+/// memory of the linked modules' flows (about 30 MB on django's 950 linked modules). A module
+/// statement that binds no name keeps its whole flow: its anchor (`#k`) counts such statements
+/// across all the linked modules, so it may not match the resolver's after modules are linked
+/// or unlinked, and the resolver then takes the flow as new.
+fn stub(f: &mut FnFlow) {
+    if f.name.is_empty() && f.defines.is_empty() {
+        return;
+    }
+    let name = std::mem::take(&mut f.name);
+    let mut defines = std::mem::take(&mut f.defines);
+    defines.truncate(1);
+    for (_, t) in &mut defines {
+        *t = Default::default();
+    }
+    defines.shrink_to_fit();
+    *f = FnFlow {
+        name,
+        defines,
+        ..FnFlow::default()
+    };
 }
 
 impl LiveFlow {
@@ -414,6 +460,9 @@ impl LiveFlow {
         if self.modules.len() < n {
             self.modules.resize_with(n, LiveModule::default);
         }
+        if let Some(a) = asking.filter(|&a| a < n) {
+            self.modules[a].wanted = true;
+        }
         let mut changed: Vec<usize> = Vec::new();
         for (i, module) in project.modules.iter().enumerate() {
             let live = &mut self.modules[i];
@@ -432,6 +481,10 @@ impl LiveFlow {
             changed.push(i);
         }
         if !relink && changed.is_empty() {
+            // A module asking for the first time (or again after it was closed) gets its view.
+            let missing: Vec<usize> = asking.filter(|&a| self.wants_view(a)).into_iter().collect();
+            stats.views = missing.len();
+            self.compute_views(project, missing, asking, &mut stats);
             self.stats = stats;
             return;
         }
@@ -487,6 +540,7 @@ impl LiveFlow {
         }
         // Only the linked modules keep qualified flows (the others resolve alone).
         let mut requalified: Vec<usize> = Vec::new();
+        let mut anchors_changed = false;
         for &i in &self.linked {
             if self.modules[i].qualified_ok {
                 continue;
@@ -506,9 +560,22 @@ impl LiveFlow {
                 .collect();
             let live = &mut self.modules[i];
             live.qualified_ok = true;
-            if qualified == live.qualified && names == live.names {
+            // The flows kept are stubs (see `stub`): compared by start and hash, as the
+            // resolver compares them.
+            let same = qualified.len() == live.qualified.len()
+                && qualified
+                    .iter()
+                    .zip(&live.qualified)
+                    .all(|((_, s, h), (_, s2, h2))| s == s2 && h == h2);
+            if same && names == live.names {
                 continue;
             }
+            anchors_changed |= qualified.len() != live.qualified.len()
+                || qualified
+                    .iter()
+                    .zip(&live.qualified)
+                    .any(|((a, _, _), (b, _, _))| anchor_name(a) != anchor_name(b));
+            live.stubbed = false;
             live.qualified = qualified;
             live.names = names;
             requalified.push(i);
@@ -519,9 +586,12 @@ impl LiveFlow {
                 live.qualified = Vec::new();
                 live.names = ViewNames::default();
                 live.qualified_ok = false;
+                live.stubbed = false;
+                live.occ = Vec::new();
             }
         }
         stats.requalified = requalified.len();
+        self.trim |= requalified.len() > 16;
         let resolve_again = self.linked != old_linked
             || requalified
                 .iter()
@@ -530,6 +600,9 @@ impl LiveFlow {
         // that read a fact or a start that changed.
         let mut recompute: Vec<usize> = Vec::new();
         if resolve_again {
+            if self.linked != old_linked || anchors_changed {
+                self.check_anchors(project);
+            }
             let old = self.resolver.dataflow().clone();
             let modules = &self.modules;
             self.resolver.update(
@@ -538,6 +611,15 @@ impl LiveFlow {
                     .flat_map(|&m| modules[m].qualified.iter().map(|(f, s, h)| (f, *s, *h))),
             );
             stats.resolve = Some(self.resolver.stats());
+            // The resolver keeps its own copy of every flow: what is kept here of those it took
+            // is what it reads of a flow whose hash did not change.
+            for &m in &self.linked {
+                let live = &mut self.modules[m];
+                if !live.stubbed {
+                    live.qualified.iter_mut().for_each(|(f, _, _)| stub(f));
+                    live.stubbed = true;
+                }
+            }
             let diff = cross::changes(&old, self.resolver.dataflow());
             let names: rustc_hash::FxHashSet<&str> = diff
                 .functions
@@ -548,6 +630,9 @@ impl LiveFlow {
             let anchors: rustc_hash::FxHashSet<&Anchor> = diff.starts.iter().collect();
             for &m in &self.linked {
                 let live = &self.modules[m];
+                if !live.wanted {
+                    continue;
+                }
                 let again = live.view.is_none()
                     || requalified.binary_search(&m).is_ok()
                     || (!names.is_empty()
@@ -562,9 +647,102 @@ impl LiveFlow {
                 }
             }
         }
+        // A wanted module linked now whose view was never computed (it was linked while not
+        // wanted, and no resolution was needed since).
+        for &m in &self.linked {
+            if self.wants_view(m) && recompute.binary_search(&m).is_err() {
+                recompute.push(m);
+            }
+        }
+        recompute.sort_unstable();
+        recompute.dedup();
         stats.views = recompute.len();
+        self.compute_views(project, recompute, asking, &mut stats);
+        // Unlinked: resolved alone from now on.
+        for m in old_linked {
+            if self.linked.binary_search(&m).is_err() {
+                let live = &mut self.modules[m];
+                live.view = None;
+                live.version += 1;
+                if asking != Some(m) && live.wanted {
+                    self.stale.push(m);
+                }
+            }
+        }
+        self.stats = stats;
+    }
+
+    /// Before an update where the linked modules or the names of a module's flows changed: the
+    /// anchor of a stub (its name and occurrence among all the linked flows) must be the one the
+    /// resolver took the whole flow under, which holds unless two modules' qualified names meet
+    /// (`a.b.c`: method `b.c` of package `a`, function `c` of `a.b`) or module statements bind
+    /// no name. A module with a stub whose occurrence moved gives its whole flows again.
+    fn check_anchors(&mut self, project: &Project) {
+        let mut redo: Vec<usize> = Vec::new();
+        let mut occs: Vec<Vec<u32>> = Vec::with_capacity(self.linked.len());
+        {
+            let mut count: FxHashMap<&str, u32> = FxHashMap::default();
+            for &m in &self.linked {
+                let live = &self.modules[m];
+                let occ: Vec<u32> = live
+                    .qualified
+                    .iter()
+                    .map(|(f, _, _)| {
+                        let k = count.entry(anchor_name(f)).or_insert(0);
+                        *k += 1;
+                        *k - 1
+                    })
+                    .collect();
+                if live.stubbed && occ != live.occ {
+                    redo.push(m);
+                }
+                occs.push(occ);
+            }
+        }
+        let modules = &mut self.modules;
+        for (&m, occ) in self.linked.iter().zip(occs) {
+            modules[m].occ = occ;
+        }
+        for m in redo {
+            let flows: Flows = modules[m]
+                .seen
+                .as_ref()
+                .map(|s| s.flows().collect())
+                .unwrap_or_default();
+            let (qualified, _, _) = project.qualify(m, &flows);
+            modules[m].qualified = qualified
+                .into_iter()
+                .map(|(f, s)| {
+                    let h = cross::flow_hash(&f);
+                    (f, s, h)
+                })
+                .collect();
+            modules[m].stubbed = false;
+        }
+    }
+
+    /// Module `m` is wanted and linked, and its view is not computed.
+    fn wants_view(&self, m: usize) -> bool {
+        self.modules
+            .get(m)
+            .is_some_and(|l| l.wanted && l.view.is_none())
+            && self.linked.binary_search(&m).is_ok()
+    }
+
+    /// Computes the views of `modules` again from the resolution: a module whose view changed
+    /// gets a new version and, unless it is the one `asking`, is stale.
+    fn compute_views(
+        &mut self,
+        project: &Project,
+        modules: Vec<usize>,
+        asking: Option<usize>,
+        stats: &mut LiveStats,
+    ) {
+        if modules.is_empty() {
+            return;
+        }
         let df = self.resolver.dataflow().clone();
-        for m in recompute {
+        for m in modules {
             let (fns, globals) = &self.modules[m].names;
             let view = project.view(&df, m, fns, globals);
             let h = cross::view_hash(&view);
@@ -579,18 +757,22 @@ impl LiveFlow {
                 self.stale.push(m);
             }
         }
-        // Unlinked: resolved alone from now on.
-        for m in old_linked {
-            if self.linked.binary_search(&m).is_err() {
-                let live = &mut self.modules[m];
-                live.view = None;
+    }
+
+    /// Module `m`'s document was closed: its view is dropped, and computed again only when an
+    /// analysis of it asks.
+    pub fn close(&mut self, m: usize) {
+        if let Some(live) = self.modules.get_mut(m) {
+            live.wanted = false;
+            if live.view.take().is_some() {
                 live.version += 1;
-                if asking != Some(m) {
-                    self.stale.push(m);
-                }
             }
         }
-        self.stats = stats;
+    }
+
+    /// Whether a synchronisation since the last call took many flows again (see `trim`).
+    pub fn take_trim(&mut self) -> bool {
+        std::mem::take(&mut self.trim)
     }
 
     /// Brings the state up to `project` and returns the modules whose view changed since the

@@ -29,6 +29,36 @@ pub struct ModuleSummary {
     globals: Vec<String>,
 }
 
+/// Drops the spare capacity of a flow's vectors and strings.
+fn compact(f: &mut FnFlow) {
+    f.name.shrink_to_fit();
+    f.params.shrink_to_fit();
+    f.params.iter_mut().for_each(String::shrink_to_fit);
+    f.sources.shrink_to_fit();
+    f.calls.shrink_to_fit();
+    for c in &mut f.calls {
+        c.callee.shrink_to_fit();
+        c.args.shrink_to_fit();
+        c.args.iter_mut().for_each(|t| t.0.shrink_to_fit());
+        c.kwargs.shrink_to_fit();
+        for (k, t) in &mut c.kwargs {
+            k.shrink_to_fit();
+            t.0.shrink_to_fit();
+        }
+    }
+    f.sinks.shrink_to_fit();
+    for s in &mut f.sinks {
+        s.taint.0.shrink_to_fit();
+        s.parts.shrink_to_fit();
+    }
+    f.ret.0.shrink_to_fit();
+    f.globals.shrink_to_fit();
+    f.globals.iter_mut().for_each(String::shrink_to_fit);
+    f.scans.shrink_to_fit();
+    f.defines.shrink_to_fit();
+    f.validations.shrink_to_fit();
+}
+
 impl ModuleSummary {
     /// The summary of an analysed module: `flows` from [`crate::engine::Analyzer::flows`],
     /// `model` its model, `tree` and `src` its tree and text (for `import *`).
@@ -71,28 +101,44 @@ impl ModuleSummary {
         )
     }
 
-    /// A summary of its parts (`imports` sorted by bound name).
+    /// A summary of its parts (`imports` sorted by bound name). Its vectors are made exact: a
+    /// workspace keeps one summary per module (django: 41,000 flows), and the flows were built
+    /// by pushing.
     pub fn from_parts(
-        imports: Vec<(String, String)>,
-        star_imports: Vec<String>,
-        flows: Vec<(FnFlow, usize)>,
+        mut imports: Vec<(String, String)>,
+        mut star_imports: Vec<String>,
+        mut flows: Vec<(FnFlow, usize)>,
     ) -> Self {
-        Self::from_items(
-            imports,
-            star_imports,
-            flows
-                .into_iter()
-                .map(|(f, s)| (Arc::new(vec![f]), s))
-                .collect(),
-        )
+        imports.shrink_to_fit();
+        star_imports.shrink_to_fit();
+        flows.iter_mut().for_each(|(f, _)| compact(f));
+        // The flows of one item (consecutive, one start) share one list.
+        let mut items: Vec<(Arc<Vec<FnFlow>>, usize)> = Vec::new();
+        let mut run: Vec<FnFlow> = Vec::new();
+        let mut run_start = None;
+        for (f, start) in flows {
+            if run_start.is_some_and(|s| s != start) {
+                let mut done = std::mem::take(&mut run);
+                done.shrink_to_fit();
+                items.push((Arc::new(done), run_start.expect("checked")));
+            }
+            run_start = Some(start);
+            run.push(f);
+        }
+        if let Some(start) = run_start {
+            run.shrink_to_fit();
+            items.push((Arc::new(run), start));
+        }
+        Self::from_items(imports, star_imports, items)
     }
 
     /// A summary of its parts, the flows by item.
     fn from_items(
         imports: Vec<(String, String)>,
         star_imports: Vec<String>,
-        items: Vec<(Arc<Vec<FnFlow>>, usize)>,
+        mut items: Vec<(Arc<Vec<FnFlow>>, usize)>,
     ) -> Self {
+        items.shrink_to_fit();
         let flows = || {
             items
                 .iter()

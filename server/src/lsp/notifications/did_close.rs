@@ -10,6 +10,10 @@ pub async fn did_close(server: &Server, params: DidCloseTextDocumentParams) {
     // State change first, before any `.await` (see the ordering notes on `Server`).
     let closed = server.state().docs.remove(&uri);
     if let Some(closed) = closed {
+        if let Some(path) = &closed.path {
+            let ws = server.state().workspace.clone();
+            ws.closed(path);
+        }
         // Its text, tree and caches go now, and then the allocator returns what it can to the
         // system (on the blocking pool).
         drop(closed);

@@ -61,5 +61,9 @@ pub async fn did_open(server: &Server, params: DidOpenTextDocumentParams) {
     }
     if let Some(job) = job {
         server.analyze_and_publish(job).await;
+        // A first analysis allocates and drops much (the whole file's items, and with the
+        // workspace indexed, the module's share of the resolution across modules): what the
+        // allocator keeps of it goes back to the system (coalesced: one trim at a time).
+        crate::lsp::large::trim_memory();
     }
 }
