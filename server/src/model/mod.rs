@@ -60,6 +60,23 @@ pub struct Model {
     /// What module functions return when it is a call (see [`ItemFacts::returns`]), so that
     /// `get_table().put_item` resolves like `dynamodb.Table().put_item`.
     pub function_returns: FxHashMap<String, Vec<String>>,
+    /// Classes of other modules of the project that this module imports, with what the project
+    /// model knows of them (`crate::project`): set by the analyzer before the data flow, from
+    /// its project resolver; empty for a file alone.
+    pub foreign_classes: std::sync::Arc<Vec<ForeignClass>>,
+}
+
+/// A class of another module of the project as this module imports it (`from app.models import
+/// UserModel`): what the rules and the local data flow read of it, under the name it is bound to
+/// here. Sorted by that name in [`Model::foreign_classes`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ForeignClass {
+    /// The name bound here (`UserModel`).
+    pub bound: String,
+    /// A PynamoDB model (its base, or a base of a base, resolves to `pynamodb.models.Model`).
+    pub pynamo: bool,
+    /// Its attributes (PynamoDB attributes, annotated fields), its bases' first.
+    pub fields: Vec<String>,
 }
 
 impl Model {
@@ -218,6 +235,7 @@ impl Model {
         let mut returns: Vec<_> = self.function_returns.iter().collect();
         returns.sort();
         returns.hash(&mut h);
+        self.foreign_classes.hash(&mut h);
         h.finish()
     }
 
@@ -324,17 +342,43 @@ impl Model {
     }
     /// A PynamoDB model class of the module: a top-level class with a base resolving to
     /// `pynamodb.models.Model`.
+    /// A PynamoDB model class imported from another module of the project (see
+    /// [`Model::foreign_classes`]) counts too.
     pub fn is_pynamo_class(&self, name: &str) -> bool {
-        self.classes
+        match self
+            .classes
             .iter()
             .rev()
             .find(|c| c.name == name && c.parent.is_none())
-            .is_some_and(|c| {
-                c.bases.iter().any(|b| {
-                    let q = self.resolve_path(b).unwrap_or_else(|| b.join("."));
-                    frameworks::is_pynamo_model_base(&q)
-                })
-            })
+        {
+            Some(c) => c.bases.iter().any(|b| {
+                let q = self.resolve_path(b).unwrap_or_else(|| b.join("."));
+                frameworks::is_pynamo_model_base(&q)
+            }),
+            None => self.foreign_class(name).is_some_and(|c| c.pynamo),
+        }
+    }
+
+    /// The class of another module of the project bound to `name` here by an import (and by no
+    /// class of the module).
+    pub fn foreign_class(&self, name: &str) -> Option<&ForeignClass> {
+        if self.foreign_classes.is_empty() {
+            return None;
+        }
+        let i = self
+            .foreign_classes
+            .binary_search_by(|c| c.bound.as_str().cmp(name))
+            .ok()?;
+        matches!(self.bindings.get(name), Some(Binding::Import(_))).then(|| &self.foreign_classes[i])
+    }
+
+    /// The fields (attributes) of the top-level class `name` of the module, or of the class of
+    /// another module of the project imported as `name`.
+    pub fn class_fields(&self, name: &str) -> Option<&[String]> {
+        match self.classes.iter().rev().find(|c| c.name == name) {
+            Some(c) => Some(&c.fields),
+            None => self.foreign_class(name).map(|c| c.fields.as_slice()),
+        }
     }
 
     /// `attr` is a string constant of class `class` (an index into [`Model::classes`]) or of a base

@@ -24,6 +24,63 @@ pub struct ModuleSummary {
     /// The module-level names its module statements bind, sorted (what [`Self::defines_global`]
     /// searches).
     globals: Vec<String>,
+    /// Its top-level classes that another module may read facts of (PynamoDB models, and
+    /// classes with a base imported from outside the frameworks: one may inherit from a model of
+    /// the project), sorted by name.
+    pub classes: Vec<ClassSummary>,
+}
+
+/// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ClassSummary {
+    pub name: String,
+    /// One of its bases resolves to `pynamodb.models.Model` in its module.
+    pub pynamo: bool,
+    /// Its fields (PynamoDB attributes, annotated fields), in order.
+    pub fields: Vec<String>,
+    /// Its bases bound by imports, as import paths (`.base.BaseModel`): a class of another module
+    /// it may inherit facts from.
+    pub imported_bases: Vec<String>,
+}
+
+/// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
+fn class_summaries(model: &Model) -> Vec<ClassSummary> {
+    let mut out: Vec<ClassSummary> = Vec::new();
+    for c in model.classes.iter().filter(|c| c.parent.is_none()) {
+        let mut pynamo = false;
+        let mut imported_bases = Vec::new();
+        for b in &c.bases {
+            let Some(q) = model.resolve_path(b) else {
+                continue;
+            };
+            if crate::model::frameworks::is_pynamo_model_base(&q) {
+                pynamo = true;
+            } else if matches!(
+                b.first().and_then(|h| model.binding(h)),
+                Some(crate::model::Binding::Import(_))
+            ) && !crate::model::frameworks::is_framework_package(
+                q.split('.').next().unwrap_or(""),
+            ) && b
+                .last()
+                .is_some_and(|l| l.starts_with(|ch: char| ch.is_ascii_uppercase()))
+            {
+                imported_bases.push(q);
+            }
+        }
+        if !pynamo && imported_bases.is_empty() {
+            continue;
+        }
+        // The last class of a name wins, as at run time.
+        out.retain(|k| k.name != c.name);
+        out.push(ClassSummary {
+            name: c.name.clone(),
+            pynamo,
+            fields: c.fields.clone(),
+            imported_bases,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 impl ModuleSummary {
@@ -57,11 +114,13 @@ impl ModuleSummary {
                 star_imports.push(src.node_text(m).into_owned());
             }
         }
-        Self::from_parts(
+        let mut summary = Self::from_parts(
             imports,
             star_imports,
             flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
-        )
+        );
+        summary.classes = class_summaries(model);
+        summary
     }
 
     /// A summary of its parts (`imports` sorted by bound name).
@@ -90,7 +149,16 @@ impl ModuleSummary {
             flows,
             functions,
             globals,
+            classes: Vec::new(),
         }
+    }
+
+    /// The class `name` of the module, if another module may read facts of it.
+    pub fn class(&self, name: &str) -> Option<&ClassSummary> {
+        self.classes
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.classes[i])
     }
 
     /// The module defines a function (or method, `Class.method`) `name`.
