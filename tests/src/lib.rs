@@ -245,6 +245,18 @@ impl LspClient {
         }
     }
 
+    /// Forgets the diagnostics of `uri` received so far and not yet waited for: a wait that
+    /// follows a change then cannot be met by a publish sent before it (a server may publish one
+    /// version twice, with more precise related places the second time).
+    pub fn forget_diagnostics(&mut self, uri: &str) {
+        while let Some(r) = self.recv_new(Duration::ZERO) {
+            self.buffer.push_back(r);
+        }
+        self.buffer.retain(|r| {
+            !(r.msg["method"] == "textDocument/publishDiagnostics" && r.msg["params"]["uri"] == uri)
+        });
+    }
+
     /// Waits for the diagnostics of `uri` at `version`.
     pub fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.wait_diagnostics(uri, |p| p["version"] == version)

@@ -138,6 +138,7 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
     let sink_path = root.join("svc/sink.py");
     std::fs::write(&sink_path, SINK).unwrap();
     let sink = file_uri(&sink_path);
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 1}]}),
@@ -147,6 +148,7 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
     // Renamed: deleted under its old name, created under a name the import does not reach.
     let other_path = root.join("svc/other.py");
     std::fs::rename(&sink_path, &other_path).unwrap();
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 3}, {"uri": file_uri(&other_path), "type": 1}]}),
@@ -155,12 +157,14 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
 
     // Renamed back, then deleted.
     std::fs::rename(&other_path, &sink_path).unwrap();
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&other_path), "type": 3}, {"uri": sink, "type": 1}]}),
     );
     c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
     std::fs::remove_file(&sink_path).unwrap();
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 3}]}),
@@ -203,12 +207,14 @@ fn a_workspace_without_python_files_and_folders_added_and_removed() {
         "not indexed yet: {p}"
     );
     let folder = json!({"uri": file_uri(&proj), "name": "p"});
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [folder], "removed": []}}),
     );
     c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
     // Removed: its modules are forgotten.
+    c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [], "removed": [folder]}}),

@@ -121,6 +121,8 @@ impl ClientCaps {
 pub struct Results {
     pub version: i32,
     pub settings_epoch: u64,
+    /// The workspace's generation when the analysis was asked for (see [`Job::ws_generation`]).
+    pub ws_generation: u64,
     /// The text that was analysed (positions of `analysis` are bytes of it).
     pub doc: Document,
     pub analysis: Analysis,
@@ -273,6 +275,10 @@ pub struct Job {
     pub latest: Arc<AtomicI32>,
     pub cost_us: Arc<AtomicU64>,
     pub settings_epoch: u64,
+    /// The workspace index's generation when the job was made: the analysis sees the project at
+    /// least as it was then. Of two analyses of one version, the later-asked one wins: one asked
+    /// before a file changed on disk must not stand for one asked after it.
+    pub ws_generation: u64,
     /// Skip the work when a newer version arrived meanwhile (push); pull requests need an answer.
     pub skip_if_superseded: bool,
     /// The document's size and the limit it is over (then `doc` is empty: nothing is analysed).
@@ -349,6 +355,7 @@ impl Server {
             latest: d.latest.clone(),
             cost_us: d.cost_us.clone(),
             settings_epoch: state.settings_epoch,
+            ws_generation: state.workspace.generation.load(Ordering::Acquire),
             skip_if_superseded,
             too_large: d.large.as_ref().map(|rope| {
                 let limit = state.max_file_size().unwrap_or(usize::MAX);
@@ -550,9 +557,12 @@ impl Server {
                         && results.settings_epoch == epoch =>
                 {
                     if d.results.as_ref().is_some_and(|r| {
-                        r.version == results.version && r.settings_epoch == results.settings_epoch
+                        r.version == results.version
+                            && r.settings_epoch == results.settings_epoch
+                            && r.ws_generation >= results.ws_generation
                     }) {
-                        // Another job (a request's) already stored and published this version.
+                        // Another job (a request's, or one asked for after this one's project
+                        // changed again) already stored and published this version.
                         return true;
                     }
                     replaced = d.results.replace(results.clone());
@@ -754,6 +764,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
                 Box::new(Results {
                     version: job.version,
                     settings_epoch: job.settings_epoch,
+                    ws_generation: job.ws_generation,
                     doc: job.doc,
                     analysis,
                     diagnostics,
