@@ -30,7 +30,7 @@ use rustc_hash::FxHashMap;
 
 pub use summary::{ClassSummary, ModuleSummary};
 
-use crate::model::ForeignClass;
+use crate::model::ForeignName;
 
 /// The Python files under `root`: `.gitignore`d files and those `excluded` (path, is a
 /// directory) are left out. Sorted.
@@ -99,6 +99,16 @@ fn components(path: &Path) -> Vec<String> {
         }
     }
     parts
+}
+
+/// (bound name, import path) of the names a module imports from modules outside the frameworks
+/// (`from .models import UserModel`, `from app.db import table`).
+fn imported_object_paths(summary: &ModuleSummary) -> impl Iterator<Item = (&str, &str)> {
+    summary.imports.iter().filter_map(|(bound, path)| {
+        let top = path.split('.').next().unwrap_or("");
+        (!crate::model::frameworks::is_framework_package(top))
+            .then_some((bound.as_str(), path.as_str()))
+    })
 }
 
 impl Project {
@@ -249,67 +259,46 @@ impl Project {
         missing
     }
 
-    /// The class an import path used in module `from` denotes (`.models.UserModel`), as
-    /// (module, class name), when that module keeps facts of it ([`ModuleSummary::classes`]).
+    /// The class (or module-level DynamoDB object) an import path used in module `from` denotes
+    /// (`.models.UserModel`, `.db.table`), as (module, its name there), when that module keeps
+    /// facts of it ([`ModuleSummary::classes`], [`ModuleSummary::handles`]).
     pub fn resolve_class(&self, from: usize, path: &str) -> Option<(usize, String)> {
         let mut budget = 64;
         self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new(), true)
     }
 
-    /// The modules without a summary that resolving the class `path` from module `from` looked
-    /// into.
-    pub fn unsummarised_class_for(&self, from: usize, path: &str) -> Vec<usize> {
-        let mut budget = 64;
-        let mut missing = Vec::new();
-        self.resolve_depth(from, path, 0, &mut budget, &mut missing, true);
-        missing.sort_unstable();
-        missing.dedup();
-        missing
-    }
-
-    /// The classes of other modules of the project that module `m` imports and that rules read
-    /// facts of (PynamoDB models, theirs or inherited from a base class of another module),
-    /// sorted by the name they are bound to in `m`.
-    pub fn foreign_classes(&self, m: usize) -> Vec<ForeignClass> {
+    /// The names module `m` imports from other modules of the project that rules read facts of
+    /// (PynamoDB models, theirs or inherited from a base class of another module; DynamoDB
+    /// objects made at module level), sorted by the name they are bound to in `m`.
+    pub fn foreign_names(&self, m: usize) -> Vec<ForeignName> {
         let Some(summary) = self.modules.get(m).and_then(|x| x.summary.as_ref()) else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (bound, path) in &summary.imports {
-            if !bound.starts_with(|c: char| c.is_ascii_uppercase())
-                || crate::model::frameworks::is_framework_package(
-                    path.split('.').next().unwrap_or(""),
-                )
-            {
-                continue;
-            }
+        for (bound, path) in imported_object_paths(summary) {
             if let Some((pynamo, fields)) = self.class_facts(m, path, 0) {
                 if pynamo {
-                    out.push(ForeignClass {
-                        bound: bound.clone(),
+                    out.push(ForeignName {
+                        bound: bound.to_string(),
                         pynamo,
                         fields,
+                        made_by: None,
                     });
                 }
+                continue;
+            }
+            let made_by = self.resolve_class(m, path).and_then(|(j, name)| {
+                Some(self.modules[j].summary.as_ref()?.handle(&name)?.to_string())
+            });
+            if made_by.is_some() {
+                out.push(ForeignName {
+                    bound: bound.to_string(),
+                    made_by,
+                    ..ForeignName::default()
+                });
             }
         }
         out
-    }
-
-    /// Candidate import paths of classes of other modules in module `m` (what
-    /// [`Project::foreign_classes`] resolves): capitalised names bound by imports outside the
-    /// frameworks.
-    pub fn imported_class_paths(summary: &ModuleSummary) -> impl Iterator<Item = &str> {
-        summary
-            .imports
-            .iter()
-            .filter(|(bound, path)| {
-                bound.starts_with(|c: char| c.is_ascii_uppercase())
-                    && !crate::model::frameworks::is_framework_package(
-                        path.split('.').next().unwrap_or(""),
-                    )
-            })
-            .map(|(_, p)| p.as_str())
     }
 
     /// (PynamoDB model, fields) of the class `path` denotes in module `from`, with those of its
@@ -413,7 +402,7 @@ impl Project {
         };
         let joined = name.join(".");
         let defines = if class {
-            summary.class(&joined).is_some()
+            summary.class(&joined).is_some() || summary.handle(&joined).is_some()
         } else {
             summary.defines_function(&joined) || summary.defines_global(&joined)
         };

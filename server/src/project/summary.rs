@@ -28,6 +28,10 @@ pub struct ModuleSummary {
     /// classes with a base imported from outside the frameworks: one may inherit from a model of
     /// the project), sorted by name.
     pub classes: Vec<ClassSummary>,
+    /// Its module-level DynamoDB objects made by a call (`table =
+    /// boto3.resource("dynamodb").Table("t")`), with the call as the module resolves it
+    /// (`boto3.resource().Table()`), sorted by name.
+    pub handles: Vec<(String, String)>,
 }
 
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
@@ -41,6 +45,22 @@ pub struct ClassSummary {
     /// Its bases bound by imports, as import paths (`.base.BaseModel`): a class of another module
     /// it may inherit facts from.
     pub imported_bases: Vec<String>,
+}
+
+/// The module-level names of `model` bound to a DynamoDB object made by a call
+/// ([`ModuleSummary::handles`]).
+fn handles(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = model
+        .bindings
+        .iter()
+        .filter(|(_, b)| matches!(b, crate::model::Binding::Call { .. }))
+        .filter_map(|(name, _)| {
+            let q = model.resolve_path(std::slice::from_ref(name))?;
+            crate::model::frameworks::is_dynamodb_receiver(Some(&q), "").then(|| (name.clone(), q))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
@@ -120,6 +140,7 @@ impl ModuleSummary {
             flows.into_iter().map(|(f, s)| (f.clone(), s)).collect(),
         );
         summary.classes = class_summaries(model);
+        summary.handles = handles(model);
         summary
     }
 
@@ -150,7 +171,16 @@ impl ModuleSummary {
             functions,
             globals,
             classes: Vec::new(),
+            handles: Vec::new(),
         }
+    }
+
+    /// What made the module-level DynamoDB object `name` ([`Self::handles`]).
+    pub fn handle(&self, name: &str) -> Option<&str> {
+        self.handles
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.handles[i].1.as_str())
     }
 
     /// The class `name` of the module, if another module may read facts of it.
