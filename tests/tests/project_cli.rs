@@ -353,3 +353,32 @@ fn a_pynamodb_model_imported_by_its_absolute_path_with_an_aliased_base_is_known(
         "{out}"
     );
 }
+
+#[test]
+fn a_key_of_another_module_read_through_the_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "module_attr"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    // `settings.SERVICE_API_KEY` after `from . import settings`, and `conf.SERVICE_API_KEY`
+    // after `import module_attr.settings as conf`: the place settings.py reads it.
+    for (file, line, code) in [
+        ("main.py", 14, "KL202"),
+        ("main.py", 20, "KL203"),
+        ("admin.py", 14, "KL202"),
+    ] {
+        let f = all
+            .iter()
+            .find(|f| f["file"] == format!("module_attr/{file}") && f["line"] == line)
+            .unwrap_or_else(|| panic!("nothing at {file}:{line}: {out}"));
+        assert_eq!(f["code"], code, "{f}");
+        assert_eq!(f["related"][0]["file"], "module_attr/settings.py", "{f}");
+        assert_eq!(f["related"][0]["line"], 3, "{f}");
+    }
+    // `settings.TABLE_NAME` is no key.
+    assert!(
+        !all.iter()
+            .any(|f| f["file"] == "module_attr/main.py" && f["line"] == 15),
+        "{out}"
+    );
+}
