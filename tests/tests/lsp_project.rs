@@ -574,3 +574,39 @@ fn a_pynamodb_model_of_another_module_is_known_to_the_routes_and_its_edits_repub
     });
     assert!(c.shutdown_and_exit().success());
 }
+
+const MODULE_ATTR_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom . import settings\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/config\")\ndef config():\n    log.info(\"calling out with %s\", settings.SERVICE_API_KEY)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", MODULE_ATTR_ROUTES),
+            ("svc/settings.py", SETTINGS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let settings = file_uri(&root.join("svc/settings.py"));
+    c.did_open(&routes, 1, MODULE_ATTR_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("`settings.SERVICE_API_KEY` is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
+    // The name no longer holds a key: the route module is republished without KL202.
+    c.did_open(&settings, 1, SETTINGS);
+    let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
+    c.did_change_full(&settings, 2, &plain);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}
