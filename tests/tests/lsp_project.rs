@@ -502,3 +502,97 @@ fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
     c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const MODELS: &str = "from pynamodb.attributes import UnicodeAttribute\nfrom pynamodb.models import Model\n\n\nclass UserModel(Model):\n    id = UnicodeAttribute(hash_key=True)\n    access_token = UnicodeAttribute(null=True)\n";
+
+const MODEL_ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .models import UserModel\n\napp = FastAPI()\n\n\n@app.get(\"/users\")\ndef users():\n    result = UserModel.scan()\n    return [u for u in result]\n\n\n@app.post(\"/t/{uid}\")\ndef token(uid: str, x_api_key: str = Header(min_length=32)):\n    UserModel(id=uid, access_token=x_api_key).save()\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_pynamodb_model_of_another_module_is_known_to_the_routes_and_its_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", MODEL_ROUTES),
+            ("svc/models.py", MODELS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let models = file_uri(&root.join("svc/models.py"));
+    c.did_open(&routes, 1, MODEL_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    // The whole users returned (their `access_token`), and the key stored raw by the imported
+    // model's `save()`.
+    let found = codes(&p);
+    assert!(found.contains(&("KL203".into(), 10)), "{p}");
+    assert!(found.contains(&("KL201".into(), 15)), "{p}");
+    assert!(
+        p["diagnostics"].as_array().unwrap().iter().any(
+            |d| d["code"] == "KL203" && d["message"].as_str().unwrap().contains("access_token")
+        ),
+        "{p}"
+    );
+
+    // No longer a PynamoDB model: the route module is republished without either finding.
+    c.did_open(&models, 1, MODELS);
+    let not_a_model = MODELS.replace("(Model)", "(object)");
+    c.did_change_full(&models, 2, &not_a_model);
+    c.wait_diagnostics(&routes, |p| {
+        let found = codes(p);
+        !found.iter().any(|(c, _)| c == "KL203" || c == "KL201")
+    });
+    // A model again: both back.
+    c.did_change_full(&models, 3, MODELS);
+    c.wait_diagnostics(&routes, |p| {
+        let found = codes(p);
+        found.contains(&("KL203".into(), 10)) && found.contains(&("KL201".into(), 15))
+    });
+    // Its token attribute renamed: the items it returns and stores hold no key any more.
+    let plain = MODELS.replace("access_token", "nickname");
+    c.did_change_full(&models, 4, &plain);
+    c.wait_diagnostics(&routes, |p| {
+        let found = codes(p);
+        !found.iter().any(|(c, _)| c == "KL203" || c == "KL201")
+    });
+    assert!(c.shutdown_and_exit().success());
+}
+
+const MODULE_ATTR_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom . import settings\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/config\")\ndef config():\n    log.info(\"calling out with %s\", settings.SERVICE_API_KEY)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", MODULE_ATTR_ROUTES),
+            ("svc/settings.py", SETTINGS),
+        ],
+    );
+    let mut c = start(&root);
+    wait_progress(&mut c, "end");
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let settings = file_uri(&root.join("svc/settings.py"));
+    c.did_open(&routes, 1, MODULE_ATTR_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+        .unwrap_or_else(|| panic!("`settings.SERVICE_API_KEY` is logged by the route: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
+    // The name no longer holds a key: the route module is republished without KL202.
+    c.did_open(&settings, 1, SETTINGS);
+    let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
+    c.did_change_full(&settings, 2, &plain);
+    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -287,3 +287,98 @@ fn a_module_level_key_imported_from_another_module_is_followed() {
         "{out}"
     );
 }
+
+#[test]
+fn pynamodb_models_of_another_module_are_known_to_the_routes_that_import_them() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "pynamo_models"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    let at = |line: u64, code: &str| {
+        all.iter()
+            .find(|f| {
+                f["file"] == "pynamo_models/routes.py" && f["line"] == line && f["code"] == code
+            })
+            .unwrap_or_else(|| panic!("no {code} at routes.py:{line}: {out}"))
+            .clone()
+    };
+    // `UserModel.scan()` of models.py returned whole: its `access_token` goes to the client.
+    let f = at(14, "KL203");
+    assert!(
+        f["message"].as_str().unwrap().contains("access_token"),
+        "{f}"
+    );
+    assert_eq!(f["related"][0]["line"], 12, "the scan: {f}");
+    // `UserModel(access_token=key).save()`, and the `api_key` a model inherits from base.py.
+    at(19, "KL201");
+    at(26, "KL201");
+    let f = at(32, "KL203");
+    assert!(f["message"].as_str().unwrap().contains("api_key"), "{f}");
+    // `from .db import accounts`, a table made in db.py: its scan, returned.
+    at(38, "KL203");
+    at(38, "KL304");
+    // The modules of the models and of the table have no finding.
+    assert!(
+        !all.iter().any(|f| f["file"] != "pynamo_models/routes.py"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_pynamodb_model_imported_by_its_absolute_path_with_an_aliased_base_is_known() {
+    // `from app.models import Account`, a model whose base is `m.Model` (`from pynamodb import
+    // models as m`); `models.py` is kept by the pre-filter for its `pynamodb` import.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/models.py",
+                "from pynamodb import models as m\nfrom pynamodb import attributes as a\n\n\nclass Account(m.Model):\n    token = a.UnicodeAttribute()\n",
+            ),
+            (
+                "app/routes.py",
+                "from fastapi import FastAPI\n\nfrom app.models import Account\n\napp = FastAPI()\n\n\n@app.get(\"/accounts\")\ndef accounts():\n    return list(Account.scan())\n",
+            ),
+        ],
+    );
+    let (_, out, err) = check(dir.path(), &["--output-format", "json", "app"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "KL203" && f["file"] == "app/routes.py" && f["line"] == 10),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_key_of_another_module_read_through_the_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (_, out, err) = check(&root, &["--output-format", "json", "module_attr"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let all = json.as_array().unwrap();
+    // `settings.SERVICE_API_KEY` after `from . import settings`, and `conf.SERVICE_API_KEY`
+    // after `import module_attr.settings as conf`: the place settings.py reads it.
+    for (file, line, code) in [
+        ("main.py", 14, "KL202"),
+        ("main.py", 20, "KL203"),
+        ("admin.py", 14, "KL202"),
+    ] {
+        let f = all
+            .iter()
+            .find(|f| f["file"] == format!("module_attr/{file}") && f["line"] == line)
+            .unwrap_or_else(|| panic!("nothing at {file}:{line}: {out}"));
+        assert_eq!(f["code"], code, "{f}");
+        assert_eq!(f["related"][0]["file"], "module_attr/settings.py", "{f}");
+        assert_eq!(f["related"][0]["line"], 3, "{f}");
+    }
+    // `settings.TABLE_NAME` is no key.
+    assert!(
+        !all.iter()
+            .any(|f| f["file"] == "module_attr/main.py" && f["line"] == 15),
+        "{out}"
+    );
+}

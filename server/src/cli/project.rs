@@ -373,7 +373,7 @@ fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
 /// findings. Without it, the module's facts are those it has alone, and so are its findings:
 ///
 /// * no place in another file (key material from a caller there, a path through a function
-///   there);
+///   there), no class of another module it imports that the rules read (a PynamoDB model);
 /// * no function of another module that returns key material or leads to a scan;
 /// * when key material enters in the module: no function of another module that returns what it
 ///   is passed, or whose parameters reach a sink (without key material of its own or from
@@ -386,6 +386,7 @@ fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
 /// unknown function (it returns nothing, reaches no sink).
 fn brings_anything(df: &Dataflow, alone: Alone) -> bool {
     df.foreign_file(0).is_some()
+        || !df.imported().is_empty()
         || df.function_facts().iter().any(|(name, f)| {
             name.starts_with('@')
                 && (f.scan.is_some()

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::{fx_hash, Anchor, Conc, Dataflow, FnFacts, FnFlow, RetSym, Step};
+use crate::model::ForeignName;
 
 /// Bits of an offset within one file: files are far smaller than 1 TiB.
 pub const FOREIGN_SHIFT: u32 = 40;
@@ -48,6 +49,13 @@ pub trait FlowResolver: Send + Sync {
     fn alone(&self, _flows: &[(&FnFlow, usize)]) -> bool {
         false
     }
+    /// The names the module imports from other modules of the project with the facts the local
+    /// data flow and the rules read of them (a PynamoDB model of `models.py`: its `scan()` reads
+    /// whole items, its `save()` stores; a DynamoDB table made in `db.py`), sorted by the name
+    /// they are bound to. Asked before the module's local flows, which depend on them.
+    fn imported(&self) -> Arc<Vec<ForeignName>> {
+        Arc::default()
+    }
 }
 
 impl Dataflow {
@@ -69,6 +77,33 @@ impl Dataflow {
     /// The start of every item a stored path passes through, without recording reads.
     pub fn anchor_starts(&self) -> &FxHashMap<Anchor, usize> {
         &self.starts
+    }
+
+    /// The names the module imports from other modules, with their facts (see
+    /// [`FlowResolver::imported`]).
+    pub fn imported(&self) -> &Arc<Vec<ForeignName>> {
+        &self.imported
+    }
+
+    /// The view with the names the module imports from other modules.
+    pub fn with_imported(mut self, imported: Vec<ForeignName>) -> Dataflow {
+        self.imported = Arc::new(imported);
+        self
+    }
+
+    /// A view with no resolution, only the names the module imports from other modules: the
+    /// module is resolved alone ([`FlowResolver::alone`]).
+    pub fn alone_with_imported(imported: Vec<ForeignName>) -> Dataflow {
+        Dataflow {
+            imported: Arc::new(imported),
+            alone: true,
+            ..Dataflow::default()
+        }
+    }
+
+    /// A view with no resolution ([`Dataflow::alone_with_imported`]).
+    pub fn is_alone(&self) -> bool {
+        self.alone
     }
 
     /// Facts put together by the project model: functions and globals by name, the starts of
@@ -107,6 +142,8 @@ impl Dataflow {
             facts_hash,
             starts_hash,
             files: Arc::new(files),
+            imported: Arc::default(),
+            alone: false,
         }
     }
 }

@@ -386,6 +386,12 @@ pub struct Dataflow {
     starts_hash: u64,
     /// The other files that steps of paths lie in (see [`cross`]); empty for one file.
     files: Arc<Vec<Arc<str>>>,
+    /// Names the module imports from other modules of the project, with what the project model
+    /// knows of them (see [`cross::FlowResolver::imported`]); empty for one file.
+    imported: Arc<Vec<crate::model::ForeignName>>,
+    /// A view that holds no resolution: the module is resolved alone (it only reads
+    /// [`Self::imported`] of the project).
+    alone: bool,
 }
 
 impl PartialEq for Dataflow {
@@ -393,6 +399,8 @@ impl PartialEq for Dataflow {
         self.functions == other.functions
             && self.globals == other.globals
             && self.starts == other.starts
+            && self.imported == other.imported
+            && self.alone == other.alone
     }
 }
 

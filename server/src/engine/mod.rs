@@ -599,9 +599,21 @@ impl Analyzer {
             }
         };
         let mut model = merged.model.clone();
-        let (bindings_fingerprint, base_fingerprint) =
+        let (bindings_fingerprint, mut base_fingerprint) =
             (merged.bindings_fingerprint, merged.base_fingerprint);
         self.merged = Some(merged);
+        // Names this module imports from other modules of the project, with what the project
+        // knows of them (a PynamoDB model of `models.py`, a table made in `db.py`): the local
+        // flows and the rules read them as they read the module's own classes and bindings.
+        if let Some(r) = &self.project {
+            let imported = r.imported();
+            if !imported.is_empty() {
+                let mut h = FxHasher::default();
+                (base_fingerprint, &*imported).hash(&mut h);
+                base_fingerprint = h.finish();
+                model.foreign_names = imported;
+            }
+        }
         model.layout = self.import_layout(tree, src, shared.0);
         // The local flows read no resolved facts: their dependencies on the data flow are taken
         // against none.

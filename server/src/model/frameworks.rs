@@ -152,6 +152,30 @@ pub fn is_mint_call(q: &str) -> bool {
     )
 }
 
+/// A package of a framework or library whose classes are no classes of the project (the rules
+/// know what theirs do): `django`, `fastapi`, `pydantic`, `boto3`, `pynamodb`… (`top`: the first
+/// component of a qualified name).
+pub fn is_framework_package(top: &str) -> bool {
+    matches!(
+        top,
+        "django"
+            | "flask"
+            | "fastapi"
+            | "starlette"
+            | "pydantic"
+            | "pydantic_settings"
+            | "werkzeug"
+            | "sqlalchemy"
+            | "boto3"
+            | "botocore"
+            | "pynamodb"
+            | "requests"
+            | "httpx"
+            | "aiohttp"
+            | "typing"
+    )
+}
+
 /// A PynamoDB model class: a base resolving to `pynamodb.models.Model`.
 pub fn is_pynamo_model_base(q: &str) -> bool {
     q == "pynamodb.models.Model" || q == "pynamodb.Model"

@@ -62,6 +62,28 @@ pub struct Model {
     pub function_returns: std::sync::Arc<FxHashMap<String, Vec<String>>>,
     /// What the readers of this model read, while [`Model::record_reads`] runs.
     reads: ReadRecorder,
+    /// Names this module imports from other modules of the project, with what the project model
+    /// knows of them (`crate::project`): set by the analyzer before the data flow, from its
+    /// project resolver; empty for a file alone. Sorted by bound name.
+    pub foreign_names: std::sync::Arc<Vec<ForeignName>>,
+}
+
+/// A name this module imports from another module of the project (`from app.models import
+/// UserModel`, `from .db import table`) with what the rules and the local data flow read of it,
+/// under the name it is bound to here. Sorted by that name in [`Model::foreign_names`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ForeignName {
+    /// The name bound here (`UserModel`).
+    pub bound: String,
+    /// A PynamoDB model class (its base, or a base of a base, resolves to
+    /// `pynamodb.models.Model`).
+    pub pynamo: bool,
+    /// A model's attributes (PynamoDB attributes, annotated fields), its bases' first.
+    pub fields: Vec<String>,
+    /// A module-level object made by a call there, as its module resolves the call
+    /// (`table = boto3.resource("dynamodb").Table("t")` → `boto3.resource().Table()`): names
+    /// resolve through it here as through a binding of the module (`table.put_item`).
+    pub made_by: Option<String>,
 }
 
 impl Model {
@@ -245,6 +267,7 @@ impl Model {
         let mut returns: Vec<_> = self.function_returns.iter().collect();
         returns.sort();
         returns.hash(&mut h);
+        self.foreign_names.hash(&mut h);
         h.finish()
     }
 
@@ -264,7 +287,7 @@ impl Model {
             return None;
         }
         let base = match self.bindings().get(head.as_str()) {
-            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Import(q)) => self.foreign_made_by(head).unwrap_or(q).to_string(),
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
             }
@@ -320,7 +343,7 @@ impl Model {
         }
         let head = src.node_text(head);
         let base = match self.bindings().get(head.as_ref()) {
-            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Import(q)) => self.foreign_made_by(&head).unwrap_or(q).to_string(),
             Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
                 Some(q) => format!("{q}()"),
                 None => return Some(None),
@@ -351,17 +374,57 @@ impl Model {
     }
     /// A PynamoDB model class of the module: a top-level class with a base resolving to
     /// `pynamodb.models.Model`.
+    /// A PynamoDB model class imported from another module of the project (see
+    /// [`Model::foreign_names`]) counts too.
     pub fn is_pynamo_class(&self, name: &str) -> bool {
-        self.classes
+        match self
+            .classes
             .iter()
             .rev()
             .find(|c| c.name == name && c.parent.is_none())
-            .is_some_and(|c| {
-                c.bases.iter().any(|b| {
-                    let q = self.resolve_path(b).unwrap_or_else(|| b.join("."));
-                    frameworks::is_pynamo_model_base(&q)
-                })
-            })
+        {
+            Some(c) => c.bases.iter().any(|b| {
+                let q = self.resolve_path(b).unwrap_or_else(|| b.join("."));
+                frameworks::is_pynamo_model_base(&q)
+            }),
+            None => self.foreign_class(name).is_some_and(|c| c.pynamo),
+        }
+    }
+
+    /// The class of another module of the project bound to `name` here by an import (and by no
+    /// class of the module).
+    pub fn foreign_class(&self, name: &str) -> Option<&ForeignName> {
+        if self.foreign_names.is_empty() {
+            return None;
+        }
+        let i = self
+            .foreign_names
+            .binary_search_by(|c| c.bound.as_str().cmp(name))
+            .ok()?;
+        matches!(self.bindings().get(name), Some(Binding::Import(_)))
+            .then(|| &self.foreign_names[i])
+    }
+
+    /// What made the object of another module of the project imported as `name` (see
+    /// [`ForeignName::made_by`]).
+    fn foreign_made_by(&self, name: &str) -> Option<&str> {
+        if self.foreign_names.is_empty() {
+            return None;
+        }
+        let i = self
+            .foreign_names
+            .binary_search_by(|c| c.bound.as_str().cmp(name))
+            .ok()?;
+        self.foreign_names[i].made_by.as_deref()
+    }
+
+    /// The fields (attributes) of the top-level class `name` of the module, or of the class of
+    /// another module of the project imported as `name`.
+    pub fn class_fields(&self, name: &str) -> Option<&[String]> {
+        match self.classes.iter().rev().find(|c| c.name == name) {
+            Some(c) => Some(&c.fields),
+            None => self.foreign_class(name).map(|c| c.fields.as_slice()),
+        }
     }
 
     /// The PynamoDB model class and attribute that `kwarg` (a `keyword_argument` node) sets when

@@ -27,6 +27,7 @@ use rustc_hash::FxHashMap;
 use super::{ModuleSummary, Project};
 use crate::dataflow::cross::{self, FlowResolver};
 use crate::dataflow::{self, Anchor, Dataflow, FnFlow, Step};
+use crate::model::ForeignName;
 
 /// The flows of one module: its summary's, or those given in their place.
 type Flows<'a> = Vec<(&'a FnFlow, usize)>;
@@ -261,14 +262,37 @@ impl Project {
     }
 
     /// The views of every module linked to another: what the CLI hands the analyzer of each.
+    /// A module that imports names of other modules the rules read facts of (a PynamoDB model, a
+    /// DynamoDB table made there) gets a view too, with them ([`Dataflow::imported`]); linked to
+    /// no other module, its view holds nothing else and the module resolves alone
+    /// ([`Dataflow::is_alone`]), from the flows its analysis computes with them.
+    ///
+    /// A linked module's view is resolved from its summary, computed without them: a function of
+    /// it whose facts depend on an imported model (`def all_users(): return UserModel.scan()`,
+    /// called by a route) is resolved as if the model were unknown; what a function does with
+    /// the model itself (a route that scans it and returns the items) is found.
     pub fn resolve_all(&self) -> FxHashMap<usize, Arc<Dataflow>> {
-        let mut out = FxHashMap::default();
+        let mut out: FxHashMap<usize, Dataflow> = FxHashMap::default();
         for comp in self.components() {
             for (m, df) in self.resolve_together(&comp, None) {
-                out.insert(m, Arc::new(df));
+                out.insert(m, df);
             }
         }
-        out
+        for m in 0..self.modules.len() {
+            if self.modules[m].summary.is_none() {
+                continue;
+            }
+            let classes = self.foreign_names(m);
+            if classes.is_empty() {
+                continue;
+            }
+            let df = match out.remove(&m) {
+                Some(df) => df.with_imported(classes),
+                None => Dataflow::alone_with_imported(classes),
+            };
+            out.insert(m, df);
+        }
+        out.into_iter().map(|(m, df)| (m, Arc::new(df))).collect()
     }
 }
 
@@ -309,6 +333,12 @@ impl FlowResolver for FixedView {
     fn signature(&self) -> u64 {
         0
     }
+    fn imported(&self) -> Arc<Vec<ForeignName>> {
+        self.0.imported().clone()
+    }
+    fn alone(&self, _flows: &[(&FnFlow, usize)]) -> bool {
+        self.0.is_alone()
+    }
 }
 
 /// What the live project keeps of one module.
@@ -330,7 +360,8 @@ struct LiveModule {
     qualified_ok: bool,
     /// Its view while it is linked to another module, with the view's hash.
     view: Option<(Arc<Dataflow>, u64)>,
-    /// Bumped whenever its view changes (or it becomes linked, or unlinked).
+    /// Bumped whenever its view changes (or it becomes linked, or unlinked), or the classes of
+    /// other modules it imports ([`LiveFlow::classes`]).
     version: u64,
     /// `qualified` holds stubs (see [`stub`]), and the occurrence of each one's anchor name among
     /// the linked modules' flows when the resolver took it whole.
@@ -340,6 +371,9 @@ struct LiveModule {
     /// since. Views are computed for these modules only: a closed module of a large workspace
     /// costs its summary, its qualified flows and its facts in the resolution, not a view.
     wanted: bool,
+    /// The classes of other modules it imports, once its analysis asked for them
+    /// ([`Project::foreign_names`]); computed again when a module's classes or imports change.
+    classes: Option<Arc<Vec<ForeignName>>>,
 }
 
 /// What the last [`LiveFlow`] synchronisation did (for tests and measurements).
@@ -464,6 +498,7 @@ impl LiveFlow {
             self.modules[a].wanted = true;
         }
         let mut changed: Vec<usize> = Vec::new();
+        let mut classes_changed = false;
         for (i, module) in project.modules.iter().enumerate() {
             let live = &mut self.modules[i];
             let same = match (&module.summary, &live.seen) {
@@ -478,6 +513,8 @@ impl LiveFlow {
             if iface != live.interface {
                 relink = true;
             }
+            classes_changed |= module.summary.as_ref().map(|s| (&s.classes, &s.handles))
+                != live.seen.as_ref().map(|s| (&s.classes, &s.handles));
             changed.push(i);
         }
         if !relink && changed.is_empty() {
@@ -487,6 +524,24 @@ impl LiveFlow {
             self.compute_views(project, missing, asking, &mut stats);
             self.stats = stats;
             return;
+        }
+        // The classes of other modules that modules import (asked by their analyses): computed
+        // again when a module's classes, or what imports resolve to, may have changed.
+        if relink || classes_changed {
+            for m in 0..self.modules.len() {
+                let Some(old) = self.modules[m].classes.clone() else {
+                    continue;
+                };
+                let new = project.foreign_names(m);
+                if *old != new {
+                    let live = &mut self.modules[m];
+                    live.classes = Some(Arc::new(new));
+                    live.version += 1;
+                    if asking != Some(m) {
+                        self.stale.push(m);
+                    }
+                }
+            }
         }
         // The modules whose flows are taken again: every module when imports may resolve
         // elsewhere, else those whose flows changed.
@@ -775,6 +830,18 @@ impl LiveFlow {
         std::mem::take(&mut self.trim)
     }
 
+    /// The classes of other modules of `project` that module `m` imports (computed once, then
+    /// kept current by [`LiveFlow::sync`]).
+    pub fn classes(&mut self, project: &Project, m: usize) -> Arc<Vec<ForeignName>> {
+        if self.modules.len() <= m {
+            return Arc::default();
+        }
+        self.modules[m]
+            .classes
+            .get_or_insert_with(|| Arc::new(project.foreign_names(m)))
+            .clone()
+    }
+
     /// Brings the state up to `project` and returns the modules whose view changed since the
     /// last call (other than through their own analyses): their documents are out of date.
     pub fn take_stale(&mut self, project: &Project) -> Vec<usize> {
@@ -835,13 +902,18 @@ impl LiveResolver {
         if !same {
             let mut p = self.project.write().ok()?;
             let old = p.modules[m].summary.clone();
-            p.modules[m].summary = Some(Arc::new(ModuleSummary::from_parts(
+            let mut summary = ModuleSummary::from_parts(
                 old.as_ref().map(|s| s.imports.clone()).unwrap_or_default(),
                 old.as_ref()
                     .map(|s| s.star_imports.clone())
                     .unwrap_or_default(),
                 flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
-            )));
+            );
+            if let Some(old) = old {
+                summary.classes = old.classes.clone();
+                summary.handles = old.handles.clone();
+            }
+            p.modules[m].summary = Some(Arc::new(summary));
         }
         let p = self.project.read().ok()?;
         live.sync(&p, Some(m));
@@ -881,5 +953,14 @@ impl FlowResolver for LiveResolver {
         };
         live.sync(&p, Some(self.module));
         live.version(self.module)
+    }
+
+    /// The classes of other modules the module imports, as the project knows them now.
+    fn imported(&self) -> Arc<Vec<ForeignName>> {
+        let (Ok(mut live), Ok(p)) = (self.flow.lock(), self.project.read()) else {
+            return Arc::default();
+        };
+        live.sync(&p, Some(self.module));
+        live.classes(&p, self.module)
     }
 }

@@ -28,7 +28,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-pub use summary::ModuleSummary;
+pub use summary::{ClassSummary, ModuleSummary};
+
+use crate::model::ForeignName;
 
 /// The Python files under `root`: `.gitignore`d files and those `excluded` (path, is a
 /// directory) are left out. Sorted.
@@ -97,6 +99,16 @@ fn components(path: &Path) -> Vec<String> {
         }
     }
     parts
+}
+
+/// (bound name, import path) of the names a module imports from modules outside the frameworks
+/// (`from .models import UserModel`, `from app.db import table`).
+fn imported_object_paths(summary: &ModuleSummary) -> impl Iterator<Item = (&str, &str)> {
+    summary.imports.iter().filter_map(|(bound, path)| {
+        let top = path.split('.').next().unwrap_or("");
+        (!crate::model::frameworks::is_framework_package(top))
+            .then_some((bound.as_str(), path.as_str()))
+    })
 }
 
 impl Project {
@@ -233,7 +245,7 @@ impl Project {
     pub fn resolve_import(&self, from: usize, path: &str) -> Option<(usize, String)> {
         // Re-exports and `import *` chains branch: a budget of lookups bounds the work.
         let mut budget = 64;
-        self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new())
+        self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new(), false)
     }
 
     /// The modules without a summary that resolving `path` from module `from` looked into (the
@@ -241,10 +253,75 @@ impl Project {
     pub fn unsummarised_for(&self, from: usize, path: &str) -> Vec<usize> {
         let mut budget = 64;
         let mut missing = Vec::new();
-        self.resolve_depth(from, path, 0, &mut budget, &mut missing);
+        self.resolve_depth(from, path, 0, &mut budget, &mut missing, false);
         missing.sort_unstable();
         missing.dedup();
         missing
+    }
+
+    /// The class (or module-level DynamoDB object) an import path used in module `from` denotes
+    /// (`.models.UserModel`, `.db.table`), as (module, its name there), when that module keeps
+    /// facts of it ([`ModuleSummary::classes`], [`ModuleSummary::handles`]).
+    pub fn resolve_class(&self, from: usize, path: &str) -> Option<(usize, String)> {
+        let mut budget = 64;
+        self.resolve_depth(from, path, 0, &mut budget, &mut Vec::new(), true)
+    }
+
+    /// The names module `m` imports from other modules of the project that rules read facts of
+    /// (PynamoDB models, theirs or inherited from a base class of another module; DynamoDB
+    /// objects made at module level), sorted by the name they are bound to in `m`.
+    pub fn foreign_names(&self, m: usize) -> Vec<ForeignName> {
+        let Some(summary) = self.modules.get(m).and_then(|x| x.summary.as_ref()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (bound, path) in imported_object_paths(summary) {
+            if let Some((pynamo, fields)) = self.class_facts(m, path, 0) {
+                if pynamo {
+                    out.push(ForeignName {
+                        bound: bound.to_string(),
+                        pynamo,
+                        fields,
+                        made_by: None,
+                    });
+                }
+                continue;
+            }
+            let made_by = self.resolve_class(m, path).and_then(|(j, name)| {
+                Some(self.modules[j].summary.as_ref()?.handle(&name)?.to_string())
+            });
+            if made_by.is_some() {
+                out.push(ForeignName {
+                    bound: bound.to_string(),
+                    made_by,
+                    ..ForeignName::default()
+                });
+            }
+        }
+        out
+    }
+
+    /// (PynamoDB model, fields) of the class `path` denotes in module `from`, with those of its
+    /// bases of other modules.
+    fn class_facts(&self, from: usize, path: &str, depth: usize) -> Option<(bool, Vec<String>)> {
+        let (j, name) = self.resolve_class(from, path)?;
+        let c = self.modules[j].summary.as_ref()?.class(&name)?;
+        let mut pynamo = c.pynamo;
+        let mut fields: Vec<String> = Vec::new();
+        if depth < 4 {
+            for b in &c.imported_bases {
+                if let Some((p, f)) = self.class_facts(j, b, depth + 1) {
+                    pynamo |= p;
+                    fields.extend(f);
+                }
+            }
+        }
+        for f in &c.fields {
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+        Some((pynamo, fields))
     }
 
     fn resolve_depth(
@@ -254,6 +331,7 @@ impl Project {
         depth: usize,
         budget: &mut usize,
         missing: &mut Vec<usize>,
+        class: bool,
     ) -> Option<(usize, String)> {
         if depth > 8 || *budget == 0 {
             return None;
@@ -276,7 +354,7 @@ impl Project {
                     joined.as_str()
                 };
                 if let Some(m) = self.module_named(name, from) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing, class) {
                         return Some(found);
                     }
                 }
@@ -296,7 +374,7 @@ impl Project {
             }
             for k in (0..=rest.len()).rev() {
                 if let Some(m) = self.module_at(&dir, &rest[..k]) {
-                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing) {
+                    if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing, class) {
                         return Some(found);
                     }
                 }
@@ -313,6 +391,7 @@ impl Project {
         depth: usize,
         budget: &mut usize,
         missing: &mut Vec<usize>,
+        class: bool,
     ) -> Option<(usize, String)> {
         if name.is_empty() || *budget == 0 {
             return None;
@@ -322,7 +401,12 @@ impl Project {
             return None;
         };
         let joined = name.join(".");
-        if summary.defines_function(&joined) || summary.defines_global(&joined) {
+        let defines = if class {
+            summary.class(&joined).is_some() || summary.handle(&joined).is_some()
+        } else {
+            summary.defines_function(&joined) || summary.defines_global(&joined)
+        };
+        if defines {
             return Some((m, joined));
         }
         // Re-exported: `from .store import save as save`, `from .store import *`.
@@ -332,13 +416,13 @@ impl Project {
                 target.push('.');
                 target.push_str(n);
             }
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing, class) {
                 return Some(found);
             }
         }
         for star in &summary.star_imports {
             let target = format!("{star}.{joined}");
-            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing) {
+            if let Some(found) = self.resolve_depth(m, &target, depth + 1, budget, missing, class) {
                 return Some(found);
             }
         }

@@ -27,6 +27,83 @@ pub struct ModuleSummary {
     /// The module-level names its module statements bind, sorted (what [`Self::defines_global`]
     /// searches).
     globals: Vec<String>,
+    /// Its top-level classes that another module may read facts of (PynamoDB models, and
+    /// classes with a base imported from outside the frameworks: one may inherit from a model of
+    /// the project), sorted by name.
+    pub classes: Vec<ClassSummary>,
+    /// Its module-level DynamoDB objects made by a call (`table =
+    /// boto3.resource("dynamodb").Table("t")`), with the call as the module resolves it
+    /// (`boto3.resource().Table()`), sorted by name.
+    pub handles: Vec<(String, String)>,
+}
+
+/// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ClassSummary {
+    pub name: String,
+    /// One of its bases resolves to `pynamodb.models.Model` in its module.
+    pub pynamo: bool,
+    /// Its fields (PynamoDB attributes, annotated fields), in order.
+    pub fields: Vec<String>,
+    /// Its bases bound by imports, as import paths (`.base.BaseModel`): a class of another module
+    /// it may inherit facts from.
+    pub imported_bases: Vec<String>,
+}
+
+/// The module-level names of `model` bound to a DynamoDB object made by a call
+/// ([`ModuleSummary::handles`]).
+fn handles(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = model
+        .bindings()
+        .iter()
+        .filter(|(_, b)| matches!(b, crate::model::Binding::Call { .. }))
+        .filter_map(|(name, _)| {
+            let q = model.resolve_path(std::slice::from_ref(name))?;
+            crate::model::frameworks::is_dynamodb_receiver(Some(&q), "").then(|| (name.clone(), q))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
+fn class_summaries(model: &Model) -> Vec<ClassSummary> {
+    let mut out: Vec<ClassSummary> = Vec::new();
+    for c in model.classes.iter().filter(|c| c.parent.is_none()) {
+        let mut pynamo = false;
+        let mut imported_bases = Vec::new();
+        for b in &c.bases {
+            let Some(q) = model.resolve_path(b) else {
+                continue;
+            };
+            if crate::model::frameworks::is_pynamo_model_base(&q) {
+                pynamo = true;
+            } else if matches!(
+                b.first().and_then(|h| model.binding(h)),
+                Some(crate::model::Binding::Import(_))
+            ) && !crate::model::frameworks::is_framework_package(
+                q.split('.').next().unwrap_or(""),
+            ) && b
+                .last()
+                .is_some_and(|l| l.starts_with(|ch: char| ch.is_ascii_uppercase()))
+            {
+                imported_bases.push(q);
+            }
+        }
+        if !pynamo && imported_bases.is_empty() {
+            continue;
+        }
+        // The last class of a name wins, as at run time.
+        out.retain(|k| k.name != c.name);
+        out.push(ClassSummary {
+            name: c.name.clone(),
+            pynamo,
+            fields: c.fields.clone(),
+            imported_bases,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 /// Drops the spare capacity of a flow's vectors and strings.
@@ -90,7 +167,7 @@ impl ModuleSummary {
                 star_imports.push(src.node_text(m).into_owned());
             }
         }
-        Self::from_items(
+        let mut summary = Self::from_items(
             imports,
             star_imports,
             items
@@ -98,7 +175,10 @@ impl ModuleSummary {
                 .filter(|(f, _)| !f.is_empty())
                 .map(|(f, s)| (f.clone(), s))
                 .collect(),
-        )
+        );
+        summary.classes = class_summaries(model);
+        summary.handles = handles(model);
+        summary
     }
 
     /// A summary of its parts (`imports` sorted by bound name). Its vectors are made exact: a
@@ -162,6 +242,8 @@ impl ModuleSummary {
             items,
             functions,
             globals,
+            classes: Vec::new(),
+            handles: Vec::new(),
         }
     }
 
@@ -190,6 +272,22 @@ impl ModuleSummary {
             return true;
         }
         self.flow_count() == other.flow_count() && self.flows().eq(other.flows())
+    }
+
+    /// What made the module-level DynamoDB object `name` ([`Self::handles`]).
+    pub fn handle(&self, name: &str) -> Option<&str> {
+        self.handles
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.handles[i].1.as_str())
+    }
+
+    /// The class `name` of the module, if another module may read facts of it.
+    pub fn class(&self, name: &str) -> Option<&ClassSummary> {
+        self.classes
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.classes[i])
     }
 
     /// The module defines a function (or method, `Class.method`) `name`.
@@ -248,6 +346,8 @@ impl PartialEq for ModuleSummary {
     fn eq(&self, other: &Self) -> bool {
         self.imports == other.imports
             && self.star_imports == other.star_imports
+            && self.classes == other.classes
+            && self.handles == other.handles
             && self.same_flows(other)
     }
 }
@@ -258,6 +358,8 @@ impl Hash for ModuleSummary {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.imports.hash(state);
         self.star_imports.hash(state);
+        self.classes.hash(state);
+        self.handles.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
             flow.hash(state);

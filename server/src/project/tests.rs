@@ -131,3 +131,98 @@ fn a_removed_module_no_longer_resolves() {
     p.remove(Path::new("w/app/store.py"));
     assert_eq!(resolved(&p, "w/app/main.py", ".store.save_client"), None);
 }
+
+fn with_classes(s: &Arc<ModuleSummary>, classes: Vec<ClassSummary>) -> Arc<ModuleSummary> {
+    let mut s = (**s).clone();
+    s.classes = classes;
+    Arc::new(s)
+}
+
+fn model_class(name: &str, pynamo: bool, fields: &[&str], bases: &[&str]) -> ClassSummary {
+    ClassSummary {
+        name: name.into(),
+        pynamo,
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        imported_bases: bases.iter().map(|b| b.to_string()).collect(),
+    }
+}
+
+#[test]
+fn imported_models_resolve_with_the_attributes_of_their_bases_of_other_modules() {
+    let base = with_classes(
+        &summary(&[], &[], &[]),
+        vec![model_class("Owned", true, &["api_key"], &[])],
+    );
+    let models = with_classes(
+        &summary(&[], &[("Owned", ".base.Owned")], &[]),
+        vec![
+            model_class("Client", false, &["name"], &[".base.Owned"]),
+            model_class("User", true, &["token"], &[]),
+        ],
+    );
+    let routes = summary(
+        &[],
+        &[
+            ("Client", "app.models.Client"),
+            ("User", ".models.User"),
+            ("Other", ".models.Other"),
+            ("Request", "fastapi.Request"),
+        ],
+        &[],
+    );
+    let p = project(&[
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/base.py", base),
+        ("w/app/models.py", models),
+        ("w/app/routes.py", routes),
+    ]);
+    let m = p.module_of(Path::new("w/app/routes.py")).unwrap();
+    let names = p.foreign_names(m);
+    let shown: Vec<(&str, bool, Vec<&str>)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.bound.as_str(),
+                n.pynamo,
+                n.fields.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Client", true, vec!["api_key", "name"]),
+            ("User", true, vec!["token"])
+        ]
+    );
+}
+
+#[test]
+fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
+    let models = |fields: &[&str]| {
+        with_classes(
+            &summary(&[], &[], &[]),
+            vec![model_class("User", true, fields, &[])],
+        )
+    };
+    let routes = summary(&["list_users"], &[("User", ".models.User")], &[]);
+    let mut p = project(&[
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/models.py", models(&["token"])),
+        ("w/app/routes.py", routes),
+    ]);
+    let r = p.module_of(Path::new("w/app/routes.py")).unwrap();
+    let mm = p.module_of(Path::new("w/app/models.py")).unwrap();
+    let mut live = flow::LiveFlow::default();
+    live.sync(&p, None);
+    assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
+    let v = live.version(r);
+    // The same classes again (another summary): nothing stale.
+    p.modules[mm].summary = Some(models(&["token"]));
+    assert!(live.take_stale(&p).is_empty());
+    // Its attribute renamed: the routes module is stale, with a new version and the new fields.
+    p.modules[mm].summary = Some(models(&["nickname"]));
+    assert_eq!(live.take_stale(&p), [r]);
+    assert!(live.version(r) > v);
+    assert_eq!(live.classes(&p, r)[0].fields, ["nickname"]);
+}

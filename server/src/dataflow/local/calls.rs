@@ -241,6 +241,18 @@ impl<'a> Walker<'a> {
             if !self.locals.contains(&name) && self.is_module_function(&name) {
                 return self.module_call(node, name, false, &pos, &kws);
             }
+            // A PynamoDB model of another module of the project (`from .models import
+            // UserModel`): built from key material, it holds it when one of its attributes is
+            // key-named, as a model class of the module does.
+            if !self.locals.contains(&name) {
+                if let Some(c) = self.model.foreign_class(&name).filter(|c| c.pynamo) {
+                    return if c.fields.iter().any(|f| fw::is_key_name(f)) {
+                        all_args
+                    } else {
+                        Taint::default()
+                    };
+                }
+            }
             // (Class headers do not bind module names in the model: a class is known by name.)
             if !self.locals.contains(&name)
                 && self

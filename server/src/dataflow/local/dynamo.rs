@@ -150,18 +150,14 @@ impl<'a> Walker<'a> {
                 for (n, t) in pos {
                     self.sink(SinkKind::Lookup, node, *n, t.clone(), false);
                 }
-                let sensitive = self
-                    .model
-                    .classes
-                    .iter()
-                    .rev()
-                    .find(|c| c.name == class)
-                    .and_then(|c| {
-                        c.fields
-                            .iter()
-                            .find(|f| fw::is_sensitive_attribute(f))
-                            .cloned()
-                    });
+                // Its fields: of a class of the module, or of a model imported from another
+                // module of the project.
+                let sensitive = self.model.class_fields(&class).and_then(|fields| {
+                    fields
+                        .iter()
+                        .find(|f| fw::is_sensitive_attribute(f))
+                        .cloned()
+                });
                 Some(match sensitive {
                     Some(field) if m != "count" => self.source(
                         node,

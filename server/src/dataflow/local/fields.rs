@@ -5,9 +5,10 @@ use tree_sitter::Node;
 
 use crate::dataflow::{Base, Kind, Label, Mode, Taint};
 use crate::model::frameworks as fw;
+use crate::model::Binding;
 use crate::syntax::{self, string_value, NodeExt};
 
-use super::{named_children, Walker};
+use super::{named_children, Walker, MAX_CALLS};
 
 /// A plain field name (`name`, `issuer`, `openid_config_url`): a lower-case identifier, none of
 /// the names the projection treats as a whole value or a part of a request (`Item`, `headers`,
@@ -140,6 +141,37 @@ impl<'a> Walker<'a> {
         )
     }
 
+    /// `settings.API_KEY` after `from . import settings` or `import app.settings as settings`:
+    /// a key-like module-level name of another module read through the module, as `from
+    /// .settings import API_KEY` reads it (a global, `@` and its import path, which only the
+    /// project model resolves; alone it resolves to nothing).
+    fn imported_module_global(&mut self, obj: Node, attr: &str) -> Option<Taint> {
+        if obj.kind_str() != "identifier" || !fw::is_key_name(attr) {
+            return None;
+        }
+        let name = self.text(obj);
+        if self.locals.contains(&name) || self.env.contains_key(&name) {
+            return None;
+        }
+        let Some(Binding::Import(q)) = self.model.binding(&name) else {
+            return None;
+        };
+        let top = q.trim_start_matches('.').split('.').next().unwrap_or("");
+        if fw::is_framework_package(top) {
+            return None;
+        }
+        let global = format!("@{q}.{attr}");
+        let i = match self.flow.globals.iter().position(|g| *g == global) {
+            Some(i) => i,
+            None if self.flow.globals.len() < MAX_CALLS => {
+                self.flow.globals.push(global);
+                self.flow.globals.len() - 1
+            }
+            None => return None,
+        };
+        Some(Taint::one(Base::Global(i as u16)))
+    }
+
     pub(super) fn attribute(&mut self, node: Node) -> Taint {
         let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
             return Taint::default();
@@ -157,6 +189,10 @@ impl<'a> Walker<'a> {
         }
         let attr = self.text(attr);
         let t = self.eval(obj);
+        if let Some(mut g) = self.imported_module_global(obj, &attr) {
+            g.union(&self.project(t, node, Some(&attr)));
+            return g;
+        }
         // `self.api_key` in a method (an SDK wrapper's credential), unless the class binds it
         // to a string constant; Flask's `g.api_key` (a key carried through the request).
         let holder = if obj.kind_str() != "identifier" || !fw::is_named_key(&attr) {
