@@ -238,7 +238,11 @@ pub fn config_exposures<'t>(
         .ancestors(def)
         .next()
         .map_or_else(Vec::new, syntax::statement_decorators);
-    if ctx.model.handler_kind_lenient_with(&decorators, def, ctx.src) != Some(HandlerKind::Route) {
+    if ctx
+        .model
+        .handler_kind_lenient_with(&decorators, def, ctx.src)
+        != Some(HandlerKind::Route)
+    {
         return out;
     }
     let Some(body) = def.field("body") else {
@@ -274,7 +278,8 @@ pub fn config_exposures<'t>(
             continue;
         }
         let ret = within(up(), body, "return_statement");
-        let in_response = ret.is_none() && in_call_matching(up(), body, ctx, frameworks::is_response_call);
+        let in_response =
+            ret.is_none() && in_call_matching(up(), body, ctx, frameworks::is_response_call);
         let assign = if ret.is_none() && !in_response {
             within(up(), body, "assignment")
         } else {
