@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 use super::{apps, frameworks, Binding, HandlerKind, Model};
 use crate::document::SourceText;
-use crate::syntax::{self, NodeExt};
+use crate::syntax::{self, Ancestors, NodeExt, NodeIndex};
 
 /// What the helpers read: the model and the text.
 struct Cx<'a> {
@@ -83,9 +83,13 @@ fn settings_params(def: Node, ctx: &Cx) -> Vec<String> {
 }
 
 /// Is `n` used as a whole, not for one key (`X.get(...)`, `X["KEY"]`), its names (`X.keys()`) or
-/// its size (`len(X)`)?
-fn used_whole(n: Node, ctx: &Cx) -> bool {
-    let Some(p) = n.parent() else { return true };
+/// its size (`len(X)`)? `up` climbs from `n` (its parent first) by the item's index: tree-sitter's
+/// [`Node::parent`] descends from the module's root, so its cost grows with the module.
+fn used_whole(n: Node, mut up: Ancestors, ctx: &Cx) -> bool {
+    let Some(p) = up.next() else { return true };
+    // The parent's parent, asked for at most once.
+    let mut grand = None;
+    let mut grand_parent = move || *grand.get_or_insert_with(|| up.next());
     match p.kind_str() {
         // `f(data=…)`, `x.data`: a name in another namespace.
         "keyword_argument" => p.field("name") != Some(n),
@@ -104,15 +108,13 @@ fn used_whole(n: Node, ctx: &Cx) -> bool {
                             | "model_dump"
                             | "to_dict"
                             | "get_namespace"
-                    ) && p
-                        .parent()
+                    ) && grand_parent()
                         .is_some_and(|c| c.kind_str() == "call" || ctx.text(a) == "__dict__")
-                        && !fields_chosen(p.parent(), ctx)
+                        && !fields_chosen(grand_parent(), ctx)
                 })
         }
         "call" => p.field("function") != Some(n),
-        "argument_list" => !p
-            .parent()
+        "argument_list" => !grand_parent()
             .and_then(|call| call.field("function"))
             .is_some_and(|f| {
                 matches!(
@@ -134,9 +136,14 @@ fn fields_chosen(call: Option<Node>, ctx: &Cx) -> bool {
     })
 }
 
-/// If `node` is the whole configuration (not one key of it), how to name it.
-fn exposure(node: Node, params: &[String], ctx: &Cx) -> Option<String> {
-    let parent = node.parent();
+/// If `node` (a node of `index`) is the whole configuration (not one key of it), how to name it.
+fn exposure<'t>(
+    node: Node<'t>,
+    index: &NodeIndex<'t>,
+    params: &[String],
+    ctx: &Cx,
+) -> Option<String> {
+    let parent = index.ancestors(node).next();
     // `x.environ`, `f(environ=…)`: a name in another namespace, not a reference.
     if node.kind_str() == "identifier"
         && parent.is_some_and(|p| {
@@ -146,7 +153,7 @@ fn exposure(node: Node, params: &[String], ctx: &Cx) -> Option<String> {
     {
         return None;
     }
-    let used_whole = |n: Node| used_whole(n, ctx);
+    let used_whole = |n: Node<'t>| used_whole(n, index.ancestors(n), ctx);
     match node.kind_str() {
         "attribute" if apps::is_app_config(node, ctx.model, ctx.src) && used_whole(node) => {
             Some(ctx.text(node).into_owned())
@@ -178,10 +185,10 @@ fn exposure(node: Node, params: &[String], ctx: &Cx) -> Option<String> {
     }
 }
 
-/// The name of the call `node` is a direct or nested argument of, up to `stop`.
-fn in_call_matching(node: Node, stop: Node, ctx: &Cx, names: impl Fn(&str) -> bool) -> bool {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
+/// The name of the call `node` is a direct or nested argument of, up to `stop` (`up` climbs from
+/// `node`).
+fn in_call_matching(up: Ancestors, stop: Node, ctx: &Cx, names: impl Fn(&str) -> bool) -> bool {
+    for n in up {
         if n == stop {
             return false;
         }
@@ -194,33 +201,47 @@ fn in_call_matching(node: Node, stop: Node, ctx: &Cx, names: impl Fn(&str) -> bo
                 }
             }
         }
-        cur = n.parent();
     }
     false
 }
 
-/// The statement kind `node` sits in, inside `body`.
-fn within<'t>(node: Node<'t>, body: Node<'t>, kind: &str) -> Option<Node<'t>> {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
+/// The statement kind the node `up` climbs from sits in, inside `body`.
+fn within<'t>(up: Ancestors<'_, 't>, body: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    for n in up {
         if n == body {
             return None;
         }
         if n.kind_str() == kind {
             return Some(n);
         }
-        cur = n.parent();
     }
     None
 }
 
 /// Where the route handler `def` sends the whole configuration (none unless `def` is a route
-/// handler).
-pub fn config_exposures(def: Node, model: &Model, src: SourceText) -> Vec<ConfigExposure> {
+/// handler). `index` holds `def` (the nodes of its item, [`crate::syntax::Item::nodes`]): every
+/// climb to a parent reads it instead of tree-sitter's [`Node::parent`], which descends from the
+/// module's root (a module's first analysis would grow with the square of its size).
+pub fn config_exposures<'t>(
+    def: Node<'t>,
+    index: &NodeIndex<'t>,
+    model: &Model,
+    src: SourceText,
+) -> Vec<ConfigExposure> {
     let ctx = &Cx { model, src };
     let mut out = Vec::new();
-    if def.kind_str() != "function_definition"
-        || ctx.model.handler_kind_lenient(def, ctx.src) != Some(HandlerKind::Route)
+    if def.kind_str() != "function_definition" {
+        return out;
+    }
+    // The decorators are the statement's around `def` (`syntax::decorators` asks tree-sitter).
+    let decorators = index
+        .ancestors(def)
+        .next()
+        .map_or_else(Vec::new, syntax::statement_decorators);
+    if ctx
+        .model
+        .handler_kind_lenient_with(&decorators, def, ctx.src)
+        != Some(HandlerKind::Route)
     {
         return out;
     }
@@ -235,26 +256,37 @@ pub fn config_exposures(def: Node, model: &Model, src: SourceText) -> Vec<Config
     // Exposures assigned to a local name, reported when that name is returned.
     let mut tainted: Vec<(String, Node)> = Vec::new();
     let mut returned: Vec<(String, Range<usize>)> = Vec::new();
-    let mut nodes = syntax::descendants(body);
+    let mut nodes = index.walk_from(body);
     while let Some(node) = nodes.next() {
         if node.kind_str() == "return_statement" {
-            for n in syntax::descendants(node) {
-                if n.kind_str() == "identifier" && used_whole(n, ctx) {
+            let mut inner = index.walk_from(node);
+            while let Some(n) = inner.next() {
+                if n.kind_str() == "identifier" && used_whole(n, inner.ancestors(), ctx) {
                     returned.push((ctx.text(n).into_owned(), node.byte_range()));
                 }
             }
         }
-        let Some(what) = exposure(node, &params, ctx) else {
+        let Some(what) = exposure(node, index, &params, ctx) else {
             continue;
         };
-        nodes.skip_children();
+        let up = || nodes.ancestors();
         // Into a template (it shows chosen values) or a log: not the response.
-        if in_call_matching(node, body, ctx, |last| {
+        if in_call_matching(up(), body, ctx, |last| {
             frameworks::is_template_render(last) || frameworks::is_log_method_name(last)
         }) {
+            nodes.skip_children();
             continue;
         }
-        if let Some(ret) = within(node, body, "return_statement") {
+        let ret = within(up(), body, "return_statement");
+        let in_response =
+            ret.is_none() && in_call_matching(up(), body, ctx, frameworks::is_response_call);
+        let assign = if ret.is_none() && !in_response {
+            within(up(), body, "assignment")
+        } else {
+            None
+        };
+        nodes.skip_children();
+        if let Some(ret) = ret {
             out.push(ConfigExposure {
                 view: view.clone(),
                 range: node.byte_range(),
@@ -262,7 +294,7 @@ pub fn config_exposures(def: Node, model: &Model, src: SourceText) -> Vec<Config
                 through: None,
                 sent_at: vec![ret.byte_range()],
             });
-        } else if in_call_matching(node, body, ctx, frameworks::is_response_call) {
+        } else if in_response {
             out.push(ConfigExposure {
                 view: view.clone(),
                 range: node.byte_range(),
@@ -270,7 +302,7 @@ pub fn config_exposures(def: Node, model: &Model, src: SourceText) -> Vec<Config
                 through: None,
                 sent_at: vec![node.byte_range()],
             });
-        } else if let Some(assign) = within(node, body, "assignment") {
+        } else if let Some(assign) = assign {
             if let Some(left) = assign
                 .field("left")
                 .filter(|l| l.kind_str() == "identifier")

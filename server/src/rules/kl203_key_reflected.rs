@@ -112,15 +112,18 @@ fn config_exposed_at(item: &Item, ctx: &Ctx, range: &std::ops::Range<usize>) -> 
     let Some(mut def) = report::node_at(item, range.clone()) else {
         return false;
     };
-    while def.kind_str() != "function_definition" {
-        match def.parent() {
-            Some(p) => def = p,
+    if def.kind_str() != "function_definition" {
+        match item
+            .ancestors(def)
+            .find(|n| n.kind_str() == "function_definition")
+        {
+            Some(f) => def = f,
             None => return false,
         }
     }
     // KL302 does not report views of test code (apps built there are served to no one).
     !ctx.file.is_test
-        && crate::model::exposure::config_exposures(def, ctx.model, ctx.src)
+        && crate::model::exposure::config_exposures(def, item.nodes(), ctx.model, ctx.src)
             .iter()
             .flat_map(|e| &e.sent_at)
             .any(|r| r.start <= range.start && range.end <= r.end)

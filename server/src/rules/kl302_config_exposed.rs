@@ -40,7 +40,7 @@ impl Rule for ConfigExposed {
             return;
         }
         for def in item.nodes().of_kind(syntax::kinds().function_definition) {
-            for e in exposure::config_exposures(def, ctx.model, ctx.src) {
+            for e in exposure::config_exposures(def, item.nodes(), ctx.model, ctx.src) {
                 let (view, what) = (&e.view, &e.what);
                 let message = match &e.through {
                     None => format!(
