@@ -1,6 +1,6 @@
 use super::*;
-use std::sync::Mutex;
 use crate::dataflow::FnFlow;
+use std::sync::Mutex;
 
 fn summary(functions: &[&str], imports: &[(&str, &str)], star: &[&str]) -> Arc<ModuleSummary> {
     let mut imports: Vec<(String, String)> = imports
@@ -193,9 +193,16 @@ fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
         });
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.len(), all.len(), "{dir}: every linked module probed");
-        assert!(seen.iter().any(|(_, f)| *f), "{dir}: a view names another file");
+        assert!(
+            seen.iter().any(|(_, f)| *f),
+            "{dir}: a view names another file"
+        );
         for (m, _) in seen {
-            assert_eq!(some.get(&m), (m % 2 == 0).then(|| &all[&m]), "{dir}: module {m}");
+            assert_eq!(
+                some.get(&m),
+                (m % 2 == 0).then(|| &all[&m]),
+                "{dir}: module {m}"
+            );
         }
         assert!(some.len() < all.len(), "{dir}: views left out");
     }
