@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::dataflow::Dataflow;
 use crate::engine::pipeline::Parsed;
 use crate::engine::{Analysis, Analyzer};
+use crate::project::flow::Probe;
 use crate::project::{ModuleSummary, Project};
 
 /// Reads and decodes a file as `keylint check` does (`None`: not analysed: unreadable, over
@@ -311,24 +312,27 @@ pub fn views<T: Send>(
         .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     stats.times[1] = t0.elapsed();
     let t0 = std::time::Instant::now();
-    let mut views = project.resolve_all();
-    stats.times[2] = t0.elapsed();
     // A file the pre-filter skips is analysed with its view only when the view brings it
     // something the file alone has not: key material, a path to a scan, or sinks of functions of
     // other modules. Without them its findings are those of the file alone, which the pre-filter
-    // says are none.
-    for (file, &m) in ids.iter().enumerate() {
-        if keep[file] == Some(false) && views.get(&m).is_some_and(|v| !carries_anything(v)) {
-            views.remove(&m);
+    // says are none. A kept file finished alone keeps that outcome when its view brings nothing
+    // from the other modules: the same findings. Only the views used are built.
+    let finished: Vec<bool> = done.iter().map(Option::is_some).collect();
+    let wanted = |m: usize, probe: &Probe| {
+        let Some(&file) = file_of.get(&m) else {
+            return false;
+        };
+        if keep[file] == Some(false) && !carries_anything(probe) {
+            return false;
         }
-    }
+        !finished[file] || brings_anything(probe, alone[file])
+    };
+    let by_module = project.resolve_wanted(&wanted);
+    stats.times[2] = t0.elapsed();
     let views: FxHashMap<usize, Arc<Dataflow>> = ids
         .iter()
         .enumerate()
-        .filter_map(|(file, m)| views.get(m).map(|v| (file, v.clone())))
-        // A kept file finished alone keeps that outcome when its view brings nothing from the
-        // other modules: the same findings.
-        .filter(|(file, v)| done[*file].is_none() || brings_anything(v, alone[*file]))
+        .filter_map(|(file, m)| by_module.get(m).map(|v| (file, v.clone())))
         .collect();
     stats.linked = views.len();
     for &file in views.keys() {
@@ -384,10 +388,10 @@ fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
 ///
 /// A call to a function of another module whose facts are all empty reads like a call to an
 /// unknown function (it returns nothing, reaches no sink).
-fn brings_anything(df: &Dataflow, alone: Alone) -> bool {
-    df.foreign_file(0).is_some()
-        || !df.imported().is_empty()
-        || df.function_facts().iter().any(|(name, f)| {
+fn brings_anything(df: &Probe, alone: Alone) -> bool {
+    df.foreign
+        || df.imported
+        || df.functions.iter().any(|(name, f)| {
             name.starts_with('@')
                 && (f.scan.is_some()
                     || f.ret
@@ -401,9 +405,9 @@ fn brings_anything(df: &Dataflow, alone: Alone) -> bool {
 
 /// The view holds key material, a path to a scan, or a function of another module whose
 /// parameters reach a sink.
-fn carries_anything(df: &Dataflow) -> bool {
-    df.global_facts().values().any(|c| !c.is_empty())
-        || df.function_facts().iter().any(|(name, f)| {
+fn carries_anything(df: &Probe) -> bool {
+    df.globals.values().any(|c| !c.is_empty())
+        || df.functions.iter().any(|(name, f)| {
             f.scan.is_some()
                 || f.param_in.iter().any(|p| !p.is_empty())
                 || f.ret

@@ -272,28 +272,164 @@ impl Project {
     /// called by a route) is resolved as if the model were unknown; what a function does with
     /// the model itself (a route that scans it and returns the items) is found.
     pub fn resolve_all(&self) -> FxHashMap<usize, Arc<Dataflow>> {
-        let mut out: FxHashMap<usize, Dataflow> = FxHashMap::default();
-        for comp in self.components() {
-            for (m, df) in self.resolve_together(&comp, None) {
-                out.insert(m, df);
-            }
-        }
-        for m in 0..self.modules.len() {
-            if self.modules[m].summary.is_none() {
-                continue;
-            }
-            let classes = self.foreign_names(m);
-            if classes.is_empty() {
-                continue;
-            }
-            let df = match out.remove(&m) {
-                Some(df) => df.with_imported(classes),
-                None => Dataflow::alone_with_imported(classes),
-            };
-            out.insert(m, df);
-        }
-        out.into_iter().map(|(m, df)| (m, Arc::new(df))).collect()
+        self.resolve_wanted(&|_, _| true)
     }
+
+    /// The views of the modules linked to another that `wanted` accepts, given a [`Probe`] of
+    /// each one's view (what the view would hold, without placing its steps): `keylint check`
+    /// builds only the views it uses. The components are resolved in parallel, the modules'
+    /// flows qualified and the views built in parallel; each view is the one
+    /// [`Project::resolve_all`] gives.
+    pub fn resolve_wanted(
+        &self,
+        wanted: &(dyn Fn(usize, &Probe) -> bool + Sync),
+    ) -> FxHashMap<usize, Arc<Dataflow>> {
+        use rayon::prelude::*;
+        let comps = self.components();
+        // What each module imports of other modules that the rules read facts of (a PynamoDB
+        // model, a DynamoDB table made there): its view carries them.
+        let imported: Vec<Vec<ForeignName>> = (0..self.modules.len())
+            .into_par_iter()
+            .map(|m| match self.modules[m].summary {
+                Some(_) => self.foreign_names(m),
+                None => Vec::new(),
+            })
+            .collect();
+        // The largest components first: they take the longest.
+        let mut order: Vec<usize> = (0..comps.len()).collect();
+        order.sort_by_key(|&c| std::cmp::Reverse(comps[c].len()));
+        let views: Vec<Vec<(usize, Dataflow)>> = order
+            .par_iter()
+            .map(|&c| {
+                let members = &comps[c];
+                let qualified: Vec<(Vec<(FnFlow, usize)>, ViewNames)> = members
+                    .par_iter()
+                    .map(|&m| {
+                        let (flows, names, _) = self.qualify(m, &self.flows_of(m, None));
+                        (flows, names)
+                    })
+                    .collect();
+                let df = dataflow::resolve(
+                    qualified
+                        .iter()
+                        .flat_map(|(flows, _)| flows.iter().map(|(f, s)| (f, *s))),
+                );
+                members
+                    .par_iter()
+                    .zip(qualified.par_iter())
+                    .filter_map(|(&m, (_, (fns, globals)))| {
+                        let probe = Probe::new(&df, m, fns, globals, !imported[m].is_empty());
+                        wanted(m, &probe).then(|| {
+                            let view = self.view(&df, m, fns, globals);
+                            (m, with_imported(view, &imported[m]))
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut linked = vec![false; self.modules.len()];
+        comps.iter().flatten().for_each(|&m| linked[m] = true);
+        // Linked to no other module: a view with the imported names alone; the module resolves
+        // alone ([`Dataflow::is_alone`]), from the flows its analysis computes with them.
+        let alone = imported
+            .iter()
+            .enumerate()
+            .filter(|(m, names)| !linked[*m] && !names.is_empty())
+            .filter(|&(m, _)| wanted(m, &Probe::imported_only()))
+            .map(|(m, names)| (m, Dataflow::alone_with_imported(names.clone())));
+        views
+            .into_iter()
+            .flatten()
+            .chain(alone)
+            .map(|(m, df)| (m, Arc::new(df)))
+            .collect()
+    }
+}
+
+/// What module `m`'s view of a resolution would hold, read without building it: its functions'
+/// and globals' facts under their local names (as in the view, steps not placed: the facts'
+/// kinds, parameters and sinks are the view's) and whether a step of them lies in another
+/// module's item (the view then names another file).
+pub struct Probe<'a> {
+    pub functions: BTreeMap<&'a str, &'a Arc<dataflow::FnFacts>>,
+    pub globals: BTreeMap<&'a str, &'a Vec<dataflow::Conc>>,
+    pub foreign: bool,
+    /// The module imports names of other modules the rules read facts of (the view carries
+    /// them, [`Dataflow::imported`]).
+    pub imported: bool,
+}
+
+impl<'a> Probe<'a> {
+    fn new(
+        df: &'a Dataflow,
+        m: usize,
+        fns: &'a [(String, String)],
+        globals: &'a [(String, String)],
+        imported: bool,
+    ) -> Self {
+        let starts = df.anchor_starts();
+        let elsewhere = |step: &Step| {
+            step.anchor
+                .as_ref()
+                .and_then(|a| starts.get(a))
+                .and_then(|&s| cross::decode(s))
+                .is_some_and(|(f, _)| f != m)
+        };
+        let mut foreign = false;
+        let mut functions = BTreeMap::new();
+        for (local, global) in fns {
+            if let Some(facts) = df.function_facts().get(global) {
+                foreign = foreign || fact_steps(facts).any(elsewhere);
+                functions.insert(local.as_str(), facts);
+            }
+        }
+        let mut gl = BTreeMap::new();
+        for (local, global) in globals {
+            if let Some(concs) = df.global_facts().get(global) {
+                foreign = foreign || concs.iter().flat_map(|c| c.path.iter()).any(elsewhere);
+                gl.insert(local.as_str(), concs);
+            }
+        }
+        Probe {
+            functions,
+            globals: gl,
+            foreign,
+            imported,
+        }
+    }
+
+    /// The probe of a module linked to no other that imports names the rules read facts of.
+    fn imported_only() -> Self {
+        Probe {
+            functions: BTreeMap::new(),
+            globals: BTreeMap::new(),
+            foreign: false,
+            imported: true,
+        }
+    }
+}
+
+/// `view` with the names its module imports that the rules read facts of, if any.
+fn with_imported(view: Dataflow, names: &[ForeignName]) -> Dataflow {
+    if names.is_empty() {
+        view
+    } else {
+        view.with_imported(names.to_vec())
+    }
+}
+
+/// The steps of a function's facts that a view places ([`cross::steps_mut`], read only).
+fn fact_steps(f: &dataflow::FnFacts) -> impl Iterator<Item = &Step> {
+    let ret = f.ret.iter().flat_map(|r| match r {
+        dataflow::RetSym::Conc(c) => Some(c.path.iter()),
+        dataflow::RetSym::Param(..) => None,
+    });
+    let ins = f
+        .param_in
+        .iter()
+        .flat_map(|p| p.iter().flat_map(|c| c.path.iter()));
+    let scan = f.scan.iter().flat_map(|p| p.iter());
+    ret.flatten().chain(ins).chain(scan)
 }
 
 /// The connected components of the undirected graph of `edges` (sorted, each sorted).

@@ -1,5 +1,6 @@
 use super::*;
 use crate::dataflow::FnFlow;
+use std::sync::Mutex;
 
 fn summary(functions: &[&str], imports: &[(&str, &str)], star: &[&str]) -> Arc<ModuleSummary> {
     let mut imports: Vec<(String, String)> = imports
@@ -225,4 +226,79 @@ fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
     assert_eq!(live.take_stale(&p), [r]);
     assert!(live.version(r) > v);
     assert_eq!(live.classes(&p, r)[0].fields, ["nickname"]);
+}
+
+/// The fixture project `dir` (under `fixtures/projects/`), every module summarised.
+fn fixture_project(dir: &str) -> Project {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/projects")
+        .join(dir);
+    let paths = discover(&root, |_, _| false);
+    let mut p = Project::new();
+    let ids = p.add(&paths);
+    let config = crate::config::Config::default();
+    for (m, path) in ids.into_iter().zip(&paths) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let doc = crate::document::Document::new(&text, 0);
+        let s = crate::engine::summarise::summarise(
+            doc.view(),
+            doc.source(),
+            &config.options_for(path),
+        );
+        p.modules[m].summary = Some(Arc::new(s));
+    }
+    p
+}
+
+/// `keylint check` builds only the views it wants, judged on a probe of each: the probe holds
+/// what the view holds (the same facts under the same names, another file named exactly when
+/// the view names one), and the views built are those of [`Project::resolve_all`].
+#[test]
+fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
+    for dir in ["fastapi_dynamo", "fastapi_layers"] {
+        let p = fixture_project(dir);
+        let all = p.resolve_all();
+        assert!(all.len() > 1, "{dir}: modules linked");
+        let seen = Mutex::new(Vec::new());
+        let some = p.resolve_wanted(&|m, probe| {
+            let view = &all[&m];
+            assert_eq!(
+                probe.foreign,
+                view.foreign_file(0).is_some(),
+                "{dir}: module {m}"
+            );
+            let names: Vec<&str> = probe.functions.keys().copied().collect();
+            let want: Vec<&str> = view.function_facts().keys().map(String::as_str).collect();
+            assert_eq!(names, want, "{dir}: module {m}");
+            for (name, facts) in &probe.functions {
+                let v = &view.function_facts()[*name];
+                assert_eq!(
+                    (&facts.params, &facts.param_sinks, facts.raises),
+                    (&v.params, &v.param_sinks, v.raises)
+                );
+                assert_eq!(facts.scan.is_some(), v.scan.is_some());
+                assert_eq!(facts.ret.len(), v.ret.len());
+                assert_eq!(facts.param_in.len(), v.param_in.len());
+            }
+            let globals: Vec<&str> = probe.globals.keys().copied().collect();
+            let want: Vec<&str> = view.global_facts().keys().map(String::as_str).collect();
+            assert_eq!(globals, want, "{dir}: module {m}");
+            seen.lock().unwrap().push((m, probe.foreign));
+            m % 2 == 0
+        });
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), all.len(), "{dir}: every linked module probed");
+        assert!(
+            seen.iter().any(|(_, f)| *f),
+            "{dir}: a view names another file"
+        );
+        for (m, _) in seen {
+            assert_eq!(
+                some.get(&m),
+                (m % 2 == 0).then(|| &all[&m]),
+                "{dir}: module {m}"
+            );
+        }
+        assert!(some.len() < all.len(), "{dir}: views left out");
+    }
 }
