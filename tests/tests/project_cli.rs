@@ -382,3 +382,36 @@ fn a_key_of_another_module_read_through_the_module_is_followed() {
         "{out}"
     );
 }
+
+#[test]
+fn an_instance_given_by_a_factory_of_another_module_resolves_to_its_class() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "factories"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `repo = get_repo()` (15, 16), `store=Depends(get_audit)` (23), `store: Any =
+    // Depends(deps.get_repo)` (33): the method of the class the factory of deps.py returns.
+    for (code, line, call, method) in [
+        ("KL201", 15, 16, "KeyRepository.save"),
+        ("KL202", 29, 23, "AuditRepository.record"),
+        ("KL202", 18, 33, "KeyRepository.rotate"),
+    ] {
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "factories/repository.py" && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at repository.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related.iter().all(|r| r["file"] == "factories/main.py"),
+            "{f}"
+        );
+        let last = related.last().unwrap();
+        assert_eq!(last["line"], call, "{f}");
+        assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+    }
+    // `describe` only measures the key; nothing in main.py or deps.py.
+    assert_eq!(findings.len(), 3, "{out}");
+}

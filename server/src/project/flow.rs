@@ -553,7 +553,7 @@ pub struct LiveFlow {
 }
 
 /// The hash of what resolving an import into a module reads of its summary: the names of its
-/// functions, its imports and its `import *`s.
+/// functions, its imports, its `import *`s and the classes its factories return.
 fn interface(s: Option<&ModuleSummary>) -> u64 {
     let Some(s) = s else {
         return 0;
@@ -566,7 +566,14 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
     names.sort_unstable();
     names.dedup();
     let mut h = rustc_hash::FxHasher::default();
-    (names, s.global_names(), &s.imports, &s.star_imports).hash(&mut h);
+    (
+        names,
+        s.global_names(),
+        &s.imports,
+        &s.star_imports,
+        &s.factories,
+    )
+        .hash(&mut h);
     h.finish() | 1
 }
 

@@ -337,6 +337,24 @@ impl Project {
             return None;
         }
         *budget -= 1;
+        // `.deps.get_repo().save`: a method of the class the function `get_repo` returns an
+        // instance of ([`ModuleSummary::factories`]).
+        if let Some((factory, method)) = path.split_once("().") {
+            if class {
+                return None;
+            }
+            let (j, name) = self.resolve_depth(from, factory, depth + 1, budget, missing, false)?;
+            let made = self.modules[j].summary.as_ref()?.factory(&name)?;
+            let local = format!("{made}.{method}");
+            if self.modules[j]
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.defines_function(&local))
+            {
+                return Some((j, local));
+            }
+            return self.resolve_depth(j, &local, depth + 1, budget, missing, false);
+        }
         let dots = path.bytes().take_while(|&b| b == b'.').count();
         let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
         if dots == 0 {

@@ -35,6 +35,11 @@ pub struct ModuleSummary {
     /// boto3.resource("dynamodb").Table("t")`), with the call as the module resolves it
     /// (`boto3.resource().Table()`), sorted by name.
     pub handles: Vec<(String, String)>,
+    /// Its module functions that return (or yield) an instance of a class, with that class as
+    /// the module knows it: a class of the module by name (`KeyRepository`), one of another
+    /// module by its import path (`.repository.KeyRepository`); sorted by function name. Another
+    /// module's `get_repo().save` resolves through it.
+    pub factories: Vec<(String, String)>,
 }
 
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
@@ -61,6 +66,50 @@ fn handles(model: &Model) -> Vec<(String, String)> {
             let q = model.resolve_path(std::slice::from_ref(name))?;
             crate::model::frameworks::is_dynamodb_receiver(Some(&q), "").then(|| (name.clone(), q))
         })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The class a call of `callee` (as written in `model`'s module) makes: a top-level class of the
+/// module by name, a class of another module by its import path (a capitalised name reached
+/// through an import), or what a module function it calls returns.
+fn made_class(model: &Model, callee: &[String], depth: usize) -> Option<String> {
+    use crate::model::Binding;
+    if depth > 8 {
+        return None;
+    }
+    let head = callee.first()?;
+    match model.binding(head) {
+        Some(Binding::Import(_)) => {
+            if !callee.last()?.starts_with(|c: char| c.is_ascii_uppercase()) {
+                return None;
+            }
+            let q = model.resolve_path(callee)?;
+            (!crate::model::frameworks::is_framework_package(q.split('.').next().unwrap_or("")))
+                .then_some(q)
+        }
+        None | Some(Binding::Def) if callee.len() == 1 => {
+            if let Some(inner) = model.function_returns.get(head) {
+                return made_class(model, inner, depth + 1);
+            }
+            model
+                .classes
+                .iter()
+                .any(|c| c.name == *head && c.parent.is_none())
+                .then(|| head.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The module functions of `model` that return an instance of a class ([`ModuleSummary::factories`]).
+fn factories(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = model
+        .function_returns
+        .iter()
+        .filter(|(name, _)| matches!(model.binding(name), Some(crate::model::Binding::Def)))
+        .filter_map(|(name, callee)| Some((name.clone(), made_class(model, callee, 0)?)))
         .collect();
     out.sort();
     out
@@ -178,6 +227,7 @@ impl ModuleSummary {
         );
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
+        summary.factories = factories(model);
         summary
     }
 
@@ -244,6 +294,7 @@ impl ModuleSummary {
             globals,
             classes: Vec::new(),
             handles: Vec::new(),
+            factories: Vec::new(),
         }
     }
 
@@ -280,6 +331,14 @@ impl ModuleSummary {
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
             .map(|i| self.handles[i].1.as_str())
+    }
+
+    /// The class the module function `name` returns an instance of ([`Self::factories`]).
+    pub fn factory(&self, name: &str) -> Option<&str> {
+        self.factories
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.factories[i].1.as_str())
     }
 
     /// The class `name` of the module, if another module may read facts of it.
@@ -348,6 +407,7 @@ impl PartialEq for ModuleSummary {
             && self.star_imports == other.star_imports
             && self.classes == other.classes
             && self.handles == other.handles
+            && self.factories == other.factories
             && self.same_flows(other)
     }
 }
@@ -360,6 +420,7 @@ impl Hash for ModuleSummary {
         self.star_imports.hash(state);
         self.classes.hash(state);
         self.handles.hash(state);
+        self.factories.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
             flow.hash(state);

@@ -89,7 +89,7 @@ impl<'a> Walker<'a> {
                     .and_then(|c| {
                         let c = [c];
                         self.class_made_by(&c, 0)
-                            .or_else(|| self.imported_class(&c))
+                            .or_else(|| self.imported_instance(&c))
                     })
                     // `repo = repository.KeyRepository()` after `from . import repository`.
                     .or_else(|| {
@@ -98,7 +98,7 @@ impl<'a> Walker<'a> {
                         if f.kind_str() != "attribute" {
                             return None;
                         }
-                        self.imported_class(&syntax::dotted_path(f, self.src)?)
+                        self.imported_instance(&syntax::dotted_path(f, self.src)?)
                     });
                 // `user = User.get(pk)` (PynamoDB): an instance of `User`.
                 let class = class.or_else(|| {

@@ -33,7 +33,7 @@ impl<'a> Walker<'a> {
             let callee = self.self_attribute(recv)?;
             return self
                 .class_made_by(callee, 0)
-                .or_else(|| self.imported_class(callee));
+                .or_else(|| self.imported_instance(callee));
         }
         if recv.kind_str() != "identifier" {
             return None;
@@ -49,7 +49,7 @@ impl<'a> Walker<'a> {
             // `repo = Repo()`, `repo = get_repo()` at module level.
             Some(Binding::Call { callee, .. }) => self
                 .class_made_by(callee, 0)
-                .or_else(|| self.imported_class(callee)),
+                .or_else(|| self.imported_instance(callee)),
             _ => None,
         }
     }
@@ -90,6 +90,35 @@ impl<'a> Walker<'a> {
             return None;
         }
         Some(format!("@{q}"))
+    }
+
+    /// What a call of `path` (as written) makes when it names something of another module: an
+    /// instance of its class ([`Self::imported_class`]), or what a factory of it returns
+    /// (`get_repo()` after `from .deps import get_repo`, as `@.deps.get_repo()`: the project
+    /// model resolves `@.deps.get_repo().save` through the class `get_repo` returns there).
+    pub(super) fn imported_instance(&self, path: &[String]) -> Option<String> {
+        self.imported_class(path)
+            .or_else(|| self.imported_factory(path))
+    }
+
+    /// A function of another module named by `path` as written (`["get_repo"]`, `["deps",
+    /// "get_repo"]`), reached through a module-level import, as the class it returns:
+    /// `@.deps.get_repo()` (see [`Self::imported_instance`]).
+    pub(super) fn imported_factory(&self, path: &[String]) -> Option<String> {
+        let head = path.first()?;
+        if path.last()?.starts_with(|c: char| c.is_ascii_uppercase())
+            || self.locals.contains(head)
+            || !matches!(self.model.binding(head), Some(Binding::Import(_)))
+        {
+            return None;
+        }
+        let q = self.model.resolve_path(path)?;
+        let top = q.split('.').next().unwrap_or("");
+        // Only a project module (relative, or not a framework package) can be resolved.
+        if !q.starts_with('.') && crate::model::frameworks::is_framework_package(top) {
+            return None;
+        }
+        Some(format!("@{q}()"))
     }
 
     /// [`Self::imported_class`] of a parameter's annotation (`KeyRepository`,

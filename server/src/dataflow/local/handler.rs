@@ -115,6 +115,9 @@ impl<'a> Walker<'a> {
                 }
             }
             let mut marked = false;
+            // `repo = Depends(get_repo)` with `get_repo` of another module: an instance of
+            // the class it returns, unless the annotation names one.
+            let mut factory: Option<String> = None;
             // pydantic v2 `Annotated[str, StringConstraints(min_length=32)]`, `constr(...)`,
             // `Field(min_length=…)`: the key's shape is checked before the handler runs.
             let constrained = markers.iter().any(|m| {
@@ -204,6 +207,9 @@ impl<'a> Walker<'a> {
                         if let Some(class) = self.class_made_by(std::slice::from_ref(&dep_name), 0)
                         {
                             self.instances.insert(name.clone(), class);
+                        } else {
+                            factory = factory
+                                .or_else(|| self.imported_factory(std::slice::from_ref(&dep_name)));
                         }
                         if self.is_module_function(&dep_name) && self.flow.calls.len() < MAX_CALLS {
                             let k = self.flow.calls.len() as u16;
@@ -221,6 +227,11 @@ impl<'a> Walker<'a> {
                         }
                     } else if let Some(path) = self.imported_dependency(dep) {
                         // `Depends(deps.get_repo)` after `from . import deps`.
+                        if dep.kind_str() == "attribute" {
+                            factory = factory.or_else(|| {
+                                self.imported_factory(&syntax::dotted_path(dep, self.src)?)
+                            });
+                        }
                         taint.union(&self.module_call(m, path, false, &[], &[]));
                     }
                 }
@@ -301,6 +312,9 @@ impl<'a> Walker<'a> {
                 } else if let Some(q) = q {
                     self.handles.insert(name.clone(), format!("{q}()"));
                 }
+            }
+            if let Some(f) = factory {
+                self.instances.entry(name.clone()).or_insert(f);
             }
             if ty.is_none() && name == "request" && self.flow.responds {
                 // `async def handler(request, exc)`: Starlette passes the request.
