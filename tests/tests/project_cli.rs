@@ -415,3 +415,44 @@ fn an_instance_given_by_a_factory_of_another_module_resolves_to_its_class() {
     // `describe` only measures the key; nothing in main.py or deps.py.
     assert_eq!(findings.len(), 3, "{out}");
 }
+
+#[test]
+fn a_method_inherited_from_a_class_of_another_module_resolves_to_the_base() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "inherited"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    let at = |code: &str, line: u64| {
+        findings
+            .iter()
+            .find(|f| f["code"] == code && f["file"] == "inherited/base.py" && f["line"] == line)
+            .unwrap_or_else(|| panic!("no {code} at base.py:{line}: {out}"))
+    };
+    // `repo.save(...)` (module instance, main.py:14) and `store.save(...)` (a factory's, 21):
+    // `KeyRepository` inherits `save` from `base.BaseRepository`.
+    let f = at("KL201", 14);
+    let related = f["related"].as_array().unwrap();
+    assert!(
+        related.iter().all(|r| r["file"] == "inherited/main.py"),
+        "{f}"
+    );
+    assert!(
+        related.iter().any(|r| r["message"]
+            .as_str()
+            .unwrap()
+            .contains("BaseRepository.save")),
+        "{f}"
+    );
+    // `trace` is overridden by `KeyRepository` (which logs only the key's length): only the
+    // base's own instance (main.py:28) reaches the base's `trace`.
+    let f = at("KL202", 17);
+    let calls: Vec<&Value> = f["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["message"].as_str().unwrap().contains("passed to"))
+        .collect();
+    assert!(calls.iter().all(|r| r["line"] == 28), "{f}");
+    assert_eq!(findings.len(), 2, "{out}");
+}

@@ -553,7 +553,7 @@ pub struct LiveFlow {
 }
 
 /// The hash of what resolving an import into a module reads of its summary: the names of its
-/// functions, its imports, its `import *`s and the classes its factories return.
+/// functions, its imports, its `import *`s, the classes its factories return and its classes' bases (inherited methods).
 fn interface(s: Option<&ModuleSummary>) -> u64 {
     let Some(s) = s else {
         return 0;

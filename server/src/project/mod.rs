@@ -427,6 +427,20 @@ impl Project {
         if defines {
             return Some((m, joined));
         }
+        // `KeyRepository.save` inherited from a base class of another module (`class
+        // KeyRepository(BaseRepository)` after `from .base import BaseRepository`).
+        if let (false, [class_name, method]) = (class, name) {
+            if let Some(c) = summary.class(class_name) {
+                for base in &c.imported_bases {
+                    let target = format!("{base}.{method}");
+                    if let Some(found) =
+                        self.resolve_depth(m, &target, depth + 1, budget, missing, false)
+                    {
+                        return Some(found);
+                    }
+                }
+            }
+        }
         // Re-exported: `from .store import save as save`, `from .store import *`.
         if let Some(q) = summary.import_of(name[0]) {
             let mut target = q.to_string();
