@@ -596,3 +596,46 @@ fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
     c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const BASE: &str = "import boto3\n\n\nclass BaseRepository:\n    def __init__(self, name):\n        self._table = boto3.resource(\"dynamodb\").Table(name)\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n";
+
+const INHERITING: &str = "from .base import BaseRepository\n\n\nclass KeyRepository(BaseRepository):\n    def __init__(self):\n        super().__init__(\"clients\")\n";
+
+const FACTORY: &str =
+    "from .repository import KeyRepository\n\n\ndef get_repo():\n    return KeyRepository()\n";
+
+const FACTORY_ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .deps import get_repo\n\napp = FastAPI()\n\n\n@app.post(\"/keys\")\ndef register(x_api_key: str = Header(min_length=32)):\n    repo = get_repo()\n    repo.save(x_api_key)\n    return {\"ok\": True}\n";
+
+#[test]
+fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", FACTORY_ROUTES),
+        ("svc/deps.py", FACTORY),
+        ("svc/repository.py", INHERITING),
+        ("svc/base.py", BASE),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let deps = file_uri(&root.join("svc/deps.py"));
+    let base = file_uri(&root.join("svc/base.py"));
+    c.did_open(&base, 1, BASE);
+    let p = c.diagnostics_for_version(&base, 1);
+    // `repo = get_repo()` in routes.py: a `KeyRepository` of repository.py, whose `save` is
+    // `BaseRepository.save` of base.py.
+    let stored = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL201" && d["range"]["start"]["line"] == 8)
+        .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
+    let rel = &stored["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
+    assert_eq!(rel["range"]["start"]["line"], 8, "the header: {stored}");
+
+    // The factory no longer returns a repository: base.py is republished without KL201.
+    c.did_open(&deps, 1, FACTORY);
+    let deps2 = FACTORY.replace("return KeyRepository()", "return None");
+    c.did_change_full(&deps, 2, &deps2);
+    c.wait_diagnostics(&base, |p| !codes(p).iter().any(|(c, _)| c == "KL201"));
+    assert!(c.shutdown_and_exit().success());
+}
