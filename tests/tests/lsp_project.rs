@@ -60,6 +60,19 @@ fn wait_progress(c: &mut LspClient, kind: &str) -> Value {
         .clone()
 }
 
+/// Whether the published diagnostics `p` hold one of rule `code`.
+fn has_code(p: &Value, code: &str) -> bool {
+    codes(p).iter().any(|(c, _)| c == code)
+}
+
+/// The diagnostic of rule `code` starting on `line` in the published diagnostics `p`.
+fn diagnostic_at<'a>(p: &'a Value, code: &str, line: u64) -> Option<&'a Value> {
+    p["diagnostics"]
+        .as_array()?
+        .iter()
+        .find(|d| d["code"] == code && d["range"]["start"]["line"] == line)
+}
+
 fn codes(p: &Value) -> Vec<(String, u64)> {
     p["diagnostics"]
         .as_array()
@@ -122,11 +135,11 @@ fn indexing_reports_progress_and_findings_cross_modules_both_ways() {
     // The helper no longer returns stored items: the route module is republished without KL203.
     let fixed = SINK.replace("return t.scan()[\"Items\"]", "return []");
     c.did_change_full(&sink, 2, &fixed);
-    let p = c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
-    assert!(!codes(&p).iter().any(|(c, _)| c == "KL304"), "{p}");
+    let p = c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
+    assert!(!has_code(&p, "KL304"), "{p}");
     // And back.
     c.did_change_full(&sink, 3, SINK);
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -136,10 +149,7 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
     let routes = file_uri(&root.join("svc/routes.py"));
     c.did_open(&routes, 1, ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
-    assert!(
-        !codes(&p).iter().any(|(c, _)| c == "KL203"),
-        "no sink.py yet: {p}"
-    );
+    assert!(!has_code(&p, "KL203"), "no sink.py yet: {p}");
 
     // Created on disk.
     let sink_path = root.join("svc/sink.py");
@@ -150,7 +160,7 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 1}]}),
     );
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL203"));
 
     // Renamed: deleted under its old name, created under a name the import does not reach.
     let other_path = root.join("svc/other.py");
@@ -160,7 +170,7 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 3}, {"uri": file_uri(&other_path), "type": 1}]}),
     );
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
 
     // Renamed back, then deleted.
     std::fs::rename(&other_path, &sink_path).unwrap();
@@ -169,14 +179,14 @@ fn files_created_renamed_and_deleted_on_disk_follow_through_watched_files() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&other_path), "type": 3}, {"uri": sink, "type": 1}]}),
     );
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL203"));
     std::fs::remove_file(&sink_path).unwrap();
     c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": sink, "type": 3}]}),
     );
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -209,24 +219,21 @@ fn a_workspace_without_python_files_and_folders_added_and_removed() {
     let routes = file_uri(&proj.join("svc/routes.py"));
     c.did_open(&routes, 1, ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
-    assert!(
-        !codes(&p).iter().any(|(c, _)| c == "KL203"),
-        "not indexed yet: {p}"
-    );
+    assert!(!has_code(&p, "KL203"), "not indexed yet: {p}");
     let folder = json!({"uri": file_uri(&proj), "name": "p"});
     c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [folder], "removed": []}}),
     );
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL203"));
     // Removed: its modules are forgotten.
     c.forget_diagnostics(&routes);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [], "removed": [folder]}}),
     );
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -293,10 +300,8 @@ fn open_documents_get_diagnostics_while_the_workspace_is_indexed() {
         "the open document's diagnostics waited for the whole index"
     );
     // Republished with the project view, for the text as changed during the indexing.
-    let p = c.wait_diagnostics(&routes, |p| {
-        p["version"] == 2 && codes(p).iter().any(|(c, _)| c == "KL203")
-    });
-    assert!(codes(&p).iter().any(|(c, _)| c == "KL205"), "{p}");
+    let p = c.wait_diagnostics(&routes, |p| p["version"] == 2 && has_code(p, "KL203"));
+    assert!(has_code(&p, "KL205"), "{p}");
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -403,11 +408,7 @@ fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_i
     let deps = file_uri(&root.join("svc/deps.py"));
     c.did_open(&routes, 1, DEP_ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
-    let logged = p["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+    let logged = diagnostic_at(&p, "KL202", 12)
         .unwrap_or_else(|| panic!("the key of the dependency is logged by the route: {p}"));
     let rel = &logged["relatedInformation"][0]["location"];
     assert_eq!(rel["uri"], deps.as_str(), "{logged}");
@@ -420,10 +421,10 @@ fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_i
     c.did_open(&deps, 1, DEPS);
     let fixed = DEPS.replace("return x_api_key", "return len(x_api_key) > 0");
     c.did_change_full(&deps, 2, &fixed);
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
     // And back.
     c.did_change_full(&deps, 3, DEPS);
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -442,11 +443,7 @@ fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish(
     let repository = file_uri(&root.join("svc/repository.py"));
     c.did_open(&repository, 1, REPOSITORY);
     let p = c.diagnostics_for_version(&repository, 1);
-    let stored = p["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "KL201" && d["range"]["start"]["line"] == 8)
+    let stored = diagnostic_at(&p, "KL201", 8)
         .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
     let rel = &stored["relatedInformation"][0]["location"];
     assert_eq!(rel["uri"], routes.as_str(), "{stored}");
@@ -459,11 +456,11 @@ fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish(
     // The route no longer passes the key: the repository module is republished without KL201.
     let routes2 = REPO_ROUTES.replace("repo.save(x_api_key)", "repo.save(\"none\")");
     c.did_change_full(&routes, 2, &routes2);
-    c.wait_diagnostics(&repository, |p| !codes(p).iter().any(|(c, _)| c == "KL201"));
+    c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
     // The method no longer scans: the route module is republished without KL203.
     let repo2 = REPOSITORY.replace("return self._table.scan()[\"Items\"]", "return []");
     c.did_change_full(&repository, 2, &repo2);
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL203"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -482,11 +479,7 @@ fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
     let settings = file_uri(&root.join("svc/settings.py"));
     c.did_open(&routes, 1, SETTINGS_ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
-    let logged = p["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+    let logged = diagnostic_at(&p, "KL202", 12)
         .unwrap_or_else(|| panic!("the key of settings.py is logged by the route: {p}"));
     let rel = &logged["relatedInformation"][0]["location"];
     assert_eq!(rel["uri"], settings.as_str(), "{logged}");
@@ -496,10 +489,10 @@ fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
     c.did_open(&settings, 1, SETTINGS);
     let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
     c.did_change_full(&settings, 2, &plain);
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
     // And back.
     c.did_change_full(&settings, 3, SETTINGS);
-    c.wait_diagnostics(&routes, |p| codes(p).iter().any(|(c, _)| c == "KL202"));
+    c.wait_diagnostics(&routes, |p| has_code(p, "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -581,11 +574,7 @@ fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
     let settings = file_uri(&root.join("svc/settings.py"));
     c.did_open(&routes, 1, MODULE_ATTR_ROUTES);
     let p = c.diagnostics_for_version(&routes, 1);
-    let logged = p["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "KL202" && d["range"]["start"]["line"] == 12)
+    let logged = diagnostic_at(&p, "KL202", 12)
         .unwrap_or_else(|| panic!("`settings.SERVICE_API_KEY` is logged by the route: {p}"));
     let rel = &logged["relatedInformation"][0]["location"];
     assert_eq!(rel["uri"], settings.as_str(), "{logged}");
@@ -593,7 +582,7 @@ fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
     c.did_open(&settings, 1, SETTINGS);
     let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
     c.did_change_full(&settings, 2, &plain);
-    c.wait_diagnostics(&routes, |p| !codes(p).iter().any(|(c, _)| c == "KL202"));
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
 
@@ -622,11 +611,7 @@ fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_ed
     let p = c.diagnostics_for_version(&base, 1);
     // `repo = get_repo()` in routes.py: a `KeyRepository` of repository.py, whose `save` is
     // `BaseRepository.save` of base.py.
-    let stored = p["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "KL201" && d["range"]["start"]["line"] == 8)
+    let stored = diagnostic_at(&p, "KL201", 8)
         .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
     let rel = &stored["relatedInformation"][0]["location"];
     assert_eq!(rel["uri"], routes.as_str(), "{stored}");
@@ -636,6 +621,6 @@ fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_ed
     c.did_open(&deps, 1, FACTORY);
     let deps2 = FACTORY.replace("return KeyRepository()", "return None");
     c.did_change_full(&deps, 2, &deps2);
-    c.wait_diagnostics(&base, |p| !codes(p).iter().any(|(c, _)| c == "KL201"));
+    c.wait_diagnostics(&base, |p| !has_code(p, "KL201"));
     assert!(c.shutdown_and_exit().success());
 }
