@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::dataflow::{Base, Kind, Taint};
+use crate::dataflow::{Base, Taint};
 use crate::model::frameworks as fw;
 use crate::model::Binding;
 use crate::syntax::{self, string_value, NodeExt};
@@ -20,13 +20,7 @@ impl<'a> Walker<'a> {
         }
         if let Some(q) = self.model.resolve(node, self.src) {
             if fw::is_flask_request(&q) {
-                return self.source(
-                    node,
-                    Kind::Request,
-                    "the request enters here".into(),
-                    None,
-                    None,
-                );
+                return self.request_source(node);
             }
         }
         match self.model.binding(&name) {

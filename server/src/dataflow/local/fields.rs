@@ -178,13 +178,7 @@ impl<'a> Walker<'a> {
         };
         if let Some(q) = self.model.resolve(node, self.src) {
             if fw::is_flask_request(&q) {
-                return self.source(
-                    node,
-                    Kind::Request,
-                    "the request enters here".into(),
-                    None,
-                    None,
-                );
+                return self.request_source(node);
             }
         }
         let attr = self.text(attr);

@@ -270,13 +270,7 @@ impl<'a> Walker<'a> {
                 }
                 let q = self.model.resolve(ty_node, self.src);
                 if q.as_deref().is_some_and(fw::is_request_class) {
-                    let t = self.source(
-                        name_node,
-                        Kind::Request,
-                        "the request enters here".into(),
-                        None,
-                        None,
-                    );
+                    let t = self.request_source(name_node);
                     taint.union(&t);
                 } else if !marked && is_route {
                     let class_name = element_class(&ty_text);
@@ -318,13 +312,7 @@ impl<'a> Walker<'a> {
             }
             if ty.is_none() && name == "request" && self.flow.responds {
                 // `async def handler(request, exc)`: Starlette passes the request.
-                let t = self.source(
-                    name_node,
-                    Kind::Request,
-                    "the request enters here".into(),
-                    None,
-                    None,
-                );
+                let t = self.request_source(name_node);
                 taint.union(&t);
             }
             // A key known by its name only (`def sign(payload, api_key)`), outside handlers

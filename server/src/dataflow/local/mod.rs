@@ -210,6 +210,17 @@ impl<'a> Walker<'a> {
         Taint::one(Base::Source((self.flow.sources.len() - 1) as u16))
     }
 
+    /// The request object (Flask's `request`, a Starlette/FastAPI `Request` parameter) as a source.
+    fn request_source(&mut self, node: Node) -> Taint {
+        self.source(
+            node,
+            Kind::Request,
+            "the request enters here".into(),
+            None,
+            None,
+        )
+    }
+
     fn sink(&mut self, kind: SinkKind, at: Node, value: Node, taint: Taint, url_const: bool) {
         if taint.is_empty() {
             return;
