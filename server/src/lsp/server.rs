@@ -121,8 +121,9 @@ impl ClientCaps {
 pub struct Results {
     pub version: i32,
     pub settings_epoch: u64,
-    /// The workspace's generation when the analysis was asked for (see [`Job::ws_generation`]).
-    pub ws_generation: u64,
+    /// When the analysis ran among the document's analyses (see [`Job::runs`]): of two of one
+    /// version, the one that ran later saw the project as it was later, and wins.
+    pub run: u64,
     /// The text that was analysed (positions of `analysis` are bytes of it).
     pub doc: Document,
     pub analysis: Analysis,
@@ -144,6 +145,8 @@ pub struct DocState {
     /// What the document's next analysis is expected to cost, in microseconds (`u64::MAX` before
     /// the first; see the module documentation).
     pub cost_us: Arc<AtomicU64>,
+    /// Counts the document's analyses as they start, with its analyzer locked ([`Job::runs`]).
+    pub runs: Arc<AtomicU64>,
     pub results: Option<Arc<Results>>,
     /// The last diagnostics pushed for this document: version, settings epoch and the
     /// diagnostics (a module analysed again for the same version is not pushed again when they
@@ -179,6 +182,7 @@ impl DocState {
             analyzer: Arc::new(Mutex::new(Analyzer::new())),
             latest: Arc::new(AtomicI32::new(version)),
             cost_us: Arc::new(AtomicU64::new(u64::MAX)),
+            runs: Arc::new(AtomicU64::new(0)),
             results: None,
             pushed: None,
             large,
@@ -275,10 +279,12 @@ pub struct Job {
     pub latest: Arc<AtomicI32>,
     pub cost_us: Arc<AtomicU64>,
     pub settings_epoch: u64,
-    /// The workspace index's generation when the job was made: the analysis sees the project at
-    /// least as it was then. Of two analyses of one version, the later-asked one wins: one asked
-    /// before a file changed on disk must not stand for one asked after it.
-    pub ws_generation: u64,
+    /// The document's count of analyses run, taken when this one starts with the analyzer locked
+    /// (so in the order they run, whatever the order their results arrive in). Of two analyses
+    /// of one version, the one that ran later wins: it saw the project (other modules' texts,
+    /// files on disk) as it was later. One that ran first and was stored last must not stand for
+    /// it, or a change of another module seen only by the later one is lost.
+    pub runs: Arc<AtomicU64>,
     /// Skip the work when a newer version arrived meanwhile (push); pull requests need an answer.
     pub skip_if_superseded: bool,
     /// The document's size and the limit it is over (then `doc` is empty: nothing is analysed).
@@ -355,7 +361,7 @@ impl Server {
             latest: d.latest.clone(),
             cost_us: d.cost_us.clone(),
             settings_epoch: state.settings_epoch,
-            ws_generation: state.workspace.generation.load(Ordering::Acquire),
+            runs: d.runs.clone(),
             skip_if_superseded,
             too_large: d.large.as_ref().map(|rope| {
                 let limit = state.max_file_size().unwrap_or(usize::MAX);
@@ -559,10 +565,10 @@ impl Server {
                     if d.results.as_ref().is_some_and(|r| {
                         r.version == results.version
                             && r.settings_epoch == results.settings_epoch
-                            && r.ws_generation >= results.ws_generation
+                            && r.run >= results.run
                     }) {
-                        // Another job (a request's, or one asked for after this one's project
-                        // changed again) already stored and published this version.
+                        // An analysis of this version that ran after this one (a request's, or
+                        // one that saw the project changed again) is stored already.
                         return true;
                     }
                     replaced = d.results.replace(results.clone());
@@ -727,7 +733,12 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
         analyzer.set_resolver(job.resolver.clone());
     }
     let first = analyzer.is_empty();
+    let run = job.runs.fetch_add(1, Ordering::AcqRel) + 1;
     let started = Instant::now();
+    let ws_path = job.workspace.as_ref().zip(job.path.clone());
+    if let Some((ws, path)) = &ws_path {
+        ws.0.analysis_starts(path, &job.doc.rope);
+    }
     let result = catch_unwind(AssertUnwindSafe(|| {
         let analysis = crate::engine::pipeline::analyze(
             &mut analyzer,
@@ -750,6 +761,9 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
         }
         (analysis, diagnostics)
     }));
+    if let Some((ws, path)) = &ws_path {
+        ws.0.analysis_ended(path);
+    }
     match result {
         Ok((mut analysis, diagnostics)) => {
             let cost = started.elapsed().as_micros().min(u64::MAX as u128 - 1) as u64;
@@ -765,7 +779,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
                 Box::new(Results {
                     version: job.version,
                     settings_epoch: job.settings_epoch,
-                    ws_generation: job.ws_generation,
+                    run,
                     doc: job.doc,
                     analysis,
                     diagnostics,

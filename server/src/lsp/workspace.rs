@@ -10,8 +10,9 @@
 //! only those — are analysed again and republished (push), or the client is asked to pull again
 //! (`workspace/diagnostic/refresh`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
@@ -32,31 +33,88 @@ pub const PROGRESS_TOKEN: &str = "keylint-index";
 #[derive(Default)]
 pub struct Workspace {
     pub project: Arc<RwLock<Project>>,
-    /// Bumped whenever a summary changes.
-    pub generation: Arc<AtomicU64>,
     /// Set by `window/workDoneProgress/cancel`: the indexing stops.
     pub cancel: Arc<AtomicBool>,
     /// The data flow resolved across the modules, kept between edits (lock it before
     /// `project`).
     pub flow: Arc<Mutex<LiveFlow>>,
     pub indexed: Arc<AtomicBool>,
-    /// The text of each open module as last analysed, with the summary that analysis left: a
-    /// related place in that module (whose offsets come from its summary) is converted against
-    /// it rather than the file on disk while the summary is still that one.
-    pub texts: Mutex<std::collections::HashMap<PathBuf, (Arc<ModuleSummary>, ropey::Rope)>>,
+    /// The texts of the open modules that a related place in them (whose offsets come from
+    /// their summaries) is converted against rather than the file on disk.
+    pub texts: Mutex<OpenTexts>,
+}
+
+/// The texts of the open modules whose summaries the project holds.
+#[derive(Default)]
+pub struct OpenTexts {
+    /// Each open module's text as last analysed, with the summary that analysis left: the text
+    /// while the summary is still that one.
+    analysed: HashMap<PathBuf, (Arc<ModuleSummary>, ropey::Rope)>,
+    /// The text of an open module being analysed, with the summary the project had when the
+    /// analysis started. The analysis puts its flows in the project as it resolves them (before
+    /// it ends and records its text above): a summary other than that one is of this text. A
+    /// module analysed at that moment because of the change (it reads the new flows) converts
+    /// the places in them against it, not against the text before the edit or the file on disk.
+    analysing: HashMap<PathBuf, (Option<Arc<ModuleSummary>>, ropey::Rope)>,
 }
 
 impl super::convert::OtherTexts for Workspace {
     fn text_of(&self, path: &Path) -> Option<ropey::Rope> {
-        let (summary, rope) = self.texts.lock().ok()?.get(path).cloned()?;
+        // The texts first, then the project (as the analyses lock them).
+        let texts = self.texts.lock().ok()?;
         let project = self.project.read().ok()?;
         let current = project
             .modules
             .get(project.module_of(path)?)?
             .summary
-            .as_ref()?;
-        // A summary read from disk since (the file saved or changed there): the disk's text.
-        Arc::ptr_eq(current, &summary).then_some(rope)
+            .as_ref();
+        if let Some((summary, rope)) = texts.analysed.get(path) {
+            if current.is_some_and(|c| Arc::ptr_eq(c, summary)) {
+                return Some(rope.clone());
+            }
+        }
+        if let Some((before, rope)) = texts.analysing.get(path) {
+            let same = match (current, before) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                return Some(rope.clone());
+            }
+        }
+        // A summary read from disk since (the file saved or changed there, or not yet analysed
+        // since it was opened): the disk's text.
+        None
+    }
+}
+
+impl Workspace {
+    /// An analysis of the open module at `path`, of `rope`, starts (see
+    /// [`OpenTexts::analysing`]); [`after_analysis`] or [`Workspace::analysis_ended`] ends it.
+    pub fn analysis_starts(&self, path: &Path, rope: &ropey::Rope) {
+        if !self.indexed.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(mut texts) = self.texts.lock() else {
+            return;
+        };
+        let before = self.project.read().ok().and_then(|p| {
+            p.modules
+                .get(p.module_of(path)?)
+                .and_then(|m| m.summary.clone())
+        });
+        texts
+            .analysing
+            .insert(path.to_path_buf(), (before, rope.clone()));
+    }
+
+    /// The analysis of the open module at `path` ended (recorded by [`after_analysis`], or
+    /// failed, or skipped).
+    pub fn analysis_ended(&self, path: &Path) {
+        if let Ok(mut texts) = self.texts.lock() {
+            texts.analysing.remove(path);
+        }
     }
 }
 
@@ -80,7 +138,8 @@ impl Workspace {
     /// project go (the view is computed again if it is opened again).
     pub fn closed(&self, path: &Path) {
         if let Ok(mut texts) = self.texts.lock() {
-            texts.remove(path);
+            texts.analysed.remove(path);
+            texts.analysing.remove(path);
         }
         let Some(m) = self.project.read().ok().and_then(|p| p.module_of(path)) else {
             return;
@@ -135,7 +194,8 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
     }
     if job.too_large.is_some() {
         if let Ok(mut texts) = ws.texts.lock() {
-            texts.remove(path);
+            texts.analysed.remove(path);
+            texts.analysing.remove(path);
         }
         return;
     }
@@ -145,17 +205,22 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
         job.doc.view(),
         job.doc.source(),
     );
-    if set_summary(&ws.project, path, Some(summary)) {
-        ws.generation.fetch_add(1, Ordering::AcqRel);
-    }
-    // The summary now in the project (this one, or an equal one kept) and the text it is of.
+    set_summary(&ws.project, path, Some(summary));
+    // The summary now in the project (this one, or an equal one kept) and the text it is of,
+    // recorded at once with the end of the analysis (the texts locked first, as readers do).
+    let Ok(mut texts) = ws.texts.lock() else {
+        return;
+    };
     let current = ws.project.read().ok().and_then(|p| {
         p.modules
             .get(p.module_of(path)?)
             .and_then(|m| m.summary.clone())
     });
-    if let (Some(current), Ok(mut texts)) = (current, ws.texts.lock()) {
-        texts.insert(path.to_path_buf(), (current, job.doc.rope.clone()));
+    texts.analysing.remove(path);
+    if let Some(current) = current {
+        texts
+            .analysed
+            .insert(path.to_path_buf(), (current, job.doc.rope.clone()));
     }
 }
 
@@ -367,7 +432,6 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
     {
         let st = server.state();
         st.workspace.indexed.store(true, Ordering::Release);
-        st.workspace.generation.fetch_add(1, Ordering::AcqRel);
     }
     if progress {
         send_progress(
@@ -454,11 +518,6 @@ pub async fn files_changed(server: &Server, changes: &[FileEvent]) {
     .await
     .unwrap_or(false);
     if changed {
-        server
-            .state()
-            .workspace
-            .generation
-            .fetch_add(1, Ordering::AcqRel);
         republish_open(server).await;
     }
 }
@@ -484,12 +543,7 @@ pub async fn folders_changed(server: &Server, params: DidChangeWorkspaceFoldersP
             for g in gone {
                 p.remove(&g);
             }
-        }
-        server
-            .state()
-            .workspace
-            .generation
-            .fetch_add(1, Ordering::AcqRel);
+        };
     }
     let added: Vec<PathBuf> = params
         .event
@@ -501,5 +555,73 @@ pub async fn folders_changed(server: &Server, params: DidChangeWorkspaceFoldersP
         republish_open(server).await;
     } else {
         spawn_index(server, added);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsp::convert::OtherTexts;
+
+    fn summary_of(text: &str) -> Arc<ModuleSummary> {
+        let doc = Document::new(text, 0);
+        Arc::new(crate::engine::summarise::summarise(
+            doc.view(),
+            doc.source(),
+            &crate::engine::Options::default(),
+        ))
+    }
+
+    fn set(ws: &Workspace, path: &Path, s: &Arc<ModuleSummary>) {
+        let mut p = ws.project.write().unwrap();
+        let m = p.module_of(path).unwrap();
+        p.modules[m].summary = Some(s.clone());
+    }
+
+    /// The text a related place in an open module is converted against, through an analysis of
+    /// an edit: the summary the analysis puts in the project while it resolves is of the edited
+    /// text, before the analysis ends (a module analysed meanwhile converts against that text).
+    #[test]
+    fn a_place_in_an_open_module_is_converted_against_the_text_its_summary_is_of() {
+        let ws = Workspace::default();
+        ws.indexed.store(true, Ordering::Release);
+        let path = PathBuf::from("/p/sink.py");
+        ws.project.write().unwrap().add(std::slice::from_ref(&path));
+        let text = |t: &str| ws.text_of(&path).map(|r| r.to_string()) == Some(t.into());
+        // Indexed from disk, not analysed yet: the disk's text.
+        let disk = summary_of("def keep(v):\n    pass\n");
+        set(&ws, &path, &disk);
+        assert!(ws.text_of(&path).is_none());
+        // Opened with another text: while its analysis has not put its flows in the project, the
+        // summary is still the disk's.
+        let v1 = ropey::Rope::from_str("# one\ndef keep(v):\n    pass\n");
+        ws.analysis_starts(&path, &v1);
+        assert!(ws.text_of(&path).is_none());
+        // Its resolution put them there: that text.
+        let s1 = summary_of(&v1.to_string());
+        set(&ws, &path, &s1);
+        assert!(text("# one\ndef keep(v):\n    pass\n"));
+        // The analysis ended and recorded its text.
+        ws.texts
+            .lock()
+            .unwrap()
+            .analysed
+            .insert(path.clone(), (s1.clone(), v1.clone()));
+        ws.analysis_ended(&path);
+        assert!(text("# one\ndef keep(v):\n    pass\n"));
+        // An edit: until the new flows are in the project, the text analysed before.
+        let v2 = ropey::Rope::from_str("# one\n# two\ndef keep(v):\n    pass\n");
+        ws.analysis_starts(&path, &v2);
+        assert!(text("# one\ndef keep(v):\n    pass\n"));
+        set(&ws, &path, &summary_of(&v2.to_string()));
+        assert!(text("# one\n# two\ndef keep(v):\n    pass\n"));
+        ws.analysis_ended(&path);
+        // Analysis over without recording (it failed): a summary of no known text, the disk's.
+        assert!(ws.text_of(&path).is_none());
+        // Closed: the disk's.
+        set(&ws, &path, &s1);
+        assert!(text("# one\ndef keep(v):\n    pass\n"));
+        ws.closed(&path);
+        assert!(ws.text_of(&path).is_none());
     }
 }
