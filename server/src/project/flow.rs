@@ -629,8 +629,20 @@ impl LiveFlow {
     }
 
     /// Brings the state up to the summaries of `project`; `asking` is the module whose analysis
-    /// asked (its change of view is no news to it).
+    /// asked (its change of view is no news to it: it reads its view after this). A change of
+    /// the classes it imports is news to it all the same: its analysis read them first
+    /// ([`LiveFlow::sync_classes`]), and may have read them before this change.
     pub fn sync(&mut self, project: &Project, asking: Option<usize>) {
+        self.sync_with(project, asking, false);
+    }
+
+    /// [`LiveFlow::sync`] for the analysis of `asking` about to read the classes it imports
+    /// (then a change of them is no news to it either).
+    pub fn sync_classes(&mut self, project: &Project, asking: usize) {
+        self.sync_with(project, Some(asking), true);
+    }
+
+    fn sync_with(&mut self, project: &Project, asking: Option<usize>, reads_classes: bool) {
         let n = project.modules.len();
         let mut stats = LiveStats::default();
         let mut relink = n != self.modules.len();
@@ -680,7 +692,7 @@ impl LiveFlow {
                     let live = &mut self.modules[m];
                     live.classes = Some(Arc::new(new));
                     live.version += 1;
-                    if asking != Some(m) {
+                    if !(reads_classes && asking == Some(m)) {
                         self.stale.push(m);
                     }
                 }
@@ -1103,7 +1115,7 @@ impl FlowResolver for LiveResolver {
         let (Ok(mut live), Ok(p)) = (self.flow.lock(), self.project.read()) else {
             return Arc::default();
         };
-        live.sync(&p, Some(self.module));
+        live.sync_classes(&p, self.module);
         live.classes(&p, self.module)
     }
 }

@@ -228,6 +228,41 @@ fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
     assert_eq!(live.classes(&p, r)[0].fields, ["nickname"]);
 }
 
+/// The routes module's analysis read the classes it imports, then the models module changed
+/// them, then the routes module's own analysis brought the state up (for its view): that
+/// analysis read the old classes, so the module is stale all the same. (Exempting the asking
+/// module lost the change: the route module was never analysed again.)
+#[test]
+fn a_change_of_imported_classes_seen_later_by_the_asking_module_s_own_analysis_is_stale() {
+    let models = |fields: &[&str]| {
+        with_classes(
+            &summary(&[], &[], &[]),
+            vec![model_class("User", true, fields, &[])],
+        )
+    };
+    let routes = summary(&["list_users"], &[("User", ".models.User")], &[]);
+    let mut p = project(&[
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/models.py", models(&["token"])),
+        ("w/app/routes.py", routes),
+    ]);
+    let r = p.module_of(Path::new("w/app/routes.py")).unwrap();
+    let mm = p.module_of(Path::new("w/app/models.py")).unwrap();
+    let mut live = flow::LiveFlow::default();
+    // The routes module's analysis reads its classes.
+    live.sync_classes(&p, r);
+    assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
+    // The models module changes them; the routes module's analysis goes on to its view.
+    p.modules[mm].summary = Some(models(&["nickname"]));
+    live.sync(&p, Some(r));
+    assert_eq!(live.take_stale(&p), [r]);
+    // Read by its next analysis: no news to it.
+    p.modules[mm].summary = Some(models(&["token"]));
+    live.sync_classes(&p, r);
+    assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
+    assert!(live.take_stale(&p).is_empty());
+}
+
 /// The fixture project `dir` (under `fixtures/projects/`), every module summarised.
 fn fixture_project(dir: &str) -> Project {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
