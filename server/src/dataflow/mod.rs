@@ -487,19 +487,34 @@ impl<'a> FlowView<'a> {
         self.flow.functions.iter().map(|(n, f)| (n, &**f))
     }
 
-    /// The document range of a step (recorded as a read of its item's start).
-    pub fn place(self, step: &Step) -> Range<usize> {
+    /// The document range of a step (recorded as a read of its item's start); `None` when the
+    /// step's item has no known start (a view whose resolution lacks it): such a step is left out
+    /// of a path rather than placed relative to the start of the file.
+    pub fn place(self, step: &Step) -> Option<Range<usize>> {
         match &step.anchor {
-            None => step.range.clone(),
+            None => Some(step.range.clone()),
             Some(a) => {
                 let mut key = String::with_capacity(a.len() + 1);
                 key.push(ANCHOR_READ);
                 key.push_str(a);
                 self.reads.flow(true, &key);
-                let start = self.flow.starts.get(a).copied().unwrap_or(0);
-                abs(&step.range, start)
+                let start = *self.flow.starts.get(a)?;
+                Some(abs(&step.range, start))
             }
         }
+    }
+
+    /// The steps of `path` with document ranges (those that can be placed).
+    fn placed(self, path: &[Step]) -> Vec<Step> {
+        path.iter()
+            .filter_map(|s| {
+                Some(Step {
+                    anchor: None,
+                    range: self.place(s)?,
+                    message: s.message.clone(),
+                })
+            })
+            .collect()
     }
 
     /// `c` with document ranges.
@@ -507,30 +522,14 @@ impl<'a> FlowView<'a> {
         Conc {
             kind: c.kind,
             class: c.class.clone(),
-            path: c
-                .path
-                .iter()
-                .map(|s| Step {
-                    anchor: None,
-                    range: self.place(s),
-                    message: s.message.clone(),
-                })
-                .collect(),
+            path: self.placed(&c.path),
         }
     }
 
     /// The path to the DynamoDB scan reachable from function `name`, with document ranges.
     pub fn scan_path(self, name: &str) -> Option<Vec<Step>> {
         let scan = self.function(name)?.scan.as_ref()?;
-        Some(
-            scan.iter()
-                .map(|s| Step {
-                    anchor: None,
-                    range: self.place(s),
-                    message: s.message.clone(),
-                })
-                .collect(),
-        )
+        Some(self.placed(scan))
     }
 
     /// The concrete key material of `taint` in function `flow`, whose item starts at `start`,

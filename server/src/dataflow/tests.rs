@@ -451,3 +451,38 @@ async def count(svc: Service = Depends()):
         ]]
     );
 }
+
+/// A step of a view whose item has no known start (the resolution lacks its anchor) is left out
+/// of the path: placed at its relative range it would point into the start of the module's own
+/// file (seen once as a KL304 related place in the route's file at the helper's offsets).
+#[test]
+fn a_step_whose_item_has_no_known_start_is_left_out_rather_than_misplaced() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::{Anchor, Dataflow, FlowView, FnFacts, Step};
+    let step = |anchor: &str, at: usize, message: &str| Step {
+        anchor: Some(Anchor::from(anchor)),
+        range: at..at + 8,
+        message: message.into(),
+    };
+    let facts = FnFacts {
+        scan: Some(vec![
+            step("load", 12, "called here"),
+            step("gone", 30, "DynamoDB scan here"),
+        ]),
+        ..FnFacts::default()
+    };
+    let mut functions = BTreeMap::new();
+    functions.insert("load".to_string(), Arc::new(facts));
+    let mut starts = rustc_hash::FxHashMap::default();
+    starts.insert(Anchor::from("load"), 100);
+    let df = Dataflow::from_parts(functions, BTreeMap::new(), starts, Vec::new());
+    let reads = crate::model::ReadRecorder::default();
+    let path = FlowView::new(&df, &reads).scan_path("load").unwrap();
+    let placed: Vec<(std::ops::Range<usize>, &str)> = path
+        .iter()
+        .map(|s| (s.range.clone(), s.message.as_str()))
+        .collect();
+    assert_eq!(placed, [(112..120, "called here")]);
+}
