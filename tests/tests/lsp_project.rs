@@ -624,3 +624,35 @@ fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_ed
     c.wait_diagnostics(&base, |p| !has_code(p, "KL201"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const CONFIG_LOADER: &str = "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object(\"svc.config.DevelopmentConfig\")\n";
+
+const CONFIG_CLASSES: &str =
+    "class Config:\n    DEBUG = False\n\n\nclass DevelopmentConfig(Config):\n    DEBUG = True\n";
+
+#[test]
+fn a_config_class_loaded_by_another_module_is_reported_and_edits_of_the_loader_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object("svc.config.DevelopmentConfig")` in `__init__.py`: the app runs with it.
+    assert!(
+        diagnostic_at(&p, "KL301", 5).is_some(),
+        "`DEBUG = True` of the loaded class: {p}"
+    );
+    // The app loads the base class instead: the development class is a development setting
+    // again, and config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_LOADER);
+    let other = CONFIG_LOADER.replace("DevelopmentConfig", "Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    // And back.
+    c.did_change_full(&init, 3, CONFIG_LOADER);
+    c.wait_diagnostics(&config, |p| has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -456,3 +456,71 @@ fn a_method_inherited_from_a_class_of_another_module_resolves_to_the_base() {
     assert!(calls.iter().all(|r| r["line"] == 28), "{f}");
     assert_eq!(findings.len(), 2, "{out}");
 }
+
+#[test]
+fn a_config_class_of_another_module_loaded_by_from_object_is_what_the_app_runs_with() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "flask_config"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    let at = |code: &str, line: u64| {
+        findings
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "flask_config/config.py" && f["line"] == line
+            })
+            .cloned()
+    };
+    // `DevelopmentConfig` (a string path in `__init__.py`) and `DevServerConfig` (imported by
+    // `factory.py`): loaded, so their `DEBUG = True` is reported despite their names.
+    for line in [12, 17] {
+        let f = at("KL301", line).unwrap_or_else(|| panic!("no KL301 at config.py:{line}: {out}"));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("config.from_object"),
+            "{f}"
+        );
+    }
+    // The loaded class's secret is no development hint.
+    assert_eq!(
+        at("KL101", 18).expect("KL101 at 18")["severity"],
+        "error",
+        "{out}"
+    );
+    // `LocalConfig` (loaded only in a development branch and by the tests' conftest),
+    // `TestingConfig` (`TESTING = True`) and `DebugToolbarConfig` (loaded by nobody): not reported.
+    for line in [23, 28, 33] {
+        assert!(
+            at("KL301", line).is_none(),
+            "KL301 at config.py:{line}: {out}"
+        );
+    }
+    assert_eq!(
+        at("KL101", 24).expect("KL101 at 24")["severity"],
+        "hint",
+        "{out}"
+    );
+}
+
+#[test]
+fn a_config_module_the_prefilter_would_skip_is_checked_when_another_module_loads_its_class() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("app/__init__.py", "from flask import Flask\n\nfrom . import settings\n\napp = Flask(__name__)\napp.config.from_object(settings.DevConfig)\n"),
+            ("app/settings.py", "class DevConfig:\n    DEBUG = True\n"),
+        ],
+    );
+    let (code, out, err) = check(dir.path(), &["--output-format", "json", "app"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["code"], "KL301", "{out}");
+    assert_eq!(findings[0]["file"], "app/settings.py", "{out}");
+    assert_eq!(findings[0]["line"], 2, "{out}");
+}

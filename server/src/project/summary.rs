@@ -40,6 +40,12 @@ pub struct ModuleSummary {
     /// module by its import path (`.repository.KeyRepository`); sorted by function name. Another
     /// module's `get_repo().save` resolves through it.
     pub factories: Vec<(String, String)>,
+    /// The classes it loads as its Flask configuration (`app.config.from_object(…)`, see
+    /// [`crate::model::ItemFacts::config_loads`]) that may lie in another module: an import path
+    /// (`.config.DevelopmentConfig` after `from .config import DevelopmentConfig` or `from .
+    /// import config`) or the dotted name of a string literal (`app.config.ProductionConfig`), in
+    /// order. A class of its own module loaded by name is the module's own fact.
+    pub loaded_configs: Vec<String>,
 }
 
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
@@ -115,6 +121,30 @@ fn factories(model: &Model) -> Vec<(String, String)> {
     out
 }
 
+/// The classes `model` loads as its Flask configuration from other modules (or by a string
+/// naming its own module) ([`ModuleSummary::loaded_configs`]).
+fn loaded_configs(model: &Model) -> Vec<String> {
+    use crate::model::Binding;
+    model
+        .config_loads
+        .iter()
+        .filter_map(|l| {
+            if let Some(dotted) = l.strip_prefix('"') {
+                return Some(dotted.to_string());
+            }
+            let path: Vec<String> = l.split('.').map(str::to_string).collect();
+            matches!(model.binding(&path[0]), Some(Binding::Import(_)))
+                .then(|| model.resolve_path(&path))
+                .flatten()
+                .filter(|q| {
+                    !crate::model::frameworks::is_framework_package(
+                        q.split('.').next().unwrap_or(""),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
 fn class_summaries(model: &Model) -> Vec<ClassSummary> {
     let mut out: Vec<ClassSummary> = Vec::new();
@@ -139,7 +169,10 @@ fn class_summaries(model: &Model) -> Vec<ClassSummary> {
                 imported_bases.push(q);
             }
         }
-        if !pynamo && imported_bases.is_empty() {
+        // A configuration class another module may load (`app.config.from_object(…)`): KL301
+        // and KL101 read in its module whether one does.
+        let config = c.debug_true || c.is_dev_or_test();
+        if !pynamo && imported_bases.is_empty() && !config {
             continue;
         }
         // The last class of a name wins, as at run time.
@@ -228,6 +261,7 @@ impl ModuleSummary {
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
         summary.factories = factories(model);
+        summary.loaded_configs = loaded_configs(model);
         summary
     }
 
@@ -295,6 +329,7 @@ impl ModuleSummary {
             classes: Vec::new(),
             handles: Vec::new(),
             factories: Vec::new(),
+            loaded_configs: Vec::new(),
         }
     }
 
@@ -408,6 +443,7 @@ impl PartialEq for ModuleSummary {
             && self.classes == other.classes
             && self.handles == other.handles
             && self.factories == other.factories
+            && self.loaded_configs == other.loaded_configs
             && self.same_flows(other)
     }
 }
@@ -421,6 +457,7 @@ impl Hash for ModuleSummary {
         self.classes.hash(state);
         self.handles.hash(state);
         self.factories.hash(state);
+        self.loaded_configs.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
             flow.hash(state);
