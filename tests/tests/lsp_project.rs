@@ -656,3 +656,40 @@ fn a_config_class_loaded_by_another_module_is_reported_and_edits_of_the_loader_r
     c.wait_diagnostics(&config, |p| has_code(p, "KL301"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const SETTINGS_INSTANCE_MODULE: &str = "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    api_key: str\n\n\nsettings = Settings()\n";
+
+const SETTINGS_INSTANCE_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom .config import settings\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/status\")\ndef status():\n    log.info(\"key %s\", settings.api_key)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_field_of_a_settings_instance_of_another_module_is_followed_and_its_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", SETTINGS_INSTANCE_ROUTES),
+        ("svc/config.py", SETTINGS_INSTANCE_MODULE),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&routes, 1, SETTINGS_INSTANCE_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = diagnostic_at(&p, "KL202", 12)
+        .unwrap_or_else(|| panic!("`settings.api_key` of config.py is logged: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], config.as_str(), "{logged}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 7,
+        "`settings = Settings()`: {logged}"
+    );
+    // The field masked (`SecretStr`): it logs as `**********`, the route module is republished
+    // without KL202.
+    c.did_open(&config, 1, SETTINGS_INSTANCE_MODULE);
+    let masked = SETTINGS_INSTANCE_MODULE
+        .replace("api_key: str", "api_key: SecretStr")
+        .replace(
+            "from pydantic_settings import BaseSettings\n",
+            "from pydantic import SecretStr\nfrom pydantic_settings import BaseSettings\n",
+        );
+    c.did_change_full(&config, 2, &masked);
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}

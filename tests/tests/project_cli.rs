@@ -524,3 +524,36 @@ fn a_config_module_the_prefilter_would_skip_is_checked_when_another_module_loads
     assert_eq!(findings[0]["file"], "app/settings.py", "{out}");
     assert_eq!(findings[0]["line"], 2, "{out}");
 }
+
+#[test]
+fn a_field_of_a_settings_instance_of_another_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "settings_instance"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `settings.api_key` after `from .config import settings` (`settings = Settings()` there):
+    // logged, returned, stored raw, each with the place config.py makes the settings.
+    for (code, line) in [("KL202", 17), ("KL203", 23), ("KL201", 28)] {
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "settings_instance/main.py" && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related
+                .iter()
+                .any(|r| r["file"] == "settings_instance/config.py" && r["line"] == 15),
+            "{f}"
+        );
+    }
+    // The masked `vault.vault_token` is not reported; the field `table_name` holds no key.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["line"] == 18 || f["line"] == 40 || f["line"] == 41),
+        "{out}"
+    );
+}
