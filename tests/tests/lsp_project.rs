@@ -693,3 +693,36 @@ fn a_field_of_a_settings_instance_of_another_module_is_followed_and_its_edits_re
     c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const INSTANCE_REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init__(self, name):\n        self._table = boto3.resource(\"dynamodb\").Table(name)\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n\n\nrepo = KeyRepository(\"clients\")\n";
+
+const INSTANCE_DEPS: &str = "from .repository import repo\n\n\ndef get_repo():\n    return repo\n";
+
+const INSTANCE_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nfrom .deps import get_repo\n\napp = FastAPI()\n\n\n@app.post(\"/keys\")\ndef register(x_api_key: str = Header(min_length=32), store=Depends(get_repo)):\n    store.save(x_api_key)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_module_level_instance_handed_out_by_a_factory_is_followed_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", INSTANCE_ROUTES),
+        ("svc/deps.py", INSTANCE_DEPS),
+        ("svc/repository.py", INSTANCE_REPOSITORY),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let deps = file_uri(&root.join("svc/deps.py"));
+    let repository = file_uri(&root.join("svc/repository.py"));
+    c.did_open(&repository, 1, INSTANCE_REPOSITORY);
+    let p = c.diagnostics_for_version(&repository, 1);
+    // `store=Depends(get_repo)` in routes.py: `repo` of repository.py, handed out by deps.py.
+    let stored = diagnostic_at(&p, "KL201", 8)
+        .unwrap_or_else(|| panic!("`store.save(key)` of routes.py stores it raw: {p}"));
+    let rel = &stored["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
+    assert_eq!(rel["range"]["start"]["line"], 8, "the header: {stored}");
+    // The factory hands out nothing any more: repository.py is republished without KL201.
+    c.did_open(&deps, 1, INSTANCE_DEPS);
+    let deps2 = INSTANCE_DEPS.replace("return repo", "return None");
+    c.did_change_full(&deps, 2, &deps2);
+    c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -557,3 +557,39 @@ fn a_field_of_a_settings_instance_of_another_module_is_followed() {
         "{out}"
     );
 }
+
+#[test]
+fn a_module_level_instance_handed_out_by_a_factory_of_another_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "module_instance"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `store=Depends(get_repo)` (main.py:10, `return repo`, imported by deps.py from
+    // repository.py) and `log = get_audit()` (17, `return audit_log`, made in deps.py).
+    for (code, line, call, method) in [
+        ("KL201", 15, 11, "KeyRepository.save"),
+        ("KL202", 23, 19, "AuditLog.record"),
+    ] {
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["code"] == code
+                    && f["file"] == "module_instance/repository.py"
+                    && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at repository.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related
+                .iter()
+                .all(|r| r["file"] == "module_instance/main.py"),
+            "{f}"
+        );
+        let last = related.last().unwrap();
+        assert_eq!(last["line"], call, "{f}");
+        assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+    }
+    // `describe` only measures the key.
+    assert_eq!(findings.len(), 2, "{out}");
+}

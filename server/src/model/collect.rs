@@ -416,10 +416,13 @@ fn returned_callee<'t>(
                     "call" => callee_path(value.field("function")?, src)?,
                     "identifier" => {
                         let name = src.node_text(value);
-                        locals
-                            .iter()
-                            .find(|(l, _)| *l == name)
-                            .and_then(|(_, c)| c.clone())?
+                        match locals.iter().find(|(l, _)| *l == name) {
+                            Some((_, c)) => c.clone()?,
+                            // A name of the module (`repo = Repo(table)` at module level, or
+                            // imported): `=` and the name (see [`ItemFacts::returns`]).
+                            None if !is_parameter(def, &name, src) => vec![format!("={name}")],
+                            None => return None,
+                        }
                     }
                     _ => return None,
                 };
@@ -431,6 +434,26 @@ fn returned_callee<'t>(
             _ => {}
         }
     }
+    found
+}
+
+/// `name` is a parameter of the function `def`.
+fn is_parameter(def: Node, name: &str, src: SourceText) -> bool {
+    let Some(params) = def.field("parameters") else {
+        return false;
+    };
+    let mut cursor = params.walk();
+    let found = params.named_children(&mut cursor).any(|p| {
+        let id = match p.kind_str() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.field("name"),
+            "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+                p.named_child(0)
+            }
+            _ => None,
+        };
+        id.is_some_and(|id| src.node_text(id) == name)
+    });
     found
 }
 

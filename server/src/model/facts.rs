@@ -125,7 +125,10 @@ pub struct ItemFacts {
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
     pub string_list: Option<(String, Vec<String>)>,
     /// Top-level functions whose `return` is a call, with that call's callee as written
-    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`).
+    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`),
+    /// or a name of the module, behind a `=` (`def get_repo(): return repo` → `("get_repo",
+    /// ["=repo"]`): no callee resolves through it, the project model reads it as the module-level
+    /// instance the function hands out.
     pub returns: Vec<(String, Vec<String>)>,
     /// The classes this item loads as a Flask configuration (`app.config.from_object(Config)`,
     /// `from_object(config.ProductionConfig)`, `from_object("app.config.ProductionConfig")`), in

@@ -558,7 +558,8 @@ pub struct LiveFlow {
 }
 
 /// The hash of what resolving an import into a module reads of its summary: the names of its
-/// functions, its imports, its `import *`s, the classes its factories return and its classes' bases (inherited methods).
+/// functions, its imports, its `import *`s, the classes its factories return and its instances'
+/// classes, and its classes' bases (inherited methods).
 fn interface(s: Option<&ModuleSummary>) -> u64 {
     let Some(s) = s else {
         return 0;
@@ -577,6 +578,7 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
         &s.imports,
         &s.star_imports,
         &s.factories,
+        &s.instances,
     )
         .hash(&mut h);
     h.finish() | 1
@@ -1079,6 +1081,7 @@ impl LiveResolver {
                 summary.classes = old.classes.clone();
                 summary.handles = old.handles.clone();
                 summary.loaded_configs = old.loaded_configs.clone();
+                summary.instances = old.instances.clone();
             }
             p.modules[m].summary = Some(Arc::new(summary));
         }

@@ -508,6 +508,21 @@ impl Project {
                 }
             }
         }
+        // `repo.save` of the module-level instance `repo = KeyRepository(table)` (imported by
+        // another module, or handed out by a factory: `def get_repo(): return repo`).
+        if let (false, [object, method]) = (class, name) {
+            if let Some(made) = summary.instance(object) {
+                let target = format!("{made}.{method}");
+                let found = if made.contains('.') {
+                    self.resolve_depth(m, &target, depth + 1, budget, missing, false)
+                } else {
+                    self.symbol(m, &[made, method], depth + 1, budget, missing, false)
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
         // Re-exported: `from .store import save as save`, `from .store import *`.
         if let Some(q) = summary.import_of(name[0]) {
             let mut target = q.to_string();

@@ -46,6 +46,11 @@ pub struct ModuleSummary {
     /// import config`) or the dotted name of a string literal (`app.config.ProductionConfig`), in
     /// order. A class of its own module loaded by name is the module's own fact.
     pub loaded_configs: Vec<String>,
+    /// Its module-level names bound to an instance of a class (`repo = KeyRepository(table)`),
+    /// with the class as [`Self::factories`] has it, sorted by name: another module's
+    /// `repo.save` (imported, or handed out by a factory: `def get_repo(): return repo`)
+    /// resolves through it.
+    pub instances: Vec<(String, String)>,
 }
 
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
@@ -86,6 +91,18 @@ fn made_class(model: &Model, callee: &[String], depth: usize) -> Option<String> 
         return None;
     }
     let head = callee.first()?;
+    // `return repo`: the module-level instance `repo` (`repo = Repo(table)`), or one imported
+    // from another module (its import path: the project resolves its methods there).
+    if let (Some(name), 1) = (head.strip_prefix('='), callee.len()) {
+        return match model.binding(name)? {
+            Binding::Call { callee, .. } => made_class(model, callee, depth + 1),
+            Binding::Import(q) => {
+                let top = q.trim_start_matches('.').split('.').next().unwrap_or("");
+                (!crate::model::frameworks::is_framework_package(top)).then(|| q.clone())
+            }
+            _ => None,
+        };
+    }
     match model.binding(head) {
         Some(Binding::Import(_)) => {
             if !callee.last()?.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -107,6 +124,22 @@ fn made_class(model: &Model, callee: &[String], depth: usize) -> Option<String> 
         }
         _ => None,
     }
+}
+
+/// The module-level names of `model` bound to an instance of a class ([`ModuleSummary::instances`]).
+fn instances(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = model
+        .bindings()
+        .iter()
+        .filter_map(|(name, b)| match b {
+            crate::model::Binding::Call { callee, .. } => {
+                Some((name.clone(), made_class(model, callee, 0)?))
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The module functions of `model` that return an instance of a class ([`ModuleSummary::factories`]).
@@ -262,6 +295,7 @@ impl ModuleSummary {
         summary.handles = handles(model);
         summary.factories = factories(model);
         summary.loaded_configs = loaded_configs(model);
+        summary.instances = instances(model);
         summary
     }
 
@@ -330,6 +364,7 @@ impl ModuleSummary {
             handles: Vec::new(),
             factories: Vec::new(),
             loaded_configs: Vec::new(),
+            instances: Vec::new(),
         }
     }
 
@@ -374,6 +409,14 @@ impl ModuleSummary {
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
             .map(|i| self.factories[i].1.as_str())
+    }
+
+    /// The class of the module-level instance `name` ([`Self::instances`]).
+    pub fn instance(&self, name: &str) -> Option<&str> {
+        self.instances
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.instances[i].1.as_str())
     }
 
     /// The class `name` of the module, if another module may read facts of it.
@@ -444,6 +487,7 @@ impl PartialEq for ModuleSummary {
             && self.handles == other.handles
             && self.factories == other.factories
             && self.loaded_configs == other.loaded_configs
+            && self.instances == other.instances
             && self.same_flows(other)
     }
 }
@@ -458,6 +502,7 @@ impl Hash for ModuleSummary {
         self.handles.hash(state);
         self.factories.hash(state);
         self.loaded_configs.hash(state);
+        self.instances.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
             flow.hash(state);
