@@ -726,3 +726,35 @@ fn a_module_level_instance_handed_out_by_a_factory_is_followed_and_edits_republi
     c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const MINTED_MODELS: &str = "class OAuth2Client:\n    def __init__(self, client_id):\n        self.client_id = client_id\n        self.client_secret = None\n\n    def serialize(self):\n        return {\"client_id\": self.client_id, \"client_secret\": self.client_secret}\n";
+
+const MINTED_CLIENT: &str = "from werkzeug.security import gen_salt\n\nfrom .models import OAuth2Client\n\n\ndef create_client():\n    client = OAuth2Client(client_id=gen_salt(24))\n    client.client_secret = gen_salt(48)\n    return client\n";
+
+const MINTED_ROUTES: &str = "from flask import Blueprint\n\nfrom .client import create_client\n\nbp = Blueprint(\"oauth2\", __name__)\n\n\n@bp.route(\"/clients\", methods=[\"POST\"])\ndef create():\n    new_client = create_client()\n    return {\"client\": new_client.serialize()}, 201\n";
+
+#[test]
+fn a_secret_minted_in_another_module_and_returned_on_creation_is_not_reported_until_it_is_not_minted(
+) {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", MINTED_ROUTES),
+        ("svc/client.py", MINTED_CLIENT),
+        ("svc/models.py", MINTED_MODELS),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let client = file_uri(&root.join("svc/client.py"));
+    c.did_open(&routes, 1, MINTED_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    // The factory of client.py mints the secret: returned once, on creation.
+    assert!(!has_code(&p, "KL203"), "{p}");
+    // The secret taken from the metadata instead of minted: the route module is republished
+    // with KL203.
+    c.did_open(&client, 1, MINTED_CLIENT);
+    let given = MINTED_CLIENT
+        .replace("def create_client():", "def create_client(secret):")
+        .replace("gen_salt(48)", "secret");
+    c.did_change_full(&client, 2, &given);
+    c.wait_diagnostics(&routes, |p| diagnostic_at(p, "KL203", 10).is_some());
+    assert!(c.shutdown_and_exit().success());
+}

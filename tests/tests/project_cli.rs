@@ -593,3 +593,35 @@ fn a_module_level_instance_handed_out_by_a_factory_of_another_module_is_followed
     // `describe` only measures the key.
     assert_eq!(findings.len(), 2, "{out}");
 }
+
+#[test]
+fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_not_reported() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "minted_client"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `create_oauth2_client` of client.py mints the secret (`gen_salt(48)`): the creation
+    // response (routes.py:13) hands it to its owner once.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["file"] == "minted_client/routes.py" && f["line"] == 13),
+        "{out}"
+    );
+    // A client rebuilt by `load_client` (no secret minted) and returned with its secret: still
+    // KL203, with the place in models.py.
+    let f = findings
+        .iter()
+        .find(|f| f["code"] == "KL203" && f["file"] == "minted_client/routes.py" && f["line"] == 19)
+        .unwrap_or_else(|| panic!("no KL203 at routes.py:19: {out}"));
+    assert!(
+        f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"] == "minted_client/models.py"),
+        "{f}"
+    );
+    assert_eq!(findings.len(), 1, "{out}");
+}
