@@ -624,3 +624,137 @@ fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_ed
     c.wait_diagnostics(&base, |p| !has_code(p, "KL201"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const CONFIG_LOADER: &str = "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object(\"svc.config.DevelopmentConfig\")\n";
+
+const CONFIG_CLASSES: &str =
+    "class Config:\n    DEBUG = False\n\n\nclass DevelopmentConfig(Config):\n    DEBUG = True\n";
+
+#[test]
+fn a_config_class_loaded_by_another_module_is_reported_and_edits_of_the_loader_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object("svc.config.DevelopmentConfig")` in `__init__.py`: the app runs with it.
+    assert!(
+        diagnostic_at(&p, "KL301", 5).is_some(),
+        "`DEBUG = True` of the loaded class: {p}"
+    );
+    // The app loads the base class instead: the development class is a development setting
+    // again, and config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_LOADER);
+    let other = CONFIG_LOADER.replace("DevelopmentConfig", "Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    // And back.
+    c.did_change_full(&init, 3, CONFIG_LOADER);
+    c.wait_diagnostics(&config, |p| has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const SETTINGS_INSTANCE_MODULE: &str = "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    api_key: str\n\n\nsettings = Settings()\n";
+
+const SETTINGS_INSTANCE_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom .config import settings\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/status\")\ndef status():\n    log.info(\"key %s\", settings.api_key)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_field_of_a_settings_instance_of_another_module_is_followed_and_its_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", SETTINGS_INSTANCE_ROUTES),
+        ("svc/config.py", SETTINGS_INSTANCE_MODULE),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&routes, 1, SETTINGS_INSTANCE_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let logged = diagnostic_at(&p, "KL202", 12)
+        .unwrap_or_else(|| panic!("`settings.api_key` of config.py is logged: {p}"));
+    let rel = &logged["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], config.as_str(), "{logged}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 7,
+        "`settings = Settings()`: {logged}"
+    );
+    // The field masked (`SecretStr`): it logs as `**********`, the route module is republished
+    // without KL202.
+    c.did_open(&config, 1, SETTINGS_INSTANCE_MODULE);
+    let masked = SETTINGS_INSTANCE_MODULE
+        .replace("api_key: str", "api_key: SecretStr")
+        .replace(
+            "from pydantic_settings import BaseSettings\n",
+            "from pydantic import SecretStr\nfrom pydantic_settings import BaseSettings\n",
+        );
+    c.did_change_full(&config, 2, &masked);
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const INSTANCE_REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init__(self, name):\n        self._table = boto3.resource(\"dynamodb\").Table(name)\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n\n\nrepo = KeyRepository(\"clients\")\n";
+
+const INSTANCE_DEPS: &str = "from .repository import repo\n\n\ndef get_repo():\n    return repo\n";
+
+const INSTANCE_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nfrom .deps import get_repo\n\napp = FastAPI()\n\n\n@app.post(\"/keys\")\ndef register(x_api_key: str = Header(min_length=32), store=Depends(get_repo)):\n    store.save(x_api_key)\n    return {\"ok\": True}\n";
+
+#[test]
+fn a_module_level_instance_handed_out_by_a_factory_is_followed_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", INSTANCE_ROUTES),
+        ("svc/deps.py", INSTANCE_DEPS),
+        ("svc/repository.py", INSTANCE_REPOSITORY),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let deps = file_uri(&root.join("svc/deps.py"));
+    let repository = file_uri(&root.join("svc/repository.py"));
+    c.did_open(&repository, 1, INSTANCE_REPOSITORY);
+    let p = c.diagnostics_for_version(&repository, 1);
+    // `store=Depends(get_repo)` in routes.py: `repo` of repository.py, handed out by deps.py.
+    let stored = diagnostic_at(&p, "KL201", 8)
+        .unwrap_or_else(|| panic!("`store.save(key)` of routes.py stores it raw: {p}"));
+    let rel = &stored["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
+    assert_eq!(rel["range"]["start"]["line"], 8, "the header: {stored}");
+    // The factory hands out nothing any more: repository.py is republished without KL201.
+    c.did_open(&deps, 1, INSTANCE_DEPS);
+    let deps2 = INSTANCE_DEPS.replace("return repo", "return None");
+    c.did_change_full(&deps, 2, &deps2);
+    c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const MINTED_MODELS: &str = "class OAuth2Client:\n    def __init__(self, client_id):\n        self.client_id = client_id\n        self.client_secret = None\n\n    def serialize(self):\n        return {\"client_id\": self.client_id, \"client_secret\": self.client_secret}\n";
+
+const MINTED_CLIENT: &str = "from werkzeug.security import gen_salt\n\nfrom .models import OAuth2Client\n\n\ndef create_client():\n    client = OAuth2Client(client_id=gen_salt(24))\n    client.client_secret = gen_salt(48)\n    return client\n";
+
+const MINTED_ROUTES: &str = "from flask import Blueprint\n\nfrom .client import create_client\n\nbp = Blueprint(\"oauth2\", __name__)\n\n\n@bp.route(\"/clients\", methods=[\"POST\"])\ndef create():\n    new_client = create_client()\n    return {\"client\": new_client.serialize()}, 201\n";
+
+#[test]
+fn a_secret_minted_in_another_module_and_returned_on_creation_is_not_reported_until_it_is_not_minted(
+) {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", MINTED_ROUTES),
+        ("svc/client.py", MINTED_CLIENT),
+        ("svc/models.py", MINTED_MODELS),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let client = file_uri(&root.join("svc/client.py"));
+    c.did_open(&routes, 1, MINTED_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    // The factory of client.py mints the secret: returned once, on creation.
+    assert!(!has_code(&p, "KL203"), "{p}");
+    // The secret taken from the metadata instead of minted: the route module is republished
+    // with KL203.
+    c.did_open(&client, 1, MINTED_CLIENT);
+    let given = MINTED_CLIENT
+        .replace("def create_client():", "def create_client(secret):")
+        .replace("gen_salt(48)", "secret");
+    c.did_change_full(&client, 2, &given);
+    c.wait_diagnostics(&routes, |p| diagnostic_at(p, "KL203", 10).is_some());
+    assert!(c.shutdown_and_exit().success());
+}

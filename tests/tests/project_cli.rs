@@ -456,3 +456,172 @@ fn a_method_inherited_from_a_class_of_another_module_resolves_to_the_base() {
     assert!(calls.iter().all(|r| r["line"] == 28), "{f}");
     assert_eq!(findings.len(), 2, "{out}");
 }
+
+#[test]
+fn a_config_class_of_another_module_loaded_by_from_object_is_what_the_app_runs_with() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "flask_config"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    let at = |code: &str, line: u64| {
+        findings
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "flask_config/config.py" && f["line"] == line
+            })
+            .cloned()
+    };
+    // `DevelopmentConfig` (a string path in `__init__.py`) and `DevServerConfig` (imported by
+    // `factory.py`): loaded, so their `DEBUG = True` is reported despite their names.
+    for line in [12, 17] {
+        let f = at("KL301", line).unwrap_or_else(|| panic!("no KL301 at config.py:{line}: {out}"));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("config.from_object"),
+            "{f}"
+        );
+    }
+    // The loaded class's secret is no development hint.
+    assert_eq!(
+        at("KL101", 18).expect("KL101 at 18")["severity"],
+        "error",
+        "{out}"
+    );
+    // `LocalConfig` (loaded only in a development branch and by the tests' conftest),
+    // `TestingConfig` (`TESTING = True`) and `DebugToolbarConfig` (loaded by nobody): not reported.
+    for line in [23, 28, 33] {
+        assert!(
+            at("KL301", line).is_none(),
+            "KL301 at config.py:{line}: {out}"
+        );
+    }
+    assert_eq!(
+        at("KL101", 24).expect("KL101 at 24")["severity"],
+        "hint",
+        "{out}"
+    );
+}
+
+#[test]
+fn a_config_module_the_prefilter_would_skip_is_checked_when_another_module_loads_its_class() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("app/__init__.py", "from flask import Flask\n\nfrom . import settings\n\napp = Flask(__name__)\napp.config.from_object(settings.DevConfig)\n"),
+            ("app/settings.py", "class DevConfig:\n    DEBUG = True\n"),
+        ],
+    );
+    let (code, out, err) = check(dir.path(), &["--output-format", "json", "app"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["code"], "KL301", "{out}");
+    assert_eq!(findings[0]["file"], "app/settings.py", "{out}");
+    assert_eq!(findings[0]["line"], 2, "{out}");
+}
+
+#[test]
+fn a_field_of_a_settings_instance_of_another_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "settings_instance"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `settings.api_key` after `from .config import settings` (`settings = Settings()` there):
+    // logged, returned, stored raw, each with the place config.py makes the settings.
+    for (code, line) in [("KL202", 17), ("KL203", 23), ("KL201", 28)] {
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["code"] == code && f["file"] == "settings_instance/main.py" && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related
+                .iter()
+                .any(|r| r["file"] == "settings_instance/config.py" && r["line"] == 15),
+            "{f}"
+        );
+    }
+    // The masked `vault.vault_token` is not reported; the field `table_name` holds no key.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["line"] == 18 || f["line"] == 40 || f["line"] == 41),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_module_level_instance_handed_out_by_a_factory_of_another_module_is_followed() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "module_instance"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `store=Depends(get_repo)` (main.py:10, `return repo`, imported by deps.py from
+    // repository.py) and `log = get_audit()` (17, `return audit_log`, made in deps.py).
+    for (code, line, call, method) in [
+        ("KL201", 15, 11, "KeyRepository.save"),
+        ("KL202", 23, 19, "AuditLog.record"),
+    ] {
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["code"] == code
+                    && f["file"] == "module_instance/repository.py"
+                    && f["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {code} at repository.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related
+                .iter()
+                .all(|r| r["file"] == "module_instance/main.py"),
+            "{f}"
+        );
+        let last = related.last().unwrap();
+        assert_eq!(last["line"], call, "{f}");
+        assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+    }
+    // `describe` only measures the key.
+    assert_eq!(findings.len(), 2, "{out}");
+}
+
+#[test]
+fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_not_reported() {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", "minted_client"]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let findings = json.as_array().unwrap();
+    // `create_oauth2_client` of client.py mints the secret (`gen_salt(48)`): the creation
+    // response (routes.py:13) hands it to its owner once.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["file"] == "minted_client/routes.py" && f["line"] == 13),
+        "{out}"
+    );
+    // A client rebuilt by `load_client` (no secret minted) and returned with its secret: still
+    // KL203, with the place in models.py.
+    let f = findings
+        .iter()
+        .find(|f| f["code"] == "KL203" && f["file"] == "minted_client/routes.py" && f["line"] == 19)
+        .unwrap_or_else(|| panic!("no KL203 at routes.py:19: {out}"));
+    assert!(
+        f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"] == "minted_client/models.py"),
+        "{f}"
+    );
+    assert_eq!(findings.len(), 1, "{out}");
+}

@@ -45,11 +45,12 @@ fn read(path: &Path, config: &Config) -> Option<String> {
     Some(encoding::decode(&bytes).ok()?.text)
 }
 
-/// The file has a `def` or an `import`: without either it defines no function another module
-/// could call and re-exports none.
+/// The file has a `def`, a `class` or an `import`: without any it defines no function another
+/// module could call, no class another module could load, and re-exports none.
 fn linkable(text: &str) -> bool {
     memchr::memmem::find(text.as_bytes(), b"def ").is_some()
         || memchr::memmem::find(text.as_bytes(), b"import").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"class ").is_some()
 }
 
 /// The summary of one file's text (`None`: nested too deep to parse).
@@ -243,6 +244,8 @@ pub fn views<T: Send>(
     let ids = project.add(files);
     // Calls to functions of other modules that do not resolve (yet): (module, import path).
     let mut pending: Vec<(usize, String)> = Vec::new();
+    // Configuration classes loaded from modules not yet summarised: (module, import path).
+    let mut pending_classes: Vec<(usize, String)> = Vec::new();
     let mut tried = vec![false; files.len()];
     for (f, first) in firsts.into_iter().enumerate() {
         keep.push(first.keep);
@@ -261,6 +264,8 @@ pub fn views<T: Send>(
             let m = ids[f];
             if let Some(s) = first.summary.as_ref() {
                 pending.extend(external_calls(s).map(|p| (m, p)));
+                // Configuration classes it loads from other modules (`from_object(…)`).
+                pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
             }
             project.modules[m].summary = first.summary.map(Arc::new);
         }
@@ -279,6 +284,15 @@ pub fn views<T: Send>(
                 return false;
             }
             let missing = project.unsummarised_for(*m, path);
+            let more = !missing.is_empty();
+            wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
+            more
+        });
+        pending_classes.retain(|(m, path)| {
+            if project.resolve_class(*m, path).is_some() {
+                return false;
+            }
+            let missing = project.unsummarised_for_class(*m, path);
             let more = !missing.is_empty();
             wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
             more
@@ -322,7 +336,7 @@ pub fn views<T: Send>(
         let Some(&file) = file_of.get(&m) else {
             return false;
         };
-        if keep[file] == Some(false) && !carries_anything(probe) {
+        if keep[file] == Some(false) && !carries_anything(probe) && !probe.loaded_config {
             return false;
         }
         !finished[file] || brings_anything(probe, alone[file])

@@ -195,6 +195,7 @@ fn collect_statement<'t>(
                                                     | "add_url_rule"
                                                     | "add_api_route"
                                                     | "add_route"
+                                                    | "from_object"
                                             )
                                         });
                                     if registers {
@@ -244,6 +245,9 @@ fn collect_assignment(assign: Node, src: SourceText, facts: &mut ItemFacts) {
     let name = src.node_text(left).into_owned();
     if name == "TESTING" && src.node_text(right) == "True" {
         facts.sets_testing_true = true;
+    }
+    if name == "DEBUG" && src.node_text(right) == "True" {
+        facts.sets_debug_true = true;
     }
     let right = syntax::unparenthesize(right);
     let binding = match right.kind_str() {
@@ -412,10 +416,13 @@ fn returned_callee<'t>(
                     "call" => callee_path(value.field("function")?, src)?,
                     "identifier" => {
                         let name = src.node_text(value);
-                        locals
-                            .iter()
-                            .find(|(l, _)| *l == name)
-                            .and_then(|(_, c)| c.clone())?
+                        match locals.iter().find(|(l, _)| *l == name) {
+                            Some((_, c)) => c.clone()?,
+                            // A name of the module (`repo = Repo(table)` at module level, or
+                            // imported): `=` and the name (see [`ItemFacts::returns`]).
+                            None if !is_parameter(def, &name, src) => vec![format!("={name}")],
+                            None => return None,
+                        }
                     }
                     _ => return None,
                 };
@@ -427,6 +434,26 @@ fn returned_callee<'t>(
             _ => {}
         }
     }
+    found
+}
+
+/// `name` is a parameter of the function `def`.
+fn is_parameter(def: Node, name: &str, src: SourceText) -> bool {
+    let Some(params) = def.field("parameters") else {
+        return false;
+    };
+    let mut cursor = params.walk();
+    let found = params.named_children(&mut cursor).any(|p| {
+        let id = match p.kind_str() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.field("name"),
+            "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+                p.named_child(0)
+            }
+            _ => None,
+        };
+        id.is_some_and(|id| src.node_text(id) == name)
+    });
     found
 }
 
@@ -467,6 +494,51 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
                 facts.registered_handlers.push((name, HandlerKind::Route));
             }
         }
+        // `app.config.from_object(X)`: the configuration class the app runs with.
+        "from_object"
+            if path.len() >= 2 && path[path.len() - 2] == "config" && !in_dev_branch(call, src) =>
+        {
+            let Some(arg) = args.first() else { return };
+            let loaded = match arg.kind_str() {
+                "string" => string_value(*arg, src)
+                    .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+                    .map(|s| format!("\"{s}")),
+                "identifier" | "attribute" => dotted_path(*arg, src).map(|p| p.join(".")),
+                _ => None,
+            };
+            facts.config_loads.extend(loaded);
+        }
         _ => {}
     }
+}
+
+/// `call` lies in the branch of an `if`/`elif` whose condition names a development or test
+/// setting (`if os.environ.get("FLASK_ENV") == "development":`, `if app.debug:`, `if testing:`).
+fn in_dev_branch(call: Node, src: SourceText) -> bool {
+    let mut child = call;
+    while let Some(parent) = child.parent() {
+        if matches!(parent.kind_str(), "if_statement" | "elif_clause")
+            && parent.field("consequence") == Some(child)
+        {
+            let dev = parent.field("condition").is_some_and(|c| {
+                syntax::name_words(&src.node_text(c)).iter().any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "dev" | "development" | "debug" | "test" | "tests" | "testing" | "local"
+                    )
+                })
+            });
+            if dev {
+                return true;
+            }
+        }
+        if matches!(
+            parent.kind_str(),
+            "function_definition" | "class_definition"
+        ) {
+            break;
+        }
+        child = parent;
+    }
+    false
 }

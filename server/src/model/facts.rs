@@ -33,6 +33,9 @@ pub struct ClassFact {
     pub bases: Vec<Vec<String>>,
     /// Body assigns `TESTING = True` (or `DEBUG`-style development flags; see [`ClassFact::is_dev_or_test`]).
     pub testing_true: bool,
+    /// Body assigns `DEBUG = True` (KL301 reads it; the project model keeps such a class in its
+    /// module's summary, for `app.config.from_object(…)` in another module).
+    pub debug_true: bool,
     /// Annotated fields of the body (`api_key: str`, `token: SecretStr = Field(...)`), in order.
     pub fields: Vec<String>,
     /// The fields of [`ClassFact::fields`] whose annotation is a masked secret type (pydantic's
@@ -97,6 +100,8 @@ pub struct ItemFacts {
     pub class: Option<ClassFact>,
     /// The body of the enclosing class assigns `TESTING = True`.
     pub sets_testing_true: bool,
+    /// The body of the enclosing class assigns `DEBUG = True`.
+    pub sets_debug_true: bool,
     /// An annotated class-body field name.
     pub field: Option<String>,
     /// The types its annotation names, as written (`Optional[SecretStr]` → `Optional`,
@@ -120,8 +125,18 @@ pub struct ItemFacts {
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
     pub string_list: Option<(String, Vec<String>)>,
     /// Top-level functions whose `return` is a call, with that call's callee as written
-    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`).
+    /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`),
+    /// or a name of the module, behind a `=` (`def get_repo(): return repo` → `("get_repo",
+    /// ["=repo"]`): no callee resolves through it, the project model reads it as the module-level
+    /// instance the function hands out.
     pub returns: Vec<(String, Vec<String>)>,
+    /// The classes this item loads as a Flask configuration (`app.config.from_object(Config)`,
+    /// `from_object(config.ProductionConfig)`, `from_object("app.config.ProductionConfig")`), in
+    /// order: a name or dotted name as written (`Config`, `config.ProductionConfig`), a string
+    /// literal behind a `"` (`"app.config.ProductionConfig`). A call inside the branch of an `if`
+    /// whose condition names a development or test setting (`if env == "development":`) is
+    /// left out: that class is loaded only there.
+    pub config_loads: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

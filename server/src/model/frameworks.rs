@@ -149,6 +149,10 @@ pub fn is_mint_call(q: &str) -> bool {
             | "cryptography.fernet.Fernet.generate_key"
             | "uuid.uuid4"
             | "uuid.uuid1"
+            // Random strings of a chosen length: how Flask apps mint OAuth2 client secrets
+            // (`client.client_secret = gen_salt(48)`, authlib's own examples).
+            | "werkzeug.security.gen_salt"
+            | "authlib.common.security.generate_token"
     )
 }
 

@@ -66,6 +66,9 @@ pub struct Model {
     /// knows of them (`crate::project`): set by the analyzer before the data flow, from its
     /// project resolver; empty for a file alone. Sorted by bound name.
     pub foreign_names: std::sync::Arc<Vec<ForeignName>>,
+    /// The classes the module loads as its Flask configuration, as [`ItemFacts::config_loads`]
+    /// has them (a name as written, a string literal behind a `"`), in order.
+    pub config_loads: std::sync::Arc<Vec<String>>,
 }
 
 /// A name this module imports from another module of the project (`from app.models import
@@ -84,6 +87,11 @@ pub struct ForeignName {
     /// (`table = boto3.resource("dynamodb").Table("t")` → `boto3.resource().Table()`): names
     /// resolve through it here as through a binding of the module (`table.put_item`).
     pub made_by: Option<String>,
+    /// A top-level class of *this* module (`bound` is its name) that another module of the
+    /// project loads as its Flask configuration (`app.config.from_object(DevelopmentConfig)`
+    /// after `from .config import DevelopmentConfig`, `from_object("app.config.DevelopmentConfig")`):
+    /// the app runs with it, whatever its name says.
+    pub loaded_config: bool,
 }
 
 impl Model {
@@ -115,6 +123,7 @@ impl Model {
         let mut registered_error_types: Vec<(String, String)> = Vec::new();
         let mut validated: std::collections::BTreeSet<String> = Default::default();
         let mut function_returns: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        let mut config_loads: Vec<String> = Vec::new();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut functions = Vec::new();
         // (class, field, annotation types): resolved once every import is known.
@@ -127,6 +136,9 @@ impl Model {
                 if let Some(class) = class_facts.get_mut(innermost) {
                     if f.sets_testing_true {
                         class.testing_true = true;
+                    }
+                    if f.sets_debug_true {
+                        class.debug_true = true;
                     }
                     if let Some(field) = &f.field {
                         class.fields.push(field.clone());
@@ -184,6 +196,7 @@ impl Model {
                 functions.push(func);
             }
             registered_handlers.extend(f.registered_handlers.iter().cloned());
+            config_loads.extend(f.config_loads.iter().cloned());
             registered_error_types.extend(f.registered_error_types.iter().cloned());
             validated.extend(f.validated.iter().cloned());
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
@@ -206,6 +219,7 @@ impl Model {
         model.registered_error_types = std::sync::Arc::new(registered_error_types);
         model.validated = std::sync::Arc::new(validated);
         model.function_returns = std::sync::Arc::new(function_returns);
+        model.config_loads = std::sync::Arc::new(config_loads);
         for (class, field, types) in annotated {
             if model.is_masked_annotation(types) {
                 if let Some(class) = class_facts.get_mut(class) {
@@ -268,6 +282,7 @@ impl Model {
         returns.sort();
         returns.hash(&mut h);
         self.foreign_names.hash(&mut h);
+        self.config_loads.hash(&mut h);
         h.finish()
     }
 
@@ -403,6 +418,17 @@ impl Model {
             .ok()?;
         matches!(self.bindings().get(name), Some(Binding::Import(_)))
             .then(|| &self.foreign_names[i])
+    }
+
+    /// The top-level class `name` of the module is loaded as the app's Flask configuration: by
+    /// this module (`app.config.from_object(name)`) or by another module of the project (see
+    /// [`ForeignName::loaded_config`]).
+    pub fn loaded_config(&self, name: &str) -> bool {
+        self.config_loads.iter().any(|l| l == name)
+            || self
+                .foreign_names
+                .binary_search_by(|c| c.bound.as_str().cmp(name))
+                .is_ok_and(|i| self.foreign_names[i].loaded_config)
     }
 
     /// What made the object of another module of the project imported as `name` (see

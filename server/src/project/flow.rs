@@ -318,7 +318,7 @@ impl Project {
                     .par_iter()
                     .zip(qualified.par_iter())
                     .filter_map(|(&m, (_, (fns, globals)))| {
-                        let probe = Probe::new(&df, m, fns, globals, !imported[m].is_empty());
+                        let probe = Probe::new(&df, m, fns, globals, &imported[m]);
                         wanted(m, &probe).then(|| {
                             let view = self.view(&df, m, fns, globals);
                             (m, with_imported(view, &imported[m]))
@@ -335,7 +335,7 @@ impl Project {
             .iter()
             .enumerate()
             .filter(|(m, names)| !linked[*m] && !names.is_empty())
-            .filter(|&(m, _)| wanted(m, &Probe::imported_only()))
+            .filter(|&(m, names)| wanted(m, &Probe::imported_only(names)))
             .map(|(m, names)| (m, Dataflow::alone_with_imported(names.clone())));
         views
             .into_iter()
@@ -357,6 +357,9 @@ pub struct Probe<'a> {
     /// The module imports names of other modules the rules read facts of (the view carries
     /// them, [`Dataflow::imported`]).
     pub imported: bool,
+    /// Another module loads a class of the module as its Flask configuration
+    /// ([`ForeignName::loaded_config`]).
+    pub loaded_config: bool,
 }
 
 impl<'a> Probe<'a> {
@@ -365,7 +368,7 @@ impl<'a> Probe<'a> {
         m: usize,
         fns: &'a [(String, String)],
         globals: &'a [(String, String)],
-        imported: bool,
+        names: &[ForeignName],
     ) -> Self {
         let starts = df.anchor_starts();
         let elsewhere = |step: &Step| {
@@ -394,17 +397,19 @@ impl<'a> Probe<'a> {
             functions,
             globals: gl,
             foreign,
-            imported,
+            imported: !names.is_empty(),
+            loaded_config: names.iter().any(|n| n.loaded_config),
         }
     }
 
     /// The probe of a module linked to no other that imports names the rules read facts of.
-    fn imported_only() -> Self {
+    fn imported_only(names: &[ForeignName]) -> Self {
         Probe {
             functions: BTreeMap::new(),
             globals: BTreeMap::new(),
             foreign: false,
             imported: true,
+            loaded_config: names.iter().any(|n| n.loaded_config),
         }
     }
 }
@@ -553,7 +558,8 @@ pub struct LiveFlow {
 }
 
 /// The hash of what resolving an import into a module reads of its summary: the names of its
-/// functions, its imports, its `import *`s, the classes its factories return and its classes' bases (inherited methods).
+/// functions, its imports, its `import *`s, the classes its factories return and its instances'
+/// classes, and its classes' bases (inherited methods).
 fn interface(s: Option<&ModuleSummary>) -> u64 {
     let Some(s) = s else {
         return 0;
@@ -572,6 +578,7 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
         &s.imports,
         &s.star_imports,
         &s.factories,
+        &s.instances,
     )
         .hash(&mut h);
     h.finish() | 1
@@ -668,8 +675,14 @@ impl LiveFlow {
             if iface != live.interface {
                 relink = true;
             }
-            classes_changed |= module.summary.as_ref().map(|s| (&s.classes, &s.handles))
-                != live.seen.as_ref().map(|s| (&s.classes, &s.handles));
+            classes_changed |= module
+                .summary
+                .as_ref()
+                .map(|s| (&s.classes, &s.handles, &s.loaded_configs))
+                != live
+                    .seen
+                    .as_ref()
+                    .map(|s| (&s.classes, &s.handles, &s.loaded_configs));
             changed.push(i);
         }
         if !relink && changed.is_empty() {
@@ -1067,6 +1080,8 @@ impl LiveResolver {
             if let Some(old) = old {
                 summary.classes = old.classes.clone();
                 summary.handles = old.handles.clone();
+                summary.loaded_configs = old.loaded_configs.clone();
+                summary.instances = old.instances.clone();
             }
             p.modules[m].summary = Some(Arc::new(summary));
         }

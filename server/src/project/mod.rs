@@ -111,6 +111,17 @@ fn imported_object_paths(summary: &ModuleSummary) -> impl Iterator<Item = (&str,
     })
 }
 
+/// A test module by its name from its topmost package (`tests.test_api`, `app.tests.conftest`,
+/// `test_config`, `config_test`): a configuration it loads is the tests', not the app's. (Not by
+/// its whole path: a project may itself lie under a `tests` folder.)
+fn is_test_module(qualifier: &str) -> bool {
+    qualifier.split('.').any(|part| {
+        matches!(part, "tests" | "test" | "conftest")
+            || part.starts_with("test_")
+            || part.ends_with("_test")
+    })
+}
+
 impl Project {
     pub fn new() -> Self {
         Self::default()
@@ -283,6 +294,7 @@ impl Project {
                         pynamo,
                         fields,
                         made_by: None,
+                        loaded_config: false,
                     });
                 }
                 continue;
@@ -298,7 +310,62 @@ impl Project {
                 });
             }
         }
+        // Its classes another module loads as its Flask configuration.
+        for name in self.loaded_configs_of(m) {
+            match out.iter_mut().find(|n| n.bound == name) {
+                Some(n) => n.loaded_config = true,
+                None => out.push(ForeignName {
+                    bound: name,
+                    loaded_config: true,
+                    ..ForeignName::default()
+                }),
+            }
+        }
+        out.sort_by(|a, b| a.bound.cmp(&b.bound));
         out
+    }
+
+    /// The top-level classes of module `m` that a module of the project (not a test module)
+    /// loads as its Flask configuration ([`ModuleSummary::loaded_configs`]), sorted.
+    pub fn loaded_configs_of(&self, m: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        if self
+            .modules
+            .get(m)
+            .and_then(|x| x.summary.as_ref())
+            .is_none()
+        {
+            return out;
+        }
+        for (j, module) in self.modules.iter().enumerate() {
+            let Some(s) = module.summary.as_ref() else {
+                continue;
+            };
+            if s.loaded_configs.is_empty() || is_test_module(&module.qualifier) {
+                continue;
+            }
+            for path in &s.loaded_configs {
+                if let Some((k, name)) = self.resolve_class(j, path) {
+                    if k == m && !name.contains('.') {
+                        out.push(name);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The modules without a summary that resolving the class `path` from module `from` looked
+    /// into (see [`Project::unsummarised_for`]).
+    pub fn unsummarised_for_class(&self, from: usize, path: &str) -> Vec<usize> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        self.resolve_depth(from, path, 0, &mut budget, &mut missing, true);
+        missing.sort_unstable();
+        missing.dedup();
+        missing
     }
 
     /// (PynamoDB model, fields) of the class `path` denotes in module `from`, with those of its
@@ -438,6 +505,21 @@ impl Project {
                     {
                         return Some(found);
                     }
+                }
+            }
+        }
+        // `repo.save` of the module-level instance `repo = KeyRepository(table)` (imported by
+        // another module, or handed out by a factory: `def get_repo(): return repo`).
+        if let (false, [object, method]) = (class, name) {
+            if let Some(made) = summary.instance(object) {
+                let target = format!("{made}.{method}");
+                let found = if made.contains('.') {
+                    self.resolve_depth(m, &target, depth + 1, budget, missing, false)
+                } else {
+                    self.symbol(m, &[made, method], depth + 1, budget, missing, false)
+                };
+                if found.is_some() {
+                    return found;
                 }
             }
         }

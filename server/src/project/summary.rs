@@ -40,6 +40,17 @@ pub struct ModuleSummary {
     /// module by its import path (`.repository.KeyRepository`); sorted by function name. Another
     /// module's `get_repo().save` resolves through it.
     pub factories: Vec<(String, String)>,
+    /// The classes it loads as its Flask configuration (`app.config.from_object(…)`, see
+    /// [`crate::model::ItemFacts::config_loads`]) that may lie in another module: an import path
+    /// (`.config.DevelopmentConfig` after `from .config import DevelopmentConfig` or `from .
+    /// import config`) or the dotted name of a string literal (`app.config.ProductionConfig`), in
+    /// order. A class of its own module loaded by name is the module's own fact.
+    pub loaded_configs: Vec<String>,
+    /// Its module-level names bound to an instance of a class (`repo = KeyRepository(table)`),
+    /// with the class as [`Self::factories`] has it, sorted by name: another module's
+    /// `repo.save` (imported, or handed out by a factory: `def get_repo(): return repo`)
+    /// resolves through it.
+    pub instances: Vec<(String, String)>,
 }
 
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
@@ -80,6 +91,18 @@ fn made_class(model: &Model, callee: &[String], depth: usize) -> Option<String> 
         return None;
     }
     let head = callee.first()?;
+    // `return repo`: the module-level instance `repo` (`repo = Repo(table)`), or one imported
+    // from another module (its import path: the project resolves its methods there).
+    if let (Some(name), 1) = (head.strip_prefix('='), callee.len()) {
+        return match model.binding(name)? {
+            Binding::Call { callee, .. } => made_class(model, callee, depth + 1),
+            Binding::Import(q) => {
+                let top = q.trim_start_matches('.').split('.').next().unwrap_or("");
+                (!crate::model::frameworks::is_framework_package(top)).then(|| q.clone())
+            }
+            _ => None,
+        };
+    }
     match model.binding(head) {
         Some(Binding::Import(_)) => {
             if !callee.last()?.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -103,6 +126,22 @@ fn made_class(model: &Model, callee: &[String], depth: usize) -> Option<String> 
     }
 }
 
+/// The module-level names of `model` bound to an instance of a class ([`ModuleSummary::instances`]).
+fn instances(model: &Model) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = model
+        .bindings()
+        .iter()
+        .filter_map(|(name, b)| match b {
+            crate::model::Binding::Call { callee, .. } => {
+                Some((name.clone(), made_class(model, callee, 0)?))
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The module functions of `model` that return an instance of a class ([`ModuleSummary::factories`]).
 fn factories(model: &Model) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = model
@@ -113,6 +152,30 @@ fn factories(model: &Model) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// The classes `model` loads as its Flask configuration from other modules (or by a string
+/// naming its own module) ([`ModuleSummary::loaded_configs`]).
+fn loaded_configs(model: &Model) -> Vec<String> {
+    use crate::model::Binding;
+    model
+        .config_loads
+        .iter()
+        .filter_map(|l| {
+            if let Some(dotted) = l.strip_prefix('"') {
+                return Some(dotted.to_string());
+            }
+            let path: Vec<String> = l.split('.').map(str::to_string).collect();
+            matches!(model.binding(&path[0]), Some(Binding::Import(_)))
+                .then(|| model.resolve_path(&path))
+                .flatten()
+                .filter(|q| {
+                    !crate::model::frameworks::is_framework_package(
+                        q.split('.').next().unwrap_or(""),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
@@ -139,7 +202,10 @@ fn class_summaries(model: &Model) -> Vec<ClassSummary> {
                 imported_bases.push(q);
             }
         }
-        if !pynamo && imported_bases.is_empty() {
+        // A configuration class another module may load (`app.config.from_object(…)`): KL301
+        // and KL101 read in its module whether one does.
+        let config = c.debug_true || c.is_dev_or_test();
+        if !pynamo && imported_bases.is_empty() && !config {
             continue;
         }
         // The last class of a name wins, as at run time.
@@ -228,6 +294,8 @@ impl ModuleSummary {
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
         summary.factories = factories(model);
+        summary.loaded_configs = loaded_configs(model);
+        summary.instances = instances(model);
         summary
     }
 
@@ -295,6 +363,8 @@ impl ModuleSummary {
             classes: Vec::new(),
             handles: Vec::new(),
             factories: Vec::new(),
+            loaded_configs: Vec::new(),
+            instances: Vec::new(),
         }
     }
 
@@ -339,6 +409,14 @@ impl ModuleSummary {
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
             .map(|i| self.factories[i].1.as_str())
+    }
+
+    /// The class of the module-level instance `name` ([`Self::instances`]).
+    pub fn instance(&self, name: &str) -> Option<&str> {
+        self.instances
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.instances[i].1.as_str())
     }
 
     /// The class `name` of the module, if another module may read facts of it.
@@ -408,6 +486,8 @@ impl PartialEq for ModuleSummary {
             && self.classes == other.classes
             && self.handles == other.handles
             && self.factories == other.factories
+            && self.loaded_configs == other.loaded_configs
+            && self.instances == other.instances
             && self.same_flows(other)
     }
 }
@@ -421,6 +501,8 @@ impl Hash for ModuleSummary {
         self.classes.hash(state);
         self.handles.hash(state);
         self.factories.hash(state);
+        self.loaded_configs.hash(state);
+        self.instances.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
             flow.hash(state);

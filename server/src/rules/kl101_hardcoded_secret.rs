@@ -153,7 +153,7 @@ impl Rule for HardcodedSecret {
     }
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
-        let in_dev = ctx.file.is_test || ctx.classes(item).iter().any(|c| c.is_dev_or_test());
+        let in_dev = ctx.file.is_test || ctx.in_dev_class(item);
         // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
         // again for token formats).
         let mut seen: Vec<Range<usize>> = Vec::new();

@@ -43,8 +43,7 @@ impl Rule for DebugModeEnabled {
         if ctx.file.is_test {
             return;
         }
-        let classes = ctx.classes(item);
-        let in_dev_class = classes.iter().any(|c| c.is_dev_or_test());
+        let in_dev_class = ctx.in_dev_class(item);
         for node in item.descendants(item.node) {
             let hit = match node.kind_str() {
                 "call" => call_hit(node, ctx),
@@ -172,23 +171,30 @@ fn assignment_hit<'t>(
             if stmt != item.node {
                 return None;
             }
+            // Loaded by `app.config.from_object(…)`, here or in another module: the app runs
+            // with it.
+            let loaded = class.parent.is_none() && ctx.model.loaded_config(&class.name);
             let words = syntax::name_words(&class.name);
-            let config_like = words.iter().any(|w| {
-                matches!(
-                    w.as_str(),
-                    "config" | "configuration" | "settings" | "production" | "prod" | "staging"
+            let config_like = loaded
+                || words.iter().any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "config" | "configuration" | "settings" | "production" | "prod" | "staging"
+                    )
+                })
+                || class.bases.iter().any(|b| {
+                    b.last()
+                        .is_some_and(|n| n.ends_with("Config") || n.ends_with("Settings"))
+                });
+            let what = if loaded {
+                format!(
+                    "`DEBUG = True` in `{}`, which the app loads with `config.from_object`",
+                    class.name
                 )
-            }) || class.bases.iter().any(|b| {
-                b.last()
-                    .is_some_and(|n| n.ends_with("Config") || n.ends_with("Settings"))
-            });
-            config_like.then(|| {
-                (
-                    right,
-                    format!("`DEBUG = True` in `{}`", class.name),
-                    "DEBUG",
-                )
-            })
+            } else {
+                format!("`DEBUG = True` in `{}`", class.name)
+            };
+            config_like.then_some((right, what, "DEBUG"))
         }
         _ => None,
     }

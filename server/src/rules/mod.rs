@@ -83,6 +83,18 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// The item lies in a development or test configuration class ([`ClassFact::is_dev_or_test`])
+    /// that the app does not load as its configuration: a `Dev*` class that `app.config.from_object`
+    /// loads (here or in another module, [`crate::model::Model::loaded_config`]) is the one the app
+    /// runs with. A class with `TESTING = True` stays a test configuration.
+    pub fn in_dev_class(&self, item: &Item) -> bool {
+        self.classes(item).iter().any(|c| {
+            c.testing_true
+                || (c.is_dev_or_test()
+                    && !(c.parent.is_none() && self.model.loaded_config(&c.name)))
+        })
+    }
+
     /// The text of a node (borrowed when it lies in one rope chunk).
     pub fn text(&self, node: tree_sitter::Node) -> std::borrow::Cow<'a, str> {
         self.src.node_text(node)

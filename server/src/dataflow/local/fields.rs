@@ -160,7 +160,22 @@ impl<'a> Walker<'a> {
         if fw::is_framework_package(top) {
             return None;
         }
-        let global = format!("@{q}.{attr}");
+        let i = self.imported_global(format!("@{q}.{attr}"))?;
+        let mut t = Taint::one(Base::Global(i));
+        // `settings.api_key` after `from .config import settings`: a field of an object of
+        // another module (a Pydantic `BaseSettings` instance made there), projected as a field
+        // of a global of the module is. Of the two names only one resolves: a module's name
+        // (`from . import settings`), or an object's.
+        if let Some(j) = self.imported_global(format!("@{q}")) {
+            let whole = Taint::one(Base::Global(j));
+            t.union(&self.project(whole, obj, Some(attr)));
+        }
+        Some(t)
+    }
+
+    /// The index of the global `@…` (a name of another module) in the flow's globals, added
+    /// when new (`None`: too many).
+    fn imported_global(&mut self, global: String) -> Option<u16> {
         let i = match self.flow.globals.iter().position(|g| *g == global) {
             Some(i) => i,
             None if self.flow.globals.len() < MAX_CALLS => {
@@ -169,7 +184,7 @@ impl<'a> Walker<'a> {
             }
             None => return None,
         };
-        Some(Taint::one(Base::Global(i as u16)))
+        Some(i as u16)
     }
 
     pub(super) fn attribute(&mut self, node: Node) -> Taint {
