@@ -391,7 +391,7 @@ impl Prefilter {
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if (file.name || file.mint) && file.log {
+        if (file.name || file.mint) && file.log && may_call_log(bytes, &tokens) {
             return Some("name with a log call");
         }
         if file.name && file.http {
@@ -407,6 +407,44 @@ impl Prefilter {
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
+}
+
+/// Whether the file's code may hold a logging call as `frameworks::is_log_call` reads one. Every
+/// name of its qualified name or path is written in the module (the call, an import, a binding;
+/// no fact of another module names a logger), so the identifiers must be there:
+/// * `print`;
+/// * `warnings.warn`: `warnings` and `warn`;
+/// * `sys.stdout.write`, `sys.stderr.write`: `sys`, `stdout` or `stderr`, and `write`;
+/// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
+///   `fatal`, `log`) and its receiver: `logging` (`logging.info`, `logging.getLogger(…)`,
+///   `logging.Logger`), `logger` (`….logger`, a path's `logger`), `structlog`, `loguru`, or a
+///   path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
+///
+/// A `Warning` class, `assertWarns`, `self.stdout` in a test or `print_function` alone is none.
+fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
+    let (mut warnings, mut warn, mut sys, mut std, mut write, mut method, mut receiver) =
+        (false, false, false, false, false, false, false);
+    for t in tokens.iter().filter(|t| t.kind == Kind::Ident) {
+        match t.text(bytes) {
+            b"print" => return true,
+            b"warnings" => warnings = true,
+            b"warn" => (warn, method) = (true, true),
+            b"sys" => sys = true,
+            b"stdout" | b"stderr" => std = true,
+            b"write" => write = true,
+            b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
+                method = true
+            }
+            b"log" => (method, receiver) = (true, true),
+            b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log" | b"LOGGER"
+            | b"LOG" => receiver = true,
+            _ => {}
+        }
+        if (warnings && warn) || (sys && std && write) || (method && receiver) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether the string literal `tokens[i]` (with the literals implicitly concatenated to it) may
@@ -1021,6 +1059,36 @@ mod tests {
         assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
         // In a comment only.
         assert!(!p.keep(b"# the token is 'x8Fq2LmZ'\nx = 1\n"));
+    }
+
+    #[test]
+    fn a_name_with_a_log_call_needs_the_call_s_names() {
+        let p = Prefilter::new(&[]);
+        let keeps = |body: &str| p.keep(format!("def f(self, api_key):\n{body}\n").as_bytes());
+        // Log words that make no logging call (`frameworks::is_log_call`).
+        assert!(!keeps("    self.assertWarns(RuntimeWarning, g, api_key)"));
+        assert!(!keeps("    call_command('x', stdout=self.stdout, password=api_key)"));
+        assert!(!keeps("    with warnings.catch_warnings():\n        g(api_key)"));
+        assert!(!keeps("    self.logged_in(api_key)"));
+        assert!(!keeps("    logger_name = api_key"));
+        // Logging calls, as written or through an import or a binding.
+        assert!(keeps("    print(api_key)"));
+        assert!(keeps("    warnings.warn(api_key)"));
+        assert!(keeps("    from warnings import warn as emit\n    emit(api_key)"));
+        assert!(keeps("    import sys\n    sys.stderr.write(api_key)"));
+        assert!(keeps("    from sys import stdout\n    stdout.write(api_key)"));
+        assert!(keeps("    logging.info(api_key)"));
+        assert!(keeps("    from logging import error as oops\n    oops(api_key)"));
+        assert!(keeps("    self.logger.warning(api_key)"));
+        assert!(keeps("    app.logger.log(20, api_key)"));
+        assert!(keeps("    LOG.fatal(api_key)"));
+        assert!(keeps("    _log.exception(api_key)"));
+        assert!(keeps("    structlog.get_logger().debug(api_key)"));
+        assert!(keeps("    from loguru import logger\n    logger.critical(api_key)"));
+        assert!(keeps("    log.info(api_key)"));
+        // The names must be code: in a string or a comment they make no call.
+        assert!(!keeps("    g(api_key)  # logging.info(api_key)"));
+        assert!(!keeps("    g(api_key, 'logging.info')"));
     }
 
     #[test]
