@@ -411,36 +411,74 @@ impl Prefilter {
 
 /// Whether the file's code may hold a logging call as `frameworks::is_log_call` reads one. Every
 /// name of its qualified name or path is written in the module (the call, an import, a binding;
-/// no fact of another module names a logger), so the identifiers must be there:
+/// no fact of another module names a logger), so its identifiers must be there:
 /// * `print`;
-/// * `warnings.warn`: `warnings` and `warn`;
-/// * `sys.stdout.write`, `sys.stderr.write`: `sys`, `stdout` or `stderr`, and `write`;
+/// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
+///   imported (`from warnings import warn as emit`);
+/// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
+///   and `.write`;
 /// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
-///   `fatal`, `log`) and its receiver: `logging` (`logging.info`, `logging.getLogger(…)`,
-///   `logging.Logger`), `logger` (`….logger`, a path's `logger`), `structlog`, `loguru`, or a
-///   path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
+///   `fatal`, `log`) as an attribute or imported, and its receiver anywhere: `logging`
+///   (`logging.info`, `logging.getLogger(…)`, `logging.Logger`), `logger` (`….logger`, a path's
+///   `logger`), `structlog`, `loguru`, or a path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
 ///
-/// A `Warning` class, `assertWarns`, `self.stdout` in a test or `print_function` alone is none.
+/// A `from … import *` or `import sys as …` lets a method, `warn` or `stdout` be written bare
+/// (then any occurrence counts). A `Warning` class, `assertWarns`, `cm.exception` or
+/// `stdout=self.stdout` in a test, a variable `log`, or `print_function` alone is no call.
 fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
-    let (mut warnings, mut warn, mut sys, mut std, mut write, mut method, mut receiver) =
-        (false, false, false, false, false, false, false);
-    for t in tokens.iter().filter(|t| t.kind == Kind::Ident) {
+    let ident = |k: usize, text: &[u8]| {
+        tokens
+            .get(k)
+            .is_some_and(|t| t.kind == Kind::Ident && t.text(bytes) == text)
+    };
+    let after_dot = |k: usize| k > 0 && tokens[k - 1].is_op(bytes, b".");
+    // In an import statement: `import` earlier in its logical line (`from m import (a as b)`).
+    let imported = |k: usize| {
+        let line = tokens[k].line;
+        tokens[..k]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
+    };
+    // Names may be written bare: `from m import *`, `import sys as s`.
+    let bare = tokens.iter().enumerate().any(|(k, t)| {
+        (t.is_op(bytes, b"*") && k > 0 && ident(k - 1, b"import"))
+            || (t.kind == Kind::Ident
+                && t.text(bytes) == b"sys"
+                && ident(k + 1, b"as")
+                && imported(k))
+    });
+    let (mut warnings, mut warn, mut std, mut write, mut method, mut receiver) =
+        (false, false, false, false, false, false);
+    for (k, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident {
+            continue;
+        }
+        let named = bare || after_dot(k) || imported(k);
         match t.text(bytes) {
             b"print" => return true,
             b"warnings" => warnings = true,
-            b"warn" => (warn, method) = (true, true),
-            b"sys" => sys = true,
-            b"stdout" | b"stderr" => std = true,
-            b"write" => write = true,
-            b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
-                method = true
+            b"warn" => {
+                warn |= named;
+                method |= named;
             }
-            b"log" => (method, receiver) = (true, true),
+            b"stdout" | b"stderr" => {
+                std |= bare || (after_dot(k) && k > 1 && ident(k - 2, b"sys")) || imported(k)
+            }
+            b"write" => write |= after_dot(k),
+            b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
+                method |= named
+            }
+            b"log" => {
+                method |= named;
+                receiver = true;
+            }
             b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log" | b"LOGGER"
             | b"LOG" => receiver = true,
             _ => {}
         }
-        if (warnings && warn) || (sys && std && write) || (method && receiver) {
+        if (warnings && warn) || (std && write) || (method && receiver) {
             return true;
         }
     }
@@ -1086,6 +1124,14 @@ mod tests {
         assert!(keeps("    structlog.get_logger().debug(api_key)"));
         assert!(keeps("    from loguru import logger\n    logger.critical(api_key)"));
         assert!(keeps("    log.info(api_key)"));
+        assert!(keeps("    from logging import *\n    info(api_key)"));
+        assert!(keeps("    import sys as s\n    s.stdout.write(api_key)"));
+        assert!(keeps("    out = sys.stdout\n    out.write(api_key)"));
+        // Names that make no call: a variable `log`, an exception read, a test's own stdout.
+        assert!(!keeps("    log = LogEntry.get(api_key)\n    log.get_change_message()"));
+        assert!(!keeps("    with self.assertRaises(E) as cm:\n        g(api_key)\n    cm.exception"));
+        assert!(!keeps("    import sys\n    self.stdout.write(api_key)"));
+        assert!(!keeps("    import logging\n    x = 'logging.info' + info"));
         // The names must be code: in a string or a comment they make no call.
         assert!(!keeps("    g(api_key)  # logging.info(api_key)"));
         assert!(!keeps("    g(api_key, 'logging.info')"));
