@@ -197,7 +197,7 @@ pub struct Stats {
     /// Time of the first pass, of the summaries of the modules the kept files call into, and of
     /// the resolution.
     pub times: [std::time::Duration; 3],
-    /// The kept files by the pre-filter's reason (its first shape found: `"web app"`, `"KL101
+    /// The kept files by the pre-filter's reason (its first shape found: `"web app with config"`, `"KL101
     /// shape"`…), most first.
     pub reasons: Vec<(&'static str, usize)>,
     /// Per file modelled (by index into the files): why (the pre-filter's reason, or

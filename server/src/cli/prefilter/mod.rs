@@ -251,7 +251,7 @@ impl Prefilter {
     }
 
     /// Why the file must be analysed (`None`: it cannot have a finding): the first shape found,
-    /// e.g. `"word"`, `"web app"`, `"name with a sink"`, `"KL101 shape"`.
+    /// e.g. `"word"`, `"web app with config"`, `"name with a sink"`, `"KL101 shape"`.
     pub fn reason(&self, bytes: &[u8]) -> Option<&'static str> {
         if !self.enabled {
             return Some("pre-filter off");
@@ -351,14 +351,30 @@ impl Prefilter {
                         && token.depth > 0
                         && first_of_line(&tokens, i).text(bytes) == b"class";
                 }
-                Group::Config => file.config = true,
+                // Not pydantic's model configuration (`model_config = ConfigDict(…)`, `class
+                // Config:` in a model), which no view returns as the app's configuration, nor a
+                // module of a `from … import`. A settings class keeps its `BaseSettings`,
+                // `SettingsConfigDict`, `settings`.
+                Group::Config => {
+                    let text = token.text(bytes);
+                    file.config |= !matches!(text, b"model_config" | b"ConfigDict")
+                        && !(text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class")
+                        && !imported_from_module(bytes, &tokens, i)
+                }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
                 Group::Error => {
                     file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
                         || token.text(bytes) == b"except"
                 }
-                Group::Request => file.request = true,
+                // Not a keyword argument of a call (`client.get(u, headers=h)`: headers sent, not
+                // read) nor a module of a `from … import` (`from docs_src.header_params import
+                // app`): the request's sources are read from a name (`request`, `Header()`,
+                // `x.headers`).
+                Group::Request => {
+                    file.request |= !keyword_argument(bytes, &tokens, i)
+                        && !imported_from_module(bytes, &tokens, i)
+                }
                 // `get_item` is read as a method (`table.get_item(…)`), not a function name
                 // (`def get_item(…)`, a route of the FastAPI tutorials).
                 Group::Stored => {
@@ -385,7 +401,20 @@ impl Prefilter {
         if file.web
             && (file.config || file.env || file.error || file.request || stored || file.name)
         {
-            return Some("web app");
+            // The reason names the first of them found, in this order.
+            return Some(if file.name {
+                "web app with a secret-like name"
+            } else if file.config {
+                "web app with config"
+            } else if file.env {
+                "web app with the environment"
+            } else if file.error {
+                "web app with error handling"
+            } else if stored {
+                "web app with stored items"
+            } else {
+                "web app with the request"
+            });
         }
         // Outside handlers, key material comes from the environment (a variable named like a key,
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
@@ -407,6 +436,33 @@ impl Prefilter {
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
+}
+
+/// Whether the identifier `tokens[i]` names a keyword argument of a call (`f(headers=h)`): `=`
+/// follows it inside brackets, and its logical line is no `def`/`async def`/`lambda` (where it
+/// would be a parameter with a default).
+fn keyword_argument(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let line = tokens[i].line;
+    tokens[i].depth > 0
+        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"="))
+        && !matches!(first_of_line(tokens, i).text(bytes), b"def" | b"async" | b"lambda")
+        && !tokens[..i]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"lambda")
+}
+
+/// Whether the identifier `tokens[i]` is part of the module of a `from … import` (before its
+/// `import`): it binds no name of the module.
+fn imported_from_module(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let line = tokens[i].line;
+    first_of_line(tokens, i).text(bytes) == b"from"
+        && !tokens[..=i]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
 }
 
 /// Whether the file's code may hold a logging call as `frameworks::is_log_call` reads one. Every
@@ -1097,6 +1153,28 @@ mod tests {
         assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
         // In a comment only.
         assert!(!p.keep(b"# the token is 'x8Fq2LmZ'\nx = 1\n"));
+    }
+
+    #[test]
+    fn web_app_words_that_read_nothing() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        let keeps = |body: &str| p.keep(format!("{app}{body}\n").as_bytes());
+        // Headers sent by a test client, a module path, pydantic's model configuration.
+        assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
+        assert!(!keeps("from docs_src.header_params.tutorial001 import app"));
+        assert!(!keeps("from docs_src.path_operation_configuration import app"));
+        assert!(!keeps("class Item(BaseModel):\n    model_config = ConfigDict(extra='forbid')"));
+        assert!(!keeps("class Item(BaseModel):\n    class Config:\n        orm_mode = True"));
+        // Headers and the configuration read, a parameter with a default, a settings class.
+        assert!(keeps("@app.get('/')\ndef f(request: Request):\n    return request.scope"));
+        assert!(keeps("@app.get('/')\ndef f(x: str = Header()):\n    return x"));
+        assert!(keeps("def f(headers=None):\n    return headers"));
+        assert!(keeps("f(lambda headers=None: headers)"));
+        assert!(keeps("from fastapi import Header"));
+        assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
+        assert!(keeps("class S(BaseSettings):\n    model_config = SettingsConfigDict()"));
+        assert!(keeps("class Config(BaseSettings):\n    debug: bool = False"));
     }
 
     #[test]
