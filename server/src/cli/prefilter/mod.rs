@@ -367,12 +367,22 @@ impl Prefilter {
                     file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
                         || token.text(bytes) == b"except"
                 }
-                // Not a keyword argument of a call (`client.get(u, headers=h)`: headers sent, not
-                // read) nor a module of a `from … import` (`from docs_src.header_params import
-                // app`): the request's sources are read from a name (`request`, `Header()`,
-                // `x.headers`).
+                // The request's sources are read from a name: the request (Flask's `request`, a
+                // `Request` parameter, a parameter named `request`: `model::frameworks::
+                // is_request_class`, `is_flask_request`) or a header class (`Header()`,
+                // `APIKeyHeader`); `x.headers` is one only on the request. So neither a keyword
+                // argument of a call (`client.get(u, headers=h)`: headers sent, not read), a
+                // module of a `from … import` (`from docs_src.header_params import app`), nor a
+                // name with `header` but neither `request` nor `Header` (`response.headers`)
+                // reads one.
                 Group::Request => {
-                    file.request |= !keyword_argument(bytes, &tokens, i)
+                    let text = token.text(bytes);
+                    let named = memchr::memmem::find(text, b"Header").is_some()
+                        || text
+                            .windows(7)
+                            .any(|w| w.eq_ignore_ascii_case(b"request"));
+                    file.request |= named
+                        && !keyword_argument(bytes, &tokens, i)
                         && !imported_from_module(bytes, &tokens, i)
                 }
                 // `get_item` is read as a method (`table.get_item(…)`), not a function name
@@ -1164,14 +1174,18 @@ mod tests {
         assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
         assert!(!keeps("from docs_src.header_params.tutorial001 import app"));
         assert!(!keeps("from docs_src.path_operation_configuration import app"));
+        assert!(!keeps("def test_f():\n    assert response.headers['x-a'] == 'b'"));
         assert!(!keeps("class Item(BaseModel):\n    model_config = ConfigDict(extra='forbid')"));
         assert!(!keeps("class Item(BaseModel):\n    class Config:\n        orm_mode = True"));
         // Headers and the configuration read, a parameter with a default, a settings class.
         assert!(keeps("@app.get('/')\ndef f(request: Request):\n    return request.scope"));
         assert!(keeps("@app.get('/')\ndef f(x: str = Header()):\n    return x"));
-        assert!(keeps("def f(headers=None):\n    return headers"));
-        assert!(keeps("f(lambda headers=None: headers)"));
+        assert!(keeps("def f(request=None):\n    return request"));
+        assert!(keeps("f(lambda request=None: request)"));
+        assert!(!keeps("r = client.get('/', request=None)"));
         assert!(keeps("from fastapi import Header"));
+        assert!(keeps("from fastapi.security import APIKeyHeader"));
+        assert!(keeps("@app.get('/')\nasync def f(req: Request):\n    return req.headers"));
         assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
         assert!(keeps("class S(BaseSettings):\n    model_config = SettingsConfigDict()"));
         assert!(keeps("class Config(BaseSettings):\n    debug: bool = False"));
