@@ -448,6 +448,36 @@ impl Prefilter {
     }
 }
 
+/// Whether `tokens[k]`, a called name (`warnings.warn`), is called with constants only: its
+/// arguments are plain string literals (no `f`-string, nothing joined with `%` or `+`), numbers,
+/// keyword names and names of warning classes (`…Warning`), so nothing the data flow follows
+/// reaches the call. Not called (`w = warnings.warn`): false.
+fn logs_constants(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
+    if !tokens.get(k + 1).is_some_and(|t| t.is_op(bytes, b"(")) {
+        return false;
+    }
+    for (j, t) in tokens.iter().enumerate().skip(k + 2) {
+        let text = t.text(bytes);
+        let ok = match t.kind {
+            Kind::Str => !t.formatted,
+            Kind::Op => match text {
+                b")" => return true,
+                b"," | b"=" => true,
+                _ => false,
+            },
+            Kind::Ident => {
+                text.iter().all(u8::is_ascii_digit)
+                    || text.ends_with(b"Warning")
+                    || tokens.get(j + 1).is_some_and(|n| n.is_op(bytes, b"="))
+            }
+        };
+        if !ok {
+            return false;
+        }
+    }
+    false
+}
+
 /// Whether the identifier `tokens[i]` names a keyword argument of a call (`f(headers=h)`): `=`
 /// follows it inside brackets, and its logical line is no `def`/`async def`/`lambda` (where it
 /// would be a parameter with a default).
@@ -480,7 +510,8 @@ fn imported_from_module(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
 /// no fact of another module names a logger), so its identifiers must be there:
 /// * `print`;
 /// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
-///   imported (`from warnings import warn as emit`);
+///   imported (`from warnings import warn as emit`); a `warnings.warn(…)` called with constants
+///   only ([`logs_constants`]) logs nothing the data flow follows and does not count;
 /// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
 ///   and `.write`;
 /// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
@@ -525,6 +556,13 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
         match t.text(bytes) {
             b"print" => return true,
             b"warnings" => warnings = true,
+            // `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)` logs constants.
+            b"warn"
+                if !bare
+                    && after_dot(k)
+                    && k > 1
+                    && ident(k - 2, b"warnings")
+                    && logs_constants(bytes, tokens, k) => {}
             b"warn" => {
                 warn |= named;
                 method |= named;
@@ -1204,6 +1242,12 @@ mod tests {
         // Logging calls, as written or through an import or a binding.
         assert!(keeps("    print(api_key)"));
         assert!(keeps("    warnings.warn(api_key)"));
+        assert!(keeps("    warnings.warn('k: %s' % api_key, UserWarning)"));
+        assert!(keeps("    warnings.warn(f'k: {api_key}', stacklevel=2)"));
+        assert!(keeps("    w = warnings.warn\n    w(api_key)"));
+        assert!(keeps("    warnings.warn('x', category=UserWarning)\n    warnings.warn(api_key)"));
+        assert!(!keeps("    warnings.warn('k', RemovedInDjango60Warning, stacklevel=2)"));
+        assert!(!keeps("    warnings.warn(\n        'a' 'b',\n        category=UserWarning,\n    )"));
         assert!(keeps("    from warnings import warn as emit\n    emit(api_key)"));
         assert!(keeps("    import sys\n    sys.stderr.write(api_key)"));
         assert!(keeps("    from sys import stdout\n    stdout.write(api_key)"));
