@@ -269,7 +269,11 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("keylint: project: kept because: {}", reasons.join(", "));
         if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
             for (f, why, time) in &stats.files {
-                let linked = if views.contains_key(f) { " (linked)" } else { "" };
+                let linked = if views.contains_key(f) {
+                    " (linked)"
+                } else {
+                    ""
+                };
                 eprintln!(
                     "keylint: project: {:>8.2} ms  {why}{linked}  {}",
                     time.as_secs_f64() * 1e3,

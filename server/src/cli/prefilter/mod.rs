@@ -357,9 +357,9 @@ impl Prefilter {
                 // `SettingsConfigDict`, `settings`.
                 Group::Config => {
                     let text = token.text(bytes);
-                    file.config |= !matches!(text, b"model_config" | b"ConfigDict")
-                        && !(text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class")
-                        && !imported_from_module(bytes, &tokens, i)
+                    let model_config = matches!(text, b"model_config" | b"ConfigDict")
+                        || (text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class");
+                    file.config |= !model_config && !imported_from_module(bytes, &tokens, i)
                 }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
@@ -378,9 +378,7 @@ impl Prefilter {
                 Group::Request => {
                     let text = token.text(bytes);
                     let named = memchr::memmem::find(text, b"Header").is_some()
-                        || text
-                            .windows(7)
-                            .any(|w| w.eq_ignore_ascii_case(b"request"));
+                        || text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
                     file.request |= named
                         && !keyword_argument(bytes, &tokens, i)
                         && !imported_from_module(bytes, &tokens, i)
@@ -485,7 +483,10 @@ fn keyword_argument(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
     let line = tokens[i].line;
     tokens[i].depth > 0
         && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"="))
-        && !matches!(first_of_line(tokens, i).text(bytes), b"def" | b"async" | b"lambda")
+        && !matches!(
+            first_of_line(tokens, i).text(bytes),
+            b"def" | b"async" | b"lambda"
+        )
         && !tokens[..i]
             .iter()
             .rev()
@@ -578,8 +579,8 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
                 method |= named;
                 receiver = true;
             }
-            b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log" | b"LOGGER"
-            | b"LOG" => receiver = true,
+            b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log"
+            | b"LOGGER" | b"LOG" => receiver = true,
             _ => {}
         }
         if (warnings && warn) || (std && write) || (method && receiver) {
@@ -1211,22 +1212,40 @@ mod tests {
         // Headers sent by a test client, a module path, pydantic's model configuration.
         assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
         assert!(!keeps("from docs_src.header_params.tutorial001 import app"));
-        assert!(!keeps("from docs_src.path_operation_configuration import app"));
-        assert!(!keeps("def test_f():\n    assert response.headers['x-a'] == 'b'"));
-        assert!(!keeps("class Item(BaseModel):\n    model_config = ConfigDict(extra='forbid')"));
-        assert!(!keeps("class Item(BaseModel):\n    class Config:\n        orm_mode = True"));
+        assert!(!keeps(
+            "from docs_src.path_operation_configuration import app"
+        ));
+        assert!(!keeps(
+            "def test_f():\n    assert response.headers['x-a'] == 'b'"
+        ));
+        assert!(!keeps(
+            "class Item(BaseModel):\n    model_config = ConfigDict(extra='forbid')"
+        ));
+        assert!(!keeps(
+            "class Item(BaseModel):\n    class Config:\n        orm_mode = True"
+        ));
         // Headers and the configuration read, a parameter with a default, a settings class.
-        assert!(keeps("@app.get('/')\ndef f(request: Request):\n    return request.scope"));
-        assert!(keeps("@app.get('/')\ndef f(x: str = Header()):\n    return x"));
+        assert!(keeps(
+            "@app.get('/')\ndef f(request: Request):\n    return request.scope"
+        ));
+        assert!(keeps(
+            "@app.get('/')\ndef f(x: str = Header()):\n    return x"
+        ));
         assert!(keeps("def f(request=None):\n    return request"));
         assert!(keeps("f(lambda request=None: request)"));
         assert!(!keeps("r = client.get('/', request=None)"));
         assert!(keeps("from fastapi import Header"));
         assert!(keeps("from fastapi.security import APIKeyHeader"));
-        assert!(keeps("@app.get('/')\nasync def f(req: Request):\n    return req.headers"));
+        assert!(keeps(
+            "@app.get('/')\nasync def f(req: Request):\n    return req.headers"
+        ));
         assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
-        assert!(keeps("class S(BaseSettings):\n    model_config = SettingsConfigDict()"));
-        assert!(keeps("class Config(BaseSettings):\n    debug: bool = False"));
+        assert!(keeps(
+            "class S(BaseSettings):\n    model_config = SettingsConfigDict()"
+        ));
+        assert!(keeps(
+            "class Config(BaseSettings):\n    debug: bool = False"
+        ));
     }
 
     #[test]
@@ -1235,8 +1254,12 @@ mod tests {
         let keeps = |body: &str| p.keep(format!("def f(self, api_key):\n{body}\n").as_bytes());
         // Log words that make no logging call (`frameworks::is_log_call`).
         assert!(!keeps("    self.assertWarns(RuntimeWarning, g, api_key)"));
-        assert!(!keeps("    call_command('x', stdout=self.stdout, password=api_key)"));
-        assert!(!keeps("    with warnings.catch_warnings():\n        g(api_key)"));
+        assert!(!keeps(
+            "    call_command('x', stdout=self.stdout, password=api_key)"
+        ));
+        assert!(!keeps(
+            "    with warnings.catch_warnings():\n        g(api_key)"
+        ));
         assert!(!keeps("    self.logged_in(api_key)"));
         assert!(!keeps("    logger_name = api_key"));
         // Logging calls, as written or through an import or a binding.
@@ -1245,27 +1268,45 @@ mod tests {
         assert!(keeps("    warnings.warn('k: %s' % api_key, UserWarning)"));
         assert!(keeps("    warnings.warn(f'k: {api_key}', stacklevel=2)"));
         assert!(keeps("    w = warnings.warn\n    w(api_key)"));
-        assert!(keeps("    warnings.warn('x', category=UserWarning)\n    warnings.warn(api_key)"));
-        assert!(!keeps("    warnings.warn('k', RemovedInDjango60Warning, stacklevel=2)"));
-        assert!(!keeps("    warnings.warn(\n        'a' 'b',\n        category=UserWarning,\n    )"));
-        assert!(keeps("    from warnings import warn as emit\n    emit(api_key)"));
+        assert!(keeps(
+            "    warnings.warn('x', category=UserWarning)\n    warnings.warn(api_key)"
+        ));
+        assert!(!keeps(
+            "    warnings.warn('k', RemovedInDjango60Warning, stacklevel=2)"
+        ));
+        assert!(!keeps(
+            "    warnings.warn(\n        'a' 'b',\n        category=UserWarning,\n    )"
+        ));
+        assert!(keeps(
+            "    from warnings import warn as emit\n    emit(api_key)"
+        ));
         assert!(keeps("    import sys\n    sys.stderr.write(api_key)"));
-        assert!(keeps("    from sys import stdout\n    stdout.write(api_key)"));
+        assert!(keeps(
+            "    from sys import stdout\n    stdout.write(api_key)"
+        ));
         assert!(keeps("    logging.info(api_key)"));
-        assert!(keeps("    from logging import error as oops\n    oops(api_key)"));
+        assert!(keeps(
+            "    from logging import error as oops\n    oops(api_key)"
+        ));
         assert!(keeps("    self.logger.warning(api_key)"));
         assert!(keeps("    app.logger.log(20, api_key)"));
         assert!(keeps("    LOG.fatal(api_key)"));
         assert!(keeps("    _log.exception(api_key)"));
         assert!(keeps("    structlog.get_logger().debug(api_key)"));
-        assert!(keeps("    from loguru import logger\n    logger.critical(api_key)"));
+        assert!(keeps(
+            "    from loguru import logger\n    logger.critical(api_key)"
+        ));
         assert!(keeps("    log.info(api_key)"));
         assert!(keeps("    from logging import *\n    info(api_key)"));
         assert!(keeps("    import sys as s\n    s.stdout.write(api_key)"));
         assert!(keeps("    out = sys.stdout\n    out.write(api_key)"));
         // Names that make no call: a variable `log`, an exception read, a test's own stdout.
-        assert!(!keeps("    log = LogEntry.get(api_key)\n    log.get_change_message()"));
-        assert!(!keeps("    with self.assertRaises(E) as cm:\n        g(api_key)\n    cm.exception"));
+        assert!(!keeps(
+            "    log = LogEntry.get(api_key)\n    log.get_change_message()"
+        ));
+        assert!(!keeps(
+            "    with self.assertRaises(E) as cm:\n        g(api_key)\n    cm.exception"
+        ));
         assert!(!keeps("    import sys\n    self.stdout.write(api_key)"));
         assert!(!keeps("    import logging\n    x = 'logging.info' + info"));
         // The names must be code: in a string or a comment they make no call.
