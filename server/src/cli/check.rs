@@ -267,6 +267,20 @@ pub fn run(args: CheckArgs) -> i32 {
             .map(|(r, n)| format!("{n} {r}"))
             .collect();
         eprintln!("keylint: project: kept because: {}", reasons.join(", "));
+        if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
+            for (f, why, time) in &stats.files {
+                let linked = if views.contains_key(f) {
+                    " (linked)"
+                } else {
+                    ""
+                };
+                eprintln!(
+                    "keylint: project: {:>8.2} ms  {why}{linked}  {}",
+                    time.as_secs_f64() * 1e3,
+                    display_path(&files[*f], &cwd)
+                );
+            }
+        }
     }
     let t0 = std::time::Instant::now();
     let outcomes: Vec<Outcome> = files

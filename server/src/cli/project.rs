@@ -83,6 +83,8 @@ struct First<T> {
     /// Its outcome when checked alone (kept files, when the check finishes them early).
     done: Option<T>,
     alone: Alone,
+    /// Time spent on it (kept files: parse, analysis, summary, finish).
+    time: std::time::Duration,
 }
 
 /// What the analysis of a kept file alone says about what a view could change.
@@ -104,6 +106,7 @@ fn first<T>(
     prefilter: Option<&Prefilter>,
     finish: Option<Finish<T>>,
 ) -> First<T> {
+    let t0 = std::time::Instant::now();
     let Some(text) = read(path, config) else {
         return First {
             keep: None,
@@ -112,6 +115,7 @@ fn first<T>(
             summary: None,
             done: None,
             alone: Alone::default(),
+            time: t0.elapsed(),
         };
     };
     let reason = match prefilter {
@@ -135,6 +139,7 @@ fn first<T>(
             summary: None,
             done: None,
             alone: Alone::default(),
+            time: t0.elapsed(),
         };
     }
     let (tree, too_deep) = crate::document::parse_text(&text);
@@ -166,13 +171,15 @@ fn first<T>(
             .is_some_and(|s| s.flows().any(|(f, _)| !f.sources.is_empty())),
         kl206_or_directive: directive || analysis.findings.iter().any(|f| f.rule.code == "KL206"),
     };
+    let done = finish.map(|finish| finish(f, doc, analysis));
     First {
         keep: Some(true),
         reason,
         linkable,
         summary,
-        done: finish.map(|finish| finish(f, doc, analysis)),
+        done,
         alone,
+        time: t0.elapsed(),
     }
 }
 
@@ -191,9 +198,12 @@ pub struct Stats {
     /// Time of the first pass, of the summaries of the modules the kept files call into, and of
     /// the resolution.
     pub times: [std::time::Duration; 3],
-    /// The kept files by the pre-filter's reason (its first shape found: `"web app"`, `"KL101
+    /// The kept files by the pre-filter's reason (its first shape found: `"web app with config"`, `"KL101
     /// shape"`…), most first.
     pub reasons: Vec<(&'static str, usize)>,
+    /// Per file modelled (by index into the files): why (the pre-filter's reason, or
+    /// `"summarised only"`) and the time it took (`KEYLINT_PROJECT_STATS=files` prints them).
+    pub files: Vec<(usize, &'static str, std::time::Duration)>,
 }
 
 /// The project model of a check.
@@ -255,6 +265,9 @@ pub fn views<T: Send>(
                 None => stats.reasons.push((reason, 1)),
             }
         }
+        if let Some(reason) = first.reason {
+            stats.files.push((f, reason, first.time));
+        }
         linkable.push(first.linkable);
         done.push(first.done);
         alone.push(first.alone);
@@ -308,16 +321,18 @@ pub fn views<T: Send>(
         }
         // Only the calls of kept files lead to modules to summarise (the functions they call,
         // found through re-exports), not the calls of those modules in turn.
-        let summaries: Vec<(usize, Option<ModuleSummary>)> = wanted
+        let summaries: Vec<(usize, Option<ModuleSummary>, std::time::Duration)> = wanted
             .par_iter()
             .map(|&f| {
+                let t0 = std::time::Instant::now();
                 let s = read(&files[f], &configs[f])
                     .and_then(|text| summarise(&text, &files[f], &configs[f]));
-                (f, s)
+                (f, s, t0.elapsed())
             })
             .collect();
-        for (f, s) in summaries {
+        for (f, s, time) in summaries {
             stats.summarised_only += 1;
+            stats.files.push((f, "summarised only", time));
             project.modules[ids[f]].summary = s.map(Arc::new);
         }
     }

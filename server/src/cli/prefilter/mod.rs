@@ -251,7 +251,7 @@ impl Prefilter {
     }
 
     /// Why the file must be analysed (`None`: it cannot have a finding): the first shape found,
-    /// e.g. `"word"`, `"web app"`, `"name with a sink"`, `"KL101 shape"`.
+    /// e.g. `"word"`, `"web app with config"`, `"name with a sink"`, `"KL101 shape"`.
     pub fn reason(&self, bytes: &[u8]) -> Option<&'static str> {
         if !self.enabled {
             return Some("pre-filter off");
@@ -351,14 +351,38 @@ impl Prefilter {
                         && token.depth > 0
                         && first_of_line(&tokens, i).text(bytes) == b"class";
                 }
-                Group::Config => file.config = true,
+                // Not pydantic's model configuration (`model_config = ConfigDict(…)`, `class
+                // Config:` in a model), which no view returns as the app's configuration, nor a
+                // module of a `from … import`. A settings class keeps its `BaseSettings`,
+                // `SettingsConfigDict`, `settings`.
+                Group::Config => {
+                    let text = token.text(bytes);
+                    let model_config = matches!(text, b"model_config" | b"ConfigDict")
+                        || (text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class");
+                    file.config |= !model_config && !imported_from_module(bytes, &tokens, i)
+                }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
                 Group::Error => {
                     file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
                         || token.text(bytes) == b"except"
                 }
-                Group::Request => file.request = true,
+                // The request's sources are read from a name: the request (Flask's `request`, a
+                // `Request` parameter, a parameter named `request`: `model::frameworks::
+                // is_request_class`, `is_flask_request`) or a header class (`Header()`,
+                // `APIKeyHeader`); `x.headers` is one only on the request. So neither a keyword
+                // argument of a call (`client.get(u, headers=h)`: headers sent, not read), a
+                // module of a `from … import` (`from docs_src.header_params import app`), nor a
+                // name with `header` but neither `request` nor `Header` (`response.headers`)
+                // reads one.
+                Group::Request => {
+                    let text = token.text(bytes);
+                    let named = memchr::memmem::find(text, b"Header").is_some()
+                        || text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
+                    file.request |= named
+                        && !keyword_argument(bytes, &tokens, i)
+                        && !imported_from_module(bytes, &tokens, i)
+                }
                 // `get_item` is read as a method (`table.get_item(…)`), not a function name
                 // (`def get_item(…)`, a route of the FastAPI tutorials).
                 Group::Stored => {
@@ -385,13 +409,26 @@ impl Prefilter {
         if file.web
             && (file.config || file.env || file.error || file.request || stored || file.name)
         {
-            return Some("web app");
+            // The reason names the first of them found, in this order.
+            return Some(if file.name {
+                "web app with a secret-like name"
+            } else if file.config {
+                "web app with config"
+            } else if file.env {
+                "web app with the environment"
+            } else if file.error {
+                "web app with error handling"
+            } else if stored {
+                "web app with stored items"
+            } else {
+                "web app with the request"
+            });
         }
         // Outside handlers, key material comes from the environment (a variable named like a key,
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if (file.name || file.mint) && file.log {
+        if (file.name || file.mint) && file.log && may_call_log(bytes, &tokens) {
             return Some("name with a log call");
         }
         if file.name && file.http {
@@ -407,6 +444,150 @@ impl Prefilter {
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
+}
+
+/// Whether `tokens[k]`, a called name (`warnings.warn`), is called with constants only: its
+/// arguments are plain string literals (no `f`-string, nothing joined with `%` or `+`), numbers,
+/// keyword names and names of warning classes (`…Warning`), so nothing the data flow follows
+/// reaches the call. Not called (`w = warnings.warn`): false.
+fn logs_constants(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
+    if !tokens.get(k + 1).is_some_and(|t| t.is_op(bytes, b"(")) {
+        return false;
+    }
+    for (j, t) in tokens.iter().enumerate().skip(k + 2) {
+        let text = t.text(bytes);
+        let ok = match t.kind {
+            Kind::Str => !t.formatted,
+            Kind::Op => match text {
+                b")" => return true,
+                b"," | b"=" => true,
+                _ => false,
+            },
+            Kind::Ident => {
+                text.iter().all(u8::is_ascii_digit)
+                    || text.ends_with(b"Warning")
+                    || tokens.get(j + 1).is_some_and(|n| n.is_op(bytes, b"="))
+            }
+        };
+        if !ok {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether the identifier `tokens[i]` names a keyword argument of a call (`f(headers=h)`): `=`
+/// follows it inside brackets, and its logical line is no `def`/`async def`/`lambda` (where it
+/// would be a parameter with a default).
+fn keyword_argument(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let line = tokens[i].line;
+    tokens[i].depth > 0
+        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"="))
+        && !matches!(
+            first_of_line(tokens, i).text(bytes),
+            b"def" | b"async" | b"lambda"
+        )
+        && !tokens[..i]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"lambda")
+}
+
+/// Whether the identifier `tokens[i]` is part of the module of a `from … import` (before its
+/// `import`): it binds no name of the module.
+fn imported_from_module(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let line = tokens[i].line;
+    first_of_line(tokens, i).text(bytes) == b"from"
+        && !tokens[..=i]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
+}
+
+/// Whether the file's code may hold a logging call as `frameworks::is_log_call` reads one. Every
+/// name of its qualified name or path is written in the module (the call, an import, a binding;
+/// no fact of another module names a logger), so its identifiers must be there:
+/// * `print`;
+/// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
+///   imported (`from warnings import warn as emit`); a `warnings.warn(…)` called with constants
+///   only ([`logs_constants`]) logs nothing the data flow follows and does not count;
+/// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
+///   and `.write`;
+/// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
+///   `fatal`, `log`) as an attribute or imported, and its receiver anywhere: `logging`
+///   (`logging.info`, `logging.getLogger(…)`, `logging.Logger`), `logger` (`….logger`, a path's
+///   `logger`), `structlog`, `loguru`, or a path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
+///
+/// A `from … import *` or `import sys as …` lets a method, `warn` or `stdout` be written bare
+/// (then any occurrence counts). A `Warning` class, `assertWarns`, `cm.exception` or
+/// `stdout=self.stdout` in a test, a variable `log`, or `print_function` alone is no call.
+fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
+    let ident = |k: usize, text: &[u8]| {
+        tokens
+            .get(k)
+            .is_some_and(|t| t.kind == Kind::Ident && t.text(bytes) == text)
+    };
+    let after_dot = |k: usize| k > 0 && tokens[k - 1].is_op(bytes, b".");
+    // In an import statement: `import` earlier in its logical line (`from m import (a as b)`).
+    let imported = |k: usize| {
+        let line = tokens[k].line;
+        tokens[..k]
+            .iter()
+            .rev()
+            .take_while(|t| t.line == line)
+            .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
+    };
+    // Names may be written bare: `from m import *`, `import sys as s`.
+    let bare = tokens.iter().enumerate().any(|(k, t)| {
+        (t.is_op(bytes, b"*") && k > 0 && ident(k - 1, b"import"))
+            || (t.kind == Kind::Ident
+                && t.text(bytes) == b"sys"
+                && ident(k + 1, b"as")
+                && imported(k))
+    });
+    let (mut warnings, mut warn, mut std, mut write, mut method, mut receiver) =
+        (false, false, false, false, false, false);
+    for (k, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident {
+            continue;
+        }
+        let named = bare || after_dot(k) || imported(k);
+        match t.text(bytes) {
+            b"print" => return true,
+            b"warnings" => warnings = true,
+            // `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)` logs constants.
+            b"warn"
+                if !bare
+                    && after_dot(k)
+                    && k > 1
+                    && ident(k - 2, b"warnings")
+                    && logs_constants(bytes, tokens, k) => {}
+            b"warn" => {
+                warn |= named;
+                method |= named;
+            }
+            b"stdout" | b"stderr" => {
+                std |= bare || (after_dot(k) && k > 1 && ident(k - 2, b"sys")) || imported(k)
+            }
+            b"write" => write |= after_dot(k),
+            b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
+                method |= named
+            }
+            b"log" => {
+                method |= named;
+                receiver = true;
+            }
+            b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log"
+            | b"LOGGER" | b"LOG" => receiver = true,
+            _ => {}
+        }
+        if (warnings && warn) || (std && write) || (method && receiver) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether the string literal `tokens[i]` (with the literals implicitly concatenated to it) may
@@ -1021,6 +1202,116 @@ mod tests {
         assert!(p.keep(b"from fastapi import Header\ndef f(x_token = Header()):\n    g(x_token)\n"));
         // In a comment only.
         assert!(!p.keep(b"# the token is 'x8Fq2LmZ'\nx = 1\n"));
+    }
+
+    #[test]
+    fn web_app_words_that_read_nothing() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        let keeps = |body: &str| p.keep(format!("{app}{body}\n").as_bytes());
+        // Headers sent by a test client, a module path, pydantic's model configuration.
+        assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
+        assert!(!keeps("from docs_src.header_params.tutorial001 import app"));
+        assert!(!keeps(
+            "from docs_src.path_operation_configuration import app"
+        ));
+        assert!(!keeps(
+            "def test_f():\n    assert response.headers['x-a'] == 'b'"
+        ));
+        assert!(!keeps(
+            "class Item(BaseModel):\n    model_config = ConfigDict(extra='forbid')"
+        ));
+        assert!(!keeps(
+            "class Item(BaseModel):\n    class Config:\n        orm_mode = True"
+        ));
+        // Headers and the configuration read, a parameter with a default, a settings class.
+        assert!(keeps(
+            "@app.get('/')\ndef f(request: Request):\n    return request.scope"
+        ));
+        assert!(keeps(
+            "@app.get('/')\ndef f(x: str = Header()):\n    return x"
+        ));
+        assert!(keeps("def f(request=None):\n    return request"));
+        assert!(keeps("f(lambda request=None: request)"));
+        assert!(!keeps("r = client.get('/', request=None)"));
+        assert!(keeps("from fastapi import Header"));
+        assert!(keeps("from fastapi.security import APIKeyHeader"));
+        assert!(keeps(
+            "@app.get('/')\nasync def f(req: Request):\n    return req.headers"
+        ));
+        assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
+        assert!(keeps(
+            "class S(BaseSettings):\n    model_config = SettingsConfigDict()"
+        ));
+        assert!(keeps(
+            "class Config(BaseSettings):\n    debug: bool = False"
+        ));
+    }
+
+    #[test]
+    fn a_name_with_a_log_call_needs_the_call_s_names() {
+        let p = Prefilter::new(&[]);
+        let keeps = |body: &str| p.keep(format!("def f(self, api_key):\n{body}\n").as_bytes());
+        // Log words that make no logging call (`frameworks::is_log_call`).
+        assert!(!keeps("    self.assertWarns(RuntimeWarning, g, api_key)"));
+        assert!(!keeps(
+            "    call_command('x', stdout=self.stdout, password=api_key)"
+        ));
+        assert!(!keeps(
+            "    with warnings.catch_warnings():\n        g(api_key)"
+        ));
+        assert!(!keeps("    self.logged_in(api_key)"));
+        assert!(!keeps("    logger_name = api_key"));
+        // Logging calls, as written or through an import or a binding.
+        assert!(keeps("    print(api_key)"));
+        assert!(keeps("    warnings.warn(api_key)"));
+        assert!(keeps("    warnings.warn('k: %s' % api_key, UserWarning)"));
+        assert!(keeps("    warnings.warn(f'k: {api_key}', stacklevel=2)"));
+        assert!(keeps("    w = warnings.warn\n    w(api_key)"));
+        assert!(keeps(
+            "    warnings.warn('x', category=UserWarning)\n    warnings.warn(api_key)"
+        ));
+        assert!(!keeps(
+            "    warnings.warn('k', RemovedInDjango60Warning, stacklevel=2)"
+        ));
+        assert!(!keeps(
+            "    warnings.warn(\n        'a' 'b',\n        category=UserWarning,\n    )"
+        ));
+        assert!(keeps(
+            "    from warnings import warn as emit\n    emit(api_key)"
+        ));
+        assert!(keeps("    import sys\n    sys.stderr.write(api_key)"));
+        assert!(keeps(
+            "    from sys import stdout\n    stdout.write(api_key)"
+        ));
+        assert!(keeps("    logging.info(api_key)"));
+        assert!(keeps(
+            "    from logging import error as oops\n    oops(api_key)"
+        ));
+        assert!(keeps("    self.logger.warning(api_key)"));
+        assert!(keeps("    app.logger.log(20, api_key)"));
+        assert!(keeps("    LOG.fatal(api_key)"));
+        assert!(keeps("    _log.exception(api_key)"));
+        assert!(keeps("    structlog.get_logger().debug(api_key)"));
+        assert!(keeps(
+            "    from loguru import logger\n    logger.critical(api_key)"
+        ));
+        assert!(keeps("    log.info(api_key)"));
+        assert!(keeps("    from logging import *\n    info(api_key)"));
+        assert!(keeps("    import sys as s\n    s.stdout.write(api_key)"));
+        assert!(keeps("    out = sys.stdout\n    out.write(api_key)"));
+        // Names that make no call: a variable `log`, an exception read, a test's own stdout.
+        assert!(!keeps(
+            "    log = LogEntry.get(api_key)\n    log.get_change_message()"
+        ));
+        assert!(!keeps(
+            "    with self.assertRaises(E) as cm:\n        g(api_key)\n    cm.exception"
+        ));
+        assert!(!keeps("    import sys\n    self.stdout.write(api_key)"));
+        assert!(!keeps("    import logging\n    x = 'logging.info' + info"));
+        // The names must be code: in a string or a comment they make no call.
+        assert!(!keeps("    g(api_key)  # logging.info(api_key)"));
+        assert!(!keeps("    g(api_key, 'logging.info')"));
     }
 
     #[test]
