@@ -229,7 +229,9 @@ impl Resolver {
             && inputs
                 .iter()
                 .zip(&self.nodes)
-                .all(|((f, _, _), n)| anchor_name(f) == anchor_name(&n.flow));
+                // A flow with the last one's hash is the last one (as for `refresh`): its name
+                // is not compared.
+                .all(|((f, _, h), n)| *h == n.hash || anchor_name(f) == anchor_name(&n.flow));
         let mut changed: Vec<u32> = Vec::new();
         // Changed flows whose names, parameters, callees or globals changed.
         // With their old flows (what the call graph read of them; a new flow's is empty).
