@@ -524,7 +524,7 @@ impl Resolver {
         let g = &mut self.graph;
         for (i, old) in reshaped {
             let (i, node) = (*i, &self.nodes[*i as usize]);
-            if node.is_fn() != !old.name.is_empty() || (i as usize) >= g.callees.len() {
+            if node.is_fn() == old.name.is_empty() || (i as usize) >= g.callees.len() {
                 return false;
             }
             if !node.is_fn() {
