@@ -323,6 +323,18 @@ impl ModuleSummary {
         mine.next().is_none()
     }
 
+    /// Whether this summary's items are those of `items` themselves (by address), for tests.
+    #[cfg(test)]
+    pub(crate) fn shares_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
+        let theirs: Vec<_> = items.iter().filter(|(fs, _)| !fs.is_empty()).collect();
+        self.items.len() == theirs.len()
+            && self
+                .items
+                .iter()
+                .zip(theirs)
+                .all(|((a, sa), (b, sb))| sa == sb && Arc::ptr_eq(a, b))
+    }
+
     /// This summary with the flows of `items` (shared, not copied) instead of its own: its
     /// imports, classes and handles stay.
     pub fn with_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> Self {
