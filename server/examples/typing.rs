@@ -140,13 +140,14 @@ fn main() {
                 let line = doc.rope.line(typed_line as usize).to_string();
                 let r = analyzer.resolve_stats();
                 println!(
-                    "{:>9.3} {:>9.3} {:>5} walked {:>4} merged {:>4} resolved {:>3}{} {:?}",
+                    "{:>9.3} {:>9.3} {:>5} walked {:>4} merged {:>4} resolved {:>3} relinked {:>4}{} {:?}",
                     dt_apply.as_secs_f64() * 1e3,
                     dt_analyze.as_secs_f64() * 1e3,
                     a.items_checked,
                     a.items_walked,
                     a.facts_merged,
                     r.resolved,
+                    r.relinked,
                     if r.full { " full" } else { "" },
                     line.trim_end()
                 );

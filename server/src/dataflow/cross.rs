@@ -49,6 +49,25 @@ pub trait FlowResolver: Send + Sync {
     fn alone(&self, _flows: &[(&FnFlow, usize)]) -> bool {
         false
     }
+    /// [`resolve`](Self::resolve) of the flows of `items` (each item's flows, shared with the
+    /// analyzer's cache, with its start): a resolver that keeps them can compare them by
+    /// address instead of flow by flow.
+    fn resolve_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> Dataflow {
+        let flows: Vec<(&FnFlow, usize)> = items
+            .iter()
+            .flat_map(|&(fs, s)| fs.iter().map(move |f| (f, s)))
+            .collect();
+        self.resolve(&flows)
+    }
+    /// [`alone`](Self::alone) of the flows of `items`, as for
+    /// [`resolve_items`](Self::resolve_items).
+    fn alone_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
+        let flows: Vec<(&FnFlow, usize)> = items
+            .iter()
+            .flat_map(|&(fs, s)| fs.iter().map(move |f| (f, s)))
+            .collect();
+        self.alone(&flows)
+    }
     /// The names the module imports from other modules of the project with the facts the local
     /// data flow and the rules read of them (a PynamoDB model of `models.py`: its `scan()` reads
     /// whole items, its `save()` stores; a DynamoDB table made in `db.py`), sorted by the name

@@ -45,6 +45,9 @@ pub struct ResolveStats {
     pub resolved: usize,
     /// Functions whose incoming parameters were merged again from their callers' contributions.
     pub merged: usize,
+    /// Flows whose call-graph edges were made again: every flow when the graph was rebuilt, the
+    /// changed ones when only their edges moved ([`Resolver::relink`]).
+    pub relinked: usize,
 }
 
 struct NodeState {
@@ -71,18 +74,19 @@ impl NodeState {
         i: u32,
         (flow, start, hash): (&FnFlow, usize, u64),
         changed: &mut Vec<u32>,
-        reshaped: &mut Vec<u32>,
+        reshaped: &mut Vec<(u32, FnFlow)>,
     ) {
         self.start = start;
         if self.hash != hash {
             self.hash = hash;
             if self.flow != *flow {
-                self.flow = flow.clone();
+                let old = std::mem::replace(&mut self.flow, flow.clone());
                 changed.push(i);
                 let s = shape(flow);
                 if s != self.shape {
                     self.shape = s;
-                    reshaped.push(i);
+                    // The old flow: what the call graph read of it, for `Resolver::relink`.
+                    reshaped.push((i, old));
                 }
             }
         }
@@ -117,6 +121,9 @@ pub struct Resolver {
     published: Arc<Dataflow>,
     /// The anchors the published paths pass through.
     referenced: Vec<Anchor>,
+    /// How many steps of the published paths each anchor has: kept up to date function by
+    /// function, so that a change of one function's facts does not walk every function's paths.
+    ref_counts: FxHashMap<Anchor, u32>,
     stats: ResolveStats,
     /// Merges of incoming parameters in this update.
     merged: usize,
@@ -222,10 +229,13 @@ impl Resolver {
             && inputs
                 .iter()
                 .zip(&self.nodes)
-                .all(|((f, _, _), n)| anchor_name(f) == anchor_name(&n.flow));
+                // A flow with the last one's hash is the last one (as for `refresh`): its name
+                // is not compared.
+                .all(|((f, _, h), n)| *h == n.hash || anchor_name(f) == anchor_name(&n.flow));
         let mut changed: Vec<u32> = Vec::new();
         // Changed flows whose names, parameters, callees or globals changed.
-        let mut reshaped: Vec<u32> = Vec::new();
+        // With their old flows (what the call graph read of them; a new flow's is empty).
+        let mut reshaped: Vec<(u32, FnFlow)> = Vec::new();
         // Functions whose incoming parameters are to be merged again (their callers changed).
         let mut merge: FxHashSet<u32> = FxHashSet::default();
         let mut old_published: Vec<(String, Anchor)> = Vec::new();
@@ -273,7 +283,7 @@ impl Resolver {
                     }
                     None => {
                         changed.push(i as u32);
-                        reshaped.push(i as u32);
+                        reshaped.push((i as u32, FnFlow::default()));
                         NodeState {
                             anchor,
                             flow: (*flow).clone(),
@@ -309,6 +319,7 @@ impl Resolver {
             changed: changed.len(),
             resolved: 0,
             merged: 0,
+            relinked: 0,
         };
         let mut resolved: FxHashSet<u32> = FxHashSet::default();
         let structural = !same_names || !reshaped.is_empty();
@@ -318,6 +329,7 @@ impl Resolver {
         let facts_changed: Option<(FxHashSet<u32>, Vec<String>)> =
             if first || (structural && had_cycle) {
                 stats.full = true;
+                stats.relinked = self.nodes.len();
                 self.full(&mut resolved);
                 None
             } else if changed.is_empty() && !structural {
@@ -326,7 +338,7 @@ impl Resolver {
                 let mut seeds: FxHashSet<u32> = changed.iter().copied().collect();
                 let mut renamed: Vec<String> = Vec::new();
                 if structural {
-                    for &i in &reshaped {
+                    for &(i, _) in &reshaped {
                         let n = &mut self.nodes[i as usize];
                         // What it passed to merges again without it.
                         merge.extend(n.contrib.iter().map(|(g, _, _)| *g));
@@ -334,7 +346,13 @@ impl Resolver {
                         n.contrib.clear();
                         merge.insert(i);
                     }
-                    self.rebuild_graph();
+                    // The same functions under the same names: the changed ones' edges are
+                    // moved, unless that makes (or may make) a cycle.
+                    stats.relinked = reshaped.len();
+                    if !(same_names && self.relink(&reshaped)) {
+                        self.rebuild_graph();
+                        stats.relinked = self.nodes.len();
+                    }
                     if self.graph.cyclic.iter().any(|&c| c) {
                         stats.full = true;
                         self.full(&mut resolved);
@@ -344,7 +362,7 @@ impl Resolver {
                         self.publish(None);
                         return;
                     }
-                    for &i in &reshaped {
+                    for &(i, _) in &reshaped {
                         seeds.extend(self.graph.callers[i as usize].iter().copied());
                     }
                     // Names that resolve to another function now (or to none): their callers.
@@ -396,7 +414,7 @@ impl Resolver {
                 module_changed |= changed.iter().any(|&i| !self.nodes[i as usize].is_fn());
                 let mut set = self.incremental(&seeds, merge, module_changed, &mut resolved);
                 // Their facts were reset: compared with what was published, not with the reset.
-                set.extend(reshaped.iter().copied());
+                set.extend(reshaped.iter().map(|(i, _)| *i));
                 for name in &renamed {
                     if let Some(&i) = self.graph.published.get(name) {
                         set.insert(i);
@@ -483,6 +501,78 @@ impl Resolver {
         facts_changed.extend(sinks_changed);
         facts_changed.extend(in_changed);
         facts_changed
+    }
+
+    /// Moves the call graph's edges of the `reshaped` functions (with their old flows) from what
+    /// their old flows called and read to what their flows call and read now, in proportion to
+    /// them, not to the module: the functions and their names are the same, and the graph had
+    /// no cycle. The components keep their numbers, which stay an order of the graph (callees
+    /// first) when every new edge goes to a lower component; otherwise (a cycle may be made, or
+    /// only the order broken) `false`, and the graph is to be rebuilt (the edges moved so far
+    /// are then rebuilt with it).
+    fn relink(&mut self, reshaped: &[(u32, FnFlow)]) -> bool {
+        fn remove(list: &mut Vec<u32>, i: u32) {
+            if let Ok(k) = list.binary_search(&i) {
+                list.remove(k);
+            }
+        }
+        fn insert(list: &mut Vec<u32>, i: u32) {
+            if let Err(k) = list.binary_search(&i) {
+                list.insert(k, i);
+            }
+        }
+        let g = &mut self.graph;
+        for (i, old) in reshaped {
+            let (i, node) = (*i, &self.nodes[*i as usize]);
+            if node.is_fn() == old.name.is_empty() || (i as usize) >= g.callees.len() {
+                return false;
+            }
+            if !node.is_fn() {
+                continue;
+            }
+            for c in std::mem::take(&mut g.callees[i as usize]) {
+                remove(&mut g.callers[c as usize], i);
+            }
+            for call in &old.calls {
+                if let Some(list) = g.calls_by_name.get_mut(&call.callee) {
+                    remove(list, i);
+                    if list.is_empty() {
+                        g.calls_by_name.remove(&call.callee);
+                    }
+                }
+            }
+            for name in &old.globals {
+                if let Some(list) = g.readers.get_mut(name) {
+                    remove(list, i);
+                    if list.is_empty() {
+                        g.readers.remove(name);
+                    }
+                }
+            }
+            let mut callees: Vec<u32> = Vec::new();
+            for call in &node.flow.calls {
+                insert(g.calls_by_name.entry(call.callee.clone()).or_default(), i);
+                if let Some(&c) = g.published.get(&call.callee) {
+                    if !callees.contains(&c) {
+                        callees.push(c);
+                    }
+                }
+            }
+            for name in &node.flow.globals {
+                insert(g.readers.entry(name.clone()).or_default(), i);
+            }
+            for &c in &callees {
+                insert(&mut g.callers[c as usize], i);
+            }
+            g.callees[i as usize] = callees;
+        }
+        // Every edge of a changed function to a lower component: the numbering is still an
+        // order of the graph, so the graph has no cycle.
+        reshaped.iter().all(|&(i, _)| {
+            g.callees[i as usize]
+                .iter()
+                .all(|&c| c != i && g.scc[c as usize] < g.scc[i as usize])
+        })
     }
 
     fn rebuild_graph(&mut self) {
@@ -915,6 +1005,10 @@ impl Resolver {
                     hashes.insert(name.clone(), h);
                     functions.insert(name.clone(), Arc::new(facts.clone()));
                 }
+                self.ref_counts.clear();
+                for f in functions.values() {
+                    count_anchors(&mut self.ref_counts, f, 1);
+                }
                 df.functions = Arc::new(functions);
                 df.fn_hashes = Arc::new(hashes);
                 df.facts_hash = total;
@@ -931,7 +1025,9 @@ impl Resolver {
                     }
                     if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name) {
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
-                        Arc::make_mut(&mut df.functions).remove(name);
+                        if let Some(f) = Arc::make_mut(&mut df.functions).remove(name) {
+                            count_anchors(&mut self.ref_counts, &f, -1);
+                        }
                         any = true;
                     }
                 }
@@ -951,14 +1047,25 @@ impl Resolver {
                     }
                     df.facts_hash = df.facts_hash.wrapping_add(mix(&n.flow.name, h));
                     Arc::make_mut(&mut df.fn_hashes).insert(n.flow.name.clone(), h);
-                    Arc::make_mut(&mut df.functions)
-                        .insert(n.flow.name.clone(), Arc::new(n.facts.clone()));
+                    let facts = Arc::new(n.facts.clone());
+                    count_anchors(&mut self.ref_counts, &facts, 1);
+                    if let Some(f) =
+                        Arc::make_mut(&mut df.functions).insert(n.flow.name.clone(), facts)
+                    {
+                        count_anchors(&mut self.ref_counts, &f, -1);
+                    }
                 }
                 any
             }
         };
         let globals_changed = *df.globals != self.globals;
         if globals_changed {
+            for c in df.globals.values().flatten() {
+                count_path(&mut self.ref_counts, &c.path, -1);
+            }
+            for c in self.globals.values().flatten() {
+                count_path(&mut self.ref_counts, &c.path, 1);
+            }
             for (name, h) in df.global_hashes.iter() {
                 df.facts_hash = df.facts_hash.wrapping_sub(mix(&format!("\0{name}"), *h));
             }
@@ -972,27 +1079,8 @@ impl Resolver {
             df.globals = Arc::new(self.globals.clone());
         }
         if facts_changed || globals_changed {
-            let mut anchors: FxHashSet<Anchor> = FxHashSet::default();
-            let mut note = |path: &[Step]| {
-                anchors.extend(path.iter().filter_map(|s| s.anchor.clone()));
-            };
-            for f in df.functions.values() {
-                for r in &f.ret {
-                    if let RetSym::Conc(c) = r {
-                        note(&c.path);
-                    }
-                }
-                for c in f.param_in.iter().flatten() {
-                    note(&c.path);
-                }
-                if let Some(scan) = &f.scan {
-                    note(scan);
-                }
-            }
-            for c in df.globals.values().flatten() {
-                note(&c.path);
-            }
-            let mut referenced: Vec<Anchor> = anchors.into_iter().collect();
+            self.ref_counts.retain(|_, n| *n > 0);
+            let mut referenced: Vec<Anchor> = self.ref_counts.keys().cloned().collect();
             referenced.sort();
             self.referenced = referenced;
         }
@@ -1012,6 +1100,28 @@ impl Resolver {
             df.starts_hash = total;
             df.starts = Arc::new(starts);
         }
+    }
+}
+
+/// Counts (`by` 1) or uncounts (-1) the anchors of the steps of a function's published paths.
+fn count_anchors(counts: &mut FxHashMap<Anchor, u32>, f: &FnFacts, by: i32) {
+    for r in &f.ret {
+        if let RetSym::Conc(c) = r {
+            count_path(counts, &c.path, by);
+        }
+    }
+    for c in f.param_in.iter().flatten() {
+        count_path(counts, &c.path, by);
+    }
+    if let Some(scan) = &f.scan {
+        count_path(counts, scan, by);
+    }
+}
+
+fn count_path(counts: &mut FxHashMap<Anchor, u32>, path: &[Step], by: i32) {
+    for a in path.iter().filter_map(|s| s.anchor.as_ref()) {
+        let n = counts.entry(a.clone()).or_insert(0);
+        *n = n.wrapping_add_signed(by);
     }
 }
 

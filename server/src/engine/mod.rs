@@ -673,21 +673,17 @@ impl Analyzer {
                 }
                 r.signature().hash(&mut flows_h);
                 let flows_sig = flows_h.finish();
-                let flows = || -> Vec<(&dataflow::FnFlow, usize)> {
+                // By item: the project keeps the items, shared, and compares them by address.
+                let items = || -> Vec<(&Arc<Vec<dataflow::FnFlow>>, usize)> {
                     entries
                         .iter()
-                        .flat_map(|(_, c)| {
-                            let start = c.start;
-                            c.flows.iter().flat_map(move |(_, _, flows, _)| {
-                                flows.iter().map(move |f| (f, start))
-                            })
-                        })
+                        .filter_map(|(_, c)| c.flows.as_ref().map(|f| (&f.2, c.start)))
                         .collect()
                 };
                 let alone = match self.project_alone {
                     Some((s, alone)) if s == flows_sig => alone,
                     _ => {
-                        let alone = r.alone(&flows());
+                        let alone = r.alone_items(&items());
                         self.project_alone = Some((flows_sig, alone));
                         alone
                     }
@@ -699,7 +695,7 @@ impl Analyzer {
                         h.finish()
                     };
                     if self.project_last.as_ref().is_none_or(|(s, _)| *s != sig) {
-                        self.project_last = Some((sig, Arc::new(r.resolve(&flows()))));
+                        self.project_last = Some((sig, Arc::new(r.resolve_items(&items()))));
                     }
                     dataflow = self.project_last.as_ref().expect("set above").1.clone();
                 }

@@ -1089,6 +1089,34 @@ impl LiveResolver {
         live.sync(&p, Some(m));
         Some(live)
     }
+
+    /// [`Self::bring_up`] with the analyzer's items: in proportion to the items, not to their
+    /// flows (the unchanged ones are the summary's, by address).
+    fn bring_up_items(
+        &self,
+        items: &[(&Arc<Vec<FnFlow>>, usize)],
+    ) -> Option<std::sync::MutexGuard<'_, LiveFlow>> {
+        let m = self.module;
+        let same = {
+            let p = self.project.read().ok()?;
+            let module = p.modules.get(m)?;
+            module.summary.as_ref().is_some_and(|s| s.same_items(items))
+        };
+        let mut live = self.flow.lock().ok()?;
+        if !same {
+            let mut p = self.project.write().ok()?;
+            let summary = match &p.modules[m].summary {
+                Some(old) => old.with_items(items),
+                None => {
+                    ModuleSummary::from_parts(Vec::new(), Vec::new(), Vec::new()).with_items(items)
+                }
+            };
+            p.modules[m].summary = Some(Arc::new(summary));
+        }
+        let p = self.project.read().ok()?;
+        live.sync(&p, Some(m));
+        Some(live)
+    }
 }
 
 impl FlowResolver for LiveResolver {
@@ -1112,6 +1140,33 @@ impl FlowResolver for LiveResolver {
     /// changed.
     fn alone(&self, flows: &[(&FnFlow, usize)]) -> bool {
         self.bring_up(flows)
+            .is_none_or(|live| live.view(self.module).is_none())
+    }
+
+    /// [`Self::resolve`], the items compared with the summary's by address.
+    fn resolve_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> Dataflow {
+        let flat = || -> Vec<(&FnFlow, usize)> {
+            items
+                .iter()
+                .flat_map(|&(fs, s)| fs.iter().map(move |f| (f, s)))
+                .collect()
+        };
+        let Some(live) = self.bring_up_items(items) else {
+            return self.resolve_alone(&flat());
+        };
+        match live.view(self.module) {
+            Some(v) => (**v).clone(),
+            None => {
+                drop(live);
+                self.resolve_alone(&flat())
+            }
+        }
+    }
+
+    /// [`Self::alone`], the items compared with the summary's by address and shared with the
+    /// new summary (not compared and copied flow by flow: issue #14, a keystroke in a big module).
+    fn alone_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
+        self.bring_up_items(items)
             .is_none_or(|live| live.view(self.module).is_none())
     }
 

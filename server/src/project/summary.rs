@@ -380,6 +380,48 @@ impl ModuleSummary {
         self.items.iter().map(|(fs, _)| fs.len()).sum()
     }
 
+    /// Whether the flows of `items` (an analyzer's, [`crate::engine::Analyzer::flows`]) at their
+    /// starts are this summary's, shared items compared by address first.
+    pub fn same_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
+        let mut mine = self.items.iter();
+        for (fs, s) in items.iter().filter(|(fs, _)| !fs.is_empty()) {
+            match mine.next() {
+                Some((a, sa)) if sa == s && (Arc::ptr_eq(a, fs) || a == *fs) => {}
+                _ => return false,
+            }
+        }
+        mine.next().is_none()
+    }
+
+    /// Whether this summary's items are those of `items` themselves (by address), for tests.
+    #[cfg(test)]
+    pub(crate) fn shares_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
+        let theirs: Vec<_> = items.iter().filter(|(fs, _)| !fs.is_empty()).collect();
+        self.items.len() == theirs.len()
+            && self
+                .items
+                .iter()
+                .zip(theirs)
+                .all(|((a, sa), (b, sb))| sa == sb && Arc::ptr_eq(a, b))
+    }
+
+    /// This summary with the flows of `items` (shared, not copied) instead of its own: its
+    /// imports, classes and handles stay.
+    pub fn with_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> Self {
+        let mut summary = Self::from_items(
+            self.imports.clone(),
+            self.star_imports.clone(),
+            items
+                .iter()
+                .filter(|(fs, _)| !fs.is_empty())
+                .map(|&(fs, s)| (fs.clone(), s))
+                .collect(),
+        );
+        summary.classes = self.classes.clone();
+        summary.handles = self.handles.clone();
+        summary
+    }
+
     /// Whether `other` has the same flows at the same starts (items shared with the analyzer's
     /// cache compare by address first).
     pub fn same_flows(&self, other: &ModuleSummary) -> bool {

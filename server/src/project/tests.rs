@@ -337,3 +337,56 @@ fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
         assert!(some.len() < all.len(), "{dir}: views left out");
     }
 }
+
+/// A keystroke in a handler of an open module hands the project the analyzer's items: the
+/// module's summary shares them (by address) instead of a copy of every flow (issue #14: the
+/// copy grew with the module).
+#[test]
+fn the_live_resolver_shares_the_analyzers_items() {
+    use crate::document::Document;
+    use crate::engine::Analyzer;
+    let text = |extra: &str| {
+        format!(
+            "import logging\nfrom fastapi import FastAPI, Header\n\nlogger = logging.getLogger()\n\
+             app = FastAPI()\n\n\ndef audit(key):\n    return key\n\n\n@app.get(\"/a\")\n\
+             def a(x_api_key: str = Header()):\n    audit(x_api_key){extra}\n    return {{}}\n"
+        )
+    };
+    let mut p = Project::new();
+    let m = p.add(&[PathBuf::from("app/main.py")])[0];
+    let opts = crate::rules::Options::default();
+    let first = Document::new(&text(""), 0);
+    p.modules[m].summary = Some(Arc::new(crate::engine::summarise::summarise(
+        first.view(),
+        first.source(),
+        &opts,
+    )));
+    let project = Arc::new(std::sync::RwLock::new(p));
+    let live = Arc::new(Mutex::new(flow::LiveFlow::default()));
+    let mut analyzer = Analyzer::new();
+    analyzer.set_resolver(Some(Arc::new(flow::LiveResolver::new(
+        project.clone(),
+        live,
+        m,
+    ))));
+    // Opened: its summary becomes the analysis's (as `lsp/workspace.rs::after_analysis` does).
+    let analysis = analyzer.analyze(first.view(), first.source(), &opts);
+    let summary = ModuleSummary::new(
+        analyzer.flows(),
+        &analysis.model,
+        first.view(),
+        first.source(),
+    );
+    project.write().unwrap().modules[m].summary = Some(Arc::new(summary));
+    // A line typed in the handler: its flow changes, the others are the analyzer's.
+    let doc = Document::new(&text("\n    logger.info(x_api_key)"), 0);
+    analyzer.analyze(doc.view(), doc.source(), &opts);
+    let items: Vec<_> = analyzer.flows().collect();
+    let p = project.read().unwrap();
+    let summary = p.modules[m].summary.as_ref().unwrap();
+    assert!(
+        summary.same_items(&items),
+        "the summary has the module's flows"
+    );
+    assert!(summary.shares_items(&items), "the summary copied the flows");
+}
