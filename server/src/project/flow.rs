@@ -1078,10 +1078,7 @@ impl LiveResolver {
                 flows.iter().map(|&(f, s)| (f.clone(), s)).collect(),
             );
             if let Some(old) = old {
-                summary.classes = old.classes.clone();
-                summary.handles = old.handles.clone();
-                summary.loaded_configs = old.loaded_configs.clone();
-                summary.instances = old.instances.clone();
+                summary.keep_facts_of(&old);
             }
             p.modules[m].summary = Some(Arc::new(summary));
         }

@@ -417,9 +417,20 @@ impl ModuleSummary {
                 .map(|&(fs, s)| (fs.clone(), s))
                 .collect(),
         );
-        summary.classes = self.classes.clone();
-        summary.handles = self.handles.clone();
+        summary.keep_facts_of(self);
         summary
+    }
+
+    /// Takes `old`'s facts other than the flows and imports (its classes, DynamoDB objects,
+    /// factories, loaded configurations and instances): a summary made of an analysis's flows
+    /// while it resolves, before the analysis ends and sets the whole summary. Leaving one out
+    /// would change what other modules read of the module (its interface) for that moment.
+    pub fn keep_facts_of(&mut self, old: &ModuleSummary) {
+        self.classes = old.classes.clone();
+        self.handles = old.handles.clone();
+        self.factories = old.factories.clone();
+        self.loaded_configs = old.loaded_configs.clone();
+        self.instances = old.instances.clone();
     }
 
     /// Whether `other` has the same flows at the same starts (items shared with the analyzer's

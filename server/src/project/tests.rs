@@ -390,3 +390,53 @@ fn the_live_resolver_shares_the_analyzers_items() {
     );
     assert!(summary.shares_items(&items), "the summary copied the flows");
 }
+
+/// A keystroke's analysis puts its flows in the project before it ends (its resolver brings the
+/// live state up): the summary it makes keeps the module's other facts — factories, instances,
+/// loaded configurations, classes — or other modules would see them vanish for that moment (an
+/// interface change: every module linked again, a view without the factory's class).
+#[test]
+fn a_keystroke_s_summary_keeps_the_module_s_factories_instances_and_configs() {
+    use crate::document::Document;
+    use crate::engine::Analyzer;
+    let text = |extra: &str| {
+        format!(
+            "from flask import Flask\n\n\nclass Repo:\n    def save(self, k):\n        return k\n\n\n\
+             repo = Repo()\napp = Flask(__name__)\napp.config.from_object(\"app.settings.Prod\")\n\n\n\
+             def get_repo():\n    return Repo()\n\n\ndef audit(key):\n    x = key{extra}\n    return x\n"
+        )
+    };
+    let mut p = Project::new();
+    let m = p.add(&[PathBuf::from("app/main.py")])[0];
+    let opts = crate::rules::Options::default();
+    let first = Document::new(&text(""), 0);
+    let indexed = crate::engine::summarise::summarise(first.view(), first.source(), &opts);
+    assert!(!indexed.factories.is_empty(), "{indexed:?}");
+    assert!(!indexed.instances.is_empty(), "{indexed:?}");
+    assert!(!indexed.loaded_configs.is_empty(), "{indexed:?}");
+    p.modules[m].summary = Some(Arc::new(indexed.clone()));
+    let project = Arc::new(std::sync::RwLock::new(p));
+    let live = Arc::new(Mutex::new(flow::LiveFlow::default()));
+    let mut analyzer = Analyzer::new();
+    analyzer.set_resolver(Some(Arc::new(flow::LiveResolver::new(
+        project.clone(),
+        live,
+        m,
+    ))));
+    // Typed in `audit`: calls that change its flow.
+    let typed = ["", "\n    repo.save(x)", "\n    get_repo().save(x)"];
+    for (i, extra) in typed.iter().enumerate() {
+        let doc = Document::new(&text(extra), i as i32);
+        analyzer.analyze(doc.view(), doc.source(), &opts);
+        let p = project.read().unwrap();
+        let s = p.modules[m].summary.as_ref().unwrap();
+        let items: Vec<_> = analyzer.flows().collect();
+        assert!(
+            s.same_items(&items),
+            "keystroke {i}: its flows are in the project"
+        );
+        assert_eq!(s.factories, indexed.factories, "keystroke {i}");
+        assert_eq!(s.instances, indexed.instances, "keystroke {i}");
+        assert_eq!(s.loaded_configs, indexed.loaded_configs, "keystroke {i}");
+    }
+}
