@@ -39,15 +39,7 @@ fn check_tree(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        for is_test in [false, true] {
-            let options = Options {
-                file: FileContext {
-                    path: Some(path.clone()),
-                    is_test,
-                },
-                ..Options::default()
-            };
-            let (_, analysis) = analyze_text(&text, &options);
+        for analysis in as_code_and_test(path, &text) {
             if let Some(f) = analysis.findings.first() {
                 lost.push(format!("{}: {} {}", path.display(), f.rule.code, f.message));
             }
@@ -59,6 +51,20 @@ fn check_tree(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
         lost.join("\n")
     );
     (files.len(), skipped)
+}
+
+/// The analyses of the file `path` with `text`, as application code and as a test.
+fn as_code_and_test(path: &Path, text: &str) -> [keylint::engine::Analysis; 2] {
+    [false, true].map(|is_test| {
+        let options = Options {
+            file: FileContext {
+                path: Some(path.to_path_buf()),
+                is_test,
+            },
+            ..Options::default()
+        };
+        analyze_text(text, &options).1
+    })
 }
 
 /// Checks that every finding of every file under `root` is of a rule the pre-filter's
@@ -80,15 +86,7 @@ fn check_rules_left_out(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        for is_test in [false, true] {
-            let options = Options {
-                file: FileContext {
-                    path: Some(path.clone()),
-                    is_test,
-                },
-                ..Options::default()
-            };
-            let (_, analysis) = analyze_text(&text, &options);
+        for analysis in as_code_and_test(path, &text) {
             for f in analysis
                 .findings
                 .iter()

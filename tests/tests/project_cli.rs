@@ -39,6 +39,34 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// `keylint check --output-format json` of the fixture project `dir` (under
+/// `fixtures/projects/`), which has findings (exit code 1): its findings, and the output for
+/// messages.
+fn fixture_findings(dir: &str) -> (Vec<Value>, String) {
+    let root = repo_root().join("fixtures/projects");
+    let (code, out, err) = check(&root, &["--output-format", "json", dir]);
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    (json.as_array().unwrap().clone(), out)
+}
+
+/// The finding `code` at `file:line`, if any.
+fn finding_at<'a>(findings: &'a [Value], code: &str, file: &str, line: u64) -> Option<&'a Value> {
+    findings
+        .iter()
+        .find(|f| f["code"] == code && f["file"] == file && f["line"] == line)
+}
+
+/// `f`'s path leads back through `file` only, its last step the call at `line` of a method
+/// named `method`.
+fn assert_called_from(f: &Value, file: &str, line: u64, method: &str) {
+    let related = f["related"].as_array().unwrap();
+    assert!(related.iter().all(|r| r["file"] == file), "{f}");
+    let last = related.last().unwrap();
+    assert_eq!(last["line"], line, "{f}");
+    assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+}
+
 #[test]
 fn a_key_from_a_route_is_reported_in_the_helper_with_its_path_across_files() {
     let root = repo_root().join("fixtures/projects");
@@ -385,11 +413,7 @@ fn a_key_of_another_module_read_through_the_module_is_followed() {
 
 #[test]
 fn an_instance_given_by_a_factory_of_another_module_resolves_to_its_class() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "factories"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
+    let (findings, out) = fixture_findings("factories");
     // `repo = get_repo()` (15, 16), `store=Depends(get_audit)` (23), `store: Any =
     // Depends(deps.get_repo)` (33): the method of the class the factory of deps.py returns.
     for (code, line, call, method) in [
@@ -397,20 +421,9 @@ fn an_instance_given_by_a_factory_of_another_module_resolves_to_its_class() {
         ("KL202", 29, 23, "AuditRepository.record"),
         ("KL202", 18, 33, "KeyRepository.rotate"),
     ] {
-        let f = findings
-            .iter()
-            .find(|f| {
-                f["code"] == code && f["file"] == "factories/repository.py" && f["line"] == line
-            })
+        let f = finding_at(&findings, code, "factories/repository.py", line)
             .unwrap_or_else(|| panic!("no {code} at repository.py:{line}: {out}"));
-        let related = f["related"].as_array().unwrap();
-        assert!(
-            related.iter().all(|r| r["file"] == "factories/main.py"),
-            "{f}"
-        );
-        let last = related.last().unwrap();
-        assert_eq!(last["line"], call, "{f}");
-        assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+        assert_called_from(f, "factories/main.py", call, method);
     }
     // `describe` only measures the key; nothing in main.py or deps.py.
     assert_eq!(findings.len(), 3, "{out}");
@@ -418,15 +431,9 @@ fn an_instance_given_by_a_factory_of_another_module_resolves_to_its_class() {
 
 #[test]
 fn a_method_inherited_from_a_class_of_another_module_resolves_to_the_base() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "inherited"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
+    let (findings, out) = fixture_findings("inherited");
     let at = |code: &str, line: u64| {
-        findings
-            .iter()
-            .find(|f| f["code"] == code && f["file"] == "inherited/base.py" && f["line"] == line)
+        finding_at(&findings, code, "inherited/base.py", line)
             .unwrap_or_else(|| panic!("no {code} at base.py:{line}: {out}"))
     };
     // `repo.save(...)` (module instance, main.py:14) and `store.save(...)` (a factory's, 21):
@@ -459,19 +466,8 @@ fn a_method_inherited_from_a_class_of_another_module_resolves_to_the_base() {
 
 #[test]
 fn a_config_class_of_another_module_loaded_by_from_object_is_what_the_app_runs_with() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "flask_config"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
-    let at = |code: &str, line: u64| {
-        findings
-            .iter()
-            .find(|f| {
-                f["code"] == code && f["file"] == "flask_config/config.py" && f["line"] == line
-            })
-            .cloned()
-    };
+    let (findings, out) = fixture_findings("flask_config");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "flask_config/config.py", line);
     // `DevelopmentConfig` (a string path in `__init__.py`) and `DevServerConfig` (imported by
     // `factory.py`): loaded, so their `DEBUG = True` is reported despite their names.
     for line in [12, 17] {
@@ -527,19 +523,11 @@ fn a_config_module_the_prefilter_would_skip_is_checked_when_another_module_loads
 
 #[test]
 fn a_field_of_a_settings_instance_of_another_module_is_followed() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "settings_instance"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
+    let (findings, out) = fixture_findings("settings_instance");
     // `settings.api_key` after `from .config import settings` (`settings = Settings()` there):
     // logged, returned, stored raw, each with the place config.py makes the settings.
     for (code, line) in [("KL202", 17), ("KL203", 23), ("KL201", 28)] {
-        let f = findings
-            .iter()
-            .find(|f| {
-                f["code"] == code && f["file"] == "settings_instance/main.py" && f["line"] == line
-            })
+        let f = finding_at(&findings, code, "settings_instance/main.py", line)
             .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"));
         let related = f["related"].as_array().unwrap();
         assert!(
@@ -560,35 +548,16 @@ fn a_field_of_a_settings_instance_of_another_module_is_followed() {
 
 #[test]
 fn a_module_level_instance_handed_out_by_a_factory_of_another_module_is_followed() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "module_instance"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
+    let (findings, out) = fixture_findings("module_instance");
     // `store=Depends(get_repo)` (main.py:10, `return repo`, imported by deps.py from
     // repository.py) and `log = get_audit()` (17, `return audit_log`, made in deps.py).
     for (code, line, call, method) in [
         ("KL201", 15, 11, "KeyRepository.save"),
         ("KL202", 23, 19, "AuditLog.record"),
     ] {
-        let f = findings
-            .iter()
-            .find(|f| {
-                f["code"] == code
-                    && f["file"] == "module_instance/repository.py"
-                    && f["line"] == line
-            })
+        let f = finding_at(&findings, code, "module_instance/repository.py", line)
             .unwrap_or_else(|| panic!("no {code} at repository.py:{line}: {out}"));
-        let related = f["related"].as_array().unwrap();
-        assert!(
-            related
-                .iter()
-                .all(|r| r["file"] == "module_instance/main.py"),
-            "{f}"
-        );
-        let last = related.last().unwrap();
-        assert_eq!(last["line"], call, "{f}");
-        assert!(last["message"].as_str().unwrap().contains(method), "{f}");
+        assert_called_from(f, "module_instance/main.py", call, method);
     }
     // `describe` only measures the key.
     assert_eq!(findings.len(), 2, "{out}");
@@ -596,11 +565,7 @@ fn a_module_level_instance_handed_out_by_a_factory_of_another_module_is_followed
 
 #[test]
 fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_not_reported() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "minted_client"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let findings = json.as_array().unwrap();
+    let (findings, out) = fixture_findings("minted_client");
     // `create_oauth2_client` of client.py mints the secret (`gen_salt(48)`): the creation
     // response (routes.py:13) hands it to its owner once.
     assert!(
@@ -611,9 +576,7 @@ fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_no
     );
     // A client rebuilt by `load_client` (no secret minted) and returned with its secret: still
     // KL203, with the place in models.py.
-    let f = findings
-        .iter()
-        .find(|f| f["code"] == "KL203" && f["file"] == "minted_client/routes.py" && f["line"] == 19)
+    let f = finding_at(&findings, "KL203", "minted_client/routes.py", 19)
         .unwrap_or_else(|| panic!("no KL203 at routes.py:19: {out}"));
     assert!(
         f["related"]

@@ -198,31 +198,40 @@ fn imported_models_resolve_with_the_attributes_of_their_bases_of_other_modules()
     );
 }
 
-#[test]
-fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
-    let models = |fields: &[&str]| {
-        with_classes(
-            &summary(&[], &[], &[]),
-            vec![model_class("User", true, fields, &[])],
-        )
-    };
+/// A models module whose PynamoDB model `User` has `fields`.
+fn user_models(fields: &[&str]) -> Arc<ModuleSummary> {
+    with_classes(
+        &summary(&[], &[], &[]),
+        vec![model_class("User", true, fields, &[])],
+    )
+}
+
+/// A package with `models.py` (`User` with a `token`) and `routes.py` importing it: the project,
+/// the routes module and the models module.
+fn user_model_and_routes() -> (Project, usize, usize) {
     let routes = summary(&["list_users"], &[("User", ".models.User")], &[]);
-    let mut p = project(&[
+    let p = project(&[
         ("w/app/__init__.py", summary(&[], &[], &[])),
-        ("w/app/models.py", models(&["token"])),
+        ("w/app/models.py", user_models(&["token"])),
         ("w/app/routes.py", routes),
     ]);
     let r = p.module_of(Path::new("w/app/routes.py")).unwrap();
     let mm = p.module_of(Path::new("w/app/models.py")).unwrap();
+    (p, r, mm)
+}
+
+#[test]
+fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
+    let (mut p, r, mm) = user_model_and_routes();
     let mut live = flow::LiveFlow::default();
     live.sync(&p, None);
     assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
     let v = live.version(r);
     // The same classes again (another summary): nothing stale.
-    p.modules[mm].summary = Some(models(&["token"]));
+    p.modules[mm].summary = Some(user_models(&["token"]));
     assert!(live.take_stale(&p).is_empty());
     // Its attribute renamed: the routes module is stale, with a new version and the new fields.
-    p.modules[mm].summary = Some(models(&["nickname"]));
+    p.modules[mm].summary = Some(user_models(&["nickname"]));
     assert_eq!(live.take_stale(&p), [r]);
     assert!(live.version(r) > v);
     assert_eq!(live.classes(&p, r)[0].fields, ["nickname"]);
@@ -234,30 +243,17 @@ fn a_change_of_an_imported_model_makes_the_modules_that_asked_for_it_stale() {
 /// module lost the change: the route module was never analysed again.)
 #[test]
 fn a_change_of_imported_classes_seen_later_by_the_asking_module_s_own_analysis_is_stale() {
-    let models = |fields: &[&str]| {
-        with_classes(
-            &summary(&[], &[], &[]),
-            vec![model_class("User", true, fields, &[])],
-        )
-    };
-    let routes = summary(&["list_users"], &[("User", ".models.User")], &[]);
-    let mut p = project(&[
-        ("w/app/__init__.py", summary(&[], &[], &[])),
-        ("w/app/models.py", models(&["token"])),
-        ("w/app/routes.py", routes),
-    ]);
-    let r = p.module_of(Path::new("w/app/routes.py")).unwrap();
-    let mm = p.module_of(Path::new("w/app/models.py")).unwrap();
+    let (mut p, r, mm) = user_model_and_routes();
     let mut live = flow::LiveFlow::default();
     // The routes module's analysis reads its classes.
     live.sync_classes(&p, r);
     assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
     // The models module changes them; the routes module's analysis goes on to its view.
-    p.modules[mm].summary = Some(models(&["nickname"]));
+    p.modules[mm].summary = Some(user_models(&["nickname"]));
     live.sync(&p, Some(r));
     assert_eq!(live.take_stale(&p), [r]);
     // Read by its next analysis: no news to it.
-    p.modules[mm].summary = Some(models(&["token"]));
+    p.modules[mm].summary = Some(user_models(&["token"]));
     live.sync_classes(&p, r);
     assert_eq!(live.classes(&p, r)[0].fields, ["token"]);
     assert!(live.take_stale(&p).is_empty());
@@ -338,13 +334,40 @@ fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
     }
 }
 
+/// A project of one module, `app/main.py`, indexed with the summary of `doc`, and an analyzer
+/// of it that resolves through the live project (as the server's): the project, the module and
+/// the analyzer.
+fn live_module(
+    doc: &crate::document::Document,
+) -> (
+    Arc<std::sync::RwLock<Project>>,
+    usize,
+    crate::engine::Analyzer,
+) {
+    let mut p = Project::new();
+    let m = p.add(&[PathBuf::from("app/main.py")])[0];
+    p.modules[m].summary = Some(Arc::new(crate::engine::summarise::summarise(
+        doc.view(),
+        doc.source(),
+        &crate::rules::Options::default(),
+    )));
+    let project = Arc::new(std::sync::RwLock::new(p));
+    let live = Arc::new(Mutex::new(flow::LiveFlow::default()));
+    let mut analyzer = crate::engine::Analyzer::new();
+    analyzer.set_resolver(Some(Arc::new(flow::LiveResolver::new(
+        project.clone(),
+        live,
+        m,
+    ))));
+    (project, m, analyzer)
+}
+
 /// A keystroke in a handler of an open module hands the project the analyzer's items: the
 /// module's summary shares them (by address) instead of a copy of every flow (issue #14: the
 /// copy grew with the module).
 #[test]
 fn the_live_resolver_shares_the_analyzers_items() {
     use crate::document::Document;
-    use crate::engine::Analyzer;
     let text = |extra: &str| {
         format!(
             "import logging\nfrom fastapi import FastAPI, Header\n\nlogger = logging.getLogger()\n\
@@ -352,23 +375,9 @@ fn the_live_resolver_shares_the_analyzers_items() {
              def a(x_api_key: str = Header()):\n    audit(x_api_key){extra}\n    return {{}}\n"
         )
     };
-    let mut p = Project::new();
-    let m = p.add(&[PathBuf::from("app/main.py")])[0];
     let opts = crate::rules::Options::default();
     let first = Document::new(&text(""), 0);
-    p.modules[m].summary = Some(Arc::new(crate::engine::summarise::summarise(
-        first.view(),
-        first.source(),
-        &opts,
-    )));
-    let project = Arc::new(std::sync::RwLock::new(p));
-    let live = Arc::new(Mutex::new(flow::LiveFlow::default()));
-    let mut analyzer = Analyzer::new();
-    analyzer.set_resolver(Some(Arc::new(flow::LiveResolver::new(
-        project.clone(),
-        live,
-        m,
-    ))));
+    let (project, m, mut analyzer) = live_module(&first);
     // Opened: its summary becomes the analysis's (as `lsp/workspace.rs::after_analysis` does).
     let analysis = analyzer.analyze(first.view(), first.source(), &opts);
     let summary = ModuleSummary::new(
@@ -398,7 +407,6 @@ fn the_live_resolver_shares_the_analyzers_items() {
 #[test]
 fn a_keystroke_s_summary_keeps_the_module_s_factories_instances_and_configs() {
     use crate::document::Document;
-    use crate::engine::Analyzer;
     let text = |extra: &str| {
         format!(
             "from flask import Flask\n\n\nclass Repo:\n    def save(self, k):\n        return k\n\n\n\
@@ -406,23 +414,13 @@ fn a_keystroke_s_summary_keeps_the_module_s_factories_instances_and_configs() {
              def get_repo():\n    return Repo()\n\n\ndef audit(key):\n    x = key{extra}\n    return x\n"
         )
     };
-    let mut p = Project::new();
-    let m = p.add(&[PathBuf::from("app/main.py")])[0];
     let opts = crate::rules::Options::default();
     let first = Document::new(&text(""), 0);
-    let indexed = crate::engine::summarise::summarise(first.view(), first.source(), &opts);
+    let (project, m, mut analyzer) = live_module(&first);
+    let indexed = (**project.read().unwrap().modules[m].summary.as_ref().unwrap()).clone();
     assert!(!indexed.factories.is_empty(), "{indexed:?}");
     assert!(!indexed.instances.is_empty(), "{indexed:?}");
     assert!(!indexed.loaded_configs.is_empty(), "{indexed:?}");
-    p.modules[m].summary = Some(Arc::new(indexed.clone()));
-    let project = Arc::new(std::sync::RwLock::new(p));
-    let live = Arc::new(Mutex::new(flow::LiveFlow::default()));
-    let mut analyzer = Analyzer::new();
-    analyzer.set_resolver(Some(Arc::new(flow::LiveResolver::new(
-        project.clone(),
-        live,
-        m,
-    ))));
     // Typed in `audit`: calls that change its flow.
     let typed = ["", "\n    repo.save(x)", "\n    get_repo().save(x)"];
     for (i, extra) in typed.iter().enumerate() {
