@@ -63,11 +63,8 @@ impl super::convert::OtherTexts for Workspace {
         // The texts first, then the project (as the analyses lock them).
         let texts = self.texts.lock().ok()?;
         let project = self.project.read().ok()?;
-        let current = project
-            .modules
-            .get(project.module_of(path)?)?
-            .summary
-            .as_ref();
+        project.module_of(path)?;
+        let current = project.summary_of(path);
         if let Some((summary, rope)) = texts.analysed.get(path) {
             if current.is_some_and(|c| Arc::ptr_eq(c, summary)) {
                 return Some(rope.clone());
@@ -99,11 +96,11 @@ impl Workspace {
         let Ok(mut texts) = self.texts.lock() else {
             return;
         };
-        let before = self.project.read().ok().and_then(|p| {
-            p.modules
-                .get(p.module_of(path)?)
-                .and_then(|m| m.summary.clone())
-        });
+        let before = self
+            .project
+            .read()
+            .ok()
+            .and_then(|p| p.summary_of(path).cloned());
         texts
             .analysing
             .insert(path.to_path_buf(), (before, rope.clone()));
@@ -211,11 +208,11 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
     let Ok(mut texts) = ws.texts.lock() else {
         return;
     };
-    let current = ws.project.read().ok().and_then(|p| {
-        p.modules
-            .get(p.module_of(path)?)
-            .and_then(|m| m.summary.clone())
-    });
+    let current = ws
+        .project
+        .read()
+        .ok()
+        .and_then(|p| p.summary_of(path).cloned());
     texts.analysing.remove(path);
     if let Some(current) = current {
         texts

@@ -409,6 +409,13 @@ impl Model {
     /// The class of another module of the project bound to `name` here by an import (and by no
     /// class of the module).
     pub fn foreign_class(&self, name: &str) -> Option<&ForeignName> {
+        let c = self.foreign_name(name)?;
+        matches!(self.bindings().get(name), Some(Binding::Import(_))).then_some(c)
+    }
+
+    /// What the project knows of the name `name` bound here to something of another module
+    /// ([`Model::foreign_names`], sorted by the name they are bound to).
+    fn foreign_name(&self, name: &str) -> Option<&ForeignName> {
         if self.foreign_names.is_empty() {
             return None;
         }
@@ -416,8 +423,7 @@ impl Model {
             .foreign_names
             .binary_search_by(|c| c.bound.as_str().cmp(name))
             .ok()?;
-        matches!(self.bindings().get(name), Some(Binding::Import(_)))
-            .then(|| &self.foreign_names[i])
+        Some(&self.foreign_names[i])
     }
 
     /// The top-level class `name` of the module is loaded as the app's Flask configuration: by
@@ -425,23 +431,13 @@ impl Model {
     /// [`ForeignName::loaded_config`]).
     pub fn loaded_config(&self, name: &str) -> bool {
         self.config_loads.iter().any(|l| l == name)
-            || self
-                .foreign_names
-                .binary_search_by(|c| c.bound.as_str().cmp(name))
-                .is_ok_and(|i| self.foreign_names[i].loaded_config)
+            || self.foreign_name(name).is_some_and(|c| c.loaded_config)
     }
 
     /// What made the object of another module of the project imported as `name` (see
     /// [`ForeignName::made_by`]).
     fn foreign_made_by(&self, name: &str) -> Option<&str> {
-        if self.foreign_names.is_empty() {
-            return None;
-        }
-        let i = self
-            .foreign_names
-            .binary_search_by(|c| c.bound.as_str().cmp(name))
-            .ok()?;
-        self.foreign_names[i].made_by.as_deref()
+        self.foreign_name(name)?.made_by.as_deref()
     }
 
     /// The fields (attributes) of the top-level class `name` of the module, or of the class of

@@ -132,6 +132,11 @@ impl Project {
         self.by_path.get(path).copied()
     }
 
+    /// The summary of the module of `path`, if added and summarised.
+    pub fn summary_of(&self, path: &Path) -> Option<&Arc<ModuleSummary>> {
+        self.modules.get(self.module_of(path)?)?.summary.as_ref()
+    }
+
     /// Adds the files `paths` (paths as found; relative ones are taken as they are) and names
     /// every module again. Returns the indices of `paths`' modules.
     pub fn add(&mut self, paths: &[PathBuf]) -> Vec<usize> {

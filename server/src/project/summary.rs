@@ -53,6 +53,14 @@ pub struct ModuleSummary {
     pub instances: Vec<(String, String)>,
 }
 
+/// The value of `name` in `pairs` (sorted by name).
+fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .binary_search_by(|(n, _)| n.as_str().cmp(name))
+        .ok()
+        .map(|i| pairs[i].1.as_str())
+}
+
 /// What the project model keeps of a class of a module (see [`ModuleSummary::classes`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ClassSummary {
@@ -450,26 +458,17 @@ impl ModuleSummary {
 
     /// What made the module-level DynamoDB object `name` ([`Self::handles`]).
     pub fn handle(&self, name: &str) -> Option<&str> {
-        self.handles
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .ok()
-            .map(|i| self.handles[i].1.as_str())
+        lookup(&self.handles, name)
     }
 
     /// The class the module function `name` returns an instance of ([`Self::factories`]).
     pub fn factory(&self, name: &str) -> Option<&str> {
-        self.factories
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .ok()
-            .map(|i| self.factories[i].1.as_str())
+        lookup(&self.factories, name)
     }
 
     /// The class of the module-level instance `name` ([`Self::instances`]).
     pub fn instance(&self, name: &str) -> Option<&str> {
-        self.instances
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .ok()
-            .map(|i| self.instances[i].1.as_str())
+        lookup(&self.instances, name)
     }
 
     /// The class `name` of the module, if another module may read facts of it.

@@ -63,6 +63,38 @@ struct Walker<'a> {
     pynamo_parts: FxHashMap<String, Vec<(Range<usize>, Taint)>>,
 }
 
+impl<'a> Walker<'a> {
+    /// A walker of the item starting at `start` (a method of `class`, or a module statement when
+    /// `module`), with nothing seen yet.
+    fn new(
+        model: &'a Model,
+        src: SourceText<'a>,
+        start: usize,
+        flow: FnFlow,
+        class: Option<String>,
+        module: bool,
+    ) -> Self {
+        Walker {
+            model,
+            src,
+            start,
+            flow,
+            env: FxHashMap::default(),
+            handles: FxHashMap::default(),
+            consts: FxHashSet::default(),
+            locals: FxHashSet::default(),
+            class,
+            module,
+            parts: Vec::new(),
+            fields: FxHashMap::default(),
+            depth: 0,
+            instances: FxHashMap::default(),
+            external_method: None,
+            pynamo_parts: FxHashMap::default(),
+        }
+    }
+}
+
 /// The flow of a function definition (`stmt` is the statement: the `function_definition` node, or
 /// the `decorated_definition` around it).
 pub fn analyze(
@@ -79,30 +111,14 @@ pub fn analyze(
         .field("name")
         .map(|n| src.node_text(n).into_owned())
         .unwrap_or_default();
-    let mut w = Walker {
-        model,
-        src,
-        start: item_start,
-        flow: FnFlow {
-            name: match class {
-                Some(c) => format!("{c}.{name}"),
-                None => name,
-            },
-            ..FnFlow::default()
+    let flow = FnFlow {
+        name: match class {
+            Some(c) => format!("{c}.{name}"),
+            None => name,
         },
-        env: FxHashMap::default(),
-        handles: FxHashMap::default(),
-        consts: FxHashSet::default(),
-        locals: FxHashSet::default(),
-        class: class.cloned(),
-        module: false,
-        parts: Vec::new(),
-        fields: FxHashMap::default(),
-        depth: 0,
-        instances: FxHashMap::default(),
-        external_method: None,
-        pynamo_parts: FxHashMap::default(),
+        ..FnFlow::default()
     };
+    let mut w = Walker::new(model, src, item_start, flow, class.cloned(), false);
     if let Some(n) = def.field("name") {
         w.flow.name_range = w.rel(n);
     }
@@ -142,24 +158,7 @@ pub fn analyze(
 
 /// The flow of a module-level statement: the names it binds and the sinks it reaches.
 pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> FnFlow {
-    let mut w = Walker {
-        model,
-        src,
-        start: node.start_byte(),
-        flow: FnFlow::default(),
-        env: FxHashMap::default(),
-        handles: FxHashMap::default(),
-        consts: FxHashSet::default(),
-        locals: FxHashSet::default(),
-        class: None,
-        module: true,
-        parts: Vec::new(),
-        fields: FxHashMap::default(),
-        depth: 0,
-        instances: FxHashMap::default(),
-        external_method: None,
-        pynamo_parts: FxHashMap::default(),
-    };
+    let mut w = Walker::new(model, src, node.start_byte(), FnFlow::default(), None, true);
     w.stmt(node);
     w.flow
 }
