@@ -26,7 +26,7 @@ use rustc_hash::FxHashMap;
 use super::encoding;
 use super::prefilter::Prefilter;
 use crate::config::Config;
-use crate::dataflow::Dataflow;
+use crate::dataflow::{Base, CallFact, Dataflow, FnFlow, Taint};
 use crate::engine::pipeline::Parsed;
 use crate::engine::{Analysis, Analyzer};
 use crate::project::flow::Probe;
@@ -274,21 +274,65 @@ pub fn views<T: Send>(
         if first.keep == Some(true) {
             stats.kept += 1;
             tried[f] = true;
-            let m = ids[f];
-            if let Some(s) = first.summary.as_ref() {
-                pending.extend(external_calls(s).map(|p| (m, p)));
-                // Configuration classes it loads from other modules (`from_object(…)`).
-                pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
-            }
-            project.modules[m].summary = first.summary.map(Arc::new);
+            project.modules[ids[f]].summary = first.summary.map(Arc::new);
         }
+    }
+    // A callee's path to a DynamoDB scan matters only to a route (KL304) that reaches it: without
+    // a route in any kept module, no call needs its callee for a scan.
+    let routes = keep.iter().enumerate().any(|(f, k)| {
+        *k == Some(true)
+            && project.modules[ids[f]]
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.flows().any(|(flow, _)| flow.is_route))
+    });
+    // What the kept modules' calls need summarised. A kept module into which no key material
+    // can enter ([`Calls::key_free`]) needs its callees only for what `wants` says; its other
+    // calls are *held* until a module that may carry key material passes something to one of
+    // its functions ([`release`]).
+    let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
+    for (f, k) in keep.iter().enumerate() {
+        let m = ids[f];
+        let Some(s) = project.modules[m].summary.as_ref().filter(|_| *k == Some(true)) else {
+            calls.push(None);
+            continue;
+        };
+        let wants = Wants {
+            scans: routes,
+            raises: alone[f].kl206_or_directive,
+        };
+        let c = Calls::of(s, wants, alone[f].sources);
+        if !c.key_free {
+            pending.extend(c.live.iter().map(|p| (m, p.clone())));
+        } else {
+            pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
+        }
+        calls.push(Some(c));
+        // Configuration classes it loads from other modules (`from_object(…)`).
+        pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
     }
     // Module → file.
     let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
     for (file, &m) in ids.iter().enumerate() {
         file_of.insert(m, file);
     }
+    // Calls that pass something, of the kept modules that may carry key material, not resolved
+    // yet: (module, import path).
+    let mut passing: Vec<(usize, String)> = Vec::new();
+    for (f, c) in calls.iter().enumerate() {
+        if let Some(c) = c.as_ref().filter(|c| !c.key_free) {
+            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
+        }
+    }
     loop {
+        let released = release(
+            &project,
+            &mut passing,
+            &mut calls,
+            &ids,
+            &file_of,
+            &mut pending,
+        );
         // The modules the pending calls lead to and that have no summary yet (a module
         // summarised now may take the resolution of an earlier call one re-export further).
         let mut wanted: Vec<usize> = Vec::new();
@@ -313,7 +357,7 @@ pub fn views<T: Send>(
         wanted.sort_unstable();
         wanted.dedup();
         wanted.retain(|&f| !tried[f] && linkable[f]);
-        if wanted.is_empty() {
+        if wanted.is_empty() && !released {
             break;
         }
         for &f in &wanted {
@@ -378,28 +422,167 @@ pub fn views<T: Send>(
     }
 }
 
-/// A summary's calls to functions of other modules and the names of other modules it reads,
-/// once each. A class called
-/// (`HttpResponse(...)`) is no function the data flow follows: the modules its import leads to
-/// need no summary for it.
-fn external_calls(s: &ModuleSummary) -> impl Iterator<Item = String> {
-    let mut calls: Vec<&str> = s
-        .external_calls()
-        .filter(|p| {
-            !p.rsplit('.')
-                .next()
-                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+/// What a kept module can get from the functions of other modules it calls, besides what its
+/// calls pass and what their results carry (see [`Calls`]).
+#[derive(Debug, Clone, Copy)]
+struct Wants {
+    /// A callee's path to a DynamoDB scan (a route of a kept module may reach it, KL304).
+    scans: bool,
+    /// Whether a callee raises (a call with no arguments may validate a key: the module has a
+    /// KL206 finding or a directive, see [`Alone`]).
+    raises: bool,
+}
+
+/// Whether the result of the call `flow.calls[i]` can reach a sink: a label of it in a sink,
+/// the return, a module-level name, or the arguments of a call the resolution follows (to a
+/// function the module defines, `defines`, or to a function of another module). Passed to a
+/// function the resolution does not know (a method inherited from a class of another module,
+/// `self.assertEqual(…)`), it reaches nothing.
+fn result_read(flow: &FnFlow, i: usize, defines: &dyn Fn(&str) -> bool) -> bool {
+    let Ok(i) = u16::try_from(i) else {
+        return true;
+    };
+    let read = |t: &Taint| t.0.iter().any(|l| l.base == Base::Call(i));
+    flow.sinks
+        .iter()
+        .any(|s| read(&s.taint) || s.parts.iter().any(|(_, t)| read(t)))
+        || read(&flow.ret)
+        || flow.calls.iter().any(|c| {
+            (c.args.iter().any(read) || c.kwargs.iter().any(|(_, t)| read(t)))
+                && (followed(&c.callee).is_some() || defines(&c.callee))
         })
+        || flow.defines.iter().any(|(_, t)| read(t))
+}
+
+/// The call passes something: an argument or keyword whose value carries a label.
+fn passes(call: &CallFact) -> bool {
+    call.args.iter().any(|t| !t.is_empty()) || call.kwargs.iter().any(|(_, t)| !t.is_empty())
+}
+
+/// A call to a function of another module (`@` and an import path) that the data flow follows:
+/// a class called (`HttpResponse(...)`) is none, the modules its import leads to need no
+/// summary for it.
+fn followed(callee: &str) -> Option<&str> {
+    let path = callee.strip_prefix('@')?;
+    (!path
+        .rsplit('.')
+        .next()
+        .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase())))
+    .then_some(path)
+}
+
+/// What a kept module's calls to functions of other modules need summarised.
+///
+/// A call can change a finding through its callee's facts only when
+///
+/// * it passes something (key material may reach the callee's sinks, or come back through its
+///   return);
+/// * its result is read ([`result_read`]): the callee may return key material;
+/// * `wants.scans`: its callee may lead to a scan;
+/// * `wants.raises` and it has no argument: a raising callee validates a key (KL206).
+///
+/// Otherwise the resolution gets nothing from the callee for this call: an empty argument gives
+/// no key material to its parameters and no sink bit (`Dataflow::call_sinks`), and an unread
+/// result is never concretised. Those are the *live* calls.
+///
+/// A module is *key-free* when no key material can enter it alone: no source in its flows, no
+/// name of another module read, no result of a call to another module read. Its values then
+/// carry no key material unless another module passes some to its functions: what its calls
+/// pass cannot reach a sink, and it needs only the calls `wants` names.
+struct Calls {
+    key_free: bool,
+    /// The live calls and the names of other modules it reads (import paths), once each.
+    live: Vec<String>,
+    /// The calls `wants` names.
+    wanted: Vec<String>,
+    /// The calls that pass something (they may bring key material to another kept module).
+    passing: Vec<String>,
+}
+
+impl Calls {
+    fn of(s: &ModuleSummary, wants: Wants, sources: bool) -> Calls {
+        let mut live: Vec<&str> = Vec::new();
+        let mut wanted: Vec<&str> = Vec::new();
+        let mut passing: Vec<&str> = Vec::new();
+        let mut results = false;
+        let defines = |name: &str| s.defines_function(name);
+        for (flow, _) in s.flows() {
+            for (i, call) in flow.calls.iter().enumerate() {
+                // A class of another module called (`HttpResponse(...)`) is not followed: its
+                // result carries nothing from the other module.
+                let Some(path) = followed(&call.callee) else {
+                    continue;
+                };
+                let read = result_read(flow, i, &defines);
+                results |= read;
+                let gives = passes(call);
+                let wants = wants.scans
+                    || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
+                if wants {
+                    wanted.push(path);
+                }
+                if gives {
+                    passing.push(path);
+                }
+                if wants || gives || read {
+                    live.push(path);
+                }
+            }
+        }
         // Module-level names of other modules read here (`from .settings import API_KEY`).
-        .chain(s.external_globals())
-        .collect();
-    calls.sort_unstable();
-    calls.dedup();
-    calls
-        .into_iter()
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+        let globals = s.external_globals().count();
+        live.extend(s.external_globals());
+        let once = |mut v: Vec<&str>| -> Vec<String> {
+            v.sort_unstable();
+            v.dedup();
+            v.into_iter().map(str::to_string).collect()
+        };
+        Calls {
+            key_free: !sources && globals == 0 && !results,
+            live: once(live),
+            wanted: once(wanted),
+            passing: once(passing),
+        }
+    }
+}
+
+/// Releases the held calls of the key-free kept modules ([`Calls`]) that a call passing
+/// something, of a kept module that is not key-free, now resolves into: they may carry key
+/// material from it. Their live calls become `pending` and their passing calls are followed in
+/// turn. `passing` keeps the calls not resolved yet. Whether any module was released.
+fn release(
+    project: &Project,
+    passing: &mut Vec<(usize, String)>,
+    calls: &mut [Option<Calls>],
+    ids: &[usize],
+    file_of: &FxHashMap<usize, usize>,
+    pending: &mut Vec<(usize, String)>,
+) -> bool {
+    let mut any = false;
+    loop {
+        let mut to: Vec<usize> = Vec::new();
+        passing.retain(|(m, path)| match project.resolve_import(*m, path) {
+            Some((j, _)) => {
+                to.extend(file_of.get(&j).copied());
+                false
+            }
+            None => true,
+        });
+        let mut more = false;
+        for f in to {
+            let Some(c) = calls[f].as_mut().filter(|c| c.key_free) else {
+                continue;
+            };
+            c.key_free = false;
+            any = true;
+            more = true;
+            pending.extend(c.live.iter().map(|p| (ids[f], p.clone())));
+            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
+        }
+        if !more {
+            return any;
+        }
+    }
 }
 
 /// The view of a kept module brings it something from other modules that can change its
