@@ -293,7 +293,11 @@ pub fn views<T: Send>(
     let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
     for (f, k) in keep.iter().enumerate() {
         let m = ids[f];
-        let Some(s) = project.modules[m].summary.as_ref().filter(|_| *k == Some(true)) else {
+        let Some(s) = project.modules[m]
+            .summary
+            .as_ref()
+            .filter(|_| *k == Some(true))
+        else {
             calls.push(None);
             continue;
         };
@@ -516,8 +520,8 @@ impl Calls {
                 let read = result_read(flow, i, &defines);
                 results |= read;
                 let gives = passes(call);
-                let wants = wants.scans
-                    || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
+                let wants =
+                    wants.scans || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
                 if wants {
                     wanted.push(path);
                 }
