@@ -588,3 +588,109 @@ fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_no
     );
     assert_eq!(findings.len(), 1, "{out}");
 }
+
+/// `keylint check --output-format json svc` in `dir` with `KEYLINT_PROJECT_STATS=files`: the
+/// findings, and the modules summarised only (from the stats on stderr).
+fn check_summaries(dir: &Path) -> (Vec<Value>, Vec<String>, String) {
+    let out = Command::new(BIN)
+        .args(["check", "--no-progress", "--output-format", "json", "svc"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("KEYLINT_PROJECT_STATS", "files")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let summarised: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains(" summarised only "))
+        .filter_map(|l| l.split_whitespace().last().map(str::to_string))
+        .collect();
+    (
+        json.as_array().unwrap().clone(),
+        summarised,
+        format!("{stdout}{stderr}"),
+    )
+}
+
+/// A module the pre-filter keeps (`svc/jobs.py`, an environment key) and the helpers it imports.
+const JOBS_HELPERS: &[(&str, &str)] = &[
+    ("svc/__init__.py", ""),
+    (
+        "svc/util.py",
+        "import logging\n\nlog = logging.getLogger(\"x\")\n\n\ndef ping():\n    log.info(\"ping\")\n\n\ndef fetch(v):\n    log.info(\"fetched %s\", v)\n    return v\n",
+    ),
+    ("svc/models.py", "class Article:\n    objects = None\n"),
+];
+
+#[test]
+fn a_call_that_passes_nothing_and_whose_result_reaches_no_sink_needs_no_summary_of_its_callee() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), JOBS_HELPERS);
+    // `ping()` passes nothing and its result is not read; `Article.objects.create` is no
+    // function of models.py, whatever it holds.
+    write(
+        dir.path(),
+        &[(
+            "svc/jobs.py",
+            "import os\n\nfrom .models import Article\nfrom .util import ping\n\n\ndef run():\n    ping()\n    Article.objects.create(key=os.environ[\"PAYMENT_API_KEY\"])\n",
+        )],
+    );
+    let (findings, summarised, out) = check_summaries(dir.path());
+    assert!(summarised.is_empty(), "{out}");
+    assert!(findings.iter().all(|f| f["file"] == "svc/jobs.py"), "{out}");
+    // Passed the key, util.py is summarised and its log call found.
+    write(
+        dir.path(),
+        &[(
+            "svc/jobs.py",
+            "import os\n\nfrom .util import fetch, ping\n\n\ndef run():\n    ping()\n    fetch(os.environ[\"PAYMENT_API_KEY\"])\n",
+        )],
+    );
+    let (findings, summarised, out) = check_summaries(dir.path());
+    assert_eq!(summarised, ["svc/util.py"], "{out}");
+    let f = finding_at(&findings, "KL202", "svc/util.py", 11)
+        .unwrap_or_else(|| panic!("no KL202 at util.py:11: {out}"));
+    assert_eq!(f["related"][0]["file"], "svc/jobs.py", "{f}");
+}
+
+#[test]
+fn a_kept_module_no_key_enters_summarises_its_callees_once_another_module_passes_it_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("svc/__init__.py", ""),
+            // Kept for its hard-coded key; no key material enters it.
+            (
+                "svc/helpers.py",
+                "from .sink import keep\n\nSTRIPE_KEY = \"sk_live_4f9c2b7e8d1a6f3c9a0b1c2d3e4f\"\n\n\ndef relay(v):\n    keep(v)\n",
+            ),
+            (
+                "svc/sink.py",
+                "import logging\n\nlog = logging.getLogger(\"x\")\n\n\ndef keep(v):\n    log.info(\"got %s\", v)\n",
+            ),
+            (
+                "svc/jobs.py",
+                "import os\n\n\ndef run():\n    print(os.environ[\"PAYMENT_API_KEY\"])\n",
+            ),
+        ],
+    );
+    // Nothing passes helpers.py a key: what it passes sink.py carries none.
+    let (_, summarised, out) = check_summaries(dir.path());
+    assert!(summarised.is_empty(), "{out}");
+    // jobs.py passes it one: sink.py is summarised, and the key followed into it.
+    write(
+        dir.path(),
+        &[(
+            "svc/jobs.py",
+            "import os\n\nfrom .helpers import relay\n\n\ndef run():\n    relay(os.environ[\"PAYMENT_API_KEY\"])\n",
+        )],
+    );
+    let (findings, summarised, out) = check_summaries(dir.path());
+    assert_eq!(summarised, ["svc/sink.py"], "{out}");
+    let f = finding_at(&findings, "KL202", "svc/sink.py", 7)
+        .unwrap_or_else(|| panic!("no KL202 at sink.py:7: {out}"));
+    assert_eq!(f["related"][0]["file"], "svc/jobs.py", "{f}");
+}
