@@ -402,7 +402,12 @@ pub fn views<T: Send>(
         if keep[file] == Some(false) && !carries_anything(probe) && !probe.loaded_config {
             return false;
         }
-        !finished[file] || brings_anything(probe, alone[file])
+        !finished[file]
+            || brings_anything(
+                probe,
+                alone[file],
+                &CallUses::of(project.modules[m].summary.as_deref()),
+            )
     };
     let by_module = project.resolve_wanted(&wanted);
     stats.times[2] = t0.elapsed();
@@ -589,33 +594,87 @@ fn release(
     }
 }
 
+/// How a module uses the functions of other modules it calls, by call name (`@` and an import
+/// path): whether a call's result can reach a sink ([`result_read`]), whether a call passes
+/// something ([`passes`]); and whether the module has a route.
+#[derive(Default)]
+struct CallUses {
+    calls: FxHashMap<String, (bool, bool)>,
+    routes: bool,
+    /// Without a summary every use is assumed.
+    unknown: bool,
+}
+
+impl CallUses {
+    fn of(summary: Option<&ModuleSummary>) -> CallUses {
+        let Some(s) = summary else {
+            return CallUses {
+                unknown: true,
+                ..CallUses::default()
+            };
+        };
+        let defines = |name: &str| s.defines_function(name);
+        let mut uses = CallUses::default();
+        for (flow, _) in s.flows() {
+            uses.routes |= flow.is_route;
+            for (i, call) in flow.calls.iter().enumerate() {
+                if !call.callee.starts_with('@') {
+                    continue;
+                }
+                let (read, gives) = (result_read(flow, i, &defines), passes(call));
+                let u = uses.calls.entry(call.callee.clone()).or_default();
+                u.0 |= read;
+                u.1 |= gives;
+            }
+        }
+        uses
+    }
+
+    /// (result read, passes something) of the calls named `name`.
+    fn get(&self, name: &str) -> (bool, bool) {
+        if self.unknown {
+            return (true, true);
+        }
+        self.calls.get(name).copied().unwrap_or((true, true))
+    }
+}
+
 /// The view of a kept module brings it something from other modules that can change its
 /// findings. Without it, the module's facts are those it has alone, and so are its findings:
 ///
 /// * no place in another file (key material from a caller there, a path through a function
 ///   there), no class of another module it imports that the rules read (a PynamoDB model);
-/// * no function of another module that returns key material or leads to a scan;
+/// * no function of another module that returns key material where the module reads the result
+///   of a call to it ([`result_read`]: an unread result is never concretised), or that leads
+///   to a scan when the module has a route (KL304 reads the scans reached from routes only);
 /// * when key material enters in the module: no function of another module that returns what it
-///   is passed, or whose parameters reach a sink (without key material of its own or from
-///   elsewhere, the module has nothing to pass through them);
+///   is passed where its result is read, or whose parameters reach a sink where a call passes it
+///   something (without key material of its own or from elsewhere, the module has nothing to
+///   pass through them; an empty argument reaches no sink);
 /// * no function of another module that raises, unless the module alone has a KL206 finding (or
 ///   a directive a view could make unused): a raising callee only validates a key, it can take a
 ///   KL206 finding away, never add one.
 ///
 /// A call to a function of another module whose facts are all empty reads like a call to an
 /// unknown function (it returns nothing, reaches no sink).
-fn brings_anything(df: &Probe, alone: Alone) -> bool {
+fn brings_anything(df: &Probe, alone: Alone, uses: &CallUses) -> bool {
     df.foreign
         || df.imported
         || df.functions.iter().any(|(name, f)| {
-            name.starts_with('@')
-                && (f.scan.is_some()
-                    || f.ret
-                        .iter()
-                        .any(|r| matches!(r, crate::dataflow::RetSym::Conc(_)))
-                    || (alone.sources
-                        && (!f.ret.is_empty() || f.param_sinks.iter().any(|&b| b != 0)))
-                    || (alone.kl206_or_directive && f.raises))
+            if !name.starts_with('@') {
+                return false;
+            }
+            let (read, gives) = uses.get(name);
+            let conc = f
+                .ret
+                .iter()
+                .any(|r| matches!(r, crate::dataflow::RetSym::Conc(_)));
+            (f.scan.is_some() && (uses.routes || uses.unknown))
+                || (conc && read)
+                || (alone.sources
+                    && ((!f.ret.is_empty() && read)
+                        || (gives && f.param_sinks.iter().any(|&b| b != 0))))
+                || (alone.kl206_or_directive && f.raises)
         })
 }
 
