@@ -15,7 +15,9 @@
 //! and that no summarised module calls into, or that has neither a `def` nor an `import` (no
 //! function to call, nothing re-exported). A module that calls into a kept file without being
 //! kept itself is not summarised either: its calls would only bring key material the pre-filter
-//! found no trace of.
+//! found no trace of. Nor is a callee for a call that cannot change a finding (it passes nothing
+//! and its result reaches no sink, see [`Calls`]), nor any callee of a kept module no key
+//! material can enter, until another kept module passes something to it ([`release`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
