@@ -96,6 +96,9 @@ fn main() {
                 &a.model,
                 doc.view(),
                 doc.source(),
+                Some(
+                    &analyzer.top_level_starts(keylint::project::ModuleSummary::from_import_kind()),
+                ),
             );
             *last = Some(std::hint::black_box(summary));
         }

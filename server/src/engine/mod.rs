@@ -345,6 +345,17 @@ impl Analyzer {
             .filter_map(|(_, c)| c.flows.as_ref().map(|(_, _, flows, _)| (flows, c.start)))
     }
 
+    /// The starts of the last run's top-level statements of the node kind `kind` (a kind id), in
+    /// document order: read from the cached items, not from the tree (the project summary finds
+    /// a module's `import *`s among its `from` imports this way on every keystroke).
+    pub fn top_level_starts(&self, kind: u16) -> Vec<usize> {
+        self.entries
+            .iter()
+            .filter(|(_, c)| c.kind == kind && c.classes.is_empty())
+            .map(|(_, c)| c.start)
+            .collect()
+    }
+
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
     /// item).
     pub fn is_empty(&self) -> bool {

@@ -776,6 +776,7 @@ fn typing_work(handlers: usize) -> Vec<Work> {
             &a.model,
             doc.view(),
             doc.source(),
+            Some(&analyzer.top_level_starts(crate::project::ModuleSummary::from_import_kind())),
         );
         let sorted_again = next.function_names().as_ptr() != summary.function_names().as_ptr();
         summary = next;

@@ -209,6 +209,7 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
         &analysis.model,
         job.doc.view(),
         job.doc.source(),
+        Some(&analyzer.top_level_starts(ModuleSummary::from_import_kind())),
     );
     drop(old);
     set_summary(&ws.project, path, Some(summary));

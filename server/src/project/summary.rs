@@ -269,19 +269,33 @@ impl ModuleSummary {
         tree: TreeView,
         src: SourceText,
     ) -> Self {
-        Self::new_like(None, items, model, tree, src)
+        Self::new_like(None, items, model, tree, src, None)
+    }
+
+    /// The node kind of a `from … import …` statement (what [`Self::new_like`]'s `from_imports`
+    /// are the starts of).
+    pub fn from_import_kind() -> u16 {
+        static KIND: std::sync::LazyLock<u16> = std::sync::LazyLock::new(|| {
+            tree_sitter::Language::from(tree_sitter_python::LANGUAGE)
+                .id_for_node_kind("import_from_statement", true)
+        });
+        *KIND
     }
 
     /// [`Self::new`], sharing the sorted names of `old` (the module's summary before this
     /// analysis) when the items name the same functions and globals as its items: what a
     /// keystroke in a function body costs here is in proportion to the items it changed (and
     /// the module's imports and classes), not to the module's functions (issue #14).
+    /// `from_imports`: the starts of the module's top-level `from … import …` statements
+    /// ([`crate::engine::Analyzer::top_level_starts`] of [`Self::from_import_kind`]), where its
+    /// `import *`s are looked for instead of walking every statement; `None`: walk them.
     pub fn new_like<'f>(
         old: Option<&ModuleSummary>,
         items: impl IntoIterator<Item = (&'f Arc<Vec<FnFlow>>, usize)>,
         model: &Model,
         tree: TreeView,
         src: SourceText,
+        from_imports: Option<&[usize]>,
     ) -> Self {
         let mut imports: Vec<(String, String)> = model
             .imports
@@ -293,7 +307,20 @@ impl ModuleSummary {
         let root = tree.root();
         let mut star_imports = Vec::new();
         let mut cursor = root.walk();
-        for stmt in root.named_children(&mut cursor) {
+        let statements: Vec<tree_sitter::Node> = match from_imports {
+            None => root.named_children(&mut cursor).collect(),
+            // The statement at each start: few, near the top of the module as a rule.
+            Some(starts) => starts
+                .iter()
+                .filter_map(|&s| {
+                    cursor.reset(root);
+                    cursor.goto_first_child_for_byte(s)?;
+                    let stmt = cursor.node();
+                    (stmt.start_byte() == s).then_some(stmt)
+                })
+                .collect(),
+        };
+        for stmt in statements {
             if stmt.kind_str() != "import_from_statement" {
                 continue;
             }
