@@ -546,7 +546,25 @@ impl ModuleSummary {
         {
             return true;
         }
-        self.flow_count() == other.flow_count() && self.flows().eq(other.flows())
+        // The items they share at their start (by address, at the same starts) hold the same
+        // flows: the flows are compared from the first other one (after a keystroke, where the
+        // starts move), not from the module's first (issue #14: a keystroke compared every
+        // flow above the edit).
+        let shared = self
+            .items
+            .iter()
+            .zip(&other.items)
+            .take_while(|((a, sa), (b, sb))| sa == sb && Arc::ptr_eq(a, b))
+            .count();
+        fn rest(
+            items: &[(Arc<Vec<FnFlow>>, usize)],
+        ) -> impl Iterator<Item = (&FnFlow, usize)> + '_ {
+            items
+                .iter()
+                .flat_map(|(fs, st)| fs.iter().map(move |f| (f, *st)))
+        }
+        self.flow_count() == other.flow_count()
+            && rest(&self.items[shared..]).eq(rest(&other.items[shared..]))
     }
 
     /// What made the module-level DynamoDB object `name` ([`Self::handles`]).
