@@ -145,10 +145,10 @@ const SPELLING_LEN: usize = 7;
 impl Mentions {
     /// The spellings of the whole text.
     pub fn scan(rope: &ropey::Rope) -> Self {
-        let mut m = Mentions::default();
-        m.at = spellings_in(rope, 0..rope.len_bytes());
-        m.scanned = rope.len_bytes();
-        m
+        Mentions {
+            at: spellings_in(rope, 0..rope.len_bytes()),
+            scanned: rope.len_bytes(),
+        }
     }
 
     /// The spellings of `rope`, whose first `prefix` and last `suffix` bytes are those of the

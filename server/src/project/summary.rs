@@ -24,10 +24,10 @@ pub struct ModuleSummary {
     /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
     /// searches). Shared with the summary before while the items name the same functions
     /// ([`Self::new_like`]): a keystroke in a body does not sort the module's names again.
-    functions: Arc<Vec<String>>,
+    functions: SortedNames,
     /// The module-level names its module statements bind, sorted (what [`Self::defines_global`]
     /// searches); shared like `functions`.
-    globals: Arc<Vec<String>>,
+    globals: SortedNames,
     /// Its top-level classes that another module may read facts of (PynamoDB models, and
     /// classes with a base imported from outside the frameworks: one may inherit from a model of
     /// the project), sorted by name.
@@ -53,6 +53,9 @@ pub struct ModuleSummary {
     /// resolves through it.
     pub instances: Vec<(String, String)>,
 }
+
+/// Sorted names, shared from summary to summary (see [`ModuleSummary::new_like`]).
+type SortedNames = Arc<Vec<String>>;
 
 /// The value of `name` in `pairs` (sorted by name).
 fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -442,7 +445,7 @@ impl ModuleSummary {
     fn names_like(
         &self,
         items: &[(Arc<Vec<FnFlow>>, usize)],
-    ) -> Option<(Arc<Vec<String>>, Arc<Vec<String>>)> {
+    ) -> Option<(SortedNames, SortedNames)> {
         let same_names = |a: &[FnFlow], b: &[FnFlow]| {
             a.len() == b.len()
                 && a.iter().zip(b).all(|(x, y)| {
