@@ -66,6 +66,9 @@ fn main() {
     let config = Config::default();
     let path = std::path::Path::new("typed.py");
     let uri: tower_lsp_server::ls_types::Uri = "file:///typed.py".parse().expect("a URI");
+    // The module's summary after the last analysis (what the server's project holds).
+    let last_summary: std::cell::RefCell<Option<keylint::project::ModuleSummary>> =
+        std::cell::RefCell::new(None);
     let analyze = |analyzer: &mut Analyzer, doc: &Document| {
         let a = keylint::engine::pipeline::analyze(
             analyzer,
@@ -84,13 +87,20 @@ fn main() {
         let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
         std::hint::black_box(json);
         if summarise {
-            // What the server adds in a workspace: the module's project summary, again.
-            std::hint::black_box(keylint::project::ModuleSummary::new(
+            // What the server adds in a workspace: the module's project summary, again, made
+            // like the last one.
+            let mut last = last_summary.borrow_mut();
+            let summary = keylint::project::ModuleSummary::new_like(
+                last.as_ref(),
                 analyzer.flows(),
                 &a.model,
                 doc.view(),
                 doc.source(),
-            ));
+                Some(
+                    &analyzer.top_level_starts(keylint::project::ModuleSummary::from_import_kind()),
+                ),
+            );
+            *last = Some(std::hint::black_box(summary));
         }
         a
     };

@@ -98,7 +98,13 @@ pub fn parse_directive(text: &str, start: usize, line: usize) -> Option<Suppress
 
 /// Every suppression of a document.
 pub fn suppressions(tree: TreeView, src: SourceText) -> Vec<Suppression> {
-    if !mentions_keylint(src) {
+    suppressions_known(tree, src, mentions_keylint(src))
+}
+
+/// [`suppressions`], told whether the text spells `keylint` at all (`mentions`: the analyzer
+/// keeps the answer per document, [`Mentions`]).
+fn suppressions_known(tree: TreeView, src: SourceText, mentions: bool) -> Vec<Suppression> {
+    if !mentions {
         return Vec::new();
     }
     comments(tree)
@@ -119,6 +125,98 @@ const SPELLINGS: [&str; 3] = ["keylint", "KEYLINT", "Keylint"];
 /// file, and almost never matches.
 fn mentions_keylint(src: SourceText) -> bool {
     mentions_keylint_in(src.rope().chunks().map(str::as_bytes))
+}
+
+/// Where a text spells `keylint` (one of [`SPELLINGS`]), kept per document and updated from
+/// each edit: a directive can only appear or vanish in the text an edit changed, so a keystroke
+/// scans that text (and the few bytes around it a spelling may straddle), not the whole file
+/// (issue #14: the scan of [`mentions_keylint`] was about 6 % of a keystroke at 8,000 lines).
+#[derive(Debug, Clone, Default)]
+pub struct Mentions {
+    /// Byte offsets of the spellings, in order.
+    at: Vec<usize>,
+    /// How many bytes the last [`Mentions::scan`] or [`Mentions::update`] read.
+    scanned: usize,
+}
+
+/// The length of every spelling of [`SPELLINGS`].
+const SPELLING_LEN: usize = 7;
+
+impl Mentions {
+    /// The spellings of the whole text.
+    pub fn scan(rope: &ropey::Rope) -> Self {
+        Mentions {
+            at: spellings_in(rope, 0..rope.len_bytes()),
+            scanned: rope.len_bytes(),
+        }
+    }
+
+    /// The spellings of `rope`, whose first `prefix` and last `suffix` bytes are those of the
+    /// text these were found in (`old_len` bytes long; the two do not overlap in either text):
+    /// the spellings there are kept (those after the edit moved by it), and only the changed
+    /// text, widened by a spelling's length less one on both sides, is read.
+    pub fn update(&mut self, rope: &ropey::Rope, prefix: usize, suffix: usize, old_len: usize) {
+        let new_len = rope.len_bytes();
+        let (old_from, new_from) = (old_len - suffix, new_len - suffix);
+        let window =
+            prefix.saturating_sub(SPELLING_LEN - 1)..(new_from + SPELLING_LEN - 1).min(new_len);
+        self.scanned = window.len();
+        let fresh = spellings_in(rope, window)
+            .into_iter()
+            .filter(|&p| p + SPELLING_LEN > prefix && p < new_from);
+        let before = self
+            .at
+            .iter()
+            .copied()
+            .filter(|&p| p + SPELLING_LEN <= prefix);
+        let after = self
+            .at
+            .iter()
+            .filter(|&&p| p >= old_from)
+            .map(|&p| p - old_from + new_from);
+        self.at = before.chain(fresh).chain(after).collect();
+    }
+
+    /// Whether the text spells `keylint` anywhere.
+    pub fn any(&self) -> bool {
+        !self.at.is_empty()
+    }
+
+    /// How many bytes the last scan or update read (for tests and measurements).
+    pub fn scanned(&self) -> usize {
+        self.scanned
+    }
+}
+
+/// The offsets of the spellings that lie inside `range` of `rope`.
+fn spellings_in(rope: &ropey::Rope, range: Range<usize>) -> Vec<usize> {
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(SPELLINGS).expect("three plain patterns")
+        });
+    if range.is_empty() {
+        return Vec::new();
+    }
+    // The bytes of the range, from the rope's chunks (a range need not fall on char boundaries).
+    let (chunks, first, _, _) = rope.chunks_at_byte(range.start);
+    let mut bytes = Vec::with_capacity(range.len());
+    let mut at = first;
+    for chunk in chunks {
+        if at >= range.end {
+            break;
+        }
+        let c = chunk.as_bytes();
+        let lo = range.start.saturating_sub(at);
+        let hi = (range.end - at).min(c.len());
+        if lo < hi {
+            bytes.extend_from_slice(&c[lo..hi]);
+        }
+        at += c.len();
+    }
+    FINDER
+        .find_iter(&bytes)
+        .map(|m| range.start + m.start())
+        .collect()
 }
 
 /// [`mentions_keylint`] over the chunks of a text.
@@ -178,7 +276,18 @@ pub fn apply(
     tree: TreeView,
     src: SourceText,
 ) -> Vec<Finding> {
-    let sups = suppressions(tree, src);
+    apply_known(findings, enabled, tree, src, mentions_keylint(src))
+}
+
+/// [`apply`], told whether the text spells `keylint` at all ([`Mentions::any`]).
+pub fn apply_known(
+    findings: Vec<Finding>,
+    enabled: &[&'static str],
+    tree: TreeView,
+    src: SourceText,
+    mentions: bool,
+) -> Vec<Finding> {
+    let sups = suppressions_known(tree, src, mentions);
     if sups.is_empty() {
         return findings;
     }
@@ -429,6 +538,60 @@ mod tests {
         assert!(!mentions_keylint(SourceText::new(&ropey::Rope::from_str(
             &"x".repeat(5000)
         ))));
+    }
+
+    /// The spellings kept from edit to edit are those a scan of the whole new text finds, for
+    /// edits that make, break, move and join them, across the rope's chunk boundaries and next to
+    /// multi-byte characters; an edit reads its own text and a spelling's length around it.
+    #[test]
+    fn mentions_updated_from_an_edit_equal_a_scan_of_the_whole_text() {
+        let pieces = [
+            "keylint",
+            "KEYLINT",
+            "Keylint",
+            "key",
+            "lint",
+            "k",
+            "# keylint: ignore\n",
+            "é",
+            "x = 1\n",
+            "\n",
+            "",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for start in ["", "keylint", &"y = 2  # keylint: ignore\n".repeat(300)] {
+            let mut text = start.to_string();
+            let mut rope = ropey::Rope::from_str(&text);
+            let mut m = Mentions::scan(&rope);
+            for _ in 0..400 {
+                // A random replacement on char boundaries.
+                let bounds: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let a = bounds[next(bounds.len())];
+                let b =
+                    bounds[(bounds.partition_point(|&i| i < a) + next(4)).min(bounds.len() - 1)];
+                let insert: String = (0..next(3)).map(|_| pieces[next(pieces.len())]).collect();
+                let old_len = text.len();
+                text.replace_range(a..b, &insert);
+                let (ca, cb) = (rope.byte_to_char(a), rope.byte_to_char(b));
+                rope.remove(ca..cb);
+                rope.insert(ca, &insert);
+                // What the edit left alone, as the analyzer finds it (at most).
+                let prefix = a;
+                let suffix = old_len - b;
+                m.update(&rope, prefix, suffix, old_len);
+                let whole = Mentions::scan(&rope);
+                assert_eq!(m.at, whole.at, "{text:?}");
+                assert!(m.scanned() <= insert.len() + 2 * (SPELLING_LEN - 1));
+            }
+        }
     }
 
     #[test]

@@ -71,6 +71,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHasher};
 use tree_sitter::Node;
 
+use crate::config::suppress;
 use crate::dataflow;
 use crate::document::{SourceText, TreeView};
 use crate::finding::Finding;
@@ -133,6 +134,9 @@ pub struct Analysis {
     /// How many items' facts were merged into the model (none when every item's facts are what
     /// they were).
     pub facts_merged: usize,
+    /// Whether the text spells `keylint` (a suppression comment may be there): kept by the
+    /// analyzer from run to run, updated from the changed text only ([`suppress::Mentions`]).
+    pub mentions_keylint: bool,
 }
 
 /// An item's key: the hash of its text and class chain, and its occurrence among the items with
@@ -288,6 +292,8 @@ pub struct Analyzer {
     /// Whether the project resolves this module alone ([`dataflow::cross::FlowResolver::alone`]),
     /// with a hash of the flows and the resolver's signature it was asked for.
     project_alone: Option<(u64, bool)>,
+    /// Where the text of the last run spells `keylint` (for the suppressions).
+    mentions: suppress::Mentions,
 }
 
 /// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.
@@ -339,6 +345,17 @@ impl Analyzer {
             .filter_map(|(_, c)| c.flows.as_ref().map(|(_, _, flows, _)| (flows, c.start)))
     }
 
+    /// The starts of the last run's top-level statements of the node kind `kind` (a kind id), in
+    /// document order: read from the cached items, not from the tree (the project summary finds
+    /// a module's `import *`s among its `from` imports this way on every keystroke).
+    pub fn top_level_starts(&self, kind: u16) -> Vec<usize> {
+        self.entries
+            .iter()
+            .filter(|(_, c)| c.kind == kind && c.classes.is_empty())
+            .map(|(_, c)| c.start)
+            .collect()
+    }
+
     /// Whether nothing is cached (a first analysis, or one after [`Analyzer::clear`], checks every
     /// item).
     pub fn is_empty(&self) -> bool {
@@ -355,6 +372,12 @@ impl Analyzer {
         self.resolver = dataflow::Resolver::default();
         self.project_last = None;
         self.project_alone = None;
+    }
+
+    /// How many bytes the last run read to tell whether the text spells `keylint` (for tests and
+    /// measurements: the changed text, not the file).
+    pub fn mentions_scanned(&self) -> usize {
+        self.mentions.scanned()
     }
 
     /// What the last data-flow resolution did (for tests and measurements).
@@ -389,6 +412,12 @@ impl Analyzer {
             .as_ref()
             .map_or((0, 0), |old| common_affixes(old, src.rope()));
         let suffix_from = src.len() - shared.1;
+        match &last_text {
+            Some(old) => self
+                .mentions
+                .update(src.rope(), shared.0, shared.1, old.len_bytes()),
+            None => self.mentions = suppress::Mentions::scan(src.rope()),
+        }
         let delta = src.len() as isize - last_text.as_ref().map_or(0, |t| t.len_bytes()) as isize;
         let mut keys = std::mem::take(&mut self.keys);
         keys.clear();
@@ -808,6 +837,7 @@ impl Analyzer {
             items_total,
             items_walked: items.walked(),
             facts_merged,
+            mentions_keylint: self.mentions.any(),
         }
     }
 }

@@ -50,7 +50,14 @@ pub fn analyze_rules(
     }
     let mut analysis = analyzer.analyze(tree, src, &options);
     let findings = std::mem::take(&mut analysis.findings);
-    analysis.findings = super::postprocess(findings, config, at, tree, src);
+    analysis.findings = super::postprocess::postprocess_known(
+        findings,
+        config,
+        at,
+        tree,
+        src,
+        Some(analysis.mentions_keylint),
+    );
     crate::engine::fixes::agree(&mut analysis.findings, tree, src, &analysis.model);
     analysis
 }

@@ -20,6 +20,19 @@ pub fn postprocess(
     tree: TreeView,
     src: SourceText,
 ) -> Vec<Finding> {
+    postprocess_known(findings, config, path, tree, src, None)
+}
+
+/// [`postprocess`], told whether the text spells `keylint` at all (`mentions`: what the analyzer
+/// keeps per document, [`crate::engine::Analysis::mentions_keylint`]; `None`: the text is read).
+pub fn postprocess_known(
+    findings: Vec<Finding>,
+    config: &Config,
+    path: &Path,
+    tree: TreeView,
+    src: SourceText,
+    mentions: Option<bool>,
+) -> Vec<Finding> {
     let enabled = config.enabled_codes(path);
     let mut findings: Vec<Finding> = findings
         .into_iter()
@@ -33,7 +46,10 @@ pub fn postprocess(
             f
         })
         .collect();
-    findings = suppress::apply(findings, &enabled, tree, src);
+    findings = match mentions {
+        Some(m) => suppress::apply_known(findings, &enabled, tree, src, m),
+        None => suppress::apply(findings, &enabled, tree, src),
+    };
     if let Some(s) = config.severity_of(UNUSED_SUPPRESSION.code) {
         for f in &mut findings {
             if f.rule.code == UNUSED_SUPPRESSION.code {

@@ -741,8 +741,12 @@ fn a_module_the_project_resolves_alone_is_resolved_incrementally() {
 
 /// What one keystroke of typing a logging line inside a handler in the middle of a module cost:
 /// per keystroke, (items taken from the tree, items checked by the rules, functions resolved,
-/// incoming parameters merged, flows whose call-graph edges were made again).
-fn typing_work(handlers: usize) -> Vec<(usize, usize, usize, usize, usize)> {
+/// incoming parameters merged, flows whose call-graph edges were made again), then (bytes read to
+/// tell whether the text spells `keylint`, whether the module's project summary made after the
+/// analysis, as the server makes it, sorted the module's names again).
+type Work = ((usize, usize, usize, usize, usize), (usize, bool));
+
+fn typing_work(handlers: usize) -> Vec<Work> {
     let text = fastapi_module(handlers);
     let needle = format!(
         "    response = table.get_item(Key={{\"id\": item_id, \"kind\": \"v{}\"}})",
@@ -753,7 +757,9 @@ fn typing_work(handlers: usize) -> Vec<(usize, usize, usize, usize, usize)> {
         .count() as u32;
     let mut doc = Document::new(&text, 1);
     let mut analyzer = Analyzer::new();
-    analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let a = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let mut summary =
+        crate::project::ModuleSummary::new(analyzer.flows(), &a.model, doc.view(), doc.source());
     let mut work = Vec::new();
     let mut edit = |doc: &mut Document, (l, c): (u32, u32), s: &str| {
         let version = doc.version + 1;
@@ -764,12 +770,25 @@ fn typing_work(handlers: usize) -> Vec<(usize, usize, usize, usize, usize)> {
         doc.apply_changes(&[change], version, PositionEncoding::Utf8);
         let a = analyzer.analyze(doc.view(), doc.source(), &Options::default());
         let r = analyzer.resolve_stats();
+        let next = crate::project::ModuleSummary::new_like(
+            Some(&summary),
+            analyzer.flows(),
+            &a.model,
+            doc.view(),
+            doc.source(),
+            Some(&analyzer.top_level_starts(crate::project::ModuleSummary::from_import_kind())),
+        );
+        let sorted_again = next.function_names().as_ptr() != summary.function_names().as_ptr();
+        summary = next;
         work.push((
-            a.items_walked,
-            a.items_checked,
-            r.resolved,
-            r.merged,
-            r.relinked,
+            (
+                a.items_walked,
+                a.items_checked,
+                r.resolved,
+                r.merged,
+                r.relinked,
+            ),
+            (analyzer.mentions_scanned(), sorted_again),
         ));
     };
     edit(&mut doc, (line, 0), "    \n");
@@ -792,18 +811,39 @@ fn a_keystroke_in_a_handler_walks_the_same_items_at_any_module_size() {
     let small = typing_work(30);
     let big = typing_work(120);
     // The call graph made again whole (more flows than one handler has) is `None`.
-    let without_walked =
-        |w: &[(usize, usize, usize, usize, usize)]| -> Vec<(usize, usize, usize, Option<usize>)> {
-            w.iter()
-                .map(|&(_, c, r, m, g)| (c, r, m, Some(g).filter(|&g| g <= 8)))
-                .collect()
-        };
+    let without_walked = |w: &[Work]| -> Vec<(usize, usize, usize, Option<usize>, bool)> {
+        w.iter()
+            .map(|&((_, c, r, m, g), (_, sorted))| (c, r, m, Some(g).filter(|&g| g <= 8), sorted))
+            .collect()
+    };
     assert_eq!(without_walked(&small), without_walked(&big));
+    // The text read for suppressions is the text the analyzer finds changed (the keystroke, or
+    // the rest of a rope chunk the edit split: at most a chunk, about 1 KiB) and a spelling's
+    // length around it, not the module (before: the whole text, every keystroke).
+    for work in [&small, &big] {
+        assert!(
+            work.iter().all(|&(_, (scanned, _))| scanned <= 2048),
+            "bytes read for `keylint`: {work:?}"
+        );
+        let one_char = work
+            .iter()
+            .filter(|&&(_, (scanned, _))| scanned <= 16)
+            .count();
+        assert!(
+            one_char + 2 >= work.len(),
+            "bytes read for `keylint`: {work:?}"
+        );
+        // The summary's sorted names are the last one's while the keystroke leaves the module's
+        // functions as they were: all but the keystrokes where the open call swallows the next
+        // handler (a function gone, then back).
+        let sorted = work.iter().filter(|&&(_, (_, s))| s).count();
+        assert!(sorted <= 4, "names sorted again {sorted} times: {work:?}");
+    }
     // Typing `logger`, `logger.info(…` changes what the handler reads and calls: its edges move.
     // The graph is made again whole only while the open call swallows the next handler's
     // decorator (a function gone, then back: 4 keystrokes).
     for work in [&small, &big] {
-        let whole = work.iter().filter(|&&(.., g)| g > 8).count();
+        let whole = work.iter().filter(|&&((.., g), _)| g > 8).count();
         assert!(whole <= 4, "the call graph rebuilt {whole} times: {work:?}");
     }
     // The statements walked are those of the text the edit changed, found by comparing the
@@ -811,7 +851,7 @@ fn a_keystroke_in_a_handler_walks_the_same_items_at_any_module_size() {
     // chunks of the text end, never the module.
     for work in [&small, &big] {
         assert!(
-            work.iter().all(|&(walked, ..)| walked <= 8),
+            work.iter().all(|&((walked, ..), _)| walked <= 8),
             "every keystroke walks the edited statement (and the few an open bracket takes): {work:?}"
         );
     }

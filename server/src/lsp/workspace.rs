@@ -196,12 +196,22 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
         }
         return;
     }
-    let summary = ModuleSummary::new(
+    // Made like the summary the project holds (its resolver put this analysis's items there):
+    // the sorted names are shared while the items name the same functions.
+    let old = ws
+        .project
+        .read()
+        .ok()
+        .and_then(|p| p.summary_of(path).cloned());
+    let summary = ModuleSummary::new_like(
+        old.as_deref(),
         analyzer.flows(),
         &analysis.model,
         job.doc.view(),
         job.doc.source(),
+        Some(&analyzer.top_level_starts(ModuleSummary::from_import_kind())),
     );
+    drop(old);
     set_summary(&ws.project, path, Some(summary));
     // The summary now in the project (this one, or an equal one kept) and the text it is of,
     // recorded at once with the end of the analysis (the texts locked first, as readers do).

@@ -564,16 +564,11 @@ fn interface(s: Option<&ModuleSummary>) -> u64 {
     let Some(s) = s else {
         return 0;
     };
-    let mut names: Vec<&str> = s
-        .flows()
-        .map(|(f, _)| f.name.as_str())
-        .filter(|n| !n.is_empty())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
+    // The summary keeps its functions' names sorted (shared from summary to summary while
+    // they stay the same): nothing collected or sorted here.
     let mut h = rustc_hash::FxHasher::default();
     (
-        names,
+        s.function_names(),
         s.global_names(),
         &s.imports,
         &s.star_imports,

@@ -22,11 +22,12 @@ pub struct ModuleSummary {
     /// is made on every keystroke without copying its hundreds of flows.
     items: Vec<(Arc<Vec<FnFlow>>, usize)>,
     /// The names of the functions and methods of `flows`, sorted (what [`Self::defines_function`]
-    /// searches).
-    functions: Vec<String>,
+    /// searches). Shared with the summary before while the items name the same functions
+    /// ([`Self::new_like`]): a keystroke in a body does not sort the module's names again.
+    functions: SortedNames,
     /// The module-level names its module statements bind, sorted (what [`Self::defines_global`]
-    /// searches).
-    globals: Vec<String>,
+    /// searches); shared like `functions`.
+    globals: SortedNames,
     /// Its top-level classes that another module may read facts of (PynamoDB models, and
     /// classes with a base imported from outside the frameworks: one may inherit from a model of
     /// the project), sorted by name.
@@ -52,6 +53,9 @@ pub struct ModuleSummary {
     /// resolves through it.
     pub instances: Vec<(String, String)>,
 }
+
+/// Sorted names, shared from summary to summary (see [`ModuleSummary::new_like`]).
+type SortedNames = Arc<Vec<String>>;
 
 /// The value of `name` in `pairs` (sorted by name).
 fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -268,6 +272,34 @@ impl ModuleSummary {
         tree: TreeView,
         src: SourceText,
     ) -> Self {
+        Self::new_like(None, items, model, tree, src, None)
+    }
+
+    /// The node kind of a `from … import …` statement (what [`Self::new_like`]'s `from_imports`
+    /// are the starts of).
+    pub fn from_import_kind() -> u16 {
+        static KIND: std::sync::LazyLock<u16> = std::sync::LazyLock::new(|| {
+            tree_sitter::Language::from(tree_sitter_python::LANGUAGE)
+                .id_for_node_kind("import_from_statement", true)
+        });
+        *KIND
+    }
+
+    /// [`Self::new`], sharing the sorted names of `old` (the module's summary before this
+    /// analysis) when the items name the same functions and globals as its items: what a
+    /// keystroke in a function body costs here is in proportion to the items it changed (and
+    /// the module's imports and classes), not to the module's functions (issue #14).
+    /// `from_imports`: the starts of the module's top-level `from … import …` statements
+    /// ([`crate::engine::Analyzer::top_level_starts`] of [`Self::from_import_kind`]), where its
+    /// `import *`s are looked for instead of walking every statement; `None`: walk them.
+    pub fn new_like<'f>(
+        old: Option<&ModuleSummary>,
+        items: impl IntoIterator<Item = (&'f Arc<Vec<FnFlow>>, usize)>,
+        model: &Model,
+        tree: TreeView,
+        src: SourceText,
+        from_imports: Option<&[usize]>,
+    ) -> Self {
         let mut imports: Vec<(String, String)> = model
             .imports
             .iter()
@@ -278,7 +310,20 @@ impl ModuleSummary {
         let root = tree.root();
         let mut star_imports = Vec::new();
         let mut cursor = root.walk();
-        for stmt in root.named_children(&mut cursor) {
+        let statements: Vec<tree_sitter::Node> = match from_imports {
+            None => root.named_children(&mut cursor).collect(),
+            // The statement at each start: few, near the top of the module as a rule.
+            Some(starts) => starts
+                .iter()
+                .filter_map(|&s| {
+                    cursor.reset(root);
+                    cursor.goto_first_child_for_byte(s)?;
+                    let stmt = cursor.node();
+                    (stmt.start_byte() == s).then_some(stmt)
+                })
+                .collect(),
+        };
+        for stmt in statements {
             if stmt.kind_str() != "import_from_statement" {
                 continue;
             }
@@ -298,6 +343,7 @@ impl ModuleSummary {
                 .filter(|(f, _)| !f.is_empty())
                 .map(|(f, s)| (f.clone(), s))
                 .collect(),
+            old,
         );
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
@@ -335,16 +381,32 @@ impl ModuleSummary {
             run.shrink_to_fit();
             items.push((Arc::new(run), start));
         }
-        Self::from_items(imports, star_imports, items)
+        Self::from_items(imports, star_imports, items, None)
     }
 
-    /// A summary of its parts, the flows by item.
+    /// A summary of its parts, the flows by item; the sorted names are `like`'s when its items
+    /// name the same functions and globals ([`Self::names_like`]).
     fn from_items(
         imports: Vec<(String, String)>,
         star_imports: Vec<String>,
         mut items: Vec<(Arc<Vec<FnFlow>>, usize)>,
+        like: Option<&ModuleSummary>,
     ) -> Self {
         items.shrink_to_fit();
+        if let Some((functions, globals)) = like.and_then(|l| l.names_like(&items)) {
+            return ModuleSummary {
+                imports,
+                star_imports,
+                items,
+                functions,
+                globals,
+                classes: Vec::new(),
+                handles: Vec::new(),
+                factories: Vec::new(),
+                loaded_configs: Vec::new(),
+                instances: Vec::new(),
+            };
+        }
         let flows = || {
             items
                 .iter()
@@ -366,14 +428,47 @@ impl ModuleSummary {
             imports,
             star_imports,
             items,
-            functions,
-            globals,
+            functions: Arc::new(functions),
+            globals: Arc::new(globals),
             classes: Vec::new(),
             handles: Vec::new(),
             factories: Vec::new(),
             loaded_configs: Vec::new(),
             instances: Vec::new(),
         }
+    }
+
+    /// This summary's sorted names of functions and globals, when `items` (in document order,
+    /// none empty) name the same ones item by item: an item shared by address, or whose flows
+    /// have the same names (a function's, or the names a module statement binds). Reads the
+    /// changed items' flows only.
+    fn names_like(
+        &self,
+        items: &[(Arc<Vec<FnFlow>>, usize)],
+    ) -> Option<(SortedNames, SortedNames)> {
+        let same_names = |a: &[FnFlow], b: &[FnFlow]| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| {
+                    x.name == y.name
+                        && (!x.name.is_empty()
+                            || x.defines
+                                .iter()
+                                .map(|d| &d.0)
+                                .eq(y.defines.iter().map(|d| &d.0)))
+                })
+        };
+        (self.items.len() == items.len()
+            && self
+                .items
+                .iter()
+                .zip(items)
+                .all(|((a, _), (b, _))| Arc::ptr_eq(a, b) || same_names(a, b)))
+        .then(|| (self.functions.clone(), self.globals.clone()))
+    }
+
+    /// The names of the module's functions and methods, sorted.
+    pub fn function_names(&self) -> &[String] {
+        &self.functions
     }
 
     /// The local data-flow summaries, each with the start of its item, in document order.
@@ -424,6 +519,7 @@ impl ModuleSummary {
                 .filter(|(fs, _)| !fs.is_empty())
                 .map(|&(fs, s)| (fs.clone(), s))
                 .collect(),
+            Some(self),
         );
         summary.keep_facts_of(self);
         summary
@@ -453,7 +549,25 @@ impl ModuleSummary {
         {
             return true;
         }
-        self.flow_count() == other.flow_count() && self.flows().eq(other.flows())
+        // The items they share at their start (by address, at the same starts) hold the same
+        // flows: the flows are compared from the first other one (after a keystroke, where the
+        // starts move), not from the module's first (issue #14: a keystroke compared every
+        // flow above the edit).
+        let shared = self
+            .items
+            .iter()
+            .zip(&other.items)
+            .take_while(|((a, sa), (b, sb))| sa == sb && Arc::ptr_eq(a, b))
+            .count();
+        fn rest(
+            items: &[(Arc<Vec<FnFlow>>, usize)],
+        ) -> impl Iterator<Item = (&FnFlow, usize)> + '_ {
+            items
+                .iter()
+                .flat_map(|(fs, st)| fs.iter().map(move |f| (f, *st)))
+        }
+        self.flow_count() == other.flow_count()
+            && rest(&self.items[shared..]).eq(rest(&other.items[shared..]))
     }
 
     /// What made the module-level DynamoDB object `name` ([`Self::handles`]).

@@ -438,3 +438,64 @@ fn a_keystroke_s_summary_keeps_the_module_s_factories_instances_and_configs() {
         assert_eq!(s.loaded_configs, indexed.loaded_configs, "keystroke {i}");
     }
 }
+
+/// The summary made after each analysis finds the module's `import *`s among the `from` imports
+/// the analyzer's items name (no walk of every statement), and shares the last summary's sorted
+/// names while a keystroke leaves the module's functions as they were; renaming one sorts them
+/// again.
+#[test]
+fn a_summary_made_like_the_last_one_is_the_summary_made_from_scratch() {
+    use crate::document::{ContentChange, Document, Pos, PositionEncoding};
+    use crate::engine::Analyzer;
+    let text = "from .a import *\nimport os\nfrom .b import c\n\ndef f(x):\n    return x\n\n\nclass K:\n    from .z import *\n\n\nfrom .d import *\n\n\ndef g():\n    pass\n";
+    let mut doc = Document::new(text, 1);
+    let mut analyzer = Analyzer::new();
+    let options = crate::rules::Options::default();
+    let a = analyzer.analyze(doc.view(), doc.source(), &options);
+    let starts = analyzer.top_level_starts(ModuleSummary::from_import_kind());
+    let make = |analyzer: &Analyzer, a: &crate::engine::Analysis, doc: &Document, old| {
+        let starts = analyzer.top_level_starts(ModuleSummary::from_import_kind());
+        let like = ModuleSummary::new_like(
+            old,
+            analyzer.flows(),
+            &a.model,
+            doc.view(),
+            doc.source(),
+            Some(&starts),
+        );
+        let fresh = ModuleSummary::new(analyzer.flows(), &a.model, doc.view(), doc.source());
+        assert_eq!(like, fresh);
+        assert_eq!(like.star_imports, fresh.star_imports);
+        assert_eq!(like.function_names(), fresh.function_names());
+        like
+    };
+    assert_eq!(starts.len(), 3, "{starts:?}");
+    let first = make(&analyzer, &a, &doc, None);
+    assert_eq!(first.star_imports, vec![".a".to_string(), ".d".to_string()]);
+    let edit = |analyzer: &mut Analyzer, doc: &mut Document, at: (u32, u32), s: &str| {
+        let version = doc.version + 1;
+        let change = ContentChange {
+            range: Some((Pos::new(at.0, at.1), Pos::new(at.0, at.1))),
+            text: s.to_string(),
+        };
+        doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+        analyzer.analyze(doc.view(), doc.source(), &options)
+    };
+    // In a body: the names are shared.
+    let a = edit(&mut analyzer, &mut doc, (5, 12), " + 1");
+    let body = make(&analyzer, &a, &doc, Some(&first));
+    assert!(std::ptr::eq(
+        body.function_names().as_ptr(),
+        first.function_names().as_ptr()
+    ));
+    // A function renamed (`g` → `gh`): sorted again.
+    let a = edit(&mut analyzer, &mut doc, (15, 5), "h");
+    let renamed = make(&analyzer, &a, &doc, Some(&body));
+    assert!(renamed.defines_function("gh") && !renamed.defines_function("g"));
+    // A star import made a plain one, and one added.
+    let a = edit(&mut analyzer, &mut doc, (12, 15), "e as d_e  # ");
+    let _ = make(&analyzer, &a, &doc, Some(&renamed));
+    let a = edit(&mut analyzer, &mut doc, (2, 0), "from .q import *\n");
+    let added = make(&analyzer, &a, &doc, Some(&renamed));
+    assert_eq!(added.star_imports, vec![".a".to_string(), ".q".to_string()]);
+}
