@@ -133,6 +133,8 @@ struct FileWords {
     http: bool,
     /// A secret-like name in code or in a string.
     name: bool,
+    /// A header class (`Header`, `APIKeyHeader`) read in code: a source with a key name only.
+    header: bool,
     /// A name the data flow may read as key material ([`names_key_material`]): `token`,
     /// `X-API-Key`, `password`, a security scheme; not `secret_name` nor `hashed_password`.
     key_name: bool,
@@ -386,21 +388,44 @@ impl Prefilter {
                 // module of a `from … import` (`from docs_src.header_params import app`), nor a
                 // name with `header` but neither `request` nor `Header` (`response.headers`)
                 // reads one.
+                //
+                // A header class alone (`user_agent: str = Header()`, `Annotated[CommonHeaders,
+                // Header()]`) is a source only for a parameter or field named like a key
+                // (`dataflow::local::handler`): it counts with a name the data flow reads as one
+                // ([`FileWords::key_name`]); the request counts alone (its headers hold any key).
                 Group::Request => {
                     let text = token.text(bytes);
-                    let named = memchr::memmem::find(text, b"Header").is_some()
-                        || text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
-                    file.request |= named
+                    let request = text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
+                    let named = request || memchr::memmem::find(text, b"Header").is_some();
+                    let read = named
                         && !keyword_argument(bytes, &tokens, i)
-                        && !imported_from_module(bytes, &tokens, i)
+                        && !imported_from_module(bytes, &tokens, i);
+                    if request {
+                        file.request |= read;
+                    } else {
+                        file.header |= read;
+                    }
                 }
-                // `get_item` is read as a method (`table.get_item(…)`), not a function name
-                // (`def get_item(…)`, a route of the FastAPI tutorials).
+                // `get_item` and `scan` are read as methods (`table.get_item(…)`, `t.scan()`,
+                // as `dataflow::local` reads a DynamoDB or PynamoDB read), not a function name
+                // (`def get_item(…)`, a route of the FastAPI tutorials) nor a part of one
+                // (`scanner`); a paginator anywhere.
                 Group::Stored => {
-                    file.stored |= !bytes[start..end].eq_ignore_ascii_case(b"get_item")
-                        || (i > 0 && tokens[i - 1].is_op(bytes, b"."))
+                    let after_dot = i > 0 && tokens[i - 1].is_op(bytes, b".");
+                    let word = &bytes[start..end];
+                    file.stored |= if word.eq_ignore_ascii_case(b"get_item") {
+                        after_dot
+                    } else if word.eq_ignore_ascii_case(b"scan") {
+                        after_dot && token.text(bytes) == b"scan"
+                    } else {
+                        true
+                    }
                 }
-                Group::Query => file.query = true,
+                // `query` is a method too (`table.query(…)`), not FastAPI's `Query(…)`.
+                Group::Query => {
+                    file.query |=
+                        token.text(bytes) == b"query" && i > 0 && tokens[i - 1].is_op(bytes, b".")
+                }
                 Group::Table => file.table = true,
                 Group::Log => file.log = true,
                 Group::LogName => {
@@ -426,8 +451,8 @@ impl Prefilter {
         // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
-        if file.web && (file.config || file.env || file.error || file.request || stored || web_name)
-        {
+        let request = file.request || (file.header && file.key_name);
+        if file.web && (file.config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
             return Some(if web_name {
                 "web app with a secret-like name"
@@ -1490,13 +1515,27 @@ mod tests {
             "@app.get('/')\ndef f(request: Request):\n    return request.scope"
         ));
         assert!(keeps(
-            "@app.get('/')\ndef f(x: str = Header()):\n    return x"
+            "@app.get('/')\ndef f(x_api_key: str = Header()):\n    return x_api_key"
+        ));
+        assert!(keeps(
+            "@app.get('/')\ndef f(x: str = Header(alias='Authorization')):\n    return x"
         ));
         assert!(keeps("def f(request=None):\n    return request"));
         assert!(keeps("f(lambda request=None: request)"));
         assert!(!keeps("r = client.get('/', request=None)"));
-        assert!(keeps("from fastapi import Header"));
         assert!(keeps("from fastapi.security import APIKeyHeader"));
+        // A header parameter or header model with no name like a key is no source.
+        assert!(!keeps(
+            "@app.get('/')\ndef f(user_agent: str = Header()):\n    return user_agent"
+        ));
+        assert!(!keeps(
+            "class CommonHeaders(BaseModel):\n    host: str\n@app.get('/')\n\
+             def f(h: Annotated[CommonHeaders, Header()]):\n    return h"
+        ));
+        assert!(keeps(
+            "class CommonHeaders(BaseModel):\n    x_token: str\n@app.get('/')\n\
+             def f(h: Annotated[CommonHeaders, Header()]):\n    return h"
+        ));
         assert!(keeps(
             "@app.get('/')\nasync def f(req: Request):\n    return req.headers"
         ));
