@@ -452,11 +452,15 @@ impl Prefilter {
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
         let request = file.request || (file.header && file.key_name);
-        if file.web && (file.config || file.env || file.error || request || stored || web_name) {
+        // The configuration is exposed by a view only (KL302), which the file must define; a
+        // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
+        // too) is what KL301 reads in the class's module, through this one's summary.
+        let config = file.web && file.config && may_have_view_or_config_load(bytes, &tokens);
+        if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
             return Some(if web_name {
                 "web app with a secret-like name"
-            } else if file.config {
+            } else if config {
                 "web app with config"
             } else if file.env {
                 "web app with the environment"
@@ -546,15 +550,7 @@ fn handlers_or_project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
             | b"Form"
             | b"Body"
             | b"File" => return true,
-            b"route" | b"get" | b"post" | b"put" | b"patch" | b"delete" | b"head" | b"options"
-            | b"api_route" | b"websocket" | b"errorhandler" | b"exception_handler"
-            | b"app_errorhandler"
-                if is_op(k.wrapping_sub(1), b".")
-                    && is_op(k + 1, b"(")
-                    && first_of_line(tokens, k).is_op(bytes, b"@") =>
-            {
-                return true
-            }
+            _ if decorates_handler(bytes, tokens, k, true) => return true,
             // `import a.b as c`, `import a, b`, `from a.b import c as d, e`, `from . import x`.
             b"import" | b"from" if std::ptr::eq(first_of_line(tokens, k), t) => {
                 let line = t.line;
@@ -602,6 +598,49 @@ fn handlers_or_project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
             && imported.contains(&t.text(bytes))
             && (is_op(k + 1, b"(")
                 || (is_op(k + 1, b".") && ident(k + 2).is_some() && is_op(k + 3, b"(")))
+    })
+}
+
+/// Whether the identifier `tokens[k]` is the method of a handler decorator as
+/// `model::facts::handler_kind_of_decorator` reads one (`@app.get(…)`, `@bp.route`): a route
+/// method, or with `errors` an error handler's, after a `.` in a line that starts with `@`.
+fn decorates_handler(bytes: &[u8], tokens: &[Token], k: usize, errors: bool) -> bool {
+    let route = matches!(
+        tokens[k].text(bytes),
+        b"route"
+            | b"get"
+            | b"post"
+            | b"put"
+            | b"patch"
+            | b"delete"
+            | b"head"
+            | b"options"
+            | b"api_route"
+            | b"websocket"
+    );
+    let error = matches!(
+        tokens[k].text(bytes),
+        b"errorhandler" | b"exception_handler" | b"app_errorhandler"
+    );
+    tokens[k].kind == Kind::Ident
+        && (route || (errors && error))
+        && k > 0
+        && tokens[k - 1].is_op(bytes, b".")
+        && first_of_line(tokens, k).is_op(bytes, b"@")
+}
+
+/// Whether the file may define a view (a route handler: `Model::handler_kind` is `Route`),
+/// which is where KL302 looks: a route decorator ([`decorates_handler`]) or a registration call
+/// of the module (`add_url_rule`, `add_api_route`, `add_route`).
+/// Also true with a configuration load (`from_object`: `model::collect`'s `config_loads`).
+fn may_have_view_or_config_load(bytes: &[u8], tokens: &[Token]) -> bool {
+    (0..tokens.len()).any(|k| {
+        decorates_handler(bytes, tokens, k, false)
+            || (tokens[k].kind == Kind::Ident
+                && matches!(
+                    tokens[k].text(bytes),
+                    b"add_url_rule" | b"add_api_route" | b"add_route" | b"from_object"
+                ))
     })
 }
 
@@ -1231,7 +1270,8 @@ mod tests {
         assert!(!p.keep(b"msg.format(key=1)"));
         assert!(!p.keep(b"import os\nx = {'key': 1}\n"));
         assert!(!p.keep(b"from django.conf import settings\n"));
-        assert!(p.keep(b"from flask import Flask\nfrom x import settings\n"));
+        assert!(p.keep(b"from flask import Flask\nfrom x import settings\n@app.route('/')\n"));
+        assert!(!p.keep(b"from flask import Flask\nfrom x import settings\n"));
         assert!(!p.keep(b"try:\n    f()\nexcept E as e:\n    print(str(e))\n"));
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
         assert!(!p.keep(b"STRIPE = 'abc'"));
@@ -1540,11 +1580,26 @@ mod tests {
             "@app.get('/')\nasync def f(req: Request):\n    return req.headers"
         ));
         assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
-        assert!(keeps(
+        let view = "@app.get('/')\ndef f():\n    return 1\n";
+        assert!(keeps(&format!(
+            "{view}class S(BaseSettings):\n    model_config = SettingsConfigDict()"
+        )));
+        assert!(keeps(&format!(
+            "{view}class Config(BaseSettings):\n    debug: bool = False"
+        )));
+        // The configuration is exposed by a view (KL302): without one in the file (a settings
+        // module, a test that builds the app), it exposes nothing here.
+        assert!(!keeps(
             "class S(BaseSettings):\n    model_config = SettingsConfigDict()"
         ));
+        assert!(!keeps("def test_f():\n    assert settings.app_name == 'x'"));
         assert!(keeps(
-            "class Config(BaseSettings):\n    debug: bool = False"
+            "app.add_api_route('/', f)\ndef f():\n    return settings"
+        ));
+        assert!(keeps("@app.route\ndef f():\n    return settings"));
+        // An app factory loading a configuration class (KL301 reads the class's `DEBUG`).
+        assert!(keeps(
+            "def create_app():\n    app.config.from_object(DevConfig)\n    return app"
         ));
     }
 
