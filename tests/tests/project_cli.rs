@@ -588,3 +588,15 @@ fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_no
     );
     assert_eq!(findings.len(), 1, "{out}");
 }
+
+#[test]
+fn a_key_like_global_of_a_module_the_prefilter_skips_reaches_the_route_that_imports_it() {
+    let (all, out) = fixture_findings("dropped_global");
+    // config.py alone has nothing the pre-filter keeps (`cli::prefilter`'s unit tests): the
+    // route's import brings it into the project pass, as the server reads it.
+    let f = finding_at(&all, "KL202", "dropped_global/main.py", 14)
+        .unwrap_or_else(|| panic!("nothing at main.py:14: {out}"));
+    assert_eq!(f["related"][0]["file"], "dropped_global/config.py", "{f}");
+    assert_eq!(f["related"][0]["line"], 4, "{f}");
+    assert_eq!(all.len(), 1, "{out}");
+}

@@ -1507,6 +1507,20 @@ mod tests {
         assert!(p.keep(format!("{app}def f(c=Depends(HTTPBearer())):\n    return c\n").as_bytes()));
     }
 
+    /// The module of `fixtures/projects/dropped_global` the route imports its key from is
+    /// skipped (`project_cli` checks that `keylint check` still reads it for the route).
+    #[test]
+    fn the_dropped_global_fixture_s_config_module_is_skipped() {
+        let p = Prefilter::new(&[]);
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/projects/dropped_global"
+        );
+        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        assert_eq!(p.reason(&read("config.py")), None);
+        assert!(p.keep(&read("main.py")));
+    }
+
     #[test]
     fn comparisons_in_asserts_and_passwords_outside_credential_calls() {
         let p = Prefilter::new(&[]);
