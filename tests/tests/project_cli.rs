@@ -694,3 +694,15 @@ fn a_kept_module_no_key_enters_summarises_its_callees_once_another_module_passes
         .unwrap_or_else(|| panic!("no KL202 at sink.py:7: {out}"));
     assert_eq!(f["related"][0]["file"], "svc/jobs.py", "{f}");
 }
+
+#[test]
+fn a_key_like_global_of_a_module_the_prefilter_skips_reaches_the_route_that_imports_it() {
+    let (all, out) = fixture_findings("dropped_global");
+    // config.py alone has nothing the pre-filter keeps (`cli::prefilter`'s unit tests): the
+    // route's import brings it into the project pass, as the server reads it.
+    let f = finding_at(&all, "KL202", "dropped_global/main.py", 14)
+        .unwrap_or_else(|| panic!("nothing at main.py:14: {out}"));
+    assert_eq!(f["related"][0]["file"], "dropped_global/config.py", "{f}");
+    assert_eq!(f["related"][0]["line"], 4, "{f}");
+    assert_eq!(all.len(), 1, "{out}");
+}

@@ -133,6 +133,11 @@ struct FileWords {
     http: bool,
     /// A secret-like name in code or in a string.
     name: bool,
+    /// A header class (`Header`, `APIKeyHeader`) read in code: a source with a key name only.
+    header: bool,
+    /// A name the data flow may read as key material ([`names_key_material`]): `token`,
+    /// `X-API-Key`, `password`, a security scheme; not `secret_name` nor `hashed_password`.
+    key_name: bool,
     settings_class: bool,
     werkzeug: bool,
     mint: bool,
@@ -144,6 +149,8 @@ const DEBUG: u8 = 2;
 const TRUE: u8 = 4;
 const FALSE: u8 = 8;
 const BOOL: u8 = 16;
+/// [`names_key_material`] was asked of the token (a token holds several words: `api_token`).
+const KEY_NAME_SEEN: u8 = 32;
 
 impl Prefilter {
     /// The pre-filter for the rules' [`words`] plus a configuration's `extra-secret-names` (each a
@@ -295,10 +302,16 @@ impl Prefilter {
                 Group::Name | Group::Key if named => {
                     marks[i] |= NAME;
                     file.name = true;
+                    file.key_name = file.key_name
+                        || (marks[i] & KEY_NAME_SEEN == 0 && {
+                            marks[i] |= KEY_NAME_SEEN;
+                            names_key_material(bytes, token, &self.extra)
+                        });
                 }
                 Group::Auth if code && token.text(bytes) == b"auth" => {
                     marks[i] |= NAME;
                     file.name = true;
+                    file.key_name = true;
                 }
                 Group::Debug if named => marks[i] |= DEBUG,
                 Group::Format if token.kind == Kind::Str => return Some("token format"),
@@ -375,21 +388,44 @@ impl Prefilter {
                 // module of a `from … import` (`from docs_src.header_params import app`), nor a
                 // name with `header` but neither `request` nor `Header` (`response.headers`)
                 // reads one.
+                //
+                // A header class alone (`user_agent: str = Header()`, `Annotated[CommonHeaders,
+                // Header()]`) is a source only for a parameter or field named like a key
+                // (`dataflow::local::handler`): it counts with a name the data flow reads as one
+                // ([`FileWords::key_name`]); the request counts alone (its headers hold any key).
                 Group::Request => {
                     let text = token.text(bytes);
-                    let named = memchr::memmem::find(text, b"Header").is_some()
-                        || text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
-                    file.request |= named
+                    let request = text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
+                    let named = request || memchr::memmem::find(text, b"Header").is_some();
+                    let read = named
                         && !keyword_argument(bytes, &tokens, i)
-                        && !imported_from_module(bytes, &tokens, i)
+                        && !imported_from_module(bytes, &tokens, i);
+                    if request {
+                        file.request |= read;
+                    } else {
+                        file.header |= read;
+                    }
                 }
-                // `get_item` is read as a method (`table.get_item(…)`), not a function name
-                // (`def get_item(…)`, a route of the FastAPI tutorials).
+                // `get_item` and `scan` are read as methods (`table.get_item(…)`, `t.scan()`,
+                // as `dataflow::local` reads a DynamoDB or PynamoDB read), not a function name
+                // (`def get_item(…)`, a route of the FastAPI tutorials) nor a part of one
+                // (`scanner`); a paginator anywhere.
                 Group::Stored => {
-                    file.stored |= !bytes[start..end].eq_ignore_ascii_case(b"get_item")
-                        || (i > 0 && tokens[i - 1].is_op(bytes, b"."))
+                    let after_dot = i > 0 && tokens[i - 1].is_op(bytes, b".");
+                    let word = &bytes[start..end];
+                    file.stored |= if word.eq_ignore_ascii_case(b"get_item") {
+                        after_dot
+                    } else if word.eq_ignore_ascii_case(b"scan") {
+                        after_dot && token.text(bytes) == b"scan"
+                    } else {
+                        true
+                    }
                 }
-                Group::Query => file.query = true,
+                // `query` is a method too (`table.query(…)`), not FastAPI's `Query(…)`.
+                Group::Query => {
+                    file.query |=
+                        token.text(bytes) == b"query" && i > 0 && tokens[i - 1].is_op(bytes, b".")
+                }
                 Group::Table => file.table = true,
                 Group::Log => file.log = true,
                 Group::LogName => {
@@ -403,16 +439,28 @@ impl Prefilter {
             }
         }
         let stored = file.stored || (file.query && file.table);
+        // A secret-like name keeps a web app when the data flow can read it as key material in
+        // a handler or a dependency, or send it to another module of the project: a name it
+        // reads as a key ([`names_key_material`]) in a file with handlers, FastAPI parameter
+        // markers or a call of a name imported from outside the frameworks
+        // ([`handlers_or_project_calls`]). Elsewhere (a test that imports the app and calls it
+        // through a test client, a model with a `secret_name` field) the name is read as in any
+        // other module, below.
+        let web_name =
+            file.web && file.name && file.key_name && handlers_or_project_calls(bytes, &tokens);
         // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
-        if file.web
-            && (file.config || file.env || file.error || file.request || stored || file.name)
-        {
+        let request = file.request || (file.header && file.key_name);
+        // The configuration is exposed by a view only (KL302), which the file must define; a
+        // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
+        // too) is what KL301 reads in the class's module, through this one's summary.
+        let config = file.web && file.config && may_have_view_or_config_load(bytes, &tokens);
+        if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
-            return Some(if file.name {
+            return Some(if web_name {
                 "web app with a secret-like name"
-            } else if file.config {
+            } else if config {
                 "web app with config"
             } else if file.env {
                 "web app with the environment"
@@ -444,6 +492,196 @@ impl Prefilter {
         }
         lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
     }
+}
+
+/// Whether a token with a secret-like word may name key material as the data flow and the rules
+/// that follow it read names: a key (`fw::is_key_name`, `is_minted_key_name`), a stored
+/// attribute that holds one or its hash (`is_sensitive_attribute`), a secret
+/// (`secrets::is_secret_name`, with the configured names), an AWS credential, or a bearer
+/// security scheme (`HTTPBearer`, `OAuth2PasswordBearer`: `fw::is_key_scheme`). A string with
+/// escapes or interpolation may spell any. Not: `secret_name`, `hashed_password`, `num_tokens`.
+fn names_key_material(bytes: &[u8], t: &Token, extra: &[String]) -> bool {
+    use crate::model::{frameworks as fw, secrets};
+    names_key(bytes, t, |n| {
+        fw::is_key_name(n)
+            || fw::is_minted_key_name(n)
+            || fw::is_sensitive_attribute(n)
+            || fw::is_aws_credential_name(n)
+            || secrets::is_secret_name(n, extra)
+            || n.to_ascii_lowercase().contains("bearer")
+    })
+}
+
+/// Whether a web app's file may hold what makes a secret-like name a source or a sink only in
+/// web code, or may send it to another module of the project:
+/// * a route or error handler: a decorator `@….route(`, `@….get(`, … (the methods of
+///   `model::facts::handler_kind_of_decorator`), or a registration call (`add_url_rule`,
+///   `add_api_route`, `add_route`, `register_error_handler`, `add_exception_handler`);
+/// * a FastAPI parameter marker (`Depends`, `Security`, `Header`, `Cookie`, `Query`, `Form`,
+///   `Body`, `File`): a dependency's parameters are sources and its value goes to the handlers;
+/// * a call of a name imported from a module that is not a framework, a test tool or the
+///   standard library (`from app.crud import save_key` then `save_key(…)` or
+///   `crud.save_key(…)`): the project model follows key material into it.
+fn handlers_or_project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
+    let ident = |k: usize| {
+        tokens
+            .get(k)
+            .filter(|t| t.kind == Kind::Ident)
+            .map(|t| t.text(bytes))
+    };
+    let is_op = |k: usize, op: &[u8]| tokens.get(k).is_some_and(|t| t.is_op(bytes, op));
+    // Names bound by imports of modules that may be the project's.
+    let mut imported: Vec<&[u8]> = Vec::new();
+    for (k, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident {
+            continue;
+        }
+        match t.text(bytes) {
+            b"add_url_rule"
+            | b"add_api_route"
+            | b"add_route"
+            | b"register_error_handler"
+            | b"add_exception_handler"
+            | b"Depends"
+            | b"Security"
+            | b"Header"
+            | b"Cookie"
+            | b"Query"
+            | b"Form"
+            | b"Body"
+            | b"File" => return true,
+            _ if decorates_handler(bytes, tokens, k, true) => return true,
+            // `import a.b as c`, `import a, b`, `from a.b import c as d, e`, `from . import x`.
+            b"import" | b"from" if std::ptr::eq(first_of_line(tokens, k), t) => {
+                let line = t.line;
+                let stmt: Vec<usize> = (k..tokens.len())
+                    .take_while(|&j| tokens[j].line == line)
+                    .collect();
+                let from = t.text(bytes) == b"from";
+                let module = ident(k + 1);
+                if from && module.is_some_and(external_module) {
+                    continue;
+                }
+                let Some(at) = stmt
+                    .iter()
+                    .position(|&j| ident(j) == Some(b"import".as_slice()))
+                else {
+                    continue;
+                };
+                // Each item (split at `,`): `a.b as c` binds `c`; `import a.b` binds `a`;
+                // `from m import x` binds `x`; `from m import *` binds any name.
+                for item in stmt[at + 1..].split(|&j| is_op(j, b",")) {
+                    let names: Vec<&[u8]> = item.iter().filter_map(|&j| ident(j)).collect();
+                    if from && item.iter().any(|&j| is_op(j, b"*")) {
+                        return true;
+                    }
+                    let (Some(&first), Some(&last)) = (names.first(), names.last()) else {
+                        continue;
+                    };
+                    if !from && external_module(first) {
+                        continue;
+                    }
+                    let aliased = names.len() > 1 && names[names.len() - 2] == b"as";
+                    imported.push(if aliased || from { last } else { first });
+                }
+            }
+            _ => {}
+        }
+    }
+    if imported.is_empty() {
+        return false;
+    }
+    // A call of an imported name: `name(` or `name.attr(`.
+    tokens.iter().enumerate().any(|(k, t)| {
+        t.kind == Kind::Ident
+            && !is_op(k.wrapping_sub(1), b".")
+            && imported.contains(&t.text(bytes))
+            && (is_op(k + 1, b"(")
+                || (is_op(k + 1, b".") && ident(k + 2).is_some() && is_op(k + 3, b"(")))
+    })
+}
+
+/// Whether the identifier `tokens[k]` is the method of a handler decorator as
+/// `model::facts::handler_kind_of_decorator` reads one (`@app.get(…)`, `@bp.route`): a route
+/// method, or with `errors` an error handler's, after a `.` in a line that starts with `@`.
+fn decorates_handler(bytes: &[u8], tokens: &[Token], k: usize, errors: bool) -> bool {
+    let route = matches!(
+        tokens[k].text(bytes),
+        b"route"
+            | b"get"
+            | b"post"
+            | b"put"
+            | b"patch"
+            | b"delete"
+            | b"head"
+            | b"options"
+            | b"api_route"
+            | b"websocket"
+    );
+    let error = matches!(
+        tokens[k].text(bytes),
+        b"errorhandler" | b"exception_handler" | b"app_errorhandler"
+    );
+    tokens[k].kind == Kind::Ident
+        && (route || (errors && error))
+        && k > 0
+        && tokens[k - 1].is_op(bytes, b".")
+        && first_of_line(tokens, k).is_op(bytes, b"@")
+}
+
+/// Whether the file may define a view (a route handler: `Model::handler_kind` is `Route`),
+/// which is where KL302 looks: a route decorator ([`decorates_handler`]) or a registration call
+/// of the module (`add_url_rule`, `add_api_route`, `add_route`).
+/// Also true with a configuration load (`from_object`: `model::collect`'s `config_loads`).
+fn may_have_view_or_config_load(bytes: &[u8], tokens: &[Token]) -> bool {
+    (0..tokens.len()).any(|k| {
+        decorates_handler(bytes, tokens, k, false)
+            || (tokens[k].kind == Kind::Ident
+                && matches!(
+                    tokens[k].text(bytes),
+                    b"add_url_rule" | b"add_api_route" | b"add_route" | b"from_object"
+                ))
+    })
+}
+
+/// A module (its first identifier) that is surely not the project's: a web framework, a test
+/// tool or a standard library module the fastapi and Flask apps import.
+fn external_module(first: &[u8]) -> bool {
+    matches!(
+        first,
+        b"fastapi"
+            | b"starlette"
+            | b"flask"
+            | b"quart"
+            | b"werkzeug"
+            | b"pydantic"
+            | b"pydantic_settings"
+            | b"typing"
+            | b"typing_extensions"
+            | b"pytest"
+            | b"dirty_equals"
+            | b"inline_snapshot"
+            | b"sqlmodel"
+            | b"sqlalchemy"
+            | b"__future__"
+            | b"importlib"
+            | b"os"
+            | b"sys"
+            | b"json"
+            | b"re"
+            | b"enum"
+            | b"uuid"
+            | b"datetime"
+            | b"dataclasses"
+            | b"collections"
+            | b"functools"
+            | b"contextlib"
+            | b"asyncio"
+            | b"anyio"
+            | b"unittest"
+            | b"pathlib"
+            | b"decimal"
+    )
 }
 
 /// Whether `tokens[k]`, a called name (`warnings.warn`), is called with constants only: its
@@ -689,10 +927,19 @@ fn line_may_have_findings(
             .any(|(i, m)| m & NAME != 0 && names_operand(bytes, tokens, i, extra))
     };
     // KL205: an operand of `==`/`!=` with a secret name (its identifier, attribute, subscript
-    // key or `.get("…")` variable: one token).
-    if tokens
-        .iter()
-        .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
+    // key or `.get("…")` variable: one token). Not in an `assert` statement, which the rule
+    // skips whole (a test's `assert r.json() == {"token": …}`): a logical line that starts with
+    // `assert`, holds no `;` and ends with its brackets closed is one (an unclosed bracket runs
+    // the line on to the end of the file, over other statements).
+    let assertion = tokens
+        .first()
+        .is_some_and(|t| t.kind == Kind::Ident && t.text(bytes) == b"assert")
+        && tokens.last().is_some_and(|t| t.depth == 0)
+        && !tokens.iter().any(|t| t.is_op(bytes, b";"));
+    if !assertion
+        && tokens
+            .iter()
+            .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
         && secret_operand()
     {
         return Some("KL205 shape");
@@ -757,9 +1004,25 @@ fn line_may_have_findings(
             if m & NAME == 0 || !is_secret_token(bytes, t, extra) {
                 continue;
             }
+            // `("NAME", "…")` binds only as the fallback of an environment read
+            // (`os.environ.get("NAME", "…")`, `getenv`, `setdefault`: resolved through `os`, so
+            // an environment word is in the file), not `client.post("/token", data=…)`.
+            if t.kind == Kind::Str
+                && !file.env
+                && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b","))
+            {
+                continue;
+            }
             if let Some(value) = bound_value(bytes, tokens, i) {
                 if value.iter().enumerate().any(|(j, s)| {
-                    s.kind == Kind::Str && may_be_secret(bytes, t, s, value.get(j + 1))
+                    s.kind == Kind::Str
+                        && may_be_secret(
+                            bytes,
+                            t,
+                            s,
+                            value.get(j + 1),
+                            t.kind == Kind::Ident && keyword_argument(bytes, tokens, i),
+                        )
                 }) {
                     return Some("KL101 shape");
                 }
@@ -872,11 +1135,20 @@ fn bound_value<'a>(bytes: &[u8], tokens: &'a [Token], i: usize) -> Option<&'a [T
 }
 
 /// Whether a string literal token bound to the name token `name` may hold a secret: its value is
-/// not certainly a placeholder by `secrets::is_placeholder` — or, for the names whose any value
-/// is live to KL101 (signing keys, passwords, `auth`), by `secrets::is_obvious_placeholder` —
-/// with no allowed placeholders of the configuration (those only make more values placeholders).
+/// not certainly a placeholder by `secrets::is_placeholder` nor a label spelling its name
+/// (`secrets::spells_name`) — or, for the bindings whose any value is live to KL101 (signing
+/// keys, `auth`, a password passed as a keyword argument: `keyword`), by
+/// `secrets::is_obvious_placeholder` — with no allowed placeholders of the configuration (those
+/// only make more values placeholders). A password bound otherwise (`"password": "secret"` in a
+/// dict, `PASSWORD = "…"`, a parameter's default) is judged like any secret, as the rule does.
 /// Strings with escapes or interpolation, and implicit concatenations (`"ab" "cd"`), may always.
-fn may_be_secret(bytes: &[u8], name: &Token, s: &Token, next: Option<&Token>) -> bool {
+fn may_be_secret(
+    bytes: &[u8],
+    name: &Token,
+    s: &Token,
+    next: Option<&Token>,
+    keyword: bool,
+) -> bool {
     use crate::model::secrets;
     if !s.plain || next.is_some_and(|n| n.kind == Kind::Str) {
         return true;
@@ -894,16 +1166,17 @@ fn may_be_secret(bytes: &[u8], name: &Token, s: &Token, next: Option<&Token>) ->
     };
     let live = name == "auth"
         || secrets::is_signing_key_name(name)
-        || crate::syntax::name_words(name).last().is_some_and(|w| {
-            matches!(
-                w.as_str(),
-                "password" | "passwd" | "pwd" | "passphrase" | "pass"
-            )
-        });
+        || (keyword
+            && crate::syntax::name_words(name).last().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "password" | "passwd" | "pwd" | "passphrase" | "pass"
+                )
+            }));
     if live {
         !secrets::is_obvious_placeholder(secret, "", &[])
     } else {
-        !secrets::is_placeholder(secret, &[])
+        !secrets::is_placeholder(secret, &[]) && !secrets::spells_name(secret, name)
     }
 }
 
@@ -997,7 +1270,8 @@ mod tests {
         assert!(!p.keep(b"msg.format(key=1)"));
         assert!(!p.keep(b"import os\nx = {'key': 1}\n"));
         assert!(!p.keep(b"from django.conf import settings\n"));
-        assert!(p.keep(b"from flask import Flask\nfrom x import settings\n"));
+        assert!(p.keep(b"from flask import Flask\nfrom x import settings\n@app.route('/')\n"));
+        assert!(!p.keep(b"from flask import Flask\nfrom x import settings\n"));
         assert!(!p.keep(b"try:\n    f()\nexcept E as e:\n    print(str(e))\n"));
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return str(e)\n"));
         assert!(!p.keep(b"STRIPE = 'abc'"));
@@ -1205,6 +1479,72 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_like_name_keeps_a_web_app_with_handlers_or_project_calls() {
+        let p = Prefilter::new(&[]);
+        // A test that imports the app and calls it through a test client: no handler, no
+        // dependency, no call into the project.
+        let test = "from fastapi.testclient import TestClient\n\
+                    from docs_src.security.tutorial003 import app\n\
+                    client = TestClient(app)\n\
+                    def test_login():\n    r = client.post('/token', data={'username': 'a'})\n    \
+                    token = r.json()\n";
+        assert_eq!(p.reason(test.as_bytes()), None, "{test}");
+        // The same with a route, a dependency, or the token sent into a project module.
+        assert!(p.keep(format!("{test}@app.get('/')\ndef f():\n    return 1\n").as_bytes()));
+        assert!(p.keep(format!("{test}def g(x=Depends(f)):\n    return x\n").as_bytes()));
+        assert!(p.keep(format!("{test}from app.crud import save\nsave(token)\n").as_bytes()));
+        assert!(p.keep(format!("{test}import app.crud as crud\ncrud.save(token)\n").as_bytes()));
+        assert!(p.keep(format!("{test}from .crud import *\n").as_bytes()));
+        assert!(p.keep(format!("{test}app.add_api_route('/', f)\n").as_bytes()));
+        // Calls into frameworks and the standard library send it nowhere.
+        assert!(!p.keep(format!("{test}import json\njson.dumps(token)\n").as_bytes()));
+        // A name the data flow does not read as a key, in a web app with handlers.
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/')\n";
+        assert!(
+            !p.keep(format!("{app}def f(hero: Hero):\n    return hero.secret_name\n").as_bytes())
+        );
+        assert!(p.keep(format!("{app}def f(user: User):\n    return user.api_token\n").as_bytes()));
+        assert!(p.keep(format!("{app}def f(c=Depends(HTTPBearer())):\n    return c\n").as_bytes()));
+    }
+
+    /// The module of `fixtures/projects/dropped_global` the route imports its key from is
+    /// skipped (`project_cli` checks that `keylint check` still reads it for the route).
+    #[test]
+    fn the_dropped_global_fixture_s_config_module_is_skipped() {
+        let p = Prefilter::new(&[]);
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/projects/dropped_global"
+        );
+        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        assert_eq!(p.reason(&read("config.py")), None);
+        assert!(p.keep(&read("main.py")));
+    }
+
+    #[test]
+    fn comparisons_in_asserts_and_passwords_outside_credential_calls() {
+        let p = Prefilter::new(&[]);
+        // KL205 skips `assert` statements.
+        assert!(!p.keep(b"def test():\n    assert r.json() == {'token': t}\n"));
+        assert!(p.keep(b"def f():\n    if r.json() == {'token': t}:\n        pass\n"));
+        assert!(p.keep(b"assert x; ok = token == t\n"));
+        // An unclosed bracket runs the assertion over the next statements.
+        assert!(p.keep(b"assert f(\nif token == t:\n    pass\n"));
+        // A password in a dict or bound to a name is judged like any secret; passed as a
+        // keyword argument, any value but a marker is live.
+        assert!(!p.keep(b"r = client.post('/login', data={'password': 'secret'})\n"));
+        assert!(!p.keep(b"PASSWORD = 'secret'\n"));
+        assert!(p.keep(b"db = connect(password='secret')\n"));
+        assert!(p.keep(b"d = {'password': 'hunter2hunter2'}\n"));
+        // A label that spells its name.
+        assert!(!p.keep(b"ERR_BAD_TOKEN = 'bad-token'\n"));
+        // `("NAME", "…")` is the fallback of an environment read only.
+        assert!(!p.keep(b"r = client.post('/token', data={'username': 'someone'})\n"));
+        assert!(p.keep(b"import os\nt = os.environ.get('API_TOKEN', 'x8Fq2LmZ')\n"));
+        assert!(p.keep(b"from os import getenv as g\nt = g('API_TOKEN', 'x8Fq2LmZ')\n"));
+    }
+
+    #[test]
     fn web_app_words_that_read_nothing() {
         let p = Prefilter::new(&[]);
         let app = "from fastapi import FastAPI\napp = FastAPI()\n";
@@ -1229,22 +1569,51 @@ mod tests {
             "@app.get('/')\ndef f(request: Request):\n    return request.scope"
         ));
         assert!(keeps(
-            "@app.get('/')\ndef f(x: str = Header()):\n    return x"
+            "@app.get('/')\ndef f(x_api_key: str = Header()):\n    return x_api_key"
+        ));
+        assert!(keeps(
+            "@app.get('/')\ndef f(x: str = Header(alias='Authorization')):\n    return x"
         ));
         assert!(keeps("def f(request=None):\n    return request"));
         assert!(keeps("f(lambda request=None: request)"));
         assert!(!keeps("r = client.get('/', request=None)"));
-        assert!(keeps("from fastapi import Header"));
         assert!(keeps("from fastapi.security import APIKeyHeader"));
+        // A header parameter or header model with no name like a key is no source.
+        assert!(!keeps(
+            "@app.get('/')\ndef f(user_agent: str = Header()):\n    return user_agent"
+        ));
+        assert!(!keeps(
+            "class CommonHeaders(BaseModel):\n    host: str\n@app.get('/')\n\
+             def f(h: Annotated[CommonHeaders, Header()]):\n    return h"
+        ));
+        assert!(keeps(
+            "class CommonHeaders(BaseModel):\n    x_token: str\n@app.get('/')\n\
+             def f(h: Annotated[CommonHeaders, Header()]):\n    return h"
+        ));
         assert!(keeps(
             "@app.get('/')\nasync def f(req: Request):\n    return req.headers"
         ));
         assert!(keeps("@app.get('/')\ndef f():\n    return settings"));
-        assert!(keeps(
+        let view = "@app.get('/')\ndef f():\n    return 1\n";
+        assert!(keeps(&format!(
+            "{view}class S(BaseSettings):\n    model_config = SettingsConfigDict()"
+        )));
+        assert!(keeps(&format!(
+            "{view}class Config(BaseSettings):\n    debug: bool = False"
+        )));
+        // The configuration is exposed by a view (KL302): without one in the file (a settings
+        // module, a test that builds the app), it exposes nothing here.
+        assert!(!keeps(
             "class S(BaseSettings):\n    model_config = SettingsConfigDict()"
         ));
+        assert!(!keeps("def test_f():\n    assert settings.app_name == 'x'"));
         assert!(keeps(
-            "class Config(BaseSettings):\n    debug: bool = False"
+            "app.add_api_route('/', f)\ndef f():\n    return settings"
+        ));
+        assert!(keeps("@app.route\ndef f():\n    return settings"));
+        // An app factory loading a configuration class (KL301 reads the class's `DEBUG`).
+        assert!(keeps(
+            "def create_app():\n    app.config.from_object(DevConfig)\n    return app"
         ));
     }
 
