@@ -758,3 +758,28 @@ fn a_secret_minted_in_another_module_and_returned_on_creation_is_not_reported_un
     c.wait_diagnostics(&routes, |p| diagnostic_at(p, "KL203", 10).is_some());
     assert!(c.shutdown_and_exit().success());
 }
+
+const CONFIG_MAP_LOADER: &str = "import os\n\nfrom flask import Flask\n\nconfig = {\n    \"default\": \"svc.config.DevelopmentConfig\",\n    \"production\": \"svc.config.Config\",\n}\n\napp = Flask(__name__)\napp.config.from_object(config[os.getenv(\"SVC_CONFIG\", \"default\")])\n";
+
+#[test]
+fn a_config_class_chosen_through_a_mapping_of_another_module_is_loaded_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_MAP_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object(config[…])` in `__init__.py`, the mapping naming `DevelopmentConfig`.
+    assert!(
+        diagnostic_at(&p, "KL301", 5).is_some(),
+        "`DEBUG = True` of a mapped class: {p}"
+    );
+    // The mapping no longer names it: config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_MAP_LOADER);
+    let other = CONFIG_MAP_LOADER.replace("svc.config.DevelopmentConfig", "svc.config.Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -588,3 +588,30 @@ fn a_secret_minted_by_a_factory_of_another_module_and_returned_on_creation_is_no
     );
     assert_eq!(findings.len(), 1, "{out}");
 }
+
+#[test]
+fn every_config_class_of_a_mapping_chosen_by_from_object_is_loaded() {
+    let (findings, out) = fixture_findings("config_map");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "config_map/config.py", line);
+    // `from_object(config[config_name])` with `config` a mapping of dotted names in
+    // `__init__.py` (`DevelopmentConfig`), and `configs = dict(local=LocalConfig, …)` of
+    // imported classes in `factory.py` (`LocalConfig`): each is loaded.
+    for line in [11, 23] {
+        let f = at("KL301", line).unwrap_or_else(|| panic!("no KL301 at config.py:{line}: {out}"));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("config.from_object"),
+            "{f}"
+        );
+    }
+    // The mapped class's secret and password are no development hints.
+    for line in [12, 13] {
+        let f = at("KL101", line).unwrap_or_else(|| panic!("no KL101 at config.py:{line}: {out}"));
+        assert_ne!(f["severity"], "hint", "{f}");
+    }
+    // A class in no mapping stays a development setting.
+    assert!(at("KL301", 28).is_none(), "{out}");
+    assert_eq!(at("KL101", 29).expect("KL101 at 29")["severity"], "hint");
+}

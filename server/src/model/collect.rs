@@ -41,6 +41,7 @@ pub fn item_facts(item: &crate::syntax::Item, src: SourceText) -> ItemFacts {
     facts.validated = validation::validated_names(item.nodes().walk(), src);
     if node.kind_str() == "expression_statement" {
         facts.string_list = validation::string_list(node, src);
+        facts.class_map = class_map(node, src);
     }
     facts
 }
@@ -504,12 +505,77 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
                     .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
                     .map(|s| format!("\"{s}")),
                 "identifier" | "attribute" => dotted_path(*arg, src).map(|p| p.join(".")),
+                // `from_object(config[name])`: a class chosen through a mapping.
+                "subscript" => arg
+                    .field("value")
+                    .filter(|v| matches!(v.kind_str(), "identifier" | "attribute"))
+                    .and_then(|v| dotted_path(v, src))
+                    .map(|p| format!("[{}", p.join("."))),
                 _ => None,
             };
             facts.config_loads.extend(loaded);
         }
         _ => {}
     }
+}
+
+/// `NAME = {"dev": DevConfig, "prod": "app.config.ProdConfig"}` or `NAME = dict(dev=DevConfig)`:
+/// a mapping whose every value names a class (a capitalised name, `config.DevConfig`, or a dotted
+/// string whose last part is capitalised), its values encoded as [`ItemFacts::config_loads`].
+fn class_map(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
+    let assign = stmt
+        .named_child(0)
+        .filter(|n| n.kind_str() == "assignment")?;
+    let left = assign
+        .field("left")
+        .filter(|l| l.kind_str() == "identifier")?;
+    let right = syntax::unparenthesize(assign.field("right")?);
+    let mut values: Vec<Node> = Vec::new();
+    let mut cursor = right.walk();
+    match right.kind_str() {
+        "dictionary" => {
+            for pair in right.named_children(&mut cursor) {
+                if pair.kind_str() != "pair" {
+                    return None;
+                }
+                values.push(pair.field("value")?);
+            }
+        }
+        "call" => {
+            if right.field("function").map(|f| src.node_text(f)).as_deref() != Some("dict") {
+                return None;
+            }
+            let args = right.field("arguments")?;
+            for arg in args.named_children(&mut cursor) {
+                if arg.kind_str() != "keyword_argument" {
+                    return None;
+                }
+                values.push(arg.field("value")?);
+            }
+        }
+        _ => return None,
+    }
+    let capitalised = |s: &str| {
+        s.rsplit('.')
+            .next()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+    };
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let encoded = match v.kind_str() {
+            "string" => string_value(v, src)
+                .filter(|s| s.contains('.') && !s.contains(char::is_whitespace) && capitalised(s))
+                .map(|s| format!("\"{s}")),
+            "identifier" | "attribute" => dotted_path(v, src)
+                .map(|p| p.join("."))
+                .filter(|p| capitalised(p)),
+            _ => None,
+        }?;
+        if !out.contains(&encoded) {
+            out.push(encoded);
+        }
+    }
+    (!out.is_empty()).then(|| (src.node_text(left).into_owned(), out))
 }
 
 /// `call` lies in the branch of an `if`/`elif` whose condition names a development or test

@@ -125,6 +125,7 @@ impl Model {
         let mut function_returns: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut config_loads: Vec<String> = Vec::new();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        let mut class_maps: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut functions = Vec::new();
         // (class, field, annotation types): resolved once every import is known.
         let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
@@ -202,7 +203,21 @@ impl Model {
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
                 lists.insert(name.clone(), values.clone());
             }
+            if let (Some((name, values)), false) = (&f.class_map, in_class) {
+                class_maps.insert(name.clone(), values.clone());
+            }
         }
+        // `from_object(config[name])` with the mapping `config` of this module: every class it
+        // maps to is loaded (a mapping of another module stays `[config`, for the project model).
+        let config_loads: Vec<String> = config_loads
+            .into_iter()
+            .flat_map(
+                |l| match l.strip_prefix('[').and_then(|m| class_maps.get(m)) {
+                    Some(values) => values.clone(),
+                    None => vec![l],
+                },
+            )
+            .collect();
         model.functions = std::sync::Arc::new(functions);
         let walked: Vec<String> = validated
             .iter()
