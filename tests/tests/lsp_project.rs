@@ -783,3 +783,29 @@ fn a_config_class_chosen_through_a_mapping_of_another_module_is_loaded_and_edits
     c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
     assert!(c.shutdown_and_exit().success());
 }
+
+const MODULE_TABLE_DB: &str =
+    "import boto3\n\ndynamodb = boto3.resource(\"dynamodb\")\nusers = dynamodb.Table(\"users\")\n";
+
+const MODULE_TABLE_ROUTES: &str = "from flask import Blueprint\n\nfrom . import db\n\nbp = Blueprint(\"users\", __name__)\n\n\n@bp.route(\"/users\")\ndef list_users():\n    return {\"users\": db.users.scan()[\"Items\"]}\n";
+
+#[test]
+fn a_table_of_a_module_imported_whole_is_known_through_it_and_its_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/db.py", MODULE_TABLE_DB),
+        ("svc/routes.py", MODULE_TABLE_ROUTES),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let db = file_uri(&root.join("svc/db.py"));
+    c.did_open(&routes, 1, MODULE_TABLE_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    // `db.users` is the table db.py makes: its scan in a route.
+    assert!(diagnostic_at(&p, "KL304", 9).is_some(), "{p}");
+    // db.py's `users` is no longer a table: routes.py is republished without KL304.
+    c.did_open(&db, 1, MODULE_TABLE_DB);
+    let other = MODULE_TABLE_DB.replace("dynamodb.Table(\"users\")", "[]");
+    c.did_change_full(&db, 2, &other);
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL304"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -615,3 +615,22 @@ fn every_config_class_of_a_mapping_chosen_by_from_object_is_loaded() {
     assert!(at("KL301", 28).is_none(), "{out}");
     assert_eq!(at("KL101", 29).expect("KL101 at 29")["severity"], "hint");
 }
+
+#[test]
+fn a_table_of_a_module_imported_whole_is_known_through_the_module() {
+    let (findings, out) = fixture_findings("module_table");
+    // `db.users.scan()` after `from . import db`: a scan of the table `db.py` makes, returned
+    // whole (before, `db.users` was not known as a table and neither was reported).
+    let scan = finding_at(&findings, "KL304", "module_table/handlers.py", 11);
+    assert!(scan.is_some(), "{out}");
+    assert!(
+        finding_at(&findings, "KL203", "module_table/handlers.py", 12).is_some(),
+        "{out}"
+    );
+    // `db.keys.put_item(Item=…)` after `import module_table.db as db`.
+    assert!(
+        finding_at(&findings, "KL201", "module_table/routes.py", 13).is_some(),
+        "{out}"
+    );
+    assert_eq!(findings.len(), 3, "{out}");
+}

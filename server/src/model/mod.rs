@@ -85,7 +85,9 @@ pub struct ForeignName {
     pub fields: Vec<String>,
     /// A module-level object made by a call there, as its module resolves the call
     /// (`table = boto3.resource("dynamodb").Table("t")` → `boto3.resource().Table()`): names
-    /// resolve through it here as through a binding of the module (`table.put_item`).
+    /// resolve through it here as through a binding of the module (`table.put_item`). An object
+    /// of a module imported whole is bound as `module.name` (`db.table` after `import app.db as
+    /// db` or `from app import db`), and `db.table.put_item` resolves through it.
     pub made_by: Option<String>,
     /// A top-level class of *this* module (`bound` is its name) that another module of the
     /// project loads as its Flask configuration (`app.config.from_object(DevelopmentConfig)`
@@ -316,8 +318,22 @@ impl Model {
         if depth > 16 {
             return None;
         }
+        let mut rest = rest;
         let base = match self.bindings().get(head.as_str()) {
-            Some(Binding::Import(q)) => self.foreign_made_by(head).unwrap_or(q).to_string(),
+            Some(Binding::Import(q)) => match self.foreign_made_by(head) {
+                Some(made) => made.to_string(),
+                // `db.table` of a module imported whole (see [`ForeignName::made_by`]).
+                None => match rest
+                    .split_first()
+                    .and_then(|(first, more)| Some((self.foreign_attr_made_by(head, first)?, more)))
+                {
+                    Some((made, more)) => {
+                        rest = more;
+                        made.to_string()
+                    }
+                    None => q.to_string(),
+                },
+            },
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
             }
@@ -373,7 +389,20 @@ impl Model {
         }
         let head = src.node_text(head);
         let base = match self.bindings().get(head.as_ref()) {
-            Some(Binding::Import(q)) => self.foreign_made_by(&head).unwrap_or(q).to_string(),
+            Some(Binding::Import(q)) => match self.foreign_made_by(&head) {
+                Some(made) => made.to_string(),
+                // `db.table` of a module imported whole (see [`ForeignName::made_by`]).
+                None => match attrs
+                    .last()
+                    .and_then(|first| self.foreign_attr_made_by(&head, &src.node_text(*first)))
+                {
+                    Some(made) => {
+                        attrs.pop();
+                        made.to_string()
+                    }
+                    None => q.to_string(),
+                },
+            },
             Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
                 Some(q) => format!("{q}()"),
                 None => return Some(None),
@@ -453,6 +482,15 @@ impl Model {
     /// [`ForeignName::made_by`]).
     fn foreign_made_by(&self, name: &str) -> Option<&str> {
         self.foreign_name(name)?.made_by.as_deref()
+    }
+
+    /// What made the object `module.attr` of a module of the project imported whole as
+    /// `module` (see [`ForeignName::made_by`]).
+    fn foreign_attr_made_by(&self, module: &str, attr: &str) -> Option<&str> {
+        if self.foreign_names.is_empty() {
+            return None;
+        }
+        self.foreign_made_by(&format!("{module}.{attr}"))
     }
 
     /// The fields (attributes) of the top-level class `name` of the module, or of the class of

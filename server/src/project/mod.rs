@@ -313,6 +313,20 @@ impl Project {
                     made_by,
                     ..ForeignName::default()
                 });
+                continue;
+            }
+            // A module of the project imported whole (`import app.db as db`, `from app import
+            // db`): its DynamoDB objects are known as `db.table` here.
+            if let Some(j) = self.imported_module(m, path) {
+                if let Some(s) = self.modules[j].summary.as_ref() {
+                    for (name, made) in &s.handles {
+                        out.push(ForeignName {
+                            bound: format!("{bound}.{name}"),
+                            made_by: Some(made.clone()),
+                            ..ForeignName::default()
+                        });
+                    }
+                }
             }
         }
         // Its classes another module loads as its Flask configuration.
@@ -328,6 +342,33 @@ impl Project {
         }
         out.sort_by(|a, b| a.bound.cmp(&b.bound));
         out
+    }
+
+    /// The module of the project an import path of module `from` names whole (`app.db`, `.db`,
+    /// `..db` for `from . import db`: one dot more than its level, both readings tried).
+    fn imported_module(&self, from: usize, path: &str) -> Option<usize> {
+        let dots = path.bytes().take_while(|&b| b == b'.').count();
+        if dots == 0 {
+            return self.module_named(path, from);
+        }
+        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        if rest.is_empty() {
+            return None;
+        }
+        let here = self.modules[from].path.parent()?.to_path_buf();
+        for level in [dots, dots - 1] {
+            if level == 0 {
+                continue;
+            }
+            let mut dir = here.clone();
+            for _ in 1..level {
+                dir = dir.parent()?.to_path_buf();
+            }
+            if let Some(j) = self.module_at(&dir, &rest) {
+                return Some(j);
+            }
+        }
+        None
     }
 
     /// The top-level classes of module `m` that a module of the project (not a test module)
