@@ -809,3 +809,32 @@ fn a_table_of_a_module_imported_whole_is_known_through_it_and_its_edits_republis
     c.wait_diagnostics(&routes, |p| !has_code(p, "KL304"));
     assert!(c.shutdown_and_exit().success());
 }
+
+#[test]
+fn a_config_class_loaded_by_another_module_relates_to_the_from_object_call_and_follows_it() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
+    let rel = &debug["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], init.as_str(), "{debug}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 3,
+        "the from_object call: {debug}"
+    );
+    // Two lines added above the call in `__init__.py`: config.py is republished with the
+    // related place moved.
+    c.did_open(&init, 1, CONFIG_LOADER);
+    let moved = CONFIG_LOADER.replace("app = Flask", "import os\n\napp = Flask");
+    c.did_change_full(&init, 2, &moved);
+    c.wait_diagnostics(&config, |p| {
+        diagnostic_at(p, "KL301", 5)
+            .is_some_and(|d| d["relatedInformation"][0]["location"]["range"]["start"]["line"] == 5)
+    });
+    assert!(c.shutdown_and_exit().success());
+}

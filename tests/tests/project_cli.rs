@@ -634,3 +634,31 @@ fn a_table_of_a_module_imported_whole_is_known_through_the_module() {
     );
     assert_eq!(findings.len(), 3, "{out}");
 }
+
+#[test]
+fn a_config_class_loaded_by_another_module_points_to_the_from_object_call() {
+    let (findings, out) = fixture_findings("flask_config");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "flask_config/config.py", line);
+    // `DevelopmentConfig`, loaded by `from_object("flask_config.config.DevelopmentConfig")` at
+    // `__init__.py:12`; `DevServerConfig`'s KL301 and KL101, loaded at `factory.py:9`.
+    for (code, line, file, call) in [
+        ("KL301", 12, "flask_config/__init__.py", 12),
+        ("KL301", 17, "flask_config/factory.py", 9),
+        ("KL101", 18, "flask_config/factory.py", 9),
+    ] {
+        let f = at(code, line).unwrap_or_else(|| panic!("no {code} at config.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related.iter().any(|r| r["file"] == file
+                && r["line"] == call
+                && r["message"].as_str().unwrap().contains("loaded")),
+            "{f}"
+        );
+    }
+    // A development class's hint has no loader to point to.
+    let hint = at("KL101", 24).expect("KL101 at 24");
+    assert!(
+        hint["related"].as_array().is_none_or(|r| r.is_empty()),
+        "{hint}"
+    );
+}

@@ -496,27 +496,54 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
             }
         }
         // `app.config.from_object(X)`: the configuration class the app runs with.
-        "from_object"
-            if path.len() >= 2 && path[path.len() - 2] == "config" && !in_dev_branch(call, src) =>
-        {
-            let Some(arg) = args.first() else { return };
-            let loaded = match arg.kind_str() {
-                "string" => string_value(*arg, src)
-                    .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
-                    .map(|s| format!("\"{s}")),
-                "identifier" | "attribute" => dotted_path(*arg, src).map(|p| p.join(".")),
-                // `from_object(config[name])`: a class chosen through a mapping.
-                "subscript" => arg
-                    .field("value")
-                    .filter(|v| matches!(v.kind_str(), "identifier" | "attribute"))
-                    .and_then(|v| dotted_path(v, src))
-                    .map(|p| format!("[{}", p.join("."))),
-                _ => None,
-            };
-            facts.config_loads.extend(loaded);
-        }
+        "from_object" => facts.config_loads.extend(config_load(call, src)),
         _ => {}
     }
+}
+
+/// `app.config.from_object(X)` outside a development branch: the class it loads, encoded as
+/// [`ItemFacts::config_loads`] has it.
+pub fn config_load(call: Node, src: SourceText) -> Option<String> {
+    let path = dotted_path(call.field("function")?, src)?;
+    if path.len() < 2
+        || path[path.len() - 1] != "from_object"
+        || path[path.len() - 2] != "config"
+        || in_dev_branch(call, src)
+    {
+        return None;
+    }
+    let arg = *syntax::positional_args(call).first()?;
+    match arg.kind_str() {
+        "string" => string_value(arg, src)
+            .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+            .map(|s| format!("\"{s}")),
+        "identifier" | "attribute" => dotted_path(arg, src).map(|p| p.join(".")),
+        // `from_object(config[name])`: a class chosen through a mapping.
+        "subscript" => arg
+            .field("value")
+            .filter(|v| matches!(v.kind_str(), "identifier" | "attribute"))
+            .and_then(|v| dotted_path(v, src))
+            .map(|p| format!("[{}", p.join("."))),
+        _ => None,
+    }
+}
+
+/// Every `app.config.from_object(X)` of the module under `root` that [`config_load`] reads,
+/// with the call's byte range, in document order.
+pub fn config_load_sites(root: Node, src: SourceText) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind_str() == "call" {
+            if let Some(l) = config_load(n, src) {
+                out.push((l, n.byte_range()));
+            }
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node> = n.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
 }
 
 /// `NAME = {"dev": DevConfig, "prod": "app.config.ProdConfig"}` or `NAME = dict(dev=DevConfig)`:

@@ -28,7 +28,7 @@ use crate::syntax::{self, dotted_path};
 
 pub use bindings::Bindings;
 pub use bindings::BindingsView;
-pub use collect::item_facts;
+pub use collect::{config_load_sites, item_facts};
 pub use facts::{
     handler_kind_of_decorator, Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts,
 };
@@ -69,6 +69,9 @@ pub struct Model {
     /// The classes the module loads as its Flask configuration, as [`ItemFacts::config_loads`]
     /// has them (a name as written, a string literal behind a `"`), in order.
     pub config_loads: std::sync::Arc<Vec<String>>,
+    /// The module's mappings of configuration classes (see [`ItemFacts::class_map`]): what a
+    /// `from_object(NAME[key])` of the module may load.
+    pub class_maps: std::sync::Arc<FxHashMap<String, Vec<String>>>,
 }
 
 /// A name this module imports from another module of the project (`from app.models import
@@ -94,6 +97,9 @@ pub struct ForeignName {
     /// after `from .config import DevelopmentConfig`, `from_object("app.config.DevelopmentConfig")`):
     /// the app runs with it, whatever its name says.
     pub loaded_config: bool,
+    /// Where another module loads it (with [`ForeignName::loaded_config`]): that module's path
+    /// as shown and the byte range of its `from_object(…)` call (the first such load).
+    pub loaded_by: Option<(std::sync::Arc<str>, std::ops::Range<usize>)>,
 }
 
 impl Model {
@@ -220,6 +226,7 @@ impl Model {
                 },
             )
             .collect();
+        model.class_maps = std::sync::Arc::new(class_maps);
         model.functions = std::sync::Arc::new(functions);
         let walked: Vec<String> = validated
             .iter()
@@ -476,6 +483,15 @@ impl Model {
     pub fn loaded_config(&self, name: &str) -> bool {
         self.config_loads.iter().any(|l| l == name)
             || self.foreign_name(name).is_some_and(|c| c.loaded_config)
+    }
+
+    /// Where another module of the project loads the top-level class `name` of this module as
+    /// its Flask configuration (see [`ForeignName::loaded_by`]).
+    pub fn config_loaded_by(
+        &self,
+        name: &str,
+    ) -> Option<&(std::sync::Arc<str>, std::ops::Range<usize>)> {
+        self.foreign_name(name)?.loaded_by.as_ref()
     }
 
     /// What made the object of another module of the project imported as `name` (see

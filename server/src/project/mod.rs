@@ -300,6 +300,7 @@ impl Project {
                         fields,
                         made_by: None,
                         loaded_config: false,
+                        loaded_by: None,
                     });
                 }
                 continue;
@@ -330,12 +331,16 @@ impl Project {
             }
         }
         // Its classes another module loads as its Flask configuration.
-        for name in self.loaded_configs_of(m) {
+        for (name, by) in self.config_loaders_of(m) {
             match out.iter_mut().find(|n| n.bound == name) {
-                Some(n) => n.loaded_config = true,
+                Some(n) => {
+                    n.loaded_config = true;
+                    n.loaded_by = n.loaded_by.take().or(by);
+                }
                 None => out.push(ForeignName {
                     bound: name,
                     loaded_config: true,
+                    loaded_by: by,
                     ..ForeignName::default()
                 }),
             }
@@ -374,7 +379,24 @@ impl Project {
     /// The top-level classes of module `m` that a module of the project (not a test module)
     /// loads as its Flask configuration ([`ModuleSummary::loaded_configs`]), sorted.
     pub fn loaded_configs_of(&self, m: usize) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = self
+            .config_loaders_of(m)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// [`Project::loaded_configs_of`] with, for each class, where another module loads it: that
+    /// module's path as shown and the range of its `from_object(…)` call (the first load, in
+    /// module order; `None` for a load by the class's own module). Sorted by name, one entry a
+    /// class.
+    pub fn config_loaders_of(
+        &self,
+        m: usize,
+    ) -> Vec<(String, Option<(Arc<str>, std::ops::Range<usize>)>)> {
+        let mut out: Vec<(String, Option<(Arc<str>, std::ops::Range<usize>)>)> = Vec::new();
         if self
             .modules
             .get(m)
@@ -390,16 +412,25 @@ impl Project {
             if s.loaded_configs.is_empty() || is_test_module(&module.qualifier) {
                 continue;
             }
-            for path in &s.loaded_configs {
+            for (i, path) in s.loaded_configs.iter().enumerate() {
                 if let Some((k, name)) = self.resolve_class(j, path) {
                     if k == m && !name.contains('.') {
-                        out.push(name);
+                        let by = s
+                            .loaded_config_sites
+                            .get(i)
+                            .filter(|_| j != m)
+                            .map(|r| (module.shown.clone(), r.clone()));
+                        out.push((name, by));
                     }
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // One entry a class: its first load by another module.
+        out.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| b.1.is_some().cmp(&a.1.is_some()))
+        });
+        out.dedup_by(|b, a| a.0 == b.0);
         out
     }
 

@@ -46,6 +46,9 @@ pub struct ModuleSummary {
     /// import config`) or the dotted name of a string literal (`app.config.ProductionConfig`), in
     /// order. A class of its own module loaded by name is the module's own fact.
     pub loaded_configs: Vec<String>,
+    /// The byte range of the `from_object(…)` call of each of [`Self::loaded_configs`] (same
+    /// order): the related place of a finding at the loaded class.
+    pub loaded_config_sites: Vec<std::ops::Range<usize>>,
     /// Its module-level names bound to an instance of a class (`repo = KeyRepository(table)`),
     /// with the class as [`Self::factories`] has it, sorted by name: another module's
     /// `repo.save` (imported, or handed out by a factory: `def get_repo(): return repo`)
@@ -163,27 +166,45 @@ fn factories(model: &Model) -> Vec<(String, String)> {
 }
 
 /// The classes `model` loads as its Flask configuration from other modules (or by a string
-/// naming its own module) ([`ModuleSummary::loaded_configs`]).
-fn loaded_configs(model: &Model) -> Vec<String> {
+/// naming its own module) ([`ModuleSummary::loaded_configs`]), each with the byte range of the
+/// `from_object(…)` call that loads it ([`ModuleSummary::loaded_config_sites`]). The calls are
+/// looked for in `root` only when the model has a load.
+fn loaded_configs(
+    model: &Model,
+    root: tree_sitter::Node,
+    src: SourceText,
+) -> (Vec<String>, Vec<std::ops::Range<usize>>) {
     use crate::model::Binding;
-    model
-        .config_loads
-        .iter()
-        .filter_map(|l| {
-            if let Some(dotted) = l.strip_prefix('"') {
-                return Some(dotted.to_string());
+    let resolve = |l: &str| {
+        if let Some(dotted) = l.strip_prefix('"') {
+            return Some(dotted.to_string());
+        }
+        let path: Vec<String> = l.split('.').map(str::to_string).collect();
+        matches!(model.binding(&path[0]), Some(Binding::Import(_)))
+            .then(|| model.resolve_path(&path))
+            .flatten()
+            .filter(|q| {
+                !crate::model::frameworks::is_framework_package(q.split('.').next().unwrap_or(""))
+            })
+    };
+    let mut paths = Vec::new();
+    let mut sites = Vec::new();
+    if model.config_loads.is_empty() {
+        return (paths, sites);
+    }
+    for (load, site) in crate::model::config_load_sites(root, src) {
+        let expanded = match load.strip_prefix('[').and_then(|m| model.class_maps.get(m)) {
+            Some(values) => values.clone(),
+            None => vec![load],
+        };
+        for l in expanded {
+            if let Some(p) = resolve(&l) {
+                paths.push(p);
+                sites.push(site.clone());
             }
-            let path: Vec<String> = l.split('.').map(str::to_string).collect();
-            matches!(model.binding(&path[0]), Some(Binding::Import(_)))
-                .then(|| model.resolve_path(&path))
-                .flatten()
-                .filter(|q| {
-                    !crate::model::frameworks::is_framework_package(
-                        q.split('.').next().unwrap_or(""),
-                    )
-                })
-        })
-        .collect()
+        }
+    }
+    (paths, sites)
 }
 
 /// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
@@ -302,7 +323,7 @@ impl ModuleSummary {
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
         summary.factories = factories(model);
-        summary.loaded_configs = loaded_configs(model);
+        (summary.loaded_configs, summary.loaded_config_sites) = loaded_configs(model, root, src);
         summary.instances = instances(model);
         summary
     }
@@ -372,6 +393,7 @@ impl ModuleSummary {
             handles: Vec::new(),
             factories: Vec::new(),
             loaded_configs: Vec::new(),
+            loaded_config_sites: Vec::new(),
             instances: Vec::new(),
         }
     }
@@ -438,6 +460,7 @@ impl ModuleSummary {
         self.handles = old.handles.clone();
         self.factories = old.factories.clone();
         self.loaded_configs = old.loaded_configs.clone();
+        self.loaded_config_sites = old.loaded_config_sites.clone();
         self.instances = old.instances.clone();
     }
 
@@ -539,6 +562,7 @@ impl PartialEq for ModuleSummary {
             && self.handles == other.handles
             && self.factories == other.factories
             && self.loaded_configs == other.loaded_configs
+            && self.loaded_config_sites == other.loaded_config_sites
             && self.instances == other.instances
             && self.same_flows(other)
     }
@@ -554,6 +578,7 @@ impl Hash for ModuleSummary {
         self.handles.hash(state);
         self.factories.hash(state);
         self.loaded_configs.hash(state);
+        self.loaded_config_sites.hash(state);
         self.instances.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {
