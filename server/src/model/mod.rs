@@ -74,6 +74,10 @@ pub struct Model {
     pub class_maps: std::sync::Arc<FxHashMap<String, Vec<String>>>,
 }
 
+/// Where a module loads a configuration class: its path as shown and the byte range of its
+/// `from_object(…)` call ([`ForeignName::loaded_by`]).
+pub type LoadSite = (std::sync::Arc<str>, std::ops::Range<usize>);
+
 /// A name this module imports from another module of the project (`from app.models import
 /// UserModel`, `from .db import table`) with what the rules and the local data flow read of it,
 /// under the name it is bound to here. Sorted by that name in [`Model::foreign_names`].
@@ -99,7 +103,7 @@ pub struct ForeignName {
     pub loaded_config: bool,
     /// Where another module loads it (with [`ForeignName::loaded_config`]): that module's path
     /// as shown and the byte range of its `from_object(…)` call (the first such load).
-    pub loaded_by: Option<(std::sync::Arc<str>, std::ops::Range<usize>)>,
+    pub loaded_by: Option<LoadSite>,
 }
 
 impl Model {
@@ -487,10 +491,7 @@ impl Model {
 
     /// Where another module of the project loads the top-level class `name` of this module as
     /// its Flask configuration (see [`ForeignName::loaded_by`]).
-    pub fn config_loaded_by(
-        &self,
-        name: &str,
-    ) -> Option<&(std::sync::Arc<str>, std::ops::Range<usize>)> {
+    pub fn config_loaded_by(&self, name: &str) -> Option<&LoadSite> {
         self.foreign_name(name)?.loaded_by.as_ref()
     }
 

@@ -392,11 +392,8 @@ impl Project {
     /// module's path as shown and the range of its `from_object(…)` call (the first load, in
     /// module order; `None` for a load by the class's own module). Sorted by name, one entry a
     /// class.
-    pub fn config_loaders_of(
-        &self,
-        m: usize,
-    ) -> Vec<(String, Option<(Arc<str>, std::ops::Range<usize>)>)> {
-        let mut out: Vec<(String, Option<(Arc<str>, std::ops::Range<usize>)>)> = Vec::new();
+    pub fn config_loaders_of(&self, m: usize) -> Vec<(String, Option<crate::model::LoadSite>)> {
+        let mut out: Vec<(String, Option<crate::model::LoadSite>)> = Vec::new();
         if self
             .modules
             .get(m)
