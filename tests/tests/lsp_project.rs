@@ -838,3 +838,34 @@ fn a_config_class_loaded_by_another_module_relates_to_the_from_object_call_and_f
     });
     assert!(c.shutdown_and_exit().success());
 }
+
+const CONFIG_MAP_CLASSES: &str = "class Config:\n    DEBUG = False\n\n\nclass DevelopmentConfig(Config):\n    DEBUG = True\n\n\nconfig = {\"default\": DevelopmentConfig, \"production\": Config}\n";
+
+const CONFIG_MAP_IMPORTER: &str = "import os\n\nfrom flask import Flask\n\nfrom .config import config\n\napp = Flask(__name__)\napp.config.from_object(config[os.getenv(\"SVC_CONFIG\", \"default\")])\n";
+
+#[test]
+fn a_config_mapping_imported_by_another_module_loads_its_classes_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_MAP_IMPORTER),
+        ("svc/config.py", CONFIG_MAP_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_MAP_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object(config[…])` in `__init__.py` indexes config.py's mapping.
+    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
+    assert_eq!(
+        debug["relatedInformation"][0]["location"]["uri"],
+        init.as_str(),
+        "{debug}"
+    );
+    // The loader stops indexing the mapping: config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_MAP_IMPORTER);
+    let other = CONFIG_MAP_IMPORTER
+        .replace("from .config import config", "from .config import Config")
+        .replace("config[os.getenv(\"SVC_CONFIG\", \"default\")]", "Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}

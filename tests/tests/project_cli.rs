@@ -662,3 +662,27 @@ fn a_config_class_loaded_by_another_module_points_to_the_from_object_call() {
         "{hint}"
     );
 }
+
+#[test]
+fn a_mapping_of_config_classes_imported_from_another_module_loads_its_classes() {
+    let (findings, out) = fixture_findings("config_map");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "config_map/settings.py", line);
+    // `from .settings import config` then `from_object(config[…])` in `wsgi.py`: `DevConfig`,
+    // named by the mapping, is loaded, with the call as its related place.
+    let f = at("KL301", 12).unwrap_or_else(|| panic!("no KL301 at settings.py:12: {out}"));
+    assert!(
+        f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"] == "config_map/wsgi.py" && r["line"] == 9),
+        "{f}"
+    );
+    // `TestConfig` (`TESTING = True`) and `LocalDebugConfig` (in no mapping): not reported.
+    for line in [17, 22] {
+        assert!(
+            at("KL301", line).is_none(),
+            "KL301 at settings.py:{line}: {out}"
+        );
+    }
+}

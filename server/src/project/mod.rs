@@ -388,6 +388,31 @@ impl Project {
         out
     }
 
+    /// The classes a mapping of configuration classes names (`config` of `.config`, the
+    /// mapping's import path `map` in module `from`, [`ModuleSummary::class_maps`]), as (module,
+    /// class name).
+    fn mapped_classes(&self, from: usize, map: &str) -> Vec<(usize, String)> {
+        let Some((k, name)) = self.resolve_import(from, map) else {
+            return Vec::new();
+        };
+        let Some(s) = self.modules[k].summary.as_ref() else {
+            return Vec::new();
+        };
+        let Some((_, values)) = s.class_maps.iter().find(|(n, _)| *n == name) else {
+            return Vec::new();
+        };
+        values
+            .iter()
+            .filter_map(|v| {
+                if v.contains('.') {
+                    self.resolve_class(k, v)
+                } else {
+                    Some((k, v.clone()))
+                }
+            })
+            .collect()
+    }
+
     /// [`Project::loaded_configs_of`] with, for each class, where another module loads it: that
     /// module's path as shown and the range of its `from_object(…)` call (the first load, in
     /// module order; `None` for a load by the class's own module). Sorted by name, one entry a
@@ -410,14 +435,25 @@ impl Project {
                 continue;
             }
             for (i, path) in s.loaded_configs.iter().enumerate() {
+                let by = || {
+                    s.loaded_config_sites
+                        .get(i)
+                        .filter(|_| j != m)
+                        .map(|r| (module.shown.clone(), r.clone()))
+                };
+                // `from_object(config[name])` with a mapping of another module: every class
+                // it names.
+                if let Some(map) = path.strip_suffix("[]") {
+                    for (k, name) in self.mapped_classes(j, map) {
+                        if k == m && !name.contains('.') {
+                            out.push((name, by()));
+                        }
+                    }
+                    continue;
+                }
                 if let Some((k, name)) = self.resolve_class(j, path) {
                     if k == m && !name.contains('.') {
-                        let by = s
-                            .loaded_config_sites
-                            .get(i)
-                            .filter(|_| j != m)
-                            .map(|r| (module.shown.clone(), r.clone()));
-                        out.push((name, by));
+                        out.push((name, by()));
                     }
                 }
             }
