@@ -758,3 +758,114 @@ fn a_secret_minted_in_another_module_and_returned_on_creation_is_not_reported_un
     c.wait_diagnostics(&routes, |p| diagnostic_at(p, "KL203", 10).is_some());
     assert!(c.shutdown_and_exit().success());
 }
+
+const CONFIG_MAP_LOADER: &str = "import os\n\nfrom flask import Flask\n\nconfig = {\n    \"default\": \"svc.config.DevelopmentConfig\",\n    \"production\": \"svc.config.Config\",\n}\n\napp = Flask(__name__)\napp.config.from_object(config[os.getenv(\"SVC_CONFIG\", \"default\")])\n";
+
+#[test]
+fn a_config_class_chosen_through_a_mapping_of_another_module_is_loaded_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_MAP_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object(config[…])` in `__init__.py`, the mapping naming `DevelopmentConfig`.
+    assert!(
+        diagnostic_at(&p, "KL301", 5).is_some(),
+        "`DEBUG = True` of a mapped class: {p}"
+    );
+    // The mapping no longer names it: config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_MAP_LOADER);
+    let other = CONFIG_MAP_LOADER.replace("svc.config.DevelopmentConfig", "svc.config.Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+const MODULE_TABLE_DB: &str =
+    "import boto3\n\ndynamodb = boto3.resource(\"dynamodb\")\nusers = dynamodb.Table(\"users\")\n";
+
+const MODULE_TABLE_ROUTES: &str = "from flask import Blueprint\n\nfrom . import db\n\nbp = Blueprint(\"users\", __name__)\n\n\n@bp.route(\"/users\")\ndef list_users():\n    return {\"users\": db.users.scan()[\"Items\"]}\n";
+
+#[test]
+fn a_table_of_a_module_imported_whole_is_known_through_it_and_its_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/db.py", MODULE_TABLE_DB),
+        ("svc/routes.py", MODULE_TABLE_ROUTES),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let db = file_uri(&root.join("svc/db.py"));
+    c.did_open(&routes, 1, MODULE_TABLE_ROUTES);
+    let p = c.diagnostics_for_version(&routes, 1);
+    // `db.users` is the table db.py makes: its scan in a route.
+    assert!(diagnostic_at(&p, "KL304", 9).is_some(), "{p}");
+    // db.py's `users` is no longer a table: routes.py is republished without KL304.
+    c.did_open(&db, 1, MODULE_TABLE_DB);
+    let other = MODULE_TABLE_DB.replace("dynamodb.Table(\"users\")", "[]");
+    c.did_change_full(&db, 2, &other);
+    c.wait_diagnostics(&routes, |p| !has_code(p, "KL304"));
+    assert!(c.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_config_class_loaded_by_another_module_relates_to_the_from_object_call_and_follows_it() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_LOADER),
+        ("svc/config.py", CONFIG_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
+    let rel = &debug["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], init.as_str(), "{debug}");
+    assert_eq!(
+        rel["range"]["start"]["line"], 3,
+        "the from_object call: {debug}"
+    );
+    // Two lines added above the call in `__init__.py`: config.py is republished with the
+    // related place moved.
+    c.did_open(&init, 1, CONFIG_LOADER);
+    let moved = CONFIG_LOADER.replace("app = Flask", "import os\n\napp = Flask");
+    c.did_change_full(&init, 2, &moved);
+    c.wait_diagnostics(&config, |p| {
+        diagnostic_at(p, "KL301", 5)
+            .is_some_and(|d| d["relatedInformation"][0]["location"]["range"]["start"]["line"] == 5)
+    });
+    assert!(c.shutdown_and_exit().success());
+}
+
+const CONFIG_MAP_CLASSES: &str = "class Config:\n    DEBUG = False\n\n\nclass DevelopmentConfig(Config):\n    DEBUG = True\n\n\nconfig = {\"default\": DevelopmentConfig, \"production\": Config}\n";
+
+const CONFIG_MAP_IMPORTER: &str = "import os\n\nfrom flask import Flask\n\nfrom .config import config\n\napp = Flask(__name__)\napp.config.from_object(config[os.getenv(\"SVC_CONFIG\", \"default\")])\n";
+
+#[test]
+fn a_config_mapping_imported_by_another_module_loads_its_classes_and_edits_republish() {
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", CONFIG_MAP_IMPORTER),
+        ("svc/config.py", CONFIG_MAP_CLASSES),
+    ]);
+    let init = file_uri(&root.join("svc/__init__.py"));
+    let config = file_uri(&root.join("svc/config.py"));
+    c.did_open(&config, 1, CONFIG_MAP_CLASSES);
+    let p = c.diagnostics_for_version(&config, 1);
+    // `from_object(config[…])` in `__init__.py` indexes config.py's mapping.
+    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
+    assert_eq!(
+        debug["relatedInformation"][0]["location"]["uri"],
+        init.as_str(),
+        "{debug}"
+    );
+    // The loader stops indexing the mapping: config.py is republished without KL301.
+    c.did_open(&init, 1, CONFIG_MAP_IMPORTER);
+    let other = CONFIG_MAP_IMPORTER
+        .replace("from .config import config", "from .config import Config")
+        .replace("config[os.getenv(\"SVC_CONFIG\", \"default\")]", "Config");
+    c.did_change_full(&init, 2, &other);
+    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    assert!(c.shutdown_and_exit().success());
+}

@@ -706,3 +706,101 @@ fn a_key_like_global_of_a_module_the_prefilter_skips_reaches_the_route_that_impo
     assert_eq!(f["related"][0]["line"], 4, "{f}");
     assert_eq!(all.len(), 1, "{out}");
 }
+
+#[test]
+fn every_config_class_of_a_mapping_chosen_by_from_object_is_loaded() {
+    let (findings, out) = fixture_findings("config_map");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "config_map/config.py", line);
+    // `from_object(config[config_name])` with `config` a mapping of dotted names in
+    // `__init__.py` (`DevelopmentConfig`), and `configs = dict(local=LocalConfig, …)` of
+    // imported classes in `factory.py` (`LocalConfig`): each is loaded.
+    for line in [11, 23] {
+        let f = at("KL301", line).unwrap_or_else(|| panic!("no KL301 at config.py:{line}: {out}"));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("config.from_object"),
+            "{f}"
+        );
+    }
+    // The mapped class's secret and password are no development hints.
+    for line in [12, 13] {
+        let f = at("KL101", line).unwrap_or_else(|| panic!("no KL101 at config.py:{line}: {out}"));
+        assert_ne!(f["severity"], "hint", "{f}");
+    }
+    // A class in no mapping stays a development setting.
+    assert!(at("KL301", 28).is_none(), "{out}");
+    assert_eq!(at("KL101", 29).expect("KL101 at 29")["severity"], "hint");
+}
+
+#[test]
+fn a_table_of_a_module_imported_whole_is_known_through_the_module() {
+    let (findings, out) = fixture_findings("module_table");
+    // `db.users.scan()` after `from . import db`: a scan of the table `db.py` makes, returned
+    // whole (before, `db.users` was not known as a table and neither was reported).
+    let scan = finding_at(&findings, "KL304", "module_table/handlers.py", 11);
+    assert!(scan.is_some(), "{out}");
+    assert!(
+        finding_at(&findings, "KL203", "module_table/handlers.py", 12).is_some(),
+        "{out}"
+    );
+    // `db.keys.put_item(Item=…)` after `import module_table.db as db`.
+    assert!(
+        finding_at(&findings, "KL201", "module_table/routes.py", 13).is_some(),
+        "{out}"
+    );
+    assert_eq!(findings.len(), 3, "{out}");
+}
+
+#[test]
+fn a_config_class_loaded_by_another_module_points_to_the_from_object_call() {
+    let (findings, out) = fixture_findings("flask_config");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "flask_config/config.py", line);
+    // `DevelopmentConfig`, loaded by `from_object("flask_config.config.DevelopmentConfig")` at
+    // `__init__.py:12`; `DevServerConfig`'s KL301 and KL101, loaded at `factory.py:9`.
+    for (code, line, file, call) in [
+        ("KL301", 12, "flask_config/__init__.py", 12),
+        ("KL301", 17, "flask_config/factory.py", 9),
+        ("KL101", 18, "flask_config/factory.py", 9),
+    ] {
+        let f = at(code, line).unwrap_or_else(|| panic!("no {code} at config.py:{line}: {out}"));
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related.iter().any(|r| r["file"] == file
+                && r["line"] == call
+                && r["message"].as_str().unwrap().contains("loaded")),
+            "{f}"
+        );
+    }
+    // A development class's hint has no loader to point to.
+    let hint = at("KL101", 24).expect("KL101 at 24");
+    assert!(
+        hint["related"].as_array().is_none_or(|r| r.is_empty()),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_mapping_of_config_classes_imported_from_another_module_loads_its_classes() {
+    let (findings, out) = fixture_findings("config_map");
+    let at = |code: &str, line: u64| finding_at(&findings, code, "config_map/settings.py", line);
+    // `from .settings import config` then `from_object(config[…])` in `wsgi.py`: `DevConfig`,
+    // named by the mapping, is loaded, with the call as its related place.
+    let f = at("KL301", 12).unwrap_or_else(|| panic!("no KL301 at settings.py:12: {out}"));
+    assert!(
+        f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"] == "config_map/wsgi.py" && r["line"] == 9),
+        "{f}"
+    );
+    // `TestConfig` (`TESTING = True`) and `LocalDebugConfig` (in no mapping): not reported.
+    for line in [17, 22] {
+        assert!(
+            at("KL301", line).is_none(),
+            "KL301 at settings.py:{line}: {out}"
+        );
+    }
+}

@@ -41,6 +41,7 @@ pub fn item_facts(item: &crate::syntax::Item, src: SourceText) -> ItemFacts {
     facts.validated = validation::validated_names(item.nodes().walk(), src);
     if node.kind_str() == "expression_statement" {
         facts.string_list = validation::string_list(node, src);
+        facts.class_map = class_map(node, src);
     }
     facts
 }
@@ -495,21 +496,113 @@ fn collect_registration(call: Node, src: SourceText, facts: &mut ItemFacts) {
             }
         }
         // `app.config.from_object(X)`: the configuration class the app runs with.
-        "from_object"
-            if path.len() >= 2 && path[path.len() - 2] == "config" && !in_dev_branch(call, src) =>
-        {
-            let Some(arg) = args.first() else { return };
-            let loaded = match arg.kind_str() {
-                "string" => string_value(*arg, src)
-                    .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
-                    .map(|s| format!("\"{s}")),
-                "identifier" | "attribute" => dotted_path(*arg, src).map(|p| p.join(".")),
-                _ => None,
-            };
-            facts.config_loads.extend(loaded);
-        }
+        "from_object" => facts.config_loads.extend(config_load(call, src)),
         _ => {}
     }
+}
+
+/// `app.config.from_object(X)` outside a development branch: the class it loads, encoded as
+/// [`ItemFacts::config_loads`] has it.
+pub fn config_load(call: Node, src: SourceText) -> Option<String> {
+    let path = dotted_path(call.field("function")?, src)?;
+    if path.len() < 2
+        || path[path.len() - 1] != "from_object"
+        || path[path.len() - 2] != "config"
+        || in_dev_branch(call, src)
+    {
+        return None;
+    }
+    let arg = *syntax::positional_args(call).first()?;
+    match arg.kind_str() {
+        "string" => string_value(arg, src)
+            .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+            .map(|s| format!("\"{s}")),
+        "identifier" | "attribute" => dotted_path(arg, src).map(|p| p.join(".")),
+        // `from_object(config[name])`: a class chosen through a mapping.
+        "subscript" => arg
+            .field("value")
+            .filter(|v| matches!(v.kind_str(), "identifier" | "attribute"))
+            .and_then(|v| dotted_path(v, src))
+            .map(|p| format!("[{}", p.join("."))),
+        _ => None,
+    }
+}
+
+/// Every `app.config.from_object(X)` of the module under `root` that [`config_load`] reads,
+/// with the call's byte range, in document order.
+pub fn config_load_sites(root: Node, src: SourceText) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind_str() == "call" {
+            if let Some(l) = config_load(n, src) {
+                out.push((l, n.byte_range()));
+            }
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node> = n.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+/// `NAME = {"dev": DevConfig, "prod": "app.config.ProdConfig"}` or `NAME = dict(dev=DevConfig)`:
+/// a mapping whose every value names a class (a capitalised name, `config.DevConfig`, or a dotted
+/// string whose last part is capitalised), its values encoded as [`ItemFacts::config_loads`].
+fn class_map(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
+    let assign = stmt
+        .named_child(0)
+        .filter(|n| n.kind_str() == "assignment")?;
+    let left = assign
+        .field("left")
+        .filter(|l| l.kind_str() == "identifier")?;
+    let right = syntax::unparenthesize(assign.field("right")?);
+    let mut values: Vec<Node> = Vec::new();
+    let mut cursor = right.walk();
+    match right.kind_str() {
+        "dictionary" => {
+            for pair in right.named_children(&mut cursor) {
+                if pair.kind_str() != "pair" {
+                    return None;
+                }
+                values.push(pair.field("value")?);
+            }
+        }
+        "call" => {
+            if right.field("function").map(|f| src.node_text(f)).as_deref() != Some("dict") {
+                return None;
+            }
+            let args = right.field("arguments")?;
+            for arg in args.named_children(&mut cursor) {
+                if arg.kind_str() != "keyword_argument" {
+                    return None;
+                }
+                values.push(arg.field("value")?);
+            }
+        }
+        _ => return None,
+    }
+    let capitalised = |s: &str| {
+        s.rsplit('.')
+            .next()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+    };
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let encoded = match v.kind_str() {
+            "string" => string_value(v, src)
+                .filter(|s| s.contains('.') && !s.contains(char::is_whitespace) && capitalised(s))
+                .map(|s| format!("\"{s}")),
+            "identifier" | "attribute" => dotted_path(v, src)
+                .map(|p| p.join("."))
+                .filter(|p| capitalised(p)),
+            _ => None,
+        }?;
+        if !out.contains(&encoded) {
+            out.push(encoded);
+        }
+    }
+    (!out.is_empty()).then(|| (src.node_text(left).into_owned(), out))
 }
 
 /// `call` lies in the branch of an `if`/`elif` whose condition names a development or test

@@ -124,6 +124,11 @@ pub struct ItemFacts {
     pub validated: Vec<String>,
     /// `NAME = ["A", "B"]`: a name bound to a sequence of string literals.
     pub string_list: Option<(String, Vec<String>)>,
+    /// `NAME = {"development": DevelopmentConfig, "production": "app.config.ProductionConfig"}`
+    /// (or `dict(dev=DevConfig, …)`) at module level: a name bound to a mapping whose every value
+    /// names a class, encoded as [`ItemFacts::config_loads`] entries (the map a
+    /// `from_object(NAME[key])` chooses from).
+    pub class_map: Option<(String, Vec<String>)>,
     /// Top-level functions whose `return` is a call, with that call's callee as written
     /// (`def get_table(): return dynamodb.Table("t")` → `("get_table", ["dynamodb", "Table"])`),
     /// or a name of the module, behind a `=` (`def get_repo(): return repo` → `("get_repo",
@@ -135,7 +140,9 @@ pub struct ItemFacts {
     /// order: a name or dotted name as written (`Config`, `config.ProductionConfig`), a string
     /// literal behind a `"` (`"app.config.ProductionConfig`). A call inside the branch of an `if`
     /// whose condition names a development or test setting (`if env == "development":`) is
-    /// left out: that class is loaded only there.
+    /// left out: that class is loaded only there. A class chosen through a mapping
+    /// (`from_object(config[name])`) is the mapping's name or dotted name behind a `[`
+    /// (`[config`, `[settings.config`): every class of the mapping is loaded ([`ItemFacts::class_map`]).
     pub config_loads: Vec<String>,
 }
 

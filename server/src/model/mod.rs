@@ -28,7 +28,7 @@ use crate::syntax::{self, dotted_path};
 
 pub use bindings::Bindings;
 pub use bindings::BindingsView;
-pub use collect::item_facts;
+pub use collect::{config_load_sites, item_facts};
 pub use facts::{
     handler_kind_of_decorator, Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts,
 };
@@ -69,7 +69,14 @@ pub struct Model {
     /// The classes the module loads as its Flask configuration, as [`ItemFacts::config_loads`]
     /// has them (a name as written, a string literal behind a `"`), in order.
     pub config_loads: std::sync::Arc<Vec<String>>,
+    /// The module's mappings of configuration classes (see [`ItemFacts::class_map`]): what a
+    /// `from_object(NAME[key])` of the module may load.
+    pub class_maps: std::sync::Arc<FxHashMap<String, Vec<String>>>,
 }
+
+/// Where a module loads a configuration class: its path as shown and the byte range of its
+/// `from_object(…)` call ([`ForeignName::loaded_by`]).
+pub type LoadSite = (std::sync::Arc<str>, std::ops::Range<usize>);
 
 /// A name this module imports from another module of the project (`from app.models import
 /// UserModel`, `from .db import table`) with what the rules and the local data flow read of it,
@@ -85,13 +92,18 @@ pub struct ForeignName {
     pub fields: Vec<String>,
     /// A module-level object made by a call there, as its module resolves the call
     /// (`table = boto3.resource("dynamodb").Table("t")` → `boto3.resource().Table()`): names
-    /// resolve through it here as through a binding of the module (`table.put_item`).
+    /// resolve through it here as through a binding of the module (`table.put_item`). An object
+    /// of a module imported whole is bound as `module.name` (`db.table` after `import app.db as
+    /// db` or `from app import db`), and `db.table.put_item` resolves through it.
     pub made_by: Option<String>,
     /// A top-level class of *this* module (`bound` is its name) that another module of the
     /// project loads as its Flask configuration (`app.config.from_object(DevelopmentConfig)`
     /// after `from .config import DevelopmentConfig`, `from_object("app.config.DevelopmentConfig")`):
     /// the app runs with it, whatever its name says.
     pub loaded_config: bool,
+    /// Where another module loads it (with [`ForeignName::loaded_config`]): that module's path
+    /// as shown and the byte range of its `from_object(…)` call (the first such load).
+    pub loaded_by: Option<LoadSite>,
 }
 
 impl Model {
@@ -125,6 +137,7 @@ impl Model {
         let mut function_returns: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut config_loads: Vec<String> = Vec::new();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        let mut class_maps: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut functions = Vec::new();
         // (class, field, annotation types): resolved once every import is known.
         let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
@@ -202,7 +215,22 @@ impl Model {
             if let (Some((name, values)), false) = (&f.string_list, in_class) {
                 lists.insert(name.clone(), values.clone());
             }
+            if let (Some((name, values)), false) = (&f.class_map, in_class) {
+                class_maps.insert(name.clone(), values.clone());
+            }
         }
+        // `from_object(config[name])` with the mapping `config` of this module: every class it
+        // maps to is loaded (a mapping of another module stays `[config`, for the project model).
+        let config_loads: Vec<String> = config_loads
+            .into_iter()
+            .flat_map(
+                |l| match l.strip_prefix('[').and_then(|m| class_maps.get(m)) {
+                    Some(values) => values.clone(),
+                    None => vec![l],
+                },
+            )
+            .collect();
+        model.class_maps = std::sync::Arc::new(class_maps);
         model.functions = std::sync::Arc::new(functions);
         let walked: Vec<String> = validated
             .iter()
@@ -301,8 +329,22 @@ impl Model {
         if depth > 16 {
             return None;
         }
+        let mut rest = rest;
         let base = match self.bindings().get(head.as_str()) {
-            Some(Binding::Import(q)) => self.foreign_made_by(head).unwrap_or(q).to_string(),
+            Some(Binding::Import(q)) => match self.foreign_made_by(head) {
+                Some(made) => made.to_string(),
+                // `db.table` of a module imported whole (see [`ForeignName::made_by`]).
+                None => match rest
+                    .split_first()
+                    .and_then(|(first, more)| Some((self.foreign_attr_made_by(head, first)?, more)))
+                {
+                    Some((made, more)) => {
+                        rest = more;
+                        made.to_string()
+                    }
+                    None => q.to_string(),
+                },
+            },
             Some(Binding::Call { callee, .. }) => {
                 format!("{}()", self.resolve_path_depth(callee, depth + 1)?)
             }
@@ -358,7 +400,20 @@ impl Model {
         }
         let head = src.node_text(head);
         let base = match self.bindings().get(head.as_ref()) {
-            Some(Binding::Import(q)) => self.foreign_made_by(&head).unwrap_or(q).to_string(),
+            Some(Binding::Import(q)) => match self.foreign_made_by(&head) {
+                Some(made) => made.to_string(),
+                // `db.table` of a module imported whole (see [`ForeignName::made_by`]).
+                None => match attrs
+                    .last()
+                    .and_then(|first| self.foreign_attr_made_by(&head, &src.node_text(*first)))
+                {
+                    Some(made) => {
+                        attrs.pop();
+                        made.to_string()
+                    }
+                    None => q.to_string(),
+                },
+            },
             Some(Binding::Call { callee, .. }) => match self.resolve_path_depth(callee, 1) {
                 Some(q) => format!("{q}()"),
                 None => return Some(None),
@@ -434,10 +489,25 @@ impl Model {
             || self.foreign_name(name).is_some_and(|c| c.loaded_config)
     }
 
+    /// Where another module of the project loads the top-level class `name` of this module as
+    /// its Flask configuration (see [`ForeignName::loaded_by`]).
+    pub fn config_loaded_by(&self, name: &str) -> Option<&LoadSite> {
+        self.foreign_name(name)?.loaded_by.as_ref()
+    }
+
     /// What made the object of another module of the project imported as `name` (see
     /// [`ForeignName::made_by`]).
     fn foreign_made_by(&self, name: &str) -> Option<&str> {
         self.foreign_name(name)?.made_by.as_deref()
+    }
+
+    /// What made the object `module.attr` of a module of the project imported whole as
+    /// `module` (see [`ForeignName::made_by`]).
+    fn foreign_attr_made_by(&self, module: &str, attr: &str) -> Option<&str> {
+        if self.foreign_names.is_empty() {
+            return None;
+        }
+        self.foreign_made_by(&format!("{module}.{attr}"))
     }
 
     /// The fields (attributes) of the top-level class `name` of the module, or of the class of

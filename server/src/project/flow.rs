@@ -670,14 +670,21 @@ impl LiveFlow {
             if iface != live.interface {
                 relink = true;
             }
-            classes_changed |= module
-                .summary
-                .as_ref()
-                .map(|s| (&s.classes, &s.handles, &s.loaded_configs))
-                != live
-                    .seen
-                    .as_ref()
-                    .map(|s| (&s.classes, &s.handles, &s.loaded_configs));
+            classes_changed |= module.summary.as_ref().map(|s| {
+                (
+                    &s.classes,
+                    &s.handles,
+                    &s.loaded_configs,
+                    &s.loaded_config_sites,
+                )
+            }) != live.seen.as_ref().map(|s| {
+                (
+                    &s.classes,
+                    &s.handles,
+                    &s.loaded_configs,
+                    &s.loaded_config_sites,
+                )
+            });
             changed.push(i);
         }
         if !relink && changed.is_empty() {

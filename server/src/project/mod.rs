@@ -300,6 +300,7 @@ impl Project {
                         fields,
                         made_by: None,
                         loaded_config: false,
+                        loaded_by: None,
                     });
                 }
                 continue;
@@ -313,15 +314,33 @@ impl Project {
                     made_by,
                     ..ForeignName::default()
                 });
+                continue;
+            }
+            // A module of the project imported whole (`import app.db as db`, `from app import
+            // db`): its DynamoDB objects are known as `db.table` here.
+            if let Some(j) = self.imported_module(m, path) {
+                if let Some(s) = self.modules[j].summary.as_ref() {
+                    for (name, made) in &s.handles {
+                        out.push(ForeignName {
+                            bound: format!("{bound}.{name}"),
+                            made_by: Some(made.clone()),
+                            ..ForeignName::default()
+                        });
+                    }
+                }
             }
         }
         // Its classes another module loads as its Flask configuration.
-        for name in self.loaded_configs_of(m) {
+        for (name, by) in self.config_loaders_of(m) {
             match out.iter_mut().find(|n| n.bound == name) {
-                Some(n) => n.loaded_config = true,
+                Some(n) => {
+                    n.loaded_config = true;
+                    n.loaded_by = n.loaded_by.take().or(by);
+                }
                 None => out.push(ForeignName {
                     bound: name,
                     loaded_config: true,
+                    loaded_by: by,
                     ..ForeignName::default()
                 }),
             }
@@ -330,10 +349,76 @@ impl Project {
         out
     }
 
+    /// The module of the project an import path of module `from` names whole (`app.db`, `.db`,
+    /// `..db` for `from . import db`: one dot more than its level, both readings tried).
+    fn imported_module(&self, from: usize, path: &str) -> Option<usize> {
+        let dots = path.bytes().take_while(|&b| b == b'.').count();
+        if dots == 0 {
+            return self.module_named(path, from);
+        }
+        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        if rest.is_empty() {
+            return None;
+        }
+        let here = self.modules[from].path.parent()?.to_path_buf();
+        for level in [dots, dots - 1] {
+            if level == 0 {
+                continue;
+            }
+            let mut dir = here.clone();
+            for _ in 1..level {
+                dir = dir.parent()?.to_path_buf();
+            }
+            if let Some(j) = self.module_at(&dir, &rest) {
+                return Some(j);
+            }
+        }
+        None
+    }
+
     /// The top-level classes of module `m` that a module of the project (not a test module)
     /// loads as its Flask configuration ([`ModuleSummary::loaded_configs`]), sorted.
     pub fn loaded_configs_of(&self, m: usize) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = self
+            .config_loaders_of(m)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// The classes a mapping of configuration classes names (`config` of `.config`, the
+    /// mapping's import path `map` in module `from`, [`ModuleSummary::class_maps`]), as (module,
+    /// class name).
+    fn mapped_classes(&self, from: usize, map: &str) -> Vec<(usize, String)> {
+        let Some((k, name)) = self.resolve_import(from, map) else {
+            return Vec::new();
+        };
+        let Some(s) = self.modules[k].summary.as_ref() else {
+            return Vec::new();
+        };
+        let Some((_, values)) = s.class_maps.iter().find(|(n, _)| *n == name) else {
+            return Vec::new();
+        };
+        values
+            .iter()
+            .filter_map(|v| {
+                if v.contains('.') {
+                    self.resolve_class(k, v)
+                } else {
+                    Some((k, v.clone()))
+                }
+            })
+            .collect()
+    }
+
+    /// [`Project::loaded_configs_of`] with, for each class, where another module loads it: that
+    /// module's path as shown and the range of its `from_object(…)` call (the first load, in
+    /// module order; `None` for a load by the class's own module). Sorted by name, one entry a
+    /// class.
+    pub fn config_loaders_of(&self, m: usize) -> Vec<(String, Option<crate::model::LoadSite>)> {
+        let mut out: Vec<(String, Option<crate::model::LoadSite>)> = Vec::new();
         if self
             .modules
             .get(m)
@@ -349,16 +434,36 @@ impl Project {
             if s.loaded_configs.is_empty() || is_test_module(&module.qualifier) {
                 continue;
             }
-            for path in &s.loaded_configs {
+            for (i, path) in s.loaded_configs.iter().enumerate() {
+                let by = || {
+                    s.loaded_config_sites
+                        .get(i)
+                        .filter(|_| j != m)
+                        .map(|r| (module.shown.clone(), r.clone()))
+                };
+                // `from_object(config[name])` with a mapping of another module: every class
+                // it names.
+                if let Some(map) = path.strip_suffix("[]") {
+                    for (k, name) in self.mapped_classes(j, map) {
+                        if k == m && !name.contains('.') {
+                            out.push((name, by()));
+                        }
+                    }
+                    continue;
+                }
                 if let Some((k, name)) = self.resolve_class(j, path) {
                     if k == m && !name.contains('.') {
-                        out.push(name);
+                        out.push((name, by()));
                     }
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // One entry a class: its first load by another module.
+        out.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| b.1.is_some().cmp(&a.1.is_some()))
+        });
+        out.dedup_by(|b, a| a.0 == b.0);
         out
     }
 

@@ -47,6 +47,15 @@ pub struct ModuleSummary {
     /// import config`) or the dotted name of a string literal (`app.config.ProductionConfig`), in
     /// order. A class of its own module loaded by name is the module's own fact.
     pub loaded_configs: Vec<String>,
+    /// The byte range of the `from_object(…)` call of each of [`Self::loaded_configs`] (same
+    /// order): the related place of a finding at the loaded class.
+    pub loaded_config_sites: Vec<std::ops::Range<usize>>,
+    /// Its module-level mappings of configuration classes (`config = {"dev": DevConfig, …}`, see
+    /// [`crate::model::ItemFacts::class_map`]), sorted by name, each value a class of the module
+    /// by name (`DevConfig`) or an import or dotted path (`.settings.DevConfig`,
+    /// `app.config.DevConfig`): what `from_object(config[name])` loads in a module that imports
+    /// the mapping (a loaded path ending in `[]`, [`Self::loaded_configs`]).
+    pub class_maps: Vec<(String, Vec<String>)>,
     /// Its module-level names bound to an instance of a class (`repo = KeyRepository(table)`),
     /// with the class as [`Self::factories`] has it, sorted by name: another module's
     /// `repo.save` (imported, or handed out by a factory: `def get_repo(): return repo`)
@@ -167,27 +176,85 @@ fn factories(model: &Model) -> Vec<(String, String)> {
 }
 
 /// The classes `model` loads as its Flask configuration from other modules (or by a string
-/// naming its own module) ([`ModuleSummary::loaded_configs`]).
-fn loaded_configs(model: &Model) -> Vec<String> {
+/// naming its own module) ([`ModuleSummary::loaded_configs`]), each with the byte range of the
+/// `from_object(…)` call that loads it ([`ModuleSummary::loaded_config_sites`]). The calls are
+/// looked for in `root` only when the model has a load.
+fn loaded_configs(
+    model: &Model,
+    root: tree_sitter::Node,
+    src: SourceText,
+) -> (Vec<String>, Vec<std::ops::Range<usize>>) {
     use crate::model::Binding;
-    model
-        .config_loads
-        .iter()
-        .filter_map(|l| {
-            if let Some(dotted) = l.strip_prefix('"') {
-                return Some(dotted.to_string());
-            }
-            let path: Vec<String> = l.split('.').map(str::to_string).collect();
-            matches!(model.binding(&path[0]), Some(Binding::Import(_)))
+    let resolve = |l: &str| {
+        if let Some(dotted) = l.strip_prefix('"') {
+            return Some(dotted.to_string());
+        }
+        // A mapping imported from another module (`from .config import config`): the
+        // mapping's path, behind which the project reads its classes.
+        if let Some(map) = l.strip_prefix('[') {
+            let path: Vec<String> = map.split('.').map(str::to_string).collect();
+            return matches!(model.binding(&path[0]), Some(Binding::Import(_)))
                 .then(|| model.resolve_path(&path))
                 .flatten()
-                .filter(|q| {
-                    !crate::model::frameworks::is_framework_package(
-                        q.split('.').next().unwrap_or(""),
-                    )
+                .map(|q| format!("{q}[]"));
+        }
+        let path: Vec<String> = l.split('.').map(str::to_string).collect();
+        matches!(model.binding(&path[0]), Some(Binding::Import(_)))
+            .then(|| model.resolve_path(&path))
+            .flatten()
+            .filter(|q| {
+                !crate::model::frameworks::is_framework_package(q.split('.').next().unwrap_or(""))
+            })
+    };
+    let mut paths = Vec::new();
+    let mut sites = Vec::new();
+    if model.config_loads.is_empty() {
+        return (paths, sites);
+    }
+    for (load, site) in crate::model::config_load_sites(root, src) {
+        let expanded = match load.strip_prefix('[').and_then(|m| model.class_maps.get(m)) {
+            Some(values) => values.clone(),
+            None => vec![load],
+        };
+        for l in expanded {
+            if let Some(p) = resolve(&l) {
+                paths.push(p);
+                sites.push(site.clone());
+            }
+        }
+    }
+    (paths, sites)
+}
+
+/// The mappings of configuration classes of `model` ([`ModuleSummary::class_maps`]).
+fn class_maps(model: &Model) -> Vec<(String, Vec<String>)> {
+    use crate::model::Binding;
+    if model.class_maps.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, Vec<String>)> = model
+        .class_maps
+        .iter()
+        .map(|(name, values)| {
+            let values = values
+                .iter()
+                .filter_map(|v| {
+                    if let Some(dotted) = v.strip_prefix('"') {
+                        return Some(dotted.to_string());
+                    }
+                    let path: Vec<String> = v.split('.').map(str::to_string).collect();
+                    match model.binding(&path[0]) {
+                        Some(Binding::Import(_)) => model.resolve_path(&path),
+                        _ if path.len() == 1 => Some(v.clone()),
+                        _ => None,
+                    }
                 })
+                .collect();
+            (name.clone(), values)
         })
-        .collect()
+        .collect();
+    out.sort();
+    out
 }
 
 /// The classes of `model` another module may read facts of ([`ModuleSummary::classes`]).
@@ -348,7 +415,8 @@ impl ModuleSummary {
         summary.classes = class_summaries(model);
         summary.handles = handles(model);
         summary.factories = factories(model);
-        summary.loaded_configs = loaded_configs(model);
+        (summary.loaded_configs, summary.loaded_config_sites) = loaded_configs(model, root, src);
+        summary.class_maps = class_maps(model);
         summary.instances = instances(model);
         summary
     }
@@ -434,6 +502,8 @@ impl ModuleSummary {
             handles: Vec::new(),
             factories: Vec::new(),
             loaded_configs: Vec::new(),
+            loaded_config_sites: Vec::new(),
+            class_maps: Vec::new(),
             instances: Vec::new(),
         }
     }
@@ -534,6 +604,8 @@ impl ModuleSummary {
         self.handles = old.handles.clone();
         self.factories = old.factories.clone();
         self.loaded_configs = old.loaded_configs.clone();
+        self.loaded_config_sites = old.loaded_config_sites.clone();
+        self.class_maps = old.class_maps.clone();
         self.instances = old.instances.clone();
     }
 
@@ -653,6 +725,8 @@ impl PartialEq for ModuleSummary {
             && self.handles == other.handles
             && self.factories == other.factories
             && self.loaded_configs == other.loaded_configs
+            && self.loaded_config_sites == other.loaded_config_sites
+            && self.class_maps == other.class_maps
             && self.instances == other.instances
             && self.same_flows(other)
     }
@@ -668,6 +742,8 @@ impl Hash for ModuleSummary {
         self.handles.hash(state);
         self.factories.hash(state);
         self.loaded_configs.hash(state);
+        self.loaded_config_sites.hash(state);
+        self.class_maps.hash(state);
         self.instances.hash(state);
         self.flow_count().hash(state);
         for flow in self.flows() {

@@ -499,3 +499,40 @@ fn a_summary_made_like_the_last_one_is_the_summary_made_from_scratch() {
     let added = make(&analyzer, &a, &doc, Some(&renamed));
     assert_eq!(added.star_imports, vec![".a".to_string(), ".q".to_string()]);
 }
+
+#[test]
+fn dynamodb_objects_of_a_module_imported_whole_are_foreign_names_under_the_module() {
+    let mut db = summary(&[], &[], &[]);
+    Arc::get_mut(&mut db).unwrap().handles = vec![
+        ("table".to_string(), "boto3.resource().Table()".to_string()),
+        ("users".to_string(), "boto3.resource().Table()".to_string()),
+    ];
+    // `import app.db as db`, `from . import db` (bound as `..db`), and a function imported by
+    // name (no module: nothing).
+    let routes = summary(
+        &[],
+        &[("db", "app.db"), ("rel", "..db"), ("save", "app.db.save")],
+        &[],
+    );
+    let p = project(&[
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/db.py", db),
+        ("w/app/routes.py", routes),
+    ]);
+    let m = p.module_of(Path::new("w/app/routes.py")).unwrap();
+    let shown: Vec<(String, Option<String>)> = p
+        .foreign_names(m)
+        .into_iter()
+        .map(|n| (n.bound, n.made_by))
+        .collect();
+    let table = Some("boto3.resource().Table()".to_string());
+    assert_eq!(
+        shown,
+        [
+            ("db.table".to_string(), table.clone()),
+            ("db.users".to_string(), table.clone()),
+            ("rel.table".to_string(), table.clone()),
+            ("rel.users".to_string(), table),
+        ]
+    );
+}

@@ -154,6 +154,21 @@ impl Rule for HardcodedSecret {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let in_dev = ctx.file.is_test || ctx.in_dev_class(item);
+        let first = out.len();
+        self.check_literals(item, ctx, in_dev, out);
+        // In a class another module loads with `from_object(…)`: the place that loads it.
+        if out.len() > first && !in_dev {
+            if let Some(related) = ctx.config_loaded_by(item) {
+                for f in &mut out[first..] {
+                    f.related.push(related.clone());
+                }
+            }
+        }
+    }
+}
+
+impl HardcodedSecret {
+    fn check_literals(&self, item: &Item, ctx: &Ctx, in_dev: bool, out: &mut Vec<Finding>) {
         // Literals already judged by their target (a placeholder bound to `API_KEY` is not scanned
         // again for token formats).
         let mut seen: Vec<Range<usize>> = Vec::new();

@@ -41,57 +41,86 @@ impl Rule for RawKeyPersisted {
         let (flows, start) = report::flows(item, ctx);
         let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers | Kind::Minted);
         for hit in report::hits(&flows, start, ctx, &[SinkKind::Persist], accept) {
-            let conc = &hit.concs[0];
-            let range = key_line_range(item, ctx, &hit, start, accept);
-            let what = match conc.kind {
-                Kind::Model => format!(
-                    "a `{}` with its secret field",
-                    conc.class.clone().unwrap_or_default()
-                ),
-                Kind::Headers => "the request headers".to_string(),
-                Kind::Minted => "a key minted by the service".to_string(),
-                _ => "an API key".to_string(),
-            };
-            let mut finding = report::finding(
-                &META,
-                range,
-                format!(
-                    "{what} ({}) is stored in DynamoDB unhashed; store a hash of it",
-                    report::origin(conc)
-                ),
-                conc,
-            );
-            if let Some(fix) = hash_fix(item, ctx, &hit, start) {
-                finding = finding.with_fix(fix);
+            let fix = hash_fix(item, ctx, &hit, start);
+            // One finding per key of the write: two keys stored by one update action (an access
+            // and a refresh token) are two exposures, each on its own line.
+            for (range, conc) in key_line_ranges(item, ctx, &hit, start, accept) {
+                let what = match conc.kind {
+                    Kind::Model => format!(
+                        "a `{}` with its secret field",
+                        conc.class.clone().unwrap_or_default()
+                    ),
+                    Kind::Headers => "the request headers".to_string(),
+                    Kind::Minted => "a key minted by the service".to_string(),
+                    _ => "an API key".to_string(),
+                };
+                let mut finding = report::finding(
+                    &META,
+                    range,
+                    format!(
+                        "{what} ({}) is stored in DynamoDB unhashed; store a hash of it",
+                        report::origin(&conc)
+                    ),
+                    &conc,
+                );
+                if let Some(fix) = &fix {
+                    finding = finding.with_fix(fix.clone());
+                }
+                out.push(finding);
             }
-            out.push(finding);
         }
     }
 }
 
-/// The stored value, or, when it spans several lines (a transaction, a batch request), the
-/// innermost part of it that holds the key: the finding stands on the line that holds the key.
-fn key_line_range(
+/// Where to report the keys of a write, each with the key it stands for: the stored value, or,
+/// when it spans several lines (a transaction, a batch request, an update with several
+/// actions), for each key that reaches it (by where it entered) the innermost part of it that
+/// holds that key, first in the text: each finding stands on the line that holds its key.
+fn key_line_ranges(
     item: &Item,
     ctx: &Ctx,
     hit: &Hit,
     start: usize,
     accept: impl Fn(Kind) -> bool + Copy,
-) -> std::ops::Range<usize> {
+) -> Vec<(std::ops::Range<usize>, Conc)> {
     let range = hit.sink.value.start + start..hit.sink.value.end + start;
+    let whole = || vec![(range.clone(), hit.concs[0].clone())];
     let multiline = report::node_at(item, range.clone())
         .is_some_and(|n| n.start_position().row != n.end_position().row);
     if !multiline {
-        return range;
+        return whole();
     }
-    hit.sink
+    // The parts that hold key material, innermost first.
+    let mut parts: Vec<(std::ops::Range<usize>, Vec<Conc>)> = hit
+        .sink
         .parts
         .iter()
-        .filter(|(_, t)| !report::concs_of(hit.flow, start, ctx, t, accept).is_empty())
-        .map(|(r, _)| r.start + start..r.end + start)
-        .filter(|r| range.start <= r.start && r.end <= range.end)
-        .min_by_key(|r| r.end - r.start)
-        .unwrap_or(range)
+        .map(|(r, t)| (r.start + start..r.end + start, t))
+        .filter(|(r, _)| range.start <= r.start && r.end <= range.end)
+        .map(|(r, t)| (r, report::concs_of(hit.flow, start, ctx, t, accept)))
+        .filter(|(_, concs)| !concs.is_empty())
+        .collect();
+    parts.sort_by_key(|(r, _)| (r.end - r.start, r.start));
+    let entered = |c: &Conc| (c.kind, c.path.first().cloned());
+    let mut out: Vec<(std::ops::Range<usize>, Conc)> = Vec::new();
+    for conc in &hit.concs {
+        if out.iter().any(|(_, c)| entered(c) == entered(conc)) {
+            continue;
+        }
+        let part = parts
+            .iter()
+            .find(|(_, concs)| concs.iter().any(|c| entered(c) == entered(conc)));
+        if let Some((r, _)) = part {
+            out.push((r.clone(), conc.clone()));
+        }
+    }
+    if out.is_empty() {
+        return whole();
+    }
+    // Two keys in one part (`{"S": key + other}`): one finding there.
+    out.sort_by_key(|(r, _)| (r.start, r.end));
+    out.dedup_by(|b, a| a.0 == b.0);
+    out
 }
 
 fn hash_fix(item: &Item, ctx: &Ctx, hit: &Hit, start: usize) -> Option<Fix> {

@@ -44,6 +44,7 @@ impl Rule for DebugModeEnabled {
             return;
         }
         let in_dev_class = ctx.in_dev_class(item);
+        let first = out.len();
         for node in item.descendants(item.node) {
             let hit = match node.kind_str() {
                 "call" => call_hit(node, ctx),
@@ -57,6 +58,14 @@ impl Rule for DebugModeEnabled {
                 out.push(
                     Finding::new(&META, value.byte_range(), message).with_fix(fix(value, env, ctx)),
                 );
+            }
+        }
+        // In a class another module loads with `from_object(…)`: the place that loads it.
+        if out.len() > first && !in_dev_class {
+            if let Some(related) = ctx.config_loaded_by(item) {
+                for f in &mut out[first..] {
+                    f.related.push(related.clone());
+                }
             }
         }
     }

@@ -95,6 +95,22 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Where another module loads the top-level class the item lies in as the app's Flask
+    /// configuration (`app.config.from_object(…)`), as a related place in that module: what
+    /// KL301 and KL101 findings in the class point to.
+    pub fn config_loaded_by(&self, item: &Item) -> Option<crate::finding::Related> {
+        let class = self
+            .classes(item)
+            .into_iter()
+            .find(|c| c.parent.is_none())?;
+        let (file, range) = self.model.config_loaded_by(&class.name)?;
+        Some(crate::finding::Related {
+            range: range.clone(),
+            message: format!("`{}` is loaded as the app's configuration here", class.name),
+            file: Some(file.clone()),
+        })
+    }
+
     /// The text of a node (borrowed when it lies in one rope chunk).
     pub fn text(&self, node: tree_sitter::Node) -> std::borrow::Cow<'a, str> {
         self.src.node_text(node)

@@ -45,6 +45,14 @@ impl<'a> Walker<'a> {
                 }
                 let obj = node.field("object")?;
                 let attr = node.field("attribute")?;
+                // `db.table` of a module of the project imported whole (`import app.db as db`):
+                // the model resolves the pair (`ForeignName::made_by`).
+                if obj.kind_str() == "identifier" && !self.model.foreign_names.is_empty() {
+                    let name = self.text(obj);
+                    if !self.handles.contains_key(&name) && !self.locals.contains(&name) {
+                        return self.model.resolve(node, self.src);
+                    }
+                }
                 Some(format!(
                     "{}.{}",
                     self.qualify_depth(obj, depth + 1)?,
