@@ -80,6 +80,8 @@ struct First<T> {
     /// Why the pre-filter keeps it (its first shape found; `"no pre-filter"` without one).
     reason: Option<&'static str>,
     linkable: bool,
+    /// Its local data flow was not computed: no summary (made when a call leads to it).
+    flows_skipped: bool,
     /// Its summary (kept files only; `None` too when nested too deep to parse).
     summary: Option<ModuleSummary>,
     /// Its outcome when checked alone (kept files, when the check finishes them early).
@@ -114,6 +116,7 @@ fn first<T>(
             keep: None,
             reason: None,
             linkable: false,
+            flows_skipped: false,
             summary: None,
             done: None,
             alone: Alone::default(),
@@ -130,14 +133,22 @@ fn first<T>(
     // every rule.
     let rules = prefilter
         .filter(|_| keep)
-        .map(|p| p.rules(text.as_bytes()))
+        .map(|p| p.rules_for(text.as_bytes(), reason))
         .filter(|r| !r.all());
     let linkable = linkable(&text);
+    // No local data flow when no rule of the file reads it and no other module needs it now:
+    // the file calls nothing imported from the project (its flows carry nothing out), and a
+    // module whose calls lead to it summarises it then (its summary is left out here).
+    let skip_flows = rules.as_ref().is_some_and(|r| {
+        !crate::engine::flows_needed(Some(&r.codes_that_may_report()))
+            && !prefilter.is_some_and(|p| p.calls_project(text.as_bytes()))
+    });
     if !keep {
         return First {
             keep: Some(false),
             reason: None,
             linkable,
+            flows_skipped: false,
             summary: None,
             done: None,
             alone: Alone::default(),
@@ -153,6 +164,7 @@ fn first<T>(
     let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
     drop(text);
     let mut analyzer = Analyzer::new();
+    analyzer.skip_unread_flows(skip_flows);
     let may_report = |code: &str| rules.as_ref().is_none_or(|r| r.may_report(code));
     let analysis = crate::engine::pipeline::analyze_rules(
         &mut analyzer,
@@ -164,7 +176,7 @@ fn first<T>(
             .is_some()
             .then_some(&may_report as &dyn Fn(&str) -> bool),
     );
-    let summary = (!too_deep)
+    let summary = (!too_deep && !skip_flows)
         .then(|| ModuleSummary::new(analyzer.flows(), &analysis.model, doc.view(), doc.source()));
     drop(analyzer);
     let alone = Alone {
@@ -178,6 +190,7 @@ fn first<T>(
         keep: Some(true),
         reason,
         linkable,
+        flows_skipped: skip_flows,
         summary,
         done,
         alone,
@@ -275,7 +288,7 @@ pub fn views<T: Send>(
         alone.push(first.alone);
         if first.keep == Some(true) {
             stats.kept += 1;
-            tried[f] = true;
+            tried[f] = !first.flows_skipped;
             project.modules[ids[f]].summary = first.summary.map(Arc::new);
         }
     }
@@ -692,4 +705,81 @@ fn carries_anything(df: &Probe) -> bool {
                     .any(|r| matches!(r, crate::dataflow::RetSym::Conc(_)))
                 || (name.starts_with('@') && f.param_sinks.iter().any(|&b| b != 0))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{flows_needed, Analyzer, FLOW_RULES};
+
+    #[test]
+    fn flows_are_needed_when_a_rule_reads_them() {
+        assert!(flows_needed(None));
+        assert!(!flows_needed(Some(&["KL101", "KL205", "KL207", "KL301"])));
+        for code in FLOW_RULES {
+            assert!(flows_needed(Some(&["KL101", code])), "{code}");
+        }
+        // A rule that is not keylint's own may read them.
+        assert!(flows_needed(Some(&["KL101", "KL999"])));
+    }
+
+    /// Every fixture: the rules that read no flow ([`FLOW_RULES`]) find the same with the flows
+    /// skipped; and a selection with a data-flow rule gets its flows (the same findings as
+    /// without the flag).
+    #[test]
+    fn skipped_flows_change_no_finding() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("fixtures") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "py") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 20, "fixtures found: {}", files.len());
+        let all: Vec<&'static str> = crate::rules::all().iter().map(|r| r.meta().code).collect();
+        let flow_free: Vec<&'static str> = all
+            .iter()
+            .copied()
+            .filter(|c| !FLOW_RULES.contains(c))
+            .collect();
+        let run = |text: &str, select: &[&'static str], skip: bool| {
+            let doc = crate::document::Document::new(text, 0);
+            let options = crate::rules::Options {
+                select: Some(select.to_vec()),
+                ..Default::default()
+            };
+            let mut analyzer = Analyzer::new();
+            analyzer.skip_unread_flows(skip);
+            let analysis = analyzer.analyze(doc.view(), doc.source(), &options);
+            let flows = analyzer.flows().map(|(f, _)| f.len()).sum::<usize>();
+            let found: Vec<(String, std::ops::Range<usize>, String)> = analysis
+                .findings
+                .iter()
+                .map(|f| (f.rule.code.to_string(), f.range.clone(), f.message.clone()))
+                .collect();
+            (found, flows)
+        };
+        let mut with_flows = 0;
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("fixture");
+            let (skipped, none) = run(&text, &flow_free, true);
+            assert_eq!(none, 0, "{}: flows computed", path.display());
+            assert_eq!(
+                skipped,
+                run(&text, &flow_free, false).0,
+                "{}",
+                path.display()
+            );
+            let (found, flows) = run(&text, &all, true);
+            assert_eq!(found, run(&text, &all, false).0, "{}", path.display());
+            with_flows += usize::from(flows > 0);
+        }
+        assert!(with_flows > 0);
+    }
 }

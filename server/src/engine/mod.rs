@@ -294,6 +294,24 @@ pub struct Analyzer {
     project_alone: Option<(u64, bool)>,
     /// Where the text of the last run spells `keylint` (for the suppressions).
     mentions: suppress::Mentions,
+    /// `keylint check`: no local data flow when no selected rule reads it ([`flows_needed`]).
+    skip_unread_flows: bool,
+}
+
+/// The rules that read the data flow (an item's flows through `rules::report::flows`, or the
+/// resolved facts through `Ctx::dataflow`).
+pub const FLOW_RULES: &[&str] = &["KL201", "KL202", "KL203", "KL204", "KL206", "KL304"];
+
+/// Whether a run of the rules `selected` (codes; `None`: every rule) needs the items' local data
+/// flow: when one of them reads it ([`FLOW_RULES`]) or is not keylint's own.
+pub fn flows_needed(selected: Option<&[&str]>) -> bool {
+    let Some(selected) = selected else {
+        return true;
+    };
+    let own = rules::built_in();
+    selected
+        .iter()
+        .any(|code| FLOW_RULES.contains(code) || !own.iter().any(|r| r.meta().code == *code))
 }
 
 /// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.
@@ -323,6 +341,13 @@ impl Analyzer {
             rules: Some(rules),
             ..Self::default()
         }
+    }
+
+    /// Computes no local data flow when the selected rules read none ([`flows_needed`]): for
+    /// `keylint check` on a file whose flows no other module reads (its summary is then made
+    /// again when a call leads to it). The editor computes them always.
+    pub fn skip_unread_flows(&mut self, on: bool) {
+        self.skip_unread_flows = on;
     }
 
     /// Resolves the data flow of this document with the rest of the project from now on.
@@ -647,8 +672,9 @@ impl Analyzer {
         // The local flows read no resolved facts: their dependencies on the data flow are taken
         // against none.
         let no_flow = dataflow::Dataflow::default();
+        let skip_flows = self.skip_unread_flows && !flows_needed(options.select.as_deref());
         for (i, cached) in entries.iter_mut().map(|(_, c)| &mut **c).enumerate() {
-            if cached.header {
+            if cached.header || skip_flows {
                 continue;
             }
             if cached.too_deep {

@@ -112,6 +112,14 @@ impl Rules {
         }
     }
 
+    /// The codes of the rules that may have a finding.
+    pub fn codes_that_may_report(&self) -> Vec<&'static str> {
+        (self.codes.iter().enumerate())
+            .filter(|(i, _)| self.mask & (1 << i) != 0)
+            .map(|(_, c)| *c)
+            .collect()
+    }
+
     /// Every rule may have a finding.
     pub fn all(&self) -> bool {
         self.mask.count_ones() as usize == self.codes.len()
@@ -245,6 +253,34 @@ impl Prefilter {
             codes: self.rules.clone(),
             mask,
         }
+    }
+
+    /// [`Self::rules`], finer by the shape that keeps the file (`reason`, from [`Self::reason`]):
+    /// the rules whose findings need a shape that holds in the file only (the data flow crosses
+    /// statements: [`FILE_SHAPE_RULES`]) are left out when the file is kept by a shape of one
+    /// logical line only (`"KL101 shape"`, …): none of the shapes that keep a file for them held
+    /// (they are looked for first), so they cannot report there. A secret-like name alone
+    /// (`password="x"` in a test) is what KL101 needs, not the data flow. Unchanged for a
+    /// directive (every rule runs) and for any other reason.
+    pub fn rules_for(&self, bytes: &[u8], reason: Option<&str>) -> Rules {
+        let mut rules = self.rules(bytes);
+        if !rules.all() && reason.is_some_and(is_line_shape) {
+            for (i, code) in rules.codes.iter().enumerate() {
+                if FILE_SHAPE_RULES.contains(code) {
+                    rules.mask &= !(1u64 << i);
+                }
+            }
+        }
+        rules
+    }
+
+    /// Whether the file calls a name it imports from a module that may be the project's
+    /// (`from .models import Article` then `Article(…)`): its flows may carry key material into
+    /// another module, so `keylint check` computes them even when no rule of the file reads
+    /// them.
+    pub fn calls_project(&self, bytes: &[u8]) -> bool {
+        let tokens = lex::lex(bytes);
+        project_calls(bytes, &tokens)
     }
 
     /// Whether the pre-filter is on (every rule covered).
@@ -494,6 +530,21 @@ impl Prefilter {
     }
 }
 
+/// The rules whose findings need a shape of the whole file ([`Prefilter::reason`] looks for
+/// them before the shapes of one logical line): the data-flow rules (KL201–KL204, KL206: a
+/// source of key material and a sink, or a call into the project) and the rules of handlers
+/// (KL302, KL303, KL304). KL205 and KL207 are syntactic (one line), as are KL101, KL102, KL103
+/// and KL301.
+pub const FILE_SHAPE_RULES: &[&str] = &[
+    "KL201", "KL202", "KL203", "KL204", "KL206", "KL302", "KL303", "KL304",
+];
+
+/// Whether `reason` ([`Prefilter::reason`]) is a shape of one logical line
+/// ([`lines_may_have_findings`]): `"KL101 shape"`, `"KL205 shape"`, ….
+pub fn is_line_shape(reason: &str) -> bool {
+    reason.starts_with("KL") && reason.ends_with(" shape")
+}
+
 /// Whether a token with a secret-like word may name key material as the data flow and the rules
 /// that follow it read names: a key (`fw::is_key_name`, `is_minted_key_name`), a stored
 /// attribute that holds one or its hash (`is_sensitive_attribute`), a secret
@@ -523,6 +574,17 @@ fn names_key_material(bytes: &[u8], t: &Token, extra: &[String]) -> bool {
 ///   standard library (`from app.crud import save_key` then `save_key(…)` or
 ///   `crud.save_key(…)`): the project model follows key material into it.
 fn handlers_or_project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
+    calls_into(bytes, tokens, true)
+}
+
+/// The last of [`handlers_or_project_calls`]: a call of a name imported from a module that may
+/// be the project's.
+fn project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
+    calls_into(bytes, tokens, false)
+}
+
+/// [`handlers_or_project_calls`], handlers and parameter markers only when `handlers`.
+fn calls_into(bytes: &[u8], tokens: &[Token], handlers: bool) -> bool {
     let ident = |k: usize| {
         tokens
             .get(k)
@@ -549,8 +611,12 @@ fn handlers_or_project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
             | b"Query"
             | b"Form"
             | b"Body"
-            | b"File" => return true,
-            _ if decorates_handler(bytes, tokens, k, true) => return true,
+            | b"File"
+                if handlers =>
+            {
+                return true
+            }
+            _ if handlers && decorates_handler(bytes, tokens, k, true) => return true,
             // `import a.b as c`, `import a, b`, `from a.b import c as d, e`, `from . import x`.
             b"import" | b"from" if std::ptr::eq(first_of_line(tokens, k), t) => {
                 let line = t.line;
@@ -1312,6 +1378,51 @@ mod tests {
         assert!(with("x = 1  # keylint: ignore[KL101]\n").all());
         // An unknown rule (a rule installed for the tests) may report.
         assert!(rules.may_report("KL999"));
+    }
+
+    #[test]
+    fn data_flow_rules_need_their_own_shapes() {
+        let p = Prefilter::new(&[]);
+        // A django-like test: secret-like names as keyword arguments and bound to literals, no
+        // source with a sink. KL101 may report; no rule of the data flow or of handlers.
+        let test = b"from django.test import TestCase\n\n\
+                     class T(TestCase):\n    def setUp(self):\n        \
+                     self.user = make(username='u', password='secret')\n        \
+                     self.password = 'secret'\n";
+        let reason = p.reason(test);
+        assert_eq!(reason, Some("KL101 shape"));
+        let rules = p.rules_for(test, reason);
+        assert!(rules.may_report("KL101"));
+        for code in FILE_SHAPE_RULES {
+            assert!(!rules.may_report(code), "{code}");
+        }
+        // By its words alone, the data-flow rules may report (the shared secret-name words).
+        assert!(p.rules(test).may_report("KL202"));
+        assert!(crate::engine::flows_needed(Some(
+            &p.rules(test).codes_that_may_report()
+        )));
+        assert!(!crate::engine::flows_needed(Some(
+            &rules.codes_that_may_report()
+        )));
+        // A Header key and a log call: KL202 may report (and the other data-flow rules).
+        let app = b"import logging\nfrom fastapi import FastAPI, Header\napp = FastAPI()\n\
+                    @app.get('/')\ndef f(x_api_key: str = Header()):\n    \
+                    logging.info(x_api_key)\n";
+        let reason = p.reason(app);
+        assert!(reason.is_some_and(|r| !is_line_shape(r)), "{reason:?}");
+        let rules = p.rules_for(app, reason);
+        assert!(rules.may_report("KL202"));
+        assert!(crate::engine::flows_needed(Some(
+            &rules.codes_that_may_report()
+        )));
+        // A directive: every rule, whatever the shape.
+        let mut directive = test.to_vec();
+        directive.extend_from_slice(b"X = 1  # keylint: ignore[KL101]\n");
+        assert!(p.rules_for(&directive, p.reason(&directive)).all());
+        // Calls into the project: a name imported from a module that may be the project's.
+        assert!(p.calls_project(b"from .models import Article\nArticle(title='x')\n"));
+        assert!(!p.calls_project(b"import os\nfrom fastapi import FastAPI\nos.getenv(FastAPI())\n"));
+        assert!(!p.calls_project(test));
     }
 
     #[test]
