@@ -472,6 +472,8 @@ impl ModuleSummary {
                 handles: Vec::new(),
                 factories: Vec::new(),
                 loaded_configs: Vec::new(),
+                loaded_config_sites: Vec::new(),
+                class_maps: Vec::new(),
                 instances: Vec::new(),
             };
         }
