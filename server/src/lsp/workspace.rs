@@ -749,7 +749,8 @@ mod tests {
                 .unwrap()
         };
         let typed = "PASSWORD = \"sk-live-4f9c2b7e8d1a6f3c9a0b\"  # typed";
-        for (k, c) in typed.chars().enumerate() {
+        for (k, c) in typed.char_indices() {
+            // ASCII: the byte index is the column.
             let at = Pos::new(4, 8 + k as u32);
             let change = ContentChange {
                 range: Some((at, at)),
