@@ -679,7 +679,7 @@ impl Server {
     }
 }
 
-enum JobOutcome {
+pub(crate) enum JobOutcome {
     Done(
         Box<Results>,
         Vec<crate::engine::RulePanic>,
@@ -715,7 +715,7 @@ fn run_inline(slot: &mut Option<Job>) -> Option<JobOutcome> {
     Some(catch_unwind(AssertUnwindSafe(|| run_locked(job, guard))).unwrap_or(JobOutcome::Panicked))
 }
 
-fn run_job(job: Job) -> JobOutcome {
+pub(crate) fn run_job(job: Job) -> JobOutcome {
     let analyzer = job.analyzer.clone();
     let guard = analyzer.lock().unwrap_or_else(reset_poisoned);
     run_locked(job, guard)

@@ -719,8 +719,10 @@ impl ModuleSummary {
     }
 }
 
-impl PartialEq for ModuleSummary {
-    fn eq(&self, other: &Self) -> bool {
+impl ModuleSummary {
+    /// Whether `other` holds the same facts but its flows (its imports, classes, DynamoDB
+    /// objects, factories, loaded configurations and instances): compared, not rebuilt.
+    pub fn same_facts_but_flows(&self, other: &ModuleSummary) -> bool {
         self.imports == other.imports
             && self.star_imports == other.star_imports
             && self.classes == other.classes
@@ -730,7 +732,12 @@ impl PartialEq for ModuleSummary {
             && self.loaded_config_sites == other.loaded_config_sites
             && self.class_maps == other.class_maps
             && self.instances == other.instances
-            && self.same_flows(other)
+    }
+}
+
+impl PartialEq for ModuleSummary {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_facts_but_flows(other) && self.same_flows(other)
     }
 }
 
