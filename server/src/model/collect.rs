@@ -550,13 +550,7 @@ pub fn config_load_sites(root: Node, src: SourceText) -> Vec<(String, std::ops::
 /// a mapping whose every value names a class (a capitalised name, `config.DevConfig`, or a dotted
 /// string whose last part is capitalised), its values encoded as [`ItemFacts::config_loads`].
 fn class_map(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
-    let assign = stmt
-        .named_child(0)
-        .filter(|n| n.kind_str() == "assignment")?;
-    let left = assign
-        .field("left")
-        .filter(|l| l.kind_str() == "identifier")?;
-    let right = syntax::unparenthesize(assign.field("right")?);
+    let (left, right) = syntax::name_assignment(stmt)?;
     let mut values: Vec<Node> = Vec::new();
     let mut cursor = right.walk();
     match right.kind_str() {

@@ -123,13 +123,7 @@ fn collect(mut nodes: syntax::Walk<'_, '_>, src: SourceText, all: bool) -> Vec<S
 
 /// `REQUIRED = ["API_KEY", "SECRET_KEY"]`: a name bound to a list, tuple or set of strings.
 pub fn string_list(stmt: Node, src: SourceText) -> Option<(String, Vec<String>)> {
-    let assign = stmt
-        .named_child(0)
-        .filter(|n| n.kind_str() == "assignment")?;
-    let left = assign
-        .field("left")
-        .filter(|l| l.kind_str() == "identifier")?;
-    let right = syntax::unparenthesize(assign.field("right")?);
+    let (left, right) = syntax::name_assignment(stmt)?;
     if !matches!(right.kind_str(), "list" | "tuple" | "set") {
         return None;
     }

@@ -360,20 +360,26 @@ impl Project {
         if rest.is_empty() {
             return None;
         }
-        let here = self.modules[from].path.parent()?.to_path_buf();
-        for level in [dots, dots - 1] {
-            if level == 0 {
-                continue;
-            }
-            let mut dir = here.clone();
-            for _ in 1..level {
-                dir = dir.parent()?.to_path_buf();
-            }
-            if let Some(j) = self.module_at(&dir, &rest) {
-                return Some(j);
-            }
-        }
-        None
+        self.relative_dirs(from, dots)
+            .find_map(|dir| self.module_at(&dir, &rest))
+    }
+
+    /// The directories a relative import of `dots` leading dots in module `from` starts from:
+    /// `from . import store` is bound as `..store`, one dot more than its level, so both
+    /// readings are given, the written level first.
+    fn relative_dirs(&self, from: usize, dots: usize) -> impl Iterator<Item = PathBuf> + '_ {
+        let here = self.modules[from].path.parent().map(Path::to_path_buf);
+        [dots, dots.saturating_sub(1)]
+            .into_iter()
+            .filter(|&level| level > 0)
+            // A level above the file system's root ends the readings (none after it is tried).
+            .map_while(move |level| {
+                let mut dir = here.clone()?;
+                for _ in 1..level {
+                    dir = dir.parent()?.to_path_buf();
+                }
+                Some(dir)
+            })
     }
 
     /// The top-level classes of module `m` that a module of the project (not a test module)
@@ -556,17 +562,7 @@ impl Project {
             }
             return None;
         }
-        // `from . import store` is bound as `..store`: one dot more than its level. Both
-        // readings are tried, the written level first.
-        let here = self.modules[from].path.parent()?.to_path_buf();
-        for level in [dots, dots - 1] {
-            if level == 0 {
-                continue;
-            }
-            let mut dir = here.clone();
-            for _ in 1..level {
-                dir = dir.parent()?.to_path_buf();
-            }
+        for dir in self.relative_dirs(from, dots) {
             for k in (0..=rest.len()).rev() {
                 if let Some(m) = self.module_at(&dir, &rest[..k]) {
                     if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing, class) {

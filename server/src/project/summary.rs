@@ -461,52 +461,38 @@ impl ModuleSummary {
         like: Option<&ModuleSummary>,
     ) -> Self {
         items.shrink_to_fit();
-        if let Some((functions, globals)) = like.and_then(|l| l.names_like(&items)) {
-            return ModuleSummary {
-                imports,
-                star_imports,
-                items,
-                functions,
-                globals,
-                classes: Vec::new(),
-                handles: Vec::new(),
-                factories: Vec::new(),
-                loaded_configs: Vec::new(),
-                loaded_config_sites: Vec::new(),
-                class_maps: Vec::new(),
-                instances: Vec::new(),
-            };
-        }
-        let flows = || {
-            items
-                .iter()
-                .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+        let (functions, globals) = match like.and_then(|l| l.names_like(&items)) {
+            Some(names) => names,
+            None => {
+                let flows = || {
+                    items
+                        .iter()
+                        .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+                };
+                let mut functions: Vec<String> = flows()
+                    .filter(|(f, _)| !f.name.is_empty())
+                    .map(|(f, _)| f.name.clone())
+                    .collect();
+                functions.sort_unstable();
+                functions.dedup();
+                let mut globals: Vec<String> = flows()
+                    .filter(|(f, _)| f.name.is_empty())
+                    .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
+                    .collect();
+                globals.sort_unstable();
+                globals.dedup();
+                (Arc::new(functions), Arc::new(globals))
+            }
         };
-        let mut functions: Vec<String> = flows()
-            .filter(|(f, _)| !f.name.is_empty())
-            .map(|(f, _)| f.name.clone())
-            .collect();
-        functions.sort_unstable();
-        functions.dedup();
-        let mut globals: Vec<String> = flows()
-            .filter(|(f, _)| f.name.is_empty())
-            .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
-            .collect();
-        globals.sort_unstable();
-        globals.dedup();
+        // The module's other facts (classes, tables, factories, loaded configurations…) are
+        // set by the caller; every one starts empty here.
         ModuleSummary {
             imports,
             star_imports,
             items,
-            functions: Arc::new(functions),
-            globals: Arc::new(globals),
-            classes: Vec::new(),
-            handles: Vec::new(),
-            factories: Vec::new(),
-            loaded_configs: Vec::new(),
-            loaded_config_sites: Vec::new(),
-            class_maps: Vec::new(),
-            instances: Vec::new(),
+            functions,
+            globals,
+            ..ModuleSummary::default()
         }
     }
 

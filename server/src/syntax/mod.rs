@@ -763,6 +763,17 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// `NAME = value` as a statement: the bound identifier and the value (parentheses taken off).
+pub fn name_assignment(stmt: Node) -> Option<(Node, Node)> {
+    let assign = stmt
+        .named_child(0)
+        .filter(|n| n.kind_str() == "assignment")?;
+    let left = assign
+        .field("left")
+        .filter(|l| l.kind_str() == "identifier")?;
+    Some((left, unparenthesize(assign.field("right")?)))
+}
+
 /// Text of a node with any surrounding parentheses removed.
 pub fn unparenthesize(node: Node) -> Node {
     let mut cur = node;
