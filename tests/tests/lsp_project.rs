@@ -87,6 +87,95 @@ fn codes(p: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// A server indexed on a temporary project, with the versions of the documents the test opened.
+struct Workspace {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    c: LspClient,
+    /// The files written at the start (what a document holds when a change first opens it).
+    files: Vec<(String, String)>,
+    /// Per open document (relative path): its last version.
+    versions: std::collections::HashMap<String, i64>,
+}
+
+impl Workspace {
+    fn indexed(files: &[(&str, &str)]) -> Self {
+        let (dir, root, c) = indexed(files);
+        Workspace {
+            _dir: dir,
+            root,
+            c,
+            files: (files.iter())
+                .map(|(r, t)| (r.to_string(), t.to_string()))
+                .collect(),
+            versions: Default::default(),
+        }
+    }
+
+    fn uri(&self, rel: &str) -> String {
+        file_uri(&self.root.join(rel))
+    }
+
+    /// Opens `rel` with its text on disk (version 1) and returns its first publish.
+    fn open(&mut self, rel: &str) -> Value {
+        self.open_quietly(rel);
+        let uri = self.uri(rel);
+        self.c.diagnostics_for_version(&uri, 1)
+    }
+
+    /// Opens `rel` with its text on disk (version 1), its diagnostics not awaited.
+    fn open_quietly(&mut self, rel: &str) {
+        let text = (self.files.iter())
+            .find(|(r, _)| r == rel)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("{rel} is not a file of the workspace"));
+        let uri = self.uri(rel);
+        self.c.did_open(&uri, 1, &text);
+        self.versions.insert(rel.to_string(), 1);
+    }
+
+    /// Sends `text` as the whole new text of `rel` (opened first with its text on disk).
+    fn change(&mut self, rel: &str, text: &str) {
+        if !self.versions.contains_key(rel) {
+            self.open_quietly(rel);
+        }
+        let version = self.versions.get_mut(rel).unwrap();
+        *version += 1;
+        let version = *version;
+        let uri = self.uri(rel);
+        self.c.did_change_full(&uri, version, text);
+    }
+
+    /// Waits for a publish of `rel` that meets `pred`.
+    fn wait(&mut self, rel: &str, pred: impl FnMut(&Value) -> bool) -> Value {
+        let uri = self.uri(rel);
+        self.c.wait_diagnostics(&uri, pred)
+    }
+
+    fn shut_down(mut self) {
+        assert!(self.c.shutdown_and_exit().success());
+    }
+}
+
+/// The diagnostic of rule `code` on `line` in the publish `p`, whose first related place is in
+/// `uri` (on `related_line` when given); panics, saying `what` should be there, otherwise.
+fn leads_to<'a>(
+    p: &'a Value,
+    (code, line): (&str, u64),
+    uri: &str,
+    related_line: Option<u64>,
+    what: &str,
+) -> &'a Value {
+    let d = diagnostic_at(p, code, line)
+        .unwrap_or_else(|| panic!("no {code} on line {line}: {what}: {p}"));
+    let rel = &d["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], uri, "{what}: {d}");
+    if let Some(l) = related_line {
+        assert_eq!(rel["range"]["start"]["line"], l, "{what}: {d}");
+    }
+    d
+}
+
 #[test]
 fn indexing_reports_progress_and_findings_cross_modules_both_ways() {
     let dir = tempfile::tempdir().unwrap();
@@ -399,33 +488,23 @@ const DEPS: &str = "from fastapi import Header\n\n\ndef get_api_key(x_api_key: s
 
 #[test]
 fn a_dependency_of_another_module_flows_into_the_route_and_its_edits_republish_it() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", DEP_ROUTES),
         ("svc/deps.py", DEPS),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let deps = file_uri(&root.join("svc/deps.py"));
-    c.did_open(&routes, 1, DEP_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
-    let logged = diagnostic_at(&p, "KL202", 12)
-        .unwrap_or_else(|| panic!("the key of the dependency is logged by the route: {p}"));
-    let rel = &logged["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], deps.as_str(), "{logged}");
-    assert_eq!(
-        rel["range"]["start"]["line"], 3,
-        "the dependency's header parameter: {logged}"
-    );
-
+    let p = w.open("svc/routes.py");
+    let deps = w.uri("svc/deps.py");
+    let why = "the key of the dependency's header parameter is logged by the route";
+    leads_to(&p, ("KL202", 12), &deps, Some(3), why);
     // The dependency no longer returns the key: the route module is republished without KL202.
-    c.did_open(&deps, 1, DEPS);
     let fixed = DEPS.replace("return x_api_key", "return len(x_api_key) > 0");
-    c.did_change_full(&deps, 2, &fixed);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
+    w.change("svc/deps.py", &fixed);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL202"));
     // And back.
-    c.did_change_full(&deps, 3, DEPS);
-    c.wait_diagnostics(&routes, |p| has_code(p, "KL202"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/deps.py", DEPS);
+    w.wait("svc/routes.py", |p| has_code(p, "KL202"));
+    w.shut_down();
 }
 
 const REPO_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nfrom .repository import KeyRepository, get_repo\n\napp = FastAPI()\nrepo = KeyRepository()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    repo.save(x_api_key)\n\n\n@app.get(\"/all\")\ndef all_items(store: KeyRepository = Depends(get_repo)):\n    return store.list_all()\n";
@@ -434,34 +513,26 @@ const REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init
 
 #[test]
 fn methods_of_another_module_s_class_are_followed_both_ways_and_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", REPO_ROUTES),
         ("svc/repository.py", REPOSITORY),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let repository = file_uri(&root.join("svc/repository.py"));
-    c.did_open(&repository, 1, REPOSITORY);
-    let p = c.diagnostics_for_version(&repository, 1);
-    let stored = diagnostic_at(&p, "KL201", 8)
-        .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
-    let rel = &stored["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
-    assert_eq!(rel["range"]["start"]["line"], 9, "the header: {stored}");
-
-    c.did_open(&routes, 1, REPO_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
+    let p = w.open("svc/repository.py");
+    let routes = w.uri("svc/routes.py");
+    let why = "`repo.save(key)` of routes.py stores the header raw";
+    leads_to(&p, ("KL201", 8), &routes, Some(9), why);
+    let p = w.open("svc/routes.py");
     assert!(codes(&p).contains(&("KL203".into(), 15)), "{p}");
-
     // The route no longer passes the key: the repository module is republished without KL201.
     let routes2 = REPO_ROUTES.replace("repo.save(x_api_key)", "repo.save(\"none\")");
-    c.did_change_full(&routes, 2, &routes2);
-    c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
+    w.change("svc/routes.py", &routes2);
+    w.wait("svc/repository.py", |p| !has_code(p, "KL201"));
     // The method no longer scans: the route module is republished without KL203.
     let repo2 = REPOSITORY.replace("return self._table.scan()[\"Items\"]", "return []");
-    c.did_change_full(&repository, 2, &repo2);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL203"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/repository.py", &repo2);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL203"));
+    w.shut_down();
 }
 
 const SETTINGS: &str = "import os\n\nSERVICE_API_KEY = os.environ[\"SERVICE_API_KEY\"]\n";
@@ -470,30 +541,23 @@ const SETTINGS_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\n
 
 #[test]
 fn a_module_level_key_of_another_module_is_followed_and_its_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", SETTINGS_ROUTES),
         ("svc/settings.py", SETTINGS),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let settings = file_uri(&root.join("svc/settings.py"));
-    c.did_open(&routes, 1, SETTINGS_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
-    let logged = diagnostic_at(&p, "KL202", 12)
-        .unwrap_or_else(|| panic!("the key of settings.py is logged by the route: {p}"));
-    let rel = &logged["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
-    assert_eq!(rel["range"]["start"]["line"], 2, "{logged}");
-
+    let p = w.open("svc/routes.py");
+    let settings = w.uri("svc/settings.py");
+    let why = "the key of settings.py is logged by the route";
+    leads_to(&p, ("KL202", 12), &settings, Some(2), why);
     // The name no longer holds a key: the route module is republished without KL202.
-    c.did_open(&settings, 1, SETTINGS);
     let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
-    c.did_change_full(&settings, 2, &plain);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
+    w.change("svc/settings.py", &plain);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL202"));
     // And back.
-    c.did_change_full(&settings, 3, SETTINGS);
-    c.wait_diagnostics(&routes, |p| has_code(p, "KL202"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/settings.py", SETTINGS);
+    w.wait("svc/routes.py", |p| has_code(p, "KL202"));
+    w.shut_down();
 }
 
 const MODELS: &str = "from pynamodb.attributes import UnicodeAttribute\nfrom pynamodb.models import Model\n\n\nclass UserModel(Model):\n    id = UnicodeAttribute(hash_key=True)\n    access_token = UnicodeAttribute(null=True)\n";
@@ -502,88 +566,56 @@ const MODEL_ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .models 
 
 #[test]
 fn a_pynamodb_model_of_another_module_is_known_to_the_routes_and_its_edits_republish() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", MODEL_ROUTES),
-            ("svc/models.py", MODELS),
-        ],
-    );
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let models = file_uri(&root.join("svc/models.py"));
-    c.did_open(&routes, 1, MODEL_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
+    let mut w = Workspace::indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", MODEL_ROUTES),
+        ("svc/models.py", MODELS),
+    ]);
+    let p = w.open("svc/routes.py");
     // The whole users returned (their `access_token`), and the key stored raw by the imported
     // model's `save()`.
     let found = codes(&p);
     assert!(found.contains(&("KL203".into(), 10)), "{p}");
     assert!(found.contains(&("KL201".into(), 15)), "{p}");
     assert!(
-        p["diagnostics"].as_array().unwrap().iter().any(
-            |d| d["code"] == "KL203" && d["message"].as_str().unwrap().contains("access_token")
-        ),
+        diagnostic_at(&p, "KL203", 10)
+            .is_some_and(|d| d["message"].as_str().unwrap().contains("access_token")),
         "{p}"
     );
-
+    let neither = |p: &Value| !codes(p).iter().any(|(c, _)| c == "KL203" || c == "KL201");
     // No longer a PynamoDB model: the route module is republished without either finding.
-    c.did_open(&models, 1, MODELS);
-    let not_a_model = MODELS.replace("(Model)", "(object)");
-    c.did_change_full(&models, 2, &not_a_model);
-    c.wait_diagnostics(&routes, |p| {
-        let found = codes(p);
-        !found.iter().any(|(c, _)| c == "KL203" || c == "KL201")
-    });
+    w.change("svc/models.py", &MODELS.replace("(Model)", "(object)"));
+    w.wait("svc/routes.py", neither);
     // A model again: both back.
-    c.did_change_full(&models, 3, MODELS);
-    c.wait_diagnostics(&routes, |p| {
+    w.change("svc/models.py", MODELS);
+    w.wait("svc/routes.py", |p| {
         let found = codes(p);
         found.contains(&("KL203".into(), 10)) && found.contains(&("KL201".into(), 15))
     });
     // Its token attribute renamed: the items it returns and stores hold no key any more.
-    let plain = MODELS.replace("access_token", "nickname");
-    c.did_change_full(&models, 4, &plain);
-    c.wait_diagnostics(&routes, |p| {
-        let found = codes(p);
-        !found.iter().any(|(c, _)| c == "KL203" || c == "KL201")
-    });
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/models.py", &MODELS.replace("access_token", "nickname"));
+    w.wait("svc/routes.py", neither);
+    w.shut_down();
 }
 
 const MODULE_ATTR_ROUTES: &str = "import logging\n\nfrom fastapi import FastAPI\n\nfrom . import settings\n\napp = FastAPI()\nlog = logging.getLogger(\"api\")\n\n\n@app.get(\"/config\")\ndef config():\n    log.info(\"calling out with %s\", settings.SERVICE_API_KEY)\n    return {\"ok\": True}\n";
 
 #[test]
 fn a_key_read_through_another_module_is_followed_and_its_edits_republish() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", MODULE_ATTR_ROUTES),
-            ("svc/settings.py", SETTINGS),
-        ],
-    );
-    let mut c = start(&root);
-    wait_progress(&mut c, "end");
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let settings = file_uri(&root.join("svc/settings.py"));
-    c.did_open(&routes, 1, MODULE_ATTR_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
-    let logged = diagnostic_at(&p, "KL202", 12)
-        .unwrap_or_else(|| panic!("`settings.SERVICE_API_KEY` is logged by the route: {p}"));
-    let rel = &logged["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], settings.as_str(), "{logged}");
+    let mut w = Workspace::indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", MODULE_ATTR_ROUTES),
+        ("svc/settings.py", SETTINGS),
+    ]);
+    let p = w.open("svc/routes.py");
+    let settings = w.uri("svc/settings.py");
+    let why = "`settings.SERVICE_API_KEY` is logged by the route";
+    leads_to(&p, ("KL202", 12), &settings, Some(2), why);
     // The name no longer holds a key: the route module is republished without KL202.
-    c.did_open(&settings, 1, SETTINGS);
     let plain = SETTINGS.replace("os.environ[\"SERVICE_API_KEY\"]", "\"none\"");
-    c.did_change_full(&settings, 2, &plain);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/settings.py", &plain);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL202"));
+    w.shut_down();
 }
 
 const BASE: &str = "import boto3\n\n\nclass BaseRepository:\n    def __init__(self, name):\n        self._table = boto3.resource(\"dynamodb\").Table(name)\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n";
@@ -597,32 +629,26 @@ const FACTORY_ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .deps 
 
 #[test]
 fn an_instance_of_a_factory_of_another_module_reaches_an_inherited_method_and_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", FACTORY_ROUTES),
         ("svc/deps.py", FACTORY),
         ("svc/repository.py", INHERITING),
         ("svc/base.py", BASE),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let deps = file_uri(&root.join("svc/deps.py"));
-    let base = file_uri(&root.join("svc/base.py"));
-    c.did_open(&base, 1, BASE);
-    let p = c.diagnostics_for_version(&base, 1);
+    let p = w.open("svc/base.py");
+    let routes = w.uri("svc/routes.py");
     // `repo = get_repo()` in routes.py: a `KeyRepository` of repository.py, whose `save` is
     // `BaseRepository.save` of base.py.
-    let stored = diagnostic_at(&p, "KL201", 8)
-        .unwrap_or_else(|| panic!("`repo.save(key)` of routes.py stores it raw: {p}"));
-    let rel = &stored["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
-    assert_eq!(rel["range"]["start"]["line"], 8, "the header: {stored}");
-
+    let why = "`repo.save(key)` of routes.py stores the header raw";
+    leads_to(&p, ("KL201", 8), &routes, Some(8), why);
     // The factory no longer returns a repository: base.py is republished without KL201.
-    c.did_open(&deps, 1, FACTORY);
-    let deps2 = FACTORY.replace("return KeyRepository()", "return None");
-    c.did_change_full(&deps, 2, &deps2);
-    c.wait_diagnostics(&base, |p| !has_code(p, "KL201"));
-    assert!(c.shutdown_and_exit().success());
+    w.change(
+        "svc/deps.py",
+        &FACTORY.replace("return KeyRepository()", "return None"),
+    );
+    w.wait("svc/base.py", |p| !has_code(p, "KL201"));
+    w.shut_down();
 }
 
 const CONFIG_LOADER: &str = "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object(\"svc.config.DevelopmentConfig\")\n";
@@ -632,14 +658,11 @@ const CONFIG_CLASSES: &str =
 
 #[test]
 fn a_config_class_loaded_by_another_module_is_reported_and_edits_of_the_loader_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", CONFIG_LOADER),
         ("svc/config.py", CONFIG_CLASSES),
     ]);
-    let init = file_uri(&root.join("svc/__init__.py"));
-    let config = file_uri(&root.join("svc/config.py"));
-    c.did_open(&config, 1, CONFIG_CLASSES);
-    let p = c.diagnostics_for_version(&config, 1);
+    let p = w.open("svc/config.py");
     // `from_object("svc.config.DevelopmentConfig")` in `__init__.py`: the app runs with it.
     assert!(
         diagnostic_at(&p, "KL301", 5).is_some(),
@@ -647,14 +670,13 @@ fn a_config_class_loaded_by_another_module_is_reported_and_edits_of_the_loader_r
     );
     // The app loads the base class instead: the development class is a development setting
     // again, and config.py is republished without KL301.
-    c.did_open(&init, 1, CONFIG_LOADER);
     let other = CONFIG_LOADER.replace("DevelopmentConfig", "Config");
-    c.did_change_full(&init, 2, &other);
-    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
+    w.change("svc/__init__.py", &other);
+    w.wait("svc/config.py", |p| !has_code(p, "KL301"));
     // And back.
-    c.did_change_full(&init, 3, CONFIG_LOADER);
-    c.wait_diagnostics(&config, |p| has_code(p, "KL301"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/__init__.py", CONFIG_LOADER);
+    w.wait("svc/config.py", |p| has_code(p, "KL301"));
+    w.shut_down();
 }
 
 const SETTINGS_INSTANCE_MODULE: &str = "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    api_key: str\n\n\nsettings = Settings()\n";
@@ -663,35 +685,26 @@ const SETTINGS_INSTANCE_ROUTES: &str = "import logging\n\nfrom fastapi import Fa
 
 #[test]
 fn a_field_of_a_settings_instance_of_another_module_is_followed_and_its_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", SETTINGS_INSTANCE_ROUTES),
         ("svc/config.py", SETTINGS_INSTANCE_MODULE),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let config = file_uri(&root.join("svc/config.py"));
-    c.did_open(&routes, 1, SETTINGS_INSTANCE_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
-    let logged = diagnostic_at(&p, "KL202", 12)
-        .unwrap_or_else(|| panic!("`settings.api_key` of config.py is logged: {p}"));
-    let rel = &logged["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], config.as_str(), "{logged}");
-    assert_eq!(
-        rel["range"]["start"]["line"], 7,
-        "`settings = Settings()`: {logged}"
-    );
+    let p = w.open("svc/routes.py");
+    let config = w.uri("svc/config.py");
+    let why = "`settings.api_key` of config.py is logged, from `settings = Settings()`";
+    leads_to(&p, ("KL202", 12), &config, Some(7), why);
     // The field masked (`SecretStr`): it logs as `**********`, the route module is republished
     // without KL202.
-    c.did_open(&config, 1, SETTINGS_INSTANCE_MODULE);
     let masked = SETTINGS_INSTANCE_MODULE
         .replace("api_key: str", "api_key: SecretStr")
         .replace(
             "from pydantic_settings import BaseSettings\n",
             "from pydantic import SecretStr\nfrom pydantic_settings import BaseSettings\n",
         );
-    c.did_change_full(&config, 2, &masked);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL202"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/config.py", &masked);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL202"));
+    w.shut_down();
 }
 
 const INSTANCE_REPOSITORY: &str = "import boto3\n\n\nclass KeyRepository:\n    def __init__(self, name):\n        self._table = boto3.resource(\"dynamodb\").Table(name)\n\n    def save(self, value):\n        self._table.put_item(Item={\"api_key\": value})\n\n\nrepo = KeyRepository(\"clients\")\n";
@@ -702,29 +715,24 @@ const INSTANCE_ROUTES: &str = "from fastapi import Depends, FastAPI, Header\n\nf
 
 #[test]
 fn a_module_level_instance_handed_out_by_a_factory_is_followed_and_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", INSTANCE_ROUTES),
         ("svc/deps.py", INSTANCE_DEPS),
         ("svc/repository.py", INSTANCE_REPOSITORY),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let deps = file_uri(&root.join("svc/deps.py"));
-    let repository = file_uri(&root.join("svc/repository.py"));
-    c.did_open(&repository, 1, INSTANCE_REPOSITORY);
-    let p = c.diagnostics_for_version(&repository, 1);
+    let p = w.open("svc/repository.py");
+    let routes = w.uri("svc/routes.py");
     // `store=Depends(get_repo)` in routes.py: `repo` of repository.py, handed out by deps.py.
-    let stored = diagnostic_at(&p, "KL201", 8)
-        .unwrap_or_else(|| panic!("`store.save(key)` of routes.py stores it raw: {p}"));
-    let rel = &stored["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], routes.as_str(), "{stored}");
-    assert_eq!(rel["range"]["start"]["line"], 8, "the header: {stored}");
+    let why = "`store.save(key)` of routes.py stores the header raw";
+    leads_to(&p, ("KL201", 8), &routes, Some(8), why);
     // The factory hands out nothing any more: repository.py is republished without KL201.
-    c.did_open(&deps, 1, INSTANCE_DEPS);
-    let deps2 = INSTANCE_DEPS.replace("return repo", "return None");
-    c.did_change_full(&deps, 2, &deps2);
-    c.wait_diagnostics(&repository, |p| !has_code(p, "KL201"));
-    assert!(c.shutdown_and_exit().success());
+    w.change(
+        "svc/deps.py",
+        &INSTANCE_DEPS.replace("return repo", "return None"),
+    );
+    w.wait("svc/repository.py", |p| !has_code(p, "KL201"));
+    w.shut_down();
 }
 
 const MINTED_MODELS: &str = "class OAuth2Client:\n    def __init__(self, client_id):\n        self.client_id = client_id\n        self.client_secret = None\n\n    def serialize(self):\n        return {\"client_id\": self.client_id, \"client_secret\": self.client_secret}\n";
@@ -736,52 +744,44 @@ const MINTED_ROUTES: &str = "from flask import Blueprint\n\nfrom .client import 
 #[test]
 fn a_secret_minted_in_another_module_and_returned_on_creation_is_not_reported_until_it_is_not_minted(
 ) {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/routes.py", MINTED_ROUTES),
         ("svc/client.py", MINTED_CLIENT),
         ("svc/models.py", MINTED_MODELS),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let client = file_uri(&root.join("svc/client.py"));
-    c.did_open(&routes, 1, MINTED_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
+    let p = w.open("svc/routes.py");
     // The factory of client.py mints the secret: returned once, on creation.
     assert!(!has_code(&p, "KL203"), "{p}");
     // The secret taken from the metadata instead of minted: the route module is republished
     // with KL203.
-    c.did_open(&client, 1, MINTED_CLIENT);
     let given = MINTED_CLIENT
         .replace("def create_client():", "def create_client(secret):")
         .replace("gen_salt(48)", "secret");
-    c.did_change_full(&client, 2, &given);
-    c.wait_diagnostics(&routes, |p| diagnostic_at(p, "KL203", 10).is_some());
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/client.py", &given);
+    w.wait("svc/routes.py", |p| diagnostic_at(p, "KL203", 10).is_some());
+    w.shut_down();
 }
 
 const CONFIG_MAP_LOADER: &str = "import os\n\nfrom flask import Flask\n\nconfig = {\n    \"default\": \"svc.config.DevelopmentConfig\",\n    \"production\": \"svc.config.Config\",\n}\n\napp = Flask(__name__)\napp.config.from_object(config[os.getenv(\"SVC_CONFIG\", \"default\")])\n";
 
 #[test]
 fn a_config_class_chosen_through_a_mapping_of_another_module_is_loaded_and_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", CONFIG_MAP_LOADER),
         ("svc/config.py", CONFIG_CLASSES),
     ]);
-    let init = file_uri(&root.join("svc/__init__.py"));
-    let config = file_uri(&root.join("svc/config.py"));
-    c.did_open(&config, 1, CONFIG_CLASSES);
-    let p = c.diagnostics_for_version(&config, 1);
+    let p = w.open("svc/config.py");
     // `from_object(config[…])` in `__init__.py`, the mapping naming `DevelopmentConfig`.
     assert!(
         diagnostic_at(&p, "KL301", 5).is_some(),
         "`DEBUG = True` of a mapped class: {p}"
     );
     // The mapping no longer names it: config.py is republished without KL301.
-    c.did_open(&init, 1, CONFIG_MAP_LOADER);
     let other = CONFIG_MAP_LOADER.replace("svc.config.DevelopmentConfig", "svc.config.Config");
-    c.did_change_full(&init, 2, &other);
-    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/__init__.py", &other);
+    w.wait("svc/config.py", |p| !has_code(p, "KL301"));
+    w.shut_down();
 }
 
 const MODULE_TABLE_DB: &str =
@@ -791,52 +791,39 @@ const MODULE_TABLE_ROUTES: &str = "from flask import Blueprint\n\nfrom . import 
 
 #[test]
 fn a_table_of_a_module_imported_whole_is_known_through_it_and_its_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", ""),
         ("svc/db.py", MODULE_TABLE_DB),
         ("svc/routes.py", MODULE_TABLE_ROUTES),
     ]);
-    let routes = file_uri(&root.join("svc/routes.py"));
-    let db = file_uri(&root.join("svc/db.py"));
-    c.did_open(&routes, 1, MODULE_TABLE_ROUTES);
-    let p = c.diagnostics_for_version(&routes, 1);
+    let p = w.open("svc/routes.py");
     // `db.users` is the table db.py makes: its scan in a route.
     assert!(diagnostic_at(&p, "KL304", 9).is_some(), "{p}");
     // db.py's `users` is no longer a table: routes.py is republished without KL304.
-    c.did_open(&db, 1, MODULE_TABLE_DB);
     let other = MODULE_TABLE_DB.replace("dynamodb.Table(\"users\")", "[]");
-    c.did_change_full(&db, 2, &other);
-    c.wait_diagnostics(&routes, |p| !has_code(p, "KL304"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/db.py", &other);
+    w.wait("svc/routes.py", |p| !has_code(p, "KL304"));
+    w.shut_down();
 }
 
 #[test]
 fn a_config_class_loaded_by_another_module_relates_to_the_from_object_call_and_follows_it() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", CONFIG_LOADER),
         ("svc/config.py", CONFIG_CLASSES),
     ]);
-    let init = file_uri(&root.join("svc/__init__.py"));
-    let config = file_uri(&root.join("svc/config.py"));
-    c.did_open(&config, 1, CONFIG_CLASSES);
-    let p = c.diagnostics_for_version(&config, 1);
-    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
-    let rel = &debug["relatedInformation"][0]["location"];
-    assert_eq!(rel["uri"], init.as_str(), "{debug}");
-    assert_eq!(
-        rel["range"]["start"]["line"], 3,
-        "the from_object call: {debug}"
-    );
+    let p = w.open("svc/config.py");
+    let init = w.uri("svc/__init__.py");
+    leads_to(&p, ("KL301", 5), &init, Some(3), "the from_object call");
     // Two lines added above the call in `__init__.py`: config.py is republished with the
     // related place moved.
-    c.did_open(&init, 1, CONFIG_LOADER);
     let moved = CONFIG_LOADER.replace("app = Flask", "import os\n\napp = Flask");
-    c.did_change_full(&init, 2, &moved);
-    c.wait_diagnostics(&config, |p| {
+    w.change("svc/__init__.py", &moved);
+    w.wait("svc/config.py", |p| {
         diagnostic_at(p, "KL301", 5)
             .is_some_and(|d| d["relatedInformation"][0]["location"]["range"]["start"]["line"] == 5)
     });
-    assert!(c.shutdown_and_exit().success());
+    w.shut_down();
 }
 
 const CONFIG_MAP_CLASSES: &str = "class Config:\n    DEBUG = False\n\n\nclass DevelopmentConfig(Config):\n    DEBUG = True\n\n\nconfig = {\"default\": DevelopmentConfig, \"production\": Config}\n";
@@ -845,27 +832,25 @@ const CONFIG_MAP_IMPORTER: &str = "import os\n\nfrom flask import Flask\n\nfrom 
 
 #[test]
 fn a_config_mapping_imported_by_another_module_loads_its_classes_and_edits_republish() {
-    let (_dir, root, mut c) = indexed(&[
+    let mut w = Workspace::indexed(&[
         ("svc/__init__.py", CONFIG_MAP_IMPORTER),
         ("svc/config.py", CONFIG_MAP_CLASSES),
     ]);
-    let init = file_uri(&root.join("svc/__init__.py"));
-    let config = file_uri(&root.join("svc/config.py"));
-    c.did_open(&config, 1, CONFIG_MAP_CLASSES);
-    let p = c.diagnostics_for_version(&config, 1);
+    let p = w.open("svc/config.py");
     // `from_object(config[…])` in `__init__.py` indexes config.py's mapping.
-    let debug = diagnostic_at(&p, "KL301", 5).unwrap_or_else(|| panic!("{p}"));
-    assert_eq!(
-        debug["relatedInformation"][0]["location"]["uri"],
-        init.as_str(),
-        "{debug}"
+    let init = w.uri("svc/__init__.py");
+    leads_to(
+        &p,
+        ("KL301", 5),
+        &init,
+        None,
+        "the loader's from_object call",
     );
     // The loader stops indexing the mapping: config.py is republished without KL301.
-    c.did_open(&init, 1, CONFIG_MAP_IMPORTER);
     let other = CONFIG_MAP_IMPORTER
         .replace("from .config import config", "from .config import Config")
         .replace("config[os.getenv(\"SVC_CONFIG\", \"default\")]", "Config");
-    c.did_change_full(&init, 2, &other);
-    c.wait_diagnostics(&config, |p| !has_code(p, "KL301"));
-    assert!(c.shutdown_and_exit().success());
+    w.change("svc/__init__.py", &other);
+    w.wait("svc/config.py", |p| !has_code(p, "KL301"));
+    w.shut_down();
 }

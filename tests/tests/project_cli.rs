@@ -70,13 +70,8 @@ fn assert_called_from(f: &Value, file: &str, line: u64, method: &str) {
 #[test]
 fn a_key_from_a_route_is_reported_in_the_helper_with_its_path_across_files() {
     let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "fastapi_dynamo"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
-    let persisted = json
-        .as_array()
-        .unwrap()
-        .iter()
+    let (findings, out) = fixture_findings("fastapi_dynamo");
+    let persisted = (findings.iter())
         .find(|f| f["code"] == "KL201" && f["file"] == "fastapi_dynamo/store.py")
         .unwrap_or_else(|| panic!("no KL201 in store.py: {out}"));
     let related = persisted["related"].as_array().unwrap();
@@ -189,19 +184,10 @@ fn a_helper_module_the_prefilter_would_skip_is_checked_when_a_route_feeds_it() {
 
 #[test]
 fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
-    let root = repo_root().join("fixtures/projects");
-    let (code, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
-    assert_eq!(code, 1, "{err}");
-    let json: Value = serde_json::from_str(&out).unwrap();
+    let (findings, out) = fixture_findings("fastapi_layers");
     let found = |code: &str, line: u64| {
-        json.as_array()
-            .unwrap()
-            .iter()
-            .find(|f| {
-                f["code"] == code && f["file"] == "fastapi_layers/main.py" && f["line"] == line
-            })
+        finding_at(&findings, code, "fastapi_layers/main.py", line)
             .unwrap_or_else(|| panic!("no {code} at main.py:{line}: {out}"))
-            .clone()
     };
     // `Depends(get_api_key)`, `Depends(deps.get_api_key)`: the header of deps.py.
     for line in [19, 30] {
@@ -220,27 +206,15 @@ fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
     let f = found("KL203", 25);
     assert_eq!(f["related"][0]["file"], "fastapi_layers/deps.py", "{f}");
     // A dependency that gives no key: nothing.
-    assert!(
-        !json.as_array().unwrap().iter().any(|f| f["line"] == 36),
-        "{out}"
-    );
+    assert!(!findings.iter().any(|f| f["line"] == 36), "{out}");
 }
 
 #[test]
 fn methods_of_another_module_s_class_resolve_to_its_summaries() {
-    let root = repo_root().join("fixtures/projects");
-    let (_, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
-    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let all = json.as_array().unwrap();
+    let (all, out) = fixture_findings("fastapi_layers");
     let at = |file: &str, line: u64, code: &str| {
-        all.iter()
-            .find(|f| {
-                f["file"] == format!("fastapi_layers/{file}")
-                    && f["line"] == line
-                    && f["code"] == code
-            })
+        finding_at(&all, code, &format!("fastapi_layers/{file}"), line)
             .unwrap_or_else(|| panic!("no {code} at {file}:{line}: {out}"))
-            .clone()
     };
     // `repo = KeyRepository()` at module level, `repo.save(client_id, key)`: KL201 in the
     // repository, with the path back through main.py to the dependency of deps.py.
@@ -290,10 +264,7 @@ fn methods_of_another_module_s_class_resolve_to_its_summaries() {
 
 #[test]
 fn a_module_level_key_imported_from_another_module_is_followed() {
-    let root = repo_root().join("fixtures/projects");
-    let (_, out, err) = check(&root, &["--output-format", "json", "fastapi_layers"]);
-    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let all = json.as_array().unwrap();
+    let (all, out) = fixture_findings("fastapi_layers");
     // `from .settings import SERVICE_API_KEY`: logged and returned in main.py, with the place
     // it is read from the environment in settings.py; `TABLE_NAME` is no key.
     for (line, code) in [(70, "KL202"), (76, "KL203")] {
@@ -318,17 +289,10 @@ fn a_module_level_key_imported_from_another_module_is_followed() {
 
 #[test]
 fn pynamodb_models_of_another_module_are_known_to_the_routes_that_import_them() {
-    let root = repo_root().join("fixtures/projects");
-    let (_, out, err) = check(&root, &["--output-format", "json", "pynamo_models"]);
-    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let all = json.as_array().unwrap();
+    let (all, out) = fixture_findings("pynamo_models");
     let at = |line: u64, code: &str| {
-        all.iter()
-            .find(|f| {
-                f["file"] == "pynamo_models/routes.py" && f["line"] == line && f["code"] == code
-            })
+        finding_at(&all, code, "pynamo_models/routes.py", line)
             .unwrap_or_else(|| panic!("no {code} at routes.py:{line}: {out}"))
-            .clone()
     };
     // `UserModel.scan()` of models.py returned whole: its `access_token` goes to the client.
     let f = at(14, "KL203");
@@ -384,10 +348,7 @@ fn a_pynamodb_model_imported_by_its_absolute_path_with_an_aliased_base_is_known(
 
 #[test]
 fn a_key_of_another_module_read_through_the_module_is_followed() {
-    let root = repo_root().join("fixtures/projects");
-    let (_, out, err) = check(&root, &["--output-format", "json", "module_attr"]);
-    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let all = json.as_array().unwrap();
+    let (all, out) = fixture_findings("module_attr");
     // `settings.SERVICE_API_KEY` after `from . import settings`, and `conf.SERVICE_API_KEY`
     // after `import module_attr.settings as conf`: the place settings.py reads it.
     for (file, line, code) in [
