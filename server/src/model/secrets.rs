@@ -323,6 +323,25 @@ pub fn is_signing_key_name(name: &str) -> bool {
     })
 }
 
+/// Whether `value` names an entry of a session or cookie store rather than a key that signs it:
+/// the name's `key` is a session's or a cookie's (`SESSION_KEY`, `CSRF_SESSION_KEY`,
+/// `session_key`) and the value is a private lower-case identifier (`"_auth_user_id"`,
+/// `"_csrftoken"`, `"_messages"`: Django's keys of `request.session`). A generated value
+/// (`CSRF_SESSION_KEY = "f3Kd…"`, Flask-WTF's signing key) is not such a name.
+pub fn is_store_entry_key(value: &str, name: &str) -> bool {
+    let words = syntax::name_words(name);
+    let session_key = words.iter().enumerate().any(|(i, w)| {
+        matches!(w.as_str(), "key" | "keys")
+            && i > 0
+            && matches!(words[i - 1].as_str(), "session" | "cookie")
+    });
+    session_key && STORE_ENTRY.is_match(value)
+}
+
+/// A private lower-case identifier of words (`_auth_user_backend`), see [`is_store_entry_key`].
+static STORE_ENTRY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^_[a-z]+(?:_[a-z]+)*$").expect("valid regex"));
+
 /// Qualifiers of `key` that make it a signing or encryption key (`secret key`, `JWT key`).
 const SIGNING_QUALIFIERS: &[&str] = &[
     "secret",
@@ -999,6 +1018,29 @@ mod tests {
             "GITHUB_TOKEN",
         ] {
             assert!(!is_signing_key_name(n), "{n} does not sign");
+        }
+        for (name, value) in [
+            ("SESSION_KEY", "_auth_user_id"),
+            ("BACKEND_SESSION_KEY", "_auth_user_backend"),
+            ("CSRF_SESSION_KEY", "_csrftoken"),
+            ("session_key", "_messages"),
+        ] {
+            assert!(
+                is_store_entry_key(value, name),
+                "{name} = {value:?} names an entry"
+            );
+        }
+        for (name, value) in [
+            ("CSRF_SESSION_KEY", "f3Kd9aQ2LmX8vB1nZ7"),
+            ("SESSION_KEY", "auth_user_id"),
+            ("SESSION_KEY", "_Auth2"),
+            ("SECRET_KEY", "_auth_user_id"),
+            ("API_KEY", "_internal_key"),
+        ] {
+            assert!(
+                !is_store_entry_key(value, name),
+                "{name} = {value:?} may sign"
+            );
         }
         for n in [
             "dynamodb_table_api_keys",

@@ -755,7 +755,9 @@ fn judge(c: &Candidate, in_dev: bool, ctx: &Ctx) -> Option<Finding> {
             // even when it spells its own name; the own-name exception is for form fields
             // (`password="password"`).
             let own = if c.signing { "" } else { c.name.as_str() };
-            !secrets::is_obvious_placeholder(secret, own, allowed)
+            // `SESSION_KEY = "_auth_user_id"`: the name of an entry of the session, not its key.
+            let entry = !c.strict && !c.live && secrets::is_store_entry_key(secret, &c.name);
+            !secrets::is_obvious_placeholder(secret, own, allowed) && !entry
         } else {
             !secrets::is_placeholder(secret, allowed) && !secrets::spells_name(secret, &c.name)
         };
