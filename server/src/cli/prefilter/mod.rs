@@ -1673,6 +1673,58 @@ mod tests {
         assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'x8Fq2LmZ'"));
     }
 
+    /// The handler shapes need what a finding there needs (a function that answers, the
+    /// exception named, a sink of the request's key material); each edge is also a fixture of
+    /// `fixtures/prefilter/` (kept, with its finding).
+    #[test]
+    fn handler_shapes_need_their_sink() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI, Request\napp = FastAPI()\n";
+        let keeps = |body: &str| p.keep(format!("{app}{body}").as_bytes());
+        // The request: `request.url` returned reaches no rule; the headers, a log call, a
+        // key-like name or a project import may.
+        let route = "@app.get('/')\ndef f(request: Request):\n";
+        assert!(!keeps(&format!(
+            "{route}    return {{'u': str(request.url)}}\n"
+        )));
+        assert!(keeps(&format!("{route}    return request.headers\n")));
+        assert!(keeps(&format!("{route}    return request['headers']\n")));
+        assert!(keeps(&format!(
+            "import logging\n{route}    logging.info(request)\n"
+        )));
+        assert!(keeps(&format!(
+            "{route}    return request.headers['x-api-key']\n"
+        )));
+        assert!(keeps(&format!(
+            "from .audit import log_it\n{route}    log_it(request)\n"
+        )));
+        // Headers in a module with no function that answers and no `HTTPException`: none.
+        assert!(!keeps(
+            "def f(request: Request):\n    return request.headers\n"
+        ));
+        assert!(keeps(
+            "def f(request: Request):\n    return request.headers\nf.x = app.get\n"
+        ));
+        // A registration counts when it names a function of the file.
+        let view = "def echo(request: Request):\n    return request.headers\n";
+        assert!(keeps(&format!("{view}app.add_api_route('/', echo)\n")));
+        assert!(keeps(&format!(
+            "{view}app.add_api_route('/', endpoint=echo)\n"
+        )));
+        assert!(!keeps(&format!("{view}app.add_api_route('/', other)\n")));
+        assert!(!keeps(&format!("{view}app.add_api_route(echo, other)\n")));
+        // Error handling: an `except` that names nothing, in a library module: none.
+        let lib = "def f():\n    try:\n        g()\n    except KeyError:\n        return None\n";
+        assert!(!keeps(lib));
+        assert!(!keeps(
+            "def f():\n    try:\n        g()\n    except KeyError as e:\n        return str(e)\n"
+        ));
+        assert!(keeps("def f():\n    try:\n        g()\n    except KeyError as e:\n        raise HTTPException(500, str(e))\n"));
+        assert!(keeps(&format!("import traceback\n@app.get('/')\n{}", lib)));
+        assert!(keeps("async def on_error(request, exc):\n    return str(exc)\napp.add_exception_handler(Exception, on_error)\n"));
+        assert!(!keeps("def decorator(func):\n    app.add_exception_handler(Exception, func)\n    return func\n"));
+    }
+
     #[test]
     fn rules_without_their_words_are_left_out() {
         let p = Prefilter::new(&[]);
@@ -1775,7 +1827,11 @@ mod tests {
         assert!(keep(
             "@app.exception_handler(E)\ndef h(r, e):\n    return str(e)\n"
         ));
-        assert!(keep("app.add_exception_handler(E, h)\n"));
+        assert!(keep(
+            "def h(r, e):\n    return str(e)\napp.add_exception_handler(E, h)\n"
+        ));
+        // A handler registered must be a function of the file.
+        assert!(!keep("app.add_exception_handler(E, h)\n"));
         // `HTTPException` raised, nothing caught.
         assert!(!keep(
             "@app.get('/')\ndef f():\n    raise HTTPException(404)\n"
@@ -1854,7 +1910,7 @@ mod tests {
         let p = Prefilter::new(&[]);
         // An error leak without `str(`: `f"{e}"`.
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return f\"{e}\"\n"));
-        assert!(p.keep(b"app.register_error_handler(E, h)\n"));
+        assert!(p.keep(b"def h(e):\n    return str(e)\napp.register_error_handler(E, h)\n"));
         // The whole request logged.
         assert!(p.keep(b"from flask import request\nlogger.info(request)\n"));
         // A whole DynamoDB item read with `query`, a scan, in a web app.
@@ -1987,7 +2043,8 @@ mod tests {
     #[test]
     fn web_app_words_that_read_nothing() {
         let p = Prefilter::new(&[]);
-        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        // With a log call: the request, read, has a sink (`handler_shapes_need_their_sink`).
+        let app = "import logging\nfrom fastapi import FastAPI\napp = FastAPI()\nlogging.info(x)\n";
         let keeps = |body: &str| p.keep(format!("{app}{body}\n").as_bytes());
         // Headers sent by a test client, a module path, pydantic's model configuration.
         assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
