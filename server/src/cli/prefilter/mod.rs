@@ -21,7 +21,12 @@
 //!      environment, error handling, a secret-like name, request headers, the request or a
 //!      DynamoDB read (KL302, KL303, KL304 and the sources that only exist in handlers); outside
 //!      handlers, a secret-like name with a log call or an HTTP client, and a source (the
-//!      environment, a settings class). DynamoDB writes keep the file anyway.
+//!      environment, a settings class). DynamoDB writes keep the file anyway. A handler shape
+//!      needs its sink too: a function that may answer a request ([`handlers`]: returns reach
+//!      the client), an `HTTPException` raised, a log call or a name imported from the project;
+//!      error handling needs the exception named (`except E as e`, an error handler) or a
+//!      traceback call; the request needs a key-like name, `.headers`, a log call or such an
+//!      import.
 //!
 //!    Words only count in code (identifiers) or strings as the rule reads them: `app.` in a
 //!    docstring does not make a file a Flask app, and nothing counts in a comment.
@@ -149,6 +154,14 @@ struct FileWords {
     settings_class: bool,
     werkzeug: bool,
     mint: bool,
+    /// An `except` clause that binds no name (`except ValueError:`): error handling for KL303
+    /// only with a traceback call ([`except_may_leak`]).
+    except: bool,
+    /// An `except` clause that binds the exception to a name (`except E as e:`).
+    except_as: bool,
+    /// A word of an error handler in code (`errorhandler`, `exception_handler`,
+    /// `error_handler`).
+    error_handler: bool,
 }
 
 /// Per token: what the words inside it are.
@@ -412,9 +425,20 @@ impl Prefilter {
                 }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
+                // KL303 reads the exception through a name: the alias of `except E as e` (an
+                // `as` in the clause's logical line) or an error handler's parameter (its
+                // words: `errorhandler`, `exception_handler`, `error_handler`); without one,
+                // only a traceback call leaks ([`except_may_leak`]).
                 Group::Error => {
-                    file.error |= !bytes[start..end].eq_ignore_ascii_case(b"except")
-                        || token.text(bytes) == b"except"
+                    if !bytes[start..end].eq_ignore_ascii_case(b"except") {
+                        file.error_handler = true;
+                    } else if token.text(bytes) == b"except" {
+                        if names_exception(bytes, &tokens, i) {
+                            file.except_as = true;
+                        } else {
+                            file.except = true;
+                        }
+                    }
                 }
                 // The request's sources are read from a name: the request (Flask's `request`, a
                 // `Request` parameter, a parameter named `request`: `model::frameworks::
@@ -475,6 +499,46 @@ impl Prefilter {
             }
         }
         let stored = file.stored || (file.query && file.table);
+        // Whether a function of the file may answer a request (`dataflow`'s `FnFlow::responds`:
+        // a route, error handler or middleware): what it returns reaches the client (KL203's
+        // `Return` sinks, KL302's views, KL303's route and error handler scopes). Elsewhere
+        // only an `HTTPException` raised (KL203's `Detail`, KL303's `raise_only`) does.
+        let handlers = if file.web
+            && (file.config
+                || file.error_handler
+                || file.except_as
+                || file.except
+                || file.request
+                || file.header
+                || file.name)
+        {
+            handlers(bytes, &tokens)
+        } else {
+            Handlers::default()
+        };
+        let responds = handlers.route || handlers.error;
+        // KL303 reads the exception in an error handler (its parameters), or through a name
+        // (`except E as e`) or a traceback call in an `except` block of a route or middleware,
+        // or of any function that raises an `HTTPException` (or a response) with it.
+        let exception = file.except_as || (file.except && except_may_leak(bytes, &tokens));
+        file.error = file.web
+            && (handlers.error
+                || (exception && (handlers.route || raises_to_client(bytes, &tokens))));
+        // The request's key material reaches a rule through a name read as one
+        // ([`names_key_material`]: `request.headers["X-API-Key"]`, a body field, a header
+        // parameter, a model's field), the whole headers
+        // (`request.headers`: `Kind::Headers`, the only kind KL203 and KL201 take from the
+        // request without a name) returned or put in an `HTTPException`'s detail (a DynamoDB
+        // write keeps the file anyway), a log call (KL202 logs the whole request or its body),
+        // or another module (a call or an instance of an imported class): without any of them
+        // a handler that reads the request (`request.url`, `request.scope`) cannot report.
+        let request = file.web
+            && (file.request || (file.header && file.key_name))
+            && (file.key_name
+                || (reads_headers(bytes, &tokens)
+                    && (responds || raises_http_exception(bytes, &tokens)))
+                || (file.log && may_call_log(bytes, &tokens))
+                || uses_project_imports(bytes, &tokens));
         // A secret-like name keeps a web app when the data flow can read it as key material in
         // a handler or a dependency, or send it to another module of the project: a name it
         // reads as a key ([`names_key_material`]) in a file with handlers, FastAPI parameter
@@ -482,16 +546,26 @@ impl Prefilter {
         // ([`handlers_or_project_calls`]). Elsewhere (a test that imports the app and calls it
         // through a test client, a model with a `secret_name` field) the name is read as in any
         // other module, below.
-        let web_name =
-            file.web && file.name && file.key_name && handlers_or_project_calls(bytes, &tokens);
+        //
+        // Without a function that answers (no `Return` sink), the name must meet a sink of
+        // another kind: an `HTTPException`'s detail, a log call, an HTTP client (a DynamoDB
+        // write keeps the file anyway), or another module.
+        let web_name = file.web
+            && file.name
+            && file.key_name
+            && handlers_or_project_calls(bytes, &tokens)
+            && (responds
+                || raises_http_exception(bytes, &tokens)
+                || (file.log && may_call_log(bytes, &tokens))
+                || file.http
+                || uses_project_imports(bytes, &tokens));
         // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
-        let request = file.request || (file.header && file.key_name);
         // The configuration is exposed by a view only (KL302), which the file must define; a
         // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
         // too) is what KL301 reads in the class's module, through this one's summary.
-        let config = file.web && file.config && may_have_view_or_config_load(bytes, &tokens);
+        let config = file.web && file.config && (responds || loads_config(bytes, &tokens));
         if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
             return Some(if web_name {
@@ -585,6 +659,34 @@ fn project_calls(bytes: &[u8], tokens: &[Token]) -> bool {
 
 /// [`handlers_or_project_calls`], handlers and parameter markers only when `handlers`.
 fn calls_into(bytes: &[u8], tokens: &[Token], handlers: bool) -> bool {
+    if handlers
+        && tokens.iter().enumerate().any(|(k, t)| {
+            t.kind == Kind::Ident
+                && (matches!(
+                    t.text(bytes),
+                    b"add_url_rule"
+                        | b"add_api_route"
+                        | b"add_route"
+                        | b"register_error_handler"
+                        | b"add_exception_handler"
+                        | b"Depends"
+                        | b"Security"
+                        | b"Header"
+                        | b"Cookie"
+                        | b"Query"
+                        | b"Form"
+                        | b"Body"
+                        | b"File"
+                ) || decorates_handler(bytes, tokens, k, true))
+        })
+    {
+        return true;
+    }
+    let imported = match project_imports(bytes, tokens) {
+        ProjectImports::Star => return true,
+        ProjectImports::Names(names) if names.is_empty() => return false,
+        ProjectImports::Names(names) => names,
+    };
     let ident = |k: usize| {
         tokens
             .get(k)
@@ -592,71 +694,6 @@ fn calls_into(bytes: &[u8], tokens: &[Token], handlers: bool) -> bool {
             .map(|t| t.text(bytes))
     };
     let is_op = |k: usize, op: &[u8]| tokens.get(k).is_some_and(|t| t.is_op(bytes, op));
-    // Names bound by imports of modules that may be the project's.
-    let mut imported: Vec<&[u8]> = Vec::new();
-    for (k, t) in tokens.iter().enumerate() {
-        if t.kind != Kind::Ident {
-            continue;
-        }
-        match t.text(bytes) {
-            b"add_url_rule"
-            | b"add_api_route"
-            | b"add_route"
-            | b"register_error_handler"
-            | b"add_exception_handler"
-            | b"Depends"
-            | b"Security"
-            | b"Header"
-            | b"Cookie"
-            | b"Query"
-            | b"Form"
-            | b"Body"
-            | b"File"
-                if handlers =>
-            {
-                return true
-            }
-            _ if handlers && decorates_handler(bytes, tokens, k, true) => return true,
-            // `import a.b as c`, `import a, b`, `from a.b import c as d, e`, `from . import x`.
-            b"import" | b"from" if std::ptr::eq(first_of_line(tokens, k), t) => {
-                let line = t.line;
-                let stmt: Vec<usize> = (k..tokens.len())
-                    .take_while(|&j| tokens[j].line == line)
-                    .collect();
-                let from = t.text(bytes) == b"from";
-                let module = ident(k + 1);
-                if from && module.is_some_and(external_module) {
-                    continue;
-                }
-                let Some(at) = stmt
-                    .iter()
-                    .position(|&j| ident(j) == Some(b"import".as_slice()))
-                else {
-                    continue;
-                };
-                // Each item (split at `,`): `a.b as c` binds `c`; `import a.b` binds `a`;
-                // `from m import x` binds `x`; `from m import *` binds any name.
-                for item in stmt[at + 1..].split(|&j| is_op(j, b",")) {
-                    let names: Vec<&[u8]> = item.iter().filter_map(|&j| ident(j)).collect();
-                    if from && item.iter().any(|&j| is_op(j, b"*")) {
-                        return true;
-                    }
-                    let (Some(&first), Some(&last)) = (names.first(), names.last()) else {
-                        continue;
-                    };
-                    if !from && external_module(first) {
-                        continue;
-                    }
-                    let aliased = names.len() > 1 && names[names.len() - 2] == b"as";
-                    imported.push(if aliased || from { last } else { first });
-                }
-            }
-            _ => {}
-        }
-    }
-    if imported.is_empty() {
-        return false;
-    }
     // A call of an imported name: `name(` or `name.attr(`.
     tokens.iter().enumerate().any(|(k, t)| {
         t.kind == Kind::Ident
@@ -664,6 +701,119 @@ fn calls_into(bytes: &[u8], tokens: &[Token], handlers: bool) -> bool {
             && imported.contains(&t.text(bytes))
             && (is_op(k + 1, b"(")
                 || (is_op(k + 1, b".") && ident(k + 2).is_some() && is_op(k + 3, b"(")))
+    })
+}
+
+/// Whether the file uses, anywhere outside its imports, a name it imports from a module that
+/// may be the project's ([`project_imports`]): called (`save(request)`, `store.save(…)`), or
+/// not (`repo: Repo = Depends(get_repo)`, then `repo.save(request)`; a class attribute set to an
+/// imported instance): the project model may carry the file's values into that module. A
+/// superset of [`project_calls`].
+fn uses_project_imports(bytes: &[u8], tokens: &[Token]) -> bool {
+    let imported = match project_imports(bytes, tokens) {
+        ProjectImports::Star => return true,
+        ProjectImports::Names(names) => names,
+    };
+    !imported.is_empty()
+        && tokens.iter().enumerate().any(|(k, t)| {
+            t.kind == Kind::Ident
+                && !(k > 0 && tokens[k - 1].is_op(bytes, b"."))
+                && imported.contains(&t.text(bytes))
+                && !matches!(first_of_line(tokens, k).text(bytes), b"import" | b"from")
+        })
+}
+
+/// The names a file's imports bind from modules that may be the project's (not
+/// [`external_module`]s), or any name (`from m import *`).
+enum ProjectImports<'a> {
+    Names(Vec<&'a [u8]>),
+    Star,
+}
+
+fn project_imports<'a>(bytes: &'a [u8], tokens: &[Token]) -> ProjectImports<'a> {
+    let ident = |k: usize| {
+        tokens
+            .get(k)
+            .filter(|t| t.kind == Kind::Ident)
+            .map(|t| t.text(bytes))
+    };
+    let is_op = |k: usize, op: &[u8]| tokens.get(k).is_some_and(|t| t.is_op(bytes, op));
+    let mut imported: Vec<&[u8]> = Vec::new();
+    for (k, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident
+            || !matches!(t.text(bytes), b"import" | b"from")
+            || !std::ptr::eq(first_of_line(tokens, k), t)
+        {
+            continue;
+        }
+        // `import a.b as c`, `import a, b`, `from a.b import c as d, e`, `from . import x`.
+        let line = t.line;
+        let stmt: Vec<usize> = (k..tokens.len())
+            .take_while(|&j| tokens[j].line == line)
+            .collect();
+        let from = t.text(bytes) == b"from";
+        let module = ident(k + 1);
+        if from && module.is_some_and(external_module) {
+            continue;
+        }
+        let Some(at) = stmt
+            .iter()
+            .position(|&j| ident(j) == Some(b"import".as_slice()))
+        else {
+            continue;
+        };
+        // Each item (split at `,`): `a.b as c` binds `c`; `import a.b` binds `a`;
+        // `from m import x` binds `x`; `from m import *` binds any name.
+        for item in stmt[at + 1..].split(|&j| is_op(j, b",")) {
+            let names: Vec<&[u8]> = item.iter().filter_map(|&j| ident(j)).collect();
+            if from && item.iter().any(|&j| is_op(j, b"*")) {
+                return ProjectImports::Star;
+            }
+            let (Some(&first), Some(&last)) = (names.first(), names.last()) else {
+                continue;
+            };
+            if !from && external_module(first) {
+                continue;
+            }
+            let aliased = names.len() > 1 && names[names.len() - 2] == b"as";
+            imported.push(if aliased || from { last } else { first });
+        }
+    }
+    ProjectImports::Names(imported)
+}
+
+/// Whether the file may read the request's headers as the data flow does (`Kind::Headers`, from
+/// the field `headers` of the request: `dataflow::local::fields`' `project`): the attribute
+/// `.headers` (`request.headers`, `req.headers.get(…)`) or the string `"headers"`
+/// (`request["headers"]`); not the keyword argument `headers=` of a call (headers sent, not
+/// read), nor a docstring that mentions them.
+fn reads_headers(bytes: &[u8], tokens: &[Token]) -> bool {
+    tokens.iter().enumerate().any(|(k, t)| match t.kind {
+        Kind::Str => t.content(bytes) == b"headers",
+        Kind::Ident => t.text(bytes) == b"headers" && k > 0 && tokens[k - 1].is_op(bytes, b"."),
+        Kind::Op => false,
+    })
+}
+
+/// Whether the `except` keyword `tokens[i]` binds the exception to a name (`except E as e:`,
+/// `except (A, B) as e:`): an `as` after it in its logical line.
+fn names_exception(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let line = tokens[i].line;
+    tokens[i + 1..]
+        .iter()
+        .take_while(|t| t.line == line)
+        .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"as")
+}
+
+/// Whether an `except` block that binds no name may send the error's details to the client as
+/// KL303 reads them: only through a traceback call (`frameworks::is_traceback_text`:
+/// `traceback.format_exc()`), whose module `traceback` the file names (`import traceback`,
+/// `from traceback import format_exc`; a string too: `importlib.import_module("traceback")`).
+fn except_may_leak(bytes: &[u8], tokens: &[Token]) -> bool {
+    tokens.iter().any(|t| match t.kind {
+        Kind::Ident => t.text(bytes) == b"traceback",
+        Kind::Str => memchr::memmem::find(t.text(bytes), b"traceback").is_some(),
+        Kind::Op => false,
     })
 }
 
@@ -695,18 +845,172 @@ fn decorates_handler(bytes: &[u8], tokens: &[Token], k: usize, errors: bool) -> 
         && first_of_line(tokens, k).is_op(bytes, b"@")
 }
 
-/// Whether the file may define a view (a route handler: `Model::handler_kind` is `Route`),
-/// which is where KL302 looks: a route decorator ([`decorates_handler`]) or a registration call
-/// of the module (`add_url_rule`, `add_api_route`, `add_route`).
-/// Also true with a configuration load (`from_object`: `model::collect`'s `config_loads`).
-fn may_have_view_or_config_load(bytes: &[u8], tokens: &[Token]) -> bool {
+/// What functions of the file may answer a request as `dataflow::local::analyze` and
+/// `model::Model::handler_kind` read them ([`Handlers`]): a route or error handler by its
+/// decorator (`model::facts::handler_kind_of_decorator`: the method `route`, `get`, …,
+/// `errorhandler`, `exception_handler` of what the model resolves) or a middleware
+/// (`middleware`, `before_request`), or a function registered by name (`add_url_rule`,
+/// `add_api_route`, `add_route`, `register_error_handler`, `add_exception_handler`:
+/// `model::collect`'s `registered_handlers`, matched against the names of the file's own
+/// functions).
+///
+/// A method name counts in a decorator's line (`@app.get(…)`, `@get(…)` after `from app import
+/// get`), as a name an import binds, or as an attribute that is not called (`get = app.get`: a
+/// decorator written through an alias, which the model resolves to the method). A registration
+/// counts when the argument that names the view or handler (as `collect_registration` reads
+/// it: the second positional argument, the third of `add_url_rule`, or `view_func=` /
+/// `endpoint=`) names a function the file defines (`app.add_url_rule("/", view_func=index)`);
+/// `self.add_api_route(path, func)` with a parameter registers nothing of the module.
+fn handlers(bytes: &[u8], tokens: &[Token]) -> Handlers {
+    const ROUTES: &[&[u8]] = &[
+        b"route",
+        b"get",
+        b"post",
+        b"put",
+        b"patch",
+        b"delete",
+        b"head",
+        b"options",
+        b"api_route",
+        b"websocket",
+        b"middleware",
+        b"before_request",
+        b"before_app_request",
+    ];
+    const ERRORS: &[&[u8]] = &[b"errorhandler", b"exception_handler", b"app_errorhandler"];
+    let is_op = |k: usize, op: &[u8]| tokens.get(k).is_some_and(|t| t.is_op(bytes, op));
+    let mut found = Handlers::default();
+    let mut defs: Option<Vec<&[u8]>> = None;
+    for (k, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident {
+            continue;
+        }
+        let text = t.text(bytes);
+        let (route, error) = (ROUTES.contains(&text), ERRORS.contains(&text));
+        if route || error {
+            let first = first_of_line(tokens, k);
+            let imported = matches!(first.text(bytes), b"import" | b"from") && {
+                let line = t.line;
+                tokens[..k]
+                    .iter()
+                    .rev()
+                    .take_while(|p| p.line == line)
+                    .any(|p| p.kind == Kind::Ident && p.text(bytes) == b"import")
+            };
+            if first.is_op(bytes, b"@")
+                || imported
+                || (k > 0 && is_op(k - 1, b".") && !is_op(k + 1, b"("))
+            {
+                found.route |= route;
+                found.error |= error;
+            }
+        } else if is_op(k + 1, b"(") {
+            let (position, error) = match text {
+                b"add_url_rule" => (2, false),
+                b"add_api_route" | b"add_route" => (1, false),
+                b"register_error_handler" | b"add_exception_handler" => (1, true),
+                _ => continue,
+            };
+            if (error && found.error) || (!error && found.route) {
+                continue;
+            }
+            let defs = defs.get_or_insert_with(|| {
+                (1..tokens.len())
+                    .filter(|&j| {
+                        tokens[j].kind == Kind::Ident
+                            && tokens[j - 1].kind == Kind::Ident
+                            && tokens[j - 1].text(bytes) == b"def"
+                    })
+                    .map(|j| tokens[j].text(bytes))
+                    .collect()
+            });
+            // The arguments: the tokens after `(` one level deeper, split at its commas.
+            let depth = tokens[k + 1].depth;
+            let line = t.line;
+            let args: Vec<usize> = (k + 2..tokens.len())
+                .take_while(|&j| tokens[j].line == line && tokens[j].depth > depth)
+                .collect();
+            let mut positional = 0;
+            let registers = args
+                .split(|&j| tokens[j].depth == depth + 1 && is_op(j, b","))
+                .any(|arg| {
+                    let named = |a: &[usize]| {
+                        a.len() == 1
+                            && tokens[a[0]].kind == Kind::Ident
+                            && defs.contains(&tokens[a[0]].text(bytes))
+                    };
+                    match arg {
+                        [kw, eq, value @ ..] if is_op(*eq, b"=") => {
+                            matches!(tokens[*kw].text(bytes), b"view_func" | b"endpoint")
+                                && named(value)
+                        }
+                        _ => {
+                            positional += 1;
+                            positional == position + 1 && named(arg)
+                        }
+                    }
+                });
+            if registers {
+                found.route |= !error;
+                found.error |= error;
+            }
+        }
+        if found.route && found.error {
+            break;
+        }
+    }
+    found
+}
+
+/// What [`handlers`] finds in a file.
+#[derive(Default, Clone, Copy)]
+struct Handlers {
+    /// A route handler or a middleware may be defined (`FnFlow::is_route`).
+    route: bool,
+    /// An error handler may be defined (`HandlerKind::ErrorHandler`).
+    error: bool,
+}
+
+/// Whether the file loads a configuration class (`app.config.from_object(…)`:
+/// `model::collect`'s `config_loads`), which KL301 reads in the class's module.
+fn loads_config(bytes: &[u8], tokens: &[Token]) -> bool {
+    tokens
+        .iter()
+        .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"from_object")
+}
+
+/// Whether the file may raise an `HTTPException` (`dataflow::local::calls`' `Detail` sink: a
+/// name that resolves to FastAPI's or Starlette's, imported under its name or aliased in an
+/// import that names it).
+fn raises_http_exception(bytes: &[u8], tokens: &[Token]) -> bool {
+    tokens
+        .iter()
+        .any(|t| t.kind == Kind::Ident && t.text(bytes).ends_with(b"HTTPException"))
+}
+
+/// Whether the file may raise what KL303 reads as reaching the client from any function (its
+/// `raise_only` scopes' sink): `raise` of a call of a name ending in `HTTPException` or
+/// `Response` (`raise HTTPException(…)`, `raise web.JSONResponse(…)`).
+fn raises_to_client(bytes: &[u8], tokens: &[Token]) -> bool {
     (0..tokens.len()).any(|k| {
-        decorates_handler(bytes, tokens, k, false)
-            || (tokens[k].kind == Kind::Ident
-                && matches!(
-                    tokens[k].text(bytes),
-                    b"add_url_rule" | b"add_api_route" | b"add_route" | b"from_object"
-                ))
+        if tokens[k].kind != Kind::Ident || tokens[k].text(bytes) != b"raise" {
+            return false;
+        }
+        // The raised callee: a dotted name, then `(`.
+        let mut j = k + 1;
+        while tokens
+            .get(j)
+            .is_some_and(|t| t.kind == Kind::Ident || t.is_op(bytes, b"."))
+        {
+            j += 1;
+        }
+        j > k + 1
+            && tokens.get(j).is_some_and(|t| t.is_op(bytes, b"("))
+            && tokens[j - 1].kind == Kind::Ident
+            && {
+                let callee = tokens[j - 1].text(bytes);
+                callee.ends_with(b"HTTPException") || callee.ends_with(b"Response")
+            }
     })
 }
 
@@ -747,6 +1051,31 @@ fn external_module(first: &[u8]) -> bool {
             | b"unittest"
             | b"pathlib"
             | b"decimal"
+            | b"abc"
+            | b"ast"
+            | b"base64"
+            | b"copy"
+            | b"csv"
+            | b"hashlib"
+            | b"hmac"
+            | b"http"
+            | b"inspect"
+            | b"io"
+            | b"itertools"
+            | b"logging"
+            | b"math"
+            | b"operator"
+            | b"random"
+            | b"shutil"
+            | b"string"
+            | b"subprocess"
+            | b"tempfile"
+            | b"textwrap"
+            | b"threading"
+            | b"time"
+            | b"types"
+            | b"warnings"
+            | b"weakref"
     )
 }
 
@@ -1344,6 +1673,58 @@ mod tests {
         assert!(Prefilter::new(&["stripe".into()]).keep(b"STRIPE = 'x8Fq2LmZ'"));
     }
 
+    /// The handler shapes need what a finding there needs (a function that answers, the
+    /// exception named, a sink of the request's key material); each edge is also a fixture of
+    /// `fixtures/prefilter/` (kept, with its finding).
+    #[test]
+    fn handler_shapes_need_their_sink() {
+        let p = Prefilter::new(&[]);
+        let app = "from fastapi import FastAPI, Request\napp = FastAPI()\n";
+        let keeps = |body: &str| p.keep(format!("{app}{body}").as_bytes());
+        // The request: `request.url` returned reaches no rule; the headers, a log call, a
+        // key-like name or a project import may.
+        let route = "@app.get('/')\ndef f(request: Request):\n";
+        assert!(!keeps(&format!(
+            "{route}    return {{'u': str(request.url)}}\n"
+        )));
+        assert!(keeps(&format!("{route}    return request.headers\n")));
+        assert!(keeps(&format!("{route}    return request['headers']\n")));
+        assert!(keeps(&format!(
+            "import logging\n{route}    logging.info(request)\n"
+        )));
+        assert!(keeps(&format!(
+            "{route}    return request.headers['x-api-key']\n"
+        )));
+        assert!(keeps(&format!(
+            "from .audit import log_it\n{route}    log_it(request)\n"
+        )));
+        // Headers in a module with no function that answers and no `HTTPException`: none.
+        assert!(!keeps(
+            "def f(request: Request):\n    return request.headers\n"
+        ));
+        assert!(keeps(
+            "def f(request: Request):\n    return request.headers\nf.x = app.get\n"
+        ));
+        // A registration counts when it names a function of the file.
+        let view = "def echo(request: Request):\n    return request.headers\n";
+        assert!(keeps(&format!("{view}app.add_api_route('/', echo)\n")));
+        assert!(keeps(&format!(
+            "{view}app.add_api_route('/', endpoint=echo)\n"
+        )));
+        assert!(!keeps(&format!("{view}app.add_api_route('/', other)\n")));
+        assert!(!keeps(&format!("{view}app.add_api_route(echo, other)\n")));
+        // Error handling: an `except` that names nothing, in a library module: none.
+        let lib = "def f():\n    try:\n        g()\n    except KeyError:\n        return None\n";
+        assert!(!keeps(lib));
+        assert!(!keeps(
+            "def f():\n    try:\n        g()\n    except KeyError as e:\n        return str(e)\n"
+        ));
+        assert!(keeps("def f():\n    try:\n        g()\n    except KeyError as e:\n        raise HTTPException(500, str(e))\n"));
+        assert!(keeps(&format!("import traceback\n@app.get('/')\n{}", lib)));
+        assert!(keeps("async def on_error(request, exc):\n    return str(exc)\napp.add_exception_handler(Exception, on_error)\n"));
+        assert!(!keeps("def decorator(func):\n    app.add_exception_handler(Exception, func)\n    return func\n"));
+    }
+
     #[test]
     fn rules_without_their_words_are_left_out() {
         let p = Prefilter::new(&[]);
@@ -1446,7 +1827,11 @@ mod tests {
         assert!(keep(
             "@app.exception_handler(E)\ndef h(r, e):\n    return str(e)\n"
         ));
-        assert!(keep("app.add_exception_handler(E, h)\n"));
+        assert!(keep(
+            "def h(r, e):\n    return str(e)\napp.add_exception_handler(E, h)\n"
+        ));
+        // A handler registered must be a function of the file.
+        assert!(!keep("app.add_exception_handler(E, h)\n"));
         // `HTTPException` raised, nothing caught.
         assert!(!keep(
             "@app.get('/')\ndef f():\n    raise HTTPException(404)\n"
@@ -1525,7 +1910,7 @@ mod tests {
         let p = Prefilter::new(&[]);
         // An error leak without `str(`: `f"{e}"`.
         assert!(p.keep(b"@app.errorhandler(E)\ndef h(e):\n    return f\"{e}\"\n"));
-        assert!(p.keep(b"app.register_error_handler(E, h)\n"));
+        assert!(p.keep(b"def h(e):\n    return str(e)\napp.register_error_handler(E, h)\n"));
         // The whole request logged.
         assert!(p.keep(b"from flask import request\nlogger.info(request)\n"));
         // A whole DynamoDB item read with `query`, a scan, in a web app.
@@ -1658,7 +2043,8 @@ mod tests {
     #[test]
     fn web_app_words_that_read_nothing() {
         let p = Prefilter::new(&[]);
-        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        // With a log call: the request, read, has a sink (`handler_shapes_need_their_sink`).
+        let app = "import logging\nfrom fastapi import FastAPI\napp = FastAPI()\nlogging.info(x)\n";
         let keeps = |body: &str| p.keep(format!("{app}{body}\n").as_bytes());
         // Headers sent by a test client, a module path, pydantic's model configuration.
         assert!(!keeps("r = client.get('/', headers={'X-Custom': 'x'})"));
