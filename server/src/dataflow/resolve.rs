@@ -246,36 +246,50 @@ impl Resolver {
                 node.refresh(i as u32, (flow, *start, *hash), &mut changed, &mut reshaped);
             }
         } else {
-            // Match the flows with the last ones by anchor; the others are new or gone.
-            old_published = self
-                .graph
-                .published
-                .iter()
-                .map(|(n, &i)| (n.clone(), self.nodes[i as usize].anchor.clone()))
+            // Match the flows with the last ones by anchor; the others are new or gone. The old
+            // nodes are taken by index (not moved through a map), the old graph's maps are
+            // taken, not copied, and an anchor is allocated for a new node only: this runs on
+            // the keystrokes that add or remove a flow (issue #14: `logger.info(` left open).
+            let old_nodes = std::mem::take(&mut self.nodes);
+            old_published = std::mem::take(&mut self.graph.published)
+                .into_iter()
+                .map(|(n, i)| (n, old_nodes[i as usize].anchor.clone()))
                 .collect();
             for (s, members) in self.graph.sccs.iter().enumerate() {
                 if self.graph.cyclic[s] {
                     old_cyclic.extend(
                         members
                             .iter()
-                            .map(|&m| self.nodes[m as usize].anchor.clone()),
+                            .map(|&m| old_nodes[m as usize].anchor.clone()),
                     );
                 }
             }
             let old_callees = std::mem::take(&mut self.graph.callees);
-            let mut old: FxHashMap<Anchor, (u32, NodeState)> = std::mem::take(&mut self.nodes)
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (n.anchor.clone(), (i as u32, n)))
-                .collect();
+            // Anchor → old node (the graph is built from the nodes after every update that
+            // changes them).
+            let mut old_index = std::mem::take(&mut self.graph.by_anchor);
+            if old_index.len() != old_nodes.len() {
+                old_index = old_nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.anchor.clone(), i as u32))
+                    .collect();
+            }
+            let mut old: Vec<Option<NodeState>> = old_nodes.into_iter().map(Some).collect();
             let mut remap: Vec<Option<u32>> = vec![None; old.len()];
             let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+            let mut key = String::new();
             for (i, (flow, start, hash)) in inputs.iter().enumerate() {
+                use std::fmt::Write as _;
                 let name = anchor_name(flow);
                 let k = seen.entry(name).or_insert(0);
-                let anchor: Anchor = Arc::from(format!("{name}#{k}"));
+                key.clear();
+                let _ = write!(key, "{name}#{k}");
                 *k += 1;
-                let node = match old.remove(&anchor) {
+                let found = old_index
+                    .remove(key.as_str())
+                    .and_then(|j| Some((j, old.get_mut(j as usize)?.take()?)));
+                let node = match found {
                     Some((j, mut n)) => {
                         remap[j as usize] = Some(i as u32);
                         n.refresh(i as u32, (flow, *start, *hash), &mut changed, &mut reshaped);
@@ -285,7 +299,7 @@ impl Resolver {
                         changed.push(i as u32);
                         reshaped.push((i as u32, FnFlow::default()));
                         NodeState {
-                            anchor,
+                            anchor: Arc::from(key.as_str()),
                             flow: (*flow).clone(),
                             hash: *hash,
                             shape: shape(flow),
@@ -298,9 +312,10 @@ impl Resolver {
                 self.nodes.push(node);
             }
             // Gone: what they called merges its incoming parameters again.
-            for (j, n) in old.into_values() {
+            for (j, n) in old.into_iter().enumerate() {
+                let Some(n) = n else { continue };
                 module_changed |= !n.is_fn();
-                if let Some(cs) = old_callees.get(j as usize) {
+                if let Some(cs) = old_callees.get(j) {
                     merge.extend(cs.iter().filter_map(|&c| remap[c as usize]));
                 }
             }
@@ -366,24 +381,28 @@ impl Resolver {
                         seeds.extend(self.graph.callers[i as usize].iter().copied());
                     }
                     // Names that resolve to another function now (or to none): their callers.
-                    let now: FxHashMap<&str, &Anchor> = self
-                        .graph
-                        .published
-                        .iter()
-                        .map(|(n, &i)| (n.as_str(), &self.nodes[i as usize].anchor))
-                        .collect();
+                    let now = |n: &str| {
+                        self.graph
+                            .published
+                            .get(n)
+                            .map(|&i| &self.nodes[i as usize].anchor)
+                    };
                     let mut names: Vec<String> = old_published
                         .iter()
-                        .filter(|(n, a)| now.get(n.as_str()) != Some(&a))
+                        .filter(|(n, a)| now(n) != Some(a))
                         .map(|(n, _)| n.clone())
                         .collect();
-                    let before: FxHashMap<&str, &Anchor> =
-                        old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
                     if !same_names {
+                        let before: FxHashMap<&str, &Anchor> =
+                            old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
                         names.extend(
-                            now.iter()
-                                .filter(|(n, a)| before.get(*n) != Some(*a))
-                                .map(|(n, _)| n.to_string()),
+                            self.graph
+                                .published
+                                .iter()
+                                .filter(|(n, &i)| {
+                                    before.get(n.as_str()) != Some(&&self.nodes[i as usize].anchor)
+                                })
+                                .map(|(n, _)| n.clone()),
                         );
                     }
                     names.sort();
@@ -591,10 +610,7 @@ impl Resolver {
                 continue;
             }
             for call in &node.flow.calls {
-                let by_name = g.calls_by_name.entry(call.callee.clone()).or_default();
-                if by_name.last() != Some(&(i as u32)) {
-                    by_name.push(i as u32);
-                }
+                push_named(&mut g.calls_by_name, &call.callee, i as u32);
                 if let Some(&c) = g.published.get(&call.callee) {
                     if !g.callees[i].contains(&c) {
                         g.callees[i].push(c);
@@ -602,10 +618,7 @@ impl Resolver {
                 }
             }
             for name in &node.flow.globals {
-                let r = g.readers.entry(name.clone()).or_default();
-                if r.last() != Some(&(i as u32)) {
-                    r.push(i as u32);
-                }
+                push_named(&mut g.readers, name, i as u32);
             }
         }
         for i in 0..n {
@@ -1127,6 +1140,22 @@ fn count_path(counts: &mut FxHashMap<Anchor, u32>, path: &[Step], by: i32) {
 
 /// Strongly connected components of the functions' call graph (Tarjan's, iterative): each node's
 /// component, and the components' members (ascending), callees' components first.
+/// Appends `i` to the list of `name` in `map` (once in a row), copying the name only for a new
+/// entry: the calls of a module's functions repeat a few names (`logger.info`, a helper), and the
+/// call graph of a module is built again on a change of its functions (issue #14).
+fn push_named(map: &mut FxHashMap<String, Vec<u32>>, name: &str, i: u32) {
+    match map.get_mut(name) {
+        Some(list) => {
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+        None => {
+            map.insert(name.to_string(), vec![i]);
+        }
+    }
+}
+
 fn tarjan(is_fn: &[bool], callees: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<u32>>) {
     const NONE: u32 = u32::MAX;
     let n = is_fn.len();

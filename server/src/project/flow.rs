@@ -666,9 +666,18 @@ impl LiveFlow {
             if same {
                 continue;
             }
-            let iface = interface(module.summary.as_deref());
-            if iface != live.interface {
-                relink = true;
+            // What imports read of it, hashed again only when it may have changed (a keystroke
+            // in a body shares the sorted names: issue #14).
+            let same_iface = match (&module.summary, &live.seen) {
+                (Some(a), Some(b)) => a.same_interface(b),
+                _ => false,
+            };
+            if !same_iface {
+                let iface = interface(module.summary.as_deref());
+                if iface != live.interface {
+                    relink = true;
+                }
+                live.interface = iface;
             }
             classes_changed |= module.summary.as_ref().map(|s| {
                 (
@@ -730,9 +739,20 @@ impl LiveFlow {
                 (None, None) => true,
                 _ => false,
             };
-            live.interface = interface(summary.as_deref());
+            // The calls and globals of other modules its flows name are the last ones: what
+            // they resolve to is too while no interface changed (no relink), so its links and
+            // callees stand (issue #14: not every flow read again).
+            let refs_same = !relink
+                && match (&summary, &live.seen) {
+                    (Some(a), Some(b)) => a.same_external_refs(b),
+                    _ => false,
+                };
             live.seen = summary;
             if flows_same && !relink {
+                continue;
+            }
+            if refs_same {
+                live.qualified_ok = false;
                 continue;
             }
             let flows: Flows = live

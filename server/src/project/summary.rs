@@ -630,6 +630,52 @@ impl ModuleSummary {
             && rest(&self.items[shared..]).eq(rest(&other.items[shared..]))
     }
 
+    /// Whether `other` gives an import into the module what this summary gives (the facts
+    /// [`crate::project::flow`]'s interface hash reads: the names of its functions and globals,
+    /// its imports, `import *`s, factories and instances), the sorted names compared by address
+    /// first: a keystroke in a body shares them, and nothing is hashed again (issue #14).
+    pub fn same_interface(&self, other: &ModuleSummary) -> bool {
+        (Arc::ptr_eq(&self.functions, &other.functions) || self.functions == other.functions)
+            && (Arc::ptr_eq(&self.globals, &other.globals) || self.globals == other.globals)
+            && self.imports == other.imports
+            && self.star_imports == other.star_imports
+            && self.factories == other.factories
+            && self.instances == other.instances
+    }
+
+    /// Whether the flows of `other` name the same things of other modules as this summary's, in
+    /// the same order (the calls and globals written `@` and an import path: all that resolving
+    /// a module's links reads of its flows). The items both share by address at the front and
+    /// at the back (wherever they start) are not read: a keystroke in a body reads the flows of
+    /// the items it changed (issue #14).
+    pub fn same_external_refs(&self, other: &ModuleSummary) -> bool {
+        let (a, b) = (&self.items, &other.items);
+        let front = a
+            .iter()
+            .zip(b)
+            .take_while(|((x, _), (y, _))| Arc::ptr_eq(x, y))
+            .count();
+        let back = a[front..]
+            .iter()
+            .rev()
+            .zip(b[front..].iter().rev())
+            .take_while(|((x, _), (y, _))| Arc::ptr_eq(x, y))
+            .count();
+        fn refs(items: &[(Arc<Vec<FnFlow>>, usize)]) -> impl Iterator<Item = &str> + '_ {
+            items
+                .iter()
+                .flat_map(|(fs, _)| fs.iter())
+                .flat_map(|f| {
+                    f.calls
+                        .iter()
+                        .map(|c| c.callee.as_str())
+                        .chain(f.globals.iter().map(String::as_str))
+                })
+                .filter(|c| c.starts_with('@'))
+        }
+        refs(&a[front..a.len() - back]).eq(refs(&b[front..b.len() - back]))
+    }
+
     /// What made the module-level DynamoDB object `name` ([`Self::handles`]).
     pub fn handle(&self, name: &str) -> Option<&str> {
         lookup(&self.handles, name)

@@ -536,3 +536,79 @@ fn dynamodb_objects_of_a_module_imported_whole_are_foreign_names_under_the_modul
         ]
     );
 }
+
+/// What the live flow's synchronisation skips on a keystroke: the interface (names, imports) and
+/// the calls into other modules of a summary made like the last one are compared in proportion to
+/// the items that changed, and agree with a comparison of everything.
+#[test]
+fn a_keystroke_in_a_body_keeps_the_interface_and_the_calls_into_other_modules() {
+    use crate::document::{ContentChange, Document, Pos, PositionEncoding};
+    use crate::engine::Analyzer;
+    let text = "from .store import save\n\n\ndef f(x):\n    save(x)\n\n\ndef g(y):\n    return y\n\n\ndef h():\n    pass\n";
+    let mut doc = Document::new(text, 1);
+    let mut analyzer = Analyzer::new();
+    let options = crate::rules::Options::default();
+    let a = analyzer.analyze(doc.view(), doc.source(), &options);
+    let make = |analyzer: &Analyzer, a: &crate::engine::Analysis, doc: &Document, old| {
+        let starts = analyzer.top_level_starts(ModuleSummary::from_import_kind());
+        ModuleSummary::new_like(
+            old,
+            analyzer.flows(),
+            &a.model,
+            doc.view(),
+            doc.source(),
+            Some(&starts),
+        )
+    };
+    let refs = |s: &ModuleSummary| -> Vec<String> {
+        s.flows()
+            .flat_map(|(f, _)| {
+                f.calls
+                    .iter()
+                    .map(|c| c.callee.clone())
+                    .chain(f.globals.iter().cloned())
+            })
+            .filter(|c| c.starts_with('@'))
+            .collect()
+    };
+    let names = |s: &ModuleSummary| {
+        (
+            s.function_names().to_vec(),
+            s.global_names().to_vec(),
+            s.imports.clone(),
+        )
+    };
+    let check = |new: &ModuleSummary, old: &ModuleSummary| {
+        assert_eq!(new.same_external_refs(old), refs(new) == refs(old));
+        assert_eq!(new.same_external_refs(old), old.same_external_refs(new));
+        assert_eq!(new.same_interface(old), names(new) == names(old));
+    };
+    let edit = |analyzer: &mut Analyzer, doc: &mut Document, at: (u32, u32), s: &str| {
+        let version = doc.version + 1;
+        let change = ContentChange {
+            range: Some((Pos::new(at.0, at.1), Pos::new(at.0, at.1))),
+            text: s.to_string(),
+        };
+        doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+        analyzer.analyze(doc.view(), doc.source(), &options)
+    };
+    let first = make(&analyzer, &a, &doc, None);
+    assert_eq!(refs(&first), vec!["@.store.save".to_string()]);
+    // In a body: the same names, the same calls into other modules (and the items above and
+    // below are shared, wherever they start now).
+    let a = edit(&mut analyzer, &mut doc, (8, 12), " + 1");
+    let body = make(&analyzer, &a, &doc, Some(&first));
+    check(&body, &first);
+    assert!(body.same_interface(&first) && body.same_external_refs(&first));
+    // A call to the imported function added: the links are to be read again.
+    let a = edit(&mut analyzer, &mut doc, (8, 4), "save(y)\n    ");
+    let call = make(&analyzer, &a, &doc, Some(&body));
+    check(&call, &body);
+    assert!(call.same_interface(&body) && !call.same_external_refs(&body));
+    // A function renamed (`h` → `hh`): the interface changed.
+    let a = edit(&mut analyzer, &mut doc, (12, 5), "h");
+    let renamed = make(&analyzer, &a, &doc, Some(&call));
+    check(&renamed, &call);
+    assert!(!renamed.same_interface(&call) && renamed.same_external_refs(&call));
+    assert!(renamed.defines_function("hh"));
+}

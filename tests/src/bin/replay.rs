@@ -186,7 +186,9 @@ fn replay(args: &Args, text: &str, scenario: Scenario) -> Result<(Vec<Duration>,
                 && (m["params"]["version"] == version || m["params"]["version"].is_null())
         })
     };
-    wait_publish(&mut c, 1, Duration::from_secs(60))
+    // The first analysis: at least a minute (longer with `--step-timeout-ms`: a server under
+    // callgrind takes minutes to open an 8,000-line module).
+    wait_publish(&mut c, 1, Duration::from_secs(60).max(args.step_timeout))
         .ok_or("no diagnostics after didOpen (does the server push?)")?;
 
     let mut version = 1i64;
