@@ -22,6 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-208"],
     docs: include_str!("kl205_insecure_key_compare.md"),
     prefilter: &[fw::NAME_WORDS, HMAC_WORDS],
+    reads_flows: false,
 };
 
 /// A signature built with `hmac.new(...)` and compared.
