@@ -208,9 +208,9 @@ fn pynamo_edits(
     }
     let is_pynamo = !writes.is_empty()
         || match value.kind_str() {
-            "call" => value.field("function").is_some_and(|f| {
-                f.kind_str() == "identifier" && ctx.model.is_pynamo_class(&ctx.text(f))
-            }),
+            "call" => value
+                .field("function")
+                .is_some_and(|f| ctx.model.pynamo_class_ref(f, ctx.src).is_some()),
             "identifier" => true,
             _ => false,
         };
@@ -280,14 +280,11 @@ fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String
                 return None;
             }
             let target = f.field("object").filter(|o| o.kind_str() == "attribute")?;
-            let class = target
-                .field("object")
-                .filter(|o| o.kind_str() == "identifier")?;
-            let class = ctx.text(class).into_owned();
+            let class = ctx
+                .model
+                .pynamo_class_ref(target.field("object")?, ctx.src)?;
             let attr = ctx.text(target.field("attribute")?).into_owned();
-            ctx.model
-                .is_pynamo_class(&class)
-                .then_some((Some(class), attr))
+            Some((Some(class), attr))
         }
         _ => None,
     }

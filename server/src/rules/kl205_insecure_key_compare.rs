@@ -502,6 +502,10 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
     {
         return true;
     }
+    // `models.UserModel.api_key` after `from app import models`: a column of a PynamoDB model.
+    if obj.kind() == "attribute" && ctx.model.pynamo_class_ref(obj, ctx.src).is_some() {
+        return true;
+    }
     if obj.kind() != "identifier" {
         return false;
     }
