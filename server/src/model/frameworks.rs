@@ -68,6 +68,16 @@ fn key_words(words: &[String]) -> bool {
 /// (`User-Agent`, `Accept-Language`, `X-Request-Id`). A webhook's signature (`X-Hub-Signature`)
 /// is no credential: an HMAC of one body, worthless for any other request.
 pub fn is_credential_header(name: &str) -> bool {
+    credential_name(name, true)
+}
+
+/// [`is_credential_header`] for the name of a cookie (`session: str = Cookie()`): every such
+/// name but `cookie` itself (a `hidden_cookie` parameter is a cookie, not the browser's session).
+pub fn is_credential_cookie(name: &str) -> bool {
+    credential_name(name, false)
+}
+
+fn credential_name(name: &str, header: bool) -> bool {
     let words = syntax::name_words(name);
     if key_words(&words) {
         return true;
@@ -132,18 +142,12 @@ pub fn is_credential_header(name: &str) -> bool {
         .map(String::as_str)
         .filter(|w| *w != "x")
         .collect();
-    [
-        "refresh",
-        "session",
-        "sessionid",
-        "auth",
-        "bearer",
-        "jwt",
-        "cookie",
-    ]
-    .iter()
-    .any(|w| has(w))
+    ["refresh", "session", "sessionid", "auth", "bearer", "jwt"]
+        .iter()
+        .any(|w| has(w))
         || bare == ["access"]
+        // The `Cookie` header itself (not `X-Hidden-Cookie`, nor any name of a cookie).
+        || (header && (bare == ["cookie"] || bare == ["cookies"]))
 }
 
 /// A name that says "key" strongly enough to report its value where its origin is unknown
@@ -748,9 +752,16 @@ mod tests {
             "x_refresh_rate",
             "cookie_consent",
             "x_tenant",
+            "hidden_cookie",
         ] {
             assert!(!is_credential_header(no), "{no}");
         }
+        // A cookie: its name says what it holds (`session`), not that it is one.
+        assert!(is_credential_cookie("session"));
+        assert!(is_credential_cookie("refresh_token"));
+        assert!(!is_credential_cookie("cookie"));
+        assert!(!is_credential_cookie("hidden_cookie"));
+        assert!(!is_credential_cookie("theme"));
     }
 
     #[test]

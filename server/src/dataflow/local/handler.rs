@@ -150,10 +150,13 @@ impl<'a> Walker<'a> {
                         }
                     });
                     // A header or cookie: a credential's name (`x_refresh`, `X-Session`,
-                    // `Cookie`; [`fw::is_credential_header`]); a query parameter: a key's.
+                    // `Cookie`; [`fw::is_credential_header`], [`fw::is_credential_cookie`]); a
+                    // query parameter: a key's.
                     let credential = |n: &str| {
                         if q.ends_with("Query") {
                             fw::is_key_name(n)
+                        } else if q.ends_with("Cookie") {
+                            fw::is_credential_cookie(n)
                         } else {
                             fw::is_credential_header(n)
                         }
