@@ -252,3 +252,89 @@ fn pynamodb_uses_the_fix_cannot_follow_withdraw_it() {
     assert_eq!(key.len(), 1, "{key:?}");
     assert!(key[0].1.is_empty(), "{key:?}");
 }
+
+/// Two keys stored by one write (one KL201 finding each, `fixapps/two_keys.py`): each finding's
+/// fix hashes its own key only (the API key's, compared elsewhere, also rewrites the comparison),
+/// and fix-all applies both and hashes both keys.
+#[test]
+fn two_keys_in_one_write_each_fix_hashes_its_own_key() {
+    let text = fixapp("two_keys.py");
+    let (_, analysis) =
+        keylint::engine::pipeline::analyze_text(&text, &keylint::config::Config::default(), None);
+    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
+    let mut shown = Vec::new();
+    for f in analysis.findings.iter().filter(|f| f.rule.code == "KL201") {
+        assert_eq!(f.fixes.len(), 1, "{f:?}");
+        let fix = &f.fixes[0];
+        let mut edits: Vec<String> = fix
+            .edits
+            .iter()
+            .map(|e| format!("{}: {}", line_of(e.range.start), e.new_text))
+            .collect();
+        edits.sort();
+        shown.push(format!(
+            "line {}: {}\n  {}",
+            line_of(f.range.start),
+            fix.title,
+            edits.join("\n  ")
+        ));
+        // Its own key's line, and no other KL201 finding's.
+        assert!(
+            fix.edits
+                .iter()
+                .any(|e| line_of(e.range.start) == line_of(f.range.start)),
+            "{}",
+            shown.join("\n")
+        );
+    }
+    assert_eq!(shown.len(), 2, "{}", shown.join("\n"));
+    let [api, admin] = [&shown[0], &shown[1]];
+    assert!(
+        api.contains("x_api_key") && !api.contains("x_admin_key"),
+        "{api}"
+    );
+    assert!(
+        admin.contains("x_admin_key") && !admin.contains("x_api_key"),
+        "{admin}"
+    );
+    // One key written to two attributes (one finding): its fix hashes it in both.
+    let copied = text.replace(
+        "            \"admin_key\": x_admin_key,",
+        "            \"api_key_copy\": x_api_key,\n            \"admin_key\": x_admin_key,",
+    );
+    assert_ne!(copied, text);
+    let (_, analysis) =
+        keylint::engine::pipeline::analyze_text(&copied, &keylint::config::Config::default(), None);
+    let kl201: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "KL201")
+        .collect();
+    assert_eq!(kl201.len(), 2, "{kl201:?}");
+    let hashed = |f: &keylint::finding::Finding, key: &str| {
+        f.fixes.first().map_or(0, |fix| {
+            fix.edits
+                .iter()
+                .filter(|e| e.new_text == format!("hashlib.sha256({key}.encode()).hexdigest()"))
+                .count()
+        })
+    };
+    assert_eq!(hashed(kl201[0], "x_api_key"), 2, "{kl201:?}");
+    assert_eq!(hashed(kl201[0], "x_admin_key"), 0, "{kl201:?}");
+    assert_eq!(hashed(kl201[1], "x_admin_key"), 1, "{kl201:?}");
+    assert_eq!(hashed(kl201[1], "x_api_key"), 0, "{kl201:?}");
+    let options = Options {
+        file: FileContext {
+            path: Some(PathBuf::from("fixapps/two_keys.py")),
+            is_test: false,
+        },
+        ..Options::default()
+    };
+    let fixed = fix_all(&text, &options, true).text;
+    assert!(
+        fixed.contains("\"api_key\": hashlib.sha256(x_api_key.encode()).hexdigest(),")
+            && fixed.contains("\"admin_key\": hashlib.sha256(x_admin_key.encode()).hexdigest(),"),
+        "{fixed}"
+    );
+    insta::assert_snapshot!(format!("{}\n---\n{fixed}", shown.join("\n")));
+}

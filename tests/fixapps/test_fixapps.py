@@ -81,3 +81,22 @@ def test_pynamodb_keys(table):
     assert r.status_code == 200, r.text
     assert r.json() == {"owner": "erin"}
     assert client.get("/accounts/by-token", headers={"X-Refresh-Token": "rt-erin-0001"}).status_code == 401
+
+
+def test_two_keys(table):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(load("two_keys").app)
+    headers = {"X-API-Key": "k-frank-0001", "X-Admin-Key": "a-frank-0001"}
+    r = client.post("/register/frank", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"owner": "frank"}
+    # Both keys of the one write are hashed after the fix (one finding, one fix each).
+    assert_no_raw_key(table, "frank", "k-frank-0001")
+    assert_no_raw_key(table, "frank", "a-frank-0001")
+
+    r = client.get("/me/frank", headers={"X-API-Key": "k-frank-0001"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"owner": "frank", "plan": "free"}
+    assert client.get("/me/frank", headers={"X-API-Key": "a-frank-0001"}).status_code == 401
+    assert client.get("/me/frank", headers={"X-API-Key": "wrong-0001"}).status_code == 401

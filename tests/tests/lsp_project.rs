@@ -854,3 +854,40 @@ fn a_config_mapping_imported_by_another_module_loads_its_classes_and_edits_repub
     w.wait("svc/config.py", |p| !has_code(p, "KL301"));
     w.shut_down();
 }
+
+#[test]
+fn a_pynamodb_model_reached_through_its_module_is_known_to_the_routes_and_its_edits_republish() {
+    // `from . import models`, then `models.UserModel…`: as `from .models import UserModel`.
+    let routes_text = MODEL_ROUTES
+        .replace("from .models import UserModel", "from . import models")
+        .replace("UserModel.scan()", "models.UserModel.scan()")
+        .replace("UserModel(id=", "models.UserModel(id=");
+    let (_dir, root, mut c) = indexed(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", &routes_text),
+        ("svc/models.py", MODELS),
+    ]);
+    let routes = file_uri(&root.join("svc/routes.py"));
+    let models = file_uri(&root.join("svc/models.py"));
+    c.did_open(&routes, 1, &routes_text);
+    let p = c.diagnostics_for_version(&routes, 1);
+    let found = codes(&p);
+    assert!(found.contains(&("KL304".into(), 9)), "{p}");
+    assert!(found.contains(&("KL203".into(), 10)), "{p}");
+    assert!(found.contains(&("KL201".into(), 15)), "{p}");
+    // No longer a PynamoDB model: the route module is republished without its findings.
+    c.did_open(&models, 1, MODELS);
+    c.did_change_full(&models, 2, &MODELS.replace("(Model)", "(object)"));
+    c.wait_diagnostics(&routes, |p| {
+        !codes(p)
+            .iter()
+            .any(|(c, _)| c == "KL203" || c == "KL201" || c == "KL304")
+    });
+    // A model again: back.
+    c.did_change_full(&models, 3, MODELS);
+    c.wait_diagnostics(&routes, |p| {
+        let found = codes(p);
+        found.contains(&("KL203".into(), 10)) && found.contains(&("KL201".into(), 15))
+    });
+    assert!(c.shutdown_and_exit().success());
+}

@@ -709,22 +709,40 @@ fn carries_anything(df: &Probe) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{flows_needed, Analyzer, FLOW_RULES};
+    use crate::engine::{flows_needed, Analyzer};
+
+    /// The codes of keylint's rules that declare they read the data flow.
+    fn flow_rules() -> Vec<&'static str> {
+        crate::rules::all()
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| m.reads_flows)
+            .map(|m| m.code)
+            .collect()
+    }
 
     #[test]
     fn flows_are_needed_when_a_rule_reads_them() {
         assert!(flows_needed(None));
         assert!(!flows_needed(Some(&["KL101", "KL205", "KL207", "KL301"])));
-        for code in FLOW_RULES {
+        let flow = flow_rules();
+        assert_eq!(
+            flow,
+            ["KL201", "KL202", "KL203", "KL204", "KL206", "KL304"],
+            "the rules that read the data flow"
+        );
+        for code in &flow {
             assert!(flows_needed(Some(&["KL101", code])), "{code}");
         }
         // A rule that is not keylint's own may read them.
         assert!(flows_needed(Some(&["KL101", "KL999"])));
     }
 
-    /// Every fixture: the rules that read no flow ([`FLOW_RULES`]) find the same with the flows
-    /// skipped; and a selection with a data-flow rule gets its flows (the same findings as
-    /// without the flag).
+    /// Every fixture, every rule alone: a rule that does not declare that it reads the data flow
+    /// ([`crate::finding::RuleMeta::reads_flows`]) finds the same with the flows skipped as with
+    /// them (a rule that reads them and forgets to say so loses its findings here); a selection
+    /// of every rule gets its flows (the same findings as without the flag); and each rule that
+    /// declares it finds something on the fixtures with its flows (the declaration is exercised).
     #[test]
     fn skipped_flows_change_no_finding() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
@@ -743,11 +761,7 @@ mod tests {
         files.sort();
         assert!(files.len() > 20, "fixtures found: {}", files.len());
         let all: Vec<&'static str> = crate::rules::all().iter().map(|r| r.meta().code).collect();
-        let flow_free: Vec<&'static str> = all
-            .iter()
-            .copied()
-            .filter(|c| !FLOW_RULES.contains(c))
-            .collect();
+        let flow = flow_rules();
         let run = |text: &str, select: &[&'static str], skip: bool| {
             let doc = crate::document::Document::new(text, 0);
             let options = crate::rules::Options {
@@ -766,20 +780,39 @@ mod tests {
             (found, flows)
         };
         let mut with_flows = 0;
+        let mut declared_found: Vec<&str> = Vec::new();
         for path in &files {
             let text = std::fs::read_to_string(path).expect("fixture");
-            let (skipped, none) = run(&text, &flow_free, true);
-            assert_eq!(none, 0, "{}: flows computed", path.display());
-            assert_eq!(
-                skipped,
-                run(&text, &flow_free, false).0,
-                "{}",
-                path.display()
-            );
+            for &code in &all {
+                if flow.contains(&code) {
+                    continue;
+                }
+                let (skipped, none) = run(&text, &[code], true);
+                assert_eq!(none, 0, "{} {code}: flows computed", path.display());
+                assert_eq!(
+                    skipped,
+                    run(&text, &[code], false).0,
+                    "{} {code}: findings change without the data flow: does the rule read it \
+                     without declaring `reads_flows`?",
+                    path.display()
+                );
+            }
             let (found, flows) = run(&text, &all, true);
             assert_eq!(found, run(&text, &all, false).0, "{}", path.display());
             with_flows += usize::from(flows > 0);
+            for (code, _, _) in &found {
+                if let Some(c) = flow.iter().find(|c| **c == code.as_str()) {
+                    if !declared_found.contains(c) {
+                        declared_found.push(c);
+                    }
+                }
+            }
         }
         assert!(with_flows > 0);
+        declared_found.sort_unstable();
+        assert_eq!(
+            declared_found, flow,
+            "rules declaring flows that find nothing"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
         "keylint",
         crate::finding::prefilter::Group::Any,
     )]],
+    reads_flows: false,
 };
 
 /// One `keylint: ignore` directive.

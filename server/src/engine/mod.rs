@@ -298,20 +298,22 @@ pub struct Analyzer {
     skip_unread_flows: bool,
 }
 
-/// The rules that read the data flow (an item's flows through `rules::report::flows`, or the
-/// resolved facts through `Ctx::dataflow`).
-pub const FLOW_RULES: &[&str] = &["KL201", "KL202", "KL203", "KL204", "KL206", "KL304"];
-
 /// Whether a run of the rules `selected` (codes; `None`: every rule) needs the items' local data
-/// flow: when one of them reads it ([`FLOW_RULES`]) or is not keylint's own.
+/// flow: when one of them reads it (declared by its [`RuleMeta::reads_flows`], an item's flows
+/// through `rules::report::flows` or the resolved facts through `Ctx::dataflow`) or is not
+/// keylint's own.
+///
+/// [`RuleMeta::reads_flows`]: crate::finding::RuleMeta::reads_flows
 pub fn flows_needed(selected: Option<&[&str]>) -> bool {
     let Some(selected) = selected else {
         return true;
     };
     let own = rules::built_in();
-    selected
-        .iter()
-        .any(|code| FLOW_RULES.contains(code) || !own.iter().any(|r| r.meta().code == *code))
+    selected.iter().any(|code| {
+        own.iter()
+            .find(|r| r.meta().code == *code)
+            .is_none_or(|r| r.meta().reads_flows)
+    })
 }
 
 /// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.

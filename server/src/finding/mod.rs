@@ -163,6 +163,11 @@ pub struct RuleMeta {
     /// possible there (lists of words, shared ones included): the pre-filter is built from the
     /// rules' lists alone. Empty: the pre-filter is off (every file is analysed).
     pub prefilter: &'static [&'static [prefilter::Word]],
+    /// The rule reads the data flow (an item's local flows, or the resolved facts): without it,
+    /// `keylint check` computes no local flow for a file whose selected rules read none
+    /// (`engine::flows_needed`). A test runs every rule that does not declare it with the flows
+    /// skipped and not, and fails on any difference.
+    pub reads_flows: bool,
 }
 
 impl RuleMeta {

@@ -58,6 +58,98 @@ fn key_words(words: &[String]) -> bool {
         || has("credentials")
 }
 
+/// The name of a request header (or cookie) that carries a credential: a key-like name
+/// ([`is_key_name`]: `X-Api-Key`, `Authorization`, `X-Refresh-Token`), or one that names a
+/// credential only a header carries that way: a refresh or access token sent bare (`refresh`,
+/// `access`, `X-Refresh`), a session (`X-Session`, `X-Admin-Session`, `X-Session-Id`: whoever
+/// holds it is logged in), `X-Auth`, `Bearer`, `X-Jwt`, `Cookie` (the browser's session
+/// cookies). Not a header *about* a credential or a user (`X-Auth-User`, `X-Auth-Method`,
+/// `X-Session-Timeout`, `X-Csrf`, `Idempotency-Key`), and not the other headers
+/// (`User-Agent`, `Accept-Language`, `X-Request-Id`). A webhook's signature (`X-Hub-Signature`)
+/// is no credential: an HMAC of one body, worthless for any other request.
+pub fn is_credential_header(name: &str) -> bool {
+    credential_name(name, true)
+}
+
+/// [`is_credential_header`] for the name of a cookie (`session: str = Cookie()`): every such
+/// name but `cookie` itself (a `hidden_cookie` parameter is a cookie, not the browser's session).
+pub fn is_credential_cookie(name: &str) -> bool {
+    credential_name(name, false)
+}
+
+fn credential_name(name: &str, header: bool) -> bool {
+    let words = syntax::name_words(name);
+    if key_words(&words) {
+        return true;
+    }
+    const ABOUT: &[&str] = &[
+        "user",
+        "username",
+        "email",
+        "login",
+        "method",
+        "type",
+        "scheme",
+        "mode",
+        "provider",
+        "status",
+        "state",
+        "required",
+        "enabled",
+        "url",
+        "uri",
+        "path",
+        "domain",
+        "timeout",
+        "ttl",
+        "expires",
+        "expiry",
+        "expiration",
+        "age",
+        "count",
+        "length",
+        "len",
+        "version",
+        "name",
+        "rate",
+        "interval",
+        "period",
+        "level",
+        "control",
+        "cache",
+        "consent",
+        "policy",
+        "hash",
+        "hashed",
+        "digest",
+        "fingerprint",
+        "prefix",
+        "public",
+        "idempotency",
+        "csrf",
+        "xsrf",
+        "language",
+        "lang",
+        "locale",
+        "region",
+    ];
+    if words.iter().any(|w| ABOUT.contains(&w.as_str())) {
+        return false;
+    }
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let bare: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| *w != "x")
+        .collect();
+    ["refresh", "session", "sessionid", "auth", "bearer", "jwt"]
+        .iter()
+        .any(|w| has(w))
+        || bare == ["access"]
+        // The `Cookie` header itself (not `X-Hidden-Cookie`, nor any name of a cookie).
+        || (header && (bare == ["cookie"] || bare == ["cookies"]))
+}
+
 /// A name that says "key" strongly enough to report its value where its origin is unknown
 /// (a parameter `api_key`, `self.secret`, `config["API_KEY"]`): [`is_key_name`], but not the
 /// name of something about a key (`api_key_header`, `token_url`, `secret_env_var`) nor a CSRF
@@ -619,6 +711,58 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_headers() {
+        for yes in [
+            "x_api_key",
+            "Authorization",
+            "X-Refresh-Token",
+            "x_refresh",
+            "refresh",
+            "access",
+            "x-access",
+            "x_admin_session",
+            "X-Session-ID",
+            "session",
+            "x_auth",
+            "bearer",
+            "x_jwt",
+            "Cookie",
+            "X-Amz-Security-Token",
+        ] {
+            assert!(is_credential_header(yes), "{yes}");
+        }
+        for no in [
+            "user_agent",
+            "Accept-Language",
+            "x_request_id",
+            "X-Correlation-Id",
+            "x_forwarded_for",
+            "content_type",
+            "x_auth_user",
+            "X-Auth-Request-Email",
+            "x_auth_method",
+            "x_session_timeout",
+            "x_access_level",
+            "access_control",
+            "x_hub_signature_256",
+            "Stripe-Signature",
+            "Idempotency-Key",
+            "x_refresh_rate",
+            "cookie_consent",
+            "x_tenant",
+            "hidden_cookie",
+        ] {
+            assert!(!is_credential_header(no), "{no}");
+        }
+        // A cookie: its name says what it holds (`session`), not that it is one.
+        assert!(is_credential_cookie("session"));
+        assert!(is_credential_cookie("refresh_token"));
+        assert!(!is_credential_cookie("cookie"));
+        assert!(!is_credential_cookie("hidden_cookie"));
+        assert!(!is_credential_cookie("theme"));
+    }
 
     #[test]
     fn minted_named_and_sensitive_names() {

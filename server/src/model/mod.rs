@@ -463,9 +463,30 @@ impl Model {
 
     /// The class of another module of the project bound to `name` here by an import (and by no
     /// class of the module).
+    /// A dotted name (`models.UserModel`) is a class of a module of the project imported whole
+    /// (`from app import models`): its head must be bound by an import.
     pub fn foreign_class(&self, name: &str) -> Option<&ForeignName> {
         let c = self.foreign_name(name)?;
-        matches!(self.bindings().get(name), Some(Binding::Import(_))).then_some(c)
+        let head = name.split('.').next().unwrap_or(name);
+        matches!(self.bindings().get(head), Some(Binding::Import(_))).then_some(c)
+    }
+
+    /// The name of the PynamoDB model class a node names, as [`Model::is_pynamo_class`] knows
+    /// it: `UserModel` (an identifier), or `models.UserModel` (an attribute of a module of the
+    /// project imported whole, `from app import models`, `import app.models as models`).
+    pub fn pynamo_class_ref(&self, node: Node, src: SourceText) -> Option<String> {
+        let name = match node.kind_str() {
+            "identifier" => src.node_text(node).into_owned(),
+            "attribute" if !self.foreign_names.is_empty() => {
+                let obj = node
+                    .field("object")
+                    .filter(|o| o.kind_str() == "identifier")?;
+                let attr = node.field("attribute")?;
+                format!("{}.{}", src.node_text(obj), src.node_text(attr))
+            }
+            _ => return None,
+        };
+        self.is_pynamo_class(&name).then_some(name)
     }
 
     /// What the project knows of the name `name` bound here to something of another module
@@ -535,13 +556,7 @@ impl Model {
             .parent()?
             .parent()
             .filter(|c| c.kind_str() == "call")?;
-        let f = call
-            .field("function")
-            .filter(|f| f.kind_str() == "identifier")?;
-        let class = src.node_text(f).into_owned();
-        if !self.is_pynamo_class(&class) {
-            return None;
-        }
+        let class = self.pynamo_class_ref(call.field("function")?, src)?;
         let attr = src.node_text(kwarg.field("name")?).into_owned();
         Some((class, attr))
     }

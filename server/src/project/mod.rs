@@ -317,7 +317,8 @@ impl Project {
                 continue;
             }
             // A module of the project imported whole (`import app.db as db`, `from app import
-            // db`): its DynamoDB objects are known as `db.table` here.
+            // db`): its DynamoDB objects are known as `db.table` here, and its PynamoDB models
+            // (theirs or inherited) as `db.UserModel`.
             if let Some(j) = self.imported_module(m, path) {
                 if let Some(s) = self.modules[j].summary.as_ref() {
                     for (name, made) in &s.handles {
@@ -326,6 +327,16 @@ impl Project {
                             made_by: Some(made.clone()),
                             ..ForeignName::default()
                         });
+                    }
+                    for c in &s.classes {
+                        if let Some((true, fields)) = self.class_facts_in(j, &c.name, 0) {
+                            out.push(ForeignName {
+                                bound: format!("{bound}.{}", c.name),
+                                pynamo: true,
+                                fields,
+                                ..ForeignName::default()
+                            });
+                        }
                     }
                 }
             }
@@ -488,7 +499,12 @@ impl Project {
     /// bases of other modules.
     fn class_facts(&self, from: usize, path: &str, depth: usize) -> Option<(bool, Vec<String>)> {
         let (j, name) = self.resolve_class(from, path)?;
-        let c = self.modules[j].summary.as_ref()?.class(&name)?;
+        self.class_facts_in(j, &name, depth)
+    }
+
+    /// [`Project::class_facts`] of the top-level class `name` of module `j`.
+    fn class_facts_in(&self, j: usize, name: &str, depth: usize) -> Option<(bool, Vec<String>)> {
+        let c = self.modules[j].summary.as_ref()?.class(name)?;
         let mut pynamo = c.pynamo;
         let mut fields: Vec<String> = Vec::new();
         if depth < 4 {

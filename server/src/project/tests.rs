@@ -612,3 +612,45 @@ fn a_keystroke_in_a_body_keeps_the_interface_and_the_calls_into_other_modules() 
     assert!(!renamed.same_interface(&call) && renamed.same_external_refs(&call));
     assert!(renamed.defines_function("hh"));
 }
+
+#[test]
+fn models_of_a_module_imported_whole_are_foreign_names_under_the_module() {
+    let base = with_classes(
+        &summary(&[], &[], &[]),
+        vec![model_class("Owned", true, &["api_key"], &[])],
+    );
+    let models = with_classes(
+        &summary(&[], &[("Owned", ".base.Owned")], &[]),
+        vec![
+            model_class("Client", false, &["name"], &[".base.Owned"]),
+            // Not a model: no name for it.
+            model_class("Helper", false, &["x"], &[]),
+            model_class("User", true, &["token"], &[]),
+        ],
+    );
+    // `from . import models` (bound as `..models`) and `import app.models as m`.
+    let routes = summary(&[], &[("models", "..models"), ("m", "app.models")], &[]);
+    let p = project(&[
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/base.py", base),
+        ("w/app/models.py", models),
+        ("w/app/routes.py", routes),
+    ]);
+    let m = p.module_of(Path::new("w/app/routes.py")).unwrap();
+    let shown: Vec<(String, bool, Vec<String>)> = p
+        .foreign_names(m)
+        .into_iter()
+        .map(|n| (n.bound, n.pynamo, n.fields))
+        .collect();
+    let client = (true, vec!["api_key".to_string(), "name".to_string()]);
+    let user = (true, vec!["token".to_string()]);
+    assert_eq!(
+        shown,
+        [
+            ("m.Client".to_string(), client.0, client.1.clone()),
+            ("m.User".to_string(), user.0, user.1.clone()),
+            ("models.Client".to_string(), client.0, client.1),
+            ("models.User".to_string(), user.0, user.1),
+        ]
+    );
+}

@@ -29,6 +29,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-798", "CWE-259"],
     docs: include_str!("kl101_hardcoded_secret.md"),
     prefilter: &[fw::NAME_WORDS, FORMAT_WORDS, KEY_CALL_WORDS],
+    reads_flows: false,
 };
 
 /// What the pre-filter looks for besides secret-like names: token formats whatever the name

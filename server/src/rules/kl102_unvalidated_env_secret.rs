@@ -21,6 +21,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-703", "CWE-1188"],
     docs: include_str!("kl102_unvalidated_env_secret.md"),
     prefilter: &[fw::NAME_WORDS, fw::ENV_WORDS],
+    reads_flows: false,
 };
 
 pub struct UnvalidatedEnvSecret;

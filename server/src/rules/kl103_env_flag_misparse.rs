@@ -20,6 +20,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-704", "CWE-1188"],
     docs: include_str!("kl103_env_flag_misparse.md"),
     prefilter: &[fw::ENV_WORDS, FLAG_WORDS],
+    reads_flows: false,
 };
 
 /// `bool(<env read>)`, and the `True`/`False` default of an environment read.

@@ -28,6 +28,7 @@ pub static META: RuleMeta = RuleMeta {
         fw::STORED_WORDS,
         fw::DYNAMODB_WORDS,
     ],
+    reads_flows: true,
 };
 
 pub struct RawKeyPersisted;
@@ -44,7 +45,16 @@ impl Rule for RawKeyPersisted {
             let fix = hash_fix(item, ctx, &hit, start);
             // One finding per key of the write: two keys stored by one update action (an access
             // and a refresh token) are two exposures, each on its own line.
-            for (range, conc) in key_line_ranges(item, ctx, &hit, start, accept) {
+            let places = key_line_ranges(item, ctx, &hit, start, accept);
+            let several = places.len() > 1;
+            for (range, conc) in places {
+                // Each finding's fix hashes its own key (the edits inside the parts that hold
+                // it: every attribute it is written to): applied together (fix-all), the fixes
+                // of one write compose into the whole fix.
+                let fix = match &fix {
+                    Some(f) if several => own_edits(f, &key_parts(ctx, &hit, start, &conc)),
+                    other => other.clone(),
+                };
                 let what = match conc.kind {
                     Kind::Model => format!(
                         "a `{}` with its secret field",
@@ -70,6 +80,35 @@ impl Rule for RawKeyPersisted {
             }
         }
     }
+}
+
+/// The parts of `hit`'s write (document ranges) that hold the key `conc` stands for (the key
+/// that entered where it entered).
+fn key_parts(ctx: &Ctx, hit: &Hit, start: usize, conc: &Conc) -> Vec<std::ops::Range<usize>> {
+    let entered = |c: &Conc| (c.kind, c.path.first().cloned());
+    let accept = |k: Kind| matches!(k, Kind::Key | Kind::Model | Kind::Headers | Kind::Minted);
+    hit.sink
+        .parts
+        .iter()
+        .filter(|(_, t)| {
+            report::concs_of(hit.flow, start, ctx, t, accept)
+                .iter()
+                .any(|c| entered(c) == entered(conc))
+        })
+        .map(|(r, _)| r.start + start..r.end + start)
+        .collect()
+}
+
+/// The part of `fix` that rewrites what lies in `parts` (the key of one finding of a write of
+/// several keys), or `None` when none of its edits does.
+fn own_edits(fix: &Fix, parts: &[std::ops::Range<usize>]) -> Option<Fix> {
+    let mut own = fix.clone();
+    own.edits.retain(|e| {
+        parts
+            .iter()
+            .any(|p| p.start <= e.range.start && e.range.end <= p.end)
+    });
+    (!own.edits.is_empty()).then_some(own)
 }
 
 /// Where to report the keys of a write, each with the key it stands for: the stored value, or,
@@ -207,9 +246,9 @@ fn pynamo_edits(
     }
     let is_pynamo = !writes.is_empty()
         || match value.kind_str() {
-            "call" => value.field("function").is_some_and(|f| {
-                f.kind_str() == "identifier" && ctx.model.is_pynamo_class(&ctx.text(f))
-            }),
+            "call" => value
+                .field("function")
+                .is_some_and(|f| ctx.model.pynamo_class_ref(f, ctx.src).is_some()),
             "identifier" => true,
             _ => false,
         };
@@ -279,14 +318,11 @@ fn pynamo_written_attr(value: Node, ctx: &Ctx) -> Option<(Option<String>, String
                 return None;
             }
             let target = f.field("object").filter(|o| o.kind_str() == "attribute")?;
-            let class = target
-                .field("object")
-                .filter(|o| o.kind_str() == "identifier")?;
-            let class = ctx.text(class).into_owned();
+            let class = ctx
+                .model
+                .pynamo_class_ref(target.field("object")?, ctx.src)?;
             let attr = ctx.text(target.field("attribute")?).into_owned();
-            ctx.model
-                .is_pynamo_class(&class)
-                .then_some((Some(class), attr))
+            Some((Some(class), attr))
         }
         _ => None,
     }

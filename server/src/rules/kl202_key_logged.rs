@@ -29,6 +29,7 @@ pub static META: RuleMeta = RuleMeta {
         fw::DYNAMODB_WORDS,
         fw::LOG_WORDS,
     ],
+    reads_flows: true,
 };
 
 pub struct KeyLogged;

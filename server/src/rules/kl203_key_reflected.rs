@@ -29,6 +29,7 @@ pub static META: RuleMeta = RuleMeta {
         fw::STORED_WORDS,
         fw::DYNAMODB_WORDS,
     ],
+    reads_flows: true,
 };
 
 pub struct KeyReflected;

@@ -25,6 +25,7 @@ pub static META: RuleMeta = RuleMeta {
         fw::DYNAMODB_WORDS,
         fw::HTTP_WORDS,
     ],
+    reads_flows: true,
 };
 
 pub struct KeyForwarded;

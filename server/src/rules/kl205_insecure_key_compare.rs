@@ -22,6 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-208"],
     docs: include_str!("kl205_insecure_key_compare.md"),
     prefilter: &[fw::NAME_WORDS, HMAC_WORDS],
+    reads_flows: false,
 };
 
 /// A signature built with `hmac.new(...)` and compared.
@@ -499,6 +500,10 @@ fn is_column(node: Node, ctx: &Ctx) -> bool {
             .field("attribute")
             .is_some_and(|a| matches!(ctx.text(a).as_ref(), "c" | "columns"))
     {
+        return true;
+    }
+    // `models.UserModel.api_key` after `from app import models`: a column of a PynamoDB model.
+    if obj.kind() == "attribute" && ctx.model.pynamo_class_ref(obj, ctx.src).is_some() {
         return true;
     }
     if obj.kind() != "identifier" {

@@ -17,6 +17,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-20", "CWE-1284"],
     docs: include_str!("kl206_missing_key_validation.md"),
     prefilter: &[fw::NAME_WORDS, fw::WEB_WORDS, fw::SOURCE_WORDS],
+    reads_flows: true,
 };
 
 pub struct MissingKeyValidation;

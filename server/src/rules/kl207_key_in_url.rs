@@ -25,6 +25,7 @@ pub static META: RuleMeta = RuleMeta {
         fw::SOURCE_WORDS,
         fw::HTTP_WORDS,
     ],
+    reads_flows: false,
 };
 
 pub struct KeyInUrl;

@@ -23,6 +23,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-489", "CWE-215"],
     docs: include_str!("kl301_debug_mode_enabled.md"),
     prefilter: &[fw::WEB_WORDS, DEBUG_WORDS],
+    reads_flows: false,
 };
 
 /// `debug` and `True` in one statement; `werkzeug` for `run_simple(..., use_debugger=True)`.

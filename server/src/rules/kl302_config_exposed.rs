@@ -18,6 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-200", "CWE-497"],
     docs: include_str!("kl302_config_exposed.md"),
     prefilter: &[fw::WEB_WORDS, fw::ENV_WORDS, CONFIG_WORDS],
+    reads_flows: false,
 };
 
 /// The configuration a view may send: `app.config`, a settings object or class.

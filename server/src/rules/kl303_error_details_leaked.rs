@@ -22,6 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-209", "CWE-497"],
     docs: include_str!("kl303_error_details_leaked.md"),
     prefilter: &[fw::WEB_WORDS, ERROR_WORDS],
+    reads_flows: false,
 };
 
 /// Error handling: an `except` block, an error handler.

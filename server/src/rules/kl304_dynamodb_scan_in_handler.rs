@@ -16,6 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     cwe: &["CWE-400", "CWE-770"],
     docs: include_str!("kl304_dynamodb_scan_in_handler.md"),
     prefilter: &[fw::WEB_WORDS, fw::STORED_WORDS, fw::DYNAMODB_WORDS],
+    reads_flows: true,
 };
 
 const KEY_SCAN: &str = "DynamoDB scan to find an API key in a route handler: every request reads the whole table and compares every stored key; look the key up with `get_item`/`query` on a table keyed by the key's hash";

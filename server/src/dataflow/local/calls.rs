@@ -96,13 +96,11 @@ impl<'a> Walker<'a> {
             }
         }
         // `Account(email, api_key=key)`: the values of a PynamoDB model's attributes.
-        if func.kind_str() == "identifier" {
-            let name = self.text(func);
-            if !self.locals.contains(&name) && self.is_pynamo_class(&name) {
-                for (_, v, t) in &kws {
-                    if !t.is_empty() {
-                        self.parts.push((self.rel(*v), t.clone()));
-                    }
+        // (`models.Account(…)` too, after `from app import models`.)
+        if self.pynamo_class_ref(func).is_some() {
+            for (_, v, t) in &kws {
+                if !t.is_empty() {
+                    self.parts.push((self.rel(*v), t.clone()));
                 }
             }
         }
@@ -236,22 +234,22 @@ impl<'a> Walker<'a> {
                 _ => Taint::default(),
             };
         }
+        // A PynamoDB model of another module of the project (`from .models import UserModel`,
+        // or `models.UserModel` after `from . import models`): built from key material, it holds
+        // it when one of its attributes is key-named, as a model class of the module does.
+        if let Some(name) = self.pynamo_class_ref(func) {
+            if let Some(c) = self.model.foreign_class(&name).filter(|c| c.pynamo) {
+                return if c.fields.iter().any(|f| fw::is_key_name(f)) {
+                    all_args
+                } else {
+                    Taint::default()
+                };
+            }
+        }
         if func.kind_str() == "identifier" {
             let name = self.text(func);
             if !self.locals.contains(&name) && self.is_module_function(&name) {
                 return self.module_call(node, name, false, &pos, &kws);
-            }
-            // A PynamoDB model of another module of the project (`from .models import
-            // UserModel`): built from key material, it holds it when one of its attributes is
-            // key-named, as a model class of the module does.
-            if !self.locals.contains(&name) {
-                if let Some(c) = self.model.foreign_class(&name).filter(|c| c.pynamo) {
-                    return if c.fields.iter().any(|f| fw::is_key_name(f)) {
-                        all_args
-                    } else {
-                        Taint::default()
-                    };
-                }
             }
             // (Class headers do not bind module names in the model: a class is known by name.)
             if !self.locals.contains(&name)

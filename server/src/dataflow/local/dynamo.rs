@@ -34,6 +34,20 @@ impl<'a> Walker<'a> {
         self.model.is_pynamo_class(name)
     }
 
+    /// The PynamoDB model class `node` names, when no local name shadows it: `UserModel`, or
+    /// `models.UserModel` after `from app import models` ([`crate::model::Model::pynamo_class_ref`]).
+    pub(super) fn pynamo_class_ref(&self, node: Node) -> Option<String> {
+        let head = match node.kind_str() {
+            "identifier" => node,
+            "attribute" => node.field("object")?,
+            _ => return None,
+        };
+        if self.locals.contains(&self.text(head)) {
+            return None;
+        }
+        self.model.pynamo_class_ref(node, self.src)
+    }
+
     /// `recv` is a capitalised name imported from another module (`from app.models import User`).
     fn is_imported_class(&self, recv: Node) -> bool {
         if recv.kind_str() != "identifier" {
@@ -49,21 +63,16 @@ impl<'a> Walker<'a> {
     fn pynamo_target(&self, recv: Node) -> Option<(String, bool)> {
         let recv = syntax::unparenthesize(recv);
         match recv.kind_str() {
-            "identifier" => {
-                let name = self.text(recv);
-                if !self.locals.contains(&name) && self.is_pynamo_class(&name) {
+            "identifier" | "attribute" => {
+                if let Some(name) = self.pynamo_class_ref(recv) {
                     return Some((name, true));
                 }
                 let class = self.instance_class(recv)?;
                 self.is_pynamo_class(&class).then_some((class, false))
             }
             "call" => {
-                let f = recv.field("function")?;
-                let name = self.text(f);
-                (f.kind_str() == "identifier"
-                    && !self.locals.contains(&name)
-                    && self.is_pynamo_class(&name))
-                .then_some((name, false))
+                let name = self.pynamo_class_ref(recv.field("function")?)?;
+                Some((name, false))
             }
             _ => None,
         }
@@ -117,9 +126,8 @@ impl<'a> Walker<'a> {
                                 && c.field("object")
                                     .and_then(|o| o.field("object"))
                                     .is_some_and(|o| {
-                                        o.kind_str() == "identifier"
-                                            && (self.is_pynamo_class(&self.text(o))
-                                                || self.is_imported_class(o))
+                                        self.pynamo_class_ref(o).is_some()
+                                            || self.is_imported_class(o)
                                     })
                         })
                 }) =>
@@ -186,8 +194,7 @@ impl<'a> Walker<'a> {
                 let obj = r.field("object")?;
                 let attr = self.text(r.field("attribute")?);
                 // (An imported model too: `update(actions=[...])` names PynamoDB.)
-                if obj.kind_str() == "identifier"
-                    && (self.is_pynamo_class(&self.text(obj)) || self.is_imported_class(obj))
+                if (self.pynamo_class_ref(obj).is_some() || self.is_imported_class(obj))
                     && fw::is_key_name(&attr)
                 {
                     let mut t = Taint::default();

@@ -362,6 +362,18 @@ impl<'a> Walker<'a> {
                             let x = self.source(at, Kind::Key, message, None, None);
                             out.union(&x);
                         }
+                        // `request.headers.get("x-refresh")`, `headers["cookie"]`: a header
+                        // that carries a credential without a key-like name.
+                        (Kind::Headers, Mode::Other) if fw::is_credential_header(field) => {
+                            let x = self.source(
+                                at,
+                                Kind::Key,
+                                format!("API key enters here (header `{field}`)"),
+                                None,
+                                None,
+                            );
+                            out.union(&x);
+                        }
                         (_, Mode::Other | Mode::Unmask | Mode::MaskedField) => {}
                     }
                 }

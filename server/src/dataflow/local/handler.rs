@@ -149,7 +149,19 @@ impl<'a> Walker<'a> {
                             name.clone()
                         }
                     });
-                    if fw::is_key_name(&shown) || (alias.is_none() && fw::is_key_name(&name)) {
+                    // A header or cookie: a credential's name (`x_refresh`, `X-Session`,
+                    // `Cookie`; [`fw::is_credential_header`], [`fw::is_credential_cookie`]); a
+                    // query parameter: a key's.
+                    let credential = |n: &str| {
+                        if q.ends_with("Query") {
+                            fw::is_key_name(n)
+                        } else if q.ends_with("Cookie") {
+                            fw::is_credential_cookie(n)
+                        } else {
+                            fw::is_credential_header(n)
+                        }
+                    };
+                    if credential(&shown) || (alias.is_none() && credential(&name)) {
                         let what = if q.ends_with("Header") {
                             "header"
                         } else if q.ends_with("Query") {
