@@ -182,6 +182,48 @@ fn a_helper_module_the_prefilter_would_skip_is_checked_when_a_route_feeds_it() {
     assert_eq!(f["related"][0]["file"], "svc/routes.py");
 }
 
+/// A file kept by a one-line shape only (KL102: a secret read from the environment, no check)
+/// still gets its local data flow when it calls a function of the project: its key reaches a
+/// log call in another module (KL202 there). Skipping that file's flows because its own rules
+/// read none (all the pre-filter allows for it) would lose the finding; the fixtures did not
+/// catch that (checked by dropping the guard: fixtures, django and fastapi unchanged).
+#[test]
+fn a_file_kept_for_a_line_shape_still_carries_its_key_into_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/helpers.py",
+                "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef announce(value):\n    logger.info(\"using %s\", value)\n",
+            ),
+            (
+                "app/job.py",
+                "import os\n\nfrom app.helpers import announce\n\n\ndef main():\n    api_key = os.environ.get(\"API_KEY\")\n    announce(api_key)\n",
+            ),
+        ],
+    );
+    let (code, out, err) = check(dir.path(), &["--output-format", "json", "app"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let found = json.as_array().unwrap();
+    let logged = found
+        .iter()
+        .find(|f| f["code"] == "KL202")
+        .unwrap_or_else(|| panic!("no KL202: {out}"));
+    assert_eq!(logged["file"], "app/helpers.py", "{logged}");
+    assert_eq!(logged["line"], 7, "{logged}");
+    assert_eq!(logged["related"][0]["file"], "app/job.py", "{logged}");
+    // The file alone is kept for its one-line shape, and reports it.
+    assert!(
+        found
+            .iter()
+            .any(|f| f["code"] == "KL102" && f["file"] == "app/job.py"),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
     let (findings, out) = fixture_findings("fastapi_layers");

@@ -206,9 +206,11 @@ impl Prefilter {
                 declared_by.push(name_rules);
             }
         }
+        // A DFA: built once per check, it scans every file twice (`reason`, `rules`).
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(words.iter().map(|(w, _, _)| w.as_bytes()))
             .expect("the pre-filter table builds");
         let patterns = words
