@@ -301,7 +301,11 @@ mod tests {
             n - 3..n + 10,
             n + 5..n + 9,
         ] {
-            assert_eq!(by_rope.slice(range.clone()), flat.slice(range.clone()), "{range:?}");
+            assert_eq!(
+                by_rope.slice(range.clone()),
+                flat.slice(range.clone()),
+                "{range:?}"
+            );
             let h = |s: SourceText| {
                 let mut h = FxHasher::default();
                 s.hash_bytes(range.clone(), &mut h);
