@@ -151,17 +151,7 @@ impl<'t> NodeExt<'t> for Node<'t> {
 /// Escape sequences are kept as written: the value is used for matching, not execution.
 pub fn string_value(node: Node, src: SourceText) -> Option<String> {
     match node.kind_str() {
-        "string" => {
-            let mut out = String::new();
-            for child in children(node) {
-                match child.kind_str() {
-                    "string_content" | "escape_sequence" => out.push_str(&src.node_text(child)),
-                    "interpolation" => return None,
-                    _ => {}
-                }
-            }
-            Some(out)
-        }
+        "string" => string_value_cow(node, src).map(Cow::into_owned),
         "concatenated_string" => {
             let mut out = String::new();
             for child in named_children(node) {
@@ -175,6 +165,33 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
         "parenthesized_expression" => string_value(node.named_child(0)?, src),
         _ => None,
     }
+}
+
+/// [`string_value`], borrowed from the text when the literal is one piece (a `string` with at
+/// most one content part: most literals), copied otherwise.
+pub fn string_value_cow<'a>(node: Node, src: SourceText<'a>) -> Option<Cow<'a, str>> {
+    if node.kind_str() != "string" {
+        return string_value(node, src).map(Cow::Owned);
+    }
+    let mut out: Option<Cow<'a, str>> = None;
+    for child in children(node) {
+        match child.kind_str() {
+            "string_content" | "escape_sequence" => {
+                let part = src.node_text(child);
+                out = Some(match out {
+                    None => part,
+                    Some(done) => {
+                        let mut joined = done.into_owned();
+                        joined.push_str(&part);
+                        Cow::Owned(joined)
+                    }
+                });
+            }
+            "interpolation" => return None,
+            _ => {}
+        }
+    }
+    Some(out.unwrap_or(Cow::Borrowed("")))
 }
 
 /// Byte range of a string literal's content (between the quotes), for fixes that rewrite it.
