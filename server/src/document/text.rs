@@ -295,7 +295,8 @@ mod tests {
             1000..1100,
             3..4,
             9..9,
-            9..3,
+            // Reversed (a stale range): empty either way.
+            std::ops::Range { start: 9, end: 3 },
             e + 1..e + 40,
             e..e + 1,
             n - 3..n + 10,
