@@ -526,12 +526,7 @@ fn analyse(
         let Some(rules) = rules else {
             return crate::engine::pipeline::analyze_text(text, config, Some(path));
         };
-        let (tree, too_deep) = crate::document::parse_text(text);
-        let doc = Parsed {
-            rope: ropey::Rope::from_str(text),
-            tree,
-            too_deep,
-        };
+        let doc = Parsed::new(text.to_string());
         let may_report = |code: &str| rules.may_report(code);
         let analysis = crate::engine::pipeline::analyze_rules(
             &mut crate::engine::Analyzer::new(),
@@ -543,12 +538,7 @@ fn analyse(
         );
         return (doc, analysis);
     };
-    let (tree, too_deep) = crate::document::parse_text(text);
-    let doc = Parsed {
-        rope: ropey::Rope::from_str(text),
-        tree,
-        too_deep,
-    };
+    let doc = Parsed::new(text.to_string());
     let mut analyzer = crate::engine::Analyzer::new();
     analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
     let analysis = crate::engine::pipeline::analyze(

@@ -155,14 +155,9 @@ fn first<T>(
             time: t0.elapsed(),
         };
     }
-    let (tree, too_deep) = crate::document::parse_text(&text);
-    let doc = Parsed {
-        rope: ropey::Rope::from_str(&text),
-        tree,
-        too_deep,
-    };
     let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
-    drop(text);
+    let doc = Parsed::new(text);
+    let too_deep = doc.too_deep;
     let mut analyzer = Analyzer::new();
     analyzer.skip_unread_flows(skip_flows);
     let may_report = |code: &str| rules.as_ref().is_none_or(|r| r.may_report(code));

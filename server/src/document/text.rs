@@ -14,11 +14,24 @@ const HASH_BLOCK: usize = 64;
 #[derive(Clone, Copy)]
 pub struct SourceText<'a> {
     rope: &'a Rope,
+    /// The same text in one piece, when the caller holds it (`keylint check` reads each file
+    /// into a `String`): slices are then borrowed from it in O(1), without a descent of the rope
+    /// (and never copied across its chunks).
+    flat: Option<&'a str>,
 }
 
 impl<'a> SourceText<'a> {
     pub fn new(rope: &'a Rope) -> Self {
-        SourceText { rope }
+        SourceText { rope, flat: None }
+    }
+
+    /// A view of `rope` whose text is also `text` in one piece (they must be the same text).
+    pub fn with_text(rope: &'a Rope, text: &'a str) -> Self {
+        debug_assert_eq!(rope.len_bytes(), text.len());
+        SourceText {
+            rope,
+            flat: Some(text),
+        }
     }
 
     pub fn rope(&self) -> &'a Rope {
@@ -36,6 +49,11 @@ impl<'a> SourceText<'a> {
     /// Text of a byte range, borrowed when it lies within one chunk. Offsets are clamped to the text
     /// and moved back to a char boundary, so a stale range can never panic.
     pub fn slice(&self, range: Range<usize>) -> Cow<'a, str> {
+        if let Some(text) = self.flat {
+            let s = floor_in(text, range.start);
+            let e = floor_in(text, range.end.max(range.start)).max(s);
+            return Cow::Borrowed(&text[s..e]);
+        }
         let len = self.rope.len_bytes();
         let (start, end) = (range.start.min(len), range.end.min(len));
         // Fast path: the range lies in one chunk (almost every node does). Chunks end on char
@@ -61,6 +79,9 @@ impl<'a> SourceText<'a> {
 
     /// The largest char boundary at or before `byte`.
     pub fn floor_boundary(&self, byte: usize) -> usize {
+        if let Some(text) = self.flat {
+            return floor_in(text, byte);
+        }
         let byte = byte.min(self.rope.len_bytes());
         let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(byte);
         chunk_start + floor_in(chunk, byte - chunk_start)
@@ -83,6 +104,14 @@ impl<'a> SourceText<'a> {
     pub fn hash_bytes<H: Hasher>(&self, range: Range<usize>, hasher: &mut H) {
         let len = self.rope.len_bytes();
         let (mut at, end) = (range.start.min(len), range.end.min(len));
+        if let Some(text) = self.flat {
+            // The same blocks as below, cut from the one piece.
+            let mut blocks = text.as_bytes()[at.min(end)..end].chunks(HASH_BLOCK);
+            for b in &mut blocks {
+                hasher.write(b);
+            }
+            return;
+        }
         let mut block = [0u8; HASH_BLOCK];
         let mut held = 0;
         while at < end {
@@ -117,6 +146,9 @@ impl<'a> SourceText<'a> {
     /// Whether the text contains `needle`, searched chunk by chunk (no copy of the text; a match
     /// across a chunk boundary is found too).
     pub fn contains(&self, needle_str: &str) -> bool {
+        if let Some(text) = self.flat {
+            return text.contains(needle_str);
+        }
         let needle = needle_str.as_bytes();
         if needle.is_empty() {
             return true;
@@ -244,5 +276,50 @@ mod tests {
             h.finish()
         };
         assert_ne!(naive(&whole), naive(&edited));
+    }
+
+    #[test]
+    fn a_view_with_the_text_in_one_piece_reads_what_the_rope_reads() {
+        let text: String = (0..3000)
+            .map(|i| format!("line_{i} = f({i})  # é\n"))
+            .collect();
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 1, "the test needs several chunks");
+        let (by_rope, flat) = (SourceText::new(&rope), SourceText::with_text(&rope, &text));
+        let e = text.find('é').unwrap();
+        let n = text.len();
+        for range in [
+            0..n,
+            5..n - 7,
+            1000..1064,
+            1000..1100,
+            3..4,
+            9..9,
+            // Reversed (a stale range): empty either way.
+            std::ops::Range { start: 9, end: 3 },
+            e + 1..e + 40,
+            e..e + 1,
+            n - 3..n + 10,
+            n + 5..n + 9,
+        ] {
+            assert_eq!(
+                by_rope.slice(range.clone()),
+                flat.slice(range.clone()),
+                "{range:?}"
+            );
+            let h = |s: SourceText| {
+                let mut h = FxHasher::default();
+                s.hash_bytes(range.clone(), &mut h);
+                h.finish()
+            };
+            assert_eq!(h(by_rope), h(flat), "{range:?}");
+            assert_eq!(
+                by_rope.floor_boundary(range.start),
+                flat.floor_boundary(range.start)
+            );
+        }
+        for needle in ["line_2999", "é\nline_17 ", "nothing", ""] {
+            assert_eq!(by_rope.contains(needle), flat.contains(needle), "{needle}");
+        }
     }
 }

@@ -69,11 +69,25 @@ pub struct Parsed {
     pub tree: Tree,
     /// The text was not parsed: see [`crate::document::Document::too_deep`].
     pub too_deep: bool,
+    /// The rope's text in one piece: the analysis slices it without descending the rope
+    /// ([`SourceText::with_text`]).
+    text: String,
 }
 
 impl Parsed {
+    /// Parses `text` (see [`crate::document::parse_text`]).
+    pub fn new(text: String) -> Self {
+        let (tree, too_deep) = crate::document::parse_text(&text);
+        Parsed {
+            rope: ropey::Rope::from_str(&text),
+            tree,
+            too_deep,
+            text,
+        }
+    }
+
     pub fn source(&self) -> SourceText<'_> {
-        SourceText::new(&self.rope)
+        SourceText::with_text(&self.rope, &self.text)
     }
 
     pub fn view(&self) -> TreeView<'_> {
@@ -83,12 +97,7 @@ impl Parsed {
 
 /// Parses `text` and [`analyze`]s it with a fresh analyzer.
 pub fn analyze_text(text: &str, config: &Config, path: Option<&Path>) -> (Parsed, Analysis) {
-    let (tree, too_deep) = crate::document::parse_text(text);
-    let doc = Parsed {
-        rope: ropey::Rope::from_str(text),
-        tree,
-        too_deep,
-    };
+    let doc = Parsed::new(text.to_string());
     let analysis = analyze(&mut Analyzer::new(), doc.view(), doc.source(), config, path);
     (doc, analysis)
 }

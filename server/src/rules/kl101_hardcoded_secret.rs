@@ -224,7 +224,7 @@ impl HardcodedSecret {
                 continue;
             }
             let allowed = &ctx.settings.allowed_placeholders;
-            let Some(value) = syntax::string_value(node, ctx.src) else {
+            let Some(value) = syntax::string_value_cow(node, ctx.src) else {
                 // An f-string: its literal parts can still hold a token
                 // (`f"https://api.example.com/{path}?key=AIza…"`). Reported without a fix.
                 if let Some(f) = fstring_token(node, ctx) {

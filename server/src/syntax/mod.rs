@@ -151,22 +151,10 @@ impl<'t> NodeExt<'t> for Node<'t> {
 /// Escape sequences are kept as written: the value is used for matching, not execution.
 pub fn string_value(node: Node, src: SourceText) -> Option<String> {
     match node.kind_str() {
-        "string" => {
-            let mut out = String::new();
-            let mut cursor = node.walk();
-            for child in node.children(&mut cursor) {
-                match child.kind_str() {
-                    "string_content" | "escape_sequence" => out.push_str(&src.node_text(child)),
-                    "interpolation" => return None,
-                    _ => {}
-                }
-            }
-            Some(out)
-        }
+        "string" => string_value_cow(node, src).map(Cow::into_owned),
         "concatenated_string" => {
             let mut out = String::new();
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
+            for child in named_children(node) {
                 // Comments between the parts of an implicit concatenation are not part of it.
                 if child.kind_str() != "comment" {
                     out.push_str(&string_value(child, src)?);
@@ -177,6 +165,33 @@ pub fn string_value(node: Node, src: SourceText) -> Option<String> {
         "parenthesized_expression" => string_value(node.named_child(0)?, src),
         _ => None,
     }
+}
+
+/// [`string_value`], borrowed from the text when the literal is one piece (a `string` with at
+/// most one content part: most literals), copied otherwise.
+pub fn string_value_cow<'a>(node: Node, src: SourceText<'a>) -> Option<Cow<'a, str>> {
+    if node.kind_str() != "string" {
+        return string_value(node, src).map(Cow::Owned);
+    }
+    let mut out: Option<Cow<'a, str>> = None;
+    for child in children(node) {
+        match child.kind_str() {
+            "string_content" | "escape_sequence" => {
+                let part = src.node_text(child);
+                out = Some(match out {
+                    None => part,
+                    Some(done) => {
+                        let mut joined = done.into_owned();
+                        joined.push_str(&part);
+                        Cow::Owned(joined)
+                    }
+                });
+            }
+            "interpolation" => return None,
+            _ => {}
+        }
+    }
+    Some(out.unwrap_or(Cow::Borrowed("")))
 }
 
 /// Byte range of a string literal's content (between the quotes), for fixes that rewrite it.
@@ -296,6 +311,56 @@ pub fn definition(node: Node) -> Node {
     }
 }
 
+/// The children of `node` in order, like tree-sitter's [`Node::children`] without the cursor
+/// step it takes past the last child (a step that fails only after climbing the hidden nodes
+/// around that child): one step per child.
+pub fn children(node: Node) -> Children {
+    Children {
+        cursor: node.walk(),
+        left: node.child_count(),
+        started: false,
+    }
+}
+
+/// The named children of `node` in order (see [`children`]), like [`Node::named_children`].
+pub fn named_children(node: Node) -> impl Iterator<Item = Node> {
+    children(node).filter(|c| c.is_named())
+}
+
+/// See [`children`].
+pub struct Children<'t> {
+    cursor: tree_sitter::TreeCursor<'t>,
+    /// Children not returned yet.
+    left: usize,
+    started: bool,
+}
+
+impl<'t> Iterator for Children<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.left == 0 {
+            return None;
+        }
+        let moved = if self.started {
+            self.cursor.goto_next_sibling()
+        } else {
+            self.started = true;
+            self.cursor.goto_first_child()
+        };
+        if !moved {
+            self.left = 0;
+            return None;
+        }
+        self.left -= 1;
+        Some(self.cursor.node())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
 /// Every node below `root` (itself included) in document order, without recursion (deeply nested
 /// files cannot overflow the stack).
 pub fn descendants(root: Node) -> Descendants {
@@ -304,6 +369,7 @@ pub fn descendants(root: Node) -> Descendants {
         done: false,
         started: false,
         depth: 0,
+        after: Vec::new(),
     }
 }
 
@@ -313,6 +379,10 @@ pub struct Descendants<'t> {
     started: bool,
     /// Depth of the cursor below the root, kept here: `TreeCursor::depth` walks the cursor's stack.
     depth: usize,
+    /// How many siblings follow the cursor's node and each of its ancestors below the root
+    /// (`depth` entries): past a last child the walk goes up without a failed sibling step (see
+    /// [`children`]).
+    after: Vec<usize>,
 }
 
 impl<'t> Descendants<'t> {
@@ -320,7 +390,7 @@ impl<'t> Descendants<'t> {
     pub fn skip_children(&mut self) {
         // Move to the next sibling or up; the next call to `next` must not descend.
         loop {
-            if self.cursor.goto_next_sibling() {
+            if self.next_sibling() {
                 self.started = false;
                 return;
             }
@@ -329,10 +399,22 @@ impl<'t> Descendants<'t> {
                 return;
             }
             self.depth -= 1;
+            self.after.pop();
             if self.depth == 0 {
                 self.done = true;
                 return;
             }
+        }
+    }
+
+    /// Moves to the next sibling, if there is one below the root.
+    fn next_sibling(&mut self) -> bool {
+        match self.after.last_mut() {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                self.cursor.goto_next_sibling()
+            }
+            _ => false,
         }
     }
 }
@@ -348,8 +430,10 @@ impl<'t> Iterator for Descendants<'t> {
             self.started = true;
             return Some(self.cursor.node());
         }
+        let count = self.cursor.node().child_count();
         if self.cursor.goto_first_child() {
             self.depth += 1;
+            self.after.push(count.saturating_sub(1));
             return Some(self.cursor.node());
         }
         loop {
@@ -357,7 +441,7 @@ impl<'t> Iterator for Descendants<'t> {
                 self.done = true;
                 return None;
             }
-            if self.cursor.goto_next_sibling() {
+            if self.next_sibling() {
                 return Some(self.cursor.node());
             }
             if !self.cursor.goto_parent() {
@@ -365,6 +449,7 @@ impl<'t> Iterator for Descendants<'t> {
                 return None;
             }
             self.depth -= 1;
+            self.after.pop();
         }
     }
 }
@@ -474,13 +559,23 @@ impl<'t> NodeIndex<'t> {
                 parent,
             });
         }
-        // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself).
+        // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself),
+        // and how many siblings follow each of them: after the last child the walk goes up
+        // without asking tree-sitter for a next sibling (a step that fails only after climbing
+        // the hidden nodes around the child, the dearest step of the walk). tree-sitter's child
+        // count is the number of children its cursor visits (`Node::children` relies on it).
         let mut open: Vec<usize> = vec![0];
+        let mut after: Vec<usize> = vec![0];
         let mut depth = 0;
         let mut cursor = root.walk();
         'walk: loop {
             if cursor.goto_first_child() {
+                // The children of the innermost open node, this one the first.
+                let siblings = open
+                    .last()
+                    .map_or(0, |&p| nodes[p].node.child_count().saturating_sub(1));
                 enter(cursor.node(), &mut nodes, &mut open);
+                after.push(siblings);
                 depth = depth.max(open.len() - 1);
                 continue;
             }
@@ -488,12 +583,14 @@ impl<'t> NodeIndex<'t> {
                 let Some(done) = open.pop() else {
                     break 'walk;
                 };
+                let following = after.pop().unwrap_or(0);
                 nodes[done].end = nodes.len() as u32;
                 if open.is_empty() {
                     break 'walk;
                 }
-                if cursor.goto_next_sibling() {
+                if following > 0 && cursor.goto_next_sibling() {
                     enter(cursor.node(), &mut nodes, &mut open);
+                    after.push(following - 1);
                     break;
                 }
                 cursor.goto_parent();
@@ -730,6 +827,14 @@ pub fn indent_unit(indent: &str) -> &'static str {
 /// Lower-cased name split into words: `apiKey` → `["api", "key"]`, `STRIPE_SECRET` → `["stripe",
 /// "secret"]`, `x-api-key` → `["x", "api", "key"]`.
 pub fn name_words(name: &str) -> Vec<String> {
+    if name.is_ascii() {
+        return ascii_name_words(name.as_bytes());
+    }
+    char_name_words(name)
+}
+
+/// [`name_words`], char by char (any name).
+fn char_name_words(name: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut prev: Option<char> = None;
@@ -755,6 +860,40 @@ pub fn name_words(name: &str) -> Vec<String> {
             words.push(std::mem::take(&mut current));
         }
         current.extend(c.to_lowercase());
+        prev = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// [`name_words`] of an ASCII name, byte by byte (no `char` vector, no case-mapping iterators):
+/// the same words, as ASCII letters and digits are all the name has.
+fn ascii_name_words(name: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::with_capacity(name.len());
+    let mut prev: Option<u8> = None;
+    for (i, &c) in name.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev = None;
+            continue;
+        }
+        let boundary = match prev {
+            Some(p) if c.is_ascii_uppercase() && p.is_ascii_lowercase() => true,
+            // "APIKey": the K starts a word when followed by lower case.
+            Some(p) if c.is_ascii_uppercase() && p.is_ascii_uppercase() => {
+                name.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase() as char);
         prev = Some(c);
     }
     if !current.is_empty() {
@@ -980,6 +1119,30 @@ mod tests {
 
     #[test]
     fn words() {
+        for name in [
+            "apiKey",
+            "API_KEY",
+            "APIKey",
+            "x-api-key",
+            "stripe_secret2",
+            "S3Bucket",
+            "getHTTPResponseCode",
+            "__init__",
+            "a1B2c3",
+            "AB",
+            "aB",
+            "Ab",
+            "",
+            "_",
+            "X-Api-Key ",
+            "token.v2",
+        ] {
+            assert_eq!(
+                super::ascii_name_words(name.as_bytes()),
+                super::char_name_words(name),
+                "{name}"
+            );
+        }
         assert_eq!(name_words("apiKey"), ["api", "key"]);
         assert_eq!(name_words("API_KEY"), ["api", "key"]);
         assert_eq!(name_words("APIKey"), ["api", "key"]);

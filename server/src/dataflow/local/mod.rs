@@ -164,8 +164,7 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
 }
 
 fn named_children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
+    syntax::named_children(node)
         .filter(|c| c.kind_str() != "comment")
         .collect()
 }
