@@ -224,6 +224,94 @@ fn a_file_kept_for_a_line_shape_still_carries_its_key_into_the_project() {
     );
 }
 
+/// More edges of the same guard: the key of a file kept for a one-line shape (KL102) reaches a
+/// log call of another module through a chain of two functions, through a method of a class
+/// imported from another module, and through a function the package's `__init__` re-exports.
+/// A skip of that file's flows (tried: a verdict read from its text and the callees' summaries
+/// gave every such django file its flows back, so it did not pay) must keep each of them.
+#[test]
+fn a_line_shape_file_carries_its_key_through_chains_methods_and_re_exports() {
+    let job = |import: &str, call: &str| {
+        format!(
+            "import os\n\n{import}\n\n\ndef main():\n    api_key = os.environ.get(\"API_KEY\")\n{call}"
+        )
+    };
+    let log = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n";
+    let cases: Vec<(&str, Vec<(&str, String)>, &str, u64)> = vec![
+        (
+            "a chain of two functions",
+            vec![
+                ("app/__init__.py", String::new()),
+                (
+                    "app/helpers.py",
+                    format!(
+                        "{log}def announce(value):\n    _record(value)\n\n\ndef _record(value):\n    logger.info(\"recorded %s\", value)\n"
+                    ),
+                ),
+                ("app/job.py", job("from app.helpers import announce", "    announce(api_key)\n")),
+            ],
+            "app/helpers.py",
+            11,
+        ),
+        (
+            "a method of a class of another module",
+            vec![
+                ("app/__init__.py", String::new()),
+                (
+                    "app/store.py",
+                    format!(
+                        "{log}class Store:\n    def save(self, value):\n        logger.info(\"saving %s\", value)\n"
+                    ),
+                ),
+                (
+                    "app/job.py",
+                    job("from app.store import Store", "    store = Store()\n    store.save(api_key)\n"),
+                ),
+            ],
+            "app/store.py",
+            8,
+        ),
+        (
+            "a re-export in __init__",
+            vec![
+                ("app/__init__.py", "from .helpers import announce\n".to_string()),
+                (
+                    "app/helpers.py",
+                    format!("{log}def announce(value):\n    logger.info(\"using %s\", value)\n"),
+                ),
+                ("app/job.py", job("from app import announce", "    announce(api_key)\n")),
+            ],
+            "app/helpers.py",
+            7,
+        ),
+    ];
+    for (case, files, sink_file, sink_line) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        write(dir.path(), &files);
+        let (code, out, err) = check(dir.path(), &["--output-format", "json", "app"]);
+        assert_eq!(code, 1, "{case}: {out}{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let found = json.as_array().unwrap();
+        let logged = found
+            .iter()
+            .find(|f| f["code"] == "KL202")
+            .unwrap_or_else(|| panic!("{case}: no KL202: {out}"));
+        assert_eq!(logged["file"], sink_file, "{case}: {logged}");
+        assert_eq!(logged["line"], sink_line, "{case}: {logged}");
+        assert_eq!(
+            logged["related"][0]["file"], "app/job.py",
+            "{case}: {logged}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f["code"] == "KL102" && f["file"] == "app/job.py" && f["line"] == 7),
+            "{case}: {out}"
+        );
+    }
+}
+
 #[test]
 fn a_key_given_by_a_dependency_of_another_module_is_followed_into_the_route() {
     let (findings, out) = fixture_findings("fastapi_layers");
