@@ -94,7 +94,6 @@ impl NodeState {
 }
 
 #[derive(Default)]
-#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Graph {
     /// Function name → the node it resolves to (the last definition of that name).
     published: FxHashMap<String, u32>,
@@ -134,6 +133,56 @@ struct Spliced {
     names: Vec<String>,
     /// Those names with the anchor they resolved to before the update.
     old_published: Vec<(String, Anchor)>,
+}
+
+#[cfg(test)]
+impl Graph {
+    /// A spliced graph is the `rebuilt` one, but for the numbers of its components: those are an
+    /// order of the graph (callees first) when it has no cycle, Tarjan's otherwise.
+    fn assert_same_as(&self, rebuilt: &Graph) {
+        let edges = |g: &Graph| {
+            (
+                g.published.clone(),
+                g.callees.clone(),
+                g.callers.clone(),
+                g.readers.clone(),
+                g.calls_by_name.clone(),
+                g.by_anchor.clone(),
+            )
+        };
+        assert_eq!(
+            edges(self),
+            edges(rebuilt),
+            "the spliced call graph is the rebuilt one"
+        );
+        if rebuilt.cyclic.iter().any(|&c| c) {
+            assert_eq!(
+                (&self.scc, &self.sccs, &self.cyclic),
+                (&rebuilt.scc, &rebuilt.sccs, &rebuilt.cyclic),
+                "a graph with a cycle has Tarjan's components"
+            );
+            return;
+        }
+        assert!(!self.cyclic.iter().any(|&c| c), "no cycle");
+        for (i, (&s, &r)) in self.scc.iter().zip(&rebuilt.scc).enumerate() {
+            assert_eq!(s == u32::MAX, r == u32::MAX, "a function has a component");
+            if s != u32::MAX {
+                assert_eq!(
+                    self.sccs[s as usize],
+                    [i as u32],
+                    "a component of one function"
+                );
+            }
+        }
+        for (i, callees) in self.callees.iter().enumerate() {
+            for &c in callees {
+                assert!(
+                    self.scc[c as usize] < self.scc[i as usize],
+                    "the components are an order of the graph"
+                );
+            }
+        }
+    }
 }
 
 /// The resolution of a module's flows, kept between analyses (see the module docs).
@@ -768,19 +817,18 @@ impl Resolver {
             .iter()
             .map(|n| n.anchor.clone())
             .collect();
-        let mut rest = std::mem::take(&mut self.nodes).into_iter();
         let mut window_remap: Vec<Option<u32>> = vec![None; old_end - start];
+        // The nodes stay in place: the window's are taken out and the new ones put in.
         for (i, (flow, at, hash)) in inputs[..start].iter().enumerate() {
-            let mut n = rest.next().expect("a node before the window");
-            n.refresh(i as u32, (flow, *at, *hash), changed, reshaped);
-            self.nodes.push(n);
+            self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
         }
-        let mut old: FxHashMap<Anchor, (u32, NodeState)> = (start..old_end)
-            .map(|j| {
-                let n = rest.next().expect("a node of the window");
-                (n.anchor.clone(), (j as u32, n))
-            })
+        let mut old: FxHashMap<Anchor, (u32, NodeState)> = self
+            .nodes
+            .drain(start..old_end)
+            .enumerate()
+            .map(|(k, n)| (n.anchor.clone(), ((start + k) as u32, n)))
             .collect();
+        let mut window_nodes: Vec<NodeState> = Vec::with_capacity(new_end - start);
         for (k, anchor) in anchors.into_iter().enumerate() {
             let i = (start + k) as u32;
             let (flow, at, hash) = inputs[start + k];
@@ -804,13 +852,11 @@ impl Resolver {
                     }
                 }
             };
-            self.nodes.push(node);
+            window_nodes.push(node);
         }
-        for (k, mut n) in rest.enumerate() {
-            let i = new_end + k;
-            let (flow, at, hash) = inputs[i];
-            n.refresh(i as u32, (flow, at, hash), changed, reshaped);
-            self.nodes.push(n);
+        self.nodes.splice(start..start, window_nodes);
+        for (i, (flow, at, hash)) in inputs.iter().enumerate().skip(new_end) {
+            self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
         }
         let remap = |j: u32| -> Option<u32> {
             let j = j as usize;
@@ -897,6 +943,17 @@ impl Resolver {
         };
         let nodes = &self.nodes;
         let g = &mut self.graph;
+        // The components around the window keep their numbers (an order of the graph, which has
+        // no cycle); the window's are emptied.
+        let emptied: Vec<u32> = g.scc[start..old_end].to_vec();
+        g.scc.splice(
+            start..old_end,
+            std::iter::repeat_n(u32::MAX, new_end - start),
+        );
+        for c in emptied.into_iter().filter(|&c| c != u32::MAX) {
+            g.sccs[c as usize].clear();
+        }
+        g.sccs.iter_mut().for_each(shift_list);
         for rows in [&mut g.callees, &mut g.callers] {
             let mut after = rows.split_off(old_end);
             rows.truncate(start);
@@ -1026,18 +1083,44 @@ impl Resolver {
             }
             g.callees[i as usize] = callees;
         }
-        Self::order(nodes, g);
+        if !Self::extend_order(nodes, g, start..new_end, &relink) {
+            Self::order(nodes, g);
+        }
         #[cfg(test)]
         {
             let spliced = std::mem::take(&mut self.graph);
             self.rebuild_graph();
-            assert_eq!(
-                spliced, self.graph,
-                "the spliced call graph is the rebuilt one"
-            );
-            self.graph = spliced;
+            let rebuilt = std::mem::replace(&mut self.graph, spliced);
+            self.graph.assert_same_as(&rebuilt);
         }
         relink.len()
+    }
+
+    /// Numbers the functions of the `window` after every component (the others keep their
+    /// numbers) and tells whether that is still an order of the graph (callees first): every
+    /// edge of the `relinked` functions, the only edges made again, goes to a lower component,
+    /// which also proves the graph acyclic. The numbers of removed components stay unused (empty)
+    /// until there are as many as functions: then, as when the order breaks, `false`, and the
+    /// components are to be computed again.
+    fn extend_order(
+        nodes: &[NodeState],
+        g: &mut Graph,
+        window: std::ops::Range<usize>,
+        relinked: &[u32],
+    ) -> bool {
+        if g.sccs.len() + window.len() > 2 * nodes.len() + 64 {
+            return false;
+        }
+        for i in window.filter(|&i| nodes[i].is_fn()) {
+            g.scc[i] = g.sccs.len() as u32;
+            g.sccs.push(vec![i as u32]);
+            g.cyclic.push(false);
+        }
+        relinked.iter().all(|&i| {
+            g.callees[i as usize]
+                .iter()
+                .all(|&c| c != i && g.scc[c as usize] < g.scc[i as usize])
+        })
     }
 
     /// The components of the call graph `g` of `nodes` (callees first), and which are cycles.
