@@ -30,8 +30,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
-    arg_for, call_sinks, concretize, fx_hash, push_conc, ret_syms, Anchor, At, Base, Conc,
-    Dataflow, Facts, FnFacts, FnFlow, RetSym, Step, MAX_PATH, SCAN_FOR_KEY,
+    arg_for, call_sinks, concretize, fx_hash, ret_syms, Anchor, At, Base, Conc, Dataflow, Facts,
+    FnFacts, FnFlow, RetSym, Step, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
 };
 
 /// What the last [`Resolver::update`] did (for tests and measurements).
@@ -1412,12 +1412,24 @@ impl Resolver {
     /// The key material reaching the parameters of `f`: its callers' contributions, callers in
     /// document order.
     fn merge(&self, f: u32) -> Vec<Vec<Conc>> {
-        let mut ins = vec![Vec::new(); self.nodes[f as usize].facts.params.len()];
+        let mut ins: Vec<Vec<Conc>> = vec![Vec::new(); self.nodes[f as usize].facts.params.len()];
+        // A full set takes no more (`push_conc`): once every one is, the callers after are not
+        // read (a helper that every handler calls has hundreds), and a source is copied only
+        // when it is taken.
+        let mut open = ins.len();
         for &c in &self.graph.callers[f as usize] {
+            if open == 0 {
+                break;
+            }
             for (g, j, conc) in &self.nodes[c as usize].contrib {
                 if *g == f {
                     if let Some(set) = ins.get_mut(*j as usize) {
-                        push_conc(set, conc.clone());
+                        if set.len() < MAX_CONC && !set.iter().any(|x| x.same_source(conc)) {
+                            set.push(conc.clone());
+                            if set.len() == MAX_CONC {
+                                open -= 1;
+                            }
+                        }
                     }
                 }
             }
