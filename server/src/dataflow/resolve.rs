@@ -177,7 +177,7 @@ impl Graph {
         for (i, callees) in self.callees.iter().enumerate() {
             for &c in callees {
                 assert!(
-                    self.scc[c as usize] < self.scc[i as usize],
+                    self.scc[c as usize] < self.scc[i],
                     "the components are an order of the graph"
                 );
             }
