@@ -30,8 +30,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
-    arg_for, call_sinks, concretize, fx_hash, push_conc, ret_syms, Anchor, At, Base, Conc,
-    Dataflow, Facts, FnFacts, FnFlow, RetSym, Step, MAX_PATH, SCAN_FOR_KEY,
+    arg_for, call_sinks, concretize, fx_hash, ret_syms, Anchor, At, Base, Conc, Dataflow, Facts,
+    FnFacts, FnFlow, RetSym, Step, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
 };
 
 /// What the last [`Resolver::update`] did (for tests and measurements).
@@ -110,6 +110,79 @@ struct Graph {
     /// Callee name → the functions calling it (whether or not the module defines it).
     calls_by_name: FxHashMap<String, Vec<u32>>,
     by_anchor: FxHashMap<Anchor, u32>,
+}
+
+/// The flows an update replaces: `start..old_end` of the last ones, `start..new_end` of the new
+/// ones (with their anchors); those around the window keep their anchors.
+struct Window {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+    anchors: Vec<Anchor>,
+}
+
+/// A [`Window`] taken: what [`Resolver::splice_graph`] needs of the last nodes.
+struct Spliced {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+    /// The window's old anchors.
+    old_anchors: Vec<Anchor>,
+    /// The function names of the window's flows, old and new (sorted): the only names whose
+    /// definition can move.
+    names: Vec<String>,
+    /// Those names with the anchor they resolved to before the update.
+    old_published: Vec<(String, Anchor)>,
+}
+
+#[cfg(test)]
+impl Graph {
+    /// A spliced graph is the `rebuilt` one, but for the numbers of its components: those are an
+    /// order of the graph (callees first) when it has no cycle, Tarjan's otherwise.
+    fn assert_same_as(&self, rebuilt: &Graph) {
+        let edges = |g: &Graph| {
+            (
+                g.published.clone(),
+                g.callees.clone(),
+                g.callers.clone(),
+                g.readers.clone(),
+                g.calls_by_name.clone(),
+                g.by_anchor.clone(),
+            )
+        };
+        assert_eq!(
+            edges(self),
+            edges(rebuilt),
+            "the spliced call graph is the rebuilt one"
+        );
+        if rebuilt.cyclic.iter().any(|&c| c) {
+            assert_eq!(
+                (&self.scc, &self.sccs, &self.cyclic),
+                (&rebuilt.scc, &rebuilt.sccs, &rebuilt.cyclic),
+                "a graph with a cycle has Tarjan's components"
+            );
+            return;
+        }
+        assert!(!self.cyclic.iter().any(|&c| c), "no cycle");
+        for (i, (&s, &r)) in self.scc.iter().zip(&rebuilt.scc).enumerate() {
+            assert_eq!(s == u32::MAX, r == u32::MAX, "a function has a component");
+            if s != u32::MAX {
+                assert_eq!(
+                    self.sccs[s as usize],
+                    [i as u32],
+                    "a component of one function"
+                );
+            }
+        }
+        for (i, callees) in self.callees.iter().enumerate() {
+            for &c in callees {
+                assert!(
+                    self.scc[c as usize] < self.scc[i],
+                    "the components are an order of the graph"
+                );
+            }
+        }
+    }
 }
 
 /// The resolution of a module's flows, kept between analyses (see the module docs).
@@ -241,10 +314,21 @@ impl Resolver {
         let mut old_published: Vec<(String, Anchor)> = Vec::new();
         let mut old_cyclic: Vec<Anchor> = Vec::new();
         let mut module_changed = false;
+        // The flows a keystroke added or removed, when they are one window of the module.
+        let mut spliced: Option<Spliced> = None;
         if same_names {
             for (i, ((flow, start, hash), node)) in inputs.iter().zip(&mut self.nodes).enumerate() {
                 node.refresh(i as u32, (flow, *start, *hash), &mut changed, &mut reshaped);
             }
+        } else if let Some(window) = self.window(&inputs) {
+            let s = self.take_window(
+                &inputs,
+                window,
+                (&mut changed, &mut reshaped, &mut merge),
+                &mut module_changed,
+            );
+            old_published = s.old_published.clone();
+            spliced = Some(s);
         } else {
             // Match the flows with the last ones by anchor; the others are new or gone. The old
             // nodes are taken by index (not moved through a map), the old graph's maps are
@@ -364,7 +448,9 @@ impl Resolver {
                     // The same functions under the same names: the changed ones' edges are
                     // moved, unless that makes (or may make) a cycle.
                     stats.relinked = reshaped.len();
-                    if !(same_names && self.relink(&reshaped)) {
+                    if let Some(s) = &spliced {
+                        stats.relinked = self.splice_graph(s, &reshaped);
+                    } else if !(same_names && self.relink(&reshaped)) {
                         self.rebuild_graph();
                         stats.relinked = self.nodes.len();
                     }
@@ -395,11 +481,21 @@ impl Resolver {
                     if !same_names {
                         let before: FxHashMap<&str, &Anchor> =
                             old_published.iter().map(|(n, a)| (n.as_str(), a)).collect();
-                        names.extend(
-                            self.graph
-                                .published
+                        // Only the names of a spliced window can resolve elsewhere now.
+                        let now: Vec<(&String, u32)> = match &spliced {
+                            Some(s) => s
+                                .names
                                 .iter()
-                                .filter(|(n, &i)| {
+                                .filter_map(|n| {
+                                    let (n, &i) = self.graph.published.get_key_value(n)?;
+                                    Some((n, i))
+                                })
+                                .collect(),
+                            None => self.graph.published.iter().map(|(n, &i)| (n, i)).collect(),
+                        };
+                        names.extend(
+                            now.into_iter()
+                                .filter(|&(n, i)| {
                                     before.get(n.as_str()) != Some(&&self.nodes[i as usize].anchor)
                                 })
                                 .map(|(n, _)| n.clone()),
@@ -594,6 +690,451 @@ impl Resolver {
         })
     }
 
+    /// The window of flows an update replaces, when the flows before it and after it are the last
+    /// ones (the same flow, or the same anchor name and kind) and keep their anchors: every anchor
+    /// name whose count the window changes has no flow after it. `None` when the graph is not the
+    /// one of the nodes, has a cycle, or an anchor after the window would change.
+    fn window(&self, inputs: &[(&FnFlow, usize, u64)]) -> Option<Window> {
+        let g = &self.graph;
+        let old = self.nodes.len();
+        if old == 0
+            || g.by_anchor.len() != old
+            || g.callees.len() != old
+            || g.scc.len() != old
+            || g.cyclic.iter().any(|&c| c)
+        {
+            return None;
+        }
+        let same = |(f, _, h): &(&FnFlow, usize, u64), n: &NodeState| {
+            *h == n.hash
+                || (f.name.is_empty() == n.flow.name.is_empty()
+                    && anchor_name(f) == anchor_name(&n.flow))
+        };
+        let new = inputs.len();
+        let max = old.min(new);
+        let mut start = 0;
+        while start < max && same(&inputs[start], &self.nodes[start]) {
+            start += 1;
+        }
+        let mut tail = 0;
+        while tail < max - start && same(&inputs[new - 1 - tail], &self.nodes[old - 1 - tail]) {
+            tail += 1;
+        }
+        let (old_end, new_end) = (old - tail, new - tail);
+        // Per anchor name of the window: flows of that name before the window (`None`: not known
+        // yet), in the old window, in the new one.
+        let mut counts: FxHashMap<&str, (Option<u32>, u32, u32)> = FxHashMap::default();
+        for n in &self.nodes[start..old_end] {
+            let k: u32 = n.anchor.rsplit_once('#')?.1.parse().ok()?;
+            counts
+                .entry(anchor_name(&n.flow))
+                .or_insert((Some(k), 0, 0))
+                .1 += 1;
+        }
+        for (f, _, _) in &inputs[start..new_end] {
+            counts.entry(anchor_name(f)).or_insert((None, 0, 0)).2 += 1;
+        }
+        let mut key = String::new();
+        let mut probe = |name: &str, k: u32| {
+            use std::fmt::Write as _;
+            key.clear();
+            let _ = write!(key, "{name}#{k}");
+            g.by_anchor.get(key.as_str()).copied()
+        };
+        for (name, (before, in_old, in_new)) in &mut counts {
+            match before {
+                Some(b) => {
+                    if in_old != in_new && probe(name, *b + *in_old).is_some() {
+                        return None;
+                    }
+                }
+                None => {
+                    // Not in the old window: its flows are before the window or after it.
+                    let mut b = 0;
+                    while let Some(i) = probe(name, b) {
+                        if i as usize >= start {
+                            return None;
+                        }
+                        b += 1;
+                    }
+                    *before = Some(b);
+                }
+            }
+        }
+        let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+        let anchors = inputs[start..new_end]
+            .iter()
+            .map(|(f, _, _)| {
+                let name = anchor_name(f);
+                let k = seen.entry(name).or_insert(0);
+                let at = counts[name].0.unwrap_or(0) + *k;
+                *k += 1;
+                Arc::from(format!("{name}#{at}").as_str())
+            })
+            .collect();
+        Some(Window {
+            start,
+            old_end,
+            new_end,
+            anchors,
+        })
+    }
+
+    /// Takes the new flows of a [`Window`]: the nodes before and after it are refreshed in place
+    /// (after it, moved by the window's change of length), the window's matched by anchor; the
+    /// callees of the gone ones merge their incoming parameters again. The graph is still the
+    /// last one: [`Resolver::splice_graph`] moves it.
+    fn take_window(
+        &mut self,
+        inputs: &[(&FnFlow, usize, u64)],
+        window: Window,
+        (changed, reshaped, merge): (&mut Vec<u32>, &mut Vec<(u32, FnFlow)>, &mut FxHashSet<u32>),
+        module_changed: &mut bool,
+    ) -> Spliced {
+        let Window {
+            start,
+            old_end,
+            new_end,
+            anchors,
+        } = window;
+        let mut names: Vec<String> = self.nodes[start..old_end]
+            .iter()
+            .map(|n| &n.flow.name)
+            .chain(inputs[start..new_end].iter().map(|(f, _, _)| &f.name))
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        let old_published: Vec<(String, Anchor)> = names
+            .iter()
+            .filter_map(|n| {
+                let &j = self.graph.published.get(n)?;
+                Some((n.clone(), self.nodes[j as usize].anchor.clone()))
+            })
+            .collect();
+        let old_anchors: Vec<Anchor> = self.nodes[start..old_end]
+            .iter()
+            .map(|n| n.anchor.clone())
+            .collect();
+        let mut window_remap: Vec<Option<u32>> = vec![None; old_end - start];
+        // The nodes stay in place: the window's are taken out and the new ones put in.
+        for (i, (flow, at, hash)) in inputs[..start].iter().enumerate() {
+            self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
+        }
+        let mut old: FxHashMap<Anchor, (u32, NodeState)> = self
+            .nodes
+            .drain(start..old_end)
+            .enumerate()
+            .map(|(k, n)| (n.anchor.clone(), ((start + k) as u32, n)))
+            .collect();
+        let mut window_nodes: Vec<NodeState> = Vec::with_capacity(new_end - start);
+        for (k, anchor) in anchors.into_iter().enumerate() {
+            let i = (start + k) as u32;
+            let (flow, at, hash) = inputs[start + k];
+            let node = match old.remove(&anchor) {
+                Some((j, mut n)) => {
+                    window_remap[j as usize - start] = Some(i);
+                    n.refresh(i, (flow, at, hash), changed, reshaped);
+                    n
+                }
+                None => {
+                    changed.push(i);
+                    reshaped.push((i, FnFlow::default()));
+                    NodeState {
+                        anchor,
+                        flow: flow.clone(),
+                        hash,
+                        shape: shape(flow),
+                        start: at,
+                        facts: bottom(flow),
+                        contrib: Vec::new(),
+                    }
+                }
+            };
+            window_nodes.push(node);
+        }
+        self.nodes.splice(start..start, window_nodes);
+        for (i, (flow, at, hash)) in inputs.iter().enumerate().skip(new_end) {
+            self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
+        }
+        let remap = |j: u32| -> Option<u32> {
+            let j = j as usize;
+            if j < start {
+                Some(j as u32)
+            } else if j >= old_end {
+                Some((j - old_end + new_end) as u32)
+            } else {
+                window_remap[j - start]
+            }
+        };
+        // Gone: what they called merges its incoming parameters again.
+        for (j, n) in old.into_values() {
+            *module_changed |= !n.is_fn();
+            if let Some(cs) = self.graph.callees.get(j as usize) {
+                merge.extend(cs.iter().filter_map(|&c| remap(c)));
+            }
+        }
+        for n in &mut self.nodes {
+            n.contrib.retain_mut(|(g, _, _)| match remap(*g) {
+                Some(new) => {
+                    *g = new;
+                    true
+                }
+                None => false,
+            });
+        }
+        Spliced {
+            start,
+            old_end,
+            new_end,
+            old_anchors,
+            names,
+            old_published,
+        }
+    }
+
+    /// Moves the call graph to the nodes of a [`Spliced`] window: the rows and lists of the nodes
+    /// around it are kept (their indices moved by the window's change of length), the window's
+    /// names resolve to their last definition again, and the edges of the window's functions, of
+    /// the changed functions around it (`reshaped`, with their old flows) and of the callers of
+    /// the window's names are made again. Integer work over the module, no name hashed or
+    /// copied outside the window (the rebuild did both for every call of every function). The
+    /// components are computed again (Tarjan's, on integers). Returns the flows whose edges were
+    /// made again.
+    fn splice_graph(&mut self, s: &Spliced, reshaped: &[(u32, FnFlow)]) -> usize {
+        fn remove(list: &mut Vec<u32>, i: u32) {
+            if let Ok(k) = list.binary_search(&i) {
+                list.remove(k);
+            }
+        }
+        fn insert(list: &mut Vec<u32>, i: u32) {
+            if let Err(k) = list.binary_search(&i) {
+                list.insert(k, i);
+            }
+        }
+        fn insert_named(map: &mut FxHashMap<String, Vec<u32>>, name: &str, i: u32) {
+            match map.get_mut(name) {
+                Some(list) => insert(list, i),
+                None => {
+                    map.insert(name.to_string(), vec![i]);
+                }
+            }
+        }
+        let (start, old_end, new_end) = (s.start, s.old_end, s.new_end);
+        let shift = |j: u32| -> Option<u32> {
+            let j = j as usize;
+            if j < start {
+                Some(j as u32)
+            } else if j >= old_end {
+                Some((j - old_end + new_end) as u32)
+            } else {
+                None
+            }
+        };
+        let shift_list = |list: &mut Vec<u32>| {
+            list.retain_mut(|c| match shift(*c) {
+                Some(x) => {
+                    *c = x;
+                    true
+                }
+                None => false,
+            })
+        };
+        let nodes = &self.nodes;
+        let g = &mut self.graph;
+        // The components around the window keep their numbers (an order of the graph, which has
+        // no cycle); the window's are emptied.
+        let emptied: Vec<u32> = g.scc[start..old_end].to_vec();
+        g.scc.splice(
+            start..old_end,
+            std::iter::repeat_n(u32::MAX, new_end - start),
+        );
+        for c in emptied.into_iter().filter(|&c| c != u32::MAX) {
+            g.sccs[c as usize].clear();
+        }
+        g.sccs.iter_mut().for_each(shift_list);
+        for rows in [&mut g.callees, &mut g.callers] {
+            let mut after = rows.split_off(old_end);
+            rows.truncate(start);
+            rows.resize_with(new_end, Vec::new);
+            rows.append(&mut after);
+            rows.iter_mut().for_each(shift_list);
+        }
+        for map in [&mut g.calls_by_name, &mut g.readers] {
+            map.retain(|_, list| {
+                shift_list(list);
+                !list.is_empty()
+            });
+        }
+        g.published.retain(|_, i| match shift(*i) {
+            Some(x) => {
+                *i = x;
+                true
+            }
+            None => false,
+        });
+        for a in &s.old_anchors {
+            g.by_anchor.remove(a);
+        }
+        for i in g.by_anchor.values_mut() {
+            *i = shift(*i).expect("the window's anchors are removed");
+        }
+        for (i, n) in nodes.iter().enumerate().take(new_end).skip(start) {
+            g.by_anchor.insert(n.anchor.clone(), i as u32);
+        }
+        // The window's names resolve to their last definition: in the window, after it (kept),
+        // or before it.
+        let mut key = String::new();
+        for name in &s.names {
+            let defines = |i: usize| nodes[i].is_fn() && nodes[i].flow.name == *name;
+            let mut last = (start..new_end).rev().find(|&i| defines(i));
+            if last.is_none() {
+                last = g.published.get(name).map(|&i| i as usize);
+            }
+            if last.is_none() {
+                use std::fmt::Write as _;
+                for k in 0.. {
+                    key.clear();
+                    let _ = write!(key, "{name}#{k}");
+                    match g.by_anchor.get(key.as_str()) {
+                        Some(&i) if (i as usize) < start => {
+                            if defines(i as usize) {
+                                last = Some(i as usize);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            match last {
+                Some(i) => match g.published.get_mut(name) {
+                    Some(p) => *p = i as u32,
+                    None => {
+                        g.published.insert(name.clone(), i as u32);
+                    }
+                },
+                None => {
+                    g.published.remove(name);
+                }
+            }
+        }
+        // The functions whose names and edges are made again.
+        let mut named: Vec<u32> = (start..new_end)
+            .filter(|&i| nodes[i].is_fn())
+            .map(|i| i as u32)
+            .collect();
+        for (i, old) in reshaped {
+            let i = *i as usize;
+            if (start..new_end).contains(&i) || !nodes[i].is_fn() {
+                continue;
+            }
+            for call in &old.calls {
+                if let Some(list) = g.calls_by_name.get_mut(&call.callee) {
+                    remove(list, i as u32);
+                    if list.is_empty() {
+                        g.calls_by_name.remove(&call.callee);
+                    }
+                }
+            }
+            for name in &old.globals {
+                if let Some(list) = g.readers.get_mut(name) {
+                    remove(list, i as u32);
+                    if list.is_empty() {
+                        g.readers.remove(name);
+                    }
+                }
+            }
+            named.push(i as u32);
+        }
+        let mut relink = named.clone();
+        for name in &s.names {
+            if let Some(cs) = g.calls_by_name.get(name) {
+                relink.extend(cs);
+            }
+        }
+        for &i in &named {
+            let flow = &nodes[i as usize].flow;
+            for call in &flow.calls {
+                insert_named(&mut g.calls_by_name, &call.callee, i);
+            }
+            for name in &flow.globals {
+                insert_named(&mut g.readers, name, i);
+            }
+        }
+        relink.sort_unstable();
+        relink.dedup();
+        for &i in &relink {
+            for c in std::mem::take(&mut g.callees[i as usize]) {
+                remove(&mut g.callers[c as usize], i);
+            }
+        }
+        for &i in &relink {
+            let mut callees: Vec<u32> = Vec::new();
+            for call in &nodes[i as usize].flow.calls {
+                if let Some(&c) = g.published.get(&call.callee) {
+                    if !callees.contains(&c) {
+                        callees.push(c);
+                    }
+                }
+            }
+            for &c in &callees {
+                insert(&mut g.callers[c as usize], i);
+            }
+            g.callees[i as usize] = callees;
+        }
+        if !Self::extend_order(nodes, g, start..new_end, &relink) {
+            Self::order(nodes, g);
+        }
+        #[cfg(test)]
+        {
+            let spliced = std::mem::take(&mut self.graph);
+            self.rebuild_graph();
+            let rebuilt = std::mem::replace(&mut self.graph, spliced);
+            self.graph.assert_same_as(&rebuilt);
+        }
+        relink.len()
+    }
+
+    /// Numbers the functions of the `window` after every component (the others keep their
+    /// numbers) and tells whether that is still an order of the graph (callees first): every
+    /// edge of the `relinked` functions, the only edges made again, goes to a lower component,
+    /// which also proves the graph acyclic. The numbers of removed components stay unused (empty)
+    /// until there are as many as functions: then, as when the order breaks, `false`, and the
+    /// components are to be computed again.
+    fn extend_order(
+        nodes: &[NodeState],
+        g: &mut Graph,
+        window: std::ops::Range<usize>,
+        relinked: &[u32],
+    ) -> bool {
+        if g.sccs.len() + window.len() > 2 * nodes.len() + 64 {
+            return false;
+        }
+        for i in window.filter(|&i| nodes[i].is_fn()) {
+            g.scc[i] = g.sccs.len() as u32;
+            g.sccs.push(vec![i as u32]);
+            g.cyclic.push(false);
+        }
+        relinked.iter().all(|&i| {
+            g.callees[i as usize]
+                .iter()
+                .all(|&c| c != i && g.scc[c as usize] < g.scc[i as usize])
+        })
+    }
+
+    /// The components of the call graph `g` of `nodes` (callees first), and which are cycles.
+    fn order(nodes: &[NodeState], g: &mut Graph) {
+        let is_fn: Vec<bool> = nodes.iter().map(NodeState::is_fn).collect();
+        let (scc, sccs) = tarjan(&is_fn, &g.callees);
+        g.cyclic = sccs
+            .iter()
+            .map(|m| m.len() > 1 || g.callees[m[0] as usize].contains(&m[0]))
+            .collect();
+        g.scc = scc;
+        g.sccs = sccs;
+    }
+
     fn rebuild_graph(&mut self) {
         let n = self.nodes.len();
         let mut g = Graph::default();
@@ -629,14 +1170,7 @@ impl Resolver {
                 }
             }
         }
-        let is_fn: Vec<bool> = self.nodes.iter().map(NodeState::is_fn).collect();
-        let (scc, sccs) = tarjan(&is_fn, &g.callees);
-        g.cyclic = sccs
-            .iter()
-            .map(|m| m.len() > 1 || g.callees[m[0] as usize].contains(&m[0]))
-            .collect();
-        g.scc = scc;
-        g.sccs = sccs;
+        Self::order(&self.nodes, &mut g);
         self.graph = g;
     }
 
@@ -878,12 +1412,24 @@ impl Resolver {
     /// The key material reaching the parameters of `f`: its callers' contributions, callers in
     /// document order.
     fn merge(&self, f: u32) -> Vec<Vec<Conc>> {
-        let mut ins = vec![Vec::new(); self.nodes[f as usize].facts.params.len()];
+        let mut ins: Vec<Vec<Conc>> = vec![Vec::new(); self.nodes[f as usize].facts.params.len()];
+        // A full set takes no more (`push_conc`): once every one is, the callers after are not
+        // read (a helper that every handler calls has hundreds), and a source is copied only
+        // when it is taken.
+        let mut open = ins.len();
         for &c in &self.graph.callers[f as usize] {
+            if open == 0 {
+                break;
+            }
             for (g, j, conc) in &self.nodes[c as usize].contrib {
                 if *g == f {
                     if let Some(set) = ins.get_mut(*j as usize) {
-                        push_conc(set, conc.clone());
+                        if set.len() < MAX_CONC && !set.iter().any(|x| x.same_source(conc)) {
+                            set.push(conc.clone());
+                            if set.len() == MAX_CONC {
+                                open -= 1;
+                            }
+                        }
                     }
                 }
             }
