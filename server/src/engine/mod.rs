@@ -237,18 +237,34 @@ impl Deps {
     }
 
     /// Whether every binding and data-flow fact read is still what it was (exactly what a run now
-    /// would read). `fingerprint` covers the bindings and the data flow of `model`.
-    fn still_valid(&mut self, model: &Model, flow: &dataflow::Dataflow, fingerprint: u64) -> bool {
+    /// would read). `fingerprint` covers the bindings and the data flow of `model`; `since`, what
+    /// changed in the bindings since the last run, when known.
+    fn still_valid(
+        &mut self,
+        model: &Model,
+        flow: &dataflow::Dataflow,
+        fingerprint: u64,
+        since: Option<Since<'_>>,
+    ) -> bool {
         if self.seen == fingerprint {
             return true;
         }
         if self.all || self.flow_all {
             return false;
         }
-        let valid = self
-            .reads
-            .iter()
-            .all(|(name, h)| model.bindings().hash_of(name) == *h)
+        let bindings_valid = match since {
+            // Known valid at the last run: its recorded hashes are those of the last run's
+            // bindings, which are the current ones but for the changed names.
+            Some(since) if since.seen == self.seen => self
+                .reads
+                .iter()
+                .all(|(name, _)| !since.changed.iter().any(|c| c == name)),
+            _ => self
+                .reads
+                .iter()
+                .all(|(name, h)| model.bindings().hash_of(name) == *h),
+        };
+        let valid = bindings_valid
             && self
                 .flow_reads
                 .iter()
@@ -259,6 +275,19 @@ impl Deps {
         valid
     }
 }
+
+/// What changed in the module's bindings since the last run, for the cached results known valid
+/// then ([`Deps::still_valid`]): the fingerprint they hold (`Deps::seen`) when they were, and the
+/// names bound differently now ([`crate::model::BindingsView::changed_names`]).
+#[derive(Clone, Copy)]
+struct Since<'a> {
+    seen: u64,
+    changed: &'a [String],
+}
+
+/// At most this many changed names are compared with each cached result's reads; more, and the
+/// reads are checked by hash.
+const MAX_CHANGED_NAMES: usize = 16;
 
 /// Analyses one document again and again, reusing what an edit did not touch.
 #[derive(Default)]
@@ -321,6 +350,9 @@ struct Merged {
     model: Model,
     bindings_fingerprint: u64,
     base_fingerprint: u64,
+    /// The fingerprint of the bindings and data flow the findings of the run that merged or
+    /// reused this model were checked under (`None` until set at the end of that run).
+    reads_fingerprint: Option<u64>,
 }
 
 /// The import layout of the last run, with what it read: the first top-level statements (kind,
@@ -642,18 +674,51 @@ impl Analyzer {
         // (recorded name by name): a new module-level name re-checks only the items that read it.
         // `base_fingerprint`: everything but the bindings and the data flow (read name by name).
         let mut facts_merged = 0;
-        let merged = match merged.filter(|_| same_facts) {
-            Some(m) => m,
-            None => {
+        // What changed in the bindings since the last run (the names, and the fingerprints the
+        // flows and findings known valid then hold): their recorded reads are compared with the
+        // changed names instead of being hashed again one by one.
+        let mut changed_bindings: Option<(u64, Option<u64>, Vec<String>)> = None;
+        let merged = match merged {
+            Some(m) if same_facts => {
+                let (fp, reads_fp) = (m.bindings_fingerprint, m.reads_fingerprint);
+                changed_bindings = Some((fp, reads_fp, Vec::new()));
+                m
+            }
+            last => {
                 facts_merged = entries.len();
                 let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
+                let bindings_fingerprint = model.bindings().fingerprint();
+                if let Some(last) = &last {
+                    // The same bindings (most merges: a call added to a handler): nothing to
+                    // compare, and the flows take their fast path.
+                    let names = if last.bindings_fingerprint == bindings_fingerprint {
+                        Some(Vec::new())
+                    } else {
+                        last.model
+                            .bindings()
+                            .changed_names(model.bindings(), MAX_CHANGED_NAMES)
+                    };
+                    changed_bindings = names
+                        .map(|names| (last.bindings_fingerprint, last.reads_fingerprint, names));
+                }
                 Merged {
-                    bindings_fingerprint: model.bindings().fingerprint(),
+                    bindings_fingerprint,
                     base_fingerprint: model.rest_fingerprint(),
+                    reads_fingerprint: None,
                     model,
                 }
             }
         };
+        let flows_since = changed_bindings.as_ref().map(|(seen, _, names)| Since {
+            seen: *seen,
+            changed: names,
+        });
+        let findings_since = changed_bindings.as_ref().and_then(|(_, seen, names)| {
+            seen.map(|seen| Since {
+                seen,
+                changed: names,
+            })
+        });
         let mut model = merged.model.clone();
         let (bindings_fingerprint, mut base_fingerprint) =
             (merged.bindings_fingerprint, merged.base_fingerprint);
@@ -690,7 +755,7 @@ impl Analyzer {
             let stale = match &mut cached.flows {
                 Some((fp, deps, _, _)) => {
                     *fp != base_fingerprint
-                        || !deps.still_valid(&model, &no_flow, bindings_fingerprint)
+                        || !deps.still_valid(&model, &no_flow, bindings_fingerprint, flows_since)
                 }
                 None => true,
             };
@@ -803,7 +868,7 @@ impl Analyzer {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
                     *fp != base_fingerprint
-                        || !deps.still_valid(&model, &dataflow, reads_fingerprint)
+                        || !deps.still_valid(&model, &dataflow, reads_fingerprint, findings_since)
                 }
                 None => true,
             };
@@ -850,6 +915,9 @@ impl Analyzer {
         });
         findings.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
 
+        if let Some(m) = &mut self.merged {
+            m.reads_fingerprint = Some(reads_fingerprint);
+        }
         self.entries = entries;
         self.keys = keys;
         self.text = Some(src.rope().clone());

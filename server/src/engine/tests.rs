@@ -932,3 +932,97 @@ fn a_keystroke_in_a_handler_walks_the_same_items_at_any_module_size() {
         );
     }
 }
+
+/// Module-level names bound, rebound and unbound while typing (a key's binding turning from a
+/// literal into a call and back, a second definition of a helper, a name shadowing an import):
+/// the cached flows and findings known valid at the last run are checked against the names bound
+/// differently since (not hashed again one by one), and equal a from-scratch analysis after every
+/// keystroke, with items that read a changed name and items that do not.
+#[test]
+fn bindings_changed_between_keystrokes_match_scratch_analysis() {
+    let text = r#"import logging
+import os
+
+import requests
+
+logger = logging.getLogger(__name__)
+API_KEY = "sk-live-4f9c2b7e8d1a6f3c9a0b"
+
+
+def send(url):
+    return requests.get(url, headers={"Authorization": API_KEY})
+
+
+def audit(key):
+    logger.info("audit %s", key)
+
+
+def route(x_api_key):
+    audit(API_KEY)
+    return send(x_api_key)
+
+
+def other():
+    return os.environ["HOME"]
+"#;
+    let line_of = |needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() as u32;
+    let key = line_of("API_KEY = ");
+    type_and_erase(
+        text,
+        key + 1,
+        "API_KEY = os.environ[\"K\"]",
+        true,
+        "rebinding the key",
+    );
+    type_and_erase(
+        text,
+        key,
+        "API_KEY = (",
+        true,
+        "an open call swallowing the key",
+    );
+    let other = line_of("def other(");
+    type_and_erase(
+        text,
+        other,
+        "def audit(key): return key",
+        true,
+        "a second audit",
+    );
+    type_and_erase(
+        text,
+        other,
+        "requests = logger = None",
+        true,
+        "shadowing names",
+    );
+}
+
+/// [`BindingsView::changed_names`](crate::model::BindingsView::changed_names): the names bound
+/// in one model only or bound differently, and none beyond the limit.
+#[test]
+fn changed_names_are_the_bindings_that_differ() {
+    let (_, a) = analyze_text(
+        "import os\nA = 1\nB = os.environ['K']\ndef f():\n    pass\n",
+        &Options::default(),
+    );
+    let (_, b) = analyze_text(
+        "import os\nA = 1\nB = 'x'\ndef g():\n    pass\n",
+        &Options::default(),
+    );
+    let mut changed = a
+        .model
+        .bindings()
+        .changed_names(b.model.bindings(), 16)
+        .expect("under the limit");
+    changed.sort();
+    assert_eq!(changed, ["B", "f", "g"]);
+    assert_eq!(
+        a.model.bindings().changed_names(a.model.bindings(), 0),
+        Some(vec![])
+    );
+    assert_eq!(
+        a.model.bindings().changed_names(b.model.bindings(), 2),
+        None
+    );
+}

@@ -71,6 +71,34 @@ impl<'a> BindingsView<'a> {
     pub fn fingerprint(self) -> u64 {
         self.bindings.fingerprint()
     }
+
+    /// The names bound differently in `self` and `other` (bound in one only, or to another
+    /// binding), in no particular order; `None` when there are more than `limit`. Not recorded
+    /// as a read. A reader that read none of them read the same bindings in both.
+    pub fn changed_names(self, other: BindingsView<'_>, limit: usize) -> Option<Vec<String>> {
+        let (a, b) = (&self.bindings.map, &other.bindings.map);
+        let mut changed = Vec::new();
+        if std::sync::Arc::ptr_eq(a, b) {
+            return Some(changed);
+        }
+        for (name, binding) in a.iter() {
+            if b.get(name) != Some(binding) {
+                if changed.len() == limit {
+                    return None;
+                }
+                changed.push(name.clone());
+            }
+        }
+        for name in b.keys() {
+            if !a.contains_key(name) {
+                if changed.len() == limit {
+                    return None;
+                }
+                changed.push(name.clone());
+            }
+        }
+        Some(changed)
+    }
 }
 
 impl Bindings {
