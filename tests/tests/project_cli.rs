@@ -224,6 +224,9 @@ fn a_file_kept_for_a_line_shape_still_carries_its_key_into_the_project() {
     );
 }
 
+/// A project's files: (path, text).
+type Files = Vec<(&'static str, String)>;
+
 /// More edges of the same guard: the key of a file kept for a one-line shape (KL102) reaches a
 /// log call of another module through a chain of two functions, through a method of a class
 /// imported from another module, and through a function the package's `__init__` re-exports.
@@ -237,7 +240,9 @@ fn a_line_shape_file_carries_its_key_through_chains_methods_and_re_exports() {
         )
     };
     let log = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n";
-    let cases: Vec<(&str, Vec<(&str, String)>, &str, u64)> = vec![
+    // (case, files, file and line of the log call)
+    type Case = (&'static str, Files, &'static str, u64);
+    let cases: Vec<Case> = vec![
         (
             "a chain of two functions",
             vec![
