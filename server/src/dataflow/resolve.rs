@@ -626,16 +626,6 @@ impl Resolver {
     /// only the order broken) `false`, and the graph is to be rebuilt (the edges moved so far
     /// are then rebuilt with it).
     fn relink(&mut self, reshaped: &[(u32, FnFlow)]) -> bool {
-        fn remove(list: &mut Vec<u32>, i: u32) {
-            if let Ok(k) = list.binary_search(&i) {
-                list.remove(k);
-            }
-        }
-        fn insert(list: &mut Vec<u32>, i: u32) {
-            if let Err(k) = list.binary_search(&i) {
-                list.insert(k, i);
-            }
-        }
         let g = &mut self.graph;
         for (i, old) in reshaped {
             let (i, node) = (*i, &self.nodes[*i as usize]);
@@ -646,11 +636,11 @@ impl Resolver {
                 continue;
             }
             for c in std::mem::take(&mut g.callees[i as usize]) {
-                remove(&mut g.callers[c as usize], i);
+                remove_sorted(&mut g.callers[c as usize], i);
             }
             for call in &old.calls {
                 if let Some(list) = g.calls_by_name.get_mut(&call.callee) {
-                    remove(list, i);
+                    remove_sorted(list, i);
                     if list.is_empty() {
                         g.calls_by_name.remove(&call.callee);
                     }
@@ -658,7 +648,7 @@ impl Resolver {
             }
             for name in &old.globals {
                 if let Some(list) = g.readers.get_mut(name) {
-                    remove(list, i);
+                    remove_sorted(list, i);
                     if list.is_empty() {
                         g.readers.remove(name);
                     }
@@ -666,7 +656,7 @@ impl Resolver {
             }
             let mut callees: Vec<u32> = Vec::new();
             for call in &node.flow.calls {
-                insert(g.calls_by_name.entry(call.callee.clone()).or_default(), i);
+                insert_sorted(g.calls_by_name.entry(call.callee.clone()).or_default(), i);
                 if let Some(&c) = g.published.get(&call.callee) {
                     if !callees.contains(&c) {
                         callees.push(c);
@@ -674,10 +664,10 @@ impl Resolver {
                 }
             }
             for name in &node.flow.globals {
-                insert(g.readers.entry(name.clone()).or_default(), i);
+                insert_sorted(g.readers.entry(name.clone()).or_default(), i);
             }
             for &c in &callees {
-                insert(&mut g.callers[c as usize], i);
+                insert_sorted(&mut g.callers[c as usize], i);
             }
             g.callees[i as usize] = callees;
         }
@@ -903,19 +893,9 @@ impl Resolver {
     /// components are computed again (Tarjan's, on integers). Returns the flows whose edges were
     /// made again.
     fn splice_graph(&mut self, s: &Spliced, reshaped: &[(u32, FnFlow)]) -> usize {
-        fn remove(list: &mut Vec<u32>, i: u32) {
-            if let Ok(k) = list.binary_search(&i) {
-                list.remove(k);
-            }
-        }
-        fn insert(list: &mut Vec<u32>, i: u32) {
-            if let Err(k) = list.binary_search(&i) {
-                list.insert(k, i);
-            }
-        }
         fn insert_named(map: &mut FxHashMap<String, Vec<u32>>, name: &str, i: u32) {
             match map.get_mut(name) {
-                Some(list) => insert(list, i),
+                Some(list) => insert_sorted(list, i),
                 None => {
                     map.insert(name.to_string(), vec![i]);
                 }
@@ -1031,7 +1011,7 @@ impl Resolver {
             }
             for call in &old.calls {
                 if let Some(list) = g.calls_by_name.get_mut(&call.callee) {
-                    remove(list, i as u32);
+                    remove_sorted(list, i as u32);
                     if list.is_empty() {
                         g.calls_by_name.remove(&call.callee);
                     }
@@ -1039,7 +1019,7 @@ impl Resolver {
             }
             for name in &old.globals {
                 if let Some(list) = g.readers.get_mut(name) {
-                    remove(list, i as u32);
+                    remove_sorted(list, i as u32);
                     if list.is_empty() {
                         g.readers.remove(name);
                     }
@@ -1066,7 +1046,7 @@ impl Resolver {
         relink.dedup();
         for &i in &relink {
             for c in std::mem::take(&mut g.callees[i as usize]) {
-                remove(&mut g.callers[c as usize], i);
+                remove_sorted(&mut g.callers[c as usize], i);
             }
         }
         for &i in &relink {
@@ -1079,7 +1059,7 @@ impl Resolver {
                 }
             }
             for &c in &callees {
-                insert(&mut g.callers[c as usize], i);
+                insert_sorted(&mut g.callers[c as usize], i);
             }
             g.callees[i as usize] = callees;
         }
@@ -1763,4 +1743,18 @@ fn tarjan(is_fn: &[bool], callees: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<u32>>) {
         }
     }
     (scc, sccs)
+}
+
+/// Removes `i` from a sorted list of indices, if there.
+fn remove_sorted(list: &mut Vec<u32>, i: u32) {
+    if let Ok(k) = list.binary_search(&i) {
+        list.remove(k);
+    }
+}
+
+/// Inserts `i` into a sorted list of indices, unless there.
+fn insert_sorted(list: &mut Vec<u32>, i: u32) {
+    if let Err(k) = list.binary_search(&i) {
+        list.insert(k, i);
+    }
 }
