@@ -13,6 +13,7 @@
 pub mod convert;
 mod large;
 mod notifications;
+mod reaper;
 mod requests;
 pub mod server;
 pub mod settings;
