@@ -154,6 +154,9 @@ struct CachedItem {
     /// The item's enclosing classes ([`Item::classes`]).
     classes: Box<[usize]>,
     facts: ItemFacts,
+    /// The item's functions as the merged model holds them (made at the first merge that reads
+    /// them, shared by the later ones).
+    functions: crate::model::ItemFunctions,
     /// Findings, with the fingerprint of the model without its bindings they were computed under,
     /// and the bindings they read.
     findings: Option<(u64, Deps, Vec<Finding>)>,
@@ -345,7 +348,7 @@ pub fn flows_needed(selected: Option<&[&str]>) -> bool {
     })
 }
 
-/// A merged model ([`Model::from_facts`]) with its bindings and rest fingerprints.
+/// A merged model ([`Model::from_facts_kept`]) with its bindings and rest fingerprints.
 struct Merged {
     model: Model,
     bindings_fingerprint: u64,
@@ -613,6 +616,7 @@ impl Analyzer {
                         } else {
                             item_facts(item, src)
                         },
+                        functions: Default::default(),
                         findings: None,
                         flows: None,
                         too_deep,
@@ -686,7 +690,10 @@ impl Analyzer {
             }
             last => {
                 facts_merged = entries.len();
-                let model = Model::from_facts(entries.iter().map(|(_, c)| (&c.facts, &*c.classes)));
+                let model = Model::from_facts_kept(entries.iter_mut().map(|(_, c)| {
+                    let c = &mut **c;
+                    (&c.facts, &*c.classes, &mut c.functions)
+                }));
                 let bindings_fingerprint = model.bindings().fingerprint();
                 if let Some(last) = &last {
                     // The same bindings (most merges: a call added to a handler): nothing to

@@ -756,6 +756,87 @@ fn an_edit_that_keeps_every_items_facts_reuses_the_merged_model() {
     same_as_fresh(&doc, &renamed.model);
 }
 
+#[test]
+fn a_merge_takes_again_the_functions_of_the_items_an_edit_left_alone() {
+    let same_as_fresh = |doc: &Document, analysis: &super::Analysis| {
+        let (_, fresh) = analyze_text(&doc.text(), &Options::default());
+        assert_eq!(analysis.model.functions, fresh.model.functions);
+        assert_eq!(
+            analysis.model.rest_fingerprint(),
+            fresh.model.rest_fingerprint()
+        );
+        assert_eq!(analysis.findings, fresh.findings);
+    };
+    let text = fastapi_module(12);
+    let mut doc = Document::new(&text, 1);
+    let mut analyzer = Analyzer::new();
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    let lists = first.model.functions.lists();
+    assert!(lists > 12);
+    // A renamed handler: its list is made again, every other one is the last merge's.
+    let renamed = replace(
+        &mut doc,
+        &mut analyzer,
+        "def get_item_6(",
+        "def get_item_six(",
+    );
+    same_as_fresh(&doc, &renamed);
+    let functions = &renamed.model.functions;
+    assert_eq!(functions.lists(), lists);
+    assert_eq!(functions.shared_with(&first.model.functions), lists - 1);
+    // A call left open in a handler swallows the next one, then is closed again. With the
+    // syntax error the fresh parse may recover otherwise: the kept lists are checked against a
+    // merge of the same items' facts from scratch.
+    let same_as_merged = |analyzer: &Analyzer, analysis: &super::Analysis| {
+        let merged = crate::model::Model::from_facts(
+            analyzer
+                .entries
+                .iter()
+                .map(|(_, c)| (&c.facts, &*c.classes)),
+        );
+        assert_eq!(analysis.model.functions, merged.functions);
+    };
+    let open = replace(
+        &mut doc,
+        &mut analyzer,
+        "    audit(\"get_item_5\", key_hash)\n",
+        "    audit(\"get_item_5\", key_hash)\n    logger.info(\n",
+    );
+    same_as_merged(&analyzer, &open);
+    let closed = replace(
+        &mut doc,
+        &mut analyzer,
+        "    logger.info(\n",
+        "    logger.info(key_hash)\n",
+    );
+    same_as_merged(&analyzer, &closed);
+    same_as_fresh(&doc, &closed);
+    assert!(closed.model.functions.shared_with(&renamed.model.functions) >= lists - 2);
+    // A class added above methods moves their class index: their lists are made again.
+    let with_class =
+        "class A:\n    def m(self):\n        pass\n\n\nclass B:\n    def n(self):\n        pass\n";
+    let mut doc = Document::new(with_class, 1);
+    let mut analyzer = Analyzer::new();
+    let first = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+    same_as_fresh(&doc, &first);
+    same_as_merged(&analyzer, &first);
+    let moved = replace(
+        &mut doc,
+        &mut analyzer,
+        "class B:",
+        "class Z:\n    pass\n\n\nclass B:",
+    );
+    same_as_fresh(&doc, &moved);
+    same_as_merged(&analyzer, &moved);
+    let n = moved
+        .model
+        .functions
+        .iter()
+        .find(|f| f.name == "n")
+        .expect("method n");
+    assert_eq!(n.class, Some(2));
+}
+
 /// A project resolver that resolves this module alone (its component is itself) and counts the
 /// resolutions asked of it.
 struct Alone(std::sync::atomic::AtomicUsize);

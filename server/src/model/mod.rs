@@ -48,8 +48,9 @@ pub struct Model {
     pub imports: std::sync::Arc<Vec<ImportFact>>,
     pub classes: std::sync::Arc<Vec<ClassFact>>,
     /// Every function and method, in document order; shared (hundreds in a big module), so that
-    /// the analyzer's copy of an unchanged model costs nothing per keystroke.
-    pub functions: std::sync::Arc<Vec<FunctionFact>>,
+    /// the analyzer's copy of an unchanged model costs nothing per keystroke, and held as the
+    /// items' lists ([`Functions`]), so that a merge after an edit copies none of them.
+    pub functions: std::sync::Arc<Functions>,
     pub registered_handlers: std::sync::Arc<Vec<(String, HandlerKind)>>,
     /// Handler name → the error type it is registered for, as written (see [`ItemFacts`]).
     pub registered_error_types: std::sync::Arc<Vec<(String, String)>>,
@@ -72,6 +73,90 @@ pub struct Model {
     /// The module's mappings of configuration classes (see [`ItemFacts::class_map`]): what a
     /// `from_object(NAME[key])` of the module may load.
     pub class_maps: std::sync::Arc<FxHashMap<String, Vec<String>>>,
+}
+
+/// The functions and methods of a module, in document order: the lists of its items, each shared
+/// with the item it comes from ([`ItemFunctions`]).
+#[derive(Debug, Clone, Default)]
+pub struct Functions {
+    parts: Vec<std::sync::Arc<[FunctionFact]>>,
+    len: usize,
+}
+
+impl Functions {
+    pub fn iter(&self) -> impl Iterator<Item = &FunctionFact> + '_ {
+        self.parts.iter().flat_map(|p| p.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many of the items' lists are `other`'s very lists (the same memory, not equal
+    /// copies): what a merge took again instead of making.
+    pub fn shared_with(&self, other: &Functions) -> usize {
+        let theirs: rustc_hash::FxHashSet<*const FunctionFact> =
+            other.parts.iter().map(|p| p.as_ptr()).collect();
+        self.parts
+            .iter()
+            .filter(|p| theirs.contains(&p.as_ptr()))
+            .count()
+    }
+
+    /// How many items have functions.
+    pub fn lists(&self) -> usize {
+        self.parts.len()
+    }
+
+    fn push(&mut self, part: std::sync::Arc<[FunctionFact]>) {
+        self.len += part.len();
+        self.parts.push(part);
+    }
+}
+
+/// The same functions in the same order, however they are split in lists.
+impl PartialEq for Functions {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Functions {}
+
+/// An item's functions as a merged model holds them (their [`FunctionFact::class`] set to the
+/// item's innermost class), kept by the analyzer with the item's facts: a merge takes the list
+/// again, shared, while the item and its class are what they were ([`Model::from_facts_kept`]).
+#[derive(Debug, Clone, Default)]
+pub struct ItemFunctions(Option<(Option<usize>, std::sync::Arc<[FunctionFact]>)>);
+
+impl ItemFunctions {
+    /// The list of `facts`'s functions in the innermost class `class`: the kept one, or a new
+    /// one, kept.
+    fn get(&mut self, facts: &ItemFacts, class: Option<usize>) -> std::sync::Arc<[FunctionFact]> {
+        match &self.0 {
+            Some((kept, part)) if *kept == class => part.clone(),
+            _ => {
+                let part = item_functions(facts, class);
+                self.0 = Some((class, part.clone()));
+                part
+            }
+        }
+    }
+}
+
+fn item_functions(facts: &ItemFacts, class: Option<usize>) -> std::sync::Arc<[FunctionFact]> {
+    facts
+        .functions
+        .iter()
+        .map(|func| FunctionFact {
+            class,
+            ..func.clone()
+        })
+        .collect()
 }
 
 /// Where a module loads a configuration class: its path as shown and the byte range of its
@@ -127,6 +212,24 @@ impl Model {
 
     /// Builds the model from the facts of every item, in document order.
     pub fn from_facts<'f>(facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize])>) -> Model {
+        Self::merge(facts.into_iter().map(|(f, classes)| (f, classes, None)))
+    }
+
+    /// [`Model::from_facts`], with each item's functions as kept with the item (made and kept
+    /// there when missing or made for another class): the same model.
+    pub fn from_facts_kept<'f>(
+        facts: impl IntoIterator<Item = (&'f ItemFacts, &'f [usize], &'f mut ItemFunctions)>,
+    ) -> Model {
+        Self::merge(
+            facts
+                .into_iter()
+                .map(|(f, classes, kept)| (f, classes, Some(kept))),
+        )
+    }
+
+    fn merge<'f>(
+        facts: impl Iterator<Item = (&'f ItemFacts, &'f [usize], Option<&'f mut ItemFunctions>)>,
+    ) -> Model {
         let mut model = Model::default();
         // Built here, shared once complete.
         let mut class_facts: Vec<ClassFact> = Vec::new();
@@ -138,10 +241,10 @@ impl Model {
         let mut config_loads: Vec<String> = Vec::new();
         let mut lists: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut class_maps: FxHashMap<String, Vec<String>> = FxHashMap::default();
-        let mut functions = Vec::new();
+        let mut functions = Functions::default();
         // (class, field, annotation types): resolved once every import is known.
         let mut annotated: Vec<(usize, &String, &Vec<Vec<String>>)> = Vec::new();
-        for (f, classes) in facts {
+        for (f, classes, kept) in facts {
             if let Some(class) = &f.class {
                 class_facts.push(class.clone());
             }
@@ -203,10 +306,12 @@ impl Model {
                     function_returns.insert(name.clone(), callee.clone());
                 }
             }
-            for func in &f.functions {
-                let mut func = func.clone();
-                func.class = classes.last().copied();
-                functions.push(func);
+            if !f.functions.is_empty() {
+                let class = classes.last().copied();
+                functions.push(match kept {
+                    Some(kept) => kept.get(f, class),
+                    None => item_functions(f, class),
+                });
             }
             registered_handlers.extend(f.registered_handlers.iter().cloned());
             config_loads.extend(f.config_loads.iter().cloned());
