@@ -115,6 +115,31 @@ fn a_key_from_a_route_is_reported_in_the_helper_with_its_path_across_files() {
     );
 }
 
+/// `keylint check ARGS -` with `input` on stdin: exit code, stdout, stderr.
+fn check_stdin(dir: &std::path::Path, args: &[&str], input: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .arg("check")
+        .arg("--no-progress")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A run refused before it reads stdin closes it first.
+    if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_single_file_and_stdin_are_still_checked_alone() {
     let root = repo_root().join("fixtures/projects/fastapi_dynamo");
@@ -122,27 +147,67 @@ fn a_single_file_and_stdin_are_still_checked_alone() {
     let (code, out, err) = check(&root, &["--output-format", "json", "store.py"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out.trim(), "[]");
-    let mut child = Command::new(BIN)
-        .args(["check", "--no-progress", "--output-format", "json", "-"])
-        .current_dir(&root)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(std::fs::read(root.join("main.py")).unwrap().as_slice())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Only what main.py holds alone: no finding that needs store.py.
-    assert!(
-        json.as_array().unwrap().iter().all(|f| f["line"] != 25),
-        "{json}"
+    // main.py read from stdin, under its own name: only what it holds alone, not the scan and
+    // the log that the project (store.py, deps.py) makes findings of.
+    let main = std::fs::read(root.join("main.py")).unwrap();
+    let (code, out, err) = check_stdin(
+        &root,
+        &[
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            "main.py",
+            "-",
+        ],
+        &main,
     );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.trim(), "[]", "{err}");
+    let (_, in_project, _) = check(&root, &["--output-format", "json", "."]);
+    let in_project: Value = serde_json::from_str(&in_project).unwrap();
+    assert!(
+        in_project
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "main.py" && f["line"] == 25),
+        "{in_project}"
+    );
+    // A text with a finding of its own is reported from stdin, under `-` or the name given,
+    // without the key in the output.
+    let text = b"API_KEY = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"\n";
+    for (args, name) in [
+        (&["--output-format", "json", "-"][..], "-"),
+        (
+            &[
+                "--output-format",
+                "json",
+                "--stdin-filename",
+                "app/cfg.py",
+                "-",
+            ][..],
+            "app/cfg.py",
+        ),
+    ] {
+        let (code, out, err) = check_stdin(&root, args, text);
+        assert_eq!(code, 1, "{out}{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let findings = json.as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{json}");
+        assert_eq!(findings[0]["file"], name);
+        assert_eq!(findings[0]["code"], "KL101");
+        assert!(!out.contains("4eC39HqLyjWDarjtT1zdp7dc"), "{out}");
+    }
+    // `-` is alone; `--fix` cannot write stdin back; `--stdin-filename` needs `-`.
+    for args in [
+        &["-", "store.py"][..],
+        &["--fix", "-"][..],
+        &["--stdin-filename", "main.py", "store.py"][..],
+    ] {
+        let (code, _, err) = check_stdin(&root, args, text);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("keylint: "), "{err}");
+    }
 }
 
 #[test]

@@ -53,8 +53,13 @@ impl From<FailOn> for Severity {
 pub struct CheckArgs {
     /// Files or directories to check (default: the current directory). Directories are walked
     /// for `*.py` files, honouring `.gitignore`, `.ignore` and the configuration's `exclude`; files
-    /// given by name are always checked, whatever their extension.
+    /// given by name are always checked, whatever their extension. `-` reads one file's text from
+    /// stdin and checks it alone (no other path with it).
     pub paths: Vec<PathBuf>,
+    /// With `-`: the path the text read from stdin stands for (its configuration, the name in the
+    /// report); `-` without it.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
@@ -158,15 +163,37 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     }
     let cwd = config::absolute(Path::new("."));
-    let roots = if args.paths.is_empty() {
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && args.paths.len() > 1 {
+        eprintln!("keylint: `-` (stdin) is checked alone: give no other path with it");
+        return 2;
+    }
+    if stdin && args.fix && !args.diff {
+        eprintln!("keylint: --fix cannot write the text read from stdin back; use --diff");
+        return 2;
+    }
+    if !stdin && args.stdin_filename.is_some() {
+        eprintln!("keylint: --stdin-filename names the text read from stdin: give `-` as the path");
+        return 2;
+    }
+    let roots = if stdin {
+        vec![args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))]
+    } else if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
     let cache = Arc::new(ConfigCache::new(overrides));
 
-    // 1. The files.
-    let (files, mut walk_errors) = collect_files(&roots, &cache);
+    // 1. The files (none with stdin: its text is checked below, alone).
+    let (files, mut walk_errors) = if stdin {
+        (Vec::new(), Vec::new())
+    } else {
+        collect_files(&roots, &cache)
+    };
 
     // 2. Their configurations: any error stops the run before analysis.
     let mut config_errors: Vec<String> = Vec::new();
@@ -283,7 +310,7 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     }
     let t0 = std::time::Instant::now();
-    let outcomes: Vec<Outcome> = files
+    let mut outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(configs.par_iter())
         .zip(done.into_par_iter())
@@ -306,6 +333,20 @@ pub fn run(args: CheckArgs) -> i32 {
     progress.finish_and_clear();
     if std::env::var_os("KEYLINT_PROJECT_STATS").is_some() {
         eprintln!("keylint: project: last pass {:?}", t0.elapsed());
+    }
+    if stdin {
+        match cache.get(&roots[0]) {
+            Ok(config) => outcomes.push(check_stdin(
+                args.stdin_filename.as_deref(),
+                &config,
+                &mode,
+                &cwd,
+            )),
+            Err(e) => {
+                eprintln!("keylint: configuration error: {e}");
+                return 2;
+            }
+        }
     }
 
     let mut stats = RunStats::default();
@@ -412,6 +453,40 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         0
     }
+}
+
+/// `keylint check -`: the text read from stdin, checked alone (no project around it: what it
+/// imports is not followed) under the name `--stdin-filename` gives (`-` without one), with that
+/// path's configuration. Never skipped by the pre-filter; `--diff` shows its fixes.
+fn check_stdin(name: Option<&Path>, config: &Config, mode: &FixMode, cwd: &Path) -> Outcome {
+    use std::io::Read;
+    let path = name.unwrap_or(Path::new("-"));
+    let shown = name.map_or_else(|| "-".to_string(), |p| display_path(p, cwd));
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
+        return Outcome::Error(format!("{shown}: cannot read stdin: {e}"));
+    }
+    if let Some(limit) = config.max_file_size().filter(|&l| bytes.len() as u64 > l) {
+        return Outcome::TooLarge(format!(
+            "{shown}: skipped: {} bytes, over `max-file-size` ({limit} bytes; 0 for no limit)",
+            bytes.len()
+        ));
+    }
+    let decoded = match encoding::decode(&bytes) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Error(format!("{shown}: {e}")),
+    };
+    let original = decoded.text.as_str();
+    let analysed = analyse(original, config, path, None, None);
+    conclude(
+        &shown,
+        path,
+        config,
+        mode,
+        cwd,
+        Some((original, &bytes, decoded.encoding)),
+        analysed,
+    )
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {
