@@ -165,6 +165,41 @@ impl Index {
     }
 }
 
+/// The non-empty dotted components of an import path (`app..x.` → `[app, x]`), held inline up to
+/// [`Parts::INLINE`] of them: [`Project::resolve_depth`] splits a path on every call.
+enum Parts<'a> {
+    Inline([&'a str; Parts::INLINE], usize),
+    Heap(Vec<&'a str>),
+}
+
+impl<'a> Parts<'a> {
+    const INLINE: usize = 8;
+
+    fn of(path: &'a str) -> Self {
+        let mut inline = [""; Parts::INLINE];
+        let mut len = 0;
+        for (k, part) in path.split('.').filter(|s| !s.is_empty()).enumerate() {
+            if k == Parts::INLINE {
+                return Parts::Heap(path.split('.').filter(|s| !s.is_empty()).collect());
+            }
+            inline[k] = part;
+            len = k + 1;
+        }
+        Parts::Inline(inline, len)
+    }
+}
+
+impl<'a> std::ops::Deref for Parts<'a> {
+    type Target = [&'a str];
+
+    fn deref(&self) -> &[&'a str] {
+        match self {
+            Parts::Inline(parts, len) => &parts[..*len],
+            Parts::Heap(parts) => parts,
+        }
+    }
+}
+
 /// The dotted components of a module file: `a/b/c.py` → `[a, b, c]`, `a/b/__init__.py` → `[a, b]`.
 fn components(path: &Path) -> Vec<String> {
     let mut parts: Vec<String> = path
@@ -370,6 +405,27 @@ impl Project {
         missing
     }
 
+    /// [`Project::resolve_import`] (`class`: [`Project::resolve_class`]) or, when it finds
+    /// nothing, [`Project::unsummarised_for`] (`unsummarised_for_class`) of the same path, in one
+    /// resolution.
+    pub fn resolve_or_missing(
+        &self,
+        from: usize,
+        path: &str,
+        class: bool,
+    ) -> Result<(usize, String), Vec<usize>> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        match self.resolve_depth(from, path, 0, &mut budget, &mut missing, class) {
+            Some(found) => Ok(found),
+            None => {
+                missing.sort_unstable();
+                missing.dedup();
+                Err(missing)
+            }
+        }
+    }
+
     /// The class (or module-level DynamoDB object) an import path used in module `from` denotes
     /// (`.models.UserModel`, `.db.table`), as (module, its name there), when that module keeps
     /// facts of it ([`ModuleSummary::classes`], [`ModuleSummary::handles`]).
@@ -462,7 +518,7 @@ impl Project {
         if dots == 0 {
             return self.module_named(path, from);
         }
-        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        let rest = Parts::of(&path[dots..]);
         if rest.is_empty() {
             return None;
         }
@@ -644,7 +700,7 @@ impl Project {
             return self.resolve_depth(j, &local, depth + 1, budget, missing, false);
         }
         let dots = path.bytes().take_while(|&b| b == b'.').count();
-        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        let rest = Parts::of(&path[dots..]);
         if dots == 0 {
             // The longest prefix naming a module; the rest is a name in it. Without empty
             // components, the prefix of `k` components is a slice of the path (no allocation).
@@ -703,14 +759,18 @@ impl Project {
             }
             return None;
         };
-        let joined = name.join(".");
+        // One name (the most common) needs no joining.
+        let joined: std::borrow::Cow<str> = match name {
+            [one] => std::borrow::Cow::Borrowed(one),
+            _ => std::borrow::Cow::Owned(name.join(".")),
+        };
         let defines = if class {
             summary.class(&joined).is_some() || summary.handle(&joined).is_some()
         } else {
             summary.defines_function(&joined) || summary.defines_global(&joined)
         };
         if defines {
-            return Some((m, joined));
+            return Some((m, joined.into_owned()));
         }
         // `KeyRepository.save` inherited from a base class of another module (`class
         // KeyRepository(BaseRepository)` after `from .base import BaseRepository`).

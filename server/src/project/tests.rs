@@ -837,3 +837,53 @@ fn the_index_answers_every_lookup_as_the_paths_did() {
         PathBuf::from("w/other/models.py")
     );
 }
+
+#[test]
+fn one_resolution_tells_what_a_path_finds_or_the_modules_it_missed() {
+    let mut p = project(&[
+        (
+            "w/app/__init__.py",
+            summary(&[], &[("save", ".store.save_client")], &[".repo"]),
+        ),
+        ("w/app/store.py", summary(&["save_client"], &[], &[])),
+        ("w/app/repo.py", summary(&["Repo.put"], &[], &[])),
+        ("w/app/main.py", summary(&["route"], &[], &[])),
+    ]);
+    let repo = p.module_of(Path::new("w/app/repo.py")).unwrap();
+    let store = p.module_of(Path::new("w/app/store.py")).unwrap();
+    let main = p.module_of(Path::new("w/app/main.py")).unwrap();
+    p.modules[store].summary = None;
+    let paths = [
+        ".store.save_client",
+        "app.save",
+        "app.repo.Repo.put",
+        "..repo.Repo.put",
+        "app.missing",
+        "os.path.join",
+        ".repo.Repo",
+    ];
+    for _ in 0..2 {
+        for path in paths {
+            for class in [false, true] {
+                let (found, missing) = if class {
+                    (
+                        p.resolve_class(main, path),
+                        p.unsummarised_for_class(main, path),
+                    )
+                } else {
+                    (p.resolve_import(main, path), p.unsummarised_for(main, path))
+                };
+                let one = p.resolve_or_missing(main, path, class);
+                match found {
+                    Some(f) => assert_eq!(one, Ok(f), "{path}"),
+                    None => assert_eq!(one, Err(missing), "{path}"),
+                }
+            }
+        }
+        // The package re-exports it from the module without a summary.
+        assert!(
+            matches!(p.resolve_or_missing(main, "app.save", false), Err(m) if m.contains(&store))
+        );
+        p.modules[repo].summary = None;
+    }
+}
