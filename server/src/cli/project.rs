@@ -350,20 +350,19 @@ pub fn views<T: Send>(
         // The modules the pending calls lead to and that have no summary yet (a module
         // summarised now may take the resolution of an earlier call one re-export further).
         let mut wanted: Vec<usize> = Vec::new();
+        // (One resolution a path: what it found, or the modules it missed.)
         pending.retain(|(m, path)| {
-            if project.resolve_import(*m, path).is_some() {
+            let Err(missing) = project.resolve_or_missing(*m, path, false) else {
                 return false;
-            }
-            let missing = project.unsummarised_for(*m, path);
+            };
             let more = !missing.is_empty();
             wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
             more
         });
         pending_classes.retain(|(m, path)| {
-            if project.resolve_class(*m, path).is_some() {
+            let Err(missing) = project.resolve_or_missing(*m, path, true) else {
                 return false;
-            }
-            let missing = project.unsummarised_for_class(*m, path);
+            };
             let more = !missing.is_empty();
             wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
             more

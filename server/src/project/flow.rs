@@ -49,7 +49,8 @@ impl Project {
 
     /// The modules whose functions module `m` calls (given its flows).
     fn callees(&self, m: usize, flows: &Flows) -> Vec<usize> {
-        let mut out: Vec<usize> = flows
+        // Each path once (a module calls the same imported function many times).
+        let mut paths: Vec<&str> = flows
             .iter()
             .flat_map(|(f, _)| {
                 f.calls
@@ -58,6 +59,11 @@ impl Project {
                     .chain(f.globals.iter().map(String::as_str))
             })
             .filter_map(|c| c.strip_prefix('@'))
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut out: Vec<usize> = paths
+            .into_iter()
             .filter_map(|p| self.resolve_import(m, p))
             .map(|(j, _)| j)
             .filter(|&j| j != m)
@@ -65,6 +71,19 @@ impl Project {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// [`Project::resolve_import`] from module `m`, each path resolved once (`memo`: the
+    /// answers so far, for one module while the project does not change).
+    fn resolve_memo<'p>(
+        &self,
+        m: usize,
+        path: &'p str,
+        memo: &mut FxHashMap<&'p str, Option<(usize, String)>>,
+    ) -> Option<(usize, String)> {
+        memo.entry(path)
+            .or_insert_with(|| self.resolve_import(m, path))
+            .clone()
     }
 
     /// Every module's callees.
@@ -93,15 +112,16 @@ impl Project {
         let mut fns: Vec<(String, String)> = Vec::new();
         let mut globals: Vec<(String, String)> = Vec::new();
         let mut callees: Vec<usize> = Vec::new();
+        let mut memo = FxHashMap::default();
         for &(f, start) in flows {
             let mut g = f.clone();
             if !g.name.is_empty() {
                 g.name = format!("{q}.{}", f.name);
                 fns.push((f.name.clone(), g.name.clone()));
             }
-            for c in &mut g.calls {
-                if let Some(path) = c.callee.strip_prefix('@') {
-                    if let Some((j, sym)) = self.resolve_import(m, path) {
+            for (k, c) in g.calls.iter_mut().enumerate() {
+                if let Some(path) = f.calls[k].callee.strip_prefix('@') {
+                    if let Some((j, sym)) = self.resolve_memo(m, path, &mut memo) {
                         let global = format!("{}.{sym}", self.modules[j].qualifier);
                         fns.push((c.callee.clone(), global.clone()));
                         c.callee = global;
@@ -113,14 +133,16 @@ impl Project {
                     c.callee = format!("{q}.{}", c.callee);
                 }
             }
-            for n in g
+            let originals = f.globals.iter().chain(f.defines.iter().map(|(n, _)| n));
+            for (n, original) in g
                 .globals
                 .iter_mut()
                 .chain(g.defines.iter_mut().map(|(n, _)| n))
+                .zip(originals)
             {
                 // A name of another module read here (`@.settings.API_KEY`): its name there.
-                let global = match n.strip_prefix('@') {
-                    Some(path) => match self.resolve_import(m, path) {
+                let global = match original.strip_prefix('@') {
+                    Some(path) => match self.resolve_memo(m, path, &mut memo) {
                         Some((j, sym)) => {
                             if j != m {
                                 callees.push(j);
@@ -152,11 +174,12 @@ impl Project {
         let mut h = rustc_hash::FxHasher::default();
         self.modules[m].qualifier.hash(&mut h);
         let mut callees = Vec::new();
+        let mut memo = FxHashMap::default();
         for (f, _) in flows {
             let calls = f.calls.iter().map(|c| c.callee.as_str());
             for callee in calls.chain(f.globals.iter().map(String::as_str)) {
                 if let Some(path) = callee.strip_prefix('@') {
-                    let to = self.resolve_import(m, path);
+                    let to = self.resolve_memo(m, path, &mut memo);
                     if let Some((j, sym)) = &to {
                         (j, sym, &self.modules[*j].qualifier).hash(&mut h);
                         if *j != m {

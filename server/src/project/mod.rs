@@ -78,6 +78,126 @@ pub struct Project {
     by_name: FxHashMap<String, Vec<usize>>,
     /// Directories holding an `__init__.py` among the files added.
     packages: rustc_hash::FxHashSet<PathBuf>,
+    /// The lookups of import resolution, built by [`Project::rename`].
+    index: Index,
+}
+
+/// The lookups import resolution makes, over the live modules, built once a naming
+/// ([`Project::rename`]) so that a lookup allocates nothing and walks no path: the directories
+/// of the modules' paths (every [`Path::parent`] of a module's path, by id) and what
+/// [`Project::module_at`] finds in them, and each module's path components (interned) for the
+/// choice between the modules a dotted name denotes ([`Project::module_named`]).
+#[derive(Debug, Default)]
+struct Index {
+    /// File and directory names (UTF-8 ones: an import path is a `str`) → id.
+    names: FxHashMap<Box<str>, u32>,
+    /// (directory, name) → the directory `dir/name`.
+    child: FxHashMap<(u32, u32), u32>,
+    /// (directory, stem) → the module `dir/stem.py`.
+    file: FxHashMap<(u32, u32), usize>,
+    /// Directory → its module `dir/__init__.py`.
+    init: FxHashMap<u32, usize>,
+    /// Per module: the ids of its path's successive parents (its directory first).
+    ancestors: Vec<Box<[u32]>>,
+    /// Per module: its path's components, interned.
+    components: Vec<Box<[u32]>>,
+    /// Per module: its directory's components, interned.
+    here: Vec<Box<[u32]>>,
+}
+
+impl Index {
+    fn build(modules: &[Module], live: impl Fn(&Path) -> bool) -> Self {
+        let mut ix = Index::default();
+        let mut dirs: FxHashMap<PathBuf, u32> = FxHashMap::default();
+        let mut parts: FxHashMap<std::ffi::OsString, u32> = FxHashMap::default();
+        let mut intern_part = |c: &std::ffi::OsStr| {
+            let n = parts.len() as u32;
+            *parts.entry(c.to_os_string()).or_insert(n)
+        };
+        for m in modules {
+            // A removed module's slot keeps its path's lookups (resolving from it reads them),
+            // but it is no file of a directory.
+            let path = m.path.as_path();
+            ix.components.push(
+                path.components()
+                    .map(|c| intern_part(c.as_os_str()))
+                    .collect(),
+            );
+            let here = path.parent().unwrap_or(Path::new(""));
+            ix.here.push(
+                here.components()
+                    .map(|c| intern_part(c.as_os_str()))
+                    .collect(),
+            );
+            let mut chain: Vec<u32> = Vec::new();
+            let mut below: Option<(u32, Option<u32>)> = None;
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                let n = dirs.len() as u32;
+                let id = *dirs.entry(d.to_path_buf()).or_insert(n);
+                chain.push(id);
+                if let Some((child, Some(name))) = below {
+                    ix.child.insert((id, name), child);
+                }
+                let name = d.file_name().and_then(|n| n.to_str()).map(|n| ix.name(n));
+                below = Some((id, name));
+                dir = d.parent();
+            }
+            if let (Some(&d), true) = (chain.first(), live(path)) {
+                if path.extension().is_some_and(|x| x == "py") {
+                    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                        let stem = ix.name(stem);
+                        ix.file.insert((d, stem), ix.ancestors.len());
+                    }
+                }
+                if path.file_name().is_some_and(|n| n == "__init__.py") {
+                    ix.init.insert(d, ix.ancestors.len());
+                }
+            }
+            ix.ancestors.push(chain.into_boxed_slice());
+        }
+        ix
+    }
+
+    fn name(&mut self, n: &str) -> u32 {
+        let next = self.names.len() as u32;
+        *self.names.entry(Box::from(n)).or_insert(next)
+    }
+}
+
+/// The non-empty dotted components of an import path (`app..x.` → `[app, x]`), held inline up to
+/// [`Parts::INLINE`] of them: [`Project::resolve_depth`] splits a path on every call.
+enum Parts<'a> {
+    Inline([&'a str; Parts::INLINE], usize),
+    Heap(Vec<&'a str>),
+}
+
+impl<'a> Parts<'a> {
+    const INLINE: usize = 8;
+
+    fn of(path: &'a str) -> Self {
+        let mut inline = [""; Parts::INLINE];
+        let mut len = 0;
+        for (k, part) in path.split('.').filter(|s| !s.is_empty()).enumerate() {
+            if k == Parts::INLINE {
+                return Parts::Heap(path.split('.').filter(|s| !s.is_empty()).collect());
+            }
+            inline[k] = part;
+            len = k + 1;
+        }
+        Parts::Inline(inline, len)
+    }
+}
+
+impl<'a> std::ops::Deref for Parts<'a> {
+    type Target = [&'a str];
+
+    fn deref(&self) -> &[&'a str] {
+        match self {
+            Parts::Inline(parts, len) => &parts[..*len],
+            Parts::Heap(parts) => parts,
+        }
+    }
 }
 
 /// The dotted components of a module file: `a/b/c.py` → `[a, b, c]`, `a/b/__init__.py` → `[a, b]`.
@@ -220,38 +340,48 @@ impl Project {
             taken.insert(q.clone(), i);
             self.modules[i].qualifier = q;
         }
+        let by_path = &self.by_path;
+        self.index = Index::build(&self.modules, |p| by_path.contains_key(p));
     }
 
     /// The module a dotted name denotes, seen from module `from` (the candidate sharing the most
     /// of its path when several modules end with that name).
     fn module_named(&self, name: &str, from: usize) -> Option<usize> {
-        let cands = self.by_name.get(name)?;
-        let here = self.modules[from].path.parent().unwrap_or(Path::new(""));
-        cands.iter().copied().max_by_key(|&c| {
-            let there = self.modules[c].path.as_path();
-            (
-                here.components()
-                    .zip(there.components())
-                    .take_while(|(a, b)| a == b)
-                    .count(),
-                std::cmp::Reverse(c),
-            )
-        })
-    }
-
-    /// The module file `dir/a/b.py` or `dir/a/b/__init__.py` of `parts` ([] → `dir/__init__.py`).
-    fn module_at(&self, dir: &Path, parts: &[&str]) -> Option<usize> {
-        let mut p = dir.to_path_buf();
-        for part in parts {
-            p.push(part);
-        }
-        let file = p.with_extension("py");
-        if !parts.is_empty() {
-            if let Some(&i) = self.by_path.get(&file) {
-                return Some(i);
+        match self.by_name.get(name)?.as_slice() {
+            [] => None,
+            &[only] => Some(only),
+            cands => {
+                let here = &self.index.here[from];
+                cands.iter().copied().max_by_key(|&c| {
+                    let there = &self.index.components[c];
+                    (
+                        here.iter()
+                            .zip(there.iter())
+                            .take_while(|(a, b)| a == b)
+                            .count(),
+                        std::cmp::Reverse(c),
+                    )
+                })
             }
         }
-        self.by_path.get(&p.join("__init__.py")).copied()
+    }
+
+    /// The module file `dir/a/b.py` or `dir/a/b/__init__.py` of `parts` ([] → `dir/__init__.py`),
+    /// `dir` the id of a directory of [`Index`] (one of a module's [`Project::relative_dirs`]).
+    fn module_at(&self, dir: u32, parts: &[&str]) -> Option<usize> {
+        let ix = &self.index;
+        let Some((last, within)) = parts.split_last() else {
+            return ix.init.get(&dir).copied();
+        };
+        let mut d = dir;
+        for part in within {
+            d = *ix.child.get(&(d, *ix.names.get(*part)?))?;
+        }
+        let last = *ix.names.get(*last)?;
+        if let Some(&i) = ix.file.get(&(d, last)) {
+            return Some(i);
+        }
+        ix.init.get(ix.child.get(&(d, last))?).copied()
     }
 
     /// What an import path used in module `from` denotes: a function (or `Class.method`) of a
@@ -273,6 +403,27 @@ impl Project {
         missing.sort_unstable();
         missing.dedup();
         missing
+    }
+
+    /// [`Project::resolve_import`] (`class`: [`Project::resolve_class`]) or, when it finds
+    /// nothing, [`Project::unsummarised_for`] (`unsummarised_for_class`) of the same path, in one
+    /// resolution.
+    pub fn resolve_or_missing(
+        &self,
+        from: usize,
+        path: &str,
+        class: bool,
+    ) -> Result<(usize, String), Vec<usize>> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        match self.resolve_depth(from, path, 0, &mut budget, &mut missing, class) {
+            Some(found) => Ok(found),
+            None => {
+                missing.sort_unstable();
+                missing.dedup();
+                Err(missing)
+            }
+        }
     }
 
     /// The class (or module-level DynamoDB object) an import path used in module `from` denotes
@@ -367,30 +518,24 @@ impl Project {
         if dots == 0 {
             return self.module_named(path, from);
         }
-        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        let rest = Parts::of(&path[dots..]);
         if rest.is_empty() {
             return None;
         }
         self.relative_dirs(from, dots)
-            .find_map(|dir| self.module_at(&dir, &rest))
+            .find_map(|dir| self.module_at(dir, &rest))
     }
 
-    /// The directories a relative import of `dots` leading dots in module `from` starts from:
-    /// `from . import store` is bound as `..store`, one dot more than its level, so both
-    /// readings are given, the written level first.
-    fn relative_dirs(&self, from: usize, dots: usize) -> impl Iterator<Item = PathBuf> + '_ {
-        let here = self.modules[from].path.parent().map(Path::to_path_buf);
+    /// The directories a relative import of `dots` leading dots in module `from` starts from
+    /// (ids of [`Index`]): `from . import store` is bound as `..store`, one dot more than its
+    /// level, so both readings are given, the written level first.
+    fn relative_dirs(&self, from: usize, dots: usize) -> impl Iterator<Item = u32> + '_ {
+        let chain = &self.index.ancestors[from];
         [dots, dots.saturating_sub(1)]
             .into_iter()
             .filter(|&level| level > 0)
             // A level above the file system's root ends the readings (none after it is tried).
-            .map_while(move |level| {
-                let mut dir = here.clone()?;
-                for _ in 1..level {
-                    dir = dir.parent()?.to_path_buf();
-                }
-                Some(dir)
-            })
+            .map_while(move |level| chain.get(level - 1).copied())
     }
 
     /// The top-level classes of module `m` that a module of the project (not a test module)
@@ -555,7 +700,7 @@ impl Project {
             return self.resolve_depth(j, &local, depth + 1, budget, missing, false);
         }
         let dots = path.bytes().take_while(|&b| b == b'.').count();
-        let rest: Vec<&str> = path[dots..].split('.').filter(|s| !s.is_empty()).collect();
+        let rest = Parts::of(&path[dots..]);
         if dots == 0 {
             // The longest prefix naming a module; the rest is a name in it. Without empty
             // components, the prefix of `k` components is a slice of the path (no allocation).
@@ -580,7 +725,7 @@ impl Project {
         }
         for dir in self.relative_dirs(from, dots) {
             for k in (0..=rest.len()).rev() {
-                if let Some(m) = self.module_at(&dir, &rest[..k]) {
+                if let Some(m) = self.module_at(dir, &rest[..k]) {
                     if let Some(found) = self.symbol(m, &rest[k..], depth, budget, missing, class) {
                         return Some(found);
                     }
@@ -614,14 +759,18 @@ impl Project {
             }
             return None;
         };
-        let joined = name.join(".");
+        // One name (the most common) needs no joining.
+        let joined: std::borrow::Cow<str> = match name {
+            [one] => std::borrow::Cow::Borrowed(one),
+            _ => std::borrow::Cow::Owned(name.join(".")),
+        };
         let defines = if class {
             summary.class(&joined).is_some() || summary.handle(&joined).is_some()
         } else {
             summary.defines_function(&joined) || summary.defines_global(&joined)
         };
         if defines {
-            return Some((m, joined));
+            return Some((m, joined.into_owned()));
         }
         // `KeyRepository.save` inherited from a base class of another module (`class
         // KeyRepository(BaseRepository)` after `from .base import BaseRepository`).

@@ -654,3 +654,236 @@ fn models_of_a_module_imported_whole_are_foreign_names_under_the_module() {
         ]
     );
 }
+
+/// The lookups of import resolution as they were made before [`Index`] (paths built and walked
+/// at each call), to check the index against.
+mod reference {
+    use super::*;
+
+    pub fn module_named(p: &Project, name: &str, from: usize) -> Option<usize> {
+        let cands = p.by_name.get(name)?;
+        let here = p.modules[from].path.parent().unwrap_or(Path::new(""));
+        cands.iter().copied().max_by_key(|&c| {
+            let there = p.modules[c].path.as_path();
+            (
+                here.components()
+                    .zip(there.components())
+                    .take_while(|(a, b)| a == b)
+                    .count(),
+                std::cmp::Reverse(c),
+            )
+        })
+    }
+
+    pub fn module_at(p: &Project, dir: &Path, parts: &[&str]) -> Option<usize> {
+        let mut d = dir.to_path_buf();
+        for part in parts {
+            d.push(part);
+        }
+        let file = d.with_extension("py");
+        if !parts.is_empty() {
+            if let Some(&i) = p.by_path.get(&file) {
+                return Some(i);
+            }
+        }
+        p.by_path.get(&d.join("__init__.py")).copied()
+    }
+
+    pub fn relative_dirs(p: &Project, from: usize, dots: usize) -> Vec<PathBuf> {
+        let here = p.modules[from].path.parent().map(Path::to_path_buf);
+        [dots, dots.saturating_sub(1)]
+            .into_iter()
+            .filter(|&level| level > 0)
+            .map_while(|level| {
+                let mut dir = here.clone()?;
+                for _ in 1..level {
+                    dir = dir.parent()?.to_path_buf();
+                }
+                Some(dir)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn the_index_answers_every_lookup_as_the_paths_did() {
+    let empty = summary(&[], &[], &[]);
+    let mut p = project(&[
+        (
+            "w/app/__init__.py",
+            summary(&[], &[("save", ".store.save_client")], &[]),
+        ),
+        // A module shadowed by a package of the same name (the file wins, as in `module_at`).
+        ("w/app/store.py", summary(&["save_client"], &[], &[])),
+        ("w/app/store/__init__.py", summary(&["pkg_save"], &[], &[])),
+        ("w/app/store/dynamo.py", empty.clone()),
+        ("w/app/crud/__init__.py", empty.clone()),
+        ("w/app/crud/keys.py", summary(&["create"], &[], &[])),
+        ("w/app/crud/models.py", empty.clone()),
+        ("w/app/main.py", empty.clone()),
+        ("w/app/models.py", empty.clone()),
+        ("w/other/models.py", empty.clone()),
+        ("w/src/lib/__init__.py", empty.clone()),
+        ("w/src/lib/util.py", empty.clone()),
+        ("w/src/lib/a.b.py", empty.clone()),
+        ("w/src/lib/stub.pyi", empty.clone()),
+        ("top.py", empty.clone()),
+        ("./dot/__init__.py", empty.clone()),
+        ("./dot/x.py", empty.clone()),
+        ("/abs/pkg/__init__.py", empty.clone()),
+        ("/abs/pkg/mod.py", empty.clone()),
+        ("/abs/pkg/gone.py", empty.clone()),
+    ]);
+    p.remove(Path::new("/abs/pkg/gone.py"));
+    let mut names: Vec<String> = p.by_name.keys().cloned().collect();
+    names.extend(
+        [
+            "missing",
+            "app.missing",
+            "w.app",
+            "a.b",
+            "lib.stub",
+            "pkg.gone",
+        ]
+        .map(String::from),
+    );
+    names.sort();
+    let parts: Vec<Vec<&str>> = [
+        "",
+        "store",
+        "store.dynamo",
+        "crud",
+        "crud.keys",
+        "crud.models",
+        "models",
+        "app",
+        "app.store",
+        "app.crud.keys",
+        "w.app.main",
+        "lib",
+        "lib.util",
+        "a.b",
+        "a",
+        "stub",
+        "__init__",
+        "pkg",
+        "pkg.mod",
+        "pkg.gone",
+        "dot.x",
+        "x",
+        "main",
+        "missing.x",
+        "src.lib",
+    ]
+    .iter()
+    .map(|s| s.split('.').filter(|x| !x.is_empty()).collect())
+    .collect();
+    let mut checked = 0;
+    for from in 0..p.modules.len() {
+        for name in &names {
+            assert_eq!(
+                p.module_named(name, from),
+                reference::module_named(&p, name, from),
+                "{name} from {:?}",
+                p.modules[from].path
+            );
+        }
+        for dots in 1..=5 {
+            let ids: Vec<u32> = p.relative_dirs(from, dots).collect();
+            let dirs = reference::relative_dirs(&p, from, dots);
+            assert_eq!(ids.len(), dirs.len(), "levels of {dots} dots");
+            for (&id, dir) in ids.iter().zip(&dirs) {
+                for rest in &parts {
+                    assert_eq!(
+                        p.module_at(id, rest),
+                        reference::module_at(&p, dir, rest),
+                        "{rest:?} under {dir:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked} lookups");
+    // What the lookups lead to: the file shadows the package, relative and absolute alike; the
+    // package `__init__` re-exports; the nearest of the `models`.
+    let store = Some(("w/app/store.py".to_string(), "save_client".to_string()));
+    assert_eq!(resolved(&p, "w/app/main.py", ".store.save_client"), store);
+    assert_eq!(
+        resolved(&p, "w/app/main.py", "app.store.save_client"),
+        store
+    );
+    assert_eq!(resolved(&p, "w/app/main.py", "app.save"), store);
+    assert_eq!(
+        resolved(&p, "w/app/crud/keys.py", "..store.save_client"),
+        store
+    );
+    assert_eq!(resolved(&p, "w/app/main.py", ".store.pkg_save"), None);
+    let models = |from: &str| {
+        let m = p.module_of(Path::new(from)).unwrap();
+        p.modules[p.module_named("models", m).unwrap()].path.clone()
+    };
+    // A tie (both share `w/app`): the first added.
+    assert_eq!(
+        models("w/app/main.py"),
+        PathBuf::from("w/app/crud/models.py")
+    );
+    assert_eq!(
+        models("w/app/crud/keys.py"),
+        PathBuf::from("w/app/crud/models.py")
+    );
+    assert_eq!(
+        models("w/other/models.py"),
+        PathBuf::from("w/other/models.py")
+    );
+}
+
+#[test]
+fn one_resolution_tells_what_a_path_finds_or_the_modules_it_missed() {
+    let mut p = project(&[
+        (
+            "w/app/__init__.py",
+            summary(&[], &[("save", ".store.save_client")], &[".repo"]),
+        ),
+        ("w/app/store.py", summary(&["save_client"], &[], &[])),
+        ("w/app/repo.py", summary(&["Repo.put"], &[], &[])),
+        ("w/app/main.py", summary(&["route"], &[], &[])),
+    ]);
+    let repo = p.module_of(Path::new("w/app/repo.py")).unwrap();
+    let store = p.module_of(Path::new("w/app/store.py")).unwrap();
+    let main = p.module_of(Path::new("w/app/main.py")).unwrap();
+    p.modules[store].summary = None;
+    let paths = [
+        ".store.save_client",
+        "app.save",
+        "app.repo.Repo.put",
+        "..repo.Repo.put",
+        "app.missing",
+        "os.path.join",
+        ".repo.Repo",
+    ];
+    for _ in 0..2 {
+        for path in paths {
+            for class in [false, true] {
+                let (found, missing) = if class {
+                    (
+                        p.resolve_class(main, path),
+                        p.unsummarised_for_class(main, path),
+                    )
+                } else {
+                    (p.resolve_import(main, path), p.unsummarised_for(main, path))
+                };
+                let one = p.resolve_or_missing(main, path, class);
+                match found {
+                    Some(f) => assert_eq!(one, Ok(f), "{path}"),
+                    None => assert_eq!(one, Err(missing), "{path}"),
+                }
+            }
+        }
+        // The package re-exports it from the module without a summary.
+        assert!(
+            matches!(p.resolve_or_missing(main, "app.save", false), Err(m) if m.contains(&store))
+        );
+        p.modules[repo].summary = None;
+    }
+}

@@ -72,11 +72,16 @@ pub fn lex(bytes: &[u8]) -> Vec<Token> {
                 }
                 i += 1;
             }
-            b' ' | b'\t' | b'\x0c' => i += 1,
-            b'#' => {
-                while i < n && bytes[i] != b'\n' && bytes[i] != b'\r' {
+            b' ' | b'\t' | b'\x0c' => {
+                i += 1;
+                // Indentation: a run of spaces at once.
+                while i < n && bytes[i] == b' ' {
                     i += 1;
                 }
+            }
+            b'#' => {
+                // To the end of the line (a comment holds no token).
+                i = memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(n, |k| i + k);
             }
             b'\\' => {
                 // A line continuation: the newline after it does not end the logical line.
@@ -198,6 +203,11 @@ fn string(bytes: &[u8], start: usize, quote: usize, depth: u16, line: u32) -> To
             break;
         }
         i += 1;
+        if triple {
+            // Nothing but a backslash or the quote matters in a triple-quoted string (a
+            // docstring): on to the next of them at once.
+            i = memchr::memchr2(q, b'\\', &bytes[i..]).map_or(n, |k| i + k);
+        }
     }
     let prefix = &bytes[start..quote];
     let formatted = prefix
@@ -281,6 +291,41 @@ z = "#not a comment" == u'é'"##;
             .find(|t| t.text(src.as_bytes()) == b"z")
             .unwrap();
         assert_eq!(z.line, 1);
+    }
+
+    #[test]
+    fn docstrings_and_comments_end_where_they_did() {
+        let src = concat!(
+            "def f():\n",
+            r#"    """a \""" b"#,
+            "\n",
+            r#""" " c '''""""#,
+            "  # x = ')'\r\n",
+            "    return 1 # z\n",
+            r"'''\''''",
+            "\n",
+        );
+        let toks = lex(src.as_bytes());
+        let texts: Vec<String> = toks
+            .iter()
+            .map(|t| String::from_utf8_lossy(t.text(src.as_bytes())).into_owned())
+            .collect();
+        let doc = concat!(r#""""a \""" b"#, "\n", r#""" " c '''""""#);
+        assert_eq!(
+            texts,
+            ["def", "f", "(", ")", ":", doc, "return", "1", r"'''\''''"]
+        );
+        let content = concat!(r#"a \""" b"#, "\n", r#""" " c '''"#);
+        assert_eq!(toks[5].content(src.as_bytes()), content.as_bytes());
+        assert!(!toks[5].plain);
+        assert_eq!(toks[5].line, toks[0].line + 1);
+        assert_eq!(toks[6].line, toks[5].line + 1);
+        assert_eq!(toks[8].line, toks[6].line + 1);
+        // Unterminated: to the end of the file.
+        let unterminated = "x = '''abc\n# not a comment";
+        let toks = lex(unterminated.as_bytes());
+        assert_eq!(toks.len(), 3);
+        assert_eq!(toks[2].end as usize, unterminated.len());
     }
 
     #[test]
