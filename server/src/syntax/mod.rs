@@ -129,8 +129,13 @@ impl<'t> NodeExt<'t> for Node<'t> {
         let id = self.kind_id();
         match kind_names().get(id as usize) {
             Some(name) if !name.is_empty() => name,
-            // `ERROR` and the other built-in symbols outside the table.
-            _ => self.kind(),
+            // The built-in symbols outside the table (tree-sitter's `ts_builtin_sym_error` and
+            // `ts_builtin_sym_error_repeat`); `Node::kind` no longer gives a `'static` name.
+            _ => match id {
+                u16::MAX => "ERROR",
+                0xFFFE => "_ERROR",
+                _ => "",
+            },
         }
     }
 
@@ -317,7 +322,7 @@ pub fn definition(node: Node) -> Node {
 pub fn children(node: Node) -> Children {
     Children {
         cursor: node.walk(),
-        left: node.child_count(),
+        left: node.child_count() as usize,
         started: false,
     }
 }
@@ -430,7 +435,7 @@ impl<'t> Iterator for Descendants<'t> {
             self.started = true;
             return Some(self.cursor.node());
         }
-        let count = self.cursor.node().child_count();
+        let count = self.cursor.node().child_count() as usize;
         if self.cursor.goto_first_child() {
             self.depth += 1;
             self.after.push(count.saturating_sub(1));
@@ -571,9 +576,9 @@ impl<'t> NodeIndex<'t> {
         'walk: loop {
             if cursor.goto_first_child() {
                 // The children of the innermost open node, this one the first.
-                let siblings = open
-                    .last()
-                    .map_or(0, |&p| nodes[p].node.child_count().saturating_sub(1));
+                let siblings = open.last().map_or(0, |&p| {
+                    nodes[p].node.child_count().saturating_sub(1) as usize
+                });
                 enter(cursor.node(), &mut nodes, &mut open);
                 after.push(siblings);
                 depth = depth.max(open.len() - 1);
@@ -1002,6 +1007,22 @@ mod tests {
         descendants(root)
             .find(|n| n.kind_str() == "string" && src.node_text(*n) == text)
             .expect("the string is in the code")
+    }
+
+    #[test]
+    fn kind_str_names_every_node_as_tree_sitter_does() {
+        // Broken code: `ERROR` nodes (a built-in symbol outside the grammar's kind table) and
+        // `MISSING` ones among the grammar's kinds.
+        let code = "def f(:\n    x = [1, 2\nclass (\n    'a' + )\nprint(\"b\" f'{x')\n";
+        let doc = crate::document::Document::new(code, 0);
+        let root = doc.tree.root_node();
+        assert!(root.has_error());
+        let mut errors = 0;
+        for n in descendants(root) {
+            assert_eq!(n.kind_str(), n.kind(), "{n:?}");
+            errors += usize::from(n.is_error());
+        }
+        assert!(errors > 0, "the code parses with ERROR nodes");
     }
 
     #[test]
