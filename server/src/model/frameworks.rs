@@ -11,8 +11,33 @@ use crate::finding::prefilter::{Group, Word};
 /// material: `x_api_key`, `X-API-Key`, `apiKey`, `Authorization`, `STRIPE_SECRET`, `auth_token`.
 /// Pagination and idempotency "keys/tokens", public keys and partition/sort keys are not secrets.
 pub fn is_key_name(name: &str) -> bool {
+    if lacks_key_words(name) {
+        return false;
+    }
     let words = syntax::name_words(name);
     key_words(&words)
+}
+
+/// True when an ASCII `name` contains none of the words [`key_words`] (and
+/// [`is_minted_key_name`]) need to say yes: each of its words is a lower-cased run of its bytes,
+/// so none can be `key`, `secret`, `password`… when the name does not contain it, whatever the
+/// case. Most names are like that: they are answered without splitting them into words.
+fn lacks_key_words(name: &str) -> bool {
+    const NEEDED: [&[u8]; 6] = [
+        b"key",
+        b"secret",
+        b"token",
+        b"authorization",
+        b"passw",
+        b"credentials",
+    ];
+    let bytes = name.as_bytes();
+    name.is_ascii()
+        && !NEEDED.iter().any(|needle| {
+            bytes
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        })
 }
 
 /// [`is_key_name`] on a name's words.
@@ -193,10 +218,17 @@ pub fn is_named_key(name: &str) -> bool {
 /// A value the service mints, bound to `name`, is key material: a name like a key
 /// ([`is_key_name`]) or plain `key` (`key = secrets.token_urlsafe(32)`, `new_key = uuid4().hex`).
 pub fn is_minted_key_name(name: &str) -> bool {
-    if is_key_name(name) {
+    if lacks_key_words(name) {
+        return false;
+    }
+    minted_key_words(&syntax::name_words(name))
+}
+
+/// [`is_minted_key_name`] on a name's words.
+fn minted_key_words(words: &[String]) -> bool {
+    if key_words(words) {
         return true;
     }
-    let words = syntax::name_words(name);
     words.iter().any(|w| w == "key")
         && !words.iter().any(|w| {
             matches!(
@@ -711,6 +743,66 @@ pub(crate) const KEY_QUALIFIERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_without_key_words_are_answered_as_by_their_words() {
+        // Each name judged by its words (what `is_key_name` and `is_minted_key_name` did for
+        // every name before `lacks_key_words` answered most of them early).
+        let mut early = 0;
+        for name in [
+            "x",
+            "user_id",
+            "page",
+            "items",
+            "API_KEY",
+            "apiKey",
+            "x-api-key",
+            "KEY",
+            "monkey",
+            "Keyboard",
+            "new_key",
+            "key_id",
+            "SECRET",
+            "clientSecret",
+            "TOKEN_URL",
+            "refreshToken",
+            "Authorization",
+            "PassWord",
+            "passwd",
+            "pass_word",
+            "Credentials",
+            "aws_creds",
+            "s3_key",
+            "idempotency_key",
+            "public_key",
+            "cache_key",
+            "keyName",
+            "K_E_Y",
+            "secretsManager",
+            "tok",
+            "résumé_key",
+            "clé",
+            "\u{212a}ey",
+            "x_\u{212a}EY_secret",
+            "",
+        ] {
+            let words = syntax::name_words(name);
+            assert_eq!(is_key_name(name), key_words(&words), "{name:?}");
+            assert_eq!(
+                is_minted_key_name(name),
+                minted_key_words(&words),
+                "{name:?}"
+            );
+            if lacks_key_words(name) {
+                early += 1;
+                assert!(
+                    !key_words(&words) && !words.iter().any(|w| w == "key"),
+                    "{name:?}"
+                );
+            }
+        }
+        assert!(early > 3, "some names are answered early");
+    }
 
     #[test]
     fn credential_headers() {

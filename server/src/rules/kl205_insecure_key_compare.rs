@@ -475,7 +475,7 @@ fn is_imported_model_column(obj: Node, ctx: &Ctx) -> bool {
             return true;
         }
         for i in 0..n.named_child_count() {
-            if let Some(c) = n.named_child(i) {
+            if let Some(c) = n.named_child(i as u32) {
                 stack.push(c);
             }
         }

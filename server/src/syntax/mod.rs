@@ -129,8 +129,13 @@ impl<'t> NodeExt<'t> for Node<'t> {
         let id = self.kind_id();
         match kind_names().get(id as usize) {
             Some(name) if !name.is_empty() => name,
-            // `ERROR` and the other built-in symbols outside the table.
-            _ => self.kind(),
+            // The built-in symbols outside the table (tree-sitter's `ts_builtin_sym_error` and
+            // `ts_builtin_sym_error_repeat`); `Node::kind` no longer gives a `'static` name.
+            _ => match id {
+                u16::MAX => "ERROR",
+                0xFFFE => "_ERROR",
+                _ => "",
+            },
         }
     }
 
@@ -173,6 +178,24 @@ pub fn string_value_cow<'a>(node: Node, src: SourceText<'a>) -> Option<Cow<'a, s
     if node.kind_str() != "string" {
         return string_value(node, src).map(Cow::Owned);
     }
+    // Most literals are `string_start string_content string_end` or empty: read by position,
+    // without a cursor (an allocation and a walk).
+    // (The first child is the `string_start` of the grammar's rule; any other shape, an `ERROR`
+    // inside for one, takes the walk below.)
+    if let count @ (2 | 3) = node.child_count() {
+        let part = node.child(1)?;
+        match (count, part.kind_str()) {
+            (2, "string_end") => return Some(Cow::Borrowed("")),
+            (3, "string_content" | "escape_sequence") => return Some(src.node_text(part)),
+            (3, "interpolation") => return None,
+            _ => {}
+        }
+    }
+    string_parts(node, src)
+}
+
+/// [`string_value_cow`] of a `string`, by walking its children.
+fn string_parts<'a>(node: Node, src: SourceText<'a>) -> Option<Cow<'a, str>> {
     let mut out: Option<Cow<'a, str>> = None;
     for child in children(node) {
         match child.kind_str() {
@@ -313,14 +336,22 @@ pub fn definition(node: Node) -> Node {
 
 /// The children of `node` in order, like tree-sitter's [`Node::children`] without the cursor
 /// step it takes past the last child (a step that fails only after climbing the hidden nodes
-/// around that child): one step per child.
+/// around that child): one step per child. A node of at most [`FEW_CHILDREN`] children (most
+/// strings, calls, attributes) is read by index, without a cursor (an allocation).
 pub fn children(node: Node) -> Children {
+    let count = node.child_count();
     Children {
-        cursor: node.walk(),
-        left: node.child_count(),
+        cursor: (count > FEW_CHILDREN).then(|| node.walk()),
+        node,
+        index: 0,
+        left: count as usize,
         started: false,
     }
 }
+
+/// Up to this many children, [`children`] reads them by index ([`Node::child`] steps over the
+/// children before the one asked for: a few steps cost less than a cursor).
+const FEW_CHILDREN: u32 = 3;
 
 /// The named children of `node` in order (see [`children`]), like [`Node::named_children`].
 pub fn named_children(node: Node) -> impl Iterator<Item = Node> {
@@ -329,7 +360,11 @@ pub fn named_children(node: Node) -> impl Iterator<Item = Node> {
 
 /// See [`children`].
 pub struct Children<'t> {
-    cursor: tree_sitter::TreeCursor<'t>,
+    /// `None` for a node of few children, read by index.
+    cursor: Option<tree_sitter::TreeCursor<'t>>,
+    node: Node<'t>,
+    /// The next child's index, without a cursor.
+    index: u32,
     /// Children not returned yet.
     left: usize,
     started: bool,
@@ -342,18 +377,27 @@ impl<'t> Iterator for Children<'t> {
         if self.left == 0 {
             return None;
         }
+        let Some(cursor) = self.cursor.as_mut() else {
+            let Some(child) = self.node.child(self.index) else {
+                self.left = 0;
+                return None;
+            };
+            self.index += 1;
+            self.left -= 1;
+            return Some(child);
+        };
         let moved = if self.started {
-            self.cursor.goto_next_sibling()
+            cursor.goto_next_sibling()
         } else {
             self.started = true;
-            self.cursor.goto_first_child()
+            cursor.goto_first_child()
         };
         if !moved {
             self.left = 0;
             return None;
         }
         self.left -= 1;
-        Some(self.cursor.node())
+        Some(cursor.node())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -430,7 +474,7 @@ impl<'t> Iterator for Descendants<'t> {
             self.started = true;
             return Some(self.cursor.node());
         }
-        let count = self.cursor.node().child_count();
+        let count = self.cursor.node().child_count() as usize;
         if self.cursor.goto_first_child() {
             self.depth += 1;
             self.after.push(count.saturating_sub(1));
@@ -571,9 +615,9 @@ impl<'t> NodeIndex<'t> {
         'walk: loop {
             if cursor.goto_first_child() {
                 // The children of the innermost open node, this one the first.
-                let siblings = open
-                    .last()
-                    .map_or(0, |&p| nodes[p].node.child_count().saturating_sub(1));
+                let siblings = open.last().map_or(0, |&p| {
+                    nodes[p].node.child_count().saturating_sub(1) as usize
+                });
                 enter(cursor.node(), &mut nodes, &mut open);
                 after.push(siblings);
                 depth = depth.max(open.len() - 1);
@@ -1002,6 +1046,54 @@ mod tests {
         descendants(root)
             .find(|n| n.kind_str() == "string" && src.node_text(*n) == text)
             .expect("the string is in the code")
+    }
+
+    #[test]
+    fn children_and_string_values_match_the_walks() {
+        // Nodes of zero to many children (read by index up to `FEW_CHILDREN`, else by cursor),
+        // strings of every shape (empty, one part, escapes, f-strings, bytes, concatenated,
+        // triple-quoted over lines, unterminated), some in broken code.
+        let code = "a = ''\nb = 'x'\nc = \"\\n\\t\"\nd = f'{a}'\ne = f'k{a}v{b!r:>4}'\nf = b'\\x00'\n\
+                    g = ('p' 'q'\n     # c\n     'r')\nh = '''l1\nl2 \\\nl3'''\ncall(1, k=2, *a, **b)\n\
+                    def f(x, y=1, *z): return x.y[0]\ni = 'open\nj = f'{\nk = rb'\\d+' + u'\\u00e9'\n";
+        let doc = crate::document::Document::new(code, 0);
+        let (root, src) = (doc.tree.root_node(), doc.source());
+        let (mut few, mut many, mut strings, mut one_part) = (0, 0, 0, 0);
+        for n in descendants(root) {
+            let mine: Vec<Node> = children(n).collect();
+            let theirs: Vec<Node> = n.children(&mut n.walk()).collect();
+            assert_eq!(mine, theirs, "{n:?}");
+            if n.child_count() <= FEW_CHILDREN {
+                few += 1;
+            } else {
+                many += 1;
+            }
+            if n.kind_str() == "string" {
+                strings += 1;
+                one_part += usize::from(n.child_count() == 3);
+                assert_eq!(string_value_cow(n, src), string_parts(n, src), "{n:?}");
+            }
+        }
+        assert!(
+            few > 0 && many > 0 && strings > 10 && one_part > 3,
+            "{few} {many} {strings}"
+        );
+    }
+
+    #[test]
+    fn kind_str_names_every_node_as_tree_sitter_does() {
+        // Broken code: `ERROR` nodes (a built-in symbol outside the grammar's kind table) and
+        // `MISSING` ones among the grammar's kinds.
+        let code = "def f(:\n    x = [1, 2\nclass (\n    'a' + )\nprint(\"b\" f'{x')\n";
+        let doc = crate::document::Document::new(code, 0);
+        let root = doc.tree.root_node();
+        assert!(root.has_error());
+        let mut errors = 0;
+        for n in descendants(root) {
+            assert_eq!(n.kind_str(), n.kind(), "{n:?}");
+            errors += usize::from(n.is_error());
+        }
+        assert!(errors > 0, "the code parses with ERROR nodes");
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn key_role(tree: TreeView, src: SourceText, class: &str, attr: &str) -> Option<
         }
         let body = def.field("body")?;
         for i in 0..body.named_child_count() {
-            let Some(stmt) = body.named_child(i) else {
+            let Some(stmt) = body.named_child(i as u32) else {
                 continue;
             };
             let Some(a) = stmt.named_child(0).filter(|a| a.kind_str() == "assignment") else {
@@ -333,7 +333,7 @@ fn is_instance(obj: Node, src: SourceText, model: &Model, classes: &[&str]) -> b
             _ => {}
         }
         for i in 0..n.named_child_count() {
-            if let Some(c) = n.named_child(i) {
+            if let Some(c) = n.named_child(i as u32) {
                 stack.push(c);
             }
         }
