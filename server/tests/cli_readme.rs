@@ -170,7 +170,14 @@ fn the_readme_cli_examples_run() {
             .skip(1)
             .map(|a| if a == "path/to/project" { "." } else { a })
             .collect();
-        let run = cli_common::keylint(dir.path(), &args);
+        // `… - < FILE`: FILE's text on stdin, as the shell gives it.
+        let run = match args.iter().position(|&a| a == "<") {
+            Some(i) => {
+                let input = std::fs::read(dir.path().join(args[i + 1])).unwrap();
+                cli_common::keylint_stdin(dir.path(), &args[..i], &input)
+            }
+            None => cli_common::keylint(dir.path(), &args),
+        };
         assert!(
             run.code == 0 || run.code == 1,
             "`{command}`: exit {}\n{}",

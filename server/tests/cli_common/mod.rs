@@ -25,6 +25,30 @@ pub fn keylint(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `keylint ARGS` in `dir` with `input` on its stdin, without colour.
+pub fn keylint_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keylint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the keylint binary runs");
+    // A run refused before it reads stdin closes it first.
+    if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    let out = child.wait_with_output().expect("the keylint binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Writes `text` to `dir/rel`, creating the folders.
 pub fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     let path = dir.join(rel);
