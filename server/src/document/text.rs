@@ -192,14 +192,15 @@ impl<'a> SourceText<'a> {
     /// The line ending of the document's first line (`"\r\n"`, `"\r"`, or `"\n"`, also when the
     /// first line has none), for inserted lines.
     pub fn line_ending(&self) -> &'static str {
+        // The last two chars of the first line, without copying it (a minified file's first
+        // line is the whole file).
         let first_line = self.rope.line(0);
-        let s: Cow<str> = first_line.into();
-        if s.ends_with("\r\n") {
-            "\r\n"
-        } else if s.ends_with('\r') {
-            "\r"
-        } else {
-            "\n"
+        let n = first_line.len_chars();
+        let at = |i: usize| (i < n).then(|| first_line.char(i));
+        match (n.checked_sub(2).and_then(at), n.checked_sub(1).and_then(at)) {
+            (Some('\r'), Some('\n')) => "\r\n",
+            (_, Some('\r')) => "\r",
+            _ => "\n",
         }
     }
 }

@@ -449,9 +449,12 @@ impl Analyzer {
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
     pub fn analyze(&mut self, tree: TreeView, src: SourceText, options: &Options) -> Analysis {
+        // The fixes insert lines with the first line's ending: a cached fix holds the ending of
+        // the run that made it, so a change of that ending makes every cached result stale.
         let options_hash = {
             let mut h = FxHasher::default();
             options.hash(&mut h);
+            src.line_ending().hash(&mut h);
             h.finish()
         };
         if options_hash != self.options_hash {

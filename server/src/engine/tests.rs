@@ -430,6 +430,50 @@ fn an_item_whose_text_parses_anew_is_checked_again() {
     check(&doc, &mut analyzer, "after Backspace");
 }
 
+/// The fixes insert lines with the first line's ending: when an edit changes that ending (here
+/// from `\n` to a lone `\r`, which Python also ends a line at), the findings of an item the edit
+/// left alone must not keep the fix of the old ending (found by `document_props`' chaotic edits).
+#[test]
+fn a_changed_first_line_ending_reaches_the_cached_fixes() {
+    let text = "x = 1\nAPI_KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'\n";
+    let mut doc = Document::new(text, 1);
+    let mut analyzer = Analyzer::new();
+    check(&doc, &mut analyzer, "before");
+    for (version, ending) in [(2, "\r"), (3, "\r\n"), (4, "\n")] {
+        let old_end = doc.text().find(['\r', '\n']).unwrap();
+        let old_len = if doc.text()[old_end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        let mut new = doc.text();
+        new.replace_range(old_end..old_end + old_len, ending);
+        doc.apply_changes(
+            &[ContentChange {
+                range: None,
+                text: new,
+            }],
+            version,
+            PositionEncoding::Utf16,
+        );
+        let after = analyzer.analyze(doc.view(), doc.source(), &Options::default());
+        let inserted: Vec<&str> = after
+            .findings
+            .iter()
+            .flat_map(|f| &f.fixes)
+            .flat_map(|fix| &fix.edits)
+            .map(|e| e.new_text.as_str())
+            .filter(|t| t.starts_with("if not"))
+            .collect();
+        assert!(!inserted.is_empty(), "{:?}", after.findings);
+        for t in inserted {
+            assert!(t.ends_with(ending), "{ending:?}: {t:?}");
+            assert_eq!(t.matches(ending).count(), 2, "{ending:?}: {t:?}");
+        }
+        check(&doc, &mut analyzer, ending);
+    }
+}
+
 /// A FastAPI + DynamoDB module of `n` handlers, the shape of `scripts/gen-fastapi-module`: each
 /// takes a `Header` key, checks it with `hmac.compare_digest`, calls a hashing helper and an
 /// audit helper.
