@@ -466,27 +466,7 @@ fn check_stdin(name: Option<&Path>, config: &Config, mode: &FixMode, cwd: &Path)
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
         return Outcome::Error(format!("{shown}: cannot read stdin: {e}"));
     }
-    if let Some(limit) = config.max_file_size().filter(|&l| bytes.len() as u64 > l) {
-        return Outcome::TooLarge(format!(
-            "{shown}: skipped: {} bytes, over `max-file-size` ({limit} bytes; 0 for no limit)",
-            bytes.len()
-        ));
-    }
-    let decoded = match encoding::decode(&bytes) {
-        Ok(d) => d,
-        Err(e) => return Outcome::Error(format!("{shown}: {e}")),
-    };
-    let original = decoded.text.as_str();
-    let analysed = analyse(original, config, path, None, None);
-    conclude(
-        &shown,
-        path,
-        config,
-        mode,
-        cwd,
-        Some((original, &bytes, decoded.encoding)),
-        analysed,
-    )
+    check_bytes(&shown, path, &bytes, config, None, mode, cwd, None)
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {
@@ -639,13 +619,29 @@ fn process(
         Ok(b) => b,
         Err(e) => return Outcome::Error(format!("{shown}: cannot read: {e}")),
     };
+    check_bytes(&shown, path, &bytes, config, prefilter, mode, cwd, view)
+}
+
+/// A file's check from the bytes read (from disk, or stdin): size limit, decoding, pre-filter,
+/// analysis, fixes, report.
+#[allow(clippy::too_many_arguments)]
+fn check_bytes(
+    shown: &str,
+    path: &Path,
+    bytes: &[u8],
+    config: &Config,
+    prefilter: Option<&Prefilter>,
+    mode: &FixMode,
+    cwd: &Path,
+    view: Option<Arc<crate::dataflow::Dataflow>>,
+) -> Outcome {
     if let Some(limit) = config.max_file_size().filter(|&l| bytes.len() as u64 > l) {
         return Outcome::TooLarge(format!(
             "{shown}: skipped: {} bytes, over `max-file-size` ({limit} bytes; 0 for no limit)",
             bytes.len()
         ));
     }
-    let decoded = match encoding::decode(&bytes) {
+    let decoded = match encoding::decode(bytes) {
         Ok(d) => d,
         Err(e) => return Outcome::Error(format!("{shown}: {e}")),
     };
@@ -655,12 +651,12 @@ fn process(
     }
     let analysed = analyse(original, config, path, view, prefilter);
     conclude(
-        &shown,
+        shown,
         path,
         config,
         mode,
         cwd,
-        Some((original, &bytes, decoded.encoding)),
+        Some((original, bytes, decoded.encoding)),
         analysed,
     )
 }
