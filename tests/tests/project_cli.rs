@@ -17,13 +17,35 @@ fn repo_root() -> PathBuf {
 }
 
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
+    check_stdin(dir, args, None)
+}
+
+/// `keylint check --no-progress ARGS` in `dir`, with `input` on its stdin when given: exit code,
+/// stdout, stderr.
+fn check_stdin(dir: &Path, args: &[&str], input: Option<&[u8]>) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
         .args(["check", "--no-progress"])
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    if let Some(input) = input {
+        // A run refused before it reads stdin closes it first.
+        if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
+    }
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -115,31 +137,6 @@ fn a_key_from_a_route_is_reported_in_the_helper_with_its_path_across_files() {
     );
 }
 
-/// `keylint check ARGS -` with `input` on stdin: exit code, stdout, stderr.
-fn check_stdin(dir: &std::path::Path, args: &[&str], input: &[u8]) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .arg("check")
-        .arg("--no-progress")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A run refused before it reads stdin closes it first.
-    if let Err(e) = child.stdin.take().unwrap().write_all(input) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn a_single_file_and_stdin_are_still_checked_alone() {
     let root = repo_root().join("fixtures/projects/fastapi_dynamo");
@@ -159,7 +156,7 @@ fn a_single_file_and_stdin_are_still_checked_alone() {
             "main.py",
             "-",
         ],
-        &main,
+        Some(&main),
     );
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out.trim(), "[]", "{err}");
@@ -189,7 +186,7 @@ fn a_single_file_and_stdin_are_still_checked_alone() {
             "app/cfg.py",
         ),
     ] {
-        let (code, out, err) = check_stdin(&root, args, text);
+        let (code, out, err) = check_stdin(&root, args, Some(text));
         assert_eq!(code, 1, "{out}{err}");
         let json: Value = serde_json::from_str(&out).unwrap();
         let findings = json.as_array().unwrap();
@@ -204,7 +201,7 @@ fn a_single_file_and_stdin_are_still_checked_alone() {
         &["--fix", "-"][..],
         &["--stdin-filename", "main.py", "store.py"][..],
     ] {
-        let (code, _, err) = check_stdin(&root, args, text);
+        let (code, _, err) = check_stdin(&root, args, Some(text));
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.starts_with("keylint: "), "{err}");
     }

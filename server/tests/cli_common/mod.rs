@@ -12,34 +12,35 @@ pub struct Run {
 
 /// Runs `keylint ARGS` in `dir`, without colour.
 pub fn keylint(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_keylint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the keylint binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(dir, args, None)
 }
 
 /// Runs `keylint ARGS` in `dir` with `input` on its stdin, without colour.
 pub fn keylint_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
+    run(dir, args, Some(input))
+}
+
+fn run(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
     use std::io::Write;
+    use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_keylint"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("the keylint binary runs");
-    // A run refused before it reads stdin closes it first.
-    if let Err(e) = child.stdin.take().unwrap().write_all(input) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    if let Some(input) = input {
+        // A run refused before it reads stdin closes it first.
+        if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
     }
     let out = child.wait_with_output().expect("the keylint binary runs");
     Run {
