@@ -66,6 +66,64 @@ pub struct ModuleSummary {
 /// Sorted names, shared from summary to summary (see [`ModuleSummary::new_like`]).
 type SortedNames = Arc<Vec<String>>;
 
+/// At most this many items differ (taken out and put in) for [`ModuleSummary::names_patched`];
+/// more, and the names are sorted again from every item.
+const PATCHED_ITEMS: usize = 32;
+
+/// `sorted` (the sorted, deduplicated names `names` gives of the items `gone` and of the
+/// `shared` ones) for the items `came` instead of `gone`: shared when no name changes.
+fn patch_sorted<'a, I: Iterator<Item = &'a (Arc<Vec<FnFlow>>, usize)>>(
+    sorted: &SortedNames,
+    gone: &'a [(Arc<Vec<FnFlow>>, usize)],
+    came: &'a [(Arc<Vec<FnFlow>>, usize)],
+    shared: impl Fn() -> I,
+    names: impl Fn(&'a FnFlow, &mut Vec<&'a str>),
+) -> SortedNames {
+    let of = |items: &'a [(Arc<Vec<FnFlow>>, usize)]| {
+        let mut out: Vec<&'a str> = Vec::new();
+        for f in items.iter().flat_map(|(fs, _)| fs.iter()) {
+            names(f, &mut out);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let came = of(came);
+    let mut gone = of(gone);
+    gone.retain(|n| came.binary_search(n).is_err());
+    if !gone.is_empty() {
+        // A name the shared items still have stays.
+        let mut still: Vec<&str> = Vec::new();
+        for f in shared().flat_map(|(fs, _)| fs.iter()) {
+            still.clear();
+            names(f, &mut still);
+            gone.retain(|n| !still.contains(n));
+            if gone.is_empty() {
+                break;
+            }
+        }
+    }
+    let added: Vec<&str> = came
+        .into_iter()
+        .filter(|n| sorted.binary_search_by(|s| s.as_str().cmp(n)).is_err())
+        .collect();
+    if gone.is_empty() && added.is_empty() {
+        return sorted.clone();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(sorted.len() + added.len() - gone.len());
+    let mut added = added.into_iter().peekable();
+    for s in sorted.iter() {
+        while let Some(a) = added.next_if(|a| *a < s.as_str()) {
+            out.push(a.to_string());
+        }
+        if gone.binary_search(&s.as_str()).is_err() {
+            out.push(s.clone());
+        }
+    }
+    out.extend(added.map(str::to_string));
+    Arc::new(out)
+}
+
 /// The value of `name` in `pairs` (sorted by name).
 fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
@@ -463,26 +521,29 @@ impl ModuleSummary {
         items.shrink_to_fit();
         let (functions, globals) = match like.and_then(|l| l.names_like(&items)) {
             Some(names) => names,
-            None => {
-                let flows = || {
-                    items
-                        .iter()
-                        .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
-                };
-                let mut functions: Vec<String> = flows()
-                    .filter(|(f, _)| !f.name.is_empty())
-                    .map(|(f, _)| f.name.clone())
-                    .collect();
-                functions.sort_unstable();
-                functions.dedup();
-                let mut globals: Vec<String> = flows()
-                    .filter(|(f, _)| f.name.is_empty())
-                    .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
-                    .collect();
-                globals.sort_unstable();
-                globals.dedup();
-                (Arc::new(functions), Arc::new(globals))
-            }
+            None => match like.and_then(|l| l.names_patched(&items)) {
+                Some(names) => names,
+                None => {
+                    let flows = || {
+                        items
+                            .iter()
+                            .flat_map(|(fs, s)| fs.iter().map(move |f| (f, *s)))
+                    };
+                    let mut functions: Vec<String> = flows()
+                        .filter(|(f, _)| !f.name.is_empty())
+                        .map(|(f, _)| f.name.clone())
+                        .collect();
+                    functions.sort_unstable();
+                    functions.dedup();
+                    let mut globals: Vec<String> = flows()
+                        .filter(|(f, _)| f.name.is_empty())
+                        .flat_map(|(f, _)| f.defines.iter().map(|(n, _)| n.clone()))
+                        .collect();
+                    globals.sort_unstable();
+                    globals.dedup();
+                    (Arc::new(functions), Arc::new(globals))
+                }
+            },
         };
         // The module's other facts (classes, tables, factories, loaded configurations…) are
         // set by the caller; every one starts empty here.
@@ -522,6 +583,47 @@ impl ModuleSummary {
                 .zip(items)
                 .all(|((a, _), (b, _))| Arc::ptr_eq(a, b) || same_names(a, b)))
         .then(|| (self.functions.clone(), self.globals.clone()))
+    }
+
+    /// This summary's sorted names of functions and globals patched for `items` (in document
+    /// order, none empty), when they share all but a few items with this summary's at both ends
+    /// (by address: a keystroke whose open call swallows the next `def`): the names of the items
+    /// that differ are added or taken out, a name taken out only when no shared item has it. The
+    /// same lists as sorting every item's names again (issue #14: that sort and its copies grew
+    /// with the module on the keystrokes that change a name); `None` past [`PATCHED_ITEMS`].
+    fn names_patched(
+        &self,
+        items: &[(Arc<Vec<FnFlow>>, usize)],
+    ) -> Option<(SortedNames, SortedNames)> {
+        let old = &self.items;
+        let prefix = old
+            .iter()
+            .zip(items)
+            .take_while(|((a, _), (b, _))| Arc::ptr_eq(a, b))
+            .count();
+        let suffix = old[prefix..]
+            .iter()
+            .rev()
+            .zip(items[prefix..].iter().rev())
+            .take_while(|((a, _), (b, _))| Arc::ptr_eq(a, b))
+            .count();
+        let gone_items = &old[prefix..old.len() - suffix];
+        let new_items = &items[prefix..items.len() - suffix];
+        if gone_items.len() + new_items.len() > PATCHED_ITEMS {
+            return None;
+        }
+        let shared = || old[..prefix].iter().chain(&old[old.len() - suffix..]);
+        let functions = patch_sorted(&self.functions, gone_items, new_items, shared, |f, out| {
+            if !f.name.is_empty() {
+                out.push(f.name.as_str());
+            }
+        });
+        let globals = patch_sorted(&self.globals, gone_items, new_items, shared, |f, out| {
+            if f.name.is_empty() {
+                out.extend(f.defines.iter().map(|(n, _)| n.as_str()));
+            }
+        });
+        Some((functions, globals))
     }
 
     /// The names of the module's functions and methods, sorted.
@@ -790,5 +892,82 @@ impl Hash for ModuleSummary {
         for flow in self.flows() {
             flow.hash(state);
         }
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+
+    /// An item: functions named `f…` (a module statement binding `g…` when the name starts
+    /// with `=`).
+    fn item(names: &[&str]) -> Arc<Vec<FnFlow>> {
+        Arc::new(
+            names
+                .iter()
+                .map(|n| match n.strip_prefix('=') {
+                    Some(g) => FnFlow {
+                        defines: vec![(g.to_string(), Default::default())],
+                        ..FnFlow::default()
+                    },
+                    None => FnFlow {
+                        name: n.to_string(),
+                        ..FnFlow::default()
+                    },
+                })
+                .collect(),
+        )
+    }
+
+    fn scratch(items: &[Arc<Vec<FnFlow>>]) -> ModuleSummary {
+        let items = items.iter().map(|i| (i.clone(), 0)).collect();
+        ModuleSummary::from_items(Vec::new(), Vec::new(), items, None)
+    }
+
+    /// Random windows of items replaced (names drawn from a small pool, so that a name is often
+    /// bound by several items, and one taken out may stay): the patched names are the names
+    /// sorted again from every item, and the patch is what `with_items` took.
+    #[test]
+    fn names_patched_from_the_window_are_the_names_sorted_again() {
+        let pool = ["a", "b", "c", "d", "=x", "=y", "=a", "e", "f", "=z"];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut items: Vec<Arc<Vec<FnFlow>>> = (0..40)
+            .map(|i| item(&[pool[i % pool.len()], pool[(i * 7 + 3) % pool.len()]]))
+            .collect();
+        let mut summary = scratch(&items);
+        let mut patched = 0;
+        for _ in 0..400 {
+            let at = next(items.len() + 1);
+            let out = next(4).min(items.len() - at);
+            let put: Vec<Arc<Vec<FnFlow>>> = (0..next(4))
+                .map(|_| {
+                    let names: Vec<&str> = (0..next(3)).map(|_| pool[next(pool.len())]).collect();
+                    item(&names)
+                })
+                .filter(|i| !i.is_empty())
+                .collect();
+            items.splice(at..at + out, put);
+            if items.is_empty() {
+                items.push(item(&["a"]));
+            }
+            let with: Vec<(Arc<Vec<FnFlow>>, usize)> =
+                items.iter().map(|i| (i.clone(), 0)).collect();
+            if summary.names_like(&with).is_none() && summary.names_patched(&with).is_some() {
+                patched += 1;
+            }
+            let refs: Vec<(&Arc<Vec<FnFlow>>, usize)> = items.iter().map(|i| (i, 0)).collect();
+            let next_summary = summary.with_items(&refs);
+            let fresh = scratch(&items);
+            assert_eq!(next_summary.function_names(), fresh.function_names());
+            assert_eq!(next_summary.global_names(), fresh.global_names());
+            summary = next_summary;
+        }
+        assert!(patched > 100, "the patch was taken {patched} times");
     }
 }
