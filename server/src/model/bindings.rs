@@ -102,6 +102,13 @@ impl<'a> BindingsView<'a> {
 }
 
 impl Bindings {
+    /// No bindings, with room for `n`.
+    pub fn with_capacity(n: usize) -> Self {
+        Bindings {
+            map: std::sync::Arc::new(FxHashMap::with_capacity_and_hasher(n, Default::default())),
+        }
+    }
+
     pub fn insert(&mut self, name: String, binding: Binding) -> Option<Binding> {
         std::sync::Arc::make_mut(&mut self.map).insert(name, binding)
     }
