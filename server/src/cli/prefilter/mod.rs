@@ -473,7 +473,7 @@ impl Prefilter {
                 // reads it (escapes are not decoded, so `\x40` is no `@`); a literal with
                 // interpolation or escapes, or one that goes on in the next, may hold one.
                 Group::Url
-                    if token.kind == Kind::Str && url_may_have_credentials(bytes, &tokens, i) =>
+                    if token.kind == Kind::Str && url_may_have_credentials(bytes, tokens, i) =>
                 {
                     return Some("URL with credentials")
                 }
@@ -500,13 +500,13 @@ impl Prefilter {
                 Group::App => {
                     file.web |= token.text(bytes) == b"app"
                         && token.end as usize == end - 1
-                        && first_of_line(&tokens, i).is_op(bytes, b"@");
+                        && first_of_line(tokens, i).is_op(bytes, b"@");
                 }
                 // A base class (`class S(BaseSettings):`).
                 Group::SettingsClass => {
                     file.settings_class |= token.text(bytes).ends_with(b"Settings")
                         && token.depth > 0
-                        && first_of_line(&tokens, i).text(bytes) == b"class";
+                        && first_of_line(tokens, i).text(bytes) == b"class";
                 }
                 // Not pydantic's model configuration (`model_config = ConfigDict(…)`, `class
                 // Config:` in a model), which no view returns as the app's configuration, nor a
@@ -516,7 +516,7 @@ impl Prefilter {
                     let text = token.text(bytes);
                     let model_config = matches!(text, b"model_config" | b"ConfigDict")
                         || (text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class");
-                    file.config |= !model_config && !imported_from_module(bytes, &tokens, i)
+                    file.config |= !model_config && !imported_from_module(bytes, tokens, i)
                 }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
@@ -528,7 +528,7 @@ impl Prefilter {
                     if !bytes[start..end].eq_ignore_ascii_case(b"except") {
                         file.error_handler = true;
                     } else if token.text(bytes) == b"except" {
-                        if names_exception(bytes, &tokens, i) {
+                        if names_exception(bytes, tokens, i) {
                             file.except_as = true;
                         } else {
                             file.except = true;
@@ -553,8 +553,8 @@ impl Prefilter {
                     let request = text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
                     let named = request || memchr::memmem::find(text, b"Header").is_some();
                     let read = named
-                        && !keyword_argument(bytes, &tokens, i)
-                        && !imported_from_module(bytes, &tokens, i);
+                        && !keyword_argument(bytes, tokens, i)
+                        && !imported_from_module(bytes, tokens, i);
                     if request {
                         file.request |= read;
                     } else {
@@ -607,7 +607,7 @@ impl Prefilter {
                 || file.header
                 || file.name)
         {
-            handlers(bytes, &tokens)
+            handlers(bytes, tokens)
         } else {
             Handlers::default()
         };
@@ -615,10 +615,10 @@ impl Prefilter {
         // KL303 reads the exception in an error handler (its parameters), or through a name
         // (`except E as e`) or a traceback call in an `except` block of a route or middleware,
         // or of any function that raises an `HTTPException` (or a response) with it.
-        let exception = file.except_as || (file.except && except_may_leak(bytes, &tokens));
+        let exception = file.except_as || (file.except && except_may_leak(bytes, tokens));
         file.error = file.web
             && (handlers.error
-                || (exception && (handlers.route || raises_to_client(bytes, &tokens))));
+                || (exception && (handlers.route || raises_to_client(bytes, tokens))));
         // The request's key material reaches a rule through a name read as one
         // ([`names_key_material`]: `request.headers["X-API-Key"]`, a body field, a header
         // parameter, a model's field), the whole headers
@@ -630,10 +630,10 @@ impl Prefilter {
         let request = file.web
             && (file.request || (file.header && file.key_name))
             && (file.key_name
-                || (reads_headers(bytes, &tokens)
-                    && (responds || raises_http_exception(bytes, &tokens)))
-                || (file.log && may_call_log(bytes, &tokens))
-                || uses_project_imports(bytes, &tokens));
+                || (reads_headers(bytes, tokens)
+                    && (responds || raises_http_exception(bytes, tokens)))
+                || (file.log && may_call_log(bytes, tokens))
+                || uses_project_imports(bytes, tokens));
         // A secret-like name keeps a web app when the data flow can read it as key material in
         // a handler or a dependency, or send it to another module of the project: a name it
         // reads as a key ([`names_key_material`]) in a file with handlers, FastAPI parameter
@@ -648,19 +648,19 @@ impl Prefilter {
         let web_name = file.web
             && file.name
             && file.key_name
-            && handlers_or_project_calls(bytes, &tokens)
+            && handlers_or_project_calls(bytes, tokens)
             && (responds
-                || raises_http_exception(bytes, &tokens)
-                || (file.log && may_call_log(bytes, &tokens))
+                || raises_http_exception(bytes, tokens)
+                || (file.log && may_call_log(bytes, tokens))
                 || file.http
-                || uses_project_imports(bytes, &tokens));
+                || uses_project_imports(bytes, tokens));
         // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
         // The configuration is exposed by a view only (KL302), which the file must define; a
         // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
         // too) is what KL301 reads in the class's module, through this one's summary.
-        let config = file.web && file.config && (responds || loads_config(bytes, &tokens));
+        let config = file.web && file.config && (responds || loads_config(bytes, tokens));
         if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
             return Some(if web_name {
@@ -681,7 +681,7 @@ impl Prefilter {
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if (file.name || file.mint) && file.log && may_call_log(bytes, &tokens) {
+        if (file.name || file.mint) && file.log && may_call_log(bytes, tokens) {
             return Some("name with a log call");
         }
         if file.name && file.http {
@@ -695,7 +695,7 @@ impl Prefilter {
                 return Some("name with a sink");
             }
         }
-        lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
+        lines_may_have_findings(bytes, tokens, &marks, &file, &self.extra)
     }
 }
 
