@@ -13,6 +13,7 @@ pub mod prefilter;
 pub mod project;
 pub mod sarif;
 pub mod show_fixes;
+mod ts_alloc;
 
 use std::io::Write;
 
@@ -124,7 +125,10 @@ pub fn main() {
     crate::withhold_panic_payloads();
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => {
+            ts_alloc::install();
+            check::run(args)
+        }
         Command::Server { .. } => crate::lsp::run_stdio(),
         Command::Rule { code } => match crate::config::find_meta(&code) {
             Some(rule) => {

@@ -123,17 +123,20 @@ fn first<T>(
             time: t0.elapsed(),
         };
     };
-    let reason = match prefilter {
-        Some(p) => p.reason(text.as_bytes()),
+    // One scan of the bytes answers the reason, the rules and the calls into the project.
+    let answer = prefilter.map(|p| p.answer(text.as_bytes()));
+    let reason = match &answer {
+        Some(a) => a.reason(),
         None => Some("no pre-filter"),
     };
     let keep = reason.is_some();
     // The rules that may report in the file alone (by their words): the others are left out of
     // its analysis. A view (other modules' facts) is given only in a second analysis, which runs
     // every rule.
-    let rules = prefilter
+    let rules = answer
+        .as_ref()
         .filter(|_| keep)
-        .map(|p| p.rules_for(text.as_bytes(), reason))
+        .map(|a| a.rules())
         .filter(|r| !r.all());
     let linkable = linkable(&text);
     // No local data flow when no rule of the file reads it and no other module needs it now:
@@ -141,7 +144,9 @@ fn first<T>(
     // module whose calls lead to it summarises it then (its summary is left out here).
     let skip_flows = rules.as_ref().is_some_and(|r| {
         !crate::engine::flows_needed(Some(&r.codes_that_may_report()))
-            && !prefilter.is_some_and(|p| p.calls_project(text.as_bytes()))
+            && !answer
+                .as_ref()
+                .is_some_and(|a| a.calls_project(text.as_bytes()))
     });
     if !keep {
         return First {

@@ -53,8 +53,20 @@ impl Token {
 }
 
 fn ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    IDENT[b as usize]
 }
+
+/// [`ident_byte`] by byte: ASCII letters, digits, `_`, and every non-ASCII byte.
+static IDENT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// The tokens of `bytes`, in order.
 pub fn lex(bytes: &[u8]) -> Vec<Token> {
@@ -73,11 +85,8 @@ pub fn lex(bytes: &[u8]) -> Vec<Token> {
                 i += 1;
             }
             b' ' | b'\t' | b'\x0c' => {
-                i += 1;
                 // Indentation: a run of spaces at once.
-                while i < n && bytes[i] == b' ' {
-                    i += 1;
-                }
+                i += 1 + bytes[i + 1..].iter().take_while(|&&c| c == b' ').count();
             }
             b'#' => {
                 // To the end of the line (a comment holds no token).
@@ -101,9 +110,10 @@ pub fn lex(bytes: &[u8]) -> Vec<Token> {
             }
             _ if ident_byte(b) => {
                 let start = i;
-                while i < n && ident_byte(bytes[i]) {
-                    i += 1;
-                }
+                i += 1 + bytes[i + 1..]
+                    .iter()
+                    .take_while(|&&c| ident_byte(c))
+                    .count();
                 // A string prefix (`r`, `b`, `f`, `rb`, `u`, `t`…) right before a quote.
                 if i < n
                     && matches!(bytes[i], b'\'' | b'"')

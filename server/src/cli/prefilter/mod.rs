@@ -129,6 +129,20 @@ impl Rules {
     pub fn all(&self) -> bool {
         self.mask.count_ones() as usize == self.codes.len()
     }
+
+    /// Without the rules of [`FILE_SHAPE_RULES`] when the file is kept by a shape of one
+    /// logical line (`reason`: [`is_line_shape`]), unless every rule may report
+    /// ([`Prefilter::rules_for`]).
+    fn for_reason(mut self, reason: Option<&str>) -> Rules {
+        if !self.all() && reason.is_some_and(is_line_shape) {
+            for (i, code) in self.codes.iter().enumerate() {
+                if FILE_SHAPE_RULES.contains(code) {
+                    self.mask &= !(1u64 << i);
+                }
+            }
+        }
+        self
+    }
 }
 
 /// What the words of a file say, file-wide (words in code only).
@@ -206,7 +220,7 @@ impl Prefilter {
                 declared_by.push(name_rules);
             }
         }
-        // A DFA: built once per check, it scans every file twice (`reason`, `rules`).
+        // A DFA: built once per check, it scans every file once (`answer`).
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -236,16 +250,7 @@ impl Prefilter {
     /// rule may report when the pre-filter is off or the file mentions `keylint` (a directive:
     /// which rules ran decides nothing there, but it is not worth reasoning about).
     pub fn rules(&self, bytes: &[u8]) -> Rules {
-        let all = if self.rules.len() == 64 {
-            u64::MAX
-        } else {
-            (1u64 << self.rules.len()) - 1
-        };
-        let directive = self
-            .rules
-            .iter()
-            .position(|c| *c == crate::config::UNUSED_SUPPRESSION.code)
-            .map_or(0, |i| 1u64 << i);
+        let all = self.all_mask();
         let mut mask = 0u64;
         if self.enabled {
             for m in self.ac.find_overlapping_iter(bytes) {
@@ -261,13 +266,7 @@ impl Prefilter {
                 }
             }
         }
-        if !self.enabled || mask & directive != 0 {
-            mask = all;
-        }
-        Rules {
-            codes: self.rules.clone(),
-            mask,
-        }
+        self.rules_of(mask)
     }
 
     /// [`Self::rules`], finer by the shape that keeps the file (`reason`, from [`Self::reason`]):
@@ -278,15 +277,7 @@ impl Prefilter {
     /// (`password="x"` in a test) is what KL101 needs, not the data flow. Unchanged for a
     /// directive (every rule runs) and for any other reason.
     pub fn rules_for(&self, bytes: &[u8], reason: Option<&str>) -> Rules {
-        let mut rules = self.rules(bytes);
-        if !rules.all() && reason.is_some_and(is_line_shape) {
-            for (i, code) in rules.codes.iter().enumerate() {
-                if FILE_SHAPE_RULES.contains(code) {
-                    rules.mask &= !(1u64 << i);
-                }
-            }
-        }
-        rules
+        self.rules(bytes).for_reason(reason)
     }
 
     /// Whether the file calls a name it imports from a module that may be the project's
@@ -297,7 +288,38 @@ impl Prefilter {
         let tokens = lex::lex(bytes);
         project_calls(bytes, &tokens)
     }
+}
 
+/// What the pre-filter says of one file ([`Prefilter::answer`]), from one scan of its bytes.
+pub struct Answer {
+    reason: Option<&'static str>,
+    /// [`Prefilter::rules`] of the file.
+    rules: Rules,
+    /// The file's tokens, when [`Prefilter::reason`] lexed it.
+    tokens: Option<Vec<Token>>,
+}
+
+impl Answer {
+    /// [`Prefilter::reason`].
+    pub fn reason(&self) -> Option<&'static str> {
+        self.reason
+    }
+
+    /// [`Prefilter::rules_for`] with the file's own reason.
+    pub fn rules(&self) -> Rules {
+        self.rules.clone().for_reason(self.reason)
+    }
+
+    /// [`Prefilter::calls_project`], from the tokens already lexed when there are any.
+    pub fn calls_project(&self, bytes: &[u8]) -> bool {
+        match &self.tokens {
+            Some(tokens) => project_calls(bytes, tokens),
+            None => project_calls(bytes, &lex::lex(bytes)),
+        }
+    }
+}
+
+impl Prefilter {
     /// Whether the pre-filter is on (every rule covered).
     pub fn is_enabled(&self) -> bool {
         self.enabled
@@ -311,17 +333,41 @@ impl Prefilter {
     /// Why the file must be analysed (`None`: it cannot have a finding): the first shape found,
     /// e.g. `"word"`, `"web app with config"`, `"name with a sink"`, `"KL101 shape"`.
     pub fn reason(&self, bytes: &[u8]) -> Option<&'static str> {
+        self.answer(bytes).reason
+    }
+
+    /// The whole answer for a file from one scan of its bytes: [`Self::reason`], the rule mask
+    /// of [`Self::rules`] (collected from the same matches) and the tokens, when the shapes were
+    /// looked at, for [`Answer::calls_project`].
+    pub fn answer(&self, bytes: &[u8]) -> Answer {
+        let all = self.all_mask();
         if !self.enabled {
-            return Some("pre-filter off");
+            return Answer {
+                reason: Some("pre-filter off"),
+                rules: self.rules_of(all),
+                tokens: None,
+            };
         }
-        // Step 1: the words, and the ones that keep the file alone.
+        // Step 1: the words, and the ones that keep the file alone. Every match counts for the
+        // rules that declare it ([`Self::rules`]); once a word keeps the file, the scan goes on
+        // for them only.
         let mut hits: Vec<(usize, usize, Group)> = Vec::new();
+        let mut mask = 0u64;
+        let mut kept: Option<&'static str> = None;
         for m in self.ac.find_overlapping_iter(bytes) {
-            let (group, exact) = &self.patterns[m.pattern().as_usize()];
+            let p = m.pattern().as_usize();
+            let (group, exact) = &self.patterns[p];
             if let Some(exact) = exact {
                 if &bytes[m.range()] != exact.as_slice() {
                     continue;
                 }
+            }
+            mask |= self.declared_by[p];
+            if kept.is_some() {
+                if mask == all {
+                    break;
+                }
+                continue;
             }
             match group {
                 // A DynamoDB write is a method call (`table.put_item(…)`): checked in step 2
@@ -329,19 +375,66 @@ impl Prefilter {
                 Group::Any if is_dynamodb_write_word(&bytes[m.range()]) => {
                     hits.push((m.start(), m.end(), Group::Any))
                 }
-                Group::Any => return Some("word"),
+                Group::Any => kept = Some("word"),
                 Group::Key if !qualified_key_at(bytes, m.start(), m.end()) => {}
                 g => hits.push((m.start(), m.end(), *g)),
             }
         }
-        if hits.is_empty() {
-            return None;
+        let mut tokens = None;
+        let reason = if kept.is_some() {
+            kept
+        } else if hits.is_empty() {
+            None
+        } else {
+            let lexed = lex::lex(bytes);
+            let reason = self.shapes(bytes, &hits, &lexed);
+            tokens = Some(lexed);
+            reason
+        };
+        Answer {
+            reason,
+            rules: self.rules_of(mask),
+            tokens,
         }
-        // Step 2: where the words are.
-        let tokens = lex::lex(bytes);
+    }
+
+    /// The mask of every rule.
+    fn all_mask(&self) -> u64 {
+        if self.rules.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.rules.len()) - 1
+        }
+    }
+
+    /// [`Rules`] of the rules declaring the words found (`mask`): all of them for a directive.
+    fn rules_of(&self, mask: u64) -> Rules {
+        let directive = self
+            .rules
+            .iter()
+            .position(|c| *c == crate::config::UNUSED_SUPPRESSION.code)
+            .map_or(0, |i| 1u64 << i);
+        let mask = if !self.enabled || mask & directive != 0 {
+            self.all_mask()
+        } else {
+            mask
+        };
+        Rules {
+            codes: self.rules.clone(),
+            mask,
+        }
+    }
+
+    /// Step 2 of [`Self::answer`]: the shapes the words (`hits`) form in the file's `tokens`.
+    fn shapes(
+        &self,
+        bytes: &[u8],
+        hits: &[(usize, usize, Group)],
+        tokens: &[Token],
+    ) -> Option<&'static str> {
         let mut marks = vec![0u8; tokens.len()];
         let mut file = FileWords::default();
-        for &(start, end, group) in &hits {
+        for &(start, end, group) in hits {
             // The token the word starts in (`app.` starts in the identifier `app`).
             let i = tokens.partition_point(|t| (t.end as usize) <= start);
             let Some(token) = tokens.get(i).filter(|t| (t.start as usize) <= start) else {
@@ -380,7 +473,7 @@ impl Prefilter {
                 // reads it (escapes are not decoded, so `\x40` is no `@`); a literal with
                 // interpolation or escapes, or one that goes on in the next, may hold one.
                 Group::Url
-                    if token.kind == Kind::Str && url_may_have_credentials(bytes, &tokens, i) =>
+                    if token.kind == Kind::Str && url_may_have_credentials(bytes, tokens, i) =>
                 {
                     return Some("URL with credentials")
                 }
@@ -407,13 +500,13 @@ impl Prefilter {
                 Group::App => {
                     file.web |= token.text(bytes) == b"app"
                         && token.end as usize == end - 1
-                        && first_of_line(&tokens, i).is_op(bytes, b"@");
+                        && first_of_line(tokens, i).is_op(bytes, b"@");
                 }
                 // A base class (`class S(BaseSettings):`).
                 Group::SettingsClass => {
                     file.settings_class |= token.text(bytes).ends_with(b"Settings")
                         && token.depth > 0
-                        && first_of_line(&tokens, i).text(bytes) == b"class";
+                        && first_of_line(tokens, i).text(bytes) == b"class";
                 }
                 // Not pydantic's model configuration (`model_config = ConfigDict(…)`, `class
                 // Config:` in a model), which no view returns as the app's configuration, nor a
@@ -423,7 +516,7 @@ impl Prefilter {
                     let text = token.text(bytes);
                     let model_config = matches!(text, b"model_config" | b"ConfigDict")
                         || (text == b"Config" && i > 0 && tokens[i - 1].text(bytes) == b"class");
-                    file.config |= !model_config && !imported_from_module(bytes, &tokens, i)
+                    file.config |= !model_config && !imported_from_module(bytes, tokens, i)
                 }
                 // `except` the keyword (an `except` block), not a part of a name
                 // (`HTTPException`, imported by most FastAPI apps, raises nothing caught).
@@ -435,7 +528,7 @@ impl Prefilter {
                     if !bytes[start..end].eq_ignore_ascii_case(b"except") {
                         file.error_handler = true;
                     } else if token.text(bytes) == b"except" {
-                        if names_exception(bytes, &tokens, i) {
+                        if names_exception(bytes, tokens, i) {
                             file.except_as = true;
                         } else {
                             file.except = true;
@@ -460,8 +553,8 @@ impl Prefilter {
                     let request = text.windows(7).any(|w| w.eq_ignore_ascii_case(b"request"));
                     let named = request || memchr::memmem::find(text, b"Header").is_some();
                     let read = named
-                        && !keyword_argument(bytes, &tokens, i)
-                        && !imported_from_module(bytes, &tokens, i);
+                        && !keyword_argument(bytes, tokens, i)
+                        && !imported_from_module(bytes, tokens, i);
                     if request {
                         file.request |= read;
                     } else {
@@ -514,7 +607,7 @@ impl Prefilter {
                 || file.header
                 || file.name)
         {
-            handlers(bytes, &tokens)
+            handlers(bytes, tokens)
         } else {
             Handlers::default()
         };
@@ -522,10 +615,10 @@ impl Prefilter {
         // KL303 reads the exception in an error handler (its parameters), or through a name
         // (`except E as e`) or a traceback call in an `except` block of a route or middleware,
         // or of any function that raises an `HTTPException` (or a response) with it.
-        let exception = file.except_as || (file.except && except_may_leak(bytes, &tokens));
+        let exception = file.except_as || (file.except && except_may_leak(bytes, tokens));
         file.error = file.web
             && (handlers.error
-                || (exception && (handlers.route || raises_to_client(bytes, &tokens))));
+                || (exception && (handlers.route || raises_to_client(bytes, tokens))));
         // The request's key material reaches a rule through a name read as one
         // ([`names_key_material`]: `request.headers["X-API-Key"]`, a body field, a header
         // parameter, a model's field), the whole headers
@@ -537,10 +630,10 @@ impl Prefilter {
         let request = file.web
             && (file.request || (file.header && file.key_name))
             && (file.key_name
-                || (reads_headers(bytes, &tokens)
-                    && (responds || raises_http_exception(bytes, &tokens)))
-                || (file.log && may_call_log(bytes, &tokens))
-                || uses_project_imports(bytes, &tokens));
+                || (reads_headers(bytes, tokens)
+                    && (responds || raises_http_exception(bytes, tokens)))
+                || (file.log && may_call_log(bytes, tokens))
+                || uses_project_imports(bytes, tokens));
         // A secret-like name keeps a web app when the data flow can read it as key material in
         // a handler or a dependency, or send it to another module of the project: a name it
         // reads as a key ([`names_key_material`]) in a file with handlers, FastAPI parameter
@@ -555,19 +648,19 @@ impl Prefilter {
         let web_name = file.web
             && file.name
             && file.key_name
-            && handlers_or_project_calls(bytes, &tokens)
+            && handlers_or_project_calls(bytes, tokens)
             && (responds
-                || raises_http_exception(bytes, &tokens)
-                || (file.log && may_call_log(bytes, &tokens))
+                || raises_http_exception(bytes, tokens)
+                || (file.log && may_call_log(bytes, tokens))
                 || file.http
-                || uses_project_imports(bytes, &tokens));
+                || uses_project_imports(bytes, tokens));
         // Route and error handlers: what they expose (KL302, KL303, KL304) and the sources that
         // only exist in them (header and query parameters, request bodies, the request, stored
         // items), which reach every sink of the data flow.
         // The configuration is exposed by a view only (KL302), which the file must define; a
         // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
         // too) is what KL301 reads in the class's module, through this one's summary.
-        let config = file.web && file.config && (responds || loads_config(bytes, &tokens));
+        let config = file.web && file.config && (responds || loads_config(bytes, tokens));
         if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
             return Some(if web_name {
@@ -588,7 +681,7 @@ impl Prefilter {
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if (file.name || file.mint) && file.log && may_call_log(bytes, &tokens) {
+        if (file.name || file.mint) && file.log && may_call_log(bytes, tokens) {
             return Some("name with a log call");
         }
         if file.name && file.http {
@@ -602,7 +695,7 @@ impl Prefilter {
                 return Some("name with a sink");
             }
         }
-        lines_may_have_findings(bytes, &tokens, &marks, &file, &self.extra)
+        lines_may_have_findings(bytes, tokens, &marks, &file, &self.extra)
     }
 }
 
@@ -2003,6 +2096,48 @@ mod tests {
         );
         assert!(p.keep(format!("{app}def f(user: User):\n    return user.api_token\n").as_bytes()));
         assert!(p.keep(format!("{app}def f(c=Depends(HTTPBearer())):\n    return c\n").as_bytes()));
+    }
+
+    /// [`Prefilter::answer`] (one scan) says what the separate scans say: the rules of
+    /// [`Prefilter::rules_for`] and [`Prefilter::calls_project`], over the fixtures, a directive
+    /// and a configured name, and the FastAPI corpus when it was fetched.
+    #[test]
+    fn one_answer_is_the_separate_scans() {
+        fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    python_files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "py") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        python_files(&root.join("fixtures"), &mut files);
+        python_files(&root.join(".bench-cache/src/fastapi"), &mut files);
+        let mut texts: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        texts.push(b"import os\nk = os.environ['API_KEY']  # keylint: disable=KL102\n".to_vec());
+        texts.push(b"STRIPE = 'x8Fq2LmZ'\nrequests.get(u, auth=STRIPE)\n".to_vec());
+        texts.push(b"from .crud import save\napi_key = 'x8Fq2LmZ'\nsave(api_key)\n".to_vec());
+        let (mut kept, mut lexed) = (0, 0);
+        for p in [Prefilter::new(&[]), Prefilter::new(&["stripe".into()])] {
+            for bytes in &texts {
+                let answer = p.answer(bytes);
+                let reason = answer.reason();
+                kept += usize::from(reason.is_some());
+                lexed += usize::from(answer.tokens.is_some());
+                assert_eq!(
+                    answer.rules().codes_that_may_report(),
+                    p.rules_for(bytes, reason).codes_that_may_report(),
+                    "{}",
+                    String::from_utf8_lossy(bytes)
+                );
+                assert_eq!(answer.calls_project(bytes), p.calls_project(bytes));
+            }
+        }
+        assert!(kept > 0 && lexed > 0 && kept < 2 * texts.len());
     }
 
     /// The module of `fixtures/projects/dropped_global` the route imports its key from is
