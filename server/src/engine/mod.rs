@@ -330,6 +330,16 @@ pub struct Analyzer {
     skip_unread_flows: bool,
 }
 
+/// What the cached findings depend on besides the text: the options and the first line's
+/// ending (the fixes insert lines with it, so a cached fix holds the ending of the run that made
+/// it).
+fn options_hash(options: &Options, src: SourceText) -> u64 {
+    let mut h = FxHasher::default();
+    options.hash(&mut h);
+    src.line_ending().hash(&mut h);
+    h.finish()
+}
+
 /// Whether a run of the rules `selected` (codes; `None`: every rule) needs the items' local data
 /// flow: when one of them reads it (declared by its [`RuleMeta::reads_flows`], an item's flows
 /// through `rules::report::flows` or the resolved facts through `Ctx::dataflow`) or is not
@@ -436,6 +446,21 @@ impl Analyzer {
         self.project_alone = None;
     }
 
+    /// Forgets the last run's findings but keeps its items' facts, local flows and merged model
+    /// (they read no option) for a run of the same text with `options` (`keylint check` analyses a
+    /// file linked to other modules again with its project view and every rule, after a first
+    /// analysis alone with the rules its pre-filter keeps: the second run only redoes what
+    /// depends on the resolution and the rules).
+    pub fn forget_findings_for(&mut self, options: &Options, src: SourceText) {
+        for (_, c) in &mut self.entries {
+            c.findings = None;
+        }
+        if let Some(m) = &mut self.merged {
+            m.reads_fingerprint = None;
+        }
+        self.options_hash = options_hash(options, src);
+    }
+
     /// How many bytes the last run read to tell whether the text spells `keylint` (for tests and
     /// measurements: the changed text, not the file).
     pub fn mentions_scanned(&self) -> usize {
@@ -451,12 +476,7 @@ impl Analyzer {
     pub fn analyze(&mut self, tree: TreeView, src: SourceText, options: &Options) -> Analysis {
         // The fixes insert lines with the first line's ending: a cached fix holds the ending of
         // the run that made it, so a change of that ending makes every cached result stale.
-        let options_hash = {
-            let mut h = FxHasher::default();
-            options.hash(&mut h);
-            src.line_ending().hash(&mut h);
-            h.finish()
-        };
+        let options_hash = options_hash(options, src);
         if options_hash != self.options_hash {
             self.clear();
             self.options_hash = options_hash;
