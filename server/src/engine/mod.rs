@@ -328,6 +328,9 @@ pub struct Analyzer {
     mentions: suppress::Mentions,
     /// `keylint check`: no local data flow when no selected rule reads it ([`flows_needed`]).
     skip_unread_flows: bool,
+    /// The run stops after the items' facts, the model and the local flows: no resolution, no
+    /// rule ([`Analyzer::facts_only`]).
+    facts_only: bool,
 }
 
 /// What the cached findings depend on besides the text: the options and the first line's
@@ -395,6 +398,42 @@ impl Analyzer {
     /// again when a call leads to it). The editor computes them always.
     pub fn skip_unread_flows(&mut self, on: bool) {
         self.skip_unread_flows = on;
+    }
+
+    /// Runs stop after the items' facts, the merged model and the local flows (what a project
+    /// summary reads, [`crate::project::ModuleSummary::new`]): the module's data flow is not
+    /// resolved (the analysis's `dataflow` is empty) and no rule runs (no findings).
+    pub fn facts_only(&mut self, on: bool) {
+        self.facts_only = on;
+    }
+
+    /// The end of a run of [`Analyzer::facts_only`]: the analyzer keeps the run's items (their
+    /// findings not computed), the analysis has the model and no findings.
+    fn facts_only_analysis(
+        &mut self,
+        entries: Vec<(Key, Box<CachedItem>)>,
+        keys: Vec<Key>,
+        (tree, src): (TreeView, SourceText),
+        model: Model,
+        not_analysed: Vec<NotAnalysed>,
+        (items_walked, facts_merged): (usize, usize),
+    ) -> Analysis {
+        self.entries = entries;
+        self.keys = keys;
+        self.text = Some(src.rope().clone());
+        self.last_view = tree.structure().map(|s| (s, tree.patched_region()));
+        Analysis {
+            findings: Vec::new(),
+            model,
+            dataflow: Arc::default(),
+            panics: Vec::new(),
+            not_analysed,
+            items_checked: 0,
+            items_total: self.entries.len(),
+            items_walked,
+            facts_merged,
+            mentions_keylint: self.mentions.any(),
+        }
     }
 
     /// Resolves the data flow of this document with the rest of the project from now on.
@@ -812,6 +851,16 @@ impl Analyzer {
         // project: the project's resolution would be a resolution from scratch of the same flows,
         // on every keystroke that moves an item. Whether it is alone is asked again only when a
         // flow or the rest of the project changed.
+        if self.facts_only {
+            return self.facts_only_analysis(
+                entries,
+                keys,
+                (tree, src),
+                model,
+                not_analysed,
+                (items.walked(), facts_merged),
+            );
+        }
         let mut dataflow = Arc::new(dataflow::Dataflow::default());
         let alone = match &self.project {
             None => true,
