@@ -203,8 +203,14 @@ pub fn run(args: CheckArgs) -> i32 {
             push_unique(&mut config_errors, e.to_string());
         }
     }
-    for path in &files {
-        match cache.get_known(path, false) {
+    // Looked up in parallel (one lookup a directory reads its configuration files; the rest
+    // are a hash lookup of the absolute path), kept in the files' order.
+    let found: Vec<Result<Arc<Config>, _>> = files
+        .par_iter()
+        .map(|path| cache.get_known(path, false))
+        .collect();
+    for c in found {
+        match c {
             Ok(c) => configs.push(c),
             Err(e) => push_unique(&mut config_errors, e.to_string()),
         }
@@ -1068,10 +1074,8 @@ mod tests {
                 }
             }
             files.sort();
-            let configs: Vec<Arc<Config>> = files
-                .iter()
-                .map(|_| Arc::new(Config::default()))
-                .collect();
+            let configs: Vec<Arc<Config>> =
+                files.iter().map(|_| Arc::new(Config::default())).collect();
             let v = super::super::project::views(&files, &configs, &prefilter_for, Some(&finish));
             for (f, kept) in v.kept.into_iter().enumerate() {
                 let Some(kept) = kept else {
@@ -1085,7 +1089,10 @@ mod tests {
                 again += 1;
             }
         }
-        assert!(again > 0, "no fixture file analysed again from its first pass");
+        assert!(
+            again > 0,
+            "no fixture file analysed again from its first pass"
+        );
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! Memory: the first pass reads, pre-filters, parses, analyses and summarises each kept file in
 //! one go and, unless the check fixes files, *finishes* it there (the caller's `finish`: its
 //! report), keeping only that outcome and the summary — no text, tree, analyzer or model waits
-//! for the whole project to resolve. A file that turns out linked to another module (it gets a
-//! view) is checked again with its view; the others keep their first outcome. With `--fix` or
-//! `--diff` nothing is finished early (a fix is written once, with the file's view).
+//! for the whole project to resolve, except for the few kept files likely to get a view
+//! ([`may_link`]), whose tree and analyzer wait for the resolution. A file that turns out linked
+//! to another module (it gets a view) is checked again with its view (from its kept tree and
+//! analyzer when it has them: only the resolution and the rules run again); the others keep
+//! their first outcome. With `--fix` or `--diff` nothing is finished early (a fix is written
+//! once, with the file's view).
 //!
 //! A file that cannot be linked cheaply is never parsed for the model: one the pre-filter skips
 //! and that no summarised module calls into, or that has neither a `def` nor an `import` (no
@@ -286,12 +289,23 @@ pub fn views<T: Send>(
         };
     }
     let t0 = std::time::Instant::now();
-    let firsts: Vec<First<T>> = files
-        .par_iter()
-        .zip(configs.par_iter())
-        .enumerate()
-        .map(|(f, (p, c))| first(f, p, c, prefilter_for(c).as_deref(), finish))
-        .collect();
+    // The project's modules (named from their paths alone, one thread) are added while the
+    // first pass runs: not after it, on one core while the other waits.
+    let (firsts, (mut project, ids)) = rayon::join(
+        || -> Vec<First<T>> {
+            files
+                .par_iter()
+                .zip(configs.par_iter())
+                .enumerate()
+                .map(|(f, (p, c))| first(f, p, c, prefilter_for(c).as_deref(), finish))
+                .collect()
+        },
+        || {
+            let mut project = Project::new();
+            let ids = project.add(files);
+            (project, ids)
+        },
+    );
     let mut stats = Stats::default();
     stats.times[0] = t0.elapsed();
     let t0 = std::time::Instant::now();
@@ -300,8 +314,6 @@ pub fn views<T: Send>(
     let mut done: Vec<Option<T>> = Vec::with_capacity(files.len());
     let mut kept: Vec<Option<Kept>> = Vec::with_capacity(files.len());
     let mut alone: Vec<Alone> = Vec::with_capacity(files.len());
-    let mut project = Project::new();
-    let ids = project.add(files);
     // Calls to functions of other modules that do not resolve (yet): (module, import path).
     let mut pending: Vec<(usize, String)> = Vec::new();
     // Configuration classes loaded from modules not yet summarised: (module, import path).
@@ -480,6 +492,9 @@ pub fn views<T: Send>(
         }
     });
     stats.states.1 = kept.iter().filter(|k| k.is_some()).count();
+    // The project (thousands of modules' names and summaries) is freed on the pool while the
+    // last pass starts, not here on one core.
+    rayon::spawn(move || drop(project));
     Views {
         views,
         keep,
