@@ -203,8 +203,14 @@ pub fn run(args: CheckArgs) -> i32 {
             push_unique(&mut config_errors, e.to_string());
         }
     }
-    for path in &files {
-        match cache.get_known(path, false) {
+    // Looked up in parallel (one lookup a directory reads its configuration files; the rest
+    // are a hash lookup of the absolute path), kept in the files' order.
+    let found: Vec<Result<Arc<Config>, _>> = files
+        .par_iter()
+        .map(|path| cache.get_known(path, false))
+        .collect();
+    for c in found {
+        match c {
             Ok(c) => configs.push(c),
             Err(e) => push_unique(&mut config_errors, e.to_string()),
         }
@@ -256,7 +262,7 @@ pub fn run(args: CheckArgs) -> i32 {
     // Without fixes, a kept file linked to no other module is finished in the first pass (its
     // report kept, its tree and analysis dropped); with them, every file is fixed once, below.
     let cwd_ref = &cwd;
-    let finish_alone = |i: usize, doc: Parsed, analysis: Analysis| {
+    let finish_alone = |i: usize, doc: &Parsed, analysis: Analysis| {
         let shown = display_path(&files[i], cwd_ref);
         conclude(
             &shown,
@@ -273,17 +279,21 @@ pub fn run(args: CheckArgs) -> i32 {
         views,
         keep,
         done,
+        kept,
         stats,
     } = super::project::views(&files, &configs, &prefilter_for, finish);
     if std::env::var_os("KEYLINT_PROJECT_STATS").is_some() {
         eprintln!(
             "keylint: project: {} files, {} kept (analysed alone), {} summarised only, {} linked, \
-             {} analysed twice; first pass {:?}, summaries {:?}, resolution {:?}",
+             {} analysed twice ({} of them from the first pass's tree, {} trees kept); first pass \
+             {:?}, summaries {:?}, resolution {:?}",
             files.len(),
             stats.kept,
             stats.summarised_only,
             stats.linked,
             stats.analysed_twice,
+            stats.states.1,
+            stats.states.0,
             stats.times[0],
             stats.times[1],
             stats.times[2],
@@ -313,13 +323,19 @@ pub fn run(args: CheckArgs) -> i32 {
     let mut outcomes: Vec<Outcome> = files
         .par_iter()
         .zip(configs.par_iter())
-        .zip(done.into_par_iter())
+        .zip(done.into_par_iter().zip(kept.into_par_iter()))
         .enumerate()
-        .map(|(i, ((path, config), done))| {
+        .map(|(i, ((path, config), (done, kept)))| {
             let view = views.get(&i).cloned();
             let out = match (keep[i], done) {
                 (Some(false), _) if view.is_none() => Outcome::Skipped,
                 (Some(true), Some(done)) if view.is_none() => done,
+                (Some(true), _) if kept.is_some() && view.is_some() => {
+                    let (kept, view) = (kept.expect("matched"), view.expect("matched"));
+                    let (doc, analysis) = analyse_again(kept, config, path, view);
+                    let shown = display_path(path, &cwd);
+                    conclude(&shown, path, config, &mode, &cwd, None, (&doc, analysis))
+                }
                 (Some(_), _) => process(path, config, None, &mode, &cwd, view),
                 (None, _) => {
                     let pf = prefilter_for(config).filter(|_| view.is_none());
@@ -606,6 +622,28 @@ fn analyse(
     (doc, analysis)
 }
 
+/// [`analyse`] with a view, of a kept file the first pass analysed alone: its tree and analyzer
+/// are taken again (no parse; the items' facts, local flows and model kept), only the
+/// resolution and the rules (every rule now) run again.
+fn analyse_again(
+    (doc, mut analyzer): super::project::Kept,
+    config: &Config,
+    path: &Path,
+    view: Arc<crate::dataflow::Dataflow>,
+) -> (Parsed, Analysis) {
+    analyzer.forget_findings_for(&config.options_for(path), doc.source());
+    analyzer.skip_unread_flows(false);
+    analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
+    let analysis = crate::engine::pipeline::analyze(
+        &mut analyzer,
+        doc.view(),
+        doc.source(),
+        config,
+        Some(path),
+    );
+    (doc, analysis)
+}
+
 fn process(
     path: &Path,
     config: &Config,
@@ -649,7 +687,7 @@ fn check_bytes(
     if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
         return Outcome::Skipped;
     }
-    let analysed = analyse(original, config, path, view, prefilter);
+    let (doc, analysis) = analyse(original, config, path, view, prefilter);
     conclude(
         shown,
         path,
@@ -657,7 +695,7 @@ fn check_bytes(
         mode,
         cwd,
         Some((original, bytes, decoded.encoding)),
-        analysed,
+        (&doc, analysis),
     )
 }
 
@@ -670,7 +708,7 @@ fn conclude(
     mode: &FixMode,
     cwd: &Path,
     source: Option<(&str, &[u8], encoding::Encoding)>,
-    (mut doc, mut analysis): (Parsed, Analysis),
+    (doc, mut analysis): (&Parsed, Analysis),
 ) -> Outcome {
     if doc.too_deep {
         return Outcome::Error(format!(
@@ -694,6 +732,7 @@ fn conclude(
     let mut fixes = 0;
     let mut diff = None;
     let mut fixed_rules = Vec::new();
+    let mut fixed_doc = None;
     if let (true, Some((original, bytes, encoding))) = (mode.fix, source) {
         if let Some(fixed) = crate::engine::pipeline::fix_all(
             original,
@@ -717,7 +756,7 @@ fn conclude(
                     .and_then(|out| write_fixed(path, bytes, &out));
                 match written {
                     Ok(()) => {
-                        doc = fixed.parsed;
+                        fixed_doc = Some(fixed.parsed);
                         analysis = fixed.analysis;
                     }
                     Err(e) => {
@@ -729,9 +768,10 @@ fn conclude(
             }
         }
     }
+    let doc = fixed_doc.as_ref().unwrap_or(doc);
     let mut report = report(
         shown.to_string(),
-        &doc,
+        doc,
         &analysis,
         mode.include_unsafe || config.unsafe_fixes,
         cwd,
@@ -1008,6 +1048,90 @@ fn swap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kept file that gets a view is analysed again from the first pass's tree and analyzer
+    /// ([`analyse_again`]: facts and local flows kept, every rule run now where the first pass
+    /// ran the pre-filter's): the same findings as an analysis of its text from scratch with the
+    /// same view, on every fixture project; and some file takes that path.
+    #[test]
+    fn a_linked_file_analysed_again_from_its_first_pass_finds_the_same() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/projects");
+        let prefilter = Arc::new(Prefilter::new(&[]));
+        let prefilter_for = |_: &Config| Some(prefilter.clone());
+        let finish = |_: usize, _: &Parsed, _: Analysis| ();
+        let short = |a: &Analysis| -> Vec<(&str, std::ops::Range<usize>, String)> {
+            a.findings
+                .iter()
+                .map(|f| (f.rule.code, f.range.clone(), f.message.clone()))
+                .collect()
+        };
+        let (mut again, mut beyond) = (0, 0);
+        for dir in std::fs::read_dir(&root).expect("fixture projects") {
+            let mut files = Vec::new();
+            let mut dirs = vec![dir.expect("entry").path()];
+            while let Some(d) = dirs.pop() {
+                for e in std::fs::read_dir(&d).expect("dir") {
+                    let p = e.expect("entry").path();
+                    if p.is_dir() {
+                        dirs.push(p);
+                    } else if p.extension().is_some_and(|x| x == "py") {
+                        files.push(p);
+                    }
+                }
+            }
+            files.sort();
+            let configs: Vec<Arc<Config>> =
+                files.iter().map(|_| Arc::new(Config::default())).collect();
+            let v = super::super::project::views(&files, &configs, &prefilter_for, Some(&finish));
+            for (f, kept) in v.kept.into_iter().enumerate() {
+                let Some(kept) = kept else {
+                    continue;
+                };
+                let view = v.views[&f].clone();
+                let (_, reused) = analyse_again(kept, &configs[f], &files[f], view.clone());
+                let text = std::fs::read_to_string(&files[f]).expect("fixture");
+                let (_, fresh) = analyse(&text, &configs[f], &files[f], Some(view.clone()), None);
+                assert!(
+                    reused.findings == fresh.findings,
+                    "{}: {:?} against {:?}",
+                    files[f].display(),
+                    short(&reused),
+                    short(&fresh)
+                );
+                again += 1;
+                // A first pass that ran one rule only (the pre-filter's selection is narrower
+                // on most real files than on these fixtures): its findings are not kept.
+                let doc = Parsed::new(text.clone());
+                let mut analyzer = crate::engine::Analyzer::new();
+                let only = |code: &str| code == "KL101";
+                crate::engine::pipeline::analyze_rules(
+                    &mut analyzer,
+                    doc.view(),
+                    doc.source(),
+                    &configs[f],
+                    Some(&files[f]),
+                    Some(&only),
+                );
+                let (_, reused) = analyse_again((doc, analyzer), &configs[f], &files[f], view);
+                assert!(
+                    reused.findings == fresh.findings,
+                    "{}: {:?} against {:?}",
+                    files[f].display(),
+                    short(&reused),
+                    short(&fresh)
+                );
+                beyond += usize::from(fresh.findings.iter().any(|f| f.rule.code != "KL101"));
+            }
+        }
+        assert!(
+            again > 0,
+            "no fixture file analysed again from its first pass"
+        );
+        assert!(
+            beyond > 0,
+            "no finding of a rule the narrow first pass left out"
+        );
+    }
 
     #[test]
     fn write_fixed_refuses_a_file_changed_on_disk() {

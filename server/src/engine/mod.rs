@@ -328,6 +328,19 @@ pub struct Analyzer {
     mentions: suppress::Mentions,
     /// `keylint check`: no local data flow when no selected rule reads it ([`flows_needed`]).
     skip_unread_flows: bool,
+    /// The run stops after the items' facts, the model and the local flows: no resolution, no
+    /// rule ([`Analyzer::facts_only`]).
+    facts_only: bool,
+}
+
+/// What the cached findings depend on besides the text: the options and the first line's
+/// ending (the fixes insert lines with it, so a cached fix holds the ending of the run that made
+/// it).
+fn options_hash(options: &Options, src: SourceText) -> u64 {
+    let mut h = FxHasher::default();
+    options.hash(&mut h);
+    src.line_ending().hash(&mut h);
+    h.finish()
 }
 
 /// Whether a run of the rules `selected` (codes; `None`: every rule) needs the items' local data
@@ -387,6 +400,42 @@ impl Analyzer {
         self.skip_unread_flows = on;
     }
 
+    /// Runs stop after the items' facts, the merged model and the local flows (what a project
+    /// summary reads, [`crate::project::ModuleSummary::new`]): the module's data flow is not
+    /// resolved (the analysis's `dataflow` is empty) and no rule runs (no findings).
+    pub fn facts_only(&mut self, on: bool) {
+        self.facts_only = on;
+    }
+
+    /// The end of a run of [`Analyzer::facts_only`]: the analyzer keeps the run's items (their
+    /// findings not computed), the analysis has the model and no findings.
+    fn facts_only_analysis(
+        &mut self,
+        entries: Vec<(Key, Box<CachedItem>)>,
+        keys: Vec<Key>,
+        (tree, src): (TreeView, SourceText),
+        model: Model,
+        not_analysed: Vec<NotAnalysed>,
+        (items_walked, facts_merged): (usize, usize),
+    ) -> Analysis {
+        self.entries = entries;
+        self.keys = keys;
+        self.text = Some(src.rope().clone());
+        self.last_view = tree.structure().map(|s| (s, tree.patched_region()));
+        Analysis {
+            findings: Vec::new(),
+            model,
+            dataflow: Arc::default(),
+            panics: Vec::new(),
+            not_analysed,
+            items_checked: 0,
+            items_total: self.entries.len(),
+            items_walked,
+            facts_merged,
+            mentions_keylint: self.mentions.any(),
+        }
+    }
+
     /// Resolves the data flow of this document with the rest of the project from now on.
     pub fn set_resolver(&mut self, resolver: Option<Arc<dyn dataflow::cross::FlowResolver>>) {
         self.project = resolver;
@@ -436,6 +485,21 @@ impl Analyzer {
         self.project_alone = None;
     }
 
+    /// Forgets the last run's findings but keeps its items' facts, local flows and merged model
+    /// (they read no option) for a run of the same text with `options` (`keylint check` analyses a
+    /// file linked to other modules again with its project view and every rule, after a first
+    /// analysis alone with the rules its pre-filter keeps: the second run only redoes what
+    /// depends on the resolution and the rules).
+    pub fn forget_findings_for(&mut self, options: &Options, src: SourceText) {
+        for (_, c) in &mut self.entries {
+            c.findings = None;
+        }
+        if let Some(m) = &mut self.merged {
+            m.reads_fingerprint = None;
+        }
+        self.options_hash = options_hash(options, src);
+    }
+
     /// How many bytes the last run read to tell whether the text spells `keylint` (for tests and
     /// measurements: the changed text, not the file).
     pub fn mentions_scanned(&self) -> usize {
@@ -451,12 +515,7 @@ impl Analyzer {
     pub fn analyze(&mut self, tree: TreeView, src: SourceText, options: &Options) -> Analysis {
         // The fixes insert lines with the first line's ending: a cached fix holds the ending of
         // the run that made it, so a change of that ending makes every cached result stale.
-        let options_hash = {
-            let mut h = FxHasher::default();
-            options.hash(&mut h);
-            src.line_ending().hash(&mut h);
-            h.finish()
-        };
+        let options_hash = options_hash(options, src);
         if options_hash != self.options_hash {
             self.clear();
             self.options_hash = options_hash;
@@ -792,6 +851,16 @@ impl Analyzer {
         // project: the project's resolution would be a resolution from scratch of the same flows,
         // on every keystroke that moves an item. Whether it is alone is asked again only when a
         // flow or the rest of the project changed.
+        if self.facts_only {
+            return self.facts_only_analysis(
+                entries,
+                keys,
+                (tree, src),
+                model,
+                not_analysed,
+                (items.walked(), facts_merged),
+            );
+        }
         let mut dataflow = Arc::new(dataflow::Dataflow::default());
         let alone = match &self.project {
             None => true,
