@@ -20,6 +20,8 @@ pub mod syntax;
 
 #[cfg(test)]
 mod layers;
+#[cfg(test)]
+mod test_files;
 
 /// Panics print where they happened, never their payload: a payload can quote source text (a
 /// failed slice prints its string), and keylint never writes a file's secrets to a log. The

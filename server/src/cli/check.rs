@@ -1067,19 +1067,7 @@ mod tests {
         };
         let (mut again, mut beyond) = (0, 0);
         for dir in std::fs::read_dir(&root).expect("fixture projects") {
-            let mut files = Vec::new();
-            let mut dirs = vec![dir.expect("entry").path()];
-            while let Some(d) = dirs.pop() {
-                for e in std::fs::read_dir(&d).expect("dir") {
-                    let p = e.expect("entry").path();
-                    if p.is_dir() {
-                        dirs.push(p);
-                    } else if p.extension().is_some_and(|x| x == "py") {
-                        files.push(p);
-                    }
-                }
-            }
-            files.sort();
+            let files = crate::test_files::python_files([dir.expect("entry").path()]);
             let configs: Vec<Arc<Config>> =
                 files.iter().map(|_| Arc::new(Config::default())).collect();
             let v = super::super::project::views(&files, &configs, &prefilter_for, Some(&finish));

@@ -808,20 +808,7 @@ mod tests {
     /// declares it finds something on the fixtures with its flows (the declaration is exercised).
     #[test]
     fn skipped_flows_change_no_finding() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let mut files = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).expect("fixtures") {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "py") {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
+        let files = crate::test_files::python_files([crate::test_files::fixtures()]);
         assert!(files.len() > 20, "fixtures found: {}", files.len());
         let all: Vec<&'static str> = crate::rules::all().iter().map(|r| r.meta().code).collect();
         let flow = flow_rules();

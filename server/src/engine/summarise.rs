@@ -28,21 +28,9 @@ mod tests {
     /// under `KEYLINT_SUMMARY_CORPUS`, a directory, when set: real projects).
     #[test]
     fn the_facts_only_summary_is_the_full_one() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let mut files = Vec::new();
-        let mut dirs = vec![root];
+        let mut dirs = vec![crate::test_files::fixtures()];
         dirs.extend(std::env::var_os("KEYLINT_SUMMARY_CORPUS").map(std::path::PathBuf::from));
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).expect("fixtures") {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "py") {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
+        let files = crate::test_files::python_files(dirs);
         assert!(files.len() > 50, "fixtures found: {}", files.len());
         let mut with_flows = 0;
         for path in &files {
