@@ -610,7 +610,17 @@ fn analyse(
         return (doc, analysis);
     };
     let doc = Parsed::new(text.to_string());
-    let mut analyzer = crate::engine::Analyzer::new();
+    analyse_with_view(doc, crate::engine::Analyzer::new(), config, path, view)
+}
+
+/// The analysis of `doc` by `analyzer` with the project's `view` (every rule).
+fn analyse_with_view(
+    doc: Parsed,
+    mut analyzer: crate::engine::Analyzer,
+    config: &Config,
+    path: &Path,
+    view: Arc<crate::dataflow::Dataflow>,
+) -> (Parsed, Analysis) {
     analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
     let analysis = crate::engine::pipeline::analyze(
         &mut analyzer,
@@ -633,15 +643,7 @@ fn analyse_again(
 ) -> (Parsed, Analysis) {
     analyzer.forget_findings_for(&config.options_for(path), doc.source());
     analyzer.skip_unread_flows(false);
-    analyzer.set_resolver(Some(Arc::new(crate::project::flow::FixedView(view))));
-    let analysis = crate::engine::pipeline::analyze(
-        &mut analyzer,
-        doc.view(),
-        doc.source(),
-        config,
-        Some(path),
-    );
-    (doc, analysis)
+    analyse_with_view(doc, analyzer, config, path, view)
 }
 
 fn process(
