@@ -331,6 +331,10 @@ pub struct Analyzer {
     /// The run stops after the items' facts, the model and the local flows: no resolution, no
     /// rule ([`Analyzer::facts_only`]).
     facts_only: bool,
+    /// The document's text in one piece, copied from its rope before each run of
+    /// [`pipeline::analyze_rope`] (kept for its capacity): a run slices the text hundreds of
+    /// times, and one copy costs less than as many descents of a large module's rope.
+    flat: String,
 }
 
 /// What the cached findings depend on besides the text: the options and the first line's

@@ -25,6 +25,40 @@ pub fn analyze(
     analyze_rules(analyzer, tree, src, config, path, None)
 }
 
+/// [`analyze`] of a document held as a rope (the editor's): its text is first copied in one piece
+/// into the analyzer's buffer, so that the run slices it without descending the rope
+/// ([`SourceText::with_text`]; about 700 slices a keystroke in a FastAPI module, each a descent
+/// of a deeper rope in a larger module). The findings are those of [`analyze`] with
+/// `SourceText::new(rope)`.
+pub fn analyze_rope(
+    analyzer: &mut Analyzer,
+    tree: TreeView,
+    rope: &ropey::Rope,
+    config: &Config,
+    path: Option<&Path>,
+) -> Analysis {
+    let mut flat = std::mem::take(&mut analyzer.flat);
+    // A buffer far larger than the text (the document shrank, or another was analysed) is not
+    // kept.
+    if flat.capacity() > 4 * rope.len_bytes() + (64 << 10) {
+        flat = String::new();
+    }
+    flat.clear();
+    flat.reserve(rope.len_bytes());
+    for chunk in rope.chunks() {
+        flat.push_str(chunk);
+    }
+    let analysis = analyze(
+        analyzer,
+        tree,
+        SourceText::with_text(rope, &flat),
+        config,
+        path,
+    );
+    analyzer.flat = flat;
+    analysis
+}
+
 /// [`analyze`], running only the enabled rules that `may_report` (`None`: every enabled rule).
 /// `keylint check` leaves out the rules its pre-filter finds no word of in the file
 /// (`cli::prefilter::Prefilter::rules`): they cannot report there, and the findings are the same.

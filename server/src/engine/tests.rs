@@ -1151,3 +1151,70 @@ fn changed_names_are_the_bindings_that_differ() {
         None
     );
 }
+
+/// [`super::pipeline::analyze_rope`] (the server's: the text copied in one piece into the
+/// analyzer's buffer first) gives the findings of an analysis that slices the rope, keystroke by
+/// keystroke, while the module grows, shrinks (the buffer is reused: no stale tail) and is
+/// replaced by a much smaller text (the buffer is not kept). It fails if the flat copy were not
+/// the rope's text.
+#[test]
+fn an_analysis_of_the_rope_copied_in_one_piece_finds_what_the_rope_gives() {
+    use crate::config::Config;
+    let config = Config::default();
+    let text = fastapi_module(6);
+    let mut doc = Document::new(&text, 0);
+    let mut flat = Analyzer::new();
+    let mut by_rope = Analyzer::new();
+    let mut compare = |doc: &Document, what: &str| {
+        let a = super::pipeline::analyze_rope(
+            &mut flat,
+            doc.view(),
+            doc.source().rope(),
+            &config,
+            None,
+        );
+        let b = super::pipeline::analyze(&mut by_rope, doc.view(), doc.source(), &config, None);
+        assert_eq!(compact(&a.findings), compact(&b.findings), "{what}");
+        assert_eq!(a.findings, b.findings, "{what}");
+        a.findings.len()
+    };
+    compare(&doc, "opened");
+    let edit = |doc: &mut Document, at: usize, len: usize, new: &str| {
+        let text = doc.text();
+        let pos = |byte: usize| {
+            let line = text[..byte].matches('\n').count() as u32;
+            let col = (byte - text[..byte].rfind('\n').map_or(0, |i| i + 1)) as u32;
+            Pos::new(line, col)
+        };
+        let change = ContentChange {
+            range: Some((pos(at), pos(at + len))),
+            text: new.to_string(),
+        };
+        let version = doc.version + 1;
+        doc.apply_changes(&[change], version, PositionEncoding::Utf8);
+    };
+    let line = "    logger.info(\"checking key %s\", x_api_key)\n";
+    let at = text.find("    response = table.get_item(").unwrap();
+    let mut found = 0;
+    for n in 1..=line.len() {
+        edit(&mut doc, at, n - 1, &line[..n]);
+        found = compare(&doc, &format!("typed {n} chars"));
+    }
+    assert!(found > 0, "the logged key is found");
+    // The end of the module cut off: a shorter text in a buffer that held a longer one.
+    let cut = doc.text().len() / 2;
+    let cut = doc.text()[cut..]
+        .find("\n@app")
+        .map_or(cut, |i| cut + i + 1);
+    let len = doc.text().len() - cut;
+    edit(&mut doc, cut, len, "");
+    compare(&doc, "the second half cut off");
+    let len = doc.text().len();
+    edit(
+        &mut doc,
+        0,
+        len,
+        "import os\nAPI_KEY = \"sk_live_0123456789abcdefghij\"\n",
+    );
+    compare(&doc, "replaced by a short module");
+}

@@ -749,10 +749,10 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
         ws.0.analysis_starts(path, &job.doc.rope);
     }
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let analysis = crate::engine::pipeline::analyze(
+        let analysis = crate::engine::pipeline::analyze_rope(
             &mut analyzer,
             job.doc.view(),
-            job.doc.source(),
+            job.doc.source().rope(),
             &config,
             path.as_deref(),
         );
