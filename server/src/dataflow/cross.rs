@@ -84,7 +84,7 @@ impl Dataflow {
     }
 
     /// The resolved facts of every function, without recording reads.
-    pub fn function_facts(&self) -> &BTreeMap<String, Arc<FnFacts>> {
+    pub fn function_facts(&self) -> &BTreeMap<Arc<str>, Arc<FnFacts>> {
         &self.functions
     }
 
@@ -129,7 +129,7 @@ impl Dataflow {
     /// the anchors their paths pass through (encoded for `files`), with the hashes
     /// [`Dataflow::hash_of`] and the fast paths read.
     pub fn from_parts(
-        functions: BTreeMap<String, Arc<FnFacts>>,
+        functions: BTreeMap<Arc<str>, Arc<FnFacts>>,
         globals: BTreeMap<String, Vec<Conc>>,
         starts: FxHashMap<Anchor, usize>,
         files: Vec<Arc<str>>,
@@ -248,7 +248,10 @@ pub fn changes(old: &Dataflow, new: &Dataflow) -> Changes {
     }
     let mut out = Changes::default();
     if !Arc::ptr_eq(&old.fn_hashes, &new.fn_hashes) {
-        out.functions = differing(&old.fn_hashes, &new.fn_hashes);
+        out.functions = differing(&old.fn_hashes, &new.fn_hashes)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
     }
     if !Arc::ptr_eq(&old.global_hashes, &new.global_hashes) {
         out.globals = differing(&old.global_hashes, &new.global_hashes);

@@ -373,11 +373,13 @@ const ANCHOR_READ: char = '\u{1}';
 /// again.
 #[derive(Debug, Clone, Default)]
 pub struct Dataflow {
-    functions: Arc<BTreeMap<String, Arc<FnFacts>>>,
+    /// By name: the names are shared (`Arc<str>`) so that a copy of the map (the resolver
+    /// publishes into a copy while the last analysis still holds the map) allocates no name.
+    functions: Arc<BTreeMap<Arc<str>, Arc<FnFacts>>>,
     /// Module-level names bound to key material (`API_KEY = os.environ["API_KEY"]`).
     globals: Arc<BTreeMap<String, Vec<Conc>>>,
     /// Hash of each function's and each global's facts ([`Dataflow::hash_of`]).
-    fn_hashes: Arc<FxHashMap<String, u64>>,
+    fn_hashes: Arc<FxHashMap<Arc<str>, u64>>,
     global_hashes: Arc<FxHashMap<String, u64>>,
     /// The start of every item that a stored path passes through.
     starts: Arc<FxHashMap<Anchor, usize>>,
@@ -482,9 +484,9 @@ impl<'a> FlowView<'a> {
     }
 
     /// Every function's facts (recorded as a read of all of them).
-    pub fn functions(self) -> impl Iterator<Item = (&'a String, &'a FnFacts)> {
+    pub fn functions(self) -> impl Iterator<Item = (&'a str, &'a FnFacts)> {
         self.reads.all_flow();
-        self.flow.functions.iter().map(|(n, f)| (n, &**f))
+        self.flow.functions.iter().map(|(n, f)| (&**n, &**f))
     }
 
     /// The document range of a step (recorded as a read of its item's start); `None` when the

@@ -1541,8 +1541,9 @@ impl Resolver {
                     let facts = &self.nodes[i as usize].facts;
                     let h = fx_hash(facts);
                     total = total.wrapping_add(mix(name, h));
-                    hashes.insert(name.clone(), h);
-                    functions.insert(name.clone(), Arc::new(facts.clone()));
+                    let key: Arc<str> = Arc::from(name.as_str());
+                    hashes.insert(key.clone(), h);
+                    functions.insert(key, Arc::new(facts.clone()));
                 }
                 self.ref_counts.clear();
                 for f in functions.values() {
@@ -1562,9 +1563,9 @@ impl Resolver {
                     if self.graph.published.contains_key(name) {
                         continue;
                     }
-                    if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name) {
+                    if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name.as_str()) {
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
-                        if let Some(f) = Arc::make_mut(&mut df.functions).remove(name) {
+                        if let Some(f) = Arc::make_mut(&mut df.functions).remove(name.as_str()) {
                             count_anchors(&mut self.ref_counts, &f, -1);
                         }
                         any = true;
@@ -1576,7 +1577,8 @@ impl Resolver {
                         continue;
                     }
                     let h = fx_hash(&n.facts);
-                    let old = df.fn_hashes.get(&n.flow.name).copied();
+                    let name = n.flow.name.as_str();
+                    let old = df.fn_hashes.get(name).copied();
                     if old == Some(h) {
                         continue;
                     }
@@ -1585,12 +1587,16 @@ impl Resolver {
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(&n.flow.name, old));
                     }
                     df.facts_hash = df.facts_hash.wrapping_add(mix(&n.flow.name, h));
-                    Arc::make_mut(&mut df.fn_hashes).insert(n.flow.name.clone(), h);
+                    // The name allocated once, for both maps, and only when it is new.
+                    let hashes = Arc::make_mut(&mut df.fn_hashes);
+                    let key: Arc<str> = match hashes.get_key_value(name) {
+                        Some((k, _)) => k.clone(),
+                        None => Arc::from(name),
+                    };
+                    hashes.insert(key.clone(), h);
                     let facts = Arc::new(n.facts.clone());
                     count_anchors(&mut self.ref_counts, &facts, 1);
-                    if let Some(f) =
-                        Arc::make_mut(&mut df.functions).insert(n.flow.name.clone(), facts)
-                    {
+                    if let Some(f) = Arc::make_mut(&mut df.functions).insert(key, facts) {
                         count_anchors(&mut self.ref_counts, &f, -1);
                     }
                 }

@@ -474,7 +474,7 @@ fn a_step_whose_item_has_no_known_start_is_left_out_rather_than_misplaced() {
         ..FnFacts::default()
     };
     let mut functions = BTreeMap::new();
-    functions.insert("load".to_string(), Arc::new(facts));
+    functions.insert(Arc::from("load"), Arc::new(facts));
     let mut starts = rustc_hash::FxHashMap::default();
     starts.insert(Anchor::from("load"), 100);
     let df = Dataflow::from_parts(functions, BTreeMap::new(), starts, Vec::new());

@@ -264,10 +264,10 @@ impl Project {
         };
         let mut functions = BTreeMap::new();
         for (local, global) in fns {
-            if let Some(facts) = df.function_facts().get(global) {
+            if let Some(facts) = df.function_facts().get(global.as_str()) {
                 let mut facts = (**facts).clone();
                 cross::steps_mut(&mut facts).for_each(&mut place);
-                functions.insert(local.clone(), Arc::new(facts));
+                functions.insert(Arc::from(local.as_str()), Arc::new(facts));
             }
         }
         let mut gl = BTreeMap::new();
@@ -404,7 +404,7 @@ impl<'a> Probe<'a> {
         let mut foreign = false;
         let mut functions = BTreeMap::new();
         for (local, global) in fns {
-            if let Some(facts) = df.function_facts().get(global) {
+            if let Some(facts) = df.function_facts().get(global.as_str()) {
                 foreign = foreign || fact_steps(facts).any(elsewhere);
                 functions.insert(local.as_str(), facts);
             }

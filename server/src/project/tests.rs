@@ -299,7 +299,7 @@ fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
                 "{dir}: module {m}"
             );
             let names: Vec<&str> = probe.functions.keys().copied().collect();
-            let want: Vec<&str> = view.function_facts().keys().map(String::as_str).collect();
+            let want: Vec<&str> = view.function_facts().keys().map(|k| &**k).collect();
             assert_eq!(names, want, "{dir}: module {m}");
             for (name, facts) in &probe.functions {
                 let v = &view.function_facts()[*name];
