@@ -14,7 +14,7 @@ fn thread_cpu() -> Duration {
         .map_or(Duration::ZERO, Duration::from_nanos)
 }
 
-use keylint::cli::prefilter::Prefilter;
+use keylint::engine::prefilter::Prefilter;
 use keylint::config::Config;
 use keylint::engine::pipeline::analyze_text;
 

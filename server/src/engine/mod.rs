@@ -57,6 +57,7 @@
 
 pub mod fixes;
 pub mod pipeline;
+pub mod prefilter;
 mod postprocess;
 pub mod redact;
 pub mod summarise;
