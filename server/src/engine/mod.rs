@@ -57,8 +57,8 @@
 
 pub mod fixes;
 pub mod pipeline;
-pub mod prefilter;
 mod postprocess;
+pub mod prefilter;
 pub mod redact;
 pub mod summarise;
 
