@@ -225,15 +225,18 @@ fn close_lazily(ws: &Workspace, roots: &[(usize, Reach)], open: &HashSet<PathBuf
     }
     let mut n = 0;
     loop {
+        // The modules not summarised yet, copied: the resolutions below do not hold the lock an
+        // analysis takes after each keystroke ([`note_leads`]).
+        let lazy: rustc_hash::FxHashSet<usize> = match ws.lazy.lock() {
+            Ok(lazy) if !lazy.lazy.is_empty() => lazy.lazy.clone(),
+            _ => return n,
+        };
         let (wanted, paths): (Vec<(usize, Reach)>, Vec<PathBuf>) = {
-            let (Ok(lazy), Ok(p)) = (ws.lazy.lock(), ws.project.read()) else {
+            let Ok(p) = ws.project.read() else {
                 return n;
             };
-            if lazy.lazy.is_empty() {
-                return n;
-            }
             let wanted = closure.next(&p, &|j| {
-                lazy.lazy.contains(&j) && !open.contains(&p.modules[j].path)
+                lazy.contains(&j) && !open.contains(&p.modules[j].path)
             });
             let paths = wanted
                 .iter()
