@@ -14,9 +14,9 @@ fn thread_cpu() -> Duration {
         .map_or(Duration::ZERO, Duration::from_nanos)
 }
 
-use keylint::cli::prefilter::Prefilter;
 use keylint::config::Config;
 use keylint::engine::pipeline::analyze_text;
+use keylint::engine::prefilter::Prefilter;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use keylint::cli::prefilter::Prefilter;
+use keylint::engine::prefilter::Prefilter;
 use keylint::engine::{analyze_text, Options};
 use keylint::rules::FileContext;
 
@@ -47,7 +47,7 @@ fn check_tree(root: &Path, prefilter: &Prefilter) -> (usize, usize) {
     }
     assert!(
         lost.is_empty(),
-        "the pre-filter skipped files with findings — declare the rule's words in its RuleMeta (`prefilter`) or extend cli/prefilter's shapes:\n{}",
+        "the pre-filter skipped files with findings — declare the rule's words in its RuleMeta (`prefilter`) or extend engine/prefilter's shapes:\n{}",
         lost.join("\n")
     );
     (files.len(), skipped)
@@ -161,7 +161,7 @@ fn prefilter_loses_no_finding_on_the_corpus() {
 /// the pre-filter's lexer. Checked on every error-free file of the fixtures and of the corpus.
 #[test]
 fn every_statement_lies_in_one_logical_line() {
-    use keylint::cli::prefilter::lex::lex;
+    use keylint::engine::prefilter::lex::lex;
     let mut roots = vec![
         repo().join("fixtures"),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixtures"),

@@ -856,7 +856,7 @@ fn a_kept_module_no_key_enters_summarises_its_callees_once_another_module_passes
 #[test]
 fn a_key_like_global_of_a_module_the_prefilter_skips_reaches_the_route_that_imports_it() {
     let (all, out) = fixture_findings("dropped_global");
-    // config.py alone has nothing the pre-filter keeps (`cli::prefilter`'s unit tests): the
+    // config.py alone has nothing the pre-filter keeps (`engine::prefilter`'s unit tests): the
     // route's import brings it into the project pass, as the server reads it.
     let f = finding_at(&all, "KL202", "dropped_global/main.py", 14)
         .unwrap_or_else(|| panic!("nothing at main.py:14: {out}"));

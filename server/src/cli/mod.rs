@@ -9,7 +9,8 @@ pub mod check;
 /// Source encodings live with the document (the server decodes files on disk too).
 pub use crate::document::encoding;
 pub mod output;
-pub mod prefilter;
+/// The pre-filter lives with the engine (the server's index runs it too).
+pub use crate::engine::prefilter;
 pub mod project;
 pub mod sarif;
 pub mod show_fixes;

@@ -58,6 +58,7 @@
 pub mod fixes;
 pub mod pipeline;
 mod postprocess;
+pub mod prefilter;
 pub mod redact;
 pub mod summarise;
 

@@ -61,7 +61,7 @@ pub fn analyze_rope(
 
 /// [`analyze`], running only the enabled rules that `may_report` (`None`: every enabled rule).
 /// `keylint check` leaves out the rules its pre-filter finds no word of in the file
-/// (`cli::prefilter::Prefilter::rules`): they cannot report there, and the findings are the same.
+/// (`engine::prefilter::Prefilter::rules`): they cannot report there, and the findings are the same.
 pub fn analyze_rules(
     analyzer: &mut Analyzer,
     tree: TreeView,

@@ -1,4 +1,4 @@
-//! What a rule tells the CLI's pre-filter (`cli::prefilter`) to look for: the words its findings
+//! What a rule tells the pre-filter (`engine::prefilter`) to look for: the words its findings
 //! cannot exist without, each with the [`Group`] that says how the pre-filter reads it. Every rule
 //! declares them in its own file ([`RuleMeta::prefilter`](super::RuleMeta::prefilter), often with
 //! shared lists of `model::secrets` and `model::frameworks`); the pre-filter is built from them

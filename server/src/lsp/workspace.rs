@@ -4,6 +4,17 @@
 //! `workspace/didChangeWatchedFiles` (`**/*.py`), and for open ones from their analyses. Only
 //! summaries are kept: no tree of a closed file.
 //!
+//! The index is *lazy* ([`crate::project::lazy`]): at start-up every file is read and run through
+//! the pre-filter (with its configuration's secret names), and only the files it keeps are parsed
+//! and summarised, with, transitively, the modules their calls, the names they read and the
+//! configuration classes they load lead to. Every other module is added to the project (its name
+//! resolves imports) and stays *not summarised yet* ([`LazyIndex::lazy`]; a module without a
+//! summary that is not in it is unreadable, nested too deep or gone). When an open document's
+//! analysis leads to such a module (a call, a name, an import of a class), [`after_analysis`]
+//! queues the document's module, and a task of its own summarises what it leads to on the pool
+//! and re-analyses the open documents whose view changed ([`republish_linked`]): a keystroke never
+//! waits for the parse of another file.
+//!
 //! An open document's analyzer resolves its data flow with the rest of the project
 //! ([`LiveResolver`], over the project's incremental [`LiveFlow`]); when an analysis changes what
 //! another module sees of the project (its *view*), the open documents of those modules — and
@@ -20,8 +31,10 @@ use tower_lsp_server::ls_types::*;
 
 use crate::dataflow::cross::FlowResolver;
 use crate::document::Document;
+use crate::engine::prefilter::Prefilter;
 use crate::engine::{Analysis, Analyzer};
 use crate::project::flow::{LiveFlow, LiveResolver};
+use crate::project::lazy::{Closure, Reach};
 use crate::project::{ModuleSummary, Project};
 
 use super::server::{Job, Server};
@@ -46,6 +59,28 @@ pub struct Workspace {
     /// trees ([`ModuleSummary::new_like`]); an analysis that merged no item's facts reuses the
     /// last one instead (counted by tests: a keystroke inside a body builds none).
     pub summaries_built: AtomicUsize,
+    /// The modules not summarised yet, and what the on-demand summaries have to follow (lock it
+    /// before `project`, never while parsing).
+    pub lazy: Mutex<LazyIndex>,
+    /// One pre-filter per distinct `extra-secret-names` of the configurations seen.
+    prefilters: Mutex<Vec<(Vec<String>, Arc<Prefilter>)>>,
+    /// How many modules the index parsed and summarised from disk: at start-up, then on demand.
+    pub parsed: [AtomicUsize; 2],
+}
+
+/// What the lazy index knows of the modules it has not summarised (see the module's
+/// documentation).
+#[derive(Default)]
+pub struct LazyIndex {
+    /// The modules added without a summary that may get one from disk when something leads to
+    /// them (by index into the project's modules).
+    pub lazy: rustc_hash::FxHashSet<usize>,
+    /// Open modules whose leads changed since they were last followed.
+    dirty: Vec<usize>,
+    /// Per open module, the summary whose leads were last followed.
+    followed: rustc_hash::FxHashMap<usize, Arc<ModuleSummary>>,
+    /// A task summarises on demand ([`spawn_on_demand`]).
+    running: bool,
 }
 
 /// The texts of the open modules whose summaries the project holds.
@@ -145,17 +180,111 @@ impl Workspace {
         let Some(m) = self.project.read().ok().and_then(|p| p.module_of(path)) else {
             return;
         };
+        if let Ok(mut lazy) = self.lazy.lock() {
+            lazy.followed.remove(&m);
+        }
         if let Ok(mut live) = self.flow.lock() {
             live.close(m);
         }
     }
+
+    /// The pre-filter of the file `path` with the configuration `config` gives (its
+    /// `extra-secret-names`); without a configuration, the default one.
+    fn prefilter_for(&self, config: Option<&crate::config::Config>) -> Option<Arc<Prefilter>> {
+        let names: &[String] = config.map_or(&[], |c| c.extra_secret_names.as_slice());
+        let mut all = self.prefilters.lock().ok()?;
+        if let Some((_, p)) = all.iter().find(|(k, _)| k.as_slice() == names) {
+            return Some(p.clone());
+        }
+        let p = Arc::new(Prefilter::new(names));
+        all.push((names.to_vec(), p.clone()));
+        Some(p)
+    }
+
+    /// Whether the pre-filter keeps the file `path` of text `text` (a file it keeps may have a
+    /// finding, or key material may enter there: its module is summarised at once).
+    fn kept(&self, config: &crate::config::ConfigCache, path: &Path, text: &str) -> bool {
+        let config = config.get_known(path, false).ok();
+        self.prefilter_for(config.as_deref())
+            .is_none_or(|p| p.keep(text.as_bytes()))
+    }
+}
+
+/// Follows `roots` (summarised modules) through the lazy index: summarises from disk, in
+/// parallel, the modules not summarised yet they lead to, transitively (not the modules of
+/// `open` documents: their analyses summarise them). Returns how many it summarised.
+fn close_lazily(ws: &Workspace, roots: &[(usize, Reach)], open: &HashSet<PathBuf>) -> usize {
+    let mut closure = Closure::default();
+    {
+        let Ok(p) = ws.project.read() else {
+            return 0;
+        };
+        for &(m, reach) in roots {
+            closure.follow(&p, m, reach);
+        }
+    }
+    let mut n = 0;
+    loop {
+        // The modules not summarised yet, copied: the resolutions below do not hold the lock an
+        // analysis takes after each keystroke ([`note_leads`]).
+        let lazy: rustc_hash::FxHashSet<usize> = match ws.lazy.lock() {
+            Ok(lazy) if !lazy.lazy.is_empty() => lazy.lazy.clone(),
+            _ => return n,
+        };
+        let (wanted, paths): (Vec<(usize, Reach)>, Vec<PathBuf>) = {
+            let Ok(p) = ws.project.read() else {
+                return n;
+            };
+            let wanted = closure.next(&p, &|j| {
+                lazy.contains(&j) && !open.contains(&p.modules[j].path)
+            });
+            let paths = wanted
+                .iter()
+                .map(|&(j, _)| p.modules[j].path.clone())
+                .collect();
+            (wanted, paths)
+        };
+        if wanted.is_empty() {
+            return n;
+        }
+        let summaries: Vec<Option<ModuleSummary>> =
+            paths.par_iter().map(|p| summarise_file(p)).collect();
+        let (Ok(mut lazy), Ok(mut p)) = (ws.lazy.lock(), ws.project.write()) else {
+            return n;
+        };
+        let mut follow = Vec::with_capacity(wanted.len());
+        for ((j, reach), s) in wanted.into_iter().zip(summaries) {
+            // Summarised meanwhile (opened, changed on disk) or gone: left as it is.
+            if !lazy.lazy.remove(&j) || p.modules[j].summary.is_some() {
+                continue;
+            }
+            n += 1;
+            if let Some(s) = s {
+                p.modules[j].summary = Some(Arc::new(s));
+                follow.push((j, reach));
+            }
+        }
+        drop(lazy);
+        for (j, reach) in follow {
+            closure.follow(&p, j, reach);
+        }
+    }
+}
+
+/// The text of a file on disk (`None`: unreadable, not decodable).
+fn read_text(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(crate::document::encoding::decode(&bytes).ok()?.text)
 }
 
 /// The summary of a file on disk (`None`: unreadable, not UTF-8, nested too deep).
 fn summarise_file(path: &Path) -> Option<ModuleSummary> {
-    let bytes = std::fs::read(path).ok()?;
-    let decoded = crate::document::encoding::decode(&bytes).ok()?;
-    let doc = Document::new(&decoded.text, 0);
+    summarise_text(&read_text(path)?)
+}
+
+/// The summary of a file's text (`None`: nested too deep).
+fn summarise_text(text: &str) -> Option<ModuleSummary> {
+    let doc = Document::new(text, 0);
     if doc.too_deep() {
         return None;
     }
@@ -223,6 +352,7 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
             }
         }
         record_analysed(ws, path, &job.doc.rope);
+        note_leads(ws, path);
         return;
     }
     ws.summaries_built.fetch_add(1, Ordering::Relaxed);
@@ -239,6 +369,100 @@ pub fn after_analysis(job: &Job, analyzer: &Analyzer, analysis: &Analysis, ws: &
     drop(old);
     set_summary(&ws.project, path, Some(summary));
     record_analysed(ws, path, &job.doc.rope);
+    note_leads(ws, path);
+}
+
+/// After an analysis of the open module at `path`: when what its summary leads to may have
+/// changed since it was last followed (a call to another module, an import), the module is
+/// queued for the summaries on demand ([`spawn_on_demand`], from [`republish_linked`]). On a
+/// keystroke inside a body this compares the changed items only (by address), and nothing at all
+/// once every module is summarised.
+fn note_leads(ws: &Workspace, path: &Path) {
+    let Ok(mut lazy) = ws.lazy.lock() else {
+        return;
+    };
+    if lazy.lazy.is_empty() {
+        return;
+    }
+    let (m, current) = {
+        let Ok(p) = ws.project.read() else {
+            return;
+        };
+        let Some(m) = p.module_of(path) else {
+            return;
+        };
+        let Some(current) = p.modules[m].summary.clone() else {
+            return;
+        };
+        (m, current)
+    };
+    let same = lazy.followed.get(&m).is_some_and(|last| {
+        Arc::ptr_eq(last, &current)
+            || (last.same_facts_but_flows(&current) && last.same_external_refs(&current))
+    });
+    lazy.followed.insert(m, current);
+    if !same && !lazy.dirty.contains(&m) {
+        lazy.dirty.push(m);
+    }
+}
+
+/// Summarises on demand, in a task of its own, what the queued open modules lead to
+/// ([`note_leads`]) among the modules not summarised yet, transitively, on the blocking pool;
+/// then analyses again the open documents whose view of the project changed
+/// ([`republish_linked`]); again while those analyses queue more. One such task at a time.
+fn spawn_on_demand(server: &Server) {
+    let ws = server.state().workspace.clone();
+    {
+        let Ok(mut lazy) = ws.lazy.lock() else {
+            return;
+        };
+        if lazy.running || lazy.dirty.is_empty() {
+            return;
+        }
+        lazy.running = true;
+    }
+    let server = server.clone();
+    tokio::spawn(async move {
+        loop {
+            let open: HashSet<PathBuf> = open_paths(&server);
+            let roots: Vec<(usize, Reach)> = {
+                let Ok(mut lazy) = ws.lazy.lock() else {
+                    return;
+                };
+                if lazy.dirty.is_empty() {
+                    lazy.running = false;
+                    return;
+                }
+                std::mem::take(&mut lazy.dirty)
+                    .into_iter()
+                    .map(|m| (m, Reach::Imports))
+                    .collect()
+            };
+            let ws2 = ws.clone();
+            let n = tokio::task::spawn_blocking(move || close_lazily(&ws2, &roots, &open))
+                .await
+                .unwrap_or(0);
+            if n > 0 {
+                let total = ws.parsed[1].fetch_add(n, Ordering::Relaxed) + n;
+                mem_stats(&format!(
+                    "{n} modules summarised on demand ({total} so far)"
+                ));
+                republish_linked(&server).await;
+            }
+        }
+    });
+}
+
+/// The paths of the open documents whose modules their analyses summarise (a document over the
+/// size limit is never analysed: its file is summarised as a closed one's).
+fn open_paths(server: &Server) -> HashSet<PathBuf> {
+    server
+        .state()
+        .docs
+        .values()
+        .filter(|d| d.large.is_none())
+        .filter_map(|d| d.path.clone())
+        .collect()
 }
 
 /// Whether the facts of `analysis` other than its flows are those of the summary the last
@@ -293,6 +517,13 @@ fn record_analysed(ws: &Workspace, path: &Path, rope: &ropey::Rope) {
 /// while those analyses make more of them stale (a document whose flows differ from its
 /// summary's).
 pub async fn republish_linked(server: &Server) {
+    // The modules the analyses lead to that are not summarised yet: summarised aside.
+    spawn_on_demand(server);
+    republish_stale(server).await;
+    spawn_on_demand(server);
+}
+
+async fn republish_stale(server: &Server) {
     for _ in 0..8 {
         let jobs: Vec<Job> = {
             let (flow, project) = {
@@ -411,6 +642,17 @@ async fn republish_open(server: &Server) {
     super::large::trim_memory();
 }
 
+/// What the start of the indexing made of a file.
+enum Start {
+    /// The pre-filter keeps it: its summary (`None`: nested too deep).
+    Kept(Option<Box<ModuleSummary>>),
+    /// Not summarised yet: the pre-filter skips it (or an open document's analysis summarises
+    /// it, or the indexing was cancelled).
+    Lazy,
+    /// Unreadable or not decodable.
+    Unreadable,
+}
+
 /// Indexes `folders` in a task of its own: the handler that asks for it returns at once, so the
 /// messages that follow (a `didOpen`, requests) are handled meanwhile — an open document gets
 /// its diagnostics of the file alone, and every open document is analysed again with the project
@@ -423,7 +665,7 @@ pub fn spawn_index(server: &Server, folders: Vec<PathBuf>) {
 /// Indexes `folders` in the background, reporting `$/progress` (begin, end) when the client
 /// supports it.
 pub async fn index(server: &Server, folders: Vec<PathBuf>) {
-    let (progress, ws_project, cancel, config, open) = {
+    let (progress, cancel, config, open) = {
         let st = server.state();
         // The open documents are not read from disk: their analyses give their summaries, and
         // every one is analysed with the project view once the index ends ([`republish_open`]).
@@ -438,7 +680,6 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
             .collect();
         (
             st.caps.work_done_progress,
-            st.workspace.project.clone(),
             st.workspace.cancel.clone(),
             st.config.clone(),
             open,
@@ -466,7 +707,8 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
         .await;
     }
     let cancel2 = cancel.clone();
-    let done = tokio::task::spawn_blocking(move || {
+    let ws = server.state().workspace.clone();
+    let (done, parsed) = tokio::task::spawn_blocking(move || {
         let mut files = Vec::new();
         for f in &folders {
             let cfg = config.clone();
@@ -476,31 +718,61 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
                     .unwrap_or(false)
             }));
         }
-        let summaries: Vec<(PathBuf, Option<ModuleSummary>)> = files
+        // Every file read and pre-filtered; only those the pre-filter keeps are parsed and
+        // summarised here (the module's documentation).
+        let firsts: Vec<(PathBuf, Start)> = files
             .into_par_iter()
             .map(|p| {
-                let s = if cancel2.load(Ordering::Relaxed) || open.contains(&p) {
-                    None
-                } else {
-                    summarise_file(&p)
+                if cancel2.load(Ordering::Relaxed) || open.contains(&p) {
+                    return (p, Start::Lazy);
+                }
+                let Some(text) = read_text(&p) else {
+                    return (p, Start::Unreadable);
                 };
-                (p, s)
+                if !ws.kept(&config, &p, &text) {
+                    return (p, Start::Lazy);
+                }
+                let s = summarise_text(&text).map(Box::new);
+                (p, Start::Kept(s))
             })
             .collect();
-        let Ok(mut project) = ws_project.write() else {
-            return 0;
-        };
-        let paths: Vec<PathBuf> = summaries.iter().map(|(p, _)| p.clone()).collect();
-        let ids = project.add(&paths);
-        for (i, (_, s)) in ids.into_iter().zip(summaries) {
-            if project.modules[i].summary.is_none() {
-                project.modules[i].summary = s.map(Arc::new);
+        let mut roots: Vec<(usize, Reach)> = Vec::new();
+        let n = firsts.len();
+        {
+            let (Ok(mut lazy), Ok(mut project)) = (ws.lazy.lock(), ws.project.write()) else {
+                return (0, 0);
+            };
+            let paths: Vec<PathBuf> = firsts.iter().map(|(p, _)| p.clone()).collect();
+            let ids = project.add(&paths);
+            for (i, (_, first)) in ids.into_iter().zip(firsts) {
+                if project.modules[i].summary.is_some() {
+                    continue;
+                }
+                match first {
+                    Start::Kept(s) => {
+                        if let Some(s) = s {
+                            project.modules[i].summary = Some(Arc::new(*s));
+                            roots.push((i, Reach::Flows));
+                        }
+                    }
+                    Start::Lazy => {
+                        lazy.lazy.insert(i);
+                    }
+                    Start::Unreadable => {}
+                }
             }
         }
-        paths.len()
+        let kept = roots.len();
+        let reached = if cancel2.load(Ordering::Relaxed) {
+            0
+        } else {
+            close_lazily(&ws, &roots, &open)
+        };
+        ws.parsed[0].fetch_add(kept + reached, Ordering::Relaxed);
+        (n, kept + reached)
     })
     .await
-    .unwrap_or(0);
+    .unwrap_or((0, 0));
     mem_stats("indexed");
     // The trees of the files summarised are gone: what glibc keeps of them back to the system.
     super::large::trim_memory();
@@ -517,7 +789,9 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
                 message: Some(if cancelled {
                     format!("cancelled ({done} files listed)")
                 } else {
-                    format!("{done} Python files indexed")
+                    format!(
+                        "{done} Python files indexed ({parsed} summarised, the others when needed)"
+                    )
                 }),
             }),
         )
@@ -526,7 +800,7 @@ pub async fn index(server: &Server, folders: Vec<PathBuf>) {
     server
         .log(
             MessageType::INFO,
-            format!("keylint: workspace indexed ({done} Python files)"),
+            format!("keylint: workspace indexed ({done} Python files, {parsed} summarised)"),
         )
         .await;
     republish_open(server).await;
@@ -554,7 +828,9 @@ pub async fn cancel(server: &Server, params: WorkDoneProgressCancelParams) {
 }
 
 /// Python files created, changed or deleted on disk (`workspace/didChangeWatchedFiles`): their
-/// summaries follow, and the open documents are analysed again.
+/// summaries follow, and the open documents are analysed again. A file created or changed is
+/// pre-filtered: summarised when the pre-filter keeps it, when its module was summarised, or when
+/// a summarised module leads to it; otherwise it stays not summarised yet.
 pub async fn files_changed(server: &Server, changes: &[FileEvent]) {
     let py: Vec<(PathBuf, FileChangeType)> = changes
         .iter()
@@ -564,32 +840,82 @@ pub async fn files_changed(server: &Server, changes: &[FileEvent]) {
     if py.is_empty() {
         return;
     }
-    let (project, open): (Arc<RwLock<Project>>, Vec<PathBuf>) = {
+    let (ws, config, open) = {
         let st = server.state();
         if !st.workspace.indexed.load(Ordering::Acquire) {
             return;
         }
-        (
-            st.workspace.project.clone(),
-            st.docs.values().filter_map(|d| d.path.clone()).collect(),
-        )
+        let open: HashSet<PathBuf> = st.docs.values().filter_map(|d| d.path.clone()).collect();
+        (st.workspace.clone(), st.config.clone(), open)
     };
     let changed = tokio::task::spawn_blocking(move || {
         let mut any = false;
+        let mut roots: Vec<(usize, Reach)> = Vec::new();
+        // A module added: a summarised module may lead to it now.
+        let mut lazy_added = false;
         for (path, typ) in py {
             // An open document's summary comes from its editor text.
             if open.contains(&path) {
                 continue;
             }
             if typ == FileChangeType::DELETED {
-                if let Ok(mut p) = project.write() {
-                    any |= p.remove(&path).is_some();
+                let (Ok(mut lazy), Ok(mut p)) = (ws.lazy.lock(), ws.project.write()) else {
+                    continue;
+                };
+                if let Some(i) = p.remove(&path) {
+                    lazy.lazy.remove(&i);
+                    any = true;
+                }
+                continue;
+            }
+            let text = read_text(&path);
+            let summarised = ws
+                .project
+                .read()
+                .ok()
+                .is_some_and(|p| p.summary_of(&path).is_some());
+            let keep = summarised || text.as_deref().is_none_or(|t| ws.kept(&config, &path, t));
+            if keep {
+                any |= set_summary(&ws.project, &path, text.as_deref().and_then(summarise_text));
+                if let Ok(p) = ws.project.read() {
+                    roots.extend(p.module_of(&path).map(|m| (m, Reach::Flows)));
                 }
             } else {
-                any |= set_summary(&project, &path, summarise_file(&path));
+                // Not summarised yet (a summarised module may lead to it: below).
+                let (Ok(mut lazy), Ok(mut p)) = (ws.lazy.lock(), ws.project.write()) else {
+                    continue;
+                };
+                let i = match p.module_of(&path) {
+                    Some(i) => i,
+                    None => {
+                        any = true;
+                        lazy_added = true;
+                        p.add(std::slice::from_ref(&path))[0]
+                    }
+                };
+                lazy.lazy.insert(i);
             }
         }
-        any
+        if lazy_added {
+            // A module added lazily may be one a summarised module leads to (its import
+            // resolved nowhere until now): every summarised module followed again.
+            if let Ok(p) = ws.project.read() {
+                roots = (0..p.modules.len())
+                    .filter(|&m| p.modules[m].summary.is_some())
+                    .map(|m| {
+                        let reach = if open.contains(&p.modules[m].path) {
+                            Reach::Imports
+                        } else {
+                            Reach::Flows
+                        };
+                        (m, reach)
+                    })
+                    .collect();
+            }
+        }
+        let n = close_lazily(&ws, &roots, &open);
+        ws.parsed[1].fetch_add(n, Ordering::Relaxed);
+        any || n > 0
     })
     .await
     .unwrap_or(false);

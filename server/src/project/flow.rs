@@ -168,12 +168,15 @@ impl Project {
     }
 
     /// A hash of module `m`'s qualifier and of what the calls of `flows` to imported functions
-    /// resolve to (what [`Project::qualify`] reads of the rest of the project), and the other
-    /// modules they call.
-    fn links(&self, m: usize, flows: &Flows) -> (u64, Vec<usize>) {
+    /// resolve to (what [`Project::qualify`] reads of the rest of the project), the other
+    /// modules they call, and the modules without a summary their resolution looked into (a
+    /// summary of one may change what they resolve to: see [`LiveFlow::sync`]).
+    fn links(&self, m: usize, flows: &Flows) -> (u64, Vec<usize>, Vec<usize>) {
         let mut h = rustc_hash::FxHasher::default();
         self.modules[m].qualifier.hash(&mut h);
         let mut callees = Vec::new();
+        let mut missed = Vec::new();
+        let mut looked = rustc_hash::FxHashSet::default();
         let mut memo = FxHashMap::default();
         for (f, _) in flows {
             let calls = f.calls.iter().map(|c| c.callee.as_str());
@@ -188,12 +191,19 @@ impl Project {
                     } else {
                         0u8.hash(&mut h);
                     }
+                    // Found or not, the resolution may have passed over a module without a
+                    // summary (a longer prefix of the path, a re-export): once per path.
+                    if looked.insert(path) {
+                        missed.extend(self.unsummarised_for(m, path));
+                    }
                 }
             }
         }
         callees.sort_unstable();
         callees.dedup();
-        (h.finish(), callees)
+        missed.sort_unstable();
+        missed.dedup();
+        (h.finish(), callees, missed)
     }
 
     /// Resolves the modules of `members` together (the flows of one replaced by `subst`) and
@@ -518,6 +528,9 @@ struct LiveModule {
     names: ViewNames,
     /// The other modules it calls.
     callees: Vec<usize>,
+    /// The modules without a summary the resolution of its calls looked into (when one gets its
+    /// first summary, its calls are resolved again; see [`LiveFlow::sync`]).
+    missed: Vec<usize>,
     /// A hash of its qualifier and of what its calls to imported functions resolve to.
     links: u64,
     /// `qualified` and `names` are those of `seen` (kept only while the module is linked).
@@ -678,6 +691,10 @@ impl LiveFlow {
             self.modules[a].wanted = true;
         }
         let mut changed: Vec<usize> = Vec::new();
+        // Modules summarised for the first time (the server's lazy index summarises a module when
+        // something leads to it, or when it is opened): only the modules whose calls looked into
+        // one of them resolve again, not every module's (a relink).
+        let mut fresh: Vec<usize> = Vec::new();
         let mut classes_changed = false;
         for (i, module) in project.modules.iter().enumerate() {
             let live = &mut self.modules[i];
@@ -698,7 +715,11 @@ impl LiveFlow {
             if !same_iface {
                 let iface = interface(module.summary.as_deref());
                 if iface != live.interface {
-                    relink = true;
+                    if live.seen.is_none() {
+                        fresh.push(i);
+                    } else {
+                        relink = true;
+                    }
                 }
                 live.interface = iface;
             }
@@ -747,6 +768,17 @@ impl LiveFlow {
         }
         // The modules whose flows are taken again: every module when imports may resolve
         // elsewhere, else those whose flows changed.
+        let mut looked_into: Vec<usize> = Vec::new();
+        if !relink && !fresh.is_empty() {
+            looked_into = (0..n)
+                .filter(|&i| self.modules[i].missed.iter().any(|j| fresh.contains(j)))
+                .collect();
+            for &i in &looked_into {
+                if !changed.contains(&i) {
+                    changed.push(i);
+                }
+            }
+        }
         let retake: Vec<usize> = if relink {
             stats.relinked = true;
             (0..n).collect()
@@ -765,13 +797,15 @@ impl LiveFlow {
             // The calls and globals of other modules its flows name are the last ones: what
             // they resolve to is too while no interface changed (no relink), so its links and
             // callees stand (issue #14: not every flow read again).
+            let again = looked_into.binary_search(&i).is_ok();
             let refs_same = !relink
+                && !again
                 && match (&summary, &live.seen) {
                     (Some(a), Some(b)) => a.same_external_refs(b),
                     _ => false,
                 };
             live.seen = summary;
-            if flows_same && !relink {
+            if flows_same && !relink && !again {
                 continue;
             }
             if refs_same {
@@ -783,8 +817,9 @@ impl LiveFlow {
                 .as_ref()
                 .map(|s| s.flows().collect())
                 .unwrap_or_default();
-            let (links, callees) = project.links(i, &flows);
+            let (links, callees, missed) = project.links(i, &flows);
             let live = &mut self.modules[i];
+            live.missed = missed;
             // Flows as they were, and its name and imports resolving as they did: nothing to
             // take again.
             if flows_same && links == live.links {

@@ -21,6 +21,7 @@
 //!   save`, `from .store import *`).
 
 pub mod flow;
+pub mod lazy;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
