@@ -4,8 +4,9 @@
 //! imports are resolved and the data flow is resolved across the modules linked by calls
 //! ([`crate::project`]). What the checking of a file gets is its *view* of that resolution.
 //!
-//! Memory: the first pass reads, pre-filters, parses, analyses and summarises each kept file in
-//! one go and, unless the check fixes files, *finishes* it there (the caller's `finish`: its
+//! Memory: the first pass reads and pre-filters every file, then parses, analyses and summarises
+//! each kept file (largest first, [`first_pass`]) and, unless the check fixes files, *finishes*
+//! it there (the caller's `finish`: its
 //! report), keeping only that outcome and the summary — no text, tree, analyzer or model waits
 //! for the whole project to resolve, except for the few kept files likely to get a view
 //! ([`may_link`]), whose tree and analyzer wait for the resolution. A file that turns out linked
