@@ -4,8 +4,9 @@
 //! imports are resolved and the data flow is resolved across the modules linked by calls
 //! ([`crate::project`]). What the checking of a file gets is its *view* of that resolution.
 //!
-//! Memory: the first pass reads, pre-filters, parses, analyses and summarises each kept file in
-//! one go and, unless the check fixes files, *finishes* it there (the caller's `finish`: its
+//! Memory: the first pass reads and pre-filters every file, then parses, analyses and summarises
+//! each kept file (largest first, [`first_pass`]) and, unless the check fixes files, *finishes*
+//! it there (the caller's `finish`: its
 //! report), keeping only that outcome and the summary — no text, tree, analyzer or model waits
 //! for the whole project to resolve, except for the few kept files likely to get a view
 //! ([`may_link`]), whose tree and analyzer wait for the resolution. A file that turns out linked
@@ -29,7 +30,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::encoding;
-use super::prefilter::Prefilter;
+use super::prefilter::{Prefilter, Rules};
 use crate::config::Config;
 use crate::dataflow::{Base, CallFact, Dataflow, FnFlow, Taint};
 use crate::engine::pipeline::Parsed;
@@ -111,28 +112,38 @@ struct Alone {
     kl206_or_directive: bool,
 }
 
-/// The first pass over one file: read, pre-filtered and, when kept, parsed, analysed alone,
-/// summarised and finished when `finish` is given (its tree, analyzer and model then dropped).
-fn first<T>(
-    f: usize,
-    path: &Path,
-    config: &Config,
-    prefilter: Option<&Prefilter>,
-    finish: Option<Finish<T>>,
-) -> First<T> {
+/// The first pass's reading of one file: read, decoded and pre-filtered (cheap, every file, in
+/// parallel). A kept file waits with its text for its analysis ([`analyse`]), which takes the
+/// kept files largest first.
+enum Read {
+    /// It could not be read (the check reports why).
+    Unreadable(std::time::Duration),
+    /// The pre-filter skips it.
+    Skipped {
+        linkable: bool,
+        time: std::time::Duration,
+    },
+    /// The pre-filter keeps it: its text, why, and what its analysis alone needs.
+    Kept(Box<ToAnalyse>),
+}
+
+/// A kept file read, waiting for its analysis alone.
+struct ToAnalyse {
+    text: String,
+    reason: Option<&'static str>,
+    linkable: bool,
+    /// The rules that may report in the file alone (`None`: every rule).
+    rules: Option<Rules>,
+    skip_flows: bool,
+    /// Time spent reading and pre-filtering it.
+    time: std::time::Duration,
+}
+
+/// Reads and pre-filters one file ([`Read`]).
+fn read_filter(path: &Path, config: &Config, prefilter: Option<&Prefilter>) -> Read {
     let t0 = std::time::Instant::now();
     let Some(text) = read(path, config) else {
-        return First {
-            keep: None,
-            reason: None,
-            linkable: false,
-            flows_skipped: false,
-            summary: None,
-            done: None,
-            kept: None,
-            alone: Alone::default(),
-            time: t0.elapsed(),
-        };
+        return Read::Unreadable(t0.elapsed());
     };
     // One scan of the bytes answers the reason, the rules and the calls into the project.
     let answer = prefilter.map(|p| p.answer(text.as_bytes()));
@@ -140,16 +151,17 @@ fn first<T>(
         Some(a) => a.reason(),
         None => Some("no pre-filter"),
     };
-    let keep = reason.is_some();
+    let linkable = linkable(&text);
+    if reason.is_none() {
+        return Read::Skipped {
+            linkable,
+            time: t0.elapsed(),
+        };
+    }
     // The rules that may report in the file alone (by their words): the others are left out of
     // its analysis. A view (other modules' facts) is given only in a second analysis, which runs
     // every rule.
-    let rules = answer
-        .as_ref()
-        .filter(|_| keep)
-        .map(|a| a.rules())
-        .filter(|r| !r.all());
-    let linkable = linkable(&text);
+    let rules = answer.as_ref().map(|a| a.rules()).filter(|r| !r.all());
     // No local data flow when no rule of the file reads it and no other module needs it now:
     // the file calls nothing imported from the project (its flows carry nothing out), and a
     // module whose calls lead to it summarises it then (its summary is left out here).
@@ -159,19 +171,34 @@ fn first<T>(
                 .as_ref()
                 .is_some_and(|a| a.calls_project(text.as_bytes()))
     });
-    if !keep {
-        return First {
-            keep: Some(false),
-            reason: None,
-            linkable,
-            flows_skipped: false,
-            summary: None,
-            done: None,
-            kept: None,
-            alone: Alone::default(),
-            time: t0.elapsed(),
-        };
-    }
+    Read::Kept(Box::new(ToAnalyse {
+        text,
+        reason,
+        linkable,
+        rules,
+        skip_flows,
+        time: t0.elapsed(),
+    }))
+}
+
+/// The first pass over one kept file, once read ([`read_filter`]): parsed, analysed alone,
+/// summarised and finished when `finish` is given (its tree, analyzer and model then dropped).
+fn analyse<T>(
+    f: usize,
+    path: &Path,
+    config: &Config,
+    read: ToAnalyse,
+    finish: Option<Finish<T>>,
+) -> First<T> {
+    let t0 = std::time::Instant::now();
+    let ToAnalyse {
+        text,
+        reason,
+        linkable,
+        rules,
+        skip_flows,
+        time,
+    } = read;
     let directive = memchr::memmem::find(text.as_bytes(), b"keylint:").is_some();
     let doc = Parsed::new(text);
     let too_deep = doc.too_deep;
@@ -212,7 +239,89 @@ fn first<T>(
         done,
         kept,
         alone,
-        time: t0.elapsed(),
+        time: time + t0.elapsed(),
+    }
+}
+
+/// The first pass: every file read and pre-filtered in parallel, then the kept files analysed
+/// alone ([`analyse`]), largest first from one queue, so that the threads end together: taken
+/// in their order, a few large files (django's test modules of 300–600 KB) end last on one core
+/// while the other waits. The sizes come from the reading.
+fn first_pass<T: Send>(
+    files: &[PathBuf],
+    configs: &[Arc<Config>],
+    prefilter_for: &(dyn Fn(&Config) -> Option<Arc<Prefilter>> + Sync),
+    finish: Option<Finish<T>>,
+) -> Vec<First<T>> {
+    let reads: Vec<Read> = files
+        .par_iter()
+        .zip(configs.par_iter())
+        .map(|(p, c)| read_filter(p, c, prefilter_for(c).as_deref()))
+        .collect();
+    let mut firsts: Vec<Option<First<T>>> = Vec::with_capacity(files.len());
+    // The kept files, largest first: (size, file, text…).
+    let mut queue: Vec<(usize, std::sync::Mutex<Option<ToAnalyse>>)> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    for (f, r) in reads.into_iter().enumerate() {
+        match r {
+            Read::Unreadable(time) => firsts.push(Some(First::empty(None, false, time))),
+            Read::Skipped { linkable, time } => {
+                firsts.push(Some(First::empty(Some(false), linkable, time)))
+            }
+            Read::Kept(k) => {
+                sizes.push(k.text.len());
+                queue.push((f, std::sync::Mutex::new(Some(*k))));
+                firsts.push(None);
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..queue.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().min(order.len());
+    // Each worker takes the next largest file until none is left.
+    let done: Vec<Vec<(usize, First<T>)>> = (0..threads)
+        .into_par_iter()
+        .map(|_| {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&q) = order.get(i) else {
+                    return out;
+                };
+                let (f, ref slot) = queue[q];
+                let read = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .expect("each kept file is taken once");
+                out.push((f, analyse(f, &files[f], &configs[f], read, finish)));
+            }
+        })
+        .collect();
+    for (f, first) in done.into_iter().flatten() {
+        firsts[f] = Some(first);
+    }
+    firsts
+        .into_iter()
+        .map(|f| f.expect("every file's first pass"))
+        .collect()
+}
+
+impl<T> First<T> {
+    /// A file not analysed in the first pass (unreadable, `keep: None`, or skipped).
+    fn empty(keep: Option<bool>, linkable: bool, time: std::time::Duration) -> First<T> {
+        First {
+            keep,
+            reason: None,
+            linkable,
+            flows_skipped: false,
+            summary: None,
+            done: None,
+            kept: None,
+            alone: Alone::default(),
+            time,
+        }
     }
 }
 
@@ -297,14 +406,7 @@ pub fn views<T: Send>(
     // The project's modules (named from their paths alone, one thread) are added while the
     // first pass runs: not after it, on one core while the other waits.
     let (firsts, (mut project, ids)) = rayon::join(
-        || -> Vec<First<T>> {
-            files
-                .par_iter()
-                .zip(configs.par_iter())
-                .enumerate()
-                .map(|(f, (p, c))| first(f, p, c, prefilter_for(c).as_deref(), finish))
-                .collect()
-        },
+        || first_pass(files, configs, prefilter_for, finish),
         || {
             let mut project = Project::new();
             let ids = project.add(files);
