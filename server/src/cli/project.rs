@@ -499,11 +499,18 @@ pub fn views<T: Send>(
             passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
         }
     }
+    // A callee of a kept module raising validates a key for KL206 whatever the module between
+    // them: when any kept module wants raising callees, so do the modules summarised for it.
+    let raises = (0..files.len()).any(|f| keep[f] == Some(true) && alone[f].kl206_or_directive);
+    // Per file, whether a call passing something resolved into it (key material may reach its
+    // functions' parameters).
+    let mut passed = vec![false; files.len()];
     loop {
         let released = release(
             &project,
             &mut passing,
             &mut calls,
+            &mut passed,
             &ids,
             &file_of,
             &mut pending,
@@ -537,8 +544,6 @@ pub fn views<T: Send>(
         for &f in &wanted {
             tried[f] = true;
         }
-        // Only the calls of kept files lead to modules to summarise (the functions they call,
-        // found through re-exports), not the calls of those modules in turn.
         let summaries: Vec<(usize, Option<ModuleSummary>, std::time::Duration)> = wanted
             .par_iter()
             .map(|&f| {
@@ -548,10 +553,35 @@ pub fn views<T: Send>(
                 (f, s, t0.elapsed())
             })
             .collect();
+        // The calls of a module summarised for another's lead further, as a kept module's do
+        // (a route → a service → the audit log of a third module): no key material enters it
+        // alone (the pre-filter skips it), so its calls are held until a call passing something
+        // reaches it, or it reads a name or a call's result of another module.
         for (f, s, time) in summaries {
             stats.summarised_only += 1;
             stats.files.push((f, "summarised only", time));
-            project.modules[ids[f]].summary = s.map(Arc::new);
+            let s = s.map(Arc::new);
+            if let Some(s) = &s {
+                let m = ids[f];
+                let mut c = Calls::of(
+                    s,
+                    Wants {
+                        scans: routes,
+                        raises,
+                    },
+                    false,
+                );
+                c.key_free &= !passed[f];
+                if c.key_free {
+                    pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
+                } else {
+                    pending.extend(c.live.iter().map(|p| (m, p.clone())));
+                    passing.extend(c.passing.iter().map(|p| (m, p.clone())));
+                }
+                pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
+                calls[f] = Some(c);
+            }
+            project.modules[ids[f]].summary = s;
         }
     }
     stats
@@ -735,14 +765,16 @@ impl Calls {
     }
 }
 
-/// Releases the held calls of the key-free kept modules ([`Calls`]) that a call passing
-/// something, of a kept module that is not key-free, now resolves into: they may carry key
-/// material from it. Their live calls become `pending` and their passing calls are followed in
-/// turn. `passing` keeps the calls not resolved yet. Whether any module was released.
+/// Releases the held calls of the key-free modules ([`Calls`]) that a call passing something,
+/// of a module that is not key-free, now resolves into: they may carry key material from it.
+/// Their live calls become `pending` and their passing calls are followed in turn. `passing`
+/// keeps the calls not resolved yet; `passed` marks every file one resolved into (a module not
+/// summarised yet is released when it is). Whether any module was released.
 fn release(
     project: &Project,
     passing: &mut Vec<(usize, String)>,
     calls: &mut [Option<Calls>],
+    passed: &mut [bool],
     ids: &[usize],
     file_of: &FxHashMap<usize, usize>,
     pending: &mut Vec<(usize, String)>,
@@ -759,6 +791,7 @@ fn release(
         });
         let mut more = false;
         for f in to {
+            passed[f] = true;
             let Some(c) = calls[f].as_mut().filter(|c| c.key_free) else {
                 continue;
             };
