@@ -541,19 +541,22 @@ pub fn split_scheme(value: &str) -> (usize, &str) {
     (0, value)
 }
 
+/// The patterns matched ASCII-only on ASCII text ([`Pattern`]).
+static PATTERNS: [&Pattern; 6] = [
+    &PLACEHOLDER,
+    &OBVIOUS_PLACEHOLDER,
+    &PYTHON_PATH,
+    &PATH_OR_URL,
+    &PASSWORD_HASH,
+    &TEST_MARKER,
+];
+
 /// Builds every lazily compiled pattern of this module and runs each once, so that the first
 /// literal that looks like a key does not pay for compiling them (several milliseconds): the
 /// language server calls it at start-up, off the path of any request.
 pub fn warm_up() {
     let sample = "sk-live-4f9c2b7e8d1a6f3c9a0b";
-    for p in [
-        &PLACEHOLDER,
-        &OBVIOUS_PLACEHOLDER,
-        &PYTHON_PATH,
-        &PATH_OR_URL,
-        &PASSWORD_HASH,
-        &TEST_MARKER,
-    ] {
+    for p in PATTERNS {
         p.warm_up();
     }
     let _ = (
@@ -979,14 +982,7 @@ mod tests {
             "\u{212a}ey.example",
             "",
         ];
-        for p in [
-            &PLACEHOLDER,
-            &OBVIOUS_PLACEHOLDER,
-            &PYTHON_PATH,
-            &PATH_OR_URL,
-            &PASSWORD_HASH,
-            &TEST_MARKER,
-        ] {
+        for p in PATTERNS {
             let unicode = Regex::new(p.source).expect("valid regex");
             for s in samples {
                 assert_eq!(p.is_match(s), unicode.is_match(s), "{} on {s:?}", p.source);
