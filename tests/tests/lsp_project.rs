@@ -1,11 +1,15 @@
 //! The server's workspace index (`lsp/workspace.rs`), over the real protocol: indexing with
 //! `$/progress`, findings across modules with `relatedInformation` in the other file, an edit of a
 //! helper module republishing the route module that imports it, files created and deleted on disk
-//! (`workspace/didChangeWatchedFiles`), a workspace without Python files.
+//! (`workspace/didChangeWatchedFiles`), a workspace without Python files. The index is lazy
+//! (`project/lazy.rs`): at start-up only the modules the pre-filter keeps are summarised, with
+//! the modules their calls lead to, transitively; an open document that starts calling into a
+//! module not summarised yet gets it summarised on demand and its diagnostics published again.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use keylint::engine::prefilter::Prefilter;
 use keylint_blackbox::{file_uri, push_client_caps, LspClient};
 use serde_json::{json, Value};
 
@@ -889,5 +893,133 @@ fn a_pynamodb_model_reached_through_its_module_is_known_to_the_routes_and_its_ed
         let found = codes(p);
         found.contains(&("KL203".into(), 10)) && found.contains(&("KL201".into(), 15))
     });
+    assert!(c.shutdown_and_exit().success());
+}
+
+/// The key enters in a route module the pre-filter keeps.
+const LAZY_ROUTES: &str = "from fastapi import FastAPI, Header\n\nfrom .relay import forward\n\napp = FastAPI()\n\n\n@app.post(\"/k\")\ndef k(x_api_key: str = Header(min_length=32)):\n    forward(x_api_key)\n    return {\"ok\": True}\n";
+/// Two modules the pre-filter skips, that pass it on.
+const LAZY_RELAY: &str =
+    "from .relay2 import pass_on\n\n\ndef forward(value):\n    pass_on(value)\n";
+const LAZY_RELAY2: &str =
+    "from .helper import record\n\n\ndef pass_on(value):\n    record(value)\n";
+/// Where it leaks (logged), open in the editor.
+const LAZY_HELPER: &str =
+    "import logging\n\nlog = logging.getLogger(\"x\")\n\n\ndef record(v):\n    log.info(\"got %s\", v)\n";
+/// A module nothing leads to.
+const LAZY_UNRELATED: &str = "def double(n):\n    return n * 2\n";
+
+#[test]
+fn a_key_through_two_modules_the_pre_filter_skips_reaches_the_open_helper() {
+    let pf = Prefilter::new(&[]);
+    assert!(pf.keep(LAZY_ROUTES.as_bytes()));
+    for skipped in [LAZY_RELAY, LAZY_RELAY2, LAZY_HELPER, LAZY_UNRELATED] {
+        assert!(!pf.keep(skipped.as_bytes()), "{skipped}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/routes.py", LAZY_ROUTES),
+            ("svc/relay.py", LAZY_RELAY),
+            ("svc/relay2.py", LAZY_RELAY2),
+            ("svc/helper.py", LAZY_HELPER),
+            ("svc/unrelated.py", LAZY_UNRELATED),
+        ],
+    );
+    let mut c = start(&root);
+    let message = wait_progress(&mut c, "end")["value"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The route module, then the two relays and the helper its calls lead to, and the package's
+    // `__init__` (resolving `.relay.forward` before `relay.py` had a summary looked into it for
+    // a re-export); not the unrelated module.
+    assert!(
+        message.contains("6 Python files indexed (5 summarised"),
+        "{message}"
+    );
+    let helper = file_uri(&root.join("svc/helper.py"));
+    c.did_open(&helper, 1, LAZY_HELPER);
+    let p = c.diagnostics_for_version(&helper, 1);
+    let logged = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL202")
+        .unwrap_or_else(|| panic!("the key of routes.py is logged in helper.py: {p}"));
+    let related: Vec<&Value> = logged["relatedInformation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["location"])
+        .collect();
+    assert_eq!(
+        related[0]["uri"],
+        file_uri(&root.join("svc/routes.py")),
+        "{logged}"
+    );
+    assert_eq!(
+        related[0]["range"]["start"]["line"], 8,
+        "the header parameter: {logged}"
+    );
+    assert!(c.shutdown_and_exit().success());
+}
+
+/// A route module that returns nothing of the project yet.
+const LAZY_APP: &str = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/all\")\ndef all_items():\n    return []\n";
+/// The same, returning what a module the pre-filter skips returns.
+const LAZY_APP_CALLING: &str = "from fastapi import FastAPI\n\nfrom .listing import items\n\napp = FastAPI()\n\n\n@app.get(\"/all\")\ndef all_items():\n    return items()\n";
+/// Skipped by the pre-filter, and nothing leads to it at start-up.
+const LAZY_LISTING: &str = "from .store import load\n\n\ndef items():\n    return load()\n";
+/// Kept by the pre-filter: a DynamoDB scan.
+const LAZY_STORE: &str = "import boto3\n\nt = boto3.resource(\"dynamodb\").Table(\"t\")\n\n\ndef load():\n    return t.scan()[\"Items\"]\n";
+
+#[test]
+fn an_open_document_that_starts_calling_a_module_not_summarised_gets_it_summarised() {
+    let pf = Prefilter::new(&[]);
+    assert!(!pf.keep(LAZY_LISTING.as_bytes()));
+    assert!(pf.keep(LAZY_STORE.as_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root,
+        &[
+            ("svc/__init__.py", ""),
+            ("svc/app.py", LAZY_APP),
+            ("svc/listing.py", LAZY_LISTING),
+            ("svc/store.py", LAZY_STORE),
+        ],
+    );
+    let mut c = start(&root);
+    let message = wait_progress(&mut c, "end")["value"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The store only: the app (no key, no sink) is skipped and nothing leads to the listing.
+    assert!(
+        message.contains("4 Python files indexed (1 summarised"),
+        "{message}"
+    );
+    let app = file_uri(&root.join("svc/app.py"));
+    c.did_open(&app, 1, LAZY_APP);
+    let p = c.diagnostics_for_version(&app, 1);
+    assert!(!has_code(&p, "KL203"), "{p}");
+    // The route now returns the scanned items through the listing: once the listing is
+    // summarised (on demand, off the keystroke), the route module is published again with them.
+    c.did_change_full(&app, 2, LAZY_APP_CALLING);
+    let p = c.wait_diagnostics(&app, |p| p["version"] == 2 && has_code(p, "KL203"));
+    let d = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "KL203")
+        .unwrap();
+    assert_eq!(d["range"]["start"]["line"], 9, "{d}");
+    // Back to returning nothing: the finding goes.
+    c.did_change_full(&app, 3, LAZY_APP);
+    c.wait_diagnostics(&app, |p| p["version"] == 3 && !has_code(p, "KL203"));
     assert!(c.shutdown_and_exit().success());
 }
