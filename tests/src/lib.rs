@@ -507,3 +507,21 @@ pub fn apply_text_edits(text: &str, edits: &Value, enc: &str) -> String {
     out.push_str(&text[at..]);
     out
 }
+
+/// The `.py` files under `dir` (walked down, any depth), sorted.
+pub fn python_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

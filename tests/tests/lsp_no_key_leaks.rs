@@ -14,23 +14,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn py_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "py") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The keys to look for, found by plain text matching (as in `server/tests/cli_no_key_leaks.rs`):
 /// the synthetic ones, every token of a known format in the fixtures, and the generated-looking
 /// literals of the lines that expect a `hardcoded-secret`; minus the rules' documented examples.
@@ -51,7 +34,7 @@ fn keys() -> Vec<String> {
         .any(|p| w.starts_with(p))
             && w.len() >= 20
     };
-    for file in py_files(&repo().join("fixtures")) {
+    for file in keylint_blackbox::python_files(&repo().join("fixtures")) {
         let text = std::fs::read_to_string(&file).unwrap();
         for line in text.lines() {
             let code = line.split("# expect").next().unwrap_or(line);
@@ -97,16 +80,17 @@ fn assert_no_key(what: &str, v: &Value, keys: &[String]) {
 #[test]
 fn diagnostics_hovers_and_code_action_titles_carry_no_key() {
     let keys = keys();
-    let mut files: Vec<(String, PathBuf)> = py_files(&repo().join("fixtures"))
-        .into_iter()
-        .map(|p| {
-            let rel = p
-                .strip_prefix(repo().join("fixtures"))
-                .unwrap()
-                .to_path_buf();
-            (rel.to_string_lossy().replace('\\', "/"), p)
-        })
-        .collect();
+    let mut files: Vec<(String, PathBuf)> =
+        keylint_blackbox::python_files(&repo().join("fixtures"))
+            .into_iter()
+            .map(|p| {
+                let rel = p
+                    .strip_prefix(repo().join("fixtures"))
+                    .unwrap()
+                    .to_path_buf();
+                (rel.to_string_lossy().replace('\\', "/"), p)
+            })
+            .collect();
     files.push((
         "leaks/synthetic.py".into(),
         repo().join("server/tests/cli_fixtures/leaks/synthetic.py"),

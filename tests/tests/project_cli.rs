@@ -969,19 +969,7 @@ type Expected = (Vec<(String, u64, String)>, Vec<(String, u64, String)>);
 
 fn project_expectations(root: &Path, dir: &Path) -> Expected {
     let (mut findings, mut related) = (Vec::new(), Vec::new());
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "py") {
-                files.push(p);
-            }
-        }
-    }
-    for p in files {
+    for p in keylint_blackbox::python_files(dir) {
         let name = p.strip_prefix(root).unwrap().display().to_string();
         for (i, line) in std::fs::read_to_string(&p).unwrap().lines().enumerate() {
             let n = i as u64 + 1;
