@@ -357,6 +357,9 @@ pub struct Stats {
     /// Kept files whose first pass's tree and analyzer were kept until the resolution (a guess of
     /// the linked ones), and those of them linked (their second analysis takes them again).
     pub states: (usize, usize),
+    /// The rounds of summaries after the first pass: per round, the modules summarised, the time
+    /// resolving the pending calls (one core) and the time summarising (in parallel).
+    pub rounds: Vec<(usize, std::time::Duration, std::time::Duration)>,
     /// Time of the first pass, of the summaries of the modules the kept files call into, and of
     /// the resolution.
     pub times: [std::time::Duration; 3],
@@ -506,6 +509,7 @@ pub fn views<T: Send>(
     // functions' parameters).
     let mut passed = vec![false; files.len()];
     loop {
+        let round = std::time::Instant::now();
         let released = release(
             &project,
             &mut passing,
@@ -515,30 +519,30 @@ pub fn views<T: Send>(
             &file_of,
             &mut pending,
         );
-        // The modules the pending calls lead to and that have no summary yet (a module
-        // summarised now may take the resolution of an earlier call one re-export further).
+        // The module each pending call needs summarised next: the first without a summary its
+        // resolution looked into that can be summarised (not tried, linkable). Once summarised,
+        // the call is resolved again next round, one module further, until it resolves or no
+        // such module is left (then it is dropped: nothing summarised later changes what it
+        // looks into). See [`Project::resolve_or_first_missing`]: the same resolution, without
+        // summarising the candidates a longer prefix of the path makes unread.
         let mut wanted: Vec<usize> = Vec::new();
-        // (One resolution a path: what it found, or the modules it missed.)
-        pending.retain(|(m, path)| {
-            let Err(missing) = project.resolve_or_missing(*m, path, false) else {
-                return false;
-            };
-            let more = !missing.is_empty();
-            wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
-            more
-        });
-        pending_classes.retain(|(m, path)| {
-            let Err(missing) = project.resolve_or_missing(*m, path, true) else {
-                return false;
-            };
-            let more = !missing.is_empty();
-            wanted.extend(missing.into_iter().filter_map(|j| file_of.get(&j).copied()));
-            more
-        });
+        let eligible = |j: usize| file_of.get(&j).is_some_and(|&f| !tried[f] && linkable[f]);
+        for (list, class) in [(&mut pending, false), (&mut pending_classes, true)] {
+            list.retain(|(m, path)| {
+                match project.resolve_or_first_missing(*m, path, class, &eligible) {
+                    Err(Some(j)) => {
+                        wanted.push(file_of[&j]);
+                        true
+                    }
+                    _ => false,
+                }
+            });
+        }
         wanted.sort_unstable();
         wanted.dedup();
-        wanted.retain(|&f| !tried[f] && linkable[f]);
+        let resolving = round.elapsed();
         if wanted.is_empty() && !released {
+            stats.rounds.push((0, resolving, std::time::Duration::ZERO));
             break;
         }
         for &f in &wanted {
@@ -583,6 +587,9 @@ pub fn views<T: Send>(
             }
             project.modules[ids[f]].summary = s;
         }
+        stats
+            .rounds
+            .push((wanted.len(), resolving, round.elapsed() - resolving));
     }
     stats
         .reasons

@@ -427,6 +427,33 @@ impl Project {
         }
     }
 
+    /// [`Project::resolve_or_missing`], but of the modules without a summary it looked into,
+    /// only the first (in the order the resolution looks: the longest prefix of the path naming
+    /// a module, then shorter ones; a module's re-exports before the next candidate) for which
+    /// `eligible` holds (`Err(None)`: none). A closure that summarises that one module and
+    /// resolves the path again, until it resolves or none is left, ends with the same resolution
+    /// as one that summarises every module looked into at once: the resolution returns the first
+    /// function found in that order, so the modules after it are never read, and every module
+    /// before it is then summarised (or not `eligible`: never summarised). It summarises none of
+    /// the candidates a longer prefix makes unread (`django/__init__.py`, `django/contrib/
+    /// __init__.py` for `django.contrib.auth.hashers.check_password`, which
+    /// `django/contrib/auth/hashers.py` defines), at the cost of one round per module looked
+    /// into when nothing is found.
+    pub fn resolve_or_first_missing(
+        &self,
+        from: usize,
+        path: &str,
+        class: bool,
+        eligible: &dyn Fn(usize) -> bool,
+    ) -> Result<(usize, String), Option<usize>> {
+        let mut budget = 64;
+        let mut missing = Vec::new();
+        match self.resolve_depth(from, path, 0, &mut budget, &mut missing, class) {
+            Some(found) => Ok(found),
+            None => Err(missing.into_iter().find(|&j| eligible(j))),
+        }
+    }
+
     /// The class (or module-level DynamoDB object) an import path used in module `from` denotes
     /// (`.models.UserModel`, `.db.table`), as (module, its name there), when that module keeps
     /// facts of it ([`ModuleSummary::classes`], [`ModuleSummary::handles`]).
