@@ -304,6 +304,21 @@ pub fn run(args: CheckArgs) -> i32 {
             .map(|(r, n)| format!("{n} {r}"))
             .collect();
         eprintln!("keylint: project: kept because: {}", reasons.join(", "));
+        let rounds: Vec<String> = stats
+            .rounds
+            .iter()
+            .map(|(n, resolving, summarising)| {
+                format!(
+                    "{n} ({:.1} + {:.1} ms)",
+                    resolving.as_secs_f64() * 1e3,
+                    summarising.as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        eprintln!(
+            "keylint: project: summary rounds (modules, resolving + summarising): {}",
+            rounds.join(", ")
+        );
         if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
             for (f, why, time) in &stats.files {
                 let linked = if views.contains_key(f) {
@@ -320,31 +335,76 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     }
     let t0 = std::time::Instant::now();
-    let mut outcomes: Vec<Outcome> = files
-        .par_iter()
-        .zip(configs.par_iter())
-        .zip(done.into_par_iter().zip(kept.into_par_iter()))
-        .enumerate()
-        .map(|(i, ((path, config), (done, kept)))| {
-            let view = views.get(&i).cloned();
-            let out = match (keep[i], done) {
-                (Some(false), _) if view.is_none() => Outcome::Skipped,
-                (Some(true), Some(done)) if view.is_none() => done,
-                (Some(true), _) if kept.is_some() && view.is_some() => {
-                    let (kept, view) = (kept.expect("matched"), view.expect("matched"));
-                    let (doc, analysis) = analyse_again(kept, config, path, view);
-                    let shown = display_path(path, &cwd);
-                    conclude(&shown, path, config, &mode, &cwd, None, (&doc, analysis))
-                }
-                (Some(_), _) => process(path, config, None, &mode, &cwd, view),
-                (None, _) => {
-                    let pf = prefilter_for(config).filter(|_| view.is_none());
-                    process(path, config, pf.as_deref(), &mode, &cwd, view)
-                }
-            };
-            progress.inc(1);
-            out
+    // The last pass: the files analysed now (with a view, or not finished in the first pass)
+    // largest first from one queue, then the others (their outcome known, or a skipped file's
+    // cheap reading), so that a large file taken last does not end the pass on one core while
+    // the other waits.
+    let slots: Vec<std::sync::Mutex<Option<(Option<Outcome>, Option<super::project::Kept>)>>> =
+        done.into_iter()
+            .zip(kept)
+            .map(|dk| std::sync::Mutex::new(Some(dk)))
+            .collect();
+    let analysed_now = |i: usize| {
+        views.contains_key(&i) || (keep[i] == Some(true) && slot_done_missing(&slots[i]))
+    };
+    let mut heavy: Vec<(u64, usize)> = (0..files.len())
+        .filter(|&i| analysed_now(i))
+        .map(|i| (std::fs::metadata(&files[i]).map_or(0, |m| m.len()), i))
+        .collect();
+    heavy.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
+    let order: Vec<usize> = heavy
+        .iter()
+        .map(|&(_, i)| i)
+        .chain((0..files.len()).filter(|&i| !analysed_now(i)))
+        .collect();
+    let run = |i: usize| -> Outcome {
+        let (path, config) = (&files[i], &configs[i]);
+        let (done, kept) = slots[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("each file is taken once");
+        let view = views.get(&i).cloned();
+        let out = match (keep[i], done) {
+            (Some(false), _) if view.is_none() => Outcome::Skipped,
+            (Some(true), Some(done)) if view.is_none() => done,
+            (Some(true), _) if kept.is_some() && view.is_some() => {
+                let (kept, view) = (kept.expect("matched"), view.expect("matched"));
+                let (doc, analysis) = analyse_again(kept, config, path, view);
+                let shown = display_path(path, &cwd);
+                conclude(&shown, path, config, &mode, &cwd, None, (&doc, analysis))
+            }
+            (Some(_), _) => process(path, config, None, &mode, &cwd, view),
+            (None, _) => {
+                let pf = prefilter_for(config).filter(|_| view.is_none());
+                process(path, config, pf.as_deref(), &mode, &cwd, view)
+            }
+        };
+        progress.inc(1);
+        out
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().clamp(1, order.len().max(1));
+    let ran: Vec<Vec<(usize, Outcome)>> = (0..threads)
+        .into_par_iter()
+        .map(|_| {
+            let mut out = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(k) else {
+                    return out;
+                };
+                out.push((i, run(i)));
+            }
         })
+        .collect();
+    let mut by_file: Vec<Option<Outcome>> = (0..files.len()).map(|_| None).collect();
+    for (i, o) in ran.into_iter().flatten() {
+        by_file[i] = Some(o);
+    }
+    let mut outcomes: Vec<Outcome> = by_file
+        .into_iter()
+        .map(|o| o.expect("every file's outcome"))
         .collect();
     progress.finish_and_clear();
     if std::env::var_os("KEYLINT_PROJECT_STATS").is_some() {
@@ -1234,4 +1294,13 @@ mod tests {
             }
         }
     }
+}
+
+/// The slot of a file in the last pass has no outcome of the first pass (the file is analysed
+/// now when the pre-filter keeps it).
+fn slot_done_missing<T, K>(slot: &std::sync::Mutex<Option<(Option<T>, K)>>) -> bool {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|(done, _)| done.is_none())
 }
