@@ -321,10 +321,10 @@ pub fn run(args: CheckArgs) -> i32 {
         );
         if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
             for (f, why, time) in &stats.files {
-                let linked = if views.contains_key(f) {
-                    " (linked)"
-                } else {
-                    ""
+                let linked = match (views.contains_key(f), kept[*f].is_some()) {
+                    (true, true) => " (linked, its first tree kept)",
+                    (true, false) => " (linked)",
+                    _ => "",
                 };
                 eprintln!(
                     "keylint: project: {:>8.2} ms  {why}{linked}  {}",
