@@ -142,6 +142,10 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     }
 }
 
+/// A file's place in the last pass: its outcome of the first pass and its kept tree and
+/// analyzer, taken once by the thread that checks it.
+type LastSlot<T> = std::sync::Mutex<Option<(Option<T>, Option<super::project::Kept>)>>;
+
 pub fn run(args: CheckArgs) -> i32 {
     let format = args.output_format;
     let mut overrides = Overrides {
@@ -339,23 +343,23 @@ pub fn run(args: CheckArgs) -> i32 {
     // largest first from one queue, then the others (their outcome known, or a skipped file's
     // cheap reading), so that a large file taken last does not end the pass on one core while
     // the other waits.
-    let slots: Vec<std::sync::Mutex<Option<(Option<Outcome>, Option<super::project::Kept>)>>> =
-        done.into_iter()
-            .zip(kept)
-            .map(|dk| std::sync::Mutex::new(Some(dk)))
-            .collect();
-    let analysed_now = |i: usize| {
-        views.contains_key(&i) || (keep[i] == Some(true) && slot_done_missing(&slots[i]))
-    };
+    let analysed_now: Vec<bool> = (0..files.len())
+        .map(|i| views.contains_key(&i) || (keep[i] == Some(true) && done[i].is_none()))
+        .collect();
+    let slots: Vec<LastSlot<Outcome>> = done
+        .into_iter()
+        .zip(kept)
+        .map(|dk| std::sync::Mutex::new(Some(dk)))
+        .collect();
     let mut heavy: Vec<(u64, usize)> = (0..files.len())
-        .filter(|&i| analysed_now(i))
+        .filter(|&i| analysed_now[i])
         .map(|i| (std::fs::metadata(&files[i]).map_or(0, |m| m.len()), i))
         .collect();
     heavy.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
     let order: Vec<usize> = heavy
         .iter()
         .map(|&(_, i)| i)
-        .chain((0..files.len()).filter(|&i| !analysed_now(i)))
+        .chain((0..files.len()).filter(|&i| !analysed_now[i]))
         .collect();
     let run = |i: usize| -> Outcome {
         let (path, config) = (&files[i], &configs[i]);
@@ -1294,13 +1298,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The slot of a file in the last pass has no outcome of the first pass (the file is analysed
-/// now when the pre-filter keeps it).
-fn slot_done_missing<T, K>(slot: &std::sync::Mutex<Option<(Option<T>, K)>>) -> bool {
-    slot.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .as_ref()
-        .is_some_and(|(done, _)| done.is_none())
 }
