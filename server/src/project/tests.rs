@@ -887,3 +887,65 @@ fn one_resolution_tells_what_a_path_finds_or_the_modules_it_missed() {
         p.modules[repo].summary = None;
     }
 }
+
+/// The check's closure summarises, of the modules a resolution looked into, only the first one
+/// (the longest prefix of the path naming a module); a shorter prefix (the package) is looked
+/// into only when that one does not resolve the path, and once both are summarised the result is
+/// the eager resolution's.
+#[test]
+fn a_resolution_asks_first_for_the_module_of_the_longest_prefix() {
+    let mut p = project(&[
+        ("w/pkg/__init__.py", summary(&[], &[], &[])),
+        ("w/pkg/sub.py", summary(&["f"], &[], &[])),
+        ("w/app/main.py", summary(&["route"], &[], &[])),
+    ]);
+    let init = p.module_of(Path::new("w/pkg/__init__.py")).unwrap();
+    let sub = p.module_of(Path::new("w/pkg/sub.py")).unwrap();
+    let main = p.module_of(Path::new("w/app/main.py")).unwrap();
+    let (init_summary, sub_summary) = (
+        p.modules[init].summary.take(),
+        p.modules[sub].summary.take(),
+    );
+    // Eagerly, both modules are missing.
+    let eager = p.resolve_or_missing(main, "pkg.sub.f", false);
+    assert!(
+        matches!(&eager, Err(m) if m.contains(&init) && m.contains(&sub)),
+        "{eager:?}"
+    );
+    let all = |_: usize| true;
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.f", false, &all),
+        Err(Some(sub))
+    );
+    // A module that cannot be summarised (tried, not linkable) is passed over.
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.f", false, &|j| j != sub),
+        Err(Some(init))
+    );
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.f", false, &|_| false),
+        Err(None)
+    );
+    // Once the first is summarised, the path resolves there: the package is never needed.
+    p.modules[sub].summary = sub_summary;
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.f", false, &all),
+        Ok((sub, "f".to_string()))
+    );
+    // A name the module of the longest prefix lacks asks for the package next, and resolves as
+    // the eager resolution does once it is summarised.
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.g", false, &all),
+        Err(Some(init))
+    );
+    p.modules[init].summary = init_summary;
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.g", false, &all),
+        Err(None)
+    );
+    assert_eq!(
+        p.resolve_or_first_missing(main, "pkg.sub.f", false, &all),
+        p.resolve_or_missing(main, "pkg.sub.f", false)
+            .map_err(|_| None)
+    );
+}
