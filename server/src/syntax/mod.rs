@@ -1278,6 +1278,51 @@ mod tests {
     }
 
     #[test]
+    fn node_index_reads_narrow_and_wide_nodes_alike() {
+        // Nodes of at most `FEW_CHILDREN` children are read by index, wider ones (the call's
+        // argument list, the dict, the module) with a cursor: the same nodes, parents and depth
+        // as tree-sitter's own walk.
+        let code = "x = f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # c\n\
+                    d = {'a': [1, (2, 3)], 'b': g(h(i(j)))}\n\
+                    if x:\n    raise E(d)\n";
+        let doc = crate::document::Document::new(code, 0);
+        let root = doc.tree.root_node();
+        let index = NodeIndex::new(root);
+        assert_eq!(
+            index.walk().collect::<Vec<_>>(),
+            descendants(root).collect::<Vec<_>>()
+        );
+        let mut walk = index.walk();
+        let mut wide = 0;
+        let mut depth = 0;
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.parent(), node.parent(), "{node:?}");
+            wide += usize::from(node.child_count() > FEW_CHILDREN);
+            let d = walk.ancestors().count();
+            depth = depth.max(d);
+            // A subtree walked from the same index is tree-sitter's subtree; its ancestors stop
+            // at the index's root when asked to.
+            assert_eq!(
+                walk.within(node).collect::<Vec<_>>(),
+                descendants(node).collect::<Vec<_>>()
+            );
+            assert_eq!(walk.ancestors().in_index().count(), d);
+        }
+        assert!(wide >= 1, "{wide}");
+        assert_eq!(index.depth(), depth);
+        // Inside an item, `in_index` stops at the item's statement.
+        let item = items(doc.view()).into_iter().nth(2).unwrap();
+        let raise = item
+            .nodes()
+            .walk()
+            .find(|n| n.kind_str() == "raise_statement")
+            .unwrap();
+        let inside: Vec<_> = item.ancestors(raise).in_index().collect();
+        assert_eq!(inside.last(), Some(&item.node));
+        assert_eq!(item.ancestors(raise).count(), inside.len() + 1);
+    }
+
+    #[test]
     fn words() {
         for name in [
             "apiKey",
