@@ -1,13 +1,32 @@
 //! Extracting an item's facts from its syntax ([`item_facts`]): assignments, classes and their
 //! attributes, functions, handler registrations.
 
+use std::sync::LazyLock;
+
 use tree_sitter::Node;
 
 use super::validation;
 use crate::document::SourceText;
-use crate::syntax::{self, dotted_path, string_value, NodeExt};
+use crate::syntax::{self, dotted_path, string_value, KindSet, NodeExt};
 
 use super::facts::{Binding, ClassFact, FunctionFact, HandlerKind, ImportFact, ItemFacts};
+
+/// The node kinds the walks below look at; the others are skipped by a bit test of the kind id
+/// the item's index holds (no call into tree-sitter for each node of a function body).
+static FACTORY_KINDS: LazyLock<KindSet> =
+    LazyLock::new(|| KindSet::of(&["function_definition", "class_definition", "lambda", "call"]));
+static ASSIGNMENT_KINDS: LazyLock<KindSet> =
+    LazyLock::new(|| KindSet::of(&["assignment", "augmented_assignment"]));
+static RETURNED_KINDS: LazyLock<KindSet> = LazyLock::new(|| {
+    KindSet::of(&[
+        "function_definition",
+        "class_definition",
+        "lambda",
+        "assignment",
+        "return_statement",
+        "yield",
+    ])
+});
 
 /// Extracts the facts of one item. `node` is a top-level statement, a class-body statement, or a
 /// class header (`header == true`: only the class name and bases are read).
@@ -179,6 +198,9 @@ fn collect_statement<'t>(
                     if let Some(body) = def.field("body") {
                         let mut walk = item.descendants(body);
                         while let Some(n) = walk.next() {
+                            if !FACTORY_KINDS.contains(walk.kind()) {
+                                continue;
+                            }
                             match n.kind_str() {
                                 "function_definition" | "class_definition" | "lambda" => {
                                     walk.skip_children()
@@ -297,8 +319,9 @@ fn self_assigned<'t>(
     let Some(body) = def.field("body") else {
         return (out, handles);
     };
-    for n in item.descendants(body) {
-        if !matches!(n.kind_str(), "assignment" | "augmented_assignment") {
+    let mut walk = item.descendants(body);
+    while let Some(n) = walk.next() {
+        if !ASSIGNMENT_KINDS.contains(walk.kind()) {
             continue;
         }
         let Some(left) = n.field("left") else {
@@ -394,6 +417,9 @@ fn returned_callee<'t>(
     let mut locals: Vec<(String, Option<Vec<String>>)> = Vec::new();
     let mut walk = item.descendants(body);
     while let Some(n) = walk.next() {
+        if !RETURNED_KINDS.contains(walk.kind()) {
+            continue;
+        }
         match n.kind_str() {
             "function_definition" | "class_definition" | "lambda" => walk.skip_children(),
             "assignment" => {

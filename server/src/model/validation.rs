@@ -65,8 +65,10 @@ fn collect(mut nodes: syntax::Walk<'_, '_>, src: SourceText, all: bool) -> Vec<S
                 // `if X: … else: raise`, `if X == "a": … elif X == "b": … else: raise`: the
                 // last branch rejects what the conditions did not accept.
                 let stops = node.kind_str() != "conditional_expression"
-                    && (node.field("consequence").is_some_and(|b| raises(b, src))
-                        || else_raises(node, nodes.parent(), src));
+                    && (node
+                        .field("consequence")
+                        .is_some_and(|b| raises(nodes.within(b), src))
+                        || else_raises(node, &nodes, src));
                 let mut found = Vec::new();
                 subjects(c, src, &mut found);
                 out.extend(
@@ -103,7 +105,7 @@ fn collect(mut nodes: syntax::Walk<'_, '_>, src: SourceText, all: bool) -> Vec<S
                 let (Some(right), Some(body)) = (node.field("right"), node.field("body")) else {
                     continue;
                 };
-                if !raises(body, src) {
+                if !raises(nodes.within(body), src) {
                     continue;
                 }
                 let right = syntax::unparenthesize(right);
@@ -140,9 +142,9 @@ fn strings_of(seq: Node, src: SourceText) -> Vec<String> {
 
 /// The `else` at the end of an `if`/`elif` chain raises (`node` is the `if_statement` or one of
 /// its `elif_clause`s, whose parent is `parent`).
-fn else_raises(node: Node, parent: Option<Node>, src: SourceText) -> bool {
+fn else_raises(node: Node, nodes: &syntax::Walk<'_, '_>, src: SourceText) -> bool {
     let chain = if node.kind_str() == "elif_clause" {
-        match parent {
+        match nodes.parent() {
             Some(p) => p,
             None => return false,
         }
@@ -157,7 +159,7 @@ fn else_raises(node: Node, parent: Option<Node>, src: SourceText) -> bool {
         .named_children(&mut cursor)
         .filter(|c| c.kind_str() == "else_clause")
         .filter_map(|c| c.field("body"))
-        .any(|b| raises(b, src));
+        .any(|b| raises(nodes.within(b), src));
     found
 }
 
@@ -192,17 +194,24 @@ fn missing_env_walk<'t>(comp: Node<'t>, src: SourceText) -> Option<Node<'t>> {
     tested.then_some(seq)
 }
 
-/// Does `block` raise or stop the program (`raise`, `sys.exit`, `exit`, `abort`, `os._exit`)?
-fn raises(block: Node, src: SourceText) -> bool {
-    syntax::descendants(block).any(|n| match n.kind_str() {
-        "raise_statement" => true,
-        "call" => n.field("function").is_some_and(|f| {
-            let t = src.node_text(f);
-            let last = t.rsplit('.').next().unwrap_or("");
-            matches!(last, "exit" | "_exit" | "abort" | "quit" | "fail" | "skip")
-        }),
-        _ => false,
-    })
+/// Does the block walked by `block` raise or stop the program (`raise`, `sys.exit`, `exit`,
+/// `abort`, `os._exit`)?
+fn raises(mut block: syntax::Walk<'_, '_>, src: SourceText) -> bool {
+    let kinds = syntax::kinds();
+    while let Some(n) = block.next() {
+        let kind = block.kind();
+        if kind == kinds.raise_statement
+            || kind == kinds.call
+                && n.field("function").is_some_and(|f| {
+                    let t = src.node_text(f);
+                    let last = t.rsplit('.').next().unwrap_or("");
+                    matches!(last, "exit" | "_exit" | "abort" | "quit" | "fail" | "skip")
+                })
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// The subjects of a condition.

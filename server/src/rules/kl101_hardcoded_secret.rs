@@ -546,9 +546,13 @@ fn candidate<'t>(
         }
         _ => None,
     }?;
-    // Example payloads and literals compared against are not bindings.
+    // Example payloads and literals compared against are not bindings. Both look at the
+    // ancestors inside the item only: past the item's statement come the block, class and module
+    // around it, which neither takes for an example or a comparison (`in_comparison` stops at a
+    // block or module).
     if matches!(node.kind_str(), "pair" | "keyword_argument")
-        && (in_example(walk.ancestors(), ctx) || in_comparison(walk.ancestors()))
+        && (in_example(walk.ancestors().in_index(), ctx)
+            || in_comparison(walk.ancestors().in_index()))
     {
         return None;
     }

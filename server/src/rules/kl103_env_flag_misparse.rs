@@ -142,6 +142,9 @@ pub(crate) fn flag_name(var: &str) -> bool {
     })
 }
 
+static CALL: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["call"]));
+
 impl Rule for EnvFlagMisparse {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -149,8 +152,10 @@ impl Rule for EnvFlagMisparse {
 
     fn check(&self, item: &Item, ctx: &Ctx, out: &mut Vec<Finding>) {
         let mut inside_bool: Vec<std::ops::Range<usize>> = Vec::new();
-        for node in item.descendants(item.node) {
-            if node.kind_str() != "call" {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
+            // By the kind id the item's index holds (no call into tree-sitter for each node).
+            if !CALL.contains(walk.kind()) {
                 continue;
             }
             // `bool(os.environ.get("DEBUG", "False"))`

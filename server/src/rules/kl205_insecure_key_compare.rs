@@ -188,6 +188,11 @@ fn names_a_default(operand: Node, ctx: &Ctx) -> bool {
     })
 }
 
+static ASSERT: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["assert_statement"]));
+static COMPARISON: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["comparison_operator"]));
+
 impl Rule for InsecureKeyCompare {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -200,11 +205,13 @@ impl Rule for InsecureKeyCompare {
         let extra = &ctx.settings.extra_secret_names;
         let mut descendants = item.descendants(item.node);
         while let Some(node) = descendants.next() {
-            if node.kind() == "assert_statement" {
+            // By the kind id the item's index holds (`Node::kind` converts a C string).
+            let kind = descendants.kind();
+            if ASSERT.contains(kind) {
                 descendants.skip_children();
                 continue;
             }
-            if node.kind() != "comparison_operator" {
+            if !COMPARISON.contains(kind) {
                 continue;
             }
             let operands: Vec<Node> = {
@@ -798,8 +805,9 @@ fn single_assignment<'t>(func: Node<'t>, name: &str, before: usize, ctx: &Ctx) -
                     return None;
                 }
             }
+            // The name first: a parent costs tree-sitter a descent from the module's root.
             "identifier"
-                if n.parent().is_some_and(|p| p.kind() == "parameters") && ctx.text(n) == name =>
+                if ctx.text(n) == name && n.parent().is_some_and(|p| p.kind() == "parameters") =>
             {
                 return None;
             }

@@ -92,7 +92,7 @@ impl KeyInUrl {
                         }
                     }
                 }
-                "string" => outbound(node, ctx, out),
+                "string" => outbound(node, walk.ancestors(), ctx, out),
                 _ => {}
             }
         }
@@ -254,7 +254,14 @@ fn flask_path_param(decorators: &[Node], name: &str, ctx: &Ctx) -> bool {
 
 /// A URL built with the key in its query: `f"{base}?api_key={key}"`, `"…&token=" + token`,
 /// `"…?key=%s" % key`, `"…?api_key={}".format(key)`.
-fn outbound(node: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
+/// `ancestors` are the string's, innermost first (from the item's index: no climb from the
+/// module's root).
+fn outbound<'t>(
+    node: Node<'t>,
+    mut ancestors: impl Iterator<Item = Node<'t>>,
+    ctx: &Ctx,
+    out: &mut Vec<Finding>,
+) {
     // Only the first literal of an implicit concatenation, and no docstring or comment-like
     // literal: the string is part of an expression.
     let text = ctx.text(node);
@@ -267,10 +274,11 @@ fn outbound(node: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
     let formatted = named_children(node)
         .iter()
         .any(|c| c.kind_str() == "interpolation");
-    let built = node.parent().is_some_and(|p| match p.kind_str() {
+    let built = ancestors.next().is_some_and(|p| match p.kind_str() {
         "binary_operator" => true,
         "attribute" => {
-            p.parent()
+            ancestors
+                .next()
                 .and_then(|c| c.field("function").filter(|f| *f == p))
                 .is_some()
                 && p.field("attribute")

@@ -35,6 +35,10 @@ const DEBUG_WORDS: &[Word] = &[
 
 pub struct DebugModeEnabled;
 
+/// The node kinds [`DebugModeEnabled::check`] looks at.
+static WALKED: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["call", "assignment"]));
+
 impl Rule for DebugModeEnabled {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -46,7 +50,12 @@ impl Rule for DebugModeEnabled {
         }
         let in_dev_class = ctx.in_dev_class(item);
         let first = out.len();
-        for node in item.descendants(item.node) {
+        let mut walk = item.descendants(item.node);
+        while let Some(node) = walk.next() {
+            // The other kinds are skipped by a bit test of the index's kind id.
+            if !WALKED.contains(walk.kind()) {
+                continue;
+            }
             let hit = match node.kind_str() {
                 "call" => call_hit(node, ctx),
                 "assignment" => assignment_hit(node, item, in_dev_class, ctx),

@@ -83,6 +83,19 @@ struct Scope<'t> {
     specific: bool,
 }
 
+/// The node kinds the walks of [`ErrorDetailsLeaked::check`] look at (the others are skipped by a
+/// bit test of the kind id the item's index holds).
+static EXCEPT: std::sync::LazyLock<syntax::KindSet> =
+    std::sync::LazyLock::new(|| syntax::KindSet::of(&["except_clause"]));
+static HELPER_WALKED: std::sync::LazyLock<syntax::KindSet> = std::sync::LazyLock::new(|| {
+    syntax::KindSet::of(&[
+        "function_definition",
+        "class_definition",
+        "lambda",
+        "except_clause",
+    ])
+});
+
 impl Rule for ErrorDetailsLeaked {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -120,8 +133,9 @@ impl Rule for ErrorDetailsLeaked {
                     let Some(body) = def.field("body") else {
                         continue;
                     };
-                    for clause in item.descendants(body) {
-                        if clause.kind_str() == "except_clause" {
+                    let mut walk = item.descendants(body);
+                    while let Some(clause) = walk.next() {
+                        if EXCEPT.contains(walk.kind()) {
                             if let Some(scope) = except_scope(clause, ctx) {
                                 scopes.push(scope);
                             }
@@ -135,8 +149,11 @@ impl Rule for ErrorDetailsLeaked {
                     let Some(body) = def.field("body") else {
                         continue;
                     };
-                    let mut walk = syntax::descendants(body);
+                    let mut walk = item.descendants(body);
                     while let Some(clause) = walk.next() {
+                        if !HELPER_WALKED.contains(walk.kind()) {
+                            continue;
+                        }
                         match clause.kind_str() {
                             "function_definition" | "class_definition" | "lambda" => {
                                 walk.skip_children()
@@ -155,7 +172,7 @@ impl Rule for ErrorDetailsLeaked {
         }
         let mut reported: Vec<usize> = Vec::new();
         for scope in &scopes {
-            check_scope(scope, ctx, &mut reported, out);
+            check_scope(item, scope, ctx, &mut reported, out);
         }
     }
 }
@@ -440,10 +457,16 @@ fn sink<'t>(leak: Node<'t>, body: Node<'t>, ctx: &Ctx) -> Option<Node<'t>> {
     None
 }
 
-fn check_scope(scope: &Scope, ctx: &Ctx, reported: &mut Vec<usize>, out: &mut Vec<Finding>) {
+fn check_scope<'t>(
+    item: &Item<'t>,
+    scope: &Scope<'t>,
+    ctx: &Ctx,
+    reported: &mut Vec<usize>,
+    out: &mut Vec<Finding>,
+) {
     // Leaks grouped by sink statement: one finding (and one fix) per statement.
     let mut groups: Vec<(Node, Vec<Node>)> = Vec::new();
-    let mut nodes = syntax::descendants(scope.body);
+    let mut nodes = item.descendants(scope.body);
     while let Some(node) = nodes.next() {
         if node.kind_str() == "function_definition" && node != scope.body {
             nodes.skip_children();

@@ -350,8 +350,9 @@ pub fn children(node: Node) -> Children {
 }
 
 /// Up to this many children, [`children`] reads them by index ([`Node::child`] steps over the
-/// children before the one asked for: a few steps cost less than a cursor).
-const FEW_CHILDREN: u32 = 3;
+/// children before the one asked for: a few steps cost less than a cursor, its allocation and
+/// its sibling steps through hidden nodes). Shared with [`NodeIndex::new`].
+const FEW_CHILDREN: u32 = 8;
 
 /// The named children of `node` in order (see [`children`]), like [`Node::named_children`].
 pub fn named_children(node: Node) -> impl Iterator<Item = Node> {
@@ -507,6 +508,7 @@ pub struct KindIds {
     pub call: u16,
     pub except_clause: u16,
     pub return_statement: u16,
+    pub raise_statement: u16,
     pub identifier: u16,
     pub comment: u16,
     pub class_definition: u16,
@@ -526,6 +528,7 @@ pub fn kinds() -> &'static KindIds {
             call: id("call"),
             except_clause: id("except_clause"),
             return_statement: id("return_statement"),
+            raise_statement: id("raise_statement"),
             identifier: id("identifier"),
             comment: id("comment"),
             class_definition: id("class_definition"),
@@ -575,10 +578,58 @@ pub struct NodeIndex<'t> {
 struct Indexed<'t> {
     node: Node<'t>,
     kind: u16,
+    /// The node's start byte (a position is found by it without asking tree-sitter).
+    start: u32,
     /// Index one past the last node of this node's subtree.
     end: u32,
     /// Index of the parent (`u32::MAX` for the root: its parent is outside the index).
     parent: u32,
+}
+
+/// A node whose children [`NodeIndex::new`] is reading.
+struct Open<'t> {
+    /// Its position in the index.
+    pos: u32,
+    node: Node<'t>,
+    /// The next child's index, and how many children there are.
+    next: u32,
+    count: u32,
+    /// For a wide node: a cursor on the child read last (`None` before the first).
+    cursor: Option<tree_sitter::TreeCursor<'t>>,
+}
+
+impl<'t> Open<'t> {
+    fn new(pos: u32, node: Node<'t>, count: u32) -> Self {
+        Open {
+            pos,
+            node,
+            next: 0,
+            count,
+            cursor: None,
+        }
+    }
+
+    /// The next child, `None` past the last.
+    #[inline]
+    fn next_child(&mut self) -> Option<Node<'t>> {
+        if self.next >= self.count {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        if self.count <= FEW_CHILDREN {
+            return self.node.child(i);
+        }
+        match &mut self.cursor {
+            Some(cursor) => cursor.goto_next_sibling().then(|| cursor.node()),
+            None => {
+                let mut cursor = self.node.walk();
+                let first = cursor.goto_first_child().then(|| cursor.node());
+                self.cursor = Some(cursor);
+                first
+            }
+        }
+    }
 }
 
 impl<'t> NodeIndex<'t> {
@@ -589,55 +640,45 @@ impl<'t> NodeIndex<'t> {
         nodes.push(Indexed {
             node: root,
             kind: root.kind_id(),
+            start: root.start_byte() as u32,
             end: 0,
             parent: u32::MAX,
         });
-        /// Appends `node`, a child of the innermost open node, and opens its subtree.
-        fn enter<'t>(node: Node<'t>, nodes: &mut Vec<Indexed<'t>>, open: &mut Vec<usize>) {
-            let parent = open.last().map_or(u32::MAX, |&p| p as u32);
-            open.push(nodes.len());
-            nodes.push(Indexed {
-                node,
-                kind: node.kind_id(),
-                end: 0,
-                parent,
-            });
-        }
-        // Indices of the nodes whose subtree is still open (the cursor's ancestors and itself),
-        // and how many siblings follow each of them: after the last child the walk goes up
-        // without asking tree-sitter for a next sibling (a step that fails only after climbing
-        // the hidden nodes around the child, the dearest step of the walk). tree-sitter's child
-        // count is the number of children its cursor visits (`Node::children` relies on it).
-        let mut open: Vec<usize> = vec![0];
-        let mut after: Vec<usize> = vec![0];
+        // The open nodes (the root and the ancestors of the next node), each with how its
+        // children are read: a node of at most [`FEW_CHILDREN`] children (most of them) by index, a
+        // wider one (a block, a long argument list) with a cursor. A cursor step past a node
+        // climbs and descends through the hidden nodes around it (the supertypes an expression
+        // sits in) and costs several times [`Node::child`] on a narrow node; `child(i)` starts
+        // again from the first child, so a wide node keeps the cursor. A leaf is never asked for
+        // a first child.
+        let mut open: Vec<Open<'t>> = Vec::new();
         let mut depth = 0;
-        let mut cursor = root.walk();
-        'walk: loop {
-            if cursor.goto_first_child() {
-                // The children of the innermost open node, this one the first.
-                let siblings = open.last().map_or(0, |&p| {
-                    nodes[p].node.child_count().saturating_sub(1) as usize
-                });
-                enter(cursor.node(), &mut nodes, &mut open);
-                after.push(siblings);
-                depth = depth.max(open.len() - 1);
+        let count = root.child_count();
+        if count == 0 {
+            nodes[0].end = 1;
+        } else {
+            open.push(Open::new(0, root, count));
+        }
+        while let Some(top) = open.last_mut() {
+            let Some(child) = top.next_child() else {
+                nodes[top.pos as usize].end = nodes.len() as u32;
+                open.pop();
                 continue;
-            }
-            loop {
-                let Some(done) = open.pop() else {
-                    break 'walk;
-                };
-                let following = after.pop().unwrap_or(0);
-                nodes[done].end = nodes.len() as u32;
-                if open.is_empty() {
-                    break 'walk;
-                }
-                if following > 0 && cursor.goto_next_sibling() {
-                    enter(cursor.node(), &mut nodes, &mut open);
-                    after.push(following - 1);
-                    break;
-                }
-                cursor.goto_parent();
+            };
+            let pos = nodes.len() as u32;
+            nodes.push(Indexed {
+                node: child,
+                kind: child.kind_id(),
+                start: child.start_byte() as u32,
+                end: pos + 1,
+                parent: top.pos,
+            });
+            let count = child.child_count();
+            if count > 0 {
+                open.push(Open::new(pos, child, count));
+                depth = depth.max(open.len() - 1);
+            } else {
+                depth = depth.max(open.len());
             }
         }
         NodeIndex { nodes, depth }
@@ -685,20 +726,16 @@ impl<'t> NodeIndex<'t> {
     pub fn ancestors(&self, node: Node<'t>) -> Ancestors<'_, 't> {
         match self.position(node) {
             Some(i) => Ancestors::from_index(self, i),
-            None => Ancestors {
-                index: None,
-                pos: u32::MAX,
-                outside: Some(node),
-            },
+            None => Ancestors::outside(node),
         }
     }
 
     fn position(&self, node: Node<'t>) -> Option<usize> {
-        let start = node.start_byte();
-        let first = self.nodes.partition_point(|n| n.node.start_byte() < start);
+        let start = u32::try_from(node.start_byte()).ok()?;
+        let first = self.nodes.partition_point(|n| n.start < start);
         self.nodes[first..]
             .iter()
-            .take_while(|n| n.node.start_byte() == start)
+            .take_while(|n| n.start == start)
             .position(|n| n.node == node)
             .map(|i| first + i)
     }
@@ -714,6 +751,8 @@ pub struct Ancestors<'i, 't> {
     pos: u32,
     /// Past the index's root: the node whose parent is the next ancestor.
     outside: Option<Node<'t>>,
+    /// Whether to go on past the index's root (with [`Node::parent`]).
+    climb: bool,
 }
 
 impl<'i, 't> Ancestors<'i, 't> {
@@ -723,7 +762,25 @@ impl<'i, 't> Ancestors<'i, 't> {
             index: Some(index),
             pos: entry.parent,
             outside: (entry.parent == u32::MAX).then_some(entry.node),
+            climb: true,
         }
+    }
+
+    fn outside(node: Node<'t>) -> Self {
+        Ancestors {
+            index: None,
+            pos: u32::MAX,
+            outside: Some(node),
+            climb: true,
+        }
+    }
+
+    /// Stops at the index's root (an item's statement): the ancestors past it (the block, class
+    /// and module around an item) cost a [`Node::parent`] each, a descent from the module's root.
+    /// A node outside the index still climbs.
+    pub fn in_index(mut self) -> Self {
+        self.climb = self.index.is_none();
+        self
     }
 }
 
@@ -737,6 +794,9 @@ impl<'t> Iterator for Ancestors<'_, 't> {
                 self.outside = Some(entry.node);
             }
             return Some(entry.node);
+        }
+        if !self.climb {
+            return None;
         }
         let parent = self.outside.take()?.parent()?;
         self.outside = Some(parent);
@@ -783,11 +843,19 @@ impl<'i, 't> Walk<'i, 't> {
     pub fn ancestors(&self) -> Ancestors<'i, 't> {
         match self {
             Walk::Index { index, last, .. } => Ancestors::from_index(index, *last),
-            Walk::Cursor(d) => Ancestors {
-                index: None,
-                pos: u32::MAX,
-                outside: Some(d.cursor.node()),
-            },
+            Walk::Cursor(d) => Ancestors::outside(d.cursor.node()),
+        }
+    }
+
+    /// Every node below `node` (itself included) in document order, from this walk's index when
+    /// `node` is in it (see [`NodeIndex::walk_from`]), else with a cursor.
+    pub fn within(&self, node: Node<'t>) -> Walk<'i, 't> {
+        match self {
+            Walk::Index { index, .. } => {
+                let index: &'i NodeIndex<'t> = index;
+                index.walk_from(node)
+            }
+            Walk::Cursor(_) => Walk::Cursor(descendants(node)),
         }
     }
 
@@ -1207,6 +1275,51 @@ mod tests {
             index.walk().collect::<Vec<_>>(),
             descendants(root).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn node_index_reads_narrow_and_wide_nodes_alike() {
+        // Nodes of at most `FEW_CHILDREN` children are read by index, wider ones (the call's
+        // argument list, the dict, the module) with a cursor: the same nodes, parents and depth
+        // as tree-sitter's own walk.
+        let code = "x = f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # c\n\
+                    d = {'a': [1, (2, 3)], 'b': g(h(i(j)))}\n\
+                    if x:\n    raise E(d)\n";
+        let doc = crate::document::Document::new(code, 0);
+        let root = doc.tree.root_node();
+        let index = NodeIndex::new(root);
+        assert_eq!(
+            index.walk().collect::<Vec<_>>(),
+            descendants(root).collect::<Vec<_>>()
+        );
+        let mut walk = index.walk();
+        let mut wide = 0;
+        let mut depth = 0;
+        while let Some(node) = walk.next() {
+            assert_eq!(walk.parent(), node.parent(), "{node:?}");
+            wide += usize::from(node.child_count() > FEW_CHILDREN);
+            let d = walk.ancestors().count();
+            depth = depth.max(d);
+            // A subtree walked from the same index is tree-sitter's subtree; its ancestors stop
+            // at the index's root when asked to.
+            assert_eq!(
+                walk.within(node).collect::<Vec<_>>(),
+                descendants(node).collect::<Vec<_>>()
+            );
+            assert_eq!(walk.ancestors().in_index().count(), d);
+        }
+        assert!(wide >= 1, "{wide}");
+        assert_eq!(index.depth(), depth);
+        // Inside an item, `in_index` stops at the item's statement.
+        let item = items(doc.view()).into_iter().nth(2).unwrap();
+        let raise = item
+            .nodes()
+            .walk()
+            .find(|n| n.kind_str() == "raise_statement")
+            .unwrap();
+        let inside: Vec<_> = item.ancestors(raise).in_index().collect();
+        assert_eq!(inside.last(), Some(&item.node));
+        assert_eq!(item.ancestors(raise).count(), inside.len() + 1);
     }
 
     #[test]

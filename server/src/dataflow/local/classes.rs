@@ -190,19 +190,24 @@ impl<'a> Walker<'a> {
         if node.kind_str() != "attribute" {
             return None;
         }
-        let obj = node.field("object")?;
-        if obj.kind_str() != "identifier" || self.src.node_text(obj) != "self" {
-            return None;
-        }
+        // The class's handles first: outside a method, or in a class with none, no field lookups.
         let class = self.class.as_deref()?;
-        let attr = self.src.node_text(node.field("attribute")?);
         let model: &'a Model = self.model;
-        model
+        let handles = &model
             .classes
             .iter()
             .rev()
             .find(|c| c.name == class)?
-            .self_handles
+            .self_handles;
+        if handles.is_empty() {
+            return None;
+        }
+        let obj = node.field("object")?;
+        if obj.kind_str() != "identifier" || self.src.node_text(obj) != "self" {
+            return None;
+        }
+        let attr = self.src.node_text(node.field("attribute")?);
+        handles
             .iter()
             .find(|(a, _)| *a == attr)
             .map(|(_, callee)| callee)

@@ -39,6 +39,9 @@ impl<'a> Walker<'a> {
     pub(super) fn pynamo_class_ref(&self, node: Node) -> Option<String> {
         let head = match node.kind_str() {
             "identifier" => node,
+            // The model names an attribute (`models.UserModel`) only through a name bound to
+            // another module: with none, no field lookups.
+            "attribute" if self.model.foreign_names.is_empty() => return None,
             "attribute" => node.field("object")?,
             _ => return None,
         };
