@@ -77,6 +77,10 @@ pub struct Project {
     by_path: FxHashMap<PathBuf, usize>,
     /// Every dotted suffix of a module's path → the modules known by it.
     by_name: FxHashMap<String, Vec<usize>>,
+    /// Per module: how many components its name has from its topmost package (`app.store`: 2;
+    /// a module in no package: 1). A shorter suffix starts inside a package (see
+    /// [`Project::importable`]).
+    package_len: Vec<usize>,
     /// Directories holding an `__init__.py` among the files added.
     packages: rustc_hash::FxHashSet<PathBuf>,
     /// The lookups of import resolution, built by [`Project::rename`].
@@ -302,6 +306,8 @@ impl Project {
     /// Names every live module: its suffix names and a unique qualifier.
     fn rename(&mut self) {
         self.by_name.clear();
+        self.package_len.clear();
+        self.package_len.resize(self.modules.len(), 1);
         let mut taken: FxHashMap<String, usize> = FxHashMap::default();
         for i in 0..self.modules.len() {
             let path = self.modules[i].path.clone();
@@ -328,6 +334,7 @@ impl Project {
             let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
             let keep = if is_init { depth } else { depth + 1 };
             let from = parts.len().saturating_sub(keep.max(1));
+            self.package_len[i] = parts.len() - from;
             let mut q = parts[from..].join(".");
             if q.is_empty() {
                 q = "__main__".into();
@@ -346,25 +353,53 @@ impl Project {
     }
 
     /// The module a dotted name denotes, seen from module `from` (the candidate sharing the most
-    /// of its path when several modules end with that name).
+    /// of its path when several modules end with that name), among those it can import by that
+    /// name ([`Project::importable`]).
     fn module_named(&self, name: &str, from: usize) -> Option<usize> {
-        match self.by_name.get(name)?.as_slice() {
-            [] => None,
-            &[only] => Some(only),
-            cands => {
-                let here = &self.index.here[from];
-                cands.iter().copied().max_by_key(|&c| {
-                    let there = &self.index.components[c];
-                    (
-                        here.iter()
-                            .zip(there.iter())
-                            .take_while(|(a, b)| a == b)
-                            .count(),
-                        std::cmp::Reverse(c),
-                    )
-                })
-            }
+        let cands = self.by_name.get(name)?;
+        let n = name.split('.').count();
+        let mut importable = cands
+            .iter()
+            .copied()
+            .filter(|&c| self.importable(c, n, from));
+        let first = importable.next()?;
+        let Some(second) = importable.next() else {
+            return Some(first);
+        };
+        let here = &self.index.here[from];
+        [first, second]
+            .into_iter()
+            .chain(importable)
+            .max_by_key(|&c| {
+                let there = &self.index.components[c];
+                (
+                    here.iter()
+                        .zip(there.iter())
+                        .take_while(|(a, b)| a == b)
+                        .count(),
+                    std::cmp::Reverse(c),
+                )
+            })
+    }
+
+    /// Whether module `from` can import module `c` by its name's last `n` components: the name
+    /// covers `c`'s name from its topmost package (`app.store`, from a source root above
+    /// `app/`), or it starts inside a package at a directory holding `from` (`import crud` in
+    /// `app/routers/items.py` of an app run from `app/`, which is on `sys.path` then). Not
+    /// `import json` in `django/db/models/base.py` for `django/core/serializers/json.py`: no
+    /// Python import finds that module by the name `json` from there (the standard library's
+    /// does), and following the call into it would make a finding of nothing.
+    fn importable(&self, c: usize, n: usize, from: usize) -> bool {
+        if n >= self.package_len[c] {
+            return true;
         }
+        let path = &self.index.components[c];
+        let init = self.modules[c]
+            .path
+            .file_name()
+            .is_some_and(|f| f == "__init__.py");
+        let start = path.len().saturating_sub(n + usize::from(init));
+        self.index.here[from].starts_with(&path[..start])
     }
 
     /// The module file `dir/a/b.py` or `dir/a/b/__init__.py` of `parts` ([] → `dir/__init__.py`),

@@ -122,6 +122,48 @@ fn imports_resolve_absolute_relative_and_through_reexports() {
 }
 
 #[test]
+fn a_name_inside_a_package_resolves_only_from_below_where_it_starts() {
+    let p = project(&[
+        ("w/pkg/__init__.py", summary(&[], &[], &[])),
+        ("w/pkg/serializers/__init__.py", summary(&[], &[], &[])),
+        ("w/pkg/serializers/json.py", summary(&["dumps"], &[], &[])),
+        ("w/pkg/serializers/python.py", summary(&["dump"], &[], &[])),
+        ("w/pkg/db/__init__.py", summary(&[], &[], &[])),
+        ("w/pkg/db/models.py", summary(&["save"], &[], &[])),
+        ("w/app/__init__.py", summary(&[], &[], &[])),
+        ("w/app/crud.py", summary(&["save"], &[], &[])),
+        ("w/app/main.py", summary(&["route"], &[], &[])),
+        ("w/app/routers/__init__.py", summary(&[], &[], &[])),
+        ("w/app/routers/items.py", summary(&["read"], &[], &[])),
+    ]);
+    // `import json` in `pkg/db/models.py` is the standard library's, not `pkg.serializers.json`.
+    assert_eq!(resolved(&p, "w/pkg/db/models.py", "json.dumps"), None);
+    // By its name from the topmost package, from anywhere.
+    let dumps = Some(("w/pkg/serializers/json.py".into(), "dumps".into()));
+    assert_eq!(
+        resolved(&p, "w/pkg/db/models.py", "pkg.serializers.json.dumps"),
+        dumps
+    );
+    // A module of the directory (on `sys.path` when a script there runs) may mean it.
+    assert_eq!(
+        resolved(&p, "w/pkg/serializers/python.py", "json.dumps"),
+        dumps
+    );
+    // An app run from `app/` (`uvicorn main:app`) imports its modules by their bare names,
+    // from its subpackages too, though `app/` has an `__init__.py`.
+    let save = Some(("w/app/crud.py".into(), "save".into()));
+    assert_eq!(resolved(&p, "w/app/main.py", "crud.save"), save);
+    assert_eq!(resolved(&p, "w/app/routers/items.py", "crud.save"), save);
+    assert_eq!(
+        resolved(&p, "w/app/main.py", "routers.items.read"),
+        Some(("w/app/routers/items.py".into(), "read".into()))
+    );
+    // Not from outside `app/`.
+    assert_eq!(resolved(&p, "w/pkg/db/models.py", "crud.save"), None);
+    assert_eq!(resolved(&p, "w/pkg/db/models.py", "app.crud.save"), save);
+}
+
+#[test]
 fn a_removed_module_no_longer_resolves() {
     let mut p = project(&[
         ("w/app/__init__.py", summary(&[], &[], &[])),
@@ -663,16 +705,32 @@ mod reference {
     pub fn module_named(p: &Project, name: &str, from: usize) -> Option<usize> {
         let cands = p.by_name.get(name)?;
         let here = p.modules[from].path.parent().unwrap_or(Path::new(""));
-        cands.iter().copied().max_by_key(|&c| {
-            let there = p.modules[c].path.as_path();
-            (
-                here.components()
-                    .zip(there.components())
-                    .take_while(|(a, b)| a == b)
-                    .count(),
-                std::cmp::Reverse(c),
-            )
-        })
+        // Importable by the name: it covers the name from the topmost package, or it starts
+        // at a directory holding `from`.
+        let n = name.split('.').count();
+        let importable = |c: usize| {
+            let path = p.modules[c].path.as_path();
+            let init = path.file_name().is_some_and(|f| f == "__init__.py");
+            let mut start = path;
+            for _ in 0..n + usize::from(init) {
+                start = start.parent().unwrap_or(Path::new(""));
+            }
+            n >= p.package_len[c] || here.starts_with(start)
+        };
+        cands
+            .iter()
+            .copied()
+            .filter(|&c| importable(c))
+            .max_by_key(|&c| {
+                let there = p.modules[c].path.as_path();
+                (
+                    here.components()
+                        .zip(there.components())
+                        .take_while(|(a, b)| a == b)
+                        .count(),
+                    std::cmp::Reverse(c),
+                )
+            })
     }
 
     pub fn module_at(p: &Project, dir: &Path, parts: &[&str]) -> Option<usize> {
@@ -823,11 +881,8 @@ fn the_index_answers_every_lookup_as_the_paths_did() {
         let m = p.module_of(Path::new(from)).unwrap();
         p.modules[p.module_named("models", m).unwrap()].path.clone()
     };
-    // A tie (both share `w/app`): the first added.
-    assert_eq!(
-        models("w/app/main.py"),
-        PathBuf::from("w/app/crud/models.py")
-    );
+    // Not `app/crud/models.py`: `import models` finds it only from `app/crud/`.
+    assert_eq!(models("w/app/main.py"), PathBuf::from("w/app/models.py"));
     assert_eq!(
         models("w/app/crud/keys.py"),
         PathBuf::from("w/app/crud/models.py")
