@@ -44,7 +44,12 @@ pub fn analyze_rope(
         flat = String::new();
     }
     flat.clear();
-    flat.reserve(rope.len_bytes());
+    // With room for the keystrokes to come: a buffer the text's exact size is moved on the next
+    // keystroke that lengthens it (a 288 KB module: a new mapping of its pages, faulted in by
+    // the copy, 0.3 ms of the first keystroke after the document opened).
+    if flat.capacity() < rope.len_bytes() {
+        flat.reserve(rope.len_bytes() + rope.len_bytes() / 8 + 4096);
+    }
     for chunk in rope.chunks() {
         flat.push_str(chunk);
     }

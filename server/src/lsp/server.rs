@@ -741,6 +741,7 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
     if job.resolver.is_some() && !analyzer.has_resolver() {
         analyzer.set_resolver(job.resolver.clone());
     }
+    super::large::note_analysis();
     let first = analyzer.is_empty();
     let run = job.runs.fetch_add(1, Ordering::AcqRel) + 1;
     let started = Instant::now();
@@ -749,30 +750,45 @@ fn run_locked(job: Job, mut analyzer: MutexGuard<'_, Analyzer>) -> JobOutcome {
         ws.0.analysis_starts(path, &job.doc.rope);
     }
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let analysis = crate::engine::pipeline::analyze_rope(
-            &mut analyzer,
-            job.doc.view(),
-            job.doc.source().rope(),
-            &config,
-            path.as_deref(),
-        );
         let texts: &dyn convert::OtherTexts = match &job.workspace {
             Some(ws) => ws.0.as_ref(),
             None => &convert::OnDisk,
         };
-        let mut diagnostics =
-            convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding, texts);
-        if let Some((size, limit)) = job.too_large {
-            diagnostics.push(super::large::diagnostic(size, limit));
+        // Run again (once) when the analysis's own summary changed the view of the project it
+        // read: the diagnostics are then those of the project as it is.
+        let mut again = 0;
+        loop {
+            let analysis = crate::engine::pipeline::analyze_rope(
+                &mut analyzer,
+                job.doc.view(),
+                job.doc.source().rope(),
+                &config,
+                path.as_deref(),
+            );
+            let mut diagnostics =
+                convert::diagnostics(&job.uri, &job.doc, &analysis, job.encoding, texts);
+            if let Some((size, limit)) = job.too_large {
+                diagnostics.push(super::large::diagnostic(size, limit));
+            }
+            if let Some(ws) = &job.workspace {
+                // A summary made again changed the project this run read: the analyzer's view
+                // of it is brought up now, not by the next keystroke
+                // ([`Analyzer::refresh_project`]).
+                if super::workspace::after_analysis(&job, &analyzer, &analysis, &ws.0)
+                    && analyzer.refresh_project()
+                    && again == 0
+                {
+                    again += 1;
+                    continue;
+                }
+            }
+            break (analysis, diagnostics);
         }
-        if let Some(ws) = &job.workspace {
-            super::workspace::after_analysis(&job, &analyzer, &analysis, &ws.0);
-        }
-        (analysis, diagnostics)
     }));
     if let Some((ws, path)) = &ws_path {
         ws.0.analysis_ended(path);
     }
+    super::large::note_analysis();
     match result {
         Ok((mut analysis, diagnostics)) => {
             let cost = started.elapsed().as_micros().min(u64::MAX as u128 - 1) as u64;

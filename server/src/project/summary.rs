@@ -656,8 +656,7 @@ impl ModuleSummary {
         mine.next().is_none()
     }
 
-    /// Whether this summary's items are those of `items` themselves (by address), for tests.
-    #[cfg(test)]
+    /// Whether this summary's items are those of `items` themselves (by address).
     pub(crate) fn shares_items(&self, items: &[(&Arc<Vec<FnFlow>>, usize)]) -> bool {
         let theirs: Vec<_> = items.iter().filter(|(fs, _)| !fs.is_empty()).collect();
         self.items.len() == theirs.len()
