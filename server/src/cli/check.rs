@@ -387,23 +387,9 @@ pub fn run(args: CheckArgs) -> i32 {
         progress.inc(1);
         out
     };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = rayon::current_num_threads().clamp(1, order.len().max(1));
-    let ran: Vec<Vec<(usize, Outcome)>> = (0..threads)
-        .into_par_iter()
-        .map(|_| {
-            let mut out = Vec::new();
-            loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&i) = order.get(k) else {
-                    return out;
-                };
-                out.push((i, run(i)));
-            }
-        })
-        .collect();
+    let ran = super::project::in_order(&order, run);
     let mut by_file: Vec<Option<Outcome>> = (0..files.len()).map(|_| None).collect();
-    for (i, o) in ran.into_iter().flatten() {
+    for (i, o) in ran {
         by_file[i] = Some(o);
     }
     let mut outcomes: Vec<Outcome> = by_file

@@ -277,35 +277,48 @@ fn first_pass<T: Send>(
     }
     let mut order: Vec<usize> = (0..queue.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = rayon::current_num_threads().min(order.len());
-    // Each worker takes the next largest file until none is left.
-    let done: Vec<Vec<(usize, First<T>)>> = (0..threads)
-        .into_par_iter()
-        .map(|_| {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&q) = order.get(i) else {
-                    return out;
-                };
-                let (f, ref slot) = queue[q];
-                let read = slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take()
-                    .expect("each kept file is taken once");
-                out.push((f, analyse(f, &files[f], &configs[f], read, finish)));
-            }
-        })
-        .collect();
-    for (f, first) in done.into_iter().flatten() {
+    let done = in_order(&order, |q| {
+        let (f, ref slot) = queue[q];
+        let read = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("each kept file is taken once");
+        (f, analyse(f, &files[f], &configs[f], read, finish))
+    });
+    for (_, (f, first)) in done {
         firsts[f] = Some(first);
     }
     firsts
         .into_iter()
         .map(|f| f.expect("every file's first pass"))
         .collect()
+}
+
+/// `work` of every item of `order`, taken in that order from one queue by the pool's workers
+/// (each takes the next item when it is done with its last: with the largest items first, the
+/// pass does not end on one core while the other waits for a large item taken last), with the
+/// item each result is of.
+pub(crate) fn in_order<R: Send>(
+    order: &[usize],
+    work: impl Fn(usize) -> R + Sync,
+) -> Vec<(usize, R)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().clamp(1, order.len().max(1));
+    let ran: Vec<Vec<(usize, R)>> = (0..threads)
+        .into_par_iter()
+        .map(|_| {
+            let mut out = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(k) else {
+                    return out;
+                };
+                out.push((i, work(i)));
+            }
+        })
+        .collect();
+    ran.into_iter().flatten().collect()
 }
 
 impl<T> First<T> {
