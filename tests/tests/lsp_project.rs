@@ -47,12 +47,22 @@ fn start(root: &Path) -> LspClient {
 /// A workspace of `files` in a new temporary folder, with a server started on it and its indexing
 /// finished: (the folder, kept alive; its canonical path; the client).
 fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, LspClient) {
+    let (dir, root, c, _) = indexed_saying(files);
+    (dir, root, c)
+}
+
+/// [`indexed`], with the message of the indexing's `$/progress` end ("N Python files indexed
+/// (M summarised …").
+fn indexed_saying(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, LspClient, String) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     write(&root, files);
     let mut c = start(&root);
-    wait_progress(&mut c, "end");
-    (dir, root, c)
+    let message = wait_progress(&mut c, "end")["value"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (dir, root, c, message)
 }
 
 fn wait_progress(c: &mut LspClient, kind: &str) -> Value {
@@ -916,24 +926,14 @@ fn a_key_through_two_modules_the_pre_filter_skips_reaches_the_open_helper() {
     for skipped in [LAZY_RELAY, LAZY_RELAY2, LAZY_HELPER, LAZY_UNRELATED] {
         assert!(!pf.keep(skipped.as_bytes()), "{skipped}");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/routes.py", LAZY_ROUTES),
-            ("svc/relay.py", LAZY_RELAY),
-            ("svc/relay2.py", LAZY_RELAY2),
-            ("svc/helper.py", LAZY_HELPER),
-            ("svc/unrelated.py", LAZY_UNRELATED),
-        ],
-    );
-    let mut c = start(&root);
-    let message = wait_progress(&mut c, "end")["value"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_dir, root, mut c, message) = indexed_saying(&[
+        ("svc/__init__.py", ""),
+        ("svc/routes.py", LAZY_ROUTES),
+        ("svc/relay.py", LAZY_RELAY),
+        ("svc/relay2.py", LAZY_RELAY2),
+        ("svc/helper.py", LAZY_HELPER),
+        ("svc/unrelated.py", LAZY_UNRELATED),
+    ]);
     // The route module, then the two relays and the helper its calls lead to, and the package's
     // `__init__` (resolving `.relay.forward` before `relay.py` had a summary looked into it for
     // a re-export); not the unrelated module.
@@ -982,22 +982,12 @@ fn an_open_document_that_starts_calling_a_module_not_summarised_gets_it_summaris
     let pf = Prefilter::new(&[]);
     assert!(!pf.keep(LAZY_LISTING.as_bytes()));
     assert!(pf.keep(LAZY_STORE.as_bytes()));
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    write(
-        &root,
-        &[
-            ("svc/__init__.py", ""),
-            ("svc/app.py", LAZY_APP),
-            ("svc/listing.py", LAZY_LISTING),
-            ("svc/store.py", LAZY_STORE),
-        ],
-    );
-    let mut c = start(&root);
-    let message = wait_progress(&mut c, "end")["value"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_dir, root, mut c, message) = indexed_saying(&[
+        ("svc/__init__.py", ""),
+        ("svc/app.py", LAZY_APP),
+        ("svc/listing.py", LAZY_LISTING),
+        ("svc/store.py", LAZY_STORE),
+    ]);
     // The store only: the app (no key, no sink) is skipped and nothing leads to the listing.
     assert!(
         message.contains("4 Python files indexed (1 summarised"),
