@@ -193,8 +193,14 @@ impl Document {
             .filter(|p| p.target.start == target.start && p.target.kind == target.kind);
         let parser = self.region_parser.get_or_insert_with(python_parser);
         let mut target = target;
-        let mut tree =
-            super::region::parse(parser, &self.rope, &target, old.as_ref().map(|p| &p.tree));
+        let whole = Some(&self.tree);
+        let mut tree = super::region::parse(
+            parser,
+            &self.rope,
+            &target,
+            old.as_ref().map(|p| &p.tree),
+            whole,
+        );
         // A bracket or string left open at the end of the region (`logger.info(` typed before its
         // `)`) may take the next statements in a fresh parse: the region takes them too, one by
         // one, until its errors end before its last line (`region::extend`). The whole file,
@@ -207,7 +213,7 @@ impl Document {
             };
             target = wider;
             extended += 1;
-            tree = super::region::parse(parser, &self.rope, &target, None);
+            tree = super::region::parse(parser, &self.rope, &target, None, whole);
         }
         let Some(tree) = tree else {
             return false;

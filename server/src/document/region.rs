@@ -418,12 +418,20 @@ fn ts_range(rope: &Rope, range: Range<usize>) -> TsRange {
 }
 
 /// Parses the region of `target` (with its class headers) and checks the result; `old` is the
-/// previous patch of the same statement, edited, for an incremental reparse.
+/// previous patch of the same statement, edited, for an incremental reparse; without one, the
+/// edited whole-file tree `whole` stands in for it: the parser takes again the nodes of the region
+/// the edits left alone (the statement's first parse after the open, or after a whole reparse,
+/// is then as cheap as the next ones: 0.25 → 0.05 ms for a 660-byte handler, 2026-12-07). Which
+/// nodes it may take is tree-sitter's incremental parse's own rule: the included ranges differ
+/// from the whole tree's everywhere outside the region (and its class headers), so nothing there
+/// is taken, and a node is taken only where the parse state and the scanner's state (the
+/// indentation stack) are the ones it was built in.
 pub(super) fn parse(
     parser: &mut Parser,
     rope: &Rope,
     target: &Target,
     old: Option<&Tree>,
+    whole: Option<&Tree>,
 ) -> Option<Tree> {
     if target.region.len() > MAX_REGION || ends_with_continuation(rope, &target.region) {
         return None;
@@ -437,7 +445,7 @@ pub(super) fn parse(
     ranges.push(ts_range(rope, from..target.region.end));
     parser.set_included_ranges(&ranges).ok()?;
     let mut read = |byte: usize, _: Point| super::edit::rope_chunk_from(rope, byte);
-    let tree = parser.parse_with_options(&mut read, old, None)?;
+    let tree = parser.parse_with_options(&mut read, old.or(whole), None)?;
     let ok = {
         let block = block_of(&tree, target.headers.len())?;
         let kinds = Kinds::get();

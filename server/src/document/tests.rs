@@ -61,6 +61,27 @@ fn assert_same_as_fresh(d: &Document) {
     assert_eq!(dump(&d.tree), dump(&fresh.tree));
 }
 
+/// The patch's tree, if any, is exactly what a fresh parser gives for its included ranges with
+/// no old tree (its first parse takes nodes of the edited whole tree, the next ones of the last
+/// patch: neither may leave a node that a parse from scratch would not make).
+fn assert_patch_as_fresh(d: &Document) {
+    let Some(patch) = d.patch() else {
+        return;
+    };
+    let mut parser = python_parser();
+    parser
+        .set_included_ranges(&patch.tree.included_ranges())
+        .expect("the patch's ranges");
+    let text = d.text();
+    let fresh = parser.parse(&text, None).expect("a tree");
+    assert_eq!(
+        dump(&patch.tree),
+        dump(&fresh),
+        "patch {:?}",
+        patch.region()
+    );
+}
+
 #[test]
 fn utf16_emoji_and_surrogate_clamping() {
     // 😀 is 4 bytes, 2 UTF-16 code units, 1 char.
@@ -406,11 +427,13 @@ fn type_line(text: &str, at: u32, line: &str) -> Vec<String> {
     let mut d = doc(text);
     let line_break = if text.contains("\r\n") { "\r\n" } else { "\n" };
     d.apply_change(&change(p(at, 0), p(at, 0), line_break), Utf8);
+    assert_patch_as_fresh(&d);
     let mut open = Vec::new();
     let mut col = 0;
     for ch in line.chars() {
         d.apply_change(&change(p(at, col), p(at, col), &ch.to_string()), Utf8);
         col += ch.len_utf8() as u32;
+        assert_patch_as_fresh(&d);
         let fresh = Document::new(&d.text(), 0);
         if !fresh.tree.root_node().has_error() {
             assert_same_as_fresh(&d);
@@ -727,6 +750,7 @@ fn a_bracket_left_open_extends_the_patch_over_the_next_statements() {
     for ch in line.chars() {
         d.apply_change(&change(p(at, col), p(at, col), &ch.to_string()), Utf8);
         col += 1;
+        assert_patch_as_fresh(&d);
         let patch = d.patch().expect("every keystroke stays patched");
         let region = patch.region();
         let region_text = &d.text()[region.clone()];
@@ -758,4 +782,44 @@ fn a_bracket_left_open_extends_the_patch_over_the_next_statements() {
         "the region took the next handler: {extended}"
     );
     assert_same_as_fresh(&d);
+}
+
+/// The first edit inside a statement after the open (no patch yet) parses the statement's
+/// region with the edited whole tree as the old tree: at every line of a module with handlers,
+/// a decorated class and its methods, a space typed at the end of the line and a line opened
+/// before it each give a patch equal to a parse of the region from scratch, and a view equal
+/// to a fresh parse of the file.
+#[test]
+fn the_first_patch_after_the_open_takes_the_nodes_the_edit_left_alone() {
+    let mut text = String::from("import logging\n\nlogger = logging.getLogger(__name__)\n");
+    for i in 0..3 {
+        text.push_str(&format!(
+            "\n\n@app.get(\"/v{i}\")\ndef get_{i}(x_api_key: str = Header(...)):\n    key_hash = hash_key(x_api_key)\n    if key_hash:\n        audit(\"get\", key_hash)\n    return {{\"id\": {i}}}\n"
+        ));
+    }
+    text.push_str("\n\n@dataclass\nclass Repo:\n    table: str = \"keys\"\n\n    def put(self, key):\n        self._table.put_item(Item={\"k\": key})\n        return key\n");
+    let mut patched = 0;
+    for (i, line) in text.lines().enumerate() {
+        let content = line.trim_start();
+        if content.is_empty() {
+            continue;
+        }
+        let indent = &line[..line.len() - content.len()];
+        let at = i as u32;
+        for (pos, typed) in [
+            (p(at, line.len() as u32), " ".to_string()),
+            (p(at, 0), format!("{indent}\n")),
+        ] {
+            let mut d = doc(&text);
+            d.apply_change(&change(pos, pos, &typed), Utf8);
+            patched += usize::from(d.patch().is_some());
+            assert_patch_as_fresh(&d);
+            assert_same_as_fresh(&d);
+            // And the next keystroke, from the patch.
+            let next = p(pos.line, pos.character + typed.len() as u32);
+            d.apply_change(&change(next, next, " "), Utf8);
+            assert_patch_as_fresh(&d);
+        }
+    }
+    assert!(patched > 20, "most first edits are patched: {patched}");
 }
