@@ -317,6 +317,49 @@ pub fn end_position(text: &str, enc: PositionEncoding) -> Position {
 mod tests {
     use super::*;
 
+    /// The diagnostics keep their data typed, not as JSON, and send the JSON the client reads
+    /// the fixes back from (`codeAction`), with the version and every fix's edits.
+    #[test]
+    fn diagnostics_keep_their_data_typed_and_send_it_as_json() {
+        let text = "import requests\n\nAPI_KEY = \"sk-live-4fJ9xQ2mT7vB8nR3kL6pW1zY5cH0dE\"\n";
+        let doc = Document::new(text, 7);
+        let config = crate::config::Config::default();
+        let analysis = crate::engine::pipeline::analyze(
+            &mut crate::engine::Analyzer::new(),
+            doc.view(),
+            doc.source(),
+            &config,
+            None,
+        );
+        let uri: Uri = "file:///app/settings.py".parse().unwrap();
+        let kept = diagnostics(&uri, &doc, &analysis, PositionEncoding::Utf16, &OnDisk);
+        assert!(!kept.is_empty(), "a hard-coded key is reported");
+        assert!(kept
+            .items
+            .iter()
+            .all(|(d, data)| d.data.is_none() && data.is_some()));
+        let sent = kept.to_lsp();
+        assert_eq!(sent.len(), kept.len());
+        for (d, (bare, data)) in sent.iter().zip(&kept.items) {
+            let back: DiagnosticData =
+                serde_json::from_value(d.data.clone().expect("data is sent")).unwrap();
+            assert_eq!(Some(&back), data.as_ref());
+            assert_eq!(back.version, 7);
+            assert!(!back.fixes.is_empty() && back.fixes.iter().all(|f| !f.edits.is_empty()));
+            assert_eq!(
+                Diagnostic {
+                    data: None,
+                    ..d.clone()
+                },
+                *bare
+            );
+        }
+        let mut more = kept.clone();
+        more.push(Diagnostic::default());
+        assert_eq!(more.to_lsp().last().unwrap().data, None);
+        assert_ne!(more, kept);
+    }
+
     #[test]
     fn negotiation_prefers_utf8_then_utf16() {
         use PositionEncodingKind as K;
