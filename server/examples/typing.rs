@@ -84,7 +84,8 @@ fn main() {
             PositionEncoding::Utf8,
             &keylint::lsp::convert::OnDisk,
         );
-        let json = serde_json::to_string(&diagnostics).expect("diagnostics serialise");
+        // As the server sends them: their `data` made JSON, then the message.
+        let json = serde_json::to_string(&diagnostics.to_lsp()).expect("diagnostics serialise");
         std::hint::black_box(json);
         if summarise {
             // What the server adds in a workspace: the module's project summary, again, made

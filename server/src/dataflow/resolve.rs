@@ -335,6 +335,9 @@ impl Resolver {
             // taken, not copied, and an anchor is allocated for a new node only: this runs on
             // the keystrokes that add or remove a flow (issue #14: `logger.info(` left open).
             let old_nodes = std::mem::take(&mut self.nodes);
+            // Exactly one node per input: grown by doubling, the nodes (some 500 bytes each)
+            // left up to half of a large module's buffer unused for as long as it stays open.
+            self.nodes.reserve_exact(inputs.len());
             old_published = std::mem::take(&mut self.graph.published)
                 .into_iter()
                 .map(|(n, i)| (n, old_nodes[i as usize].anchor.clone()))

@@ -122,6 +122,7 @@ impl OtherTexts for OnDisk {
 }
 
 /// The diagnostic of one finding.
+/// The diagnostic of `finding` without its `data` (see [`Diagnostics`]), and that data.
 pub fn diagnostic(
     uri: &Uri,
     doc: &Document,
@@ -129,7 +130,7 @@ pub fn diagnostic(
     finding: &Finding,
     enc: PositionEncoding,
     texts: &dyn OtherTexts,
-) -> Diagnostic {
+) -> (Diagnostic, DiagnosticData) {
     let fixes = finding
         .fixes
         .iter()
@@ -195,7 +196,7 @@ pub fn diagnostic(
             }
         })
         .collect();
-    Diagnostic {
+    let diagnostic = Diagnostic {
         range: range(doc, finding.range.clone(), enc),
         severity: Some(severity(finding.severity)),
         code: Some(NumberOrString::String(finding.rule.code.to_string())),
@@ -207,11 +208,56 @@ pub fn diagnostic(
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
-        data: serde_json::to_value(DiagnosticData {
+        data: None,
+    };
+    (
+        diagnostic,
+        DiagnosticData {
             version: doc.version,
             fixes,
+        },
+    )
+}
+
+/// The diagnostics of one analysis as the server keeps them: each without its `data`, beside
+/// that data as [`DiagnosticData`]. A `data` made into a JSON value is a tree of maps (a few
+/// hundred bytes each, dozens for a finding with two fixes of three edits: some 20 KiB): kept
+/// that way, with the copy of the last pushed ones, the 327 diagnostics of django's 100 largest
+/// test files with findings held 11 MiB (massif, issue #14). The value is made when the
+/// diagnostics leave the server ([`Diagnostics::to_lsp`]), the same JSON as before.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diagnostics {
+    items: Vec<(Diagnostic, Option<DiagnosticData>)>,
+}
+
+impl Diagnostics {
+    /// A diagnostic with no data (the one of a document over the size limit).
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push((diagnostic, None));
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Each diagnostic as the client gets it, with its `data`.
+    pub fn iter(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.items.iter().map(|(d, data)| {
+            let mut d = d.clone();
+            if let Some(data) = data {
+                d.data = serde_json::to_value(data).ok();
+            }
+            d
         })
-        .ok(),
+    }
+
+    /// The diagnostics as the client gets them (publish, pull).
+    pub fn to_lsp(&self) -> Vec<Diagnostic> {
+        self.iter().collect()
     }
 }
 
@@ -222,12 +268,17 @@ pub fn diagnostics(
     analysis: &Analysis,
     enc: PositionEncoding,
     texts: &dyn OtherTexts,
-) -> Vec<Diagnostic> {
-    analysis
-        .findings
-        .iter()
-        .map(|f| diagnostic(uri, doc, analysis, f, enc, texts))
-        .collect()
+) -> Diagnostics {
+    Diagnostics {
+        items: analysis
+            .findings
+            .iter()
+            .map(|f| {
+                let (d, data) = diagnostic(uri, doc, analysis, f, enc, texts);
+                (d, Some(data))
+            })
+            .collect(),
+    }
 }
 
 /// Position just past the end of `text` (for appending to a file read from disk).
@@ -265,6 +316,49 @@ pub fn end_position(text: &str, enc: PositionEncoding) -> Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The diagnostics keep their data typed, not as JSON, and send the JSON the client reads
+    /// the fixes back from (`codeAction`), with the version and every fix's edits.
+    #[test]
+    fn diagnostics_keep_their_data_typed_and_send_it_as_json() {
+        let text = "import requests\n\nAPI_KEY = \"sk-live-4fJ9xQ2mT7vB8nR3kL6pW1zY5cH0dE\"\n";
+        let doc = Document::new(text, 7);
+        let config = crate::config::Config::default();
+        let analysis = crate::engine::pipeline::analyze(
+            &mut crate::engine::Analyzer::new(),
+            doc.view(),
+            doc.source(),
+            &config,
+            None,
+        );
+        let uri: Uri = "file:///app/settings.py".parse().unwrap();
+        let kept = diagnostics(&uri, &doc, &analysis, PositionEncoding::Utf16, &OnDisk);
+        assert!(!kept.is_empty(), "a hard-coded key is reported");
+        assert!(kept
+            .items
+            .iter()
+            .all(|(d, data)| d.data.is_none() && data.is_some()));
+        let sent = kept.to_lsp();
+        assert_eq!(sent.len(), kept.len());
+        for (d, (bare, data)) in sent.iter().zip(&kept.items) {
+            let back: DiagnosticData =
+                serde_json::from_value(d.data.clone().expect("data is sent")).unwrap();
+            assert_eq!(Some(&back), data.as_ref());
+            assert_eq!(back.version, 7);
+            assert!(!back.fixes.is_empty() && back.fixes.iter().all(|f| !f.edits.is_empty()));
+            assert_eq!(
+                Diagnostic {
+                    data: None,
+                    ..d.clone()
+                },
+                *bare
+            );
+        }
+        let mut more = kept.clone();
+        more.push(Diagnostic::default());
+        assert_eq!(more.to_lsp().last().unwrap().data, None);
+        assert_ne!(more, kept);
+    }
 
     #[test]
     fn negotiation_prefers_utf8_then_utf16() {

@@ -133,7 +133,8 @@ pub struct Results {
     /// The text that was analysed (positions of `analysis` are bytes of it).
     pub doc: Document,
     pub analysis: Analysis,
-    pub diagnostics: Vec<Diagnostic>,
+    /// Their `data` kept typed, made JSON when sent ([`convert::Diagnostics`]).
+    pub diagnostics: convert::Diagnostics,
     /// The configuration it was analysed under and the path the configuration saw (fix-all
     /// re-analyses with them).
     pub config: Arc<Config>,
@@ -157,7 +158,7 @@ pub struct DocState {
     /// The last diagnostics pushed for this document: version, settings epoch and the
     /// diagnostics (a module analysed again for the same version is not pushed again when they
     /// are the same).
-    pub pushed: Option<(i32, u64, Vec<Diagnostic>)>,
+    pub pushed: Option<(i32, u64, convert::Diagnostics)>,
     /// The text of a document over the size limit (`lsp/large.rs`): then `doc` is an empty
     /// document (at the right version) and this is the text, never parsed.
     pub large: Option<ropey::Rope>,
@@ -604,7 +605,7 @@ impl Server {
             self.client
                 .publish_diagnostics(
                     uri.clone(),
-                    results.diagnostics.clone(),
+                    results.diagnostics.to_lsp(),
                     Some(results.version),
                 )
                 .await;

@@ -70,10 +70,10 @@ pub async fn code_action(
                 .filter(|d| d.source.as_deref() == Some(convert::SOURCE))
                 .cloned()
                 .collect();
-            for d in &results.diagnostics {
+            for d in results.diagnostics.iter() {
                 let already = diags.iter().any(|c| c.range == d.range && c.code == d.code);
                 if !already && overlaps(d.range, params.range) {
-                    diags.push(d.clone());
+                    diags.push(d);
                 }
             }
             let mut suppressed: Vec<(u32, String)> = Vec::new();

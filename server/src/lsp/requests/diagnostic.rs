@@ -21,7 +21,7 @@ pub async fn diagnostic(
             related_documents: None,
             full_document_diagnostic_report: FullDocumentDiagnosticReport {
                 result_id: Some(results.version.to_string()),
-                items: results.diagnostics.clone(),
+                items: results.diagnostics.to_lsp(),
             },
         }),
     ))
