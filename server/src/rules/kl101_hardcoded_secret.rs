@@ -190,7 +190,7 @@ impl HardcodedSecret {
             }
             // A call's callee, resolved once for both checks below (most calls are neither).
             let callee = if node.kind_str() == "call" && has_arguments(node) {
-                ctx.model.callee(node, ctx.src)
+                ctx.callee(node)
             } else {
                 None
             };
@@ -676,7 +676,7 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
     }
     let left = syntax::unparenthesize(value.field("left")?);
     let read = (left.kind_str() == "call")
-        .then(|| ctx.model.callee(left, ctx.src))
+        .then(|| ctx.callee(left))
         .flatten()
         .filter(|q| fw::is_env_get(q))
         .and_then(|_| syntax::positional_args(left).first().copied())
@@ -721,7 +721,7 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
             .and_then(|l| l.field("value"))
             .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some(fw::ENVIRON)),
         "call" => matches!(
-            ctx.model.callee(node, ctx.src).as_deref(),
+            ctx.callee(node).as_deref(),
             Some("os.environ.setdefault" | "os.putenv")
         ),
         _ => false,

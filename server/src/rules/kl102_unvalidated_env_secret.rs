@@ -29,7 +29,7 @@ pub struct UnvalidatedEnvSecret;
 /// The variable name of an `os.environ.get("X")` / `os.getenv("X")` call without a default.
 pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
     let call = syntax::unparenthesize(call);
-    let callee = ctx.model.callee(call, ctx.src)?;
+    let callee = ctx.callee(call)?;
     if !fw::is_env_get(&callee) {
         return None;
     }
