@@ -1033,6 +1033,7 @@ impl Analyzer {
                     settings: &options.settings,
                     flows: flows.map(|f| &f.2[..]),
                     dataflow: dataflow::FlowView::new(&dataflow, model.recorder()),
+                    callees: Default::default(),
                 };
                 let (mut out, mut reads) = model.record_reads(|| {
                     let mut out = Vec::new();

@@ -1,6 +1,7 @@
 //! Extracting an item's facts from its syntax ([`item_facts`]): assignments, classes and their
 //! attributes, functions, handler registrations.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use tree_sitter::Node;
@@ -308,7 +309,7 @@ fn self_assigned<'t>(
 ) -> (Vec<String>, Vec<(String, Vec<String>)>) {
     let first = def.field("parameters").and_then(|p| p.named_child(0));
     let receiver = match first {
-        Some(p) if p.kind() == "identifier" => src.node_text(p),
+        Some(p) if p.kind_str() == "identifier" => src.node_text(p),
         _ => return (Vec::new(), Vec::new()),
     };
     if receiver != "self" {
@@ -327,14 +328,19 @@ fn self_assigned<'t>(
         let Some(left) = n.field("left") else {
             continue;
         };
-        let targets: Vec<Node> = if left.kind() == "attribute" {
-            vec![left]
-        } else {
-            let mut cursor = left.walk();
-            left.named_children(&mut cursor).collect()
-        };
+        // The target itself, or the elements of a tuple or list of targets (an identifier has
+        // none); read without a cursor.
+        let targets = (left.kind_str() == "attribute")
+            .then_some(left)
+            .into_iter()
+            .chain(
+                (left.kind_str() != "attribute")
+                    .then(|| syntax::named_children(left))
+                    .into_iter()
+                    .flatten(),
+            );
         for t in targets {
-            if t.kind() != "attribute" {
+            if t.kind_str() != "attribute" {
                 continue;
             }
             let (Some(obj), Some(attr)) = (t.field("object"), t.field("attribute")) else {
@@ -346,7 +352,7 @@ fn self_assigned<'t>(
                 let value = n
                     .field("right")
                     .map(syntax::unparenthesize)
-                    .filter(|r| n.kind() == "assignment" && t == left && r.kind() == "call")
+                    .filter(|r| n.kind_str() == "assignment" && t == left && r.kind_str() == "call")
                     .and_then(|r| callee_path(r.field("function")?, src));
                 if let Some(callee) = value {
                     handles.push((attr.clone(), callee));
@@ -412,9 +418,10 @@ fn returned_callee<'t>(
 ) -> Option<Vec<String>> {
     let body = def.field("body")?;
     let mut found: Option<Vec<String>> = None;
-    // Local names assigned a call (`repo = Repo(table)`), for `return repo` / `yield repo`;
-    // `None` once assigned anything else.
-    let mut locals: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    // Local names assigned a call (`repo = Repo(table)`), with the call's function, for
+    // `return repo` / `yield repo` (its path is built there: most assignments are never
+    // returned); `None` once assigned anything else.
+    let mut locals: Vec<(Cow<str>, Option<Node>)> = Vec::new();
     let mut walk = item.descendants(body);
     while let Some(n) = walk.next() {
         if !RETURNED_KINDS.contains(walk.kind()) {
@@ -426,12 +433,12 @@ fn returned_callee<'t>(
                 let Some(left) = n.field("left").filter(|l| l.kind_str() == "identifier") else {
                     continue;
                 };
-                let name = src.node_text(left).into_owned();
+                let name = src.node_text(left);
                 let callee = n
                     .field("right")
                     .map(syntax::unparenthesize)
                     .filter(|r| r.kind_str() == "call")
-                    .and_then(|r| callee_path(r.field("function")?, src));
+                    .and_then(|r| r.field("function"));
                 locals.retain(|(l, _)| *l != name);
                 locals.push((name, callee));
             }
@@ -444,7 +451,7 @@ fn returned_callee<'t>(
                     "identifier" => {
                         let name = src.node_text(value);
                         match locals.iter().find(|(l, _)| *l == name) {
-                            Some((_, c)) => c.clone()?,
+                            Some((_, f)) => callee_path((*f)?, src)?,
                             // A name of the module (`repo = Repo(table)` at module level, or
                             // imported): `=` and the name (see [`ItemFacts::returns`]).
                             None if !is_parameter(def, &name, src) => vec![format!("={name}")],

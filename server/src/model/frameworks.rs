@@ -473,12 +473,22 @@ pub fn is_dynamodb_receiver(qualified: Option<&str>, text: &str) -> bool {
             return true;
         }
     }
-    let t = text.to_ascii_lowercase();
-    t.contains("table")
-        || t.contains("tbl")
-        || t.contains("dynamo")
-        || t.contains("ddb")
-        || t.contains("batch")
+    // (`text.to_ascii_lowercase().contains(…)`, without the copy.)
+    let contains = |word: &str| {
+        text.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    contains("table")
+        || contains("tbl")
+        || contains("dynamo")
+        || contains("ddb")
+        || contains("batch")
+}
+
+/// A method of a logger (`info`, `warning`, `exception`...): the last name of a log call's path.
+pub fn is_log_method(method: &str) -> bool {
+    LOG_METHODS.contains(&method)
 }
 
 const LOG_METHODS: &[&str] = &[

@@ -190,7 +190,7 @@ impl HardcodedSecret {
             }
             // A call's callee, resolved once for both checks below (most calls are neither).
             let callee = if node.kind_str() == "call" && has_arguments(node) {
-                ctx.model.callee(node, ctx.src)
+                ctx.callee(node)
             } else {
                 None
             };
@@ -261,15 +261,16 @@ fn sequence_candidates<'t>(node: Node<'t>, ctx: &Ctx) -> Vec<Candidate<'t>> {
     if node.kind_str() != "assignment" {
         return Vec::new();
     }
-    let (Some(left), Some(right)) = (
-        node.field("left"),
-        node.field("right").map(syntax::unparenthesize),
-    ) else {
+    // The value first: most are no sequence, and their target is not looked up.
+    let Some(right) = node.field("right").map(syntax::unparenthesize) else {
         return Vec::new();
     };
     if !matches!(right.kind_str(), "list" | "tuple" | "set") {
         return Vec::new();
     }
+    let Some(left) = node.field("left") else {
+        return Vec::new();
+    };
     let name = match left.kind_str() {
         "identifier" => ctx.text(left).into_owned(),
         "attribute" => match left.field("attribute") {
@@ -396,8 +397,9 @@ fn candidate<'t>(
     let bound = |n: Node<'t>| bound_literal(n, ctx);
     let candidate = match node.kind_str() {
         "assignment" => {
-            let left = node.field("left")?;
+            // The value first: most bind no literal, and their target is not looked up.
             let (literal, replace, mut env) = bound(node.field("right")?)?;
+            let left = node.field("left")?;
             let name = match left.kind_str() {
                 "identifier" => ctx.text(left).into_owned(),
                 "attribute" => ctx.text(left.field("attribute")?).into_owned(),
@@ -422,7 +424,8 @@ fn candidate<'t>(
             })
         }
         "keyword_argument" => {
-            let name = ctx.text(node.field("name")?).into_owned();
+            // (Borrowed: copied only for a candidate.)
+            let name = ctx.text(node.field("name")?);
             let value = node.field("value")?;
             // `requests.get(url, auth=("user", "s3cr3t"))`: the second element is a password.
             if name == "auth" {
@@ -458,7 +461,7 @@ fn candidate<'t>(
                 && is_password_name(&name);
             Some(Candidate {
                 target: format!("{name}="),
-                name,
+                name: name.into_owned(),
                 literal,
                 replace,
                 strict: false,
@@ -468,9 +471,10 @@ fn candidate<'t>(
             })
         }
         "pair" => {
+            // The value first: most bind no literal, and their key is not read.
+            let (literal, replace, env) = bound(node.field("value")?)?;
             let key = node.field("key")?;
             let name = syntax::string_value(key, src)?;
-            let (literal, replace, env) = bound(node.field("value")?)?;
             Some(Candidate {
                 target: syntax::short_text(key, src).into_owned(),
                 name,
@@ -676,7 +680,7 @@ fn bound_literal<'t>(value: Node<'t>, ctx: &Ctx) -> Option<(Node<'t>, Node<'t>, 
     }
     let left = syntax::unparenthesize(value.field("left")?);
     let read = (left.kind_str() == "call")
-        .then(|| ctx.model.callee(left, ctx.src))
+        .then(|| ctx.callee(left))
         .flatten()
         .filter(|q| fw::is_env_get(q))
         .and_then(|_| syntax::positional_args(left).first().copied())
@@ -721,7 +725,7 @@ fn sets_environment(node: Node, ctx: &Ctx) -> bool {
             .and_then(|l| l.field("value"))
             .is_some_and(|v| ctx.model.resolve(v, ctx.src).as_deref() == Some(fw::ENVIRON)),
         "call" => matches!(
-            ctx.model.callee(node, ctx.src).as_deref(),
+            ctx.callee(node).as_deref(),
             Some("os.environ.setdefault" | "os.putenv")
         ),
         _ => false,

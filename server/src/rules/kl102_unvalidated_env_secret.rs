@@ -29,7 +29,7 @@ pub struct UnvalidatedEnvSecret;
 /// The variable name of an `os.environ.get("X")` / `os.getenv("X")` call without a default.
 pub fn env_read_without_default(call: Node, ctx: &Ctx) -> Option<String> {
     let call = syntax::unparenthesize(call);
-    let callee = ctx.model.callee(call, ctx.src)?;
+    let callee = ctx.callee(call)?;
     if !fw::is_env_get(&callee) {
         return None;
     }
@@ -70,14 +70,13 @@ impl Rule for UnvalidatedEnvSecret {
             if !WALKED.contains(walk.kind()) {
                 continue;
             }
-            let (target, value) = match node.kind_str() {
-                "assignment" => (node.field("left"), node.field("right")),
-                "keyword_argument" => (node.field("name"), node.field("value")),
+            let value = match node.kind_str() {
+                "assignment" => node.field("right"),
+                "keyword_argument" | "pair" => node.field("value"),
                 // Reads inside an expression: a dict value (`{"api_key": os.getenv("K")}`), an
                 // f-string (`f"Bearer {os.getenv('K')}"`), a `default_factory` lambda.
-                "pair" => (node.field("key"), node.field("value")),
-                "interpolation" => (None, node.named_child(0)),
-                "lambda" => (None, node.field("body")),
+                "interpolation" => node.named_child(0),
+                "lambda" => node.field("body"),
                 _ => continue,
             };
             let Some(value) = value else {
@@ -85,6 +84,13 @@ impl Rule for UnvalidatedEnvSecret {
             };
             let Some(env) = env_read_without_default(value, ctx) else {
                 continue;
+            };
+            // The target, looked up only for a read (most values are not).
+            let target = match node.kind_str() {
+                "assignment" => node.field("left"),
+                "keyword_argument" => node.field("name"),
+                "pair" => node.field("key"),
+                _ => None,
             };
             let target_name = match target {
                 None => Some(env.clone()),

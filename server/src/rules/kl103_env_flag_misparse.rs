@@ -44,7 +44,7 @@ fn env_read<'t>(node: Node<'t>, ctx: &Ctx) -> Option<EnvRead<'t>> {
     let node = syntax::unparenthesize(node);
     match node.kind_str() {
         "call" => {
-            let callee = ctx.model.callee(node, ctx.src)?;
+            let callee = ctx.callee(node)?;
             if !fw::is_env_get(&callee) {
                 return None;
             }
@@ -159,7 +159,7 @@ impl Rule for EnvFlagMisparse {
                 continue;
             }
             // `bool(os.environ.get("DEBUG", "False"))`
-            if ctx.model.callee(node, ctx.src).as_deref() == Some("bool") {
+            if ctx.callee(node).as_deref() == Some("bool") {
                 let args = syntax::positional_args(node);
                 let Some(read) = args.first().and_then(|a| env_read(*a, ctx)) else {
                     continue;

@@ -127,7 +127,7 @@ fn call(node: Node, ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     };
     // `APIKeyQuery(name="api_key")`: a security scheme that reads the key from the query.
-    if let Some(q) = ctx.model.callee(node, ctx.src) {
+    if let Some(q) = ctx.callee(node) {
         if q.starts_with("fastapi.") && q.ends_with(".APIKeyQuery") {
             out.push(Finding::new(
                 &META,
@@ -198,7 +198,7 @@ fn route_params(def: Node, decorators: &[Node], ctx: &Ctx, out: &mut Vec<Finding
         let mut query = None;
         let mut other_marker = false;
         for m in &markers {
-            let Some(q) = ctx.model.callee(*m, ctx.src) else {
+            let Some(q) = ctx.callee(*m) else {
                 continue;
             };
             if fw::is_fastapi(&q, "Query") || fw::is_fastapi(&q, "Path") {

@@ -8,13 +8,17 @@
 //! rule needs from outside its item must come through the model, so the analyzer can cache findings
 //! per item and stay exact.
 
+use std::cell::RefCell;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+use tree_sitter::Node;
 
 use crate::document::SourceText;
 use crate::finding::Finding;
 pub use crate::finding::{FixAvailability, RuleMeta};
 use crate::model::{ClassFact, Model};
-use crate::syntax::Item;
+use crate::syntax::{Item, NodeExt};
 
 pub mod kl101_hardcoded_secret;
 pub mod kl102_unvalidated_env_secret;
@@ -72,9 +76,34 @@ pub struct Ctx<'a> {
     /// The module-wide data-flow facts, read through the model's recorder (see
     /// [`crate::model::ReadRecorder`]).
     pub dataflow: crate::dataflow::FlowView<'a>,
+    /// The callees of the item's calls resolved so far (see [`Ctx::callee`]); empty for a new item.
+    pub callees: Callees,
 }
 
+/// [`Model::callee`] of the calls of one item, by node: KL101, KL102, KL103 and KL207 each
+/// resolve every call of the item they look at, the same calls. Kept with the [`Ctx`] of one
+/// item (one tree, one model), so a node's id names the same call for as long as it lives; the
+/// model's reads are recorded by the first resolution, within the same item's recording.
+#[derive(Default)]
+pub struct Callees(RefCell<FxHashMap<usize, Option<String>>>);
+
 impl<'a> Ctx<'a> {
+    /// [`Model::callee`] of `call`, resolved once per item (see [`Callees`]).
+    pub fn callee(&self, call: Node) -> Option<String> {
+        if call.kind_str() != "call" {
+            return None;
+        }
+        if let Some(known) = self.callees.0.borrow().get(&call.id()) {
+            return known.clone();
+        }
+        let callee = self.model.callee(call, self.src);
+        self.callees
+            .0
+            .borrow_mut()
+            .insert(call.id(), callee.clone());
+        callee
+    }
+
     /// The classes around `item`, innermost last.
     pub fn classes(&self, item: &Item) -> Vec<&'a ClassFact> {
         item.classes

@@ -1,13 +1,15 @@
 //! Assignments: strong updates of the environment, bound targets (names, attributes, subscripts,
 //! tuples) and keys minted by the service (`secrets.token_urlsafe()`).
 
+use std::borrow::Cow;
+
 use tree_sitter::Node;
 
 use crate::dataflow::{Kind, SinkKind, Taint};
 use crate::model::frameworks as fw;
 use crate::syntax::{self, string_value, NodeExt};
 
-use super::{named_children, Walker};
+use super::{named_children, named_children_vec, Walker};
 
 impl<'a> Walker<'a> {
     pub(super) fn assign(&mut self, a: Node) -> Taint {
@@ -24,11 +26,11 @@ impl<'a> Walker<'a> {
             return t;
         }
         let left_elems = match left.kind_str() {
-            "pattern_list" | "tuple_pattern" | "list_pattern" => Some(named_children(left)),
+            "pattern_list" | "tuple_pattern" | "list_pattern" => Some(named_children_vec(left)),
             _ => None,
         };
         let right_elems = match right.kind_str() {
-            "expression_list" | "tuple" | "list" => Some(named_children(right)),
+            "expression_list" | "tuple" | "list" => Some(named_children_vec(right)),
             _ => None,
         };
         if let (Some(l), Some(r)) = (&left_elems, &right_elems) {
@@ -59,7 +61,7 @@ impl<'a> Walker<'a> {
         let t = self.minted(target, t, rhs);
         match target.kind_str() {
             "identifier" => {
-                let name = self.text(target);
+                let name = self.text(target).into_owned();
                 if self.module {
                     self.flow.defines.push((name.clone(), t.clone()));
                 }
@@ -77,12 +79,13 @@ impl<'a> Walker<'a> {
                         self.handles.remove(&name);
                     }
                 }
+                self.forget_qualified();
                 let class = rhs
                     .map(syntax::unparenthesize)
                     .filter(|r| r.kind_str() == "call")
                     .and_then(|r| r.field("function"))
                     .filter(|f| f.kind_str() == "identifier")
-                    .map(|f| self.text(f))
+                    .map(|f| self.text(f).into_owned())
                     .filter(|c| !self.locals.contains(c))
                     // `repo = Repo(table)`, `repo = get_repo()` (a factory of the module);
                     // `repo = KeyRepository()` of another module (`@` and its import path).
@@ -111,8 +114,8 @@ impl<'a> Walker<'a> {
                     let f = r.field("function").filter(|_| r.kind_str() == "call")?;
                     let obj = f.field("object").filter(|_| f.kind_str() == "attribute")?;
                     let method = self.text(f.field("attribute")?);
-                    let c = self.text(obj);
-                    (matches!(method.as_str(), "get" | "get_or_none")
+                    let c = self.text(obj).into_owned();
+                    (matches!(&*method, "get" | "get_or_none")
                         && obj.kind_str() == "identifier"
                         && self.is_pynamo_class(&c))
                     .then_some(c)
@@ -123,8 +126,7 @@ impl<'a> Walker<'a> {
                     .filter(|r| r.kind_str() == "call")
                     .filter(|r| {
                         r.field("function").is_some_and(|f| {
-                            f.kind_str() == "identifier"
-                                && class.as_deref() == Some(self.text(f).as_str())
+                            f.kind_str() == "identifier" && class.as_deref() == Some(&*self.text(f))
                         })
                     })
                     .map(|r| {
@@ -164,6 +166,7 @@ impl<'a> Walker<'a> {
                 }) {
                     self.handles
                         .insert(name.clone(), "pynamodb.Model.batch_write()".into());
+                    self.forget_qualified();
                 }
                 match rhs.and_then(|r| self.dict_fields(r)) {
                     Some(f) => {
@@ -174,6 +177,7 @@ impl<'a> Walker<'a> {
                     }
                 }
                 self.locals.insert(name.clone());
+                self.forget_qualified();
                 self.env.insert(name, t);
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern" => {
@@ -207,9 +211,9 @@ impl<'a> Walker<'a> {
                     rhs,
                 ) {
                     let name = self.text(obj);
-                    if !t.is_empty() && self.pynamo_parts.contains_key(&name) {
+                    if !t.is_empty() && self.pynamo_parts.contains_key(&*name) {
                         let part = (self.rel(rhs), t.clone());
-                        if let Some(p) = self.pynamo_parts.get_mut(&name) {
+                        if let Some(p) = self.pynamo_parts.get_mut(&*name) {
                             p.push(part);
                         }
                     }
@@ -220,7 +224,7 @@ impl<'a> Walker<'a> {
                     self.eval(sub);
                 }
                 if let Some(obj) = obj.filter(|o| o.kind_str() == "identifier") {
-                    let name = self.text(obj);
+                    let name = self.text(obj).into_owned();
                     let key = target
                         .field("subscript")
                         .and_then(|k| string_value(k, self.src));
@@ -257,7 +261,7 @@ impl<'a> Walker<'a> {
                 .field("subscript")
                 .and_then(|k| string_value(k, self.src))
             {
-                Some(k) => k,
+                Some(k) => Cow::Owned(k),
                 None => return t,
             },
             _ => return t,
@@ -327,7 +331,6 @@ impl<'a> Walker<'a> {
                     .or_else(|| self.mint_expr(r, depth + 1))
             }
             "string" => named_children(node)
-                .into_iter()
                 .filter(|c| c.kind_str() == "interpolation")
                 .find_map(|c| c.named_child(0).and_then(|e| self.mint_expr(e, depth + 1))),
             "await" => self.mint_expr(node.named_child(0)?, depth + 1),

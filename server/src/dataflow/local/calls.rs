@@ -1,6 +1,8 @@
 //! Calls: the call dispatch (sinks, sanitizers, DynamoDB, HTTP, logging, calls of the module's
 //! functions), what arguments mention, and calls into other modules.
 
+use std::borrow::Cow;
+
 use tree_sitter::Node;
 
 use crate::dataflow::{Base, CallFact, Kind, SinkKind, Taint};
@@ -42,7 +44,6 @@ impl<'a> Walker<'a> {
             return Taint::default();
         };
         let q = self.qualify(func);
-        let path = syntax::dotted_path(func, self.src);
         let (method, recv) = if func.kind_str() == "attribute" {
             (
                 func.field("attribute").map(|a| self.text(a)),
@@ -60,13 +61,13 @@ impl<'a> Walker<'a> {
                 && !matches!(m, "get" | "items" | "values" | "keys" | "copy")
             {
                 let name = self.text(r);
-                self.fields.remove(&name);
+                self.fields.remove(&*name);
             }
         }
 
         // Arguments, evaluated once.
         let mut pos: Vec<(Node, Taint)> = Vec::new();
-        let mut kws: Vec<(String, Node, Taint)> = Vec::new();
+        let mut kws: Vec<(Cow<'a, str>, Node, Taint)> = Vec::new();
         let mut splat = Taint::default();
         if let Some(args) = node.field("arguments") {
             if args.kind_str() == "generator_expression" {
@@ -80,8 +81,9 @@ impl<'a> Walker<'a> {
                                 continue;
                             };
                             let t = self.eval(v);
-                            let t = self.minted_as(&self.text(n), t, v);
-                            kws.push((self.text(n), v, t));
+                            let name = self.text(n);
+                            let t = self.minted_as(&name, t, v);
+                            kws.push((name, v, t));
                         }
                         "list_splat" | "dictionary_splat" => {
                             let t = self.eval(a);
@@ -191,7 +193,12 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        if fw::is_log_call(q.as_deref(), path.as_deref()) {
+        // (The function's dotted path is built only for a method named like a log call: the
+        // path test of `is_log_call` needs one.)
+        if fw::is_log_call(q.as_deref(), None)
+            || (method.as_deref().is_some_and(fw::is_log_method)
+                && fw::is_log_call(None, syntax::dotted_path(func, self.src).as_deref()))
+        {
             let mut tainted: Vec<(Node, Taint)> = Vec::new();
             for (n, t) in &pos {
                 tainted.push((*n, t.clone()));
@@ -248,11 +255,11 @@ impl<'a> Walker<'a> {
         }
         if func.kind_str() == "identifier" {
             let name = self.text(func);
-            if !self.locals.contains(&name) && self.is_module_function(&name) {
-                return self.module_call(node, name, false, &pos, &kws);
+            if !self.locals.contains(&*name) && self.is_module_function(&name) {
+                return self.module_call(node, name.into_owned(), false, &pos, &kws);
             }
             // (Class headers do not bind module names in the model: a class is known by name.)
-            if !self.locals.contains(&name)
+            if !self.locals.contains(&*name)
                 && self
                     .model
                     .classes
@@ -331,7 +338,7 @@ impl<'a> Walker<'a> {
                 if let [(arg, _)] = pos.as_slice() {
                     let arg = syntax::unparenthesize(*arg);
                     let names_only = match arg.kind_str() {
-                        "identifier" => self.fields.contains_key(self.text(arg).as_str()),
+                        "identifier" => self.fields.contains_key(&*self.text(arg)),
                         "dictionary" => self.dict_fields(arg).is_some(),
                         _ => false,
                     };
@@ -356,10 +363,10 @@ impl<'a> Walker<'a> {
                 && !all_args.is_empty()
             {
                 let name = self.text(r);
-                if self.locals.contains(&name) {
-                    let mut t = self.env.get(&name).cloned().unwrap_or_default();
+                if self.locals.contains(&*name) {
+                    let mut t = self.env.get(&*name).cloned().unwrap_or_default();
                     t.union(&all_args);
-                    self.env.insert(name, t);
+                    self.env.insert(name.into_owned(), t);
                 }
             }
         }
@@ -386,7 +393,7 @@ impl<'a> Walker<'a> {
         if recv_t.is_empty() && m != "join" && m != "format" {
             return Taint::default();
         }
-        match m.as_str() {
+        match &*m {
             "get" | "pop" | "getlist" => {
                 let key = pos.first().and_then(|(n, _)| string_value(*n, self.src));
                 if let (Some(k), Some(r)) = (&key, recv) {
@@ -450,7 +457,7 @@ impl<'a> Walker<'a> {
             return None;
         }
         let name = self.text(head);
-        if self.locals.contains(&name) || self.handles.contains_key(&name) {
+        if self.locals.contains(&*name) || self.handles.contains_key(&*name) {
             return None;
         }
         matches!(self.model.binding(&name), Some(Binding::Import(_)))
@@ -474,7 +481,7 @@ impl<'a> Walker<'a> {
         callee: String,
         bound: bool,
         pos: &[(Node, Taint)],
-        kws: &[(String, Node, Taint)],
+        kws: &[(Cow<str>, Node, Taint)],
     ) -> Taint {
         if self.flow.calls.len() >= MAX_CALLS {
             return Taint::default();
@@ -484,7 +491,10 @@ impl<'a> Walker<'a> {
             callee,
             range: self.rel(node),
             args: pos.iter().map(|(_, t)| t.clone()).collect(),
-            kwargs: kws.iter().map(|(n, _, t)| (n.clone(), t.clone())).collect(),
+            kwargs: kws
+                .iter()
+                .map(|(n, _, t)| (n.to_string(), t.clone()))
+                .collect(),
             bound,
         });
         Taint::one(Base::Call(k))

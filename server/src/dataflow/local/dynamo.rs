@@ -1,5 +1,7 @@
 //! DynamoDB: PynamoDB models and their `save()`/`update()`, and scans that look up a key.
 
+use std::borrow::Cow;
+
 use tree_sitter::Node;
 
 use crate::dataflow::{Kind, SinkKind, Taint};
@@ -45,7 +47,7 @@ impl<'a> Walker<'a> {
             "attribute" => node.field("object")?,
             _ => return None,
         };
-        if self.locals.contains(&self.text(head)) {
+        if self.locals.contains(&*self.text(head)) {
             return None;
         }
         self.model.pynamo_class_ref(node, self.src)
@@ -58,7 +60,7 @@ impl<'a> Walker<'a> {
         }
         let name = self.text(recv);
         name.starts_with(|c: char| c.is_ascii_uppercase())
-            && !self.locals.contains(&name)
+            && !self.locals.contains(&*name)
             && matches!(self.model.binding(&name), Some(Binding::Import(q)) if q.contains('.'))
     }
 
@@ -91,7 +93,7 @@ impl<'a> Walker<'a> {
         r: Node,
         recv_t: &Taint,
         pos: &[(Node, Taint)],
-        kws: &[(String, Node, Taint)],
+        kws: &[(Cow<str>, Node, Taint)],
     ) -> Option<Taint> {
         let target = self.pynamo_target(r);
         // `UserModel.scan()` on a capitalised class imported from another module: only a
@@ -109,7 +111,7 @@ impl<'a> Walker<'a> {
                 let before = self.flow.sinks.len();
                 self.sink(SinkKind::Persist, node, r, recv_t.clone(), false);
                 if self.flow.sinks.len() > before && r.kind_str() == "identifier" {
-                    if let Some(p) = self.pynamo_parts.get(&self.text(r)) {
+                    if let Some(p) = self.pynamo_parts.get(&*self.text(r)) {
                         let p = p.clone();
                         if let Some(s) = self.flow.sinks.last_mut() {
                             s.parts.extend(p);

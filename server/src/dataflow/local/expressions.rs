@@ -7,28 +7,32 @@ use crate::model::frameworks as fw;
 use crate::model::Binding;
 use crate::syntax::{self, string_value, NodeExt};
 
-use super::{named_children, Walker, MAX_CALLS, MAX_DEPTH};
+use super::{named_children, named_children_vec, Walker, MAX_CALLS, MAX_DEPTH};
 
 impl<'a> Walker<'a> {
     pub(super) fn name(&mut self, node: Node) -> Taint {
         let name = self.text(node);
-        if let Some(t) = self.env.get(&name) {
+        if let Some(t) = self.env.get(&*name) {
             return t.clone();
         }
-        if self.locals.contains(&name) {
+        if self.locals.contains(&*name) {
             return Taint::default();
         }
-        if let Some(q) = self.model.resolve(node, self.src) {
-            if fw::is_flask_request(&q) {
+        let model = self.model;
+        let binding = model.binding(&name);
+        // Flask's `request`: what [`Model::resolve`] gives the name, without building it (only a
+        // name bound by an import can resolve to it).
+        if let Some(Binding::Import(q)) = binding {
+            if fw::is_flask_request(model.import_target(&name, q)) {
                 return self.request_source(node);
             }
         }
-        match self.model.binding(&name) {
+        match binding {
             Some(Binding::Call { .. }) | Some(Binding::Other) => {
                 let i = match self.flow.globals.iter().position(|g| *g == name) {
                     Some(i) => i,
                     None if self.flow.globals.len() < MAX_CALLS => {
-                        self.flow.globals.push(name);
+                        self.flow.globals.push(name.into_owned());
                         self.flow.globals.len() - 1
                     }
                     None => return Taint::default(),
@@ -91,7 +95,7 @@ impl<'a> Walker<'a> {
                 Taint::default()
             }
             "conditional_expression" => {
-                let kids = named_children(node);
+                let kids = named_children_vec(node);
                 let mut t = Taint::default();
                 for (i, c) in kids.iter().enumerate() {
                     let x = self.eval(*c);
@@ -161,7 +165,7 @@ impl<'a> Walker<'a> {
 
     fn comprehension(&mut self, node: Node) -> Taint {
         let saved = self.env.clone();
-        let kids = named_children(node);
+        let kids = named_children_vec(node);
         for c in &kids {
             if c.kind_str() == "for_in_clause" {
                 let t = c.field("right").map(|r| self.eval(r)).unwrap_or_default();

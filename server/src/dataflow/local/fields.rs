@@ -150,7 +150,7 @@ impl<'a> Walker<'a> {
             return None;
         }
         let name = self.text(obj);
-        if self.locals.contains(&name) || self.env.contains_key(&name) {
+        if self.locals.contains(&*name) || self.env.contains_key(&*name) {
             return None;
         }
         let Some(Binding::Import(q)) = self.model.binding(&name) else {
@@ -191,12 +191,19 @@ impl<'a> Walker<'a> {
         let (Some(obj), Some(attr)) = (node.field("object"), node.field("attribute")) else {
             return Taint::default();
         };
-        if let Some(q) = self.model.resolve(node, self.src) {
-            if fw::is_flask_request(&q) {
-                return self.request_source(node);
+        let attr = self.text(attr);
+        // Flask's `request` (`flask.request`): what [`Model::resolve`] gives the attribute ends
+        // with `.{attr}`, but when the model resolves `module.attr` of a module of the project
+        // imported whole as one (see `ForeignName::made_by`); resolved only when it can be.
+        if attr == "request"
+            || (obj.kind_str() == "identifier" && !self.model.foreign_names.is_empty())
+        {
+            if let Some(q) = self.model.resolve(node, self.src) {
+                if fw::is_flask_request(&q) {
+                    return self.request_source(node);
+                }
             }
         }
-        let attr = self.text(attr);
         let t = self.eval(obj);
         if let Some(mut g) = self.imported_module_global(obj, &attr) {
             g.union(&self.project(t, node, Some(&attr)));

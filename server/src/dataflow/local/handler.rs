@@ -61,7 +61,7 @@ impl<'a> Walker<'a> {
                 let Some(f) = syntax::positional_args(dep).first().copied() else {
                     continue;
                 };
-                let name = self.text(f);
+                let name = self.text(f).into_owned();
                 if f.kind_str() == "identifier"
                     && self.is_module_function(&name)
                     && self.flow.calls.len() < MAX_CALLS
@@ -96,10 +96,11 @@ impl<'a> Walker<'a> {
                 _ => continue,
             };
             let Some(name_node) = name_node else { continue };
-            let name = self.text(name_node);
+            let name = self.text(name_node).into_owned();
             let idx = self.flow.params.len() as u16;
             self.flow.params.push(name.clone());
             self.locals.insert(name.clone());
+            self.forget_qualified();
             let mut taint = Taint::one(Base::Param(idx));
 
             // Markers: the default, and calls inside `Annotated[...]`.
@@ -214,7 +215,7 @@ impl<'a> Walker<'a> {
                         );
                         taint.union(&t);
                     } else if dep.kind_str() == "identifier" {
-                        let dep_name = self.text(dep);
+                        let dep_name = self.text(dep).into_owned();
                         // `repo: Repo = Depends(get_repo)`, `Depends(Repo)`: an instance.
                         if let Some(class) = self.class_made_by(std::slice::from_ref(&dep_name), 0)
                         {
@@ -299,7 +300,7 @@ impl<'a> Walker<'a> {
                         taint.union(&t);
                     } else if fw::is_key_name(&name)
                         && matches!(
-                            ty_text.as_str(),
+                            &*ty_text,
                             "str" | "Optional[str]" | "str | None" | "typing.Optional[str]"
                         )
                     {
@@ -318,6 +319,7 @@ impl<'a> Walker<'a> {
                 } else if let Some(q) = q {
                     self.handles.insert(name.clone(), format!("{q}()"));
                 }
+                self.forget_qualified();
             }
             if let Some(f) = factory {
                 self.instances.entry(name.clone()).or_insert(f);
@@ -354,6 +356,7 @@ impl<'a> Walker<'a> {
                 } else if matches!(lower.as_str(), "logger" | "log") {
                     self.handles.insert(name.clone(), "logging.Logger()".into());
                 }
+                self.forget_qualified();
             }
             self.env.insert(name, taint);
         }

@@ -16,6 +16,8 @@ mod names;
 mod statements;
 mod validation;
 
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -61,6 +63,13 @@ struct Walker<'a> {
     /// attributes (constructor keywords, `account.api_key = key`), relative ranges. A `save()` of
     /// the instance carries them as its sink's parts, for KL201's hashing fix.
     pynamo_parts: FxHashMap<String, Vec<(Range<usize>, Taint)>>,
+    /// What [`Walker::qualify`] gave each node (by id) since `handles` and `locals` last changed,
+    /// with how many levels below the node its computation went (see `Walker::qualify_depth`):
+    /// a call's function is qualified by the call, by its receiver's test and by the binding of
+    /// its value, the same chain each time.
+    qualified: RefCell<FxHashMap<usize, (usize, Option<String>)>>,
+    /// The deepest level the qualification under way reached.
+    qualify_deepest: Cell<usize>,
 }
 
 impl<'a> Walker<'a> {
@@ -91,6 +100,8 @@ impl<'a> Walker<'a> {
             instances: FxHashMap::default(),
             external_method: None,
             pynamo_parts: FxHashMap::default(),
+            qualified: RefCell::default(),
+            qualify_deepest: Cell::new(0),
         }
     }
 }
@@ -163,19 +174,29 @@ pub fn analyze_module_statement(node: Node, model: &Model, src: SourceText) -> F
     w.flow
 }
 
-fn named_children(node: Node) -> Vec<Node> {
-    syntax::named_children(node)
-        .filter(|c| c.kind_str() != "comment")
-        .collect()
+/// The named children of `node` but comments, in order (no vector: most walks visit each once).
+fn named_children(node: Node) -> impl Iterator<Item = Node> {
+    syntax::named_children(node).filter(|c| c.kind_str() != "comment")
+}
+
+/// [`named_children`] collected, for the walks that index or count them.
+fn named_children_vec(node: Node) -> Vec<Node> {
+    named_children(node).collect()
 }
 
 impl<'a> Walker<'a> {
+    /// `handles` or `locals` changed: what [`Walker::qualify`] gave may no longer hold.
+    fn forget_qualified(&mut self) {
+        self.qualified.get_mut().clear();
+    }
+
     fn rel(&self, node: Node) -> Range<usize> {
         node.start_byte().saturating_sub(self.start)..node.end_byte().saturating_sub(self.start)
     }
 
-    fn text(&self, node: Node) -> String {
-        self.src.node_text(node).into_owned()
+    /// The text of `node`, borrowed from the source (copied only where the caller keeps it).
+    fn text(&self, node: Node) -> Cow<'a, str> {
+        self.src.node_text(node)
     }
 
     fn source(

@@ -6,7 +6,7 @@ use tree_sitter::Node;
 use crate::model::Binding;
 use crate::syntax::{self, NodeExt};
 
-use super::{named_children, Walker, MAX_DEPTH};
+use super::{named_children_vec, Walker, MAX_DEPTH};
 
 impl<'a> Walker<'a> {
     /// A function of the module. (Class headers do not bind module names in the model, so a
@@ -20,18 +20,46 @@ impl<'a> Walker<'a> {
         self.qualify_depth(node, 0)
     }
 
+    /// [`Walker::qualify`] of `node` at nesting `depth`, remembered (see [`Walker::qualified`]).
+    /// The depth only matters through [`MAX_DEPTH`]: a computation that went `h` levels below its
+    /// node without passing the limit gives the same at any depth `d` with `d + h <= MAX_DEPTH`
+    /// (it takes the same steps), and only such computations are remembered.
     fn qualify_depth(&self, node: Node, depth: usize) -> Option<String> {
         if depth > MAX_DEPTH {
+            self.qualify_deepest
+                .set(self.qualify_deepest.get().max(depth));
             return None;
         }
         let node = syntax::unparenthesize(node);
+        let key = node.id();
+        if let Some((height, q)) = self.qualified.borrow().get(&key) {
+            if depth + height <= MAX_DEPTH {
+                self.qualify_deepest
+                    .set(self.qualify_deepest.get().max(depth + height));
+                return q.clone();
+            }
+        }
+        let outer = self.qualify_deepest.replace(depth);
+        let q = self.qualify_node(node, depth);
+        let deepest = self.qualify_deepest.get();
+        self.qualify_deepest.set(outer.max(deepest));
+        if deepest <= MAX_DEPTH {
+            self.qualified
+                .borrow_mut()
+                .insert(key, (deepest - depth, q.clone()));
+        }
+        q
+    }
+
+    /// [`Walker::qualify_depth`] of an unparenthesized node, computed.
+    fn qualify_node(&self, node: Node, depth: usize) -> Option<String> {
         match node.kind_str() {
             "identifier" => {
                 let name = self.text(node);
-                if let Some(q) = self.handles.get(&name) {
+                if let Some(q) = self.handles.get(&*name) {
                     return Some(q.clone());
                 }
-                if self.locals.contains(&name) {
+                if self.locals.contains(&*name) {
                     return None;
                 }
                 self.model.resolve(node, self.src)
@@ -49,7 +77,7 @@ impl<'a> Walker<'a> {
                 // the model resolves the pair (`ForeignName::made_by`).
                 if obj.kind_str() == "identifier" && !self.model.foreign_names.is_empty() {
                     let name = self.text(obj);
-                    if !self.handles.contains_key(&name) && !self.locals.contains(&name) {
+                    if !self.handles.contains_key(&*name) && !self.locals.contains(&*name) {
                         return self.model.resolve(node, self.src);
                     }
                 }
@@ -89,7 +117,7 @@ impl<'a> Walker<'a> {
         let node = syntax::unparenthesize(node);
         match node.kind_str() {
             "string" => {
-                let kids = named_children(node);
+                let kids = named_children_vec(node);
                 match kids.iter().find(|c| c.kind_str() != "string_start") {
                     None => true,
                     Some(first) if first.kind_str() == "string_end" => true,
@@ -115,7 +143,7 @@ impl<'a> Walker<'a> {
                 .is_some_and(|l| self.is_const_depth(l, depth + 1)),
             "identifier" => {
                 let name = self.text(node);
-                self.consts.contains(&name) || !self.locals.contains(&name)
+                self.consts.contains(&*name) || !self.locals.contains(&*name)
             }
             // `self.base_url`, `settings.partner_url`: configuration of an object, not request data.
             "attribute" => node.field("object").is_some_and(|o| {

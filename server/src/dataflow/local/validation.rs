@@ -12,7 +12,6 @@ impl<'a> Walker<'a> {
     pub(super) fn check_validation(&mut self, cond: Node, body: Option<Node>, at: Node) {
         let Some(body) = body else { return };
         let rejects = named_children(body)
-            .iter()
             .any(|s| matches!(s.kind_str(), "raise_statement" | "return_statement"));
         if !rejects {
             return;
