@@ -521,7 +521,8 @@ impl Prefilter {
                         && token.text(bytes) == b"login"
                         && i > 0
                         && tokens[i - 1].is_op(bytes, b".")
-                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"(")) =>
+                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"("))
+                        && second_argument_has_string(bytes, tokens, i) =>
                 {
                     shaped.line |= KL101_BIT;
                     early.get_or_insert("credential call");
@@ -1316,6 +1317,29 @@ fn imported_from_module(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
             .rev()
             .take_while(|t| t.line == line)
             .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
+}
+
+/// Whether the call of `tokens[k]` (`(` follows it) may pass a string literal as its second
+/// positional argument: KL101's `credential_call` reads `x.login(user, "…")` only with a string
+/// there (`syntax::positional_args(…)[1]`, unparenthesized), so `client.login(username="u",
+/// password="p")` (keywords) and `smtp.login(self.user, self.password)` hold no password of
+/// the code. Positional arguments are counted at the call's bracket depth, keyword arguments
+/// (`name=`) left out; any string token in the second one counts.
+fn second_argument_has_string(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
+    let Some(open) = tokens.get(k + 1) else {
+        return false;
+    };
+    let depth = open.depth;
+    let args: Vec<usize> = (k + 2..tokens.len())
+        .take_while(|&j| tokens[j].depth > depth)
+        .collect();
+    let is_op = |j: usize, op: &[u8]| tokens[j].is_op(bytes, op);
+    args.split(|&j| tokens[j].depth == depth + 1 && is_op(j, b","))
+        .filter(
+            |arg| !matches!(arg, [_, eq, ..] if is_op(*eq, b"=") && tokens[*eq].depth == depth + 1),
+        )
+        .nth(1)
+        .is_some_and(|arg| arg.iter().any(|&j| tokens[j].kind == Kind::Str))
 }
 
 /// Whether the file may bind a minted value to a name `dataflow::local` reads as a minted key
@@ -2448,6 +2472,32 @@ mod tests {
         assert!(rules(&both).may_report("KL202") && rules(&both).may_report("KL101"));
         // A directive: every rule.
         assert!(rules(&format!("{test}x = 1  # keylint: ignore[KL101]\n")).all());
+    }
+
+    #[test]
+    fn a_credential_call_needs_a_string_password() {
+        let p = Prefilter::new(&[]);
+        // KL101 reads the second positional argument of `x.login(…)`, a string literal.
+        assert_eq!(
+            p.reason(b"def f(smtp):\n    smtp.login('user', 'hunter2x')\n"),
+            Some("credential call")
+        );
+        assert_eq!(
+            p.reason(
+                b"def f(smtp, u):\n    smtp.login(\n        u,\n        ('hunter' 'x'),\n    )\n"
+            ),
+            Some("credential call")
+        );
+        // Keyword arguments (a test client's login), or names: no literal of the code there.
+        assert_eq!(
+            p.reason(b"def t(self):\n    self.client.login(username='u', password=pw)\n"),
+            None
+        );
+        assert_eq!(
+            p.reason(b"def f(self):\n    self.connection.login(self.username, self.pwd_x)\n"),
+            None
+        );
+        assert_eq!(p.reason(b"def f(s):\n    s.login(f('a', 'b'))\n"), None);
     }
 
     #[test]
