@@ -150,6 +150,11 @@ impl Rules {
     fn for_shapes(mut self, shaped: Shaped) -> Rules {
         for (i, code) in self.codes.iter().enumerate() {
             let holds = match LINE_SHAPE_RULES.iter().position(|c| c == code) {
+                // KL207 also reads route parameters and the request's query (`request.args[
+                // "api_key"]`) across statements: its line shape (a URL literal with a key in
+                // its query) is not all it needs, and it is not narrowed (the ecosystem check's
+                // zou, changedetection.io and hugpy-server have such findings).
+                Some(_) if *code == "KL207" => true,
                 Some(bit) => shaped.line & (1 << bit) != 0,
                 None => !FILE_SHAPE_RULES.contains(code) || shaped.file,
             };
@@ -2443,7 +2448,9 @@ mod tests {
         assert!(words.may_report("KL103") && words.may_report("KL207"));
         let shaped = rules(test);
         assert!(shaped.may_report("KL101") && shaped.may_report("KL102"));
-        for code in ["KL103", "KL205", "KL207", "KL301"] {
+        // (KL207 is never narrowed: it reads more than its line shape.)
+        assert!(shaped.may_report("KL207"));
+        for code in ["KL103", "KL205", "KL301"] {
             assert!(!shaped.may_report(code), "{code}");
         }
         for code in FILE_SHAPE_RULES {
@@ -2460,10 +2467,17 @@ mod tests {
         assert!(p.rules(logged.as_bytes()).may_report("KL101"));
         assert!(rules(logged).may_report("KL202"));
         assert!(!rules(logged).may_report("KL101"));
-        // Kept at a word of KL101 (`smtp.login(user, "…")`): KL101 only, no data flow needed.
+        // Kept at a word of KL101 (`smtp.login(user, "…")`): KL101 (and KL207, never narrowed),
+        // no data flow needed.
         let login = "def send(smtp, password):\n    smtp.login('u', 'hunter2x')\n";
         assert_eq!(p.reason(login.as_bytes()), Some("credential call"));
-        assert_eq!(rules(login).codes_that_may_report(), vec!["KL101"]);
+        assert!(rules(login).may_report("KL101"));
+        for code in FILE_SHAPE_RULES
+            .iter()
+            .chain(["KL102", "KL103", "KL205", "KL301"].iter())
+        {
+            assert!(!rules(login).may_report(code), "{code}");
+        }
         assert!(!crate::engine::flows_needed(Some(
             &rules(login).codes_that_may_report()
         )));
