@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::encoding;
 use super::output::{self, FileReport, Report};
-use super::prefilter::Prefilter;
+use super::prefilter::{Prefilter, Rules};
 use crate::config::{self, Config, ConfigCache, Overrides};
 use crate::engine::pipeline::Parsed;
 use crate::engine::Analysis;
@@ -631,20 +631,17 @@ struct FixMode {
 
 /// Analyses one file's text with the configuration's options and post-processing, with the
 /// project's data-flow facts (`view`) when the file is linked to other modules.
-/// Without a view, `prefilter` (when given) leaves out the rules that cannot report in the file
-/// ([`Prefilter::rules`]).
+/// Without a view, `rules` (when given: the pre-filter's [`super::prefilter::Answer::rules`])
+/// leaves out the rules that cannot report in the file.
 fn analyse(
     text: &str,
     config: &Config,
     path: &Path,
     view: Option<Arc<crate::dataflow::Dataflow>>,
-    prefilter: Option<&Prefilter>,
+    rules: Option<Rules>,
 ) -> (Parsed, Analysis) {
     let Some(view) = view else {
-        let rules = prefilter
-            .map(|p| p.rules(text.as_bytes()))
-            .filter(|r| !r.all());
-        let Some(rules) = rules else {
+        let Some(rules) = rules.filter(|r| !r.all()) else {
             return crate::engine::pipeline::analyze_text(text, config, Some(path));
         };
         let doc = Parsed::new(text.to_string());
@@ -736,10 +733,13 @@ fn check_bytes(
         Err(e) => return Outcome::Error(format!("{shown}: {e}")),
     };
     let original = decoded.text.as_str();
-    if prefilter.is_some_and(|p| !p.keep(original.as_bytes())) {
+    // One scan: whether the file is kept, and the rules that may report in it.
+    let answer = prefilter.map(|p| p.answer(original.as_bytes()));
+    if answer.as_ref().is_some_and(|a| a.reason().is_none()) {
         return Outcome::Skipped;
     }
-    let (doc, analysis) = analyse(original, config, path, view, prefilter);
+    let rules = answer.map(|a| a.rules());
+    let (doc, analysis) = analyse(original, config, path, view, rules);
     conclude(
         shown,
         path,

@@ -145,6 +145,37 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// Without the rules whose shape does not hold in the file ([`Answer::rules`]).
+    fn for_shapes(mut self, shaped: Shaped) -> Rules {
+        for (i, code) in self.codes.iter().enumerate() {
+            let holds = match LINE_SHAPE_RULES.iter().position(|c| c == code) {
+                // KL207 also reads route parameters and the request's query (`request.args[
+                // "api_key"]`) across statements: its line shape (a URL literal with a key in
+                // its query) is not all it needs, and it is not narrowed (the ecosystem check's
+                // zou, changedetection.io and hugpy-server have such findings).
+                Some(_) if *code == "KL207" => true,
+                Some(bit) => shaped.line & (1 << bit) != 0,
+                None => !FILE_SHAPE_RULES.contains(code) || shaped.file,
+            };
+            if !holds {
+                self.mask &= !(1u64 << i);
+            }
+        }
+        self
+    }
+}
+
+/// The shapes that hold in a file ([`Prefilter::shapes`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Shaped {
+    /// Bit `i`: the shape of `LINE_SHAPE_RULES[i]` holds in a logical line.
+    line: u8,
+    /// A shape of the whole file holds (a handler shape, a name with a log call or a sink, a
+    /// DynamoDB write): the rules of [`FILE_SHAPE_RULES`] may report.
+    file: bool,
+}
+
 /// What the words of a file say, file-wide (words in code only).
 #[derive(Default)]
 struct FileWords {
@@ -295,6 +326,8 @@ pub struct Answer {
     reason: Option<&'static str>,
     /// [`Prefilter::rules`] of the file.
     rules: Rules,
+    /// The shapes that hold in the file, when [`Prefilter::reason`] looked at them.
+    shaped: Option<Shaped>,
     /// The file's tokens, when [`Prefilter::reason`] lexed it.
     tokens: Option<Vec<Token>>,
 }
@@ -305,9 +338,20 @@ impl Answer {
         self.reason
     }
 
-    /// [`Prefilter::rules_for`] with the file's own reason.
+    /// [`Prefilter::rules`] of the file, finer by every shape that holds in it: a rule of
+    /// [`LINE_SHAPE_RULES`] is left out unless its own shape holds in one of the file's logical
+    /// lines (KL101's also: a token format, a key-taking call, a credential call, a URL with
+    /// credentials), and the rules of [`FILE_SHAPE_RULES`] unless a shape of the whole file
+    /// holds. Each shape is what its rule's findings cannot exist without (the argument that
+    /// skips a file with none of them, rule by rule): a file kept for KL101's `password = "…"`
+    /// does not run KL103 because it also has `True` and `environ` somewhere. Without shapes
+    /// looked at (a word keeps the file, or the pre-filter is off): [`Prefilter::rules_for`].
+    /// Unchanged when every rule may report (a directive).
     pub fn rules(&self) -> Rules {
-        self.rules.clone().for_reason(self.reason)
+        match self.shaped {
+            Some(shaped) if !self.rules.all() => self.rules.clone().for_shapes(shaped),
+            _ => self.rules.clone().for_reason(self.reason),
+        }
     }
 
     /// [`Prefilter::calls_project`], from the tokens already lexed when there are any.
@@ -345,6 +389,7 @@ impl Prefilter {
             return Answer {
                 reason: Some("pre-filter off"),
                 rules: self.rules_of(all),
+                shaped: None,
                 tokens: None,
             };
         }
@@ -381,19 +426,22 @@ impl Prefilter {
             }
         }
         let mut tokens = None;
+        let mut shaped = None;
         let reason = if kept.is_some() {
             kept
         } else if hits.is_empty() {
             None
         } else {
             let lexed = lex::lex(bytes);
-            let reason = self.shapes(bytes, &hits, &lexed);
+            let (reason, shapes) = self.shapes(bytes, &hits, &lexed);
             tokens = Some(lexed);
+            shaped = Some(shapes);
             reason
         };
         Answer {
             reason,
             rules: self.rules_of(mask),
+            shaped,
             tokens,
         }
     }
@@ -425,15 +473,22 @@ impl Prefilter {
         }
     }
 
-    /// Step 2 of [`Self::answer`]: the shapes the words (`hits`) form in the file's `tokens`.
+    /// Step 2 of [`Self::answer`]: the shapes the words (`hits`) form in the file's `tokens`:
+    /// the reason (the first shape found, in the order of the checks) and every shape that holds
+    /// ([`Shaped`], for [`Answer::rules`]; all of them are looked for, which costs a scan of the
+    /// tokens of a kept file, little next to its parse).
     fn shapes(
         &self,
         bytes: &[u8],
         hits: &[(usize, usize, Group)],
         tokens: &[Token],
-    ) -> Option<&'static str> {
+    ) -> (Option<&'static str>, Shaped) {
         let mut marks = vec![0u8; tokens.len()];
         let mut file = FileWords::default();
+        // A shape that keeps the file at its word: KL101's (a token format, a key-taking call, a
+        // credential call, a URL with credentials) or a DynamoDB write (a file shape).
+        let mut early: Option<&'static str> = None;
+        let mut shaped = Shaped::default();
         for &(start, end, group) in hits {
             // The token the word starts in (`app.` starts in the identifier `app`).
             let i = tokens.partition_point(|t| (t.end as usize) <= start);
@@ -458,16 +513,24 @@ impl Prefilter {
                     file.key_name = true;
                 }
                 Group::Debug if named => marks[i] |= DEBUG,
-                Group::Format if token.kind == Kind::Str => return Some("token format"),
-                Group::KeyCall if code => return Some("key-taking call"),
+                Group::Format if token.kind == Kind::Str => {
+                    shaped.line |= KL101_BIT;
+                    early.get_or_insert("token format");
+                }
+                Group::KeyCall if code => {
+                    shaped.line |= KL101_BIT;
+                    early.get_or_insert("key-taking call");
+                }
                 Group::Login
                     if code
                         && token.text(bytes) == b"login"
                         && i > 0
                         && tokens[i - 1].is_op(bytes, b".")
-                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"(")) =>
+                        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"("))
+                        && second_argument_has_string(bytes, tokens, i) =>
                 {
-                    return Some("credential call")
+                    shaped.line |= KL101_BIT;
+                    early.get_or_insert("credential call");
                 }
                 // `scheme://user:password@host` in a string literal, as `secrets::url_credentials`
                 // reads it (escapes are not decoded, so `\x40` is no `@`); a literal with
@@ -475,12 +538,14 @@ impl Prefilter {
                 Group::Url
                     if token.kind == Kind::Str && url_may_have_credentials(bytes, tokens, i) =>
                 {
-                    return Some("URL with credentials")
+                    shaped.line |= KL101_BIT;
+                    early.get_or_insert("URL with credentials");
                 }
                 // A DynamoDB write: the method name of an attribute (`x.put_item`, as
                 // `dataflow::local` reads a write), anywhere in it.
                 Group::Any if code && i > 0 && tokens[i - 1].is_op(bytes, b".") => {
-                    return Some("DynamoDB write")
+                    shaped.file = true;
+                    early.get_or_insert("DynamoDB write");
                 }
                 Group::True if code && token.text(bytes) == b"True" => marks[i] |= TRUE,
                 Group::Flag if code && token.text(bytes) == b"False" => marks[i] |= FALSE,
@@ -661,9 +726,10 @@ impl Prefilter {
         // configuration class loaded (`app.config.from_object(DevConfig)`, in an app factory
         // too) is what KL301 reads in the class's module, through this one's summary.
         let config = file.web && file.config && (responds || loads_config(bytes, tokens));
+        let mut file_reason = None;
         if file.web && (config || file.env || file.error || request || stored || web_name) {
             // The reason names the first of them found, in this order.
-            return Some(if web_name {
+            file_reason = Some(if web_name {
                 "web app with a secret-like name"
             } else if config {
                 "web app with config"
@@ -681,10 +747,21 @@ impl Prefilter {
         // as a string literal: `os.environ["API_KEY"]`) or a settings class.
         // A key known by its name only (a parameter `api_key`, `self.token`,
         // `config["SECRET_KEY"]`) is a source wherever a log call can take it (KL202).
-        if (file.name || file.mint) && file.log && may_call_log(bytes, tokens) {
-            return Some("name with a log call");
+        //
+        // The name must be one the data flow reads as key material ([`FileWords::key_name`]:
+        // every source KL202 takes outside handlers is named so: a key-named variable,
+        // parameter, attribute, subscript or environment variable, a model's secret-named field;
+        // not `secret_name`), or a minted key: a minting call (`uuid4()`, its word `uuid`) bound
+        // to a name [`minted_key_named`] finds (`dataflow::local`'s `minted_as` reads the name
+        // of the binding with `fw::is_minted_key_name`): a `UUIDField` and a log call are none.
+        if file_reason.is_none()
+            && (file.key_name || (file.mint && minted_key_named(bytes, tokens)))
+            && file.log
+            && may_call_log(bytes, tokens)
+        {
+            file_reason = Some("name with a log call");
         }
-        if file.name && file.http {
+        if file_reason.is_none() && file.name && file.http {
             let env_key = file.env
                 && tokens.iter().zip(&marks).any(|(t, m)| {
                     m & NAME != 0
@@ -692,10 +769,14 @@ impl Prefilter {
                         && names_key(bytes, t, crate::model::frameworks::is_key_name)
                 });
             if env_key || file.settings_class {
-                return Some("name with a sink");
+                file_reason = Some("name with a sink");
             }
         }
-        lines_may_have_findings(bytes, tokens, &marks, &file, &self.extra)
+        shaped.file |= file_reason.is_some();
+        let (line_reason, line) =
+            lines_may_have_findings(bytes, tokens, &marks, &file, &self.extra);
+        shaped.line |= line;
+        (early.or(file_reason).or(line_reason), shaped)
     }
 }
 
@@ -707,6 +788,15 @@ impl Prefilter {
 pub const FILE_SHAPE_RULES: &[&str] = &[
     "KL201", "KL202", "KL203", "KL204", "KL206", "KL302", "KL303", "KL304",
 ];
+
+/// The rules whose findings need a shape of one logical line ([`lines_may_have_findings`]),
+/// each its own (bit `i` of [`Shaped::line`]); KL101's shapes also keep a file at its word (a
+/// token format, a key-taking call, a credential call, a URL with credentials). With
+/// [`FILE_SHAPE_RULES`] and KL001 (the directive, which runs every rule), every rule.
+pub const LINE_SHAPE_RULES: &[&str] = &["KL205", "KL102", "KL207", "KL103", "KL301", "KL101"];
+
+/// The bit of KL101 in [`Shaped::line`].
+const KL101_BIT: u8 = 1 << 5;
 
 /// Whether `reason` ([`Prefilter::reason`]) is a shape of one logical line
 /// ([`lines_may_have_findings`]): `"KL101 shape"`, `"KL205 shape"`, ….
@@ -1234,6 +1324,55 @@ fn imported_from_module(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
             .any(|t| t.kind == Kind::Ident && t.text(bytes) == b"import")
 }
 
+/// Whether the call of `tokens[k]` (`(` follows it) may pass a string literal as its second
+/// positional argument: KL101's `credential_call` reads `x.login(user, "…")` only with a string
+/// there (`syntax::positional_args(…)[1]`, unparenthesized), so `client.login(username="u",
+/// password="p")` (keywords) and `smtp.login(self.user, self.password)` hold no password of
+/// the code. Positional arguments are counted at the call's bracket depth, keyword arguments
+/// (`name=`) left out; any string token in the second one counts.
+fn second_argument_has_string(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
+    let Some(open) = tokens.get(k + 1) else {
+        return false;
+    };
+    let depth = open.depth;
+    let args: Vec<usize> = (k + 2..tokens.len())
+        .take_while(|&j| tokens[j].depth > depth)
+        .collect();
+    let is_op = |j: usize, op: &[u8]| tokens[j].is_op(bytes, op);
+    args.split(|&j| tokens[j].depth == depth + 1 && is_op(j, b","))
+        .filter(
+            |arg| !matches!(arg, [_, eq, ..] if is_op(*eq, b"=") && tokens[*eq].depth == depth + 1),
+        )
+        .nth(1)
+        .is_some_and(|arg| arg.iter().any(|&j| tokens[j].kind == Kind::Str))
+}
+
+/// Whether the file may bind a minted value to a name `dataflow::local` reads as a minted key
+/// (`minted_as`, with `fw::is_minted_key_name`): the name of an assignment's target (an
+/// identifier, an attribute's name: one identifier token), of a keyword argument (an
+/// identifier), or the string key of a subscript or a dict entry (a string before `]` or `:`;
+/// one with escapes or interpolation, or implicitly concatenated, may spell any name). Without
+/// one, a minting call (`uuid.uuid4()`) is no source: `key = uuid4()` and `api_key = …` are
+/// one, a `UUIDField` or `uuid.UUID(value)` with `primary_key` (no minted key name) none.
+fn minted_key_named(bytes: &[u8], tokens: &[Token]) -> bool {
+    let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
+    tokens.iter().enumerate().any(|(k, t)| match t.kind {
+        Kind::Ident => std::str::from_utf8(t.text(bytes))
+            .map_or(true, crate::model::frameworks::is_minted_key_name),
+        Kind::Str => {
+            tokens
+                .get(k + 1)
+                .is_some_and(|n| n.is_op(bytes, b":") || n.is_op(bytes, b"]"))
+                && (!t.plain
+                    || is_str(k + 1)
+                    || (k > 0 && is_str(k - 1))
+                    || std::str::from_utf8(t.content(bytes))
+                        .map_or(true, crate::model::frameworks::is_minted_key_name))
+        }
+        Kind::Op => false,
+    })
+}
+
 /// Whether the file's code may hold a logging call as `frameworks::is_log_call` reads one. Every
 /// name of its qualified name or path is written in the module (the call, an import, a binding;
 /// no fact of another module names a logger), so its identifiers must be there:
@@ -1369,14 +1508,25 @@ fn first_of_line(tokens: &[Token], i: usize) -> &Token {
     &tokens[k]
 }
 
-/// The one-statement shapes (see the module docs).
+/// The one-statement shapes (see the module docs): the first found (the reason) and every rule
+/// of [`LINE_SHAPE_RULES`] whose shape holds in a logical line (its bit).
 fn lines_may_have_findings(
     bytes: &[u8],
     tokens: &[Token],
     marks: &[u8],
     file: &FileWords,
     extra: &[String],
-) -> Option<&'static str> {
+) -> (Option<&'static str>, u8) {
+    const REASONS: [&str; 6] = [
+        "KL205 shape",
+        "KL102 shape",
+        "KL207 shape",
+        "KL103 shape",
+        "KL301 shape",
+        "KL101 shape",
+    ];
+    let mut all = 0u8;
+    let mut reason = None;
     let mut line_start = 0;
     while line_start < tokens.len() {
         let line = tokens[line_start].line;
@@ -1385,28 +1535,37 @@ fn lines_may_have_findings(
                 .iter()
                 .position(|t| t.line != line)
                 .unwrap_or(tokens.len() - line_start);
-        let why = line_may_have_findings(
+        let found = line_may_have_findings(
             bytes,
             &tokens[line_start..line_end],
             &marks[line_start..line_end],
             file,
             extra,
+            !all,
         );
-        if why.is_some() {
-            return why;
+        if reason.is_none() && found != 0 {
+            reason = Some(REASONS[found.trailing_zeros() as usize]);
+        }
+        all |= found;
+        if all == (1 << LINE_SHAPE_RULES.len()) - 1 {
+            break;
         }
         line_start = line_end;
     }
-    None
+    (reason, all)
 }
 
+/// The shapes of [`LINE_SHAPE_RULES`] that hold in one logical line (bit `i`: the rule `i`), of
+/// those asked (`wanted`: the others are not looked for).
 fn line_may_have_findings(
     bytes: &[u8],
     tokens: &[Token],
     marks: &[u8],
     file: &FileWords,
     extra: &[String],
-) -> Option<&'static str> {
+    wanted: u8,
+) -> u8 {
+    let mut found = 0u8;
     let any = |bit: u8| marks.iter().any(|m| m & bit != 0);
     let has_string = tokens.iter().any(|t| t.kind == Kind::Str);
     // A token naming a secret as KL205 names an operand and KL102 a target or variable.
@@ -1426,35 +1585,46 @@ fn line_may_have_findings(
         .is_some_and(|t| t.kind == Kind::Ident && t.text(bytes) == b"assert")
         && tokens.last().is_some_and(|t| t.depth == 0)
         && !tokens.iter().any(|t| t.is_op(bytes, b";"));
-    if !assertion
+    if wanted & 1 != 0
+        && !assertion
         && tokens
             .iter()
             .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
         && secret_operand()
     {
-        return Some("KL205 shape");
+        found |= 1;
     }
     // KL102: a secret name (target or variable) with an environment read, whose variable is a
     // string literal.
-    if file.env && has_string && secret_operand() {
-        return Some("KL102 shape");
+    if wanted & 2 != 0 && file.env && has_string && secret_operand() {
+        found |= 2;
     }
     // KL207: a URL literal with a key in its query (`?api_key=`, `&token=`, `?key=`).
-    if tokens.iter().zip(marks).any(|(t, m)| {
-        t.kind == Kind::Str && {
-            let c = t.content(bytes);
-            let query = c.contains(&b'?') || c.contains(&b'&');
-            query
-                && c.contains(&b'=')
-                && (m & NAME != 0 || c.to_ascii_lowercase().windows(4).any(|w| w == b"key="))
-        }
-    }) {
-        return Some("KL207 shape");
+    if wanted & 4 != 0
+        && tokens.iter().zip(marks).any(|(t, m)| {
+            t.kind == Kind::Str && {
+                let c = t.content(bytes);
+                let query = c.contains(&b'?') || c.contains(&b'&');
+                query
+                    && c.contains(&b'=')
+                    && (m & NAME != 0 || c.to_ascii_lowercase().windows(4).any(|w| w == b"key="))
+            }
+        })
+    {
+        found |= 4;
     }
     // KL103: `bool(<env read>)` (the variable a literal), or a `True`/`False` default of an
-    // environment read whose variable is a flag by name (`kl103::flag_name`).
-    if file.env
+    // environment read whose variable is a flag by name (`kl103::flag_name`). Either way an
+    // environment read is in the statement, and its variable is a string literal right after
+    // the bracket: the first positional argument of `os.getenv("X", …)` /
+    // `os.environ.get("X", …)` or the subscript of `os.environ["X"]` (`kl103`'s `env_read`
+    // takes `string_value` of exactly that node), so a `(` or `[` followed by a string.
+    if wanted & 8 != 0
+        && file.env
         && has_string
+        && tokens
+            .windows(2)
+            .any(|w| (w[0].is_op(bytes, b"(") || w[0].is_op(bytes, b"[")) && w[1].kind == Kind::Str)
         && (any(BOOL)
             || (any(TRUE | FALSE)
                 && tokens.iter().any(|t| {
@@ -1464,13 +1634,13 @@ fn line_may_have_findings(
                                 .map_or(true, crate::rules::kl103_env_flag_misparse::flag_name))
                 })))
     {
-        return Some("KL103 shape");
+        found |= 8;
     }
     // KL301: `debug` and `True` in a statement that can switch debug mode on: a binding of the
     // debug name (`app.debug = True`, `DEBUG = True`, `DEBUG: bool = True`,
     // `app.config["DEBUG"] = True`), a `run`/`update`/`from_mapping` call, or an app constructor
     // (which needs a web framework).
-    if any(DEBUG) && any(TRUE) {
+    if wanted & 16 != 0 && any(DEBUG) && any(TRUE) {
         let shaped = tokens
             .iter()
             .zip(marks)
@@ -1484,12 +1654,12 @@ fn line_may_have_findings(
                 )
         });
         if shaped || call || file.web || file.werkzeug {
-            return Some("KL301 shape");
+            found |= 16;
         }
     }
     // KL101: a secret name (`secrets::is_secret_name`, as the rule judges the target) bound to a
     // literal that may be a secret, inside the value bound.
-    if has_string {
+    if wanted & KL101_BIT != 0 && has_string {
         for (i, (t, m)) in tokens.iter().zip(marks).enumerate() {
             if m & NAME == 0 || !is_secret_token(bytes, t, extra) {
                 continue;
@@ -1514,12 +1684,13 @@ fn line_may_have_findings(
                             t.kind == Kind::Ident && keyword_argument(bytes, tokens, i),
                         )
                 }) {
-                    return Some("KL101 shape");
+                    found |= KL101_BIT;
+                    break;
                 }
             }
         }
     }
-    None
+    found
 }
 
 /// A binding KL301 reports when the value is `True`: `DEBUG = True` (a configuration class),
@@ -2099,8 +2270,9 @@ mod tests {
     }
 
     /// [`Prefilter::answer`] (one scan) says what the separate scans say: the rules of
-    /// [`Prefilter::rules_for`] and [`Prefilter::calls_project`], over the fixtures, a directive
-    /// and a configured name, and the FastAPI corpus when it was fetched.
+    /// [`Prefilter::rules_for`] (the same when the shapes were not looked at, some of them
+    /// otherwise: [`Answer::rules`]) and [`Prefilter::calls_project`], over the fixtures, a
+    /// directive and a configured name, and the FastAPI corpus when it was fetched.
     #[test]
     fn one_answer_is_the_separate_scans() {
         fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -2128,12 +2300,19 @@ mod tests {
                 let reason = answer.reason();
                 kept += usize::from(reason.is_some());
                 lexed += usize::from(answer.tokens.is_some());
-                assert_eq!(
+                let (shaped, separate) = (
                     answer.rules().codes_that_may_report(),
                     p.rules_for(bytes, reason).codes_that_may_report(),
-                    "{}",
-                    String::from_utf8_lossy(bytes)
                 );
+                if answer.shaped.is_none() {
+                    assert_eq!(shaped, separate, "{}", String::from_utf8_lossy(bytes));
+                } else {
+                    assert!(
+                        shaped.iter().all(|c| separate.contains(c)),
+                        "{}",
+                        String::from_utf8_lossy(bytes)
+                    );
+                }
                 assert_eq!(answer.calls_project(bytes), p.calls_project(bytes));
             }
         }
@@ -2249,6 +2428,141 @@ mod tests {
         assert!(keeps(
             "def create_app():\n    app.config.from_object(DevConfig)\n    return app"
         ));
+    }
+
+    #[test]
+    fn a_file_runs_the_rules_whose_shapes_hold() {
+        let p = Prefilter::new(&[]);
+        let rules = |text: &str| p.answer(text.as_bytes()).rules();
+        // A django-like test kept for KL101 (`password="…"`), with `True`, `environ` and a URL
+        // with a query elsewhere: KL103's and KL207's words, not their shapes.
+        let test = "import os\nfrom django.test import TestCase\n\n\
+                    class T(TestCase):\n    def setUp(self):\n        \
+                    self.user = make(username='u', password='hunter2x')\n        \
+                    os.environ.pop('X')\n        self.ok = True\n        \
+                    self.url = '/a/?page=2'\n";
+        // (KL102's shape holds too: a secret name and a string in a file that reads the
+        // environment.)
+        assert_eq!(p.reason(test.as_bytes()), Some("KL102 shape"));
+        let words = p.rules(test.as_bytes());
+        assert!(words.may_report("KL103") && words.may_report("KL207"));
+        let shaped = rules(test);
+        assert!(shaped.may_report("KL101") && shaped.may_report("KL102"));
+        // (KL207 is never narrowed: it reads more than its line shape.)
+        assert!(shaped.may_report("KL207"));
+        for code in ["KL103", "KL205", "KL301"] {
+            assert!(!shaped.may_report(code), "{code}");
+        }
+        for code in FILE_SHAPE_RULES {
+            assert!(!shaped.may_report(code), "{code}");
+        }
+        // Each shape found later in the file counts too, whatever the reason.
+        let both = format!("{test}DEBUG = os.environ.get('DEBUG', False)\n");
+        assert_eq!(p.reason(both.as_bytes()), Some("KL102 shape"));
+        assert!(rules(&both).may_report("KL103") && rules(&both).may_report("KL101"));
+        // A shape of the whole file (a key-named parameter logged): the data-flow rules run;
+        // KL101 does not (no secret bound to a literal), though its words are there.
+        let logged = "import logging\ndef f(api_key):\n    logging.info(api_key)\n";
+        assert_eq!(p.reason(logged.as_bytes()), Some("name with a log call"));
+        assert!(p.rules(logged.as_bytes()).may_report("KL101"));
+        assert!(rules(logged).may_report("KL202"));
+        assert!(!rules(logged).may_report("KL101"));
+        // Kept at a word of KL101 (`smtp.login(user, "…")`): KL101 (and KL207, never narrowed),
+        // no data flow needed.
+        let login = "def send(smtp, password):\n    smtp.login('u', 'hunter2x')\n";
+        assert_eq!(p.reason(login.as_bytes()), Some("credential call"));
+        assert!(rules(login).may_report("KL101"));
+        for code in FILE_SHAPE_RULES
+            .iter()
+            .chain(["KL102", "KL103", "KL205", "KL301"].iter())
+        {
+            assert!(!rules(login).may_report(code), "{code}");
+        }
+        assert!(!crate::engine::flows_needed(Some(
+            &rules(login).codes_that_may_report()
+        )));
+        // But with a file shape too, the data-flow rules run.
+        let both = format!("{login}import logging\ndef g(api_key):\n    logging.info(api_key)\n");
+        assert!(rules(&both).may_report("KL202") && rules(&both).may_report("KL101"));
+        // A directive: every rule.
+        assert!(rules(&format!("{test}x = 1  # keylint: ignore[KL101]\n")).all());
+    }
+
+    #[test]
+    fn a_credential_call_needs_a_string_password() {
+        let p = Prefilter::new(&[]);
+        // KL101 reads the second positional argument of `x.login(…)`, a string literal.
+        assert_eq!(
+            p.reason(b"def f(smtp):\n    smtp.login('user', 'hunter2x')\n"),
+            Some("credential call")
+        );
+        assert_eq!(
+            p.reason(
+                b"def f(smtp, u):\n    smtp.login(\n        u,\n        ('hunter' 'x'),\n    )\n"
+            ),
+            Some("credential call")
+        );
+        // Keyword arguments (a test client's login), or names: no literal of the code there.
+        assert_eq!(
+            p.reason(b"def t(self):\n    self.client.login(username='u', password=pw)\n"),
+            None
+        );
+        assert_eq!(
+            p.reason(b"def f(self):\n    self.connection.login(self.username, self.pwd_x)\n"),
+            None
+        );
+        assert_eq!(p.reason(b"def f(s):\n    s.login(f('a', 'b'))\n"), None);
+    }
+
+    #[test]
+    fn an_env_flag_needs_an_env_read_s_variable() {
+        let p = Prefilter::new(&[]);
+        // A flag-like string with `True` in a file that reads the environment elsewhere: no
+        // environment read in the statement (its variable a string right after `(` or `[`).
+        let options = "import os\nHOME = os.environ['HOME']\nOPTIONS = {'USE_TZ': True}\n";
+        assert_eq!(p.reason(options.as_bytes()), None);
+        for read in [
+            "X = os.getenv('USE_TZ', True)",
+            "X = bool(os.environ['USE_TZ'])",
+            "X = os.environ.get('USE_TZ', default=False)",
+        ] {
+            let text = format!("import os\n{read}\n");
+            assert_eq!(p.reason(text.as_bytes()), Some("KL103 shape"), "{read}");
+        }
+    }
+
+    #[test]
+    fn a_name_with_a_log_call_needs_a_name_of_key_material() {
+        let p = Prefilter::new(&[]);
+        // A secret-like word the data flow does not read as key material (`num_tokens`), or a
+        // minting word (`uuid`) with no minted key name (`UUIDField`, `primary_key`): no source
+        // reaches the log call (the old shape kept both).
+        let tokens = "import logging\ndef f(num_tokens):\n    logging.info(num_tokens)\n";
+        assert_eq!(p.reason(tokens.as_bytes()), None);
+        let uuid = "import logging, uuid\nclass UUIDField(Field):\n    primary_key = False\n    \
+                    def to_python(self, value):\n        logging.debug(value)\n        \
+                    return uuid.UUID(value)\n";
+        assert_eq!(p.reason(uuid.as_bytes()), None);
+        // Still kept: a name of key material, or a minted value bound to a key's name, as an
+        // identifier, a keyword argument or a string key.
+        assert!(p.keep(b"import logging\ndef f(api_token):\n    logging.info(api_token)\n"));
+        for minted in [
+            "key = uuid.uuid4().hex",
+            "obj.key = str(uuid4())",
+            "make(key=uuid4())",
+            "d['key'] = uuid4()",
+            "d = {'key': uuid4()}",
+            "d = {'k' 'ey': uuid4()}",
+        ] {
+            let text = format!(
+                "import logging, uuid\ndef f(d, obj):\n    {minted}\n    logging.info(d)\n"
+            );
+            assert_eq!(
+                p.reason(text.as_bytes()),
+                Some("name with a log call"),
+                "{minted}"
+            );
+        }
     }
 
     #[test]
