@@ -121,7 +121,6 @@ impl OtherTexts for OnDisk {
     }
 }
 
-/// The diagnostic of one finding.
 /// The diagnostic of `finding` without its `data` (see [`Diagnostics`]), and that data.
 pub fn diagnostic(
     uri: &Uri,

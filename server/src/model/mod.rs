@@ -631,14 +631,14 @@ impl Model {
         self.foreign_name(name)?.loaded_by.as_ref()
     }
 
-    /// What made the object of another module of the project imported as `name` (see
-    /// [`ForeignName::made_by`]).
     /// What [`Model::resolve`] gives a plain name bound by an import to `q`: what made it in
     /// another module of the project (see [`ForeignName::made_by`]), else `q`.
     pub fn import_target<'m>(&'m self, name: &str, q: &'m str) -> &'m str {
         self.foreign_made_by(name).unwrap_or(q)
     }
 
+    /// What made the object of another module of the project imported as `name` (see
+    /// [`ForeignName::made_by`]).
     fn foreign_made_by(&self, name: &str) -> Option<&str> {
         self.foreign_name(name)?.made_by.as_deref()
     }
