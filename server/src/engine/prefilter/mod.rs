@@ -155,7 +155,12 @@ impl Rules {
                 // its query) is not all it needs, and it is not narrowed (the ecosystem check's
                 // zou, changedetection.io and hugpy-server have such findings).
                 Some(_) if *code == "KL207" => true,
-                Some(bit) => shaped.line & (1 << bit) != 0,
+                // Where a file-wide shape holds, the data flow crosses statements and a one-line
+                // rule may read it too: KL205 compares a `Header` parameter (key material from
+                // the request) in a line with no secret-like name (`expected == x_signature`).
+                // The pre-filter's own claim is per rule: its finding has its line shape or the
+                // file has a file-wide shape; so the rule runs where either holds.
+                Some(bit) => shaped.line & (1 << bit) != 0 || shaped.file,
                 None => !FILE_SHAPE_RULES.contains(code) || shaped.file,
             };
             if !holds {
