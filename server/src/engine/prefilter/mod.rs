@@ -2465,13 +2465,24 @@ mod tests {
         let both = format!("{test}DEBUG = os.environ.get('DEBUG', False)\n");
         assert_eq!(p.reason(both.as_bytes()), Some("KL102 shape"));
         assert!(rules(&both).may_report("KL103") && rules(&both).may_report("KL101"));
-        // A shape of the whole file (a key-named parameter logged): the data-flow rules run;
-        // KL101 does not (no secret bound to a literal), though its words are there.
+        // A shape of the whole file (a key-named parameter logged): the data-flow rules run,
+        // and so do the one-line rules whose words are there (the data flow crosses statements
+        // there: a one-line rule may read it, see the next case).
         let logged = "import logging\ndef f(api_key):\n    logging.info(api_key)\n";
         assert_eq!(p.reason(logged.as_bytes()), Some("name with a log call"));
         assert!(p.rules(logged.as_bytes()).may_report("KL101"));
         assert!(rules(logged).may_report("KL202"));
-        assert!(!rules(logged).may_report("KL101"));
+        assert!(rules(logged).may_report("KL101"));
+        // KL205 on a `Header` parameter compared in a line with no secret-like name: the file
+        // is kept by a handler's shape, not KL205's line shape, and KL205 must still run.
+        let hook =
+            "import hashlib\nimport hmac\n\nfrom fastapi import FastAPI, Header, Request\n\n\
+                    app = FastAPI()\n\n\n@app.post(\"/hook\")\n\
+                    async def hook(request: Request, x_signature: str = Header()):\n    \
+                    expected = hmac.new(request.app.state.key, await request.body(), \
+                    hashlib.sha256).hexdigest()\n    return expected == x_signature\n";
+        assert!(p.reason(hook.as_bytes()).is_some());
+        assert!(rules(hook).may_report("KL205"));
         // Kept at a word of KL101 (`smtp.login(user, "…")`): KL101 (and KL207, never narrowed),
         // no data flow needed.
         let login = "def send(smtp, password):\n    smtp.login('u', 'hunter2x')\n";
