@@ -245,13 +245,25 @@ impl Diagnostics {
 
     /// Each diagnostic as the client gets it, with its `data`.
     pub fn iter(&self) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.items.iter().map(|(d, data)| {
-            let mut d = d.clone();
-            if let Some(data) = data {
-                d.data = serde_json::to_value(data).ok();
-            }
-            d
-        })
+        self.iter_where(|_| true)
+    }
+
+    /// [`Diagnostics::iter`] of the diagnostics `keep` accepts, judged without their `data`:
+    /// only those are cloned and have their `data` made JSON.
+    pub fn iter_where<'s>(
+        &'s self,
+        keep: impl Fn(&Diagnostic) -> bool + 's,
+    ) -> impl Iterator<Item = Diagnostic> + 's {
+        self.items
+            .iter()
+            .filter(move |(d, _)| keep(d))
+            .map(|(d, data)| {
+                let mut d = d.clone();
+                if let Some(data) = data {
+                    d.data = serde_json::to_value(data).ok();
+                }
+                d
+            })
     }
 
     /// The diagnostics as the client gets them (publish, pull).

@@ -70,9 +70,14 @@ pub async fn code_action(
                 .filter(|d| d.source.as_deref() == Some(convert::SOURCE))
                 .cloned()
                 .collect();
-            for d in results.diagnostics.iter() {
+            // Only the diagnostics under the range are made JSON (a codeAction comes with
+            // every cursor move; a file may hold hundreds of findings).
+            let near = results
+                .diagnostics
+                .iter_where(|d| overlaps(d.range, params.range));
+            for d in near {
                 let already = diags.iter().any(|c| c.range == d.range && c.code == d.code);
-                if !already && overlaps(d.range, params.range) {
+                if !already {
                     diags.push(d);
                 }
             }
