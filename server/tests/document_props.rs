@@ -1302,3 +1302,22 @@ fn a_line_deleted_at_the_end_after_an_extended_region_leaves_no_empty_statement(
         h.py_op(&op).unwrap();
     }
 }
+
+/// Found by `python_edits_match_reference_and_rebuild` in CI (2026-12-07, on f05703f): a line
+/// erased after an open string, then the first line deleted and a statement typed on: the region
+/// patch's statement ended at a point of the old whole tree (row 1, column 4 for byte 5) while a
+/// fresh parse ends it at row 0, column 5.
+#[test]
+fn a_region_parsed_from_the_whole_tree_keeps_the_points_of_the_text() {
+    let mut h = Harness::new("", ENCODINGS[0]);
+    h.check().unwrap();
+    for op in [
+        PyOp::TypeAtEnd(0, "\nq = 1".into()),
+        PyOp::TypeString(155101178, "sk-live-4f9c2b7e".into(), false),
+        PyOp::EraseLine(1907975991),
+        PyOp::DeleteLine(0),
+        PyOp::TypeAtEnd(0, " + 1".into()),
+    ] {
+        h.py_op(&op).unwrap();
+    }
+}

@@ -444,6 +444,13 @@ pub(super) fn parse(
     }
     ranges.push(ts_range(rope, from..target.region.end));
     parser.set_included_ranges(&ranges).ok()?;
+    // The lexer keeps its position from the last parse (the first included range's start, where
+    // the parser's reset leaves it) and moves to a new one only when the byte offset differs: a
+    // parse that takes its first token from the old tree then lexes the next one from a byte
+    // equal to that stale position, with the stale row and column (a statement at row 0 came out
+    // ending at row 1 after a region that started at byte 1, row 1; found by document_props in
+    // CI, 2026-12-07). The reset moves the lexer to the start of these ranges, with their point.
+    parser.reset();
     let mut read = |byte: usize, _: Point| super::edit::rope_chunk_from(rope, byte);
     let tree = parser.parse_with_options(&mut read, old.or(whole), None)?;
     let ok = {
