@@ -1277,8 +1277,8 @@ fn external_module(first: &[u8]) -> bool {
 
 /// Whether `tokens[k]`, a called name (`warnings.warn`), is called with constants only: its
 /// arguments are plain string literals (no `f`-string, nothing joined with `%` or `+`), numbers,
-/// keyword names and names of warning classes (`…Warning`), so nothing the data flow follows
-/// reaches the call. Not called (`w = warnings.warn`): false.
+/// `True`, `False`, `None`, keyword names and names of warning classes (`…Warning`), so nothing
+/// the data flow follows reaches the call. Not called (`w = warnings.warn`): false.
 fn logs_constants(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
     if !tokens.get(k + 1).is_some_and(|t| t.is_op(bytes, b"(")) {
         return false;
@@ -1409,14 +1409,18 @@ fn minted_key_named(bytes: &[u8], tokens: &[Token]) -> bool {
 /// no fact of another module names a logger), so its identifiers must be there:
 /// * `print`;
 /// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
-///   imported (`from warnings import warn as emit`); a `warnings.warn(…)` called with constants
-///   only ([`logs_constants`]) logs nothing the data flow follows and does not count;
+///   imported (`from warnings import warn as emit`);
 /// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
 ///   and `.write`;
 /// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
-///   `fatal`, `log`) as an attribute or imported, and its receiver anywhere: `logging`
-///   (`logging.info`, `logging.getLogger(…)`, `logging.Logger`), `logger` (`….logger`, a path's
-///   `logger`), `structlog`, `loguru`, or a path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
+///   `fatal`, `log`) as an attribute (not in the module of a `from … import`) or imported, and
+///   its receiver: `logging` (`logging.info`, `logging.getLogger(…)`, `logging.Logger`),
+///   `logger` (`….logger`, a path's `logger`), `structlog`, `loguru` anywhere, or a path's
+///   `log`, `_logger`, `_log`, `LOGGER`, `LOG` (before a `.`: `self.log(…)` is none).
+///
+/// Any of these names called with constants only ([`logs_constants`]: `logger.warning("…")`,
+/// `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)`) logs nothing the data flow
+/// follows and does not count there; not called (`w = warnings.warn`), it counts.
 ///
 /// A `from … import *` or `import sys as …` lets a method, `warn` or `stdout` be written bare
 /// (then any occurrence counts). A `Warning` class, `assertWarns`, `cm.exception` or
