@@ -249,3 +249,63 @@ fn every_statement_lies_in_one_logical_line() {
         split.join("\n")
     );
 }
+
+/// The shapes tightened on django's kept files without a finding (2026-12-07): each `skipped`
+/// file is no longer kept (it was) and has no finding; each `near` miss is still kept and has a
+/// finding of its rule.
+#[test]
+fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
+    let p = Prefilter::new(&[]);
+    let path = Path::new("app/module.py");
+    let codes = |text: &str| -> Vec<&'static str> {
+        as_code_and_test(path, text)[0]
+            .findings
+            .iter()
+            .map(|f| f.rule.code)
+            .collect()
+    };
+    let log = "import logging\nlogger = logging.getLogger(__name__)\n";
+    let skipped: &[&str] = &[
+        // A log call with constants only sinks nothing (django's sessions backends).
+        &format!("{log}def f(api_key):\n    logger.warning('Session data corrupted', exc_info=True)\n    return api_key\n"),
+        // `self.log(…)` is no logger's method: `log` is a receiver only before a `.`.
+        "def f(self, api_key):\n    self.log('key: %s' % api_key)\n",
+        // The module of a `from … import` calls nothing (`from django.utils.log import …`).
+        "from django.utils.log import log_response\ndef f(api_key):\n    log_response(api_key)\n",
+        // `auth` in the module of a `from … import` names nothing.
+        "from django.contrib.auth import get_user_model\ndef f(user):\n    print('user %s' % user)\n",
+        // A minting call with a key-like name that is bound to nothing minted (`if … == key:`).
+        "import uuid\nimport logging\ndef f(value, optgroup_key):\n    if value == optgroup_key:\n        logging.info(value)\n    return uuid.uuid4()\n",
+        // KL101: a literal inside a call or a subscript of the value, or nested in a sequence,
+        // is not the value bound.
+        "session_key = models.CharField(_('session key'), max_length=40)\n",
+        "password = settings_dict['OPTIONS'].get('password', settings_dict['PASSWORD'])\n",
+        "auth = Person.objects.create(name='Someone')\n",
+    ];
+    for text in skipped {
+        assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
+        assert_eq!(codes(text), Vec::<&str>::new(), "{text}");
+    }
+    let near: &[(&str, &str)] = &[
+        (&format!("{log}def f(api_key):\n    logger.warning('bad key %s', api_key)\n"), "KL202"),
+        (&format!("{log}def f(api_key):\n    logger.warning('bad key', exc_info=True)\n    logger.info(api_key)\n"), "KL202"),
+        ("import logging\nlog = logging.getLogger(__name__)\ndef f(api_key):\n    log.info('key: %s' % api_key)\n", "KL202"),
+        ("from django.contrib.auth import x\nimport requests\nrequests.get(u, auth=('admin', 's3cr3t-Pa55w0rd'))\n", "KL101"),
+        ("import uuid\nimport logging\ndef f():\n    key = str(uuid.uuid4())\n    logging.info(key)\n", "KL202"),
+        ("import uuid\nimport logging\ndef f():\n    a, key = 1, uuid.uuid4()\n    logging.info(key)\n", "KL202"),
+        ("import os\npassword = os.environ.get('DB_PASSWORD') or 'hunter2-x9Q'\n", "KL101"),
+        ("password = ('hunter2-x9Q')\n", "KL101"),
+        ("API_KEYS = ['8f3a9c2e71b4d5a6']\n", "KL101"),
+        ("API_KEYS = (['8f3a9c2e71b4d5a6'])\n", "KL101"),
+        ("requests.get(u, auth=('admin', 's3cr3t-Pa55w0rd'))\n", "KL101"),
+        ("db = connect(password='s3cr3t-Pa55w0rd', host=h('x'))\n", "KL101"),
+    ];
+    for (text, code) in near {
+        assert!(p.keep(text.as_bytes()), "skipped:\n{text}");
+        assert!(
+            codes(text).contains(code),
+            "no {code} in {:?}:\n{text}",
+            codes(text)
+        );
+    }
+}

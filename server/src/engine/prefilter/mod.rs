@@ -512,7 +512,13 @@ impl Prefilter {
                             names_key_material(bytes, token, &self.extra)
                         });
                 }
-                Group::Auth if code && token.text(bytes) == b"auth" => {
+                // Not the module of a `from … import` (`from django.contrib.auth import
+                // get_user_model`), which binds no name `auth`.
+                Group::Auth
+                    if code
+                        && token.text(bytes) == b"auth"
+                        && !imported_from_module(bytes, tokens, i) =>
+                {
                     marks[i] |= NAME;
                     file.name = true;
                     file.key_name = true;
@@ -1271,8 +1277,8 @@ fn external_module(first: &[u8]) -> bool {
 
 /// Whether `tokens[k]`, a called name (`warnings.warn`), is called with constants only: its
 /// arguments are plain string literals (no `f`-string, nothing joined with `%` or `+`), numbers,
-/// keyword names and names of warning classes (`…Warning`), so nothing the data flow follows
-/// reaches the call. Not called (`w = warnings.warn`): false.
+/// `True`, `False`, `None`, keyword names and names of warning classes (`…Warning`), so nothing
+/// the data flow follows reaches the call. Not called (`w = warnings.warn`): false.
 fn logs_constants(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
     if !tokens.get(k + 1).is_some_and(|t| t.is_op(bytes, b"(")) {
         return false;
@@ -1288,6 +1294,7 @@ fn logs_constants(bytes: &[u8], tokens: &[Token], k: usize) -> bool {
             },
             Kind::Ident => {
                 text.iter().all(u8::is_ascii_digit)
+                    || matches!(text, b"True" | b"False" | b"None")
                     || text.ends_with(b"Warning")
                     || tokens.get(j + 1).is_some_and(|n| n.is_op(bytes, b"="))
             }
@@ -1361,9 +1368,28 @@ fn second_argument_has_string(bytes: &[u8], tokens: &[Token], k: usize) -> bool 
 /// one, a `UUIDField` or `uuid.UUID(value)` with `primary_key` (no minted key name) none.
 fn minted_key_named(bytes: &[u8], tokens: &[Token]) -> bool {
     let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
+    let is_op = |k: usize, op: &[u8]| tokens.get(k).is_some_and(|t| t.is_op(bytes, op));
+    // An identifier where `minted_as` may read it: before `=` (a target, a keyword argument),
+    // after `as` (`with … as key`), or an annotated target or an element of a target list
+    // (before `:`, `,`, `)` or `]`, with an `=` later in its logical line: `key: str = …`,
+    // `a, key = …`; not `if value == key:` nor `for key, value in …:`).
+    let binds = |k: usize| {
+        is_op(k + 1, b"=")
+            || (k > 0 && tokens[k - 1].kind == Kind::Ident && tokens[k - 1].text(bytes) == b"as")
+            || ([&b":"[..], b",", b")", b"]"]
+                .iter()
+                .any(|op| is_op(k + 1, op))
+                && tokens[k + 1..]
+                    .iter()
+                    .take_while(|n| n.line == tokens[k].line)
+                    .any(|n| n.is_op(bytes, b"=")))
+    };
     tokens.iter().enumerate().any(|(k, t)| match t.kind {
-        Kind::Ident => std::str::from_utf8(t.text(bytes))
-            .map_or(true, crate::model::frameworks::is_minted_key_name),
+        Kind::Ident => {
+            std::str::from_utf8(t.text(bytes))
+                .map_or(true, crate::model::frameworks::is_minted_key_name)
+                && binds(k)
+        }
         Kind::Str => {
             tokens
                 .get(k + 1)
@@ -1383,14 +1409,18 @@ fn minted_key_named(bytes: &[u8], tokens: &[Token]) -> bool {
 /// no fact of another module names a logger), so its identifiers must be there:
 /// * `print`;
 /// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
-///   imported (`from warnings import warn as emit`); a `warnings.warn(…)` called with constants
-///   only ([`logs_constants`]) logs nothing the data flow follows and does not count;
+///   imported (`from warnings import warn as emit`);
 /// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
 ///   and `.write`;
 /// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
-///   `fatal`, `log`) as an attribute or imported, and its receiver anywhere: `logging`
-///   (`logging.info`, `logging.getLogger(…)`, `logging.Logger`), `logger` (`….logger`, a path's
-///   `logger`), `structlog`, `loguru`, or a path's `log`, `_logger`, `_log`, `LOGGER`, `LOG`.
+///   `fatal`, `log`) as an attribute (not in the module of a `from … import`) or imported, and
+///   its receiver: `logging` (`logging.info`, `logging.getLogger(…)`, `logging.Logger`),
+///   `logger` (`….logger`, a path's `logger`), `structlog`, `loguru` anywhere, or a path's
+///   `log`, `_logger`, `_log`, `LOGGER`, `LOG` (before a `.`: `self.log(…)` is none).
+///
+/// Any of these names called with constants only ([`logs_constants`]: `logger.warning("…")`,
+/// `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)`) logs nothing the data flow
+/// follows and does not count there; not called (`w = warnings.warn`), it counts.
 ///
 /// A `from … import *` or `import sys as …` lets a method, `warn` or `stdout` be written bare
 /// (then any occurrence counts). A `Warning` class, `assertWarns`, `cm.exception` or
@@ -1425,18 +1455,41 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
         if t.kind != Kind::Ident {
             continue;
         }
-        let named = bare || after_dot(k) || imported(k);
-        match t.text(bytes) {
+        let text = t.text(bytes);
+        let callee = matches!(
+            text,
+            b"print"
+                | b"warn"
+                | b"write"
+                | b"debug"
+                | b"info"
+                | b"warning"
+                | b"error"
+                | b"exception"
+                | b"critical"
+                | b"fatal"
+                | b"log"
+        );
+        // A call with constants only (`logger.warning("Session data corrupted")`,
+        // `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)`) sinks nothing the data
+        // flow follows (`SinkKind::Log` takes the arguments' taint); the name elsewhere (not
+        // called: `f = logger.info`) still counts.
+        if callee && logs_constants(bytes, tokens, k) {
+            continue;
+        }
+        // A method's name: written bare, after a `.` (not in the module of a `from … import`:
+        // `from django.utils.log import log_response` calls no `log`), or imported.
+        let named =
+            || bare || (after_dot(k) && !imported_from_module(bytes, tokens, k)) || imported(k);
+        // A receiver of `is_log_call`'s path test (`log.info(…)`: the name before the
+        // method's `.`); `logging`, `logger`, `structlog` and `loguru` may also be read in a
+        // qualified name (`app.logger`, `logging.getLogger(…)` bound to another name), anywhere.
+        let path_receiver = || tokens.get(k + 1).is_some_and(|n| n.is_op(bytes, b"."));
+        match text {
             b"print" => return true,
             b"warnings" => warnings = true,
-            // `warnings.warn("…", RemovedInDjango60Warning, stacklevel=2)` logs constants.
-            b"warn"
-                if !bare
-                    && after_dot(k)
-                    && k > 1
-                    && ident(k - 2, b"warnings")
-                    && logs_constants(bytes, tokens, k) => {}
             b"warn" => {
+                let named = named();
                 warn |= named;
                 method |= named;
             }
@@ -1445,14 +1498,14 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
             }
             b"write" => write |= after_dot(k),
             b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
-                method |= named
+                method |= named()
             }
             b"log" => {
-                method |= named;
-                receiver = true;
+                method |= named();
+                receiver |= path_receiver();
             }
-            b"logging" | b"logger" | b"structlog" | b"loguru" | b"_logger" | b"_log"
-            | b"LOGGER" | b"LOG" => receiver = true,
+            b"_logger" | b"_log" | b"LOGGER" | b"LOG" => receiver |= path_receiver(),
+            b"logging" | b"logger" | b"structlog" | b"loguru" => receiver = true,
             _ => {}
         }
         if (warnings && warn) || (std && write) || (method && receiver) {
@@ -1679,8 +1732,9 @@ fn line_may_have_findings(
                 continue;
             }
             if let Some(value) = bound_value(bytes, tokens, i) {
+                let bound = literals_bound(bytes, value);
                 if value.iter().enumerate().any(|(j, s)| {
-                    s.kind == Kind::Str
+                    bound[j]
                         && may_be_secret(
                             bytes,
                             t,
@@ -1696,6 +1750,92 @@ fn line_may_have_findings(
         }
     }
     found
+}
+
+/// Per token of a bound value ([`bound_value`]): whether it is a string literal KL101 may judge
+/// as the value bound (`bound_literal`, `sequence_candidates`, the `auth=(…, password)` tuple
+/// and the fallback of an environment read take the value, the right side of an `or`, or an
+/// element of a list, tuple or set, each unparenthesized): not inside the arguments of a call
+/// or a subscript within the value (`models.CharField(_("session key"))`, `d["OPTIONS"].get(
+/// "password")`), nor inside a bracket nested in a list, tuple or set (`[("a", "b")]`). A
+/// bracket is a call's or a subscript's when it follows a name that is no keyword, a string or
+/// a closing bracket; any other `(` groups.
+fn literals_bound(bytes: &[u8], value: &[Token]) -> Vec<bool> {
+    const KEYWORDS: &[&[u8]] = &[
+        b"False",
+        b"None",
+        b"True",
+        b"and",
+        b"as",
+        b"assert",
+        b"async",
+        b"await",
+        b"break",
+        b"class",
+        b"continue",
+        b"def",
+        b"del",
+        b"elif",
+        b"else",
+        b"except",
+        b"finally",
+        b"for",
+        b"from",
+        b"global",
+        b"if",
+        b"import",
+        b"in",
+        b"is",
+        b"lambda",
+        b"nonlocal",
+        b"not",
+        b"or",
+        b"pass",
+        b"raise",
+        b"return",
+        b"try",
+        b"while",
+        b"with",
+        b"yield",
+        b"match",
+        b"case",
+        b"type",
+        b"print",
+        b"exec",
+    ];
+    // The brackets open around the current token: (opening byte, a call's or subscript's).
+    let mut open: Vec<(u8, bool)> = Vec::new();
+    let mut out = vec![false; value.len()];
+    for (j, s) in value.iter().enumerate() {
+        match s.kind {
+            Kind::Op => match s.text(bytes) {
+                [b @ (b'(' | b'[' | b'{')] => {
+                    let call = *b != b'{'
+                        && j > 0
+                        && match value[j - 1].kind {
+                            Kind::Ident => !KEYWORDS.contains(&value[j - 1].text(bytes)),
+                            Kind::Str => true,
+                            Kind::Op => matches!(value[j - 1].text(bytes), b")" | b"]" | b"}"),
+                        };
+                    open.push((*b, call));
+                }
+                b")" | b"]" | b"}" => {
+                    open.pop();
+                }
+                _ => {}
+            },
+            Kind::Str => {
+                out[j] = match open.split_last() {
+                    None => true,
+                    Some((last, outer)) => {
+                        !last.1 && outer.iter().all(|(b, call)| *b == b'(' && !call)
+                    }
+                };
+            }
+            Kind::Ident => {}
+        }
+    }
+    out
 }
 
 /// A binding KL301 reports when the value is `True`: `DEBUG = True` (a configuration class),
@@ -2502,6 +2642,34 @@ mod tests {
         assert!(rules(&both).may_report("KL202") && rules(&both).may_report("KL101"));
         // A directive: every rule.
         assert!(rules(&format!("{test}x = 1  # keylint: ignore[KL101]\n")).all());
+    }
+
+    /// KL101's line shape counts only a literal the rule may judge as the value bound
+    /// ([`literals_bound`]): not one inside a call or a subscript of the value, nor one nested
+    /// in an element of a sequence.
+    #[test]
+    fn kl101_s_shape_needs_the_literal_bound() {
+        let p = Prefilter::new(&[]);
+        let reason = |text: &str| p.reason(text.as_bytes());
+        // (Escapes: the value may be anything, so only its position decides.)
+        assert_eq!(reason("API_KEYS = [('admin', 'x\\n9f3Qz')]\n"), None);
+        assert_eq!(reason("api_key = make(_('x\\n9f3Qz'))\n"), None);
+        assert_eq!(reason("api_key = d['x\\n9f3Qz']\n"), None);
+        assert_eq!(reason("f(api_key=g('x\\n9f3Qz'))\n"), None);
+        for kept in [
+            "API_KEYS = ['x\\n9f3Qz']\n",
+            "API_KEYS = (['x\\n9f3Qz'])\n",
+            "API_KEYS = {'x\\n9f3Qz'}\n",
+            "api_key = (('x\\n9f3Qz'))\n",
+            "api_key = get('K') or 'x\\n9f3Qz'\n",
+            "api_key = (get('K') or 'x\\n9f3Qz')\n",
+            "api_key = None or ('x\\n9f3Qz')\n",
+            "f(api_key='x\\n9f3Qz', b=g('y'))\n",
+            "requests.get(u, auth=('u', 'x\\n9f3Qz'))\n",
+            "api_key: Optional[str] = 'x\\n9f3Qz'\n",
+        ] {
+            assert_eq!(reason(kept), Some("KL101 shape"), "{kept}");
+        }
     }
 
     #[test]
