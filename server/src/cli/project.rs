@@ -352,7 +352,10 @@ fn may_link(s: &ModuleSummary, alone: Alone) -> bool {
         scans: s.flows().any(|(flow, _)| flow.is_route),
         raises: alone.kl206_or_directive,
     };
-    !s.loaded_configs.is_empty() || !Calls::of(s, wants, alone.sources).live.is_empty()
+    !s.loaded_configs.is_empty()
+        || !Calls::live(s, wants, alone.sources, true, &|_| false)
+            .0
+            .is_empty()
 }
 
 /// How much of the project the check modelled (`KEYLINT_PROJECT_STATS=1` prints it on stderr).
@@ -477,6 +480,21 @@ pub fn views<T: Send>(
     // can enter ([`Calls::key_free`]) needs its callees only for what `wants` says; its other
     // calls are *held* until a module that may carry key material passes something to one of
     // its functions ([`release`]).
+    // Module → file.
+    let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
+    for (file, &m) in ids.iter().enumerate() {
+        file_of.insert(m, file);
+    }
+    // A call whose path resolves to no function of the project, whatever is summarised later
+    // (every module its resolution looks into is summarised, or never will be): it calls an
+    // unknown function ([`Calls`]).
+    let dead = |project: &Project, tried: &[bool], m: usize, p: &str| {
+        let eligible = |j: usize| file_of.get(&j).is_some_and(|&f| !tried[f] && linkable[f]);
+        matches!(
+            project.resolve_or_first_missing(m, p, false, &eligible),
+            Err(None)
+        )
+    };
     let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
     for (f, k) in keep.iter().enumerate() {
         let m = ids[f];
@@ -492,27 +510,20 @@ pub fn views<T: Send>(
             scans: routes,
             raises: alone[f].kl206_or_directive,
         };
-        let c = Calls::of(s, wants, alone[f].sources);
-        if !c.key_free {
-            pending.extend(c.live.iter().map(|p| (m, p.clone())));
-        } else {
-            pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
-        }
+        let c = Calls::of(s, wants, alone[f].sources, &|p| {
+            dead(&project, &tried, m, p)
+        });
+        pending.extend(c.live_alone.iter().map(|p| (m, p.clone())));
         calls.push(Some(c));
         // Configuration classes it loads from other modules (`from_object(…)`).
         pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
-    }
-    // Module → file.
-    let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
-    for (file, &m) in ids.iter().enumerate() {
-        file_of.insert(m, file);
     }
     // Calls that pass something, of the kept modules that may carry key material, not resolved
     // yet: (module, import path).
     let mut passing: Vec<(usize, String)> = Vec::new();
     for (f, c) in calls.iter().enumerate() {
-        if let Some(c) = c.as_ref().filter(|c| !c.key_free) {
-            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
+        if let Some(c) = c {
+            passing.extend(c.passing_alone.iter().map(|p| (ids[f], p.clone())));
         }
     }
     // A callee of a kept module raising validates a key for KL206 whatever the module between
@@ -574,12 +585,19 @@ pub fn views<T: Send>(
         // (a route → a service → the audit log of a third module): no key material enters it
         // alone (the pre-filter skips it), so its calls are held until a call passing something
         // reaches it, or it reads a name or a call's result of another module.
+        // Every summary of the round is in the project before any of their calls is read (a call
+        // into a module of the same round is not dead).
+        let mut round_done: Vec<usize> = Vec::with_capacity(summaries.len());
         for (f, s, time) in summaries {
             stats.summarised_only += 1;
             stats.files.push((f, "summarised only", time));
-            let s = s.map(Arc::new);
-            if let Some(s) = &s {
-                let m = ids[f];
+            project.modules[ids[f]].summary = s.map(Arc::new);
+            round_done.push(f);
+        }
+        for f in round_done {
+            let m = ids[f];
+            if let Some(s) = project.modules[m].summary.clone() {
+                let s = &s;
                 let mut c = Calls::of(
                     s,
                     Wants {
@@ -587,10 +605,12 @@ pub fn views<T: Send>(
                         raises,
                     },
                     false,
+                    &|p| dead(&project, &tried, m, p),
                 );
-                c.key_free &= !passed[f];
-                if c.key_free {
-                    pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
+                c.held &= !passed[f];
+                if c.held {
+                    pending.extend(c.live_alone.iter().map(|p| (m, p.clone())));
+                    passing.extend(c.passing_alone.iter().map(|p| (m, p.clone())));
                 } else {
                     pending.extend(c.live.iter().map(|p| (m, p.clone())));
                     passing.extend(c.passing.iter().map(|p| (m, p.clone())));
@@ -598,7 +618,6 @@ pub fn views<T: Send>(
                 pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
                 calls[f] = Some(c);
             }
-            project.modules[ids[f]].summary = s;
         }
         stats
             .rounds
@@ -677,7 +696,12 @@ struct Wants {
 /// function the module defines, `defines`, or to a function of another module). Passed to a
 /// function the resolution does not know (a method inherited from a class of another module,
 /// `self.assertEqual(…)`), it reaches nothing.
-fn result_read(flow: &FnFlow, i: usize, defines: &dyn Fn(&str) -> bool) -> bool {
+fn result_read(
+    flow: &FnFlow,
+    i: usize,
+    defines: &dyn Fn(&str) -> bool,
+    dead: &dyn Fn(&str) -> bool,
+) -> bool {
     let Ok(i) = u16::try_from(i) else {
         return true;
     };
@@ -688,7 +712,7 @@ fn result_read(flow: &FnFlow, i: usize, defines: &dyn Fn(&str) -> bool) -> bool 
         || read(&flow.ret)
         || flow.calls.iter().any(|c| {
             (c.args.iter().any(read) || c.kwargs.iter().any(|(_, t)| read(t)))
-                && (followed(&c.callee).is_some() || defines(&c.callee))
+                && (followed(&c.callee).is_some_and(|p| !dead(p)) || defines(&c.callee))
         })
         || flow.defines.iter().any(|(_, t)| read(t))
 }
@@ -714,36 +738,164 @@ fn followed(callee: &str) -> Option<&str> {
 ///
 /// A call can change a finding through its callee's facts only when
 ///
-/// * it passes something (key material may reach the callee's sinks, or come back through its
-///   return);
+/// * it passes something that may carry key material ([`keyful`]): key material may reach the
+///   callee's sinks, or come back through its return;
 /// * its result is read ([`result_read`]): the callee may return key material;
 /// * `wants.scans`: its callee may lead to a scan;
 /// * `wants.raises` and it has no argument: a raising callee validates a key (KL206).
 ///
-/// Otherwise the resolution gets nothing from the callee for this call: an empty argument gives
-/// no key material to its parameters and no sink bit (`Dataflow::call_sinks`), and an unread
-/// result is never concretised. Those are the *live* calls.
+/// Otherwise the resolution gets nothing from the callee for this call: an argument without key
+/// material gives none to its parameters and no sink bit (`Dataflow::call_sinks`), and an
+/// unread result is never concretised. Those are the *live* calls.
 ///
-/// A module is *key-free* when no key material can enter it alone: no source in its flows, no
-/// name of another module read, no result of a call to another module read. Its values then
-/// carry no key material unless another module passes some to its functions: what its calls
-/// pass cannot reach a sink, and it needs only the calls `wants` names.
+/// A value may carry key material ([`keyful`]) when one of its labels does: a source of the
+/// module (when key material can enter it alone, `sources`), a module-level name of another
+/// module (not known without its summary), the result of a call to a function of another module
+/// that may resolve (not known either), a module-level name of the module bound to such a value,
+/// the result of a function of the module that returns such a value, and a parameter of a
+/// function of the module that a call of the module passes such a value to, or of any function
+/// once another module passes something to the module ([`release`]). A parameter carries nothing
+/// else: the resolution gives a parameter only what its callers pass it.
+///
+/// A call to a path that resolves to no function of the project, whatever is summarised later
+/// (`dead`: `datetime.datetime(…)`, `os.path.join(…)`), is the call of an unknown function: its
+/// result carries nothing and it reaches no sink.
 struct Calls {
-    key_free: bool,
-    /// The live calls and the names of other modules it reads (import paths), once each.
+    /// No other module passed anything to the module yet: its parameters carry no key material
+    /// from outside, and only `live_alone` are pending ([`release`]).
+    held: bool,
+    /// The live calls while the module is held, with the names of other modules it reads
+    /// (import paths), once each, sorted.
+    live_alone: Vec<String>,
+    /// The calls passing something that may carry key material while held.
+    passing_alone: Vec<String>,
+    /// The live calls once another module passes something to the module.
     live: Vec<String>,
-    /// The calls `wants` names.
-    wanted: Vec<String>,
-    /// The calls that pass something (they may bring key material to another kept module).
+    /// The calls passing something that may carry key material then (they may bring key
+    /// material to another module).
     passing: Vec<String>,
 }
 
+/// What may carry key material in a module ([`Calls`]), to a fixpoint over its flows.
+struct Keyful<'s> {
+    sources: bool,
+    /// Every parameter (another module passes something to the module).
+    params: bool,
+    dead: &'s dyn Fn(&str) -> bool,
+    /// Functions of the module a call of the module passes something keyful to.
+    fed: rustc_hash::FxHashSet<&'s str>,
+    /// Functions of the module that return something keyful.
+    returns: rustc_hash::FxHashSet<&'s str>,
+    /// Module-level names of the module bound to something keyful.
+    globals: rustc_hash::FxHashSet<&'s str>,
+}
+
+impl<'s> Keyful<'s> {
+    fn new(
+        s: &'s ModuleSummary,
+        sources: bool,
+        params: bool,
+        dead: &'s dyn Fn(&str) -> bool,
+    ) -> Keyful<'s> {
+        let mut k = Keyful {
+            sources,
+            params,
+            dead,
+            fed: Default::default(),
+            returns: Default::default(),
+            globals: Default::default(),
+        };
+        // The sets only grow, bounded by the module's names: this ends.
+        loop {
+            let mut changed = false;
+            for (flow, _) in s.flows() {
+                for call in &flow.calls {
+                    if !call.callee.starts_with('@')
+                        && !k.fed.contains(call.callee.as_str())
+                        && k.passes(flow, call)
+                    {
+                        k.fed.insert(call.callee.as_str());
+                        changed = true;
+                    }
+                }
+                if !flow.name.is_empty()
+                    && !k.returns.contains(flow.name.as_str())
+                    && k.taint(flow, &flow.ret)
+                {
+                    k.returns.insert(flow.name.as_str());
+                    changed = true;
+                }
+                for (name, t) in &flow.defines {
+                    if !k.globals.contains(name.as_str()) && k.taint(flow, t) {
+                        k.globals.insert(name.as_str());
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return k;
+            }
+        }
+    }
+
+    /// Whether a label of `flow` may carry key material.
+    fn label(&self, flow: &FnFlow, l: &crate::dataflow::Label) -> bool {
+        match l.base {
+            Base::Source(_) => self.sources,
+            Base::Param(_) => self.params || self.fed.contains(flow.name.as_str()),
+            Base::Global(g) => flow
+                .globals
+                .get(usize::from(g))
+                .is_none_or(|name| name.starts_with('@') || self.globals.contains(name.as_str())),
+            Base::Call(c) => flow.calls.get(usize::from(c)).is_none_or(|call| {
+                match followed(&call.callee) {
+                    Some(path) => !(self.dead)(path),
+                    // A class of another module called: its result carries nothing from it.
+                    None if call.callee.starts_with('@') => false,
+                    None => self.returns.contains(call.callee.as_str()),
+                }
+            }),
+        }
+    }
+
+    fn taint(&self, flow: &FnFlow, t: &Taint) -> bool {
+        t.0.iter().any(|l| self.label(flow, l))
+    }
+
+    /// The call passes something that may carry key material.
+    fn passes(&self, flow: &FnFlow, call: &CallFact) -> bool {
+        call.args.iter().any(|t| self.taint(flow, t))
+            || call.kwargs.iter().any(|(_, t)| self.taint(flow, t))
+    }
+}
+
 impl Calls {
-    fn of(s: &ModuleSummary, wants: Wants, sources: bool) -> Calls {
+    /// `dead`: the import path resolves to no function of the project, whatever is summarised
+    /// later.
+    fn of(s: &ModuleSummary, wants: Wants, sources: bool, dead: &dyn Fn(&str) -> bool) -> Calls {
+        let (live_alone, passing_alone) = Calls::live(s, wants, sources, false, dead);
+        let (live, passing) = Calls::live(s, wants, sources, true, dead);
+        Calls {
+            held: live != live_alone || passing != passing_alone,
+            live_alone,
+            passing_alone,
+            live,
+            passing,
+        }
+    }
+
+    /// The live calls and the calls passing something keyful, with every parameter keyful or
+    /// not (`params`).
+    fn live(
+        s: &ModuleSummary,
+        wants: Wants,
+        sources: bool,
+        params: bool,
+        dead: &dyn Fn(&str) -> bool,
+    ) -> (Vec<String>, Vec<String>) {
+        let keyful = Keyful::new(s, sources, params, dead);
         let mut live: Vec<&str> = Vec::new();
-        let mut wanted: Vec<&str> = Vec::new();
         let mut passing: Vec<&str> = Vec::new();
-        let mut results = false;
         let defines = |name: &str| s.defines_function(name);
         for (flow, _) in s.flows() {
             for (i, call) in flow.calls.iter().enumerate() {
@@ -752,44 +904,37 @@ impl Calls {
                 let Some(path) = followed(&call.callee) else {
                     continue;
                 };
-                let read = result_read(flow, i, &defines);
-                results |= read;
-                let gives = passes(call);
-                let wants =
-                    wants.scans || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
-                if wants {
-                    wanted.push(path);
+                if dead(path) {
+                    continue;
                 }
+                let gives = keyful.passes(flow, call);
+                let wanted =
+                    wants.scans || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
                 if gives {
                     passing.push(path);
                 }
-                if wants || gives || read {
+                if wanted || gives || result_read(flow, i, &defines, dead) {
                     live.push(path);
                 }
             }
         }
         // Module-level names of other modules read here (`from .settings import API_KEY`).
-        let globals = s.external_globals().count();
         live.extend(s.external_globals());
         let once = |mut v: Vec<&str>| -> Vec<String> {
             v.sort_unstable();
             v.dedup();
             v.into_iter().map(str::to_string).collect()
         };
-        Calls {
-            key_free: !sources && globals == 0 && !results,
-            live: once(live),
-            wanted: once(wanted),
-            passing: once(passing),
-        }
+        (once(live), once(passing))
     }
 }
 
-/// Releases the held calls of the key-free modules ([`Calls`]) that a call passing something,
-/// of a module that is not key-free, now resolves into: they may carry key material from it.
-/// Their live calls become `pending` and their passing calls are followed in turn. `passing`
-/// keeps the calls not resolved yet; `passed` marks every file one resolved into (a module not
-/// summarised yet is released when it is). Whether any module was released.
+/// Releases the held calls of the modules ([`Calls::held`]) that a call passing something
+/// keyful, of a module that is not held or released, now resolves into: their parameters may
+/// carry key material from it. Their live calls become `pending` and their passing calls are
+/// followed in turn. `passing` keeps the calls not resolved yet; `passed` marks every file one
+/// resolved into (a module not summarised yet is released when it is). Whether any module was
+/// released.
 fn release(
     project: &Project,
     passing: &mut Vec<(usize, String)>,
@@ -812,14 +957,24 @@ fn release(
         let mut more = false;
         for f in to {
             passed[f] = true;
-            let Some(c) = calls[f].as_mut().filter(|c| c.key_free) else {
+            let Some(c) = calls[f].as_mut().filter(|c| c.held) else {
                 continue;
             };
-            c.key_free = false;
+            c.held = false;
             any = true;
             more = true;
-            pending.extend(c.live.iter().map(|p| (ids[f], p.clone())));
-            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
+            let new = |all: &[String], alone: &[String]| -> Vec<String> {
+                all.iter()
+                    .filter(|p| alone.binary_search(p).is_err())
+                    .cloned()
+                    .collect()
+            };
+            pending.extend(new(&c.live, &c.live_alone).into_iter().map(|p| (ids[f], p)));
+            passing.extend(
+                new(&c.passing, &c.passing_alone)
+                    .into_iter()
+                    .map(|p| (ids[f], p)),
+            );
         }
         if !more {
             return any;
@@ -854,7 +1009,7 @@ impl CallUses {
                 if !call.callee.starts_with('@') {
                     continue;
                 }
-                let (read, gives) = (result_read(flow, i, &defines), passes(call));
+                let (read, gives) = (result_read(flow, i, &defines, &|_| false), passes(call));
                 let u = uses.calls.entry(call.callee.clone()).or_default();
                 u.0 |= read;
                 u.1 |= gives;
