@@ -20,8 +20,9 @@
 //! function to call, nothing re-exported). A module that calls into a kept file without being
 //! kept itself is not summarised either: its calls would only bring key material the pre-filter
 //! found no trace of. Nor is a callee for a call that cannot change a finding (it passes nothing
-//! and its result reaches no sink, see [`Calls`]), nor any callee of a kept module no key
-//! material can enter, until another kept module passes something to it ([`release`]).
+//! that may carry key material and its result reaches no sink, see [`Calls`]); a module's calls
+//! are looked at again when another module passes key material to it or a needed call reaches
+//! one of its functions ([`release`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -353,9 +354,11 @@ fn may_link(s: &ModuleSummary, alone: Alone) -> bool {
         raises: alone.kl206_or_directive,
     };
     !s.loaded_configs.is_empty()
-        || !Calls::live(s, wants, alone.sources, true, &|_| false)
-            .0
-            .is_empty()
+        || !Calls::live(s, wants, alone.sources, true, s.function_names(), &|_| {
+            false
+        })
+        .0
+        .is_empty()
 }
 
 /// How much of the project the check modelled (`KEYLINT_PROJECT_STATS=1` prints it on stderr).
@@ -476,10 +479,10 @@ pub fn views<T: Send>(
                 .as_ref()
                 .is_some_and(|s| s.flows().any(|(flow, _)| flow.is_route))
     });
-    // What the kept modules' calls need summarised. A kept module into which no key material
-    // can enter ([`Calls::key_free`]) needs its callees only for what `wants` says; its other
-    // calls are *held* until a module that may carry key material passes something to one of
-    // its functions ([`release`]).
+    // What the kept modules' calls need summarised ([`Calls`]): with parameters that carry no
+    // key material from other modules and returns no other module reads, until a call of
+    // another module passes key material to one of its functions or a needed call reaches one
+    // ([`release`]).
     // Module → file.
     let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
     for (file, &m) in ids.iter().enumerate() {
@@ -495,6 +498,8 @@ pub fn views<T: Send>(
             Err(None)
         )
     };
+    // Calls passing something keyful not resolved yet: (module, import path).
+    let mut passing: Vec<(usize, String)> = Vec::new();
     let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
     for (f, k) in keep.iter().enumerate() {
         let m = ids[f];
@@ -510,21 +515,13 @@ pub fn views<T: Send>(
             scans: routes,
             raises: alone[f].kl206_or_directive,
         };
-        let c = Calls::of(s, wants, alone[f].sources, &|p| {
-            dead(&project, &tried, m, p)
-        });
-        pending.extend(c.live_alone.iter().map(|p| (m, p.clone())));
+        let mut c = Calls::new(wants, alone[f].sources);
+        let (live, pass) = c.update(s, false, &[], &|p| dead(&project, &tried, m, p));
+        pending.extend(live.into_iter().map(|p| (m, p)));
+        passing.extend(pass.into_iter().map(|p| (m, p)));
         calls.push(Some(c));
         // Configuration classes it loads from other modules (`from_object(…)`).
         pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
-    }
-    // Calls that pass something, of the kept modules that may carry key material, not resolved
-    // yet: (module, import path).
-    let mut passing: Vec<(usize, String)> = Vec::new();
-    for (f, c) in calls.iter().enumerate() {
-        if let Some(c) = c {
-            passing.extend(c.passing_alone.iter().map(|p| (ids[f], p.clone())));
-        }
     }
     // A callee of a kept module raising validates a key for KL206 whatever the module between
     // them: when any kept module wants raising callees, so do the modules summarised for it.
@@ -532,16 +529,23 @@ pub fn views<T: Send>(
     // Per file, whether a call passing something resolved into it (key material may reach its
     // functions' parameters).
     let mut passed = vec![false; files.len()];
+    // Per file, the functions of it a live call of another module resolved to (their return
+    // may matter), and the calls resolved since the last round: (file, function).
+    let mut returns_read: Vec<Vec<String>> = vec![Vec::new(); files.len()];
+    let mut reads: Vec<(usize, String)> = Vec::new();
     loop {
         let round = std::time::Instant::now();
         let released = release(
             &project,
             &mut passing,
+            &mut reads,
             &mut calls,
             &mut passed,
+            &mut returns_read,
             &ids,
             &file_of,
             &mut pending,
+            &|m, p| dead(&project, &tried, m, p),
         );
         // The module each pending call needs summarised next: the first without a summary its
         // resolution looked into that can be summarised (not tried, linkable). Once summarised,
@@ -558,14 +562,20 @@ pub fn views<T: Send>(
                         wanted.push(file_of[&j]);
                         true
                     }
-                    _ => false,
+                    Ok((j, name)) => {
+                        if !class {
+                            reads.extend(file_of.get(&j).map(|&f| (f, name)));
+                        }
+                        false
+                    }
+                    Err(None) => false,
                 }
             });
         }
         wanted.sort_unstable();
         wanted.dedup();
         let resolving = round.elapsed();
-        if wanted.is_empty() && !released {
+        if wanted.is_empty() && !released && reads.is_empty() {
             stats.rounds.push((0, resolving, std::time::Duration::ZERO));
             break;
         }
@@ -583,8 +593,9 @@ pub fn views<T: Send>(
             .collect();
         // The calls of a module summarised for another's lead further, as a kept module's do
         // (a route → a service → the audit log of a third module): no key material enters it
-        // alone (the pre-filter skips it), so its calls are held until a call passing something
-        // reaches it, or it reads a name or a call's result of another module.
+        // alone (the pre-filter skips it, its sources do not count), so its calls are those a
+        // name or a call's result of another module, a call passing key material into it or a
+        // needed call reaching it make live.
         // Every summary of the round is in the project before any of their calls is read (a call
         // into a module of the same round is not dead).
         let mut round_done: Vec<usize> = Vec::with_capacity(summaries.len());
@@ -598,23 +609,18 @@ pub fn views<T: Send>(
             let m = ids[f];
             if let Some(s) = project.modules[m].summary.clone() {
                 let s = &s;
-                let mut c = Calls::of(
-                    s,
+                let mut c = Calls::new(
                     Wants {
                         scans: routes,
                         raises,
                     },
                     false,
-                    &|p| dead(&project, &tried, m, p),
                 );
-                c.held &= !passed[f];
-                if c.held {
-                    pending.extend(c.live_alone.iter().map(|p| (m, p.clone())));
-                    passing.extend(c.passing_alone.iter().map(|p| (m, p.clone())));
-                } else {
-                    pending.extend(c.live.iter().map(|p| (m, p.clone())));
-                    passing.extend(c.passing.iter().map(|p| (m, p.clone())));
-                }
+                let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| {
+                    dead(&project, &tried, m, p)
+                });
+                pending.extend(live.into_iter().map(|p| (m, p)));
+                passing.extend(pass.into_iter().map(|p| (m, p)));
                 pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
                 calls[f] = Some(c);
             }
@@ -701,6 +707,7 @@ fn result_read(
     i: usize,
     defines: &dyn Fn(&str) -> bool,
     dead: &dyn Fn(&str) -> bool,
+    ret: bool,
 ) -> bool {
     let Ok(i) = u16::try_from(i) else {
         return true;
@@ -709,7 +716,7 @@ fn result_read(
     flow.sinks
         .iter()
         .any(|s| read(&s.taint) || s.parts.iter().any(|(_, t)| read(t)))
-        || read(&flow.ret)
+        || (ret && read(&flow.ret))
         || flow.calls.iter().any(|c| {
             (c.args.iter().any(read) || c.kwargs.iter().any(|(_, t)| read(t)))
                 && (followed(&c.callee).is_some_and(|p| !dead(p)) || defines(&c.callee))
@@ -740,7 +747,8 @@ fn followed(callee: &str) -> Option<&str> {
 ///
 /// * it passes something that may carry key material ([`keyful`]): key material may reach the
 ///   callee's sinks, or come back through its return;
-/// * its result is read ([`result_read`]): the callee may return key material;
+/// * its result is read ([`result_read`], where a function's `return` counts only when it
+///   matters, [`Returns`]): the callee may return key material;
 /// * `wants.scans`: its callee may lead to a scan;
 /// * `wants.raises` and it has no argument: a raising callee validates a key (KL206).
 ///
@@ -761,18 +769,13 @@ fn followed(callee: &str) -> Option<&str> {
 /// (`dead`: `datetime.datetime(…)`, `os.path.join(…)`), is the call of an unknown function: its
 /// result carries nothing and it reaches no sink.
 struct Calls {
-    /// No other module passed anything to the module yet: its parameters carry no key material
-    /// from outside, and only `live_alone` are pending ([`release`]).
-    held: bool,
-    /// The live calls while the module is held, with the names of other modules it reads
-    /// (import paths), once each, sorted.
-    live_alone: Vec<String>,
-    /// The calls passing something that may carry key material while held.
-    passing_alone: Vec<String>,
-    /// The live calls once another module passes something to the module.
+    wants: Wants,
+    /// Key material enters the module alone (its sources count).
+    sources: bool,
+    /// The live calls given so far (pending or resolved), with the names of other modules it
+    /// reads (import paths), sorted.
     live: Vec<String>,
-    /// The calls passing something that may carry key material then (they may bring key
-    /// material to another module).
+    /// The calls passing something that may carry key material given so far, sorted.
     passing: Vec<String>,
 }
 
@@ -870,33 +873,56 @@ impl<'s> Keyful<'s> {
 }
 
 impl Calls {
-    /// `dead`: the import path resolves to no function of the project, whatever is summarised
-    /// later.
-    fn of(s: &ModuleSummary, wants: Wants, sources: bool, dead: &dyn Fn(&str) -> bool) -> Calls {
-        let (live_alone, passing_alone) = Calls::live(s, wants, sources, false, dead);
-        let (live, passing) = Calls::live(s, wants, sources, true, dead);
+    fn new(wants: Wants, sources: bool) -> Calls {
         Calls {
-            held: live != live_alone || passing != passing_alone,
-            live_alone,
-            passing_alone,
-            live,
-            passing,
+            wants,
+            sources,
+            live: Vec::new(),
+            passing: Vec::new(),
         }
     }
 
+    /// The live calls and the passing ones of the module now (`passed`: another module passes
+    /// something keyful to it; `read`: the functions of it whose return a live call of another
+    /// module reads; `dead`: the import path resolves to no function of the project, whatever is
+    /// summarised later) not given before: (live, passing).
+    fn update(
+        &mut self,
+        s: &ModuleSummary,
+        passed: bool,
+        read: &[String],
+        dead: &dyn Fn(&str) -> bool,
+    ) -> (Vec<String>, Vec<String>) {
+        let (live, passing) = Calls::live(s, self.wants, self.sources, passed, read, dead);
+        let new = |all: &[String], given: &mut Vec<String>| -> Vec<String> {
+            let out: Vec<String> = all
+                .iter()
+                .filter(|p| given.binary_search(p).is_err())
+                .cloned()
+                .collect();
+            if !out.is_empty() {
+                given.extend(out.iter().cloned());
+                given.sort_unstable();
+            }
+            out
+        };
+        (new(&live, &mut self.live), new(&passing, &mut self.passing))
+    }
+
     /// The live calls and the calls passing something keyful, with every parameter keyful or
-    /// not (`params`).
+    /// not (`params`), and the returns of the functions `read` read by other modules.
     fn live(
         s: &ModuleSummary,
         wants: Wants,
         sources: bool,
         params: bool,
+        read: &[String],
         dead: &dyn Fn(&str) -> bool,
     ) -> (Vec<String>, Vec<String>) {
         let keyful = Keyful::new(s, sources, params, dead);
+        let returns = Returns::new(s, read, dead);
         let mut live: Vec<&str> = Vec::new();
         let mut passing: Vec<&str> = Vec::new();
-        let defines = |name: &str| s.defines_function(name);
         for (flow, _) in s.flows() {
             for (i, call) in flow.calls.iter().enumerate() {
                 // A class of another module called (`HttpResponse(...)`) is not followed: its
@@ -913,7 +939,7 @@ impl Calls {
                 if gives {
                     passing.push(path);
                 }
-                if wanted || gives || result_read(flow, i, &defines, dead) {
+                if wanted || gives || returns.result_read(s, flow, i) {
                     live.push(path);
                 }
             }
@@ -929,52 +955,110 @@ impl Calls {
     }
 }
 
-/// Releases the held calls of the modules ([`Calls::held`]) that a call passing something
-/// keyful, of a module that is not held or released, now resolves into: their parameters may
-/// carry key material from it. Their live calls become `pending` and their passing calls are
-/// followed in turn. `passing` keeps the calls not resolved yet; `passed` marks every file one
-/// resolved into (a module not summarised yet is released when it is). Whether any module was
-/// released.
+/// The functions of a module whose return matters ([`Calls`]): a route's or an exception
+/// handler's (it goes to the client), one a live call of another module reads (`read`), and one
+/// whose result a call of the module reads ([`Returns::result_read`]), to a fixpoint.
+struct Returns<'s> {
+    read: rustc_hash::FxHashSet<&'s str>,
+    dead: &'s dyn Fn(&str) -> bool,
+}
+
+impl<'s> Returns<'s> {
+    fn new(s: &'s ModuleSummary, read: &'s [String], dead: &'s dyn Fn(&str) -> bool) -> Self {
+        let mut r = Returns {
+            read: read.iter().map(String::as_str).collect(),
+            dead,
+        };
+        for (flow, _) in s.flows() {
+            if flow.responds && !flow.name.is_empty() {
+                r.read.insert(flow.name.as_str());
+            }
+        }
+        // The set only grows, bounded by the module's functions: this ends.
+        loop {
+            let mut changed = false;
+            for (flow, _) in s.flows() {
+                for (i, call) in flow.calls.iter().enumerate() {
+                    if call.callee.starts_with('@')
+                        || r.read.contains(call.callee.as_str())
+                        || !s.defines_function(&call.callee)
+                    {
+                        continue;
+                    }
+                    if r.result_read(s, flow, i) {
+                        r.read.insert(call.callee.as_str());
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return r;
+            }
+        }
+    }
+
+    /// [`result_read`], where the return of `flow` counts only when it matters.
+    fn result_read(&self, s: &ModuleSummary, flow: &FnFlow, i: usize) -> bool {
+        let ret = flow.name.is_empty() || self.read.contains(flow.name.as_str());
+        result_read(flow, i, &|n| s.defines_function(n), self.dead, ret)
+    }
+}
+
+/// Gives the calls a module needs now ([`Calls::update`]) once a call passing something keyful
+/// of another module resolves into it (`passing`, then `passed`: key material may reach its
+/// functions' parameters), or a live call of another module resolves to one of its functions
+/// (`reads`, by file and function, then `returns_read`: its return may matter). The new live
+/// calls become `pending`, the new passing ones are followed in turn. `passing` keeps the calls
+/// not resolved yet; a module not summarised yet gets its state when it is. Whether any module
+/// got new calls.
+#[allow(clippy::too_many_arguments)]
 fn release(
     project: &Project,
     passing: &mut Vec<(usize, String)>,
+    reads: &mut Vec<(usize, String)>,
     calls: &mut [Option<Calls>],
     passed: &mut [bool],
+    returns_read: &mut [Vec<String>],
     ids: &[usize],
     file_of: &FxHashMap<usize, usize>,
     pending: &mut Vec<(usize, String)>,
+    dead: &dyn Fn(usize, &str) -> bool,
 ) -> bool {
     let mut any = false;
     loop {
-        let mut to: Vec<usize> = Vec::new();
+        let mut changed: Vec<usize> = Vec::new();
         passing.retain(|(m, path)| match project.resolve_import(*m, path) {
             Some((j, _)) => {
-                to.extend(file_of.get(&j).copied());
+                if let Some(&f) = file_of.get(&j) {
+                    if !passed[f] {
+                        passed[f] = true;
+                        changed.push(f);
+                    }
+                }
                 false
             }
             None => true,
         });
+        for (f, name) in reads.drain(..) {
+            if !returns_read[f].contains(&name) {
+                returns_read[f].push(name);
+                changed.push(f);
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
         let mut more = false;
-        for f in to {
-            passed[f] = true;
-            let Some(c) = calls[f].as_mut().filter(|c| c.held) else {
+        for f in changed {
+            let m = ids[f];
+            let (Some(c), Some(s)) = (calls[f].as_mut(), project.modules[m].summary.as_ref())
+            else {
                 continue;
             };
-            c.held = false;
-            any = true;
-            more = true;
-            let new = |all: &[String], alone: &[String]| -> Vec<String> {
-                all.iter()
-                    .filter(|p| alone.binary_search(p).is_err())
-                    .cloned()
-                    .collect()
-            };
-            pending.extend(new(&c.live, &c.live_alone).into_iter().map(|p| (ids[f], p)));
-            passing.extend(
-                new(&c.passing, &c.passing_alone)
-                    .into_iter()
-                    .map(|p| (ids[f], p)),
-            );
+            let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| dead(m, p));
+            any |= !live.is_empty() || !pass.is_empty();
+            more |= !pass.is_empty();
+            pending.extend(live.into_iter().map(|p| (m, p)));
+            passing.extend(pass.into_iter().map(|p| (m, p)));
         }
         if !more {
             return any;
@@ -1009,7 +1093,10 @@ impl CallUses {
                 if !call.callee.starts_with('@') {
                     continue;
                 }
-                let (read, gives) = (result_read(flow, i, &defines, &|_| false), passes(call));
+                let (read, gives) = (
+                    result_read(flow, i, &defines, &|_| false, true),
+                    passes(call),
+                );
                 let u = uses.calls.entry(call.callee.clone()).or_default();
                 u.0 |= read;
                 u.1 |= gives;
