@@ -20,8 +20,9 @@
 //! function to call, nothing re-exported). A module that calls into a kept file without being
 //! kept itself is not summarised either: its calls would only bring key material the pre-filter
 //! found no trace of. Nor is a callee for a call that cannot change a finding (it passes nothing
-//! and its result reaches no sink, see [`Calls`]), nor any callee of a kept module no key
-//! material can enter, until another kept module passes something to it ([`release`]).
+//! that may carry key material and its result reaches no sink, see [`Calls`]); a module's calls
+//! are looked at again when another module passes key material to it or a needed call reaches
+//! one of its functions ([`release`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -352,7 +353,12 @@ fn may_link(s: &ModuleSummary, alone: Alone) -> bool {
         scans: s.flows().any(|(flow, _)| flow.is_route),
         raises: alone.kl206_or_directive,
     };
-    !s.loaded_configs.is_empty() || !Calls::of(s, wants, alone.sources).live.is_empty()
+    !s.loaded_configs.is_empty()
+        || !Calls::live(s, wants, alone.sources, true, s.function_names(), &|_| {
+            false
+        })
+        .0
+        .is_empty()
 }
 
 /// How much of the project the check modelled (`KEYLINT_PROJECT_STATS=1` prints it on stderr).
@@ -473,10 +479,27 @@ pub fn views<T: Send>(
                 .as_ref()
                 .is_some_and(|s| s.flows().any(|(flow, _)| flow.is_route))
     });
-    // What the kept modules' calls need summarised. A kept module into which no key material
-    // can enter ([`Calls::key_free`]) needs its callees only for what `wants` says; its other
-    // calls are *held* until a module that may carry key material passes something to one of
-    // its functions ([`release`]).
+    // What the kept modules' calls need summarised ([`Calls`]): with parameters that carry no
+    // key material from other modules and returns no other module reads, until a call of
+    // another module passes key material to one of its functions or a needed call reaches one
+    // ([`release`]).
+    // Module → file.
+    let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
+    for (file, &m) in ids.iter().enumerate() {
+        file_of.insert(m, file);
+    }
+    // A call whose path resolves to no function of the project, whatever is summarised later
+    // (every module its resolution looks into is summarised, or never will be): it calls an
+    // unknown function ([`Calls`]).
+    let dead = |project: &Project, tried: &[bool], m: usize, p: &str| {
+        let eligible = |j: usize| file_of.get(&j).is_some_and(|&f| !tried[f] && linkable[f]);
+        matches!(
+            project.resolve_or_first_missing(m, p, false, &eligible),
+            Err(None)
+        )
+    };
+    // Calls passing something keyful not resolved yet: (module, import path).
+    let mut passing: Vec<(usize, String)> = Vec::new();
     let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
     for (f, k) in keep.iter().enumerate() {
         let m = ids[f];
@@ -492,28 +515,13 @@ pub fn views<T: Send>(
             scans: routes,
             raises: alone[f].kl206_or_directive,
         };
-        let c = Calls::of(s, wants, alone[f].sources);
-        if !c.key_free {
-            pending.extend(c.live.iter().map(|p| (m, p.clone())));
-        } else {
-            pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
-        }
+        let mut c = Calls::new(wants, alone[f].sources);
+        let (live, pass) = c.update(s, false, &[], &|p| dead(&project, &tried, m, p));
+        pending.extend(live.into_iter().map(|p| (m, p)));
+        passing.extend(pass.into_iter().map(|p| (m, p)));
         calls.push(Some(c));
         // Configuration classes it loads from other modules (`from_object(…)`).
         pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
-    }
-    // Module → file.
-    let mut file_of: FxHashMap<usize, usize> = FxHashMap::default();
-    for (file, &m) in ids.iter().enumerate() {
-        file_of.insert(m, file);
-    }
-    // Calls that pass something, of the kept modules that may carry key material, not resolved
-    // yet: (module, import path).
-    let mut passing: Vec<(usize, String)> = Vec::new();
-    for (f, c) in calls.iter().enumerate() {
-        if let Some(c) = c.as_ref().filter(|c| !c.key_free) {
-            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
-        }
     }
     // A callee of a kept module raising validates a key for KL206 whatever the module between
     // them: when any kept module wants raising callees, so do the modules summarised for it.
@@ -521,16 +529,23 @@ pub fn views<T: Send>(
     // Per file, whether a call passing something resolved into it (key material may reach its
     // functions' parameters).
     let mut passed = vec![false; files.len()];
+    // Per file, the functions of it a live call of another module resolved to (their return
+    // may matter), and the calls resolved since the last round: (file, function).
+    let mut returns_read: Vec<Vec<String>> = vec![Vec::new(); files.len()];
+    let mut reads: Vec<(usize, String)> = Vec::new();
     loop {
         let round = std::time::Instant::now();
         let released = release(
             &project,
             &mut passing,
+            &mut reads,
             &mut calls,
             &mut passed,
+            &mut returns_read,
             &ids,
             &file_of,
             &mut pending,
+            &|m, p| dead(&project, &tried, m, p),
         );
         // The module each pending call needs summarised next: the first without a summary its
         // resolution looked into that can be summarised (not tried, linkable). Once summarised,
@@ -547,14 +562,20 @@ pub fn views<T: Send>(
                         wanted.push(file_of[&j]);
                         true
                     }
-                    _ => false,
+                    Ok((j, name)) => {
+                        if !class {
+                            reads.extend(file_of.get(&j).map(|&f| (f, name)));
+                        }
+                        false
+                    }
+                    Err(None) => false,
                 }
             });
         }
         wanted.sort_unstable();
         wanted.dedup();
         let resolving = round.elapsed();
-        if wanted.is_empty() && !released {
+        if wanted.is_empty() && !released && reads.is_empty() {
             stats.rounds.push((0, resolving, std::time::Duration::ZERO));
             break;
         }
@@ -572,33 +593,37 @@ pub fn views<T: Send>(
             .collect();
         // The calls of a module summarised for another's lead further, as a kept module's do
         // (a route → a service → the audit log of a third module): no key material enters it
-        // alone (the pre-filter skips it), so its calls are held until a call passing something
-        // reaches it, or it reads a name or a call's result of another module.
+        // alone (the pre-filter skips it, its sources do not count), so its calls are those a
+        // name or a call's result of another module, a call passing key material into it or a
+        // needed call reaching it make live.
+        // Every summary of the round is in the project before any of their calls is read (a call
+        // into a module of the same round is not dead).
+        let mut round_done: Vec<usize> = Vec::with_capacity(summaries.len());
         for (f, s, time) in summaries {
             stats.summarised_only += 1;
             stats.files.push((f, "summarised only", time));
-            let s = s.map(Arc::new);
-            if let Some(s) = &s {
-                let m = ids[f];
-                let mut c = Calls::of(
-                    s,
+            project.modules[ids[f]].summary = s.map(Arc::new);
+            round_done.push(f);
+        }
+        for f in round_done {
+            let m = ids[f];
+            if let Some(s) = project.modules[m].summary.clone() {
+                let s = &s;
+                let mut c = Calls::new(
                     Wants {
                         scans: routes,
                         raises,
                     },
                     false,
                 );
-                c.key_free &= !passed[f];
-                if c.key_free {
-                    pending.extend(c.wanted.iter().map(|p| (m, p.clone())));
-                } else {
-                    pending.extend(c.live.iter().map(|p| (m, p.clone())));
-                    passing.extend(c.passing.iter().map(|p| (m, p.clone())));
-                }
+                let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| {
+                    dead(&project, &tried, m, p)
+                });
+                pending.extend(live.into_iter().map(|p| (m, p)));
+                passing.extend(pass.into_iter().map(|p| (m, p)));
                 pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
                 calls[f] = Some(c);
             }
-            project.modules[ids[f]].summary = s;
         }
         stats
             .rounds
@@ -677,7 +702,13 @@ struct Wants {
 /// function the module defines, `defines`, or to a function of another module). Passed to a
 /// function the resolution does not know (a method inherited from a class of another module,
 /// `self.assertEqual(…)`), it reaches nothing.
-fn result_read(flow: &FnFlow, i: usize, defines: &dyn Fn(&str) -> bool) -> bool {
+fn result_read(
+    flow: &FnFlow,
+    i: usize,
+    defines: &dyn Fn(&str) -> bool,
+    dead: &dyn Fn(&str) -> bool,
+    ret: bool,
+) -> bool {
     let Ok(i) = u16::try_from(i) else {
         return true;
     };
@@ -685,10 +716,10 @@ fn result_read(flow: &FnFlow, i: usize, defines: &dyn Fn(&str) -> bool) -> bool 
     flow.sinks
         .iter()
         .any(|s| read(&s.taint) || s.parts.iter().any(|(_, t)| read(t)))
-        || read(&flow.ret)
+        || (ret && read(&flow.ret))
         || flow.calls.iter().any(|c| {
             (c.args.iter().any(read) || c.kwargs.iter().any(|(_, t)| read(t)))
-                && (followed(&c.callee).is_some() || defines(&c.callee))
+                && (followed(&c.callee).is_some_and(|p| !dead(p)) || defines(&c.callee))
         })
         || flow.defines.iter().any(|(_, t)| read(t))
 }
@@ -714,37 +745,184 @@ fn followed(callee: &str) -> Option<&str> {
 ///
 /// A call can change a finding through its callee's facts only when
 ///
-/// * it passes something (key material may reach the callee's sinks, or come back through its
-///   return);
-/// * its result is read ([`result_read`]): the callee may return key material;
+/// * it passes something that may carry key material ([`keyful`]): key material may reach the
+///   callee's sinks, or come back through its return;
+/// * its result is read ([`result_read`], where a function's `return` counts only when it
+///   matters, [`Returns`]): the callee may return key material;
 /// * `wants.scans`: its callee may lead to a scan;
 /// * `wants.raises` and it has no argument: a raising callee validates a key (KL206).
 ///
-/// Otherwise the resolution gets nothing from the callee for this call: an empty argument gives
-/// no key material to its parameters and no sink bit (`Dataflow::call_sinks`), and an unread
-/// result is never concretised. Those are the *live* calls.
+/// Otherwise the resolution gets nothing from the callee for this call: an argument without key
+/// material gives none to its parameters and no sink bit (`Dataflow::call_sinks`), and an
+/// unread result is never concretised. Those are the *live* calls.
 ///
-/// A module is *key-free* when no key material can enter it alone: no source in its flows, no
-/// name of another module read, no result of a call to another module read. Its values then
-/// carry no key material unless another module passes some to its functions: what its calls
-/// pass cannot reach a sink, and it needs only the calls `wants` names.
+/// A value may carry key material ([`keyful`]) when one of its labels does: a source of the
+/// module (when key material can enter it alone, `sources`), a module-level name of another
+/// module (not known without its summary), the result of a call to a function of another module
+/// that may resolve (not known either), a module-level name of the module bound to such a value,
+/// the result of a function of the module that returns such a value, and a parameter of a
+/// function of the module that a call of the module passes such a value to, or of any function
+/// once another module passes something to the module ([`release`]). A parameter carries nothing
+/// else: the resolution gives a parameter only what its callers pass it.
+///
+/// A call to a path that resolves to no function of the project, whatever is summarised later
+/// (`dead`: `datetime.datetime(…)`, `os.path.join(…)`), is the call of an unknown function: its
+/// result carries nothing and it reaches no sink.
 struct Calls {
-    key_free: bool,
-    /// The live calls and the names of other modules it reads (import paths), once each.
+    wants: Wants,
+    /// Key material enters the module alone (its sources count).
+    sources: bool,
+    /// The live calls given so far (pending or resolved), with the names of other modules it
+    /// reads (import paths), sorted.
     live: Vec<String>,
-    /// The calls `wants` names.
-    wanted: Vec<String>,
-    /// The calls that pass something (they may bring key material to another kept module).
+    /// The calls passing something that may carry key material given so far, sorted.
     passing: Vec<String>,
 }
 
+/// What may carry key material in a module ([`Calls`]), to a fixpoint over its flows.
+struct Keyful<'s> {
+    sources: bool,
+    /// Every parameter (another module passes something to the module).
+    params: bool,
+    dead: &'s dyn Fn(&str) -> bool,
+    /// Functions of the module a call of the module passes something keyful to.
+    fed: rustc_hash::FxHashSet<&'s str>,
+    /// Functions of the module that return something keyful.
+    returns: rustc_hash::FxHashSet<&'s str>,
+    /// Module-level names of the module bound to something keyful.
+    globals: rustc_hash::FxHashSet<&'s str>,
+}
+
+impl<'s> Keyful<'s> {
+    fn new(
+        s: &'s ModuleSummary,
+        sources: bool,
+        params: bool,
+        dead: &'s dyn Fn(&str) -> bool,
+    ) -> Keyful<'s> {
+        let mut k = Keyful {
+            sources,
+            params,
+            dead,
+            fed: Default::default(),
+            returns: Default::default(),
+            globals: Default::default(),
+        };
+        // The sets only grow, bounded by the module's names: this ends.
+        loop {
+            let mut changed = false;
+            for (flow, _) in s.flows() {
+                for call in &flow.calls {
+                    if !call.callee.starts_with('@')
+                        && !k.fed.contains(call.callee.as_str())
+                        && k.passes(flow, call)
+                    {
+                        k.fed.insert(call.callee.as_str());
+                        changed = true;
+                    }
+                }
+                if !flow.name.is_empty()
+                    && !k.returns.contains(flow.name.as_str())
+                    && k.taint(flow, &flow.ret)
+                {
+                    k.returns.insert(flow.name.as_str());
+                    changed = true;
+                }
+                for (name, t) in &flow.defines {
+                    if !k.globals.contains(name.as_str()) && k.taint(flow, t) {
+                        k.globals.insert(name.as_str());
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return k;
+            }
+        }
+    }
+
+    /// Whether a label of `flow` may carry key material.
+    fn label(&self, flow: &FnFlow, l: &crate::dataflow::Label) -> bool {
+        match l.base {
+            Base::Source(_) => self.sources,
+            Base::Param(_) => self.params || self.fed.contains(flow.name.as_str()),
+            Base::Global(g) => flow
+                .globals
+                .get(usize::from(g))
+                .is_none_or(|name| name.starts_with('@') || self.globals.contains(name.as_str())),
+            Base::Call(c) => flow.calls.get(usize::from(c)).is_none_or(|call| {
+                match followed(&call.callee) {
+                    Some(path) => !(self.dead)(path),
+                    // A class of another module called: its result carries nothing from it.
+                    None if call.callee.starts_with('@') => false,
+                    None => self.returns.contains(call.callee.as_str()),
+                }
+            }),
+        }
+    }
+
+    fn taint(&self, flow: &FnFlow, t: &Taint) -> bool {
+        t.0.iter().any(|l| self.label(flow, l))
+    }
+
+    /// The call passes something that may carry key material.
+    fn passes(&self, flow: &FnFlow, call: &CallFact) -> bool {
+        call.args.iter().any(|t| self.taint(flow, t))
+            || call.kwargs.iter().any(|(_, t)| self.taint(flow, t))
+    }
+}
+
 impl Calls {
-    fn of(s: &ModuleSummary, wants: Wants, sources: bool) -> Calls {
+    fn new(wants: Wants, sources: bool) -> Calls {
+        Calls {
+            wants,
+            sources,
+            live: Vec::new(),
+            passing: Vec::new(),
+        }
+    }
+
+    /// The live calls and the passing ones of the module now (`passed`: another module passes
+    /// something keyful to it; `read`: the functions of it whose return a live call of another
+    /// module reads; `dead`: the import path resolves to no function of the project, whatever is
+    /// summarised later) not given before: (live, passing).
+    fn update(
+        &mut self,
+        s: &ModuleSummary,
+        passed: bool,
+        read: &[String],
+        dead: &dyn Fn(&str) -> bool,
+    ) -> (Vec<String>, Vec<String>) {
+        let (live, passing) = Calls::live(s, self.wants, self.sources, passed, read, dead);
+        let new = |all: &[String], given: &mut Vec<String>| -> Vec<String> {
+            let out: Vec<String> = all
+                .iter()
+                .filter(|p| given.binary_search(p).is_err())
+                .cloned()
+                .collect();
+            if !out.is_empty() {
+                given.extend(out.iter().cloned());
+                given.sort_unstable();
+            }
+            out
+        };
+        (new(&live, &mut self.live), new(&passing, &mut self.passing))
+    }
+
+    /// The live calls and the calls passing something keyful, with every parameter keyful or
+    /// not (`params`), and the returns of the functions `read` read by other modules.
+    fn live(
+        s: &ModuleSummary,
+        wants: Wants,
+        sources: bool,
+        params: bool,
+        read: &[String],
+        dead: &dyn Fn(&str) -> bool,
+    ) -> (Vec<String>, Vec<String>) {
+        let keyful = Keyful::new(s, sources, params, dead);
+        let returns = Returns::new(s, read, dead);
         let mut live: Vec<&str> = Vec::new();
-        let mut wanted: Vec<&str> = Vec::new();
         let mut passing: Vec<&str> = Vec::new();
-        let mut results = false;
-        let defines = |name: &str| s.defines_function(name);
         for (flow, _) in s.flows() {
             for (i, call) in flow.calls.iter().enumerate() {
                 // A class of another module called (`HttpResponse(...)`) is not followed: its
@@ -752,74 +930,135 @@ impl Calls {
                 let Some(path) = followed(&call.callee) else {
                     continue;
                 };
-                let read = result_read(flow, i, &defines);
-                results |= read;
-                let gives = passes(call);
-                let wants =
-                    wants.scans || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
-                if wants {
-                    wanted.push(path);
+                if dead(path) {
+                    continue;
                 }
+                let gives = keyful.passes(flow, call);
+                let wanted =
+                    wants.scans || (wants.raises && call.args.is_empty() && call.kwargs.is_empty());
                 if gives {
                     passing.push(path);
                 }
-                if wants || gives || read {
+                if wanted || gives || returns.result_read(s, flow, i) {
                     live.push(path);
                 }
             }
         }
         // Module-level names of other modules read here (`from .settings import API_KEY`).
-        let globals = s.external_globals().count();
         live.extend(s.external_globals());
         let once = |mut v: Vec<&str>| -> Vec<String> {
             v.sort_unstable();
             v.dedup();
             v.into_iter().map(str::to_string).collect()
         };
-        Calls {
-            key_free: !sources && globals == 0 && !results,
-            live: once(live),
-            wanted: once(wanted),
-            passing: once(passing),
-        }
+        (once(live), once(passing))
     }
 }
 
-/// Releases the held calls of the key-free modules ([`Calls`]) that a call passing something,
-/// of a module that is not key-free, now resolves into: they may carry key material from it.
-/// Their live calls become `pending` and their passing calls are followed in turn. `passing`
-/// keeps the calls not resolved yet; `passed` marks every file one resolved into (a module not
-/// summarised yet is released when it is). Whether any module was released.
+/// The functions of a module whose return matters ([`Calls`]): a route's or an exception
+/// handler's (it goes to the client), one a live call of another module reads (`read`), and one
+/// whose result a call of the module reads ([`Returns::result_read`]), to a fixpoint.
+struct Returns<'s> {
+    read: rustc_hash::FxHashSet<&'s str>,
+    dead: &'s dyn Fn(&str) -> bool,
+}
+
+impl<'s> Returns<'s> {
+    fn new(s: &'s ModuleSummary, read: &'s [String], dead: &'s dyn Fn(&str) -> bool) -> Self {
+        let mut r = Returns {
+            read: read.iter().map(String::as_str).collect(),
+            dead,
+        };
+        for (flow, _) in s.flows() {
+            if flow.responds && !flow.name.is_empty() {
+                r.read.insert(flow.name.as_str());
+            }
+        }
+        // The set only grows, bounded by the module's functions: this ends.
+        loop {
+            let mut changed = false;
+            for (flow, _) in s.flows() {
+                for (i, call) in flow.calls.iter().enumerate() {
+                    if call.callee.starts_with('@')
+                        || r.read.contains(call.callee.as_str())
+                        || !s.defines_function(&call.callee)
+                    {
+                        continue;
+                    }
+                    if r.result_read(s, flow, i) {
+                        r.read.insert(call.callee.as_str());
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return r;
+            }
+        }
+    }
+
+    /// [`result_read`], where the return of `flow` counts only when it matters.
+    fn result_read(&self, s: &ModuleSummary, flow: &FnFlow, i: usize) -> bool {
+        let ret = flow.name.is_empty() || self.read.contains(flow.name.as_str());
+        result_read(flow, i, &|n| s.defines_function(n), self.dead, ret)
+    }
+}
+
+/// Gives the calls a module needs now ([`Calls::update`]) once a call passing something keyful
+/// of another module resolves into it (`passing`, then `passed`: key material may reach its
+/// functions' parameters), or a live call of another module resolves to one of its functions
+/// (`reads`, by file and function, then `returns_read`: its return may matter). The new live
+/// calls become `pending`, the new passing ones are followed in turn. `passing` keeps the calls
+/// not resolved yet; a module not summarised yet gets its state when it is. Whether any module
+/// got new calls.
+#[allow(clippy::too_many_arguments)]
 fn release(
     project: &Project,
     passing: &mut Vec<(usize, String)>,
+    reads: &mut Vec<(usize, String)>,
     calls: &mut [Option<Calls>],
     passed: &mut [bool],
+    returns_read: &mut [Vec<String>],
     ids: &[usize],
     file_of: &FxHashMap<usize, usize>,
     pending: &mut Vec<(usize, String)>,
+    dead: &dyn Fn(usize, &str) -> bool,
 ) -> bool {
     let mut any = false;
     loop {
-        let mut to: Vec<usize> = Vec::new();
+        let mut changed: Vec<usize> = Vec::new();
         passing.retain(|(m, path)| match project.resolve_import(*m, path) {
             Some((j, _)) => {
-                to.extend(file_of.get(&j).copied());
+                if let Some(&f) = file_of.get(&j) {
+                    if !passed[f] {
+                        passed[f] = true;
+                        changed.push(f);
+                    }
+                }
                 false
             }
             None => true,
         });
+        for (f, name) in reads.drain(..) {
+            if !returns_read[f].contains(&name) {
+                returns_read[f].push(name);
+                changed.push(f);
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
         let mut more = false;
-        for f in to {
-            passed[f] = true;
-            let Some(c) = calls[f].as_mut().filter(|c| c.key_free) else {
+        for f in changed {
+            let m = ids[f];
+            let (Some(c), Some(s)) = (calls[f].as_mut(), project.modules[m].summary.as_ref())
+            else {
                 continue;
             };
-            c.key_free = false;
-            any = true;
-            more = true;
-            pending.extend(c.live.iter().map(|p| (ids[f], p.clone())));
-            passing.extend(c.passing.iter().map(|p| (ids[f], p.clone())));
+            let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| dead(m, p));
+            any |= !live.is_empty() || !pass.is_empty();
+            more |= !pass.is_empty();
+            pending.extend(live.into_iter().map(|p| (m, p)));
+            passing.extend(pass.into_iter().map(|p| (m, p)));
         }
         if !more {
             return any;
@@ -854,7 +1093,10 @@ impl CallUses {
                 if !call.callee.starts_with('@') {
                     continue;
                 }
-                let (read, gives) = (result_read(flow, i, &defines), passes(call));
+                let (read, gives) = (
+                    result_read(flow, i, &defines, &|_| false, true),
+                    passes(call),
+                );
                 let u = uses.calls.entry(call.callee.clone()).or_default();
                 u.0 |= read;
                 u.1 |= gives;
