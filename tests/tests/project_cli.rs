@@ -1054,3 +1054,75 @@ fn every_fixture_project_checked_gives_what_its_files_expect() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `keylint check --output-format json` of `dir` in `root`, with `args` before it: the findings.
+fn json_findings(root: &Path, dir: &str, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["--output-format", "json"];
+    all.extend_from_slice(args);
+    all.push(dir);
+    let (code, out, err) = check(root, &all);
+    assert!(code == 0 || code == 1, "{dir}: exit {code}: {err}");
+    serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The check leaves out what cannot change a finding: files the pre-filter finds no shape in,
+/// and the summaries of callees no live call needs (a call passing nothing that may carry key
+/// material, its result read nowhere that matters). With `--no-prefilter` every file is analysed
+/// and every module summarised: the findings, with their paths across files, must be the same,
+/// on every fixture project and on a project whose kept route module sends keys to another
+/// module only through a chain of calls (`audit(same(current()))`, the key another module's
+/// call result).
+#[test]
+fn leaving_out_files_and_callees_loses_no_finding_of_a_whole_analysis() {
+    let root = repo_root().join("fixtures/projects");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 10, "{dirs:?}");
+    let mut compared = 0;
+    for dir in &dirs {
+        let lean = json_findings(&root, dir, &[]);
+        let whole = json_findings(&root, dir, &["--no-prefilter"]);
+        assert_eq!(lean, whole, "{dir}");
+        compared += lean.len();
+    }
+    assert!(compared >= 30, "only {compared} findings compared");
+
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/conf.py",
+                "import os\nAPI_KEY = os.environ[\"API_KEY\"]\n\ndef current():\n    return os.environ[\"SERVICE_TOKEN\"]\n",
+            ),
+            (
+                "app/helpers.py",
+                "import logging\nimport requests\nlog = logging.getLogger(__name__)\n\ndef audit(value, *rest):\n    log.info(\"value %s\", value)\n\ndef forward(token):\n    return requests.get(\"https://api.example.com/x?token=\" + token)\n\ndef same(a):\n    return a\n\ndef note(v):\n    log.warning(\"note %s\", v)\n",
+            ),
+            (
+                "app/main.py",
+                "from fastapi import FastAPI, Header\nfrom .conf import API_KEY, current\nfrom .helpers import audit, forward, same, note\napp = FastAPI()\n\n@app.get(\"/k\")\ndef route(x_api_key: str = Header(...)):\n    note(x_api_key)\n    return {}\n\ndef via_chain():\n    audit(same(current()))\n\ndef url():\n    forward(same(API_KEY))\n",
+            ),
+        ],
+    );
+    let lean = json_findings(tmp.path(), "app", &[]);
+    let whole = json_findings(tmp.path(), "app", &["--no-prefilter"]);
+    assert_eq!(lean, whole);
+    let at = |code: &str, line: u64| {
+        lean.iter()
+            .any(|f| f["code"] == code && f["file"] == "app/helpers.py" && f["line"] == line)
+    };
+    // `audit` is reached only by the chain; `note` by the route.
+    assert!(
+        at("KL202", 6) && at("KL207", 9) && at("KL202", 15),
+        "{lean:#?}"
+    );
+}
