@@ -313,7 +313,9 @@ fn a_file_kept_for_its_secret_alone_is_analysed_again_only_when_its_view_brings_
             ),
         ],
     );
-    let summary = |out: &str| -> Vec<(String, String, u64, bool, Vec<(String, u64)>)> {
+    // (code, file, line, has a fix, related (file, line)), sorted.
+    type Found = (String, String, u64, bool, Vec<(String, u64)>);
+    let summary = |out: &str| -> Vec<Found> {
         let json: Value = serde_json::from_str(out).unwrap();
         let mut found: Vec<_> = json
             .as_array()
