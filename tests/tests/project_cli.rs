@@ -286,6 +286,110 @@ fn a_file_kept_for_a_line_shape_still_carries_its_key_into_the_project() {
     );
 }
 
+/// A kept file where no rule reading the data flow may report alone (kept for its secret only)
+/// gets its view, and an analysis again with every rule, only when the view brings it something
+/// its findings could read: key material given to one of its functions by a caller of another
+/// module (the near miss: `audit.py`, kept for a token format, logs what `job.py` passes it),
+/// not a path through another file by itself (`test_audit.py` passes `record` a literal). Both
+/// keep their KL101 findings with their fixes, and `check --no-prefilter` finds the same.
+#[test]
+fn a_file_kept_for_its_secret_alone_is_analysed_again_only_when_its_view_brings_it_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/audit.py",
+                "import logging\n\nlogger = logging.getLogger(__name__)\n\nSAMPLE = \"AKIAIOSFODNN7EXAMPLF\"\n\n\ndef record(value):\n    logger.info(\"recorded %s\", value)\n",
+            ),
+            (
+                "app/job.py",
+                "import os\n\nfrom app.audit import record\n\n\ndef main():\n    api_key = os.environ.get(\"API_KEY\")\n    record(api_key)\n",
+            ),
+            (
+                "app/test_audit.py",
+                "from app.audit import record\n\n\ndef test_record():\n    password = \"correct-horse-battery-staple\"\n    record(\"started\")\n    assert password\n",
+            ),
+        ],
+    );
+    // (code, file, line, has a fix, related (file, line)), sorted.
+    type Found = (String, String, u64, bool, Vec<(String, u64)>);
+    let summary = |out: &str| -> Vec<Found> {
+        let json: Value = serde_json::from_str(out).unwrap();
+        let mut found: Vec<_> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let related = f["related"]
+                    .as_array()
+                    .map(|r| {
+                        r.iter()
+                            .map(|r| {
+                                (
+                                    r["file"].as_str().unwrap().to_string(),
+                                    r["line"].as_u64().unwrap(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["file"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    !f["fix"].is_null(),
+                    related,
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let output = Command::new(BIN)
+        .args(["check", "--no-progress", "--output-format", "json", "app"])
+        .current_dir(dir.path())
+        .env("KEYLINT_PROJECT_STATS", "files")
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    let job = |line: u64| ("app/job.py".to_string(), line);
+    assert_eq!(
+        summary(&out),
+        [
+            ("KL101".into(), "app/audit.py".into(), 5, true, vec![]),
+            ("KL101".into(), "app/test_audit.py".into(), 5, true, vec![]),
+            ("KL102".into(), "app/job.py".into(), 7, true, vec![]),
+            (
+                "KL202".into(),
+                "app/audit.py".into(),
+                9,
+                true,
+                vec![job(7), job(8)]
+            ),
+        ],
+        "{out}"
+    );
+    let line_of = |file: &str| {
+        err.lines()
+            .find(|l| l.ends_with(file) && !l.contains("summarised only"))
+            .unwrap_or_else(|| panic!("no stats line for {file}: {err}"))
+            .to_string()
+    };
+    assert!(line_of("app/audit.py").contains("(linked"), "{err}");
+    assert!(!line_of("app/test_audit.py").contains("(linked"), "{err}");
+    let (_, all, err) = check(
+        dir.path(),
+        &["--no-prefilter", "--output-format", "json", "app"],
+    );
+    assert_eq!(summary(&all), summary(&out), "{all}{err}");
+}
+
 /// A project's files: (path, text).
 type Files = Vec<(&'static str, String)>;
 
