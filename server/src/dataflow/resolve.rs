@@ -31,8 +31,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
     arg_for, call_sinks, concretize, fx_hash, ret_syms, Anchor, At, Base, Conc, Dataflow, Facts,
-    FnFacts, FnFlow, RetSym, Step, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
+    FnFacts, FnFlow, RetSym, Step, ANCHOR_READ, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
 };
+
+/// At most this many names in a [`Resolver::delta`]; more, and it is unknown.
+const MAX_DELTA: usize = 32;
 
 /// What the last [`Resolver::update`] did (for tests and measurements).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -200,6 +203,13 @@ pub struct Resolver {
     stats: ResolveStats,
     /// Merges of incoming parameters in this update.
     merged: usize,
+    /// How many times the facts were published (once per update).
+    generation: u64,
+    /// The `(global, name)` reads of [`Dataflow::hash_of`] whose hash the last update may have
+    /// changed (a function's facts, a global's, an anchored item's start), when known and few:
+    /// a reader that held the facts before the update compares what it read with these names
+    /// instead of hashing each read again.
+    delta: Option<Vec<(bool, String)>>,
 }
 
 /// The facts the resolver reads while computing node `node`.
@@ -291,6 +301,19 @@ impl Resolver {
     /// What the last update did.
     pub fn stats(&self) -> ResolveStats {
         self.stats
+    }
+
+    /// How many updates published facts: the facts of generation `g` are followed by those of
+    /// `g + 1`, which differ from them by [`Self::delta`].
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The reads ([`Dataflow::hash_of`]'s `(global, name)`) whose hash may differ between the
+    /// facts published before the last update and those published by it; `None` when unknown
+    /// (everything resolved again, or too many changed).
+    pub fn delta(&self) -> Option<&[(bool, String)]> {
+        self.delta.as_deref()
     }
 
     /// Resolves the module's flows — each with the start of its item and a hash of the flow —
@@ -1534,6 +1557,18 @@ impl Resolver {
     /// Publishes the facts: every function's (`changed` `None`), or those of `changed`.
     fn publish(&mut self, changed: Option<(FxHashSet<u32>, Vec<String>)>) {
         let mix = |name: &str, h: u64| fx_hash(&(name, h));
+        self.generation += 1;
+        // What `hash_of` reads differently now (`None`: unknown, or too many).
+        let mut delta: Option<Vec<(bool, String)>> = changed.is_some().then(Vec::new);
+        let note = |delta: &mut Option<Vec<(bool, String)>>, global: bool, name: String| {
+            if let Some(d) = delta {
+                if d.len() < MAX_DELTA {
+                    d.push((global, name));
+                } else {
+                    *delta = None;
+                }
+            }
+        };
         let df = Arc::make_mut(&mut self.published);
         let facts_changed = match &changed {
             None => {
@@ -1567,6 +1602,7 @@ impl Resolver {
                         continue;
                     }
                     if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name.as_str()) {
+                        note(&mut delta, false, name.clone());
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
                         if let Some(f) = Arc::make_mut(&mut df.functions).remove(name.as_str()) {
                             count_anchors(&mut self.ref_counts, &f, -1);
@@ -1586,6 +1622,7 @@ impl Resolver {
                         continue;
                     }
                     any = true;
+                    note(&mut delta, false, name.to_string());
                     if let Some(old) = old {
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(&n.flow.name, old));
                     }
@@ -1621,7 +1658,15 @@ impl Resolver {
             for (name, concs) in &self.globals {
                 let h = fx_hash(concs);
                 df.facts_hash = df.facts_hash.wrapping_add(mix(&format!("\0{name}"), h));
+                if df.global_hashes.get(name) != Some(&h) {
+                    note(&mut delta, true, name.clone());
+                }
                 hashes.insert(name.clone(), h);
+            }
+            for name in df.global_hashes.keys() {
+                if !hashes.contains_key(name) {
+                    note(&mut delta, true, name.clone());
+                }
             }
             df.global_hashes = Arc::new(hashes);
             df.globals = Arc::new(self.globals.clone());
@@ -1641,6 +1686,17 @@ impl Resolver {
             })
             .collect();
         if *df.starts != starts {
+            // Anchors moved, new or gone.
+            for (a, s) in starts.iter() {
+                if df.starts.get(a) != Some(s) {
+                    note(&mut delta, true, format!("{ANCHOR_READ}{a}"));
+                }
+            }
+            for a in df.starts.keys() {
+                if !starts.contains_key(a) {
+                    note(&mut delta, true, format!("{ANCHOR_READ}{a}"));
+                }
+            }
             let mut total = 0u64;
             for (a, s) in &starts {
                 total = total.wrapping_add(fx_hash(&(a, s)));
@@ -1648,6 +1704,7 @@ impl Resolver {
             df.starts_hash = total;
             df.starts = Arc::new(starts);
         }
+        self.delta = delta;
     }
 }
 
