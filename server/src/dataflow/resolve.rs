@@ -191,7 +191,11 @@ impl Graph {
 /// The resolution of a module's flows, kept between analyses (see the module docs).
 #[derive(Default)]
 pub struct Resolver {
-    nodes: Vec<NodeState>,
+    /// Boxed: a keystroke that adds or removes a flow splices the window in and out of the
+    /// vector, which then moves pointers, not the nodes (some 500 bytes each: the tail of a
+    /// 458-function module moved twice was 230 KB of copying a keystroke, issue #14).
+    #[allow(clippy::vec_box)]
+    nodes: Vec<Box<NodeState>>,
     graph: Graph,
     globals: BTreeMap<String, Vec<Conc>>,
     published: Arc<Dataflow>,
@@ -214,7 +218,7 @@ pub struct Resolver {
 
 /// The facts the resolver reads while computing node `node`.
 struct View<'r> {
-    nodes: &'r [NodeState],
+    nodes: &'r [Box<NodeState>],
     published: &'r FxHashMap<String, u32>,
     globals: &'r BTreeMap<String, Vec<Conc>>,
     node: usize,
@@ -358,8 +362,8 @@ impl Resolver {
             // taken, not copied, and an anchor is allocated for a new node only: this runs on
             // the keystrokes that add or remove a flow (issue #14: `logger.info(` left open).
             let old_nodes = std::mem::take(&mut self.nodes);
-            // Exactly one node per input: grown by doubling, the nodes (some 500 bytes each)
-            // left up to half of a large module's buffer unused for as long as it stays open.
+            // Exactly one slot per input: grown by doubling, the buffer was left up to half
+            // unused for as long as the module stays open.
             self.nodes.reserve_exact(inputs.len());
             old_published = std::mem::take(&mut self.graph.published)
                 .into_iter()
@@ -385,7 +389,7 @@ impl Resolver {
                     .map(|(i, n)| (n.anchor.clone(), i as u32))
                     .collect();
             }
-            let mut old: Vec<Option<NodeState>> = old_nodes.into_iter().map(Some).collect();
+            let mut old: Vec<Option<Box<NodeState>>> = old_nodes.into_iter().map(Some).collect();
             let mut remap: Vec<Option<u32>> = vec![None; old.len()];
             let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
             let mut key = String::new();
@@ -408,7 +412,7 @@ impl Resolver {
                     None => {
                         changed.push(i as u32);
                         reshaped.push((i as u32, FnFlow::default()));
-                        NodeState {
+                        Box::new(NodeState {
                             anchor: Arc::from(key.as_str()),
                             flow: (*flow).clone(),
                             hash: *hash,
@@ -416,7 +420,7 @@ impl Resolver {
                             start: *start,
                             facts: bottom(flow),
                             contrib: Vec::new(),
-                        }
+                        })
                     }
                 };
                 self.nodes.push(node);
@@ -838,13 +842,13 @@ impl Resolver {
         for (i, (flow, at, hash)) in inputs[..start].iter().enumerate() {
             self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
         }
-        let mut old: FxHashMap<Anchor, (u32, NodeState)> = self
+        let mut old: FxHashMap<Anchor, (u32, Box<NodeState>)> = self
             .nodes
             .drain(start..old_end)
             .enumerate()
             .map(|(k, n)| (n.anchor.clone(), ((start + k) as u32, n)))
             .collect();
-        let mut window_nodes: Vec<NodeState> = Vec::with_capacity(new_end - start);
+        let mut window_nodes: Vec<Box<NodeState>> = Vec::with_capacity(new_end - start);
         for (k, anchor) in anchors.into_iter().enumerate() {
             let i = (start + k) as u32;
             let (flow, at, hash) = inputs[start + k];
@@ -857,7 +861,7 @@ impl Resolver {
                 None => {
                     changed.push(i);
                     reshaped.push((i, FnFlow::default()));
-                    NodeState {
+                    Box::new(NodeState {
                         anchor,
                         flow: flow.clone(),
                         hash,
@@ -865,7 +869,7 @@ impl Resolver {
                         start: at,
                         facts: bottom(flow),
                         contrib: Vec::new(),
-                    }
+                    })
                 }
             };
             window_nodes.push(node);
@@ -1109,7 +1113,7 @@ impl Resolver {
     /// until there are as many as functions: then, as when the order breaks, `false`, and the
     /// components are to be computed again.
     fn extend_order(
-        nodes: &[NodeState],
+        nodes: &[Box<NodeState>],
         g: &mut Graph,
         window: std::ops::Range<usize>,
         relinked: &[u32],
@@ -1130,8 +1134,8 @@ impl Resolver {
     }
 
     /// The components of the call graph `g` of `nodes` (callees first), and which are cycles.
-    fn order(nodes: &[NodeState], g: &mut Graph) {
-        let is_fn: Vec<bool> = nodes.iter().map(NodeState::is_fn).collect();
+    fn order(nodes: &[Box<NodeState>], g: &mut Graph) {
+        let is_fn: Vec<bool> = nodes.iter().map(|n| n.is_fn()).collect();
         let (scc, sccs) = tarjan(&is_fn, &g.callees);
         g.cyclic = sccs
             .iter()
