@@ -31,8 +31,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
     arg_for, call_sinks, concretize, fx_hash, ret_syms, Anchor, At, Base, Conc, Dataflow, Facts,
-    FnFacts, FnFlow, RetSym, Step, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
+    FnFacts, FnFlow, RetSym, Step, ANCHOR_READ, MAX_CONC, MAX_PATH, SCAN_FOR_KEY,
 };
+
+/// At most this many names in a [`Resolver::delta`]; more, and it is unknown.
+const MAX_DELTA: usize = 32;
 
 /// What the last [`Resolver::update`] did (for tests and measurements).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -188,7 +191,11 @@ impl Graph {
 /// The resolution of a module's flows, kept between analyses (see the module docs).
 #[derive(Default)]
 pub struct Resolver {
-    nodes: Vec<NodeState>,
+    /// Boxed: a keystroke that adds or removes a flow splices the window in and out of the
+    /// vector, which then moves pointers, not the nodes (some 500 bytes each: the tail of a
+    /// 458-function module moved twice was 230 KB of copying a keystroke, issue #14).
+    #[allow(clippy::vec_box)]
+    nodes: Vec<Box<NodeState>>,
     graph: Graph,
     globals: BTreeMap<String, Vec<Conc>>,
     published: Arc<Dataflow>,
@@ -200,11 +207,18 @@ pub struct Resolver {
     stats: ResolveStats,
     /// Merges of incoming parameters in this update.
     merged: usize,
+    /// How many times the facts were published (once per update).
+    generation: u64,
+    /// The `(global, name)` reads of [`Dataflow::hash_of`] whose hash the last update may have
+    /// changed (a function's facts, a global's, an anchored item's start), when known and few:
+    /// a reader that held the facts before the update compares what it read with these names
+    /// instead of hashing each read again.
+    delta: Option<Vec<(bool, String)>>,
 }
 
 /// The facts the resolver reads while computing node `node`.
 struct View<'r> {
-    nodes: &'r [NodeState],
+    nodes: &'r [Box<NodeState>],
     published: &'r FxHashMap<String, u32>,
     globals: &'r BTreeMap<String, Vec<Conc>>,
     node: usize,
@@ -293,6 +307,19 @@ impl Resolver {
         self.stats
     }
 
+    /// How many updates published facts: the facts of generation `g` are followed by those of
+    /// `g + 1`, which differ from them by [`Self::delta`].
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The reads ([`Dataflow::hash_of`]'s `(global, name)`) whose hash may differ between the
+    /// facts published before the last update and those published by it; `None` when unknown
+    /// (everything resolved again, or too many changed).
+    pub fn delta(&self) -> Option<&[(bool, String)]> {
+        self.delta.as_deref()
+    }
+
     /// Resolves the module's flows — each with the start of its item and a hash of the flow —
     /// in document order, recomputing only what changed since the last update.
     pub fn update<'f>(&mut self, flows: impl IntoIterator<Item = (&'f FnFlow, usize, u64)>) {
@@ -335,8 +362,8 @@ impl Resolver {
             // taken, not copied, and an anchor is allocated for a new node only: this runs on
             // the keystrokes that add or remove a flow (issue #14: `logger.info(` left open).
             let old_nodes = std::mem::take(&mut self.nodes);
-            // Exactly one node per input: grown by doubling, the nodes (some 500 bytes each)
-            // left up to half of a large module's buffer unused for as long as it stays open.
+            // Exactly one slot per input: grown by doubling, the buffer was left up to half
+            // unused for as long as the module stays open.
             self.nodes.reserve_exact(inputs.len());
             old_published = std::mem::take(&mut self.graph.published)
                 .into_iter()
@@ -362,7 +389,7 @@ impl Resolver {
                     .map(|(i, n)| (n.anchor.clone(), i as u32))
                     .collect();
             }
-            let mut old: Vec<Option<NodeState>> = old_nodes.into_iter().map(Some).collect();
+            let mut old: Vec<Option<Box<NodeState>>> = old_nodes.into_iter().map(Some).collect();
             let mut remap: Vec<Option<u32>> = vec![None; old.len()];
             let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
             let mut key = String::new();
@@ -385,7 +412,7 @@ impl Resolver {
                     None => {
                         changed.push(i as u32);
                         reshaped.push((i as u32, FnFlow::default()));
-                        NodeState {
+                        Box::new(NodeState {
                             anchor: Arc::from(key.as_str()),
                             flow: (*flow).clone(),
                             hash: *hash,
@@ -393,7 +420,7 @@ impl Resolver {
                             start: *start,
                             facts: bottom(flow),
                             contrib: Vec::new(),
-                        }
+                        })
                     }
                 };
                 self.nodes.push(node);
@@ -815,13 +842,13 @@ impl Resolver {
         for (i, (flow, at, hash)) in inputs[..start].iter().enumerate() {
             self.nodes[i].refresh(i as u32, (flow, *at, *hash), changed, reshaped);
         }
-        let mut old: FxHashMap<Anchor, (u32, NodeState)> = self
+        let mut old: FxHashMap<Anchor, (u32, Box<NodeState>)> = self
             .nodes
             .drain(start..old_end)
             .enumerate()
             .map(|(k, n)| (n.anchor.clone(), ((start + k) as u32, n)))
             .collect();
-        let mut window_nodes: Vec<NodeState> = Vec::with_capacity(new_end - start);
+        let mut window_nodes: Vec<Box<NodeState>> = Vec::with_capacity(new_end - start);
         for (k, anchor) in anchors.into_iter().enumerate() {
             let i = (start + k) as u32;
             let (flow, at, hash) = inputs[start + k];
@@ -834,7 +861,7 @@ impl Resolver {
                 None => {
                     changed.push(i);
                     reshaped.push((i, FnFlow::default()));
-                    NodeState {
+                    Box::new(NodeState {
                         anchor,
                         flow: flow.clone(),
                         hash,
@@ -842,7 +869,7 @@ impl Resolver {
                         start: at,
                         facts: bottom(flow),
                         contrib: Vec::new(),
-                    }
+                    })
                 }
             };
             window_nodes.push(node);
@@ -1086,7 +1113,7 @@ impl Resolver {
     /// until there are as many as functions: then, as when the order breaks, `false`, and the
     /// components are to be computed again.
     fn extend_order(
-        nodes: &[NodeState],
+        nodes: &[Box<NodeState>],
         g: &mut Graph,
         window: std::ops::Range<usize>,
         relinked: &[u32],
@@ -1107,8 +1134,8 @@ impl Resolver {
     }
 
     /// The components of the call graph `g` of `nodes` (callees first), and which are cycles.
-    fn order(nodes: &[NodeState], g: &mut Graph) {
-        let is_fn: Vec<bool> = nodes.iter().map(NodeState::is_fn).collect();
+    fn order(nodes: &[Box<NodeState>], g: &mut Graph) {
+        let is_fn: Vec<bool> = nodes.iter().map(|n| n.is_fn()).collect();
         let (scc, sccs) = tarjan(&is_fn, &g.callees);
         g.cyclic = sccs
             .iter()
@@ -1534,6 +1561,18 @@ impl Resolver {
     /// Publishes the facts: every function's (`changed` `None`), or those of `changed`.
     fn publish(&mut self, changed: Option<(FxHashSet<u32>, Vec<String>)>) {
         let mix = |name: &str, h: u64| fx_hash(&(name, h));
+        self.generation += 1;
+        // What `hash_of` reads differently now (`None`: unknown, or too many).
+        let mut delta: Option<Vec<(bool, String)>> = changed.is_some().then(Vec::new);
+        let note = |delta: &mut Option<Vec<(bool, String)>>, global: bool, name: String| {
+            if let Some(d) = delta {
+                if d.len() < MAX_DELTA {
+                    d.push((global, name));
+                } else {
+                    *delta = None;
+                }
+            }
+        };
         let df = Arc::make_mut(&mut self.published);
         let facts_changed = match &changed {
             None => {
@@ -1567,6 +1606,7 @@ impl Resolver {
                         continue;
                     }
                     if let Some(old) = Arc::make_mut(&mut df.fn_hashes).remove(name.as_str()) {
+                        note(&mut delta, false, name.clone());
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(name, old));
                         if let Some(f) = Arc::make_mut(&mut df.functions).remove(name.as_str()) {
                             count_anchors(&mut self.ref_counts, &f, -1);
@@ -1586,6 +1626,7 @@ impl Resolver {
                         continue;
                     }
                     any = true;
+                    note(&mut delta, false, name.to_string());
                     if let Some(old) = old {
                         df.facts_hash = df.facts_hash.wrapping_sub(mix(&n.flow.name, old));
                     }
@@ -1621,7 +1662,15 @@ impl Resolver {
             for (name, concs) in &self.globals {
                 let h = fx_hash(concs);
                 df.facts_hash = df.facts_hash.wrapping_add(mix(&format!("\0{name}"), h));
+                if df.global_hashes.get(name) != Some(&h) {
+                    note(&mut delta, true, name.clone());
+                }
                 hashes.insert(name.clone(), h);
+            }
+            for name in df.global_hashes.keys() {
+                if !hashes.contains_key(name) {
+                    note(&mut delta, true, name.clone());
+                }
             }
             df.global_hashes = Arc::new(hashes);
             df.globals = Arc::new(self.globals.clone());
@@ -1641,6 +1690,17 @@ impl Resolver {
             })
             .collect();
         if *df.starts != starts {
+            // Anchors moved, new or gone.
+            for (a, s) in starts.iter() {
+                if df.starts.get(a) != Some(s) {
+                    note(&mut delta, true, format!("{ANCHOR_READ}{a}"));
+                }
+            }
+            for a in df.starts.keys() {
+                if !starts.contains_key(a) {
+                    note(&mut delta, true, format!("{ANCHOR_READ}{a}"));
+                }
+            }
             let mut total = 0u64;
             for (a, s) in &starts {
                 total = total.wrapping_add(fx_hash(&(a, s)));
@@ -1648,6 +1708,7 @@ impl Resolver {
             df.starts_hash = total;
             df.starts = Arc::new(starts);
         }
+        self.delta = delta;
     }
 }
 

@@ -486,3 +486,74 @@ fn a_step_whose_item_has_no_known_start_is_left_out_rather_than_misplaced() {
         .collect();
     assert_eq!(placed, [(112..120, "called here")]);
 }
+
+/// The `(global, name)` reads whose [`super::Dataflow::hash_of`] differs between `old` and `new`.
+fn reads_changed(old: &super::Dataflow, new: &super::Dataflow) -> Vec<(bool, String)> {
+    let mut keys: Vec<(bool, String)> = Vec::new();
+    for df in [old, new] {
+        keys.extend(df.fn_hashes.keys().map(|n| (false, n.to_string())));
+        keys.extend(df.global_hashes.keys().map(|n| (true, n.clone())));
+        keys.extend(
+            df.starts
+                .keys()
+                .map(|a| (true, format!("{}{a}", super::ANCHOR_READ))),
+        );
+    }
+    keys.sort();
+    keys.dedup();
+    keys.retain(|(g, n)| old.hash_of(*g, n) != new.hash_of(*g, n));
+    keys
+}
+
+#[test]
+fn the_resolver_delta_names_every_read_that_hashes_differently() {
+    // Edits of one module, each analysed after the last: a sink added to a helper (its facts
+    // and its callers'), a global bound to a key, a function added above the others (every
+    // start moves), renamed, removed, and the text back as it was.
+    let hashed = TWO_DEEP.replace(
+        "    save_key(key)",
+        "    save_key(hashlib.sha256(key.encode()).hexdigest())",
+    );
+    let texts = [
+        TWO_DEEP.to_string(),
+        format!("{TWO_DEEP}    print(\"registered\")\n"),
+        format!("import hashlib\n{hashed}"),
+        TWO_DEEP.replace(
+            "app = FastAPI()",
+            "import os\napp = FastAPI()\nAPI_KEY = os.environ[\"API_KEY\"]",
+        ),
+        TWO_DEEP.replace(
+            "def save_key(k):",
+            "def audit(v):\n    print(v)\n\n\ndef save_key(k):\n    audit(k)",
+        ),
+        TWO_DEEP.replace("save_key", "store_key"),
+        TWO_DEEP.replace("    register(x_api_key)", "    pass"),
+        TWO_DEEP.to_string(),
+    ];
+    let options = Options::default();
+    let mut analyzer = Analyzer::new();
+    let mut last: Option<(std::sync::Arc<super::Dataflow>, u64)> = None;
+    let mut known = 0;
+    for (version, text) in texts.iter().enumerate() {
+        let doc = Document::new(text, version as i32);
+        analyzer.analyze(doc.view(), doc.source(), &options);
+        let r = analyzer.resolver();
+        let now = r.dataflow().clone();
+        if let Some((before, generation)) = &last {
+            assert_eq!(r.generation(), generation + 1);
+            let changed = reads_changed(before, &now);
+            if let Some(delta) = r.delta() {
+                known += 1;
+                for read in &changed {
+                    assert!(
+                        delta.contains(read),
+                        "edit {version}: {read:?} hashes differently and is not in {delta:?}"
+                    );
+                }
+            }
+        }
+        last = Some((now, r.generation()));
+    }
+    // The edits that keep the call graph are resolved incrementally, with a delta.
+    assert!(known >= 3, "{known} deltas known");
+}

@@ -249,6 +249,7 @@ impl Deps {
         flow: &dataflow::Dataflow,
         fingerprint: u64,
         since: Option<Since<'_>>,
+        flow_since: Option<FlowSince<'_>>,
     ) -> bool {
         if self.seen == fingerprint {
             return true;
@@ -269,10 +270,18 @@ impl Deps {
                 .all(|(name, h)| model.bindings().hash_of(name) == *h),
         };
         let valid = bindings_valid
-            && self
-                .flow_reads
-                .iter()
-                .all(|(global, name, h)| flow.hash_of(*global, name) == *h);
+            && match flow_since {
+                // Known valid at the last run: its recorded hashes are those of the last run's
+                // data flow, which hashes alike now but for the changed reads.
+                Some(since) if since.seen == self.seen => self
+                    .flow_reads
+                    .iter()
+                    .all(|(g, n, _)| !since.changed.iter().any(|(cg, cn)| cg == g && cn == n)),
+                _ => self
+                    .flow_reads
+                    .iter()
+                    .all(|(global, name, h)| flow.hash_of(*global, name) == *h),
+            };
         if valid {
             self.seen = fingerprint;
         }
@@ -287,6 +296,16 @@ impl Deps {
 struct Since<'a> {
     seen: u64,
     changed: &'a [String],
+}
+
+/// What changed in the module's data flow since the last run, for the cached findings known valid
+/// then ([`Deps::still_valid`]): the fingerprint they hold when they were, and the reads
+/// ([`dataflow::Dataflow::hash_of`]'s `(global, name)`) that may hash differently now (the
+/// resolver's [`dataflow::Resolver::delta`]).
+#[derive(Clone, Copy)]
+struct FlowSince<'a> {
+    seen: u64,
+    changed: &'a [(bool, String)],
 }
 
 /// At most this many changed names are compared with each cached result's reads; more, and the
@@ -339,6 +358,10 @@ pub struct Analyzer {
     /// The data flow the last run's rules read, in short (its facts' and starts' hashes):
     /// [`Analyzer::refresh_project`] tells whether the view it brings up differs.
     last_flow: Option<(u64, u64)>,
+    /// When the last run's rules read the incremental resolver's facts: their generation
+    /// ([`dataflow::Resolver::generation`]) and the run's reads fingerprint, for
+    /// [`FlowSince`] (`None`: they read the project's view, or the run stopped early).
+    last_resolved: Option<(u64, u64)>,
 }
 
 /// What the cached findings depend on besides the text: the options and the first line's
@@ -586,6 +609,7 @@ impl Analyzer {
         self.resolver = dataflow::Resolver::default();
         self.project_last = None;
         self.project_alone = None;
+        self.last_resolved = None;
     }
 
     /// Forgets the last run's findings but keeps its items' facts, local flows and merged model
@@ -600,6 +624,7 @@ impl Analyzer {
         if let Some(m) = &mut self.merged {
             m.reads_fingerprint = None;
         }
+        self.last_resolved = None;
         self.options_hash = options_hash(options, src);
     }
 
@@ -612,6 +637,12 @@ impl Analyzer {
     /// What the last data-flow resolution did (for tests and measurements).
     pub fn resolve_stats(&self) -> dataflow::ResolveStats {
         self.resolver.stats()
+    }
+
+    /// The incremental resolver (for tests).
+    #[cfg(test)]
+    pub(crate) fn resolver(&self) -> &dataflow::Resolver {
+        &self.resolver
     }
 
     /// Analyses the document whose text is `src` and whose tree is `tree` (they must match).
@@ -927,7 +958,13 @@ impl Analyzer {
             let stale = match &mut cached.flows {
                 Some((fp, deps, _, _)) => {
                     *fp != base_fingerprint
-                        || !deps.still_valid(&model, &no_flow, bindings_fingerprint, flows_since)
+                        || !deps.still_valid(
+                            &model,
+                            &no_flow,
+                            bindings_fingerprint,
+                            flows_since,
+                            None,
+                        )
                 }
                 None => true,
             };
@@ -964,6 +1001,7 @@ impl Analyzer {
                 (items.walked(), facts_merged),
             );
         }
+        let last_resolved = self.last_resolved.take();
         let mut dataflow = Arc::new(dataflow::Dataflow::default());
         let alone = match &self.project {
             None => true,
@@ -986,6 +1024,15 @@ impl Analyzer {
             resolve_alone(&mut self.resolver, &entries);
             dataflow = self.resolver.dataflow().clone();
         }
+        // The reads the resolution changed since the last run, when that run read the facts
+        // this update started from.
+        let flow_delta: Option<(u64, Vec<(bool, String)>)> = last_resolved
+            .filter(|&(generation, _)| alone && generation + 1 == self.resolver.generation())
+            .and_then(|(_, seen)| Some((seen, self.resolver.delta()?.to_vec())));
+        let flow_since = flow_delta.as_ref().map(|(seen, changed)| FlowSince {
+            seen: *seen,
+            changed,
+        });
         // The fast path of the findings' dependencies: the bindings and the data flow as a whole
         // (the facts, and the starts of the items their paths pass through). When it differs,
         // the facts each item read are compared name by name.
@@ -1017,7 +1064,13 @@ impl Analyzer {
             let stale = match &mut cached.findings {
                 Some((fp, deps, _)) => {
                     *fp != base_fingerprint
-                        || !deps.still_valid(&model, &dataflow, reads_fingerprint, findings_since)
+                        || !deps.still_valid(
+                            &model,
+                            &dataflow,
+                            reads_fingerprint,
+                            findings_since,
+                            flow_since,
+                        )
                 }
                 None => true,
             };
@@ -1067,6 +1120,9 @@ impl Analyzer {
 
         if let Some(m) = &mut self.merged {
             m.reads_fingerprint = Some(reads_fingerprint);
+        }
+        if alone {
+            self.last_resolved = Some((self.resolver.generation(), reads_fingerprint));
         }
         self.entries = entries;
         self.keys = keys;
