@@ -1230,3 +1230,102 @@ fn leaving_out_files_and_callees_loses_no_finding_of_a_whole_analysis() {
         "{lean:#?}"
     );
 }
+
+/// A module the pre-filter skips (no shape of its own) that carries a key between two others:
+/// `main.py` passes what `conf.current()` returns (an environment key) through `same` to
+/// `helpers.audit`, which logs it, and `API_KEY` of `conf.py` through `same` to `forward`. The
+/// check reads it for the names of `conf.py` it imports and analyses it, as `--no-prefilter`
+/// does; a skipped module importing a name of `conf.py` that carries no key stays unparsed.
+#[test]
+fn a_skipped_module_carrying_a_key_between_two_others_is_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/conf.py",
+                "import os\nAPI_KEY = os.environ[\"API_KEY\"]\nNAME = \"svc\"\n\ndef current():\n    return os.environ[\"SERVICE_TOKEN\"]\n",
+            ),
+            (
+                "app/helpers.py",
+                "import logging\nimport requests\nlog = logging.getLogger(__name__)\n\ndef audit(value, *rest):\n    log.info(\"value %s\", value)\n\ndef forward(token):\n    return requests.get(\"https://api.example.com/x?token=\" + token)\n\ndef same(a):\n    return a\n",
+            ),
+            (
+                "app/main.py",
+                "from .conf import API_KEY, current\nfrom .helpers import audit, forward, same\n\ndef via_chain():\n    audit(same(current()))\n\ndef url():\n    forward(same(API_KEY))\n",
+            ),
+        ],
+    );
+    let lean = json_findings(tmp.path(), "app", &[]);
+    let whole = json_findings(tmp.path(), "app", &["--no-prefilter"]);
+    assert_eq!(lean, whole);
+    let f = finding_at(&lean, "KL202", "app/helpers.py", 6)
+        .unwrap_or_else(|| panic!("no KL202 at helpers.py:6: {lean:#?}"));
+    let related = f["related"].as_array().unwrap();
+    assert!(
+        related.iter().any(|r| r["file"] == "app/conf.py")
+            && related.iter().any(|r| r["file"] == "app/main.py"),
+        "{f}"
+    );
+    assert!(
+        finding_at(&lean, "KL207", "app/helpers.py", 9).is_some(),
+        "{lean:#?}"
+    );
+
+    // The near miss: `NAME` carries no key; `main.py` is read, not parsed.
+    write(
+        tmp.path(),
+        &[(
+            "app/main.py",
+            "from .conf import NAME\nfrom .helpers import audit\n\ndef via_chain():\n    audit(NAME)\n",
+        )],
+    );
+    let out = Command::new(BIN)
+        .args(["check", "--no-progress", "--output-format", "json", "app"])
+        .current_dir(tmp.path())
+        .env("KEYLINT_PROJECT_STATS", "files")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 skipped files read, 0 parsed, 0 taken"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("app/main.py"), "{stderr}");
+    let lean = json_findings(tmp.path(), "app", &[]);
+    assert_eq!(lean, json_findings(tmp.path(), "app", &["--no-prefilter"]));
+    assert!(lean.iter().all(|f| f["code"] != "KL202"), "{lean:#?}");
+}
+
+/// A module summarised only (a kept module passes it a key) reads a key of its own that the
+/// pre-filter does not see (`VERIFY_TOKEN`: no rule of `svc.py` alone reports it) and passes it
+/// to a third module's log: its own sources count, so `helpers.py` is summarised and the log
+/// call found, as `--no-prefilter` finds it.
+#[test]
+fn the_callees_of_a_module_summarised_only_get_its_own_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("app/__init__.py", ""),
+            (
+                "app/main.py",
+                "import os\nfrom .svc import lookup\n\ndef run():\n    v = lookup(os.environ[\"API_KEY\"])\n    return v\n",
+            ),
+            (
+                "app/svc.py",
+                "import os\nfrom .helpers import audit\n\ndef lookup(k):\n    tok = os.environ[\"VERIFY_TOKEN\"]\n    audit(tok)\n    return k == \"x\"\n",
+            ),
+            (
+                "app/helpers.py",
+                "import logging\nlog = logging.getLogger(__name__)\n\ndef audit(value, *rest):\n    log.info(\"value %s\", value)\n",
+            ),
+        ],
+    );
+    let lean = json_findings(tmp.path(), "app", &[]);
+    assert_eq!(lean, json_findings(tmp.path(), "app", &["--no-prefilter"]));
+    let f = finding_at(&lean, "KL202", "app/helpers.py", 5)
+        .unwrap_or_else(|| panic!("no KL202 at helpers.py:5: {lean:#?}"));
+    assert_eq!(f["related"][0]["file"], "app/svc.py", "{f}");
+}

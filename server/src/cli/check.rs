@@ -323,6 +323,12 @@ pub fn run(args: CheckArgs) -> i32 {
             "keylint: project: summary rounds (modules, resolving + summarising): {}",
             rounds.join(", ")
         );
+        let c = stats.carriers;
+        eprintln!(
+            "keylint: project: carrying modules: {} searches, {} skipped files read, {} parsed, {} \
+             taken",
+            c.searches, c.read, c.parsed, c.taken
+        );
         if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
             for (f, why, time) in &stats.files {
                 let linked = match (views.contains_key(f), kept[*f].is_some()) {

@@ -16,13 +16,17 @@
 //! once, with the file's view).
 //!
 //! A file that cannot be linked cheaply is never parsed for the model: one the pre-filter skips
-//! and that no summarised module calls into, or that has neither a `def` nor an `import` (no
-//! function to call, nothing re-exported). A module that calls into a kept file without being
+//! and that no summarised module calls into, unless it names a *carrier* of a summarised module
+//! (a name bound to key material, a function returning some) and carries it on to another
+//! ([`carriers`]), or that has neither a `def` nor an `import` (no function to call, nothing
+//! re-exported). A module that calls into a kept file without being
 //! kept itself is not summarised either: its calls would only bring key material the pre-filter
 //! found no trace of. Nor is a callee for a call that cannot change a finding (it passes nothing
 //! that may carry key material and its result reaches no sink, see [`Calls`]); a module's calls
 //! are looked at again when another module passes key material to it or a needed call reaches
 //! one of its functions ([`release`]).
+
+mod carriers;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -395,6 +399,9 @@ pub struct Stats {
     /// Per file modelled (by index into the files): why (the pre-filter's reason, or
     /// `"summarised only"`) and the time it took (`KEYLINT_PROJECT_STATS=files` prints them).
     pub files: Vec<(usize, &'static str, std::time::Duration)>,
+    /// The search for skipped modules that carry key material between others
+    /// ([`carriers`]).
+    pub carriers: carriers::CarrierStats,
 }
 
 /// The project model of a check.
@@ -540,6 +547,9 @@ pub fn views<T: Send>(
     // may matter), and the calls resolved since the last round: (file, function).
     let mut returns_read: Vec<Vec<String>> = vec![Vec::new(); files.len()];
     let mut reads: Vec<(usize, String)> = Vec::new();
+    // Skipped modules that carry key material between others, looked for when nothing is left
+    // to summarise ([`carriers`]).
+    let mut carriers = carriers::Carriers::default();
     loop {
         let round = std::time::Instant::now();
         let released = release(
@@ -582,33 +592,66 @@ pub fn views<T: Send>(
         wanted.sort_unstable();
         wanted.dedup();
         let resolving = round.elapsed();
+        let mut taken: Vec<carriers::Taken> = Vec::new();
         if wanted.is_empty() && !released && reads.is_empty() {
-            stats.rounds.push((0, resolving, std::time::Duration::ZERO));
-            break;
+            let skipped = |f: usize| {
+                keep[f] == Some(false)
+                    && linkable[f]
+                    && !tried[f]
+                    && project.modules[ids[f]].summary.is_none()
+            };
+            let unsummarised_kept =
+                |f: usize| keep[f] == Some(true) && project.modules[ids[f]].summary.is_none();
+            taken = carriers.find(
+                &project,
+                &ids,
+                files,
+                configs,
+                prefilter_for,
+                &skipped,
+                &unsummarised_kept,
+                &|m, p| dead(&project, &tried, m, p),
+            );
+            if taken.is_empty() {
+                stats.rounds.push((0, resolving, std::time::Duration::ZERO));
+                break;
+            }
         }
-        for &f in &wanted {
+        for &f in wanted.iter().chain(taken.iter().map(|t| &t.0)) {
             tried[f] = true;
         }
-        let summaries: Vec<(usize, Option<ModuleSummary>, std::time::Duration)> = wanted
+        let parked: Vec<Option<Option<ModuleSummary>>> =
+            wanted.iter().map(|&f| carriers.take_parked(f)).collect();
+        let mut summaries: Vec<(usize, Option<ModuleSummary>, std::time::Duration)> = wanted
             .par_iter()
-            .map(|&f| {
+            .zip(parked)
+            .map(|(&f, parked)| {
                 let t0 = std::time::Instant::now();
-                let s = read(&files[f], &configs[f])
-                    .and_then(|text| summarise(&text, &files[f], &configs[f]));
+                let s = parked.unwrap_or_else(|| {
+                    read(&files[f], &configs[f])
+                        .and_then(|text| summarise(&text, &files[f], &configs[f]))
+                });
                 (f, s, t0.elapsed())
             })
             .collect();
+        let carrying = taken.len();
+        summaries.extend(taken);
         // The calls of a module summarised for another's lead further, as a kept module's do
-        // (a route → a service → the audit log of a third module): no key material enters it
-        // alone (the pre-filter skips it, its sources do not count), so its calls are those a
-        // name or a call's result of another module, a call passing key material into it or a
+        // (a route → a service → the audit log of a third module): its calls are those a name
+        // or a call's result of another module, its own sources (the pre-filter skips a key
+        // read that the module alone cannot report), a call passing key material into it or a
         // needed call reaching it make live.
         // Every summary of the round is in the project before any of their calls is read (a call
         // into a module of the same round is not dead).
         let mut round_done: Vec<usize> = Vec::with_capacity(summaries.len());
-        for (f, s, time) in summaries {
+        for (i, (f, s, time)) in summaries.into_iter().enumerate() {
             stats.summarised_only += 1;
-            stats.files.push((f, "summarised only", time));
+            let why = if i < wanted.len() {
+                "summarised only"
+            } else {
+                "summarised only (carrier)"
+            };
+            stats.files.push((f, why, time));
             project.modules[ids[f]].summary = s.map(Arc::new);
             round_done.push(f);
         }
@@ -616,12 +659,15 @@ pub fn views<T: Send>(
             let m = ids[f];
             if let Some(s) = project.modules[m].summary.clone() {
                 let s = &s;
+                // Key material may enter it alone: the pre-filter skips a source that no rule
+                // of the module alone can report (a key read and passed to another module).
+                let sources = s.flows().any(|(flow, _)| !flow.sources.is_empty());
                 let mut c = Calls::new(
                     Wants {
                         scans: routes,
                         raises,
                     },
-                    false,
+                    sources,
                 );
                 let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| {
                     dead(&project, &tried, m, p)
@@ -632,10 +678,13 @@ pub fn views<T: Send>(
                 calls[f] = Some(c);
             }
         }
-        stats
-            .rounds
-            .push((wanted.len(), resolving, round.elapsed() - resolving));
+        stats.rounds.push((
+            wanted.len() + carrying,
+            resolving,
+            round.elapsed() - resolving,
+        ));
     }
+    stats.carriers = carriers.stats;
     stats
         .reasons
         .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
