@@ -535,7 +535,7 @@ impl Prefilter {
                     shaped.line |= KL101_BIT;
                     early.get_or_insert("token format");
                 }
-                Group::KeyCall if code => {
+                Group::KeyCall if code && key_call_named(bytes, token, &bytes[start..end]) => {
                     file.hmac |= bytes[start..end].eq_ignore_ascii_case(b"hmac");
                     shaped.line |= KL101_BIT;
                     early.get_or_insert("key-taking call");
@@ -2010,6 +2010,22 @@ fn names_operand(bytes: &[u8], tokens: &[Token], i: usize, extra: &[String]) -> 
         })
 }
 
+/// Whether the identifier `token`, with the word `word` of [`Group::KeyCall`], may name what
+/// KL101 (and KL205's signatures) read through it: `hmac` as the module itself (`hmac.new` is
+/// the qualified name `KEY_PARAMS` and `kl205`'s types take, which only an import of `hmac`
+/// binds: not `salted_hmac`), `ALGORITHM` as the module binding `jwt_key_constant` looks up
+/// (`ALGORITHM` or `JWT_ALGORITHM`, not `GDAL_RESAMPLE_ALGORITHMS`); the other words as before.
+fn key_call_named(bytes: &[u8], token: &Token, word: &[u8]) -> bool {
+    let text = token.text(bytes);
+    if word.eq_ignore_ascii_case(b"hmac") {
+        text == b"hmac"
+    } else if word == b"ALGORITHM" {
+        matches!(text, b"ALGORITHM" | b"JWT_ALGORITHM")
+    } else {
+        true
+    }
+}
+
 /// Whether a logical line may hold a comparison KL205 reports by a name: `L == R` or `L != R`
 /// with neither operand a literal (`is_literal_like`: `token == "COLLATE"`, `x != None`) and a
 /// secret name ([`names_operand`]) inside one of them (`p1 != p2 or not password_validated`
@@ -2074,8 +2090,31 @@ fn compares_secret(bytes: &[u8], tokens: &[Token], marks: &[u8], extra: &[String
         while end < tokens.len() && inside(&tokens[end]) {
             end += 1;
         }
-        !literal(&tokens[start..k])
-            && !literal(&tokens[k + 1..end])
+        let (left, right) = (&tokens[start..k], &tokens[k + 1..end]);
+        // Two names (one identifier each), as `kl205` skips them: a confirmation
+        // (`new_password == confirm`) or two values the user typed (`password != password2`).
+        let name = |operand: &[Token]| match operand {
+            [t] if t.kind == Kind::Ident => std::str::from_utf8(t.text(bytes)).ok(),
+            _ => None,
+        };
+        let (a, b) = (name(left), name(right));
+        if a.into_iter()
+            .chain(b)
+            .any(crate::rules::kl205_insecure_key_compare::is_confirmation)
+        {
+            return false;
+        }
+        if let (Some(a), Some(b)) = (a, b) {
+            let stem = |n: &str| {
+                n.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+                    .to_ascii_lowercase()
+            };
+            if !a.eq_ignore_ascii_case(b) && stem(a) == stem(b) {
+                return false;
+            }
+        }
+        !literal(left)
+            && !literal(right)
             && (start..end)
                 .any(|j| j != k && marks[j] & NAME != 0 && names_operand(bytes, tokens, j, extra))
     })
