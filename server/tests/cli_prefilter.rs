@@ -347,6 +347,12 @@ fn shapes_need_what_their_rule_reads() {
         "import sys\nkeys = ['SECRET_KEY']\nsys.stdout.flush()\ndef f(self, x):\n    self.stdout.write(x)\n",
         // KL101: `("NAME", "…")` outside an environment read's call.
         "import os\nos.environ.pop('X')\nargs = ['changepassword', 'createsuperuser']\n",
+        // KL205: two values the user typed, or a confirmation.
+        "def f(password, password2):\n    if password != password2:\n        raise ValueError\n",
+        "def f(token, confirm_token):\n    return token == confirm_token\n",
+        // Key-taking calls: `hmac` in another name, `ALGORITHM` in another name.
+        "from django.utils.crypto import salted_hmac\ndef f(secret):\n    return salted_hmac('k', 'v', secret=secret)\n",
+        "GDAL_RESAMPLE_ALGORITHMS = {'NearestNeighbour': 0}\nKEY = 'f9Kx2-Lq81zQw7Lp'\n",
     ];
     for text in skipped {
         assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
@@ -358,6 +364,9 @@ fn shapes_need_what_their_rule_reads() {
         ("import os\nAPI_KEY = os.getenv('API_KEY')\n", "KL102"),
         ("from os import environ as env\nAPI_KEY = env.get('API_KEY')\n", "KL102"),
         ("def f(token, expected):\n    if token == expected:\n        return 1\n", "KL205"),
+        ("def f(password, stored_password):\n    return password != stored_password\n", "KL205"),
+        ("import hmac\nKEY = 'k3y-Zx81Lq'\ndef f(body):\n    return hmac.new(b'f9Kx2-Lq81zQ', body, 'sha256').digest()\n", "KL101"),
+        ("ALGORITHM = 'HS256'\nKEY = 'f9Kx2-Lq81zQw7Lp'\n", "KL101"),
         ("def f(request, settings):\n    return (request.headers.get('X-Token')) != settings.API_TOKEN\n", "KL205"),
         ("def f(api_key):\n    return 'https://x.example/v1?api_key=' + api_key\n", "KL207"),
         ("x = 'token: ghp_' 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5'\n", "KL101"),
