@@ -329,9 +329,6 @@ fn shapes_need_what_their_rule_reads() {
         // (`environ` is a WSGI parameter elsewhere in the file).
         "def app(environ):\n    return environ\nx = configure('debug', on=True)\n",
         "import os\nif os.environ.get('X') == 'true':\n    pass\nsettings = configure(['DEBUG'], debug=True)\n",
-        // KL102: a secret name and a string in a file that reads the environment, but no
-        // environment read in the statement.
-        "import os\npath = os.environ.get('PATH')\nPASSWORD_FIELD = get('password')\n",
         // KL205: the secret is compared with a literal, or is no operand of the comparison.
         "def f(token):\n    if token == 'COLLATE':\n        return 1\n",
         "def f(p1, p2, password_validated):\n    while (p1 != p2 or not password_validated):\n        pass\n",
@@ -345,8 +342,6 @@ fn shapes_need_what_their_rule_reads() {
         "import os\nSECRET = os.environ['API_KEY']\ndef f(self):\n    self.handle_requests(1)\n",
         // A name with a log call: `self.stdout.write` is no `sys.stdout.write`.
         "import sys\nkeys = ['SECRET_KEY']\nsys.stdout.flush()\ndef f(self, x):\n    self.stdout.write(x)\n",
-        // KL101: `("NAME", "…")` outside an environment read's call.
-        "import os\nos.environ.pop('X')\nargs = ['changepassword', 'createsuperuser']\n",
         // KL205: two values the user typed, or a confirmation.
         "def f(password, password2):\n    if password != password2:\n        raise ValueError\n",
         "def f(token, confirm_token):\n    return token == confirm_token\n",
