@@ -339,7 +339,7 @@ fn shapes_need_what_their_rule_reads() {
         // URL credentials: a regular expression with `@` and escapes.
         "import re\nurl_re = re.compile(r'^(?:[a-z0-9.+-]*)://' r'(?:[^\\s:@/]+(?::[^\\s:@/]*)?@)?')\n",
         // A name with a sink: `requests` only as a part of other names.
-        "import os\nSECRET = os.environ['API_KEY']\ndef f(self):\n    self.handle_requests(1)\n",
+        "from pydantic_settings import BaseSettings\n\n\nclass S(BaseSettings):\n    api_key: str\n\n\ndef f(self):\n    self.handle_requests(1)\n",
         // A name with a log call: `self.stdout.write` is no `sys.stdout.write`.
         "import sys\nkeys = ['SECRET_KEY']\nsys.stdout.flush()\ndef f(self, x):\n    self.stdout.write(x)\n",
         // KL205: two values the user typed, or a confirmation.
