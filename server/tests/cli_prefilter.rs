@@ -309,3 +309,74 @@ fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
         );
     }
 }
+
+/// The shapes tightened on django's kept files without a finding (session 20, 2026-12-07): each
+/// `skipped` file is no longer kept (it was) and has no finding; each `near` miss is still kept
+/// and has a finding of its rule.
+#[test]
+fn shapes_need_what_their_rule_reads() {
+    let p = Prefilter::new(&[]);
+    let path = Path::new("app/module.py");
+    let codes = |text: &str| -> Vec<&'static str> {
+        as_code_and_test(path, text)[0]
+            .findings
+            .iter()
+            .map(|f| f.rule.code)
+            .collect()
+    };
+    let skipped: &[&str] = &[
+        // KL103: `True` and a flag-like string in a statement without an environment read
+        // (`environ` is a WSGI parameter elsewhere in the file).
+        "def app(environ):\n    return environ\nx = configure('debug', on=True)\n",
+        "import os\nif os.environ.get('X') == 'true':\n    pass\nsettings = configure(['DEBUG'], debug=True)\n",
+        // KL205: the secret is compared with a literal, or is no operand of the comparison.
+        "def f(token):\n    if token == 'COLLATE':\n        return 1\n",
+        "def f(p1, p2, password_validated):\n    while (p1 != p2 or not password_validated):\n        pass\n",
+        // KL207: `?`, `=` and `key=` in a literal that is no URL with a key in its query.
+        "x = 'models.%s(primary_key=True)  # AutoField?' % t\n",
+        // A token format's prefix in a literal that holds no token of the format.
+        "x = b'eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbIl9zcmMv'\n",
+        // URL credentials: a regular expression with `@` and escapes.
+        "import re\nurl_re = re.compile(r'^(?:[a-z0-9.+-]*)://' r'(?:[^\\s:@/]+(?::[^\\s:@/]*)?@)?')\n",
+        // A name with a sink: `requests` only as a part of other names.
+        "from pydantic_settings import BaseSettings\n\n\nclass S(BaseSettings):\n    api_key: str\n\n\ndef f(self):\n    self.handle_requests(1)\n",
+        // A name with a log call: `self.stdout.write` is no `sys.stdout.write`.
+        "import sys\nkeys = ['SECRET_KEY']\nsys.stdout.flush()\ndef f(self, x):\n    self.stdout.write(x)\n",
+        // KL205: two values the user typed, or a confirmation.
+        "def f(password, password2):\n    if password != password2:\n        raise ValueError\n",
+        "def f(token, confirm_token):\n    return token == confirm_token\n",
+        // Key-taking calls: `hmac` in another name, `ALGORITHM` in another name.
+        "from django.utils.crypto import salted_hmac\ndef f(secret):\n    return salted_hmac('k', 'v', secret=secret)\n",
+        "GDAL_RESAMPLE_ALGORITHMS = {'NearestNeighbour': 0}\nKEY = 'f9Kx2-Lq81zQw7Lp'\n",
+    ];
+    for text in skipped {
+        assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
+        assert_eq!(codes(text), Vec::<&str>::new(), "{text}");
+    }
+    let near: &[(&str, &str)] = &[
+        ("import os\nDEBUG = bool(os.environ.get('DEBUG'))\n", "KL103"),
+        ("from os import getenv as ge\nDEBUG = ge('DEBUG', False)\n", "KL103"),
+        ("import os\nAPI_KEY = os.getenv('API_KEY')\n", "KL102"),
+        ("from os import environ as env\nAPI_KEY = env.get('API_KEY')\n", "KL102"),
+        ("def f(token, expected):\n    if token == expected:\n        return 1\n", "KL205"),
+        ("def f(password, stored_password):\n    return password != stored_password\n", "KL205"),
+        ("import hmac\nKEY = 'k3y-Zx81Lq'\ndef f(body):\n    return hmac.new(b'f9Kx2-Lq81zQ', body, 'sha256').digest()\n", "KL101"),
+        ("ALGORITHM = 'HS256'\nKEY = 'f9Kx2-Lq81zQw7Lp'\n", "KL101"),
+        ("def f(request, settings):\n    return (request.headers.get('X-Token')) != settings.API_TOKEN\n", "KL205"),
+        ("def f(api_key):\n    return 'https://x.example/v1?api_key=' + api_key\n", "KL207"),
+        ("x = 'token: ghp_' 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5'\n", "KL101"),
+        ("DB = r'postgres://admin:s3cr\\etPa55w0rd@dbhost/app'\n", "KL101"),
+        ("import os\nimport requests\nKEY = os.environ['API_KEY']\ndef f(url):\n    return requests.get(url, headers={'X-API-Key': KEY})\n", "KL204"),
+        ("import sys\ndef f(api_key):\n    sys.stdout.write(api_key)\n", "KL202"),
+        ("from sys import stdout as out\ndef f(api_key):\n    out.write(api_key)\n", "KL202"),
+        ("import os\nSECRET = os.environ.get('APP_SECRET', 'hunter2-x9Q-live')\n", "KL101"),
+    ];
+    for (text, code) in near {
+        assert!(p.keep(text.as_bytes()), "skipped:\n{text}");
+        assert!(
+            codes(text).contains(code),
+            "no {code} in {:?}:\n{text}",
+            codes(text)
+        );
+    }
+}

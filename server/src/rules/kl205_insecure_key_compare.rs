@@ -159,7 +159,7 @@ fn binds_locally<'t>(func: Node<'t>, name: &str, item: &Item<'t>, ctx: &Ctx) -> 
 }
 
 /// Names that mark the confirmation of a value the user just typed (no timing secret involved).
-fn is_confirmation(name: &str) -> bool {
+pub(crate) fn is_confirmation(name: &str) -> bool {
     syntax::name_words(name).iter().any(|w| {
         matches!(
             w.as_str(),

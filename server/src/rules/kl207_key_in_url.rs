@@ -324,7 +324,7 @@ fn named_children(node: Node) -> Vec<Node> {
 
 /// The key-named query parameter a URL-like literal sets with a value right after:
 /// `?api_key=`, `&token=`.
-fn query_key(text: &str) -> Option<String> {
+pub(crate) fn query_key(text: &str) -> Option<String> {
     if !text.contains("://") && !text.contains('/') && !text.starts_with("f\"?") {
         // `"?api_key="` alone is still a query: keep literals that start with `?`/`&`.
         let inner = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());

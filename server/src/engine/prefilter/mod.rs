@@ -212,6 +212,13 @@ struct FileWords {
     /// A word of an error handler in code (`errorhandler`, `exception_handler`,
     /// `error_handler`).
     error_handler: bool,
+    /// The names an import binds to the environment or its reader (`from os import getenv as
+    /// ge`, `from os import environ as E`): an environment read may be written with them
+    /// ([`env_read_named`]).
+    env_aliases: Vec<Vec<u8>>,
+    /// `hmac` in code: KL205 may compare a signature (`hmac.new(…).hexdigest() != sig`), which
+    /// it finds by its type, not by a name ([`compares_secret`]).
+    hmac: bool,
 }
 
 /// Per token: what the words inside it are.
@@ -524,11 +531,12 @@ impl Prefilter {
                     file.key_name = true;
                 }
                 Group::Debug if named => marks[i] |= DEBUG,
-                Group::Format if token.kind == Kind::Str => {
+                Group::Format if token.kind == Kind::Str && format_may_match(bytes, tokens, i) => {
                     shaped.line |= KL101_BIT;
                     early.get_or_insert("token format");
                 }
-                Group::KeyCall if code => {
+                Group::KeyCall if code && key_call_named(bytes, token, &bytes[start..end]) => {
+                    file.hmac |= bytes[start..end].eq_ignore_ascii_case(b"hmac");
                     shaped.line |= KL101_BIT;
                     early.get_or_insert("key-taking call");
                 }
@@ -663,11 +671,14 @@ impl Prefilter {
                     let t = token.text(bytes).to_ascii_lowercase();
                     file.log |= matches!(t.as_slice(), b"log" | b"_log");
                 }
-                Group::Http => file.http = true,
+                Group::Http => file.http |= imports_http_client(bytes, tokens, i),
                 Group::Werkzeug => file.werkzeug = true,
                 Group::Mint => file.mint = true,
                 _ => {}
             }
+        }
+        if file.env {
+            file.env_aliases = env_aliases(bytes, tokens);
         }
         let stored = file.stored || (file.query && file.table);
         // Whether a function of the file may answer a request (`dataflow`'s `FnFlow::responds`:
@@ -1411,7 +1422,8 @@ fn minted_key_named(bytes: &[u8], tokens: &[Token]) -> bool {
 /// * `warnings.warn`: `warnings`, and `warn` as an attribute (`warnings.warn`, `w.warn`) or
 ///   imported (`from warnings import warn as emit`);
 /// * `sys.stdout.write`, `sys.stderr.write`: `stdout` or `stderr` as `sys.stdout` or imported,
-///   and `.write`;
+///   and `.write` after `sys.stdout` or an imported `stdout` (after any name when `stdout` is
+///   imported under another one: `from sys import stdout as out`);
 /// * a logger's method (`debug`, `info`, `warning`, `warn`, `error`, `exception`, `critical`,
 ///   `fatal`, `log`) as an attribute (not in the module of a `from … import`) or imported, and
 ///   its receiver: `logging` (`logging.info`, `logging.getLogger(…)`, `logging.Logger`),
@@ -1449,6 +1461,36 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
                 && ident(k + 1, b"as")
                 && imported(k))
     });
+    // `from sys import stdout as out`: `out.write(…)` is `sys.stdout.write`; so is it after
+    // `out = sys.stdout` (the data flow follows a local alias): `stdout` not followed by a
+    // `.` in a statement that may bind it (an `=`, `:=`, a `for`, a `with … as`).
+    let binds_std = |k: usize| {
+        let line = tokens[k].line;
+        let mut start = k;
+        while start > 0 && tokens[start - 1].line == line {
+            start -= 1;
+        }
+        let mut with = false;
+        tokens[start..]
+            .iter()
+            .take_while(|t| t.line == line)
+            .any(|t| match t.kind {
+                Kind::Op => t.is_op(bytes, b"=") || t.is_op(bytes, b":="),
+                Kind::Ident => {
+                    let text = t.text(bytes);
+                    with |= text == b"with";
+                    text == b"for" || (with && text == b"as")
+                }
+                Kind::Str => false,
+            })
+    };
+    let std_alias = bare
+        || tokens.iter().enumerate().any(|(k, t)| {
+            t.kind == Kind::Ident
+                && matches!(t.text(bytes), b"stdout" | b"stderr")
+                && ((ident(k + 1, b"as") && imported(k))
+                    || (!tokens.get(k + 1).is_some_and(|n| n.is_op(bytes, b".")) && binds_std(k)))
+        });
     let (mut warnings, mut warn, mut std, mut write, mut method, mut receiver) =
         (false, false, false, false, false, false);
     for (k, t) in tokens.iter().enumerate() {
@@ -1496,7 +1538,17 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
             b"stdout" | b"stderr" => {
                 std |= bare || (after_dot(k) && k > 1 && ident(k - 2, b"sys")) || imported(k)
             }
-            b"write" => write |= after_dot(k),
+            // `write` of `sys.stdout` or of `stdout` (imported from `sys`), not of another
+            // object's `stdout` (`self.stdout.write(…)`, a management command's output).
+            b"write" => {
+                write |= after_dot(k)
+                    && (std_alias
+                        || (k > 1
+                            && (ident(k - 2, b"stdout") || ident(k - 2, b"stderr"))
+                            && !(k > 2
+                                && tokens[k - 3].is_op(bytes, b".")
+                                && !(k > 3 && ident(k - 4, b"sys")))))
+            }
             b"debug" | b"info" | b"warning" | b"error" | b"exception" | b"critical" | b"fatal" => {
                 method |= named()
             }
@@ -1533,11 +1585,10 @@ fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
     for t in parts {
         value.extend_from_slice(t.content(bytes));
     }
+    // `string_value` reads a literal's text between its quotes as written, escapes included
+    // (`\x40` is no `@`), in a raw string or not; only an interpolation hides the value.
     let exact = parts.iter().all(|t| {
-        t.plain
-            || (t.formatted
-                && !t.content(bytes).contains(&b'{')
-                && !t.content(bytes).contains(&b'\\'))
+        !t.formatted || (!t.content(bytes).contains(&b'{') && !t.content(bytes).contains(&b'\\'))
     });
     if !exact {
         return value.contains(&b'@');
@@ -1546,6 +1597,74 @@ fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
         use crate::model::secrets::{split_scheme, url_credentials};
         url_credentials(v, &[]).is_some() || url_credentials(split_scheme(v).1, &[]).is_some()
     })
+}
+
+/// Whether the identifier `tokens[i]` (with a word of [`Group::Http`]) imports an HTTP client as
+/// `frameworks::http_call` resolves one: every qualified name it takes starts with `requests`,
+/// `httpx`, `aiohttp` or `urllib`, which only an import binds (`model::Model::resolve`: an
+/// import's module, or a call made through one), so the name is the first of a module in an
+/// import statement (`import requests`, `import os, httpx`, `from aiohttp import
+/// ClientSession`), not a part of a name (`_requests`, `grequests`), an attribute
+/// (`self.requests`) or a name imported from another module (`from .utils import requests`
+/// comes after `import`, and counts anyway). `from urllib.parse import …` binds no name
+/// `urllib.request` reads; `import urllib.parse` binds `urllib` and counts.
+fn imports_http_client(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let t = &tokens[i];
+    let is_ident = |k: usize, text: &[u8]| {
+        tokens
+            .get(k)
+            .is_some_and(|t| t.kind == Kind::Ident && t.text(bytes) == text)
+    };
+    let text = t.text(bytes);
+    if t.kind != Kind::Ident || !matches!(text, b"requests" | b"httpx" | b"aiohttp" | b"urllib") {
+        return false;
+    }
+    let first = first_of_line(tokens, i);
+    if !matches!(first.text(bytes), b"import" | b"from") || i == 0 {
+        return false;
+    }
+    let prev = &tokens[i - 1];
+    let after = prev.is_op(bytes, b",")
+        || (prev.kind == Kind::Ident && matches!(prev.text(bytes), b"import" | b"from"));
+    if !after {
+        return false;
+    }
+    // `from urllib.parse import urlencode`: only `urllib.request` holds a client.
+    !(text == b"urllib"
+        && first.text(bytes) == b"from"
+        && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b"."))
+        && !is_ident(i + 2, b"request"))
+}
+
+/// Whether the string literal `tokens[i]`, with a word of a token format, may hold one as
+/// KL101 reads literals: `secrets::token_format` of the value of the literal or of the implicit
+/// concatenation it is part of (`string_value`: the text between the quotes as written). An
+/// f-string's literal parts are read apart from its interpolations (`fstring_token`): one with
+/// an interpolation counts whatever it holds.
+fn format_may_match(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    use crate::model::secrets::token_format;
+    let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
+    let (mut first, mut last) = (i, i);
+    while first > 0 && is_str(first - 1) {
+        first -= 1;
+    }
+    while is_str(last + 1) {
+        last += 1;
+    }
+    let parts = &tokens[first..=last];
+    if parts
+        .iter()
+        .any(|t| t.formatted && t.content(bytes).contains(&b'{'))
+    {
+        return true;
+    }
+    let mut value = Vec::new();
+    for t in parts {
+        value.extend_from_slice(t.content(bytes));
+    }
+    let matches =
+        |v: &[u8]| std::str::from_utf8(v).map_or(true, |v| token_format(v, &[]).is_some());
+    matches(&value) || parts.iter().any(|t| matches(t.content(bytes)))
 }
 
 /// The [`Group::Any`] words of the DynamoDB write methods (`model::frameworks::dynamodb_write`):
@@ -1649,15 +1768,35 @@ fn line_may_have_findings(
             .iter()
             .any(|t| t.is_op(bytes, b"==") || t.is_op(bytes, b"!="))
         && secret_operand()
+        && (file.hmac || compares_secret(bytes, tokens, marks, extra))
     {
         found |= 1;
     }
-    // KL102: a secret name (target or variable) with an environment read, whose variable is a
-    // string literal.
+    // An environment read as KL102 and KL103 resolve one (`model::Model::callee`: a name bound
+    // by an import): its name in the statement (`env_read_named`), then its variable, a string
+    // literal right after the bracket (`string_value` of the first positional argument or of
+    // the subscript).
+    let env_read = |subscript: bool| {
+        file.env
+            && tokens.windows(2).any(|w| {
+                (w[0].is_op(bytes, b"(") || (subscript && w[0].is_op(bytes, b"[")))
+                    && w[1].kind == Kind::Str
+            })
+            && env_read_named(bytes, tokens, &file.env_aliases)
+    };
+    // KL102: a secret name (target or variable) next to a string in a file that reads the
+    // environment. (Not narrowed to an environment read named in the statement, as KL103 is:
+    // a key-named variable read there, `relay(os.environ["PAYMENT_API_KEY"])`, is also the
+    // source of a flow into another module, which no file-wide shape keeps; and the data flow
+    // resolves a local alias, `e = os.environ`, that the rules' model does not.)
     if wanted & 2 != 0 && file.env && has_string && secret_operand() {
         found |= 2;
     }
-    // KL207: a URL literal with a key in its query (`?api_key=`, `&token=`, `?key=`).
+    // KL207: a URL literal with a key in its query (`?api_key=`, `&token=`, `?key=`), as the
+    // rule reads the literal's text (`kl207::query_key`: a URL-like literal, a key-named
+    // parameter right after `?`/`&` and a value filled in after `=`). A formatted string is
+    // one token here but holds the strings of its interpolations (`f"{u + '?key='}"`), which
+    // tree-sitter sees apart: any with `?`/`&` and `=` counts.
     if wanted & 4 != 0
         && tokens.iter().zip(marks).any(|(t, m)| {
             t.kind == Kind::Str && {
@@ -1666,6 +1805,10 @@ fn line_may_have_findings(
                 query
                     && c.contains(&b'=')
                     && (m & NAME != 0 || c.to_ascii_lowercase().windows(4).any(|w| w == b"key="))
+                    && (t.formatted
+                        || std::str::from_utf8(t.text(bytes)).map_or(true, |text| {
+                            crate::rules::kl207_key_in_url::query_key(text).is_some()
+                        }))
             }
         })
     {
@@ -1680,9 +1823,7 @@ fn line_may_have_findings(
     if wanted & 8 != 0
         && file.env
         && has_string
-        && tokens
-            .windows(2)
-            .any(|w| (w[0].is_op(bytes, b"(") || w[0].is_op(bytes, b"[")) && w[1].kind == Kind::Str)
+        && env_read(true)
         && (any(BOOL)
             || (any(TRUE | FALSE)
                 && tokens.iter().any(|t| {
@@ -1725,9 +1866,14 @@ fn line_may_have_findings(
             // `("NAME", "…")` binds only as the fallback of an environment read
             // (`os.environ.get("NAME", "…")`, `getenv`, `setdefault`: resolved through `os`, so
             // an environment word is in the file), not `client.post("/token", data=…)`.
+            // The variable is the first argument (`(` right before it) of a call the statement
+            // names as an environment read ([`env_read_named`]).
             if t.kind == Kind::Str
-                && !file.env
                 && tokens.get(i + 1).is_some_and(|n| n.is_op(bytes, b","))
+                && !(file.env
+                    && i > 0
+                    && tokens[i - 1].is_op(bytes, b"(")
+                    && env_read_named(bytes, tokens, &file.env_aliases))
             {
                 continue;
             }
@@ -1887,6 +2033,161 @@ fn names_operand(bytes: &[u8], tokens: &[Token], i: usize, extra: &[String]) -> 
         && names_key(bytes, t, |n| {
             crate::model::secrets::is_secret_name(n, extra)
         })
+}
+
+/// Whether the identifier `token`, with the word `word` of [`Group::KeyCall`], may name what
+/// KL101 (and KL205's signatures) read through it: `hmac` as the module itself (`hmac.new` is
+/// the qualified name `KEY_PARAMS` and `kl205`'s types take, which only an import of `hmac`
+/// binds: not `salted_hmac`), `ALGORITHM` as the module binding `jwt_key_constant` looks up
+/// (`ALGORITHM` or `JWT_ALGORITHM`, not `GDAL_RESAMPLE_ALGORITHMS`); the other words as before.
+fn key_call_named(bytes: &[u8], token: &Token, word: &[u8]) -> bool {
+    let text = token.text(bytes);
+    if word.eq_ignore_ascii_case(b"hmac") {
+        text == b"hmac"
+    } else if word == b"ALGORITHM" {
+        matches!(text, b"ALGORITHM" | b"JWT_ALGORITHM")
+    } else {
+        true
+    }
+}
+
+/// Whether a logical line may hold a comparison KL205 reports by a name: `L == R` or `L != R`
+/// with neither operand a literal (`is_literal_like`: `token == "COLLATE"`, `x != None`) and a
+/// secret name ([`names_operand`]) inside one of them (`p1 != p2 or not password_validated`
+/// has none). tree-sitter's operands are primary expressions: an operand runs from the
+/// operator over tokens deeper in brackets and tokens at its depth up to one no primary
+/// expression holds unbracketed (`and`, `or`, `not`, `if`, `,`, `:`, `=`, another `==`, …) or
+/// a bracket that closes around it; so each operand found here holds the real one (a longer
+/// one only when the line does not parse as written). An operand is a literal when it is one
+/// token: a plain string (`string_value` reads it), a number, `None`, `True` or `False`.
+fn compares_secret(bytes: &[u8], tokens: &[Token], marks: &[u8], extra: &[String]) -> bool {
+    let ends_operand = |t: &Token| match t.kind {
+        Kind::Op => matches!(
+            t.text(bytes),
+            b"==" | b"!=" | b"," | b":" | b"=" | b":=" | b";" | b"->"
+        ),
+        Kind::Ident => matches!(
+            t.text(bytes),
+            b"and"
+                | b"or"
+                | b"not"
+                | b"if"
+                | b"else"
+                | b"elif"
+                | b"while"
+                | b"for"
+                | b"in"
+                | b"is"
+                | b"lambda"
+                | b"return"
+                | b"yield"
+                | b"assert"
+                | b"del"
+                | b"with"
+                | b"as"
+                | b"raise"
+        ),
+        Kind::Str => false,
+    };
+    let literal = |operand: &[Token]| match operand {
+        [t] => match t.kind {
+            Kind::Str => t.plain && !t.formatted,
+            Kind::Ident => {
+                let text = t.text(bytes);
+                text.first().is_some_and(u8::is_ascii_digit)
+                    || matches!(text, b"None" | b"True" | b"False")
+            }
+            Kind::Op => false,
+        },
+        _ => false,
+    };
+    (0..tokens.len()).any(|k| {
+        if !(tokens[k].is_op(bytes, b"==") || tokens[k].is_op(bytes, b"!=")) {
+            return false;
+        }
+        let depth = tokens[k].depth;
+        let inside = |t: &Token| t.depth > depth || (t.depth == depth && !ends_operand(t));
+        let mut start = k;
+        while start > 0 && inside(&tokens[start - 1]) {
+            start -= 1;
+        }
+        let mut end = k + 1;
+        while end < tokens.len() && inside(&tokens[end]) {
+            end += 1;
+        }
+        let (left, right) = (&tokens[start..k], &tokens[k + 1..end]);
+        // Two names (one identifier each), as `kl205` skips them: a confirmation
+        // (`new_password == confirm`) or two values the user typed (`password != password2`).
+        let name = |operand: &[Token]| match operand {
+            [t] if t.kind == Kind::Ident => std::str::from_utf8(t.text(bytes)).ok(),
+            _ => None,
+        };
+        let (a, b) = (name(left), name(right));
+        if a.into_iter()
+            .chain(b)
+            .any(crate::rules::kl205_insecure_key_compare::is_confirmation)
+        {
+            return false;
+        }
+        if let (Some(a), Some(b)) = (a, b) {
+            let stem = |n: &str| {
+                n.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+                    .to_ascii_lowercase()
+            };
+            if !a.eq_ignore_ascii_case(b) && stem(a) == stem(b) {
+                return false;
+            }
+        }
+        !literal(left)
+            && !literal(right)
+            && (start..end)
+                .any(|j| j != k && marks[j] & NAME != 0 && names_operand(bytes, tokens, j, extra))
+    })
+}
+
+/// Whether a statement may hold an environment read as `model::Model::callee` and `resolve`
+/// read one (`os.environ.get`, `os.getenv`, `os.environ[…]`): every name of the qualified name
+/// is written in the statement but the first, which an import binds (`import os as o`, `from
+/// os import environ`), so the identifier `environ` or `getenv`, or a name an import binds to
+/// either (`aliases`: `from os import getenv as ge`). The model resolves no other binding to
+/// them (an assignment `env = os.environ` makes no alias; a module-level object of another
+/// module is a DynamoDB handle only). A formatted string (`f"{os.getenv('K')}"`) is one token
+/// of the lexer: one that may name either counts too.
+fn env_read_named(bytes: &[u8], tokens: &[Token], aliases: &[Vec<u8>]) -> bool {
+    let names = |text: &[u8]| {
+        text == b"environ" || text == b"getenv" || aliases.iter().any(|a| a.as_slice() == text)
+    };
+    tokens.iter().any(|t| match t.kind {
+        Kind::Ident => names(t.text(bytes)),
+        Kind::Str if t.formatted => {
+            let text = t.text(bytes);
+            memchr::memmem::find(text, b"environ").is_some()
+                || memchr::memmem::find(text, b"getenv").is_some()
+                || aliases
+                    .iter()
+                    .any(|a| memchr::memmem::find(text, a).is_some())
+        }
+        _ => false,
+    })
+}
+
+/// The names an import binds to `environ` or `getenv` under another name (`from os import
+/// getenv as ge`, `import os.environ as E`): `as` right after either in an import statement.
+fn env_aliases(bytes: &[u8], tokens: &[Token]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for k in 0..tokens.len().saturating_sub(2) {
+        let t = &tokens[k];
+        if t.kind == Kind::Ident
+            && matches!(t.text(bytes), b"environ" | b"getenv")
+            && tokens[k + 1].kind == Kind::Ident
+            && tokens[k + 1].text(bytes) == b"as"
+            && tokens[k + 2].kind == Kind::Ident
+            && matches!(first_of_line(tokens, k).text(bytes), b"import" | b"from")
+        {
+            out.push(tokens[k + 2].text(bytes).to_vec());
+        }
+    }
+    out
 }
 
 /// Whether the name token `t` is a secret name for KL101: an identifier, or a string literal's
@@ -2071,7 +2372,9 @@ mod tests {
         let p = Prefilter::new(&[]);
         assert!(p.keep(b"API_KEY = 'x8Fq2LmZ'"));
         assert!(p.keep(b"apiKey = 'x8Fq2LmZ'"));
-        assert!(p.keep(b"x = 'AKIA0000'"));
+        assert!(p.keep(b"x = 'AKIA2E0A8F3B1C9D4E5F'"));
+        // A token format's word alone is no token of the format.
+        assert!(!p.keep(b"x = 'AKIA0000'"));
         assert!(!p.keep(b"x = 'akia0000'"));
         assert!(!p.keep(b"msg.format(key=1)"));
         assert!(!p.keep(b"import os\nx = {'key': 1}\n"));
