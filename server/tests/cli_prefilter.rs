@@ -250,11 +250,9 @@ fn every_statement_lies_in_one_logical_line() {
     );
 }
 
-/// The shapes tightened on django's kept files without a finding (2026-12-07): each `skipped`
-/// file is no longer kept (it was) and has no finding; each `near` miss is still kept and has a
-/// finding of its rule.
-#[test]
-fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
+/// Each `skipped` text is not kept by the pre-filter and has no finding; each `near` miss is
+/// kept and has a finding of its rule (analysed as `app/module.py`).
+fn assert_skipped_and_near(skipped: &[&str], near: &[(&str, &str)]) {
     let p = Prefilter::new(&[]);
     let path = Path::new("app/module.py");
     let codes = |text: &str| -> Vec<&'static str> {
@@ -264,6 +262,25 @@ fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
             .map(|f| f.rule.code)
             .collect()
     };
+    for text in skipped {
+        assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
+        assert_eq!(codes(text), Vec::<&str>::new(), "{text}");
+    }
+    for (text, code) in near {
+        assert!(p.keep(text.as_bytes()), "skipped:\n{text}");
+        assert!(
+            codes(text).contains(code),
+            "no {code} in {:?}:\n{text}",
+            codes(text)
+        );
+    }
+}
+
+/// The shapes tightened on django's kept files without a finding (2026-12-07): each `skipped`
+/// file is no longer kept (it was) and has no finding; each `near` miss is still kept and has a
+/// finding of its rule.
+#[test]
+fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
     let log = "import logging\nlogger = logging.getLogger(__name__)\n";
     let skipped: &[&str] = &[
         // A log call with constants only sinks nothing (django's sessions backends).
@@ -282,10 +299,6 @@ fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
         "password = settings_dict['OPTIONS'].get('password', settings_dict['PASSWORD'])\n",
         "auth = Person.objects.create(name='Someone')\n",
     ];
-    for text in skipped {
-        assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
-        assert_eq!(codes(text), Vec::<&str>::new(), "{text}");
-    }
     let near: &[(&str, &str)] = &[
         (&format!("{log}def f(api_key):\n    logger.warning('bad key %s', api_key)\n"), "KL202"),
         (&format!("{log}def f(api_key):\n    logger.warning('bad key', exc_info=True)\n    logger.info(api_key)\n"), "KL202"),
@@ -300,14 +313,7 @@ fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
         ("requests.get(u, auth=('admin', 's3cr3t-Pa55w0rd'))\n", "KL101"),
         ("db = connect(password='s3cr3t-Pa55w0rd', host=h('x'))\n", "KL101"),
     ];
-    for (text, code) in near {
-        assert!(p.keep(text.as_bytes()), "skipped:\n{text}");
-        assert!(
-            codes(text).contains(code),
-            "no {code} in {:?}:\n{text}",
-            codes(text)
-        );
-    }
+    assert_skipped_and_near(skipped, near);
 }
 
 /// The shapes tightened on django's kept files without a finding (session 20, 2026-12-07): each
@@ -315,15 +321,6 @@ fn tightened_shapes_skip_files_without_findings_and_keep_their_near_misses() {
 /// and has a finding of its rule.
 #[test]
 fn shapes_need_what_their_rule_reads() {
-    let p = Prefilter::new(&[]);
-    let path = Path::new("app/module.py");
-    let codes = |text: &str| -> Vec<&'static str> {
-        as_code_and_test(path, text)[0]
-            .findings
-            .iter()
-            .map(|f| f.rule.code)
-            .collect()
-    };
     let skipped: &[&str] = &[
         // KL103: `True` and a flag-like string in a statement without an environment read
         // (`environ` is a WSGI parameter elsewhere in the file).
@@ -349,10 +346,6 @@ fn shapes_need_what_their_rule_reads() {
         "from django.utils.crypto import salted_hmac\ndef f(secret):\n    return salted_hmac('k', 'v', secret=secret)\n",
         "GDAL_RESAMPLE_ALGORITHMS = {'NearestNeighbour': 0}\nKEY = 'f9Kx2-Lq81zQw7Lp'\n",
     ];
-    for text in skipped {
-        assert_eq!(p.reason(text.as_bytes()), None, "kept:\n{text}");
-        assert_eq!(codes(text), Vec::<&str>::new(), "{text}");
-    }
     let near: &[(&str, &str)] = &[
         ("import os\nDEBUG = bool(os.environ.get('DEBUG'))\n", "KL103"),
         ("from os import getenv as ge\nDEBUG = ge('DEBUG', False)\n", "KL103"),
@@ -371,12 +364,5 @@ fn shapes_need_what_their_rule_reads() {
         ("from sys import stdout as out\ndef f(api_key):\n    out.write(api_key)\n", "KL202"),
         ("import os\nSECRET = os.environ.get('APP_SECRET', 'hunter2-x9Q-live')\n", "KL101"),
     ];
-    for (text, code) in near {
-        assert!(p.keep(text.as_bytes()), "skipped:\n{text}");
-        assert!(
-            codes(text).contains(code),
-            "no {code} in {:?}:\n{text}",
-            codes(text)
-        );
-    }
+    assert_skipped_and_near(skipped, near);
 }

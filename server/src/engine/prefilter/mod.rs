@@ -1567,11 +1567,9 @@ fn may_call_log(bytes: &[u8], tokens: &[Token]) -> bool {
     false
 }
 
-/// Whether the string literal `tokens[i]` (with the literals implicitly concatenated to it) may
-/// hold `scheme://user:password@host` as `secrets::url_credentials` judges it on the value
-/// `syntax::string_value` reads: exactly the text between the quotes when there is no escape and
-/// no interpolation; otherwise any `@` may be one.
-fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+/// The string literal `tokens[i]` with the literals implicitly concatenated to it (`'a' 'b'`):
+/// one value for `syntax::string_value`.
+fn concatenated(tokens: &[Token], i: usize) -> &[Token] {
     let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
     let (mut first, mut last) = (i, i);
     while first > 0 && is_str(first - 1) {
@@ -1580,7 +1578,15 @@ fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
     while is_str(last + 1) {
         last += 1;
     }
-    let parts = &tokens[first..=last];
+    &tokens[first..=last]
+}
+
+/// Whether the string literal `tokens[i]` (with the literals implicitly concatenated to it) may
+/// hold `scheme://user:password@host` as `secrets::url_credentials` judges it on the value
+/// `syntax::string_value` reads: exactly the text between the quotes when there is no escape and
+/// no interpolation; otherwise any `@` may be one.
+fn url_may_have_credentials(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    let parts = concatenated(tokens, i);
     let mut value = Vec::new();
     for t in parts {
         value.extend_from_slice(t.content(bytes));
@@ -1643,15 +1649,7 @@ fn imports_http_client(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
 /// an interpolation counts whatever it holds.
 fn format_may_match(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
     use crate::model::secrets::token_format;
-    let is_str = |k: usize| tokens.get(k).is_some_and(|t| t.kind == Kind::Str);
-    let (mut first, mut last) = (i, i);
-    while first > 0 && is_str(first - 1) {
-        first -= 1;
-    }
-    while is_str(last + 1) {
-        last += 1;
-    }
-    let parts = &tokens[first..=last];
+    let parts = concatenated(tokens, i);
     if parts
         .iter()
         .any(|t| t.formatted && t.content(bytes).contains(&b'{'))
