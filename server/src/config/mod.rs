@@ -469,8 +469,27 @@ fn start_dir(path: &Path) -> PathBuf {
 }
 
 /// An absolute path without `.` components (symlinks are not resolved).
+///
+/// A relative path is joined to the working directory read once per process ([`working_dir`]):
+/// `std::path::absolute` asks the system for it on every call, ~15,700 `getcwd` calls for a
+/// check of django. keylint never changes its working directory.
 pub fn absolute(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match working_dir() {
+            // A Windows path relative to a drive's own directory (`C:foo`) is left to the
+            // system.
+            Some(cwd)
+                if !path.as_os_str().is_empty()
+                    && !path.has_root()
+                    && !matches!(path.components().next(), Some(Component::Prefix(_))) =>
+            {
+                cwd.join(path)
+            }
+            _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        }
+    };
     let mut out = PathBuf::new();
     for c in abs.components() {
         match c {
@@ -482,6 +501,13 @@ pub fn absolute(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The process's working directory, read once (`None` when it cannot be read: then each call
+/// asks again, and fails the same way).
+fn working_dir() -> Option<&'static Path> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
 }
 
 /// Parses a comma-separated list of rule codes or names (`KL101,hardcoded-secret`) into codes.
