@@ -592,6 +592,11 @@ fn collect_files(roots: &[PathBuf], cache: &Arc<ConfigCache>) -> (Vec<PathBuf>, 
                     return true;
                 }
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                // A file other than Python source is never checked: no configuration to look up
+                // (django: ~3,700 of its 6,500 entries).
+                if !is_dir && entry.path().extension().is_none_or(|x| x != "py") {
+                    return true;
+                }
                 match filter_cache.get_known(entry.path(), is_dir) {
                     Ok(c) => !c.is_excluded(entry.path()),
                     // Reported when the files are resolved.
