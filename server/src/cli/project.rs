@@ -514,27 +514,38 @@ pub fn views<T: Send>(
     };
     // Calls passing something keyful not resolved yet: (module, import path).
     let mut passing: Vec<(usize, String)> = Vec::new();
+    // Each kept module's calls, in parallel (they read the project only), then gathered in file
+    // order.
+    let made: Vec<Made> = keep
+        .par_iter()
+        .enumerate()
+        .map(|(f, k)| {
+            let m = ids[f];
+            let s = project.modules[m]
+                .summary
+                .as_ref()
+                .filter(|_| *k == Some(true))?;
+            let wants = Wants {
+                scans: routes,
+                raises: alone[f].kl206_or_directive,
+            };
+            let mut c = Calls::new(wants, alone[f].sources);
+            let (live, pass) = c.update(s, false, &[], &|p| dead(&project, &tried, m, p));
+            Some((c, live, pass))
+        })
+        .collect();
     let mut calls: Vec<Option<Calls>> = Vec::with_capacity(files.len());
-    for (f, k) in keep.iter().enumerate() {
+    for (f, made) in made.into_iter().enumerate() {
         let m = ids[f];
-        let Some(s) = project.modules[m]
-            .summary
-            .as_ref()
-            .filter(|_| *k == Some(true))
-        else {
+        let Some((c, live, pass)) = made else {
             calls.push(None);
             continue;
         };
-        let wants = Wants {
-            scans: routes,
-            raises: alone[f].kl206_or_directive,
-        };
-        let mut c = Calls::new(wants, alone[f].sources);
-        let (live, pass) = c.update(s, false, &[], &|p| dead(&project, &tried, m, p));
         pending.extend(live.into_iter().map(|p| (m, p)));
         passing.extend(pass.into_iter().map(|p| (m, p)));
         calls.push(Some(c));
         // Configuration classes it loads from other modules (`from_object(…)`).
+        let s = project.modules[m].summary.as_ref().expect("made of it");
         pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
     }
     // A callee of a kept module raising validates a key for KL206 whatever the module between
@@ -655,23 +666,35 @@ pub fn views<T: Send>(
             project.modules[ids[f]].summary = s.map(Arc::new);
             round_done.push(f);
         }
-        for f in round_done {
-            let m = ids[f];
-            if let Some(s) = project.modules[m].summary.clone() {
-                let s = &s;
-                // Key material may enter it alone: the pre-filter skips a source that no rule
-                // of the module alone can report (a key read and passed to another module).
-                let sources = s.flows().any(|(flow, _)| !flow.sources.is_empty());
-                let mut c = Calls::new(
-                    Wants {
-                        scans: routes,
-                        raises,
-                    },
-                    sources,
-                );
-                let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| {
-                    dead(&project, &tried, m, p)
+        // Their calls, in parallel, then gathered in file order.
+        let made: Vec<(usize, Made)> = round_done
+            .par_iter()
+            .map(|&f| {
+                let m = ids[f];
+                let made = project.modules[m].summary.as_ref().map(|s| {
+                    // Key material may enter it alone: the pre-filter skips a source that no
+                    // rule of the module alone can report (a key read and passed to another
+                    // module).
+                    let sources = s.flows().any(|(flow, _)| !flow.sources.is_empty());
+                    let mut c = Calls::new(
+                        Wants {
+                            scans: routes,
+                            raises,
+                        },
+                        sources,
+                    );
+                    let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| {
+                        dead(&project, &tried, m, p)
+                    });
+                    (c, live, pass)
                 });
+                (f, made)
+            })
+            .collect();
+        for (f, made) in made {
+            let m = ids[f];
+            if let Some((c, live, pass)) = made {
+                let s = project.modules[m].summary.as_ref().expect("made of it");
                 pending.extend(live.into_iter().map(|p| (m, p)));
                 passing.extend(pass.into_iter().map(|p| (m, p)));
                 pending_classes.extend(s.loaded_configs.iter().map(|p| (m, p.clone())));
@@ -745,6 +768,9 @@ pub fn views<T: Send>(
         stats,
     }
 }
+
+/// A module's [`Calls`] made, with its first live and passing calls (`None`: no summary).
+type Made = Option<(Calls, Vec<String>, Vec<String>)>;
 
 /// What a kept module can get from the functions of other modules it calls, besides what its
 /// calls pass and what their results carry (see [`Calls`]).
@@ -1082,7 +1108,7 @@ fn release(
     ids: &[usize],
     file_of: &FxHashMap<usize, usize>,
     pending: &mut Vec<(usize, String)>,
-    dead: &dyn Fn(usize, &str) -> bool,
+    dead: &(dyn Fn(usize, &str) -> bool + Sync),
 ) -> bool {
     let mut any = false;
     loop {
@@ -1108,13 +1134,26 @@ fn release(
         changed.sort_unstable();
         changed.dedup();
         let mut more = false;
-        for f in changed {
+        // The modules' calls again, in parallel (each its own state), then gathered in file
+        // order.
+        let mut states: Vec<(usize, Calls)> = changed
+            .iter()
+            .filter_map(|&f| {
+                project.modules[ids[f]].summary.as_ref()?;
+                Some((f, calls[f].take()?))
+            })
+            .collect();
+        let updated: Vec<(Vec<String>, Vec<String>)> = states
+            .par_iter_mut()
+            .map(|(f, c)| {
+                let (f, m) = (*f, ids[*f]);
+                let s = project.modules[m].summary.as_ref().expect("filtered above");
+                c.update(s, passed[f], &returns_read[f], &|p| dead(m, p))
+            })
+            .collect();
+        for ((f, c), (live, pass)) in states.into_iter().zip(updated) {
             let m = ids[f];
-            let (Some(c), Some(s)) = (calls[f].as_mut(), project.modules[m].summary.as_ref())
-            else {
-                continue;
-            };
-            let (live, pass) = c.update(s, passed[f], &returns_read[f], &|p| dead(m, p));
+            calls[f] = Some(c);
             any |= !live.is_empty() || !pass.is_empty();
             more |= !pass.is_empty();
             pending.extend(live.into_iter().map(|p| (m, p)));

@@ -840,6 +840,19 @@ pub fn resolve<'f>(flows: impl IntoIterator<Item = (&'f FnFlow, usize)>) -> Data
     r.dataflow().as_ref().clone()
 }
 
+/// Resolves the flows (each with the start of its item) from scratch once, for a caller that
+/// never updates the resolution and reads only its facts (`keylint check`'s project pass,
+/// [`crate::project::Project::resolve_wanted`]): the facts of [`resolve`], with the flows moved
+/// in and the facts moved out rather than copied, and none of the hashes an incremental
+/// [`Resolver`] keeps. The result's [`Dataflow::hash_of`], `facts_hash` and `starts_hash` are
+/// those of no facts: hash a view made of it ([`Dataflow::from_parts`] does). What is left of
+/// the resolution (the flows, the call graph) is freed on the thread pool, not by the caller.
+pub fn resolve_batch(flows: Vec<(FnFlow, usize)>) -> Dataflow {
+    let (df, rest) = Resolver::batch(flows);
+    rayon::spawn(move || drop(rest));
+    df
+}
+
 /// The flows of one item: its function (or method), or the module-level statement itself.
 pub fn item_flows(node: Node, classes: &[String], model: &Model, src: SourceText) -> Vec<FnFlow> {
     let def = super::syntax::definition(node);

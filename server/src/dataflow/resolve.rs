@@ -1712,6 +1712,88 @@ impl Resolver {
     }
 }
 
+/// The batch resolution ([`super::resolve_batch`]): what [`Resolver::update`] does on its first
+/// run, for a caller that never updates it.
+impl Resolver {
+    /// Resolves `flows` (each with the start of its item) from scratch: the facts of a first
+    /// [`Resolver::update`], without the hashes only later updates and an editor's readers
+    /// compare, with the flows moved in and the facts moved out rather than copied. Returns the
+    /// facts and what is left of the resolver (for the caller to drop where it costs least).
+    pub(super) fn batch(flows: Vec<(FnFlow, usize)>) -> (Dataflow, Resolver) {
+        let mut r = Resolver::default();
+        r.nodes.reserve_exact(flows.len());
+        // The anchors of a first update (`update`'s matching by anchor, with no old node).
+        let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+        let mut key = String::new();
+        for (flow, start) in flows {
+            use std::fmt::Write as _;
+            let name = anchor_name(&flow);
+            let k = match seen.get_mut(name) {
+                Some(k) => k,
+                None => seen.entry(name.to_string()).or_insert(0),
+            };
+            key.clear();
+            let _ = write!(key, "{name}#{k}");
+            *k += 1;
+            r.nodes.push(Box::new(NodeState {
+                anchor: Arc::from(key.as_str()),
+                facts: bottom(&flow),
+                flow,
+                // Never compared: there is no later update.
+                hash: 0,
+                shape: 0,
+                start,
+                contrib: Vec::new(),
+            }));
+        }
+        let mut resolved: FxHashSet<u32> = FxHashSet::default();
+        r.full(&mut resolved);
+        // `publish(None)`, the facts taken from their nodes.
+        let mut functions = BTreeMap::new();
+        let mut referenced: FxHashSet<Anchor> = FxHashSet::default();
+        let mut mark = |path: &[Step]| {
+            for a in path.iter().filter_map(|s| s.anchor.as_ref()) {
+                if !referenced.contains(a) {
+                    referenced.insert(a.clone());
+                }
+            }
+        };
+        for (name, &i) in &r.graph.published {
+            let facts = std::mem::take(&mut r.nodes[i as usize].facts);
+            for ret in &facts.ret {
+                if let RetSym::Conc(c) = ret {
+                    mark(&c.path);
+                }
+            }
+            for c in facts.param_in.iter().flatten() {
+                mark(&c.path);
+            }
+            if let Some(scan) = &facts.scan {
+                mark(scan);
+            }
+            functions.insert(Arc::<str>::from(name.as_str()), Arc::new(facts));
+        }
+        for c in r.globals.values().flatten() {
+            mark(&c.path);
+        }
+        let starts: FxHashMap<Anchor, usize> = referenced
+            .into_iter()
+            .filter_map(|a| {
+                let i = *r.graph.by_anchor.get(&a)?;
+                let start = r.nodes[i as usize].start;
+                Some((a, start))
+            })
+            .collect();
+        let df = Dataflow {
+            functions: Arc::new(functions),
+            globals: Arc::new(std::mem::take(&mut r.globals)),
+            starts: Arc::new(starts),
+            ..Dataflow::default()
+        };
+        (df, r)
+    }
+}
+
 /// Counts (`by` 1) or uncounts (-1) the anchors of the steps of a function's published paths.
 fn count_anchors(counts: &mut FxHashMap<Anchor, u32>, f: &FnFacts, by: i32) {
     for r in &f.ret {

@@ -318,7 +318,16 @@ impl Project {
         wanted: &(dyn Fn(usize, &Probe) -> bool + Sync),
     ) -> FxHashMap<usize, Arc<Dataflow>> {
         use rayon::prelude::*;
-        let comps = self.components();
+        // [`Project::components`], each module's callees found in parallel (on django 2,786
+        // modules' calls, some 13 M instructions on one core).
+        let graph: Vec<Vec<usize>> = (0..self.modules.len())
+            .into_par_iter()
+            .map(|m| self.callees(m, &self.flows_of(m, None)))
+            .collect();
+        let comps: Vec<Vec<usize>> = components(&graph, self.modules.len())
+            .into_iter()
+            .filter(|c| c.len() > 1)
+            .collect();
         // What each module imports of other modules that the rules read facts of (a PynamoDB
         // model, a DynamoDB table made there): its view carries them.
         let imported: Vec<Vec<ForeignName>> = (0..self.modules.len())
@@ -342,15 +351,14 @@ impl Project {
                         (flows, names)
                     })
                     .collect();
-                let df = dataflow::resolve(
-                    qualified
-                        .iter()
-                        .flat_map(|(flows, _)| flows.iter().map(|(f, s)| (f, *s))),
-                );
+                // Resolved once and only read: the batch resolution (no hashes; the flows moved
+                // in, not copied).
+                let (flows, names): (Vec<_>, Vec<ViewNames>) = qualified.into_iter().unzip();
+                let df = dataflow::resolve_batch(flows.into_iter().flatten().collect());
                 members
                     .par_iter()
-                    .zip(qualified.par_iter())
-                    .filter_map(|(&m, (_, (fns, globals)))| {
+                    .zip(names.par_iter())
+                    .filter_map(|(&m, (fns, globals))| {
                         let probe = Probe::new(&df, m, fns, globals, &imported[m]);
                         wanted(m, &probe).then(|| {
                             let view = self.view(&df, m, fns, globals);

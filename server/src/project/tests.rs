@@ -376,6 +376,40 @@ fn probes_tell_what_views_hold_and_wanted_views_are_the_full_ones() {
     }
 }
 
+/// `keylint check`'s batch resolution ([`crate::dataflow::resolve_batch`]) holds the facts of a
+/// resolution from scratch: every function's and global's, and the starts of the items their
+/// paths pass through, on the flows of each module of every fixture project alone and of each
+/// project's modules together.
+#[test]
+fn the_batch_resolution_holds_the_facts_of_a_resolution_from_scratch() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/projects");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() > 10, "fixture projects: {dirs:?}");
+    let mut with_paths = 0;
+    for dir in &dirs {
+        let p = fixture_project(dir);
+        let each: Vec<Vec<(FnFlow, usize)>> = p
+            .modules
+            .iter()
+            .filter_map(|m| m.summary.as_ref())
+            .map(|s| s.flows().map(|(f, start)| (f.clone(), start)).collect())
+            .collect();
+        let together: Vec<(FnFlow, usize)> = each.iter().flatten().cloned().collect();
+        for flows in each.iter().chain(std::iter::once(&together)) {
+            let scratch = crate::dataflow::resolve(flows.iter().map(|(f, s)| (f, *s)));
+            let batch = crate::dataflow::resolve_batch(flows.clone());
+            assert_eq!(batch, scratch, "{dir}");
+            assert_eq!(batch.anchor_starts(), scratch.anchor_starts(), "{dir}");
+            with_paths += usize::from(!batch.anchor_starts().is_empty());
+        }
+    }
+    assert!(with_paths > 10, "{with_paths} resolutions with paths");
+}
+
 /// A project of one module, `app/main.py`, indexed with the summary of `doc`, and an analyzer
 /// of it that resolves through the live project (as the server's): the project, the module and
 /// the analyzer.
