@@ -1273,7 +1273,7 @@ fn a_skipped_module_carrying_a_key_between_two_others_is_followed() {
         "{lean:#?}"
     );
 
-    // The near miss: `NAME` carries no key; `main.py` is read, not parsed.
+    // The near miss: `NAME` carries no key; `main.py` is searched (its text from the first pass, not read again), not parsed.
     write(
         tmp.path(),
         &[(
@@ -1289,7 +1289,7 @@ fn a_skipped_module_carrying_a_key_between_two_others_is_followed() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 skipped files read, 0 parsed, 0 taken"),
+        stderr.contains("1 skipped files searched (0 read again), 0 parsed, 0 taken"),
         "{stderr}"
     );
     assert!(!stderr.contains("app/main.py"), "{stderr}");

@@ -325,9 +325,9 @@ pub fn run(args: CheckArgs) -> i32 {
         );
         let c = stats.carriers;
         eprintln!(
-            "keylint: project: carrying modules: {} searches, {} skipped files read, {} parsed, {} \
-             taken",
-            c.searches, c.read, c.parsed, c.taken
+            "keylint: project: carrying modules: {} searches, {} skipped files searched ({} read \
+             again), {} parsed, {} taken",
+            c.searches, c.searched, c.read, c.parsed, c.taken
         );
         if std::env::var_os("KEYLINT_PROJECT_STATS").is_some_and(|v| v == "files") {
             for (f, why, time) in &stats.files {

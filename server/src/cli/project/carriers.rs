@@ -54,9 +54,11 @@ enum Target {
 /// How many files the search for carrying modules read, parsed and took.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CarrierStats {
-    /// Skipped files read again for the carriers' names.
+    /// Skipped files searched for the carriers' names.
+    pub searched: usize,
+    /// Of those, files read again from disk (the first pass kept no text of them).
     pub read: usize,
-    /// Of those, files naming a carrier: parsed and summarised.
+    /// Of the searched, files naming a carrier: parsed and summarised.
     pub parsed: usize,
     /// Of those, files taken into the project pass.
     pub taken: usize,
@@ -95,6 +97,7 @@ impl Carriers {
         ids: &[usize],
         files: &[PathBuf],
         configs: &[Arc<Config>],
+        texts: &[Option<String>],
         prefilter_for: &(dyn Fn(&Config) -> Option<Arc<Prefilter>> + Sync),
         eligible: &(dyn Fn(usize) -> bool + Sync),
         unsummarised_kept: &(dyn Fn(usize) -> bool + Sync),
@@ -139,27 +142,37 @@ impl Carriers {
             let todo: Vec<usize> = (0..files.len())
                 .filter(|&f| eligible(f) && !parked.contains_key(&f))
                 .collect();
-            self.stats.read += todo.len();
+            self.stats.searched += todo.len();
+            self.stats.read += todo.iter().filter(|&&f| texts[f].is_none()).count();
             let finder = Search::new(&new);
             let wanted: FxHashSet<&[u8]> = new.iter().map(|n| n.as_bytes()).collect();
             found = todo
                 .par_iter()
                 .filter_map(|&f| {
                     let t0 = std::time::Instant::now();
-                    // The raw bytes first (most files name no carrier), decoded only when one
-                    // may; a UTF-16 file is decoded first.
-                    let bytes = std::fs::read(&files[f]).ok()?;
-                    let wide = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-                    if !wide && !finder.any(&bytes) {
-                        return None;
-                    }
-                    drop(bytes);
-                    let text = read(&files[f], &configs[f])?;
+                    // The text the first pass read (a skipped linkable file's); a file without
+                    // one is read again, its raw bytes first (most files name no carrier),
+                    // decoded only when one may (a UTF-16 file is decoded first).
+                    let read_again;
+                    let text = match &texts[f] {
+                        Some(text) => text.as_str(),
+                        None => {
+                            let bytes = std::fs::read(&files[f]).ok()?;
+                            let wide = bytes.starts_with(&[0xFF, 0xFE])
+                                || bytes.starts_with(&[0xFE, 0xFF]);
+                            if !wide && !finder.any(&bytes) {
+                                return None;
+                            }
+                            drop(bytes);
+                            read_again = read(&files[f], &configs[f])?;
+                            read_again.as_str()
+                        }
+                    };
                     let prefilter = prefilter_for(&configs[f]);
                     if !names_any(&finder, &wanted, text.as_bytes(), prefilter.as_deref()) {
                         return None;
                     }
-                    let s = summarise(&text, &files[f], &configs[f]);
+                    let s = summarise(text, &files[f], &configs[f]);
                     Some((f, s, t0.elapsed()))
                 })
                 .collect();
