@@ -64,10 +64,12 @@ fn linkable(text: &str) -> bool {
         || memchr::memmem::find(text.as_bytes(), b"class ").is_some()
 }
 
-/// The summary of one file's text (`None`: nested too deep to parse).
+/// The summary of one file's text (`None`: nested too deep to parse). Parsed as a kept file is
+/// ([`Parsed`]: the analysis slices the text in one piece, not the rope of an editor's
+/// [`crate::document::Document`], whose every slice descends it).
 fn summarise(text: &str, path: &Path, config: &Config) -> Option<ModuleSummary> {
-    let doc = crate::document::Document::new(text, 0);
-    if doc.too_deep() {
+    let doc = Parsed::new(text.to_string());
+    if doc.too_deep {
         return None;
     }
     let options = config.options_for(path);
