@@ -53,7 +53,28 @@ fn read(path: &Path, config: &Config) -> Option<String> {
     {
         return None;
     }
-    Some(encoding::decode(&bytes).ok()?.text)
+    // The encoding is declared in the first two lines (PEP 263, `encoding::decode`'s reading):
+    // decoded alone, they tell whether the file is UTF-8, whose text is then its bytes, checked
+    // and moved into the string, not copied (17 MB on django). Any other answer: the whole file
+    // decoded as before.
+    let head = nth_line_end(&bytes, 2);
+    match encoding::decode(&bytes[..head]) {
+        Ok(d) if d.encoding == encoding::Encoding::Utf8 => String::from_utf8(bytes).ok(),
+        _ => Some(encoding::decode(&bytes).ok()?.text),
+    }
+}
+
+/// The end of the `n`th line of `bytes` (after its `\n` or `\r`; the end of `bytes` when it has
+/// fewer lines), lines split as `encoding::decode` splits them to read a declaration.
+fn nth_line_end(bytes: &[u8], n: usize) -> usize {
+    let mut at = 0;
+    for _ in 0..n {
+        match memchr::memchr2(b'\n', b'\r', &bytes[at..]) {
+            Some(k) => at += k + 1,
+            None => return bytes.len(),
+        }
+    }
+    at
 }
 
 /// The file has a `def`, a `class` or an `import`: without any it defines no function another
