@@ -1,5 +1,7 @@
 //! tree-sitter's allocator for `keylint check`: mimalloc, for tree-sitter's own allocations only
-//! (its trees, parse stacks and the Python scanner's state), set once before any parse. The Rust
+//! (its trees, parse stacks and the Python scanner's state: the grammar is compiled with
+//! `TREE_SITTER_REUSE_ALLOCATOR`, see `.cargo/config.toml`, so that its scanner's arrays are
+//! allocated through this allocator too), set once before any parse. The Rust
 //! side keeps the system allocator, and so does the language server (`keylint server`), which
 //! shares the binary: a global swap made the check faster but tripled its peak memory.
 //!
