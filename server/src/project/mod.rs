@@ -114,10 +114,17 @@ impl Index {
     fn build(modules: &[Module], live: impl Fn(&Path) -> bool) -> Self {
         let mut ix = Index::default();
         let mut dirs: FxHashMap<PathBuf, u32> = FxHashMap::default();
+        // Per directory id: the ids of it and its successive parents (a module's chain ends with
+        // that of the first directory of its path already seen).
+        let mut chains: Vec<Box<[u32]>> = Vec::new();
         let mut parts: FxHashMap<std::ffi::OsString, u32> = FxHashMap::default();
         let mut intern_part = |c: &std::ffi::OsStr| {
+            if let Some(&id) = parts.get(c) {
+                return id;
+            }
             let n = parts.len() as u32;
-            *parts.entry(c.to_os_string()).or_insert(n)
+            parts.insert(c.to_os_string(), n);
+            n
         };
         for m in modules {
             // A removed module's slot keeps its path's lookups (resolving from it reads them),
@@ -137,16 +144,31 @@ impl Index {
             let mut chain: Vec<u32> = Vec::new();
             let mut below: Option<(u32, Option<u32>)> = None;
             let mut dir = path.parent();
+            // The directories not seen before, from the module's own up; the first one seen
+            // before ends the walk: its parents, their names and children are known.
+            let mut new = 0;
             while let Some(d) = dir {
-                let n = dirs.len() as u32;
-                let id = *dirs.entry(d.to_path_buf()).or_insert(n);
+                if let Some(&id) = dirs.get(d) {
+                    if let Some((child, Some(name))) = below {
+                        ix.child.insert((id, name), child);
+                    }
+                    chain.extend_from_slice(&chains[id as usize]);
+                    break;
+                }
+                let id = dirs.len() as u32;
+                dirs.insert(d.to_path_buf(), id);
                 chain.push(id);
+                new += 1;
                 if let Some((child, Some(name))) = below {
                     ix.child.insert((id, name), child);
                 }
                 let name = d.file_name().and_then(|n| n.to_str()).map(|n| ix.name(n));
                 below = Some((id, name));
                 dir = d.parent();
+            }
+            for k in 0..new {
+                debug_assert_eq!(chains.len(), chain[k] as usize);
+                chains.push(chain[k..].into());
             }
             if let (Some(&d), true) = (chain.first(), live(path)) {
                 if path.extension().is_some_and(|x| x == "py") {
@@ -165,8 +187,12 @@ impl Index {
     }
 
     fn name(&mut self, n: &str) -> u32 {
+        if let Some(&id) = self.names.get(n) {
+            return id;
+        }
         let next = self.names.len() as u32;
-        *self.names.entry(Box::from(n)).or_insert(next)
+        self.names.insert(Box::from(n), next);
+        next
     }
 }
 
@@ -310,26 +336,33 @@ impl Project {
         self.package_len.resize(self.modules.len(), 1);
         let mut taken: FxHashMap<String, usize> = FxHashMap::default();
         for i in 0..self.modules.len() {
-            let path = self.modules[i].path.clone();
-            if !self.by_path.contains_key(&path) {
+            let path = self.modules[i].path.as_path();
+            if !self.by_path.contains_key(path) {
                 continue;
             }
-            let parts = components(&path);
-            for k in 0..parts.len() {
-                self.by_name
-                    .entry(parts[k..].join("."))
-                    .or_default()
-                    .push(i);
+            let parts = components(path);
+            // Every dotted suffix (`a.b.c`, `b.c`, `c`) is a slice of the whole name.
+            let whole = parts.join(".");
+            let mut at = 0;
+            for part in &parts {
+                let suffix = &whole[at..];
+                match self.by_name.get_mut(suffix) {
+                    Some(list) => list.push(i),
+                    None => {
+                        self.by_name.insert(suffix.to_string(), vec![i]);
+                    }
+                }
+                at += part.len() + 1;
             }
             // From the topmost package holding it (`app.store`), or its file name alone.
-            let mut dir = path.parent().map(Path::to_path_buf);
+            let mut dir = path.parent();
             let mut depth = 0;
             while let Some(d) = dir {
-                if !self.packages.contains(&d) {
+                if !self.packages.contains(d) {
                     break;
                 }
                 depth += 1;
-                dir = d.parent().map(Path::to_path_buf);
+                dir = d.parent();
             }
             let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
             let keep = if is_init { depth } else { depth + 1 };
@@ -340,7 +373,7 @@ impl Project {
                 q = "__main__".into();
             }
             if taken.contains_key(&q) {
-                q = parts.join(".");
+                q = whole.clone();
             }
             while taken.contains_key(&q) {
                 q.push('_');
