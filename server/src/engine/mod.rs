@@ -491,13 +491,18 @@ impl Analyzer {
 
     /// The byte range of `rope` the next run (of `rope`) reads most of: the text the edit since
     /// the last run changed, with [`TEXT_WINDOW_MARGIN`] on each side; `None` when it would
-    /// be most of the text, or there was no last run (every item is read).
+    /// be most of the text, when there was no last run (every item is read), or when the text
+    /// is the last run's (a run again for another reason, the project's view say, may check
+    /// items anywhere).
     /// The next run does not compare the texts again.
     pub(crate) fn text_window(&mut self, rope: &ropey::Rope) -> Option<std::ops::Range<usize>> {
         let old = self.text.as_ref()?;
         let shared = common_affixes(old, rope);
         self.affixes = Some((old.len_bytes(), rope.len_bytes(), shared));
         let len = rope.len_bytes();
+        if shared.0 == len && old.len_bytes() == len {
+            return None;
+        }
         let from = shared.0.saturating_sub(TEXT_WINDOW_MARGIN);
         let to = (len - shared.1)
             .max(shared.0)

@@ -1235,7 +1235,7 @@ fn rope_copied_in_one_piece_finds_what_the_rope_gives(handlers: usize) {
 /// The buffer [`super::pipeline::analyze_rope`] copies the text into holds the whole text for a
 /// first analysis, with room for the keystrokes that lengthen it; a keystroke in a large module
 /// copies only the part around it (at most a few times [`super::TEXT_WINDOW_MARGIN`]), into the
-/// same buffer. It fails if every keystroke copied the whole text (it did: 260 KB a keystroke at
+/// same buffer; a run of the same text again copies all of it. It fails if every keystroke copied the whole text (it did: 260 KB a keystroke at
 /// 7,943 lines), or if the buffer were made at the text's exact size (it was: the first
 /// keystroke after the document opened moved it, a new mapping faulted in by the copy, 0.3 ms
 /// of that keystroke at 7,943 lines).
@@ -1281,6 +1281,10 @@ fn typing_a_line_copies_the_text_around_it_into_the_buffer_of_the_first_analysis
             n + 1
         );
     }
+    // The same text analysed again (the project's view changed, say): it may check items
+    // anywhere, and the whole text is copied.
+    let (_, len) = analyze(&mut analyzer, &doc);
+    assert_eq!(len, doc.text().len(), "the same text again");
 }
 
 /// A resolver that resolves every module alone, counts how often it is asked whether the module
