@@ -1,6 +1,6 @@
 //! In-process typing loop for profiling (perf / callgrind): types the replay's line into a file at
 //! the end or in the middle, applying each keystroke to the document and analysing it the way the
-//! language server does (`engine::pipeline::analyze` with the default configuration, conversion to LSP
+//! language server does (`engine::pipeline::analyze_rope` with the default configuration, conversion to LSP
 //! diagnostics and their JSON).
 //!
 //! `cargo run --release -p keylint --example typing -- FILE [end|middle] [rounds]`
@@ -70,10 +70,10 @@ fn main() {
     let last_summary: std::cell::RefCell<Option<keylint::project::ModuleSummary>> =
         std::cell::RefCell::new(None);
     let analyze = |analyzer: &mut Analyzer, doc: &Document| {
-        let a = keylint::engine::pipeline::analyze(
+        let a = keylint::engine::pipeline::analyze_rope(
             analyzer,
             doc.view(),
-            doc.source(),
+            doc.source().rope(),
             &config,
             Some(path),
         );

@@ -15,14 +15,21 @@ const HASH_BLOCK: usize = 64;
 pub struct SourceText<'a> {
     rope: &'a Rope,
     /// The same text in one piece, when the caller holds it (`keylint check` reads each file
-    /// into a `String`): slices are then borrowed from it in O(1), without a descent of the rope
-    /// (and never copied across its chunks).
+    /// into a `String`), or a window of it (the editor's: the text around an edit, see
+    /// [`SourceText::with_window`]): slices in it are then borrowed in O(1), without a descent
+    /// of the rope (and never copied across its chunks). Slices elsewhere descend the rope.
     flat: Option<&'a str>,
+    /// Where `flat` starts in the text (0 for the whole text).
+    flat_at: usize,
 }
 
 impl<'a> SourceText<'a> {
     pub fn new(rope: &'a Rope) -> Self {
-        SourceText { rope, flat: None }
+        SourceText {
+            rope,
+            flat: None,
+            flat_at: 0,
+        }
     }
 
     /// A view of `rope` whose text is also `text` in one piece (they must be the same text).
@@ -31,7 +38,36 @@ impl<'a> SourceText<'a> {
         SourceText {
             rope,
             flat: Some(text),
+            flat_at: 0,
         }
+    }
+
+    /// A view of `rope` of which `text` is the part from byte `at` on (they must agree; `at`
+    /// and `at + text.len()` are char boundaries): slices within that part are borrowed from
+    /// `text`, others are read from the rope. The same results as [`SourceText::new`].
+    pub fn with_window(rope: &'a Rope, text: &'a str, at: usize) -> Self {
+        debug_assert!(at + text.len() <= rope.len_bytes());
+        SourceText {
+            rope,
+            flat: Some(text),
+            flat_at: at,
+        }
+    }
+
+    /// The part of the text in one piece, when `start..end` (clamped to the text) lies in it,
+    /// with where it starts.
+    fn flat_for(&self, start: usize, end: usize) -> Option<(&'a str, usize)> {
+        let text = self.flat?;
+        let len = self.rope.len_bytes();
+        let (start, end) = (start.min(len), end.min(len));
+        (start.min(end) >= self.flat_at && end.max(start) <= self.flat_at + text.len())
+            .then_some((text, self.flat_at))
+    }
+
+    /// The whole text in one piece, when held.
+    fn flat_whole(&self) -> Option<&'a str> {
+        self.flat
+            .filter(|t| self.flat_at == 0 && t.len() == self.rope.len_bytes())
     }
 
     pub fn rope(&self) -> &'a Rope {
@@ -49,12 +85,13 @@ impl<'a> SourceText<'a> {
     /// Text of a byte range, borrowed when it lies within one chunk. Offsets are clamped to the text
     /// and moved back to a char boundary, so a stale range can never panic.
     pub fn slice(&self, range: Range<usize>) -> Cow<'a, str> {
-        if let Some(text) = self.flat {
-            let s = floor_in(text, range.start);
-            let e = floor_in(text, range.end.max(range.start)).max(s);
+        let len = self.rope.len_bytes();
+        if let Some((text, at)) = self.flat_for(range.start, range.end) {
+            let start = range.start.min(len) - at;
+            let s = floor_in(text, start);
+            let e = floor_in(text, range.end.min(len).max(range.start.min(len)) - at).max(s);
             return Cow::Borrowed(&text[s..e]);
         }
-        let len = self.rope.len_bytes();
         let (start, end) = (range.start.min(len), range.end.min(len));
         // Fast path: the range lies in one chunk (almost every node does). Chunks end on char
         // boundaries, so a boundary inside the chunk is one of the text.
@@ -79,10 +116,10 @@ impl<'a> SourceText<'a> {
 
     /// The largest char boundary at or before `byte`.
     pub fn floor_boundary(&self, byte: usize) -> usize {
-        if let Some(text) = self.flat {
-            return floor_in(text, byte);
-        }
         let byte = byte.min(self.rope.len_bytes());
+        if let Some((text, at)) = self.flat_for(byte, byte) {
+            return at + floor_in(text, byte - at);
+        }
         let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(byte);
         chunk_start + floor_in(chunk, byte - chunk_start)
     }
@@ -104,9 +141,9 @@ impl<'a> SourceText<'a> {
     pub fn hash_bytes<H: Hasher>(&self, range: Range<usize>, hasher: &mut H) {
         let len = self.rope.len_bytes();
         let (mut at, end) = (range.start.min(len), range.end.min(len));
-        if let Some(text) = self.flat {
+        if let Some((text, from)) = self.flat_for(at, end) {
             // The same blocks as below, cut from the one piece.
-            let mut blocks = text.as_bytes()[at.min(end)..end].chunks(HASH_BLOCK);
+            let mut blocks = text.as_bytes()[at.min(end) - from..end - from].chunks(HASH_BLOCK);
             for b in &mut blocks {
                 hasher.write(b);
             }
@@ -146,7 +183,7 @@ impl<'a> SourceText<'a> {
     /// Whether the text contains `needle`, searched chunk by chunk (no copy of the text; a match
     /// across a chunk boundary is found too).
     pub fn contains(&self, needle_str: &str) -> bool {
-        if let Some(text) = self.flat {
+        if let Some(text) = self.flat_whole() {
             return text.contains(needle_str);
         }
         let needle = needle_str.as_bytes();
@@ -286,41 +323,68 @@ mod tests {
             .collect();
         let rope = Rope::from_str(&text);
         assert!(rope.chunks().count() > 1, "the test needs several chunks");
-        let (by_rope, flat) = (SourceText::new(&rope), SourceText::with_text(&rope, &text));
         let e = text.find('é').unwrap();
         let n = text.len();
-        for range in [
-            0..n,
-            5..n - 7,
-            1000..1064,
-            1000..1100,
-            3..4,
-            9..9,
-            // Reversed (a stale range): empty either way.
-            std::ops::Range { start: 9, end: 3 },
-            e + 1..e + 40,
-            e..e + 1,
-            n - 3..n + 10,
-            n + 5..n + 9,
+        let e2 = 1000 + text[1000..].find('é').unwrap();
+        let by_rope = SourceText::new(&rope);
+        // The whole text, and windows of it (the editor's: the text around an edit), one of
+        // them ending just before the `é` and one starting just after it.
+        let mut views = vec![SourceText::with_text(&rope, &text)];
+        for (from, to) in [
+            (0, 1000),
+            (e + 2, 1064),
+            (900, e2),
+            (e2 + 2, n / 2),
+            (n / 2, n),
         ] {
-            assert_eq!(
-                by_rope.slice(range.clone()),
-                flat.slice(range.clone()),
-                "{range:?}"
-            );
-            let h = |s: SourceText| {
-                let mut h = FxHasher::default();
-                s.hash_bytes(range.clone(), &mut h);
-                h.finish()
-            };
-            assert_eq!(h(by_rope), h(flat), "{range:?}");
-            assert_eq!(
-                by_rope.floor_boundary(range.start),
-                flat.floor_boundary(range.start)
-            );
+            views.push(SourceText::with_window(&rope, &text[from..to], from));
         }
-        for needle in ["line_2999", "é\nline_17 ", "nothing", ""] {
-            assert_eq!(by_rope.contains(needle), flat.contains(needle), "{needle}");
+        for flat in views {
+            for range in [
+                0..n,
+                5..n - 7,
+                1000..1064,
+                1000..1100,
+                3..4,
+                9..9,
+                // Reversed (a stale range): empty either way.
+                std::ops::Range { start: 9, end: 3 },
+                std::ops::Range {
+                    start: 1010,
+                    end: 990,
+                },
+                e + 1..e + 40,
+                e..e + 1,
+                e + 1..e + 1,
+                e2 - 5..e2 + 1,
+                e2 + 1..e2 + 9,
+                n - 3..n + 10,
+                n + 5..n + 9,
+            ] {
+                assert_eq!(
+                    by_rope.slice(range.clone()),
+                    flat.slice(range.clone()),
+                    "{range:?}"
+                );
+                let h = |s: SourceText| {
+                    let mut h = FxHasher::default();
+                    s.hash_bytes(range.clone(), &mut h);
+                    h.finish()
+                };
+                assert_eq!(h(by_rope), h(flat), "{range:?}");
+                let h = |s: SourceText| {
+                    let mut h = FxHasher::default();
+                    s.hash_range(range.clone(), &mut h);
+                    h.finish()
+                };
+                assert_eq!(h(by_rope), h(flat), "{range:?}");
+                for at in [range.start, range.end] {
+                    assert_eq!(by_rope.floor_boundary(at), flat.floor_boundary(at));
+                }
+            }
+            for needle in ["line_2999", "é\nline_17 ", "nothing", ""] {
+                assert_eq!(by_rope.contains(needle), flat.contains(needle), "{needle}");
+            }
         }
     }
 }

@@ -351,10 +351,16 @@ pub struct Analyzer {
     /// The run stops after the items' facts, the model and the local flows: no resolution, no
     /// rule ([`Analyzer::facts_only`]).
     facts_only: bool,
-    /// The document's text in one piece, copied from its rope before each run of
-    /// [`pipeline::analyze_rope`] (kept for its capacity): a run slices the text hundreds of
-    /// times, and one copy costs less than as many descents of a large module's rope.
+    /// The document's text around the last edit in one piece, copied from its rope before each
+    /// run of [`pipeline::analyze_rope`] (kept for its capacity; the whole text for a first
+    /// run): a run slices the text hundreds of times, mostly in the items the edit touched, and
+    /// one copy of their part costs less than as many descents of a large module's rope (a copy
+    /// of the whole text would cost as much as the module is long).
     flat: String,
+    /// The bytes the last run's text and the next one's share at their start and end
+    /// ([`common_affixes`]), as [`Analyzer::text_window`] found them for the run it prepared,
+    /// with the lengths of the two texts: that run does not compare the texts again.
+    affixes: Option<(usize, usize, (usize, usize))>,
     /// The data flow the last run's rules read, in short (its facts' and starts' hashes):
     /// [`Analyzer::refresh_project`] tells whether the view it brings up differs.
     last_flow: Option<(u64, u64)>,
@@ -473,9 +479,36 @@ fn project_view(
     Some(project_last.as_ref().expect("set above").1.clone())
 }
 
+/// How far around an edit the text is copied in one piece for a run
+/// ([`Analyzer::text_window`]): the items an edit touches (a FastAPI handler is about 600
+/// bytes; a broken one swallows the next) lie well within it.
+const TEXT_WINDOW_MARGIN: usize = 16 << 10;
+
 impl Analyzer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The byte range of `rope` the next run (of `rope`) reads most of: the text the edit since
+    /// the last run changed, with [`TEXT_WINDOW_MARGIN`] on each side; `None` when it would
+    /// be most of the text, when there was no last run (every item is read), or when the text
+    /// is the last run's (a run again for another reason, the project's view say, may check
+    /// items anywhere).
+    /// The next run does not compare the texts again.
+    pub(crate) fn text_window(&mut self, rope: &ropey::Rope) -> Option<std::ops::Range<usize>> {
+        let old = self.text.as_ref()?;
+        let shared = common_affixes(old, rope);
+        self.affixes = Some((old.len_bytes(), rope.len_bytes(), shared));
+        let len = rope.len_bytes();
+        if shared.0 == len && old.len_bytes() == len {
+            return None;
+        }
+        let from = shared.0.saturating_sub(TEXT_WINDOW_MARGIN);
+        let to = (len - shared.1)
+            .max(shared.0)
+            .saturating_add(TEXT_WINDOW_MARGIN)
+            .min(len);
+        (to - from < len / 2).then_some(from..to)
     }
 
     /// An analyzer that runs `rules` (still filtered by the options' selection) instead of
@@ -603,6 +636,7 @@ impl Analyzer {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.text = None;
+        self.affixes = None;
         self.layout = None;
         self.merged = None;
         self.last_view = None;
@@ -666,9 +700,15 @@ impl Analyzer {
         // in there whose entry has the same place, length and classes has that entry's text: its
         // hash is that entry's (no need to hash hundreds of items again on every keystroke).
         let last_text = self.text.take();
-        let shared = last_text
-            .as_ref()
-            .map_or((0, 0), |old| common_affixes(old, src.rope()));
+        let affixes = self.affixes.take();
+        let shared = last_text.as_ref().map_or((0, 0), |old| match affixes {
+            Some((old_len, new_len, shared))
+                if old_len == old.len_bytes() && new_len == src.len() =>
+            {
+                shared
+            }
+            _ => common_affixes(old, src.rope()),
+        });
         let suffix_from = src.len() - shared.1;
         match &last_text {
             Some(old) => self

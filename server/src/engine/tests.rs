@@ -1152,16 +1152,23 @@ fn changed_names_are_the_bindings_that_differ() {
     );
 }
 
-/// [`super::pipeline::analyze_rope`] (the server's: the text copied in one piece into the
-/// analyzer's buffer first) gives the findings of an analysis that slices the rope, keystroke by
-/// keystroke, while the module grows, shrinks (the buffer is reused: no stale tail) and is
-/// replaced by a much smaller text (the buffer is not kept). It fails if the flat copy were not
-/// the rope's text.
+/// [`super::pipeline::analyze_rope`] (the server's: the text, or the part of it around the edit,
+/// copied in one piece into the analyzer's buffer first) gives the findings of an analysis that
+/// slices the rope, keystroke by keystroke, in a small module (the whole text copied) and in the
+/// middle of a large one (a window: the helpers the handler calls lie outside it), while the
+/// module grows, shrinks (the buffer is reused: no stale tail) and is replaced by a much smaller
+/// text (the buffer is not kept). It fails if the flat copy were not the rope's text.
 #[test]
 fn an_analysis_of_the_rope_copied_in_one_piece_finds_what_the_rope_gives() {
+    for handlers in [6, 160] {
+        rope_copied_in_one_piece_finds_what_the_rope_gives(handlers);
+    }
+}
+
+fn rope_copied_in_one_piece_finds_what_the_rope_gives(handlers: usize) {
     use crate::config::Config;
     let config = Config::default();
-    let text = fastapi_module(6);
+    let text = fastapi_module(handlers);
     let mut doc = Document::new(&text, 0);
     let mut flat = Analyzer::new();
     let mut by_rope = Analyzer::new();
@@ -1194,7 +1201,13 @@ fn an_analysis_of_the_rope_copied_in_one_piece_finds_what_the_rope_gives() {
         doc.apply_changes(&[change], version, PositionEncoding::Utf8);
     };
     let line = "    logger.info(\"checking key %s\", x_api_key)\n";
-    let at = text.find("    response = table.get_item(").unwrap();
+    let handler = text
+        .find(&format!("def get_item_{}(", handlers / 2))
+        .unwrap();
+    let at = handler
+        + text[handler..]
+            .find("    response = table.get_item(")
+            .unwrap();
     let mut found = 0;
     for n in 1..=line.len() {
         edit(&mut doc, at, n - 1, &line[..n]);
@@ -1219,16 +1232,18 @@ fn an_analysis_of_the_rope_copied_in_one_piece_finds_what_the_rope_gives() {
     compare(&doc, "replaced by a short module");
 }
 
-/// The buffer [`super::pipeline::analyze_rope`] copies the text into has room, from the first
-/// analysis on, for the keystrokes that lengthen the text: typing a line into the module keeps
-/// the buffer. It fails if the buffer were made at the text's exact size (it was: the first
+/// The buffer [`super::pipeline::analyze_rope`] copies the text into holds the whole text for a
+/// first analysis, with room for the keystrokes that lengthen it; a keystroke in a large module
+/// copies only the part around it (at most a few times [`super::TEXT_WINDOW_MARGIN`]), into the
+/// same buffer; a run of the same text again copies all of it. It fails if every keystroke copied the whole text (it did: 260 KB a keystroke at
+/// 7,943 lines), or if the buffer were made at the text's exact size (it was: the first
 /// keystroke after the document opened moved it, a new mapping faulted in by the copy, 0.3 ms
 /// of that keystroke at 7,943 lines).
 #[test]
-fn typing_a_line_keeps_the_buffer_the_text_was_copied_into_when_it_opened() {
+fn typing_a_line_copies_the_text_around_it_into_the_buffer_of_the_first_analysis() {
     use crate::config::Config;
     let config = Config::default();
-    let text = fastapi_module(6);
+    let text = fastapi_module(400);
     let mut doc = Document::new(&text, 0);
     let mut analyzer = Analyzer::new();
     let analyze = |analyzer: &mut Analyzer, doc: &Document| {
@@ -1237,8 +1252,13 @@ fn typing_a_line_keeps_the_buffer_the_text_was_copied_into_when_it_opened() {
     };
     let (opened, len) = analyze(&mut analyzer, &doc);
     assert_eq!(len, text.len());
+    assert!(text.len() > 8 * super::TEXT_WINDOW_MARGIN, "a large module");
     let line = "    logger.info(\"checking key %s\", x_api_key)\n";
-    let at = text.find("    response = table.get_item(").unwrap();
+    let handler = text.find("def get_item_200(").unwrap();
+    let at = handler
+        + text[handler..]
+            .find("    response = table.get_item(")
+            .unwrap();
     let line_no = text[..at].matches('\n').count() as u32;
     for (n, ch) in line.chars().enumerate() {
         let pos = Pos::new(line_no, n as u32);
@@ -1249,9 +1269,22 @@ fn typing_a_line_keeps_the_buffer_the_text_was_copied_into_when_it_opened() {
         let version = doc.version + 1;
         doc.apply_changes(&[change], version, PositionEncoding::Utf8);
         let (capacity, len) = analyze(&mut analyzer, &doc);
-        assert_eq!(len, text.len() + n + 1, "typed {} chars", n + 1);
-        assert_eq!(capacity, opened, "typed {} chars: the buffer grew", n + 1);
+        assert!(
+            len <= 3 * super::TEXT_WINDOW_MARGIN,
+            "typed {} chars: {len} bytes copied",
+            n + 1
+        );
+        assert_eq!(
+            capacity,
+            opened,
+            "typed {} chars: the buffer changed",
+            n + 1
+        );
     }
+    // The same text analysed again (the project's view changed, say): it may check items
+    // anywhere, and the whole text is copied.
+    let (_, len) = analyze(&mut analyzer, &doc);
+    assert_eq!(len, doc.text().len(), "the same text again");
 }
 
 /// A resolver that resolves every module alone, counts how often it is asked whether the module
