@@ -921,12 +921,82 @@ struct Keyful<'s> {
     /// Every parameter (another module passes something to the module).
     params: bool,
     dead: &'s dyn Fn(&str) -> bool,
+    keyed: Keyed<'s>,
+}
+
+/// What of a module may carry key material, grown to a fixpoint over its flows ([`grow`]) by a
+/// reading of its labels ([`Labels`]): [`Keyful`] (what its calls need from other modules) and
+/// the carriers search's `Carry` (what it hands other modules) read them differently.
+#[derive(Default)]
+pub(super) struct Keyed<'s> {
     /// Functions of the module a call of the module passes something keyful to.
-    fed: rustc_hash::FxHashSet<&'s str>,
+    pub(super) fed: rustc_hash::FxHashSet<&'s str>,
     /// Functions of the module that return something keyful.
-    returns: rustc_hash::FxHashSet<&'s str>,
+    pub(super) returns: rustc_hash::FxHashSet<&'s str>,
     /// Module-level names of the module bound to something keyful.
-    globals: rustc_hash::FxHashSet<&'s str>,
+    pub(super) globals: rustc_hash::FxHashSet<&'s str>,
+}
+
+/// A reading of a module's labels over its [`Keyed`] sets.
+pub(super) trait Labels<'s> {
+    fn keyed(&self) -> &Keyed<'s>;
+    fn keyed_mut(&mut self) -> &mut Keyed<'s>;
+    /// Whether `t`, in `flow`, may carry key material, given the sets so far.
+    fn keyful(&self, flow: &FnFlow, t: &Taint) -> bool;
+}
+
+/// Grows `k`'s sets to a fixpoint over the flows of `s`: the functions a call passes something
+/// keyful to, those returning something keyful, the module-level names bound to it.
+pub(super) fn grow<'s>(k: &mut impl Labels<'s>, s: &'s ModuleSummary) {
+    let passes = |k: &dyn Labels<'s>, flow: &FnFlow, call: &CallFact| {
+        call.args.iter().any(|t| k.keyful(flow, t))
+            || call.kwargs.iter().any(|(_, t)| k.keyful(flow, t))
+    };
+    // The sets only grow, bounded by the module's names: this ends.
+    loop {
+        let mut changed = false;
+        for (flow, _) in s.flows() {
+            for call in &flow.calls {
+                if !call.callee.starts_with('@')
+                    && !k.keyed().fed.contains(call.callee.as_str())
+                    && passes(&*k, flow, call)
+                {
+                    k.keyed_mut().fed.insert(call.callee.as_str());
+                    changed = true;
+                }
+            }
+            if !flow.name.is_empty()
+                && !k.keyed().returns.contains(flow.name.as_str())
+                && k.keyful(flow, &flow.ret)
+            {
+                k.keyed_mut().returns.insert(flow.name.as_str());
+                changed = true;
+            }
+            for (name, t) in &flow.defines {
+                if !k.keyed().globals.contains(name.as_str()) && k.keyful(flow, t) {
+                    k.keyed_mut().globals.insert(name.as_str());
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+impl<'s> Labels<'s> for Keyful<'s> {
+    fn keyed(&self) -> &Keyed<'s> {
+        &self.keyed
+    }
+
+    fn keyed_mut(&mut self) -> &mut Keyed<'s> {
+        &mut self.keyed
+    }
+
+    fn keyful(&self, flow: &FnFlow, t: &Taint) -> bool {
+        self.taint(flow, t)
+    }
 }
 
 impl<'s> Keyful<'s> {
@@ -940,58 +1010,26 @@ impl<'s> Keyful<'s> {
             sources,
             params,
             dead,
-            fed: Default::default(),
-            returns: Default::default(),
-            globals: Default::default(),
+            keyed: Keyed::default(),
         };
-        // The sets only grow, bounded by the module's names: this ends.
-        loop {
-            let mut changed = false;
-            for (flow, _) in s.flows() {
-                for call in &flow.calls {
-                    if !call.callee.starts_with('@')
-                        && !k.fed.contains(call.callee.as_str())
-                        && k.passes(flow, call)
-                    {
-                        k.fed.insert(call.callee.as_str());
-                        changed = true;
-                    }
-                }
-                if !flow.name.is_empty()
-                    && !k.returns.contains(flow.name.as_str())
-                    && k.taint(flow, &flow.ret)
-                {
-                    k.returns.insert(flow.name.as_str());
-                    changed = true;
-                }
-                for (name, t) in &flow.defines {
-                    if !k.globals.contains(name.as_str()) && k.taint(flow, t) {
-                        k.globals.insert(name.as_str());
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                return k;
-            }
-        }
+        grow(&mut k, s);
+        k
     }
 
     /// Whether a label of `flow` may carry key material.
     fn label(&self, flow: &FnFlow, l: &crate::dataflow::Label) -> bool {
         match l.base {
             Base::Source(_) => self.sources,
-            Base::Param(_) => self.params || self.fed.contains(flow.name.as_str()),
-            Base::Global(g) => flow
-                .globals
-                .get(usize::from(g))
-                .is_none_or(|name| name.starts_with('@') || self.globals.contains(name.as_str())),
+            Base::Param(_) => self.params || self.keyed.fed.contains(flow.name.as_str()),
+            Base::Global(g) => flow.globals.get(usize::from(g)).is_none_or(|name| {
+                name.starts_with('@') || self.keyed.globals.contains(name.as_str())
+            }),
             Base::Call(c) => flow.calls.get(usize::from(c)).is_none_or(|call| {
                 match followed(&call.callee) {
                     Some(path) => !(self.dead)(path),
                     // A class of another module called: its result carries nothing from it.
                     None if call.callee.starts_with('@') => false,
-                    None => self.returns.contains(call.callee.as_str()),
+                    None => self.keyed.returns.contains(call.callee.as_str()),
                 }
             }),
         }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{followed, read, summarise};
+use super::{followed, grow, read, summarise, Keyed, Labels};
 use crate::config::Config;
 use crate::dataflow::{Base, CallFact, FnFlow, Label, Taint};
 use crate::engine::prefilter::{lex, Prefilter};
@@ -491,9 +491,21 @@ fn bound_name(line: &[u8]) -> Option<&[u8]> {
 /// its summary says.
 struct Carry<'s> {
     targets: FxHashMap<&'s str, Target>,
-    fed: FxHashSet<&'s str>,
-    returns: FxHashSet<&'s str>,
-    globals: FxHashSet<&'s str>,
+    keyed: Keyed<'s>,
+}
+
+impl<'s> Labels<'s> for Carry<'s> {
+    fn keyed(&self) -> &Keyed<'s> {
+        &self.keyed
+    }
+
+    fn keyed_mut(&mut self) -> &mut Keyed<'s> {
+        &mut self.keyed
+    }
+
+    fn keyful(&self, flow: &FnFlow, t: &Taint) -> bool {
+        self.taint(flow, t, 0)
+    }
 }
 
 impl<'s> Carry<'s> {
@@ -508,53 +520,22 @@ impl<'s> Carry<'s> {
             .collect();
         let mut k = Carry {
             targets,
-            fed: Default::default(),
-            returns: Default::default(),
-            globals: Default::default(),
+            keyed: Keyed::default(),
         };
-        // The sets only grow, bounded by the module's names: this ends.
-        loop {
-            let mut changed = false;
-            for (flow, _) in s.flows() {
-                for call in &flow.calls {
-                    if !call.callee.starts_with('@')
-                        && !k.fed.contains(call.callee.as_str())
-                        && k.passes(flow, call, 0)
-                    {
-                        k.fed.insert(call.callee.as_str());
-                        changed = true;
-                    }
-                }
-                if !flow.name.is_empty()
-                    && !k.returns.contains(flow.name.as_str())
-                    && k.taint(flow, &flow.ret, 0)
-                {
-                    k.returns.insert(flow.name.as_str());
-                    changed = true;
-                }
-                for (name, t) in &flow.defines {
-                    if !k.globals.contains(name.as_str()) && k.taint(flow, t, 0) {
-                        k.globals.insert(name.as_str());
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                return k;
-            }
-        }
+        grow(&mut k, s);
+        k
     }
 
     /// Whether a label of `flow` may carry key material (`depth`: calls looked through).
     fn label(&self, flow: &FnFlow, l: &Label, depth: usize) -> bool {
         match l.base {
             Base::Source(_) => true,
-            Base::Param(_) => self.fed.contains(flow.name.as_str()),
+            Base::Param(_) => self.keyed.fed.contains(flow.name.as_str()),
             Base::Global(g) => match flow.globals.get(usize::from(g)) {
                 None => false,
                 Some(name) => match name.strip_prefix('@') {
                     Some(path) => self.targets.get(path) == Some(&Target::Carrier),
-                    None => self.globals.contains(name.as_str()),
+                    None => self.keyed.globals.contains(name.as_str()),
                 },
             },
             Base::Call(c) => {
@@ -572,7 +553,7 @@ impl<'s> Carry<'s> {
                     },
                     // A class of another module called: its result carries nothing from it.
                     None if call.callee.starts_with('@') => false,
-                    None => self.returns.contains(call.callee.as_str()),
+                    None => self.keyed.returns.contains(call.callee.as_str()),
                 }
             }
         }
@@ -597,9 +578,10 @@ fn exports<'s>(
     carriers: &Carriers,
 ) -> Vec<String> {
     let k = Carry::new(s, resolved, carriers);
-    k.globals
+    k.keyed
+        .globals
         .iter()
-        .chain(k.returns.iter())
+        .chain(k.keyed.returns.iter())
         .map(|n| n.to_string())
         .collect()
 }
@@ -614,7 +596,7 @@ fn carries_on(
     dead: &(dyn Fn(usize, &str) -> bool + Sync),
 ) -> bool {
     let k = Carry::new(s, &resolutions(project, m, s, dead), carriers);
-    if !k.globals.is_empty() || !k.returns.is_empty() {
+    if !k.keyed.globals.is_empty() || !k.keyed.returns.is_empty() {
         return true;
     }
     s.flows().any(|(flow, _)| {
